@@ -1,0 +1,89 @@
+"""The public grouping function: read -> validate -> encode -> kernel -> decode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .decode import RESULT_COLUMNS, decode, warnings_column
+from .kernel import group_kernel, scheme_arrays
+from .records import encode
+
+
+def group_table(table: pa.Table, scheme, *, map_codes: bool = False, lang: str = "zh", only_results: bool = False,
+                keep_dictionary: bool = True) -> pa.Table:
+    """Group a pyarrow Table; the output keeps every input row in input order.
+
+    The input may use canonical or alias column names (``drg.columns``). Unless
+    ``only_results``, every input column is kept (under its input name) and the
+    result columns are appended (replacing input columns of the same names).
+    """
+    from drg.columns import canonicalize
+
+    canon = canonicalize(table)
+    enc = encode(canon, scheme, map_mode=map_codes)
+    res, stat, info = group_kernel(
+        scheme_arrays(scheme), enc.dx, enc.dx_off, enc.px, enc.px_off, enc.fields, enc.sids, enc.pre_stat,
+        enc.lit_rank, np.int64(enc.empty_rank), bool(scheme.meta.get("retry_secondary_px_alone")),
+    )
+    cols = decode(scheme, res, stat, info, lang=lang)
+    cols["warnings"] = warnings_column(enc, scheme, map_codes, lang)
+    if not keep_dictionary:
+        cols = {k: (v.dictionary_decode() if isinstance(v, pa.DictionaryArray) else v) for k, v in cols.items()}
+    if only_results:
+        base = canon.select(["case_id"]) if "case_id" in canon.column_names else pa.table({})
+    else:
+        base = table.drop_columns([c for c in RESULT_COLUMNS if c in table.column_names])
+    for name in RESULT_COLUMNS:
+        base = base.append_column(name, cols[name])
+    return base
+
+
+def group(data, scheme, *, map_codes: bool = False, lang: str = "zh", only_results: bool = False):
+    """Assign DRGs to discharge records.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or pyarrow.Table
+        Records with the canonical columns (``case_id, sex, age_years, age_days,
+        weight_g, dept, los_days, leaving_type, icu_hours, dx, px``) or their
+        Chinese aliases; ``dx``/``px`` as lists, delimited strings or wide columns.
+    scheme : CompiledScheme or str
+        A scheme from :func:`grouper.load_scheme`, or a scheme directory.
+    map_codes : bool, default False
+        Convert codes with the scheme's ``dx_map``/``px_map`` first (FORMAT.md 5.2).
+    lang : {"zh", "en"}
+        Language of ``reason`` and ``warnings``.
+    only_results : bool, default False
+        Return ``case_id`` and the result columns only.
+
+    Returns
+    -------
+    Same kind as ``data``, one output row per input row in input order, with
+    ``status, status_code, mdc, adrg, drg, drg_name, reason, warnings`` added.
+
+    Examples
+    --------
+    >>> import pandas as pd, grouper  # doctest: +SKIP
+    >>> df = pd.DataFrame({"sex": [1], "age_years": [60], "dx": [["I21.000"]], "px": [[]]})  # doctest: +SKIP
+    >>> grouper.group(df, grouper.load_scheme("schemes/chs-drg-1.1"))[["status", "drg"]]  # doctest: +SKIP
+    """
+    from .scheme import load_scheme
+
+    if isinstance(scheme, (str, bytes)) or hasattr(scheme, "__fspath__"):
+        scheme = load_scheme(scheme)
+    if isinstance(data, pa.Table):
+        return group_table(data, scheme, map_codes=map_codes, lang=lang, only_results=only_results)
+    if isinstance(data, pa.RecordBatch):
+        return group_table(pa.Table.from_batches([data]), scheme, map_codes=map_codes, lang=lang, only_results=only_results)
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(data, pd.DataFrame):
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        out = group_table(table, scheme, map_codes=map_codes, lang=lang, only_results=only_results, keep_dictionary=False)
+        df = out.to_pandas()
+        df.index = data.index if len(df) == len(data) else df.index
+        return df
+    raise TypeError(f"group() takes a pandas DataFrame or a pyarrow Table, not {type(data).__name__}")

@@ -1,0 +1,389 @@
+"""Compile validated scheme tables into the flat integer arrays the kernel reads.
+
+Everything scheme-specific becomes data here; the kernel has no knowledge of
+any MDC, ADRG or DRG:
+
+* one sorted code dictionary (every code or string that any table or rule
+  mentions) -> int32 ids; an input code outside it gets -1 and matches nothing;
+* list membership as a CSR table: for each code id, the sorted ids of the lists
+  that contain it (named lists, ``@OR``, inline sets, and one derived list per
+  ``(tagged list, tag)`` pair);
+* MCC/CC exclusion ids per code, the principal diagnosis's exclusion id per code;
+* body-region ids per (region list, code);
+* code conversion maps as id -> id arrays;
+* every rule as a short program of (op, a, b, c) instructions with
+  short-circuit jumps, interpreted by ``kernel.eval_program``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .rules import INT_FIELDS, STR_FIELDS, walk
+
+# Field slots of the per-row ``fields`` matrix (int64, NULL sentinel for null).
+FIELD_SLOTS = {name: i for i, name in enumerate(INT_FIELDS + STR_FIELDS)}
+N_FIELDS = len(FIELD_SLOTS)
+STR_SLOT0 = len(INT_FIELDS)  # dept, leaving_type hold ranks (see records.encode)
+NULL = np.iinfo(np.int64).min
+
+# Opcodes (kernel.eval_program).
+OP_TRUE, OP_FALSE = 0, 1
+OP_PDX, OP_PPX, OP_ANY_DX, OP_ANY_PX, OP_ANY_SDX, OP_ANY_SPX, OP_SFIELD_IN = 2, 3, 4, 5, 6, 7, 8
+OP_MCC, OP_CC, OP_KNOWN, OP_NONZERO, OP_REGIONS, OP_CMP = 9, 10, 11, 12, 13, 14
+OP_JF, OP_JT, OP_NOT = 20, 21, 22
+CMP_CODE = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
+IN_OPS = {"pdx": OP_PDX, "ppx": OP_PPX, "any_dx": OP_ANY_DX, "any_px": OP_ANY_PX, "any_sdx": OP_ANY_SDX, "any_spx": OP_ANY_SPX}
+# Operand kinds of OP_CMP.
+V_INT_FIELD, V_STR_FIELD, V_DX_COUNT, V_PX_COUNT, V_INT, V_STR = 0, 1, 2, 3, 4, 5
+KIND_CODE = {"adrg": 0, "adrg_next": 1, "qy": 2}
+
+STATUS_OK = "分组成功"
+STATUS_QY = "歧义病案"
+STATUS_FAIL = "无法入组"
+STATUS_INPUT = "信息校验不通过"
+STATUS_DX_MAP = "诊断不能转换为分组器支持的编码"
+STATUS_PX_MAP = "手术操作不能转换为分组器支持的编码"
+
+
+@dataclass
+class CompiledScheme:
+    """A scheme compiled into arrays; what :func:`grouper.group` runs on."""
+
+    id: str
+    name: str
+    path: str
+    digest: str
+    meta: dict
+    codes: list  # sorted code dictionary; id = position
+    arrays: dict  # name -> numpy array (kernel inputs)
+    results: list  # result strings; 0 = "0000"
+    result_rows: list  # (status, status_code, mdc, adrg, drg, drg_name) per result id
+    str_literals: list  # string literals compared with dept/leaving_type, by slot
+    mdc_names: list  # in order
+    step_names: list  # step ids in kernel order
+    step_kinds: list
+    step_adrg: list
+    mdc_asts: list  # (rule_text, ast) per MDC, for explain
+    step_asts: list  # (rule_text, ast) per step
+    split_asts: list  # (drg, rule_text, ast) per split
+    step_splits: list  # (start, end) into split_asts per step
+    mdc_steps: list  # (start, end) into steps per MDC
+    list_ids: dict  # list key -> id (for explain)
+    drg_names: dict
+    warnings: list = field(default_factory=list)
+
+    @property
+    def n_codes(self) -> int:
+        return len(self.codes)
+
+    # Derived lookups are rebuilt on demand and kept out of the pickle (cache stays small).
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_value_set", None)
+        state.pop("_code_index", None)
+        return state
+
+    @property
+    def value_set(self):
+        """The code dictionary as a pyarrow array (for ``pc.index_in``)."""
+        if getattr(self, "_value_set", None) is None:
+            import pyarrow as pa
+
+            self._value_set = pa.array(self.codes, pa.string())
+        return self._value_set
+
+    @property
+    def code_index(self) -> dict:
+        if getattr(self, "_code_index", None) is None:
+            self._code_index = {c: i for i, c in enumerate(self.codes)}
+        return self._code_index
+
+    def summary(self) -> dict:
+        adrgs = {a for a, k in zip(self.step_adrg, self.step_kinds) if k != "qy"}
+        drgs = {d for d, _, _ in self.split_asts}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "mdc": len(self.mdc_names),
+            "adrg": len(adrgs),
+            "drg": len(drgs),
+            "steps": len(self.step_names),
+            "qy_checkpoints": sum(k == "qy" for k in self.step_kinds),
+            "qy_enabled": sum(k == "qy" and a[1][0] != "false" and not (a[1][0] == "and" and a[1][1][0] == "false")
+                              for k, a in zip(self.step_kinds, self.step_asts)),
+            "split_rules": len(self.split_asts),
+            "lists": len(self.list_ids),
+            "dx_codes": int(self.arrays["dx_known"].sum()),
+            "px_codes": int(self.arrays["px_known"].sum()),
+            "dictionary": len(self.codes),
+            "dx_map": int((self.arrays["dx_map"] >= 0).sum()),
+            "px_map": int((self.arrays["px_map"] >= 0).sum()),
+        }
+
+
+def result_row(code: str, meta: dict, drg_names: dict):
+    """Output columns for one result code (FORMAT.md section 7)."""
+    if code == "0000":
+        return (STATUS_FAIL, "ungroupable", "0000", "00", meta["output_drg_fail"], "")
+    mdc = "MDC" + code[0]
+    if code[1:3] == "QY":
+        return (STATUS_QY, "ambiguous", mdc, "QY", code, drg_names.get(code, ""))
+    if code[1:3] == "00":
+        return (STATUS_FAIL, "ungroupable", mdc, "00", meta["output_drg_fail_in_mdc"], "")
+    return (STATUS_OK, "ok", mdc, code[:3], code, drg_names.get(code, ""))
+
+
+class _Compiler:
+    def __init__(self, tables):
+        self.t = tables
+        self.list_keys: dict = {}  # key -> list id
+        self.rlist_keys: dict = {}
+        self.str_literals: dict = {}
+        self.ins: list = []
+        self.operands: list = []
+
+    # -- string and list registries -------------------------------------------------
+    def list_id(self, key) -> int:
+        return self.list_keys.setdefault(key, len(self.list_keys))
+
+    def listref(self, ref) -> int:
+        return self.list_id(("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1])))))
+
+    def operand(self, value) -> int:
+        kind, x = value
+        if kind == "field":
+            slot = FIELD_SLOTS[x]
+            self.operands.append((V_STR_FIELD if x in STR_FIELDS else V_INT_FIELD, slot))
+        elif kind == "count":
+            self.operands.append((V_DX_COUNT if x == "dx" else V_PX_COUNT, 0))
+        elif kind == "int":
+            self.operands.append((V_INT, x))
+        else:
+            self.operands.append((V_STR, self.str_literals.setdefault(x, len(self.str_literals))))
+        return len(self.operands) - 1
+
+    # -- rule programs ------------------------------------------------------------------
+    def emit(self, node):
+        op = node[0]
+        ins = self.ins
+        if op in ("and", "or"):
+            self.emit(node[1])
+            j = len(ins)
+            ins.append([OP_JF if op == "and" else OP_JT, -1, 0, 0])
+            self.emit(node[2])
+            ins[j][1] = len(ins)
+        elif op == "not":
+            self.emit(node[1])
+            ins.append([OP_NOT, 0, 0, 0])
+        elif op == "true":
+            ins.append([OP_TRUE, 0, 0, 0])
+        elif op == "false":
+            ins.append([OP_FALSE, 0, 0, 0])
+        elif op == "in":
+            lid = self.listref(node[2])
+            if node[1] in IN_OPS:
+                ins.append([IN_OPS[node[1]], lid, 0, 0])
+            else:
+                ins.append([OP_SFIELD_IN, lid, FIELD_SLOTS[node[1]] - STR_SLOT0, 0])
+        elif op == "tag":
+            ins.append([OP_ANY_PX, self.list_id(("tag", node[2], node[1])), 0, 0])
+        elif op == "mcc":
+            ins.append([OP_MCC, 0, 0, 0])
+        elif op == "cc":
+            ins.append([OP_CC, 0, 0, 0])
+        elif op in ("known", "nonzero"):
+            ins.append([OP_KNOWN if op == "known" else OP_NONZERO, FIELD_SLOTS[node[1]], 0, 0])
+        elif op == "regions":
+            rid = self.rlist_keys.setdefault(node[1], len(self.rlist_keys))
+            ins.append([OP_REGIONS, rid, CMP_CODE[node[2]], node[3]])
+        elif op == "cmp":
+            ins.append([OP_CMP, self.operand(node[1]), CMP_CODE[node[2]], self.operand(node[3])])
+        else:  # pragma: no cover - the parser produces no other node
+            raise ValueError(op)
+
+    def program(self, ast) -> tuple[int, int]:
+        start = len(self.ins)
+        self.emit(ast)
+        return start, len(self.ins)
+
+
+def _ids(index: dict, codes) -> np.ndarray:
+    return np.fromiter((index[c] for c in codes), dtype=np.int32, count=len(codes))
+
+
+def compile_scheme(t) -> CompiledScheme:
+    """Turn :class:`~grouper.scheme.SchemeTables` into a :class:`CompiledScheme`."""
+    comp = _Compiler(t)
+    mdc_prog = []
+    for m in t.mdcs:
+        mdc_prog.append(comp.program(m[3]))
+    step_prog, step_kind, step_adrg, mdc_steps = [], [], [], []
+    split_prog, split_drg, split_asts, step_splits = [], [], [], []
+    by_mdc = {}
+    for s in t.steps:
+        by_mdc.setdefault(s[0], []).append(s)
+    steps_in_order = []
+    for m in t.mdcs:
+        start = len(steps_in_order)
+        for s in by_mdc.get(m[1], []):
+            steps_in_order.append(s)
+        mdc_steps.append((start, len(steps_in_order)))
+    for s in steps_in_order:
+        step_prog.append(comp.program(s[6]))
+        step_kind.append(s[3])
+        step_adrg.append(s[4])
+        start = len(split_prog)
+        for seq, drg, text, ast, _ in t.splits.get(s[2], []):
+            split_prog.append(comp.program(ast))
+            split_drg.append(drg)
+            split_asts.append((drg, text, ast))
+        step_splits.append((start, len(split_prog)))
+
+    # Every string that can be compared with an input code or field value.
+    strings = {"", "-"}
+    strings.update(c for codes in t.lists.values() for c in codes)
+    strings.update(c for rows in t.tagged.values() for c, _ in rows)
+    strings.update(c for rows in t.regions.values() for c, _ in rows)
+    strings.update(c for c, _ in t.mcc)
+    strings.update(c for c, _ in t.cc)
+    strings.update(c for c, _ in t.cc_exclusion)
+    strings.update(t.or_codes)
+    strings.update(t.dx_codes)
+    strings.update(t.px_codes)
+    strings.update(c for pair in t.dx_map for c in pair)
+    strings.update(c for pair in t.px_map for c in pair)
+    for key in list(comp.list_keys):
+        if key[0] == "inline":
+            strings.update(key[1])
+    strings.update(comp.str_literals)
+    codes = sorted(strings)
+    index = {c: i for i, c in enumerate(codes)}
+    n = len(codes)
+
+    # List membership: (code, list) pairs -> CSR by code, list ids sorted.
+    pair_codes, pair_lists = [], []
+    first_tag: dict = {}
+    for name, rows in t.tagged.items():
+        tags = {}
+        for code, tag in rows:
+            tags.setdefault(code, tag)  # the tag at a code's first occurrence counts
+        first_tag[name] = tags
+    for key, lid in comp.list_keys.items():
+        if key[0] == "named":
+            members = t.or_codes if key[1] == "OR" else t.lists.get(key[1], [])
+        elif key[0] == "inline":
+            members = key[1]
+        else:  # ("tag", tlist, tag)
+            members = [c for c, tag in first_tag.get(key[1], {}).items() if tag == key[2]]
+        ids = np.unique(_ids(index, list(members)))
+        pair_codes.append(ids)
+        pair_lists.append(np.full(len(ids), lid, dtype=np.int32))
+    pc = np.concatenate(pair_codes) if pair_codes else np.zeros(0, np.int32)
+    pl = np.concatenate(pair_lists) if pair_lists else np.zeros(0, np.int32)
+    order = np.lexsort((pl, pc))
+    member_lists = pl[order].astype(np.int32)
+    member_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pc, minlength=n), out=member_ptr[1:])
+
+    # MCC / CC exclusion ids (dict semantics: a repeated code keeps its last row).
+    excl_ids: dict = {}
+    def excl_array(rows, empty_is_none):
+        arr = np.full(n, -1, dtype=np.int32)
+        for code, ex in rows:
+            if empty_is_none and ex == "":
+                arr[index[code]] = -1
+            else:
+                arr[index[code]] = excl_ids.setdefault(ex, len(excl_ids))
+        return arr
+    mcc_ex = excl_array(t.mcc, False)
+    cc_ex = excl_array(t.cc, False)
+    pdx_ex = excl_array(t.cc_exclusion, True)
+
+    # Region lists referenced by rules: region id per code (-1 = not in the list).
+    n_rl = max(len(comp.rlist_keys), 1)
+    region = np.full((n_rl, n), -1, dtype=np.int32)
+    for name, rid in comp.rlist_keys.items():
+        names: dict = {}
+        for code, reg in t.regions.get(name, []):
+            region[rid, index[code]] = names.setdefault(reg, len(names))  # a repeated code: last row wins
+
+    def map_array(rows):
+        arr = np.full(n, -1, dtype=np.int32)
+        for a, b in rows:
+            arr[index[a]] = index[b]
+        return arr
+
+    dx_known = np.zeros(n, dtype=np.bool_)
+    dx_known[_ids(index, t.dx_codes)] = True
+    px_known = np.zeros(n, dtype=np.bool_)
+    px_known[_ids(index, t.px_codes)] = True
+
+    # Results: 0 = "0000"; then every step code and every split code.
+    results = ["0000"]
+    result_index = {"0000": 0}
+    def rid(code):
+        if code not in result_index:
+            result_index[code] = len(results)
+            results.append(code)
+        return result_index[code]
+    step_result = [rid(a) for a in step_adrg]
+    split_result = [rid(d) for d in split_drg]
+    result_rows = [result_row(c, t.meta, t.drg_names) for c in results]
+
+    ins = np.array(comp.ins, dtype=np.int64).reshape(-1, 4) if comp.ins else np.zeros((0, 4), np.int64)
+    opnd = np.array(comp.operands, dtype=np.int64).reshape(-1, 2) if comp.operands else np.zeros((0, 2), np.int64)
+
+    def ranges(pairs):
+        return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+    arrays = {
+        "ins": ins,
+        "opnd": opnd,
+        "mdc_prog": ranges(mdc_prog),
+        "mdc_steps": ranges(mdc_steps),
+        "step_prog": ranges(step_prog),
+        "step_kind": np.array([KIND_CODE[k] for k in step_kind], dtype=np.int64),
+        "step_result": np.array(step_result, dtype=np.int64),
+        "step_splits": ranges(step_splits),
+        "split_prog": ranges(split_prog),
+        "split_result": np.array(split_result, dtype=np.int64),
+        "member_ptr": member_ptr,
+        "member_lists": member_lists,
+        "mcc_ex": mcc_ex,
+        "cc_ex": cc_ex,
+        "pdx_ex": pdx_ex,
+        "region": region,
+        "dx_map": map_array(t.dx_map),
+        "px_map": map_array(t.px_map),
+        "dx_known": dx_known,
+        "px_known": px_known,
+    }
+    for a in arrays.values():
+        a.setflags(write=False)
+    return CompiledScheme(
+        id=t.meta.get("id", ""),
+        name=t.meta.get("name", ""),
+        path=t.path,
+        digest=t.digest,
+        meta=t.meta,
+        codes=codes,
+        arrays=arrays,
+        results=results,
+        result_rows=result_rows,
+        str_literals=sorted(comp.str_literals, key=comp.str_literals.get),
+        mdc_names=[m[1] for m in t.mdcs],
+        step_names=[s[2] for s in steps_in_order],
+        step_kinds=step_kind,
+        step_adrg=step_adrg,
+        mdc_asts=[(m[2], m[3]) for m in t.mdcs],
+        step_asts=[(s[5], s[6]) for s in steps_in_order],
+        split_asts=split_asts,
+        step_splits=step_splits,
+        mdc_steps=mdc_steps,
+        list_ids=dict(comp.list_keys),
+        drg_names=dict(t.drg_names),
+        warnings=list(t.warnings),
+    )

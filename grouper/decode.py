@@ -1,0 +1,225 @@
+"""Kernel result ids -> output columns (FORMAT.md section 7) with reasons and warnings.
+
+Output columns: ``status`` (the exact status strings of FORMAT.md 7),
+``status_code`` (short English id), ``mdc``, ``adrg``, ``drg``, ``drg_name``,
+``reason`` (why the record ended where it did) and ``warnings`` (richer
+diagnosis of the record that never changes the group: unknown codes, codes
+that look mistyped, unreadable or implausible values).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .compile import FIELD_SLOTS, NULL, STATUS_DX_MAP, STATUS_INPUT, STATUS_PX_MAP
+
+RESULT_COLUMNS = ("status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings")
+
+FAIL_KINDS = [  # stat 1..7
+    (STATUS_INPUT, "input_invalid"),
+    (STATUS_INPUT, "input_invalid"),
+    (STATUS_INPUT, "input_invalid"),
+    (STATUS_INPUT, "input_invalid"),
+    (STATUS_INPUT, "input_invalid"),
+    (STATUS_DX_MAP, "dx_unmappable"),
+    (STATUS_PX_MAP, "px_unmappable"),
+]
+
+TEXT = {
+    "zh": {
+        "fail": [
+            "性别为空或不是1(男)/2(女)",
+            "年龄(岁)为空",
+            "年龄为0岁但年龄(天)为空",
+            "新生儿(≤28天)出生体重为空",
+            "诊断列表为空",
+            "有诊断编码不能按转换表转换",
+            "有手术操作编码不能按转换表转换",
+        ],
+        "no_mdc": "没有任何MDC的入组条件成立(主诊断不在各MDC主诊表内,主手术也不满足先期分组条件)",
+        "mdc_no_adrg": "进入{mdc}后没有ADRG条件成立,其后各MDC亦未入组",
+        "qy": "歧义组检查点{step}条件成立",
+        "adrg_only": "进入ADRG {adrg}({step})但没有细分规则成立,按ADRG编码输出",
+        "unknown_dx": "诊断编码不在方案编码库中: ",
+        "unknown_px": "手术操作编码不在方案编码库中: ",
+        "unmapped_dx": "不能转换的诊断编码: ",
+        "unmapped_px": "不能转换的手术操作编码: ",
+        "looks_like": "(疑为{code})",
+        "empty_code": "(空编码)",
+        "unreadable": "{col}的值无法识别为整数",
+        "negative": "{col}为负数",
+    },
+    "en": {
+        "fail": [
+            "sex is null or not 1 (male) / 2 (female)",
+            "age in years is null",
+            "age is 0 years but age in days is null",
+            "newborn (<= 28 days) without birth weight",
+            "diagnosis list is empty",
+            "a diagnosis code cannot be converted with the map",
+            "a procedure code cannot be converted with the map",
+        ],
+        "no_mdc": "no MDC entry rule holds (principal diagnosis in no MDC table and principal procedure not pre-MDC)",
+        "mdc_no_adrg": "entered {mdc} but no ADRG rule held there, and no later MDC grouped the record",
+        "qy": "ambiguous-group checkpoint {step} holds",
+        "adrg_only": "entered ADRG {adrg} ({step}) but no split rule held; the ADRG code is the result",
+        "unknown_dx": "diagnosis codes not in the scheme: ",
+        "unknown_px": "procedure codes not in the scheme: ",
+        "unmapped_dx": "diagnosis codes that cannot be converted: ",
+        "unmapped_px": "procedure codes that cannot be converted: ",
+        "looks_like": " (looks like {code})",
+        "empty_code": "(empty code)",
+        "unreadable": "{col} could not be read as an integer",
+        "negative": "{col} is negative",
+    },
+}
+FIELD_LABEL = {
+    "zh": {"sex": "性别", "age_years": "年龄", "age_days": "年龄(天)", "weight_g": "出生体重", "los_days": "住院天数", "icu_hours": "重症监护时长"},
+    "en": {},
+}
+
+
+def _check_lang(lang: str) -> dict:
+    if lang not in TEXT:
+        raise ValueError(f"lang={lang!r} is not supported; use 'zh' (default) or 'en'")
+    return TEXT[lang]
+
+
+def reason_table(scheme, lang: str = "zh") -> list[str]:
+    """All reason texts of a scheme, in the order :func:`reason_ids` indexes them."""
+    t = _check_lang(lang)
+    out = list(t["fail"]) + [t["no_mdc"]]
+    out += [t["mdc_no_adrg"].format(mdc=m) for m in scheme.mdc_names]
+    out += [t["qy"].format(step=s) if k == "qy" else "" for s, k in zip(scheme.step_names, scheme.step_kinds)]
+    out += [t["adrg_only"].format(adrg=a, step=s) for s, a in zip(scheme.step_names, scheme.step_adrg)]
+    out.append("")
+    return out
+
+
+def reason_ids(scheme, res, stat, info) -> np.ndarray:
+    n_mdc = len(scheme.mdc_names)
+    n_steps = len(scheme.step_names)
+    base_step = 8 + n_mdc
+    out = np.full(len(res), base_step + 2 * n_steps, dtype=np.int32)  # success: no reason
+    failed = stat > 0
+    out[failed] = stat[failed].astype(np.int32) - 1
+    ok = ~failed
+    no_group = ok & (res == 0)
+    out[no_group & (info == -1)] = 7
+    in_mdc = no_group & (info <= -2)
+    out[in_mdc] = 8 + (-info[in_mdc] - 2)
+    grouped = ok & (res != 0)
+    step = np.where(grouped, info, 0)
+    step_result = scheme.arrays["step_result"]
+    kinds = np.array([k == "qy" for k in scheme.step_kinds] + [False])
+    qy = grouped & kinds[step]
+    out[qy] = base_step + step[qy]
+    adrg_only = grouped & ~qy & (res == step_result[step])
+    out[adrg_only] = base_step + n_steps + step[adrg_only]
+    return out
+
+
+def _dict_column(outcome: np.ndarray, strings: list) -> pa.DictionaryArray:
+    """A dictionary-encoded string column: outcome id -> strings[outcome], dictionary unique."""
+    uniq, inv = np.unique(np.array(strings, dtype=object), return_inverse=True)
+    return pa.DictionaryArray.from_arrays(pa.array(inv.astype(np.int32)[outcome]), pa.array(uniq.tolist(), pa.string()))
+
+
+def _annotated(values: pa.Array, scheme, t: dict) -> tuple[pa.Array, np.ndarray]:
+    """Display text per distinct code (with a hint when a normalised form is known) and index per value."""
+    if pa.types.is_dictionary(values.type):
+        dictionary, indices = values.dictionary, values.indices
+    else:
+        enc = pc.dictionary_encode(values)
+        dictionary, indices = enc.dictionary, enc.indices
+    index = scheme.code_index
+    shown = []
+    for s in dictionary.to_pylist():
+        if s is None or s == "":
+            shown.append(t["empty_code"])
+            continue
+        norm = unicodedata.normalize("NFKC", s).strip()
+        hint = next((c for c in (norm, norm.upper()) if c != s and c in index), None)
+        shown.append(s + (t["looks_like"].format(code=hint) if hint else ""))
+    shown.append(t["empty_code"])
+    idx = pc.fill_null(indices, len(shown) - 1).to_numpy(zero_copy_only=False)
+    return pa.array(shown, pa.string()), idx
+
+
+def _row_join(prefix: str, shown: pa.Array, idx: np.ndarray, mask: np.ndarray, off: np.ndarray, n: int) -> pa.Array:
+    """Per row: prefix + the masked values of that row joined by ','; null where none."""
+    rows = np.repeat(np.arange(n), np.diff(off))[mask]
+    if len(rows) == 0:
+        return pa.nulls(n, pa.string())
+    counts = np.bincount(rows, minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    lists = pa.ListArray.from_arrays(pa.array(offsets), shown.take(pa.array(idx[mask])))
+    joined = pc.binary_join(lists, ",")
+    joined = pc.if_else(pa.array(counts > 0), joined, pa.scalar(None, pa.string()))
+    return pc.binary_join_element_wise(pa.scalar(prefix), joined, "")
+
+
+def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
+    t = _check_lang(lang)
+    n = enc.n
+    parts = []
+    known = {"dx": scheme.arrays["dx_known"], "px": scheme.arrays["px_known"]}
+    maps = {"dx": scheme.arrays["dx_map"], "px": scheme.arrays["px_map"]}
+    for which, values, off in (("dx", enc.dx_values, enc.dx_in_off), ("px", enc.px_values, enc.px_in_off)):
+        ids = enc.dx_ids_in if which == "dx" else enc.px_ids_in
+        if len(ids) == 0:
+            continue
+        safe = np.where(ids >= 0, ids, 0)
+        if map_mode:
+            mask = (ids < 0) | (maps[which][safe] < 0)
+            key = "unmapped_" + which
+        else:
+            mask = (ids < 0) | ~known[which][safe]
+            key = "unknown_" + which
+        if mask.any():
+            shown, idx = _annotated(values, scheme, t)
+            parts.append(_row_join(t[key], shown, idx, mask, off, n))
+    labels = FIELD_LABEL[lang]
+    for col, bad in enc.bad_fields.items():
+        msg = t["unreadable"].format(col=labels.get(col, col))
+        parts.append(pc.if_else(pa.array(bad), pa.scalar(msg), pa.scalar(None, pa.string())))
+    for field_name, col in (("age_years", "age_years"), ("age_days", "age_days"), ("los", "los_days"), ("weight_g", "weight_g")):
+        v = enc.fields[:, FIELD_SLOTS[field_name]]
+        neg = (v != NULL) & (v < 0)
+        if neg.any():
+            msg = t["negative"].format(col=labels.get(col, col))
+            parts.append(pc.if_else(pa.array(neg), pa.scalar(msg), pa.scalar(None, pa.string())))
+    if not parts:
+        return pa.nulls(n, pa.string())
+    if len(parts) == 1:
+        return parts[0]
+    return _join_skip(parts)
+
+
+def _join_skip(parts: list) -> pa.Array:
+    """Join nullable string columns with '; ', skipping nulls; null where all are null.
+
+    (Built from plain element-wise concatenation: ``null_handling="skip"`` of
+    ``binary_join_element_wise`` returned a short array in pyarrow 26.)"""
+    pieces = [pc.fill_null(pc.binary_join_element_wise(p, pa.scalar("; "), ""), "") for p in parts]
+    joined = pc.replace_substring_regex(pc.binary_join_element_wise(*pieces, ""), r"; $", "")
+    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+
+
+def decode(scheme, res, stat, info, lang: str = "zh") -> dict:
+    """Dictionary-encoded output columns (status ... reason) for kernel outputs."""
+    _check_lang(lang)
+    n_res = len(scheme.results)
+    outcome = np.where(stat > 0, n_res + stat.astype(np.int32) - 1, res).astype(np.int64)
+    rej = scheme.meta["output_codes_rejected"]
+    rows = list(scheme.result_rows) + [(s, c, rej[0], rej[1], rej[2], "") for s, c in FAIL_KINDS]
+    cols = {}
+    for j, name in enumerate(("status", "status_code", "mdc", "adrg", "drg", "drg_name")):
+        cols[name] = _dict_column(outcome, [r[j] for r in rows])
+    cols["reason"] = _dict_column(reason_ids(scheme, res, stat, info), reason_table(scheme, lang))
+    return cols

@@ -1,0 +1,368 @@
+"""The grouping kernel: integer arrays in, result ids out (FORMAT.md sections 5-6).
+
+Pure functions over NumPy arrays compiled with Numba. A record is a range of
+``dx`` ids, a range of ``px`` ids and one row of ``fields``; the scheme is the
+tuple of arrays built by ``compile.py`` (see :func:`scheme_arrays`). Nothing
+here knows any MDC, ADRG or DRG: every decision is data.
+
+Outputs per record:
+
+* ``res``: result id (index into ``CompiledScheme.results``; 0 = ``0000``);
+* ``stat``: 0 grouped, 1-5 the failed input check of FORMAT.md 5.3,
+  6 a diagnosis that cannot be converted, 7 a procedure that cannot be
+  converted (map mode);
+* ``info``: for a grouped record the step that decided it, ``-1`` when no MDC
+  rule held, ``-2 - m`` when MDC ``m`` was the first entered but no step matched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .compile import (
+    NULL,
+    OP_ANY_DX,
+    OP_ANY_PX,
+    OP_ANY_SDX,
+    OP_ANY_SPX,
+    OP_CC,
+    OP_CMP,
+    OP_FALSE,
+    OP_JF,
+    OP_JT,
+    OP_KNOWN,
+    OP_MCC,
+    OP_NONZERO,
+    OP_NOT,
+    OP_PDX,
+    OP_PPX,
+    OP_REGIONS,
+    OP_SFIELD_IN,
+    OP_TRUE,
+    STR_SLOT0,
+    V_DX_COUNT,
+    V_INT,
+    V_INT_FIELD,
+    V_PX_COUNT,
+    V_STR,
+    V_STR_FIELD,
+)
+
+STAT_DX_MAP = 6
+STAT_PX_MAP = 7
+KIND_ADRG, KIND_NEXT, KIND_QY = 0, 1, 2
+SCHEME_ARRAYS = (
+    "ins", "opnd", "mdc_prog", "mdc_steps", "step_prog", "step_kind", "step_result", "step_splits",
+    "split_prog", "split_result", "member_ptr", "member_lists", "mcc_ex", "cc_ex", "pdx_ex", "region",
+)
+
+
+def scheme_arrays(scheme) -> tuple:
+    """The compiled scheme as the tuple the kernel takes (order of SCHEME_ARRAYS)."""
+    return tuple(scheme.arrays[k] for k in SCHEME_ARRAYS)
+
+
+@njit(cache=True, inline="always")
+def in_list(code, lst, member_ptr, member_lists):
+    if code < 0:
+        return False
+    lo = member_ptr[code]
+    hi = member_ptr[code + 1]
+    while lo < hi:  # list ids of a code are sorted
+        mid = (lo + hi) >> 1
+        v = member_lists[mid]
+        if v < lst:
+            lo = mid + 1
+        elif v > lst:
+            hi = mid
+        else:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def compare(a, op, b):
+    if op == 0:
+        return a == b
+    if op == 1:
+        return a != b
+    if op == 2:
+        return a < b
+    if op == 3:
+        return a <= b
+    if op == 4:
+        return a > b
+    return a >= b
+
+
+@njit(cache=True)
+def has_complication(dx, d0, d1, ex, pdx_ex):
+    """``mcc``/``cc`` of FORMAT.md 4.1: a secondary diagnosis in the table whose
+    exclusion id differs from the principal diagnosis's (if it has one)."""
+    if d1 - d0 <= 1:
+        return False
+    p = dx[d0]
+    e = pdx_ex[p] if p >= 0 else -1
+    for k in range(d0 + 1, d1):
+        c = dx[k]
+        if c >= 0:
+            x = ex[c]
+            if x >= 0 and not (e >= 0 and e == x):
+                return True
+    return False
+
+
+@njit(cache=True)
+def region_count(dx, d0, d1, regions):
+    """Number of distinct regions over the dx codes that the region list contains."""
+    n = 0
+    for k in range(d0, d1):
+        c = dx[k]
+        if c < 0:
+            continue
+        r = regions[c]
+        if r < 0:
+            continue
+        new = True
+        for q in range(d0, k):
+            c2 = dx[q]
+            if c2 >= 0 and regions[c2] == r:
+                new = False
+                break
+        if new:
+            n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def operand(k, opnd, fields, i, d0, d1, p0, p1, lit_rank):
+    """(is_null, is_string, value) of a comparison operand."""
+    kind = opnd[k, 0]
+    x = opnd[k, 1]
+    if kind == V_INT_FIELD:
+        v = fields[i, x]
+        return v == NULL, False, v
+    if kind == V_STR_FIELD:
+        v = fields[i, x]
+        return v == NULL, True, v
+    if kind == V_DX_COUNT:
+        return False, False, np.int64(d1 - d0)
+    if kind == V_PX_COUNT:
+        return False, False, np.int64(p1 - p0)
+    if kind == V_INT:
+        return False, False, x
+    return False, True, lit_rank[x]  # V_STR
+
+
+@njit(cache=True)
+def eval_program(start, end, S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+    """Evaluate one compiled rule for one record; short-circuit jumps as compiled."""
+    ins = S[0]
+    member_ptr = S[10]
+    member_lists = S[11]
+    r = False
+    pc = start
+    while pc < end:
+        op = ins[pc, 0]
+        a = ins[pc, 1]
+        if op == OP_JF:
+            if not r:
+                pc = a
+                continue
+        elif op == OP_JT:
+            if r:
+                pc = a
+                continue
+        elif op == OP_PDX:
+            r = d1 > d0 and in_list(dx[d0], a, member_ptr, member_lists)
+        elif op == OP_PPX:
+            r = p1 > p0 and in_list(px[p0], a, member_ptr, member_lists)
+        elif op == OP_NOT:
+            r = not r
+        elif op == OP_TRUE:
+            r = True
+        elif op == OP_FALSE:
+            r = False
+        elif op == OP_ANY_DX or op == OP_ANY_SDX:
+            r = False
+            for k in range(d0 + (1 if op == OP_ANY_SDX else 0), d1):
+                if in_list(dx[k], a, member_ptr, member_lists):
+                    r = True
+                    break
+        elif op == OP_ANY_PX or op == OP_ANY_SPX:
+            r = False
+            for k in range(p0 + (1 if op == OP_ANY_SPX else 0), p1):
+                if in_list(px[k], a, member_ptr, member_lists):
+                    r = True
+                    break
+        elif op == OP_SFIELD_IN:
+            r = in_list(sids[i, ins[pc, 2]], a, member_ptr, member_lists)
+        elif op == OP_MCC:
+            r = has_complication(dx, d0, d1, S[12], S[14])
+        elif op == OP_CC:
+            r = has_complication(dx, d0, d1, S[13], S[14])
+        elif op == OP_KNOWN:
+            r = fields[i, a] != NULL
+        elif op == OP_NONZERO:
+            v = fields[i, a]
+            r = v != NULL and v != (empty_rank if a >= STR_SLOT0 else 0)
+        elif op == OP_REGIONS:
+            r = compare(region_count(dx, d0, d1, S[15][a]), ins[pc, 2], ins[pc, 3])
+        elif op == OP_CMP:
+            ln, ls, lv = operand(a, S[1], fields, i, d0, d1, p0, p1, lit_rank)
+            rn, rs, rv = operand(ins[pc, 3], S[1], fields, i, d0, d1, p0, p1, lit_rank)
+            cop = ins[pc, 2]
+            if cop <= 1:  # == / !=: null equals only null; values of different types differ
+                eq = (ln and rn) or ((not ln) and (not rn) and ls == rs and lv == rv)
+                r = eq if cop == 0 else not eq
+            else:  # ordering is false with a null or across types
+                r = (not ln) and (not rn) and ls == rs and compare(lv, cop, rv)
+        pc += 1
+    return r
+
+
+@njit(cache=True)
+def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+    """Steps 2-4 of FORMAT.md section 6 for one record: (result id, info)."""
+    mdc_prog, mdc_steps, step_prog, step_kind = S[2], S[3], S[4], S[5]
+    step_result, step_splits, split_prog, split_result = S[6], S[7], S[8], S[9]
+    first_mdc = -1
+    for m in range(mdc_prog.shape[0]):
+        if not eval_program(mdc_prog[m, 0], mdc_prog[m, 1], S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+            continue
+        if first_mdc < 0:
+            first_mdc = m
+        for s in range(mdc_steps[m, 0], mdc_steps[m, 1]):
+            if not eval_program(step_prog[s, 0], step_prog[s, 1], S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+                continue
+            kind = step_kind[s]
+            if kind == KIND_QY:
+                return step_result[s], s
+            for k in range(step_splits[s, 0], step_splits[s, 1]):
+                if eval_program(split_prog[k, 0], split_prog[k, 1], S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+                    return split_result[k], s
+            if kind == KIND_ADRG:
+                return step_result[s], s  # [quirk] no split holds: the ADRG code itself
+            # adrg_next: as if the step's rule had been false [quirk]
+    return 0, (-1 if first_mdc < 0 else -2 - first_mdc)
+
+
+@njit(cache=True)
+def input_check(fields, i, d0, d1):
+    """FORMAT.md 5.3: 0 when the record passes, else the number of the failed check."""
+    sex = fields[i, 0]
+    if sex == NULL or (sex != 1 and sex != 2):
+        return 1
+    age = fields[i, 1]
+    if age == NULL:
+        return 2
+    if age == 0:
+        days = fields[i, 2]
+        if days == NULL:
+            return 3
+        if days <= 28 and fields[i, 3] == NULL:
+            return 4
+    if d1 == d0:
+        return 5
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def group_kernel(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, empty_rank, retry_px):
+    """Group every record. ``pre_stat`` carries map-mode failures (6/7) from :func:`map_codes`."""
+    n = dx_off.shape[0] - 1
+    res = np.zeros(n, dtype=np.int32)
+    stat = np.zeros(n, dtype=np.int8)
+    info = np.full(n, -1, dtype=np.int32)
+    for i in prange(n):
+        d0 = dx_off[i]
+        d1 = dx_off[i + 1]
+        p0 = px_off[i]
+        p1 = px_off[i + 1]
+        if pre_stat[i] != 0:
+            stat[i] = pre_stat[i]
+            continue
+        c = input_check(fields, i, d0, d1)
+        if c != 0:
+            stat[i] = c
+            continue
+        r, inf = group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank)
+        if r == 0 and retry_px and p1 - p0 > 1:
+            for k in range(p0 + 1, p1):  # FORMAT.md 6 step 5: each secondary procedure alone
+                r2, inf2 = group_one(S, dx, d0, d1, px, k, k + 1, fields, sids, i, lit_rank, empty_rank)
+                if r2 != 0:
+                    r = r2
+                    inf = inf2
+                    break
+        res[i] = r
+        info[i] = inf
+    return res, stat, info
+
+
+@njit(parallel=True, cache=True)
+def fill_empty(ids, off, fill_id):
+    """Give every empty list the single element ``fill_id`` (dx ``[]`` -> ``[""]``, FORMAT.md 5.1)."""
+    n = off.shape[0] - 1
+    new_off = np.empty(n + 1, dtype=np.int64)
+    new_off[0] = 0
+    for i in range(n):
+        ln = off[i + 1] - off[i]
+        new_off[i + 1] = new_off[i] + (ln if ln > 0 else 1)
+    out = np.empty(new_off[n], dtype=ids.dtype)
+    for i in prange(n):
+        a = off[i]
+        b = off[i + 1]
+        o = new_off[i]
+        if b == a:
+            out[o] = fill_id
+        else:
+            for k in range(a, b):
+                out[o + k - a] = ids[k]
+    return out, new_off
+
+
+@njit(parallel=True, cache=True)
+def map_codes(ids, off, mapping, empty_id, dash_id):
+    """Map mode (FORMAT.md 5.2), literally: the replacement goes to the first position
+    currently holding the value, so chains in the map are order dependent.
+
+    Returns the mapped lists (``""`` and ``"-"`` removed) and a per-record flag
+    that some code could not be converted."""
+    n = off.shape[0] - 1
+    work = ids.copy()
+    bad = np.zeros(n, dtype=np.bool_)
+    keep = np.zeros(n, dtype=np.int64)
+    for i in prange(n):
+        a = off[i]
+        b = off[i + 1]
+        for k in range(a, b):
+            x = work[k]
+            j = a
+            while work[j] != x:
+                j += 1
+            if x >= 0 and mapping[x] >= 0:
+                work[j] = mapping[x]
+            else:
+                work[j] = empty_id
+                bad[i] = True
+        if b > a and work[a] == dash_id:
+            bad[i] = True
+        c = 0
+        for k in range(a, b):
+            if work[k] != empty_id and work[k] != dash_id:
+                c += 1
+        keep[i] = c
+    new_off = np.empty(n + 1, dtype=np.int64)
+    new_off[0] = 0
+    for i in range(n):
+        new_off[i + 1] = new_off[i] + keep[i]
+    out = np.empty(new_off[n], dtype=ids.dtype)
+    for i in prange(n):
+        o = new_off[i]
+        for k in range(off[i], off[i + 1]):
+            v = work[k]
+            if v != empty_id and v != dash_id:
+                out[o] = v
+                o += 1
+    return out, new_off, bad

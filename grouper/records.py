@@ -1,0 +1,230 @@
+"""Canonical record batch -> integer arrays and offsets for the kernel.
+
+Codes are dictionary-encoded once per batch with pyarrow compute (the batch's
+distinct strings are looked up in the scheme's code dictionary, then the ids are
+gathered), so per-row work is integer work. Parquet columns read with
+``read_dictionary`` arrive already dictionary-encoded and skip the hashing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .compile import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
+from .kernel import fill_empty, map_codes
+
+INT_COLUMNS = {"sex": "sex", "age_years": "age_years", "age_days": "age_days", "weight_g": "weight_g", "los": "los_days", "icu_hours": "icu_hours"}
+STR_COLUMNS = {"dept": "dept", "leaving_type": "leaving_type"}
+SEX_WORDS = {"男": 1, "女": 2, "m": 1, "f": 2, "male": 1, "female": 2}
+INVALID = -1  # an unparseable sex: not null, not 1/2, so check 1 reports it
+_CLAMP = 2**53
+
+
+@dataclass
+class Encoded:
+    """One batch as the kernel sees it, plus what decode needs for warnings."""
+
+    n: int
+    dx: np.ndarray  # int32 code ids, -1 = unknown to the scheme
+    dx_off: np.ndarray  # int64 offsets, len n+1
+    px: np.ndarray
+    px_off: np.ndarray
+    fields: np.ndarray  # (n, N_FIELDS) int64, NULL for null
+    sids: np.ndarray  # (n, 2) int32 scheme ids of dept, leaving_type
+    lit_rank: np.ndarray  # rank of each string literal in this batch's string order
+    empty_rank: int
+    pre_stat: np.ndarray  # int8: 6/7 map-mode failures
+    dx_values: pa.Array  # flat input codes (strings), before map mode
+    px_values: pa.Array
+    dx_in_off: np.ndarray  # offsets of the input lists (before filling/mapping)
+    px_in_off: np.ndarray
+    dx_ids_in: np.ndarray  # ids of the input codes (before the dx [] -> [""] fill and map mode)
+    px_ids_in: np.ndarray
+    bad_fields: dict  # column -> bool mask of values that could not be read as integers
+
+
+def _flat_codes(col) -> tuple[pa.Array, np.ndarray]:
+    """(flat values, int64 offsets) of a list column; null lists are empty, null codes are ""."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else (col.chunk(0) if col.num_chunks else pa.array([], col.type))
+    lengths = pc.fill_null(pc.list_value_length(col), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    off = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=off[1:])
+    values = pc.list_flatten(col)
+    return values, off
+
+
+def _split_separators(values: pa.Array, off: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """FORMAT.md 5.1: lists are joined with ',' and split on ',' and '|'; a code holding one is split."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    parts = pc.split_pattern_regex(pc.fill_null(values, ""), r"[,|]")
+    plen = pc.list_value_length(parts).to_numpy(zero_copy_only=False).astype(np.int64)
+    row = np.repeat(np.arange(len(off) - 1), np.diff(off))
+    counts = np.bincount(row, weights=plen, minlength=len(off) - 1).astype(np.int64)
+    new_off = np.zeros(len(off), dtype=np.int64)
+    np.cumsum(counts, out=new_off[1:])
+    return pc.list_flatten(parts), new_off
+
+
+def encode_codes(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Scheme ids (int32, -1 unknown) of flat code strings; null codes read as ""."""
+    if pa.types.is_dictionary(values.type):
+        dictionary, indices = values.dictionary, values.indices
+    else:
+        enc = pc.dictionary_encode(values)
+        dictionary, indices = enc.dictionary, enc.indices
+    if pa.types.is_large_string(dictionary.type):
+        dictionary = pc.cast(dictionary, pa.string())
+    lookup = pc.fill_null(pc.index_in(dictionary, value_set=value_set), -1).to_numpy(zero_copy_only=False).astype(np.int32)
+    empty_id = pc.index_in(pa.array([""]), value_set=value_set)[0].as_py()
+    lookup = np.append(lookup, np.int32(-1 if empty_id is None else empty_id))
+    idx = pc.fill_null(indices, len(lookup) - 1).to_numpy(zero_copy_only=False)
+    return lookup[idx]
+
+
+def _needs_split(values: pa.Array) -> bool:
+    d = values.dictionary if pa.types.is_dictionary(values.type) else values
+    if len(d) == 0:
+        return False
+    return bool(pc.any(pc.match_substring_regex(pc.fill_null(d, ""), r"[,|]")).as_py())
+
+
+def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """int64 values with NULL for null, and a mask of values that were present but unreadable."""
+    out = np.full(n, NULL, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    if col is None:
+        return out, bad
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col = col.dictionary_decode()
+        t = col.type
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
+        vals = pc.fill_null(pc.cast(col, pa.int64()), 0).to_numpy(zero_copy_only=False)
+        out[valid] = np.clip(vals[valid], -_CLAMP, _CLAMP)
+        return out, bad
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        f = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        ok = np.isfinite(f)
+        bad = ~ok & ~np.isnan(f)
+        out[ok] = np.trunc(np.clip(f[ok], -_CLAMP, _CLAMP)).astype(np.int64)
+        return out, bad
+    # strings (CSV/Excel exports): parse the distinct values once
+    s = pc.cast(col, pa.string()) if not pa.types.is_string(t) else col
+    enc = pc.dictionary_encode(s)
+    parsed = np.full(len(enc.dictionary) + 1, NULL, dtype=np.int64)
+    unread = np.zeros(len(enc.dictionary) + 1, dtype=bool)
+    for k, text in enumerate(enc.dictionary.to_pylist()):
+        v = unicodedata.normalize("NFKC", text).strip()
+        if v == "":
+            continue
+        if name == "sex" and v.lower() in SEX_WORDS:
+            parsed[k] = SEX_WORDS[v.lower()]
+            continue
+        try:
+            fv = float(v)
+            if not np.isfinite(fv):
+                raise ValueError
+            parsed[k] = int(np.trunc(np.clip(fv, -_CLAMP, _CLAMP)))
+        except ValueError:
+            unread[k] = True
+            if name == "sex":
+                parsed[k] = INVALID
+    idx = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)
+    return parsed[idx], unread[idx]
+
+
+def _str_column(col, n: int) -> pa.Array:
+    if col is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    if pa.types.is_floating(col.type):  # 1.0 from a spreadsheet means "1"
+        f = col.to_numpy(zero_copy_only=False)
+        whole = np.isfinite(f) & (f == np.trunc(f))
+        if whole[~np.isnan(f)].all():
+            col = pc.cast(pc.cast(col, pa.int64()), pa.string())
+    if not pa.types.is_string(col.type):
+        col = pc.cast(col, pa.string())
+    return col
+
+
+def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
+    """Encode a canonical table (see ``drg.columns.canonicalize``) for the kernel."""
+    n = table.num_rows
+    names = set(table.column_names)
+    value_set = scheme.value_set
+    codes_index = scheme.code_index
+
+    lists = {}
+    for which in ("dx", "px"):
+        if which in names:
+            values, off = _flat_codes(table.column(which))
+        else:
+            values, off = pa.array([], pa.string()), np.zeros(n + 1, dtype=np.int64)
+        if _needs_split(values):
+            values, off = _split_separators(values, off)
+        lists[which] = (values, off, encode_codes(values, value_set))
+
+    dx_values, dx_in_off, dx_ids_in = lists["dx"]
+    px_values, px_in_off, px_ids_in = lists["px"]
+    dx, px = dx_ids_in, px_ids_in
+    empty_id = codes_index[""]
+    dash_id = codes_index["-"]
+    dx, dx_off = fill_empty(dx, dx_in_off, np.int32(empty_id))  # [quirk] dx [] -> [""]
+    px_off = px_in_off
+    pre_stat = np.zeros(n, dtype=np.int8)
+    if map_mode:
+        dx, dx_off, dx_bad = map_codes(dx, dx_off, scheme.arrays["dx_map"], np.int32(empty_id), np.int32(dash_id))
+        px, px_off, px_bad = map_codes(px, px_off, scheme.arrays["px_map"], np.int32(empty_id), np.int32(dash_id))
+        pre_stat[px_bad] = 7
+        pre_stat[dx_bad] = 6
+
+    fields = np.empty((n, N_FIELDS), dtype=np.int64)
+    bad_fields = {}
+    for field_name, col_name in INT_COLUMNS.items():
+        col = table.column(col_name) if col_name in names else None
+        vals, bad = _int_column(col, field_name, n)
+        fields[:, FIELD_SLOTS[field_name]] = vals
+        if bad.any():
+            bad_fields[col_name] = bad
+    if scheme.meta.get("missing_age_days_weight_as_zero"):
+        for f in ("age_days", "weight_g"):
+            col = fields[:, FIELD_SLOTS[f]]
+            col[col == NULL] = 0
+
+    # String fields: membership uses scheme ids; comparisons use ranks in one sorted
+    # order of this batch's values and the rules' literals (exact string order).
+    literals = scheme.str_literals
+    str_cols = [_str_column(table.column(c) if c in names else None, n) for c in STR_COLUMNS.values()]
+    encs = [pc.dictionary_encode(c) for c in str_cols]
+    universe = sorted(set(literals) | {""} | {v for e in encs for v in e.dictionary.to_pylist()})
+    rank_of = {s: i for i, s in enumerate(universe)}
+    sids = np.empty((n, 2), dtype=np.int32)
+    for j, e in enumerate(encs):
+        d = e.dictionary.to_pylist()
+        rank = np.array([rank_of[s] for s in d] + [NULL], dtype=np.int64)
+        ids = np.array([codes_index.get(s, -1) for s in d] + [-1], dtype=np.int32)
+        idx = pc.fill_null(e.indices, len(d)).to_numpy(zero_copy_only=False)
+        fields[:, STR_SLOT0 + j] = rank[idx]
+        sids[:, j] = ids[idx]
+    lit_rank = np.array([rank_of[s] for s in literals], dtype=np.int64) if literals else np.zeros(1, np.int64)
+
+    return Encoded(
+        n=n, dx=dx, dx_off=dx_off, px=px, px_off=px_off, fields=fields, sids=sids,
+        lit_rank=lit_rank, empty_rank=rank_of[""], pre_stat=pre_stat,
+        dx_values=dx_values, px_values=px_values, dx_in_off=dx_in_off, px_in_off=px_in_off,
+        dx_ids_in=dx_ids_in, px_ids_in=px_ids_in,
+        bad_fields=bad_fields,
+    )

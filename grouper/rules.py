@@ -1,0 +1,259 @@
+"""Parse the scheme rule language (FORMAT.md section 4) into a small AST.
+
+The AST is made of plain tuples so that it can be pickled, hashed and walked
+by the compiler (``compile.py``) and by the tracer (``explain.py``):
+
+* ``("true",)`` / ``("false",)``
+* ``("and", a, b)`` / ``("or", a, b)`` / ``("not", a)``
+* ``("in", target, listref)`` with target one of ``pdx ppx any_dx any_px
+  any_sdx any_spx dept leaving_type`` and listref ``("named", NAME)`` or
+  ``("inline", (CODE, ...))``
+* ``("tag", TAG, TLIST)``: some px element has ``TLIST[c] == TAG``
+* ``("mcc",)`` / ``("cc",)``
+* ``("known", FIELD)`` / ``("nonzero", FIELD)``
+* ``("regions", RLIST, OP, INT)``: ``dx_region_count(@RLIST) OP INT``
+* ``("cmp", VALUE, OP, VALUE)`` with VALUE ``("field", NAME)``,
+  ``("count", "dx"|"px")``, ``("int", N)`` or ``("str", S)``
+"""
+
+from __future__ import annotations
+
+import re
+
+INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")
+STR_FIELDS = ("dept", "leaving_type")
+FIELDS = INT_FIELDS + STR_FIELDS
+CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"[^"]*")|(?P<op>==|!=|<=|>=|<|>)|(?P<punct>[(){},])'
+    r"|(?P<list>@[^\s(){},\"]+)|(?P<int>-?\d+)(?![\w.])|(?P<word>[A-Za-z_][A-Za-z_0-9]*))"
+)
+
+
+class RuleError(ValueError):
+    """A rule that does not follow the grammar of FORMAT.md section 4."""
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    tokens = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise RuleError(f"unexpected character {text[pos:pos + 12]!r} at position {pos}")
+        kind = m.lastgroup
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+
+    def peek(self, k: int = 0):
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else ("end", "")
+
+    def take(self):
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def expect(self, value: str):
+        kind, val = self.take()
+        if val != value:
+            raise RuleError(f"expected {value!r}, found {val or 'end of rule'!r}")
+
+    def parse(self):
+        if not self.toks:
+            raise RuleError("empty rule (write `true` for a rule that always holds)")
+        node = self.or_()
+        if self.peek()[0] != "end":
+            raise RuleError(f"unexpected {self.peek()[1]!r} after a complete rule")
+        return node
+
+    def or_(self):
+        node = self.and_()
+        while self.peek() == ("word", "or"):
+            self.take()
+            node = ("or", node, self.and_())
+        return node
+
+    def and_(self):
+        node = self.not_()
+        while self.peek() == ("word", "and"):
+            self.take()
+            node = ("and", node, self.not_())
+        return node
+
+    def not_(self):
+        if self.peek() == ("word", "not"):
+            self.take()
+            return ("not", self.not_())
+        return self.primary()
+
+    def primary(self):
+        kind, val = self.peek()
+        if (kind, val) == ("punct", "("):
+            self.take()
+            node = self.or_()
+            self.expect(")")
+            return node
+        if kind == "word" and val in ("true", "false"):
+            self.take()
+            return (val,)
+        return self.atom()
+
+    def listref(self):
+        kind, val = self.take()
+        if kind == "list":
+            return ("named", val[1:])
+        if (kind, val) == ("punct", "{"):
+            codes = []
+            while True:
+                k, v = self.take()
+                if k != "str":
+                    raise RuleError(f"expected a quoted code in an inline set, found {v!r}")
+                codes.append(v[1:-1])
+                k, v = self.take()
+                if v == "}":
+                    return ("inline", tuple(codes))
+                if v != ",":
+                    raise RuleError(f"expected ',' or '}}' in an inline set, found {v!r}")
+        raise RuleError(f"expected a list (@NAME or {{...}}), found {val or 'end of rule'!r}")
+
+    def named_only(self, what: str) -> str:
+        kind, val = self.take()
+        if kind != "list":
+            raise RuleError(f"expected @NAME of a {what}, found {val or 'end of rule'!r}")
+        return val[1:]
+
+    def expect_in(self):
+        if self.take() != ("word", "in"):
+            raise RuleError("expected 'in'")
+
+    def atom(self):
+        kind, val = self.peek()
+        if kind == "word":
+            if val in ("pdx", "ppx") and self.peek(1) == ("word", "in"):
+                self.take()
+                self.take()
+                return ("in", val, self.listref())
+            if val == "any":
+                self.take()
+                k, what = self.take()
+                if what not in ("dx", "px", "sdx", "spx"):
+                    raise RuleError(f"expected dx, px, sdx or spx after 'any', found {what!r}")
+                self.expect_in()
+                return ("in", "any_" + what, self.listref())
+            if val == "px" and self.peek(1) == ("word", "tag"):
+                self.take()
+                self.take()
+                k, tag = self.take()
+                if k != "str":
+                    raise RuleError(f"expected a quoted tag after 'px tag', found {tag!r}")
+                self.expect_in()
+                return ("tag", tag[1:-1], self.named_only("tagged list"))
+            if val in ("mcc", "cc"):
+                self.take()
+                return (val,)
+            if val in ("known", "nonzero"):
+                self.take()
+                self.expect("(")
+                k, field = self.take()
+                if field not in FIELDS:
+                    raise RuleError(f"{val}() takes one of {', '.join(FIELDS)}, found {field!r}")
+                self.expect(")")
+                return (val, field)
+            if val == "dx_region_count":
+                self.take()
+                self.expect("(")
+                rlist = self.named_only("region list")
+                self.expect(")")
+                k, op = self.take()
+                if op not in CMP_OPS:
+                    raise RuleError(f"expected a comparison after dx_region_count(...), found {op!r}")
+                k, num = self.take()
+                if k != "int":
+                    raise RuleError(f"expected an integer after dx_region_count(...) {op}, found {num!r}")
+                return ("regions", rlist, op, int(num))
+            if val in STR_FIELDS and self.peek(1) == ("word", "in"):
+                self.take()
+                self.take()
+                return ("in", val, self.listref())
+        left = self.value()
+        k, op = self.take()
+        if op not in CMP_OPS:
+            raise RuleError(f"expected a comparison operator after {left[1]!r}, found {op or 'end of rule'!r}")
+        right = self.value()
+        return ("cmp", left, op, right)
+
+    def value(self):
+        kind, val = self.take()
+        if kind == "int":
+            return ("int", int(val))
+        if kind == "str":
+            return ("str", val[1:-1])
+        if kind == "word" and val in FIELDS:
+            return ("field", val)
+        if kind == "word" and val in ("dx_count", "px_count"):
+            return ("count", val[:2])
+        raise RuleError(f"unknown term {val or 'end of rule'!r} (see FORMAT.md section 4 for the atoms)")
+
+
+def parse_rule(text: str):
+    """Parse one rule; raise :class:`RuleError` with a message saying what is wrong."""
+    return _Parser(text).parse()
+
+
+def walk(node):
+    """Yield every node of an AST, depth first."""
+    yield node
+    if node[0] in ("and", "or"):
+        yield from walk(node[1])
+        yield from walk(node[2])
+    elif node[0] == "not":
+        yield from walk(node[1])
+
+
+def to_text(node) -> str:
+    """Render an AST back into rule text (used by explain)."""
+    op = node[0]
+    if op in ("true", "false", "mcc", "cc"):
+        return op
+    if op == "and" or op == "or":
+        parts = []
+        for child in (node[1], node[2]):
+            s = to_text(child)
+            parts.append(f"({s})" if child[0] == "or" and op == "and" else s)
+        return f" {op} ".join(parts)
+    if op == "not":
+        s = to_text(node[1])
+        return f"not ({s})" if node[1][0] in ("and", "or") else f"not {s}"
+    if op == "in":
+        target = {"any_dx": "any dx", "any_px": "any px", "any_sdx": "any sdx", "any_spx": "any spx"}.get(node[1], node[1])
+        ref = node[2]
+        lst = "@" + ref[1] if ref[0] == "named" else "{" + ",".join(f'"{c}"' for c in ref[1]) + "}"
+        return f"{target} in {lst}"
+    if op == "tag":
+        return f'px tag "{node[1]}" in @{node[2]}'
+    if op in ("known", "nonzero"):
+        return f"{op}({node[1]})"
+    if op == "regions":
+        return f"dx_region_count(@{node[1]}) {node[2]} {node[3]}"
+    if op == "cmp":
+        def v(x):
+            if x[0] == "field":
+                return x[1]
+            if x[0] == "count":
+                return x[1] + "_count"
+            if x[0] == "int":
+                return str(x[1])
+            return f'"{x[1]}"'
+        return f"{v(node[1])} {node[2]} {v(node[3])}"
+    raise ValueError(op)

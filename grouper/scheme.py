@@ -1,0 +1,316 @@
+"""Load and validate a scheme directory (FORMAT.md), hash it, and cache its compiled form.
+
+``load_scheme(path)`` is the one entry point: it hashes the tables, returns the
+cached :class:`~grouper.compile.CompiledScheme` when one exists for that hash,
+and otherwise reads, validates and compiles the tables and stores the result.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .rules import RuleError, parse_rule
+
+# Bump when the compiled layout or the semantics change: old cache entries are then ignored.
+ENGINE_VERSION = "1"
+
+TABLES = {
+    "meta.csv": ("key", "value"),
+    "mdc.csv": ("order", "mdc", "rule"),
+    "adrg.csv": ("mdc", "seq", "step", "kind", "adrg", "rule"),
+    "drg.csv": ("step", "seq", "drg", "rule"),
+    "lists.csv": ("list", "code"),
+    "tagged_lists.csv": ("list", "code", "tag"),
+    "region_lists.csv": ("list", "code", "region"),
+    "mcc.csv": ("code", "exclusion_id"),
+    "cc.csv": ("code", "exclusion_id"),
+    "cc_exclusion.csv": ("pdx", "exclusion_id"),
+    "or_procedures.csv": ("code", "name"),
+    "drg_names.csv": ("drg", "name"),
+    "dx_codes.csv": ("code", "name"),
+    "px_codes.csv": ("code", "name"),
+    "dx_map.csv": ("from", "to"),
+    "px_map.csv": ("from", "to"),
+}
+REQUIRED = ("mdc.csv", "adrg.csv", "drg.csv")
+STEP_KINDS = ("adrg", "adrg_next", "qy")
+BOOL_KEYS = ("missing_age_days_weight_as_zero", "retry_secondary_px_alone")
+
+
+class SchemeError(ValueError):
+    """A scheme directory that does not follow FORMAT.md; the message names file, row, column and fix."""
+
+
+@dataclass
+class SchemeTables:
+    """The validated tables of one scheme, as plain Python rows."""
+
+    path: str
+    digest: str
+    meta: dict
+    mdcs: list  # (order, mdc, rule_text, ast)
+    steps: list  # (mdc, seq, step, kind, adrg, rule_text, ast), grouped by MDC order then seq
+    splits: dict  # step -> [(seq, drg, rule_text, ast)] sorted by seq
+    lists: dict  # name -> [code]
+    tagged: dict  # name -> [(code, tag)]
+    regions: dict  # name -> [(code, region)]
+    mcc: list  # [(code, exclusion_id)]
+    cc: list
+    cc_exclusion: list  # [(pdx, exclusion_id)]
+    or_codes: list
+    drg_names: dict
+    dx_codes: list
+    px_codes: list
+    dx_map: list  # [(from, to)]
+    px_map: list
+    warnings: list = field(default_factory=list)
+
+
+def scheme_digest(path: str | os.PathLike) -> str:
+    """Content hash of the scheme tables (file names and bytes), plus the engine version."""
+    root = Path(path)
+    h = hashlib.sha256(f"drg-engine-{ENGINE_VERSION}".encode())
+    for name in sorted(TABLES):
+        p = root / name
+        if p.exists():
+            h.update(name.encode() + b"\0")
+            h.update(p.read_bytes())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def _read_table(root: Path, name: str) -> list[tuple[int, dict]]:
+    cols = TABLES[name]
+    p = root / name
+    if not p.exists():
+        if name in REQUIRED:
+            raise SchemeError(f"{p}: file missing; a scheme directory needs {', '.join(REQUIRED)} (see FORMAT.md section 1)")
+        return []
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SchemeError(f"{p}: not UTF-8 ({e}); save the table as UTF-8 CSV") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise SchemeError(f"{p}: empty file; write at least the header row {','.join(cols)}") from None
+    missing = [c for c in cols if c not in header]
+    if missing:
+        raise SchemeError(f"{p}: row 1 (header): column(s) {', '.join(missing)} missing; the header must be {','.join(cols)}")
+    idx = [header.index(c) for c in cols]
+    rows = []
+    for lineno, rec in enumerate(reader, start=2):
+        if not rec:
+            continue
+        if len(rec) < len(header):
+            raise SchemeError(f"{p}: row {lineno}: {len(rec)} fields, expected {len(header)}; quote cells that contain commas")
+        rows.append((lineno, {c: rec[i] for c, i in zip(cols, idx)}))
+    return rows
+
+
+def _int(p, lineno, col, value):
+    try:
+        return int(value)
+    except ValueError:
+        raise SchemeError(f"{p}: row {lineno}, column {col}: {value!r} is not an integer; write a whole number") from None
+
+
+def _parse(p, lineno, text):
+    try:
+        return parse_rule(text)
+    except RuleError as e:
+        raise SchemeError(f"{p}: row {lineno}, column rule: {e} in {text!r}; fix the rule (grammar in FORMAT.md section 4)") from None
+
+
+def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTables:
+    """Read and validate every table of a scheme directory."""
+    root = Path(path)
+    if not root.is_dir():
+        raise SchemeError(f"{root}: not a directory; pass a scheme directory (with mdc.csv, adrg.csv, drg.csv) via --scheme or DRG_SCHEME")
+    t = {name: _read_table(root, name) for name in TABLES}
+    warnings = []
+
+    meta = {r["key"]: r["value"] for _, r in t["meta.csv"]}
+    for key in BOOL_KEYS:
+        v = meta.get(key, "false").strip().lower()
+        if v not in ("true", "false"):
+            raise SchemeError(f"{root / 'meta.csv'}: key {key}: value {meta[key]!r} must be true or false")
+        meta[key] = v == "true"
+    rejected = meta.get("output_codes_rejected", "0000|00|0000").split("|")
+    if len(rejected) != 3:
+        raise SchemeError(f"{root / 'meta.csv'}: key output_codes_rejected: {meta['output_codes_rejected']!r} must be mdc|adrg|drg, e.g. 0000|00|0000")
+    meta["output_codes_rejected"] = tuple(rejected)
+    meta.setdefault("output_drg_fail", "0000")
+    meta.setdefault("output_drg_fail_in_mdc", "0000")
+
+    p = root / "mdc.csv"
+    mdcs, seen = [], {}
+    for lineno, r in t["mdc.csv"]:
+        order = _int(p, lineno, "order", r["order"])
+        if r["mdc"] in seen:
+            raise SchemeError(f"{p}: row {lineno}, column mdc: {r['mdc']!r} already defined on row {seen[r['mdc']]}; each MDC appears once")
+        if len(r["mdc"]) < 4:
+            raise SchemeError(f"{p}: row {lineno}, column mdc: {r['mdc']!r} must look like MDCA (MDC + letter)")
+        seen[r["mdc"]] = lineno
+        mdcs.append((order, r["mdc"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
+    orders = [m[0] for m in mdcs]
+    if len(set(orders)) != len(orders):
+        dup = sorted(o for o in set(orders) if orders.count(o) > 1)[0]
+        raise SchemeError(f"{p}: column order: value {dup} used twice; give each MDC its own order")
+    mdcs.sort(key=lambda m: m[0])
+
+    p = root / "adrg.csv"
+    by_mdc: dict[str, list] = {m[1]: [] for m in mdcs}
+    step_names = {}
+    for lineno, r in t["adrg.csv"]:
+        if r["mdc"] not in by_mdc:
+            raise SchemeError(f"{p}: row {lineno}, column mdc: {r['mdc']!r} is not in mdc.csv; add it there or fix the name")
+        if r["kind"] not in STEP_KINDS:
+            raise SchemeError(f"{p}: row {lineno}, column kind: {r['kind']!r} must be one of {', '.join(STEP_KINDS)}")
+        if r["step"] in step_names:
+            raise SchemeError(f"{p}: row {lineno}, column step: {r['step']!r} already used on row {step_names[r['step']]}; step ids are unique")
+        if not r["adrg"]:
+            raise SchemeError(f"{p}: row {lineno}, column adrg: empty; write the ADRG (or QY) code")
+        step_names[r["step"]] = lineno
+        seq = _int(p, lineno, "seq", r["seq"])
+        by_mdc[r["mdc"]].append((r["mdc"], seq, r["step"], r["kind"], r["adrg"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
+    steps = []
+    for m in mdcs:
+        rows = sorted(by_mdc[m[1]], key=lambda s: s[1])
+        seqs = [s[1] for s in rows]
+        if len(set(seqs)) != len(seqs):
+            raise SchemeError(f"{p}: MDC {m[1]}: column seq has a value used twice; give each step of an MDC its own seq")
+        steps.extend(rows)
+
+    p = root / "drg.csv"
+    splits: dict[str, list] = {s[2]: [] for s in steps}
+    for lineno, r in t["drg.csv"]:
+        if r["step"] not in splits:
+            raise SchemeError(f"{p}: row {lineno}, column step: {r['step']!r} is not a step of adrg.csv; fix the step id")
+        if not r["drg"]:
+            raise SchemeError(f"{p}: row {lineno}, column drg: empty; write the DRG code")
+        seq = _int(p, lineno, "seq", r["seq"])
+        splits[r["step"]].append((seq, r["drg"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
+    for name, rows in splits.items():
+        rows.sort(key=lambda s: s[0])
+        seqs = [s[0] for s in rows]
+        if len(set(seqs)) != len(seqs):
+            raise SchemeError(f"{p}: step {name}: column seq has a value used twice; give each split of a step its own seq")
+
+    lists: dict[str, list] = {}
+    for _, r in t["lists.csv"]:
+        lists.setdefault(r["list"], []).append(r["code"])
+    tagged: dict[str, list] = {}
+    for _, r in t["tagged_lists.csv"]:
+        tagged.setdefault(r["list"], []).append((r["code"], r["tag"]))
+    regions: dict[str, list] = {}
+    for _, r in t["region_lists.csv"]:
+        regions.setdefault(r["list"], []).append((r["code"], r["region"]))
+
+    # Lists that rules name but the tables do not define denote the empty list (FORMAT.md 3);
+    # that is legal, but usually a typo, so `drg scheme check` reports it.
+    for rule_ast, where in [(m[3], f"mdc.csv {m[1]}") for m in mdcs] + [(s[6], f"adrg.csv {s[2]}") for s in steps] + [
+        (sp[3], f"drg.csv {sp[1]}") for rows in splits.values() for sp in rows
+    ]:
+        from .rules import walk
+
+        for node in walk(rule_ast):
+            if node[0] == "in" and node[2][0] == "named" and node[2][1] != "OR" and node[2][1] not in lists:
+                warnings.append(f"{where}: list @{node[2][1]} has no rows (treated as empty)")
+            elif node[0] == "tag" and node[2] not in tagged:
+                warnings.append(f"{where}: tagged list @{node[2]} has no rows (treated as empty)")
+            elif node[0] == "regions" and node[1] not in regions:
+                warnings.append(f"{where}: region list @{node[1]} has no rows (treated as empty)")
+
+    return SchemeTables(
+        path=str(root),
+        digest=digest or scheme_digest(root),
+        meta=meta,
+        mdcs=mdcs,
+        steps=steps,
+        splits=splits,
+        lists=lists,
+        tagged=tagged,
+        regions=regions,
+        mcc=[(r["code"], r["exclusion_id"]) for _, r in t["mcc.csv"]],
+        cc=[(r["code"], r["exclusion_id"]) for _, r in t["cc.csv"]],
+        cc_exclusion=[(r["pdx"], r["exclusion_id"]) for _, r in t["cc_exclusion.csv"]],
+        or_codes=[r["code"] for _, r in t["or_procedures.csv"]],
+        drg_names={r["drg"]: r["name"] for _, r in t["drg_names.csv"]},
+        dx_codes=[r["code"] for _, r in t["dx_codes.csv"]],
+        px_codes=[r["code"] for _, r in t["px_codes.csv"]],
+        dx_map=[(r["from"], r["to"]) for _, r in t["dx_map.csv"]],
+        px_map=[(r["from"], r["to"]) for _, r in t["px_map.csv"]],
+        warnings=warnings,
+    )
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("DRG_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "drg-toolkit" if xdg else Path.home() / ".cache" / "drg-toolkit"
+
+
+def load_scheme(path: str | os.PathLike | None = None, *, use_cache: bool = True):
+    """Load a scheme directory and return its compiled form.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Scheme directory in the format of FORMAT.md. Defaults to the
+        ``DRG_SCHEME`` environment variable.
+    use_cache : bool, default True
+        Reuse (and store) the compiled form keyed by the tables' content hash
+        in ``DRG_CACHE_DIR`` (default ``~/.cache/drg-toolkit``).
+
+    Returns
+    -------
+    CompiledScheme
+
+    Examples
+    --------
+    >>> scheme = load_scheme("../shared/schemes/chs-drg-1.1")  # doctest: +SKIP
+    >>> scheme.summary()["drg"]  # doctest: +SKIP
+    628
+    """
+    from .compile import CompiledScheme, compile_scheme
+
+    if path is None:
+        path = os.environ.get("DRG_SCHEME")
+        if not path:
+            raise SchemeError("no scheme given; pass --scheme DIR or set DRG_SCHEME to a scheme directory")
+    root = Path(path)
+    if not root.is_dir():
+        raise SchemeError(f"{root}: not a directory; pass a scheme directory (with mdc.csv, adrg.csv, drg.csv) via --scheme or DRG_SCHEME")
+    digest = scheme_digest(root)
+    target = cache_dir() / f"{digest}.pkl"
+    if use_cache and target.exists():
+        try:
+            with open(target, "rb") as f:
+                obj = pickle.load(f)
+            if isinstance(obj, CompiledScheme) and obj.digest == digest:
+                obj.path = str(root)
+                return obj
+        except Exception:  # a corrupt or foreign cache entry: recompile
+            pass
+    compiled = compile_scheme(read_tables(root, digest))
+    if use_cache:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(compiled, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+        except OSError:  # read-only home: run without a cache
+            pass
+    return compiled
