@@ -210,6 +210,32 @@ class _Compiler:
         return start, len(self.ins)
 
 
+def _never(node) -> bool:
+    """The rule is false for every record (e.g. a disabled checkpoint `false and ...`)."""
+    op = node[0]
+    if op == "false":
+        return True
+    if op == "and":
+        return _never(node[1]) or _never(node[2])
+    if op == "or":
+        return _never(node[1]) and _never(node[2])
+    return False
+
+
+def _necessary(node, target: str):
+    """List refs L1..Lk such that the rule can hold only if `target in L1 or ... Lk`; None if none."""
+    op = node[0]
+    if op == "in" and node[1] == target:
+        return [node[2]]
+    if op == "and":
+        a = _necessary(node[1], target)
+        return a if a is not None else _necessary(node[2], target)
+    if op == "or":
+        a, b = _necessary(node[1], target), _necessary(node[2], target)
+        return a + b if a is not None and b is not None else None
+    return None
+
+
 def _ids(index: dict, codes) -> np.ndarray:
     return np.fromiter((index[c] for c in codes), dtype=np.int32, count=len(codes))
 
@@ -265,6 +291,7 @@ def compile_scheme(t) -> CompiledScheme:
 
     # List membership: (code, list) pairs -> CSR by code, list ids sorted.
     pair_codes, pair_lists = [], []
+    list_members: dict = {}
     first_tag: dict = {}
     for name, rows in t.tagged.items():
         tags = {}
@@ -279,13 +306,14 @@ def compile_scheme(t) -> CompiledScheme:
         else:  # ("tag", tlist, tag)
             members = [c for c, tag in first_tag.get(key[1], {}).items() if tag == key[2]]
         ids = np.unique(_ids(index, list(members)))
+        list_members[lid] = ids
         pair_codes.append(ids)
         pair_lists.append(np.full(len(ids), lid, dtype=np.int32))
     pc = np.concatenate(pair_codes) if pair_codes else np.zeros(0, np.int32)
     pl = np.concatenate(pair_lists) if pair_lists else np.zeros(0, np.int32)
     order = np.lexsort((pl, pc))
     member_lists = pl[order].astype(np.int32)
-    member_ptr = np.zeros(n + 1, dtype=np.int64)
+    member_ptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(pc, minlength=n), out=member_ptr[1:])
 
     # MCC / CC exclusion ids (dict semantics: a repeated code keeps its last row).
@@ -333,6 +361,41 @@ def compile_scheme(t) -> CompiledScheme:
     split_result = [rid(d) for d in split_drg]
     result_rows = [result_row(c, t.meta, t.drg_names) for c in results]
 
+    # Candidate index: a rule whose top-level conjunction requires `pdx in L` (or `ppx in L`)
+    # can only hold when the principal code is in L. The kernel visits, in order, only the
+    # rules that are free of such a requirement or whose requirement the record's principal
+    # code meets; every visited rule is still evaluated in full, so results are unchanged.
+    n_mdc = len(t.mdcs)
+    rule_asts = [m[3] for m in t.mdcs] + [st[6] for st in steps_in_order]
+    free, pairs = [], {"pdx": ([], []), "ppx": ([], [])}
+    for r, ast in enumerate(rule_asts):
+        if _never(ast):
+            continue
+        for target in ("pdx", "ppx"):
+            keys = _necessary(ast, target)
+            if keys is not None:
+                members = set()
+                for ref in keys:
+                    members.update(list_members[comp.listref(ref)])
+                ids = np.array(sorted(members), dtype=np.int64)
+                pairs[target][0].append(ids)
+                pairs[target][1].append(np.full(len(ids), r, dtype=np.int64))
+                break
+        else:
+            free.append(r)
+
+    def csr(target):
+        codes_, rules_ = pairs[target]
+        c = np.concatenate(codes_) if codes_ else np.zeros(0, np.int64)
+        r = np.concatenate(rules_) if rules_ else np.zeros(0, np.int64)
+        order_ = np.lexsort((r, c))
+        ptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(c, minlength=n), out=ptr[1:])
+        return ptr, r[order_].astype(np.int32)
+
+    pdx_ptr, pdx_rules = csr("pdx")
+    ppx_ptr, ppx_rules = csr("ppx")
+
     ins = np.array(comp.ins, dtype=np.int64).reshape(-1, 4) if comp.ins else np.zeros((0, 4), np.int64)
     opnd = np.array(comp.operands, dtype=np.int64).reshape(-1, 2) if comp.operands else np.zeros((0, 2), np.int64)
 
@@ -358,6 +421,11 @@ def compile_scheme(t) -> CompiledScheme:
         "region": region,
         "dx_map": map_array(t.dx_map),
         "px_map": map_array(t.px_map),
+        "free_rules": np.array(free, dtype=np.int32),
+        "pdx_ptr": pdx_ptr,
+        "pdx_rules": pdx_rules,
+        "ppx_ptr": ppx_ptr,
+        "ppx_rules": ppx_rules,
         "dx_known": dx_known,
         "px_known": px_known,
     }

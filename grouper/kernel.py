@@ -55,7 +55,9 @@ KIND_ADRG, KIND_NEXT, KIND_QY = 0, 1, 2
 SCHEME_ARRAYS = (
     "ins", "opnd", "mdc_prog", "mdc_steps", "step_prog", "step_kind", "step_result", "step_splits",
     "split_prog", "split_result", "member_ptr", "member_lists", "mcc_ex", "cc_ex", "pdx_ex", "region",
+    "free_rules", "pdx_ptr", "pdx_rules", "ppx_ptr", "ppx_rules",
 )
+BIG = 1 << 40
 
 
 def scheme_arrays(scheme) -> tuple:
@@ -96,7 +98,7 @@ def compare(a, op, b):
     return a >= b
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def has_complication(dx, d0, d1, ex, pdx_ex):
     """``mcc``/``cc`` of FORMAT.md 4.1: a secondary diagnosis in the table whose
     exclusion id differs from the principal diagnosis's (if it has one)."""
@@ -136,15 +138,15 @@ def region_count(dx, d0, d1, regions):
 
 
 @njit(cache=True, inline="always")
-def operand(k, opnd, fields, i, d0, d1, p0, p1, lit_rank):
+def operand(k, opnd, frow, d0, d1, p0, p1, lit_rank):
     """(is_null, is_string, value) of a comparison operand."""
     kind = opnd[k, 0]
     x = opnd[k, 1]
     if kind == V_INT_FIELD:
-        v = fields[i, x]
+        v = frow[x]
         return v == NULL, False, v
     if kind == V_STR_FIELD:
-        v = fields[i, x]
+        v = frow[x]
         return v == NULL, True, v
     if kind == V_DX_COUNT:
         return False, False, np.int64(d1 - d0)
@@ -156,11 +158,10 @@ def operand(k, opnd, fields, i, d0, d1, p0, p1, lit_rank):
 
 
 @njit(cache=True)
-def eval_program(start, end, S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
-    """Evaluate one compiled rule for one record; short-circuit jumps as compiled."""
-    ins = S[0]
-    member_ptr = S[10]
-    member_lists = S[11]
+def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
+    """Evaluate one compiled rule for one record; short-circuit jumps as compiled.
+
+    ``frow``/``srow`` are the record's rows of ``fields``/``sids``."""
     r = False
     pc = start
     while pc < end:
@@ -197,21 +198,21 @@ def eval_program(start, end, S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_ran
                     r = True
                     break
         elif op == OP_SFIELD_IN:
-            r = in_list(sids[i, ins[pc, 2]], a, member_ptr, member_lists)
+            r = in_list(srow[ins[pc, 2]], a, member_ptr, member_lists)
         elif op == OP_MCC:
-            r = has_complication(dx, d0, d1, S[12], S[14])
+            r = cx & 1 != 0
         elif op == OP_CC:
-            r = has_complication(dx, d0, d1, S[13], S[14])
+            r = cx & 2 != 0
         elif op == OP_KNOWN:
-            r = fields[i, a] != NULL
+            r = frow[a] != NULL
         elif op == OP_NONZERO:
-            v = fields[i, a]
+            v = frow[a]
             r = v != NULL and v != (empty_rank if a >= STR_SLOT0 else 0)
         elif op == OP_REGIONS:
-            r = compare(region_count(dx, d0, d1, S[15][a]), ins[pc, 2], ins[pc, 3])
+            r = compare(region_count(dx, d0, d1, region[a]), ins[pc, 2], ins[pc, 3])
         elif op == OP_CMP:
-            ln, ls, lv = operand(a, S[1], fields, i, d0, d1, p0, p1, lit_rank)
-            rn, rs, rv = operand(ins[pc, 3], S[1], fields, i, d0, d1, p0, p1, lit_rank)
+            ln, ls, lv = operand(a, opnd, frow, d0, d1, p0, p1, lit_rank)
+            rn, rs, rv = operand(ins[pc, 3], opnd, frow, d0, d1, p0, p1, lit_rank)
             cop = ins[pc, 2]
             if cop <= 1:  # == / !=: null equals only null; values of different types differ
                 eq = (ln and rn) or ((not ln) and (not rn) and ls == rs and lv == rv)
@@ -222,25 +223,93 @@ def eval_program(start, end, S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_ran
     return r
 
 
+@njit(cache=True, inline="always")
+def lower_bound(arr, lo, hi, x):
+    """First index in [lo, hi) of sorted ``arr`` whose value is >= x."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if arr[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, inline="always")
+def head(arr, k, end):
+    return arr[k] if k < end else BIG
+
+
 @njit(cache=True)
 def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
-    """Steps 2-4 of FORMAT.md section 6 for one record: (result id, info)."""
+    """Steps 2-4 of FORMAT.md section 6 for one record: (result id, info).
+
+    Rules are visited in scheme order, but only the candidates: rules free of a
+    principal-code requirement, and rules whose requirement the record's pdx/ppx
+    meets (three sorted streams of rule ids, merged). Every visited rule is
+    evaluated in full, so the outcome is that of trying every rule in order."""
     mdc_prog, mdc_steps, step_prog, step_kind = S[2], S[3], S[4], S[5]
     step_result, step_splits, split_prog, split_result = S[6], S[7], S[8], S[9]
+    free, pdx_ptr, pdx_rules, ppx_ptr, ppx_rules = S[16], S[17], S[18], S[19], S[20]
+    ins, opnd, mptr, mlists, region = S[0], S[1], S[10], S[11], S[15]
+    frow = fields[i]
+    srow = sids[i]
+    n_mdc = mdc_prog.shape[0]
+    nf = free.shape[0]
+    # mcc / cc depend on dx only: computed once per record (bit 1 = mcc, bit 2 = cc)
+    cx = (1 if has_complication(dx, d0, d1, S[12], S[14]) else 0) | (2 if has_complication(dx, d0, d1, S[13], S[14]) else 0)
+    pa0 = pa1 = qa0 = qa1 = 0
+    if d1 > d0 and dx[d0] >= 0:
+        pa0 = pdx_ptr[dx[d0]]
+        pa1 = pdx_ptr[dx[d0] + 1]
+    if p1 > p0 and px[p0] >= 0:
+        qa0 = ppx_ptr[px[p0]]
+        qa1 = ppx_ptr[px[p0] + 1]
+    kf, kp, kq = 0, pa0, qa0
     first_mdc = -1
-    for m in range(mdc_prog.shape[0]):
-        if not eval_program(mdc_prog[m, 0], mdc_prog[m, 1], S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+    while True:
+        a = head(free, kf, nf)
+        b = head(pdx_rules, kp, pa1)
+        c = head(ppx_rules, kq, qa1)
+        m = min(a, min(b, c))
+        if m >= n_mdc:
+            break
+        if a == m:
+            kf += 1
+        if b == m:
+            kp += 1
+        if c == m:
+            kq += 1
+        if not eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
             continue
         if first_mdc < 0:
             first_mdc = m
-        for s in range(mdc_steps[m, 0], mdc_steps[m, 1]):
-            if not eval_program(step_prog[s, 0], step_prog[s, 1], S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+        lo = n_mdc + mdc_steps[m, 0]
+        hi = n_mdc + mdc_steps[m, 1]
+        jf = lower_bound(free, kf, nf, lo)
+        jp = lower_bound(pdx_rules, kp, pa1, lo)
+        jq = lower_bound(ppx_rules, kq, qa1, lo)
+        while True:
+            a = head(free, jf, nf)
+            b = head(pdx_rules, jp, pa1)
+            c = head(ppx_rules, jq, qa1)
+            r = min(a, min(b, c))
+            if r >= hi:
+                break
+            if a == r:
+                jf += 1
+            if b == r:
+                jp += 1
+            if c == r:
+                jq += 1
+            s = r - n_mdc
+            if not eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
                 continue
             kind = step_kind[s]
             if kind == KIND_QY:
                 return step_result[s], s
             for k in range(step_splits[s, 0], step_splits[s, 1]):
-                if eval_program(split_prog[k, 0], split_prog[k, 1], S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
+                if eval_program(split_prog[k, 0], split_prog[k, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
                     return split_result[k], s
             if kind == KIND_ADRG:
                 return step_result[s], s  # [quirk] no split holds: the ADRG code itself

@@ -72,27 +72,30 @@ def _split_separators(values: pa.Array, off: np.ndarray) -> tuple[pa.Array, np.n
     return pc.list_flatten(parts), new_off
 
 
-def encode_codes(values: pa.Array, value_set: pa.Array) -> np.ndarray:
-    """Scheme ids (int32, -1 unknown) of flat code strings; null codes read as ""."""
+def _dictionary(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(distinct strings, indices) of flat codes; dictionary-typed input is used as it is."""
     if pa.types.is_dictionary(values.type):
-        dictionary, indices = values.dictionary, values.indices
-    else:
-        enc = pc.dictionary_encode(values)
-        dictionary, indices = enc.dictionary, enc.indices
+        return values.dictionary, values.indices
+    enc = pc.dictionary_encode(values)
+    return enc.dictionary, enc.indices
+
+
+def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Scheme ids (int32, -1 unknown) of dictionary-encoded codes; null codes read as ""."""
     if pa.types.is_large_string(dictionary.type):
         dictionary = pc.cast(dictionary, pa.string())
     lookup = pc.fill_null(pc.index_in(dictionary, value_set=value_set), -1).to_numpy(zero_copy_only=False).astype(np.int32)
     empty_id = pc.index_in(pa.array([""]), value_set=value_set)[0].as_py()
     lookup = np.append(lookup, np.int32(-1 if empty_id is None else empty_id))
-    idx = pc.fill_null(indices, len(lookup) - 1).to_numpy(zero_copy_only=False)
-    return lookup[idx]
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(lookup) - 1)
+    return lookup[indices.to_numpy(zero_copy_only=False)]
 
 
-def _needs_split(values: pa.Array) -> bool:
-    d = values.dictionary if pa.types.is_dictionary(values.type) else values
-    if len(d) == 0:
+def _has_separator(dictionary: pa.Array) -> bool:
+    if len(dictionary) == 0:
         return False
-    return bool(pc.any(pc.match_substring_regex(pc.fill_null(d, ""), r"[,|]")).as_py())
+    return bool(pc.any(pc.match_substring_regex(pc.fill_null(dictionary, ""), r"[,|]")).as_py())
 
 
 def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +111,14 @@ def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         col = col.dictionary_decode()
         t = col.type
     if pa.types.is_integer(t) or pa.types.is_boolean(t):
-        valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
-        vals = pc.fill_null(pc.cast(col, pa.int64()), 0).to_numpy(zero_copy_only=False)
-        out[valid] = np.clip(vals[valid], -_CLAMP, _CLAMP)
+        vals = pc.cast(col, pa.int64())
+        if vals.null_count == 0:
+            out[:] = vals.to_numpy()
+        else:
+            valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
+            out[valid] = pc.fill_null(vals, 0).to_numpy()[valid]
+        if pa.types.is_uint64(t):
+            np.clip(out, -_CLAMP, _CLAMP, out=out)
         return out, bad
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         f = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
@@ -173,16 +181,21 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
             values, off = _flat_codes(table.column(which))
         else:
             values, off = pa.array([], pa.string()), np.zeros(n + 1, dtype=np.int64)
-        if _needs_split(values):
+        dictionary, indices = _dictionary(values)
+        if _has_separator(dictionary):  # rare: split, then encode again
             values, off = _split_separators(values, off)
-        lists[which] = (values, off, encode_codes(values, value_set))
+            dictionary, indices = _dictionary(values)
+        lists[which] = (values, off, encode_codes(dictionary, indices, value_set))
 
     dx_values, dx_in_off, dx_ids_in = lists["dx"]
     px_values, px_in_off, px_ids_in = lists["px"]
     dx, px = dx_ids_in, px_ids_in
     empty_id = codes_index[""]
     dash_id = codes_index["-"]
-    dx, dx_off = fill_empty(dx, dx_in_off, np.int32(empty_id))  # [quirk] dx [] -> [""]
+    if (np.diff(dx_in_off) == 0).any():
+        dx, dx_off = fill_empty(dx, dx_in_off, np.int32(empty_id))  # [quirk] dx [] -> [""]
+    else:
+        dx_off = dx_in_off
     px_off = px_in_off
     pre_stat = np.zeros(n, dtype=np.int8)
     if map_mode:

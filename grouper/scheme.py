@@ -18,8 +18,16 @@ from pathlib import Path
 
 from .rules import RuleError, parse_rule
 
-# Bump when the compiled layout or the semantics change: old cache entries are then ignored.
-ENGINE_VERSION = "1"
+def _engine_version() -> str:
+    """Hash of the modules that define the compiled form: any change to them invalidates the cache."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in ("rules.py", "scheme.py", "compile.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+ENGINE_VERSION = _engine_version()
 
 TABLES = {
     "meta.csv": ("key", "value"),
