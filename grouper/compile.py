@@ -72,6 +72,7 @@ class CompiledScheme:
     step_splits: list  # (start, end) into split_asts per step
     mdc_steps: list  # (start, end) into steps per MDC
     list_ids: dict  # list key -> id (for explain)
+    rlist_ids: dict  # region list name -> row of arrays["region"]
     drg_names: dict
     warnings: list = field(default_factory=list)
 
@@ -452,6 +453,7 @@ def compile_scheme(t) -> CompiledScheme:
         step_splits=step_splits,
         mdc_steps=mdc_steps,
         list_ids=dict(comp.list_keys),
+        rlist_ids=dict(comp.rlist_keys),
         drg_names=dict(t.drg_names),
         warnings=list(t.warnings),
     )

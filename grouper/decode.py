@@ -114,7 +114,7 @@ def reason_ids(scheme, res, stat, info) -> np.ndarray:
     out[in_mdc] = 8 + (-info[in_mdc] - 2)
     grouped = ok & (res != 0)
     step = np.where(grouped, info, 0)
-    step_result = scheme.arrays["step_result"]
+    step_result = np.append(scheme.arrays["step_result"], -1)  # a scheme may have no steps
     kinds = np.array([k == "qy" for k in scheme.step_kinds] + [False])
     qy = grouped & kinds[step]
     out[qy] = base_step + step[qy]

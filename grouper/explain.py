@@ -1,2 +1,286 @@
-def explain(*a, **k):
-    raise NotImplementedError
+"""Explain one record: every rule tried, in order, and why it held or not.
+
+The record is prepared by the same code as a batch (``records.encode`` on a
+one-row table: list splitting, map mode, null handling), then the scheme's
+rules are walked in the order of FORMAT.md section 6 (every MDC, every step,
+no candidate index) by a plain Python evaluator that notes each atom's value.
+Tests check that the outcome equals the kernel's on every reference case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from .compile import FIELD_SLOTS, NULL, STR_SLOT0
+from .rules import to_text
+
+T = {
+    "zh": {
+        "input": "输入", "prepared": "预处理后", "check_fail": "信息校验不通过: {why}",
+        "map_fail": "编码转换失败: {why}", "mdc": "MDC {name}", "step": "  步骤 {name} ({kind})",
+        "split": "    细分 {drg}", "true": "成立", "false": "不成立", "result": "结果",
+        "retry": "主手术未入组, 依次单独使用次要手术 {code} 重新分组", "none": "无",
+        "skipped": "  (其余步骤未尝试)",
+    },
+    "en": {
+        "input": "input", "prepared": "prepared", "check_fail": "input check failed: {why}",
+        "map_fail": "code conversion failed: {why}", "mdc": "MDC {name}", "step": "  step {name} ({kind})",
+        "split": "    split {drg}", "true": "true", "false": "false", "result": "result",
+        "retry": "no group with the principal procedure; regrouping with secondary procedure {code} alone", "none": "none",
+        "skipped": "  (remaining steps not tried)",
+    },
+}
+
+
+@dataclass
+class Explanation:
+    """The outcome of one record and the trace of the rules tried."""
+
+    status: str
+    status_code: str
+    mdc: str
+    adrg: str
+    drg: str
+    drg_name: str
+    reason: str
+    warnings: str | None
+    lines: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+class _Ctx:
+    def __init__(self, scheme, dx, px, frow, srow, lit_rank, empty_rank):
+        self.s = scheme
+        self.dx = [int(x) for x in dx]
+        self.px = [int(x) for x in px]
+        self.frow = frow
+        self.srow = srow
+        self.lit_rank = lit_rank
+        self.empty_rank = empty_rank
+        a = scheme.arrays
+        self.mptr, self.mlists = a["member_ptr"], a["member_lists"]
+
+    def code(self, i):
+        return self.s.codes[i] if i >= 0 else "?"
+
+    def member(self, code, key):
+        lid = self.s.list_ids.get(key)
+        if lid is None or code < 0:
+            return False
+        lo, hi = self.mptr[code], self.mptr[code + 1]
+        return bool(lid in self.mlists[lo:hi])
+
+    def listkey(self, ref):
+        return ("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1]))))
+
+    def cx(self, which):
+        a = self.s.arrays
+        ex = a["mcc_ex"] if which == "mcc" else a["cc_ex"]
+        if len(self.dx) <= 1:
+            return False, []
+        p = self.dx[0]
+        e = a["pdx_ex"][p] if p >= 0 else -1
+        hits = [self.code(c) for c in self.dx[1:] if c >= 0 and ex[c] >= 0 and not (e >= 0 and e == ex[c])]
+        return bool(hits), hits
+
+    def value(self, v):
+        kind, x = v
+        if kind == "field":
+            raw = int(self.frow[FIELD_SLOTS[x]])
+            return (raw == NULL, FIELD_SLOTS[x] >= STR_SLOT0, raw)
+        if kind == "count":
+            return (False, False, len(self.dx) if x == "dx" else len(self.px))
+        if kind == "int":
+            return (False, False, x)
+        return (False, True, int(self.lit_rank[self.s.str_literals.index(x)]))
+
+    def ev(self, node, notes):
+        op = node[0]
+        if op == "true":
+            return True
+        if op == "false":
+            return False
+        if op == "and":
+            return self.ev(node[1], notes) and self.ev(node[2], notes)
+        if op == "or":
+            return self.ev(node[1], notes) or self.ev(node[2], notes)
+        if op == "not":
+            return not self.ev(node[1], notes)
+        text = to_text(node)
+        if op == "in":
+            key = self.listkey(node[2])
+            target = node[1]
+            if target in ("pdx", "ppx"):
+                lst = self.dx if target == "pdx" else self.px
+                codes = lst[:1]
+            elif target in ("dept", "leaving_type"):
+                codes = [int(self.srow[FIELD_SLOTS[target] - STR_SLOT0])]
+            else:
+                lst = self.dx if target.endswith("dx") else self.px
+                codes = lst[1:] if target in ("any_sdx", "any_spx") else lst
+            hits = [c for c in codes if self.member(c, key)]
+            r = bool(hits)
+            notes.append(f"{text} = {r}" + (f" ({', '.join(self.code(c) for c in hits)})" if hits else ""))
+            return r
+        if op == "tag":
+            hits = [c for c in self.px if self.member(c, ("tag", node[2], node[1]))]
+            notes.append(f"{text} = {bool(hits)}" + (f" ({', '.join(self.code(c) for c in hits)})" if hits else ""))
+            return bool(hits)
+        if op in ("mcc", "cc"):
+            r, hits = self.cx(op)
+            notes.append(f"{op} = {r}" + (f" ({', '.join(hits)})" if hits else ""))
+            return r
+        if op in ("known", "nonzero"):
+            slot = FIELD_SLOTS[node[1]]
+            v = int(self.frow[slot])
+            r = v != NULL if op == "known" else (v != NULL and v != (self.empty_rank if slot >= STR_SLOT0 else 0))
+            notes.append(f"{text} = {r}")
+            return r
+        if op == "regions":
+            regions = set()
+            rid = self.s.rlist_ids.get(node[1])
+            row = self.s.arrays["region"][rid] if rid is not None else np.full(self.s.n_codes, -1)
+            for c in self.dx:
+                if c >= 0 and row[c] >= 0:
+                    regions.add(int(row[c]))
+            r = _cmp(len(regions), node[2], node[3])
+            notes.append(f"{text} = {r} (count {len(regions)})")
+            return r
+        if op == "cmp":
+            ln, ls, lv = self.value(node[1])
+            rn, rs, rv = self.value(node[3])
+            if node[2] in ("==", "!="):
+                eq = (ln and rn) or ((not ln) and (not rn) and ls == rs and lv == rv)
+                r = eq if node[2] == "==" else not eq
+            else:
+                r = (not ln) and (not rn) and ls == rs and _cmp(lv, node[2], rv)
+            notes.append(f"{text} = {r}")
+            return r
+        raise ValueError(op)  # pragma: no cover
+
+
+def _cmp(a, op, b):
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _record_table(record) -> pa.Table:
+    if isinstance(record, pa.Table):
+        return record.slice(0, 1)
+    if hasattr(record, "to_dict") and not isinstance(record, dict):  # pandas Series
+        record = record.to_dict()
+    rec = {}
+    for k, v in dict(record).items():
+        if k in ("dx", "px") and isinstance(v, str):
+            v = [x for x in v.replace(";", "|").replace(",", "|").split("|") if x != ""]
+        elif hasattr(v, "tolist"):
+            v = v.tolist()
+        rec[k] = [v]
+    return pa.table(rec)
+
+
+def _group_traced(ctx, t, lines):
+    """FORMAT.md 6 steps 2-4 for the context's lists; returns (result code, info)."""
+    s = ctx.s
+    first_mdc = -1
+    for m, (text, ast) in enumerate(s.mdc_asts):
+        notes: list = []
+        ok = ctx.ev(ast, notes)
+        lines.append(f"{t['mdc'].format(name=s.mdc_names[m])}: {text} -> {t['true'] if ok else t['false']}"
+                     + (f"  [{'; '.join(notes)}]" if ok or len(notes) <= 2 else ""))
+        if not ok:
+            continue
+        if first_mdc < 0:
+            first_mdc = m
+        a, b = s.mdc_steps[m]
+        for st in range(a, b):
+            text, ast = s.step_asts[st]
+            notes = []
+            ok = ctx.ev(ast, notes)
+            lines.append(f"{t['step'].format(name=s.step_names[st], kind=s.step_kinds[st])}: {text} -> {t['true'] if ok else t['false']}"
+                         + (f"  [{'; '.join(notes)}]" if notes else ""))
+            if not ok:
+                continue
+            if s.step_kinds[st] == "qy":
+                return s.step_adrg[st], st
+            x, y = s.step_splits[st]
+            for k in range(x, y):
+                drg, text, ast = s.split_asts[k]
+                notes = []
+                ok = ctx.ev(ast, notes)
+                lines.append(f"{t['split'].format(drg=drg)}: {text} -> {t['true'] if ok else t['false']}"
+                             + (f"  [{'; '.join(notes)}]" if notes else ""))
+                if ok:
+                    return drg, st
+            if s.step_kinds[st] == "adrg":
+                return s.step_adrg[st], st
+    return "0000", (-1 if first_mdc < 0 else -2 - first_mdc)
+
+
+def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Explanation:
+    """Group one record and return the trace of every rule tried.
+
+    Parameters
+    ----------
+    record : dict, pandas.Series or one-row pyarrow.Table
+        Canonical fields (or aliases); ``dx``/``px`` as lists or ``A|B`` strings.
+    scheme : CompiledScheme or str
+    map_codes : bool
+        Convert codes with the scheme's maps first (FORMAT.md 5.2).
+    lang : {"zh", "en"}
+
+    Examples
+    --------
+    >>> e = explain({"sex": 1, "age_years": 60, "dx": ["I21.000"], "px": []}, scheme)  # doctest: +SKIP
+    >>> print(e)  # doctest: +SKIP
+    """
+    from drg.columns import canonicalize
+
+    from .decode import decode, warnings_column
+    from .records import encode
+    from .scheme import load_scheme
+
+    if isinstance(scheme, (str, bytes)) or hasattr(scheme, "__fspath__"):
+        scheme = load_scheme(scheme)
+    if lang not in T:
+        raise ValueError(f"lang={lang!r} is not supported; use 'zh' (default) or 'en'")
+    t = T[lang]
+    table = canonicalize(_record_table(record))
+    enc = encode(table, scheme, map_mode=map_codes)
+    dx = enc.dx[enc.dx_off[0]:enc.dx_off[1]]
+    px = enc.px[enc.px_off[0]:enc.px_off[1]]
+    ctx = _Ctx(scheme, dx, px, enc.fields[0], enc.sids[0], enc.lit_rank, enc.empty_rank)
+    lines = [
+        f"{t['input']}: dx={table.column('dx')[0].as_py()} px={table.column('px')[0].as_py() if 'px' in table.column_names else []}",
+        f"{t['prepared']}: dx={[ctx.code(c) for c in ctx.dx]} px={[ctx.code(c) for c in ctx.px]}",
+    ]
+    from .kernel import input_check
+
+    stat = int(enc.pre_stat[0])
+    if stat == 0:
+        stat = int(input_check(enc.fields, 0, enc.dx_off[0], enc.dx_off[1]))
+    res_code, info = "0000", -1
+    if stat == 0:
+        res_code, info = _group_traced(ctx, t, lines)
+        if res_code == "0000" and scheme.meta.get("retry_secondary_px_alone") and len(ctx.px) > 1:
+            full_px = ctx.px
+            for p in full_px[1:]:
+                lines.append(t["retry"].format(code=ctx.code(p)))
+                ctx.px = [p]
+                res_code, info = _group_traced(ctx, t, lines)
+                if res_code != "0000":
+                    break
+            ctx.px = full_px
+    res = np.array([scheme.results.index(res_code) if stat == 0 else 0], dtype=np.int32)
+    cols = decode(scheme, res, np.array([stat], dtype=np.int8), np.array([info], dtype=np.int32), lang=lang)
+    out = {k: v.dictionary_decode()[0].as_py() for k, v in cols.items()}
+    warn = warnings_column(enc, scheme, map_codes, lang)[0].as_py()
+    if stat:
+        lines.append((t["map_fail"] if stat >= 6 else t["check_fail"]).format(why=out["reason"]))
+    lines.append(f"{t['result']}: {out['status']} {out['mdc']} {out['adrg']} {out['drg']} {out['drg_name']}"
+                 + (f" ({out['reason']})" if out["reason"] else "") + (f" [{warn}]" if warn else ""))
+    return Explanation(warnings=warn, lines=lines, **out)

@@ -1,0 +1,293 @@
+"""A slow, obviously correct grouper written from FORMAT.md alone.
+
+No code is shared with the product: its own CSV reading, its own rule parser
+(recursive descent straight to Python closures), plain Python lists and sets.
+Tests compare the Numba kernel with it on reference cases, on random records
+and on random schemes.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+
+OK, QY, FAIL, INPUT = "分组成功", "歧义病案", "无法入组", "信息校验不通过"
+DX_MAP_FAIL, PX_MAP_FAIL = "诊断不能转换为分组器支持的编码", "手术操作不能转换为分组器支持的编码"
+
+
+def _rows(path, name):
+    p = os.path.join(path, name)
+    if not os.path.exists(p):
+        return []
+    with open(p, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class NaiveScheme:
+    def __init__(self, path):
+        self.meta = {r["key"]: r["value"] for r in _rows(path, "meta.csv")}
+        self.lists = {}
+        for r in _rows(path, "lists.csv"):
+            self.lists.setdefault(r["list"], set()).add(r["code"])
+        self.lists["OR"] = {r["code"] for r in _rows(path, "or_procedures.csv")}
+        self.tagged = {}
+        for r in _rows(path, "tagged_lists.csv"):
+            self.tagged.setdefault(r["list"], {}).setdefault(r["code"], r["tag"])
+        self.regions = {}
+        for r in _rows(path, "region_lists.csv"):
+            self.regions.setdefault(r["list"], {})[r["code"]] = r["region"]
+        self.mcc = {r["code"]: r["exclusion_id"] for r in _rows(path, "mcc.csv")}
+        self.cc = {r["code"]: r["exclusion_id"] for r in _rows(path, "cc.csv")}
+        self.excl = {r["pdx"]: r["exclusion_id"] for r in _rows(path, "cc_exclusion.csv")}
+        self.dx_map = {r["from"]: r["to"] for r in _rows(path, "dx_map.csv")}
+        self.px_map = {r["from"]: r["to"] for r in _rows(path, "px_map.csv")}
+        self.mdcs = sorted(_rows(path, "mdc.csv"), key=lambda r: int(r["order"]))
+        self.steps = {}
+        for r in _rows(path, "adrg.csv"):
+            self.steps.setdefault(r["mdc"], []).append(r)
+        for v in self.steps.values():
+            v.sort(key=lambda r: int(r["seq"]))
+        self.splits = {}
+        for r in _rows(path, "drg.csv"):
+            self.splits.setdefault(r["step"], []).append(r)
+        for v in self.splits.values():
+            v.sort(key=lambda r: int(r["seq"]))
+        self._cache = {}
+
+    def rule(self, text):
+        if text not in self._cache:
+            self._cache[text] = RuleParser(text, self).parse()
+        return self._cache[text]
+
+
+TOKEN = re.compile(r'\s*("[^"]*"|==|!=|<=|>=|<|>|[(){},]|@[^\s(){},"]+|-?\d+(?![\w.])|[A-Za-z_][A-Za-z_0-9]*)')
+
+
+class RuleParser:
+    """rule := or; or := and ('or' and)*; and := not ('and' not)*; not := 'not' not | primary."""
+
+    def __init__(self, text, scheme):
+        self.toks, pos = [], 0
+        text = text.strip()
+        while pos < len(text):
+            m = TOKEN.match(text, pos)
+            assert m and m.end() > pos, f"bad rule {text!r} at {pos}"
+            self.toks.append(m.group(1))
+            pos = m.end()
+        self.i = 0
+        self.s = scheme
+
+    def peek(self, k=0):
+        return self.toks[self.i + k] if self.i + k < len(self.toks) else None
+
+    def take(self):
+        self.i += 1
+        return self.toks[self.i - 1]
+
+    def parse(self):
+        f = self.or_()
+        assert self.peek() is None
+        return f
+
+    def or_(self):
+        fs = [self.and_()]
+        while self.peek() == "or":
+            self.take()
+            fs.append(self.and_())
+        return lambda r: any(f(r) for f in fs)
+
+    def and_(self):
+        fs = [self.not_()]
+        while self.peek() == "and":
+            self.take()
+            fs.append(self.not_())
+        return lambda r: all(f(r) for f in fs)
+
+    def not_(self):
+        if self.peek() == "not":
+            self.take()
+            f = self.not_()
+            return lambda r: not f(r)
+        return self.primary()
+
+    def codes(self):
+        t = self.take()
+        if t.startswith("@"):
+            name = t[1:]
+            return self.s.lists.get(name, set())
+        assert t == "{"
+        out = set()
+        while True:
+            out.add(self.take()[1:-1])
+            if self.take() == "}":
+                return out
+
+    def primary(self):
+        t = self.peek()
+        if t == "(":
+            self.take()
+            f = self.or_()
+            assert self.take() == ")"
+            return f
+        if t in ("true", "false"):
+            self.take()
+            v = t == "true"
+            return lambda r: v
+        if t in ("pdx", "ppx") and self.peek(1) == "in":
+            self.take(), self.take()
+            L = self.codes()
+            key = "dx" if t == "pdx" else "px"
+            return lambda r: len(r[key]) > 0 and r[key][0] in L
+        if t == "any":
+            self.take()
+            what = self.take()
+            self.take()
+            L = self.codes()
+            key = "dx" if "dx" in what else "px"
+            start = 1 if what.startswith("s") else 0
+            return lambda r: any(c in L for c in r[key][start:])
+        if t == "px" and self.peek(1) == "tag":
+            self.take(), self.take()
+            tag = self.take()[1:-1]
+            self.take()
+            T = self.s.tagged.get(self.take()[1:], {})
+            return lambda r: any(T.get(c) == tag for c in r["px"])
+        if t in ("mcc", "cc"):
+            self.take()
+            table = self.s.mcc if t == "mcc" else self.s.cc
+            def f(r):
+                dx = r["dx"]
+                if len(dx) <= 1:
+                    return False
+                e = self.s.excl.get(dx[0], "")
+                return any(x in table and not (e != "" and e == table[x]) for x in dx[1:])
+            return f
+        if t in ("known", "nonzero"):
+            self.take(), self.take()
+            fld = self.take()
+            self.take()
+            if t == "known":
+                return lambda r: r[fld] is not None
+            return lambda r: r[fld] is not None and r[fld] != 0 and r[fld] != ""
+        if t == "dx_region_count":
+            self.take(), self.take()
+            R = self.s.regions.get(self.take()[1:], {})
+            self.take()
+            op = self.take()
+            n = int(self.take())
+            return lambda r: cmp(len({R[c] for c in set(r["dx"]) if c in R}), op, n)
+        if t in ("dept", "leaving_type") and self.peek(1) == "in":
+            self.take(), self.take()
+            L = self.codes()
+            return lambda r: r[t] is not None and r[t] in L
+        left = self.value()
+        op = self.take()
+        right = self.value()
+        def f(r):
+            a, b = left(r), right(r)
+            if op == "==":
+                return a == b and type(a) is type(b) if a is not None and b is not None else a is None and b is None
+            if op == "!=":
+                return not (a == b and type(a) is type(b) if a is not None and b is not None else a is None and b is None)
+            if a is None or b is None or type(a) is not type(b):
+                return False
+            return cmp(a, op, b)
+        return f
+
+    def value(self):
+        t = self.take()
+        if t.startswith('"'):
+            s = t[1:-1]
+            return lambda r: s
+        if re.fullmatch(r"-?\d+", t):
+            n = int(t)
+            return lambda r: n
+        if t in ("dx_count", "px_count"):
+            key = t[:2]
+            return lambda r: len(r[key])
+        return lambda r: r[t]
+
+
+def cmp(a, op, b):
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _split(codes):
+    """Join with ',' and split on ',' and '|' (FORMAT.md 5.1)."""
+    joined = ",".join("" if c is None else c for c in codes)
+    return re.split(r"[,|]", joined)
+
+
+def _map(codes, table):
+    cur = list(codes)
+    unmapped = False
+    for i in range(len(cur)):
+        x = cur[i]
+        j = cur.index(x)
+        if x in table:
+            cur[j] = table[x]
+        else:
+            cur[j] = ""
+            unmapped = True
+    if cur and cur[0] == "-":
+        unmapped = True
+    return [c for c in cur if c not in ("", "-")], unmapped
+
+
+def group_record(s: NaiveScheme, rec: dict, map_mode: bool = False):
+    """(status, mdc, adrg, drg) for one record (dict with canonical fields; None = null)."""
+    rej = s.meta.get("output_codes_rejected", "0000|00|0000").split("|")
+    dx = _split(rec.get("dx") or [])  # an empty list joins to "" and splits to [""]
+    px = _split(rec["px"]) if rec.get("px") else []
+    if map_mode:
+        dx, bad_dx = _map(dx, s.dx_map)
+        bad_px = False
+        if px:
+            px, bad_px = _map(px, s.px_map)
+        if bad_dx:
+            return (DX_MAP_FAIL, *rej)
+        if bad_px:
+            return (PX_MAP_FAIL, *rej)
+    r = {
+        "dx": dx, "px": px, "sex": rec.get("sex"), "age_years": rec.get("age_years"), "age_days": rec.get("age_days"),
+        "weight_g": rec.get("weight_g"), "los": rec.get("los_days"), "icu_hours": rec.get("icu_hours"),
+        "dept": rec.get("dept"), "leaving_type": rec.get("leaving_type"),
+    }
+    if s.meta.get("missing_age_days_weight_as_zero") == "true":
+        for k in ("age_days", "weight_g"):
+            if r[k] is None:
+                r[k] = 0
+    if (r["sex"] not in (1, 2) or r["age_years"] is None or (r["age_years"] == 0 and r["age_days"] is None)
+            or (r["age_years"] == 0 and r["age_days"] <= 28 and r["weight_g"] is None) or not r["dx"]):
+        return (INPUT, *rej)
+
+    def run(r):
+        for m in s.mdcs:
+            if not s.rule(m["rule"])(r):
+                continue
+            for st in s.steps.get(m["mdc"], []):
+                if not s.rule(st["rule"])(r):
+                    continue
+                if st["kind"] == "qy":
+                    return st["adrg"]
+                for sp in s.splits.get(st["step"], []):
+                    if s.rule(sp["rule"])(r):
+                        return sp["drg"]
+                if st["kind"] == "adrg":
+                    return st["adrg"]
+        return "0000"
+
+    res = run(r)
+    if res == "0000" and s.meta.get("retry_secondary_px_alone") == "true" and len(px) > 1:
+        for p in px[1:]:
+            res = run(dict(r, px=[p]))
+            if res != "0000":
+                break
+    if res == "0000":
+        return (FAIL, "0000", "00", s.meta.get("output_drg_fail", "0000"))
+    if res[1:3] == "QY":
+        return (QY, "MDC" + res[0], "QY", res)
+    if res[1:3] == "00":
+        return (FAIL, "MDC" + res[0], "00", s.meta.get("output_drg_fail_in_mdc", "0000"))
+    return (OK, "MDC" + res[0], res[:3], res)
