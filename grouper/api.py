@@ -11,7 +11,7 @@ from .records import encode
 
 
 def group_table(table: pa.Table, scheme, *, map_codes: bool = False, lang: str = "zh", only_results: bool = False,
-                keep_dictionary: bool = True) -> pa.Table:
+                keep_dictionary: bool = True, return_encoded: bool = False):
     """Group a pyarrow Table; the output keeps every input row in input order.
 
     The input may use canonical or alias column names (``drg.columns``). Unless
@@ -36,7 +36,38 @@ def group_table(table: pa.Table, scheme, *, map_codes: bool = False, lang: str =
         base = table.drop_columns([c for c in RESULT_COLUMNS if c in table.column_names])
     for name in RESULT_COLUMNS:
         base = base.append_column(name, cols[name])
-    return base
+    return (base, enc) if return_encoded else base
+
+
+def _table_from_pandas(df) -> pa.Table:
+    """pandas -> Arrow, tolerating mixed-type object columns (they become text; lists stay lists)."""
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    arrays = []
+    for name in df.columns:
+        col = df[name]
+        try:
+            arrays.append(pa.array(col, from_pandas=True))
+            continue
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            pass
+
+        def text(v):
+            if v is None or (isinstance(v, float) and v != v):
+                return None
+            if isinstance(v, float) and v.is_integer():
+                return str(int(v))
+            return str(v)
+
+        values = col.tolist()
+        if any(isinstance(v, (list, tuple)) or hasattr(v, "tolist") and not isinstance(v, str) for v in values):
+            arrays.append(pa.array([None if v is None or isinstance(v, float) else [text(x) for x in list(v)] for v in values],
+                                   pa.list_(pa.string())))
+        else:
+            arrays.append(pa.array([text(v) for v in values], pa.string()))
+    return pa.table(arrays, names=[str(c) for c in df.columns])
 
 
 def group(data, scheme, *, map_codes: bool = False, lang: str = "zh", only_results: bool = False):
@@ -81,7 +112,7 @@ def group(data, scheme, *, map_codes: bool = False, lang: str = "zh", only_resul
     except ImportError:  # pragma: no cover
         pd = None
     if pd is not None and isinstance(data, pd.DataFrame):
-        table = pa.Table.from_pandas(data, preserve_index=False)
+        table = _table_from_pandas(data)
         out = group_table(table, scheme, map_codes=map_codes, lang=lang, only_results=only_results, keep_dictionary=False)
         df = out.to_pandas()
         df.index = data.index if len(df) == len(data) else df.index

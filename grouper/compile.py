@@ -113,8 +113,7 @@ class CompiledScheme:
             "drg": len(drgs),
             "steps": len(self.step_names),
             "qy_checkpoints": sum(k == "qy" for k in self.step_kinds),
-            "qy_enabled": sum(k == "qy" and a[1][0] != "false" and not (a[1][0] == "and" and a[1][1][0] == "false")
-                              for k, a in zip(self.step_kinds, self.step_asts)),
+            "qy_enabled": sum(k == "qy" and not _never(a[1]) for k, a in zip(self.step_kinds, self.step_asts)),
             "split_rules": len(self.split_asts),
             "lists": len(self.list_ids),
             "dx_codes": int(self.arrays["dx_known"].sum()),

@@ -129,13 +129,9 @@ def _dict_column(outcome: np.ndarray, strings: list) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(inv.astype(np.int32)[outcome]), pa.array(uniq.tolist(), pa.string()))
 
 
-def _annotated(values: pa.Array, scheme, t: dict) -> tuple[pa.Array, np.ndarray]:
-    """Display text per distinct code (with a hint when a normalised form is known) and index per value."""
-    if pa.types.is_dictionary(values.type):
-        dictionary, indices = values.dictionary, values.indices
-    else:
-        enc = pc.dictionary_encode(values)
-        dictionary, indices = enc.dictionary, enc.indices
+def _annotated(dictionary: pa.Array, scheme, t: dict) -> pa.Array:
+    """Display text per distinct code, with a hint when its normalised form is a known code
+    (stray spaces, full-width characters, lower case); the last entry stands for a null code."""
     index = scheme.code_index
     shown = []
     for s in dictionary.to_pylist():
@@ -146,8 +142,30 @@ def _annotated(values: pa.Array, scheme, t: dict) -> tuple[pa.Array, np.ndarray]
         hint = next((c for c in (norm, norm.upper()) if c != s and c in index), None)
         shown.append(s + (t["looks_like"].format(code=hint) if hint else ""))
     shown.append(t["empty_code"])
-    idx = pc.fill_null(indices, len(shown) - 1).to_numpy(zero_copy_only=False)
-    return pa.array(shown, pa.string()), idx
+    return pa.array(shown, pa.string())
+
+
+def problem_codes(enc, scheme, which: str, map_mode: bool) -> np.ndarray:
+    """Mask over the flat input codes of ``which``: unknown to the scheme (or, in map
+    mode, not convertible)."""
+    ids = enc.dx_ids_in if which == "dx" else enc.px_ids_in
+    safe = np.where(ids >= 0, ids, 0)
+    if map_mode:
+        return (ids < 0) | (scheme.arrays[which + "_map"][safe] < 0)
+    return (ids < 0) | ~scheme.arrays[which + "_known"][safe]
+
+
+def unknown_code_counts(enc, scheme, which: str, map_mode: bool, top: int = 200) -> dict:
+    """{code: count} of the most frequent problem codes of a batch."""
+    mask = problem_codes(enc, scheme, which, map_mode)
+    if not mask.any():
+        return {}
+    dictionary = enc.dx_dict if which == "dx" else enc.px_dict
+    idx = enc.dx_idx if which == "dx" else enc.px_idx
+    counts = np.bincount(idx[mask], minlength=len(dictionary) + 1)
+    best = np.argsort(-counts, kind="stable")[:top]
+    names = dictionary.to_pylist() + [""]
+    return {names[k] if names[k] is not None else "": int(counts[k]) for k in best if counts[k] > 0}
 
 
 def _row_join(prefix: str, shown: pa.Array, idx: np.ndarray, mask: np.ndarray, off: np.ndarray, n: int) -> pa.Array:
@@ -168,21 +186,14 @@ def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
     t = _check_lang(lang)
     n = enc.n
     parts = []
-    known = {"dx": scheme.arrays["dx_known"], "px": scheme.arrays["px_known"]}
-    maps = {"dx": scheme.arrays["dx_map"], "px": scheme.arrays["px_map"]}
-    for which, values, off in (("dx", enc.dx_values, enc.dx_in_off), ("px", enc.px_values, enc.px_in_off)):
-        ids = enc.dx_ids_in if which == "dx" else enc.px_ids_in
-        if len(ids) == 0:
+    for which, off in (("dx", enc.dx_in_off), ("px", enc.px_in_off)):
+        if len(enc.dx_ids_in if which == "dx" else enc.px_ids_in) == 0:
             continue
-        safe = np.where(ids >= 0, ids, 0)
-        if map_mode:
-            mask = (ids < 0) | (maps[which][safe] < 0)
-            key = "unmapped_" + which
-        else:
-            mask = (ids < 0) | ~known[which][safe]
-            key = "unknown_" + which
+        mask = problem_codes(enc, scheme, which, map_mode)
         if mask.any():
-            shown, idx = _annotated(values, scheme, t)
+            shown = _annotated(enc.dx_dict if which == "dx" else enc.px_dict, scheme, t)
+            idx = enc.dx_idx if which == "dx" else enc.px_idx
+            key = ("unmapped_" if map_mode else "unknown_") + which
             parts.append(_row_join(t[key], shown, idx, mask, off, n))
     labels = FIELD_LABEL[lang]
     for col, bad in enc.bad_fields.items():

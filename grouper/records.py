@@ -45,6 +45,10 @@ class Encoded:
     px_in_off: np.ndarray
     dx_ids_in: np.ndarray  # ids of the input codes (before the dx [] -> [""] fill and map mode)
     px_ids_in: np.ndarray
+    dx_dict: pa.Array  # distinct input codes of the batch, and each flat code's index in it
+    dx_idx: np.ndarray  # (len(dx_dict) = a null code)
+    px_dict: pa.Array
+    px_idx: np.ndarray
     bad_fields: dict  # column -> bool mask of values that could not be read as integers
 
 
@@ -80,8 +84,11 @@ def _dictionary(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return enc.dictionary, enc.indices
 
 
-def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array) -> np.ndarray:
-    """Scheme ids (int32, -1 unknown) of dictionary-encoded codes; null codes read as ""."""
+def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(scheme ids, dictionary indices) of dictionary-encoded codes.
+
+    Ids are int32, -1 for a code unknown to the scheme; a null code reads as "".
+    Indices are int64 positions in ``dictionary``, ``len(dictionary)`` for null."""
     if pa.types.is_large_string(dictionary.type):
         dictionary = pc.cast(dictionary, pa.string())
     lookup = pc.fill_null(pc.index_in(dictionary, value_set=value_set), -1).to_numpy(zero_copy_only=False).astype(np.int32)
@@ -89,7 +96,8 @@ def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array) -
     lookup = np.append(lookup, np.int32(-1 if empty_id is None else empty_id))
     if indices.null_count:
         indices = pc.fill_null(indices, len(lookup) - 1)
-    return lookup[indices.to_numpy(zero_copy_only=False)]
+    idx = indices.to_numpy(zero_copy_only=False)
+    return lookup[idx], idx
 
 
 def _has_separator(dictionary: pa.Array) -> bool:
@@ -185,10 +193,11 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         if _has_separator(dictionary):  # rare: split, then encode again
             values, off = _split_separators(values, off)
             dictionary, indices = _dictionary(values)
-        lists[which] = (values, off, encode_codes(dictionary, indices, value_set))
+        ids, idx = encode_codes(dictionary, indices, value_set)
+        lists[which] = (values, off, ids, dictionary, idx)
 
-    dx_values, dx_in_off, dx_ids_in = lists["dx"]
-    px_values, px_in_off, px_ids_in = lists["px"]
+    dx_values, dx_in_off, dx_ids_in, dx_dict, dx_idx = lists["dx"]
+    px_values, px_in_off, px_ids_in, px_dict, px_idx = lists["px"]
     dx, px = dx_ids_in, px_ids_in
     empty_id = codes_index[""]
     dash_id = codes_index["-"]
@@ -238,6 +247,6 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         n=n, dx=dx, dx_off=dx_off, px=px, px_off=px_off, fields=fields, sids=sids,
         lit_rank=lit_rank, empty_rank=rank_of[""], pre_stat=pre_stat,
         dx_values=dx_values, px_values=px_values, dx_in_off=dx_in_off, px_in_off=px_in_off,
-        dx_ids_in=dx_ids_in, px_ids_in=px_ids_in,
+        dx_ids_in=dx_ids_in, px_ids_in=px_ids_in, dx_dict=dx_dict, dx_idx=dx_idx, px_dict=px_dict, px_idx=px_idx,
         bad_fields=bad_fields,
     )

@@ -1,0 +1,221 @@
+"""The ``drg`` command: group, explain, scheme check, demo.
+
+Every user error (bad file, missing column, bad option, bad scheme) ends with
+one line ``drg: error: <problem>; <fix>`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_DEMO_SCHEME = Path("..") / "shared" / "schemes" / "chs-drg-1.1"
+
+
+class UsageError(ValueError):
+    pass
+
+
+def resolve_scheme_path(arg: str | None, allow_default: bool = False) -> str:
+    path = arg or os.environ.get("DRG_SCHEME")
+    if not path and allow_default and DEFAULT_DEMO_SCHEME.is_dir():
+        path = str(DEFAULT_DEMO_SCHEME)
+    if not path:
+        raise UsageError("no scheme given; pass --scheme DIR or set DRG_SCHEME to a scheme directory (see README)")
+    return path
+
+
+def _load(arg, allow_default=False):
+    import grouper
+
+    return grouper.load_scheme(resolve_scheme_path(arg, allow_default))
+
+
+def _threads(n):
+    if n:
+        import numba
+
+        if n < 1 or n > numba.config.NUMBA_NUM_THREADS:
+            raise UsageError(f"--threads {n}: choose 1..{numba.config.NUMBA_NUM_THREADS} (the cores Numba can use)")
+        numba.set_num_threads(n)
+
+
+def cmd_group(a) -> int:
+    from .batch import group_file
+
+    _threads(a.threads)
+    if a.batch_size < 1:
+        raise UsageError(f"--batch-size {a.batch_size}: must be a positive number of rows")
+    scheme = _load(a.scheme)
+    if a.dask:
+        from grouper.dask import group_file_dask
+
+        summary = group_file_dask(a.input, a.output, scheme, address=a.dask, map_codes=a.map_codes,
+                                  only_results=a.only_results, lang=a.lang, batch_size=a.batch_size, quiet=a.quiet)
+    else:
+        summary = group_file(a.input, a.output, scheme, map_codes=a.map_codes, only_results=a.only_results,
+                             lang=a.lang, batch_size=a.batch_size, quiet=a.quiet)
+    if not a.quiet:
+        counts = ", ".join(f"{k} {v:,}" for k, v in summary["status_counts"].items())
+        print(f"{summary['rows_in']:,} rows -> {a.output} in {summary['seconds']:.1f}s "
+              f"({summary['rows_per_second'] or 0:,} rows/s): {counts}", file=sys.stderr)
+        if summary["top_unknown_dx"]:
+            top = ", ".join(f"{c or '(empty)'}×{n}" for c, n in summary["top_unknown_dx"][:5])
+            print(f"most frequent unknown diagnosis codes: {top}", file=sys.stderr)
+    return 0
+
+
+def _codes(text):
+    if text is None:
+        return []
+    return [c for c in text.replace(";", "|").replace(",", "|").split("|") if c != ""]
+
+
+def cmd_explain(a) -> int:
+    import grouper
+
+    scheme = _load(a.scheme)
+    rec = {"case_id": "explain", "sex": a.sex, "age_years": a.age, "age_days": a.age_days, "weight_g": a.weight,
+           "dept": a.dept, "los_days": a.los, "leaving_type": a.leaving_type, "icu_hours": a.icu_hours,
+           "dx": _codes(a.dx), "px": _codes(a.px)}
+    e = grouper.explain(rec, scheme, map_codes=a.map_codes, lang=a.lang)
+    print(e)
+    return 0
+
+
+def cmd_scheme_check(a) -> int:
+    import grouper
+
+    scheme = grouper.load_scheme(a.dir, use_cache=False)
+    info = scheme.summary()
+    if a.json:
+        print(json.dumps({**info, "warnings": scheme.warnings}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{info['id']} {info['name']}: OK")
+    print(f"  MDC {info['mdc']}, ADRG {info['adrg']}, DRG {info['drg']}, steps {info['steps']} "
+          f"(ambiguity checkpoints {info['qy_checkpoints']}, enabled {info['qy_enabled']}), split rules {info['split_rules']}")
+    print(f"  code lists {info['lists']}, diagnosis codes {info['dx_codes']}, procedure codes {info['px_codes']}, "
+          f"dx map {info['dx_map']}, px map {info['px_map']}")
+    for w in scheme.warnings[:20]:
+        print(f"  warning: {w}")
+    if len(scheme.warnings) > 20:
+        print(f"  ... {len(scheme.warnings) - 20} more warnings (--json lists all)")
+    return 0
+
+
+def cmd_demo(a) -> int:
+    from .demo import run_demo
+
+    _threads(a.threads)
+    return run_demo(resolve_scheme_path(a.scheme, allow_default=True), a.output, cases=a.cases, seed=a.seed, quiet=a.quiet)
+
+
+def cmd_synth(a) -> int:
+    from .synth import synthesize
+
+    scheme = _load(a.scheme)
+    years = _years(a.years)
+    synthesize(scheme, a.output, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet)
+    return 0
+
+
+def _years(text: str) -> list[int]:
+    try:
+        if "-" in text:
+            lo, hi = (int(x) for x in text.split("-", 1))
+            years = list(range(lo, hi + 1))
+        else:
+            years = [int(y) for y in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--years {text!r}: write a range such as 2018-2021 or a list such as 2019,2020") from None
+    if not years or len(years) > 30:
+        raise UsageError(f"--years {text!r}: give between 1 and 30 years, e.g. 2018-2021")
+    return years
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("group", help="group discharge records (Parquet/CSV/Excel) into DRGs")
+    g.add_argument("input", help="a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob")
+    g.add_argument("-o", "--output", required=True, help="output .parquet or .csv")
+    g.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME)")
+    g.add_argument("--map-codes", action="store_true", help="convert codes with the scheme's dx/px maps first")
+    g.add_argument("--only-results", action="store_true", help="read only the grouping columns; write case_id + results")
+    g.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of reason/warnings (default zh)")
+    g.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    g.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
+    g.add_argument("--dask", metavar="local|ADDRESS", help="group on a Dask cluster (pip install .[dask])")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    g.set_defaults(func=cmd_group)
+
+    e = sub.add_parser("explain", help="show every rule tried for one record")
+    e.add_argument("--scheme")
+    e.add_argument("--dx", required=True, help="diagnoses, principal first: A|B or A,B")
+    e.add_argument("--px", help="procedures, principal first")
+    e.add_argument("--sex", type=int)
+    e.add_argument("--age", type=int)
+    e.add_argument("--age-days", type=int)
+    e.add_argument("--weight", type=int, help="birth weight in grams")
+    e.add_argument("--los", type=int, help="length of stay in days")
+    e.add_argument("--leaving-type")
+    e.add_argument("--dept")
+    e.add_argument("--icu-hours", type=int)
+    e.add_argument("--map-codes", action="store_true")
+    e.add_argument("--lang", choices=["zh", "en"], default="zh")
+    e.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("scheme", help="scheme tools")
+    ssub = s.add_subparsers(dest="scheme_command", required=True)
+    c = ssub.add_parser("check", help="validate a scheme directory and count its parts")
+    c.add_argument("dir")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_scheme_check)
+
+    d = sub.add_parser("demo", help="synthesize a region, group it and evaluate it: the whole product on demo data")
+    d.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output)")
+    d.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME or ../shared/schemes/chs-drg-1.1)")
+    d.add_argument("--cases", type=int, default=200_000)
+    d.add_argument("--seed", type=int, default=2019)
+    d.add_argument("--threads", type=int)
+    d.add_argument("-q", "--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+    y = sub.add_parser("synth", help="synthesize a region's discharges with planted effects")
+    y.add_argument("--scheme")
+    y.add_argument("--region", default="dezhou", help="built-in region name or a folder with hospitals.csv, support_pairs.csv")
+    y.add_argument("--years", default="2018-2021")
+    y.add_argument("--cases", type=int, default=200_000)
+    y.add_argument("--seed", type=int, default=1)
+    y.add_argument("-o", "--output", required=True, help="output folder")
+    y.add_argument("-q", "--quiet", action="store_true")
+    y.set_defaults(func=cmd_synth)
+    return p
+
+
+def main(argv=None) -> int:
+    from grouper.scheme import SchemeError
+
+    from .columns import ColumnError
+    from .io import InputError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (SchemeError, ColumnError, InputError, UsageError) as e:
+        print(f"drg: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("drg: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except OSError as e:
+        print(f"drg: error: {e.filename or ''}: {e.strerror or e}; check the path and free disk space", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""Read Parquet / CSV (UTF-8 or GBK) / Excel in batches; write Parquet / CSV atomically.
+
+Readers yield pyarrow Tables of at most ``batch_size`` rows, in input order, so
+memory is bounded by the batch size, not the file size. Writers write to a
+temporary file beside the target and rename it at the end: an interrupted run
+leaves no partial file at the target path.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+DEFAULT_BATCH = 1_000_000
+
+
+class InputError(ValueError):
+    """An input or output that cannot be used; the message names the problem and the fix."""
+
+
+def _kind(path: str) -> str:
+    p = path.lower()
+    if p.endswith((".parquet", ".pq", ".parq")):
+        return "parquet"
+    if p.endswith((".csv", ".txt", ".csv.gz")):
+        return "csv"
+    if p.endswith((".xlsx", ".xlsm")):
+        return "excel"
+    return ""
+
+
+def input_files(spec: str) -> tuple[str, list[str]]:
+    """(kind, sorted files) of an input: a file, a directory of Parquet files, or a glob."""
+    if any(ch in spec for ch in "*?["):
+        files = sorted(glob.glob(spec, recursive=True))
+        if not files:
+            raise InputError(f"{spec}: the pattern matches no file; check the path")
+    elif os.path.isdir(spec):
+        files = sorted(str(p) for p in Path(spec).rglob("*") if p.is_file() and _kind(str(p)) == "parquet")
+        if not files:
+            raise InputError(f"{spec}: the directory holds no .parquet file; pass a file, a directory of Parquet files or a glob")
+    elif os.path.exists(spec):
+        files = [spec]
+    else:
+        raise InputError(f"{spec}: no such file; check the path")
+    kinds = {_kind(f) for f in files}
+    if "" in kinds or len(kinds) != 1:
+        bad = next(f for f in files if _kind(f) == "") if "" in kinds else files[0]
+        raise InputError(f"{bad}: unsupported input type; use .parquet, .csv (UTF-8 or GBK) or .xlsx (one kind per run)")
+    return kinds.pop(), files
+
+
+def open_parquet(f: str, **kw) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(f, **kw)
+    except Exception as e:
+        raise InputError(f"{f}: not a readable Parquet file ({type(e).__name__}: {str(e).splitlines()[0][:120]}); check the file or re-export it") from None
+
+
+def count_rows(kind: str, files: list[str]) -> int | None:
+    if kind != "parquet":
+        return None
+    return sum(open_parquet(f).metadata.num_rows for f in files)
+
+
+def _parquet_batches(files, batch_size, columns, dictionary_columns):
+    for f in files:
+        meta = open_parquet(f)
+        paths = {meta.schema.column(i).path for i in range(len(meta.schema))}
+        leaves = [p for c in dictionary_columns for p in (c, f"{c}.list.element", f"{c}.list.item") if p in paths]
+        pf = open_parquet(f, read_dictionary=leaves) if leaves else meta
+        cols = None
+        if columns is not None:
+            have = set(pf.schema_arrow.names)
+            cols = [c for c in columns if c in have]
+        for batch in pf.iter_batches(batch_size=batch_size, columns=cols, use_threads=True):
+            yield pa.Table.from_batches([batch])
+
+
+def _sniff_encoding(path: str) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        if e.start > len(head) - 4:  # a character cut at the end of the sample
+            return "utf-8"
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: neither UTF-8 nor GBK text; save the CSV as UTF-8") from None
+
+
+def _csv_batches(files, batch_size, columns):
+    import pyarrow.csv as pcsv
+
+    for f in files:
+        enc = _sniff_encoding(f)
+        with open(f, "rb") as fh:
+            first = fh.readline().decode(enc if enc != "utf-8" else "utf-8-sig")
+        header = next(iter(__import__("csv").reader([first])), [])
+        if not header:
+            raise InputError(f"{f}: empty file or no header row; the first line must name the columns")
+        # every column as text: department codes such as 0302 and codes such as 96.0400 keep their form
+        opts = pcsv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=True,
+                                   include_columns=[c for c in columns if c in header] if columns else None)
+        block = max(1 << 20, min(64 << 20, batch_size * 200))
+        try:
+            reader = pcsv.open_csv(f, read_options=pcsv.ReadOptions(encoding=enc, block_size=block), convert_options=opts)
+            pending = []
+            rows = 0
+            for batch in reader:
+                pending.append(batch)
+                rows += batch.num_rows
+                if rows >= batch_size:
+                    yield pa.Table.from_batches(pending)
+                    pending, rows = [], 0
+            if pending:
+                yield pa.Table.from_batches(pending)
+        except pa.ArrowInvalid as e:
+            raise InputError(f"{f}: cannot parse the CSV ({str(e).splitlines()[0][:160]}); check quoting and the column count of that row") from None
+
+
+def _excel_batches(files, batch_size, columns):
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover
+        raise InputError("reading .xlsx needs openpyxl; pip install openpyxl") from None
+    for f in files:
+        try:
+            wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
+        except Exception as e:
+            raise InputError(f"{f}: not a readable Excel workbook ({type(e).__name__}); re-save it as .xlsx") from None
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        try:
+            header = [("" if h is None else str(h)) for h in next(rows)]
+        except StopIteration:
+            raise InputError(f"{f}: the first sheet is empty; the first row must name the columns") from None
+        keep = [i for i, h in enumerate(header) if h and (columns is None or h in columns)]
+
+        def cell(v):
+            if v is None:
+                return None
+            if isinstance(v, float) and v.is_integer():
+                return str(int(v))
+            return str(v)
+
+        def table(buf):
+            return pa.table({header[i]: pa.array([b[j] for b in buf], pa.string()) for j, i in enumerate(keep)})
+
+        buf, yielded = [], False
+        for r in rows:
+            buf.append([cell(r[i]) if i < len(r) else None for i in keep])
+            if len(buf) >= batch_size:
+                yield table(buf)
+                buf, yielded = [], True
+        if buf or not yielded:  # an empty sheet still yields its columns
+            yield table(buf)
+        wb.close()
+
+
+def read_batches(spec: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None,
+                 dictionary_columns: tuple = ("dx", "px")):
+    """Yield the input as pyarrow Tables of at most ``batch_size`` rows, in order.
+
+    ``columns`` restricts what is read (names as in the file). Parquet list
+    columns named in ``dictionary_columns`` are read dictionary-encoded, which
+    spares the grouper from hashing every code string.
+    """
+    kind, files = input_files(spec)
+    if kind == "parquet":
+        yield from _parquet_batches(files, batch_size, columns, dictionary_columns)
+    elif kind == "csv":
+        yield from _csv_batches(files, batch_size, columns)
+    else:
+        yield from _excel_batches(files, batch_size, columns)
+
+
+def read_table(spec: str, columns=None) -> pa.Table:
+    """The whole input as one Table (for small inputs and tests)."""
+    return pa.concat_tables(list(read_batches(spec, columns=columns, dictionary_columns=())), promote_options="default")
+
+
+def input_columns(spec: str) -> list[str]:
+    """Column names of an input without reading its rows (Parquet, CSV); reads one batch otherwise."""
+    kind, files = input_files(spec)
+    if kind == "parquet":
+        return list(open_parquet(files[0]).schema_arrow.names)
+    if kind == "csv":
+        enc = _sniff_encoding(files[0])
+        with open(files[0], "rb") as fh:
+            first = fh.readline().decode(enc if enc != "utf-8" else "utf-8-sig")
+        return next(iter(__import__("csv").reader([first])), [])
+    return next(read_batches(spec, batch_size=1)).column_names
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def _for_csv(table: pa.Table) -> pa.Table:
+    """CSV has no lists or dictionaries: lists become A|B strings, dictionaries plain strings."""
+    cols = []
+    for name in table.column_names:
+        col = table.column(name)
+        t = col.type
+        if pa.types.is_dictionary(t):
+            col = col.cast(t.value_type)
+            t = col.type
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            vt = t.value_type
+            if pa.types.is_dictionary(vt):
+                col = pa.chunked_array([pa.ListArray.from_arrays(c.offsets, c.values.cast(vt.value_type), mask=c.is_null()) for c in col.chunks], pa.list_(vt.value_type))
+            elif not pa.types.is_string(vt):
+                col = col.cast(pa.list_(pa.string()))
+            col = pc.binary_join(col, "|")
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+class AtomicWriter:
+    """Write batches to a temporary file beside ``path``; :meth:`commit` renames it into place."""
+
+    def __init__(self, path: str, fmt: str | None = None):
+        self.path = os.path.abspath(path)
+        self.fmt = fmt or ("csv" if _kind(path) == "csv" else "parquet" if _kind(path) == "parquet" else "")
+        if not self.fmt:
+            raise InputError(f"{path}: unsupported output type; use a .parquet or .csv file name")
+        parent = os.path.dirname(self.path)
+        if not os.path.isdir(parent):
+            raise InputError(f"{path}: the output folder {parent} does not exist; create it first")
+        fd, self.tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".tmp", dir=parent)
+        os.close(fd)
+        self._writer = None
+        self._schema = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.fmt == "csv":
+            import pyarrow.csv as pcsv
+
+            table = _for_csv(table)
+            if self._writer is None:
+                self._schema = table.schema
+                self._writer = pcsv.CSVWriter(self.tmp, table.schema)
+            self._writer.write_table(table.cast(self._schema))
+        else:
+            if self._writer is None:
+                self._schema = table.schema
+                self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd", compression_level=1,
+                                                write_statistics=True, use_dictionary=True)
+            if table.schema != self._schema:
+                table = table.cast(self._schema)
+            self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    def commit(self, empty_schema: pa.Schema | None = None) -> None:
+        if self._writer is None and empty_schema is not None:
+            self.write(empty_schema.empty_table())
+        if self._writer is not None:
+            self._writer.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        except Exception:
+            pass
+        if os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+
+
+@contextmanager
+def atomic_writer(path: str, fmt: str | None = None):
+    w = AtomicWriter(path, fmt)
+    try:
+        yield w
+    except BaseException:
+        w.abort()
+        raise
+    else:
+        w.commit()
+
+
+def write_json_atomic(path: str, obj) -> None:
+    parent = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def write_table_atomic(table: pa.Table, path: str) -> None:
+    with atomic_writer(path) as w:
+        w.write(table)

@@ -1,0 +1,176 @@
+"""The `drg` command end to end: formats, errors, determinism, atomic output."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import CASES, SCHEMES, need_shared
+
+ROWS = pd.DataFrame({
+    "病案号": [f"c{i}" for i in range(6)],
+    "性别": ["1", "2", "1", "", "1", "2"],
+    "年龄": ["60", "0", "45", "30", "70", "81"],
+    "年龄不足1周岁的年龄(天)": ["", "5", "", "", "", ""],
+    "新生儿出生体重(克)": ["", "2000", "", "", "", ""],
+    "科室": ["0302", "", "", "", "", ""],
+    "主要诊断编码": ["I63.900", "P07.100", "I61.000", "I63.900", "X", "I63.900"],
+    "其他诊断编码1": ["J96.000", "", "E11.900", "", "", ""],
+    "主要手术操作编码": ["", "", "01.2400", "", "", ""],
+})
+
+
+def drg(*args, env=None, check=True):
+    e = dict(os.environ, **(env or {}))
+    p = subprocess.run([sys.executable, "-m", "drg.cli", *map(str, args)], capture_output=True, text=True, env=e)
+    if check and p.returncode != 0:
+        raise AssertionError(f"drg {' '.join(map(str, args))} failed ({p.returncode}): {p.stderr}")
+    return p
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["csv-utf8", "csv-gbk", "xlsx", "parquet"])
+def test_group_each_input_format(tmp_path, tiny_dir, fmt):
+    src = tmp_path / ("in.xlsx" if fmt == "xlsx" else "in.parquet" if fmt == "parquet" else "in.csv")
+    if fmt == "csv-utf8":
+        ROWS.to_csv(src, index=False, encoding="utf-8")
+    elif fmt == "csv-gbk":
+        ROWS.to_csv(src, index=False, encoding="gbk")
+    elif fmt == "xlsx":
+        ROWS.to_excel(src, index=False)
+    else:
+        ROWS.to_parquet(src, index=False)
+    out = tmp_path / "out.parquet"
+    drg("group", src, "--scheme", tiny_dir, "-o", out, "-q")
+    t = pq.read_table(out).to_pandas()
+    assert t["病案号"].tolist() == ROWS["病案号"].tolist()
+    assert t["科室"][0] == "0302"  # text stays text
+    assert t["drg"].tolist() == ["BR11", "PR19", "BB15", "0000", "0000", "BR15"]
+    assert t["status"][3] == "信息校验不通过"
+    summary = json.loads((tmp_path / "out.parquet.summary.json").read_text(encoding="utf-8"))
+    assert summary["rows_in"] == summary["rows_out"] == 6
+    assert summary["status_counts"]["分组成功"] == 4
+    assert summary["top_unknown_dx"][0][0] == "X"
+
+
+def test_csv_output_and_only_results(tmp_path, tiny_dir):
+    src = tmp_path / "in.parquet"
+    ROWS.to_parquet(src, index=False)
+    out = tmp_path / "out.csv"
+    drg("group", src, "--scheme", tiny_dir, "-o", out, "--only-results", "-q")
+    t = pd.read_csv(out, dtype=str)
+    assert list(t.columns) == ["case_id", "status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"]
+    assert t["case_id"].tolist() == ROWS["病案号"].tolist()
+
+
+def test_scheme_from_environment(tmp_path, tiny_dir):
+    src = tmp_path / "in.parquet"
+    ROWS.to_parquet(src, index=False)
+    drg("group", src, "-o", tmp_path / "o.parquet", "-q", env={"DRG_SCHEME": str(tiny_dir)})
+
+
+def test_output_is_byte_identical(tmp_path):
+    need_shared()
+    src = CASES / "chs-drg-1.1.parquet"
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    for out in (a, b):
+        drg("group", src, "--scheme", SCHEMES / "chs-drg-1.1", "-o", out, "-q", "--batch-size", "7000")
+    assert sha(a) == sha(b)
+    c = tmp_path / "c.csv"
+    d = tmp_path / "d.csv"
+    for out in (c, d):
+        drg("group", src, "--scheme", SCHEMES / "chs-drg-1.1", "-o", out, "-q", "--map-codes")
+    assert sha(c) == sha(d)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["group", "{missing}", "-o", "{out}"], "no such file"),
+    (["group", "{bad}", "-o", "{out}"], "not a readable Parquet file"),
+    (["group", "{nosex}", "-o", "{out}"], "missing required column"),
+    (["group", "{good}", "-o", "{tmp}/nodir/o.parquet"], "does not exist"),
+    (["group", "{good}", "-o", "{tmp}/o.json"], "unsupported output type"),
+    (["group", "{good}", "-o", "{out}", "--batch-size", "0"], "--batch-size"),
+    (["group", "{good}", "-o", "{out}", "--scheme", "{tmp}"], "mdc.csv"),
+])
+def test_errors_are_one_line_with_a_fix(tmp_path, tiny_dir, args, needle):
+    good = tmp_path / "good.parquet"
+    ROWS.to_parquet(good, index=False)
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet at all")
+    nosex = tmp_path / "nosex.csv"
+    ROWS.drop(columns=["性别"]).to_csv(nosex, index=False)
+    subst = {"missing": tmp_path / "nope.parquet", "out": tmp_path / "o.parquet", "tmp": tmp_path, "good": good, "bad": bad, "nosex": nosex}
+    argv = [a.format(**subst) for a in args]
+    if "--scheme" not in argv:
+        argv += ["--scheme", str(tiny_dir)]
+    p = drg(*argv, check=False)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("drg: error: ") and needle in lines[0], p.stderr
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_scheme_errors_name_file_row_column(tmp_path, tiny_dir):
+    import shutil
+
+    d = tmp_path / "s"
+    shutil.copytree(tiny_dir, d)
+    text = (d / "adrg.csv").read_text(encoding="utf-8").replace("pdx in @BR1.zd", "pdx in @BR1.zd and and")
+    (d / "adrg.csv").write_text(text, encoding="utf-8")
+    p = drg("scheme", "check", d, check=False)
+    assert p.returncode == 2
+    assert "adrg.csv: row 4, column rule:" in p.stderr
+    (d / "adrg.csv").write_text(text.replace(" and and", "").replace(",adrg,BR1", ",adrgx,BR1"), encoding="utf-8")
+    p = drg("scheme", "check", d, check=False)
+    assert "adrg.csv: row 4, column kind: 'adrgx' must be one of" in p.stderr
+
+
+def test_scheme_check_counts(tiny_dir):
+    out = drg("scheme", "check", tiny_dir, "--json").stdout
+    info = json.loads(out)
+    assert (info["mdc"], info["adrg"], info["drg"]) == (3, 4, 7)
+
+
+def test_explain_command(tiny_dir):
+    p = drg("explain", "--scheme", tiny_dir, "--dx", "I63.900,J96.000", "--sex", "1", "--age", "60", "--lang", "en")
+    assert "split BR11: dx_count > 1 and mcc -> true" in p.stdout
+    assert p.stdout.strip().splitlines()[-1].startswith("result: 分组成功 MDCB BR1 BR11")
+
+
+def test_sigkill_leaves_no_partial_output_and_rerun_succeeds(tmp_path, tiny_dir):
+    """Kill -9 mid-run: nothing at the target path; the re-run writes the full output."""
+    n = 400_000
+    big = pa.table({"case_id": [f"r{i}" for i in range(n)], "sex": [1] * n, "age_years": [50] * n,
+                    "dx": [["I63.900", "J96.000"]] * n, "px": [[]] * n})
+    src = tmp_path / "big.parquet"
+    pq.write_table(big, src, row_group_size=20_000)
+    out = tmp_path / "out.parquet"
+    proc = subprocess.Popen([sys.executable, "-m", "drg.cli", "group", str(src), "--scheme", str(tiny_dir), "-o", str(out),
+                             "--batch-size", "20000"], stderr=subprocess.PIPE, text=True)
+    # wait until the run has written some batches to its temporary file
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        tmps = [p for p in tmp_path.iterdir() if p.name.startswith(".out.parquet.") and p.stat().st_size > 0]
+        if tmps:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed; make the input bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    drg("group", src, "--scheme", tiny_dir, "-o", out, "-q", "--batch-size", "20000")
+    t = pq.read_table(out, columns=["case_id", "drg"])
+    assert t.num_rows == n and set(t.column("drg").to_pylist()) == {"BR11"}
