@@ -31,7 +31,7 @@ def group_table(table: pa.Table, scheme, *, map_codes: bool = False, lang: str =
     if not keep_dictionary:
         cols = {k: (v.dictionary_decode() if isinstance(v, pa.DictionaryArray) else v) for k, v in cols.items()}
     if only_results:
-        base = canon.select(["case_id"]) if "case_id" in canon.column_names else pa.table({})
+        base = canon.select(["case_id"] if "case_id" in canon.column_names else [])
     else:
         base = table.drop_columns([c for c in RESULT_COLUMNS if c in table.column_names])
     for name in RESULT_COLUMNS:

@@ -1,0 +1,575 @@
+"""Synthetic region: a city's discharges with planted effects, for demos, tests and benchmarks.
+
+Generation is generic over schemes (no per-scheme code):
+
+1. *Templates*: for every ADRG step of the scheme, records are built to satisfy its
+   rule (principal diagnosis / procedure from the rule's lists, newborn fields,
+   age and sex bounds, secondary procedures, body regions ...), with no, CC or MCC
+   secondary diagnoses, and grouped with the engine: each template's DRG is the
+   one the engine gives it. An error variant of each template has an unknown
+   principal diagnosis code (the deliberately miscoded share).
+2. *DRG profile*: mean cost, mean LOS and death risk per DRG, from whether its
+   templates are surgical and how many complications they carry, times a random
+   DRG factor.
+3. *Region*: residents choose hospitals inside their county at a planted
+   county-specific rate; each hospital draws DRGs from a case mix tilted by its
+   level (townships: common low-weight conditions; tertiary: complex ones) and
+   kind; supported township hospitals tilt towards heavier and surgical DRGs from
+   the pairing year on by a planted amount.
+4. *Outcomes*: cost and LOS log-normal around the DRG means times each hospital's
+   planted efficiency factors; in-hospital death from the DRG risk times the
+   hospital's planted odds ratio; transfers and down-referrals.
+
+Everything planted is written to ``truth.json`` (hospitals, counties, support)
+and ``truth.parquet`` (per case: the DRG aimed at, coding error flag).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .io import write_json_atomic, write_table_atomic
+
+LEVEL_VOLUME = {"tertiary": 30.0, "secondary": 8.0, "primary": 0.35}
+KIND_VOLUME = {"general": 1.0, "tcm": 0.4, "maternal_child": 0.3, "township": 1.0}
+LEVEL_TILT = {"tertiary": 0.7, "secondary": 0.0, "primary": -1.6}
+LEVEL_PRICE = {"tertiary": 1.2, "secondary": 1.0, "primary": 0.8}
+SUPPORT_START = 2019
+SUPPORT_TILT = 0.8  # planted: supported townships' case-mix tilt towards heavier DRGs
+SUPPORT_SURGICAL = 2.5  # planted: and towards surgical DRGs
+ERROR_RATE = 0.008
+UNKNOWN_PDX = "R99.x99ERR"
+
+
+def region_dir(region: str) -> Path:
+    p = Path(region)
+    if (p / "hospitals.csv").exists():
+        return p
+    builtin = resources.files("drg") / "data" / "regions" / region
+    if (Path(str(builtin)) / "hospitals.csv").exists():
+        return Path(str(builtin))
+    from .io import InputError
+
+    raise InputError(f"--region {region}: neither a built-in region (dezhou) nor a folder with hospitals.csv and support_pairs.csv")
+
+
+def load_region(region: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    d = region_dir(region)
+    hospitals = pd.read_csv(d / "hospitals.csv", dtype=str)
+    pairs = pd.read_csv(d / "support_pairs.csv", dtype=str) if (d / "support_pairs.csv").exists() else pd.DataFrame(
+        columns=["supporter_id", "recipient_id", "program", "county", "specialty_1", "specialty_2"])
+    need = {"hospital_id", "name", "level", "kind", "county"}
+    if not need <= set(hospitals.columns):
+        from .io import InputError
+
+        raise InputError(f"{d / 'hospitals.csv'}: needs columns {', '.join(sorted(need))}")
+    return hospitals, pairs
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+class _Lists:
+    """Code ids of each compiled list, for sampling codes that satisfy a rule."""
+
+    def __init__(self, scheme):
+        a = scheme.arrays
+        ptr, lists = a["member_ptr"], a["member_lists"]
+        codes = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+        order = np.argsort(lists, kind="stable")
+        self.by_list = {}
+        if len(order):
+            ls = lists[order]
+            cs = codes[order]
+            bounds = np.flatnonzero(np.diff(ls)) + 1
+            for chunk_l, chunk_c in zip(np.split(ls, bounds), np.split(cs, bounds)):
+                self.by_list[int(chunk_l[0])] = chunk_c
+        self.ids = scheme.list_ids
+        self.codes = scheme.codes
+        known = a["dx_known"]
+        self.mcc = np.flatnonzero((a["mcc_ex"] >= 0) & known)
+        self.cc = np.flatnonzero((a["cc_ex"] >= 0) & (a["mcc_ex"] < 0) & known)
+        self.filler = np.flatnonzero(known & (a["mcc_ex"] < 0) & (a["cc_ex"] < 0))
+        self.mcc_ex, self.cc_ex, self.pdx_ex = a["mcc_ex"], a["cc_ex"], a["pdx_ex"]
+        or_id = scheme.list_ids.get(("named", "OR"))
+        self.or_codes = self.by_list.get(or_id, np.zeros(0, np.int64)) if or_id is not None else np.zeros(0, np.int64)
+        self.px_known = np.flatnonzero(a["px_known"])
+        self.region = a["region"]
+        self.rlists = scheme.rlist_ids
+
+    def members(self, key) -> np.ndarray:
+        lid = self.ids.get(key)
+        return self.by_list.get(lid, np.zeros(0, np.int64)) if lid is not None else np.zeros(0, np.int64)
+
+
+def _key(ref):
+    return ("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1]))))
+
+
+class _Draft:
+    def __init__(self):
+        self.dx0 = None
+        self.sdx: list = []
+        self.px0 = None
+        self.spx: list = []
+        self.bounds = {f: [-10**9, 10**9] for f in ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")}
+        self.need = set()
+        self.strs: dict = {}
+        self.min_dx = 1
+        self.min_px = 0
+
+
+def _satisfy(node, d: _Draft, L: _Lists, rng) -> None:
+    op = node[0]
+    if op == "and":
+        _satisfy(node[1], d, L, rng)
+        _satisfy(node[2], d, L, rng)
+    elif op == "or":
+        _satisfy(node[1] if rng.random() < 0.5 else node[2], d, L, rng)
+    elif op == "in":
+        codes = L.members(_key(node[2]))
+        if len(codes) == 0:
+            return
+        c = L.codes[int(rng.choice(codes))]
+        t = node[1]
+        if t == "pdx":
+            d.dx0 = c
+        elif t == "ppx":
+            d.px0 = c
+        elif t in ("any_dx", "any_sdx"):
+            d.sdx.append(c)
+        elif t == "any_px":
+            if d.px0 is None:
+                d.px0 = c
+            else:
+                d.spx.append(c)
+        elif t == "any_spx":
+            d.spx.append(c)
+            d.min_px = max(d.min_px, 2)
+        else:
+            d.strs[t] = c
+    elif op == "tag":
+        codes = L.members(("tag", node[2], node[1]))
+        if len(codes):
+            c = L.codes[int(rng.choice(codes))]
+            if d.px0 is None:
+                d.px0 = c
+            else:
+                d.spx.append(c)
+    elif op in ("mcc", "cc"):
+        pool = L.mcc if op == "mcc" else L.cc
+        if len(pool):
+            d.sdx.append(L.codes[int(rng.choice(pool))])
+        d.min_dx = max(d.min_dx, 2)
+    elif op in ("known", "nonzero"):
+        f = node[1]
+        if f in d.bounds:
+            d.need.add(f)
+            if op == "nonzero":
+                d.bounds[f][0] = max(d.bounds[f][0], 1)
+        else:
+            d.strs.setdefault(f, "X")
+    elif op == "regions":
+        rid = L.rlists.get(node[1])
+        if rid is None:
+            return
+        row = L.region[rid]
+        have = np.flatnonzero(row >= 0)
+        want = node[3] + (1 if node[2] in (">", ">=") else 0) + (1 if node[2] == ">" else 0)
+        regs = {}
+        for c in rng.permutation(have)[:2000]:
+            regs.setdefault(int(row[c]), int(c))
+            if len(regs) >= max(want, 1):
+                break
+        d.sdx.extend(L.codes[c] for c in list(regs.values())[: max(want, 1)])
+    elif op == "cmp":
+        left, cop, right = node[1], node[2], node[3]
+        if left[0] == "int" and right[0] in ("field", "count"):
+            left, right = right, left
+            cop = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(cop, cop)
+        if right[0] != "int" and not (right[0] == "str" and left[0] == "field"):
+            return
+        if left[0] == "count":
+            n = right[1] + (1 if cop == ">" else 0) if cop in (">", ">=", "==") else 0
+            if left[1] == "dx":
+                d.min_dx = max(d.min_dx, n)
+            else:
+                d.min_px = max(d.min_px, n)
+        elif left[0] == "field" and right[0] == "str":
+            if cop == "==":
+                d.strs[left[1]] = right[1]
+        elif left[0] == "field" and left[1] in d.bounds:
+            b = d.bounds[left[1]]
+            n = right[1]
+            d.need.add(left[1])
+            if cop == "==":
+                b[0], b[1] = n, n
+            elif cop == "<":
+                b[1] = min(b[1], n - 1)
+            elif cop == "<=":
+                b[1] = min(b[1], n)
+            elif cop == ">":
+                b[0] = max(b[0], n + 1)
+            elif cop == ">=":
+                b[0] = max(b[0], n)
+
+
+def _pick(b, default_lo, default_hi, rng, typical=None):
+    lo = b[0] if b[0] > -10**9 else default_lo
+    hi = b[1] if b[1] < 10**9 else default_hi
+    if lo > hi:
+        return int(lo)
+    if typical is not None and lo <= typical[0] and typical[1] <= hi:
+        lo, hi = typical
+    return int(rng.integers(lo, hi + 1))
+
+
+def _finish(d: _Draft, L: _Lists, rng, level: int) -> dict:
+    """Turn a draft into a record: default fields, complications (0 none, 1 CC, 2 MCC), fillers."""
+    if d.dx0 is None:
+        d.dx0 = L.codes[int(rng.choice(L.filler))]
+    pdx = d.dx0
+    first = pdx[:1]
+    sdx = list(d.sdx)
+    if level == 2 and len(L.mcc):
+        sdx.append(L.codes[int(rng.choice(L.mcc))])
+    elif level == 1 and len(L.cc):
+        sdx.append(L.codes[int(rng.choice(L.cc))])
+    for _ in range(int(rng.integers(0, 3))):
+        sdx.append(L.codes[int(rng.choice(L.filler))])
+    while 1 + len(sdx) < d.min_dx:
+        sdx.append(L.codes[int(rng.choice(L.filler))])
+    px = ([d.px0] if d.px0 is not None else []) + list(d.spx)
+    while len(px) < d.min_px:
+        pool = L.or_codes if len(L.or_codes) else L.px_known
+        px.append(L.codes[int(rng.choice(pool))])
+    # ICD-10 chapter conventions for realism (pregnancy: women; perinatal: newborns; ...)
+    newborn = first == "P" or d.bounds["age_days"][1] <= 28 or d.bounds["weight_g"][1] < 10**9
+    b = d.bounds
+    if newborn:
+        age = _pick(b["age_years"], 0, 0, rng)
+    elif first == "O" or pdx[:2] == "Z3":
+        age = _pick(b["age_years"], 16, 50, rng, (20, 42))
+    else:
+        age = _pick(b["age_years"], 0, 100, rng, (int(rng.choice([3, 20, 40, 55])), 90))
+    if b["sex"][0] == b["sex"][1] and b["sex"][0] in (1, 2):
+        sex = b["sex"][0]
+    elif first == "O" or pdx[:2] == "Z3" or pdx[:1] == "N" and pdx[1:3] >= "70":
+        sex = 2
+    elif pdx[:3] in ("C61", "N40", "N41", "N42", "N43", "N44", "N45", "N46", "N47", "N48", "N49", "N50", "N51"):
+        sex = 1
+    else:
+        sex = int(rng.integers(1, 3))
+    age_days = weight = None
+    if age == 0 or "age_days" in d.need:
+        age_days = _pick(b["age_days"], 0, 364 if not newborn else 28, rng)
+    if (age == 0 and age_days is not None and age_days <= 28) or "weight_g" in d.need:
+        weight = _pick(b["weight_g"], 400, 5000, rng, (2500, 4000))
+    icu = _pick(b["icu_hours"], 0, 400, rng) if "icu_hours" in d.need else 0
+    los_lo = b["los"][0] if b["los"][0] > -10**9 else 1
+    los_hi = b["los"][1] if b["los"][1] < 10**9 else 10**6
+    return {
+        "sex": sex, "age_years": age, "age_days": age_days, "weight_g": weight,
+        "dept": d.strs.get("dept", ""), "leaving_type": d.strs.get("leaving_type"), "icu_hours": icu,
+        "los_lo": max(int(los_lo), 1), "los_hi": int(max(los_hi, 1)), "complication": level,
+        "dx": [pdx] + sdx, "px": px,
+    }
+
+
+def build_templates(scheme, rng, per_step: int = 24) -> pd.DataFrame:
+    """Records aimed at every ADRG step, grouped by the engine; one row per usable template."""
+    L = _Lists(scheme)
+    rows = []
+    steps = [st for st, kind in enumerate(scheme.step_kinds) if kind != "qy"]
+    df = _templates_for(scheme, L, steps, per_step, rng)
+    # steps whose ADRG no template reached get a second, larger try
+    missing = [st for st in steps if scheme.step_adrg[st] not in set(df["adrg"])]
+    if missing:
+        df = pd.concat([df, _templates_for(scheme, L, missing, per_step * 6, rng)], ignore_index=True)
+    df = df.drop_duplicates(subset=["drg", "sex", "age_years", "age_days", "weight_g", "icu_hours", "los_lo"], keep="first")
+    or_set = set(L.codes[c] for c in L.or_codes)
+    df["surgical"] = [bool(p) and p[0] in or_set for p in df["px"]]
+    return df.sort_values(["drg"], kind="stable").reset_index(drop=True)
+
+
+def _templates_for(scheme, L, steps, per_step, rng) -> pd.DataFrame:
+    import grouper
+
+    rows = []
+    for st in steps:
+        ast = scheme.step_asts[st][1]
+        for v in range(per_step):
+            d = _Draft()
+            # MDC first, then the step, then a split: the more specific rule has the last word
+            mdc_ast = scheme.mdc_asts[next(m for m, (a, b) in enumerate(scheme.mdc_steps) if a <= st < b)][1]
+            _satisfy(mdc_ast, d, L, rng)
+            _satisfy(ast, d, L, rng)
+            x, y = scheme.step_splits[st]
+            if y > x and rng.random() < 0.5:  # aim at a split too
+                _satisfy(scheme.split_asts[int(rng.integers(x, y))][2], d, L, rng)
+            rec = _finish(d, L, rng, level=int(rng.choice(3, p=[0.5, 0.3, 0.2])))
+            rec["step"] = st
+            rows.append(rec)
+    df = pd.DataFrame(rows)
+    table = pa.Table.from_pandas(df[["sex", "age_years", "age_days", "weight_g", "dept", "leaving_type", "icu_hours", "dx", "px"]],
+                                 preserve_index=False)
+    table = table.append_column("los_days", pa.array(df["los_lo"].to_numpy(np.int64)))
+    out = grouper.group_table(table, scheme, only_results=True, keep_dictionary=False)
+    df["status"] = out.column("status").to_pylist()
+    df["drg"] = out.column("drg").to_pylist()
+    df["adrg"] = out.column("adrg").to_pylist()
+    df["mdc"] = out.column("mdc").to_pylist()
+    return df[df["status"] == "分组成功"].reset_index(drop=True)
+
+
+def drg_profile(templates: pd.DataFrame, rng) -> pd.DataFrame:
+    g = templates.groupby("drg", sort=True)
+    prof = pd.DataFrame({
+        "adrg": g["adrg"].first(), "mdc": g["mdc"].first(), "surgical": g["surgical"].mean() > 0.5,
+        "severity": 1.0 + 0.35 * g["complication"].mean(), "female_only": g["sex"].apply(lambda s: bool((s == 2).all())),
+        "newborn": g["age_years"].apply(lambda a: bool((a == 0).all())), "n_templates": g.size(),
+        "perinatal_or_obstetric": g["dx"].apply(lambda xs: bool(np.mean([x[0][:1] in ("O", "P") for x in xs]) > 0.5)),
+    })
+    n = len(prof)
+    factor = np.exp(rng.normal(0, 0.45, n))
+    prof["mean_cost"] = np.round(np.where(prof["surgical"], 24000.0, 7000.0) * prof["severity"] * factor, 2)
+    prof["mean_los"] = np.where(prof["surgical"], 9.0, 7.0) * prof["severity"] ** 0.8 * np.exp(rng.normal(0, 0.25, n))
+    prof["death_risk"] = np.clip(0.004 * prof["severity"] ** 4 * np.exp(rng.normal(0, 0.8, n)), 0.0003, 0.25)
+    prof["popularity"] = np.exp(rng.normal(0, 1.1, n))
+    lc = np.log(prof["mean_cost"].to_numpy())
+    prof["complexity"] = (lc - lc.mean()) / lc.std()
+    return prof
+
+
+# -- region -------------------------------------------------------------------------------------
+
+def plant_hospitals(hospitals: pd.DataFrame, rng) -> pd.DataFrame:
+    h = hospitals[hospitals["level"].isin(LEVEL_VOLUME)].copy().reset_index(drop=True)
+    n = len(h)
+    h["volume"] = [LEVEL_VOLUME[lv] * KIND_VOLUME.get(k, 1.0) for lv, k in zip(h["level"], h["kind"])]
+    h["cost_factor"] = np.exp(rng.normal(0, 0.15, n))
+    h["los_factor"] = np.exp(rng.normal(0, 0.15, n))
+    h["death_or"] = 1.0
+    big = h.index[(h["level"].isin(["tertiary", "secondary"])) & (h["kind"] == "general")].to_numpy()
+    outliers = rng.choice(big, size=min(3, len(big)), replace=False)
+    h["quality_outlier"] = False
+    h.loc[outliers, "death_or"] = 3.0
+    h.loc[outliers, "quality_outlier"] = True
+    eff = rng.choice(np.setdiff1d(np.arange(n), outliers), size=min(4, n), replace=False)
+    h["efficiency_outlier"] = False
+    h.loc[eff[:2], "cost_factor"] = 1.6
+    h.loc[eff[2:3], "cost_factor"] = 0.65
+    h.loc[eff[3:4], "los_factor"] = 1.6
+    h.loc[eff, "efficiency_outlier"] = True
+    return h
+
+
+def _sample_grouped(keys: np.ndarray, choices_for, rng) -> np.ndarray:
+    """For each distinct key, draw len(group) choices with that key's (values, p)."""
+    out = np.empty(len(keys), dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    bounds = np.flatnonzero(np.diff(sk)) + 1
+    for chunk in np.split(order, bounds):
+        if len(chunk) == 0:
+            continue
+        values, p = choices_for(int(keys[chunk[0]]))
+        out[chunk] = rng.choice(values, size=len(chunk), p=p)
+    return out
+
+
+def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 2019, 2020, 2021), cases: int = 200_000,
+               seed: int = 1, quiet: bool = False) -> dict:
+    """Write discharges.parquet, truth.parquet and truth.json to ``out_dir``; return the truth dict."""
+    rng = np.random.default_rng(seed)
+    years = list(years)
+    os.makedirs(out_dir, exist_ok=True)
+    hospitals_all, pairs = load_region(region)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+
+    templates = build_templates(scheme, rng)
+    prof = drg_profile(templates, rng)
+    drgs = prof.index.to_numpy()
+    n_drg = len(drgs)
+    drg_idx = {d: i for i, d in enumerate(drgs)}
+    t_drg = templates["drg"].map(drg_idx).to_numpy()
+    t_start = np.searchsorted(t_drg, np.arange(n_drg))
+    t_count = np.bincount(t_drg, minlength=n_drg)
+    say(f"  {len(templates):,} verified templates over {n_drg} DRGs")
+
+    h = plant_hospitals(hospitals_all, rng)
+    n_h = len(h)
+    counties = sorted(h["county"].unique())
+    c_idx = {c: i for i, c in enumerate(counties)}
+    h_county = h["county"].map(c_idx).to_numpy()
+    in_county_rate = np.round(rng.uniform(0.78, 0.96, len(counties)), 3)
+    population = np.array([h.loc[h_county == i, "volume"].sum() for i in range(len(counties))])
+    population = population / population.sum()
+
+    recipients = set(pairs.loc[pairs["program"] == "tertiary_pairing", "recipient_id"]) & set(h["hospital_id"])
+    h["supported"] = h["hospital_id"].isin(recipients)
+
+    # case mix per (hospital, period): period 1 = supported hospital after the pairing start
+    pop = prof["popularity"].to_numpy()
+    cx = prof["complexity"].to_numpy()
+    surg = prof["surgical"].to_numpy()
+    obst = prof["perinatal_or_obstetric"].to_numpy()
+
+    def mix(hi: int, period: int) -> np.ndarray:
+        level, kind = h.at[hi, "level"], h.at[hi, "kind"]
+        w = pop * np.exp(LEVEL_TILT[level] * cx)
+        if kind == "tcm":
+            w = w * np.where(surg, 0.4, 2.0)
+        elif kind == "maternal_child":
+            w = w * np.where(obst, 25.0, 0.15)
+        if period:
+            w = w * np.exp(SUPPORT_TILT * cx) * np.where(surg, SUPPORT_SURGICAL, 1.0)
+        return w / w.sum()
+
+    mixes = {}
+
+    def mix_for(key: int):
+        hi, period = divmod(key, 2)
+        if key not in mixes:
+            mixes[key] = mix(hi, period)
+        return np.arange(n_drg), mixes[key]
+
+    # residents -> hospitals
+    n = int(cases)
+    year = rng.choice(np.array(years), size=n, p=np.linspace(1.0, 1.15, len(years)) / np.linspace(1.0, 1.15, len(years)).sum())
+    res = rng.choice(len(counties), size=n, p=population)
+    inside = rng.random(n) < in_county_rate[res]
+    vol = h["volume"].to_numpy()
+    tertiary = np.flatnonzero(h["level"].to_numpy() == "tertiary")
+    secondary = np.flatnonzero(h["level"].to_numpy() == "secondary")
+
+    def hosp_choices(key: int):
+        county, inn = divmod(key, 2)
+        if inn:
+            cand = np.flatnonzero(h_county == county)
+        else:  # outside the county: city tertiary hospitals, or another county's secondary ones
+            cand = np.concatenate([tertiary[h_county[tertiary] != county], secondary[h_county[secondary] != county]])
+            w = vol[cand] * np.where(np.isin(cand, tertiary), 3.0, 0.3)
+            return cand, w / w.sum()
+        return cand, vol[cand] / vol[cand].sum()
+
+    hosp = _sample_grouped(res * 2 + inside.astype(np.int64), hosp_choices, rng)
+    # a resident treated "outside" whose county holds the city tertiary hospitals is still inside
+    in_county = h_county[hosp] == res
+    period = (h["supported"].to_numpy()[hosp] & (year >= SUPPORT_START)).astype(np.int64)
+    drg = _sample_grouped(hosp * 2 + period, mix_for, rng)
+    # every DRG appears in the tertiary hospitals (coverage for discipline evaluation)
+    t_rows = np.flatnonzero(np.isin(hosp, tertiary))
+    if len(t_rows) >= 2 * n_drg:
+        pick = rng.choice(t_rows, size=2 * n_drg, replace=False)
+        drg[pick] = np.tile(np.arange(n_drg), 2)
+
+    tmpl = t_start[drg] + (rng.random(n) * t_count[drg]).astype(np.int64)
+    error = rng.random(n) < ERROR_RATE
+    hf = h.iloc[hosp]
+    los_mean = prof["mean_los"].to_numpy()[drg] * hf["los_factor"].to_numpy()
+    los = np.maximum(1, np.round(los_mean * np.exp(rng.normal(-0.08, 0.4, n)))).astype(np.int64)
+    los = np.clip(los, templates["los_lo"].to_numpy()[tmpl], templates["los_hi"].to_numpy()[tmpl])
+    risk = prof["death_risk"].to_numpy()[drg]
+    odds = risk / (1 - risk) * hf["death_or"].to_numpy()
+    died = rng.random(n) < odds / (1 + odds)
+    level = hf["level"].to_numpy()
+    u = rng.random(n)
+    leaving = np.where(died, "5", np.where(u < 0.02, "2", np.where(
+        (u < 0.02 + np.select([level == "tertiary", level == "secondary"], [0.05, 0.02], 0.0)), "3", np.where(u > 0.995, "9", "1"))))
+    fixed_leaving = templates["leaving_type"].to_numpy()[tmpl]
+    leaving = np.where(pd.isna(fixed_leaving), leaving, fixed_leaving.astype(object)).astype(str)
+    price = np.array([LEVEL_PRICE[x] for x in level])
+    total = prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * np.exp(rng.normal(-0.06, 0.35, n))
+    total = np.round(total, 2)
+    alpha = np.where(surg[drg][:, None], [3.0, 4.0, 3.0, 2.0, 1.0], [5.0, 1.0, 3.0, 2.5, 1.0])
+    shares = rng.gamma(alpha)
+    shares /= shares.sum(axis=1, keepdims=True)
+    parts = np.round(total[:, None] * shares[:, :4], 2)
+    other = np.round(total - parts.sum(axis=1), 2)
+    day = rng.integers(0, 365, n)
+    discharge = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day
+    admit = discharge - los
+
+    # dx/px lists from templates; error rows get an unknown principal diagnosis
+    t_dx = pa.array(templates["dx"].tolist(), pa.list_(pa.string()))
+    t_px = pa.array(templates["px"].tolist(), pa.list_(pa.string()))
+    err_dx = pa.array([[UNKNOWN_PDX] + list(x[1:]) for x in templates["dx"]], pa.list_(pa.string()))
+    all_dx = pa.concat_arrays([t_dx, err_dx])
+    dx = all_dx.take(pa.array(tmpl + np.where(error, len(templates), 0)))
+    px = t_px.take(pa.array(tmpl))
+
+    order = np.lexsort((hosp, discharge))
+    seq = np.arange(1, n + 1)
+    case_id = pc.binary_join_element_wise("S", pc.utf8_lpad(pc.cast(pa.array(seq), pa.string()), 9, "0"), "")
+    tcol = lambda name, typ: pa.array(templates[name].to_numpy()[tmpl][order], typ, from_pandas=True)  # noqa: E731
+    take = pa.array(order)
+    table = pa.table({
+        "case_id": case_id,
+        "hospital_id": pa.array(hf["hospital_id"].to_numpy()[order], pa.string()),
+        "year": pa.array(year[order].astype(np.int16)),
+        "admit_date": pa.array(admit[order]),
+        "discharge_date": pa.array(discharge[order]),
+        "residence_county": pa.array(np.array(counties, dtype=object)[res][order], pa.string()),
+        "sex": tcol("sex", pa.int8()),
+        "age_years": tcol("age_years", pa.int16()),
+        "age_days": pa.array(templates["age_days"].to_numpy()[tmpl][order], pa.int16(), from_pandas=True),
+        "weight_g": pa.array(templates["weight_g"].to_numpy()[tmpl][order], pa.int32(), from_pandas=True),
+        "dept": tcol("dept", pa.string()),
+        "los_days": pa.array(los[order].astype(np.int32)),
+        "leaving_type": pa.array(leaving[order], pa.string()),
+        "icu_hours": tcol("icu_hours", pa.int32()),
+        "dx": dx.take(take),
+        "px": px.take(take),
+        "total_cost": pa.array(total[order]),
+        "drug_cost": pa.array(parts[order, 0]),
+        "consumables_cost": pa.array(parts[order, 1]),
+        "service_cost": pa.array(parts[order, 2]),
+        "exam_cost": pa.array(parts[order, 3]),
+        "other_cost": pa.array(other[order]),
+    })
+    truth_cases = pa.table({
+        "case_id": case_id,
+        "intended_drg": pa.array(drgs[drg][order], pa.string()),
+        "coding_error": pa.array(error[order]),
+        "in_county": pa.array(in_county[order]),
+    })
+    write_table_atomic(table, os.path.join(out_dir, "discharges.parquet"))
+    write_table_atomic(truth_cases, os.path.join(out_dir, "truth.parquet"))
+
+    # planted support effect on CMI, in the generator's own weights (mean cost / overall mean)
+    rw = prof["mean_cost"].to_numpy() / float(np.sum(prof["mean_cost"].to_numpy() * np.bincount(drg, minlength=n_drg)) / n)
+    support = {}
+    for hid in sorted(recipients):
+        hi = int(np.flatnonzero(h["hospital_id"].to_numpy() == hid)[0])
+        before, after = mix(hi, 0), mix(hi, 1)
+        support[hid] = {"expected_cmi_before": float(before @ rw), "expected_cmi_after": float(after @ rw),
+                        "planted_cmi_gain": float(after @ rw - before @ rw),
+                        "planted_surgical_share_gain": float(after @ surg - before @ surg)}
+    truth = {
+        "seed": seed, "cases": n, "years": years, "scheme": scheme.id, "region": str(region),
+        "error_rate": ERROR_RATE, "unknown_pdx": UNKNOWN_PDX, "support_start": SUPPORT_START,
+        "support_tilt": SUPPORT_TILT, "support_surgical_multiplier": SUPPORT_SURGICAL,
+        "counties": {c: {"planted_in_county_rate": float(in_county_rate[i]), "population_share": float(population[i])}
+                     for i, c in enumerate(counties)},
+        "hospitals": [
+            {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in h[["hospital_id", "name", "level", "kind", "county", "cost_factor", "los_factor", "death_or",
+                          "quality_outlier", "efficiency_outlier", "supported"]].to_dict("records")
+        ],
+        "support": support,
+        "drgs": int(n_drg),
+    }
+    write_json_atomic(os.path.join(out_dir, "truth.json"), truth)
+    prof_out = prof.reset_index().rename(columns={"index": "drg"})
+    write_table_atomic(pa.Table.from_pandas(prof_out, preserve_index=False), os.path.join(out_dir, "drg_profile.parquet"))
+    say(f"  wrote {n:,} discharges to {out_dir}/discharges.parquet")
+    return truth
