@@ -355,8 +355,15 @@ def plant_hospitals(hospitals: pd.DataFrame, rng) -> pd.DataFrame:
     h = hospitals[hospitals["level"].isin(LEVEL_VOLUME)].copy().reset_index(drop=True)
     n = len(h)
     h["volume"] = [LEVEL_VOLUME[lv] * KIND_VOLUME.get(k, 1.0) for lv, k in zip(h["level"], h["kind"])]
-    h["cost_factor"] = np.exp(rng.normal(0, 0.15, n))
-    h["los_factor"] = np.exp(rng.normal(0, 0.15, n))
+    # efficiency factors spread evenly (log scale, +-0.3) within each level, in random order, so that
+    # neighbours in a peer group differ by more than the sampling noise of their cost and time indices
+    h["cost_factor"] = 1.0
+    h["los_factor"] = 1.0
+    for lv, idx in h.groupby("level").groups.items():
+        k = len(idx)
+        grid = np.exp(np.linspace(-0.3, 0.3, k)) if k > 1 else np.ones(1)
+        h.loc[idx, "cost_factor"] = rng.permutation(grid)
+        h.loc[idx, "los_factor"] = rng.permutation(grid)
     h["death_or"] = 1.0
     big = h.index[(h["level"].isin(["tertiary", "secondary"])) & (h["kind"] == "general")].to_numpy()
     outliers = rng.choice(big, size=min(3, len(big)), replace=False)

@@ -1,0 +1,109 @@
+"""The synthetic region: deterministic, groupable, and carrying the effects it says it planted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import grouper
+from conftest import SCHEMES, need_shared
+from drg.synth import load_region, synthesize
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    need_shared()
+    scheme = grouper.load_scheme(SCHEMES / "chs-drg-1.1")
+    out = tmp_path_factory.mktemp("synth")
+    truth = synthesize(scheme, str(out), cases=120_000, seed=5, quiet=True)
+    disc = pq.read_table(out / "discharges.parquet")
+    grouped = grouper.group(disc, scheme, only_results=True).to_pandas()
+    df = disc.to_pandas().merge(pq.read_table(out / "truth.parquet").to_pandas(), on="case_id")
+    df = df.merge(grouped[["case_id", "status", "drg", "adrg"]], on="case_id")
+    return scheme, out, truth, df
+
+
+def test_builtin_region_is_the_dezhou_network():
+    h, p = load_region("dezhou")
+    assert (h["level"] == "tertiary").sum() == 5 and h["county"].nunique() == 12
+    assert (p["program"] == "tertiary_pairing").sum() >= 10
+
+
+def test_deterministic_for_a_seed(tmp_path):
+    need_shared()
+    scheme = grouper.load_scheme(SCHEMES / "chs-drg-1.1")
+    digests = []
+    for k in range(2):
+        d = tmp_path / f"r{k}"
+        synthesize(scheme, str(d), cases=20_000, seed=11, quiet=True)
+        digests.append(hashlib.sha256((d / "discharges.parquet").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_groups_as_aimed(region):
+    scheme, out, truth, df = region
+    assert (df["status"] == "分组成功").mean() >= 0.99
+    valid = df[~df["coding_error"]]
+    assert (valid["drg"] == valid["intended_drg"]).mean() >= 0.95
+    # the miscoded share (unknown principal diagnosis) mostly fails; a pre-MDC procedure can still group it
+    assert (df.loc[df["coding_error"], "status"] != "分组成功").mean() > 0.5
+
+
+def test_realism(region):
+    scheme, out, truth, df = region
+    levels = {h["hospital_id"]: h["level"] for h in truth["hospitals"]}
+    df["level"] = df["hospital_id"].map(levels)
+    prof = pq.read_table(out / "drg_profile.parquet").to_pandas().set_index("drg")
+    df["w"] = df["drg"].map(prof["mean_cost"])
+    mean_w = df.groupby("level")["w"].mean()
+    assert mean_w["primary"] < mean_w["secondary"] < mean_w["tertiary"]  # townships: common low-weight conditions
+    tert_adrg = set(df.loc[df["level"] == "tertiary", "adrg"])
+    all_adrg = {a for a, k in zip(scheme.step_adrg, scheme.step_kinds) if k != "qy"}
+    assert len(tert_adrg & all_adrg) >= 0.98 * len(all_adrg)
+    obst = df[df["dx"].map(lambda x: x[0][:1] == "O")]
+    assert len(obst) > 0 and (obst["sex"] == 2).all()
+    newborn = df[df["age_years"] == 0]
+    assert newborn["age_days"].notna().all()
+    assert set(df["leaving_type"]) >= {"1", "2", "3", "5"}
+    parts = df[["drug_cost", "consumables_cost", "service_cost", "exam_cost", "other_cost"]].sum(axis=1)
+    assert np.allclose(parts, df["total_cost"], atol=0.011)
+    assert (df["discharge_date"] >= df["admit_date"]).all()
+
+
+def test_planted_in_county_rates_are_in_the_data(region):
+    scheme, out, truth, df = region
+    h_county = {h["hospital_id"]: h["county"] for h in truth["hospitals"]}
+    df["inside"] = df["hospital_id"].map(h_county) == df["residence_county"]
+    observed = df.groupby("residence_county")["inside"].mean()
+    for county, info in truth["counties"].items():
+        if county not in observed or (df["residence_county"] == county).sum() < 3000:
+            continue
+        # residents of the county holding the city hospitals reach them "outside" too, so its rate can only be higher
+        assert observed[county] >= info["planted_in_county_rate"] - 0.02, county
+
+
+def test_planted_effects_move_the_data(region):
+    scheme, out, truth, df = region
+    hosp = pd.DataFrame(truth["hospitals"]).set_index("hospital_id")
+    prof = pq.read_table(out / "drg_profile.parquet").to_pandas().set_index("drg")
+    df["expected_cost"] = df["drg"].map(prof["mean_cost"])
+    ok = df[df["status"] == "分组成功"]
+    ratio = ok.groupby("hospital_id").apply(lambda g: g["total_cost"].sum() / g["expected_cost"].sum(), include_groups=False)
+    level = hosp.loc[ratio.index, "level"]
+    for lv in ("tertiary", "secondary"):
+        r = ratio[level == lv]
+        assert r.rank().corr(hosp.loc[r.index, "cost_factor"].rank()) >= 0.9  # Spearman
+    sup = [h for h, info in truth["support"].items() if info["planted_cmi_gain"] > 0]
+    assert sup, "no supported township"
+    ok = ok.assign(w=ok["drg"].map(prof["mean_cost"]), post=ok["year"] >= truth["support_start"])
+    town = ok[ok["hospital_id"].map(hosp["level"]) == "primary"]
+    town_sup = town["hospital_id"].isin(sup)
+    gain_sup = town[town_sup].groupby("post")["w"].mean().diff().iloc[-1]
+    gain_other = town[~town_sup].groupby("post")["w"].mean().diff().iloc[-1]
+    assert gain_sup > gain_other
+    json.dumps(truth)  # truth is plain JSON
