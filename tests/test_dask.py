@@ -1,0 +1,62 @@
+"""The same kernel on a Dask LocalCluster of 2 workers gives the local result, row for row."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import grouper
+
+dd = pytest.importorskip("dask.dataframe", reason="Dask is an optional extra: pip install '.[dask]'")
+distributed = pytest.importorskip("distributed", reason="Dask is an optional extra: pip install '.[dask]'")
+
+from conftest import CASES, SCHEMES, need_shared  # noqa: E402
+
+COLS = ["status", "mdc", "adrg", "drg", "reason"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def test_dask_dataframe_equals_local(client, tiny):
+    n = 3000
+    df = pd.DataFrame({
+        "case_id": [f"c{i}" for i in range(n)],
+        "sex": [1 + i % 2 for i in range(n)],
+        "age_years": [i % 90 for i in range(n)],
+        "age_days": [5] * n, "weight_g": [3000] * n,
+        "dx": [["I63.900", "J96.000"][: 1 + i % 2] if i % 3 else ["I61.000", "E11.900"] for i in range(n)],
+        "px": [["01.2400"] if i % 5 == 0 else [] for i in range(n)],
+    })
+    local = grouper.group(df, tiny)
+    import dask
+
+    with dask.config.set({"dataframe.convert-string": False}):  # keep dx/px as lists, not their text
+        ddf = dd.from_pandas(df, npartitions=5)
+    remote = grouper.dask.group(ddf, tiny).compute()
+    assert remote["case_id"].tolist() == df["case_id"].tolist()
+    for c in COLS:
+        assert remote[c].astype(str).tolist() == local[c].astype(str).tolist(), c
+
+
+def test_cli_dask_local_equals_local_run(tmp_path):
+    need_shared()
+    from drg.cli import main
+
+    src = CASES / "chs-drg-1.1.parquet"
+    a, b = tmp_path / "local.parquet", tmp_path / "dask.parquet"
+    assert main(["group", str(src), "--scheme", str(SCHEMES / "chs-drg-1.1"), "-o", str(a), "-q"]) == 0
+    assert main(["group", str(src), "--scheme", str(SCHEMES / "chs-drg-1.1"), "-o", str(b), "-q", "--dask", "local"]) == 0
+    ta = pq.read_table(a).to_pandas()
+    tb = pq.read_table(b).to_pandas()
+    assert len(ta) == len(tb) == pq.ParquetFile(src).metadata.num_rows
+    assert tb["case_id"].tolist() == ta["case_id"].tolist()
+    for c in COLS:
+        assert tb[c].astype(str).tolist() == ta[c].astype(str).tolist(), c
