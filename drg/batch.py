@@ -9,10 +9,12 @@ returned and written as ``OUTPUT.summary.json``.
 from __future__ import annotations
 
 import collections
+import queue
 import sys
+import threading
 import time
 
-import pyarrow.compute as pc
+import numpy as np
 
 from .columns import WIDE, resolve_columns, wide_columns
 from .io import DEFAULT_BATCH, AtomicWriter, count_rows, input_columns, input_files, read_batches, write_json_atomic
@@ -55,6 +57,71 @@ class Progress:
             self.stream.flush()
 
 
+_DONE = object()
+
+
+def prefetch(iterable, depth: int = 1):
+    """Iterate in a background thread, ``depth`` items ahead (reading overlaps grouping)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run():
+        try:
+            for item in iterable:
+                if stop.is_set():
+                    return
+                q.put((item, None))
+            q.put((_DONE, None))
+        except BaseException as e:  # handed to the consumer
+            q.put((_DONE, e))
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        while True:
+            item, err = q.get()
+            if err is not None:
+                raise err
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+class BackgroundWriter:
+    """Feed an :class:`~drg.io.AtomicWriter` from a thread (writing overlaps grouping); order kept."""
+
+    def __init__(self, writer, depth: int = 2):
+        self.writer = writer
+        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self.error = None
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while True:
+            item = self.q.get()
+            if item is _DONE:
+                return
+            if self.error is None:
+                try:
+                    self.writer.write(item)
+                except BaseException as e:
+                    self.error = e
+
+    def write(self, table) -> None:
+        if self.error is not None:
+            raise self.error
+        self.q.put(table)
+
+    def close(self) -> None:
+        self.q.put(_DONE)
+        self.t.join()
+        if self.error is not None:
+            raise self.error
+
+
 def grouping_columns(spec: str) -> list[str]:
     """The input columns grouping needs (canonical names, their aliases, wide dx/px columns)."""
     names = input_columns(spec)
@@ -79,20 +146,28 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     unknown = {"dx": collections.Counter(), "px": collections.Counter()}
     rows_in = rows_out = 0
     writer = AtomicWriter(output)
+    background = BackgroundWriter(writer)
     try:
-        for batch in read_batches(input_spec, batch_size=batch_size, columns=columns):
+        for batch in prefetch(read_batches(input_spec, batch_size=batch_size, columns=columns)):
             out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
             rows_in += batch.num_rows
             rows_out += out.num_rows
-            counts = pc.value_counts(out.column("status").combine_chunks().dictionary_decode())
-            for item in counts.to_pylist():
-                status_counts[item["values"]] += item["counts"]
+            status = out.column("status").combine_chunks()
+            counts = np.bincount(status.indices.to_numpy(zero_copy_only=False), minlength=len(status.dictionary))
+            for name, c in zip(status.dictionary.to_pylist(), counts.tolist()):
+                if c:
+                    status_counts[name] += c
             for which in ("dx", "px"):
                 unknown[which].update(unknown_code_counts(enc, scheme, which, map_codes))
-            writer.write(out)
+            background.write(out)
             progress.update(batch.num_rows)
+        background.close()
         writer.commit()
     except BaseException:
+        try:
+            background.close()
+        except BaseException:
+            pass
         writer.abort()
         progress.close()
         raise

@@ -129,19 +129,20 @@ def _dict_column(outcome: np.ndarray, strings: list) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(inv.astype(np.int32)[outcome]), pa.array(uniq.tolist(), pa.string()))
 
 
-def _annotated(dictionary: pa.Array, scheme, t: dict) -> pa.Array:
-    """Display text per distinct code, with a hint when its normalised form is a known code
-    (stray spaces, full-width characters, lower case); the last entry stands for a null code."""
+def _annotated(dictionary: pa.Array, wanted: np.ndarray, scheme, t: dict) -> pa.Array:
+    """Display text for the distinct codes at positions ``wanted`` (others null), with a hint when
+    a normalised form is a known code (stray spaces, full-width characters, lower case); position
+    ``len(dictionary)`` stands for a null code."""
     index = scheme.code_index
-    shown = []
-    for s in dictionary.to_pylist():
+    shown = [None] * (len(dictionary) + 1)
+    for k in wanted.tolist():
+        s = dictionary[k].as_py() if k < len(dictionary) else None
         if s is None or s == "":
-            shown.append(t["empty_code"])
+            shown[k] = t["empty_code"]
             continue
         norm = unicodedata.normalize("NFKC", s).strip()
         hint = next((c for c in (norm, norm.upper()) if c != s and c in index), None)
-        shown.append(s + (t["looks_like"].format(code=hint) if hint else ""))
-    shown.append(t["empty_code"])
+        shown[k] = s + (t["looks_like"].format(code=hint) if hint else "")
     return pa.array(shown, pa.string())
 
 
@@ -170,13 +171,14 @@ def unknown_code_counts(enc, scheme, which: str, map_mode: bool, top: int = 200)
 
 def _row_join(prefix: str, shown: pa.Array, idx: np.ndarray, mask: np.ndarray, off: np.ndarray, n: int) -> pa.Array:
     """Per row: prefix + the masked values of that row joined by ','; null where none."""
-    rows = np.repeat(np.arange(n), np.diff(off))[mask]
-    if len(rows) == 0:
+    pos = np.flatnonzero(mask)
+    if len(pos) == 0:
         return pa.nulls(n, pa.string())
+    rows = np.searchsorted(off, pos, side="right") - 1
     counts = np.bincount(rows, minlength=n)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    lists = pa.ListArray.from_arrays(pa.array(offsets), shown.take(pa.array(idx[mask])))
+    lists = pa.ListArray.from_arrays(pa.array(offsets), shown.take(pa.array(idx[pos])))
     joined = pc.binary_join(lists, ",")
     joined = pc.if_else(pa.array(counts > 0), joined, pa.scalar(None, pa.string()))
     return pc.binary_join_element_wise(pa.scalar(prefix), joined, "")
@@ -191,8 +193,8 @@ def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
             continue
         mask = problem_codes(enc, scheme, which, map_mode)
         if mask.any():
-            shown = _annotated(enc.dx_dict if which == "dx" else enc.px_dict, scheme, t)
             idx = enc.dx_idx if which == "dx" else enc.px_idx
+            shown = _annotated(enc.dx_dict if which == "dx" else enc.px_dict, np.unique(idx[mask]), scheme, t)
             key = ("unmapped_" if map_mode else "unknown_") + which
             parts.append(_row_join(t[key], shown, idx, mask, off, n))
     labels = FIELD_LABEL[lang]
@@ -215,11 +217,14 @@ def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
 def _join_skip(parts: list) -> pa.Array:
     """Join nullable string columns with '; ', skipping nulls; null where all are null.
 
-    (Built from plain element-wise concatenation: ``null_handling="skip"`` of
-    ``binary_join_element_wise`` returned a short array in pyarrow 26.)"""
+    (Plain element-wise concatenation, then the final separator cut off:
+    ``null_handling="skip"`` of ``binary_join_element_wise`` returned a short array in pyarrow 26.)"""
     pieces = [pc.fill_null(pc.binary_join_element_wise(p, pa.scalar("; "), ""), "") for p in parts]
-    joined = pc.replace_substring_regex(pc.binary_join_element_wise(*pieces, ""), r"; $", "")
-    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+    joined = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*pieces, ""), 0, -2)
+    any_valid = parts[0].is_valid()
+    for p in parts[1:]:
+        any_valid = pc.or_(any_valid, p.is_valid())
+    return pc.if_else(any_valid, joined, pa.scalar(None, pa.string()))
 
 
 def decode(scheme, res, stat, info, lang: str = "zh") -> dict:

@@ -337,7 +337,7 @@ def input_check(fields, i, d0, d1):
     return 0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def group_kernel(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, empty_rank, retry_px):
     """Group every record. ``pre_stat`` carries map-mode failures (6/7) from :func:`map_codes`."""
     n = dx_off.shape[0] - 1
@@ -369,7 +369,7 @@ def group_kernel(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, em
     return res, stat, info
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def fill_empty(ids, off, fill_id):
     """Give every empty list the single element ``fill_id`` (dx ``[]`` -> ``[""]``, FORMAT.md 5.1)."""
     n = off.shape[0] - 1
@@ -391,7 +391,7 @@ def fill_empty(ids, off, fill_id):
     return out, new_off
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def map_codes(ids, off, mapping, empty_id, dash_id):
     """Map mode (FORMAT.md 5.2), literally: the replacement goes to the first position
     currently holding the value, so chains in the map are order dependent.
