@@ -240,7 +240,7 @@ def head(arr, k, end):
     return arr[k] if k < end else BIG
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
     """Steps 2-4 of FORMAT.md section 6 for one record: (result id, info).
 
@@ -356,14 +356,20 @@ def group_kernel(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, em
         if c != 0:
             stat[i] = c
             continue
-        r, inf = group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank)
-        if r == 0 and retry_px and p1 - p0 > 1:
-            for k in range(p0 + 1, p1):  # FORMAT.md 6 step 5: each secondary procedure alone
-                r2, inf2 = group_one(S, dx, d0, d1, px, k, k + 1, fields, sids, i, lit_rank, empty_rank)
-                if r2 != 0:
-                    r = r2
-                    inf = inf2
-                    break
+        # attempt 0: the record as it is; attempts 1..: each secondary procedure alone
+        # (FORMAT.md 6 step 5). One call site, so group_one is inlined once.
+        n_try = p1 - p0 if (retry_px and p1 - p0 > 1) else 1
+        r = 0
+        inf = -1
+        for t in range(n_try):
+            q0 = p0 if t == 0 else p0 + t
+            q1 = p1 if t == 0 else p0 + t + 1
+            r2, inf2 = group_one(S, dx, d0, d1, px, q0, q1, fields, sids, i, lit_rank, empty_rank)
+            if t == 0 or r2 != 0:
+                r = r2
+                inf = inf2
+            if r2 != 0:
+                break
         res[i] = r
         info[i] = inf
     return res, stat, info
