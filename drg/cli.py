@@ -122,6 +122,96 @@ def cmd_synth(a) -> int:
     return 0
 
 
+def _hospitals_table(arg: str | None, data_ids=None):
+    """--hospitals CSV, or the built-in region's table when the data's hospital ids are all in it."""
+    import pandas as pd
+
+    from .synth import load_region
+
+    if arg:
+        p = Path(arg)
+        if p.is_dir():
+            return load_region(str(p))[0]
+        if not p.exists():
+            raise UsageError(f"--hospitals {arg}: no such file; pass a CSV with hospital_id, level[, kind, name]")
+        h = pd.read_csv(p, dtype=str)
+        if not {"hospital_id", "level"} <= set(h.columns):
+            raise UsageError(f"--hospitals {arg}: needs columns hospital_id and level (tertiary/secondary/primary or 三级/二级/一级)")
+        return h
+    h = load_region("dezhou")[0]
+    if data_ids is not None and set(map(str, data_ids)) <= set(h["hospital_id"]):
+        return h
+    return None
+
+
+def _read_grouped(path: str, columns: list[str]):
+    import pyarrow.parquet as pq
+
+    from .io import input_columns, input_files, read_table
+
+    kind, files = input_files(path)
+    have = input_columns(path)
+    cols = [c for c in columns if c in have]
+    if kind == "parquet":
+        import pyarrow as pa
+
+        tables = [pq.read_table(f, columns=cols) for f in files]
+        t = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    else:
+        t = read_table(path, columns=cols)
+    for c in t.column_names:
+        if str(t.schema.field(c).type).startswith("dictionary"):
+            t = t.set_column(t.column_names.index(c), c, t.column(c).cast(t.schema.field(c).type.value_type))
+    return t.to_pandas()
+
+
+def _write_tables(tables: dict, out_dir: str, lang: str, stem: str) -> None:
+    import pyarrow as pa
+
+    from evaluation.common import label
+
+    from .excel import write_workbook
+    from .io import write_table_atomic
+
+    os.makedirs(out_dir, exist_ok=True)
+    labelled = {k: label(v, lang) for k, v in tables.items()}
+    for name, df in labelled.items():
+        write_table_atomic(pa.Table.from_pandas(df, preserve_index=False), os.path.join(out_dir, f"{name}.parquet"))
+    write_workbook(labelled, os.path.join(out_dir, f"{stem}.xlsx"), lang=lang)
+
+
+def cmd_evaluate(a) -> int:
+    from evaluation.api import EVAL_COLUMNS, evaluate
+    from evaluation.common import EvaluationError
+
+    import pandas as pd
+
+    data = _read_grouped(a.grouped, EVAL_COLUMNS)
+    if "hospital_id" not in data.columns or "drg" not in data.columns:
+        raise UsageError(f"{a.grouped}: needs columns hospital_id and drg; evaluate the output of drg group on data with hospital_id")
+    hospitals = _hospitals_table(a.hospitals, data["hospital_id"].dropna().unique())
+    weights = None
+    if a.weights:
+        if not os.path.exists(a.weights):
+            raise UsageError(f"--weights {a.weights}: no such file; pass a CSV with columns drg, weight")
+        weights = pd.read_csv(a.weights, dtype={"drg": str})
+        if "drg" not in weights.columns or not ({"weight", "rw"} & set(map(str.lower, weights.columns))):
+            raise UsageError(f"--weights {a.weights}: needs columns drg and weight")
+    try:
+        tables = evaluate(data, hospitals=hospitals, weights=weights, by=a.by, peer=a.peer,
+                          years=_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None)
+    except (EvaluationError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    _write_tables(tables, a.output, a.lang, "evaluation")
+    h = tables["hospital"]
+    flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
+    print(f"evaluated {int(h['cases'].sum()):,} included cases of {len(h)} hospitals -> {a.output}/ "
+          f"({', '.join(sorted(tables))}; evaluation.xlsx)")
+    if len(flagged):
+        print("outside the 99.8% mortality funnel: " + ", ".join(f"{r.hospital_id} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples()))
+    return 0
+
+
 def _years(text: str) -> list[int]:
     try:
         if "-" in text:
@@ -184,6 +274,18 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--threads", type=int)
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(func=cmd_demo)
+
+    v = sub.add_parser("evaluate", help="DRG weights, hospital indicators by peer group, discipline, risk-adjusted mortality")
+    v.add_argument("grouped", help="grouped records (drg group output) with hospital_id, total_cost, los_days, leaving_type")
+    v.add_argument("--by", choices=["hospital", "hospital-mdc", "hospital-adrg"], default="hospital")
+    v.add_argument("--weights", help="published weights CSV (drg, weight) to use instead of computed ones")
+    v.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
+    v.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match")
+    v.add_argument("--years", help="subset of years, e.g. 2020-2021")
+    v.add_argument("--level", help="subset of levels, e.g. tertiary,secondary")
+    v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
+    v.add_argument("-o", "--output", required=True, help="output folder")
+    v.set_defaults(func=cmd_evaluate)
 
     y = sub.add_parser("synth", help="synthesize a region's discharges with planted effects")
     y.add_argument("--scheme")

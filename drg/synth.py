@@ -365,8 +365,12 @@ def plant_hospitals(hospitals: pd.DataFrame, rng) -> pd.DataFrame:
         h.loc[idx, "cost_factor"] = rng.permutation(grid)
         h.loc[idx, "los_factor"] = rng.permutation(grid)
     h["death_or"] = 1.0
-    big = h.index[(h["level"].isin(["tertiary", "secondary"])) & (h["kind"] == "general")].to_numpy()
-    outliers = rng.choice(big, size=min(3, len(big)), replace=False)
+    # quality outliers: mid-sized secondary hospitals, enough deaths to be clear outliers, small enough
+    # that their excess deaths barely move the regional reference mortality the others are judged by
+    mid = h.index[(h["level"] == "secondary") & (h["kind"] != "general")].to_numpy()
+    if len(mid) < 3:
+        mid = h.index[h["level"].isin(["tertiary", "secondary"])].to_numpy()
+    outliers = rng.choice(mid, size=min(3, len(mid)), replace=False)
     h["quality_outlier"] = False
     h.loc[outliers, "death_or"] = 3.0
     h.loc[outliers, "quality_outlier"] = True

@@ -1,0 +1,66 @@
+"""Excel workbooks: one sheet per table, frozen header row, number formats, formula-safe text."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pandas as pd
+
+SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital": "医院指标", "outcomes": "死亡风险调整",
+                  "risk_levels": "死亡风险等级", "discipline_mdc": "学科(MDC)", "discipline_adrg": "学科(ADRG)",
+                  "cases": "病例结算", "settlement": "医院结算", "scenarios": "情景比较", "tiered_care": "分级诊疗",
+                  "support": "对口支援", "support_summary": "支援方汇总"}
+
+
+def _format_for(col: str, series: pd.Series) -> str | None:
+    name = str(col).lower()
+    if not pd.api.types.is_float_dtype(series):
+        return None
+    if any(k in name for k in ("mortality", "share", "rate", "coverage", "死亡率", "占比", "覆盖率", "率")):
+        return "0.00%"
+    if any(k in name for k in ("cost", "payment", "yuan", "费用", "金额", "支付", "结余")):
+        return "#,##0.00"
+    return "0.0000"
+
+
+def write_workbook(tables: dict, path: str, lang: str = "zh") -> None:
+    """Write ``{name: DataFrame}`` to ``path`` atomically (temp file, then rename).
+
+    Strings are never turned into formulas or links, so a value such as ``=HYPERLINK(...)``
+    from the data stays text."""
+    parent = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp.xlsx", dir=parent)
+    os.close(fd)
+    try:
+        with pd.ExcelWriter(tmp, engine="xlsxwriter",
+                            engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
+                                                       "nan_inf_to_errors": True}}) as xw:
+            book = xw.book
+            header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+            formats = {}
+            for name, df in tables.items():
+                sheet = (SHEET_NAMES_ZH.get(name, name) if lang == "zh" else name)[:31]
+                df = df.copy()
+                for c in df.columns:  # Excel has no pandas NA / nullable ints
+                    if str(df[c].dtype) in ("Int64", "boolean", "string"):
+                        df[c] = df[c].astype(object).where(df[c].notna(), None)
+                df.to_excel(xw, sheet_name=sheet, index=False)
+                ws = xw.sheets[sheet]
+                ws.freeze_panes(1, 0)
+                for j, c in enumerate(df.columns):
+                    ws.write(0, j, str(c), header)
+                    fmt = _format_for(c, df[c])
+                    width = min(max(len(str(c)) * (2 if lang == "zh" else 1) + 2, 10), 40)
+                    if fmt:
+                        formats.setdefault(fmt, book.add_format({"num_format": fmt}))
+                        ws.set_column(j, j, width, formats[fmt])
+                    else:
+                        ws.set_column(j, j, width)
+                if len(df):
+                    ws.autofilter(0, 0, len(df), max(len(df.columns) - 1, 0))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

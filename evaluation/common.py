@@ -1,0 +1,114 @@
+"""Shared rules of the formula sheet (methodology.md section 0): included cases, valid cost/LOS,
+hospital levels and peer groups, and the Chinese/English column labels of every output table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+LEVEL_ALIASES = {
+    "tertiary": "tertiary", "三级": "tertiary", "3": "tertiary", "三甲": "tertiary", "三乙": "tertiary",
+    "secondary": "secondary", "二级": "secondary", "2": "secondary", "二甲": "secondary", "二乙": "secondary",
+    "primary": "primary", "一级": "primary", "1": "primary", "基层": "primary",
+}
+FAIL_CODES = {"", "0000", "000", "0000A", "0000B"}
+
+
+class EvaluationError(ValueError):
+    """Input that cannot be evaluated; the message names the problem and the fix."""
+
+
+def prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """Canonical evaluation frame: one row per case with ``included``, ``cost``, ``los``, ``died``.
+
+    Needs ``hospital_id`` and ``drg``; uses ``status`` (if present), ``total_cost``,
+    ``los_days``, ``leaving_type``, ``mdc``, ``adrg``, ``year``.
+    """
+    missing = [c for c in ("hospital_id", "drg") if c not in df.columns]
+    if missing:
+        raise EvaluationError(f"missing column(s) {', '.join(missing)}; evaluate a grouped file (drg group output) "
+                              "that carries hospital_id")
+    out = pd.DataFrame(index=df.index)
+    out["hospital_id"] = df["hospital_id"].astype("string")
+    drg = df["drg"].astype("string").fillna("")
+    out["drg"] = drg
+    included = (drg != "") & ~drg.isin(FAIL_CODES) & ~drg.str.contains("QY", regex=False) & out["hospital_id"].notna()
+    if "status" in df.columns:
+        included &= df["status"].astype("string").isin(["分组成功", "ok"]).fillna(False)
+    out["included"] = included.fillna(False).astype(bool)
+    out["mdc"] = (df["mdc"].astype("string") if "mdc" in df.columns else "MDC" + drg.str[:1])
+    out["adrg"] = (df["adrg"].astype("string") if "adrg" in df.columns else drg.str[:3])
+    cost = pd.to_numeric(df["total_cost"], errors="coerce") if "total_cost" in df.columns else pd.Series(np.nan, index=df.index)
+    out["cost"] = cost.where(cost > 0).astype(float)
+    los = pd.to_numeric(df["los_days"], errors="coerce") if "los_days" in df.columns else pd.Series(np.nan, index=df.index)
+    out["los"] = los.where(los >= 0).astype(float)
+    lt = df["leaving_type"].astype("string") if "leaving_type" in df.columns else pd.Series("", index=df.index, dtype="string")
+    out["leaving_type"] = lt.fillna("")
+    out["died"] = (out["leaving_type"] == "5").astype(np.int64)
+    if "year" in df.columns:
+        out["year"] = pd.to_numeric(df["year"], errors="coerce")
+    if "level" in df.columns:
+        out["level"] = normalize_level(df["level"])
+    return out
+
+
+def normalize_level(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip().map(lambda v: LEVEL_ALIASES.get(v, v) if isinstance(v, str) else "unknown").fillna("unknown")
+
+
+def attach_levels(cases: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.DataFrame:
+    """Add ``level`` and ``kind`` per case from a hospitals table (hospital_id, level[, kind])."""
+    if "level" in cases.columns and hospitals is None:
+        cases["kind"] = "unknown"
+        return cases
+    if hospitals is None:
+        cases["level"] = "unknown"
+        cases["kind"] = "unknown"
+        return cases
+    h = hospitals.copy()
+    h["hospital_id"] = h["hospital_id"].astype("string")
+    lv = dict(zip(h["hospital_id"], normalize_level(h["level"])))
+    kd = dict(zip(h["hospital_id"], h["kind"].astype("string"))) if "kind" in h.columns else {}
+    cases["level"] = cases["hospital_id"].map(lv).fillna("unknown")
+    cases["kind"] = cases["hospital_id"].map(kd).fillna("unknown")
+    return cases
+
+
+def peer_key(cases: pd.DataFrame, peer: str) -> pd.Series:
+    if peer == "level":
+        return cases["level"]
+    if peer == "level-kind":
+        return cases["level"] + "/" + cases["kind"]
+    if peer == "none":
+        return pd.Series("all", index=cases.index)
+    raise EvaluationError(f"--peer {peer!r}: use level (default), level-kind or none")
+
+
+LABELS = {
+    # english -> chinese
+    "drg": "DRG编码", "drg_name": "DRG名称", "adrg": "ADRG编码", "mdc": "MDC", "cases": "病例数", "cases_cost": "有效费用病例数",
+    "cases_trimmed": "裁剪后病例数", "mean_cost": "例均费用(裁剪后)", "mean_cost_all": "例均费用(未裁剪)",
+    "mean_los": "平均住院日", "rw": "相对权重", "cv": "费用变异系数", "cv_los": "住院日变异系数",
+    "homogeneous": "组内同质", "weight_status": "权重状态", "risk_level": "死亡风险等级", "mortality": "死亡率",
+    "hospital_id": "医院编码", "name": "医院名称", "level": "医院级别", "kind": "医院类别", "peer_group": "同级组",
+    "drg_count": "DRG组数", "total_weight": "总权重", "cmi": "病例组合指数(CMI)", "cost_index": "费用消耗指数",
+    "time_index": "时间消耗指数", "low_risk_mortality": "低风险组死亡率", "midlow_risk_mortality": "中低风险组死亡率",
+    "low_risk_cases": "低风险组病例数", "midlow_risk_cases": "中低风险组病例数", "high_weight_share": "高权重(RW≥2)病例占比",
+    "cases_weighted": "有权重病例数", "no_weight": "无权重病例数", "quadrant_cost": "象限(CMI-费用)",
+    "quadrant_time": "象限(CMI-时间)", "rank_cmi": "CMI排名", "rank_cost_index": "费用指数排名",
+    "rank_time_index": "时间指数排名", "rank_low_risk_mortality": "低风险死亡率排名", "ranked": "参与排名",
+    "adrg_count": "ADRG数", "adrg_coverage": "ADRG覆盖率", "drg_coverage": "DRG覆盖率", "relative_cmi": "相对CMI",
+    "observed": "实际死亡数", "expected": "期望死亡数", "oe_ratio": "O/E比", "oe_low": "O/E下限(95%)", "oe_high": "O/E上限(95%)",
+    "funnel_flag": "漏斗图判定", "limit95_low": "95%控制下限", "limit95_high": "95%控制上限",
+    "limit998_low": "99.8%控制下限", "limit998_high": "99.8%控制上限", "dropped_cases": "无参照病例数",
+    "metric": "指标", "value": "数值", "status": "状态", "year": "年度",
+}
+
+
+def label(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """English identifiers (lang='en') or Chinese headers (lang='zh'), one to one."""
+    if lang == "en":
+        return df
+    if lang != "zh":
+        raise EvaluationError(f"--lang {lang!r}: use zh (default) or en")
+    return df.rename(columns={c: LABELS.get(c, c) for c in df.columns})

@@ -1,0 +1,173 @@
+"""Hospital service indicators (capacity, efficiency, safety), discipline tables and quadrants:
+methodology.md sections 3 and 7."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .common import peer_key, prepare
+
+
+def risk_levels(cases: pd.DataFrame, *, min_cases_risk: int = 1) -> pd.DataFrame:
+    """Per-DRG mortality and risk level 0-4 from the reference cases (section 3.3)."""
+    inc = cases[cases["included"]]
+    g = inc.groupby("drg")
+    t = pd.DataFrame({"cases": g.size(), "deaths": g["died"].sum()})
+    t = t[t["cases"] >= min_cases_risk].copy()
+    t["mortality"] = t["deaths"] / t["cases"]
+    pos = t["deaths"] > 0
+    x = np.log(t.loc[pos, "mortality"])
+    mu = x.mean() if len(x) else np.nan
+    sd = x.std(ddof=1) if len(x) > 1 else np.nan
+    level = pd.Series(0, index=t.index, dtype=np.int64)
+    if len(x):
+        lv = np.where(x < mu - sd, 1, np.where(x < mu, 2, np.where(x < mu + sd, 3, 4)))
+        if np.isnan(sd):  # a single DRG with deaths: no spread; it sits at the mean
+            lv = np.full(len(x), 3)
+        level[pos] = lv
+    t["risk_level"] = level
+    t.attrs.update(mu=mu, sigma=sd)
+    t.index.name = "drg"
+    return t.reset_index()
+
+
+def _rates(inc: pd.DataFrame, levels: pd.DataFrame, key: list, level: int) -> tuple[pd.Series, pd.Series]:
+    lv = dict(zip(levels["drg"], levels["risk_level"]))
+    m = inc["drg"].map(lv) == level
+    sub = inc[m]
+    n = sub.groupby(key).size()
+    d = sub.groupby(key)["died"].sum()
+    return n, d
+
+
+def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench_los: dict,
+                     levels: pd.DataFrame, min_cases_drgcount: int = 1, high_weight: float = 2.0) -> pd.DataFrame:
+    """Capacity, efficiency and safety indicators for the groups ``key`` of the included cases."""
+    w = inc["drg"].map(rw)
+    x = inc.assign(_w=w, _has_w=w.notna(), _high=(w >= high_weight))
+    g = x.groupby(key, sort=True)
+    out = pd.DataFrame({"cases": g.size()})
+    cell = x.groupby(key + ["drg"]).size()
+    out["drg_count"] = (cell >= min_cases_drgcount).groupby(level=list(range(len(key)))).sum().reindex(out.index).fillna(0).astype(np.int64)
+    out["cases_weighted"] = g["_has_w"].sum().astype(np.int64)
+    out["no_weight"] = out["cases"] - out["cases_weighted"]
+    out["total_weight"] = g["_w"].sum(min_count=0)
+    out["cmi"] = out["total_weight"] / out["cases_weighted"].where(out["cases_weighted"] > 0)
+    out["high_weight_share"] = g["_high"].sum() / out["cases_weighted"].where(out["cases_weighted"] > 0)
+    bc = inc["drg"].map(bench_cost)
+    okc = inc["cost"].notna() & (bc > 0)
+    ratio_c = (inc["cost"] / bc)[okc]
+    out["cost_index"] = ratio_c.groupby([inc.loc[okc, k] for k in key]).mean().reindex(out.index)
+    bl = inc["drg"].map(bench_los)
+    okl = inc["los"].notna() & (bl > 0)
+    ratio_l = (inc["los"] / bl)[okl]
+    out["time_index"] = ratio_l.groupby([inc.loc[okl, k] for k in key]).mean().reindex(out.index)
+    for lvl, name in ((1, "low_risk"), (2, "midlow_risk")):
+        n, d = _rates(inc, levels, key, lvl)
+        out[f"{name}_cases"] = n.reindex(out.index).fillna(0).astype(np.int64)
+        deaths = d.reindex(out.index).fillna(0)
+        out[f"{name}_mortality"] = deaths / out[f"{name}_cases"].where(out[f"{name}_cases"] > 0)
+    return out
+
+
+def benchmarks(cases: pd.DataFrame) -> tuple[dict, dict]:
+    """Regional per-DRG mean cost and LOS over included cases with valid values (untrimmed, section 3.2)."""
+    inc = cases[cases["included"]]
+    return (inc.dropna(subset=["cost"]).groupby("drg")["cost"].mean().to_dict(),
+            inc.dropna(subset=["los"]).groupby("drg")["los"].mean().to_dict())
+
+
+def _rank(values: pd.Series, groups: pd.Series, eligible: pd.Series, ascending: bool) -> pd.Series:
+    """Rank 1 = best within each group, among eligible rows only (ties share the lower rank)."""
+    v = values.where(eligible & values.notna())
+    return v.groupby(groups).rank(method="min", ascending=ascending).astype("Int64")
+
+
+def quadrant(x: pd.Series, y: pd.Series, x_star: pd.Series) -> pd.Series:
+    """Section 3.5: I high difficulty + efficient, II high + costly, III low + costly, IV low + efficient."""
+    q = np.where(x >= x_star, np.where(y <= 1, "I", "II"), np.where(y > 1, "III", "IV"))
+    return pd.Series(np.where(x.isna() | y.isna(), None, q), index=x.index, dtype="object")
+
+
+def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str = "level", reference: pd.DataFrame | None = None,
+                        min_cases_rank: int = 100, min_rate_denominator: int = 30, min_peer_hospitals: int = 3,
+                        min_cases_risk: int = 1, hospitals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per hospital: cases, DRG count, total weight, CMI, cost/time indices, low/mid-low risk
+    mortality, quadrants and ranks within the peer group (sections 3.1-3.3, 3.5, 7).
+
+    ``cases`` is :func:`evaluation.common.prepare` output with ``level``/``kind``; ``reference``
+    (default: the same cases) sets the DRG benchmarks and risk levels.
+    """
+    ref = cases if reference is None else reference
+    rw = dict(zip(weights["drg"], weights["rw"]))
+    bench_cost, bench_los = benchmarks(ref)
+    levels = risk_levels(ref, min_cases_risk=min_cases_risk)
+    inc = cases[cases["included"]].copy()
+    out = _unit_indicators(inc, ["hospital_id"], rw, bench_cost, bench_los, levels)
+    first = cases.groupby("hospital_id")[["level", "kind"]].first()
+    out = out.join(first)
+    out["peer_group"] = peer_key(out, peer)
+    # quadrant split line: peer case-weighted CMI
+    pg = out.groupby("peer_group")
+    x_star = (pg["total_weight"].transform("sum") / pg["cases_weighted"].transform("sum"))
+    out["quadrant_cost"] = quadrant(out["cmi"], out["cost_index"], x_star)
+    out["quadrant_time"] = quadrant(out["cmi"], out["time_index"], x_star)
+    big = out["cases"] >= min_cases_rank
+    n_peer = big.groupby(out["peer_group"]).transform("sum")
+    eligible = big & (n_peer >= min_peer_hospitals) & (out["level"] != "unknown")
+    out["ranked"] = eligible
+    out["rank_cmi"] = _rank(out["cmi"], out["peer_group"], eligible, ascending=False)
+    out["rank_cost_index"] = _rank(out["cost_index"], out["peer_group"], eligible, ascending=True)
+    out["rank_time_index"] = _rank(out["time_index"], out["peer_group"], eligible, ascending=True)
+    out["rank_low_risk_mortality"] = _rank(out["low_risk_mortality"], out["peer_group"],
+                                           eligible & (out["low_risk_cases"] >= min_rate_denominator), ascending=True)
+    if hospitals is not None and "name" in hospitals.columns:
+        names = dict(zip(hospitals["hospital_id"].astype(str), hospitals["name"]))
+        out.insert(0, "name", [names.get(str(h), "") for h in out.index])
+    out.index.name = "hospital_id"
+    cols = ["hospital_id", "name", "level", "kind", "peer_group", "cases", "drg_count", "total_weight", "cmi", "cost_index",
+            "time_index", "low_risk_mortality", "midlow_risk_mortality", "low_risk_cases", "midlow_risk_cases",
+            "high_weight_share", "cases_weighted", "no_weight", "quadrant_cost", "quadrant_time", "ranked", "rank_cmi",
+            "rank_cost_index", "rank_time_index", "rank_low_risk_mortality"]
+    out = out.reset_index()
+    return out[[c for c in cols if c in out.columns]]
+
+
+def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", reference: pd.DataFrame | None = None,
+               min_cases_risk: int = 1) -> pd.DataFrame:
+    """Hospital x MDC (or x ADRG) table: cases, DRG/ADRG counts and coverage, CMI, cost and time
+    indices, relative CMI, low-risk mortality (section 3.4)."""
+    if by not in ("mdc", "adrg"):
+        raise ValueError(f"by={by!r}: use mdc or adrg")
+    ref = cases if reference is None else reference
+    rw = dict(zip(weights["drg"], weights["rw"]))
+    bench_cost, bench_los = benchmarks(ref)
+    levels = risk_levels(ref, min_cases_risk=min_cases_risk)
+    inc = cases[cases["included"]]
+    out = _unit_indicators(inc, ["hospital_id", by], rw, bench_cost, bench_los, levels)
+    ref_inc = ref[ref["included"]]
+    # coverage universe: units of that MDC/ADRG present in the reference
+    drg_universe = ref_inc.groupby(by)["drg"].nunique()
+    has_drg = inc.groupby(["hospital_id", by])["drg"].nunique()
+    out["drg_coverage"] = (has_drg / drg_universe.reindex(has_drg.index.get_level_values(by)).to_numpy()).reindex(out.index)
+    if by == "mdc":
+        adrg_universe = ref_inc.groupby("mdc")["adrg"].nunique()
+        has_adrg = inc.groupby(["hospital_id", "mdc"])["adrg"].nunique()
+        out["adrg_count"] = has_adrg.reindex(out.index)
+        out["adrg_coverage"] = (has_adrg / adrg_universe.reindex(has_adrg.index.get_level_values("mdc")).to_numpy()).reindex(out.index)
+    rw_ref = ref_inc["drg"].map(rw)
+    ref_cmi = rw_ref.groupby(ref_inc[by]).mean()
+    out["relative_cmi"] = out["cmi"] / ref_cmi.reindex(out.index.get_level_values(by)).to_numpy()
+    out = out.reset_index()
+    keep = ["hospital_id", by, "cases", "drg_count", "drg_coverage"] + (["adrg_count", "adrg_coverage"] if by == "mdc" else []) + [
+        "total_weight", "cmi", "relative_cmi", "cost_index", "time_index", "low_risk_mortality", "low_risk_cases"]
+    return out[keep]
+
+
+def evaluate_cases(data: pd.DataFrame, hospitals: pd.DataFrame | None = None):
+    """prepare() + levels: the frame every indicator function takes."""
+    from .common import attach_levels
+
+    cases = data if "included" in data.columns else prepare(data)
+    return attach_levels(cases, hospitals)

@@ -1,0 +1,140 @@
+"""Relative weights (RW), homogeneity (CV) and reduction in variance (RIV): methodology.md section 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .common import prepare
+
+
+def trim_mask(costs: np.ndarray, method: str = "iqr", k_lo: float = 1.5, k_hi: float = 1.5, min_cases: int = 5,
+              k_sd: float = 3.0, p_lo: float = 1.0, p_hi: float = 99.0) -> np.ndarray:
+    """Which costs of one DRG are kept (section 2.2). ``method``: iqr, log_sd, percentile, mean_multiple, none."""
+    n = len(costs)
+    if method == "none" or n < min_cases:
+        return np.ones(n, dtype=bool)
+    if method == "iqr":
+        q1, q3 = np.percentile(costs, [25, 75])
+        iqr = q3 - q1
+        return (costs >= q1 - k_lo * iqr) & (costs <= q3 + k_hi * iqr)
+    if method == "log_sd":
+        lc = np.log(costs)
+        return np.abs(lc - lc.mean()) <= k_sd * lc.std(ddof=1)
+    if method == "percentile":
+        lo, hi = np.percentile(costs, [p_lo, p_hi])
+        return (costs >= lo) & (costs <= hi)
+    if method == "mean_multiple":
+        m = costs.mean()
+        return (costs >= 0.4 * m) & (costs <= 3 * m)
+    raise ValueError(f"trim_method={method!r}: use iqr, log_sd, percentile, mean_multiple or none")
+
+
+def _trimmed(cases: pd.DataFrame, **trim) -> pd.Series:
+    """Per-case bool: kept by the per-DRG trimming (only cases with valid cost are candidates)."""
+    valid = cases["included"] & cases["cost"].notna()
+    kept = pd.Series(False, index=cases.index)
+    sub = cases.loc[valid, ["drg", "cost"]]
+    if len(sub) == 0:
+        return kept
+    order = np.argsort(sub["drg"].to_numpy(), kind="stable")
+    drg = sub["drg"].to_numpy()[order]
+    cost = sub["cost"].to_numpy()[order]
+    bounds = np.flatnonzero(drg[1:] != drg[:-1]) + 1
+    keep = np.concatenate([trim_mask(c, **trim) for c in np.split(cost, bounds)])
+    out = np.empty(len(sub), dtype=bool)
+    out[order] = keep
+    kept.loc[sub.index] = out
+    return kept
+
+
+def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float = 1.5, k_hi: float = 1.5,
+                    min_cases_trim: int = 5, min_cases_weight: int = 5, supplied: pd.DataFrame | None = None,
+                    drg_names: dict | None = None) -> pd.DataFrame:
+    """Per-DRG weights table.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Grouped cases (``drg``, ``hospital_id``, ``total_cost``, ``los_days``, ``status``...), or the
+        output of :func:`evaluation.common.prepare`.
+    trim_method, k_lo, k_hi, min_cases_trim :
+        Outlier trimming per DRG (section 2.2; default IQR fences 1.5, DRGs with fewer than 5 cases untrimmed).
+    min_cases_weight : int
+        Trimmed cases needed for a DRG's own weight (section 2.3).
+    supplied : DataFrame, optional
+        Published weights (columns ``drg, weight``): they replace the computed RW where given.
+
+    Returns
+    -------
+    DataFrame with ``drg, cases, cases_cost, cases_trimmed, mean_cost, mean_cost_all, mean_los, rw, cv,
+    cv_los, homogeneous, weight_status``; ``RW = trimmed DRG mean / pooled trimmed mean``.
+    """
+    cases = data if "included" in data.columns else prepare(data)
+    inc = cases[cases["included"]]
+    kept = _trimmed(cases, method=trim_method, k_lo=k_lo, k_hi=k_hi, min_cases=min_cases_trim)
+    t = cases[kept]
+    g_all = inc.groupby("drg", sort=True)
+    out = pd.DataFrame({"cases": g_all.size()})
+    valid = inc[inc["cost"].notna()]
+    out["cases_cost"] = valid.groupby("drg").size().reindex(out.index).fillna(0).astype(np.int64)
+    tg = t.groupby("drg")
+    out["cases_trimmed"] = tg.size().reindex(out.index).fillna(0).astype(np.int64)
+    out["mean_cost"] = tg["cost"].mean().reindex(out.index)
+    out["mean_cost_all"] = valid.groupby("drg")["cost"].mean().reindex(out.index)
+    out["mean_los"] = inc.groupby("drg")["los"].mean().reindex(out.index)
+    pooled = t["cost"].mean() if len(t) else np.nan
+    out["rw"] = out["mean_cost"] / pooled
+    out["weight_status"] = np.where(out["cases_trimmed"] >= min_cases_weight, "ok",
+                                    np.where(out["cases_trimmed"] >= 1, "unstable_small_n", "no_reference"))
+    if supplied is not None:
+        sup = supplied.copy()
+        sup.columns = [str(c).strip().lower() for c in sup.columns]
+        col = "weight" if "weight" in sup.columns else "rw"
+        sw = dict(zip(sup["drg"].astype(str), pd.to_numeric(sup[col], errors="coerce")))
+        has = out.index.to_series().map(lambda g: g in sw and pd.notna(sw[g]))
+        out.loc[has, "rw"] = [sw[g] for g in out.index[has]]
+        out.loc[has, "weight_status"] = "supplied"
+    out.loc[out["weight_status"] == "no_reference", "rw"] = np.nan
+    sd = tg["cost"].std(ddof=1).reindex(out.index)
+    out["cv"] = sd / out["mean_cost"]
+    tl = t[t["los"].notna()].groupby("drg")["los"]
+    out["cv_los"] = (tl.std(ddof=1) / tl.mean()).reindex(out.index)
+    out["homogeneous"] = out["cv"] < 1
+    if drg_names:
+        out.insert(0, "drg_name", [drg_names.get(g, "") for g in out.index])
+    out.index.name = "drg"
+    return out.reset_index()
+
+
+def reduction_in_variance(data: pd.DataFrame, *, value: str = "cost", trimmed: bool = True, **trim) -> float:
+    """RIV = 1 - SSW/SST over included cases with a valid value (section 2.5); NaN if SST = 0."""
+    cases = data if "included" in data.columns else prepare(data)
+    mask = cases["included"] & cases[value].notna()
+    if trimmed:
+        mask &= _trimmed(cases, **trim)
+    sub = cases.loc[mask, ["drg", value]]
+    if len(sub) == 0:
+        return float("nan")
+    y = sub[value].to_numpy(float)
+    sst = float(((y - y.mean()) ** 2).sum())
+    means = sub.groupby("drg")[value].transform("mean").to_numpy(float)
+    ssw = float(((y - means) ** 2).sum())
+    return float("nan") if sst == 0 else 1.0 - ssw / sst
+
+
+def grouping_quality(data: pd.DataFrame, weights: pd.DataFrame, **trim) -> pd.DataFrame:
+    """Summary rows: grouping rate, RIV of cost and LOS before/after trimming, homogeneous shares."""
+    cases = data if "included" in data.columns else prepare(data)
+    w = weights
+    hom = w["homogeneous"].fillna(False)
+    rows = [
+        ("grouping_rate", float(cases["included"].mean()) if len(cases) else np.nan),
+        ("riv_cost_trimmed", reduction_in_variance(cases, value="cost", trimmed=True, **trim)),
+        ("riv_cost_all", reduction_in_variance(cases, value="cost", trimmed=False)),
+        ("riv_los_trimmed", reduction_in_variance(cases, value="los", trimmed=True, **trim)),
+        ("riv_los_all", reduction_in_variance(cases, value="los", trimmed=False)),
+        ("homogeneous_drg_share", float(hom.mean()) if len(w) else np.nan),
+        ("homogeneous_case_share", float(w.loc[hom, "cases"].sum() / w["cases"].sum()) if w["cases"].sum() else np.nan),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value"])
