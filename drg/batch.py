@@ -92,7 +92,7 @@ def prefetch(iterable, depth: int = 1):
 class BackgroundWriter:
     """Feed an :class:`~drg.io.AtomicWriter` from a thread (writing overlaps grouping); order kept."""
 
-    def __init__(self, writer, depth: int = 2):
+    def __init__(self, writer, depth: int = 1):
         self.writer = writer
         self.q: queue.Queue = queue.Queue(maxsize=depth)
         self.error = None

@@ -29,21 +29,23 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
         raise EvaluationError(f"missing column(s) {', '.join(missing)}; evaluate a grouped file (drg group output) "
                               "that carries hospital_id")
     out = pd.DataFrame(index=df.index)
-    out["hospital_id"] = df["hospital_id"].astype("string")
-    drg = df["drg"].astype("string").fillna("")
+    out["hospital_id"] = df["hospital_id"].astype(object).where(df["hospital_id"].notna(), None).map(
+        lambda v: None if v is None else str(v))
+    drg = df["drg"].astype(object).where(df["drg"].notna(), "").map(str)
     out["drg"] = drg
     included = (drg != "") & ~drg.isin(FAIL_CODES) & ~drg.str.contains("QY", regex=False) & out["hospital_id"].notna()
     if "status" in df.columns:
-        included &= df["status"].astype("string").isin(["分组成功", "ok"]).fillna(False)
-    out["included"] = included.fillna(False).astype(bool)
-    out["mdc"] = (df["mdc"].astype("string") if "mdc" in df.columns else "MDC" + drg.str[:1])
-    out["adrg"] = (df["adrg"].astype("string") if "adrg" in df.columns else drg.str[:3])
+        included &= df["status"].astype(object).isin(["分组成功", "ok"])
+    out["included"] = included.astype(bool)
+    out["mdc"] = (df["mdc"].astype(object).map(str) if "mdc" in df.columns else "MDC" + drg.str[:1])
+    out["adrg"] = (df["adrg"].astype(object).map(str) if "adrg" in df.columns else drg.str[:3])
     cost = pd.to_numeric(df["total_cost"], errors="coerce") if "total_cost" in df.columns else pd.Series(np.nan, index=df.index)
     out["cost"] = cost.where(cost > 0).astype(float)
     los = pd.to_numeric(df["los_days"], errors="coerce") if "los_days" in df.columns else pd.Series(np.nan, index=df.index)
     out["los"] = los.where(los >= 0).astype(float)
-    lt = df["leaving_type"].astype("string") if "leaving_type" in df.columns else pd.Series("", index=df.index, dtype="string")
-    out["leaving_type"] = lt.fillna("")
+    lt = df["leaving_type"].astype(object).where(df["leaving_type"].notna(), "").map(str) if "leaving_type" in df.columns \
+        else pd.Series("", index=df.index, dtype=object)
+    out["leaving_type"] = lt
     out["died"] = (out["leaving_type"] == "5").astype(np.int64)
     if "year" in df.columns:
         out["year"] = pd.to_numeric(df["year"], errors="coerce")
@@ -53,7 +55,9 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def normalize_level(s: pd.Series) -> pd.Series:
-    return s.astype("string").str.strip().map(lambda v: LEVEL_ALIASES.get(v, v) if isinstance(v, str) else "unknown").fillna("unknown")
+    vals = [LEVEL_ALIASES.get(str(v).strip(), str(v).strip()) if isinstance(v, str) and str(v).strip() else "unknown"
+            for v in s.tolist()]
+    return pd.Series(vals, index=s.index, dtype=object)
 
 
 def attach_levels(cases: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.DataFrame:
@@ -66,11 +70,12 @@ def attach_levels(cases: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.Dat
         cases["kind"] = "unknown"
         return cases
     h = hospitals.copy()
-    h["hospital_id"] = h["hospital_id"].astype("string")
+    h["hospital_id"] = h["hospital_id"].astype(str)
     lv = dict(zip(h["hospital_id"], normalize_level(h["level"])))
-    kd = dict(zip(h["hospital_id"], h["kind"].astype("string"))) if "kind" in h.columns else {}
-    cases["level"] = cases["hospital_id"].map(lv).fillna("unknown")
-    cases["kind"] = cases["hospital_id"].map(kd).fillna("unknown")
+    kd = dict(zip(h["hospital_id"], h["kind"].astype(str))) if "kind" in h.columns else {}
+    ids = cases["hospital_id"].tolist()
+    cases["level"] = pd.Series([lv.get(i, "unknown") if isinstance(i, str) else "unknown" for i in ids], index=cases.index, dtype=object)
+    cases["kind"] = pd.Series([kd.get(i, "unknown") if isinstance(i, str) else "unknown" for i in ids], index=cases.index, dtype=object)
     return cases
 
 

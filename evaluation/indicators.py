@@ -44,7 +44,7 @@ def _rates(inc: pd.DataFrame, levels: pd.DataFrame, key: list, level: int) -> tu
 def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench_los: dict,
                      levels: pd.DataFrame, min_cases_drgcount: int = 1, high_weight: float = 2.0) -> pd.DataFrame:
     """Capacity, efficiency and safety indicators for the groups ``key`` of the included cases."""
-    w = inc["drg"].map(rw)
+    w = inc["drg"].map(rw).astype(float)
     x = inc.assign(_w=w, _has_w=w.notna(), _high=(w >= high_weight))
     g = x.groupby(key, sort=True)
     out = pd.DataFrame({"cases": g.size()})
@@ -55,11 +55,11 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
     out["total_weight"] = g["_w"].sum(min_count=0)
     out["cmi"] = out["total_weight"] / out["cases_weighted"].where(out["cases_weighted"] > 0)
     out["high_weight_share"] = g["_high"].sum() / out["cases_weighted"].where(out["cases_weighted"] > 0)
-    bc = inc["drg"].map(bench_cost)
+    bc = inc["drg"].map(bench_cost).astype(float)
     okc = inc["cost"].notna() & (bc > 0)
     ratio_c = (inc["cost"] / bc)[okc]
     out["cost_index"] = ratio_c.groupby([inc.loc[okc, k] for k in key]).mean().reindex(out.index)
-    bl = inc["drg"].map(bench_los)
+    bl = inc["drg"].map(bench_los).astype(float)
     okl = inc["los"].notna() & (bl > 0)
     ratio_l = (inc["los"] / bl)[okl]
     out["time_index"] = ratio_l.groupby([inc.loc[okl, k] for k in key]).mean().reindex(out.index)
@@ -156,7 +156,7 @@ def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", r
         has_adrg = inc.groupby(["hospital_id", "mdc"])["adrg"].nunique()
         out["adrg_count"] = has_adrg.reindex(out.index)
         out["adrg_coverage"] = (has_adrg / adrg_universe.reindex(has_adrg.index.get_level_values("mdc")).to_numpy()).reindex(out.index)
-    rw_ref = ref_inc["drg"].map(rw)
+    rw_ref = ref_inc["drg"].map(rw).astype(float)
     ref_cmi = rw_ref.groupby(ref_inc[by]).mean()
     out["relative_cmi"] = out["cmi"] / ref_cmi.reindex(out.index.get_level_values(by)).to_numpy()
     out = out.reset_index()

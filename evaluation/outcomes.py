@@ -51,7 +51,7 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     g = ref_inc.groupby("drg")
     n_ref = g.size()
     p = (g["died"].sum() / n_ref)[n_ref >= min_cases_ref]
-    pg = inc["drg"].map(p)
+    pg = inc["drg"].map(p).astype(float)
     has = pg.notna()
     grp = inc.groupby(by)
     out = pd.DataFrame({"cases": grp.size()})

@@ -107,3 +107,25 @@ def test_planted_effects_move_the_data(region):
     gain_other = town[~town_sup].groupby("post")["w"].mean().diff().iloc[-1]
     assert gain_sup > gain_other
     json.dumps(truth)  # truth is plain JSON
+
+
+def test_evaluation_recovers_planted_effects(region):
+    """Issue: evaluation must find the hospitals that really are efficient, or really are unsafe."""
+    from evaluation.api import evaluate
+    from drg.synth import load_region
+
+    scheme, out, truth, df = region
+    hospitals = load_region("dezhou")[0]
+    tables = evaluate(df.assign(status=df["status"].astype(str), drg=df["drg"].astype(str)), hospitals=hospitals)
+    h = tables["hospital"].set_index("hospital_id")
+    planted = pd.DataFrame(truth["hospitals"]).set_index("hospital_id")
+    for lv in ("tertiary", "secondary"):
+        sub = h[h["level"] == lv]
+        f = planted.loc[sub.index]
+        assert sub["cost_index"].rank().corr(f["cost_factor"].rank()) >= 0.9, lv
+        assert sub["time_index"].rank().corr(f["los_factor"].rank()) >= 0.9, lv
+    o = tables["outcomes"].set_index("hospital_id")
+    outside = set(o.index[o["funnel_flag"].isin(["alarm_high", "alarm_low"])])
+    bad = set(planted.index[planted["quality_outlier"]])
+    assert bad <= outside
+    assert len(outside - bad) <= 1

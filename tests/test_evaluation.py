@@ -1,0 +1,178 @@
+"""Evaluation indicators: worked examples of the formula sheet, independent loops on random data, edge cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evaluation.common import attach_levels, prepare
+from evaluation.indicators import discipline, hospital_indicators, risk_levels
+from evaluation.outcomes import poisson_ci, poisson_funnel_limit, standardized_mortality
+from evaluation.weights import compute_weights, reduction_in_variance
+
+
+def frame(rows, **extra):
+    """rows: (hospital, drg, cost, los, leaving_type)."""
+    df = pd.DataFrame(rows, columns=["hospital_id", "drg", "total_cost", "los_days", "leaving_type"])
+    df["status"] = "分组成功"
+    for k, v in extra.items():
+        df[k] = v
+    return df
+
+
+def test_worked_example_weights_2_6():
+    a = [2000, 2200, 2500, 2600, 3000, 3100, 3300, 30000]
+    b = [9000, 10000, 11000, 12000, 14000]
+    df = frame([("H", "AA19", c, 5, "1") for c in a] + [("H", "BB19", c, 5, "1") for c in b])
+    w = compute_weights(df).set_index("drg")
+    assert w.loc["AA19", "cases_trimmed"] == 7 and w.loc["BB19", "cases_trimmed"] == 5
+    assert round(w.loc["AA19", "mean_cost"], 2) == 2671.43 and w.loc["BB19", "mean_cost"] == 11200
+    assert round(w.loc["AA19", "rw"], 4) == 0.4291 and round(w.loc["BB19", "rw"], 4) == 1.7992
+    assert round(w.loc["AA19", "cv"], 4) == 0.1804 and round(w.loc["BB19", "cv"], 4) == 0.1717
+    assert round(reduction_in_variance(df), 4) == 0.9291
+    # the case-weighted mean RW over the trimmed cases is 1 exactly
+    assert math.isclose((w["rw"] * w["cases_trimmed"]).sum() / w["cases_trimmed"].sum(), 1.0, rel_tol=1e-12)
+
+
+def test_worked_example_indicators_3_6():
+    rows = [("H1", "A", 3000, 5, "1"), ("H1", "A", 3400, 7, "1"), ("H1", "B", 12000, 9, "1"), ("H1", "B", 13000, 10, "1"),
+            ("H1", "B", 14000, 11, "1"), ("H2", "A", 2200, 4, "1"), ("H2", "A", 2400, 5, "1"), ("H2", "A", 2600, 5, "1"),
+            ("H2", "A", 2800, 6, "1"), ("H2", "B", 10000, 8, "1")]
+    cases = attach_levels(prepare(frame(rows)), pd.DataFrame({"hospital_id": ["H1", "H2"], "level": ["三级", "二级"]}))
+    w = pd.DataFrame({"drg": ["A", "B"], "rw": [0.43, 1.80]})
+    h = hospital_indicators(cases, w).set_index("hospital_id")
+    assert h.loc["H1", "drg_count"] == 2
+    assert math.isclose(h.loc["H1", "total_weight"], 6.26) and math.isclose(h.loc["H1", "cmi"], 1.252)
+    assert math.isclose(h.loc["H2", "cmi"], 0.704)
+    assert round(h.loc["H1", "cost_index"], 4) == 1.1050 and round(h.loc["H2", "cost_index"], 4) == 0.8950
+    assert round(h.loc["H1", "time_index"], 4) == 1.0816 and round(h.loc["H2", "time_index"], 4) == 0.9184
+    assert h.loc["H1", "level"] == "tertiary" and pd.isna(h.loc["H1", "rank_cmi"])  # < 100 cases: reported, not ranked
+
+
+def test_worked_example_risk_levels_3_6():
+    rates = {"D0": 0, "D1": 1, "D2": 4, "D3": 10, "D4": 30, "D5": 120}  # deaths per 1000
+    rows = []
+    for g, d in rates.items():
+        rows += [("H", g, 1000, 5, "5" if i < d else "1") for i in range(1000)]
+    lv = risk_levels(prepare(frame(rows))).set_index("drg")["risk_level"].to_dict()
+    assert lv == {"D0": 0, "D1": 1, "D2": 2, "D3": 2, "D4": 3, "D5": 4}
+    # a hospital with 800 cases in the 0.001 DRG and 1 death: low-risk mortality 0.125%
+    test = [("X", "D1", 1000, 5, "5" if i == 0 else "1") for i in range(800)]
+    cases = attach_levels(prepare(frame(test)), None)
+    ref = attach_levels(prepare(frame(rows)), None)
+    h = hospital_indicators(cases, pd.DataFrame({"drg": list(rates), "rw": 1.0}), reference=ref)
+    assert math.isclose(h.loc[0, "low_risk_mortality"], 0.00125)
+
+
+def test_worked_example_outcomes_5_4():
+    lo, hi = poisson_ci([25], [17])
+    assert (round(lo[0], 3), round(hi[0], 3)) == (0.952, 2.171)
+    assert round(poisson_funnel_limit([17.0], 0.025)[0], 4) == 0.5245
+    assert round(poisson_funnel_limit([17.0], 0.975)[0], 4) == 1.4720
+    assert round(poisson_funnel_limit([17.0], 0.001)[0], 4) == 0.3079
+    assert round(poisson_funnel_limit([17.0], 0.999)[0], 4) == 1.8023
+    ref = []
+    for g, p in (("A", 0.01), ("B", 0.05), ("C", 0.20)):
+        ref += [("R", g, 1000, 5, "5" if i < p * 1000 else "1") for i in range(1000)]
+    hosp = [("H", "A", 1000, 5, "1")] * 200 + [("H", "B", 1000, 5, "1")] * 100 + [("H", "C", 1000, 5, "1")] * 50
+    hosp = [r if i >= 25 else r[:4] + ("5",) for i, r in enumerate(hosp)]
+    out = standardized_mortality(prepare(frame(hosp)), reference=prepare(frame(ref))).iloc[0]
+    assert out["observed"] == 25 and math.isclose(out["expected"], 17.0)
+    assert round(out["oe_ratio"], 3) == 1.471 and out["funnel_flag"] == "within"
+
+
+def naive_indicators(df: pd.DataFrame, rw: dict):
+    """Plain loops over cases, straight from the sheet (sections 3.1-3.3, 5.1)."""
+    inc = [r for r in df.itertuples() if r.drg not in ("", "0000") and r.status == "分组成功"]
+    cost_sum, cost_n, los_sum, los_n, n_g, d_g = {}, {}, {}, {}, {}, {}
+    for r in inc:
+        n_g[r.drg] = n_g.get(r.drg, 0) + 1
+        d_g[r.drg] = d_g.get(r.drg, 0) + (r.leaving_type == "5")
+        if r.total_cost is not None and not (isinstance(r.total_cost, float) and math.isnan(r.total_cost)) and r.total_cost > 0:
+            cost_sum[r.drg] = cost_sum.get(r.drg, 0.0) + r.total_cost
+            cost_n[r.drg] = cost_n.get(r.drg, 0) + 1
+        if not math.isnan(r.los_days) and r.los_days >= 0:
+            los_sum[r.drg] = los_sum.get(r.drg, 0.0) + r.los_days
+            los_n[r.drg] = los_n.get(r.drg, 0) + 1
+    bc = {g: cost_sum[g] / cost_n[g] for g in cost_sum}
+    bl = {g: los_sum[g] / los_n[g] for g in los_sum}
+    xs = {g: math.log(d_g[g] / n_g[g]) for g in n_g if d_g[g] > 0}
+    vals = list(xs.values())
+    mu = sum(vals) / len(vals) if vals else float("nan")
+    sd = math.sqrt(sum((v - mu) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else float("nan")
+    level = {}
+    for g in n_g:
+        if d_g[g] == 0:
+            level[g] = 0
+        elif math.isnan(sd):
+            level[g] = 3
+        else:
+            x = xs[g]
+            level[g] = 1 if x < mu - sd else 2 if x < mu else 3 if x < mu + sd else 4
+    p = {g: d_g[g] / n_g[g] for g in n_g}
+    out = {}
+    for h in sorted({r.hospital_id for r in inc}):
+        rows = [r for r in inc if r.hospital_id == h]
+        w = [rw[r.drg] for r in rows if not math.isnan(rw.get(r.drg, float("nan")))]
+        cr = [r.total_cost / bc[r.drg] for r in rows if r.drg in bc and r.total_cost == r.total_cost and r.total_cost > 0]
+        lr = [r.los_days / bl[r.drg] for r in rows if r.drg in bl and bl[r.drg] > 0 and r.los_days == r.los_days and r.los_days >= 0]
+        low = [r for r in rows if level[r.drg] == 1]
+        out[h] = {
+            "cases": len(rows), "drg_count": len({r.drg for r in rows}),
+            "cmi": sum(w) / len(w) if w else float("nan"),
+            "cost_index": sum(cr) / len(cr) if cr else float("nan"),
+            "time_index": sum(lr) / len(lr) if lr else float("nan"),
+            "low_risk_mortality": sum(r.leaving_type == "5" for r in low) / len(low) if low else float("nan"),
+            "observed": sum(r.leaving_type == "5" for r in rows), "expected": sum(p[r.drg] for r in rows),
+        }
+    return out
+
+
+def close(a, b):
+    if isinstance(a, float) and math.isnan(a) or (b is None) or (isinstance(b, float) and math.isnan(b)):
+        return (isinstance(a, float) and math.isnan(a)) and (b is None or (isinstance(b, float) and math.isnan(b)))
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["H1", "H2", "H3"]), st.sampled_from(["A11", "A13", "B19", "C15", "0000"]),
+                          st.one_of(st.none(), st.floats(-10, 50000, allow_nan=False)), st.one_of(st.just(float("nan")), st.integers(0, 60)),
+                          st.sampled_from(["1", "1", "5", "2", "3"])), min_size=1, max_size=120))
+def test_indicators_equal_plain_loops(rows):
+    df = frame(rows)
+    df["los_days"] = df["los_days"].astype(float)
+    df.loc[df["drg"] == "0000", "status"] = "无法入组"
+    cases = attach_levels(prepare(df), None)
+    rw = {"A11": 1.7, "A13": 1.2, "B19": 0.6, "C15": float("nan")}
+    w = pd.DataFrame({"drg": list(rw), "rw": list(rw.values())})
+    want = naive_indicators(df.assign(total_cost=df["total_cost"].astype(float)), rw)
+    got = hospital_indicators(cases, w).set_index("hospital_id")
+    oe = standardized_mortality(cases).set_index("hospital_id")
+    assert sorted(got.index) == sorted(want)
+    for h, exp in want.items():
+        for k in ("cases", "drg_count", "cmi", "cost_index", "time_index", "low_risk_mortality"):
+            assert close(float(got.loc[h, k]), exp[k]), (h, k, got.loc[h, k], exp[k])
+        assert oe.loc[h, "observed"] == exp["observed"]
+        assert close(float(oe.loc[h, "expected"]), exp["expected"])
+
+
+def test_edge_cases_have_defined_output():
+    rows = [("H1", "A11", 1000, 3, "1"), ("H2", "B19", 0, 2, "1"), ("H2", "B19", None, 2, "1"), ("H2", "B19", 500, 4, "1"),
+            ("H3", "C15", None, None, "5")]
+    df = frame(rows)
+    cases = attach_levels(prepare(df), None)
+    w = compute_weights(cases).set_index("drg")
+    assert w.loc["A11", "weight_status"] == "unstable_small_n" and np.isnan(w.loc["A11", "cv"])  # one case
+    assert w.loc["C15", "weight_status"] == "no_reference" and np.isnan(w.loc["C15", "rw"])  # no valid cost
+    h = hospital_indicators(cases, w.reset_index()).set_index("hospital_id")
+    assert h.loc["H2", "drg_count"] == 1 and math.isclose(h.loc["H2", "cost_index"], 1.0)  # zero/missing cost left out
+    assert np.isnan(h.loc["H3", "cmi"]) and np.isnan(h.loc["H3", "cost_index"]) and h.loc["H3", "no_weight"] == 1
+    o = standardized_mortality(cases).set_index("hospital_id")
+    assert o.loc["H1", "observed"] == 0 and o.loc["H1", "funnel_flag"] == "no_expected"
+    d = discipline(cases, w.reset_index(), by="mdc")
+    assert len(d) == 3 and d["drg_coverage"].notna().all()
