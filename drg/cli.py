@@ -159,10 +159,7 @@ def _read_grouped(path: str, columns: list[str]):
         t = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     else:
         t = read_table(path, columns=cols)
-    for c in t.column_names:
-        if str(t.schema.field(c).type).startswith("dictionary"):
-            t = t.set_column(t.column_names.index(c), c, t.column(c).cast(t.schema.field(c).type.value_type))
-    return t.to_pandas()
+    return t.to_pandas()  # dictionary columns arrive as Categoricals: evaluation works on their categories
 
 
 def _write_tables(tables: dict, out_dir: str, lang: str, stem: str) -> None:

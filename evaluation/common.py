@@ -18,39 +18,69 @@ class EvaluationError(ValueError):
     """Input that cannot be evaluated; the message names the problem and the fix."""
 
 
+def _categorical(s: pd.Series) -> pd.Series:
+    """Text column as a pandas Categorical of str (cheap: work happens on the categories)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        if not all(isinstance(c, str) for c in cats):
+            s = s.cat.rename_categories([str(c) for c in cats])
+        return s
+    cat = s.astype("category")  # hashing in C; then only the distinct values are made str
+    cats = cat.cat.categories
+    if not all(isinstance(c, str) for c in cats):
+        strs = [str(c) for c in cats]
+        if len(set(strs)) == len(strs):
+            cat = cat.cat.rename_categories(strs)
+        else:  # e.g. 1 and "1": merge them
+            cat = pd.Series(np.array(strs, dtype=object)[cat.cat.codes.to_numpy()], index=s.index).where(cat.notna(), None).astype("category")
+    return cat
+
+
+def _on_categories(s: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` (str -> value) to the categories of a categorical and broadcast by code."""
+    cats = s.cat.categories
+    vals = np.array([fn(c) for c in cats] + [fn(None)], dtype=object)
+    codes = s.cat.codes.to_numpy()
+    return pd.Series(vals[codes], index=s.index)
+
+
 def prepare(df: pd.DataFrame) -> pd.DataFrame:
     """Canonical evaluation frame: one row per case with ``included``, ``cost``, ``los``, ``died``.
 
     Needs ``hospital_id`` and ``drg``; uses ``status`` (if present), ``total_cost``,
-    ``los_days``, ``leaving_type``, ``mdc``, ``adrg``, ``year``.
+    ``los_days``, ``leaving_type``, ``mdc``, ``adrg``, ``year``. Text columns become categoricals,
+    so 10 million cases cost seconds, not minutes.
     """
     missing = [c for c in ("hospital_id", "drg") if c not in df.columns]
     if missing:
         raise EvaluationError(f"missing column(s) {', '.join(missing)}; evaluate a grouped file (drg group output) "
                               "that carries hospital_id")
     out = pd.DataFrame(index=df.index)
-    out["hospital_id"] = df["hospital_id"].astype(object).where(df["hospital_id"].notna(), None).map(
-        lambda v: None if v is None else str(v))
-    drg = df["drg"].astype(object).where(df["drg"].notna(), "").map(str)
+    out["hospital_id"] = _categorical(df["hospital_id"])
+    drg = _categorical(df["drg"])
     out["drg"] = drg
-    included = (drg != "") & ~drg.isin(FAIL_CODES) & ~drg.str.contains("QY", regex=False) & out["hospital_id"].notna()
+    ok_code = _on_categories(drg, lambda g: bool(g) and g not in FAIL_CODES and "QY" not in g).astype(bool)
+    included = ok_code & out["hospital_id"].notna()
     if "status" in df.columns:
-        included &= df["status"].astype(object).isin(["分组成功", "ok"])
+        included &= _on_categories(_categorical(df["status"]), lambda v: v in ("分组成功", "ok")).astype(bool)
     out["included"] = included.astype(bool)
-    out["mdc"] = (df["mdc"].astype(object).map(str) if "mdc" in df.columns else "MDC" + drg.str[:1])
-    out["adrg"] = (df["adrg"].astype(object).map(str) if "adrg" in df.columns else drg.str[:3])
+    out["mdc"] = _categorical(df["mdc"]) if "mdc" in df.columns else _on_categories(drg, lambda g: "MDC" + g[:1] if g else "").astype("category")
+    out["adrg"] = _categorical(df["adrg"]) if "adrg" in df.columns else _on_categories(drg, lambda g: g[:3] if g else "").astype("category")
     cost = pd.to_numeric(df["total_cost"], errors="coerce") if "total_cost" in df.columns else pd.Series(np.nan, index=df.index)
     out["cost"] = cost.where(cost > 0).astype(float)
     los = pd.to_numeric(df["los_days"], errors="coerce") if "los_days" in df.columns else pd.Series(np.nan, index=df.index)
     out["los"] = los.where(los >= 0).astype(float)
-    lt = df["leaving_type"].astype(object).where(df["leaving_type"].notna(), "").map(str) if "leaving_type" in df.columns \
-        else pd.Series("", index=df.index, dtype=object)
-    out["leaving_type"] = lt
-    out["died"] = (out["leaving_type"] == "5").astype(np.int64)
+    if "leaving_type" in df.columns:
+        lt = _categorical(df["leaving_type"])
+        out["leaving_type"] = lt
+        out["died"] = _on_categories(lt, lambda v: v == "5").astype(np.int64)
+    else:
+        out["leaving_type"] = pd.Categorical([""] * len(df))
+        out["died"] = 0
     if "year" in df.columns:
         out["year"] = pd.to_numeric(df["year"], errors="coerce")
     if "level" in df.columns:
-        out["level"] = normalize_level(df["level"])
+        out["level"] = _on_categories(_categorical(df["level"]), lambda v: LEVEL_ALIASES.get(v.strip(), v.strip()) if v else "unknown")
     return out
 
 
@@ -73,9 +103,9 @@ def attach_levels(cases: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.Dat
     h["hospital_id"] = h["hospital_id"].astype(str)
     lv = dict(zip(h["hospital_id"], normalize_level(h["level"])))
     kd = dict(zip(h["hospital_id"], h["kind"].astype(str))) if "kind" in h.columns else {}
-    ids = cases["hospital_id"].tolist()
-    cases["level"] = pd.Series([lv.get(i, "unknown") if isinstance(i, str) else "unknown" for i in ids], index=cases.index, dtype=object)
-    cases["kind"] = pd.Series([kd.get(i, "unknown") if isinstance(i, str) else "unknown" for i in ids], index=cases.index, dtype=object)
+    hid = cases["hospital_id"] if isinstance(cases["hospital_id"].dtype, pd.CategoricalDtype) else _categorical(cases["hospital_id"])
+    cases["level"] = _on_categories(hid, lambda i: lv.get(i, "unknown") if i is not None else "unknown")
+    cases["kind"] = _on_categories(hid, lambda i: kd.get(i, "unknown") if i is not None else "unknown")
     return cases
 
 

@@ -12,7 +12,7 @@ from .common import peer_key, prepare
 def risk_levels(cases: pd.DataFrame, *, min_cases_risk: int = 1) -> pd.DataFrame:
     """Per-DRG mortality and risk level 0-4 from the reference cases (section 3.3)."""
     inc = cases[cases["included"]]
-    g = inc.groupby("drg")
+    g = inc.groupby("drg", observed=True)
     t = pd.DataFrame({"cases": g.size(), "deaths": g["died"].sum()})
     t = t[t["cases"] >= min_cases_risk].copy()
     t["mortality"] = t["deaths"] / t["cases"]
@@ -36,8 +36,8 @@ def _rates(inc: pd.DataFrame, levels: pd.DataFrame, key: list, level: int) -> tu
     lv = dict(zip(levels["drg"], levels["risk_level"]))
     m = inc["drg"].map(lv) == level
     sub = inc[m]
-    n = sub.groupby(key).size()
-    d = sub.groupby(key)["died"].sum()
+    n = sub.groupby(key, observed=True).size()
+    d = sub.groupby(key, observed=True)["died"].sum()
     return n, d
 
 
@@ -46,10 +46,10 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
     """Capacity, efficiency and safety indicators for the groups ``key`` of the included cases."""
     w = inc["drg"].map(rw).astype(float)
     x = inc.assign(_w=w, _has_w=w.notna(), _high=(w >= high_weight))
-    g = x.groupby(key, sort=True)
+    g = x.groupby(key, sort=True, observed=True)
     out = pd.DataFrame({"cases": g.size()})
-    cell = x.groupby(key + ["drg"]).size()
-    out["drg_count"] = (cell >= min_cases_drgcount).groupby(level=list(range(len(key)))).sum().reindex(out.index).fillna(0).astype(np.int64)
+    cell = x.groupby(key + ["drg"], observed=True).size()
+    out["drg_count"] = (cell >= min_cases_drgcount).groupby(level=list(range(len(key))), observed=True).sum().reindex(out.index).fillna(0).astype(np.int64)
     out["cases_weighted"] = g["_has_w"].sum().astype(np.int64)
     out["no_weight"] = out["cases"] - out["cases_weighted"]
     out["total_weight"] = g["_w"].sum(min_count=0)
@@ -58,11 +58,11 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
     bc = inc["drg"].map(bench_cost).astype(float)
     okc = inc["cost"].notna() & (bc > 0)
     ratio_c = (inc["cost"] / bc)[okc]
-    out["cost_index"] = ratio_c.groupby([inc.loc[okc, k] for k in key]).mean().reindex(out.index)
+    out["cost_index"] = ratio_c.groupby([inc.loc[okc, k] for k in key], observed=True).mean().reindex(out.index)
     bl = inc["drg"].map(bench_los).astype(float)
     okl = inc["los"].notna() & (bl > 0)
     ratio_l = (inc["los"] / bl)[okl]
-    out["time_index"] = ratio_l.groupby([inc.loc[okl, k] for k in key]).mean().reindex(out.index)
+    out["time_index"] = ratio_l.groupby([inc.loc[okl, k] for k in key], observed=True).mean().reindex(out.index)
     for lvl, name in ((1, "low_risk"), (2, "midlow_risk")):
         n, d = _rates(inc, levels, key, lvl)
         out[f"{name}_cases"] = n.reindex(out.index).fillna(0).astype(np.int64)
@@ -74,14 +74,14 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
 def benchmarks(cases: pd.DataFrame) -> tuple[dict, dict]:
     """Regional per-DRG mean cost and LOS over included cases with valid values (untrimmed, section 3.2)."""
     inc = cases[cases["included"]]
-    return (inc.dropna(subset=["cost"]).groupby("drg")["cost"].mean().to_dict(),
-            inc.dropna(subset=["los"]).groupby("drg")["los"].mean().to_dict())
+    return (inc.dropna(subset=["cost"]).groupby("drg", observed=True)["cost"].mean().to_dict(),
+            inc.dropna(subset=["los"]).groupby("drg", observed=True)["los"].mean().to_dict())
 
 
 def _rank(values: pd.Series, groups: pd.Series, eligible: pd.Series, ascending: bool) -> pd.Series:
     """Rank 1 = best within each group, among eligible rows only (ties share the lower rank)."""
     v = values.where(eligible & values.notna())
-    return v.groupby(groups).rank(method="min", ascending=ascending).astype("Int64")
+    return v.groupby(groups, observed=True).rank(method="min", ascending=ascending).astype("Int64")
 
 
 def quadrant(x: pd.Series, y: pd.Series, x_star: pd.Series) -> pd.Series:
@@ -105,16 +105,16 @@ def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str
     levels = risk_levels(ref, min_cases_risk=min_cases_risk)
     inc = cases[cases["included"]].copy()
     out = _unit_indicators(inc, ["hospital_id"], rw, bench_cost, bench_los, levels)
-    first = cases.groupby("hospital_id")[["level", "kind"]].first()
+    first = cases.groupby("hospital_id", observed=True)[["level", "kind"]].first()
     out = out.join(first)
     out["peer_group"] = peer_key(out, peer)
     # quadrant split line: peer case-weighted CMI
-    pg = out.groupby("peer_group")
+    pg = out.groupby("peer_group", observed=True)
     x_star = (pg["total_weight"].transform("sum") / pg["cases_weighted"].transform("sum"))
     out["quadrant_cost"] = quadrant(out["cmi"], out["cost_index"], x_star)
     out["quadrant_time"] = quadrant(out["cmi"], out["time_index"], x_star)
     big = out["cases"] >= min_cases_rank
-    n_peer = big.groupby(out["peer_group"]).transform("sum")
+    n_peer = big.groupby(out["peer_group"], observed=True).transform("sum")
     eligible = big & (n_peer >= min_peer_hospitals) & (out["level"] != "unknown")
     out["ranked"] = eligible
     out["rank_cmi"] = _rank(out["cmi"], out["peer_group"], eligible, ascending=False)
@@ -148,16 +148,16 @@ def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", r
     out = _unit_indicators(inc, ["hospital_id", by], rw, bench_cost, bench_los, levels)
     ref_inc = ref[ref["included"]]
     # coverage universe: units of that MDC/ADRG present in the reference
-    drg_universe = ref_inc.groupby(by)["drg"].nunique()
-    has_drg = inc.groupby(["hospital_id", by])["drg"].nunique()
+    drg_universe = ref_inc.groupby(by, observed=True)["drg"].nunique()
+    has_drg = inc.groupby(["hospital_id", by], observed=True)["drg"].nunique()
     out["drg_coverage"] = (has_drg / drg_universe.reindex(has_drg.index.get_level_values(by)).to_numpy()).reindex(out.index)
     if by == "mdc":
-        adrg_universe = ref_inc.groupby("mdc")["adrg"].nunique()
-        has_adrg = inc.groupby(["hospital_id", "mdc"])["adrg"].nunique()
+        adrg_universe = ref_inc.groupby("mdc", observed=True)["adrg"].nunique()
+        has_adrg = inc.groupby(["hospital_id", "mdc"], observed=True)["adrg"].nunique()
         out["adrg_count"] = has_adrg.reindex(out.index)
         out["adrg_coverage"] = (has_adrg / adrg_universe.reindex(has_adrg.index.get_level_values("mdc")).to_numpy()).reindex(out.index)
     rw_ref = ref_inc["drg"].map(rw).astype(float)
-    ref_cmi = rw_ref.groupby(ref_inc[by]).mean()
+    ref_cmi = rw_ref.groupby(ref_inc[by], observed=True).mean()
     out["relative_cmi"] = out["cmi"] / ref_cmi.reindex(out.index.get_level_values(by)).to_numpy()
     out = out.reset_index()
     keep = ["hospital_id", by, "cases", "drg_count", "drg_coverage"] + (["adrg_count", "adrg_coverage"] if by == "mdc" else []) + [

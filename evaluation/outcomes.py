@@ -48,16 +48,16 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     if exclude_transfers:
         inc = inc[inc["leaving_type"] != "2"]
         ref_inc = ref_inc[ref_inc["leaving_type"] != "2"]
-    g = ref_inc.groupby("drg")
+    g = ref_inc.groupby("drg", observed=True)
     n_ref = g.size()
     p = (g["died"].sum() / n_ref)[n_ref >= min_cases_ref]
     pg = inc["drg"].map(p).astype(float)
     has = pg.notna()
-    grp = inc.groupby(by)
+    grp = inc.groupby(by, observed=True)
     out = pd.DataFrame({"cases": grp.size()})
-    out["dropped_cases"] = (~has).groupby(inc[by]).sum().reindex(out.index).fillna(0).astype(np.int64)
+    out["dropped_cases"] = (~has).groupby(inc[by], observed=True).sum().reindex(out.index).fillna(0).astype(np.int64)
     out["observed"] = inc.loc[has, "died"].groupby(inc.loc[has, by]).sum().reindex(out.index).fillna(0).astype(np.int64)
-    out["expected"] = pg[has].groupby(inc.loc[has, by]).sum().reindex(out.index).fillna(0.0)
+    out["expected"] = pg[has].groupby(inc.loc[has, by], observed=True).sum().reindex(out.index).fillna(0.0)
     e = out["expected"].to_numpy()
     o = out["observed"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -153,11 +153,11 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
 def settle(per_case: pd.DataFrame, cfg: PaymentConfig | None = None) -> pd.DataFrame:
     """Per hospital: cases by class, points, allowed amount A_h, actual cost C_h, surplus/deficit and its sharing."""
     cfg = cfg or PaymentConfig()
-    g = per_case.groupby("hospital_id", sort=True)
+    g = per_case.groupby("hospital_id", sort=True, observed=True)
     out = pd.DataFrame({"level": g["level"].first(), "cases": g.size(), "points": g["points"].sum(min_count=1),
                         "payment": g["payment"].sum(), "actual_cost": g["total_cost"].sum(min_count=0)})
     for c in CLASSES:
-        out[f"cases_{c}"] = (per_case["payment_class"] == c).groupby(per_case["hospital_id"]).sum().reindex(out.index).fillna(0).astype(np.int64)
+        out[f"cases_{c}"] = (per_case["payment_class"] == c).groupby(per_case["hospital_id"], observed=True).sum().reindex(out.index).fillna(0).astype(np.int64)
     out["balance"] = out["payment"] - out["actual_cost"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["balance_rate"] = out["balance"] / out["payment"]

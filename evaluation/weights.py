@@ -37,8 +37,9 @@ def _trimmed(cases: pd.DataFrame, **trim) -> pd.Series:
     sub = cases.loc[valid, ["drg", "cost"]]
     if len(sub) == 0:
         return kept
-    order = np.argsort(sub["drg"].to_numpy(), kind="stable")
-    drg = sub["drg"].to_numpy()[order]
+    key = sub["drg"].cat.codes.to_numpy() if isinstance(sub["drg"].dtype, pd.CategoricalDtype) else sub["drg"].to_numpy()
+    order = np.argsort(key, kind="stable")
+    drg = key[order]
     cost = sub["cost"].to_numpy()[order]
     bounds = np.flatnonzero(drg[1:] != drg[:-1]) + 1
     keep = np.concatenate([trim_mask(c, **trim) for c in np.split(cost, bounds)])
@@ -74,15 +75,15 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
     inc = cases[cases["included"]]
     kept = _trimmed(cases, method=trim_method, k_lo=k_lo, k_hi=k_hi, min_cases=min_cases_trim)
     t = cases[kept]
-    g_all = inc.groupby("drg", sort=True)
+    g_all = inc.groupby("drg", sort=True, observed=True)
     out = pd.DataFrame({"cases": g_all.size()})
     valid = inc[inc["cost"].notna()]
-    out["cases_cost"] = valid.groupby("drg").size().reindex(out.index).fillna(0).astype(np.int64)
-    tg = t.groupby("drg")
+    out["cases_cost"] = valid.groupby("drg", observed=True).size().reindex(out.index).fillna(0).astype(np.int64)
+    tg = t.groupby("drg", observed=True)
     out["cases_trimmed"] = tg.size().reindex(out.index).fillna(0).astype(np.int64)
     out["mean_cost"] = tg["cost"].mean().reindex(out.index)
-    out["mean_cost_all"] = valid.groupby("drg")["cost"].mean().reindex(out.index)
-    out["mean_los"] = inc.groupby("drg")["los"].mean().reindex(out.index)
+    out["mean_cost_all"] = valid.groupby("drg", observed=True)["cost"].mean().reindex(out.index)
+    out["mean_los"] = inc.groupby("drg", observed=True)["los"].mean().reindex(out.index)
     pooled = t["cost"].mean() if len(t) else np.nan
     out["rw"] = out["mean_cost"] / pooled
     out["weight_status"] = np.where(out["cases_trimmed"] >= min_cases_weight, "ok",
@@ -98,7 +99,7 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
     out.loc[out["weight_status"] == "no_reference", "rw"] = np.nan
     sd = tg["cost"].std(ddof=1).reindex(out.index)
     out["cv"] = sd / out["mean_cost"]
-    tl = t[t["los"].notna()].groupby("drg")["los"]
+    tl = t[t["los"].notna()].groupby("drg", observed=True)["los"]
     out["cv_los"] = (tl.std(ddof=1) / tl.mean()).reindex(out.index)
     out["homogeneous"] = out["cv"] < 1
     if drg_names:
@@ -107,18 +108,20 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
     return out.reset_index()
 
 
-def reduction_in_variance(data: pd.DataFrame, *, value: str = "cost", trimmed: bool = True, **trim) -> float:
-    """RIV = 1 - SSW/SST over included cases with a valid value (section 2.5); NaN if SST = 0."""
+def reduction_in_variance(data: pd.DataFrame, *, value: str = "cost", trimmed: bool = True, kept: pd.Series | None = None,
+                          **trim) -> float:
+    """RIV = 1 - SSW/SST over included cases with a valid value (section 2.5); NaN if SST = 0.
+    ``kept`` is a precomputed trimming mask (saves recomputing it)."""
     cases = data if "included" in data.columns else prepare(data)
     mask = cases["included"] & cases[value].notna()
     if trimmed:
-        mask &= _trimmed(cases, **trim)
+        mask &= kept if kept is not None else _trimmed(cases, **trim)
     sub = cases.loc[mask, ["drg", value]]
     if len(sub) == 0:
         return float("nan")
     y = sub[value].to_numpy(float)
     sst = float(((y - y.mean()) ** 2).sum())
-    means = sub.groupby("drg")[value].transform("mean").to_numpy(float)
+    means = sub.groupby("drg", observed=True)[value].transform("mean").to_numpy(float)
     ssw = float(((y - means) ** 2).sum())
     return float("nan") if sst == 0 else 1.0 - ssw / sst
 
@@ -128,11 +131,12 @@ def grouping_quality(data: pd.DataFrame, weights: pd.DataFrame, **trim) -> pd.Da
     cases = data if "included" in data.columns else prepare(data)
     w = weights
     hom = w["homogeneous"].fillna(False)
+    kept = _trimmed(cases, **trim)
     rows = [
         ("grouping_rate", float(cases["included"].mean()) if len(cases) else np.nan),
-        ("riv_cost_trimmed", reduction_in_variance(cases, value="cost", trimmed=True, **trim)),
+        ("riv_cost_trimmed", reduction_in_variance(cases, value="cost", trimmed=True, kept=kept)),
         ("riv_cost_all", reduction_in_variance(cases, value="cost", trimmed=False)),
-        ("riv_los_trimmed", reduction_in_variance(cases, value="los", trimmed=True, **trim)),
+        ("riv_los_trimmed", reduction_in_variance(cases, value="los", trimmed=True, kept=kept)),
         ("riv_los_all", reduction_in_variance(cases, value="los", trimmed=False)),
         ("homogeneous_drg_share", float(hom.mean()) if len(w) else np.nan),
         ("homogeneous_case_share", float(w.loc[hom, "cases"].sum() / w["cases"].sum()) if w["cases"].sum() else np.nan),
