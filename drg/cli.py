@@ -209,6 +209,104 @@ def cmd_evaluate(a) -> int:
     return 0
 
 
+def _budgets(text: str) -> dict:
+    """--budget 1.2e9 (every year) or 2019=1.1e9,2020=1.2e9."""
+    try:
+        if "=" in text:
+            return {int(k): float(v) for k, v in (part.split("=", 1) for part in text.split(","))}
+        return {None: float(text)}
+    except ValueError:
+        raise UsageError(f"--budget {text!r}: write yuan, e.g. 1.2e9, or per year, e.g. 2019=1.1e9,2020=1.2e9") from None
+
+
+def _scenario(text: str, base):
+    """NAME:key=value,... (budget=, method=, k_lo=, k_hi=, los_max=, growth=, coefficient.LEVEL=)."""
+    import dataclasses
+
+    name, _, body = text.partition(":")
+    if not name or not body:
+        raise UsageError(f"--scenario {text!r}: write NAME:key=value,..., e.g. tight:budget=9e8 or k3:k_hi=3")
+    budget, changes = None, {}
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    for part in body.split(","):
+        key, _, val = part.partition("=")
+        if key == "budget":
+            budget = float(val)
+        elif key.startswith("coefficient."):
+            coeffs = dict(changes.get("coefficients", base.coefficients))
+            coeffs[key.split(".", 1)[1]] = float(val)
+            changes["coefficients"] = coeffs
+        elif key in fields:
+            cur = getattr(base, key)
+            changes[key] = val if isinstance(cur, str) else float(val)
+        else:
+            raise UsageError(f"--scenario {text!r}: unknown key {key!r}; use budget, coefficient.LEVEL or one of {', '.join(sorted(fields))}")
+    return name, (budget, changes)
+
+
+def cmd_pay(a) -> int:
+    import pandas as pd
+
+    from evaluation.common import EvaluationError, attach_levels, prepare
+    from evaluation.payment import PaymentConfig, scenarios, simulate
+    from evaluation.weights import compute_weights
+
+    from .io import write_table_atomic
+
+    budgets = _budgets(a.budget)
+    try:
+        cfg = PaymentConfig.from_toml(a.config) if a.config else PaymentConfig()
+    except FileNotFoundError:
+        raise UsageError(f"--config {a.config}: no such file; pass a TOML file with [payment] keys") from None
+    if a.method:
+        cfg.method = a.method
+    data = _read_grouped(a.grouped, ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days",
+                                     "leaving_type", "year", "level"])
+    if "hospital_id" not in data.columns:
+        raise UsageError(f"{a.grouped}: needs column hospital_id; pay the output of drg group on data with hospital_id")
+    hospitals = _hospitals_table(a.hospitals, data["hospital_id"].dropna().unique())
+    supplied = pd.read_csv(a.weights, dtype={"drg": str}) if a.weights else None
+    cases = attach_levels(prepare(data), hospitals)
+    cases["case_id"] = data["case_id"].to_numpy() if "case_id" in data.columns else range(len(data))
+    try:
+        weights = compute_weights(cases, supplied=supplied)
+        years = sorted(cases["year"].dropna().unique().astype(int)) if "year" in cases.columns else [None]
+        variants = dict(_scenario(t, cfg) for t in (a.scenario or []))
+        per_case_parts, settle_parts, scen_parts, params = [], [], [], []
+        for y in years:
+            sub = cases if y is None else cases[cases["year"] == y]
+            budget = budgets.get(y, budgets.get(None))
+            if budget is None:
+                raise UsageError(f"--budget has no amount for year {y}; give one for every year or a single amount")
+            pc, st, par = simulate(sub, weights, budget, cfg)
+            for t in (pc, st):
+                t.insert(0, "year", y)
+            per_case_parts.append(pc)
+            settle_parts.append(st)
+            params.append({"year": y, **par})
+            if variants:
+                sc = scenarios(sub, weights, budget, cfg, variants)
+                sc.insert(0, "year", y)
+                scen_parts.append(sc)
+    except EvaluationError as e:
+        raise UsageError(str(e)) from None
+    os.makedirs(a.output, exist_ok=True)
+    import pyarrow as pa
+
+    from evaluation.common import label
+
+    per_case = pd.concat(per_case_parts, ignore_index=True)
+    tables = {"settlement": pd.concat(settle_parts, ignore_index=True), "parameters": pd.DataFrame(params)}
+    if scen_parts:
+        tables["scenarios"] = pd.concat(scen_parts, ignore_index=True)
+    write_table_atomic(pa.Table.from_pandas(label(per_case, a.lang), preserve_index=False), os.path.join(a.output, "cases.parquet"))
+    _write_tables(tables, a.output, a.lang, "payment")
+    st = tables["settlement"]
+    print(f"settled {len(per_case):,} cases of {st['hospital_id'].nunique()} hospitals ({cfg.method} method) -> {a.output}/ "
+          f"(cases.parquet, settlement, {'scenarios, ' if scen_parts else ''}payment.xlsx)")
+    return 0
+
+
 def _years(text: str) -> list[int]:
     try:
         if "-" in text:
@@ -283,6 +381,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")
     v.set_defaults(func=cmd_evaluate)
+
+    pay = sub.add_parser("pay", help="simulate DRG payment: base rate or point value, outliers, settlement per hospital")
+    pay.add_argument("grouped", help="grouped records with hospital_id, total_cost, los_days")
+    pay.add_argument("--budget", required=True, help="yuan per settlement year (e.g. 1.2e9) or per year: 2019=1.1e9,2020=1.2e9")
+    pay.add_argument("--method", choices=["rate", "points"], help="rate (费率法) or points (点数法, default)")
+    pay.add_argument("--weights", help="published weights CSV (drg, weight)")
+    pay.add_argument("--config", help="TOML with [payment] keys: coefficients, k_lo, k_hi, los_max, fallback, s_keep, ...")
+    pay.add_argument("--hospitals", help="hospitals CSV (hospital_id, level) or region folder")
+    pay.add_argument("--scenario", action="append", help="what-if NAME:key=value,... e.g. tight:budget=9e8 (repeatable)")
+    pay.add_argument("--lang", choices=["zh", "en"], default="zh")
+    pay.add_argument("-o", "--output", required=True, help="output folder")
+    pay.set_defaults(func=cmd_pay)
 
     y = sub.add_parser("synth", help="synthesize a region's discharges with planted effects")
     y.add_argument("--scheme")

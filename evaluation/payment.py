@@ -57,24 +57,23 @@ def k_hi_for(rw: np.ndarray, cfg: PaymentConfig) -> np.ndarray:
 
 
 def classify(cases: pd.DataFrame, rw: np.ndarray, mean_g: np.ndarray, cfg: PaymentConfig) -> np.ndarray:
-    """One class per case, checked in the order of section 4.2."""
+    """One class per case (index into CLASSES), checked in the order of section 4.2."""
     cost = cases["cost"].to_numpy(float)
     los = cases["los"].to_numpy(float)
     k_hi = k_hi_for(rw, cfg)
-    cls = np.full(len(cases), "normal", dtype=object)
     grouped = cases["included"].to_numpy(bool)
     has_w = grouped & np.isfinite(rw) & np.isfinite(mean_g) & (mean_g > 0)
     with np.errstate(invalid="ignore"):
         high = cost > k_hi * mean_g
         low = cost < cfg.k_lo * mean_g
     conds = [~grouped, grouped & ~has_w, has_w & (los > cfg.los_max), has_w & np.isnan(cost), has_w & high, has_w & low]
-    for name, c in zip(CLASSES[:-1], conds):
-        cls = np.where((cls == "normal") & c, name, cls)
-    return cls
+    return np.select(conds, list(range(len(conds))), len(conds)).astype(np.int8)
 
 
 def _coefficient(levels: pd.Series, cfg: PaymentConfig) -> np.ndarray:
-    return levels.map(lambda lv: float(cfg.coefficients.get(lv, 1.0))).to_numpy(float)
+    cat = levels.astype("category")
+    k = np.array([float(cfg.coefficients.get(lv, 1.0)) for lv in cat.cat.categories] + [1.0])
+    return k[cat.cat.codes.to_numpy()]
 
 
 def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: PaymentConfig | None = None,
@@ -100,7 +99,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
             pooled_mean = float(np.nanmean(weights["mean_cost"]))
     rw = cases["drg"].map(rw_map).astype(float).to_numpy()
     mean_g = cases["drg"].map(mean_map).astype(float).to_numpy()
-    cls = classify(cases, rw, mean_g, cfg)
+    code = classify(cases, rw, mean_g, cfg)
     K = _coefficient(cases["level"], cfg)
     cost = cases["cost"].to_numpy(float)
     cost0 = np.nan_to_num(cost, nan=0.0)
@@ -111,7 +110,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
         ratio = cost / mean_g
         if cfg.method == "points":
             pts = np.select(
-                [cls == "normal", cls == "no_cost", cls == "high_cost", cls == "low_cost"],
+                [(code == 6), (code == 3), (code == 4), (code == 5)],
                 [P * K, P * K, P * K + (ratio - k_hi) * P, P * np.minimum(1.0, ratio)],
                 100.0 * cost0 / pooled_mean,  # long stay, not grouped, no weight: cost-ratio points
             )
@@ -124,7 +123,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
             params["point_value"] = v
             points = pts
         else:
-            grouped = np.isin(cls, ["normal", "no_cost", "high_cost", "low_cost", "long_stay"])
+            grouped = code >= CLASSES.index("long_stay")  # long stay, no cost, high, low, normal
             volume = float(np.nansum(np.where(grouped, K * rw, 0.0))) * (1.0 + cfg.growth)
             if volume <= 0:
                 raise EvaluationError("no grouped case with a weight: the base rate is undefined")
@@ -134,7 +133,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
             # not grouped: at cost, or cost-ratio weight units (c / c*) at the base rate
             fallback = cost0 if cfg.fallback == "item" else cost0 / pooled_mean * r
             pay = np.select(
-                [cls == "normal", cls == "no_cost", cls == "high_cost", cls == "low_cost", cls == "long_stay"],
+                [(code == 6), (code == 3), (code == 4), (code == 5), (code == 2)],
                 [S, S, S + cfg.phi_hi * (cost - k_hi * mean_g), low_pay, cfg.psi_long * cost0],
                 fallback,
             )
@@ -144,7 +143,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
     per_case = pd.DataFrame({
         "case_id": cases["case_id"].to_numpy() if "case_id" in cases.columns else np.arange(len(cases)),
         "hospital_id": cases["hospital_id"].to_numpy(), "level": cases["level"].to_numpy(), "drg": cases["drg"].to_numpy(),
-        "rw": rw, "coefficient": K, "payment_class": cls, "total_cost": cost, "points": points,
+        "rw": rw, "coefficient": K, "payment_class": pd.Categorical.from_codes(code, CLASSES), "total_cost": cost, "points": points,
     })
     per_case["payment"] = pay  # full precision: rounding only when displayed (sheet section 0)
     return per_case, settle(per_case, cfg), params

@@ -174,3 +174,35 @@ def test_sigkill_leaves_no_partial_output_and_rerun_succeeds(tmp_path, tiny_dir)
     drg("group", src, "--scheme", tiny_dir, "-o", out, "-q", "--batch-size", "20000")
     t = pq.read_table(out, columns=["case_id", "drg"])
     assert t.num_rows == n and set(t.column("drg").to_pylist()) == {"BR11"}
+
+
+def test_evaluate_and_pay_commands(tmp_path):
+    need_shared()
+    from drg.synth import synthesize
+
+    import grouper
+
+    scheme = grouper.load_scheme(SCHEMES / "chs-drg-1.1")
+    synthesize(scheme, str(tmp_path / "s"), cases=30_000, seed=3, quiet=True)
+    g = tmp_path / "g.parquet"
+    drg("group", tmp_path / "s" / "discharges.parquet", "--scheme", SCHEMES / "chs-drg-1.1", "-o", g, "-q")
+    drg("evaluate", g, "--by", "hospital-mdc", "-o", tmp_path / "e")
+    h = pd.read_parquet(tmp_path / "e" / "hospital.parquet")
+    assert "病例组合指数(CMI)" in h.columns and "费用消耗指数" in h.columns  # Chinese headers by default
+    drg("evaluate", g, "-o", tmp_path / "e2", "--lang", "en")
+    h2 = pd.read_parquet(tmp_path / "e2" / "hospital.parquet")
+    for c in ["hospital_id", "level", "cases", "drg_count", "total_weight", "cmi", "cost_index", "time_index",
+              "low_risk_mortality", "midlow_risk_mortality"]:
+        assert c in h2.columns
+    o = pd.read_parquet(tmp_path / "e2" / "outcomes.parquet")
+    for c in ["hospital_id", "observed", "expected", "oe_ratio", "oe_low", "oe_high", "funnel_flag"]:
+        assert c in o.columns
+    w = pd.read_parquet(tmp_path / "e2" / "weights.parquet")
+    for c in ["drg", "cases", "mean_cost", "mean_los", "rw", "cv"]:
+        assert c in w.columns
+    assert (tmp_path / "e" / "evaluation.xlsx").exists()
+    drg("pay", g, "--budget", "2e8", "--method", "rate", "-o", tmp_path / "p", "--scenario", "tight:budget=1.8e8", "--lang", "en")
+    cases = pd.read_parquet(tmp_path / "p" / "cases.parquet")
+    assert len(cases) == 30_000 and cases["case_id"].is_unique
+    p = drg("pay", g, "--budget", "lots", "-o", tmp_path / "p2", check=False)
+    assert p.returncode == 2 and "--budget" in p.stderr

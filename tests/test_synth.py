@@ -129,3 +129,26 @@ def test_evaluation_recovers_planted_effects(region):
     bad = set(planted.index[planted["quality_outlier"]])
     assert bad <= outside
     assert len(outside - bad) <= 1
+
+
+def test_payment_surplus_follows_planted_efficiency(region):
+    """Issue: planted inefficient hospitals show deficits and efficient ones surpluses."""
+    from drg.synth import load_region
+    from evaluation.common import attach_levels, prepare
+    from evaluation.payment import PaymentConfig, simulate
+    from evaluation.weights import compute_weights
+
+    scheme, out, truth, df = region
+    cases = attach_levels(prepare(df.assign(status=df["status"].astype(str), drg=df["drg"].astype(str))), load_region("dezhou")[0])
+    cases["case_id"] = df["case_id"].to_numpy()
+    weights = compute_weights(cases)
+    budget = float(cases["cost"].sum())  # the fund pays what the region spent, shared by points
+    per_case, hosp, params = simulate(cases, weights, budget, PaymentConfig(method="points"))
+    assert len(per_case) == len(df) and per_case["case_id"].is_unique
+    assert abs(per_case["payment"].sum() - budget) < 0.01
+    planted = pd.DataFrame(truth["hospitals"]).set_index("hospital_id")
+    h = hosp.set_index("hospital_id")
+    for lv in ("tertiary", "secondary"):
+        sub = h[h["level"] == lv]
+        rho = sub["balance_rate"].rank().corr(planted.loc[sub.index, "cost_factor"].rank())
+        assert rho <= -0.8, (lv, rho)  # costlier than planned -> deficit
