@@ -69,7 +69,7 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         raise InputError(f"{input_spec}: --dask reads Parquet only; convert the input or run without --dask")
     cluster = None
     if address == "local":
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
     else:
         client = Client(address)
