@@ -307,6 +307,75 @@ def cmd_pay(a) -> int:
     return 0
 
 
+TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
+                  "residence_county", "drug_cost", "consumables_cost", "exam_cost"]
+
+
+def _region_cases(a):
+    from evaluation.common import attach_levels, prepare
+    from evaluation.weights import compute_weights
+
+    data = _read_grouped(a.grouped, TIERED_COLUMNS)
+    if "hospital_id" not in data.columns:
+        raise UsageError(f"{a.grouped}: needs column hospital_id (and residence_county for county rates)")
+    hospitals = _hospitals_table(a.hospitals, data["hospital_id"].dropna().unique())
+    if hospitals is None or "county" not in hospitals.columns:
+        raise UsageError("tiered care needs each hospital's level and county: pass --hospitals CSV (hospital_id, level, county) "
+                         "or a region folder")
+    cases = attach_levels(prepare(data), hospitals)
+    if "year" not in cases.columns:
+        cases["year"] = 0
+    cases["residence_county"] = data["residence_county"] if "residence_county" in data.columns else None
+    return data, cases, hospitals, compute_weights(cases)
+
+
+def cmd_tiered_care(a) -> int:
+    from evaluation.common import EvaluationError
+    from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, load_targets, region_indicators
+
+    data, cases, hospitals, weights = _region_cases(a)
+    try:
+        targets = load_targets(a.targets)
+    except (EvaluationError, FileNotFoundError) as e:
+        raise UsageError(f"--targets {a.targets}: {e}") from None
+    tables = {"county": county_rates(cases, hospitals, targets), "region": region_indicators(cases, hospitals, weights, targets),
+              "hospital": hospital_referrals_and_revenue(cases, data, hospitals, targets)}
+    _write_tables(tables, a.output, a.lang, "tiered_care")
+    c = tables["county"]
+    last = c[c["year"] == c["year"].max()]
+    met = int(last["in_county_rate_met"].fillna(False).sum())
+    print(f"tiered care: {len(last)} counties, {met} meet the in-county target in {int(c['year'].max())} -> {a.output}/ "
+          f"(county, region, hospital; tiered_care.xlsx)")
+    return 0
+
+
+def cmd_support(a) -> int:
+    import pandas as pd
+
+    from evaluation.support import evaluate_support
+
+    from .synth import load_region
+
+    data, cases, hospitals, weights = _region_cases(a)
+    if a.pairs:
+        if not os.path.exists(a.pairs):
+            raise UsageError(f"--pairs {a.pairs}: no such file; pass a CSV with supporter_id, recipient_id, program[, specialty_1, specialty_2]")
+        pairs = pd.read_csv(a.pairs, dtype=str)
+        if not {"supporter_id", "recipient_id"} <= set(pairs.columns):
+            raise UsageError(f"--pairs {a.pairs}: needs columns supporter_id and recipient_id")
+        if "program" not in pairs.columns:
+            pairs["program"] = "support"
+    else:
+        pairs = load_region("dezhou")[1]
+    traj, did_table, summary = evaluate_support(cases, hospitals, pairs, weights, start=a.start)
+    _write_tables({"support": traj, "support_did": did_table, "support_summary": summary}, a.output, a.lang, "support")
+    for r in did_table[did_table["indicator"] == "cmi"].itertuples():
+        print(f"{r.program}: CMI DiD {r.did:+.4f} (95% CI {r.ci_low:+.4f} to {r.ci_high:+.4f}; "
+              f"{r.treated_hospitals} recipients vs {r.control_hospitals} peers)")
+    print(f"-> {a.output}/ (support, support_did, support_summary; support.xlsx)")
+    return 0
+
+
 def _years(text: str) -> list[int]:
     try:
         if "-" in text:
@@ -393,6 +462,23 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--lang", choices=["zh", "en"], default="zh")
     pay.add_argument("-o", "--output", required=True, help="output folder")
     pay.set_defaults(func=cmd_pay)
+
+    t = sub.add_parser("tiered-care", help="in-county / in-region rates, primary share, basic-care DRGs, referrals, service revenue vs targets")
+    t.add_argument("grouped")
+    t.add_argument("--targets", help="TOML of target values ([targets] in_county_rate = 0.9, ...); default: the seed cities' targets")
+    t.add_argument("--hospitals", help="hospitals CSV (hospital_id, level, county) or region folder; default: built-in dezhou")
+    t.add_argument("--lang", choices=["zh", "en"], default="zh")
+    t.add_argument("-o", "--output", required=True)
+    t.set_defaults(func=cmd_tiered_care)
+
+    su = sub.add_parser("support", help="counterpart support: recipients before/after and difference-in-differences")
+    su.add_argument("grouped")
+    su.add_argument("--pairs", help="support pairs CSV (supporter_id, recipient_id, program, specialty_1, specialty_2); default: built-in dezhou")
+    su.add_argument("--start", type=int, default=2019, help="first year of support (that year is left out of pre and post)")
+    su.add_argument("--hospitals")
+    su.add_argument("--lang", choices=["zh", "en"], default="zh")
+    su.add_argument("-o", "--output", required=True)
+    su.set_defaults(func=cmd_support)
 
     y = sub.add_parser("synth", help="synthesize a region's discharges with planted effects")
     y.add_argument("--scheme")

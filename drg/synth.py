@@ -558,12 +558,17 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
 
     # planted support effect on CMI, in the generator's own weights (mean cost / overall mean)
     rw = prof["mean_cost"].to_numpy() / float(np.sum(prof["mean_cost"].to_numpy() * np.bincount(drg, minlength=n_drg)) / n)
+    # ... and in weights as an evaluation will estimate them from these very records (realized mean
+    # cost per DRG over the overall realized mean), which is what a DiD of measured CMI recovers
+    realized = np.bincount(drg, weights=total, minlength=n_drg) / np.maximum(np.bincount(drg, minlength=n_drg), 1)
+    rw_data = realized / total.mean()
     support = {}
     for hid in sorted(recipients):
         hi = int(np.flatnonzero(h["hospital_id"].to_numpy() == hid)[0])
         before, after = mix(hi, 0), mix(hi, 1)
         support[hid] = {"expected_cmi_before": float(before @ rw), "expected_cmi_after": float(after @ rw),
                         "planted_cmi_gain": float(after @ rw - before @ rw),
+                        "planted_cmi_gain_data_weights": float(after @ rw_data - before @ rw_data),
                         "planted_surgical_share_gain": float(after @ surg - before @ surg)}
     truth = {
         "seed": seed, "cases": n, "years": years, "scheme": scheme.id, "region": str(region),

@@ -137,6 +137,15 @@ LABELS = {
     "funnel_flag": "漏斗图判定", "limit95_low": "95%控制下限", "limit95_high": "95%控制上限",
     "limit998_low": "99.8%控制下限", "limit998_high": "99.8%控制上限", "dropped_cases": "无参照病例数",
     "metric": "指标", "value": "数值", "status": "状态", "year": "年度",
+    "county": "县(区)", "residents": "居民住院人次", "in_county": "县域内就诊人次", "in_county_rate": "县域内就诊率",
+    "in_region": "区域内就诊人次", "in_region_rate": "区域内就诊比例", "in_county_rate_met": "县域内就诊率达标",
+    "in_county_rate_gap": "县域内就诊率差距", "in_region_rate_met": "区域内就诊比例达标", "in_region_rate_gap": "区域内就诊比例差距",
+    "primary_share": "基层住院人次比例", "primary_share_met": "基层住院人次比例达标", "basic_care_tertiary_share": "基层病种三级医院占比",
+    "down_rate": "下转率", "down": "下转人次", "alive": "非死亡出院人次", "service_share_narrow": "医疗服务收入占比(窄)",
+    "service_share_broad": "医疗服务收入占比(宽)", "supporter_id": "支援医院", "recipient_id": "受援医院", "program": "项目",
+    "surgical_share": "手术占比", "level2_surgery": "二级及以上手术例数", "did": "双重差分估计", "ci_low": "95%CI下限",
+    "ci_high": "95%CI上限", "payment": "支付金额", "actual_cost": "实际费用", "balance": "结余(超支)", "points": "点数",
+    "payment_class": "支付类别",
 }
 
 

@@ -152,3 +152,25 @@ def test_payment_surplus_follows_planted_efficiency(region):
         sub = h[h["level"] == lv]
         rho = sub["balance_rate"].rank().corr(planted.loc[sub.index, "cost_factor"].rank())
         assert rho <= -0.8, (lv, rho)  # costlier than planned -> deficit
+
+
+def test_tiered_care_and_support_recover_planted_values(region):
+    from drg.synth import load_region
+    from evaluation.common import attach_levels, prepare
+    from evaluation.support import evaluate_support
+    from evaluation.tiered_care import county_rates
+    from evaluation.weights import compute_weights
+
+    scheme, out, truth, df = region
+    hospitals, pairs = load_region("dezhou")
+    cases = attach_levels(prepare(df.assign(status=df["status"].astype(str), drg=df["drg"].astype(str))), hospitals)
+    cases["residence_county"] = df["residence_county"].to_numpy()
+    rates = county_rates(cases, hospitals).groupby("county")[["residents", "in_county"]].sum()
+    for county, info in truth["counties"].items():
+        if rates.loc[county, "residents"] >= 2000:
+            assert abs(rates.loc[county, "in_county"] / rates.loc[county, "residents"] - info["planted_in_county_rate"]) < 0.01, county
+    traj, did_table, summary = evaluate_support(cases, hospitals, pairs, compute_weights(cases), start=truth["support_start"])
+    row = did_table[(did_table["program"] == "tertiary_pairing") & (did_table["indicator"] == "cmi")].iloc[0]
+    planted = np.mean([v["planted_cmi_gain_data_weights"] for v in truth["support"].values()])
+    assert row["ci_low"] <= planted <= row["ci_high"], (row["did"], row["ci_low"], row["ci_high"], planted)
+    assert row["did"] > 0
