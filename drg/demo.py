@@ -15,13 +15,13 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     os.makedirs(output, exist_ok=True)
     scheme = grouper.load_scheme(scheme_path)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
-    say(f"[1/3] synthesizing {cases:,} discharges of the Dezhou region under {scheme.id} ...")
+    say(f"[1/4] synthesizing {cases:,} discharges of the Dezhou region under {scheme.id} ...")
     synth_dir = os.path.join(output, "synthetic")
     synthesize(scheme, synth_dir, region="dezhou", years=[2018, 2019, 2020, 2021], cases=cases, seed=seed, quiet=quiet)
-    say("[2/3] grouping ...")
+    say("[2/4] grouping ...")
     grouped = os.path.join(output, "grouped.parquet")
     summary = group_file(os.path.join(synth_dir, "discharges.parquet"), grouped, scheme, quiet=quiet)
-    say("[3/3] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...")
+    say("[3/4] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...")
     from .cli import _hospitals_table, _read_grouped, _write_tables
     from evaluation.api import EVAL_COLUMNS, evaluate
 
@@ -31,10 +31,27 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     eval_dir = os.path.join(output, "evaluation")
     _write_tables(tables, eval_dir, "zh", "evaluation")
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()
+    say("[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support ...")
+    from .cli import main as cli_main
+
+    spend = data.assign(total_cost=data["total_cost"].astype(float)).groupby("year")["total_cost"].sum()
+    budget = ",".join(f"{int(y)}={v:.2f}" for y, v in spend.items())
+    quiet_out = open(os.devnull, "w") if quiet else None
+    import contextlib
+
+    with contextlib.redirect_stdout(quiet_out) if quiet else contextlib.nullcontext():
+        cli_main(["pay", grouped, "--budget", budget, "-o", os.path.join(output, "payment"),
+                  "--scenario", "budget-5pct:budget=" + str(float(spend.mean()) * 0.95)])
+        cli_main(["tiered-care", grouped, "-o", os.path.join(output, "tiered_care")])
+        cli_main(["support", grouped, "-o", os.path.join(output, "support")])
+    if quiet_out:
+        quiet_out.close()
     ok = summary["status_counts"].get("分组成功", 0) / max(summary["rows_in"], 1)
     print(f"demo done: {summary['rows_in']:,} discharges, {ok:.1%} grouped (分组成功)")
     print(f"  synthetic data and planted effects: {synth_dir}/ (discharges.parquet, truth.json, truth.parquet)")
     print(f"  grouped records: {grouped} (+ .summary.json)")
     print(f"  evaluation tables (Chinese headers) and workbook: {eval_dir}/ (evaluation.xlsx)")
     print(f"  hospitals above the 99.8% mortality funnel limit: {', '.join(flagged) or 'none'}")
+    print(f"  payment simulation: {output}/payment/ (payment.xlsx); tiered care: {output}/tiered_care/; "
+          f"counterpart support: {output}/support/")
     return 0
