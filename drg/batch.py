@@ -144,6 +144,7 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     progress = Progress(total, quiet)
     status_counts: collections.Counter = collections.Counter()
     unknown = {"dx": collections.Counter(), "px": collections.Counter()}
+    reasons: collections.Counter = collections.Counter()
     rows_in = rows_out = 0
     writer = AtomicWriter(output)
     background = BackgroundWriter(writer)
@@ -159,6 +160,11 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
                     status_counts[name] += c
             for which in ("dx", "px"):
                 unknown[which].update(unknown_code_counts(enc, scheme, which, map_codes))
+            reason = out.column("reason").combine_chunks()
+            rc = np.bincount(reason.indices.to_numpy(zero_copy_only=False), minlength=len(reason.dictionary))
+            for name, c in zip(reason.dictionary.to_pylist(), rc.tolist()):
+                if c and name:
+                    reasons[name] += c
             background.write(out)
             progress.update(batch.num_rows)
         background.close()
@@ -184,6 +190,7 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
         "status_counts": dict(sorted(status_counts.items(), key=lambda kv: -kv[1])),
         "top_unknown_dx": unknown["dx"].most_common(20),
         "top_unknown_px": unknown["px"].most_common(20),
+        "top_reasons": reasons.most_common(20),
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows_in / seconds) if seconds > 0 else None,
     }

@@ -376,6 +376,17 @@ def cmd_support(a) -> int:
     return 0
 
 
+def cmd_report(a) -> int:
+    from .report import build_report
+
+    try:
+        sizes = build_report(a.eval_dir, a.output, a.xlsx, lang=a.lang)
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
+    print(", ".join(f"{p} ({n / 1e6:.1f} MB)" for p, n in sizes.items()))
+    return 0
+
+
 def _years(text: str) -> list[int]:
     try:
         if "-" in text:
@@ -479,6 +490,13 @@ def build_parser() -> argparse.ArgumentParser:
     su.add_argument("--lang", choices=["zh", "en"], default="zh")
     su.add_argument("-o", "--output", required=True)
     su.set_defaults(func=cmd_support)
+
+    r = sub.add_parser("report", help="self-contained HTML report (+ Excel workbook) from an output folder")
+    r.add_argument("eval_dir", help="output folder with evaluation/ (and payment/, tiered_care/, support/), e.g. a drg demo folder")
+    r.add_argument("-o", "--output", required=True, help="report .html")
+    r.add_argument("--xlsx", help="also write the tables to this .xlsx")
+    r.add_argument("--lang", choices=["zh", "en"], default="zh")
+    r.set_defaults(func=cmd_report)
 
     y = sub.add_parser("synth", help="synthesize a region's discharges with planted effects")
     y.add_argument("--scheme")

@@ -44,6 +44,7 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
                   "--scenario", "budget-5pct:budget=" + str(float(spend.mean()) * 0.95)])
         cli_main(["tiered-care", grouped, "-o", os.path.join(output, "tiered_care")])
         cli_main(["support", grouped, "-o", os.path.join(output, "support")])
+        cli_main(["report", output, "-o", os.path.join(output, "report.html"), "--xlsx", os.path.join(output, "report.xlsx")])
     if quiet_out:
         quiet_out.close()
     ok = summary["status_counts"].get("分组成功", 0) / max(summary["rows_in"], 1)
@@ -54,4 +55,5 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     print(f"  hospitals above the 99.8% mortality funnel limit: {', '.join(flagged) or 'none'}")
     print(f"  payment simulation: {output}/payment/ (payment.xlsx); tiered care: {output}/tiered_care/; "
           f"counterpart support: {output}/support/")
+    print(f"  report (open in a browser, works offline): {output}/report.html (+ report.xlsx)")
     return 0

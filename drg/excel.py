@@ -7,6 +7,8 @@ import tempfile
 
 import pandas as pd
 
+from .io import publish
+
 SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital": "医院指标", "outcomes": "死亡风险调整",
                   "risk_levels": "死亡风险等级", "discipline_mdc": "学科(MDC)", "discipline_adrg": "学科(ADRG)",
                   "cases": "病例结算", "settlement": "医院结算", "scenarios": "情景比较", "tiered_care": "分级诊疗",
@@ -60,7 +62,7 @@ def write_workbook(tables: dict, path: str, lang: str = "zh") -> None:
                         ws.set_column(j, j, width)
                 if len(df):
                     ws.autofilter(0, 0, len(df), max(len(df.columns) - 1, 0))
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

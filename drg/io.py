@@ -227,6 +227,18 @@ def _for_csv(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def publish(tmp: str, path: str) -> None:
+    """Rename a finished temporary file into place with ordinary file permissions (mkstemp makes 0600)."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+
+
 class AtomicWriter:
     """Write batches to a temporary file beside ``path``; :meth:`commit` renames it into place."""
 
@@ -266,7 +278,7 @@ class AtomicWriter:
             self.write(empty_schema.empty_table())
         if self._writer is not None:
             self._writer.close()
-        os.replace(self.tmp, self.path)
+        publish(self.tmp, self.path)
 
     def abort(self) -> None:
         try:
@@ -296,7 +308,7 @@ def write_json_atomic(path: str, obj) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False, indent=2)
         f.write("\n")
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 def write_table_atomic(table: pa.Table, path: str) -> None:

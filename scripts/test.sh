@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run them:
+#   - Debian's headless Chromium + ChromeDriver for the report's browser test (needs root; skipped with a note otherwise)
+#   - the package with its test extra (pytest, Hypothesis, pytest-benchmark, Dask, Selenium)
+set -u
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+      || echo "note: could not install chromium/chromium-driver; the browser test will be skipped" >&2
+  else
+    echo "note: chromium/chromium-driver missing and apt-get needs root; the browser test will be skipped" >&2
+  fi
+fi
+python3 -m pip install -q -e '.[test]' && python3 -m pytest "$@"
