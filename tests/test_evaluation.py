@@ -176,3 +176,18 @@ def test_edge_cases_have_defined_output():
     assert o.loc["H1", "observed"] == 0 and o.loc["H1", "funnel_flag"] == "no_expected"
     d = discipline(cases, w.reset_index(), by="mdc")
     assert len(d) == 3 and d["drg_coverage"].notna().all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.one_of(st.none(), st.floats(1, 1e6))), min_size=1, max_size=300),
+       st.sampled_from(["iqr", "log_sd", "mean_multiple", "none"]))
+def test_vectorised_trimming_equals_per_drg_rule(rows, method):
+    from evaluation.weights import _trimmed, trim_mask
+
+    df = pd.DataFrame(rows, columns=["drg", "cost"]).assign(included=True)
+    df["cost"] = df["cost"].astype(float)
+    got = _trimmed(df, method=method, k_lo=1.5, k_hi=1.5, min_cases=5)
+    want = pd.Series(False, index=df.index)
+    for _, sub in df.dropna(subset=["cost"]).groupby("drg"):
+        want[sub.index] = trim_mask(sub["cost"].to_numpy(), method=method, min_cases=5)
+    assert (got == want).all()
