@@ -267,7 +267,7 @@ def cmd_pay(a) -> int:
     hospitals = _hospitals_table(a.hospitals, data["hospital_id"].dropna().unique())
     supplied = pd.read_csv(a.weights, dtype={"drg": str}) if a.weights else None
     cases = attach_levels(prepare(data), hospitals)
-    cases["case_id"] = data["case_id"].to_numpy() if "case_id" in data.columns else range(len(data))
+    cases["case_id"] = data["case_id"] if "case_id" in data.columns else pd.Series(range(len(data)), index=data.index)
     try:
         weights = compute_weights(cases, supplied=supplied)
         years = sorted(cases["year"].dropna().unique().astype(int)) if "year" in cases.columns else [None]

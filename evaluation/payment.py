@@ -140,11 +140,12 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
             pay = np.nan_to_num(pay, nan=0.0)
             params["base_rate"] = r
             points = np.full(len(cases), np.nan)
+    # columns are handed over as they are (categoricals stay categoricals): no per-row string conversion
     per_case = pd.DataFrame({
-        "case_id": cases["case_id"].to_numpy() if "case_id" in cases.columns else np.arange(len(cases)),
-        "hospital_id": cases["hospital_id"].to_numpy(), "level": cases["level"].to_numpy(), "drg": cases["drg"].to_numpy(),
+        "case_id": cases["case_id"] if "case_id" in cases.columns else pd.Series(np.arange(len(cases)), index=cases.index),
+        "hospital_id": cases["hospital_id"], "level": cases["level"].astype("category"), "drg": cases["drg"],
         "rw": rw, "coefficient": K, "payment_class": pd.Categorical.from_codes(code, CLASSES), "total_cost": cost, "points": points,
-    })
+    }, index=cases.index).reset_index(drop=True)
     per_case["payment"] = pay  # full precision: rounding only when displayed (sheet section 0)
     return per_case, settle(per_case, cfg), params
 
