@@ -241,6 +241,17 @@ def head(arr, k, end):
 
 
 @njit(cache=True, inline="always")
+def next_candidate(free, kf, nf, pdx_rules, kp, pa1, ppx_rules, kq, qa1):
+    """Smallest rule id at the heads of the three sorted candidate streams, and the streams
+    advanced past it (a stream is exhausted at its end index)."""
+    a = head(free, kf, nf)
+    b = head(pdx_rules, kp, pa1)
+    c = head(ppx_rules, kq, qa1)
+    r = min(a, min(b, c))
+    return r, kf + (1 if a == r else 0), kp + (1 if b == r else 0), kq + (1 if c == r else 0)
+
+
+@njit(cache=True, inline="always")
 def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
     """Steps 2-4 of FORMAT.md section 6 for one record: (result id, info).
 
@@ -268,18 +279,9 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
     kf, kp, kq = 0, pa0, qa0
     first_mdc = -1
     while True:
-        a = head(free, kf, nf)
-        b = head(pdx_rules, kp, pa1)
-        c = head(ppx_rules, kq, qa1)
-        m = min(a, min(b, c))
+        m, kf, kp, kq = next_candidate(free, kf, nf, pdx_rules, kp, pa1, ppx_rules, kq, qa1)
         if m >= n_mdc:
             break
-        if a == m:
-            kf += 1
-        if b == m:
-            kp += 1
-        if c == m:
-            kq += 1
         if not eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
             continue
         if first_mdc < 0:
@@ -290,18 +292,9 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
         jp = lower_bound(pdx_rules, kp, pa1, lo)
         jq = lower_bound(ppx_rules, kq, qa1, lo)
         while True:
-            a = head(free, jf, nf)
-            b = head(pdx_rules, jp, pa1)
-            c = head(ppx_rules, jq, qa1)
-            r = min(a, min(b, c))
+            r, jf, jp, jq = next_candidate(free, jf, nf, pdx_rules, jp, pa1, ppx_rules, jq, qa1)
             if r >= hi:
                 break
-            if a == r:
-                jf += 1
-            if b == r:
-                jp += 1
-            if c == r:
-                jq += 1
             s = r - n_mdc
             if not eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
                 continue
