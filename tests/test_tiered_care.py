@@ -79,3 +79,34 @@ def test_rates_equal_plain_counts(rows):
         alive = sum(x[3] != "5" for x in mine)
         assert row["alive"] == alive and row["down"] == sum(x[3] == "3" for x in mine)
         assert (np.isnan(row["down_rate"]) and alive == 0) or math.isclose(row["down_rate"], row["down"] / alive)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["K1", "C1", "P1", "T1", "S1"]), st.sampled_from(["ES35", "ES31", "FB19", "0000"]),
+                          st.sampled_from([2020, 2021]), st.one_of(st.none(), st.floats(1, 1e5)), st.floats(0, 1), st.floats(0, 1)),
+                min_size=1, max_size=120))
+def test_region_and_revenue_indicators_equal_plain_sums(rows):
+    full = [(h, "K", g, "1", y, tot, None if tot is None else tot * a * 0.3, None if tot is None else tot * b * 0.3,
+             None if tot is None else tot * 0.1) for h, g, y, tot, a, b in rows]
+    df, c = cases_of(full)
+    c.loc[df["drg"] == "0000", "included"] = False
+    w = pd.DataFrame({"drg": ["ES35", "ES31", "FB19"], "rw": [0.5, 0.9, 2.0]})  # basic care: ES35 only (R-Z and RW < 0.8)
+    lv = dict(zip(HOSP["hospital_id"], HOSP["level"]))
+    reg = region_indicators(c, HOSP, w).set_index("year")
+    for y, r in reg.iterrows():
+        mine = [x for x in full if x[4] == y]
+        assert r["episodes"] == len(mine) and r["primary_episodes"] == sum(lv[x[0]] == "primary" for x in mine)
+        basic = [x for x in mine if x[2] == "ES35"]
+        if basic:
+            assert math.isclose(r["basic_care_tertiary_share"], sum(lv[x[0]] == "tertiary" for x in basic) / len(basic))
+    rev = hospital_referrals_and_revenue(c, df, HOSP).set_index(["hospital_id", "year"])
+    for (hid, y), r in rev.iterrows():
+        mine = [x for x in full if x[0] == hid and x[4] == y and x[5] is not None and x[5] > 0]
+        tot = sum(x[5] for x in mine)
+        if tot > 0:
+            narrow = sum(x[5] - x[6] - x[7] - x[8] for x in mine) / tot
+            broad = sum(x[5] - x[6] - x[7] for x in mine) / tot
+            assert math.isclose(r["service_share_narrow"], narrow, rel_tol=1e-9, abs_tol=1e-12)
+            assert math.isclose(r["service_share_broad"], broad, rel_tol=1e-9, abs_tol=1e-12)
+        else:
+            assert np.isnan(r["service_share_broad"])
