@@ -26,7 +26,6 @@ and ``truth.parquet`` (per case: the DRG aimed at, coding error flag).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from importlib import resources
@@ -287,7 +286,6 @@ def _finish(d: _Draft, L: _Lists, rng, level: int) -> dict:
 def build_templates(scheme, rng, per_step: int = 24) -> pd.DataFrame:
     """Records aimed at every ADRG step, grouped by the engine; one row per usable template."""
     L = _Lists(scheme)
-    rows = []
     steps = [st for st, kind in enumerate(scheme.step_kinds) if kind != "qy"]
     df = _templates_for(scheme, L, steps, per_step, rng)
     # steps whose ADRG no template reached get a second, larger try
@@ -417,7 +415,6 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     say(f"  {len(templates):,} verified templates over {n_drg} DRGs")
 
     h = plant_hospitals(hospitals_all, rng)
-    n_h = len(h)
     counties = sorted(h["county"].unique())
     c_idx = {c: i for i, c in enumerate(counties)}
     h_county = h["county"].map(c_idx).to_numpy()

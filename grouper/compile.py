@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .rules import INT_FIELDS, STR_FIELDS, walk
+from .rules import INT_FIELDS, STR_FIELDS
 
 # Field slots of the per-row ``fields`` matrix (int64, NULL sentinel for null).
 FIELD_SLOTS = {name: i for i, name in enumerate(INT_FIELDS + STR_FIELDS)}
@@ -365,7 +365,6 @@ def compile_scheme(t) -> CompiledScheme:
     # can only hold when the principal code is in L. The kernel visits, in order, only the
     # rules that are free of such a requirement or whose requirement the record's principal
     # code meets; every visited rule is still evaluated in full, so results are unchanged.
-    n_mdc = len(t.mdcs)
     rule_asts = [m[3] for m in t.mdcs] + [st[6] for st in steps_in_order]
     free, pairs = [], {"pdx": ([], []), "ppx": ([], [])}
     for r, ast in enumerate(rule_asts):

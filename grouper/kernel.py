@@ -45,7 +45,6 @@ from .compile import (
     V_INT,
     V_INT_FIELD,
     V_PX_COUNT,
-    V_STR,
     V_STR_FIELD,
 )
 
