@@ -106,7 +106,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
     k_hi = k_hi_for(rw, cfg)
     P = 100.0 * rw
     params = {"method": cfg.method, "budget": float(budget), "pooled_mean": pooled_mean}
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ratio = cost / mean_g
         if cfg.method == "points":
             pts = np.select(
@@ -118,9 +118,9 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
             total = pts.sum()
             if total <= 0:
                 raise EvaluationError("no points to share the budget over (no grouped case with a weight and no cost)")
-            v = budget / total
-            pay = v * pts
-            params["point_value"] = v
+            # shares of the total first: budget / total can overflow when the points are tiny
+            pay = budget * (pts / total)
+            params["point_value"] = budget / total
             points = pts
         else:
             grouped = code >= CLASSES.index("long_stay")  # long stay, no cost, high, low, normal
