@@ -171,7 +171,7 @@ def _excel_batches(files, batch_size, columns):
 
 
 def read_batches(spec: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None,
-                 dictionary_columns: tuple = ("dx", "px")):
+                 dictionary_columns: tuple = ("dx", "px", "dept", "leaving_type", "科室", "离院方式")):
     """Yield the input as pyarrow Tables of at most ``batch_size`` rows, in order.
 
     ``columns`` restricts what is read (names as in the file). Parquet list

@@ -159,12 +159,19 @@ def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return parsed[idx], unread[idx]
 
 
-def _str_column(col, n: int) -> pa.Array:
+def _str_column(col, n: int) -> pa.DictionaryArray:
+    """A text field (dept, leaving_type) dictionary-encoded with string values; dictionary-typed
+    input (Parquet read with ``read_dictionary``) is used as it is, without hashing every row."""
     if col is None:
-        return pa.nulls(n, pa.string())
+        return pc.dictionary_encode(pa.nulls(n, pa.string()))
     if isinstance(col, pa.ChunkedArray):
+        if col.num_chunks > 1 and pa.types.is_dictionary(col.type):
+            col = col.unify_dictionaries()
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_dictionary(col.type):
+        if pa.types.is_string(col.type.value_type) or pa.types.is_large_string(col.type.value_type):
+            d = col.dictionary if pa.types.is_string(col.dictionary.type) else pc.cast(col.dictionary, pa.string())
+            return pa.DictionaryArray.from_arrays(col.indices, d)
         col = col.dictionary_decode()
     if pa.types.is_floating(col.type):  # 1.0 from a spreadsheet means "1"
         f = col.to_numpy(zero_copy_only=False)
@@ -173,7 +180,7 @@ def _str_column(col, n: int) -> pa.Array:
             col = pc.cast(pc.cast(col, pa.int64()), pa.string())
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    return col
+    return pc.dictionary_encode(col)
 
 
 def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
@@ -230,7 +237,7 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
     # order of this batch's values and the rules' literals (exact string order).
     literals = scheme.str_literals
     str_cols = [_str_column(table.column(c) if c in names else None, n) for c in STR_COLUMNS.values()]
-    encs = [pc.dictionary_encode(c) for c in str_cols]
+    encs = str_cols
     universe = sorted(set(literals) | {""} | {v for e in encs for v in e.dictionary.to_pylist()})
     rank_of = {s: i for i, s in enumerate(universe)}
     sids = np.empty((n, 2), dtype=np.int32)
