@@ -195,6 +195,11 @@ def cmd_evaluate(a) -> int:
         if "drg" not in weights.columns or not ({"weight", "rw"} & set(map(str.lower, weights.columns))):
             raise UsageError(f"--weights {a.weights}: needs columns drg and weight")
     try:
+        if a.hospital:
+            wanted = set(a.hospital.split(","))
+            data = data[data["hospital_id"].astype(str).isin(wanted)]
+            if data.empty:
+                raise UsageError(f"--hospital {a.hospital}: none of these hospital ids is in {a.grouped}")
         tables = evaluate(data, hospitals=hospitals, weights=weights, by=a.by, peer=a.peer,
                           years=_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None)
     except (EvaluationError, ValueError) as e:
@@ -338,7 +343,17 @@ def cmd_tiered_care(a) -> int:
         targets = load_targets(a.targets)
     except (EvaluationError, FileNotFoundError) as e:
         raise UsageError(f"--targets {a.targets}: {e}") from None
-    tables = {"county": county_rates(cases, hospitals, targets), "region": region_indicators(cases, hospitals, weights, targets),
+    basic = None
+    if a.basic_care:
+        import pandas as pd
+
+        if not os.path.exists(a.basic_care):
+            raise UsageError(f"--basic-care {a.basic_care}: no such file; pass a CSV with a drg column (基层病种 list)")
+        basic = pd.read_csv(a.basic_care, dtype=str)
+        if "drg" not in basic.columns:
+            raise UsageError(f"--basic-care {a.basic_care}: needs a drg column")
+        basic = basic["drg"].dropna().tolist()
+    tables = {"county": county_rates(cases, hospitals, targets), "region": region_indicators(cases, hospitals, weights, targets, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, hospitals, targets)}
     _write_tables(tables, a.output, a.lang, "tiered_care")
     c = tables["county"]
@@ -458,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match")
     v.add_argument("--years", help="subset of years, e.g. 2020-2021")
     v.add_argument("--level", help="subset of levels, e.g. tertiary,secondary")
+    v.add_argument("--hospital", help="subset of hospitals, e.g. DZ001,DZ002 (they are then also the reference population)")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")
     v.set_defaults(func=cmd_evaluate)
@@ -478,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("grouped")
     t.add_argument("--targets", help="TOML of target values ([targets] in_county_rate = 0.9, ...); default: the seed cities' targets")
     t.add_argument("--hospitals", help="hospitals CSV (hospital_id, level, county) or region folder; default: built-in dezhou")
+    t.add_argument("--basic-care", help="CSV with a drg column: the basic-care (基层病种) DRG list; default: medical DRGs with RW < 0.8")
     t.add_argument("--lang", choices=["zh", "en"], default="zh")
     t.add_argument("-o", "--output", required=True)
     t.set_defaults(func=cmd_tiered_care)

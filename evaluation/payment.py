@@ -31,6 +31,7 @@ class PaymentConfig:
     low_pay: str = "proportional"  # or "item"
     fallback: str = "item"  # not grouped, rate method: "item" (pay cost) or "points" (100 c / c*, times v)
     growth: float = 0.0  # projected volume = observed x (1 + growth), rate method
+    short_stay_days: int | None = None  # option: los <= this (not died, not transferred) is paid as low cost
     s_keep: float = 1.0
     s_share: float = 0.0
     tau: float = 0.10
@@ -66,6 +67,10 @@ def classify(cases: pd.DataFrame, rw: np.ndarray, mean_g: np.ndarray, cfg: Payme
     with np.errstate(invalid="ignore"):
         high = cost > k_hi * mean_g
         low = cost < cfg.k_lo * mean_g
+    if cfg.short_stay_days is not None and "leaving_type" in cases.columns:
+        lt = cases["leaving_type"].astype(str).to_numpy()
+        short = (los <= cfg.short_stay_days) & (lt != "5") & (lt != "2")
+        low = low | (short & ~high)
     conds = [~grouped, grouped & ~has_w, has_w & (los > cfg.los_max), has_w & np.isnan(cost), has_w & high, has_w & low]
     return np.select(conds, list(range(len(conds))), len(conds)).astype(np.int8)
 

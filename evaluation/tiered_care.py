@@ -127,6 +127,12 @@ def hospital_referrals_and_revenue(cases: pd.DataFrame, raw: pd.DataFrame, hospi
     g = pd.DataFrame({"alive": alive, "down": down, "transfer_unknown_level": lt == "2"}).groupby(key, observed=True).sum()
     out = g.rename_axis(["hospital_id", "year"])
     out["down_rate"] = out["down"] / out["alive"].where(out["alive"] > 0)
+    # up-referral (上转) of primary facilities: their transfers (type 2) go to a higher level; the receiver
+    # is not in these data, so this is a proxy and labelled as such
+    lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
+    is_primary = out.index.get_level_values("hospital_id").map(lambda h: lv_map.get(h) == "primary")
+    out["up_referral_proxy"] = np.where(is_primary, out["transfer_unknown_level"], 0)
+    out["up_rate_proxy"] = np.where(is_primary, out["up_referral_proxy"] / out["alive"].where(out["alive"] > 0), np.nan)
     comp = ["drug_cost", "consumables_cost", "exam_cost"]
     if all(c in raw.columns for c in comp) and "total_cost" in raw.columns:
         total = pd.to_numeric(raw["total_cost"], errors="coerce")

@@ -73,3 +73,12 @@ def test_every_case_once_and_points_conserve_the_budget(rows, budget, method):
     if method == "points":
         assert abs(per_case["payment"].sum() - budget) < 0.01
         assert abs(hosp["payment"].sum() - budget) < 0.01
+
+
+def test_short_stay_option_pays_as_low_cost():
+    rows = [(1, "H1", "A", 2500, 1), (2, "H1", "A", 2500, 5)]
+    cases = cases_frame(rows, {"H1": "tertiary"})
+    per_case, _, _ = simulate(cases, WEIGHTS, 10_000, PaymentConfig(method="points", short_stay_days=1), pooled_mean=6225.0)
+    assert per_case["payment_class"].tolist() == ["low_cost", "normal"]
+    per_case, _, _ = simulate(cases, WEIGHTS, 10_000, PaymentConfig(method="points"), pooled_mean=6225.0)
+    assert per_case["payment_class"].tolist() == ["normal", "normal"]
