@@ -157,7 +157,7 @@ def operand(k, opnd, frow, d0, d1, p0, p1, lit_rank):
 
 
 @njit(cache=True)
-def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
+def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
     """Evaluate one compiled rule for one record; short-circuit jumps as compiled.
 
     ``frow``/``srow`` are the record's rows of ``fields``/``sids``."""
@@ -198,10 +198,14 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, dx, d0
                     break
         elif op == OP_SFIELD_IN:
             r = in_list(srow[ins[pc, 2]], a, member_ptr, member_lists)
-        elif op == OP_MCC:
-            r = cx & 1 != 0
-        elif op == OP_CC:
+        elif op == OP_MCC:  # cx caches mcc/cc: bit 1 mcc known, 2 mcc true, 4 cc known, 8 cc true
+            if cx & 1 == 0:
+                cx |= 1 | (2 if has_complication(dx, d0, d1, ex_tables[0], ex_tables[2]) else 0)
             r = cx & 2 != 0
+        elif op == OP_CC:
+            if cx & 4 == 0:
+                cx |= 4 | (8 if has_complication(dx, d0, d1, ex_tables[1], ex_tables[2]) else 0)
+            r = cx & 8 != 0
         elif op == OP_KNOWN:
             r = frow[a] != NULL
         elif op == OP_NONZERO:
@@ -219,7 +223,7 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, dx, d0
             else:  # ordering is false with a null or across types
                 r = (not ln) and (not rn) and ls == rs and compare(lv, cop, rv)
         pc += 1
-    return r
+    return r, cx
 
 
 @njit(cache=True, inline="always")
@@ -266,8 +270,8 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
     srow = sids[i]
     n_mdc = mdc_prog.shape[0]
     nf = free.shape[0]
-    # mcc / cc depend on dx only: computed once per record (bit 1 = mcc, bit 2 = cc)
-    cx = (1 if has_complication(dx, d0, d1, S[12], S[14]) else 0) | (2 if has_complication(dx, d0, d1, S[13], S[14]) else 0)
+    ex_tables = (S[12], S[13], S[14])
+    cx = 0  # mcc / cc of this record: computed by the first rule that asks, then reused
     pa0 = pa1 = qa0 = qa1 = 0
     if d1 > d0 and dx[d0] >= 0:
         pa0 = pdx_ptr[dx[d0]]
@@ -281,7 +285,8 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
         m, kf, kp, kq = next_candidate(free, kf, nf, pdx_rules, kp, pa1, ppx_rules, kq, qa1)
         if m >= n_mdc:
             break
-        if not eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
+        ok, cx = eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
+        if not ok:
             continue
         if first_mdc < 0:
             first_mdc = m
@@ -295,13 +300,15 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
             if r >= hi:
                 break
             s = r - n_mdc
-            if not eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
+            ok, cx = eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
+            if not ok:
                 continue
             kind = step_kind[s]
             if kind == KIND_QY:
                 return step_result[s], s
             for k in range(step_splits[s, 0], step_splits[s, 1]):
-                if eval_program(split_prog[k, 0], split_prog[k, 1], ins, opnd, mptr, mlists, region, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
+                ok, cx = eval_program(split_prog[k, 0], split_prog[k, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
+                if ok:
                     return split_result[k], s
             if kind == KIND_ADRG:
                 return step_result[s], s  # [quirk] no split holds: the ADRG code itself
