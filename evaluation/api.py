@@ -7,7 +7,7 @@ import pandas as pd
 from .common import attach_levels, prepare
 from .indicators import discipline, hospital_indicators, risk_levels
 from .outcomes import standardized_mortality
-from .weights import compute_weights, grouping_quality
+from .weights import compute_weights, grouping_quality, trimmed_cases
 
 EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "level"]
 
@@ -36,10 +36,11 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         cases = cases[cases["year"].isin(list(years))]
     if levels is not None:
         cases = cases[cases["level"].isin(list(levels))]
-    w = compute_weights(cases, trim_method=trim_method, supplied=weights, drg_names=drg_names)
+    kept = trimmed_cases(cases, trim_method=trim_method)  # shared by the weights and the RIV
+    w = compute_weights(cases, trim_method=trim_method, supplied=weights, drg_names=drg_names, kept=kept)
     out = {
         "weights": w,
-        "quality": grouping_quality(cases, w, method=trim_method),
+        "quality": grouping_quality(cases, w, kept=kept),
         "hospital": hospital_indicators(cases, w, peer=peer, hospitals=hospitals),
         "outcomes": standardized_mortality(cases),
         "risk_levels": risk_levels(cases),

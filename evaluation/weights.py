@@ -68,9 +68,15 @@ def _trimmed(cases: pd.DataFrame, **trim) -> pd.Series:
     return pd.Series(kept, index=cases.index)
 
 
+def trimmed_cases(cases: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float = 1.5, k_hi: float = 1.5,
+                  min_cases_trim: int = 5) -> pd.Series:
+    """Per-case bool: kept by the section 2.2 trimming of its DRG."""
+    return _trimmed(cases, method=trim_method, k_lo=k_lo, k_hi=k_hi, min_cases=min_cases_trim)
+
+
 def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float = 1.5, k_hi: float = 1.5,
                     min_cases_trim: int = 5, min_cases_weight: int = 5, supplied: pd.DataFrame | None = None,
-                    drg_names: dict | None = None) -> pd.DataFrame:
+                    drg_names: dict | None = None, kept: pd.Series | None = None) -> pd.DataFrame:
     """Per-DRG weights table.
 
     Parameters
@@ -84,6 +90,8 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
         Trimmed cases needed for a DRG's own weight (section 2.3).
     supplied : DataFrame, optional
         Published weights (columns ``drg, weight``): they replace the computed RW where given.
+    kept : Series of bool, optional
+        The trimming mask from :func:`trimmed_cases`, when the caller has it already.
 
     Returns
     -------
@@ -92,7 +100,8 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
     """
     cases = data if "included" in data.columns else prepare(data)
     inc = cases[cases["included"]]
-    kept = _trimmed(cases, method=trim_method, k_lo=k_lo, k_hi=k_hi, min_cases=min_cases_trim)
+    if kept is None:
+        kept = trimmed_cases(cases, trim_method=trim_method, k_lo=k_lo, k_hi=k_hi, min_cases_trim=min_cases_trim)
     t = cases[kept]
     g_all = inc.groupby("drg", sort=True, observed=True)
     out = pd.DataFrame({"cases": g_all.size()})
@@ -145,12 +154,13 @@ def reduction_in_variance(data: pd.DataFrame, *, value: str = "cost", trimmed: b
     return float("nan") if sst == 0 else 1.0 - ssw / sst
 
 
-def grouping_quality(data: pd.DataFrame, weights: pd.DataFrame, **trim) -> pd.DataFrame:
+def grouping_quality(data: pd.DataFrame, weights: pd.DataFrame, kept: pd.Series | None = None, **trim) -> pd.DataFrame:
     """Summary rows: grouping rate, RIV of cost and LOS before/after trimming, homogeneous shares."""
     cases = data if "included" in data.columns else prepare(data)
     w = weights
     hom = w["homogeneous"].fillna(False)
-    kept = _trimmed(cases, **trim)
+    if kept is None:
+        kept = _trimmed(cases, **trim)
     rows = [
         ("grouping_rate", float(cases["included"].mean()) if len(cases) else np.nan),
         ("riv_cost_trimmed", reduction_in_variance(cases, value="cost", trimmed=True, kept=kept)),
