@@ -122,6 +122,15 @@ class BackgroundWriter:
             raise self.error
 
 
+def _count_values(column, counter: collections.Counter) -> None:
+    """Add the non-empty values of a dictionary-encoded column to ``counter`` (counted on indices)."""
+    col = column.combine_chunks()
+    counts = np.bincount(col.indices.to_numpy(zero_copy_only=False), minlength=len(col.dictionary))
+    for name, c in zip(col.dictionary.to_pylist(), counts.tolist()):
+        if c and name:
+            counter[name] += c
+
+
 def grouping_columns(spec: str) -> list[str]:
     """The input columns grouping needs (canonical names, their aliases, wide dx/px columns)."""
     names = input_columns(spec)
@@ -153,18 +162,10 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
             out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
             rows_in += batch.num_rows
             rows_out += out.num_rows
-            status = out.column("status").combine_chunks()
-            counts = np.bincount(status.indices.to_numpy(zero_copy_only=False), minlength=len(status.dictionary))
-            for name, c in zip(status.dictionary.to_pylist(), counts.tolist()):
-                if c:
-                    status_counts[name] += c
+            _count_values(out.column("status"), status_counts)
+            _count_values(out.column("reason"), reasons)
             for which in ("dx", "px"):
                 unknown[which].update(unknown_code_counts(enc, scheme, which, map_codes))
-            reason = out.column("reason").combine_chunks()
-            rc = np.bincount(reason.indices.to_numpy(zero_copy_only=False), minlength=len(reason.dictionary))
-            for name, c in zip(reason.dictionary.to_pylist(), rc.tolist()):
-                if c and name:
-                    reasons[name] += c
             background.write(out)
             progress.update(batch.num_rows)
         background.close()

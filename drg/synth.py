@@ -36,6 +36,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grouper.compile import list_key
+
 from .io import write_json_atomic, write_table_atomic
 
 LEVEL_VOLUME = {"tertiary": 30.0, "secondary": 8.0, "primary": 0.35}
@@ -109,10 +111,6 @@ class _Lists:
         return self.by_list.get(lid, np.zeros(0, np.int64)) if lid is not None else np.zeros(0, np.int64)
 
 
-def _key(ref):
-    return ("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1]))))
-
-
 class _Draft:
     def __init__(self):
         self.dx0 = None
@@ -134,7 +132,7 @@ def _satisfy(node, d: _Draft, L: _Lists, rng) -> None:
     elif op == "or":
         _satisfy(node[1] if rng.random() < 0.5 else node[2], d, L, rng)
     elif op == "in":
-        codes = L.members(_key(node[2]))
+        codes = L.members(list_key(node[2]))
         if len(codes) == 0:
             return
         c = L.codes[int(rng.choice(codes))]

@@ -115,6 +115,6 @@ def group(data, scheme, *, map_codes: bool = False, lang: str = "zh", only_resul
         table = _table_from_pandas(data)
         out = group_table(table, scheme, map_codes=map_codes, lang=lang, only_results=only_results, keep_dictionary=False)
         df = out.to_pandas()
-        df.index = data.index if len(df) == len(data) else df.index
+        df.index = data.index  # one output row per input row, in order
         return df
     raise TypeError(f"group() takes a pandas DataFrame or a pyarrow Table, not {type(data).__name__}")

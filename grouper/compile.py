@@ -136,6 +136,11 @@ def result_row(code: str, meta: dict, drg_names: dict):
     return (STATUS_OK, "ok", mdc, code[:3], code, drg_names.get(code, ""))
 
 
+def list_key(ref) -> tuple:
+    """The identity of a list reference: ("named", NAME) or ("inline", sorted distinct codes)."""
+    return ("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1]))))
+
+
 class _Compiler:
     def __init__(self, tables):
         self.t = tables
@@ -150,7 +155,7 @@ class _Compiler:
         return self.list_keys.setdefault(key, len(self.list_keys))
 
     def listref(self, ref) -> int:
-        return self.list_id(("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1])))))
+        return self.list_id(list_key(ref))
 
     def operand(self, value) -> int:
         kind, x = value

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from .compile import FIELD_SLOTS, NULL, STR_SLOT0
+from .compile import FIELD_SLOTS, NULL, STR_SLOT0, list_key
 from .rules import to_text
 
 T = {
@@ -75,9 +75,6 @@ class _Ctx:
         lo, hi = self.mptr[code], self.mptr[code + 1]
         return bool(lid in self.mlists[lo:hi])
 
-    def listkey(self, ref):
-        return ("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1]))))
-
     def cx(self, which):
         a = self.s.arrays
         ex = a["mcc_ex"] if which == "mcc" else a["cc_ex"]
@@ -113,7 +110,7 @@ class _Ctx:
             return not self.ev(node[1], notes)
         text = to_text(node)
         if op == "in":
-            key = self.listkey(node[2])
+            key = list_key(node[2])
             target = node[1]
             if target in ("pdx", "ppx"):
                 lst = self.dx if target == "pdx" else self.px

@@ -39,8 +39,6 @@ class Encoded:
     lit_rank: np.ndarray  # rank of each string literal in this batch's string order
     empty_rank: int
     pre_stat: np.ndarray  # int8: 6/7 map-mode failures
-    dx_values: pa.Array  # flat input codes (strings), before map mode
-    px_values: pa.Array
     dx_in_off: np.ndarray  # offsets of the input lists (before filling/mapping)
     px_in_off: np.ndarray
     dx_ids_in: np.ndarray  # ids of the input codes (before the dx [] -> [""] fill and map mode)
@@ -203,8 +201,8 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         ids, idx = encode_codes(dictionary, indices, value_set)
         lists[which] = (values, off, ids, dictionary, idx)
 
-    dx_values, dx_in_off, dx_ids_in, dx_dict, dx_idx = lists["dx"]
-    px_values, px_in_off, px_ids_in, px_dict, px_idx = lists["px"]
+    _, dx_in_off, dx_ids_in, dx_dict, dx_idx = lists["dx"]
+    _, px_in_off, px_ids_in, px_dict, px_idx = lists["px"]
     dx, px = dx_ids_in, px_ids_in
     empty_id = codes_index[""]
     dash_id = codes_index["-"]
@@ -253,7 +251,7 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
     return Encoded(
         n=n, dx=dx, dx_off=dx_off, px=px, px_off=px_off, fields=fields, sids=sids,
         lit_rank=lit_rank, empty_rank=rank_of[""], pre_stat=pre_stat,
-        dx_values=dx_values, px_values=px_values, dx_in_off=dx_in_off, px_in_off=px_in_off,
+        dx_in_off=dx_in_off, px_in_off=px_in_off,
         dx_ids_in=dx_ids_in, px_ids_in=px_ids_in, dx_dict=dx_dict, dx_idx=dx_idx, px_dict=px_dict, px_idx=px_idx,
         bad_fields=bad_fields,
     )

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .rules import RuleError, parse_rule
+from .rules import RuleError, parse_rule, walk
 
 def _engine_version() -> str:
     """Hash of the modules that define the compiled form: any change to them invalidates the cache."""
@@ -228,8 +228,6 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
     for rule_ast, where in [(m[3], f"mdc.csv {m[1]}") for m in mdcs] + [(s[6], f"adrg.csv {s[2]}") for s in steps] + [
         (sp[3], f"drg.csv {sp[1]}") for rows in splits.values() for sp in rows
     ]:
-        from .rules import walk
-
         for node in walk(rule_ast):
             if node[0] == "in" and node[2][0] == "named" and node[2][1] != "OR" and node[2][1] not in lists:
                 warnings.append(f"{where}: list @{node[2][1]} has no rows (treated as empty)")
