@@ -9,6 +9,7 @@ returned and written as ``OUTPUT.summary.json``.
 from __future__ import annotations
 
 import collections
+import gc
 import queue
 import sys
 import threading
@@ -143,10 +144,13 @@ def grouping_columns(spec: str) -> list[str]:
 def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False, only_results: bool = False,
                lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True) -> dict:
     """Group ``input_spec`` into ``output`` (.parquet or .csv) and return the run summary."""
-    from grouper.api import group_table
-    from grouper.decode import unknown_code_counts
+    from grouper.api import group_table, warm_up
+    from grouper.decode import RESULT_COLUMNS, unknown_code_counts
 
     start = time.perf_counter()
+    # load the kernels while the first batch is read; joined before the first kernel call
+    warming = threading.Thread(target=warm_up, args=(scheme, map_codes), daemon=True)
+    warming.start()
     kind, files = input_files(input_spec)
     columns = grouping_columns(input_spec) if only_results else None
     total = count_rows(kind, files)
@@ -155,10 +159,15 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     unknown = {"dx": collections.Counter(), "px": collections.Counter()}
     reasons: collections.Counter = collections.Counter()
     rows_in = rows_out = 0
-    writer = AtomicWriter(output)
+    writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS)
     background = BackgroundWriter(writer)
+    frozen = gc.get_freeze_count() == 0
+    if frozen:  # the many import-time objects (Numba's) need not be scanned by every collection
+        gc.freeze()
     try:
         for batch in prefetch(read_batches(input_spec, batch_size=batch_size, columns=columns)):
+            if warming.is_alive():
+                warming.join()
             out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
             rows_in += batch.num_rows
             rows_out += out.num_rows
@@ -178,6 +187,9 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
         writer.abort()
         progress.close()
         raise
+    finally:
+        if frozen:
+            gc.unfreeze()
     progress.close()
     seconds = time.perf_counter() - start
     result = {

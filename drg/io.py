@@ -239,10 +239,28 @@ def publish(tmp: str, path: str) -> None:
     os.replace(tmp, path)
 
 
-class AtomicWriter:
-    """Write batches to a temporary file beside ``path``; :meth:`commit` renames it into place."""
+def leaf_paths(field: pa.Field, prefix: str = "") -> list[str]:
+    """Parquet column paths of an Arrow field (``dx`` -> ``dx.list.element``)."""
+    name = prefix + field.name
+    t = field.type
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return leaf_paths(pa.field("element", t.value_type), name + ".list.")
+    if pa.types.is_struct(t):
+        return [p for i in range(t.num_fields) for p in leaf_paths(t.field(i), name + ".")]
+    if pa.types.is_map(t):
+        return leaf_paths(pa.field("key", t.key_type), name + ".key_value.") + leaf_paths(pa.field("value", t.item_type), name + ".key_value.")
+    return [name]
 
-    def __init__(self, path: str, fmt: str | None = None):
+
+class AtomicWriter:
+    """Write batches to a temporary file beside ``path``; :meth:`commit` renames it into place.
+
+    ``no_statistics`` names columns written without min/max statistics: for the
+    dictionary-encoded result columns they cost half the write time and, with
+    every DRG in every row group, could never prune one."""
+
+    def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = ()):
+        self.no_statistics = set(no_statistics)
         self.path = os.path.abspath(path)
         self.fmt = fmt or ("csv" if _kind(path) == "csv" else "parquet" if _kind(path) == "parquet" else "")
         if not self.fmt:
@@ -267,8 +285,9 @@ class AtomicWriter:
         else:
             if self._writer is None:
                 self._schema = table.schema
+                stats = [p for f in table.schema if f.name not in self.no_statistics for p in leaf_paths(f)]
                 self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd", compression_level=1,
-                                                write_statistics=True, use_dictionary=True)
+                                                write_statistics=stats if self.no_statistics else True, use_dictionary=True)
             if table.schema != self._schema:
                 table = table.cast(self._schema)
             self._writer.write_table(table, row_group_size=max(table.num_rows, 1))

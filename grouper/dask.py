@@ -60,6 +60,7 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
 
     from drg.batch import Progress
     from drg.io import AtomicWriter, input_files, write_json_atomic
+    from .decode import RESULT_COLUMNS
 
     start = time.perf_counter()
     kind, files = input_files(input_spec)
@@ -79,7 +80,7 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         parts = out.to_delayed()
         futures = client.compute(parts)
         progress = Progress(None, quiet)
-        writer = AtomicWriter(output)
+        writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS)
         counts: collections.Counter = collections.Counter()
         rows = 0
         try:

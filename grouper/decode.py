@@ -13,9 +13,9 @@ import unicodedata
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .compile import FIELD_SLOTS, NULL, STATUS_DX_MAP, STATUS_INPUT, STATUS_PX_MAP
+from .textkernel import SEP, build_warnings, string_array, string_buffers, utf8
 
 RESULT_COLUMNS = ("status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings")
 
@@ -129,8 +129,8 @@ def _dict_column(outcome: np.ndarray, strings: list) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(inv.astype(np.int32)[outcome]), pa.array(uniq.tolist(), pa.string()))
 
 
-def _annotated(dictionary: pa.Array, wanted: np.ndarray, scheme, t: dict) -> pa.Array:
-    """Display text for the distinct codes at positions ``wanted`` (others null), with a hint when
+def _annotated(dictionary: pa.Array, wanted: np.ndarray, scheme, t: dict) -> list:
+    """Display text for the distinct codes at positions ``wanted`` (others None), with a hint when
     a normalised form is a known code (stray spaces, full-width characters, lower case); position
     ``len(dictionary)`` stands for a null code."""
     index = scheme.code_index
@@ -143,17 +143,21 @@ def _annotated(dictionary: pa.Array, wanted: np.ndarray, scheme, t: dict) -> pa.
         norm = unicodedata.normalize("NFKC", s).strip()
         hint = next((c for c in (norm, norm.upper()) if c != s and c in index), None)
         shown[k] = s + (t["looks_like"].format(code=hint) if hint else "")
-    return pa.array(shown, pa.string())
+    return shown
 
 
 def problem_codes(enc, scheme, which: str, map_mode: bool) -> np.ndarray:
     """Mask over the flat input codes of ``which``: unknown to the scheme (or, in map
-    mode, not convertible)."""
-    ids = enc.dx_ids_in if which == "dx" else enc.px_ids_in
-    safe = np.where(ids >= 0, ids, 0)
-    if map_mode:
-        return (ids < 0) | (scheme.arrays[which + "_map"][safe] < 0)
-    return (ids < 0) | ~scheme.arrays[which + "_known"][safe]
+    mode, not convertible). Computed once per batch and kept on ``enc``."""
+    key = (which, map_mode)
+    if key not in enc.problem:
+        ids = enc.dx_ids_in if which == "dx" else enc.px_ids_in
+        safe = np.where(ids >= 0, ids, 0)
+        if map_mode:
+            enc.problem[key] = (ids < 0) | (scheme.arrays[which + "_map"][safe] < 0)
+        else:
+            enc.problem[key] = (ids < 0) | ~scheme.arrays[which + "_known"][safe]
+    return enc.problem[key]
 
 
 def unknown_code_counts(enc, scheme, which: str, map_mode: bool, top: int = 200) -> dict:
@@ -169,62 +173,37 @@ def unknown_code_counts(enc, scheme, which: str, map_mode: bool, top: int = 200)
     return {names[k] if names[k] is not None else "": int(counts[k]) for k in best if counts[k] > 0}
 
 
-def _row_join(prefix: str, shown: pa.Array, idx: np.ndarray, mask: np.ndarray, off: np.ndarray, n: int) -> pa.Array:
-    """Per row: prefix + the masked values of that row joined by ','; null where none."""
-    pos = np.flatnonzero(mask)
-    if len(pos) == 0:
-        return pa.nulls(n, pa.string())
-    rows = np.searchsorted(off, pos, side="right") - 1
-    counts = np.bincount(rows, minlength=n)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    lists = pa.ListArray.from_arrays(pa.array(offsets), shown.take(pa.array(idx[pos])))
-    joined = pc.binary_join(lists, ",")
-    joined = pc.if_else(pa.array(counts > 0), joined, pa.scalar(None, pa.string()))
-    return pc.binary_join_element_wise(pa.scalar(prefix), joined, "")
-
-
 def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
+    """Per-row warnings: problem codes (dx, then px), then unreadable and negative values,
+    joined by ``"; "``; null for a row without any (built by :mod:`grouper.textkernel`)."""
     t = _check_lang(lang)
     n = enc.n
-    parts = []
+    code_parts = []
     for which, off in (("dx", enc.dx_in_off), ("px", enc.px_in_off)):
-        if len(enc.dx_ids_in if which == "dx" else enc.px_ids_in) == 0:
-            continue
+        key = ("unmapped_" if map_mode else "unknown_") + which
         mask = problem_codes(enc, scheme, which, map_mode)
+        idx = np.asarray(enc.dx_idx if which == "dx" else enc.px_idx, dtype=np.int64)
         if mask.any():
-            idx = enc.dx_idx if which == "dx" else enc.px_idx
             shown = _annotated(enc.dx_dict if which == "dx" else enc.px_dict, np.unique(idx[mask]), scheme, t)
-            key = ("unmapped_" if map_mode else "unknown_") + which
-            parts.append(_row_join(t[key], shown, idx, mask, off, n))
+        else:
+            shown = []
+        shown_bytes, shown_off = string_buffers(shown)
+        code_parts += [utf8(t[key]), mask, idx, np.asarray(off, dtype=np.int64), shown_bytes, shown_off]
     labels = FIELD_LABEL[lang]
+    flags, messages = [], []
     for col, bad in enc.bad_fields.items():
-        msg = t["unreadable"].format(col=labels.get(col, col))
-        parts.append(pc.if_else(pa.array(bad), pa.scalar(msg), pa.scalar(None, pa.string())))
+        flags.append(bad)
+        messages.append(t["unreadable"].format(col=labels.get(col, col)))
     for field_name, col in (("age_years", "age_years"), ("age_days", "age_days"), ("los", "los_days"), ("weight_g", "weight_g")):
         v = enc.fields[:, FIELD_SLOTS[field_name]]
         neg = (v != NULL) & (v < 0)
         if neg.any():
-            msg = t["negative"].format(col=labels.get(col, col))
-            parts.append(pc.if_else(pa.array(neg), pa.scalar(msg), pa.scalar(None, pa.string())))
-    if not parts:
-        return pa.nulls(n, pa.string())
-    if len(parts) == 1:
-        return parts[0]
-    return _join_skip(parts)
-
-
-def _join_skip(parts: list) -> pa.Array:
-    """Join nullable string columns with '; ', skipping nulls; null where all are null.
-
-    (Plain element-wise concatenation, then the final separator cut off:
-    ``null_handling="skip"`` of ``binary_join_element_wise`` returned a short array in pyarrow 26.)"""
-    pieces = [pc.fill_null(pc.binary_join_element_wise(p, pa.scalar("; "), ""), "") for p in parts]
-    joined = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*pieces, ""), 0, -2)
-    any_valid = parts[0].is_valid()
-    for p in parts[1:]:
-        any_valid = pc.or_(any_valid, p.is_valid())
-    return pc.if_else(any_valid, joined, pa.scalar(None, pa.string()))
+            flags.append(neg)
+            messages.append(t["negative"].format(col=labels.get(col, col)))
+    flag_matrix = np.ascontiguousarray(np.column_stack(flags)) if flags else np.zeros((n, 0), dtype=np.bool_)
+    msg_bytes, msg_off = string_buffers(messages)
+    offsets, data, valid = build_warnings(np.int64(n), *code_parts, flag_matrix, msg_bytes, msg_off, SEP)
+    return string_array(offsets, data, valid)
 
 
 def decode(scheme, res, stat, info, lang: str = "zh") -> dict:

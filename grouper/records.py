@@ -9,7 +9,7 @@ gathered), so per-row work is integer work. Parquet columns read with
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -48,6 +48,7 @@ class Encoded:
     px_dict: pa.Array
     px_idx: np.ndarray
     bad_fields: dict  # column -> bool mask of values that could not be read as integers
+    problem: dict = field(default_factory=dict)  # (which, map_mode) -> mask of problem codes (decode.problem_codes)
 
 
 def _flat_codes(col) -> tuple[pa.Array, np.ndarray]:
