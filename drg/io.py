@@ -81,8 +81,32 @@ def _parquet_batches(files, batch_size, columns, dictionary_columns):
         if columns is not None:
             have = set(pf.schema_arrow.names)
             cols = [c for c in columns if c in have]
-        for batch in pf.iter_batches(batch_size=batch_size, columns=cols, use_threads=True):
-            yield pa.Table.from_batches([batch])
+        # A fresh reader per run of row groups (about one batch of rows): one reader over a whole
+        # file keeps what it has read until the end (+18 MB per million rows, 3 GB at 100M).
+        for run in row_group_runs(pf.metadata, batch_size):
+            if len(run) == 1:
+                for batch in pf.iter_batches(batch_size=batch_size, row_groups=run, columns=cols, use_threads=True):
+                    yield pa.Table.from_batches([batch])
+            else:  # small groups read one by one (each has its own dictionaries), then joined into one batch
+                yield pa.concat_tables([pf.read_row_group(i, columns=cols) for i in run]).combine_chunks()
+        if pf.metadata.num_rows == 0:  # an empty file still has columns: the output gets them too
+            schema = pf.schema_arrow
+            yield schema.empty_table() if cols is None else pa.schema([schema.field(c) for c in cols]).empty_table()
+
+
+def row_group_runs(metadata, batch_size: int) -> list[list[int]]:
+    """Consecutive row groups in runs of at most ``batch_size`` rows (a larger group is a run of its own)."""
+    runs, run, rows = [], [], 0
+    for i in range(metadata.num_row_groups):
+        n = metadata.row_group(i).num_rows
+        if run and rows + n > batch_size:
+            runs.append(run)
+            run, rows = [], 0
+        run.append(i)
+        rows += n
+    if run:
+        runs.append(run)
+    return runs
 
 
 def _sniff_encoding(path: str) -> str:
@@ -118,15 +142,15 @@ def _csv_batches(files, batch_size, columns):
         try:
             reader = pcsv.open_csv(f, read_options=pcsv.ReadOptions(encoding=enc, block_size=block), convert_options=opts)
             pending = []
-            rows = 0
+            rows, yielded = 0, False
             for batch in reader:
                 pending.append(batch)
                 rows += batch.num_rows
                 if rows >= batch_size:
                     yield pa.Table.from_batches(pending)
-                    pending, rows = [], 0
-            if pending:
-                yield pa.Table.from_batches(pending)
+                    pending, rows, yielded = [], 0, True
+            if pending or not yielded:  # a header-only file still has columns
+                yield pa.Table.from_batches(pending, schema=reader.schema)
         except pa.ArrowInvalid as e:
             raise InputError(f"{f}: cannot parse the CSV ({str(e).splitlines()[0][:160]}); check quoting and the column count of that row") from None
 

@@ -206,3 +206,17 @@ def test_evaluate_and_pay_commands(tmp_path):
     assert len(cases) == 30_000 and cases["case_id"].is_unique
     p = drg("pay", g, "--budget", "lots", "-o", tmp_path / "p2", check=False)
     assert p.returncode == 2 and "--budget" in p.stderr
+
+
+@pytest.mark.parametrize("name", ["empty.parquet", "empty.csv"])
+def test_empty_input_gives_an_empty_output_with_columns(tmp_path, tiny_dir, name):
+    src = tmp_path / name
+    if name.endswith(".parquet"):
+        ROWS.iloc[:0].to_parquet(src, index=False)
+    else:
+        src.write_text(",".join(ROWS.columns) + "\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    drg("group", src, "--scheme", tiny_dir, "-o", out, "-q")
+    t = pq.read_table(out)
+    assert t.num_rows == 0
+    assert t.column_names == list(ROWS.columns) + ["status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"]
