@@ -141,11 +141,60 @@ def grouping_columns(spec: str) -> list[str]:
     return [n for n in names if n in wanted]
 
 
+class Tally:
+    """What a run counts for its summary: rows, statuses, reasons, unknown codes.
+
+    One per batch on a Dask worker (picklable), merged in input order on the driver;
+    one for the whole run locally."""
+
+    def __init__(self):
+        self.rows_in = self.rows_out = 0
+        self.status: collections.Counter = collections.Counter()
+        self.reasons: collections.Counter = collections.Counter()
+        self.unknown = {"dx": collections.Counter(), "px": collections.Counter()}
+
+    def add(self, rows_in: int, out, enc, scheme, map_codes: bool) -> None:
+        from grouper.decode import unknown_code_counts
+
+        self.rows_in += rows_in
+        self.rows_out += out.num_rows
+        _count_values(out.column("status"), self.status)
+        _count_values(out.column("reason"), self.reasons)
+        for which in ("dx", "px"):
+            self.unknown[which].update(unknown_code_counts(enc, scheme, which, map_codes))
+
+    def merge(self, other: Tally) -> None:
+        self.rows_in += other.rows_in
+        self.rows_out += other.rows_out
+        self.status.update(other.status)
+        self.reasons.update(other.reasons)
+        for which in ("dx", "px"):
+            self.unknown[which].update(other.unknown[which])
+
+    def summary(self, input_spec: str, output: str, scheme, map_codes: bool, only_results: bool, seconds: float, **extra) -> dict:
+        return {
+            "input": input_spec,
+            "output": output,
+            "scheme": {"id": scheme.id, "name": scheme.name, "digest": scheme.digest},
+            "map_codes": map_codes,
+            "only_results": only_results,
+            **extra,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "status_counts": dict(sorted(self.status.items(), key=lambda kv: -kv[1])),
+            "top_unknown_dx": self.unknown["dx"].most_common(20),
+            "top_unknown_px": self.unknown["px"].most_common(20),
+            "top_reasons": self.reasons.most_common(20),
+            "seconds": round(seconds, 3),
+            "rows_per_second": round(self.rows_in / seconds) if seconds > 0 else None,
+        }
+
+
 def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False, only_results: bool = False,
                lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True) -> dict:
     """Group ``input_spec`` into ``output`` (.parquet or .csv) and return the run summary."""
     from grouper.api import group_table, warm_up
-    from grouper.decode import RESULT_COLUMNS, unknown_code_counts
+    from grouper.decode import RESULT_COLUMNS
 
     start = time.perf_counter()
     # load the kernels while the first batch is read; joined before the first kernel call
@@ -153,12 +202,8 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     warming.start()
     kind, files = input_files(input_spec)
     columns = grouping_columns(input_spec) if only_results else None
-    total = count_rows(kind, files)
-    progress = Progress(total, quiet)
-    status_counts: collections.Counter = collections.Counter()
-    unknown = {"dx": collections.Counter(), "px": collections.Counter()}
-    reasons: collections.Counter = collections.Counter()
-    rows_in = rows_out = 0
+    progress = Progress(count_rows(kind, files), quiet)
+    tally = Tally()
     writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS)
     background = BackgroundWriter(writer)
     frozen = gc.get_freeze_count() == 0
@@ -169,12 +214,7 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
             if warming.is_alive():
                 warming.join()
             out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
-            rows_in += batch.num_rows
-            rows_out += out.num_rows
-            _count_values(out.column("status"), status_counts)
-            _count_values(out.column("reason"), reasons)
-            for which in ("dx", "px"):
-                unknown[which].update(unknown_code_counts(enc, scheme, which, map_codes))
+            tally.add(batch.num_rows, out, enc, scheme, map_codes)
             background.write(out)
             progress.update(batch.num_rows)
         background.close()
@@ -191,22 +231,7 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
         if frozen:
             gc.unfreeze()
     progress.close()
-    seconds = time.perf_counter() - start
-    result = {
-        "input": input_spec,
-        "output": output,
-        "scheme": {"id": scheme.id, "name": scheme.name, "digest": scheme.digest},
-        "map_codes": map_codes,
-        "only_results": only_results,
-        "rows_in": rows_in,
-        "rows_out": rows_out,
-        "status_counts": dict(sorted(status_counts.items(), key=lambda kv: -kv[1])),
-        "top_unknown_dx": unknown["dx"].most_common(20),
-        "top_unknown_px": unknown["px"].most_common(20),
-        "top_reasons": reasons.most_common(20),
-        "seconds": round(seconds, 3),
-        "rows_per_second": round(rows_in / seconds) if seconds > 0 else None,
-    }
+    result = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start)
     if summary:
         write_json_atomic(output + ".summary.json", result)
     return result

@@ -71,27 +71,43 @@ def count_rows(kind: str, files: list[str]) -> int | None:
     return sum(open_parquet(f).metadata.num_rows for f in files)
 
 
-def _parquet_batches(files, batch_size, columns, dictionary_columns):
+def parquet_parts(files: list[str], batch_size: int) -> list[tuple[str, list[int]]]:
+    """The input as (file, run of row groups) parts of about one batch each, in order; an
+    empty file is one part with no row groups (it still yields its columns)."""
+    parts = []
     for f in files:
-        meta = open_parquet(f)
-        paths = {meta.schema.column(i).path for i in range(len(meta.schema))}
-        leaves = [p for c in dictionary_columns for p in (c, f"{c}.list.element", f"{c}.list.item") if p in paths]
-        pf = open_parquet(f, read_dictionary=leaves) if leaves else meta
-        cols = None
-        if columns is not None:
-            have = set(pf.schema_arrow.names)
-            cols = [c for c in columns if c in have]
-        # A fresh reader per run of row groups (about one batch of rows): one reader over a whole
-        # file keeps what it has read until the end (+18 MB per million rows, 3 GB at 100M).
-        for run in row_group_runs(pf.metadata, batch_size):
-            if len(run) == 1:
-                for batch in pf.iter_batches(batch_size=batch_size, row_groups=run, columns=cols, use_threads=True):
-                    yield pa.Table.from_batches([batch])
-            else:  # small groups read one by one (each has its own dictionaries), then joined into one batch
-                yield pa.concat_tables([pf.read_row_group(i, columns=cols) for i in run]).combine_chunks()
-        if pf.metadata.num_rows == 0:  # an empty file still has columns: the output gets them too
-            schema = pf.schema_arrow
-            yield schema.empty_table() if cols is None else pa.schema([schema.field(c) for c in cols]).empty_table()
+        meta = open_parquet(f).metadata
+        parts += [(f, run) for run in row_group_runs(meta, batch_size)] if meta.num_rows else [(f, [])]
+    return parts
+
+
+def read_parquet_part(f: str, run: list[int], batch_size: int = DEFAULT_BATCH, columns=None,
+                      dictionary_columns: tuple = ()):
+    """Yield one part (see :func:`parquet_parts`) as Tables of at most ``batch_size`` rows.
+
+    A fresh reader per part: one reader over a whole file keeps what it has read
+    until the end (+18 MB per million rows, 3 GB at 100M rows)."""
+    meta = open_parquet(f)
+    paths = {meta.schema.column(i).path for i in range(len(meta.schema))}
+    leaves = [p for c in dictionary_columns for p in (c, f"{c}.list.element", f"{c}.list.item") if p in paths]
+    pf = open_parquet(f, read_dictionary=leaves) if leaves else meta
+    cols = None
+    if columns is not None:
+        have = set(pf.schema_arrow.names)
+        cols = [c for c in columns if c in have]
+    if len(run) == 1:
+        for batch in pf.iter_batches(batch_size=batch_size, row_groups=run, columns=cols, use_threads=True):
+            yield pa.Table.from_batches([batch])
+    elif run:  # small groups read one by one (each has its own dictionaries), then joined into one batch
+        yield pa.concat_tables([pf.read_row_group(i, columns=cols) for i in run]).combine_chunks()
+    else:  # an empty file still has columns: the output gets them too
+        schema = pf.schema_arrow
+        yield schema.empty_table() if cols is None else pa.schema([schema.field(c) for c in cols]).empty_table()
+
+
+def _parquet_batches(files, batch_size, columns, dictionary_columns):
+    for f, run in parquet_parts(files, batch_size):
+        yield from read_parquet_part(f, run, batch_size, columns, dictionary_columns)
 
 
 def row_group_runs(metadata, batch_size: int) -> list[list[int]]:
@@ -194,8 +210,11 @@ def _excel_batches(files, batch_size, columns):
         wb.close()
 
 
+DICTIONARY_COLUMNS = ("dx", "px", "dept", "leaving_type", "科室", "离院方式")
+
+
 def read_batches(spec: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None,
-                 dictionary_columns: tuple = ("dx", "px", "dept", "leaving_type", "科室", "离院方式")):
+                 dictionary_columns: tuple = DICTIONARY_COLUMNS):
     """Yield the input as pyarrow Tables of at most ``batch_size`` rows, in order.
 
     ``columns`` restricts what is read (names as in the file). Parquet list

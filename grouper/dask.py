@@ -47,27 +47,47 @@ def group(ddf, scheme, *, map_codes: bool = False, lang: str = "zh", only_result
     return ddf.map_partitions(_group_partition, shipped, map_codes, lang, only_results, meta=meta)
 
 
+def _group_part(f, run, scheme, map_codes, lang, only_results, batch_size, columns):
+    """On a worker: read one part of the input, group it batch by batch exactly as a local run
+    does, and return the output tables with their tally."""
+    from drg.batch import Tally
+    from drg.io import DICTIONARY_COLUMNS, read_parquet_part
+
+    from .api import group_table
+
+    tables, tally = [], Tally()
+    for batch in read_parquet_part(f, run, batch_size, columns, DICTIONARY_COLUMNS):
+        out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
+        tally.add(batch.num_rows, out, enc, scheme, map_codes)
+        tables.append(out)
+    return tables, tally
+
+
 def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "local", map_codes: bool = False,
                     only_results: bool = False, lang: str = "zh", batch_size: int = 1_000_000, quiet: bool = False) -> dict:
-    """`drg group --dask`: read Parquet with Dask, group on the cluster, write one output atomically,
-    partition by partition in input order."""
+    """`drg group --dask`: group Parquet input on a Dask cluster into one output written atomically.
+
+    The input is cut into parts of about one batch (runs of row groups); each worker
+    reads its parts itself (the paths must be readable on the workers) and groups them
+    with the local code path, so the output is byte-identical to a local run. The
+    compiled scheme is scattered to the workers once. At most two parts per worker
+    are in flight, and the driver writes finished parts in input order."""
     _require()
     import collections
 
-    import dask.dataframe as dd
-    import pyarrow as pa
     from distributed import Client, LocalCluster
 
-    from drg.batch import Progress
-    from drg.io import AtomicWriter, input_files, write_json_atomic
+    from drg.batch import Progress, Tally, grouping_columns
+    from drg.io import AtomicWriter, InputError, count_rows, input_files, parquet_parts, write_json_atomic
+
     from .decode import RESULT_COLUMNS
 
     start = time.perf_counter()
     kind, files = input_files(input_spec)
     if kind != "parquet":
-        from drg.io import InputError
-
         raise InputError(f"{input_spec}: --dask reads Parquet only; convert the input or run without --dask")
+    parts = parquet_parts(files, batch_size)
+    columns = grouping_columns(input_spec) if only_results else None
     cluster = None
     if address == "local":
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
@@ -75,35 +95,42 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
     else:
         client = Client(address)
     try:
-        ddf = dd.read_parquet(files, split_row_groups=True)
-        out = group(ddf, scheme, map_codes=map_codes, lang=lang, only_results=only_results)
-        parts = out.to_delayed()
-        futures = client.compute(parts)
-        progress = Progress(None, quiet)
+        shipped = client.scatter(scheme, broadcast=True)  # once per worker, not per part
+        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+        todo = iter(parts)
+        pending: collections.deque = collections.deque()
+
+        def submit_next():
+            part = next(todo, None)
+            if part is not None:
+                pending.append(client.submit(_group_part, part[0], part[1], shipped, map_codes, lang, only_results,
+                                             batch_size, columns, pure=False))
+
+        for _ in range(window):
+            submit_next()
+        progress = Progress(count_rows(kind, files), quiet)
         writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS)
-        counts: collections.Counter = collections.Counter()
-        rows = 0
+        tally = Tally()
         try:
-            for fut in futures:  # in partition order: the output order is the input order
-                df = fut.result()
+            while pending:  # in input order: the output order is the input order
+                fut = pending.popleft()
+                tables, part_tally = fut.result()
                 fut.release()
-                counts.update(df["status"].astype(str).value_counts().to_dict())
-                rows += len(df)
-                writer.write(pa.Table.from_pandas(df, preserve_index=False))
-                progress.update(len(df))
+                submit_next()
+                for t in tables:
+                    writer.write(t)
+                tally.merge(part_tally)
+                progress.update(part_tally.rows_in)
             writer.commit()
         except BaseException:
             writer.abort()
             raise
-        progress.close()
+        finally:
+            progress.close()
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    seconds = time.perf_counter() - start
-    summary = {"input": input_spec, "output": output, "scheme": {"id": scheme.id, "digest": scheme.digest},
-               "dask": address, "rows_in": rows, "rows_out": rows, "status_counts": dict(counts.most_common()),
-               "top_unknown_dx": [], "top_unknown_px": [], "seconds": round(seconds, 3),
-               "rows_per_second": round(rows / seconds) if seconds else None}
+    summary = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start, dask=address)
     write_json_atomic(output + ".summary.json", summary)
     return summary
