@@ -201,7 +201,8 @@ def cmd_evaluate(a) -> int:
             if data.empty:
                 raise UsageError(f"--hospital {a.hospital}: none of these hospital ids is in {a.grouped}")
         tables = evaluate(data, hospitals=hospitals, weights=weights, by=a.by, peer=a.peer,
-                          years=_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None)
+                          years=_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None,
+                          overdispersion=a.overdispersion)
     except (EvaluationError, ValueError) as e:
         raise UsageError(str(e)) from None
     _write_tables(tables, a.output, a.lang, "evaluation")
@@ -474,6 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--years", help="subset of years, e.g. 2020-2021")
     v.add_argument("--level", help="subset of levels, e.g. tertiary,secondary")
     v.add_argument("--hospital", help="subset of hospitals, e.g. DZ001,DZ002 (they are then also the reference population)")
+    v.add_argument("--overdispersion", action="store_true",
+                   help="widen the mortality funnel by the over-dispersion factor phi (methodology 5.3); for large regions")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")
     v.set_defaults(func=cmd_evaluate)

@@ -14,7 +14,7 @@ EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "lo
 
 def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weights: pd.DataFrame | None = None,
              by: str = "hospital", peer: str = "level", years=None, levels=None, trim_method: str = "iqr",
-             drg_names: dict | None = None) -> dict:
+             drg_names: dict | None = None, overdispersion: bool = False) -> dict:
     """Evaluate grouped cases; returns ``{table name: DataFrame}`` with English column names.
 
     Parameters
@@ -28,6 +28,8 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     by : {"hospital", "hospital-mdc", "hospital-adrg"}
     peer : {"level", "level-kind", "none"}
     years, levels : optional subsets (the reference population is the subset itself).
+    overdispersion : bool
+        Widen the mortality funnel by the over-dispersion factor (methodology 5.3).
     """
     if by not in ("hospital", "hospital-mdc", "hospital-adrg"):
         raise ValueError(f"--by {by!r}: use hospital, hospital-mdc or hospital-adrg")
@@ -42,7 +44,7 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         "weights": w,
         "quality": grouping_quality(cases, w, kept=kept),
         "hospital": hospital_indicators(cases, w, peer=peer, hospitals=hospitals),
-        "outcomes": standardized_mortality(cases),
+        "outcomes": standardized_mortality(cases, overdispersion=overdispersion),
         "risk_levels": risk_levels(cases),
     }
     lv = out["hospital"].set_index("hospital_id")["level"]

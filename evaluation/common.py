@@ -134,7 +134,7 @@ LABELS = {
     "rank_time_index": "时间指数排名", "rank_low_risk_mortality": "低风险死亡率排名", "ranked": "参与排名",
     "adrg_count": "ADRG数", "adrg_coverage": "ADRG覆盖率", "drg_coverage": "DRG覆盖率", "relative_cmi": "相对CMI",
     "observed": "实际死亡数", "expected": "期望死亡数", "oe_ratio": "O/E比", "oe_low": "O/E下限(95%)", "oe_high": "O/E上限(95%)",
-    "funnel_flag": "漏斗图判定", "limit95_low": "95%控制下限", "limit95_high": "95%控制上限",
+    "funnel_flag": "漏斗图判定", "phi": "过度离散系数φ", "limit95_low": "95%控制下限", "limit95_high": "95%控制上限",
     "limit998_low": "99.8%控制下限", "limit998_high": "99.8%控制上限", "dropped_cases": "无参照病例数",
     "metric": "指标", "value": "数值", "status": "状态", "year": "年度",
     "county": "县(区)", "residents": "居民住院人次", "in_county": "县域内就诊人次", "in_county_rate": "县域内就诊率",

@@ -34,13 +34,39 @@ def poisson_funnel_limit(expected, p: float) -> np.ndarray:
     return out
 
 
+def overdispersion_phi(observed, expected) -> float:
+    """Multiplicative over-dispersion factor of O/E around 1 (section 5.3, Spiegelhalter 2005).
+
+    ``z_h = (O_h/E_h - 1) / sqrt(1/E_h)`` over units with ``E_h > 0``, winsorised at their
+    10th/90th percentiles; ``phi = mean(z^2)``. ``nan`` without any unit."""
+    o = np.asarray(observed, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    ok = e > 0
+    if not ok.any():
+        return float("nan")
+    z = (o[ok] / e[ok] - 1.0) * np.sqrt(e[ok])
+    lo, hi = np.percentile(z, [10, 90])
+    return float(np.mean(np.clip(z, lo, hi) ** 2))
+
+
+def widen(limit, phi: float):
+    """A control limit of O/E with its half-width (distance from the target 1) times sqrt(phi)
+    when ``phi > 1``; never below 0."""
+    limit = np.asarray(limit, dtype=float)
+    if not (phi > 1):
+        return limit
+    return np.maximum(1.0 + (limit - 1.0) * np.sqrt(phi), 0.0)
+
+
 def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | None = None, by: str = "hospital_id",
-                           min_cases_ref: int = 1, exclude_transfers: bool = False) -> pd.DataFrame:
+                           min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion: bool = False) -> pd.DataFrame:
     """O, E, O/E, exact 95% CI and funnel limits/flags per unit (sections 5.1-5.3).
 
     ``funnel_flag``: ``alarm_high`` above the upper 99.8% limit, ``alert_high`` between the upper 95%
     and 99.8% limits, ``alert_low``/``alarm_low`` symmetrically, ``within`` otherwise, ``no_expected``
-    when E = 0.
+    when E = 0. With ``overdispersion`` the limits are widened by ``sqrt(phi)`` when the units vary
+    more than Poisson chance allows (``phi`` > 1, column ``phi``): with tens of thousands of cases per
+    hospital, small real differences in case mix otherwise put most large hospitals outside the funnel.
     """
     ref = cases if reference is None else reference
     inc = cases[cases["included"]]
@@ -63,10 +89,13 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         out["oe_ratio"] = np.where(e > 0, o / e, np.nan)
     out["oe_low"], out["oe_high"] = poisson_ci(o, e)
-    out["limit95_low"] = poisson_funnel_limit(e, 0.025)
-    out["limit95_high"] = poisson_funnel_limit(e, 0.975)
-    out["limit998_low"] = poisson_funnel_limit(e, 0.001)
-    out["limit998_high"] = poisson_funnel_limit(e, 0.999)
+    phi = overdispersion_phi(o, e) if overdispersion else 1.0
+    out["limit95_low"] = widen(poisson_funnel_limit(e, 0.025), phi)
+    out["limit95_high"] = widen(poisson_funnel_limit(e, 0.975), phi)
+    out["limit998_low"] = widen(poisson_funnel_limit(e, 0.001), phi)
+    out["limit998_high"] = widen(poisson_funnel_limit(e, 0.999), phi)
+    if overdispersion:
+        out["phi"] = phi
     r = out["oe_ratio"]
     out["funnel_flag"] = np.select(
         [e <= 0, r > out["limit998_high"], r > out["limit95_high"], r < out["limit998_low"], r < out["limit95_low"]],
@@ -75,8 +104,9 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     return out.reset_index()
 
 
-def funnel_curve(max_expected: float, points: int = 200) -> pd.DataFrame:
-    """Control limits of the O/E funnel for E from near 0 to ``max_expected`` (for charts)."""
+def funnel_curve(max_expected: float, points: int = 200, phi: float = 1.0) -> pd.DataFrame:
+    """Control limits of the O/E funnel for E from near 0 to ``max_expected`` (for charts);
+    ``phi`` > 1 widens them as :func:`standardized_mortality` does."""
     e = np.linspace(max(max_expected / points, 0.05), max(max_expected, 0.1) * 1.05, points)
-    return pd.DataFrame({"expected": e, "limit95_low": poisson_funnel_limit(e, 0.025), "limit95_high": poisson_funnel_limit(e, 0.975),
-                         "limit998_low": poisson_funnel_limit(e, 0.001), "limit998_high": poisson_funnel_limit(e, 0.999)})
+    return pd.DataFrame({"expected": e, **{name: widen(poisson_funnel_limit(e, p), phi) for name, p in
+                         (("limit95_low", 0.025), ("limit95_high", 0.975), ("limit998_low", 0.001), ("limit998_high", 0.999))}})

@@ -190,3 +190,38 @@ def test_vectorised_trimming_equals_per_drg_rule(rows, method):
     for _, sub in df.dropna(subset=["cost"]).groupby("drg"):
         want[sub.index] = trim_mask(sub["cost"].to_numpy(), method=method, min_cases=5)
     assert (got == want).all()
+
+
+def _percentile(values, q):
+    """Linear interpolation between order statistics (the usual definition), by hand."""
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo = math.floor(k)
+    return s[lo] if lo + 1 >= len(s) else s[lo] + (s[lo + 1] - s[lo]) * (k - lo)
+
+
+def test_overdispersion_widens_the_funnel_and_keeps_the_planted_outlier():
+    """Planted: 40 hospitals whose true mortality varies (log-normal, sd 0.2) beyond Poisson chance,
+    and one (H00) at twice the regional risk. Poisson limits flag many ordinary hospitals; the
+    over-dispersed funnel (section 5.3) flags the planted one only."""
+    rng = np.random.default_rng(7)
+    n, p = 5000, 0.05
+    rows = []
+    for h in range(40):
+        mult = 2.0 if h == 0 else float(np.exp(rng.normal(0, 0.2)))
+        deaths = int(rng.poisson(n * p * mult))
+        rows += [(f"H{h:02d}", "A", 1000, 5, "5")] * deaths + [(f"H{h:02d}", "A", 1000, 5, "1")] * (n - deaths)
+    cases = prepare(frame(rows))
+    plain = standardized_mortality(cases).set_index("hospital_id")
+    wide = standardized_mortality(cases, overdispersion=True).set_index("hospital_id")
+    alarms = lambda t: set(t.index[t["funnel_flag"].str.startswith("alarm")])  # noqa: E731
+    assert "H00" in alarms(plain) and len(alarms(plain) - {"H00"}) >= 5
+    assert alarms(wide) == {"H00"}
+    # phi by hand: z = (O/E - 1)/sqrt(1/E), winsorised at the 10th/90th percentiles, mean of squares
+    z = [(r.observed / r.expected - 1) / math.sqrt(1 / r.expected) for r in plain.itertuples()]
+    lo, hi = _percentile(z, 0.10), _percentile(z, 0.90)
+    phi = sum(min(max(v, lo), hi) ** 2 for v in z) / len(z)
+    assert phi > 1 and math.isclose(wide["phi"].iloc[0], phi, rel_tol=1e-9)
+    for col in ("limit95_high", "limit998_high", "limit95_low", "limit998_low"):
+        want = np.maximum(1 + (plain[col] - 1) * math.sqrt(phi), 0)
+        assert np.allclose(wide[col], want)
