@@ -90,7 +90,7 @@ def read_parquet_part(f: str, run: list[int], batch_size: int = DEFAULT_BATCH, c
     meta = open_parquet(f)
     paths = {meta.schema.column(i).path for i in range(len(meta.schema))}
     leaves = [p for c in dictionary_columns for p in (c, f"{c}.list.element", f"{c}.list.item") if p in paths]
-    pf = open_parquet(f, read_dictionary=leaves) if leaves else meta
+    pf = open_parquet(f, metadata=meta.metadata, read_dictionary=leaves) if leaves else meta  # footer parsed once
     cols = None
     if columns is not None:
         have = set(pf.schema_arrow.names)

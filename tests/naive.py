@@ -40,6 +40,8 @@ class NaiveScheme:
         self.mcc = {r["code"]: r["exclusion_id"] for r in _rows(path, "mcc.csv")}
         self.cc = {r["code"]: r["exclusion_id"] for r in _rows(path, "cc.csv")}
         self.excl = {r["pdx"]: r["exclusion_id"] for r in _rows(path, "cc_exclusion.csv")}
+        self.dx_codes = {r["code"] for r in _rows(path, "dx_codes.csv")}
+        self.px_codes = {r["code"] for r in _rows(path, "px_codes.csv")}
         self.dx_map = {r["from"]: r["to"] for r in _rows(path, "dx_map.csv")}
         self.px_map = {r["from"]: r["to"] for r in _rows(path, "px_map.csv")}
         self.mdcs = sorted(_rows(path, "mdc.csv"), key=lambda r: int(r["order"]))

@@ -30,7 +30,7 @@ VALUES = ["1", "2", "-3", "0", " 45 ", "4.7", "-0.5", "-7.9", "abc", "", "inf", 
 
 
 def _all_codes(s: NaiveScheme) -> set:
-    codes = set(s.dx_codes) | set(s.px_codes) | set(s.dx_map) | set(s.dx_map.values()) | set(s.px_map) | set(s.px_map.values())
+    codes = s.dx_codes | s.px_codes | set(s.dx_map) | set(s.dx_map.values()) | set(s.px_map) | set(s.px_map.values())
     for members in s.lists.values():
         codes |= members
     return codes | set(s.mcc) | set(s.cc) | set(s.excl)
@@ -99,28 +99,10 @@ record = st.fixed_dictionaries({
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(recs=st.lists(record, min_size=1, max_size=40), map_mode=st.booleans(), lang=st.sampled_from(["zh", "en"]))
 def test_warnings_equal_reference(tiny, tiny_dir, recs, map_mode, lang):
-    naive = _naive(tiny_dir)
+    naive = NaiveScheme(str(tiny_dir))
     df = pd.DataFrame(recs, columns=[*INT_COLUMNS, "dx", "px"])
     out = grouper.group(df, tiny, map_codes=map_mode, lang=lang)
     got = [None if (w is None or (isinstance(w, float) and math.isnan(w))) else w for w in out["warnings"]]
     want = [reference_warning(naive, r, map_mode, lang) for r in recs]
     assert got == want
 
-
-_NAIVE = {}
-
-
-def _naive(path):
-    if path not in _NAIVE:
-        s = NaiveScheme(str(path))
-        s.dx_codes = {r for r in _codes(path, "dx_codes.csv")}
-        s.px_codes = {r for r in _codes(path, "px_codes.csv")}
-        _NAIVE[path] = s
-    return _NAIVE[path]
-
-
-def _codes(path, name):
-    import csv
-
-    with open(os.path.join(path, name), encoding="utf-8", newline="") as f:
-        return [r["code"] for r in csv.DictReader(f)]
