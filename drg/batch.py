@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from .columns import WIDE, resolve_columns, wide_columns
-from .io import DEFAULT_BATCH, AtomicWriter, count_rows, input_columns, input_files, read_batches, write_json_atomic
+from .atomic import check_file_target, discard, publish, refuse_overlap, stage_json
+from .io import DEFAULT_BATCH, AtomicWriter, count_rows, input_columns, input_files, read_batches
 
 
 class Progress:
@@ -190,9 +191,40 @@ class Tally:
         }
 
 
+def summary_path(output: str) -> str:
+    return output + ".summary.json"
+
+
+def check_outputs(files: list[str], output: str, summary: bool = True) -> None:
+    """Refuse an output (or its summary) that is one of the input files."""
+    refuse_overlap(files, output)
+    if summary:
+        refuse_overlap(files, summary_path(output))
+        check_file_target(summary_path(output))  # checked now: never found out after the output was replaced
+
+
+def finish(writer, output: str, result: dict | None) -> None:
+    """Commit the output and its summary together: the summary is written before the output
+    replaces anything, so a failure writing it leaves the old output in place."""
+    staged = stage_json(summary_path(output), result) if result is not None else None
+    try:
+        if staged:
+            check_file_target(summary_path(output))
+        writer.commit()
+    except BaseException:
+        discard(staged)
+        raise
+    if staged:
+        publish(staged, summary_path(output))
+
+
 def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False, only_results: bool = False,
-               lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True) -> dict:
-    """Group ``input_spec`` into ``output`` (.parquet or .csv) and return the run summary."""
+               lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True,
+               csv_guard: bool = True) -> dict:
+    """Group ``input_spec`` into ``output`` (.parquet or .csv) and return the run summary.
+
+    Text cells of a CSV output that start with ``= + - @`` TAB or CR get a leading
+    apostrophe (OWASP CSV injection) unless ``csv_guard`` is False."""
     from grouper.api import group_table, warm_up
     from grouper.decode import RESULT_COLUMNS
 
@@ -201,10 +233,11 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     warming = threading.Thread(target=warm_up, args=(scheme, map_codes), daemon=True)
     warming.start()
     kind, files = input_files(input_spec)
+    check_outputs(files, output, summary)
     columns = grouping_columns(input_spec) if only_results else None
     progress = Progress(count_rows(kind, files), quiet)
     tally = Tally()
-    writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS)
+    writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard)
     background = BackgroundWriter(writer)
     frozen = gc.get_freeze_count() == 0
     if frozen:  # the many import-time objects (Numba's) need not be scanned by every collection
@@ -218,7 +251,8 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
             background.write(out)
             progress.update(batch.num_rows)
         background.close()
-        writer.commit()
+        result = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start)
+        finish(writer, output, result if summary else None)
     except BaseException:
         try:
             background.close()
@@ -231,7 +265,4 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
         if frozen:
             gc.unfreeze()
     progress.close()
-    result = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start)
-    if summary:
-        write_json_atomic(output + ".summary.json", result)
     return result

@@ -12,26 +12,42 @@ import os
 import sys
 from pathlib import Path
 
-DEFAULT_DEMO_SCHEME = Path("..") / "shared" / "schemes" / "chs-drg-1.1"
+from .terminal import clean
 
 
 class UsageError(ValueError):
     pass
 
 
-def resolve_scheme_path(arg: str | None, allow_default: bool = False) -> str:
-    path = arg or os.environ.get("DRG_SCHEME")
-    if not path and allow_default and DEFAULT_DEMO_SCHEME.is_dir():
-        path = str(DEFAULT_DEMO_SCHEME)
-    if not path:
-        raise UsageError("no scheme given; pass --scheme DIR or set DRG_SCHEME to a scheme directory (see README)")
-    return path
+def resolve_scheme_path(arg: str | None) -> str:
+    """--scheme, else $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with the package."""
+    from grouper.scheme import DEFAULT_SCHEME
+
+    return arg or os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME
 
 
-def _load(arg, allow_default=False):
+def _load(arg):
     import grouper
 
-    return grouper.load_scheme(resolve_scheme_path(arg, allow_default))
+    return grouper.load_scheme(resolve_scheme_path(arg))
+
+
+def _output_folder(a, inputs, command: str):
+    """The command's output folder, built beside ``a.output`` and swapped in as a unit; refused
+    when it is, or holds, one of the ``inputs`` (files, folders or globs)."""
+    import glob
+
+    from .atomic import OutputFolder
+
+    files = []
+    for spec in filter(None, inputs):
+        if any(ch in spec for ch in "*?["):
+            files += glob.glob(spec, recursive=True)
+        elif os.path.isdir(spec):
+            files += [str(p) for p in Path(spec).rglob("*") if p.is_file()] or [spec]
+        else:
+            files.append(spec)
+    return OutputFolder(a.output, inputs=files, command=command)
 
 
 def _threads(n):
@@ -54,16 +70,17 @@ def cmd_group(a) -> int:
         from grouper.dask import group_file_dask
 
         summary = group_file_dask(a.input, a.output, scheme, address=a.dask, map_codes=a.map_codes,
-                                  only_results=a.only_results, lang=a.lang, batch_size=a.batch_size, quiet=a.quiet)
+                                  only_results=a.only_results, lang=a.lang, batch_size=a.batch_size, quiet=a.quiet,
+                                  csv_guard=not a.csv_raw)
     else:
         summary = group_file(a.input, a.output, scheme, map_codes=a.map_codes, only_results=a.only_results,
-                             lang=a.lang, batch_size=a.batch_size, quiet=a.quiet)
+                             lang=a.lang, batch_size=a.batch_size, quiet=a.quiet, csv_guard=not a.csv_raw)
     if not a.quiet:
         counts = ", ".join(f"{k} {v:,}" for k, v in summary["status_counts"].items())
-        print(f"{summary['rows_in']:,} rows -> {a.output} in {summary['seconds']:.1f}s "
-              f"({summary['rows_per_second'] or 0:,} rows/s): {counts}", file=sys.stderr)
+        print(clean(f"{summary['rows_in']:,} rows -> {a.output} in {summary['seconds']:.1f}s "
+                    f"({summary['rows_per_second'] or 0:,} rows/s): {counts}"), file=sys.stderr)
         if summary["top_unknown_dx"]:
-            top = ", ".join(f"{c or '(empty)'}×{n}" for c, n in summary["top_unknown_dx"][:5])
+            top = ", ".join(f"{clean(c, 40) if c else '(empty)'}×{n}" for c, n in summary["top_unknown_dx"][:5])
             print(f"most frequent unknown diagnosis codes: {top}", file=sys.stderr)
     return 0
 
@@ -110,7 +127,7 @@ def cmd_demo(a) -> int:
     from .demo import run_demo
 
     _threads(a.threads)
-    return run_demo(resolve_scheme_path(a.scheme, allow_default=True), a.output, cases=a.cases, seed=a.seed, quiet=a.quiet)
+    return run_demo(resolve_scheme_path(a.scheme), a.output, cases=a.cases, seed=a.seed, quiet=a.quiet)
 
 
 def cmd_synth(a) -> int:
@@ -118,7 +135,10 @@ def cmd_synth(a) -> int:
 
     scheme = _load(a.scheme)
     years = _years(a.years)
-    synthesize(scheme, a.output, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet)
+    if a.cases < 1:
+        raise UsageError(f"--cases {a.cases}: must be a positive number of discharges")
+    with _output_folder(a, [], "synth") as out:
+        synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet)
     return 0
 
 
@@ -170,7 +190,6 @@ def _write_tables(tables: dict, out_dir: str, lang: str, stem: str) -> None:
     from .excel import write_workbook
     from .io import write_table_atomic
 
-    os.makedirs(out_dir, exist_ok=True)
     labelled = {k: label(v, lang) for k, v in tables.items()}
     for name, df in labelled.items():
         write_table_atomic(pa.Table.from_pandas(df, preserve_index=False), os.path.join(out_dir, f"{name}.parquet"))
@@ -205,13 +224,14 @@ def cmd_evaluate(a) -> int:
                           overdispersion=a.overdispersion)
     except (EvaluationError, ValueError) as e:
         raise UsageError(str(e)) from None
-    _write_tables(tables, a.output, a.lang, "evaluation")
+    with _output_folder(a, [a.grouped, a.hospitals, a.weights], "evaluate") as out:
+        _write_tables(tables, out, a.lang, "evaluation")
     h = tables["hospital"]
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
     print(f"evaluated {int(h['cases'].sum()):,} included cases of {len(h)} hospitals -> {a.output}/ "
           f"({', '.join(sorted(tables))}; evaluation.xlsx)")
     if len(flagged):
-        print("outside the 99.8% mortality funnel: " + ", ".join(f"{r.hospital_id} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples()))
+        print("outside the 99.8% mortality funnel: " + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples()))
     return 0
 
 
@@ -289,14 +309,14 @@ def cmd_pay(a) -> int:
                 t.insert(0, "year", y)
             per_case_parts.append(pc)
             settle_parts.append(st)
-            params.append({"year": y, **par})
+            params.append({"year": y, **par, "cases_cost_unusable": int(sub["cost"].isna().sum()),
+                           "cases_los_unusable": int(sub["los"].isna().sum())})
             if variants:
                 sc = scenarios(sub, weights, budget, cfg, variants)
                 sc.insert(0, "year", y)
                 scen_parts.append(sc)
     except EvaluationError as e:
         raise UsageError(str(e)) from None
-    os.makedirs(a.output, exist_ok=True)
     import pyarrow as pa
 
     from evaluation.common import label
@@ -305,11 +325,16 @@ def cmd_pay(a) -> int:
     tables = {"settlement": pd.concat(settle_parts, ignore_index=True), "parameters": pd.DataFrame(params)}
     if scen_parts:
         tables["scenarios"] = pd.concat(scen_parts, ignore_index=True)
-    write_table_atomic(pa.Table.from_pandas(label(per_case, a.lang), preserve_index=False), os.path.join(a.output, "cases.parquet"))
-    _write_tables(tables, a.output, a.lang, "payment")
+    with _output_folder(a, [a.grouped, a.hospitals, a.weights, a.config], "pay") as out:
+        write_table_atomic(pa.Table.from_pandas(label(per_case, a.lang), preserve_index=False), os.path.join(out, "cases.parquet"))
+        _write_tables(tables, out, a.lang, "payment")
     st = tables["settlement"]
     print(f"settled {len(per_case):,} cases of {st['hospital_id'].nunique()} hospitals ({cfg.method} method) -> {a.output}/ "
           f"(cases.parquet, settlement, {'scenarios, ' if scen_parts else ''}payment.xlsx)")
+    bad = int(cases["cost"].isna().sum())
+    if bad:
+        print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): left out of every cost sum "
+              "(parameters: cases_cost_unusable per year)")
     return 0
 
 
@@ -356,7 +381,8 @@ def cmd_tiered_care(a) -> int:
         basic = basic["drg"].dropna().tolist()
     tables = {"county": county_rates(cases, hospitals, targets), "region": region_indicators(cases, hospitals, weights, targets, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, hospitals, targets)}
-    _write_tables(tables, a.output, a.lang, "tiered_care")
+    with _output_folder(a, [a.grouped, a.hospitals, a.targets, a.basic_care], "tiered-care") as out:
+        _write_tables(tables, out, a.lang, "tiered_care")
     c = tables["county"]
     last = c[c["year"] == c["year"].max()]
     met = int(last["in_county_rate_met"].fillna(False).sum())
@@ -384,9 +410,10 @@ def cmd_support(a) -> int:
     else:
         pairs = load_region("dezhou")[1]
     traj, did_table, summary = evaluate_support(cases, hospitals, pairs, weights, start=a.start)
-    _write_tables({"support": traj, "support_did": did_table, "support_summary": summary}, a.output, a.lang, "support")
+    with _output_folder(a, [a.grouped, a.hospitals, a.pairs], "support") as out:
+        _write_tables({"support": traj, "support_did": did_table, "support_summary": summary}, out, a.lang, "support")
     for r in did_table[did_table["indicator"] == "cmi"].itertuples():
-        print(f"{r.program}: CMI DiD {r.did:+.4f} (95% CI {r.ci_low:+.4f} to {r.ci_high:+.4f}; "
+        print(f"{clean(r.program, 60)}: CMI DiD {r.did:+.4f} (95% CI {r.ci_low:+.4f} to {r.ci_high:+.4f}; "
               f"{r.treated_hospitals} recipients vs {r.control_hospitals} peers)")
     print(f"-> {a.output}/ (support, support_did, support_summary; support.xlsx)")
     return 0
@@ -424,13 +451,16 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("group", help="group discharge records (Parquet/CSV/Excel) into DRGs")
     g.add_argument("input", help="a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob")
     g.add_argument("-o", "--output", required=True, help="output .parquet or .csv")
-    g.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME)")
+    g.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
     g.add_argument("--map-codes", action="store_true", help="convert codes with the scheme's dx/px maps first")
     g.add_argument("--only-results", action="store_true", help="read only the grouping columns; write case_id + results")
     g.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of reason/warnings (default zh)")
     g.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     g.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
     g.add_argument("--dask", metavar="local|ADDRESS", help="group on a Dask cluster (pip install .[dask])")
+    g.add_argument("--csv-raw", action="store_true",
+                   help="CSV output: write text cells as they are (default: a cell starting with = + - @ TAB CR gets a "
+                        "leading ' so a spreadsheet cannot run it as a formula); for machine pipelines")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
     g.set_defaults(func=cmd_group)
 
@@ -459,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="synthesize a region, group it and evaluate it: the whole product on demo data")
     d.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output)")
-    d.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME or ../shared/schemes/chs-drg-1.1)")
+    d.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
     d.add_argument("--cases", type=int, default=200_000)
     d.add_argument("--seed", type=int, default=2019)
     d.add_argument("--threads", type=int)
@@ -533,21 +563,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     from grouper.scheme import SchemeError
 
+    from .atomic import OutputError
     from .columns import ColumnError
     from .io import InputError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (SchemeError, ColumnError, InputError, UsageError) as e:
-        print(f"drg: error: {e}", file=sys.stderr)
-        return 2
+    except (SchemeError, ColumnError, InputError, UsageError, OutputError) as e:
+        return _fail(f"drg: error: {clean(e)}", 2)
     except KeyboardInterrupt:
-        print("drg: interrupted; no output was written", file=sys.stderr)
-        return 130
+        return _fail("drg: interrupted; no output was written", 130)
     except OSError as e:
-        print(f"drg: error: {e.filename or ''}: {e.strerror or e}; check the path and free disk space", file=sys.stderr)
-        return 2
+        return _fail(clean(f"drg: error: {e.filename or ''}: {e.strerror or e}; check the path and free disk space"), 2)
+
+
+def _fail(line: str, status: int) -> int:
+    """Print the one line, and keep the destructors of what failed (e.g. a half-written zip of a
+    workbook on a full disk) from printing "Exception ignored in ..." under it."""
+    print(line, file=sys.stderr)
+    sys.unraisablehook = lambda unraisable: None
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

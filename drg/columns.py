@@ -79,6 +79,27 @@ def wide_columns(names: list[str], which: str) -> list[str]:
     return main[:1] + [n for _, n in sorted(nums)]
 
 
+def _scalar_code_type(t) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+            or pa.types.is_integer(t) or pa.types.is_null(t))
+
+
+def _code_list(col, name: str) -> pa.Array:
+    """:func:`_as_list_column`, with a one-line error for a column that cannot hold codes."""
+    t = col.type
+    inner = t.value_type if (pa.types.is_list(t) or pa.types.is_large_list(t)) else t
+    if not _scalar_code_type(inner):
+        raise ColumnError(f"column {name} has type {t}; codes must be text (A|B) or a list of text codes, "
+                          "not nested lists, structs or maps: re-export the column as text")
+    try:
+        return _as_list_column(col)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise ColumnError(f"column {name}: cannot read its codes as text ({str(e).splitlines()[0][:100]}); "
+                          "re-export the column as UTF-8 text") from None
+
+
 def _as_list_column(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     """A dx/px column as list<string>: lists pass through, strings are split on | , ;"""
     if isinstance(col, pa.ChunkedArray):
@@ -144,6 +165,9 @@ def canonicalize(table: pa.Table) -> pa.Table:
     Raises :class:`ColumnError` when a required column (sex, age, diagnoses) is missing.
     """
     names = table.column_names
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ColumnError(f"column(s) named twice: {', '.join(twice)}; rename or drop the copies (every column needs its own name)")
     found = resolve_columns(names)
     new_names = list(names)
     for canon, src in found.items():
@@ -157,7 +181,7 @@ def canonicalize(table: pa.Table) -> pa.Table:
     table = table.rename_columns(new_names)
     for which in ("dx", "px"):
         if which in found:
-            table = table.set_column(table.column_names.index(which), which, _as_list_column(table.column(which)))
+            table = table.set_column(table.column_names.index(which), which, _code_list(table.column(which), found[which]))
         else:
             cols = wide_columns(names, which)
             if cols:

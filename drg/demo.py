@@ -9,44 +9,15 @@ import sys
 def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int = 2019, quiet: bool = False) -> int:
     import grouper
 
-    from .batch import group_file
-    from .synth import synthesize
+    from .atomic import OutputFolder
 
-    os.makedirs(output, exist_ok=True)
-    scheme = grouper.load_scheme(scheme_path)
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
-    say(f"[1/4] synthesizing {cases:,} discharges of the Dezhou region under {scheme.id} ...")
+    final = output
+    with OutputFolder(final, command="demo") as output:  # the whole demo folder appears as a unit
+        summary, flagged = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet)
+    output = final
     synth_dir = os.path.join(output, "synthetic")
-    synthesize(scheme, synth_dir, region="dezhou", years=[2018, 2019, 2020, 2021], cases=cases, seed=seed, quiet=quiet)
-    say("[2/4] grouping ...")
     grouped = os.path.join(output, "grouped.parquet")
-    summary = group_file(os.path.join(synth_dir, "discharges.parquet"), grouped, scheme, quiet=quiet)
-    say("[3/4] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...")
-    from .cli import _hospitals_table, _read_grouped, _write_tables
-    from evaluation.api import EVAL_COLUMNS, evaluate
-
-    data = _read_grouped(grouped, EVAL_COLUMNS)
-    tables = evaluate(data, hospitals=_hospitals_table(None, data["hospital_id"].unique()), by="hospital-mdc",
-                      drg_names=scheme.drg_names)
     eval_dir = os.path.join(output, "evaluation")
-    _write_tables(tables, eval_dir, "zh", "evaluation")
-    flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()
-    say("[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support ...")
-    from .cli import main as cli_main
-
-    spend = data.assign(total_cost=data["total_cost"].astype(float)).groupby("year")["total_cost"].sum()
-    budget = ",".join(f"{int(y)}={v:.2f}" for y, v in spend.items())
-    quiet_out = open(os.devnull, "w") if quiet else None
-    import contextlib
-
-    with contextlib.redirect_stdout(quiet_out) if quiet else contextlib.nullcontext():
-        cli_main(["pay", grouped, "--budget", budget, "-o", os.path.join(output, "payment"),
-                  "--scenario", "budget-5pct:budget=" + str(float(spend.mean()) * 0.95)])
-        cli_main(["tiered-care", grouped, "-o", os.path.join(output, "tiered_care")])
-        cli_main(["support", grouped, "-o", os.path.join(output, "support")])
-        cli_main(["report", output, "-o", os.path.join(output, "report.html"), "--xlsx", os.path.join(output, "report.xlsx")])
-    if quiet_out:
-        quiet_out.close()
     ok = summary["status_counts"].get("分组成功", 0) / max(summary["rows_in"], 1)
     print(f"demo done: {summary['rows_in']:,} discharges, {ok:.1%} grouped (分组成功)")
     print(f"  synthetic data and planted effects: {synth_dir}/ (discharges.parquet, truth.json, truth.parquet)")
@@ -57,3 +28,54 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
           f"counterpart support: {output}/support/")
     print(f"  report (open in a browser, works offline): {output}/report.html (+ report.xlsx)")
     return 0
+
+
+def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
+    """Every step of the demo, written into ``output`` (the folder that becomes ``final``)."""
+    from .atomic import write_json_atomic
+    from .batch import group_file, summary_path
+    from .synth import synthesize
+
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    say(f"[1/4] synthesizing {cases:,} discharges of the Dezhou region under {scheme.id} ...")
+    synth_dir = os.path.join(output, "synthetic")
+    synthesize(scheme, synth_dir, region="dezhou", years=[2018, 2019, 2020, 2021], cases=cases, seed=seed, quiet=quiet)
+    say("[2/4] grouping ...")
+    grouped = os.path.join(output, "grouped.parquet")
+    summary = group_file(os.path.join(synth_dir, "discharges.parquet"), grouped, scheme, quiet=quiet)
+    for key in ("input", "output"):  # the paths the user will see, not the temporary folder's
+        summary[key] = os.path.join(final, os.path.relpath(summary[key], output))
+    write_json_atomic(summary_path(grouped), summary)
+    say("[3/4] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...")
+    from .cli import _hospitals_table, _read_grouped, _write_tables
+    from evaluation.api import EVAL_COLUMNS, evaluate
+
+    data = _read_grouped(grouped, EVAL_COLUMNS)
+    tables = evaluate(data, hospitals=_hospitals_table(None, data["hospital_id"].unique()), by="hospital-mdc",
+                      drg_names=scheme.drg_names)
+    eval_dir = os.path.join(output, "evaluation")
+    os.makedirs(eval_dir)
+    _write_tables(tables, eval_dir, "zh", "evaluation")
+    flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()
+    say("[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support ...")
+    from .cli import main as cli_main
+
+    spend = data.assign(total_cost=data["total_cost"].astype(float)).groupby("year")["total_cost"].sum()
+    budget = ",".join(f"{int(y)}={v:.2f}" for y, v in spend.items())
+    quiet_out = open(os.devnull, "w") if quiet else None
+    import contextlib
+
+    steps = [["pay", grouped, "--budget", budget, "-o", os.path.join(output, "payment"),
+              "--scenario", "budget-5pct:budget=" + str(float(spend.mean()) * 0.95)],
+             ["tiered-care", grouped, "-o", os.path.join(output, "tiered_care")],
+             ["support", grouped, "-o", os.path.join(output, "support")],
+             ["report", output, "-o", os.path.join(output, "report.html"), "--xlsx", os.path.join(output, "report.xlsx")]]
+    try:
+        with contextlib.redirect_stdout(quiet_out) if quiet else contextlib.nullcontext():
+            for argv in steps:
+                if cli_main(argv) != 0:  # its one-line error is already on stderr
+                    raise SystemExit(2)
+    finally:
+        if quiet_out:
+            quiet_out.close()
+    return summary, flagged

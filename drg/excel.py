@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 
 import pandas as pd
 
-from .io import publish
+from .atomic import OutputError, check_file_target, discard, publish, temp_file
 
 SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital": "医院指标", "outcomes": "死亡风险调整",
                   "risk_levels": "死亡风险等级", "discipline_mdc": "学科(MDC)", "discipline_adrg": "学科(ADRG)",
@@ -28,13 +26,17 @@ def _format_for(col: str, series: pd.Series) -> str | None:
 
 
 def write_workbook(tables: dict, path: str, lang: str = "zh") -> None:
-    """Write ``{name: DataFrame}`` to ``path`` atomically (temp file, then rename).
+    """Write ``{name: DataFrame}`` to ``path`` atomically (temp file, then rename)."""
+    publish(stage_workbook(tables, path, lang), path)
+
+
+def stage_workbook(tables: dict, path: str, lang: str = "zh") -> str:
+    """Write ``{name: DataFrame}`` to a temporary file beside ``path`` and return it (publish it later).
 
     Strings are never turned into formulas or links, so a value such as ``=HYPERLINK(...)``
     from the data stays text."""
-    parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp.xlsx", dir=parent)
-    os.close(fd)
+    check_file_target(path)
+    tmp = temp_file(path, suffix=".tmp.xlsx")
     try:
         with pd.ExcelWriter(tmp, engine="xlsxwriter",
                             engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
@@ -62,8 +64,11 @@ def write_workbook(tables: dict, path: str, lang: str = "zh") -> None:
                         ws.set_column(j, j, width)
                 if len(df):
                     ws.autofilter(0, 0, len(df), max(len(df.columns) - 1, 0))
-        publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except BaseException as e:
+        discard(tmp)
+        cause = e.__cause__ or e.__context__
+        if not isinstance(e, OSError) and isinstance(cause, OSError):  # xlsxwriter wraps a full disk as FileCreateError
+            raise OutputError(f"{path}: cannot write the workbook ({cause.strerror or cause}); free disk space or "
+                              "write to another folder") from None
         raise
+    return tmp

@@ -9,15 +9,15 @@ leaves no partial file at the target path.
 from __future__ import annotations
 
 import glob
-import json
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from .atomic import check_file_target, discard, publish, temp_file, write_json_atomic  # noqa: F401 (re-exported)
 
 DEFAULT_BATCH = 1_000_000
 
@@ -82,11 +82,22 @@ def parquet_parts(files: list[str], batch_size: int) -> list[tuple[str, list[int
 
 
 def read_parquet_part(f: str, run: list[int], batch_size: int = DEFAULT_BATCH, columns=None,
-                      dictionary_columns: tuple = ()):
-    """Yield one part (see :func:`parquet_parts`) as Tables of at most ``batch_size`` rows.
+                      dictionary_columns: tuple = (), schema: pa.Schema | None = None):
+    """Yield one part (see :func:`parquet_parts`) as Tables of at most ``batch_size`` rows,
+    brought to ``schema`` when given (see :func:`input_schema`).
 
     A fresh reader per part: one reader over a whole file keeps what it has read
     until the end (+18 MB per million rows, 3 GB at 100M rows)."""
+    try:
+        for t in _read_parquet_part(f, run, batch_size, columns, dictionary_columns):
+            yield t if schema is None else conform(t, schema, f)
+    except (OSError, pa.ArrowException) as e:  # a damaged page or a truncated file
+        where = f"row group {run[0]}" if len(run) == 1 else f"row groups {run[0]}-{run[-1]}" if run else "its schema"
+        raise InputError(f"{f}: cannot read {where} ({type(e).__name__}: {str(e).splitlines()[0][:120]}); "
+                         "the file is damaged or truncated: re-export it") from None
+
+
+def _read_parquet_part(f, run, batch_size, columns, dictionary_columns):
     meta = open_parquet(f)
     paths = {meta.schema.column(i).path for i in range(len(meta.schema))}
     leaves = [p for c in dictionary_columns for p in (c, f"{c}.list.element", f"{c}.list.item") if p in paths]
@@ -105,9 +116,70 @@ def read_parquet_part(f: str, run: list[int], batch_size: int = DEFAULT_BATCH, c
         yield schema.empty_table() if cols is None else pa.schema([schema.field(c) for c in cols]).empty_table()
 
 
-def _parquet_batches(files, batch_size, columns, dictionary_columns):
+def _parquet_batches(files, batch_size, columns, dictionary_columns, schema=None):
     for f, run in parquet_parts(files, batch_size):
-        yield from read_parquet_part(f, run, batch_size, columns, dictionary_columns)
+        yield from read_parquet_part(f, run, batch_size, columns, dictionary_columns, schema)
+
+
+def _plain(t: pa.DataType) -> pa.DataType:
+    """A type with dictionary encoding taken off (also inside lists): how a file's column is compared."""
+    if pa.types.is_dictionary(t):
+        return t.value_type
+    if pa.types.is_list(t) and pa.types.is_dictionary(t.value_type):
+        return pa.list_(t.value_type.value_type)
+    return t
+
+
+def input_schema(kind: str, files: list[str], columns=None) -> pa.Schema | None:
+    """The schema every batch of a multi-file input is brought to, or None when the files agree.
+
+    Files of one input may list their columns in another order, miss a column (read as null)
+    or store a number with another width (int16 and int64 -> int64); truly incompatible
+    types (a list in one file, a number in another) are an :class:`InputError`."""
+    if len(files) < 2 or kind not in ("parquet", "csv"):
+        return None
+    if kind == "parquet":
+        schemas = [open_parquet(f).schema_arrow for f in files]
+    else:
+        schemas = [pa.schema([(h, pa.string()) for h in _csv_header(f, _sniff_encoding(f))]) for f in files]
+    schemas = [pa.schema([pa.field(fl.name, _plain(fl.type)) for fl in sc]) for sc in schemas]
+    if all(sc.equals(schemas[0]) for sc in schemas[1:]):
+        return None
+    try:
+        unified = pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        seen: dict = {}
+        for f, sc in zip(files, schemas):
+            for fl in sc:
+                first = seen.setdefault(fl.name, (f, fl.type))
+                try:
+                    pa.unify_schemas([pa.schema([pa.field(fl.name, first[1])]), pa.schema([fl])], promote_options="permissive")
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                    raise InputError(f"{f}: column {fl.name} is {fl.type} but {first[1]} in {first[0]}; the files of one "
+                                     "input must hold the same columns with compatible types: re-export them alike") from None
+        raise
+    if columns is not None:
+        unified = pa.schema([fl for fl in unified if fl.name in columns])
+    return unified
+
+
+def conform(table: pa.Table, schema: pa.Schema, source: str = "") -> pa.Table:
+    """``table`` with the columns of ``schema`` in its order and types (missing ones null);
+    a dictionary-encoded column whose values have the wanted type is kept as it is."""
+    cols = []
+    for fl in schema:
+        if fl.name not in table.column_names:
+            cols.append(pa.nulls(table.num_rows, fl.type))
+            continue
+        c = table.column(fl.name)
+        if c.type != fl.type and _plain(c.type) != fl.type:
+            try:
+                c = c.cast(fl.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise InputError(f"{source}: column {fl.name} ({c.type}) cannot be read as {fl.type} like the other files "
+                                 f"({str(e).splitlines()[0][:80]}); re-export the files alike") from None
+        cols.append(c)
+    return pa.table(cols, names=schema.names)
 
 
 def row_group_runs(metadata, batch_size: int) -> list[list[int]]:
@@ -126,19 +198,41 @@ def row_group_runs(metadata, batch_size: int) -> list[list[int]]:
 
 
 def _sniff_encoding(path: str) -> str:
+    """UTF-8 or GB18030 (GBK's superset), decided on the first stretch of the file that is not
+    plain ASCII, however late it comes (an export's first Chinese text may be row 100,000)."""
+    import codecs
+
+    utf8 = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as e:
-        if e.start > len(head) - 4:  # a character cut at the end of the sample
-            return "utf-8"
-    try:
-        head.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: neither UTF-8 nor GBK text; save the CSV as UTF-8") from None
+        while True:
+            chunk = fh.read(8 << 20)
+            if not chunk:
+                return "utf-8"
+            if chunk.isascii():
+                continue
+            chunk += fh.read(4)  # a character cut at the chunk's end is completed
+            try:
+                utf8.decode(chunk)
+                return "utf-8"
+            except UnicodeDecodeError as e:
+                if e.start > len(chunk) - 4:  # cut at the end of the file
+                    return "utf-8"
+            try:
+                codecs.getincrementaldecoder("gb18030")().decode(chunk)
+                return "gb18030"
+            except UnicodeDecodeError:
+                raise InputError(f"{path}: neither UTF-8 nor GBK text; save the CSV as UTF-8") from None
+
+
+def _csv_header(path: str, enc: str) -> list[str]:
+    """The first line's column names; any line ending (LF, CRLF, or CR alone from old Mac exports)."""
+    import csv
+    import io
+
+    with open(path, "rb") as fh:
+        text = io.TextIOWrapper(fh, encoding=enc if enc != "utf-8" else "utf-8-sig", newline=None, errors="replace")
+        first = text.readline()
+    return next(iter(csv.reader([first.rstrip("\n")])), [])
 
 
 def _csv_batches(files, batch_size, columns):
@@ -146,9 +240,7 @@ def _csv_batches(files, batch_size, columns):
 
     for f in files:
         enc = _sniff_encoding(f)
-        with open(f, "rb") as fh:
-            first = fh.readline().decode(enc if enc != "utf-8" else "utf-8-sig")
-        header = next(iter(__import__("csv").reader([first])), [])
+        header = _csv_header(f, enc)
         if not header:
             raise InputError(f"{f}: empty file or no header row; the first line must name the columns")
         # every column as text: department codes such as 0302 and codes such as 96.0400 keep their form
@@ -222,10 +314,12 @@ def read_batches(spec: str, batch_size: int = DEFAULT_BATCH, columns: list[str] 
     spares the grouper from hashing every code string.
     """
     kind, files = input_files(spec)
+    schema = input_schema(kind, files, columns)
     if kind == "parquet":
-        yield from _parquet_batches(files, batch_size, columns, dictionary_columns)
+        yield from _parquet_batches(files, batch_size, columns, dictionary_columns, schema)
     elif kind == "csv":
-        yield from _csv_batches(files, batch_size, columns)
+        for t in _csv_batches(files, batch_size, columns):
+            yield t if schema is None else conform(t, schema)
     else:
         yield from _excel_batches(files, batch_size, columns)
 
@@ -241,17 +335,27 @@ def input_columns(spec: str) -> list[str]:
     if kind == "parquet":
         return list(open_parquet(files[0]).schema_arrow.names)
     if kind == "csv":
-        enc = _sniff_encoding(files[0])
-        with open(files[0], "rb") as fh:
-            first = fh.readline().decode(enc if enc != "utf-8" else "utf-8-sig")
-        return next(iter(__import__("csv").reader([first])), [])
+        return _csv_header(files[0], _sniff_encoding(files[0]))
     return next(read_batches(spec, batch_size=1)).column_names
 
 
 # -- writing ---------------------------------------------------------------------------------
 
-def _for_csv(table: pa.Table) -> pa.Table:
-    """CSV has no lists or dictionaries: lists become A|B strings, dictionaries plain strings."""
+
+
+
+def guard_formulas(col):
+    """OWASP CSV-injection rule: a text cell that starts with = + - @ TAB or CR gets a leading
+    apostrophe, so a spreadsheet shows it as text instead of running it as a formula."""
+    risky = pc.match_substring_regex(col, "^[=+\\-@\t\r]")
+    if not pc.any(risky).as_py():
+        return col
+    return pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
+
+
+def _for_csv(table: pa.Table, guard: bool = True) -> pa.Table:
+    """CSV has no lists or dictionaries: lists become A|B strings, dictionaries plain strings;
+    text cells are guarded against formula injection unless ``guard`` is False."""
     cols = []
     for name in table.column_names:
         col = table.column(name)
@@ -266,20 +370,10 @@ def _for_csv(table: pa.Table) -> pa.Table:
             elif not pa.types.is_string(vt):
                 col = col.cast(pa.list_(pa.string()))
             col = pc.binary_join(col, "|")
+        if guard and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            col = guard_formulas(col)
         cols.append(col)
     return pa.table(cols, names=table.column_names)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def publish(tmp: str, path: str) -> None:
-    """Rename a finished temporary file into place with ordinary file permissions (mkstemp makes 0600)."""
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
 
 
 def leaf_paths(field: pa.Field, prefix: str = "") -> list[str]:
@@ -302,8 +396,9 @@ class AtomicWriter:
     dictionary-encoded result columns they cost half the write time and, with
     every DRG in every row group, could never prune one."""
 
-    def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = ()):
+    def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = (), csv_guard: bool = True):
         self.no_statistics = set(no_statistics)
+        self.csv_guard = csv_guard
         self.path = os.path.abspath(path)
         self.fmt = fmt or ("csv" if _kind(path) == "csv" else "parquet" if _kind(path) == "parquet" else "")
         if not self.fmt:
@@ -311,8 +406,8 @@ class AtomicWriter:
         parent = os.path.dirname(self.path)
         if not os.path.isdir(parent):
             raise InputError(f"{path}: the output folder {parent} does not exist; create it first")
-        fd, self.tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".tmp", dir=parent)
-        os.close(fd)
+        check_file_target(self.path)
+        self.tmp = temp_file(self.path)
         self._writer = None
         self._schema = None
 
@@ -320,7 +415,7 @@ class AtomicWriter:
         if self.fmt == "csv":
             import pyarrow.csv as pcsv
 
-            table = _for_csv(table)
+            table = _for_csv(table, self.csv_guard)
             if self._writer is None:
                 self._schema = table.schema
                 self._writer = pcsv.CSVWriter(self.tmp, table.schema)
@@ -348,8 +443,7 @@ class AtomicWriter:
                 self._writer.close()
         except Exception:
             pass
-        if os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+        discard(self.tmp)
 
 
 @contextmanager
@@ -362,15 +456,6 @@ def atomic_writer(path: str, fmt: str | None = None):
         raise
     else:
         w.commit()
-
-
-def write_json_atomic(path: str, obj) -> None:
-    parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=2)
-        f.write("\n")
-    publish(tmp, path)
 
 
 def write_table_atomic(table: pa.Table, path: str) -> None:

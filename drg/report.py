@@ -12,13 +12,13 @@ import html
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .io import publish
+from .atomic import check_file_target, discard, publish, refuse_overlap, temp_file
+from .io import InputError
 
 from evaluation.common import LABELS
 
@@ -246,7 +246,10 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     p = folder / f"{name}.parquet"
     if not p.exists():
         return None
-    df = pd.read_parquet(p)
+    try:
+        df = pd.read_parquet(p)
+    except Exception as e:  # pyarrow raises several kinds for a damaged file
+        raise InputError(f"{p}: not a readable Parquet table ({type(e).__name__}); re-run the command that wrote it") from None
     return df.rename(columns={c: INVERSE.get(c, c) for c in df.columns})
 
 
@@ -261,8 +264,22 @@ def load_outputs(root: str) -> dict:
         for name in names:
             out[f"{sub}.{name}"] = _read(r / sub, name) if (r / sub).is_dir() else None
     summary = r / "grouped.parquet.summary.json"
-    out["summary"] = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else None
+    out["summary"] = None
+    if summary.exists():
+        try:
+            out["summary"] = json.loads(summary.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InputError(f"{summary}: not a readable summary ({type(e).__name__}); re-run drg group to rewrite it, "
+                             "or delete it to report without grouping statuses") from None
+        if not isinstance(out["summary"], dict):
+            raise InputError(f"{summary}: not a drg group summary (a JSON object); re-run drg group to rewrite it, "
+                             "or delete it")
     return out
+
+
+def report_inputs(root: str) -> list[str]:
+    """The files a report reads under ``root`` (an output may not replace one of them)."""
+    return [str(p) for p in Path(root).rglob("*") if p.suffix in (".parquet", ".json") and p.is_file()]
 
 
 def render(o: dict, lang: str = "zh") -> str:
@@ -388,18 +405,26 @@ def build_report(root: str, out_html: str, xlsx: str | None = None, lang: str = 
     """Write the HTML report (and the workbook); returns {path: bytes}."""
     from evaluation.common import label
 
-    from .excel import write_workbook
+    from .excel import stage_workbook
 
+    targets = [out_html] + ([xlsx] if xlsx else [])
+    for path in targets:
+        check_file_target(path)
+        refuse_overlap(report_inputs(root), path)
     o = load_outputs(root)
     text = render(o, lang)
     parent = os.path.dirname(os.path.abspath(out_html))
     os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out_html) + ".", suffix=".tmp", dir=parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    publish(tmp, out_html)
-    sizes = {out_html: os.path.getsize(out_html)}
-    if xlsx:
-        write_workbook({k: label(v, lang) for k, v in excel_tables(o).items()}, xlsx, lang=lang)
-        sizes[xlsx] = os.path.getsize(xlsx)
-    return sizes
+    staged = []
+    try:  # both files are complete before either replaces anything
+        staged.append(temp_file(out_html))
+        with open(staged[0], "w", encoding="utf-8") as f:
+            f.write(text)
+        if xlsx:
+            staged.append(stage_workbook({k: label(v, lang) for k, v in excel_tables(o).items()}, xlsx, lang=lang))
+    except BaseException:
+        discard(*staged)
+        raise
+    for tmp, path in zip(staged, targets):
+        publish(tmp, path)
+    return {path: os.path.getsize(path) for path in targets}

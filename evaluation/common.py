@@ -36,6 +36,16 @@ def _categorical(s: pd.Series) -> pd.Series:
     return cat
 
 
+def align(values: pd.Series, index: pd.Index, fill=np.nan) -> pd.Series:
+    """``values`` (a group-by result) on ``index``, missing groups as ``fill``. An empty result is
+    built directly: pandas cannot reindex an empty categorical group index onto a larger one
+    ("Buffer dtype mismatch"), which is what a column with no usable value produces."""
+    if len(values) == 0:
+        return pd.Series(fill, index=index, dtype=float)
+    out = values.reindex(index)
+    return out if fill is np.nan else out.fillna(fill)
+
+
 def _on_categories(s: pd.Series, fn) -> pd.Series:
     """Apply ``fn`` (str -> value) to the categories of a categorical and broadcast by code."""
     cats = s.cat.categories
@@ -67,9 +77,12 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     out["mdc"] = _categorical(df["mdc"]) if "mdc" in df.columns else _on_categories(drg, lambda g: "MDC" + g[:1] if g else "").astype("category")
     out["adrg"] = _categorical(df["adrg"]) if "adrg" in df.columns else _on_categories(drg, lambda g: g[:3] if g else "").astype("category")
     cost = pd.to_numeric(df["total_cost"], errors="coerce") if "total_cost" in df.columns else pd.Series(np.nan, index=df.index)
-    out["cost"] = cost.where(cost > 0).astype(float)
+    # NaN, ±inf and non-positive costs (negative LOS) are missing values of their rows: they never reach a sum
+    cost = cost.astype(float)
+    out["cost"] = cost.where(np.isfinite(cost) & (cost > 0))
     los = pd.to_numeric(df["los_days"], errors="coerce") if "los_days" in df.columns else pd.Series(np.nan, index=df.index)
-    out["los"] = los.where(los >= 0).astype(float)
+    los = los.astype(float)
+    out["los"] = los.where(np.isfinite(los) & (los >= 0))
     if "leaving_type" in df.columns:
         lt = _categorical(df["leaving_type"])
         out["leaving_type"] = lt
@@ -145,7 +158,7 @@ LABELS = {
     "service_share_broad": "医疗服务收入占比(宽)", "supporter_id": "支援医院", "recipient_id": "受援医院", "program": "项目",
     "surgical_share": "手术占比", "level2_surgery": "二级及以上手术例数", "did": "双重差分估计", "ci_low": "95%CI下限",
     "ci_high": "95%CI上限", "payment": "支付金额", "actual_cost": "实际费用", "balance": "结余(超支)", "points": "点数",
-    "payment_class": "支付类别",
+    "payment_class": "支付类别", "cases_cost_unusable": "无有效费用病例数", "cases_los_unusable": "无有效住院日病例数",
 }
 
 

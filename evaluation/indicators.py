@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import peer_key, prepare
+from .common import align, peer_key, prepare
 
 
 def risk_levels(cases: pd.DataFrame, *, min_cases_risk: int = 1) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
     g = x.groupby(key, sort=True, observed=True)
     out = pd.DataFrame({"cases": g.size()})
     cell = x.groupby(key + ["drg"], observed=True).size()
-    out["drg_count"] = (cell >= min_cases_drgcount).groupby(level=list(range(len(key))), observed=True).sum().reindex(out.index).fillna(0).astype(np.int64)
+    out["drg_count"] = align((cell >= min_cases_drgcount).groupby(level=list(range(len(key))), observed=True).sum(), out.index, 0).astype(np.int64)
     out["cases_weighted"] = g["_has_w"].sum().astype(np.int64)
     out["no_weight"] = out["cases"] - out["cases_weighted"]
     out["total_weight"] = g["_w"].sum(min_count=0)
@@ -58,15 +58,15 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
     bc = inc["drg"].map(bench_cost).astype(float)
     okc = inc["cost"].notna() & (bc > 0)
     ratio_c = (inc["cost"] / bc)[okc]
-    out["cost_index"] = ratio_c.groupby([inc.loc[okc, k] for k in key], observed=True).mean().reindex(out.index)
+    out["cost_index"] = align(ratio_c.groupby([inc.loc[okc, k] for k in key], observed=True).mean(), out.index)
     bl = inc["drg"].map(bench_los).astype(float)
     okl = inc["los"].notna() & (bl > 0)
     ratio_l = (inc["los"] / bl)[okl]
-    out["time_index"] = ratio_l.groupby([inc.loc[okl, k] for k in key], observed=True).mean().reindex(out.index)
+    out["time_index"] = align(ratio_l.groupby([inc.loc[okl, k] for k in key], observed=True).mean(), out.index)
     for lvl, name in ((1, "low_risk"), (2, "midlow_risk")):
         n, d = _rates(inc, levels, key, lvl)
-        out[f"{name}_cases"] = n.reindex(out.index).fillna(0).astype(np.int64)
-        deaths = d.reindex(out.index).fillna(0)
+        out[f"{name}_cases"] = align(n, out.index, 0).astype(np.int64)
+        deaths = align(d, out.index, 0)
         out[f"{name}_mortality"] = deaths / out[f"{name}_cases"].where(out[f"{name}_cases"] > 0)
     return out
 

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .common import align
+
 Z95, Z998 = 1.959964, 3.090232
 
 
@@ -81,9 +83,9 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     has = pg.notna()
     grp = inc.groupby(by, observed=True)
     out = pd.DataFrame({"cases": grp.size()})
-    out["dropped_cases"] = (~has).groupby(inc[by], observed=True).sum().reindex(out.index).fillna(0).astype(np.int64)
-    out["observed"] = inc.loc[has, "died"].groupby(inc.loc[has, by]).sum().reindex(out.index).fillna(0).astype(np.int64)
-    out["expected"] = pg[has].groupby(inc.loc[has, by], observed=True).sum().reindex(out.index).fillna(0.0)
+    out["dropped_cases"] = align((~has).groupby(inc[by], observed=True).sum(), out.index, 0).astype(np.int64)
+    out["observed"] = align(inc.loc[has, "died"].groupby(inc.loc[has, by]).sum(), out.index, 0).astype(np.int64)
+    out["expected"] = align(pg[has].groupby(inc.loc[has, by], observed=True).sum(), out.index, 0.0)
     e = out["expected"].to_numpy()
     o = out["observed"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):

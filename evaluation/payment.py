@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .common import EvaluationError
+from .common import EvaluationError, align
 
 CLASSES = ("not_grouped", "no_weight", "long_stay", "no_cost", "high_cost", "low_cost", "normal")
 
@@ -92,8 +92,11 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: Pay
     cfg = cfg or PaymentConfig()
     if cfg.method not in ("rate", "points"):
         raise EvaluationError(f"method={cfg.method!r}: use rate or points")
-    if not (budget > 0):
-        raise EvaluationError(f"budget {budget!r}: must be a positive amount in yuan")
+    if not (np.isfinite(budget) and budget > 0):
+        raise EvaluationError(f"budget {budget!r}: must be a positive, finite amount in yuan")
+    if not weights["rw"].notna().any():
+        raise EvaluationError("no DRG has a weight: no case has a usable total_cost (missing, NaN, infinite or <= 0) "
+                              "and no published weights were given; fix the cost column or pass --weights CSV")
     rw_map = dict(zip(weights["drg"], weights["rw"].astype(float)))
     mean_map = dict(zip(weights["drg"], weights["mean_cost"].astype(float)))
     if pooled_mean is None:
@@ -162,7 +165,7 @@ def settle(per_case: pd.DataFrame, cfg: PaymentConfig | None = None) -> pd.DataF
     out = pd.DataFrame({"level": g["level"].first(), "cases": g.size(), "points": g["points"].sum(min_count=1),
                         "payment": g["payment"].sum(), "actual_cost": g["total_cost"].sum(min_count=0)})
     for c in CLASSES:
-        out[f"cases_{c}"] = (per_case["payment_class"] == c).groupby(per_case["hospital_id"], observed=True).sum().reindex(out.index).fillna(0).astype(np.int64)
+        out[f"cases_{c}"] = align((per_case["payment_class"] == c).groupby(per_case["hospital_id"], observed=True).sum(), out.index, 0).astype(np.int64)
     out["balance"] = out["payment"] - out["actual_cost"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["balance_rate"] = out["balance"] / out["payment"]

@@ -105,13 +105,14 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
     t = cases[kept]
     g_all = inc.groupby("drg", sort=True, observed=True)
     out = pd.DataFrame({"cases": g_all.size()})
-    valid = inc[inc["cost"].notna()]
-    out["cases_cost"] = valid.groupby("drg", observed=True).size().reindex(out.index).fillna(0).astype(np.int64)
-    tg = t.groupby("drg", observed=True)
-    out["cases_trimmed"] = tg.size().reindex(out.index).fillna(0).astype(np.int64)
-    out["mean_cost"] = tg["cost"].mean().reindex(out.index)
-    out["mean_cost_all"] = valid.groupby("drg", observed=True)["cost"].mean().reindex(out.index)
-    out["mean_los"] = inc.groupby("drg", observed=True)["los"].mean().reindex(out.index)
+    # every per-DRG column is grouped over the included cases' DRG categories, so all align with
+    # out.index without a reindex across categoricals (which fails when a subset is empty)
+    out["cases_cost"] = g_all["cost"].count().astype(np.int64)
+    tg = t.groupby(t["drg"].cat.set_categories(list(out.index)), observed=False)
+    out["cases_trimmed"] = tg.size().to_numpy().astype(np.int64)
+    out["mean_cost"] = tg["cost"].mean().to_numpy()
+    out["mean_cost_all"] = g_all["cost"].mean()
+    out["mean_los"] = g_all["los"].mean()
     pooled = t["cost"].mean() if len(t) else np.nan
     out["rw"] = out["mean_cost"] / pooled
     out["weight_status"] = np.where(out["cases_trimmed"] >= min_cases_weight, "ok",
@@ -125,10 +126,9 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
         out.loc[has, "rw"] = [sw[g] for g in out.index[has]]
         out.loc[has, "weight_status"] = "supplied"
     out.loc[out["weight_status"] == "no_reference", "rw"] = np.nan
-    sd = tg["cost"].std(ddof=1).reindex(out.index)
-    out["cv"] = sd / out["mean_cost"]
-    tl = t[t["los"].notna()].groupby("drg", observed=True)["los"]
-    out["cv_los"] = (tl.std(ddof=1) / tl.mean()).reindex(out.index)
+    out["cv"] = tg["cost"].std(ddof=1).to_numpy() / out["mean_cost"]
+    tl = tg["los"]  # std and mean skip missing LOS
+    out["cv_los"] = tl.std(ddof=1).to_numpy() / tl.mean().to_numpy()
     out["homogeneous"] = out["cv"] < 1
     if drg_names:
         out.insert(0, "drg_name", [drg_names.get(g, "") for g in out.index])
@@ -169,5 +169,8 @@ def grouping_quality(data: pd.DataFrame, weights: pd.DataFrame, kept: pd.Series 
         ("riv_los_all", reduction_in_variance(cases, value="los", trimmed=False)),
         ("homogeneous_drg_share", float(hom.mean()) if len(w) else np.nan),
         ("homogeneous_case_share", float(w.loc[hom, "cases"].sum() / w["cases"].sum()) if w["cases"].sum() else np.nan),
+        # missing, NaN, infinite or non-positive costs (negative LOS) are left out of every sum above
+        ("cases_cost_unusable", int(cases["cost"].isna().sum())),
+        ("cases_los_unusable", int(cases["los"].isna().sum())),
     ]
     return pd.DataFrame(rows, columns=["metric", "value"])

@@ -47,7 +47,7 @@ def group(ddf, scheme, *, map_codes: bool = False, lang: str = "zh", only_result
     return ddf.map_partitions(_group_partition, shipped, map_codes, lang, only_results, meta=meta)
 
 
-def _group_part(f, run, scheme, map_codes, lang, only_results, batch_size, columns):
+def _group_part(f, run, scheme, map_codes, lang, only_results, batch_size, columns, schema=None):
     """On a worker: read one part of the input, group it batch by batch exactly as a local run
     does, and return the output tables with their tally."""
     from drg.batch import Tally
@@ -56,15 +56,26 @@ def _group_part(f, run, scheme, map_codes, lang, only_results, batch_size, colum
     from .api import group_table
 
     tables, tally = [], Tally()
-    for batch in read_parquet_part(f, run, batch_size, columns, DICTIONARY_COLUMNS):
+    for batch in read_parquet_part(f, run, batch_size, columns, DICTIONARY_COLUMNS, schema):
         out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
         tally.add(batch.num_rows, out, enc, scheme, map_codes)
         tables.append(out)
     return tables, tally
 
 
+def local_cluster(n_workers: int = 2):
+    """A LocalCluster for ``--dask local``: scheduler, workers and dashboard on loopback only
+    (nobody else on the network can reach it or submit work to it)."""
+    _require()
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address="127.0.0.1:0")
+
+
 def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "local", map_codes: bool = False,
-                    only_results: bool = False, lang: str = "zh", batch_size: int = 1_000_000, quiet: bool = False) -> dict:
+                    only_results: bool = False, lang: str = "zh", batch_size: int = 1_000_000, quiet: bool = False,
+                    csv_guard: bool = True) -> dict:
     """`drg group --dask`: group Parquet input on a Dask cluster into one output written atomically.
 
     The input is cut into parts of about one batch (runs of row groups); each worker
@@ -75,10 +86,10 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
     _require()
     import collections
 
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from drg.batch import Progress, Tally, grouping_columns
-    from drg.io import AtomicWriter, InputError, count_rows, input_files, parquet_parts, write_json_atomic
+    from drg.batch import Progress, Tally, check_outputs, finish, grouping_columns
+    from drg.io import AtomicWriter, InputError, count_rows, input_files, input_schema, parquet_parts
 
     from .decode import RESULT_COLUMNS
 
@@ -86,11 +97,13 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
     kind, files = input_files(input_spec)
     if kind != "parquet":
         raise InputError(f"{input_spec}: --dask reads Parquet only; convert the input or run without --dask")
+    check_outputs(files, output)
     parts = parquet_parts(files, batch_size)
     columns = grouping_columns(input_spec) if only_results else None
+    schema = input_schema(kind, files, columns)  # files that differ in column order or width
     cluster = None
     if address == "local":
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+        cluster = local_cluster()
         client = Client(cluster)
     else:
         client = Client(address)
@@ -104,12 +117,12 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
             part = next(todo, None)
             if part is not None:
                 pending.append(client.submit(_group_part, part[0], part[1], shipped, map_codes, lang, only_results,
-                                             batch_size, columns, pure=False))
+                                             batch_size, columns, schema, pure=False))
 
         for _ in range(window):
             submit_next()
         progress = Progress(count_rows(kind, files), quiet)
-        writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS)
+        writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard)
         tally = Tally()
         try:
             while pending:  # in input order: the output order is the input order
@@ -121,7 +134,9 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
                     writer.write(t)
                 tally.merge(part_tally)
                 progress.update(part_tally.rows_in)
-            writer.commit()
+            summary = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start,
+                                    dask=address)
+            finish(writer, output, summary)
         except BaseException:
             writer.abort()
             raise
@@ -131,6 +146,4 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         client.close()
         if cluster is not None:
             cluster.close()
-    summary = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start, dask=address)
-    write_json_atomic(output + ".summary.json", summary)
     return summary

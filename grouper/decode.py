@@ -52,6 +52,7 @@ TEXT = {
         "empty_code": "(空编码)",
         "unreadable": "{col}的值无法识别为整数",
         "negative": "{col}为负数",
+        "implausible": "{col}超出合理范围({lo}至{hi})",
     },
     "en": {
         "fail": [
@@ -75,8 +76,13 @@ TEXT = {
         "empty_code": "(empty code)",
         "unreadable": "{col} could not be read as an integer",
         "negative": "{col} is negative",
+        "implausible": "{col} is implausible (outside {lo} to {hi})",
     },
 }
+# Values outside these ranges are kept (grouping uses them as given) but warned about: an age of
+# 200 years or a birth weight of 50 kg is a data-entry error; 0 is left alone (exports write 0
+# for "not applicable").
+PLAUSIBLE = {"age_years": (0, 150), "age_days": (0, 365), "weight_g": (100, 10000)}
 FIELD_LABEL = {
     "zh": {"sex": "性别", "age_years": "年龄", "age_days": "年龄(天)", "weight_g": "出生体重", "los_days": "住院天数", "icu_hours": "重症监护时长"},
     "en": {},
@@ -174,7 +180,7 @@ def unknown_code_counts(enc, scheme, which: str, map_mode: bool, top: int = 200)
 
 
 def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
-    """Per-row warnings: problem codes (dx, then px), then unreadable and negative values,
+    """Per-row warnings: problem codes (dx, then px), then unreadable, negative and implausible values,
     joined by ``"; "``; null for a row without any (built by :mod:`grouper.textkernel`)."""
     t = _check_lang(lang)
     n = enc.n
@@ -200,6 +206,13 @@ def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
         if neg.any():
             flags.append(neg)
             messages.append(t["negative"].format(col=labels.get(col, col)))
+    for field_name, col in (("age_years", "age_years"), ("age_days", "age_days"), ("weight_g", "weight_g")):
+        lo, hi = PLAUSIBLE[field_name]
+        v = enc.fields[:, FIELD_SLOTS[field_name]]
+        odd = (v != NULL) & (v >= 0) & ((v > hi) | ((v > 0) & (v < lo)))
+        if odd.any():
+            flags.append(odd)
+            messages.append(t["implausible"].format(col=labels.get(col, col), lo=lo, hi=hi))
     flag_matrix = np.ascontiguousarray(np.column_stack(flags)) if flags else np.zeros((n, 0), dtype=np.bool_)
     msg_bytes, msg_off = string_buffers(messages)
     offsets, data, valid = build_warnings(np.int64(n), *code_parts, flag_matrix, msg_bytes, msg_off, SEP)

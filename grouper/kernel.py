@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import numba_cache  # noqa: F401  (kernels cached in the user cache dir, never in the package)
+
 from .compile import (
     NULL,
     OP_ANY_DX,

@@ -8,6 +8,7 @@ gathered), so per-row work is integer work. Parquet columns read with
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -21,6 +22,16 @@ from .kernel import fill_empty, map_codes
 INT_COLUMNS = {"sex": "sex", "age_years": "age_years", "age_days": "age_days", "weight_g": "weight_g", "los": "los_days", "icu_hours": "icu_hours"}
 STR_COLUMNS = {"dept": "dept", "leaving_type": "leaving_type"}
 SEX_WORDS = {"男": 1, "女": 2, "m": 1, "f": 2, "male": 1, "female": 2}
+# Units that 病案首页 exports write after a number ("70岁", "3500克", "12天"), per field, as the
+# factor to the field's unit; any other suffix leaves the value unreadable (reported, never empty).
+UNITS = {
+    "age_years": {"岁": 1, "周岁": 1},
+    "age_days": {"天": 1, "日": 1},
+    "weight_g": {"克": 1, "g": 1, "kg": 1000, "千克": 1000, "公斤": 1000},
+    "los": {"天": 1, "日": 1},
+    "icu_hours": {"小时": 1, "h": 1, "时": 1},
+}
+_NUMBER_UNIT = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([^\d\s.+-]+)$")
 INVALID = -1  # an unparseable sex: not null, not 1/2, so check 1 reports it
 _CLAMP = 2**53
 
@@ -117,6 +128,10 @@ def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     if pa.types.is_dictionary(t):
         col = col.dictionary_decode()
         t = col.type
+    if pa.types.is_uint64(t):  # beyond int64: clamp before the cast (a cast would refuse them)
+        col = pa.array(np.minimum(pc.fill_null(col, 0).to_numpy(zero_copy_only=False), _CLAMP).astype(np.int64),
+                       mask=pc.is_null(col).to_numpy(zero_copy_only=False))
+        t = col.type
     if pa.types.is_integer(t) or pa.types.is_boolean(t):
         vals = pc.cast(col, pa.int64())
         if vals.null_count == 0:
@@ -124,8 +139,6 @@ def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         else:
             valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
             out[valid] = pc.fill_null(vals, 0).to_numpy()[valid]
-        if pa.types.is_uint64(t):
-            np.clip(out, -_CLAMP, _CLAMP, out=out)
         return out, bad
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         f = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
@@ -146,7 +159,7 @@ def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
             parsed[k] = SEX_WORDS[v.lower()]
             continue
         try:
-            fv = float(v)
+            fv = _number(v, name)
             if not np.isfinite(fv):
                 raise ValueError
             parsed[k] = int(np.trunc(np.clip(fv, -_CLAMP, _CLAMP)))
@@ -156,6 +169,18 @@ def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
                 parsed[k] = INVALID
     idx = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)
     return parsed[idx], unread[idx]
+
+
+def _number(text: str, name: str) -> float:
+    """A number, or a number followed by a unit of the field (``70岁`` -> 70, ``3.5kg`` -> 3500)."""
+    try:
+        return float(text)
+    except ValueError:
+        m = _NUMBER_UNIT.match(text.lower())
+        factor = UNITS.get(name, {}).get(m.group(2)) if m else None
+        if factor is None:
+            raise
+        return float(m.group(1)) * factor
 
 
 def _str_column(col, n: int) -> pa.DictionaryArray:

@@ -24,6 +24,11 @@ INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")
 STR_FIELDS = ("dept", "leaving_type")
 FIELDS = INT_FIELDS + STR_FIELDS
 CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+# Real schemes nest rules at most ~6 levels (and/or/not/parentheses); every walker of the AST
+# (compiler, explain, naive grouper) recurses once per level, so a hostile or broken rule
+# thousands of levels deep is refused with a clear error instead of exhausting the stack.
+MAX_DEPTH = 200
+INT64 = (-(2**63), 2**63 - 1)
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"[^"]*")|(?P<op>==|!=|<=|>=|<|>)|(?P<punct>[(){},])'
@@ -54,6 +59,13 @@ class _Parser:
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nest(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise RuleError(f"rule nested more than {MAX_DEPTH} levels deep (parentheses / not); "
+                            "put long alternatives in a code list and test `pdx in @LIST`")
 
     def peek(self, k: int = 0):
         j = self.i + k
@@ -94,15 +106,20 @@ class _Parser:
     def not_(self):
         if self.peek() == ("word", "not"):
             self.take()
-            return ("not", self.not_())
+            self.nest()
+            node = ("not", self.not_())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self):
         kind, val = self.peek()
         if (kind, val) == ("punct", "("):
             self.take()
+            self.nest()
             node = self.or_()
             self.expect(")")
+            self.depth -= 1
             return node
         if kind == "word" and val in ("true", "false"):
             self.take()
@@ -181,7 +198,7 @@ class _Parser:
                 k, num = self.take()
                 if k != "int":
                     raise RuleError(f"expected an integer after dx_region_count(...) {op}, found {num!r}")
-                return ("regions", rlist, op, int(num))
+                return ("regions", rlist, op, _int64(num))
             if val in STR_FIELDS and self.peek(1) == ("word", "in"):
                 self.take()
                 self.take()
@@ -196,7 +213,7 @@ class _Parser:
     def value(self):
         kind, val = self.take()
         if kind == "int":
-            return ("int", int(val))
+            return ("int", _int64(val))
         if kind == "str":
             return ("str", val[1:-1])
         if kind == "word" and val in FIELDS:
@@ -206,9 +223,34 @@ class _Parser:
         raise RuleError(f"unknown term {val or 'end of rule'!r} (see FORMAT.md section 4 for the atoms)")
 
 
+def _int64(text: str) -> int:
+    n = int(text)
+    if not INT64[0] <= n <= INT64[1]:
+        raise RuleError(f"integer {text[:30]}{'...' if len(text) > 30 else ''} is outside the 64-bit range "
+                        f"({INT64[0]} to {INT64[1]})")
+    return n
+
+
+def depth(node) -> int:
+    """Levels of and/or/not in an AST (iterative: safe on any input)."""
+    best, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        best = max(best, d)
+        if n[0] in ("and", "or"):
+            stack += [(n[1], d + 1), (n[2], d + 1)]
+        elif n[0] == "not":
+            stack.append((n[1], d + 1))
+    return best
+
+
 def parse_rule(text: str):
     """Parse one rule; raise :class:`RuleError` with a message saying what is wrong."""
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    if depth(node) > MAX_DEPTH:  # e.g. thousands of terms joined by `or`
+        raise RuleError(f"rule nests {depth(node)} and/or/not levels, more than {MAX_DEPTH}; put long alternatives "
+                        "in a code list (lists.csv) and test `pdx in @LIST`")
+    return node
 
 
 def walk(node):

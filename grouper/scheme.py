@@ -11,8 +11,6 @@ import csv
 import hashlib
 import io
 import os
-import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +20,7 @@ def _engine_version() -> str:
     """Hash of the modules that define the compiled form: any change to them invalidates the cache."""
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("rules.py", "scheme.py", "compile.py"):
+    for name in ("rules.py", "scheme.py", "compile.py", "cache.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -50,6 +48,9 @@ TABLES = {
 REQUIRED = ("mdc.csv", "adrg.csv", "drg.csv")
 STEP_KINDS = ("adrg", "adrg_next", "qy")
 BOOL_KEYS = ("missing_age_days_weight_as_zero", "retry_secondary_px_alone")
+# The national CHS-DRG 1.1 tables (public) ship with the package; regional schemes never do.
+DEFAULT_SCHEME = str(Path(__file__).parent / "schemes" / "chs-drg-1.1")
+FORMAT_DOC = str(Path(__file__).parent / "schemes" / "FORMAT.md")
 
 
 class SchemeError(ValueError):
@@ -105,6 +106,8 @@ def _read_table(root: Path, name: str) -> list[tuple[int, dict]]:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SchemeError(f"{p}: not UTF-8 ({e}); save the table as UTF-8 CSV") from None
+    # a rule with a long inline code set can pass the csv module's 128 KB default field limit
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -135,7 +138,8 @@ def _parse(p, lineno, text):
     try:
         return parse_rule(text)
     except RuleError as e:
-        raise SchemeError(f"{p}: row {lineno}, column rule: {e} in {text!r}; fix the rule (grammar in FORMAT.md section 4)") from None
+        shown = repr(text) if len(text) <= 120 else repr(text[:100]) + f" ... ({len(text):,} characters)"
+        raise SchemeError(f"{p}: row {lineno}, column rule: {e} in {shown}; fix the rule (grammar in FORMAT.md section 4)") from None
 
 
 def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTables:
@@ -274,7 +278,8 @@ def load_scheme(path: str | os.PathLike | None = None, *, use_cache: bool = True
     ----------
     path : str or path-like, optional
         Scheme directory in the format of FORMAT.md. Defaults to the
-        ``DRG_SCHEME`` environment variable.
+        ``DRG_SCHEME`` environment variable, else the national CHS-DRG 1.1
+        shipped with the package (:data:`DEFAULT_SCHEME`).
     use_cache : bool, default True
         Reuse (and store) the compiled form keyed by the tables' content hash
         in ``DRG_CACHE_DIR`` (default ``~/.cache/drg-toolkit``).
@@ -289,34 +294,26 @@ def load_scheme(path: str | os.PathLike | None = None, *, use_cache: bool = True
     >>> scheme.summary()["drg"]  # doctest: +SKIP
     628
     """
-    from .compile import CompiledScheme, compile_scheme
+    from .cache import load_compiled, save_compiled
+    from .compile import compile_scheme
 
     if path is None:
-        path = os.environ.get("DRG_SCHEME")
-        if not path:
-            raise SchemeError("no scheme given; pass --scheme DIR or set DRG_SCHEME to a scheme directory")
+        path = os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME
     root = Path(path)
     if not root.is_dir():
         raise SchemeError(f"{root}: not a directory; pass a scheme directory (with mdc.csv, adrg.csv, drg.csv) via --scheme or DRG_SCHEME")
     digest = scheme_digest(root)
-    target = cache_dir() / f"{digest}.pkl"
-    if use_cache and target.exists():
-        try:
-            with open(target, "rb") as f:
-                obj = pickle.load(f)
-            if isinstance(obj, CompiledScheme) and obj.digest == digest:
-                obj.path = str(root)
-                return obj
-        except Exception:  # a corrupt or foreign cache entry: recompile
-            pass
+    # .npz read without pickle: a file planted in the cache folder can never run code
+    target = cache_dir() / f"{digest}.npz"
+    if use_cache:
+        cached = load_compiled(target, digest)
+        if cached is not None:
+            cached.path = str(root)
+            return cached
     compiled = compile_scheme(read_tables(root, digest))
     if use_cache:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(compiled, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
+            save_compiled(compiled, target)
         except OSError:  # read-only home: run without a cache
             pass
     return compiled

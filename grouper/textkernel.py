@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 from numba import njit, prange
 
+from . import numba_cache  # noqa: F401  (kernels cached in the user cache dir, never in the package)
+
 SEP = np.frombuffer(b"; ", dtype=np.uint8)
 
 

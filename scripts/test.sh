@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run them:
 #   - Debian's headless Chromium + ChromeDriver for the report's browser test (needs root; skipped with a note otherwise)
-#   - the package with its test extra (pytest, Hypothesis, pytest-benchmark, Dask, Selenium)
+#   - the package with its test extra (pytest, Hypothesis, pytest-benchmark, Dask, Selenium),
+#     into the active venv, else ./.venv (see scripts/venv.sh; PEP 668 systems need one)
 set -u
 cd "$(dirname "$0")/.."
+. scripts/venv.sh
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
@@ -12,4 +14,4 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "note: chromium/chromium-driver missing and apt-get needs root; the browser test will be skipped" >&2
   fi
 fi
-python3 -m pip install -q -e '.[test]' && python3 -m pytest "$@"
+"$PY" -m pip install -q -e '.[test]' && "$PY" -m pytest "$@"

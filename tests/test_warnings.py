@@ -4,7 +4,8 @@ The product builds the text with a Numba kernel straight into Arrow buffers
 (``grouper.textkernel``); the reference below writes each row's text with
 string operations, from the message templates (data) and the rules of
 ``grouper.decode``: problem codes in input order (dx, then px), a hint when the
-NFKC/stripped/upper-cased form is a scheme code, unreadable values, negative values.
+NFKC/stripped/upper-cased form is a scheme code, unreadable values, negative values,
+implausible ages and birth weights.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ NEGATIVE_CHECKED = ("age_years", "age_days", "los_days", "weight_g")
 SEX_WORDS = {"男", "女", "m", "f", "male", "female"}
 CODES = ["I63.900", "I61.000", "J96.000", "E11.900", "P07.100", "37.5100", "01.2400", "I63.9"]
 VARIANTS = [" I63.900", "i63.900", "Ｉ６３．９００", "37.5100 ", "X99.999", "", None, "I61.000|E11.900", "abc,01.2400", "j96.000 "]
-VALUES = ["1", "2", "-3", "0", " 45 ", "4.7", "-0.5", "-7.9", "abc", "", "inf", "-inf", "nan", "１２", "1e30", None, "男", "F", "—"]
+VALUES = ["1", "2", "-3", "0", " 45 ", "4.7", "-0.5", "-7.9", "abc", "", "inf", "-inf", "nan", "１２", "1e30", None, "男", "F", "—",
+          "70岁", "3500克", "3.5kg", "12天", "7小时", "5 岁", "70年", "200", "99", "20000", "366"]
+# What each field accepts after a number, and the factor to its unit (written out here, not imported).
+UNIT_WORDS = {"age_years": {"岁": 1, "周岁": 1}, "age_days": {"天": 1, "日": 1},
+              "weight_g": {"克": 1, "g": 1, "kg": 1000, "千克": 1000, "公斤": 1000},
+              "los_days": {"天": 1, "日": 1}, "icu_hours": {"小时": 1, "h": 1, "时": 1}}
+IMPLAUSIBLE = {"age_years": lambda v: v > 150, "age_days": lambda v: v > 365, "weight_g": lambda v: v > 10000 or 0 < v < 100}
+RANGES = {"age_years": (0, 150), "age_days": (0, 365), "weight_g": (100, 10000)}
 
 
 def _all_codes(s: NaiveScheme) -> set:
@@ -36,15 +44,20 @@ def _all_codes(s: NaiveScheme) -> set:
     return codes | set(s.mcc) | set(s.cc) | set(s.excl)
 
 
-def _parse(text):
+def _parse(text, col=""):
     """(value or None, unreadable) of a text cell, as a 病案首页 export means it."""
     if text is None:
         return None, False
     v = unicodedata.normalize("NFKC", text).strip()
     if v == "":
         return None, False
+    factor = 1
+    for unit, k in sorted(UNIT_WORDS.get(col, {}).items(), key=lambda u: -len(u[0])):  # "kg" before "g"
+        if v.lower().endswith(unit):
+            v, factor = v[: -len(unit)].strip(), k
+            break
     try:
-        f = float(v)
+        f = float(v) * factor
     except ValueError:
         return None, True
     if not math.isfinite(f):
@@ -75,7 +88,7 @@ def reference_warning(s: NaiveScheme, rec: dict, map_mode: bool, lang: str):
     labels = FIELD_LABEL[lang]
     parsed = {}
     for col in INT_COLUMNS:
-        value, unreadable = _parse(rec[col])
+        value, unreadable = _parse(rec[col], col)
         if col == "sex" and rec[col] is not None and unicodedata.normalize("NFKC", rec[col]).strip().lower() in SEX_WORDS:
             value, unreadable = 1, False
         parsed[col] = value
@@ -84,6 +97,10 @@ def reference_warning(s: NaiveScheme, rec: dict, map_mode: bool, lang: str):
     for col in NEGATIVE_CHECKED:
         if parsed[col] is not None and parsed[col] < 0:
             parts.append(t["negative"].format(col=labels.get(col, col)))
+    for col, odd in IMPLAUSIBLE.items():
+        if parsed[col] is not None and parsed[col] >= 0 and odd(parsed[col]):
+            lo, hi = RANGES[col]
+            parts.append(t["implausible"].format(col=labels.get(col, col), lo=lo, hi=hi))
     return "; ".join(parts) if parts else None
 
 
