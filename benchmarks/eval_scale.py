@@ -15,7 +15,8 @@ import time
 
 import pyarrow.parquet as pq
 
-COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year"]
+COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
+           "discharge_date"]  # what evaluate and pay read
 
 
 def timed(cmd):

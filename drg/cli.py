@@ -273,69 +273,67 @@ def _scenario(text: str, base):
 def cmd_pay(a) -> int:
     import pandas as pd
 
-    from evaluation.common import EvaluationError, attach_levels, prepare
-    from evaluation.payment import PaymentConfig, scenarios, simulate
+    from evaluation.common import EvaluationError, label
+    from evaluation.payment import PaymentConfig
     from evaluation.weights import compute_weights
 
     from .io import write_table_atomic
+    from .settlement import PAY_COLUMNS, SELF_PAY_ALIASES, case_frame, read_factors, read_id_list, settle_years
 
     budgets = _budgets(a.budget)
+    for opt, path in (("--config", a.config), ("--special-review", a.special_review), ("--quality-factors", a.quality_factors)):
+        if path and not os.path.exists(path):
+            raise UsageError(f"{opt} {path}: no such file; check the path")
     try:
         cfg = PaymentConfig.from_toml(a.config) if a.config else PaymentConfig()
-    except FileNotFoundError:
-        raise UsageError(f"--config {a.config}: no such file; pass a TOML file with [payment] keys") from None
-    if a.method:
-        cfg.method = a.method
-    data = _read_grouped(a.grouped, ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days",
-                                     "leaving_type", "year", "level"])
+        if a.method:
+            cfg.method = a.method
+        if a.rate_basis:
+            cfg.rate_basis = a.rate_basis
+        if a.quality_factors:
+            cfg.quality_factors = read_factors(a.quality_factors, "--quality-factors")
+        cfg.check()
+    except (EvaluationError, TypeError, ValueError) as e:
+        raise UsageError(f"--config {a.config}: {e}") from None
+    data = _read_grouped(a.grouped, PAY_COLUMNS + SELF_PAY_ALIASES)
     if "hospital_id" not in data.columns:
         raise UsageError(f"{a.grouped}: needs column hospital_id; pay the output of drg group on data with hospital_id")
     hospitals = _hospitals_table(a.hospitals, data["hospital_id"].dropna().unique())
     supplied = pd.read_csv(a.weights, dtype={"drg": str}) if a.weights else None
-    cases = attach_levels(prepare(data), hospitals)
-    cases["case_id"] = data["case_id"] if "case_id" in data.columns else pd.Series(range(len(data)), index=data.index)
+    cases = case_frame(data, hospitals)
+    special = read_id_list(a.special_review, "--special-review") if a.special_review else None
     try:
         weights = compute_weights(cases, supplied=supplied)
-        years = sorted(cases["year"].dropna().unique().astype(int)) if "year" in cases.columns else [None]
         variants = dict(_scenario(t, cfg) for t in (a.scenario or []))
-        per_case_parts, settle_parts, scen_parts, params = [], [], [], []
-        for y in years:
-            sub = cases if y is None else cases[cases["year"] == y]
-            budget = budgets.get(y, budgets.get(None))
-            if budget is None:
-                raise UsageError(f"--budget has no amount for year {y}; give one for every year or a single amount")
-            pc, st, par = simulate(sub, weights, budget, cfg)
-            for t in (pc, st):
-                t.insert(0, "year", y)
-            per_case_parts.append(pc)
-            settle_parts.append(st)
-            params.append({"year": y, **par, "cases_cost_unusable": int(sub["cost"].isna().sum()),
-                           "cases_los_unusable": int(sub["los"].isna().sum())})
-            if variants:
-                sc = scenarios(sub, weights, budget, cfg, variants)
-                sc.insert(0, "year", y)
-                scen_parts.append(sc)
+        per_case, tables = settle_years(cases, weights, budgets, cfg, special_review=special, variants=variants)
     except EvaluationError as e:
         raise UsageError(str(e)) from None
     import pyarrow as pa
 
-    from evaluation.common import label
-
-    per_case = pd.concat(per_case_parts, ignore_index=True)
-    tables = {"settlement": pd.concat(settle_parts, ignore_index=True), "parameters": pd.DataFrame(params)}
-    if scen_parts:
-        tables["scenarios"] = pd.concat(scen_parts, ignore_index=True)
-    with _output_folder(a, [a.grouped, a.hospitals, a.weights, a.config], "pay") as out:
+    with _output_folder(a, [a.grouped, a.hospitals, a.weights, a.config, a.special_review, a.quality_factors], "pay") as out:
         write_table_atomic(pa.Table.from_pandas(label(per_case, a.lang), preserve_index=False), os.path.join(out, "cases.parquet"))
         _write_tables(tables, out, a.lang, "payment")
-    st = tables["settlement"]
+    _print_settlement(a, cfg, per_case, tables, cases)
+    return 0
+
+
+def _print_settlement(a, cfg, per_case, tables, cases) -> None:
+    st, par = tables["settlement"], tables["parameters"]
     print(f"settled {len(per_case):,} cases of {st['hospital_id'].nunique()} hospitals ({cfg.method} method) -> {a.output}/ "
-          f"(cases.parquet, settlement, {'scenarios, ' if scen_parts else ''}payment.xlsx)")
+          f"(cases.parquet, {', '.join(sorted(tables))}; payment.xlsx)")
+    for r in par.itertuples():
+        year = "all years" if r.year is None or r.year != r.year else int(r.year)
+        print(f"  {year}: paid {r.paid:,.2f} of a budget of {r.budget:,.2f} "
+              f"({100 * r.paid_share_of_budget:.3f}%)")
     bad = int(cases["cost"].isna().sum())
     if bad:
-        print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): left out of every cost sum "
-              "(parameters: cases_cost_unusable per year)")
-    return 0
+        print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "
+              "out of both sides of the balance (settlement: cases_cost_unusable)")
+    unknown = sorted({h for v in par["unknown_level_hospitals"] for h in str(v).split(",") if h})
+    if unknown:
+        shown = ", ".join(clean(h, 40) for h in unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        print(f"warning: {len(unknown)} hospitals have no known level and get coefficient 1.0: {shown}; "
+              "pass --hospitals CSV (hospital_id, level)", file=sys.stderr)
 
 
 TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
@@ -519,6 +517,12 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--config", help="TOML with [payment] keys: coefficients, k_lo, k_hi, los_max, fallback, s_keep, ...")
     pay.add_argument("--hospitals", help="hospitals CSV (hospital_id, level) or region folder")
     pay.add_argument("--scenario", action="append", help="what-if NAME:key=value,... e.g. tight:budget=9e8 (repeatable)")
+    pay.add_argument("--rate-basis", choices=["balance", "volume"],
+                     help="rate method: balance (default: total payments incl. outliers = budget) or volume "
+                          "(sheet 4.1: budget / prior year's weight units x (1 + growth))")
+    pay.add_argument("--special-review", help="CSV with case_id: special-review cases (特病单议), in priority order; "
+                                              "paid at cost up to special_review_cap of a hospital's cases")
+    pay.add_argument("--quality-factors", help="CSV with hospital_id, factor: quality-linked coefficients (e.g. 1.02)")
     pay.add_argument("--lang", choices=["zh", "en"], default="zh")
     pay.add_argument("-o", "--output", required=True, help="output folder")
     pay.set_defaults(func=cmd_pay)

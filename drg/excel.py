@@ -14,13 +14,28 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "support_did": "双重差分", "county": "县域就诊", "region": "区域指标", "parameters": "参数"}
 
 
+MONEY_WORDS = {"cost", "payment", "yuan", "balance", "shared", "advance", "advances", "due", "provisional", "pay", "fund",
+               "budget", "paid", "mean", "value"}
+MONEY_ZH = ("费用", "金额", "支付", "结余", "预付", "清算", "自付", "预算", "点值", "费率")
+RATE_WORDS = {"share", "rate", "mortality", "coverage"}
+RATE_ZH = ("死亡率", "占比", "覆盖率", "比例", "率")
+
+
 def _format_for(col: str, series: pd.Series) -> str | None:
+    """Number format by meaning: money (yuan), rates and shares (%), other numbers (4 decimals).
+    Whole words of the name decide, so ``shared`` (yuan) is not a share and ``base_rate`` (yuan per
+    weight unit) is not a rate."""
     name = str(col).lower()
     if not pd.api.types.is_float_dtype(series):
         return None
-    if any(k in name for k in ("mortality", "share", "rate", "coverage", "死亡率", "占比", "覆盖率", "率")):
+    words = set(name.replace("(", "_").replace(")", "_").split("_"))
+    if name in ("base_rate", "point_value", "费率", "点值"):
+        return "#,##0.00"
+    if "index" in words or "指数" in name or "ratio" in words:  # cost_index, O/E ratio: not yuan
+        return "0.0000"
+    if words & RATE_WORDS or any(k in name for k in RATE_ZH):
         return "0.00%"
-    if any(k in name for k in ("cost", "payment", "yuan", "费用", "金额", "支付", "结余")):
+    if words & MONEY_WORDS or any(k in name for k in MONEY_ZH):
         return "#,##0.00"
     return "0.0000"
 

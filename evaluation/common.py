@@ -159,6 +159,20 @@ LABELS = {
     "surgical_share": "手术占比", "level2_surgery": "二级及以上手术例数", "did": "双重差分估计", "ci_low": "95%CI下限",
     "ci_high": "95%CI上限", "payment": "支付金额", "actual_cost": "实际费用", "balance": "结余(超支)", "points": "点数",
     "payment_class": "支付类别", "cases_cost_unusable": "无有效费用病例数", "cases_los_unusable": "无有效住院日病例数",
+    "payment_fen": "支付金额(分)", "payment_costed": "有效费用病例支付金额", "payment_costed_fen": "有效费用病例支付金额(分)",
+    "actual_cost_fen": "实际费用(分)", "balance_fen": "结余(超支)(分)", "shared": "分担金额", "shared_fen": "分担金额(分)",
+    "self_pay": "个人自付", "self_pay_fen": "个人自付(分)", "fund_payment": "医保基金支付", "fund_payment_fen": "医保基金支付(分)",
+    "advances": "月度预付合计", "advances_fen": "月度预付合计(分)", "year_end_due": "年终清算应付", "year_end_due_fen": "年终清算应付(分)",
+    "coefficient": "医院系数", "quality_factor": "质量系数", "special_review_over_cap": "超出上限的特病单议病例数",
+    "balance_rate": "结余率", "high_low_share": "高低倍率病例占比", "month": "月份", "provisional": "暂定金额",
+    "provisional_fen": "暂定金额(分)", "advance": "预付金额", "advance_fen": "预付金额(分)", "cost": "费用", "cost_fen": "费用(分)",
+    "losing_cases": "亏损病例数", "mean_balance": "例均结余", "loss_share": "亏损病例占比", "cost_usable": "费用可用",
+    "budget": "预算", "paid": "实际支付", "paid_share_of_budget": "支付占预算比例", "point_value": "点值", "base_rate": "费率",
+    "pooled_mean": "全部病例例均费用", "rate_basis": "费率测算口径", "method": "支付方式", "volume_basis": "病例数口径",
+    "unknown_level_hospitals": "级别未知的医院", "total_cost": "总费用", "cases_not_grouped": "未入组病例数",
+    "cases_special_review": "特病单议病例数", "cases_no_weight": "无权重病例数", "cases_no_cost": "无费用病例数",
+    "cases_long_stay": "长住院病例数", "cases_high_cost": "高倍率病例数", "cases_low_cost": "低倍率病例数",
+    "cases_normal": "正常病例数",
 }
 
 

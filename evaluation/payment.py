@@ -1,12 +1,47 @@
-"""DRG payment simulation: base rate or point value from a budget, outlier classes, case payments,
-hospital settlement with surplus/deficit sharing, what-if scenarios (methodology.md section 4).
+"""DRG payment: base rate or point value from a budget, outlier classes, case payments in integer
+fen, hospital settlement with surplus/deficit sharing, monthly advances and year-end settlement,
+per-DRG profit and loss, what-if scenarios (methodology.md section 4).
 
-Every input case appears exactly once in the per-case output; cases that are not grouped are paid
-by the configured fallback, never dropped.
+Money is settled in integer fen (分). Every input case appears exactly once in the per-case
+output; cases that are not grouped are paid by the configured fallback, never dropped.
+
+Rules where the sheet is silent (the practice of Chinese point-method cities, stated here):
+
+* **Point method, to the fen**: each case's exact share ``B · p_i / Σp`` (budget in fen) is
+  floored and the fen left over go one each to the largest remainders (Hamilton's
+  largest-remainder method); ties go to the smaller ``case_id``. The year's payments sum to the
+  budget exactly, and the result does not depend on the order of the rows (``Σp`` is summed
+  exactly with ``math.fsum``).
+* **Rate method, budget balance** (default ``rate_basis="balance"``): every case's payment is
+  ``a_i · r + b_i`` (``a_i`` the weight units it is paid at the base rate, ``b_i`` what it is
+  paid regardless of the rate: high-cost add-ons, long stays, special reviews and not-grouped
+  cases paid at cost), so ``r = (B − Σb) / Σa`` makes the total equal the budget *including* the
+  outlier payments. ``rate_basis="volume"`` is the sheet's §4.1 literally: ``r = B / Σ K·RW·n̂``
+  with ``n̂`` the prior period's counts × (1 + growth) (this period's when none is given); it
+  overspends by the outlier payments, which the parameters table reports (spent vs budget).
+  Case payments are rounded to the fen (halves up).
+* **Cases without a usable cost** (missing, NaN, infinite, ≤ 0) are class ``no_cost`` whatever
+  their length of stay: paid their DRG's standard, and left out of *both* sides of the balance
+  (payment of costed cases minus their cost); their count is reported per hospital.
+* **Deficit sharing is continuous**: the fund covers ``s_share · min(|Δ|, τ·A)``; the part of a
+  deficit beyond ``τ·A`` is the hospital's own (超支自担), with no cliff at ``τ``.
+* **Special review (特病单议)**: listed cases with a cost are paid at cost (rate method) or by
+  cost-ratio points (point method), up to ``special_review_cap`` of a hospital's grouped cases in
+  the period (list order decides which); the rest are paid by the ordinary rules and counted.
+* **Fund and patients (医保基金 / 个人自付)**: the budget is total allowed spending (fund plus
+  patients' share, §4.4); with a self-pay column the fund's part of each hospital's amount is
+  ``A_h − self-pay``.
+* **Monthly advances (月预结算) and year-end settlement (年终清算)**: each month a hospital is
+  advanced ``advance_ratio`` of its provisional amount for that month's discharges (point method:
+  a twelfth of the budget shared over the month's points; rate method: the month's payments);
+  at year end it is due its final amount minus the advances.
+* **Coefficients**: ``K_h`` = level coefficient × quality factor (option: a factor per hospital,
+  e.g. from its evaluation); both are shown in the settlement.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -14,7 +49,8 @@ import pandas as pd
 
 from .common import EvaluationError, align
 
-CLASSES = ("not_grouped", "no_weight", "long_stay", "no_cost", "high_cost", "low_cost", "normal")
+CLASSES = ("not_grouped", "special_review", "no_weight", "no_cost", "long_stay", "high_cost", "low_cost", "normal")
+NOT_GROUPED, SPECIAL, NO_WEIGHT, NO_COST, LONG, HIGH, LOW, NORMAL = range(len(CLASSES))
 
 
 @dataclass
@@ -23,6 +59,7 @@ class PaymentConfig:
 
     method: str = "points"  # "rate" or "points"
     coefficients: dict = field(default_factory=lambda: {"tertiary": 1.0, "secondary": 1.0, "primary": 1.0})
+    quality_factors: dict = field(default_factory=dict)  # hospital_id -> factor on K_h (option)
     los_max: int = 60
     k_lo: float = 0.4
     k_hi: float | None = None  # None: by base points (<=100: 3, <=300: 2, >300: 1.5)
@@ -30,8 +67,11 @@ class PaymentConfig:
     psi_long: float = 1.0
     low_pay: str = "proportional"  # or "item"
     fallback: str = "item"  # not grouped, rate method: "item" (pay cost) or "points" (100 c / c*, times v)
-    growth: float = 0.0  # projected volume = observed x (1 + growth), rate method
+    rate_basis: str = "balance"  # rate method: "balance" (payments incl. outliers = budget) or "volume" (sheet 4.1)
+    growth: float = 0.0  # rate_basis="volume": projected volume = counts x (1 + growth)
     short_stay_days: int | None = None  # option: los <= this (not died, not transferred) is paid as low cost
+    special_review_cap: float = 0.05  # share of a hospital's grouped cases that special review may take
+    advance_ratio: float = 0.9  # monthly advance = this x the month's provisional amount
     s_keep: float = 1.0
     s_share: float = 0.0
     tau: float = 0.10
@@ -49,6 +89,70 @@ class PaymentConfig:
             raise EvaluationError(f"{path}: unknown key(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
         return cls(**data)
 
+    def check(self) -> None:
+        if self.method not in ("rate", "points"):
+            raise EvaluationError(f"method={self.method!r}: use rate or points")
+        if self.rate_basis not in ("balance", "volume"):
+            raise EvaluationError(f"rate_basis={self.rate_basis!r}: use balance (default) or volume")
+        for name in ("s_keep", "s_share", "tau", "special_review_cap", "advance_ratio"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0 <= v <= 1):
+                raise EvaluationError(f"{name}={v!r}: must be a share between 0 and 1")
+
+
+# -- integer fen ---------------------------------------------------------------------------------------
+
+def to_fen(yuan) -> np.ndarray:
+    """Yuan -> integer fen, rounded half up; NaN -> 0."""
+    x = np.nan_to_num(np.asarray(yuan, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+    return np.floor(x * 100.0 + 0.5).astype(np.int64)
+
+
+def allocate_fen(total_fen: int, shares: np.ndarray, keys) -> np.ndarray:
+    """Split ``total_fen`` (an integer) over items in proportion to ``shares`` (>= 0): largest-remainder
+    method, ties to the smaller key. Sums to ``total_fen`` exactly; independent of the items' order."""
+    shares = np.asarray(shares, dtype=float)
+    n = len(shares)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    denom = math.fsum(shares)  # exactly rounded: the same total whatever the row order
+    if not denom > 0:
+        raise EvaluationError("nothing to share the budget over (every share is 0)")
+    exact = shares * (float(total_fen) / denom) if total_fen < 2**52 else shares / denom * float(total_fen)
+    base = np.floor(exact).astype(np.int64)
+    left = int(total_fen - int(base.sum()))
+    rem = exact - base
+    while left < 0:  # float error only: take back from the smallest remainders (never in practice)
+        i = int(np.argmin(np.where(base > 0, rem, np.inf)))
+        base[i] -= 1
+        rem[i] += 1.0
+        left += 1
+    if left >= n:  # float error only: whole fen to everybody first
+        base += left // n
+        left %= n
+    if left:
+        base[_largest(rem, keys, left)] += 1
+    return base
+
+
+def _largest(rem: np.ndarray, keys, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest remainders; among equal remainders the smaller keys first."""
+    n = len(rem)
+    t = np.partition(rem, n - k)[n - k]  # the k-th largest value
+    above = np.flatnonzero(rem > t)
+    tied = np.flatnonzero(rem == t)
+    need = k - len(above)
+    if need < len(tied):
+        tied_keys = np.asarray(keys, dtype=object)[tied].astype(str)
+        tied = tied[np.argsort(tied_keys, kind="stable")][:need]
+    return np.concatenate([above, tied])
+
+
+def round_half_up(x):
+    return np.floor(np.asarray(x, dtype=float) + 0.5)
+
+
+# -- classes and case payments -----------------------------------------------------------------------
 
 def k_hi_for(rw: np.ndarray, cfg: PaymentConfig) -> np.ndarray:
     if cfg.k_hi is not None:
@@ -57,13 +161,16 @@ def k_hi_for(rw: np.ndarray, cfg: PaymentConfig) -> np.ndarray:
     return np.where(pts <= 100, 3.0, np.where(pts <= 300, 2.0, 1.5))
 
 
-def classify(cases: pd.DataFrame, rw: np.ndarray, mean_g: np.ndarray, cfg: PaymentConfig) -> np.ndarray:
-    """One class per case (index into CLASSES), checked in the order of section 4.2."""
+def classify(cases: pd.DataFrame, rw: np.ndarray, mean_g: np.ndarray, cfg: PaymentConfig,
+             special: np.ndarray | None = None) -> np.ndarray:
+    """One class per case (index into CLASSES), checked in the order of section 4.2; a case without a
+    usable cost is ``no_cost`` before any cost- or stay-based class (it has nothing to pay at cost)."""
     cost = cases["cost"].to_numpy(float)
     los = cases["los"].to_numpy(float)
     k_hi = k_hi_for(rw, cfg)
     grouped = cases["included"].to_numpy(bool)
     has_w = grouped & np.isfinite(rw) & np.isfinite(mean_g) & (mean_g > 0)
+    costed = np.isfinite(cost)
     with np.errstate(invalid="ignore"):
         high = cost > k_hi * mean_g
         low = cost < cfg.k_lo * mean_g
@@ -71,121 +178,294 @@ def classify(cases: pd.DataFrame, rw: np.ndarray, mean_g: np.ndarray, cfg: Payme
         lt = cases["leaving_type"].astype(str).to_numpy()
         short = (los <= cfg.short_stay_days) & (lt != "5") & (lt != "2")
         low = low | (short & ~high)
-    conds = [~grouped, grouped & ~has_w, has_w & (los > cfg.los_max), has_w & np.isnan(cost), has_w & high, has_w & low]
+    sr = np.zeros(len(cases), dtype=bool) if special is None else special
+    conds = [~grouped, grouped & sr & costed, grouped & ~has_w, has_w & ~costed, has_w & (los > cfg.los_max),
+             has_w & high, has_w & low]
     return np.select(conds, list(range(len(conds))), len(conds)).astype(np.int8)
 
 
-def _coefficient(levels: pd.Series, cfg: PaymentConfig) -> np.ndarray:
-    cat = levels.astype("category")
+def coefficients(cases: pd.DataFrame, cfg: PaymentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(level coefficient, quality factor) per case; K_h = their product."""
+    cat = cases["level"].astype("category")
     k = np.array([float(cfg.coefficients.get(lv, 1.0)) for lv in cat.cat.categories] + [1.0])
-    return k[cat.cat.codes.to_numpy()]
+    level_k = k[cat.cat.codes.to_numpy()]
+    if not cfg.quality_factors:
+        return level_k, np.ones(len(cases))
+    hid = cases["hospital_id"].astype("category")
+    q = np.array([float(cfg.quality_factors.get(str(h), 1.0)) for h in hid.cat.categories] + [1.0])
+    return level_k, q[hid.cat.codes.to_numpy()]
 
 
-def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, cfg: PaymentConfig | None = None,
+def special_review_mask(cases: pd.DataFrame, listed: pd.Series | None, cfg: PaymentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(accepted, over the cap): listed grouped cases with a cost, at most ``special_review_cap`` of each
+    hospital's grouped cases, in the list's order (its position), then case_id."""
+    n = len(cases)
+    if listed is None or not len(listed):
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    order = {str(c): i for i, c in enumerate(listed)}
+    pos = cases["case_id"].astype(str).map(order).to_numpy(dtype=float)
+    eligible = ~np.isnan(pos) & cases["included"].to_numpy(bool) & np.isfinite(cases["cost"].to_numpy(float))
+    accepted = np.zeros(n, dtype=bool)
+    if eligible.any():
+        grouped = cases["included"].groupby(cases["hospital_id"], observed=True).sum()
+        cap = {h: math.floor(cfg.special_review_cap * g + 1e-9) for h, g in grouped.items()}
+        sub = pd.DataFrame({"h": cases["hospital_id"].to_numpy()[eligible], "pos": pos[eligible],
+                            "cid": cases["case_id"].astype(str).to_numpy()[eligible], "i": np.flatnonzero(eligible)})
+        sub = sub.sort_values(["pos", "cid"], kind="stable")
+        rank = sub.groupby("h", observed=True).cumcount().to_numpy()
+        ok = rank < sub["h"].map(cap).to_numpy()
+        accepted[sub["i"].to_numpy()[ok]] = True
+    return accepted, eligible & ~accepted
+
+
+@dataclass
+class Period:
+    """What :func:`simulate` needs besides the cases of the period."""
+
+    budget: float
+    prior: pd.DataFrame | None = None  # the previous period's cases (rate_basis="volume")
+    special_review: pd.Series | None = None  # case ids, in priority order
+    self_pay: np.ndarray | None = None  # per case, yuan
+    month: np.ndarray | None = None  # per case, 1..12 (monthly advances)
+
+
+def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period, cfg: PaymentConfig | None = None,
              pooled_mean: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Pay every case of one settlement period; returns (per-case table, per-hospital table, parameters).
 
     ``cases``: :func:`evaluation.common.prepare` output with ``level``; ``weights``: ``drg, rw, mean_cost``
-    (``mean_cost`` = the DRG mean used for the weight, the outlier reference); ``pooled_mean`` = c̄* of
-    section 2.3 (default: from the weights table's trimmed counts).
+    (``mean_cost`` = the DRG mean used for the weight, the outlier reference); ``budget``: yuan, or a
+    :class:`Period` with the options; ``pooled_mean`` = c̄* of section 2.3 (default: from the weights
+    table's trimmed counts). Per-case ``payment_fen`` (int64) is the settled amount; ``payment`` is the
+    same in yuan.
     """
+    period = budget if isinstance(budget, Period) else Period(budget=budget)
     cfg = cfg or PaymentConfig()
-    if cfg.method not in ("rate", "points"):
-        raise EvaluationError(f"method={cfg.method!r}: use rate or points")
-    if not (np.isfinite(budget) and budget > 0):
-        raise EvaluationError(f"budget {budget!r}: must be a positive, finite amount in yuan")
+    cfg.check()
+    B = period.budget
+    if not (np.isfinite(B) and B > 0):
+        raise EvaluationError(f"budget {B!r}: must be a positive, finite amount in yuan")
     if not weights["rw"].notna().any():
         raise EvaluationError("no DRG has a weight: no case has a usable total_cost (missing, NaN, infinite or <= 0) "
                               "and no published weights were given; fix the cost column or pass --weights CSV")
     rw_map = dict(zip(weights["drg"], weights["rw"].astype(float)))
     mean_map = dict(zip(weights["drg"], weights["mean_cost"].astype(float)))
     if pooled_mean is None:
-        if "cases_trimmed" in weights.columns and weights["cases_trimmed"].sum() > 0:
-            w = weights.dropna(subset=["mean_cost"])
-            pooled_mean = float((w["mean_cost"] * w["cases_trimmed"]).sum() / w["cases_trimmed"].sum())
-        else:
-            pooled_mean = float(np.nanmean(weights["mean_cost"]))
+        pooled_mean = _pooled_mean(weights)
     rw = cases["drg"].map(rw_map).astype(float).to_numpy()
     mean_g = cases["drg"].map(mean_map).astype(float).to_numpy()
-    code = classify(cases, rw, mean_g, cfg)
-    K = _coefficient(cases["level"], cfg)
+    special, over_cap = special_review_mask(cases, period.special_review, cfg)
+    code = classify(cases, rw, mean_g, cfg, special)
+    level_k, quality = coefficients(cases, cfg)
+    K = level_k * quality
     cost = cases["cost"].to_numpy(float)
-    cost0 = np.nan_to_num(cost, nan=0.0)
-    k_hi = k_hi_for(rw, cfg)
-    P = 100.0 * rw
-    params = {"method": cfg.method, "budget": float(budget), "pooled_mean": pooled_mean}
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        ratio = cost / mean_g
-        if cfg.method == "points":
-            pts = np.select(
-                [(code == 6), (code == 3), (code == 4), (code == 5)],
-                [P * K, P * K, P * K + (ratio - k_hi) * P, P * np.minimum(1.0, ratio)],
-                100.0 * cost0 / pooled_mean,  # long stay, not grouped, no weight: cost-ratio points
-            )
-            pts = np.nan_to_num(pts, nan=0.0)
-            total = pts.sum()
-            if total <= 0:
-                raise EvaluationError("no points to share the budget over (no grouped case with a weight and no cost)")
-            # shares of the total first: budget / total can overflow when the points are tiny
-            pay = budget * (pts / total)
-            params["point_value"] = budget / total
-            points = pts
+    budget_fen = int(round(B * 100))
+    params = {"method": cfg.method, "budget": budget_fen / 100, "pooled_mean": pooled_mean}
+    if cfg.method == "points":
+        points = case_points(code, rw, K, cost, mean_g, pooled_mean, cfg)
+        if not math.fsum(points) > 0:
+            raise EvaluationError("no points to share the budget over (no grouped case with a weight and no cost)")
+        keys = cases["case_id"].to_numpy() if "case_id" in cases.columns else np.arange(len(cases))
+        pay_fen = allocate_fen(budget_fen, points, keys)
+        params["point_value"] = B / math.fsum(points)
+    else:
+        a, b = rate_terms(code, rw, K, cost, mean_g, pooled_mean, cfg)
+        if cfg.rate_basis == "balance":
+            r = _balanced_rate(B, a, b)
         else:
-            grouped = code >= CLASSES.index("long_stay")  # long stay, no cost, high, low, normal
-            volume = float(np.nansum(np.where(grouped, K * rw, 0.0))) * (1.0 + cfg.growth)
-            if volume <= 0:
-                raise EvaluationError("no grouped case with a weight: the base rate is undefined")
-            r = budget / volume
-            S = rw * K * r
-            low_pay = np.minimum(S, S * ratio) if cfg.low_pay == "proportional" else cost0
-            # not grouped: at cost, or cost-ratio weight units (c / c*) at the base rate
-            fallback = cost0 if cfg.fallback == "item" else cost0 / pooled_mean * r
-            pay = np.select(
-                [(code == 6), (code == 3), (code == 4), (code == 5), (code == 2)],
-                [S, S, S + cfg.phi_hi * (cost - k_hi * mean_g), low_pay, cfg.psi_long * cost0],
-                fallback,
-            )
-            pay = np.nan_to_num(pay, nan=0.0)
-            params["base_rate"] = r
-            points = np.full(len(cases), np.nan)
+            r = B / _volume(period.prior if period.prior is not None else cases, rw_map, cfg)
+        pay_fen = round_half_up((a * r + b) * 100.0).astype(np.int64)
+        params["base_rate"] = r
+        params["rate_basis"] = cfg.rate_basis
+        points = np.full(len(cases), np.nan)
+    params["paid"] = int(pay_fen.sum()) / 100
+    params["paid_share_of_budget"] = params["paid"] / params["budget"]
+    unknown = sorted(map(str, pd.unique(cases.loc[(cases["level"] == "unknown").to_numpy(bool), "hospital_id"])))
+    params["unknown_level_hospitals"] = ",".join(unknown)
     # columns are handed over as they are (categoricals stay categoricals): no per-row string conversion
     per_case = pd.DataFrame({
         "case_id": cases["case_id"] if "case_id" in cases.columns else pd.Series(np.arange(len(cases)), index=cases.index),
         "hospital_id": cases["hospital_id"], "level": cases["level"].astype("category"), "drg": cases["drg"],
-        "rw": rw, "coefficient": K, "payment_class": pd.Categorical.from_codes(code, CLASSES), "total_cost": cost, "points": points,
+        "rw": rw, "coefficient": level_k, "quality_factor": quality,
+        "payment_class": pd.Categorical.from_codes(code, CLASSES), "total_cost": cost, "points": points,
     }, index=cases.index).reset_index(drop=True)
-    per_case["payment"] = pay  # full precision: rounding only when displayed (sheet section 0)
-    return per_case, settle(per_case, cfg), params
+    per_case["payment_fen"] = pay_fen
+    per_case["payment"] = pay_fen / 100.0
+    per_case["cost_fen"] = np.where(np.isfinite(cost), to_fen(cost), 0)
+    per_case["cost_usable"] = np.isfinite(cost)
+    per_case["special_review_over_cap"] = over_cap
+    if period.self_pay is not None:
+        per_case["self_pay_fen"] = to_fen(period.self_pay)
+        per_case["fund_payment_fen"] = pay_fen - per_case["self_pay_fen"].to_numpy()
+    if period.month is not None:
+        per_case["month"] = np.asarray(period.month, dtype=float)
+    advances = monthly_advances(per_case, budget_fen, cfg) if period.month is not None else None
+    st = settle(per_case, cfg, advances)
+    return per_case, st, params if advances is None else {**params, "_monthly": advances}
 
 
-def settle(per_case: pd.DataFrame, cfg: PaymentConfig | None = None) -> pd.DataFrame:
-    """Per hospital: cases by class, points, allowed amount A_h, actual cost C_h, surplus/deficit and its sharing."""
-    cfg = cfg or PaymentConfig()
-    g = per_case.groupby("hospital_id", sort=True, observed=True)
-    out = pd.DataFrame({"level": g["level"].first(), "cases": g.size(), "points": g["points"].sum(min_count=1),
-                        "payment": g["payment"].sum(), "actual_cost": g["total_cost"].sum(min_count=0)})
-    for c in CLASSES:
-        out[f"cases_{c}"] = align((per_case["payment_class"] == c).groupby(per_case["hospital_id"], observed=True).sum(), out.index, 0).astype(np.int64)
-    out["balance"] = out["payment"] - out["actual_cost"]
+def _pooled_mean(weights: pd.DataFrame) -> float:
+    if "cases_trimmed" in weights.columns and weights["cases_trimmed"].sum() > 0:
+        w = weights.dropna(subset=["mean_cost"])
+        return float((w["mean_cost"] * w["cases_trimmed"]).sum() / w["cases_trimmed"].sum())
+    m = weights["mean_cost"].dropna()
+    return float(m.mean()) if len(m) else float("nan")
+
+
+def case_points(code, rw, K, cost, mean_g, pooled_mean, cfg) -> np.ndarray:
+    """Points of section 4.4 per case (0 where a cost-ratio case has no cost)."""
+    P = 100.0 * rw
+    k_hi = k_hi_for(rw, cfg)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ratio = cost / mean_g
+        cost_points = 100.0 * np.nan_to_num(cost, nan=0.0) / pooled_mean
+        pts = np.select([(code == NORMAL) | (code == NO_COST), code == HIGH, code == LOW],
+                        [P * K, P * K + (ratio - k_hi) * P, P * np.minimum(1.0, ratio)],
+                        cost_points)  # long stay, not grouped, no weight, special review
+    return np.nan_to_num(pts, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def rate_terms(code, rw, K, cost, mean_g, pooled_mean, cfg) -> tuple[np.ndarray, np.ndarray]:
+    """Each case's payment is ``a·r + b`` (rate method, section 4.3): ``a`` weight units at the base
+    rate ``r``, ``b`` yuan paid whatever the rate."""
+    k_hi = k_hi_for(rw, cfg)
+    cost0 = np.nan_to_num(cost, nan=0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["balance_rate"] = out["balance"] / out["payment"]
-    d = out["balance"].to_numpy()
-    a = out["payment"].to_numpy()
-    shared = np.where(d >= 0, cfg.s_keep * d, np.where(np.abs(d) <= cfg.tau * a, cfg.s_share * np.abs(d), 0.0))
-    out["shared"] = shared  # kept by the hospital (surplus) or covered by the fund (deficit)
+        ratio = cost / mean_g
+        units = rw * K
+        low_a = units * np.minimum(1.0, ratio) if cfg.low_pay == "proportional" else np.zeros(len(code))
+        low_b = np.zeros(len(code)) if cfg.low_pay == "proportional" else cost0
+        fb_a = cost0 / pooled_mean if cfg.fallback == "points" else np.zeros(len(code))
+        fb_b = np.zeros(len(code)) if cfg.fallback == "points" else cost0
+        std = (code == NORMAL) | (code == NO_COST)
+        a = np.select([std, code == HIGH, code == LOW, (code == LONG) | (code == SPECIAL)], [units, units, low_a, 0.0], fb_a)
+        b = np.select([std, code == HIGH, code == LOW, code == LONG, code == SPECIAL],
+                      [0.0, cfg.phi_hi * (cost - k_hi * mean_g), low_b, cfg.psi_long * cost0, cost0], fb_b)
+    return np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0)
+
+
+def _balanced_rate(B: float, a: np.ndarray, b: np.ndarray) -> float:
+    """The base rate at which the period's payments ``Σ(a·r + b)`` equal the budget."""
+    units, fixed = math.fsum(a), math.fsum(b)
+    if not units > 0:
+        raise EvaluationError("no grouped case with a weight: the base rate is undefined")
+    if fixed >= B:
+        raise EvaluationError(f"the budget ({B:,.2f}) does not cover the payments made at cost ({fixed:,.2f}: "
+                              "high-cost add-ons, long stays, special reviews, not-grouped cases); raise the budget "
+                              "or use rate_basis = \"volume\"")
+    return (B - fixed) / units
+
+
+def _volume(cases: pd.DataFrame, rw_map: dict, cfg: PaymentConfig) -> float:
+    """Σ K·RW over a period's grouped cases with a weight, × (1 + growth) (section 4.1)."""
+    rw = cases["drg"].map(rw_map).astype(float).to_numpy()
+    level_k, quality = coefficients(cases, cfg)
+    grouped = cases["included"].to_numpy(bool) & np.isfinite(rw)
+    v = math.fsum((level_k * quality * rw)[grouped]) * (1.0 + cfg.growth)
+    if not v > 0:
+        raise EvaluationError("no grouped case with a weight: the base rate is undefined")
+    return v
+
+
+# -- settlement ----------------------------------------------------------------------------------------
+
+def shared_amount(balance_fen: np.ndarray, allowed_fen: np.ndarray, cfg: PaymentConfig) -> np.ndarray:
+    """Fen kept by the hospital (surplus: ``s_keep·Δ``) or covered by the fund (deficit:
+    ``s_share·min(|Δ|, τ·A)``): continuous in the deficit; the part beyond ``τ·A`` is the hospital's own."""
+    d = balance_fen.astype(float)
+    covered = cfg.s_share * np.minimum(np.abs(d), cfg.tau * np.maximum(allowed_fen.astype(float), 0.0))
+    return round_half_up(np.where(d >= 0, cfg.s_keep * d, covered)).astype(np.int64)
+
+
+def settle(per_case: pd.DataFrame, cfg: PaymentConfig | None = None, advances: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per hospital, in integer fen (``*_fen``) and yuan: cases by class, points, coefficients, amount
+    paid (= the sum of its cases to the fen), the balance over cases with a usable cost, its sharing,
+    the fund's and the patients' parts, advances and what is due at year end."""
+    cfg = cfg or PaymentConfig()
+    pc = per_case
+    h = pc["hospital_id"]
+    g = pc.groupby(h, sort=True, observed=True)
+    costed = pc["cost_usable"].to_numpy(bool)
+    out = pd.DataFrame({"level": g["level"].first(), "coefficient": g["coefficient"].first(),
+                        "quality_factor": g["quality_factor"].first(), "cases": g.size(),
+                        "points": g["points"].sum(min_count=1), "payment_fen": g["payment_fen"].sum()})
+    for c in CLASSES:
+        out[f"cases_{c}"] = align((pc["payment_class"] == c).groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)
+    out["cases_cost_unusable"] = align((~pc["cost_usable"]).groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)
+    out["special_review_over_cap"] = align(pc["special_review_over_cap"].groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)
+    costed_pay = pd.Series(np.where(costed, pc["payment_fen"].to_numpy(), 0), index=pc.index)
+    out["payment_costed_fen"] = align(costed_pay.groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)
+    out["actual_cost_fen"] = align(pc["cost_fen"].groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)
+    out["balance_fen"] = out["payment_costed_fen"] - out["actual_cost_fen"]
+    out["shared_fen"] = shared_amount(out["balance_fen"].to_numpy(), out["payment_costed_fen"].to_numpy(), cfg)
+    if "self_pay_fen" in pc.columns:
+        out["self_pay_fen"] = g["self_pay_fen"].sum()
+        out["fund_payment_fen"] = out["payment_fen"] - out["self_pay_fen"]
+    if advances is not None:
+        adv = advances.groupby("hospital_id", observed=True)["advance_fen"].sum()
+        out["advances_fen"] = align(adv, out.index, 0).astype(np.int64)
+        out["year_end_due_fen"] = out["payment_fen"] - out["advances_fen"]
+    for c in [c for c in out.columns if c.endswith("_fen")]:  # the same amounts in yuan, for reading
+        out[c[: -len("_fen")]] = out[c] / 100.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["balance_rate"] = out["balance_fen"] / out["payment_costed_fen"].where(out["payment_costed_fen"] != 0)
     out["high_low_share"] = (out["cases_high_cost"] + out["cases_low_cost"]) / out["cases"]
     out.index.name = "hospital_id"
     return out.reset_index()
 
 
-def scenarios(cases: pd.DataFrame, weights: pd.DataFrame, budget: float, base: PaymentConfig, variants: dict) -> pd.DataFrame:
+def monthly_advances(per_case: pd.DataFrame, budget_fen: int, cfg: PaymentConfig) -> pd.DataFrame:
+    """Per hospital and discharge month: the provisional amount and the advance paid (月预结算).
+
+    Point method: each month a twelfth of the budget is shared over that month's points (largest
+    remainder, as for the year); rate method: the month's payments are the provisional amount.
+    Cases without a month are left to the year-end settlement."""
+    pc = per_case[np.isfinite(per_case["month"].to_numpy(float))]
+    rows = []
+    for m, sub in pc.groupby("month", sort=True):
+        by_h = sub.groupby("hospital_id", observed=True)
+        if cfg.method == "points":
+            pts = by_h["points"].sum()
+            prov = allocate_fen(budget_fen // 12, pts.to_numpy(), pts.index.astype(str)) if pts.sum() > 0 else np.zeros(len(pts), np.int64)
+            prov = pd.Series(prov, index=pts.index)
+        else:
+            prov = by_h["payment_fen"].sum()
+        adv = round_half_up(cfg.advance_ratio * prov.to_numpy(float)).astype(np.int64)
+        rows.append(pd.DataFrame({"month": int(m), "hospital_id": prov.index, "cases": by_h.size().to_numpy(),
+                                  "provisional_fen": prov.to_numpy(np.int64), "advance_fen": adv}))
+    cols = ["month", "hospital_id", "cases", "provisional_fen", "advance_fen"]
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+    out["provisional"] = out["provisional_fen"] / 100.0
+    out["advance"] = out["advance_fen"] / 100.0
+    return out
+
+
+def drg_profit_loss(per_case: pd.DataFrame) -> pd.DataFrame:
+    """Per hospital × DRG over cases with a usable cost: cases, payment, cost, balance (fen and yuan),
+    mean balance per case, share of cases paid less than they cost — the table hospitals ask for first."""
+    pc = per_case[per_case["cost_usable"].to_numpy(bool)]
+    pc = pc.assign(_loss=(pc["payment_fen"] < pc["cost_fen"]).astype(np.int64))
+    g = pc.groupby(["hospital_id", "drg"], sort=True, observed=True)
+    out = pd.DataFrame({"cases": g.size(), "payment_fen": g["payment_fen"].sum(), "cost_fen": g["cost_fen"].sum(),
+                        "losing_cases": g["_loss"].sum()})
+    out["balance_fen"] = out["payment_fen"] - out["cost_fen"]
+    for c in ("payment", "cost", "balance"):
+        out[c] = out[f"{c}_fen"] / 100.0
+    out["mean_balance"] = out["balance"] / out["cases"]
+    out["loss_share"] = out["losing_cases"] / out["cases"]
+    return out.reset_index()
+
+
+def scenarios(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period, base: PaymentConfig,
+              variants: dict) -> pd.DataFrame:
     """Per hospital payment and balance under the base and each variant ({name: (budget, {field: value})}), side by side."""
-    runs = {"base": (budget, base)}
+    period = budget if isinstance(budget, Period) else Period(budget=budget)
+    runs = {"base": (period, base)}
     for name, (b, changes) in variants.items():
-        runs[name] = (b if b is not None else budget, replace(base, **changes))
+        runs[name] = (replace(period, budget=b) if b is not None else period, replace(base, **changes))
     table = None
-    for name, (b, cfg) in runs.items():
-        _, s, _ = simulate(cases, weights, b, cfg)
+    for name, (p, cfg) in runs.items():
+        _, s, _ = simulate(cases, weights, replace(p, month=None), cfg)
         s = s.set_index("hospital_id")[["payment", "balance"]].add_suffix(f"_{name}")
         table = s if table is None else table.join(s, how="outer")
     for name in runs:

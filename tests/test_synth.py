@@ -152,6 +152,14 @@ def test_payment_surplus_follows_planted_efficiency(region):
         sub = h[h["level"] == lv]
         rho = sub["balance_rate"].rank().corr(planted.loc[sub.index, "cost_factor"].rank())
         assert rho <= -0.8, (lv, rho)  # costlier than planned -> deficit
+    assert per_case["payment_fen"].sum() == round(budget * 100)  # to the fen
+    # the rate method spends the same budget (within 0.01%) although outliers are paid at cost
+    rate_case, _, rate_params = simulate(cases, weights, budget, PaymentConfig(method="rate"))
+    assert abs(rate_case["payment_fen"].sum() / 100 - budget) <= 1e-4 * budget
+    assert 0.9999 <= rate_params["paid_share_of_budget"] <= 1.0001
+    # the sheet's volume rule overspends on the same data: the reason the balance rule is the default
+    _, _, vol = simulate(cases, weights, budget, PaymentConfig(method="rate", rate_basis="volume"))
+    assert vol["paid_share_of_budget"] > 1.001
 
 
 def test_tiered_care_and_support_recover_planted_values(region):
