@@ -182,7 +182,8 @@ def _read_grouped(path: str, columns: list[str]):
     return t.to_pandas()  # dictionary columns arrive as Categoricals: evaluation works on their categories
 
 
-def _write_tables(tables: dict, out_dir: str, lang: str, stem: str) -> None:
+def _write_tables(tables: dict, out_dir: str, lang: str, stem: str, workbook: dict | None = None) -> None:
+    """Every table as Parquet, and a workbook of ``workbook`` (default: the same tables) for reading."""
     import pyarrow as pa
 
     from evaluation.common import label
@@ -193,7 +194,8 @@ def _write_tables(tables: dict, out_dir: str, lang: str, stem: str) -> None:
     labelled = {k: label(v, lang) for k, v in tables.items()}
     for name, df in labelled.items():
         write_table_atomic(pa.Table.from_pandas(df, preserve_index=False), os.path.join(out_dir, f"{name}.parquet"))
-    write_workbook(labelled, os.path.join(out_dir, f"{stem}.xlsx"), lang=lang)
+    sheets = labelled if workbook is None else {k: label(v, lang) for k, v in workbook.items()}
+    write_workbook(sheets, os.path.join(out_dir, f"{stem}.xlsx"), lang=lang)
 
 
 def cmd_evaluate(a) -> int:
@@ -278,7 +280,8 @@ def cmd_pay(a) -> int:
     from evaluation.weights import compute_weights
 
     from .io import write_table_atomic
-    from .settlement import PAY_COLUMNS, SELF_PAY_ALIASES, case_frame, read_factors, read_id_list, settle_years
+    from .settlement import (PAY_COLUMNS, SELF_PAY_ALIASES, case_frame, payment_workbook, read_factors, read_id_list,
+                             settle_years)
 
     budgets = _budgets(a.budget)
     for opt, path in (("--config", a.config), ("--special-review", a.special_review), ("--quality-factors", a.quality_factors)):
@@ -312,7 +315,7 @@ def cmd_pay(a) -> int:
 
     with _output_folder(a, [a.grouped, a.hospitals, a.weights, a.config, a.special_review, a.quality_factors], "pay") as out:
         write_table_atomic(pa.Table.from_pandas(label(per_case, a.lang), preserve_index=False), os.path.join(out, "cases.parquet"))
-        _write_tables(tables, out, a.lang, "payment")
+        _write_tables(tables, out, a.lang, "payment", workbook=payment_workbook(tables))
     _print_settlement(a, cfg, per_case, tables, cases)
     return 0
 
@@ -411,6 +414,10 @@ def cmd_support(a) -> int:
     with _output_folder(a, [a.grouped, a.hospitals, a.pairs], "support") as out:
         _write_tables({"support": traj, "support_did": did_table, "support_summary": summary}, out, a.lang, "support")
     for r in did_table[did_table["indicator"] == "cmi"].itertuples():
+        if r.status != "ok":
+            print(f"{clean(r.program, 60)}: no CMI estimate ({r.status}; {r.treated_hospitals} recipients, "
+                  f"{r.control_hospitals} hospitals of their level and kind that no program supports)")
+            continue
         print(f"{clean(r.program, 60)}: CMI DiD {r.did:+.4f} (95% CI {r.ci_low:+.4f} to {r.ci_high:+.4f}; "
               f"{r.treated_hospitals} recipients vs {r.control_hospitals} peers)")
     print(f"-> {a.output}/ (support, support_did, support_summary; support.xlsx)")
@@ -503,8 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--years", help="subset of years, e.g. 2020-2021")
     v.add_argument("--level", help="subset of levels, e.g. tertiary,secondary")
     v.add_argument("--hospital", help="subset of hospitals, e.g. DZ001,DZ002 (they are then also the reference population)")
-    v.add_argument("--overdispersion", action="store_true",
-                   help="widen the mortality funnel by the over-dispersion factor phi (methodology 5.3); for large regions")
+    v.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
+                   help="mortality funnel for regions whose hospitals vary more than chance allows: additive "
+                        "(default: random effects, DerSimonian-Laird tau2 on winsorised z, Spiegelhalter 2005) or "
+                        "multiplicative (limits widened by sqrt(phi), methodology 5.3)")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")
     v.set_defaults(func=cmd_evaluate)

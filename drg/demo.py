@@ -13,7 +13,7 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
 
     final = output
     with OutputFolder(final, command="demo") as output:  # the whole demo folder appears as a unit
-        summary, flagged = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet)
+        summary, flagged, support = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet)
     output = final
     synth_dir = os.path.join(output, "synthetic")
     grouped = os.path.join(output, "grouped.parquet")
@@ -26,6 +26,7 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     print(f"  hospitals above the 99.8% mortality funnel limit: {', '.join(flagged) or 'none'}")
     print(f"  payment simulation: {output}/payment/ (payment.xlsx); tiered care: {output}/tiered_care/; "
           f"counterpart support: {output}/support/")
+    print(f"  counterpart support, CMI difference-in-differences: {'; '.join(support) or 'no program'}")
     print(f"  report (open in a browser, works offline): {output}/report.html (+ report.xlsx)")
     return 0
 
@@ -78,4 +79,21 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
     finally:
         if quiet_out:
             quiet_out.close()
-    return summary, flagged
+    return summary, flagged, _support_headline(os.path.join(output, "support", "support_did.parquet"))
+
+
+def _support_headline(path: str) -> list[str]:
+    """Per support program: the CMI difference-in-differences with its CI, or why there is none."""
+    import pandas as pd
+
+    from .report import INVERSE
+
+    did = pd.read_parquet(path)
+    did = did.rename(columns={c: INVERSE.get(c, c) for c in did.columns})
+    out = []
+    for r in did[did["indicator"] == "cmi"].itertuples():
+        if r.status == "ok":
+            out.append(f"{r.program}: CMI {r.did:+.3f} (95% CI {r.ci_low:+.3f} to {r.ci_high:+.3f})")
+        else:
+            out.append(f"{r.program}: no estimate ({r.status})")
+    return out

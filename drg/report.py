@@ -327,8 +327,9 @@ def render(o: dict, lang: str = "zh") -> str:
 
         oc = o["outcomes"].dropna(subset=["oe_ratio"])
         oc = oc[oc["expected"] > 0]
-        phi = float(oc["phi"].iloc[0]) if "phi" in oc.columns and len(oc) else 1.0
-        curve = funnel_curve(float(oc["expected"].max()) if len(oc) else 1.0, phi=phi)
+        first = oc.iloc[0] if len(oc) else {}
+        curve = funnel_curve(float(oc["expected"].max()) if len(oc) else 1.0, method=first.get("od_method"),
+                             phi=float(first.get("phi", 1.0)), tau2=float(first.get("tau2", 0.0)))
         curves = [(list(zip(curve["expected"], curve[c])), col, dash) for c, col, dash in
                   (("limit95_low", "#e67e22", "4 2"), ("limit95_high", "#e67e22", "4 2"), ("limit998_low", "#c0392b", ""), ("limit998_high", "#c0392b", ""))]
         pts = [(r.expected, r.oe_ratio, f"{r.hospital_id} O/E {r.oe_ratio:.2f}", "#c0392b" if str(r.funnel_flag).startswith("alarm") else "#2e86c1")

@@ -96,3 +96,18 @@ def read_factors(path: str, what: str) -> dict:
     if not (np.isfinite(f) & (f > 0)).all():
         raise InputError(f"{what} {path}: every factor must be a positive number")
     return dict(zip(t["hospital_id"], f.astype(float)))
+
+
+WORKBOOK_PROFIT_LOSS_ROWS = 10_000
+
+
+def payment_workbook(tables: dict) -> dict:
+    """The tables for payment.xlsx: all of them, except that the per-DRG profit and loss (hospitals ×
+    DRGs × years: millions of cells at province scale, minutes to write) is the latest year's, the
+    largest losses first, at most 10,000 rows; drg_profit_loss.parquet holds every row."""
+    out = dict(tables)
+    pl = tables.get("drg_profit_loss")
+    if pl is not None and len(pl) > WORKBOOK_PROFIT_LOSS_ROWS:
+        last = pl[pl["year"] == pl["year"].max()] if "year" in pl.columns and pl["year"].notna().any() else pl
+        out["drg_profit_loss"] = last.sort_values(["balance_fen", "hospital_id", "drg"]).head(WORKBOOK_PROFIT_LOSS_ROWS)
+    return out

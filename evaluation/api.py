@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .common import attach_levels, prepare
+from .common import attach_levels, normalize_level, prepare
 from .indicators import discipline, hospital_indicators, risk_levels
 from .outcomes import standardized_mortality
 from .weights import compute_weights, grouping_quality, trimmed_cases
@@ -14,8 +15,12 @@ EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "lo
 
 def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weights: pd.DataFrame | None = None,
              by: str = "hospital", peer: str = "level", years=None, levels=None, trim_method: str = "iqr",
-             drg_names: dict | None = None, overdispersion: bool = False) -> dict:
+             drg_names: dict | None = None, overdispersion=False, min_cases_rank: int = 100) -> dict:
     """Evaluate grouped cases; returns ``{table name: DataFrame}`` with English column names.
+
+    The hospital and outcome tables have a row for every hospital of the input (also one with only
+    ungroupable records) and of ``hospitals``, with ``status``: ``ok``, ``too_few_cases`` (fewer
+    than ``min_cases_rank`` scored cases: shown, not ranked) or ``no_cases`` (indicators empty).
 
     Parameters
     ----------
@@ -28,8 +33,9 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     by : {"hospital", "hospital-mdc", "hospital-adrg"}
     peer : {"level", "level-kind", "none"}
     years, levels : optional subsets (the reference population is the subset itself).
-    overdispersion : bool
-        Widen the mortality funnel by the over-dispersion factor (methodology 5.3).
+    overdispersion : False, "additive" (or True) or "multiplicative"
+        Over-dispersed mortality funnel: additive random effects (Spiegelhalter 2005) or the sheet's
+        multiplicative widening (5.3); see :func:`evaluation.outcomes.standardized_mortality`.
     """
     if by not in ("hospital", "hospital-mdc", "hospital-adrg"):
         raise ValueError(f"--by {by!r}: use hospital, hospital-mdc or hospital-adrg")
@@ -47,10 +53,59 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         "outcomes": standardized_mortality(cases, overdispersion=overdispersion),
         "risk_levels": risk_levels(cases),
     }
+    ids = every_hospital(cases, hospitals, levels)
+    out["hospital"] = with_every_hospital(out["hospital"], ids, cases, hospitals, min_cases_rank)
     lv = out["hospital"].set_index("hospital_id")["level"]
-    out["outcomes"].insert(1, "level", out["outcomes"]["hospital_id"].map(lv))
+    out["outcomes"] = with_every_hospital(out["outcomes"], ids, cases, hospitals, min_cases_rank)
+    out["outcomes"].insert(2, "level", out["outcomes"]["hospital_id"].map(lv))
     if by == "hospital-mdc":
         out["discipline_mdc"] = discipline(cases, w, by="mdc")
     elif by == "hospital-adrg":
         out["discipline_adrg"] = discipline(cases, w, by="adrg")
     return out
+
+
+def every_hospital(cases: pd.DataFrame, hospitals: pd.DataFrame | None, levels=None) -> list[str]:
+    """Hospital ids of the (filtered) input, and of the hospitals table at the chosen levels."""
+    ids = set(map(str, pd.unique(cases["hospital_id"].dropna())))
+    if hospitals is not None:
+        h = hospitals.assign(level=normalize_level(hospitals["level"]))
+        if levels is not None:
+            h = h[h["level"].isin(list(levels))]
+        ids |= set(h["hospital_id"].astype(str))
+    return sorted(ids)
+
+
+def with_every_hospital(table: pd.DataFrame, ids: list[str], cases: pd.DataFrame, hospitals: pd.DataFrame | None,
+                        min_cases: int) -> pd.DataFrame:
+    """``table`` (one row per hospital) with a row for each of ``ids``; missing hospitals get 0 cases
+    and empty indicators; a ``status`` column says which rows can be read as indicators."""
+    t = table.assign(hospital_id=table["hospital_id"].astype(str))
+    missing = [i for i in ids if i not in set(t["hospital_id"])]
+    if missing:
+        lv = dict(zip(cases["hospital_id"].astype(str), cases["level"])) if "level" in cases.columns else {}
+        if hospitals is not None:
+            lv.update(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
+        add = pd.DataFrame({"hospital_id": missing, "cases": 0})
+        if "level" in t.columns:
+            add["level"] = [lv.get(i, "unknown") for i in missing]
+        if "name" in t.columns and hospitals is not None and "name" in hospitals.columns:
+            names = dict(zip(hospitals["hospital_id"].astype(str), hospitals["name"]))
+            add["name"] = [names.get(i, "") for i in missing]
+        for c in ("observed", "drg_count", "cases_weighted", "no_weight", "low_risk_cases", "midlow_risk_cases",
+                  "dropped_cases"):
+            if c in t.columns:
+                add[c] = 0
+        if "ranked" in t.columns:
+            add["ranked"] = False
+        if "funnel_flag" in t.columns:
+            add["funnel_flag"] = "no_expected"
+        t = pd.concat([t, add], ignore_index=True)
+        for c in ("cases", "observed", "drg_count", "cases_weighted", "no_weight", "low_risk_cases", "midlow_risk_cases",
+                  "dropped_cases"):
+            if c in t.columns:
+                t[c] = t[c].astype(np.int64)
+    t = t.sort_values("hospital_id", kind="stable").reset_index(drop=True)
+    status = np.where(t["cases"] == 0, "no_cases", np.where(t["cases"] < min_cases, "too_few_cases", "ok"))
+    t.insert(1, "status", status)
+    return t

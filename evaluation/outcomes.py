@@ -60,16 +60,78 @@ def widen(limit, phi: float):
     return np.maximum(1.0 + (limit - 1.0) * np.sqrt(phi), 0.0)
 
 
+def random_effects_tau2(observed, expected, trim: float = 0.1) -> tuple[float, float]:
+    """(phi, tau2) of the additive random-effects funnel (Spiegelhalter 2005, "Funnel plots for comparing
+    institutional performance", Stat Med 24:1185; the method of NHS SHMI and FunnelPlotR's default
+    ``sr_method = "SHMI"``).
+
+    ``z_h = sqrt(E_h) · log(O_h / E_h)`` (a unit with O = 0 counts as O = 0.5), winsorised at the
+    ``trim`` and ``1 - trim`` quantiles; ``phi = mean(z_w^2)``; DerSimonian–Laird
+    ``tau2 = max(0, (n·phi − (n − 1)) / (ΣE − ΣE²/ΣE))`` (the weights 1/s² are E on the log scale)."""
+    o = np.asarray(observed, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    ok = e > 0
+    n = int(ok.sum())
+    if n < 2:
+        return float("nan"), 0.0
+    oo, ee = np.maximum(o[ok], 0.5), e[ok]
+    z = np.sqrt(ee) * np.log(oo / ee)
+    lo, hi = np.quantile(z, [trim, 1 - trim])
+    phi = float(np.mean(np.clip(z, lo, hi) ** 2))
+    if n * phi < n - 1:
+        return phi, 0.0
+    tau2 = max(0.0, (n * phi - (n - 1)) / (ee.sum() - (ee ** 2).sum() / ee.sum()))
+    return phi, float(tau2)
+
+
+def additive_limit(expected, z: float, tau2: float) -> np.ndarray:
+    """O/E funnel limit ``exp(z · sqrt(1/E + tau2))`` (log scale, random effects); ``z`` < 0 for lower limits."""
+    e = np.asarray(expected, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(e > 0, np.exp(z * np.sqrt(1.0 / e + tau2)), np.nan)
+
+
+LIMITS = (("limit95_low", 0.025, -Z95), ("limit95_high", 0.975, Z95), ("limit998_low", 0.001, -Z998),
+          ("limit998_high", 0.999, Z998))
+
+
+def funnel_limits(expected, method: str | None = None, phi: float = 1.0, tau2: float = 0.0) -> dict:
+    """The four control limits of O/E at each E: exact Poisson (clipped at 0: an O/E is never negative),
+    widened multiplicatively by sqrt(phi), or the additive random-effects limits when tau2 > 0."""
+    e = np.asarray(expected, dtype=float)
+    if method == "additive" and tau2 > 0:
+        return {name: additive_limit(e, z, tau2) for name, _, z in LIMITS}
+    f = phi if method == "multiplicative" else 1.0
+    return {name: np.maximum(widen(poisson_funnel_limit(e, p), f), 0.0) for name, p, _ in LIMITS}
+
+
+def _od_method(overdispersion) -> str | None:
+    if overdispersion in (False, None, "none"):
+        return None
+    if overdispersion in (True, "additive"):
+        return "additive"
+    if overdispersion == "multiplicative":
+        return "multiplicative"
+    raise ValueError(f"overdispersion={overdispersion!r}: use additive (default), multiplicative or none")
+
+
 def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | None = None, by: str = "hospital_id",
-                           min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion: bool = False) -> pd.DataFrame:
+                           min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion=False) -> pd.DataFrame:
     """O, E, O/E, exact 95% CI and funnel limits/flags per unit (sections 5.1-5.3).
 
-    ``funnel_flag``: ``alarm_high`` above the upper 99.8% limit, ``alert_high`` between the upper 95%
-    and 99.8% limits, ``alert_low``/``alarm_low`` symmetrically, ``within`` otherwise, ``no_expected``
-    when E = 0. With ``overdispersion`` the limits are widened by ``sqrt(phi)`` when the units vary
-    more than Poisson chance allows (``phi`` > 1, column ``phi``): with tens of thousands of cases per
-    hospital, small real differences in case mix otherwise put most large hospitals outside the funnel.
+    ``funnel_flag`` compares O/E with the funnel limits at the unit's E (the limits that are plotted):
+    ``alarm_high`` above the upper 99.8% limit, ``alert_high`` between the upper 95% and 99.8% limits,
+    ``alert_low``/``alarm_low`` symmetrically, ``within`` otherwise, ``no_expected`` when E = 0.
+    ``oe_low``/``oe_high`` are the exact Poisson 95% CI of the unit's own O/E: they ignore
+    between-unit variation, so with over-dispersion a CI may exclude 1 while the unit is within the funnel.
+
+    ``overdispersion``: ``False`` (exact Poisson limits), ``"additive"`` (or ``True``; the field's
+    standard: random-effects limits with the DerSimonian–Laird tau2 of :func:`random_effects_tau2`,
+    columns ``phi``, ``tau2``, ``z_score`` = log(O/E)/sqrt(1/E + tau2); Poisson limits when tau2 = 0)
+    or ``"multiplicative"`` (limits widened by sqrt(phi), section 5.3 of the sheet: the widening shrinks
+    with E, so at a province-sized year large ordinary hospitals are still flagged).
     """
+    method = _od_method(overdispersion)
     ref = cases if reference is None else reference
     inc = cases[cases["included"]]
     ref_inc = ref[ref["included"]]
@@ -91,13 +153,20 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         out["oe_ratio"] = np.where(e > 0, o / e, np.nan)
     out["oe_low"], out["oe_high"] = poisson_ci(o, e)
-    phi = overdispersion_phi(o, e) if overdispersion else 1.0
-    out["limit95_low"] = widen(poisson_funnel_limit(e, 0.025), phi)
-    out["limit95_high"] = widen(poisson_funnel_limit(e, 0.975), phi)
-    out["limit998_low"] = widen(poisson_funnel_limit(e, 0.001), phi)
-    out["limit998_high"] = widen(poisson_funnel_limit(e, 0.999), phi)
-    if overdispersion:
+    phi, tau2 = 1.0, 0.0
+    if method == "multiplicative":
+        phi = overdispersion_phi(o, e)
+    elif method == "additive":
+        phi, tau2 = random_effects_tau2(o, e)
+    for name, limit in funnel_limits(e, method, phi, tau2).items():
+        out[name] = limit
+    if method:
+        out["od_method"] = method
         out["phi"] = phi
+    if method == "additive":
+        out["tau2"] = tau2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["z_score"] = np.where(e > 0, np.log(np.maximum(o, 0.5) / e) / np.sqrt(1.0 / e + tau2), np.nan)
     r = out["oe_ratio"]
     out["funnel_flag"] = np.select(
         [e <= 0, r > out["limit998_high"], r > out["limit95_high"], r < out["limit998_low"], r < out["limit95_low"]],
@@ -106,9 +175,9 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     return out.reset_index()
 
 
-def funnel_curve(max_expected: float, points: int = 200, phi: float = 1.0) -> pd.DataFrame:
-    """Control limits of the O/E funnel for E from near 0 to ``max_expected`` (for charts);
-    ``phi`` > 1 widens them as :func:`standardized_mortality` does."""
+def funnel_curve(max_expected: float, points: int = 200, method: str | None = None, phi: float = 1.0,
+                 tau2: float = 0.0) -> pd.DataFrame:
+    """Control limits of the O/E funnel for E from near 0 to ``max_expected`` (for charts), drawn with
+    the same method as :func:`standardized_mortality` used for the flags."""
     e = np.linspace(max(max_expected / points, 0.05), max(max_expected, 0.1) * 1.05, points)
-    return pd.DataFrame({"expected": e, **{name: widen(poisson_funnel_limit(e, p), phi) for name, p in
-                         (("limit95_low", 0.025), ("limit95_high", 0.975), ("limit998_low", 0.001), ("limit998_high", 0.999))}})
+    return pd.DataFrame({"expected": e, **funnel_limits(e, method, phi, tau2)})

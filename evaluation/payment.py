@@ -118,7 +118,7 @@ def allocate_fen(total_fen: int, shares: np.ndarray, keys) -> np.ndarray:
     denom = math.fsum(shares)  # exactly rounded: the same total whatever the row order
     if not denom > 0:
         raise EvaluationError("nothing to share the budget over (every share is 0)")
-    exact = shares * (float(total_fen) / denom) if total_fen < 2**52 else shares / denom * float(total_fen)
+    exact = shares * (float(total_fen) / denom)
     base = np.floor(exact).astype(np.int64)
     left = int(total_fen - int(base.sum()))
     rem = exact - base

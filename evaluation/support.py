@@ -32,7 +32,9 @@ def hospital_year_panel(cases: pd.DataFrame, weights: pd.DataFrame, hospital_ids
     g = df.groupby(["hospital_id", "year"], observed=True)
     out = pd.DataFrame({"cases": g.size(), "drg_count": g["drg"].nunique(), "cmi": g["rw"].mean(),
                         "surgical_share": g["surgical"].mean(), "level2_surgery": g["surgical"].sum()})
-    out["level2_share"] = out["level2_surgery"] / out["level2_surgery"].where(out["level2_surgery"] > 0)
+    # share of the hospital's cases; without a procedure-grade table level 2+ surgery is the DRG-partition
+    # proxy (every operating-room DRG), labelled as such in grade_source
+    out["level2_share"] = out["level2_surgery"] / out["cases"]
     out["grade_source"] = "proxy"
     if specialty_mdcs:
         letters = {h: set("".join(v)) for h, v in specialty_mdcs.items()}
@@ -92,7 +94,8 @@ def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.Dat
     """Returns (trajectories, did, supporter summary).
 
     trajectories: one row per pair and year (recipient indicators, pre/post label); did: per program and
-    indicator, recipients vs never-supported hospitals of the same level and kind; summary: per supporter,
+    indicator, recipients vs hospitals of the same level and kind that no program supports, with a
+    ``status`` (``ok``, or why there is no estimate: "no valid comparison group"); summary: per supporter,
     the mean before/after change over its recipients.
     """
     h = hospitals.copy()
@@ -118,10 +121,19 @@ def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.Dat
         treated = set(grp["recipient_id"])
         rec = kinds.loc[kinds.index.intersection(list(treated))]
         same = kinds.set_index(["level", "kind"]).index.isin(rec.set_index(["level", "kind"]).index)
-        controls = set(kinds.index[same]) - treated  # never recipients of this program, same level and kind
+        # section 6.7: controls are never recipients of ANY program (a recipient of another program carries
+        # that program's effect and would show up here as this program's effect), same level and kind
+        controls = set(kinds.index[same]) - recipients
         sub = panel[panel["hospital_id"].isin(treated | controls)]
         for ind in indicators:
-            rows.append({"program": program, **did(sub, treated, ind, start)})
+            res = did(sub, treated, ind, start)
+            if res["control_hospitals"] == 0:
+                status = "no valid comparison group"  # no estimate, never a number against the wrong peers
+            elif res["treated_hospitals"] == 0:
+                status = "no recipient with data before and after the start"
+            else:
+                status = "ok"
+            rows.append({"program": program, "status": status, **res})
     did_table = pd.DataFrame(rows)
     pp = panel[panel["period"] != "start"].groupby(["hospital_id", "period"])[["cmi", "surgical_share", "cases"]].mean().unstack("period")
     change = pd.DataFrame({f"{c}_change": pp[(c, "post")] - pp[(c, "pre")] for c in ("cmi", "surgical_share", "cases")

@@ -213,7 +213,7 @@ def test_overdispersion_widens_the_funnel_and_keeps_the_planted_outlier():
         rows += [(f"H{h:02d}", "A", 1000, 5, "5")] * deaths + [(f"H{h:02d}", "A", 1000, 5, "1")] * (n - deaths)
     cases = prepare(frame(rows))
     plain = standardized_mortality(cases).set_index("hospital_id")
-    wide = standardized_mortality(cases, overdispersion=True).set_index("hospital_id")
+    wide = standardized_mortality(cases, overdispersion="multiplicative").set_index("hospital_id")
     alarms = lambda t: set(t.index[t["funnel_flag"].str.startswith("alarm")])  # noqa: E731
     assert "H00" in alarms(plain) and len(alarms(plain) - {"H00"}) >= 5
     assert alarms(wide) == {"H00"}
@@ -225,3 +225,101 @@ def test_overdispersion_widens_the_funnel_and_keeps_the_planted_outlier():
     for col in ("limit95_high", "limit998_high", "limit95_low", "limit998_low"):
         want = np.maximum(1 + (plain[col] - 1) * math.sqrt(phi), 0)
         assert np.allclose(wide[col], want)
+
+
+def _funnel_frame(o, e):
+    """Cases of one DRG (death risk 1%) giving each hospital the observed deaths ``o`` and expected ``e``."""
+    rows = []
+    for h, (oh, eh) in enumerate(zip(o, e)):
+        n = int(round(eh / 0.01))
+        rows += [(f"H{h:02d}", "A", 1000, 5, "5")] * oh + [(f"H{h:02d}", "A", 1000, 5, "1")] * (n - oh)
+    return prepare(frame(rows))
+
+
+def test_random_effects_funnel_equals_the_published_method_on_its_example():
+    """FunnelPlotR's example (observed 100, 150, 180, 80, 120, 225 against expected 108, 112, 165, 95,
+    100, 220), by its published SHMI-method formulas written out here: z = sqrt(E)·log(O/E),
+    winsorised at the 10th/90th percentiles, phi = mean z², DerSimonian-Laird tau² =
+    (n·phi − (n−1)) / (ΣE − ΣE²/ΣE), limits exp(±z_p·sqrt(1/E + tau²))."""
+    from evaluation.outcomes import random_effects_tau2
+
+    o = [100, 150, 180, 80, 120, 225]
+    e = [108.0, 112.0, 165.0, 95.0, 100.0, 220.0]
+    z = [math.sqrt(ei) * math.log(oi / ei) for oi, ei in zip(o, e)]
+    lo, hi = _percentile(z, 0.10), _percentile(z, 0.90)
+    phi = sum(min(max(v, lo), hi) ** 2 for v in z) / len(z)
+    n = len(z)
+    tau2 = max(0.0, (n * phi - (n - 1)) / (sum(e) - sum(x * x for x in e) / sum(e)))
+    got_phi, got_tau2 = random_effects_tau2(o, e)
+    assert math.isclose(got_phi, phi, rel_tol=1e-12) and math.isclose(got_tau2, tau2, rel_tol=1e-12) and tau2 > 0
+    from evaluation.outcomes import funnel_limits
+
+    lim = funnel_limits(np.array(e), "additive", got_phi, got_tau2)
+    for col, zp in (("limit95_low", -1.959964), ("limit95_high", 1.959964), ("limit998_low", -3.090232),
+                    ("limit998_high", 3.090232)):
+        assert np.allclose(lim[col], [math.exp(zp * math.sqrt(1 / ei + tau2)) for ei in e], rtol=1e-12), col
+    # through the outcome table (E comes from the pooled regional rate): flags, plotted limits and z agree
+    t = standardized_mortality(_funnel_frame(o, e), overdispersion="additive").set_index("hospital_id")
+    tt = t["tau2"].iloc[0]
+    assert math.isclose(tt, random_effects_tau2(t["observed"], t["expected"])[1], rel_tol=1e-12)
+    for r in t.itertuples():
+        zs = math.log(r.observed / r.expected) / math.sqrt(1 / r.expected + tt)
+        assert math.isclose(r.z_score, zs, rel_tol=1e-9)
+        assert math.isclose(r.limit998_high, math.exp(3.090232 * math.sqrt(1 / r.expected + tt)), rel_tol=1e-9)
+        assert (r.funnel_flag == "alarm_high") == (zs > 3.090232) == (r.oe_ratio > r.limit998_high)
+        assert (r.funnel_flag in ("alarm_high", "alert_high")) == (zs > 1.959964)
+
+
+def test_random_effects_funnel_flags_the_planted_outlier_and_few_ordinary_hospitals():
+    """Ten synthetic provinces of 40 hospitals (E 200-3,000 deaths, log-uniform): 39 ordinary ones whose
+    true mortality varies (log-normal, sd 0.1, spread over the normal quantiles of 39 equal steps) and one
+    (H00) at 1.6 times the regional risk. Over the 390 ordinary hospitals, Poisson limits raise over a
+    hundred false alarms and the multiplicative widening (which shrinks with E) over ten; the
+    random-effects funnel raises at most 4 (about 1%), and all three find every planted outlier."""
+    from scipy import stats
+
+    false_alarms = {False: 0, "multiplicative": 0, "additive": 0}
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        e = list(np.round(np.exp(rng.uniform(np.log(200), np.log(3000), 40))))
+        effects = [1.6] + list(rng.permutation(np.exp(0.1 * stats.norm.ppf((np.arange(39) + 0.5) / 39))))
+        cases = _funnel_frame([int(rng.poisson(ei * m)) for ei, m in zip(e, effects)], e)
+        for method in false_alarms:
+            t = standardized_mortality(cases, overdispersion=method).set_index("hospital_id")
+            alarms = set(t.index[t["funnel_flag"].str.startswith("alarm")])
+            assert "H00" in alarms, (seed, method)
+            false_alarms[method] += len(alarms - {"H00"})
+    assert false_alarms[False] >= 100 and false_alarms["multiplicative"] >= 10, false_alarms
+    assert false_alarms["additive"] <= 4, false_alarms
+
+
+def test_funnel_lower_limits_are_never_negative():
+    from evaluation.outcomes import funnel_curve, funnel_limits
+
+    e = np.array([0.05, 0.3, 1.0, 2.5, 10.0, 100.0])
+    for method in (None, "multiplicative", "additive"):
+        lim = funnel_limits(e, method, phi=4.0, tau2=0.05)
+        assert all((v >= 0).all() for v in lim.values()), method
+    assert (funnel_curve(50.0)[["limit95_low", "limit998_low"]] >= 0).all().all()
+
+
+def test_every_hospital_gets_a_row_with_a_status():
+    """A hospital with only ungroupable records, one with a handful of cases and one known only from the
+    hospitals table appear in the hospital and outcome tables, with a status and no made-up indicators."""
+    from evaluation.api import evaluate
+
+    rows = [("H1", "A", 1000, 5, "1")] * 150 + [("H1", "A", 1000, 5, "5")] * 5 + [("H2", "A", 900, 4, "1")] * 20
+    rows += [("H3", "0000", 800, 3, "1")] * 10
+    data = frame(rows)
+    data.loc[data["hospital_id"] == "H3", "status"] = "无法入组"
+    hospitals = pd.DataFrame({"hospital_id": ["H1", "H2", "H3", "H4"], "level": ["tertiary", "secondary", "secondary", "primary"]})
+    tables = evaluate(data, hospitals=hospitals)
+    for name in ("hospital", "outcomes"):
+        t = tables[name].set_index("hospital_id")
+        assert list(t.index) == ["H1", "H2", "H3", "H4"], name
+        assert t.loc["H1", "status"] == "ok" and t.loc["H2", "status"] == "too_few_cases"
+        assert t.loc["H3", "status"] == t.loc["H4", "status"] == "no_cases" and t.loc["H3", "cases"] == 0
+    h = tables["hospital"].set_index("hospital_id")
+    assert pd.isna(h.loc["H3", "cmi"]) and pd.isna(h.loc["H4", "cost_index"]) and h.loc["H4", "level"] == "primary"
+    o = tables["outcomes"].set_index("hospital_id")
+    assert o.loc["H3", "funnel_flag"] == "no_expected" and pd.isna(o.loc["H3", "oe_ratio"])

@@ -178,7 +178,9 @@ def test_tiered_care_and_support_recover_planted_values(region):
         if rates.loc[county, "residents"] >= 2000:
             assert abs(rates.loc[county, "in_county"] / rates.loc[county, "residents"] - info["planted_in_county_rate"]) < 0.01, county
     traj, did_table, summary = evaluate_support(cases, hospitals, pairs, compute_weights(cases), start=truth["support_start"])
-    row = did_table[(did_table["program"] == "tertiary_pairing") & (did_table["indicator"] == "cmi")].iloc[0]
-    planted = np.mean([v["planted_cmi_gain_data_weights"] for v in truth["support"].values()])
-    assert row["ci_low"] <= planted <= row["ci_high"], (row["did"], row["ci_low"], row["ci_high"], planted)
-    assert row["did"] > 0
+    # Dezhou supports every township through one program or the other: no township is left to compare
+    # with, so neither program gets a number (the planted tertiary-pairing gain is recovered where a valid
+    # comparison group exists: tests/test_support.py)
+    assert set(did_table["status"]) == {"no valid comparison group"}
+    assert did_table["did"].isna().all() and (did_table["control_hospitals"] == 0).all()
+    assert len(traj) and len(summary)
