@@ -223,10 +223,11 @@ def cmd_evaluate(a) -> int:
                 raise UsageError(f"--hospital {a.hospital}: none of these hospital ids is in {a.grouped}")
         tables = evaluate(data, hospitals=hospitals, weights=weights, by=a.by, peer=a.peer,
                           years=_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None,
-                          overdispersion=a.overdispersion)
+                          overdispersion=a.overdispersion, min_cases_risk=a.min_cases_risk,
+                          risk_levels_table=_risk_levels_csv(a.risk_levels), leave_one_out=a.leave_one_out)
     except (EvaluationError, ValueError) as e:
         raise UsageError(str(e)) from None
-    with _output_folder(a, [a.grouped, a.hospitals, a.weights], "evaluate") as out:
+    with _output_folder(a, [a.grouped, a.hospitals, a.weights, a.risk_levels], "evaluate") as out:
         _write_tables(tables, out, a.lang, "evaluation")
     h = tables["hospital"]
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
@@ -235,6 +236,33 @@ def cmd_evaluate(a) -> int:
     if len(flagged):
         print("outside the 99.8% mortality funnel: " + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples()))
     return 0
+
+
+def _procedure_grades(path: str) -> dict:
+    """code -> surgical grade 1-4 (手术分级目录) from a CSV with columns code, grade."""
+    import pandas as pd
+
+    if not os.path.exists(path):
+        raise UsageError(f"--procedure-grades {path}: no such file; pass a CSV with columns code, grade (1-4)")
+    t = pd.read_csv(path, dtype={"code": str})
+    g = pd.to_numeric(t["grade"], errors="coerce") if "grade" in t.columns else None
+    if "code" not in t.columns or g is None or not g.isin([1, 2, 3, 4]).all():
+        raise UsageError(f"--procedure-grades {path}: needs columns code and grade with values 1-4")
+    return dict(zip(t["code"], g.astype(int)))
+
+
+def _risk_levels_csv(path: str | None):
+    if not path:
+        return None
+    import pandas as pd
+
+    if not os.path.exists(path):
+        raise UsageError(f"--risk-levels {path}: no such file; pass a CSV with columns drg, risk_level (0-4)")
+    t = pd.read_csv(path, dtype={"drg": str})
+    lv = pd.to_numeric(t.get("risk_level"), errors="coerce") if "risk_level" in t.columns else None
+    if "drg" not in t.columns or lv is None or not lv.isin([0, 1, 2, 3, 4]).all():
+        raise UsageError(f"--risk-levels {path}: needs columns drg and risk_level with values 0-4")
+    return t
 
 
 def _budgets(text: str) -> dict:
@@ -343,11 +371,11 @@ TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "tot
                   "residence_county", "drug_cost", "consumables_cost", "exam_cost"]
 
 
-def _region_cases(a):
+def _region_cases(a, extra_columns=()):
     from evaluation.common import attach_levels, prepare
     from evaluation.weights import compute_weights
 
-    data = _read_grouped(a.grouped, TIERED_COLUMNS)
+    data = _read_grouped(a.grouped, TIERED_COLUMNS + list(extra_columns))
     if "hospital_id" not in data.columns:
         raise UsageError(f"{a.grouped}: needs column hospital_id (and residence_county for county rates)")
     hospitals = _hospitals_table(a.hospitals, data["hospital_id"].dropna().unique())
@@ -399,7 +427,14 @@ def cmd_support(a) -> int:
 
     from .synth import load_region
 
-    data, cases, hospitals, weights = _region_cases(a)
+    grades = _procedure_grades(a.procedure_grades) if a.procedure_grades else None
+    data, cases, hospitals, weights = _region_cases(a, ["px"] if grades is not None else [])
+    principal_grade = None
+    if grades is not None:
+        if "px" not in data.columns:
+            raise UsageError(f"--procedure-grades: {a.grouped} has no px column (the procedures) to grade")
+        first = data["px"].map(lambda v: v[0] if v is not None and len(v) else None)
+        principal_grade = first.map(grades).astype(float)
     if a.pairs:
         if not os.path.exists(a.pairs):
             raise UsageError(f"--pairs {a.pairs}: no such file; pass a CSV with supporter_id, recipient_id, program[, specialty_1, specialty_2]")
@@ -410,7 +445,7 @@ def cmd_support(a) -> int:
             pairs["program"] = "support"
     else:
         pairs = load_region("dezhou")[1]
-    traj, did_table, summary = evaluate_support(cases, hospitals, pairs, weights, start=a.start)
+    traj, did_table, summary = evaluate_support(cases, hospitals, pairs, weights, start=a.start, principal_grade=principal_grade)
     with _output_folder(a, [a.grouped, a.hospitals, a.pairs], "support") as out:
         _write_tables({"support": traj, "support_did": did_table, "support_summary": summary}, out, a.lang, "support")
     for r in did_table[did_table["indicator"] == "cmi"].itertuples():
@@ -510,6 +545,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--years", help="subset of years, e.g. 2020-2021")
     v.add_argument("--level", help="subset of levels, e.g. tertiary,secondary")
     v.add_argument("--hospital", help="subset of hospitals, e.g. DZ001,DZ002 (they are then also the reference population)")
+    v.add_argument("--leave-one-out", action="store_true",
+                   help="judge each hospital against the others only (O/E, cost and time indices); tables say which")
+    v.add_argument("--min-cases-risk", type=int, default=30,
+                   help="cases a DRG needs before it gets a regional mortality risk level (default 30)")
+    v.add_argument("--risk-levels", help="CSV with drg, risk_level (0-4): fixed levels, e.g. the national assessment's, "
+                                         "instead of regional ones")
     v.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
                    help="mortality funnel for regions whose hospitals vary more than chance allows: additive "
                         "(default: random effects, DerSimonian-Laird tau2 on winsorised z, Spiegelhalter 2005) or "
@@ -550,6 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     su.add_argument("--pairs", help="support pairs CSV (supporter_id, recipient_id, program, specialty_1, specialty_2); default: built-in dezhou")
     su.add_argument("--start", type=int, default=2019, help="first year of support (that year is left out of pre and post)")
     su.add_argument("--hospitals")
+    su.add_argument("--procedure-grades", help="CSV with code, grade (1-4): level-2+ surgery by the principal procedure's "
+                                               "grade instead of the DRG-partition proxy")
     su.add_argument("--lang", choices=["zh", "en"], default="zh")
     su.add_argument("-o", "--output", required=True)
     su.set_defaults(func=cmd_support)

@@ -10,12 +10,15 @@ from .indicators import discipline, hospital_indicators, risk_levels
 from .outcomes import standardized_mortality
 from .weights import compute_weights, grouping_quality, trimmed_cases
 
+MIN_CASES_RISK = 30
 EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "level"]
 
 
 def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weights: pd.DataFrame | None = None,
              by: str = "hospital", peer: str = "level", years=None, levels=None, trim_method: str = "iqr",
-             drg_names: dict | None = None, overdispersion=False, min_cases_rank: int = 100) -> dict:
+             drg_names: dict | None = None, overdispersion=False, min_cases_rank: int = 100,
+             min_cases_risk: int = MIN_CASES_RISK, risk_levels_table: pd.DataFrame | None = None,
+             leave_one_out: bool = False) -> dict:
     """Evaluate grouped cases; returns ``{table name: DataFrame}`` with English column names.
 
     The hospital and outcome tables have a row for every hospital of the input (also one with only
@@ -33,6 +36,14 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     by : {"hospital", "hospital-mdc", "hospital-adrg"}
     peer : {"level", "level-kind", "none"}
     years, levels : optional subsets (the reference population is the subset itself).
+    min_cases_risk : int, default 30
+        Cases a DRG needs in the region before it gets a regional mortality risk level (the formula sheet's
+        "raise to 30 for small regions", and the usual minimum for a stable rate: with fewer, one death
+        moves a DRG between levels). ``risk_levels_table`` (``drg, risk_level``) replaces regional levels.
+    leave_one_out : bool
+        Judge each hospital against the others only: O/E expected deaths and the cost and time indices
+        use DRG benchmarks without the hospital's own cases (a dominant hospital is otherwise pulled
+        toward 1); every table says which ``reference`` was used.
     overdispersion : False, "additive" (or True) or "multiplicative"
         Over-dispersed mortality funnel: additive random effects (Spiegelhalter 2005) or the sheet's
         multiplicative widening (5.3); see :func:`evaluation.outcomes.standardized_mortality`.
@@ -49,9 +60,10 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     out = {
         "weights": w,
         "quality": grouping_quality(cases, w, kept=kept),
-        "hospital": hospital_indicators(cases, w, peer=peer, hospitals=hospitals),
-        "outcomes": standardized_mortality(cases, overdispersion=overdispersion),
-        "risk_levels": risk_levels(cases),
+        "hospital": hospital_indicators(cases, w, peer=peer, hospitals=hospitals, min_cases_risk=min_cases_risk,
+                                        external_levels=risk_levels_table, leave_one_out=leave_one_out),
+        "outcomes": standardized_mortality(cases, overdispersion=overdispersion, leave_one_out=leave_one_out),
+        "risk_levels": risk_levels(cases, min_cases_risk=min_cases_risk, external=risk_levels_table),
     }
     ids = every_hospital(cases, hospitals, levels)
     out["hospital"] = with_every_hospital(out["hospital"], ids, cases, hospitals, min_cases_rank)
@@ -59,9 +71,9 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     out["outcomes"] = with_every_hospital(out["outcomes"], ids, cases, hospitals, min_cases_rank)
     out["outcomes"].insert(2, "level", out["outcomes"]["hospital_id"].map(lv))
     if by == "hospital-mdc":
-        out["discipline_mdc"] = discipline(cases, w, by="mdc")
+        out["discipline_mdc"] = discipline(cases, w, by="mdc", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     elif by == "hospital-adrg":
-        out["discipline_adrg"] = discipline(cases, w, by="adrg")
+        out["discipline_adrg"] = discipline(cases, w, by="adrg", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     return out
 
 

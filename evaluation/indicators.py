@@ -9,32 +9,51 @@ import pandas as pd
 from .common import align, peer_key, prepare
 
 
-def risk_levels(cases: pd.DataFrame, *, min_cases_risk: int = 1) -> pd.DataFrame:
-    """Per-DRG mortality and risk level 0-4 from the reference cases (section 3.3)."""
+def risk_levels(cases: pd.DataFrame, *, min_cases_risk: int = 1, external: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per-DRG mortality and risk level 0-4 (section 3.3), one row per DRG of the reference cases.
+
+    Regional levels: from the DRGs with at least ``min_cases_risk`` cases (a DRG with fewer gets no
+    level: ``level_source = "too_few_cases"``; one region's handful of cases would otherwise decide,
+    by a single death, whether a DRG counts as low risk). ``external``: a fixed list (``drg,
+    risk_level``), as the national tertiary-hospital assessment publishes, used instead of regional
+    levels (``level_source = "external"``; a DRG missing from it has no level). ``min_cases`` and
+    ``level_source`` state the choice in the table."""
     inc = cases[cases["included"]]
     g = inc.groupby("drg", observed=True)
     t = pd.DataFrame({"cases": g.size(), "deaths": g["died"].sum()})
-    t = t[t["cases"] >= min_cases_risk].copy()
     t["mortality"] = t["deaths"] / t["cases"]
-    pos = t["deaths"] > 0
-    x = np.log(t.loc[pos, "mortality"])
-    mu = x.mean() if len(x) else np.nan
-    sd = x.std(ddof=1) if len(x) > 1 else np.nan
-    level = pd.Series(0, index=t.index, dtype=np.int64)
-    if len(x):
-        lv = np.where(x < mu - sd, 1, np.where(x < mu, 2, np.where(x < mu + sd, 3, 4)))
-        if np.isnan(sd):  # a single DRG with deaths: no spread; it sits at the mean
-            lv = np.full(len(x), 3)
-        level[pos] = lv
+    level = pd.Series(pd.NA, index=t.index, dtype="Int64")
+    mu = sd = np.nan
+    if external is not None:
+        ext = external.assign(drg=external["drg"].astype(str))
+        lv = pd.to_numeric(ext["risk_level"], errors="coerce")
+        given = dict(zip(ext["drg"], lv))
+        level = pd.Series([given.get(str(d), np.nan) for d in t.index], index=t.index).astype("Float64").astype("Int64")
+        source = np.where(level.notna(), "external", "not_in_list")
+    else:
+        enough = (t["cases"] >= min_cases_risk).to_numpy()
+        pos = enough & (t["deaths"] > 0).to_numpy()
+        x = np.log(t.loc[pos, "mortality"])
+        mu = x.mean() if len(x) else np.nan
+        sd = x.std(ddof=1) if len(x) > 1 else np.nan
+        level[enough] = 0
+        if len(x):
+            lv = np.where(x < mu - sd, 1, np.where(x < mu, 2, np.where(x < mu + sd, 3, 4)))
+            if np.isnan(sd):  # a single DRG with deaths: no spread; it sits at the mean
+                lv = np.full(len(x), 3)
+            level[pos] = lv
+        source = np.where(enough, "regional", "too_few_cases")
     t["risk_level"] = level
+    t["level_source"] = source
+    t["min_cases"] = min_cases_risk if external is None else pd.NA
     t.attrs.update(mu=mu, sigma=sd)
     t.index.name = "drg"
     return t.reset_index()
 
 
 def _rates(inc: pd.DataFrame, levels: pd.DataFrame, key: list, level: int) -> tuple[pd.Series, pd.Series]:
-    lv = dict(zip(levels["drg"], levels["risk_level"]))
-    m = inc["drg"].map(lv) == level
+    lv = dict(zip(levels["drg"], levels["risk_level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)))
+    m = inc["drg"].map(lv).astype(float) == level
     sub = inc[m]
     n = sub.groupby(key, observed=True).size()
     d = sub.groupby(key, observed=True)["died"].sum()
@@ -42,7 +61,8 @@ def _rates(inc: pd.DataFrame, levels: pd.DataFrame, key: list, level: int) -> tu
 
 
 def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench_los: dict,
-                     levels: pd.DataFrame, min_cases_drgcount: int = 1, high_weight: float = 2.0) -> pd.DataFrame:
+                     levels: pd.DataFrame, min_cases_drgcount: int = 1, high_weight: float = 2.0,
+                     loo_cost: pd.Series | None = None, loo_los: pd.Series | None = None) -> pd.DataFrame:
     """Capacity, efficiency and safety indicators for the groups ``key`` of the included cases."""
     w = inc["drg"].map(rw).astype(float)
     x = inc.assign(_w=w, _has_w=w.notna(), _high=(w >= high_weight))
@@ -55,11 +75,11 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
     out["total_weight"] = g["_w"].sum(min_count=0)
     out["cmi"] = out["total_weight"] / out["cases_weighted"].where(out["cases_weighted"] > 0)
     out["high_weight_share"] = g["_high"].sum() / out["cases_weighted"].where(out["cases_weighted"] > 0)
-    bc = inc["drg"].map(bench_cost).astype(float)
+    bc = inc["drg"].map(bench_cost).astype(float) if loo_cost is None else loo_cost
     okc = inc["cost"].notna() & (bc > 0)
     ratio_c = (inc["cost"] / bc)[okc]
     out["cost_index"] = align(ratio_c.groupby([inc.loc[okc, k] for k in key], observed=True).mean(), out.index)
-    bl = inc["drg"].map(bench_los).astype(float)
+    bl = inc["drg"].map(bench_los).astype(float) if loo_los is None else loo_los
     okl = inc["los"].notna() & (bl > 0)
     ratio_l = (inc["los"] / bl)[okl]
     out["time_index"] = align(ratio_l.groupby([inc.loc[okl, k] for k in key], observed=True).mean(), out.index)
@@ -92,19 +112,28 @@ def quadrant(x: pd.Series, y: pd.Series, x_star: pd.Series) -> pd.Series:
 
 def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str = "level", reference: pd.DataFrame | None = None,
                         min_cases_rank: int = 100, min_rate_denominator: int = 30, min_peer_hospitals: int = 3,
-                        min_cases_risk: int = 1, hospitals: pd.DataFrame | None = None) -> pd.DataFrame:
+                        min_cases_risk: int = 1, hospitals: pd.DataFrame | None = None,
+                        external_levels: pd.DataFrame | None = None, leave_one_out: bool = False) -> pd.DataFrame:
     """One row per hospital: cases, DRG count, total weight, CMI, cost/time indices, low/mid-low risk
     mortality, quadrants and ranks within the peer group (sections 3.1-3.3, 3.5, 7).
 
     ``cases`` is :func:`evaluation.common.prepare` output with ``level``/``kind``; ``reference``
-    (default: the same cases) sets the DRG benchmarks and risk levels.
+    (default: the same cases) sets the DRG benchmarks and risk levels; ``leave_one_out`` takes each
+    hospital's cost and time benchmarks from the other hospitals only (column ``reference``).
     """
     ref = cases if reference is None else reference
     rw = dict(zip(weights["drg"], weights["rw"]))
     bench_cost, bench_los = benchmarks(ref)
-    levels = risk_levels(ref, min_cases_risk=min_cases_risk)
+    levels = risk_levels(ref, min_cases_risk=min_cases_risk, external=external_levels)
     inc = cases[cases["included"]].copy()
-    out = _unit_indicators(inc, ["hospital_id"], rw, bench_cost, bench_los, levels)
+    loo = {}
+    if leave_one_out:  # each hospital's DRG benchmarks from the other hospitals only
+        from .outcomes import leave_one_out_rate
+
+        ref_inc = ref[ref["included"]]
+        loo = {"loo_cost": leave_one_out_rate(inc, ref_inc, "hospital_id", "cost"),
+               "loo_los": leave_one_out_rate(inc, ref_inc, "hospital_id", "los")}
+    out = _unit_indicators(inc, ["hospital_id"], rw, bench_cost, bench_los, levels, **loo)
     first = cases.groupby("hospital_id", observed=True)[["level", "kind"]].first()
     out = out.join(first)
     out["peer_group"] = peer_key(out, peer)
@@ -131,11 +160,13 @@ def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str
             "high_weight_share", "cases_weighted", "no_weight", "quadrant_cost", "quadrant_time", "ranked", "rank_cmi",
             "rank_cost_index", "rank_time_index", "rank_low_risk_mortality"]
     out = out.reset_index()
-    return out[[c for c in cols if c in out.columns]]
+    out = out[[c for c in cols if c in out.columns]]
+    out["reference"] = "leave_one_out" if leave_one_out else "pooled"  # of the cost and time indices
+    return out
 
 
 def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", reference: pd.DataFrame | None = None,
-               min_cases_risk: int = 1) -> pd.DataFrame:
+               min_cases_risk: int = 1, external_levels: pd.DataFrame | None = None) -> pd.DataFrame:
     """Hospital x MDC (or x ADRG) table: cases, DRG/ADRG counts and coverage, CMI, cost and time
     indices, relative CMI, low-risk mortality (section 3.4)."""
     if by not in ("mdc", "adrg"):
@@ -143,7 +174,7 @@ def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", r
     ref = cases if reference is None else reference
     rw = dict(zip(weights["drg"], weights["rw"]))
     bench_cost, bench_los = benchmarks(ref)
-    levels = risk_levels(ref, min_cases_risk=min_cases_risk)
+    levels = risk_levels(ref, min_cases_risk=min_cases_risk, external=external_levels)
     inc = cases[cases["included"]]
     out = _unit_indicators(inc, ["hospital_id", by], rw, bench_cost, bench_los, levels)
     ref_inc = ref[ref["included"]]

@@ -116,7 +116,8 @@ def _od_method(overdispersion) -> str | None:
 
 
 def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | None = None, by: str = "hospital_id",
-                           min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion=False) -> pd.DataFrame:
+                           min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion=False,
+                           leave_one_out: bool = False) -> pd.DataFrame:
     """O, E, O/E, exact 95% CI and funnel limits/flags per unit (sections 5.1-5.3).
 
     ``funnel_flag`` compares O/E with the funnel limits at the unit's E (the limits that are plotted):
@@ -130,6 +131,9 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     columns ``phi``, ``tau2``, ``z_score`` = log(O/E)/sqrt(1/E + tau2); Poisson limits when tau2 = 0)
     or ``"multiplicative"`` (limits widened by sqrt(phi), section 5.3 of the sheet: the widening shrinks
     with E, so at a province-sized year large ordinary hospitals are still flagged).
+
+    ``leave_one_out``: each unit's expected deaths use DRG rates of the other units only
+    (:func:`leave_one_out_rate`); column ``reference`` says which reference was used.
     """
     method = _od_method(overdispersion)
     ref = cases if reference is None else reference
@@ -140,8 +144,11 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
         ref_inc = ref_inc[ref_inc["leaving_type"] != "2"]
     g = ref_inc.groupby("drg", observed=True)
     n_ref = g.size()
-    p = (g["died"].sum() / n_ref)[n_ref >= min_cases_ref]
-    pg = inc["drg"].map(p).astype(float)
+    if leave_one_out:
+        pg = leave_one_out_rate(inc, ref_inc, by, "died", min_cases_ref)
+    else:
+        p = (g["died"].sum() / n_ref)[n_ref >= min_cases_ref]
+        pg = inc["drg"].map(p).astype(float)
     has = pg.notna()
     grp = inc.groupby(by, observed=True)
     out = pd.DataFrame({"cases": grp.size()})
@@ -171,8 +178,29 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     out["funnel_flag"] = np.select(
         [e <= 0, r > out["limit998_high"], r > out["limit95_high"], r < out["limit998_low"], r < out["limit95_low"]],
         ["no_expected", "alarm_high", "alert_high", "alarm_low", "alert_low"], "within")
+    out["reference"] = "leave_one_out" if leave_one_out else "pooled"
     out.index.name = by
     return out.reset_index()
+
+
+def leave_one_out_rate(inc: pd.DataFrame, ref_inc: pd.DataFrame, by: str, column: str, min_cases: int = 1) -> pd.Series:
+    """Per case, the mean of ``column`` in its DRG over the reference cases of the *other* units:
+    ``(S_g − s_hg) / (N_g − n_hg)`` (NaN where fewer than ``min_cases`` other cases remain). A dominant
+    hospital is then judged against everybody else, not pulled toward its own level."""
+    v = ref_inc[column].astype(float)
+    ok = v.notna()
+    tot = pd.DataFrame({"n": ok.groupby(ref_inc["drg"], observed=True).sum(), "s": v.groupby(ref_inc["drg"], observed=True).sum()})
+    own_v = inc[column].astype(float)
+    own_ok = own_v.notna()
+    keys = [inc[by], inc["drg"]]
+    own = pd.DataFrame({"n": own_ok.groupby(keys, observed=True).sum(), "s": own_v.groupby(keys, observed=True).sum()})
+    own = own.join(tot.add_suffix("_all"), on="drg")
+    rest = own["n_all"] - own["n"]
+    rate = ((own["s_all"] - own["s"]) / rest).where(rest >= min_cases)
+    idx = pd.MultiIndex.from_arrays([inc[by].astype(object), inc["drg"].astype(object)])
+    rate.index = pd.MultiIndex.from_arrays([rate.index.get_level_values(0).astype(object),
+                                            rate.index.get_level_values(1).astype(object)])
+    return pd.Series(rate.reindex(idx).to_numpy(dtype=float), index=inc.index)
 
 
 def funnel_curve(max_expected: float, points: int = 200, method: str | None = None, phi: float = 1.0,

@@ -118,7 +118,7 @@ def allocate_fen(total_fen: int, shares: np.ndarray, keys) -> np.ndarray:
     denom = math.fsum(shares)  # exactly rounded: the same total whatever the row order
     if not denom > 0:
         raise EvaluationError("nothing to share the budget over (every share is 0)")
-    exact = shares * (float(total_fen) / denom)
+    exact = (shares / denom) * float(total_fen)  # shares first: total / denom overflows when the shares are tiny
     base = np.floor(exact).astype(np.int64)
     left = int(total_fen - int(base.sum()))
     rem = exact - base
@@ -274,6 +274,8 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
             r = _balanced_rate(B, a, b)
         else:
             r = B / _volume(period.prior if period.prior is not None else cases, rw_map, cfg)
+            if not np.isfinite(r):
+                raise EvaluationError("no grouped case with a weight: the base rate is undefined (weight units sum to ~0)")
         pay_fen = round_half_up((a * r + b) * 100.0).astype(np.int64)
         params["base_rate"] = r
         params["rate_basis"] = cfg.rate_basis
@@ -353,7 +355,10 @@ def _balanced_rate(B: float, a: np.ndarray, b: np.ndarray) -> float:
         raise EvaluationError(f"the budget ({B:,.2f}) does not cover the payments made at cost ({fixed:,.2f}: "
                               "high-cost add-ons, long stays, special reviews, not-grouped cases); raise the budget "
                               "or use rate_basis = \"volume\"")
-    return (B - fixed) / units
+    r = (B - fixed) / units
+    if not np.isfinite(r):  # weight units so small (e.g. a subnormal cost ratio) that the rate overflows
+        raise EvaluationError("no grouped case with a weight: the base rate is undefined (weight units sum to ~0)")
+    return r
 
 
 def _volume(cases: pd.DataFrame, rw_map: dict, cfg: PaymentConfig) -> float:

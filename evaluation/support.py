@@ -20,22 +20,27 @@ SPECIALTY_MDC = {
 }
 
 
-def hospital_year_panel(cases: pd.DataFrame, weights: pd.DataFrame, hospital_ids, specialty_mdcs: dict | None = None) -> pd.DataFrame:
-    """Per hospital and year: N, DRG count, CMI, surgical share, level-2+ surgery count/share, specialty cases."""
+def hospital_year_panel(cases: pd.DataFrame, weights: pd.DataFrame, hospital_ids, specialty_mdcs: dict | None = None,
+                        principal_grade: pd.Series | None = None) -> pd.DataFrame:
+    """Per hospital and year: N, DRG count, CMI, surgical share, level-2+ surgery count/share, specialty cases.
+
+    ``principal_grade``: per case, the surgical grade (1-4) of the principal procedure from a grade
+    table; level-2+ surgery is then grade >= 2 (``grade_source = "table"``), else the DRG-partition
+    proxy (every operating-room DRG, ``grade_source = "proxy"``)."""
     rw = dict(zip(weights["drg"].astype(str), weights["rw"].astype(float)))
     inc = cases[cases["included"] & cases["hospital_id"].astype(str).isin(set(map(str, hospital_ids)))]
     drg = inc["drg"].astype(str)
     part = drg.str[1:2]
     surgical = part.between("A", "J")  # proxy: OR-procedure partition, grade >= 2
+    level2 = surgical if principal_grade is None else (principal_grade.loc[inc.index] >= 2)
     df = pd.DataFrame({"hospital_id": inc["hospital_id"].astype(str), "year": inc["year"].astype(int),
-                       "rw": drg.map(rw).astype(float), "surgical": surgical, "drg": drg, "mdc_letter": drg.str[:1]})
+                       "rw": drg.map(rw).astype(float), "surgical": surgical, "level2": level2, "drg": drg,
+                       "mdc_letter": drg.str[:1]})
     g = df.groupby(["hospital_id", "year"], observed=True)
     out = pd.DataFrame({"cases": g.size(), "drg_count": g["drg"].nunique(), "cmi": g["rw"].mean(),
-                        "surgical_share": g["surgical"].mean(), "level2_surgery": g["surgical"].sum()})
-    # share of the hospital's cases; without a procedure-grade table level 2+ surgery is the DRG-partition
-    # proxy (every operating-room DRG), labelled as such in grade_source
-    out["level2_share"] = out["level2_surgery"] / out["cases"]
-    out["grade_source"] = "proxy"
+                        "surgical_share": g["surgical"].mean(), "level2_surgery": g["level2"].sum()})
+    out["level2_share"] = out["level2_surgery"] / out["cases"]  # a share of the hospital's cases
+    out["grade_source"] = "proxy" if principal_grade is None else "table"
     if specialty_mdcs:
         letters = {h: set("".join(v)) for h, v in specialty_mdcs.items()}
         spec = df["mdc_letter"].groupby([df["hospital_id"], df["year"]], observed=True)
@@ -90,7 +95,8 @@ def did(panel: pd.DataFrame, treated: set, y: str, start: int, alpha: float = 0.
 
 
 def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.DataFrame, weights: pd.DataFrame,
-                     start: int = 2019, indicators=("cmi", "surgical_share", "drg_count", "cases", "level2_surgery")):
+                     start: int = 2019, indicators=("cmi", "surgical_share", "drg_count", "cases", "level2_surgery"),
+                     principal_grade: pd.Series | None = None):
     """Returns (trajectories, did, supporter summary).
 
     trajectories: one row per pair and year (recipient indicators, pre/post label); did: per program and
@@ -113,7 +119,7 @@ def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.Dat
     kinds = h.set_index("hospital_id")[["level", "kind"]] if "kind" in h.columns else h.set_index("hospital_id")[["level"]].assign(kind="")
     peer_ids = kinds.index[kinds.set_index(["level", "kind"]).index.isin(kinds.loc[kinds.index.intersection(list(recipients))]
                                                                           .set_index(["level", "kind"]).index)]
-    panel = hospital_year_panel(cases, weights, set(peer_ids) | recipients, spec)
+    panel = hospital_year_panel(cases, weights, set(peer_ids) | recipients, spec, principal_grade)
     panel["period"] = np.where(panel["year"] < start, "pre", np.where(panel["year"] > start, "post", "start"))
     traj = pairs.merge(panel, left_on="recipient_id", right_on="hospital_id", how="left").drop(columns=["hospital_id"])
     rows = []

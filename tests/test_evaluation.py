@@ -323,3 +323,48 @@ def test_every_hospital_gets_a_row_with_a_status():
     assert pd.isna(h.loc["H3", "cmi"]) and pd.isna(h.loc["H4", "cost_index"]) and h.loc["H4", "level"] == "primary"
     o = tables["outcomes"].set_index("hospital_id")
     assert o.loc["H3", "funnel_flag"] == "no_expected" and pd.isna(o.loc["H3", "oe_ratio"])
+
+
+def test_risk_levels_need_enough_cases_or_come_from_a_list():
+    """A DRG with 5 cases and 1 death gets no regional level at the default minimum (it would be decided
+    by one death); an external list decides levels when given, and the table says which rule was used."""
+    from evaluation.api import evaluate
+
+    rows = []
+    for g, n, d in (("A", 400, 1), ("B", 400, 8), ("C", 400, 40), ("D", 5, 1), ("E", 400, 2)):
+        rows += [("H1", g, 1000, 5, "5")] * d + [("H1", g, 1000, 5, "1")] * (n - d)
+    data = frame(rows)
+    rl = evaluate(data)["risk_levels"].set_index("drg")
+    assert rl.loc["D", "level_source"] == "too_few_cases" and pd.isna(rl.loc["D", "risk_level"])
+    assert (rl.drop(index="D")["level_source"] == "regional").all() and (rl["min_cases"] == 30).all()
+    assert rl.loc["D", "risk_level"] is pd.NA
+    low = evaluate(data, min_cases_risk=1)["risk_levels"].set_index("drg")
+    assert low.loc["D", "level_source"] == "regional" and pd.notna(low.loc["D", "risk_level"])
+    ext = pd.DataFrame({"drg": ["A", "B", "D"], "risk_level": [1, 2, 1]})
+    tables = evaluate(data, risk_levels_table=ext)
+    e = tables["risk_levels"].set_index("drg")
+    assert e.loc["D", "risk_level"] == 1 and e.loc["D", "level_source"] == "external"
+    assert pd.isna(e.loc["C", "risk_level"]) and e.loc["C", "level_source"] == "not_in_list"
+    h = tables["hospital"].iloc[0]
+    assert h["low_risk_cases"] == 405 and math.isclose(h["low_risk_mortality"], 2 / 405)
+
+
+def test_leave_one_out_reference_for_a_dominant_hospital():
+    """H1 has most of the region's cases: pooled benchmarks pull it toward 1; leave-one-out compares it with
+    the others only (worked by hand), and the tables say which reference they used."""
+    from evaluation.api import evaluate
+
+    rows = [("H1", "A", 3000, 10, "5")] * 50 + [("H1", "A", 3000, 10, "1")] * 450
+    rows += [("H2", "A", 1000, 5, "5")] * 5 + [("H2", "A", 1000, 5, "1")] * 95
+    rows += [("H3", "A", 2000, 5, "1")] * 100
+    data = frame(rows)
+    pooled = evaluate(data, min_cases_risk=1)
+    loo = evaluate(data, min_cases_risk=1, leave_one_out=True)
+    po, lo = (t["outcomes"].set_index("hospital_id") for t in (pooled, loo))
+    assert math.isclose(po.loc["H1", "oe_ratio"], 50 / (500 * 55 / 700))
+    assert math.isclose(lo.loc["H1", "oe_ratio"], 50 / (500 * 5 / 200))  # the others: 5 deaths in 200 cases
+    assert math.isclose(lo.loc["H2", "oe_ratio"], 5 / (100 * 50 / 600))
+    ph, lh = (t["hospital"].set_index("hospital_id") for t in (pooled, loo))
+    assert math.isclose(lh.loc["H1", "cost_index"], 3000 / 1500) and math.isclose(lh.loc["H1", "time_index"], 10 / 5)
+    assert math.isclose(ph.loc["H1", "cost_index"], 3000 / (1_800_000 / 700))
+    assert (lo["reference"] == "leave_one_out").all() and (ph["reference"] == "pooled").all()

@@ -65,3 +65,17 @@ def test_no_number_when_every_peer_is_supported():
     _, did_table, _ = evaluate_support(cases, hospitals, pairs, WEIGHTS, start=2019)
     assert set(did_table["status"]) == {"no valid comparison group"}
     assert did_table["did"].isna().all() and did_table["ci_low"].isna().all()
+
+
+def test_level2_surgery_from_a_procedure_grade_table():
+    """With grades, level-2+ surgery counts principal procedures of grade >= 2; without, the DRG proxy, labelled."""
+    from evaluation.support import hospital_year_panel
+
+    weights = pd.DataFrame({"drg": ["GA1", "GR1"], "rw": [1.0, 0.6]})  # GR1: medical partition (not surgery in the proxy)
+    cases = pd.DataFrame({"hospital_id": ["T1"] * 4, "year": [2019] * 4, "drg": ["GA1", "GA1", "GR1", "GR1"], "included": True})
+    grade = pd.Series([1.0, 3.0, 2.0, np.nan], index=cases.index)
+    with_table = hospital_year_panel(cases, weights, {"T1"}, principal_grade=grade).iloc[0]
+    assert with_table["level2_surgery"] == 2 and with_table["level2_share"] == 0.5 and with_table["grade_source"] == "table"
+    proxy = hospital_year_panel(cases, weights, {"T1"}).iloc[0]
+    assert proxy["level2_surgery"] == 2 and proxy["grade_source"] == "proxy"
+    assert proxy["level2_share"] == proxy["surgical_share"] == 0.5  # a share of cases, not 1.0 everywhere
