@@ -95,7 +95,10 @@ def with_every_hospital(table: pd.DataFrame, ids: list[str], cases: pd.DataFrame
     t = table.assign(hospital_id=table["hospital_id"].astype(str))
     missing = [i for i in ids if i not in set(t["hospital_id"])]
     if missing:
-        lv = dict(zip(cases["hospital_id"].astype(str), cases["level"])) if "level" in cases.columns else {}
+        lv = {}
+        if "level" in cases.columns:  # per hospital, not per case: the input has millions of rows
+            first = cases.groupby("hospital_id", observed=True)["level"].first()
+            lv = dict(zip(map(str, first.index), first.to_numpy()))
         if hospitals is not None:
             lv.update(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
         add = pd.DataFrame({"hospital_id": missing, "cases": 0})
