@@ -174,6 +174,7 @@ LABELS = {
     "cases_long_stay": "长住院病例数", "cases_high_cost": "高倍率病例数", "cases_low_cost": "低倍率病例数",
     "cases_normal": "正常病例数", "tau2": "医院间方差τ²", "z_score": "Z值(随机效应)", "od_method": "过度离散调整方法",
     "level_source": "风险等级来源", "min_cases": "最少病例数", "deaths": "死亡数", "reference": "参照(全体/除本院)",
+    "in_region_status": "区域内就诊比例可否测算",
 }
 
 

@@ -62,7 +62,16 @@ def county_rates(cases: pd.DataFrame, hospitals: pd.DataFrame, targets: dict | N
     out["in_region"] = d["hospital_county"].isin(region).groupby([d["county"], d["year"]], observed=True).sum()
     out["in_county_rate"] = out["in_county"] / out["residents"]
     out["in_region_rate"] = out["in_region"] / out["residents"]
+    # Episodes of the region's residents in hospitals outside the region are what the in-region rate
+    # measures; data that hold only the region's own hospitals (no such episode at all) cannot show
+    # them, and would report 100% everywhere: the rate is then not measurable, not "met".
+    outside = d["hospital_county"].isna() | ~d["hospital_county"].isin(region)
+    measurable = bool(outside.any())
+    if not measurable:
+        out["in_region"] = np.nan
+        out["in_region_rate"] = np.nan
     out = out.reset_index()
+    out["in_region_status"] = "ok" if measurable else "not_measurable: the data hold only the region's own hospitals"
     out["missing_residence"] = int((~known).sum())
     for name in ("in_county_rate", "in_region_rate"):
         res = [_check(v, targets[name]) for v in out[name]]

@@ -37,6 +37,19 @@ def test_worked_example_6_8_county_rates():
     assert math.isclose(r["in_county_rate_gap"], -0.05)
 
 
+def test_in_region_rate_is_not_measurable_from_the_regions_own_hospitals_only():
+    """Data that hold only the region's hospitals cannot see residents treated elsewhere: no "100%, met"."""
+    rows = [("K1", "K", "ES35", "1", 2024, 1, 0, 0, 0)] * 90 + [("C1", "K", "ES35", "1", 2024, 1, 0, 0, 0)] * 10
+    _, c = cases_of(rows)
+    r = county_rates(c, HOSP).set_index("county").loc["K"]
+    assert np.isnan(r["in_region_rate"]) and r["in_region_status"].startswith("not_measurable")
+    assert r["in_region_rate_met"] is None or pd.isna(r["in_region_rate_met"])
+    assert math.isclose(r["in_county_rate"], 0.9)  # the in-county rate is measurable from the same data
+    _, c = cases_of(rows + [("OUT", "K", "ES35", "1", 2024, 1, 0, 0, 0)] * 5)
+    r = county_rates(c, HOSP).set_index("county").loc["K"]
+    assert r["in_region_status"] == "ok" and math.isclose(r["in_region_rate"], 100 / 105)
+
+
 def test_worked_example_6_8_shares_and_referrals():
     rows = [("T1", "City", "ES35", "1", 2024, 20000, 6000, 4000, 3000)]
     rows += [("T1", "City", "ES35", "5", 2024, 1, 0, 0, 0)] * 100 + [("T1", "City", "ES35", "3", 2024, 1, 0, 0, 0)] * 150
@@ -68,11 +81,16 @@ def test_rates_equal_plain_counts(rows):
     df, c = cases_of(full)
     got = county_rates(c, HOSP).set_index(["county", "year"])
     hc = dict(zip(HOSP["hospital_id"], HOSP["county"]))
+    outside_seen = any(x[0] not in hc for x in full if x[1] is not None)  # else in-region is not measurable
     for (county, year), row in got.iterrows():
         mine = [x for x in full if x[1] == county and x[4] == year]
         assert row["residents"] == len(mine)
         assert row["in_county"] == sum(hc.get(x[0]) == county for x in mine)
-        assert row["in_region"] == sum(x[0] in hc for x in mine)
+        if outside_seen:
+            assert row["in_region"] == sum(x[0] in hc for x in mine) and row["in_region_status"] == "ok"
+        else:
+            assert np.isnan(row["in_region_rate"]) and row["in_region_status"].startswith("not_measurable")
+            assert row["in_region_rate_met"] is None or pd.isna(row["in_region_rate_met"])
     ref = hospital_referrals_and_revenue(c, df, HOSP).set_index(["hospital_id", "year"])
     for (hid, year), row in ref.iterrows():
         mine = [x for x in full if x[0] == hid and x[4] == year]
