@@ -213,12 +213,10 @@ class OutputFolder:
             raise OutputError(f"{path}: the folder holds files drg did not write (no {MANIFEST}); "
                               "choose a new or empty output folder")
         refuse_overlap(inputs, self.path, folder=True)
-        parent = os.path.dirname(self.path)
-        if not os.path.isdir(parent):
-            os.makedirs(parent, exist_ok=True)
         self.tmp = None
 
     def __enter__(self) -> str:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         clean_stale(self.path)
         self.tmp = tempfile.mkdtemp(prefix=_prefix(self.path), suffix=".tmp", dir=os.path.dirname(self.path))
         os.chmod(self.tmp, 0o777 & ~_umask())

@@ -204,6 +204,7 @@ def cmd_evaluate(a) -> int:
 
     import pandas as pd
 
+    folder = _output_folder(a, [a.grouped, a.hospitals, a.weights, a.risk_levels], "evaluate")  # checked before any work
     data = _read_grouped(a.grouped, EVAL_COLUMNS)
     if "hospital_id" not in data.columns or "drg" not in data.columns:
         raise UsageError(f"{a.grouped}: needs columns hospital_id and drg; evaluate the output of drg group on data with hospital_id")
@@ -227,7 +228,7 @@ def cmd_evaluate(a) -> int:
                           risk_levels_table=_risk_levels_csv(a.risk_levels), leave_one_out=a.leave_one_out)
     except (EvaluationError, ValueError) as e:
         raise UsageError(str(e)) from None
-    with _output_folder(a, [a.grouped, a.hospitals, a.weights, a.risk_levels], "evaluate") as out:
+    with folder as out:
         _write_tables(tables, out, a.lang, "evaluation")
     h = tables["hospital"]
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
@@ -312,6 +313,7 @@ def cmd_pay(a) -> int:
                              settle_years)
 
     budgets = _budgets(a.budget)
+    folder = _output_folder(a, [a.grouped, a.hospitals, a.weights, a.config, a.special_review, a.quality_factors], "pay")
     for opt, path in (("--config", a.config), ("--special-review", a.special_review), ("--quality-factors", a.quality_factors)):
         if path and not os.path.exists(path):
             raise UsageError(f"{opt} {path}: no such file; check the path")
@@ -341,7 +343,7 @@ def cmd_pay(a) -> int:
         raise UsageError(str(e)) from None
     import pyarrow as pa
 
-    with _output_folder(a, [a.grouped, a.hospitals, a.weights, a.config, a.special_review, a.quality_factors], "pay") as out:
+    with folder as out:
         write_table_atomic(pa.Table.from_pandas(label(per_case, a.lang), preserve_index=False), os.path.join(out, "cases.parquet"))
         _write_tables(tables, out, a.lang, "payment", workbook=payment_workbook(tables))
     _print_settlement(a, cfg, per_case, tables, cases)
@@ -393,6 +395,7 @@ def cmd_tiered_care(a) -> int:
     from evaluation.common import EvaluationError
     from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, load_targets, region_indicators
 
+    folder = _output_folder(a, [a.grouped, a.hospitals, a.targets, a.basic_care], "tiered-care")
     data, cases, hospitals, weights = _region_cases(a)
     try:
         targets = load_targets(a.targets)
@@ -410,7 +413,7 @@ def cmd_tiered_care(a) -> int:
         basic = basic["drg"].dropna().tolist()
     tables = {"county": county_rates(cases, hospitals, targets), "region": region_indicators(cases, hospitals, weights, targets, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, hospitals, targets)}
-    with _output_folder(a, [a.grouped, a.hospitals, a.targets, a.basic_care], "tiered-care") as out:
+    with folder as out:
         _write_tables(tables, out, a.lang, "tiered_care")
     c = tables["county"]
     last = c[c["year"] == c["year"].max()]
@@ -427,6 +430,7 @@ def cmd_support(a) -> int:
 
     from .synth import load_region
 
+    folder = _output_folder(a, [a.grouped, a.hospitals, a.pairs], "support")
     grades = _procedure_grades(a.procedure_grades) if a.procedure_grades else None
     data, cases, hospitals, weights = _region_cases(a, ["px"] if grades is not None else [])
     principal_grade = None
@@ -446,7 +450,7 @@ def cmd_support(a) -> int:
     else:
         pairs = load_region("dezhou")[1]
     traj, did_table, summary = evaluate_support(cases, hospitals, pairs, weights, start=a.start, principal_grade=principal_grade)
-    with _output_folder(a, [a.grouped, a.hospitals, a.pairs], "support") as out:
+    with folder as out:
         _write_tables({"support": traj, "support_did": did_table, "support_summary": summary}, out, a.lang, "support")
     for r in did_table[did_table["indicator"] == "cmi"].itertuples():
         if r.status != "ok":

@@ -88,12 +88,18 @@ def every_hospital(cases: pd.DataFrame, hospitals: pd.DataFrame | None, levels=N
     return sorted(ids)
 
 
+# counts of the per-hospital tables: 0 for a hospital without cases (indicators stay empty)
+COUNT_COLUMNS = ("cases", "observed", "drg_count", "cases_weighted", "no_weight", "low_risk_cases", "midlow_risk_cases",
+                 "dropped_cases")
+
+
 def with_every_hospital(table: pd.DataFrame, ids: list[str], cases: pd.DataFrame, hospitals: pd.DataFrame | None,
                         min_cases: int) -> pd.DataFrame:
     """``table`` (one row per hospital) with a row for each of ``ids``; missing hospitals get 0 cases
     and empty indicators; a ``status`` column says which rows can be read as indicators."""
     t = table.assign(hospital_id=table["hospital_id"].astype(str))
-    missing = [i for i in ids if i not in set(t["hospital_id"])]
+    have = set(t["hospital_id"])
+    missing = [i for i in ids if i not in have]
     if missing:
         lv = {}
         if "level" in cases.columns:  # per hospital, not per case: the input has millions of rows
@@ -101,14 +107,13 @@ def with_every_hospital(table: pd.DataFrame, ids: list[str], cases: pd.DataFrame
             lv = dict(zip(map(str, first.index), first.to_numpy()))
         if hospitals is not None:
             lv.update(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
-        add = pd.DataFrame({"hospital_id": missing, "cases": 0})
+        add = pd.DataFrame({"hospital_id": missing})
         if "level" in t.columns:
             add["level"] = [lv.get(i, "unknown") for i in missing]
         if "name" in t.columns and hospitals is not None and "name" in hospitals.columns:
             names = dict(zip(hospitals["hospital_id"].astype(str), hospitals["name"]))
             add["name"] = [names.get(i, "") for i in missing]
-        for c in ("observed", "drg_count", "cases_weighted", "no_weight", "low_risk_cases", "midlow_risk_cases",
-                  "dropped_cases"):
+        for c in COUNT_COLUMNS:
             if c in t.columns:
                 add[c] = 0
         if "ranked" in t.columns:
@@ -116,8 +121,7 @@ def with_every_hospital(table: pd.DataFrame, ids: list[str], cases: pd.DataFrame
         if "funnel_flag" in t.columns:
             add["funnel_flag"] = "no_expected"
         t = pd.concat([t, add], ignore_index=True)
-        for c in ("cases", "observed", "drg_count", "cases_weighted", "no_weight", "low_risk_cases", "midlow_risk_cases",
-                  "dropped_cases"):
+        for c in COUNT_COLUMNS:
             if c in t.columns:
                 t[c] = t[c].astype(np.int64)
     t = t.sort_values("hospital_id", kind="stable").reset_index(drop=True)

@@ -104,8 +104,7 @@ class PaymentConfig:
 
 def to_fen(yuan) -> np.ndarray:
     """Yuan -> integer fen, rounded half up; NaN -> 0."""
-    x = np.nan_to_num(np.asarray(yuan, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
-    return np.floor(x * 100.0 + 0.5).astype(np.int64)
+    return round_half_up(np.nan_to_num(np.asarray(yuan, dtype=float), nan=0.0, posinf=0.0, neginf=0.0) * 100.0)
 
 
 def allocate_fen(total_fen: int, shares: np.ndarray, keys) -> np.ndarray:
@@ -148,8 +147,9 @@ def _largest(rem: np.ndarray, keys, k: int) -> np.ndarray:
     return np.concatenate([above, tied])
 
 
-def round_half_up(x):
-    return np.floor(np.asarray(x, dtype=float) + 0.5)
+def round_half_up(x) -> np.ndarray:
+    """Whole numbers (int64), halves rounded up."""
+    return np.floor(np.asarray(x, dtype=float) + 0.5).astype(np.int64)
 
 
 # -- classes and case payments -----------------------------------------------------------------------
@@ -276,7 +276,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
             r = B / _volume(period.prior if period.prior is not None else cases, rw_map, cfg)
             if not np.isfinite(r):
                 raise EvaluationError("no grouped case with a weight: the base rate is undefined (weight units sum to ~0)")
-        pay_fen = round_half_up((a * r + b) * 100.0).astype(np.int64)
+        pay_fen = to_fen(a * r + b)
         params["base_rate"] = r
         params["rate_basis"] = cfg.rate_basis
         points = np.full(len(cases), np.nan)
@@ -293,7 +293,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
     }, index=cases.index).reset_index(drop=True)
     per_case["payment_fen"] = pay_fen
     per_case["payment"] = pay_fen / 100.0
-    per_case["cost_fen"] = np.where(np.isfinite(cost), to_fen(cost), 0)
+    per_case["cost_fen"] = to_fen(cost)  # 0 for a case without a usable cost
     per_case["cost_usable"] = np.isfinite(cost)
     per_case["special_review_over_cap"] = over_cap
     if period.self_pay is not None:
@@ -379,7 +379,7 @@ def shared_amount(balance_fen: np.ndarray, allowed_fen: np.ndarray, cfg: Payment
     ``s_share·min(|Δ|, τ·A)``): continuous in the deficit; the part beyond ``τ·A`` is the hospital's own."""
     d = balance_fen.astype(float)
     covered = cfg.s_share * np.minimum(np.abs(d), cfg.tau * np.maximum(allowed_fen.astype(float), 0.0))
-    return round_half_up(np.where(d >= 0, cfg.s_keep * d, covered)).astype(np.int64)
+    return round_half_up(np.where(d >= 0, cfg.s_keep * d, covered))
 
 
 def settle(per_case: pd.DataFrame, cfg: PaymentConfig | None = None, advances: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -435,7 +435,7 @@ def monthly_advances(per_case: pd.DataFrame, budget_fen: int, cfg: PaymentConfig
             prov = pd.Series(prov, index=pts.index)
         else:
             prov = by_h["payment_fen"].sum()
-        adv = round_half_up(cfg.advance_ratio * prov.to_numpy(float)).astype(np.int64)
+        adv = round_half_up(cfg.advance_ratio * prov.to_numpy(float))
         rows.append(pd.DataFrame({"month": int(m), "hospital_id": prov.index, "cases": by_h.size().to_numpy(),
                                   "provisional_fen": prov.to_numpy(np.int64), "advance_fen": adv}))
     cols = ["month", "hospital_id", "cases", "provisional_fen", "advance_fen"]
