@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -370,12 +371,12 @@ def _print_settlement(a, cfg, per_case, tables, cases) -> None:
 
 
 TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
-                  "residence_county", "drug_cost", "consumables_cost", "exam_cost"]
+                  "residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution", "patient_id",
+                  "admit_date", "discharge_date"]
 
 
 def _region_cases(a, extra_columns=()):
     from evaluation.common import attach_levels, prepare
-    from evaluation.weights import compute_weights
 
     data = _read_grouped(a.grouped, TIERED_COLUMNS + list(extra_columns))
     if "hospital_id" not in data.columns:
@@ -388,15 +389,15 @@ def _region_cases(a, extra_columns=()):
     if "year" not in cases.columns:
         cases["year"] = 0
     cases["residence_county"] = data["residence_county"] if "residence_county" in data.columns else None
-    return data, cases, hospitals, compute_weights(cases)
+    return data, cases, hospitals
 
 
 def cmd_tiered_care(a) -> int:
     from evaluation.common import EvaluationError
-    from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, load_targets, region_indicators
+    from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, load_targets, region_indicators, targets_table
 
     folder = _output_folder(a, [a.grouped, a.hospitals, a.targets, a.basic_care], "tiered-care")
-    data, cases, hospitals, weights = _region_cases(a)
+    data, cases, hospitals = _region_cases(a)
     try:
         targets = load_targets(a.targets)
     except (EvaluationError, FileNotFoundError) as e:
@@ -411,15 +412,20 @@ def cmd_tiered_care(a) -> int:
         if "drg" not in basic.columns:
             raise UsageError(f"--basic-care {a.basic_care}: needs a drg column")
         basic = basic["drg"].dropna().tolist()
-    tables = {"county": county_rates(cases, hospitals, targets), "region": region_indicators(cases, hospitals, weights, targets, basic),
-              "hospital": hospital_referrals_and_revenue(cases, data, hospitals, targets)}
+    tables = {"county": county_rates(cases, hospitals, targets), "region": region_indicators(cases, hospitals, None, targets, basic),
+              "hospital": hospital_referrals_and_revenue(cases, data, hospitals, targets), "targets": targets_table(targets, a.lang)}
     with folder as out:
         _write_tables(tables, out, a.lang, "tiered_care")
-    c = tables["county"]
+    c, h = tables["county"], tables["hospital"]
     last = c[c["year"] == c["year"].max()]
     met = int(last["in_county_rate_met"].fillna(False).sum())
     print(f"tiered care: {len(last)} counties, {met} meet the in-county target in {int(c['year'].max())} -> {a.output}/ "
-          f"(county, region, hospital; tiered_care.xlsx)")
+          f"(county, region, hospital, targets; tiered_care.xlsx)")
+    transfers = int(h["transfers"].sum())
+    if transfers:
+        how = h["transfer_match"].iloc[0]
+        print(f"  type-2 transfers: {transfers:,}, receiver {'not in the data' if how == 'none' else 'found by ' + how} for "
+              f"{transfers - int(h['transfer_unknown_level'].sum()):,}; unmatched share {h['transfer_unknown_level'].sum() / transfers:.1%}")
     return 0
 
 
@@ -432,7 +438,7 @@ def cmd_support(a) -> int:
 
     folder = _output_folder(a, [a.grouped, a.hospitals, a.pairs], "support")
     grades = _procedure_grades(a.procedure_grades) if a.procedure_grades else None
-    data, cases, hospitals, weights = _region_cases(a, ["px"] if grades is not None else [])
+    data, cases, hospitals = _region_cases(a, ["px"] if grades is not None else [])
     principal_grade = None
     if grades is not None:
         if "px" not in data.columns:
@@ -449,17 +455,21 @@ def cmd_support(a) -> int:
             pairs["program"] = "support"
     else:
         pairs = load_region("dezhou")[1]
-    traj, did_table, summary = evaluate_support(cases, hospitals, pairs, weights, start=a.start, principal_grade=principal_grade)
+    # CMI over time with weights frozen at the baseline years (methodology 6.4), not the pooled ones
+    traj, did_table, summary, event = evaluate_support(cases, hospitals, pairs, None, start=a.start, principal_grade=principal_grade,
+                                                       control_group=a.control_group.replace("-", "_"))
     with folder as out:
-        _write_tables({"support": traj, "support_did": did_table, "support_summary": summary}, out, a.lang, "support")
+        _write_tables({"support": traj, "support_did": did_table, "support_event": event, "support_summary": summary},
+                      out, a.lang, "support")
     for r in did_table[did_table["indicator"] == "cmi"].itertuples():
         if r.status != "ok":
             print(f"{clean(r.program, 60)}: no CMI estimate ({r.status}; {r.treated_hospitals} recipients, "
                   f"{r.control_hospitals} hospitals of their level and kind that no program supports)")
             continue
+        pre = f"pre-trend p = {r.pretrend_p:.2f}" if not math.isnan(r.pretrend_p) else "no pre-trend test (too few years before)"
         print(f"{clean(r.program, 60)}: CMI DiD {r.did:+.4f} (95% CI {r.ci_low:+.4f} to {r.ci_high:+.4f}; "
-              f"{r.treated_hospitals} recipients vs {r.control_hospitals} peers)")
-    print(f"-> {a.output}/ (support, support_did, support_summary; support.xlsx)")
+              f"{r.treated_hospitals} recipients, starts {r.cohorts}, vs {r.control_hospitals} peers; {pre})")
+    print(f"-> {a.output}/ (support, support_did, support_event, support_summary; support.xlsx)")
     return 0
 
 
@@ -592,8 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     su = sub.add_parser("support", help="counterpart support: recipients before/after and difference-in-differences")
     su.add_argument("grouped")
-    su.add_argument("--pairs", help="support pairs CSV (supporter_id, recipient_id, program, specialty_1, specialty_2); default: built-in dezhou")
-    su.add_argument("--start", type=int, default=2019, help="first year of support (that year is left out of pre and post)")
+    su.add_argument("--pairs", help="support pairs CSV (supporter_id, recipient_id, program, specialty_1, specialty_2, start_year); "
+                                       "default: built-in dezhou")
+    su.add_argument("--start", type=int, default=2019, help="first year of support for pairs without a start_year column "
+                                                             "(that year is left out of pre and post)")
+    su.add_argument("--control-group", choices=["never", "not-yet"], default="never",
+                    help="comparison hospitals: never supported while the data run (default), or also this program's "
+                         "recipients before their own start")
     su.add_argument("--hospitals")
     su.add_argument("--procedure-grades", help="CSV with code, grade (1-4): level-2+ surgery by the principal procedure's "
                                                "grade instead of the DRG-partition proxy")

@@ -69,7 +69,7 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
     steps = [["pay", grouped, "--budget", budget, "-o", os.path.join(output, "payment"),
               "--scenario", "budget-5pct:budget=" + str(float(spend.mean()) * 0.95)],
              ["tiered-care", grouped, "-o", os.path.join(output, "tiered_care")],
-             ["support", grouped, "-o", os.path.join(output, "support")],
+             ["support", grouped, "--pairs", os.path.join(synth_dir, "support_pairs.csv"), "-o", os.path.join(output, "support")],
              ["report", output, "-o", os.path.join(output, "report.html"), "--xlsx", os.path.join(output, "report.xlsx")]]
     try:
         with contextlib.redirect_stdout(quiet_out) if quiet else contextlib.nullcontext():

@@ -20,8 +20,11 @@ Generation is generic over schemes (no per-scheme code):
    planted efficiency factors; in-hospital death from the DRG risk times the
    hospital's planted odds ratio; transfers and down-referrals.
 
-Everything planted is written to ``truth.json`` (hospitals, counties, support)
-and ``truth.parquet`` (per case: the DRG aimed at, coding error flag).
+Everything planted is written to ``truth.json`` (hospitals with their death odds ratios
+-- ordinary ones spread around 1, the planted outliers at 3 --, counties, support programs
+with their staggered start years and whether each has an effect, per-recipient gains) and
+``truth.parquet`` (per case: the DRG aimed at, coding error flag); the synthetic world's
+support plan, with a ``start_year`` per pair, is ``support_pairs.csv``.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ LEVEL_VOLUME = {"tertiary": 30.0, "secondary": 8.0, "primary": 0.35}
 KIND_VOLUME = {"general": 1.0, "tcm": 0.4, "maternal_child": 0.3, "township": 1.0}
 LEVEL_TILT = {"tertiary": 0.7, "secondary": 0.0, "primary": -1.6}
 LEVEL_PRICE = {"tertiary": 1.2, "secondary": 1.0, "primary": 0.8}
-SUPPORT_START = 2019
+SUPPORT_START = 2019  # the pairing program's start where the pairs file gives none (the Dezhou plan's first year)
+QUALITY_SD = 0.15  # planted over-dispersion: ordinary hospitals' log death odds ratio ~ N(0, sd), cut at 2 sd
 SUPPORT_TILT = 0.8  # planted: supported townships' case-mix tilt towards heavier DRGs
 SUPPORT_SURGICAL = 2.5  # planted: and towards surgical DRGs
 ERROR_RATE = 0.008
@@ -360,7 +364,9 @@ def plant_hospitals(hospitals: pd.DataFrame, rng) -> pd.DataFrame:
         grid = np.exp(np.linspace(-0.3, 0.3, k)) if k > 1 else np.ones(1)
         h.loc[idx, "cost_factor"] = rng.permutation(grid)
         h.loc[idx, "los_factor"] = rng.permutation(grid)
-    h["death_or"] = 1.0
+    # over-dispersion without outliers: ordinary hospitals differ in true mortality (log odds ratio ~ N(0, sd)
+    # cut at +-2 sd), as real hospitals do; a funnel must not call them outliers for it
+    h["death_or"] = np.exp(np.clip(rng.normal(0.0, QUALITY_SD, n), -2 * QUALITY_SD, 2 * QUALITY_SD))
     # quality outliers: mid-sized secondary hospitals, enough deaths to be clear outliers, small enough
     # that their excess deaths barely move the regional reference mortality the others are judged by
     mid = h.index[(h["level"] == "secondary") & (h["kind"] != "general")].to_numpy()
@@ -377,6 +383,70 @@ def plant_hospitals(hospitals: pd.DataFrame, rng) -> pd.DataFrame:
     h.loc[eff[3:4], "los_factor"] = 1.6
     h.loc[eff, "efficiency_outlier"] = True
     return h
+
+
+EFFECT_PROGRAMS = ("tertiary_pairing",)  # planted: these programs move the recipients' case mix; others have no effect
+
+
+def plan_support(pairs: pd.DataFrame, hospitals: pd.DataFrame, years: list, rng) -> pd.DataFrame:
+    """The synthetic world's support plan: ``pairs`` with a ``start_year`` and a ``planted_effect`` per pair.
+
+    A ``start_year`` in the pairs file is kept. Otherwise the starts are staggered (planted): the
+    tertiary-pairing recipients start in the second or third data year (random halves); every other
+    program (the county alliances, no planted effect) starts county by county in one of those years or
+    after the last data year, so that the townships of some counties are not yet supported while the
+    data run (the comparison group a difference-in-differences needs)."""
+    pairs = pairs.copy()
+    years = sorted(int(y) for y in years)
+    mids = years[1:-1][:2] or [SUPPORT_START]  # a start with at least one year before and one after it
+    after = years[-1] + 1
+    given = pd.to_numeric(pairs["start_year"], errors="coerce") if "start_year" in pairs.columns else pd.Series(np.nan, index=pairs.index)
+    start = np.full(len(pairs), -1, dtype=np.int64)
+    pairing = (pairs["program"] == "tertiary_pairing").to_numpy()
+    rec = pairs.loc[pairing, "recipient_id"].to_numpy()
+    start[pairing] = np.array(mids)[rng.permutation(len(rec)) % len(mids)]
+    counties = sorted(set(hospitals["county"].astype(str)))
+    options = mids + [after] * len(mids)
+    by_county = dict(zip(counties, np.array(options)[rng.permutation(len(counties)) % len(options)]))
+    county = pairs["recipient_id"].map(dict(zip(hospitals["hospital_id"], hospitals["county"].astype(str))))
+    other = np.flatnonzero(~pairing)
+    start[other] = county.iloc[other].map(by_county).fillna(after).to_numpy(np.int64)
+    pairs["start_year"] = np.where(given.notna(), given.fillna(0).astype(np.int64), start)
+    pairs["planted_effect"] = pairs["program"].isin(EFFECT_PROGRAMS)
+    return pairs
+
+
+# Type-2 transfers (医嘱转院): the receiver's level by the sender's (primary, secondary, tertiary)
+TRANSFER_LEVELS = {"primary": (0.0, 0.6, 0.4), "secondary": (0.25, 0.0, 0.75), "tertiary": (0.2, 0.4, 0.4)}
+RECEIVER_AS = (0.75, 0.15, 0.10)  # the receiver written as its code, as its name, or left blank
+
+
+def _transfer_receivers(h: pd.DataFrame, hosp: np.ndarray, transfer: np.ndarray, rng):
+    """Per case: the receiving hospital of a type-2 transfer (truth) and what the record says of it
+    (code, name or blank: 拟接收医疗机构), ``None`` for every other case."""
+    levels = ("primary", "secondary", "tertiary")
+    level_code = h["level"].map({lv: i for i, lv in enumerate(levels)}).to_numpy()
+    rows = np.flatnonzero(transfer)
+    to_level = _sample_grouped(level_code[hosp[rows]], lambda k: (np.arange(3), np.array(TRANSFER_LEVELS[levels[k]])), rng)
+    vol = h["volume"].to_numpy()
+
+    def at_level(k):
+        cand = np.flatnonzero(level_code == k)
+        return cand, vol[cand] / vol[cand].sum()
+
+    to = _sample_grouped(to_level, at_level, rng)
+    same = to == hosp[rows]  # never to itself: the next hospital of the same level instead
+    if same.any():
+        for i in np.flatnonzero(same):
+            cand = np.flatnonzero(level_code == level_code[to[i]])
+            to[i] = cand[(np.searchsorted(cand, to[i]) + 1) % len(cand)] if len(cand) > 1 else to[i]
+    ids, names = h["hospital_id"].to_numpy(object), h["name"].to_numpy(object)
+    receiver = np.full(len(hosp), None, dtype=object)
+    text = np.full(len(hosp), None, dtype=object)
+    receiver[rows] = ids[to]
+    how = rng.choice(3, size=len(rows), p=RECEIVER_AS)
+    text[rows] = np.where(how == 0, ids[to], np.where(how == 1, names[to], None))
+    return receiver, text
 
 
 def _sample_grouped(keys: np.ndarray, choices_for, rng) -> np.ndarray:
@@ -420,8 +490,12 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     population = np.array([h.loc[h_county == i, "volume"].sum() for i in range(len(counties))])
     population = population / population.sum()
 
-    recipients = set(pairs.loc[pairs["program"] == "tertiary_pairing", "recipient_id"]) & set(h["hospital_id"])
+    plan = plan_support(pairs, h, years, rng)
+    effect = plan[plan["planted_effect"] & plan["recipient_id"].isin(set(h["hospital_id"]))]
+    recipients = set(effect["recipient_id"])
     h["supported"] = h["hospital_id"].isin(recipients)
+    # a recipient's case mix tilts from its own start year on (staggered adoption)
+    h["support_start"] = h["hospital_id"].map(effect.groupby("recipient_id")["start_year"].min()).fillna(10**4).astype(np.int64)
 
     # case mix per (hospital, period): period 1 = supported hospital after the pairing start
     pop = prof["popularity"].to_numpy()
@@ -470,7 +544,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     hosp = _sample_grouped(res * 2 + inside.astype(np.int64), hosp_choices, rng)
     # a resident treated "outside" whose county holds the city tertiary hospitals is still inside
     in_county = h_county[hosp] == res
-    period = (h["supported"].to_numpy()[hosp] & (year >= SUPPORT_START)).astype(np.int64)
+    period = (year >= h["support_start"].to_numpy()[hosp]).astype(np.int64)
     drg = _sample_grouped(hosp * 2 + period, mix_for, rng)
     # every DRG appears in the tertiary hospitals (coverage for discipline evaluation)
     t_rows = np.flatnonzero(np.isin(hosp, tertiary))
@@ -493,6 +567,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
         (u < 0.02 + np.select([level == "tertiary", level == "secondary"], [0.05, 0.02], 0.0)), "3", np.where(u > 0.995, "9", "1"))))
     fixed_leaving = templates["leaving_type"].to_numpy()[tmpl]
     leaving = np.where(pd.isna(fixed_leaving), leaving, fixed_leaving.astype(object)).astype(str)
+    receiver, receiver_text = _transfer_receivers(h, hosp, leaving == "2", rng)
     price = np.array([LEVEL_PRICE[x] for x in level])
     total = prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * np.exp(rng.normal(-0.06, 0.35, n))
     total = np.round(total, 2)
@@ -533,6 +608,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
         "los_days": pa.array(los[order].astype(np.int32)),
         "leaving_type": pa.array(leaving[order], pa.string()),
         "icu_hours": tcol("icu_hours", pa.int32()),
+        "receiving_institution": pa.array(receiver_text[order], pa.string()),
         "dx": dx.take(take),
         "px": px.take(take),
         "total_cost": pa.array(total[order]),
@@ -547,6 +623,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
         "intended_drg": pa.array(drgs[drg][order], pa.string()),
         "coding_error": pa.array(error[order]),
         "in_county": pa.array(in_county[order]),
+        "transfer_to": pa.array(receiver[order], pa.string()),
     })
     write_table_atomic(table, os.path.join(out_dir, "discharges.parquet"))
     write_table_atomic(truth_cases, os.path.join(out_dir, "truth.parquet"))
@@ -555,20 +632,35 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     rw = prof["mean_cost"].to_numpy() / float(np.sum(prof["mean_cost"].to_numpy() * np.bincount(drg, minlength=n_drg)) / n)
     # ... and in weights as an evaluation will estimate them from these very records (realized mean
     # cost per DRG over the overall realized mean), which is what a DiD of measured CMI recovers
-    realized = np.bincount(drg, weights=total, minlength=n_drg) / np.maximum(np.bincount(drg, minlength=n_drg), 1)
-    rw_data = realized / total.mean()
+    # cost per DRG over the overall mean in the baseline years (before the first start), the frozen
+    # weights with which `drg support` compares CMI over time
+    base = year < int(plan["start_year"].min()) if len(plan) else np.ones(n, bool)
+    if not base.any():
+        base = np.ones(n, bool)
+    realized = np.bincount(drg[base], weights=total[base], minlength=n_drg) / np.maximum(np.bincount(drg[base], minlength=n_drg), 1)
+    rw_data = realized / total[base].mean()
     support = {}
     for hid in sorted(recipients):
         hi = int(np.flatnonzero(h["hospital_id"].to_numpy() == hid)[0])
         before, after = mix(hi, 0), mix(hi, 1)
-        support[hid] = {"expected_cmi_before": float(before @ rw), "expected_cmi_after": float(after @ rw),
+        support[hid] = {"program": "tertiary_pairing", "start_year": int(h.at[hi, "support_start"]),
+                        "expected_cmi_before": float(before @ rw), "expected_cmi_after": float(after @ rw),
                         "planted_cmi_gain": float(after @ rw - before @ rw),
                         "planted_cmi_gain_data_weights": float(after @ rw_data - before @ rw_data),
                         "planted_surgical_share_gain": float(after @ surg - before @ surg)}
+    programs = {}
+    for prog, grp in plan.groupby("program", sort=True):
+        programs[str(prog)] = {"planted_effect": bool(grp["planted_effect"].iloc[0]),
+                               "recipients": int(grp["recipient_id"].nunique()),
+                               "start_years": {str(k): int(v) for k, v in grp.groupby("start_year")["recipient_id"].nunique().items()}}
+    write_table_atomic(pa.Table.from_pandas(plan.drop(columns=["planted_effect"]), preserve_index=False),
+                       os.path.join(out_dir, "support_pairs.csv"))
     truth = {
         "seed": seed, "cases": n, "years": years, "scheme": scheme.id, "region": str(region),
         "error_rate": ERROR_RATE, "unknown_pdx": UNKNOWN_PDX, "support_start": SUPPORT_START,
         "support_tilt": SUPPORT_TILT, "support_surgical_multiplier": SUPPORT_SURGICAL,
+        "quality_overdispersion_sd": QUALITY_SD,
+        "programs": programs,
         "counties": {c: {"planted_in_county_rate": float(in_county_rate[i]), "population_share": float(population[i])}
                      for i, c in enumerate(counties)},
         "hospitals": [

@@ -175,6 +175,19 @@ LABELS = {
     "cases_normal": "正常病例数", "tau2": "医院间方差τ²", "z_score": "Z值(随机效应)", "od_method": "过度离散调整方法",
     "level_source": "风险等级来源", "min_cases": "最少病例数", "deaths": "死亡数", "reference": "参照(全体/除本院)",
     "in_region_status": "区域内就诊比例可否测算",
+    "transfers": "医嘱转院人次", "transfer_down": "转往下级医院人次", "transfer_up": "转往上级医院人次",
+    "transfer_unknown_level": "接收机构未识别的转院人次", "transfer_unmatched_share": "接收机构未识别比例",
+    "transfer_match": "接收机构识别方式", "up_rate": "上转率", "service_share_definition": "医疗服务收入占比考核口径",
+    "service_share_target": "医疗服务收入占比目标", "service_share_met": "医疗服务收入占比达标",
+    "service_share_gap": "医疗服务收入占比差距", "weights_from": "权重来源", "indicator": "评价指标", "op": "比较方式",
+    "target": "目标值", "definition": "口径", "definition_text": "口径说明", "estimator": "估计方法", "se": "标准误",
+    "p_value": "P值", "inference": "推断方法", "bootstrap_draws": "自助抽样次数", "pretrend_leads": "前趋势检验期数",
+    "pretrend_stat": "前趋势检验统计量", "pretrend_p": "前趋势检验P值", "treated_hospitals": "受援医院数",
+    "control_hospitals": "对照医院数", "cohorts": "开始年度:医院数", "simple_did": "简单双重差分",
+    "control_group": "对照组", "excluded_other_program": "同时受其他项目支援(剔除)", "event_time": "相对开始年度",
+    "phase": "阶段", "estimate": "估计值", "start_year": "开始年度", "period": "时期",
+    "specialty_1": "专科1", "specialty_2": "专科2", "specialty_cases": "专科病例数", "grade_source": "手术分级来源",
+    "level2_share": "二级及以上手术占比",
 }
 
 

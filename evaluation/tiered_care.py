@@ -10,19 +10,46 @@ import numpy as np
 import pandas as pd
 
 from .common import EvaluationError, normalize_level
+from .weights import baseline_weights
 
-# Targets of the seed cities' plans (methodology.md section 6 and the issue): (operator, value).
+# Targets of the seed cities' plans (methodology.md section 6): (operator, value, definition). The
+# definition is part of the target: the revenue-share target of 50% was set on the broad share
+# (医务性收入占比: tests count as service), which the narrow national-assessment share rarely reaches.
 TARGET_PRESET = {
-    "in_county_rate": (">=", 0.90),        # Dezhou by 2021, Wenzhou by 2018
-    "in_region_rate": (">=", 0.90),        # Shaoxing: 85% then ~90%
-    "primary_share": (">=", 0.10),         # Shaoxing: 7% then 10%
-    "service_share_broad": (">=", 0.50),   # Wenzhou 2017: medical-service revenue >= 50%
-    "basic_care_tertiary_share": ("falling", None),  # Chengdu: fewer common conditions in tertiary hospitals
+    "in_county_rate": (">=", 0.90, "in_county"),        # Dezhou by 2021, Wenzhou by 2018
+    "in_region_rate": (">=", 0.90, "in_region"),        # Shaoxing: 85% then ~90%
+    "primary_share": (">=", 0.10, "facility"),          # Shaoxing: 7% then 10%
+    "service_share": (">=", 0.50, "broad"),             # Wenzhou 2017: medical-service revenue >= 50%
+    "basic_care_tertiary_share": ("falling", None, "basic_care"),  # Chengdu: fewer common conditions in tertiary hospitals
+}
+SERVICE_SHARE = {"narrow": "service_share_narrow", "broad": "service_share_broad"}
+
+# What each target measures, as a reader needs it beside the number (methodology.md section 6).
+DEFINITIONS = {
+    "zh": {
+        "in_county": "县域内就诊率 = 本县居民在本县医疗机构的住院人次 / 本县居民全部住院人次（6.1；仅含本区域医院的数据会高估）",
+        "in_region": "区域内就诊比例 = 区域居民在区域内医疗机构的住院人次 / 区域居民全部住院人次（6.2）",
+        "facility": "基层住院人次比例 = 区域内基层医疗机构住院人次 / 区域内全部医疗机构住院人次（6.3，按机构）",
+        "narrow": "医疗服务收入占比（窄口径，国考）= (总费用 − 药品 − 耗材 − 检查化验) / 总费用（6.6，住院代理值）",
+        "broad": "医疗服务收入占比（宽口径，医务性收入）= (总费用 − 药品 − 耗材) / 总费用（6.6，住院代理值）",
+        "basic_care": "基层病种三级医院占比 = 三级医院基层病种病例 / 全部基层病种病例，应逐年下降（6.4，病种目录和权重固定在基期）",
+    },
+    "en": {
+        "in_county": "in-county rate = county residents' episodes in the county's hospitals / all their episodes (6.1; "
+                     "overstated by data that hold only the region's hospitals)",
+        "in_region": "in-region rate = residents' episodes in the region's hospitals / all their episodes (6.2)",
+        "facility": "primary share = episodes at primary facilities of the region / episodes at all its facilities (6.3, facility-based)",
+        "narrow": "service revenue share, narrow (national assessment) = (total - drugs - consumables - tests) / total (6.6, inpatient proxy)",
+        "broad": "service revenue share, broad (medical-service revenue) = (total - drugs - consumables) / total (6.6, inpatient proxy)",
+        "basic_care": "tertiary share of basic-care cases, to be falling (6.4; list and weights frozen at the baseline year)",
+    },
 }
 
 
 def load_targets(path: str | None) -> dict:
-    """Targets from a TOML file (``[targets]`` with ``name = value`` or ``name = {op = ">=", value = 0.9}``) over the preset."""
+    """Targets from a TOML file over the preset: ``[targets]`` with ``name = value`` or
+    ``name = {op = ">=", value = 0.35, definition = "narrow"}`` (the service share's definition is
+    ``narrow`` or ``broad``; ``service_share_narrow`` / ``service_share_broad`` name it too)."""
     targets = dict(TARGET_PRESET)
     if path:
         import tomllib
@@ -30,14 +57,28 @@ def load_targets(path: str | None) -> dict:
         with open(path, "rb") as f:
             data = tomllib.load(f)
         for k, v in data.get("targets", data).items():
-            if k not in TARGET_PRESET:
+            name, definition = k, None
+            if k in ("service_share_narrow", "service_share_broad"):
+                name, definition = "service_share", k.rsplit("_", 1)[1]
+            if name not in TARGET_PRESET:
                 raise EvaluationError(f"{path}: unknown target {k!r}; known: {', '.join(TARGET_PRESET)}")
-            targets[k] = (v.get("op", ">="), v.get("value")) if isinstance(v, dict) else (">=", float(v))
+            spec = v if isinstance(v, dict) else {"value": float(v)}
+            definition = spec.get("definition", definition or TARGET_PRESET[name][2])
+            if name == "service_share" and definition not in SERVICE_SHARE:
+                raise EvaluationError(f"{path}: service_share definition {definition!r}; use narrow or broad")
+            targets[name] = (spec.get("op", ">="), spec.get("value"), definition)
     return targets
 
 
+def targets_table(targets: dict, lang: str = "zh") -> pd.DataFrame:
+    """One row per target: indicator, operator, value, and the definition it is checked on, in words."""
+    words = DEFINITIONS["en" if lang == "en" else "zh"]
+    return pd.DataFrame([{"indicator": k, "op": op, "target": value, "definition": d, "definition_text": words.get(d, d)}
+                         for k, (op, value, d) in targets.items()])
+
+
 def _check(value, target):
-    op, t = target
+    op, t = target[0], target[1]
     if value is None or (isinstance(value, float) and np.isnan(value)) or op == "falling":
         return None, np.nan
     met = value >= t if op == ">=" else value <= t
@@ -89,11 +130,19 @@ def basic_care_drgs(weights: pd.DataFrame, theta: float = 0.8, supplied: list | 
     return {g for g, rw in zip(w["drg"].astype(str), w["rw"]) if len(g) >= 2 and "R" <= g[1] <= "Z" and rw < theta}
 
 
-def region_indicators(cases: pd.DataFrame, hospitals: pd.DataFrame, weights: pd.DataFrame, targets: dict | None = None,
-                      basic_care: list | None = None) -> pd.DataFrame:
+def region_indicators(cases: pd.DataFrame, hospitals: pd.DataFrame, weights: pd.DataFrame | None = None,
+                      targets: dict | None = None, basic_care: list | None = None) -> pd.DataFrame:
     """Per year: primary-level inpatient share (6.3), tertiary share of basic-care DRG cases and basic-care
-    share of tertiary caseload (6.4), with targets (the basic-care share must fall year on year)."""
+    share of tertiary caseload (6.4), with targets (the basic-care share must fall year on year).
+
+    Without ``weights`` the basic-care list comes from weights of the first data year, frozen for every
+    year (6.4: a trend of case mix, not of weight drift); ``weights_from`` says which."""
     targets = targets or TARGET_PRESET
+    weights_from = "given"
+    if weights is None and not basic_care:
+        first = int(cases["year"].min()) if "year" in cases.columns and cases["year"].notna().any() else 0
+        weights, base = baseline_weights(cases, first + 1)
+        weights_from = f"baseline {base[0]}" if base else "none"
     lv = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
     level = cases["hospital_id"].astype(str).map(lv).fillna("unknown")
     year = cases["year"] if "year" in cases.columns else pd.Series(0, index=cases.index)
@@ -120,28 +169,78 @@ def region_indicators(cases: pd.DataFrame, hospitals: pd.DataFrame, weights: pd.
     out["primary_share_gap"] = [r[1] for r in res]
     prev = out["basic_care_tertiary_share"].shift(1)
     out["basic_care_tertiary_share_falling"] = np.where(prev.isna(), None, out["basic_care_tertiary_share"] < prev)
+    out["weights_from"] = weights_from if basic_care is None else "list"
     out.attrs["basic_care_drgs"] = sorted(gb)
     return out
 
 
+LEVEL_RANK = {"primary": 1, "secondary": 2, "tertiary": 3}
+TRANSFER_WINDOW_DAYS = 1  # a transfer's receiving admission starts on the day of discharge or the next
+
+
+def transfer_receivers(raw: pd.DataFrame, hospitals: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Per case, the hospital that received a type-2 transfer (医嘱转院), or missing; and how it was found.
+
+    From the receiving-institution column (拟接收医疗机构: a hospital code, else the exact name, of the
+    hospitals table) when present; else from ``patient_id`` and dates: the same patient's admission at
+    another hospital starting on the discharge day or within ``TRANSFER_WINDOW_DAYS`` after (the earliest
+    such admission). Transfers found neither way stay missing (methodology 6.5: not counted as down,
+    reported as ``transfer_unknown_level``)."""
+    lt = raw["leaving_type"].astype(str) if "leaving_type" in raw.columns else pd.Series("", index=raw.index)
+    transfer = (lt == "2").to_numpy()
+    out = pd.Series(pd.NA, index=raw.index, dtype="string")
+    ids = hospitals["hospital_id"].astype(str)
+    if "receiving_institution" in raw.columns:
+        text = raw["receiving_institution"].astype("string").str.strip()
+        names = hospitals["name"].astype(str).str.strip() if "name" in hospitals.columns else pd.Series(dtype=str)
+        unique = ~names.duplicated(keep=False)  # a name two hospitals share identifies neither
+        by_name = dict(zip(names[unique], ids[unique]))
+        found = text.where(text.isin(set(ids))).fillna(text.map(by_name))
+        out[transfer] = found[transfer]
+        return out, "receiving_institution"
+    if {"patient_id", "admit_date", "discharge_date"} <= set(raw.columns):
+        stays = pd.DataFrame({"patient": raw["patient_id"].astype("string"), "hospital": raw["hospital_id"].astype(str),
+                              "admit": pd.to_datetime(raw["admit_date"], errors="coerce"),
+                              "discharge": pd.to_datetime(raw["discharge_date"], errors="coerce")})
+        sent = stays[transfer & stays["patient"].notna().to_numpy() & stays["discharge"].notna().to_numpy()]
+        later = stays[stays["patient"].isin(set(sent["patient"])) & stays["admit"].notna()]
+        m = sent.reset_index(names="row").merge(later[["patient", "hospital", "admit"]], on="patient", suffixes=("", "_to"))
+        gap = (m["admit_to"] - m["discharge"]).dt.days
+        m = m[(gap >= 0) & (gap <= TRANSFER_WINDOW_DAYS) & (m["hospital_to"] != m["hospital"])]
+        first = m.sort_values(["row", "admit_to", "hospital_to"]).drop_duplicates("row")
+        out[first["row"].to_numpy()] = first["hospital_to"].to_numpy()
+        return out, "patient_id+dates"
+    return out, "none"
+
+
 def hospital_referrals_and_revenue(cases: pd.DataFrame, raw: pd.DataFrame, hospitals: pd.DataFrame,
                                    targets: dict | None = None) -> pd.DataFrame:
-    """Per hospital and year: down-referral rate (6.5) and medical-service revenue share, narrow and broad (6.6)."""
+    """Per hospital and year: down-referral rate (6.5) and medical-service revenue share, narrow and broad (6.6).
+
+    Down-referrals: leaving type 3, and type-2 transfers whose receiver (:func:`transfer_receivers`) has a
+    lower level; up-referrals: type-2 transfers to a higher level. ``transfer_unknown_level`` counts the
+    type-2 transfers whose receiver could not be found or has no level, ``transfer_unmatched_share`` their
+    share, ``transfer_match`` says how receivers were found."""
     targets = targets or TARGET_PRESET
     year = cases["year"] if "year" in cases.columns else pd.Series(0, index=cases.index)
     key = [cases["hospital_id"].astype(str), year]
     lt = cases["leaving_type"].astype(str)
-    alive = lt != "5"
-    down = lt == "3"  # type 2 transfers: the receiver is not in the data -> transfer_unknown_level
-    g = pd.DataFrame({"alive": alive, "down": down, "transfer_unknown_level": lt == "2"}).groupby(key, observed=True).sum()
-    out = g.rename_axis(["hospital_id", "year"])
-    out["down_rate"] = out["down"] / out["alive"].where(out["alive"] > 0)
-    # up-referral (上转) of primary facilities: their transfers (type 2) go to a higher level; the receiver
-    # is not in these data, so this is a proxy and labelled as such
     lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
-    is_primary = out.index.get_level_values("hospital_id").map(lambda h: lv_map.get(h) == "primary")
-    out["up_referral_proxy"] = np.where(is_primary, out["transfer_unknown_level"], 0)
-    out["up_rate_proxy"] = np.where(is_primary, out["up_referral_proxy"] / out["alive"].where(out["alive"] > 0), np.nan)
+    receiver, how = transfer_receivers(raw.assign(leaving_type=lt.to_numpy()), hospitals)
+    sender_rank = cases["hospital_id"].astype(str).map(lv_map).map(LEVEL_RANK).astype(float)
+    receiver_rank = receiver.astype(object).map(lv_map).map(LEVEL_RANK).astype(float)
+    transfer = lt == "2"
+    known = transfer & receiver_rank.notna() & sender_rank.notna()
+    t_down = known & (receiver_rank < sender_rank)
+    t_up = known & (receiver_rank > sender_rank)
+    g = pd.DataFrame({"alive": lt != "5", "down": (lt == "3") | t_down, "transfers": transfer, "transfer_down": t_down,
+                      "transfer_up": t_up, "transfer_unknown_level": transfer & ~known}).groupby(key, observed=True).sum()
+    out = g.rename_axis(["hospital_id", "year"])
+    alive = out["alive"].where(out["alive"] > 0)
+    out["down_rate"] = out["down"] / alive
+    out["up_rate"] = out["transfer_up"] / alive  # 上转率: of interest for primary facilities
+    out["transfer_unmatched_share"] = out["transfer_unknown_level"] / out["transfers"].where(out["transfers"] > 0)
+    out["transfer_match"] = how
     comp = ["drug_cost", "consumables_cost", "exam_cost"]
     if all(c in raw.columns for c in comp) and "total_cost" in raw.columns:
         total = pd.to_numeric(raw["total_cost"], errors="coerce")
@@ -153,10 +252,12 @@ def hospital_referrals_and_revenue(cases: pd.DataFrame, raw: pd.DataFrame, hospi
         s = pd.DataFrame({"narrow": narrow, "broad": broad, "total": tot}).groupby(key, observed=True).sum()
         out["service_share_narrow"] = s["narrow"] / s["total"].where(s["total"] > 0)
         out["service_share_broad"] = s["broad"] / s["total"].where(s["total"] > 0)
-        res = [_check(v, targets["service_share_broad"]) for v in out["service_share_broad"]]
-        out["service_share_broad_met"] = [r[0] for r in res]
-        out["service_share_broad_gap"] = [r[1] for r in res]
-    lv = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
+        target = targets["service_share"]
+        res = [_check(v, target) for v in out[SERVICE_SHARE[target[2]]]]
+        out["service_share_definition"] = target[2]  # the share the target is checked on
+        out["service_share_target"] = target[1]
+        out["service_share_met"] = [r[0] for r in res]
+        out["service_share_gap"] = [r[1] for r in res]
     out = out.reset_index()
-    out.insert(1, "level", out["hospital_id"].map(lv).fillna("unknown"))
+    out.insert(1, "level", out["hospital_id"].map(lv_map).fillna("unknown"))
     return out

@@ -174,3 +174,13 @@ def grouping_quality(data: pd.DataFrame, weights: pd.DataFrame, kept: pd.Series 
         ("cases_los_unusable", int(cases["los"].isna().sum())),
     ]
     return pd.DataFrame(rows, columns=["metric", "value"])
+
+
+def baseline_weights(cases: pd.DataFrame, before: int) -> tuple[pd.DataFrame, list]:
+    """DRG weights from the baseline years (those before ``before``: the first support start, or the year
+    after the first data year), frozen for every later year (methodology 6.4 and 6.7: indicators compared
+    over time move with the case mix, not with weight drift). All years when none precedes ``before``.
+    Returns the weights and the baseline years."""
+    years = sorted(int(y) for y in cases["year"].dropna().unique())
+    base = [y for y in years if y < before] or years
+    return compute_weights(cases[cases["year"].isin(base)]), base

@@ -177,10 +177,48 @@ def test_tiered_care_and_support_recover_planted_values(region):
     for county, info in truth["counties"].items():
         if rates.loc[county, "residents"] >= 2000:
             assert abs(rates.loc[county, "in_county"] / rates.loc[county, "residents"] - info["planted_in_county_rate"]) < 0.01, county
-    traj, did_table, summary = evaluate_support(cases, hospitals, pairs, compute_weights(cases), start=truth["support_start"])
-    # Dezhou supports every township through one program or the other: no township is left to compare
-    # with, so neither program gets a number (the planted tertiary-pairing gain is recovered where a valid
-    # comparison group exists: tests/test_support.py)
+    traj, did_table, summary, _ = evaluate_support(cases, hospitals, pairs, compute_weights(cases), start=truth["support_start"],
+                                                   draws=999)
+    # The real Dezhou plan supports every township through one program or the other from 2019: no
+    # township is left to compare with, so neither program gets a number
     assert set(did_table["status"]) == {"no valid comparison group"}
     assert did_table["did"].isna().all() and (did_table["control_hospitals"] == 0).all()
     assert len(traj) and len(summary)
+    # The synthetic world's plan (support_pairs.csv): staggered pairing starts (planted gain), county
+    # alliances starting county by county, some after the data (no planted effect). The pairing's CI holds
+    # its planted gain and excludes 0; the alliance's CI holds 0.
+    plan = pd.read_csv(out / "support_pairs.csv", dtype={"start_year": int})
+    assert set(plan.loc[plan["program"] == "tertiary_pairing", "start_year"]) == {2019, 2020}
+    assert truth["programs"]["tertiary_pairing"]["planted_effect"] and not truth["programs"]["county_alliance"]["planted_effect"]
+    _, did_table, _, event = evaluate_support(cases, hospitals, plan, start=truth["support_start"], draws=999)
+    cmi = did_table[did_table["indicator"] == "cmi"].set_index("program")
+    assert (cmi["status"] == "ok").all() and (cmi["weights_from"] == "baseline 2018-2018").all()
+    pairing, alliance = cmi.loc["tertiary_pairing"], cmi.loc["county_alliance"]
+    others = set(plan.loc[(plan["program"] == "county_alliance") & (plan["start_year"] <= 2021), "recipient_id"])
+    treated = [h for h in truth["support"] if h not in others]
+    assert pairing["treated_hospitals"] == len(treated) and pairing["excluded_other_program"] == len(truth["support"]) - len(treated)
+    planted = np.mean([truth["support"][h]["planted_cmi_gain_data_weights"] for h in treated])
+    assert pairing["ci_low"] <= planted <= pairing["ci_high"] and pairing["ci_low"] > 0, (planted, pairing)
+    assert alliance["ci_low"] <= 0 <= alliance["ci_high"], alliance
+    assert set(event["program"]) == {"tertiary_pairing", "county_alliance"}
+
+
+def test_type2_transfers_recovered_from_the_receiver_column(region):
+    """Synthetic transfers name their receiver by code, by name or not at all (planted shares): down- and
+    up-referrals equal the planted ones among those named, and the unmatched share is the planted blank one."""
+    from drg.synth import RECEIVER_AS
+    from evaluation.common import attach_levels, prepare
+    from evaluation.tiered_care import hospital_referrals_and_revenue
+
+    _, _, truth, df = region
+    hospitals = load_region("dezhou")[0]
+    cases = attach_levels(prepare(df.assign(status=df["status"].astype(str), drg=df["drg"].astype(str))), hospitals)
+    h = hospital_referrals_and_revenue(cases, df, hospitals)
+    level = {x["hospital_id"]: x["level"] for x in truth["hospitals"]}
+    rank = {"primary": 1, "secondary": 2, "tertiary": 3}
+    tr = df[(df["leaving_type"] == "2") & df["receiving_institution"].notna()]
+    sent, got = tr["hospital_id"].map(level).map(rank), tr["transfer_to"].map(level).map(rank)
+    assert h["transfer_down"].sum() == int((got < sent).sum()) > 0 and h["transfer_up"].sum() == int((got > sent).sum()) > 0
+    share = h["transfer_unknown_level"].sum() / h["transfers"].sum()
+    assert abs(share - RECEIVER_AS[2]) < 0.02 and (h["transfer_match"] == "receiving_institution").all()
+    assert h["down"].sum() == (df["leaving_type"] == "3").sum() + (got < sent).sum()

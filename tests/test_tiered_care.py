@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluation.common import attach_levels, prepare
-from evaluation.support import did
+from evaluation.support import NEVER, _two_period_did, staggered_did
 from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, region_indicators
 
 HOSP = pd.DataFrame({"hospital_id": ["K1", "C1", "P1", "T1", "S1", "X1"], "level": ["secondary", "tertiary", "primary", "tertiary", "secondary", "secondary"],
@@ -69,8 +69,12 @@ def test_worked_example_6_8_shares_and_referrals():
 
 def test_worked_example_6_8_did():
     panel = pd.DataFrame({"hospital_id": ["T", "T", "C", "C"], "year": [2018, 2020, 2018, 2020], "y": [0.05, 0.12, 0.04, 0.06]})
-    r = did(panel, {"T"}, "y", 2019)
-    assert math.isclose(r["simple_did"], 0.05) and math.isclose(r["did"], 0.05)
+    start = pd.Series({"T": 2019})
+    assert math.isclose(_two_period_did(panel, "y", start, {"C"}), 0.05)
+    # one cohort, one year before and one after: the group-time effect is the same +5 points
+    r, event = staggered_did(panel, "y", start, pd.Series({"C": NEVER}), draws=99)
+    assert math.isclose(r["did"], 0.05) and r["treated_hospitals"] == r["control_hospitals"] == 1
+    assert event["event_time"].tolist() == [1]
 
 
 @settings(max_examples=50, deadline=None)
@@ -128,3 +132,79 @@ def test_region_and_revenue_indicators_equal_plain_sums(rows):
             assert math.isclose(r["service_share_broad"], broad, rel_tol=1e-9, abs_tol=1e-12)
         else:
             assert np.isnan(r["service_share_broad"])
+
+
+def _transfer_rows(receivers):
+    """A tertiary hospital T1: 10 000 discharges (methodology 6.8): 100 deaths, 150 type 3, 300 type 2 with
+    the given receivers, the rest home."""
+    rows = [("T1", "City", "ES35", "5", 2024, 1, 0, 0, 0)] * 100 + [("T1", "City", "ES35", "3", 2024, 1, 0, 0, 0)] * 150
+    rows += [("T1", "City", "ES35", "2", 2024, 1, 0, 0, 0)] * len(receivers)
+    rows += [("T1", "City", "ES35", "1", 2024, 1, 0, 0, 0)] * (10000 - 250 - len(receivers))
+    df, c = cases_of(rows)
+    df["receiving_institution"] = [None] * 250 + list(receivers) + [None] * (len(df) - 250 - len(receivers))
+    return df, c
+
+
+def test_worked_example_6_8_type2_transfers_matched_to_their_receiver():
+    """300 type-2 transfers: 120 to a lower level (by code and by exact name), 150 to a tertiary hospital, 30
+    unmatched (blank, an unknown code): DownRate = (150 + 120) / 9 900."""
+    hosp = HOSP.assign(name=["县医院", "市中心医院", "乡镇卫生院", "市人民医院", "县二院", "市二院"])
+    receivers = ["K1"] * 60 + ["乡镇卫生院"] * 40 + [" S1 "] * 20 + ["C1"] * 100 + ["市中心医院"] * 50 + [None] * 20 + ["ZZ999"] * 10
+    df, c = _transfer_rows(receivers)
+    h = hospital_referrals_and_revenue(c, df, hosp).set_index("hospital_id").loc["T1"]
+    assert (h["transfers"], h["transfer_down"], h["transfer_up"], h["transfer_unknown_level"]) == (300, 120, 0, 30)
+    assert h["down"] == 270 and math.isclose(h["down_rate"], 270 / 9900) and math.isclose(h["transfer_unmatched_share"], 0.1)
+    assert h["transfer_match"] == "receiving_institution"
+    # without the receiver column the same transfers are all of unknown level: only type 3 counts as down
+    h = hospital_referrals_and_revenue(c, df.drop(columns=["receiving_institution"]), hosp).set_index("hospital_id").loc["T1"]
+    assert h["down"] == 150 and h["transfer_unknown_level"] == 300 and h["transfer_match"] == "none"
+
+
+def test_transfers_matched_by_patient_and_dates():
+    """No receiver column: a type-2 discharge is matched to the same patient's admission at another hospital
+    on the same or the next day; a readmission ten days later, or one at the same hospital, is no transfer."""
+    from evaluation.tiered_care import transfer_receivers
+
+    raw = pd.DataFrame({
+        "hospital_id": ["C1", "K1", "C1", "P1", "S1", "S1", "S1", "T1", "K1"],
+        "patient_id": ["a", "a", "b", "b", "c", "c", None, "d", "d"],
+        "leaving_type": ["2", "1", "2", "1", "2", "1", "2", "2", "1"],
+        "admit_date": ["2024-01-01", "2024-01-05", "2024-02-01", "2024-02-20", "2024-03-01", "2024-03-06", "2024-03-01",
+                       "2024-04-01", "2024-04-04"],
+        "discharge_date": ["2024-01-05", "2024-01-09", "2024-02-08", "2024-02-25", "2024-03-06", "2024-03-09", "2024-03-05",
+                           "2024-04-03", "2024-04-09"],
+    })
+    got, how = transfer_receivers(raw, HOSP)
+    assert how == "patient_id+dates"
+    assert got.iloc[0] == "K1"  # admitted elsewhere on the day of discharge
+    assert pd.isna(got.iloc[2])  # the next admission 12 days later: a readmission, not a transfer
+    assert pd.isna(got.iloc[4])  # same hospital
+    assert pd.isna(got.iloc[6])  # no patient id
+    assert got.iloc[7] == "K1"  # admitted the next day
+    assert got.notna().sum() == 2  # rows that are no type-2 transfer never get a receiver
+
+
+def test_revenue_target_checked_on_its_own_definition(tmp_path):
+    """The preset 50% target was set on the broad share; a city whose 35% target is on the narrow (national
+    assessment) share is checked on the narrow one; each table says which, the targets table in words."""
+    from evaluation.tiered_care import load_targets, targets_table
+
+    rows = [("T1", "City", "ES35", "1", 2024, 20000, 6000, 4000, 3000)]  # narrow 35%, broad 50%
+    df, c = cases_of(rows)
+    h = hospital_referrals_and_revenue(c, df, HOSP).iloc[0]
+    assert h["service_share_definition"] == "broad" and h["service_share_met"] and math.isclose(h["service_share_gap"], 0.0)
+    toml = tmp_path / "t.toml"
+    toml.write_text('[targets]\nservice_share = {op = ">=", value = 0.4, definition = "narrow"}\n', encoding="utf-8")
+    t = load_targets(str(toml))
+    h = hospital_referrals_and_revenue(c, df, HOSP, t).iloc[0]
+    assert h["service_share_definition"] == "narrow" and not h["service_share_met"] and math.isclose(h["service_share_gap"], -0.05)
+    table = targets_table(t, "zh").set_index("indicator")
+    assert table.loc["service_share", "definition"] == "narrow" and "窄口径" in table.loc["service_share", "definition_text"]
+    assert "narrow" in targets_table(t, "en").set_index("indicator").loc["service_share", "definition_text"]
+    toml.write_text('[targets]\nservice_share = {value = 0.4, definition = "wide"}\n', encoding="utf-8")
+    import pytest
+
+    from evaluation.common import EvaluationError
+
+    with pytest.raises(EvaluationError, match="narrow or broad"):
+        load_targets(str(toml))
