@@ -567,7 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "instead of regional ones")
     v.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
                    help="mortality funnel for regions whose hospitals vary more than chance allows: additive "
-                        "(default: random effects, DerSimonian-Laird tau2 on winsorised z, Spiegelhalter 2005) or "
+                        "(default: random effects, DerSimonian-Laird tau2 on winsorised z within each peer group, "
+                        "Spiegelhalter 2005; limits: exact Poisson-log-normal quantiles) or "
                         "multiplicative (limits widened by sqrt(phi), methodology 5.3)")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")

@@ -327,17 +327,21 @@ def render(o: dict, lang: str = "zh") -> str:
 
         oc = o["outcomes"].dropna(subset=["oe_ratio"])
         oc = oc[oc["expected"] > 0]
-        first = oc.iloc[0] if len(oc) else {}
-        curve = funnel_curve(float(oc["expected"].max()) if len(oc) else 1.0, method=first.get("od_method"),
-                             phi=float(first.get("phi", 1.0)), tau2=float(first.get("tau2", 0.0)))
-        curves = [(list(zip(curve["expected"], curve[c])), col, dash) for c, col, dash in
-                  (("limit95_low", "#e67e22", "4 2"), ("limit95_high", "#e67e22", "4 2"), ("limit998_low", "#c0392b", ""), ("limit998_high", "#c0392b", ""))]
-        pts = [(r.expected, r.oe_ratio, f"{r.hospital_id} O/E {r.oe_ratio:.2f}", "#c0392b" if str(r.funnel_flag).startswith("alarm") else "#2e86c1")
-               for r in oc.itertuples()]
+        # one funnel per peer group: over-dispersion (tau2) is estimated within each
+        charts = []
+        for g, sub in (oc.groupby("peer_group", sort=True) if "peer_group" in oc.columns else [("", oc)]):
+            first = sub.iloc[0]
+            curve = funnel_curve(float(sub["expected"].max()), method=first.get("od_method"),
+                                 phi=float(first.get("phi", 1.0)), tau2=float(first.get("tau2", 0.0)))
+            curves = [(list(zip(curve["expected"], curve[c])), col, dash) for c, col, dash in
+                      (("limit95_low", "#e67e22", "4 2"), ("limit95_high", "#e67e22", "4 2"), ("limit998_low", "#c0392b", ""), ("limit998_high", "#c0392b", ""))]
+            pts = [(r.expected, r.oe_ratio, f"{r.hospital_id} O/E {r.oe_ratio:.2f}", "#c0392b" if str(r.funnel_flag).startswith("alarm") else "#2e86c1")
+                   for r in sub.itertuples()]
+            charts.append((f"<h3>{esc(g)}</h3>" if g else "") + scatter_svg(pts, "E", "O/E", hline=1.0, curves=curves, W=700, cid=ids("c")))
         named = oc[oc["funnel_flag"].astype(str).str.startswith("alarm")]
         names = dict(zip(h["hospital_id"], h["name"])) if "name" in h.columns else {}
         listing = ", ".join(f"{esc(r.hospital_id)} {esc(names.get(r.hospital_id, ''))} (O/E {r.oe_ratio:.2f})" for r in named.itertuples()) or esc(t["none"])
-        parts.append(f"<section id='funnel'><h2>{esc(t['funnel'])}</h2>{scatter_svg(pts, 'E', 'O/E', hline=1.0, curves=curves, W=700, cid=ids('c'))}"
+        parts.append(f"<section id='funnel'><h2>{esc(t['funnel'])}</h2>{''.join(charts)}"
                      f"<p><b>{esc(t['outliers'])}:</b> <span class='flag' id='funnel-outliers'>{listing}</span></p>"
                      f"{data_details(o['outcomes'], ids, lang)}</section>")
     # 4. discipline heat map

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import attach_levels, normalize_level, prepare
+from .common import attach_levels, normalize_level, peer_key, prepare
 from .indicators import discipline, hospital_indicators, risk_levels
 from .outcomes import standardized_mortality
 from .weights import compute_weights, grouping_quality, trimmed_cases
@@ -62,7 +62,8 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         "quality": grouping_quality(cases, w, kept=kept),
         "hospital": hospital_indicators(cases, w, peer=peer, hospitals=hospitals, min_cases_risk=min_cases_risk,
                                         external_levels=risk_levels_table, leave_one_out=leave_one_out),
-        "outcomes": standardized_mortality(cases, overdispersion=overdispersion, leave_one_out=leave_one_out),
+        "outcomes": standardized_mortality(cases, overdispersion=overdispersion, leave_one_out=leave_one_out,
+                                           peer=peer_key(cases, peer)),
         "risk_levels": risk_levels(cases, min_cases_risk=min_cases_risk, external=risk_levels_table),
     }
     ids = every_hospital(cases, hospitals, levels)

@@ -3,6 +3,8 @@ intervals, funnel-plot control limits (methodology.md section 5)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -91,15 +93,95 @@ def additive_limit(expected, z: float, tau2: float) -> np.ndarray:
         return np.where(e > 0, np.exp(z * np.sqrt(1.0 / e + tau2)), np.nan)
 
 
+# Quadrature for the Poisson-log-normal mixture: P(O <= r) = ∫ P(Pois(E·e^(tau·z)) <= r) φ(z) dz over
+# |z| <= 12 (beyond, the normal mass is 1e-33). The Poisson CDF falls from 1 to 0 within about 12 / sqrt(r + 1)
+# of log(r + 1) on the log-rate scale: that window and the two stretches beside it get 64 Gauss-Legendre
+# nodes each, so a sharp step (large E) and a slow slope (small E) are both integrated to ~1e-12.
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
+_Z_MAX = 12.0
+
+
+def _mixture_tail(r: np.ndarray, e: np.ndarray, tau: float, upper: bool = False) -> np.ndarray:
+    """P(O <= r) (or P(O > r) with ``upper``) for O ~ Poisson(E·exp(U)), U ~ N(0, tau²) (median rate E,
+    as on the log scale of 5.3); r >= 0 integers."""
+    r = np.asarray(r, dtype=float)
+    prob = stats.poisson.sf if upper else stats.poisson.cdf
+    if not tau > 0:
+        return prob(r, e)
+    centre = np.log((r + 1.0) / e) / tau
+    half = 12.0 / (tau * np.sqrt(r + 1.0))
+    cuts = [np.full(len(e), -_Z_MAX), np.clip(centre - half, -_Z_MAX, _Z_MAX), np.clip(centre + half, -_Z_MAX, _Z_MAX),
+            np.full(len(e), _Z_MAX)]
+    total = np.zeros(len(e))
+    for a, b in itertools.pairwise(cuts):
+        mid, rad = (a + b) / 2.0, (b - a) / 2.0
+        z = mid[:, None] + rad[:, None] * _GL_X[None, :]
+        total += (prob(r[:, None], e[:, None] * np.exp(tau * z)) * stats.norm.pdf(z)) @ _GL_W * rad
+    return total
+
+
+def _mixture_cdf(r: np.ndarray, e: np.ndarray, tau: float) -> np.ndarray:
+    return _mixture_tail(r, e, tau)
+
+
+def _mixture_sf(r: np.ndarray, e: np.ndarray, tau: float) -> np.ndarray:
+    return _mixture_tail(r, e, tau, upper=True)
+
+
+def mixture_funnel_limit(expected, p: float, tau2: float) -> np.ndarray:
+    """Random-effects control limit of O/E at probability ``p``: the quantile of O ~ Poisson(E·exp(U)),
+    U ~ N(0, tau²) (the additive model of Spiegelhalter 2005 for counts, computed exactly by
+    Gauss-Hermite quadrature instead of the normal approximation on the log scale), interpolated as the
+    exact Poisson limits of section 5.3. Equals :func:`poisson_funnel_limit` at tau² = 0 and tends to
+    :func:`additive_limit` as E grows; at small E the normal approximation is too narrow below (E = 37,
+    tau = 0.1: 0.555 against 0.470) and flags small units by chance."""
+    if not tau2 > 0:
+        return poisson_funnel_limit(expected, p)
+    e = np.asarray(expected, dtype=float)
+    out = np.full(e.shape, np.nan)
+    ok = e > 0
+    ee, tau = e[ok], float(np.sqrt(tau2))
+    lo = np.zeros(len(ee))
+    hi = np.ceil(ee * np.exp(6.0 * np.sqrt(1.0 / ee + tau2)) + 20.0)
+    while (lo < hi).any():  # smallest r with F(r) >= p, by bisection over integers
+        mid = np.floor((lo + hi) / 2)
+        reached = _mixture_cdf(mid, ee, tau) >= p
+        hi = np.where(reached, mid, hi)
+        lo = np.where(reached, lo, mid + 1)
+    f_r = _mixture_cdf(lo, ee, tau)
+    f_prev = np.where(lo > 0, _mixture_cdf(np.maximum(lo - 1, 0), ee, tau), 0.0)
+    out[ok] = (lo - (f_r - p) / (f_r - f_prev)) / ee
+    return out
+
+
+def mixture_z(observed, expected, tau2: float) -> np.ndarray:
+    """The unit's standard normal score under the random-effects model: Φ⁻¹(P(O' <= O)) with O' from the
+    mixture of :func:`mixture_funnel_limit`; above Φ⁻¹(0.999) = 3.09 exactly when O/E is above the
+    plotted upper 99.8% limit, below -3.09 exactly when it is under the lower one."""
+    o = np.asarray(observed, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    out = np.full(e.shape, np.nan)
+    ok = e > 0
+    tau = float(np.sqrt(max(tau2, 0.0)))
+    cdf, sf = _mixture_cdf(o[ok], e[ok], tau), _mixture_sf(o[ok], e[ok], tau)
+    # from the nearer tail, so neither end loses its digits to 1 - tiny
+    out[ok] = np.where(cdf < 0.5, stats.norm.ppf(cdf), stats.norm.isf(sf))
+    return out
+
+
 LIMITS = (("limit95_low", 0.025, -Z95), ("limit95_high", 0.975, Z95), ("limit998_low", 0.001, -Z998),
           ("limit998_high", 0.999, Z998))
 
 
-def funnel_limits(expected, method: str | None = None, phi: float = 1.0, tau2: float = 0.0) -> dict:
+def funnel_limits(expected, method: str | None = None, phi: float = 1.0, tau2: float = 0.0, exact: bool = True) -> dict:
     """The four control limits of O/E at each E: exact Poisson (clipped at 0: an O/E is never negative),
-    widened multiplicatively by sqrt(phi), or the additive random-effects limits when tau2 > 0."""
+    widened multiplicatively by sqrt(phi), or the additive random-effects limits when tau2 > 0 (exact
+    mixture quantiles, :func:`mixture_funnel_limit`; ``exact=False``: the normal approximation on the
+    log scale of SHMI / FunnelPlotR, :func:`additive_limit`)."""
     e = np.asarray(expected, dtype=float)
     if method == "additive" and tau2 > 0:
+        if exact:
+            return {name: np.maximum(mixture_funnel_limit(e, p, tau2), 0.0) for name, p, _ in LIMITS}
         return {name: additive_limit(e, z, tau2) for name, _, z in LIMITS}
     f = phi if method == "multiplicative" else 1.0
     return {name: np.maximum(widen(poisson_funnel_limit(e, p), f), 0.0) for name, p, _ in LIMITS}
@@ -117,7 +199,7 @@ def _od_method(overdispersion) -> str | None:
 
 def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | None = None, by: str = "hospital_id",
                            min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion=False,
-                           leave_one_out: bool = False) -> pd.DataFrame:
+                           leave_one_out: bool = False, peer: pd.Series | None = None) -> pd.DataFrame:
     """O, E, O/E, exact 95% CI and funnel limits/flags per unit (sections 5.1-5.3).
 
     ``funnel_flag`` compares O/E with the funnel limits at the unit's E (the limits that are plotted):
@@ -128,9 +210,14 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
 
     ``overdispersion``: ``False`` (exact Poisson limits), ``"additive"`` (or ``True``; the field's
     standard: random-effects limits with the DerSimonian–Laird tau2 of :func:`random_effects_tau2`,
-    columns ``phi``, ``tau2``, ``z_score`` = log(O/E)/sqrt(1/E + tau2); Poisson limits when tau2 = 0)
+    drawn as exact quantiles of the Poisson-log-normal mixture (:func:`mixture_funnel_limit`); columns
+    ``phi``, ``tau2``, ``z_score`` (:func:`mixture_z`: beyond ±3.09 exactly when outside the 99.8%
+    limits); Poisson limits when tau2 = 0)
     or ``"multiplicative"`` (limits widened by sqrt(phi), section 5.3 of the sheet: the widening shrinks
     with E, so at a province-sized year large ordinary hospitals are still flagged).
+
+    ``peer``: per case, its unit's peer group (e.g. the hospital level); phi and tau2 are estimated
+    within each peer group (column ``peer_group``), the expected deaths still from the whole reference.
 
     ``leave_one_out``: each unit's expected deaths use DRG rates of the other units only
     (:func:`leave_one_out_rate`); column ``reference`` says which reference was used.
@@ -160,20 +247,33 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         out["oe_ratio"] = np.where(e > 0, o / e, np.nan)
     out["oe_low"], out["oe_high"] = poisson_ci(o, e)
-    phi, tau2 = 1.0, 0.0
-    if method == "multiplicative":
-        phi = overdispersion_phi(o, e)
-    elif method == "additive":
-        phi, tau2 = random_effects_tau2(o, e)
-    for name, limit in funnel_limits(e, method, phi, tau2).items():
+    # over-dispersion is estimated among the units that are compared with each other (the peer group):
+    # pooled over levels, a hundred small townships' Poisson noise swamps the spread of the large hospitals
+    groups = (peer.groupby(inc[by], observed=True).first().reindex(out.index).astype(object).fillna("all")
+              if peer is not None else pd.Series("all", index=out.index))
+    if peer is not None:
+        out["peer_group"] = groups.to_numpy()
+    phis, tau2s, z = np.ones(len(out)), np.zeros(len(out)), np.full(len(out), np.nan)
+    limits = {name: np.full(len(out), np.nan) for name, _, _ in LIMITS}
+    for _, pos in pd.Series(np.arange(len(out)), index=groups.to_numpy()).groupby(level=0):
+        at = pos.to_numpy()
+        phi, tau2 = 1.0, 0.0
+        if method == "multiplicative":
+            phi = overdispersion_phi(o[at], e[at])
+        elif method == "additive":
+            phi, tau2 = random_effects_tau2(o[at], e[at])
+            z[at] = mixture_z(o[at], e[at], tau2)
+        phis[at], tau2s[at] = phi, tau2
+        for name, limit in funnel_limits(e[at], method, phi, tau2).items():
+            limits[name][at] = limit
+    for name, limit in limits.items():
         out[name] = limit
     if method:
         out["od_method"] = method
-        out["phi"] = phi
+        out["phi"] = phis
     if method == "additive":
-        out["tau2"] = tau2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["z_score"] = np.where(e > 0, np.log(np.maximum(o, 0.5) / e) / np.sqrt(1.0 / e + tau2), np.nan)
+        out["tau2"] = tau2s
+        out["z_score"] = z
     r = out["oe_ratio"]
     out["funnel_flag"] = np.select(
         [e <= 0, r > out["limit998_high"], r > out["limit95_high"], r < out["limit998_low"], r < out["limit95_low"]],

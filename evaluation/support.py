@@ -76,14 +76,15 @@ def group_time_cells(Y: pd.DataFrame, start: pd.Series, controls: pd.Series):
     ``controls``: per hospital, the first year it can no longer serve as a control (``NEVER`` for
     hospitals no program supports; a later start for not-yet-supported ones). For each cohort g and year t
     (base b = g - 1, t != g, t != b): ATT(g, t) = mean over the cohort of (Y_t - Y_b) minus the same mean
-    over the controls usable at t (those with control-until > max(t, b)). Returns one row per cell and the
+    over the controls usable at t (those with control-until > max(t, b), outside the cohort). Returns one row per cell and the
     per-hospital influence of each cell (rows: hospitals of ``Y``), from which every aggregate's wild
-    bootstrap follows, and the positions of the hospitals that enter any cell."""
+    bootstrap follows, and the positions of the hospitals that enter a cell as treated and as controls (a
+    not-yet-supported recipient can be both, in different cells)."""
     years = list(Y.columns)
     values = Y.to_numpy(float)
     pos = {h: i for i, h in enumerate(Y.index)}
     until = controls.reindex(Y.index).to_numpy(float)
-    cells, infl, used = [], [], set()
+    cells, infl, as_treated, as_control = [], [], set(), set()
     for g in sorted({int(x) for x in start}):
         b = g - 1
         if b not in years:
@@ -93,13 +94,14 @@ def group_time_cells(Y: pd.DataFrame, start: pd.Series, controls: pd.Series):
             if t in (g, b):
                 continue
             dt = values[cohort, years.index(t)] - values[cohort, years.index(b)]
-            usable = np.flatnonzero(until > max(t, b))
+            usable = np.setdiff1d(np.flatnonzero(until > max(t, b)), cohort)  # never the cohort itself
             dc = values[usable, years.index(t)] - values[usable, years.index(b)]
             tr, cr = cohort[~np.isnan(dt)], usable[~np.isnan(dc)]
             dt, dc = dt[~np.isnan(dt)], dc[~np.isnan(dc)]
             if len(dt) == 0 or len(dc) == 0:
                 continue
-            used.update(tr.tolist() + cr.tolist())
+            as_treated.update(tr.tolist())
+            as_control.update(cr.tolist())
             psi = np.zeros(len(Y))
             # centred and scaled by sqrt(n / (n - 1)) (CR1): the bootstrap variance is then the unbiased
             # variance of a mean, not (n - 1)/n of it, which matters with cohorts of a few hospitals
@@ -109,7 +111,7 @@ def group_time_cells(Y: pd.DataFrame, start: pd.Series, controls: pd.Series):
                           "treated": len(dt), "controls": len(dc)})
             infl.append(psi)
     return (pd.DataFrame(cells, columns=["cohort", "year", "event_time", "att", "treated", "controls"]),
-            np.array(infl).T if infl else np.zeros((len(Y), 0)), np.array(sorted(used), dtype=np.int64))
+            np.array(infl).T if infl else np.zeros((len(Y), 0)), sorted(as_treated), sorted(as_control))
 
 
 def _aggregate(cells: pd.DataFrame, infl: np.ndarray, mask: np.ndarray):
@@ -134,7 +136,7 @@ def staggered_did(panel: pd.DataFrame, y: str, start: pd.Series, controls: pd.Se
     T^2 reading). Returns (summary dict, event-study table)."""
     Y = panel.pivot_table(index="hospital_id", columns="year", values=y, aggfunc="first")
     Y = Y.reindex(index=sorted(set(start.index) | set(controls.index)), columns=sorted(Y.columns))
-    cells, infl, used = group_time_cells(Y, start, controls)
+    cells, infl, as_treated, as_control = group_time_cells(Y, start, controls)
     res = {"estimator": "Callaway-Sant'Anna", "did": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
            "p_value": np.nan, "inference": "", "bootstrap_draws": draws, "pretrend_leads": 0, "pretrend_stat": np.nan,
            "pretrend_p": np.nan, "treated_hospitals": 0, "control_hospitals": 0,
@@ -142,9 +144,8 @@ def staggered_did(panel: pd.DataFrame, y: str, start: pd.Series, controls: pd.Se
     post = (cells["event_time"] > 0).to_numpy()
     if not post.any():
         return res, pd.DataFrame()
-    entered = set(Y.index[used])
-    res["treated_hospitals"] = int(start.index.isin(entered).sum())
-    res["control_hospitals"] = len(entered - set(start.index))
+    used = sorted(set(as_treated) | set(as_control))
+    res["treated_hospitals"], res["control_hospitals"] = len(as_treated), len(as_control)
     events = sorted(set(cells["event_time"]))
     est, psi = [], []
     for e in events:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from evaluation.common import attach_levels, prepare
 from evaluation.indicators import discipline, hospital_indicators, risk_levels
@@ -254,20 +255,56 @@ def test_random_effects_funnel_equals_the_published_method_on_its_example():
     assert math.isclose(got_phi, phi, rel_tol=1e-12) and math.isclose(got_tau2, tau2, rel_tol=1e-12) and tau2 > 0
     from evaluation.outcomes import funnel_limits
 
-    lim = funnel_limits(np.array(e), "additive", got_phi, got_tau2)
+    approx = funnel_limits(np.array(e), "additive", got_phi, got_tau2, exact=False)
+    exact = funnel_limits(np.array(e), "additive", got_phi, got_tau2)
     for col, zp in (("limit95_low", -1.959964), ("limit95_high", 1.959964), ("limit998_low", -3.090232),
                     ("limit998_high", 3.090232)):
-        assert np.allclose(lim[col], [math.exp(zp * math.sqrt(1 / ei + tau2)) for ei in e], rtol=1e-12), col
+        assert np.allclose(approx[col], [math.exp(zp * math.sqrt(1 / ei + tau2)) for ei in e], rtol=1e-12), col
+        # the exact mixture quantiles we draw and flag with are near the log-scale approximation at these E
+        # (within 10%; the lower ones further out: the count distribution is skewed, as exact Poisson is)
+        assert np.allclose(exact[col], approx[col], rtol=0.1), col
+        assert (exact[col] <= approx[col]).all() if col.endswith("low") else True
     # through the outcome table (E comes from the pooled regional rate): flags, plotted limits and z agree
     t = standardized_mortality(_funnel_frame(o, e), overdispersion="additive").set_index("hospital_id")
     tt = t["tau2"].iloc[0]
     assert math.isclose(tt, random_effects_tau2(t["observed"], t["expected"])[1], rel_tol=1e-12)
     for r in t.itertuples():
-        zs = math.log(r.observed / r.expected) / math.sqrt(1 / r.expected + tt)
-        assert math.isclose(r.z_score, zs, rel_tol=1e-9)
-        assert math.isclose(r.limit998_high, math.exp(3.090232 * math.sqrt(1 / r.expected + tt)), rel_tol=1e-9)
-        assert (r.funnel_flag == "alarm_high") == (zs > 3.090232) == (r.oe_ratio > r.limit998_high)
-        assert (r.funnel_flag in ("alarm_high", "alert_high")) == (zs > 1.959964)
+        assert (r.funnel_flag == "alarm_high") == (r.z_score > 3.090232) == (r.oe_ratio > r.limit998_high)
+        assert (r.funnel_flag in ("alarm_high", "alert_high")) == (r.z_score > 1.959964) == (r.oe_ratio > r.limit95_high)
+        assert (r.funnel_flag in ("alarm_low", "alert_low")) == (r.z_score < -1.959964) == (r.oe_ratio < r.limit95_low)
+
+
+def _mixture_cdf_by_quadrature(r: int, e: float, tau: float) -> float:
+    """P(O <= r), O ~ Poisson(E·exp(U)), U ~ N(0, tau²), by adaptive numerical integration over U."""
+    from scipy import integrate, stats
+
+    f = lambda u: stats.poisson.cdf(r, e * math.exp(u)) * stats.norm.pdf(u, 0, tau)  # noqa: E731
+    return integrate.quad(f, -10 * tau, 10 * tau, epsabs=1e-13, limit=200)[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.5, 3000), st.floats(0.01, 0.6), st.sampled_from([0.001, 0.025, 0.975, 0.999]))
+def test_random_effects_limits_are_the_mixture_quantiles(e, tau, p):
+    """Each plotted limit is the interpolated p-quantile of the Poisson-log-normal mixture (checked with the
+    mixture's CDF by adaptive quadrature); at tau = 0 the exact Poisson limit; at large E the log-scale
+    formula of SHMI / FunnelPlotR."""
+    from evaluation.outcomes import (
+        additive_limit,
+        mixture_funnel_limit,
+        poisson_funnel_limit,
+    )
+
+    lim = float(mixture_funnel_limit(np.array([e]), p, tau * tau)[0])
+    r = math.ceil(lim * e - 1e-9)  # the count whose interpolation step holds the limit
+    f_r, f_prev = _mixture_cdf_by_quadrature(r, e, tau), (_mixture_cdf_by_quadrature(r - 1, e, tau) if r > 0 else 0.0)
+    assert f_r >= p - 1e-7 and (f_prev < p + 1e-7)
+    # the interpolation divides by one count's probability (1e-4 in the far tail): CDF errors of 1e-8 move
+    # the limit by 1e-4 of itself, far below anything a flag could notice
+    assert math.isclose(lim, (r - (f_r - p) / (f_r - f_prev)) / e, rel_tol=1e-3, abs_tol=1e-6)
+    assert np.allclose(mixture_funnel_limit(np.array([e]), p, 0.0), poisson_funnel_limit(np.array([e]), p))
+    big = np.array([1e5])
+    z = stats.norm.ppf(p)
+    assert np.allclose(mixture_funnel_limit(big, p, tau * tau), additive_limit(big, z, tau * tau), rtol=0.01)
 
 
 def test_random_effects_funnel_flags_the_planted_outlier_and_few_ordinary_hospitals():

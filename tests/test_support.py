@@ -131,6 +131,19 @@ def test_no_number_when_every_peer_is_supported():
     assert did_table["did"].isna().all() and did_table["ci_low"].isna().all()
 
 
+def test_not_yet_supported_recipients_as_controls():
+    """Every township is supported, but at different times: with never-supported controls there is no
+    number; with not-yet-supported ones (the later starters before their start) the planted gain is found."""
+    cases, hospitals, pairs = _region({"pairing": (16, 0.15, [2018, 2021])}, never=0, seed=3)
+    _, never, _, _ = _support(cases, hospitals, pairs)
+    assert _cmi_row(never, "pairing")["status"] == "no valid comparison group"
+    _, later, _, event = _support(cases, hospitals, pairs, control_group="not_yet")
+    row = _cmi_row(later, "pairing")
+    assert row["status"] == "ok" and row["ci_low"] <= 0.15 <= row["ci_high"] and row["ci_low"] > 0
+    assert row["control_hospitals"] == 8  # the 2021 starters, before 2021
+    assert set(event.loc[event["phase"] == "post", "event_time"]) == {1, 2}  # 2019, 2020 of the 2018 cohort
+
+
 def test_a_recipient_of_two_programs_is_left_out_of_both():
     """A township that both programs support carries both effects: it is neither program's treated unit nor a
     control, and counted."""
@@ -185,7 +198,8 @@ def _naive_cells(panel: pd.DataFrame, start: dict, until: dict):
             if t in (g, b):
                 continue
             dt = [y[h, t] - y[h, b] for h, s in start.items() if s == g and (h, t) in y and (h, b) in y]
-            dc = [y[h, t] - y[h, b] for h, u in until.items() if u > max(t, b) and (h, t) in y and (h, b) in y]
+            dc = [y[h, t] - y[h, b] for h, u in until.items()
+                  if u > max(t, b) and start.get(h) != g and (h, t) in y and (h, b) in y]
             if dt and dc:
                 out[g, t] = (sum(dt) / len(dt) - sum(dc) / len(dc), len(dt), len(dc))
     return out
@@ -205,7 +219,7 @@ def test_group_time_cells_equal_the_definition(obs, starts):
     until = {h: (s if s != NEVER else NEVER) for h, s in zip(ids, starts)}  # not-yet-treated controls too
     Y = panel.pivot_table(index="hospital_id", columns="year", values="y", aggfunc="first", dropna=False)
     Y = Y.reindex(index=ids, columns=sorted(set(panel["year"])))
-    cells, infl, _ = group_time_cells(Y, pd.Series(start, dtype=float), pd.Series(until, dtype=float))
+    cells, infl, _, _ = group_time_cells(Y, pd.Series(start, dtype=float), pd.Series(until, dtype=float))
     naive = _naive_cells(panel, start, until)
     assert {(int(r.cohort), int(r.year)) for r in cells.itertuples()} == set(naive)
     for r in cells.itertuples():

@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from evaluation.common import attach_levels, prepare
 from evaluation.support import NEVER, _two_period_did, staggered_did
-from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, region_indicators
+from evaluation.tiered_care import (
+    county_rates,
+    hospital_referrals_and_revenue,
+    region_indicators,
+)
 
 HOSP = pd.DataFrame({"hospital_id": ["K1", "C1", "P1", "T1", "S1", "X1"], "level": ["secondary", "tertiary", "primary", "tertiary", "secondary", "secondary"],
                      "county": ["K", "City", "K", "City", "K", "City"], "kind": "general"})
