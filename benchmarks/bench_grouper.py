@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import grouper
-from drg.columns import canonicalize
+from grouper.columns import canonicalize
 from grouper.decode import decode, warnings_column
 from grouper.kernel import group_kernel, scheme_arrays
 from grouper.records import encode

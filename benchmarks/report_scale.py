@@ -27,7 +27,7 @@ def main() -> int:
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
     from drg.cli import main as drg
-    from drg.synth import load_region
+    from drg.regions import load_region
 
     work = Path(a.workdir or tempfile.mkdtemp(prefix="drg-report-"))
     region = work / "region"

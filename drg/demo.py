@@ -48,48 +48,27 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
         summary[key] = os.path.join(final, os.path.relpath(summary[key], output))
     write_json_atomic(summary_path(grouped), summary)
     say("[3/4] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...")
-    from .cli import _hospitals_table, _read_grouped, _write_tables
-    from evaluation.api import EVAL_COLUMNS, evaluate
+    from .analyses import evaluate_to, pay_to, support_to, tiered_care_to
+    from .report import build_report
 
-    data = _read_grouped(grouped, EVAL_COLUMNS)
-    tables = evaluate(data, hospitals=_hospitals_table(None, data["hospital_id"].unique()), by="hospital-mdc",
-                      drg_names=scheme.drg_names)
-    eval_dir = os.path.join(output, "evaluation")
-    os.makedirs(eval_dir)
-    _write_tables(tables, eval_dir, "zh", "evaluation")
+    tables = evaluate_to(grouped, os.path.join(output, "evaluation"), by="hospital-mdc", drg_names=scheme.drg_names)
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()
     say("[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support ...")
-    from .cli import main as cli_main
+    from evaluation.payment import PaymentConfig
 
-    spend = data.assign(total_cost=data["total_cost"].astype(float)).groupby("year")["total_cost"].sum()
-    budget = ",".join(f"{int(y)}={v:.2f}" for y, v in spend.items())
-    quiet_out = open(os.devnull, "w") if quiet else None
-    import contextlib
+    from .tables import read_grouped
 
-    steps = [["pay", grouped, "--budget", budget, "-o", os.path.join(output, "payment"),
-              "--scenario", "budget-5pct:budget=" + str(float(spend.mean()) * 0.95)],
-             ["tiered-care", grouped, "-o", os.path.join(output, "tiered_care")],
-             ["support", grouped, "--pairs", os.path.join(synth_dir, "support_pairs.csv"), "-o", os.path.join(output, "support")],
-             ["report", output, "-o", os.path.join(output, "report.html"), "--xlsx", os.path.join(output, "report.xlsx")]]
-    try:
-        with contextlib.redirect_stdout(quiet_out) if quiet else contextlib.nullcontext():
-            for argv in steps:
-                if cli_main(argv) != 0:  # its one-line error is already on stderr
-                    raise SystemExit(2)
-    finally:
-        if quiet_out:
-            quiet_out.close()
-    return summary, flagged, _support_headline(os.path.join(output, "support", "support_did.parquet"))
+    spend = read_grouped(grouped, ["year", "total_cost"]).astype({"total_cost": float}).groupby("year")["total_cost"].sum()
+    pay_to(grouped, os.path.join(output, "payment"), {int(y): round(float(v), 2) for y, v in spend.items()}, PaymentConfig(),
+           variants={"budget-5pct": (float(spend.mean()) * 0.95, {})})
+    tiered_care_to(grouped, os.path.join(output, "tiered_care"))
+    support = support_to(grouped, os.path.join(output, "support"), pairs=os.path.join(synth_dir, "support_pairs.csv"))
+    build_report(output, os.path.join(output, "report.html"), os.path.join(output, "report.xlsx"))
+    return summary, flagged, _support_headline(support["support_did"])
 
 
-def _support_headline(path: str) -> list[str]:
+def _support_headline(did) -> list[str]:
     """Per support program: the CMI difference-in-differences with its CI, or why there is none."""
-    import pandas as pd
-
-    from .report import INVERSE
-
-    did = pd.read_parquet(path)
-    did = did.rename(columns={c: INVERSE.get(c, c) for c in did.columns})
     out = []
     for r in did[did["indicator"] == "cmi"].itertuples():
         if r.status == "ok":

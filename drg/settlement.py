@@ -74,30 +74,6 @@ def settle_years(cases: pd.DataFrame, weights: pd.DataFrame, budgets: dict, cfg,
     return per_case, out
 
 
-def read_id_list(path: str, what: str) -> pd.Series:
-    """The ``case_id`` column of a CSV (in file order), for the special-review list."""
-    from .io import InputError
-
-    t = pd.read_csv(path, dtype=str)
-    col = next((c for c in ("case_id", "病案号", "清单流水号", "结算清单流水号") if c in t.columns), None)
-    if col is None:
-        raise InputError(f"{what} {path}: needs a case_id column (the case ids, in priority order)")
-    return t[col].dropna().astype(str)
-
-
-def read_factors(path: str, what: str) -> dict:
-    """hospital_id -> factor, from a CSV with columns hospital_id and factor."""
-    from .io import InputError
-
-    t = pd.read_csv(path, dtype={"hospital_id": str})
-    if not {"hospital_id", "factor"} <= set(t.columns):
-        raise InputError(f"{what} {path}: needs columns hospital_id and factor (e.g. 1.02 for a 2% quality bonus)")
-    f = pd.to_numeric(t["factor"], errors="coerce")
-    if not (np.isfinite(f) & (f > 0)).all():
-        raise InputError(f"{what} {path}: every factor must be a positive number")
-    return dict(zip(t["hospital_id"], f.astype(float)))
-
-
 WORKBOOK_PROFIT_LOSS_ROWS = 10_000
 
 

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,6 +40,7 @@ import pyarrow.compute as pc
 from grouper.compile import list_key
 
 from .io import write_json_atomic, write_table_atomic
+from .regions import load_region
 
 LEVEL_VOLUME = {"tertiary": 30.0, "secondary": 8.0, "primary": 0.35}
 KIND_VOLUME = {"general": 1.0, "tcm": 0.4, "maternal_child": 0.3, "township": 1.0}
@@ -53,31 +52,6 @@ SUPPORT_TILT = 0.8  # planted: supported townships' case-mix tilt towards heavie
 SUPPORT_SURGICAL = 2.5  # planted: and towards surgical DRGs
 ERROR_RATE = 0.008
 UNKNOWN_PDX = "R99.x99ERR"
-
-
-def region_dir(region: str) -> Path:
-    p = Path(region)
-    if (p / "hospitals.csv").exists():
-        return p
-    builtin = resources.files("drg") / "data" / "regions" / region
-    if (Path(str(builtin)) / "hospitals.csv").exists():
-        return Path(str(builtin))
-    from .io import InputError
-
-    raise InputError(f"--region {region}: neither a built-in region (dezhou) nor a folder with hospitals.csv and support_pairs.csv")
-
-
-def load_region(region: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    d = region_dir(region)
-    hospitals = pd.read_csv(d / "hospitals.csv", dtype=str)
-    pairs = pd.read_csv(d / "support_pairs.csv", dtype=str) if (d / "support_pairs.csv").exists() else pd.DataFrame(
-        columns=["supporter_id", "recipient_id", "program", "county", "specialty_1", "specialty_2"])
-    need = {"hospital_id", "name", "level", "kind", "county"}
-    if not need <= set(hospitals.columns):
-        from .io import InputError
-
-        raise InputError(f"{d / 'hospitals.csv'}: needs columns {', '.join(sorted(need))}")
-    return hospitals, pairs
 
 
 # -- templates ---------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ def group_table(table: pa.Table, scheme, *, map_codes: bool = False, lang: str =
                 keep_dictionary: bool = True, return_encoded: bool = False):
     """Group a pyarrow Table; the output keeps every input row in input order.
 
-    The input may use canonical or alias column names (``drg.columns``). Unless
+    The input may use canonical or alias column names (``grouper.columns``). Unless
     ``only_results``, every input column is kept (under its input name) and the
     result columns are appended (replacing input columns of the same names).
     """
-    from drg.columns import canonicalize
+    from .columns import canonicalize
 
     canon = canonicalize(table)
     enc = encode(canon, scheme, map_mode=map_codes)

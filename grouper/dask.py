@@ -3,17 +3,16 @@
 The compiled scheme enters the task graph once (one ``dask.delayed`` key that
 every partition task depends on), so a cluster ships it to each worker once,
 not per partition. Each partition is grouped by :func:`grouper.group`, the very
-function a local run uses.
+function a local run uses. Running files on a cluster (``drg group --dask``) is the
+application's: :mod:`drg.cluster`.
 """
 
 from __future__ import annotations
 
-import time
 
-
-def _require():
+def require_dask():
     try:
-        import dask  # noqa: F401
+        import dask
         import dask.dataframe  # noqa: F401
     except ImportError:  # pragma: no cover
         raise ImportError("Dask is an optional extra: pip install '.[dask]' (or dask[dataframe] distributed)") from None
@@ -34,7 +33,7 @@ def group(ddf, scheme, *, map_codes: bool = False, lang: str = "zh", only_result
     >>> out = grouper.dask.group(dd.read_parquet("cases/"), grouper.load_scheme("schemes/chs-drg-1.1"))  # doctest: +SKIP
     >>> out.compute()  # doctest: +SKIP
     """
-    _require()
+    require_dask()
     import dask
 
     from .scheme import load_scheme
@@ -45,105 +44,3 @@ def group(ddf, scheme, *, map_codes: bool = False, lang: str = "zh", only_result
     meta = _group_partition(meta_in, scheme, map_codes, lang, only_results)
     shipped = dask.delayed(scheme, pure=True, name=f"drg-scheme-{scheme.digest[:16]}")
     return ddf.map_partitions(_group_partition, shipped, map_codes, lang, only_results, meta=meta)
-
-
-def _group_part(f, run, scheme, map_codes, lang, only_results, batch_size, columns, schema=None):
-    """On a worker: read one part of the input, group it batch by batch exactly as a local run
-    does, and return the output tables with their tally."""
-    from drg.batch import Tally
-    from drg.io import DICTIONARY_COLUMNS, read_parquet_part
-
-    from .api import group_table
-
-    tables, tally = [], Tally()
-    for batch in read_parquet_part(f, run, batch_size, columns, DICTIONARY_COLUMNS, schema):
-        out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
-        tally.add(batch.num_rows, out, enc, scheme, map_codes)
-        tables.append(out)
-    return tables, tally
-
-
-def local_cluster(n_workers: int = 2):
-    """A LocalCluster for ``--dask local``: scheduler, workers and dashboard on loopback only
-    (nobody else on the network can reach it or submit work to it)."""
-    _require()
-    from distributed import LocalCluster
-
-    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address="127.0.0.1:0")
-
-
-def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "local", map_codes: bool = False,
-                    only_results: bool = False, lang: str = "zh", batch_size: int = 1_000_000, quiet: bool = False,
-                    csv_guard: bool = True) -> dict:
-    """`drg group --dask`: group Parquet input on a Dask cluster into one output written atomically.
-
-    The input is cut into parts of about one batch (runs of row groups); each worker
-    reads its parts itself (the paths must be readable on the workers) and groups them
-    with the local code path, so the output is byte-identical to a local run. The
-    compiled scheme is scattered to the workers once. At most two parts per worker
-    are in flight, and the driver writes finished parts in input order."""
-    _require()
-    import collections
-
-    from distributed import Client
-
-    from drg.batch import Progress, Tally, check_outputs, finish, grouping_columns
-    from drg.io import AtomicWriter, InputError, count_rows, input_files, input_schema, parquet_parts
-
-    from .decode import RESULT_COLUMNS
-
-    start = time.perf_counter()
-    kind, files = input_files(input_spec)
-    if kind != "parquet":
-        raise InputError(f"{input_spec}: --dask reads Parquet only; convert the input or run without --dask")
-    check_outputs(files, output)
-    parts = parquet_parts(files, batch_size)
-    columns = grouping_columns(input_spec) if only_results else None
-    schema = input_schema(kind, files, columns)  # files that differ in column order or width
-    cluster = None
-    if address == "local":
-        cluster = local_cluster()
-        client = Client(cluster)
-    else:
-        client = Client(address)
-    try:
-        shipped = client.scatter(scheme, broadcast=True)  # once per worker, not per part
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-        todo = iter(parts)
-        pending: collections.deque = collections.deque()
-
-        def submit_next():
-            part = next(todo, None)
-            if part is not None:
-                pending.append(client.submit(_group_part, part[0], part[1], shipped, map_codes, lang, only_results,
-                                             batch_size, columns, schema, pure=False))
-
-        for _ in range(window):
-            submit_next()
-        progress = Progress(count_rows(kind, files), quiet)
-        writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard)
-        tally = Tally()
-        try:
-            while pending:  # in input order: the output order is the input order
-                fut = pending.popleft()
-                tables, part_tally = fut.result()
-                fut.release()
-                submit_next()
-                for t in tables:
-                    writer.write(t)
-                tally.merge(part_tally)
-                progress.update(part_tally.rows_in)
-            summary = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start,
-                                    dask=address)
-            finish(writer, output, summary)
-        except BaseException:
-            writer.abort()
-            raise
-        finally:
-            progress.close()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    return summary

@@ -235,7 +235,7 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
     >>> e = explain({"sex": 1, "age_years": 60, "dx": ["I21.000"], "px": []}, scheme)  # doctest: +SKIP
     >>> print(e)  # doctest: +SKIP
     """
-    from drg.columns import canonicalize
+    from .columns import canonicalize
 
     from .decode import decode, warnings_column
     from .records import encode

@@ -208,7 +208,7 @@ def _str_column(col, n: int) -> pa.DictionaryArray:
 
 
 def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
-    """Encode a canonical table (see ``drg.columns.canonicalize``) for the kernel."""
+    """Encode a canonical table (see ``grouper.columns.canonicalize``) for the kernel."""
     n = table.num_rows
     names = set(table.column_names)
     value_set = scheme.value_set

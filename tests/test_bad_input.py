@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 import grouper
-from drg.columns import ColumnError
+from grouper.columns import ColumnError
 
 
 def _check_complete(out, n):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import grouper
-from drg.columns import ALIASES, resolve_columns
+from grouper.columns import ALIASES, resolve_columns
 
 
 def test_all_layouts_group_alike(tiny):
@@ -42,7 +42,7 @@ def test_every_alias_resolves(canon):
 def test_readme_lists_every_alias():
     from pathlib import Path
 
-    from drg.columns import WIDE
+    from grouper.columns import WIDE
 
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for canon, names in ALIASES.items():

@@ -143,7 +143,7 @@ def test_terminal_output_is_cleaned(tmp_path, tiny_dir, capsys):
 
 def test_local_dask_cluster_listens_on_loopback_only():
     pytest.importorskip("distributed")
-    from grouper.dask import local_cluster
+    from drg.cluster import local_cluster
 
     with local_cluster() as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")

@@ -12,7 +12,8 @@ import pytest
 
 import grouper
 from conftest import SCHEMES, need_shared
-from drg.synth import load_region, synthesize
+from drg.regions import load_region
+from drg.synth import synthesize
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,7 @@ def test_planted_effects_move_the_data(region):
 def test_evaluation_recovers_planted_effects(region):
     """Issue: evaluation must find the hospitals that really are efficient, or really are unsafe."""
     from evaluation.api import evaluate
-    from drg.synth import load_region
+    from drg.regions import load_region
 
     scheme, out, truth, df = region
     hospitals = load_region("dezhou")[0]
@@ -143,7 +144,7 @@ def test_evaluation_recovers_planted_effects(region):
 
 def test_payment_surplus_follows_planted_efficiency(region):
     """Issue: planted inefficient hospitals show deficits and efficient ones surpluses."""
-    from drg.synth import load_region
+    from drg.regions import load_region
     from evaluation.common import attach_levels, prepare
     from evaluation.payment import PaymentConfig, simulate
     from evaluation.weights import compute_weights
@@ -173,7 +174,7 @@ def test_payment_surplus_follows_planted_efficiency(region):
 
 
 def test_tiered_care_and_support_recover_planted_values(region):
-    from drg.synth import load_region
+    from drg.regions import load_region
     from evaluation.common import attach_levels, prepare
     from evaluation.support import evaluate_support
     from evaluation.tiered_care import county_rates

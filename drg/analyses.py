@@ -1,0 +1,160 @@
+"""The analysis commands as functions: read the grouped records, compute, write one output folder as
+a unit, and return what a caller prints. The CLI parses options into these arguments; the demo calls
+them directly."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from .io import InputError
+from .regions import hospitals_table, load_region
+from .tables import (
+    case_id_list,
+    drg_list,
+    factors,
+    output_folder,
+    procedure_grades,
+    read_grouped,
+    risk_levels,
+    supplied_weights,
+    support_pairs,
+    write_tables,
+)
+
+TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
+                  "residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution", "patient_id",
+                  "admit_date", "discharge_date"]
+
+
+def _needs(data: pd.DataFrame, grouped: str, columns, why: str) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(f"{grouped}: needs column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}; {why}")
+
+
+def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weights: str | None = None,
+                risk_levels_csv: str | None = None, hospital_ids: list | None = None, lang: str = "zh", **options) -> dict:
+    """`drg evaluate`: the tables of :func:`evaluation.api.evaluate` (``options`` are its keywords)."""
+    from evaluation.api import EVAL_COLUMNS, evaluate
+    from evaluation.common import EvaluationError
+
+    folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv], "evaluate")  # before any work
+    data = read_grouped(grouped, EVAL_COLUMNS)
+    _needs(data, grouped, ("hospital_id", "drg"), "evaluate the output of drg group on data with hospital_id")
+    table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
+    supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)
+    if hospital_ids:
+        data = data[data["hospital_id"].astype(str).isin(set(hospital_ids))]
+        if data.empty:
+            raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")
+    try:
+        tables = evaluate(data, hospitals=table, weights=supplied, risk_levels_table=fixed_levels, **options)
+    except (EvaluationError, ValueError) as e:
+        raise InputError(str(e)) from None
+    with folder as out:
+        write_tables(tables, out, lang, "evaluation")
+    return tables
+
+
+def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | None = None, weights: str | None = None,
+           special_review: str | None = None, quality_factors: str | None = None, variants: dict | None = None,
+           lang: str = "zh"):
+    """`drg pay`: settle every year (``budgets``: year or None -> yuan) under ``cfg``; returns
+    (per-case table, tables, cases)."""
+    import pyarrow as pa
+
+    from evaluation.common import EvaluationError, label
+    from evaluation.weights import compute_weights
+
+    from .io import write_table_atomic
+    from .settlement import (
+        PAY_COLUMNS,
+        SELF_PAY_ALIASES,
+        case_frame,
+        payment_workbook,
+        settle_years,
+    )
+
+    folder = output_folder(output, [grouped, hospitals, weights, special_review, quality_factors], "pay")
+    if quality_factors:
+        cfg.quality_factors = factors(quality_factors, "--quality-factors")
+    special = case_id_list(special_review, "--special-review") if special_review else None
+    data = read_grouped(grouped, PAY_COLUMNS + SELF_PAY_ALIASES)
+    _needs(data, grouped, ("hospital_id",), "pay the output of drg group on data with hospital_id")
+    cases = case_frame(data, hospitals_table(hospitals, data["hospital_id"].dropna().unique()))
+    try:
+        w = compute_weights(cases, supplied=supplied_weights(weights))
+        per_case, tables = settle_years(cases, w, budgets, cfg, special_review=special, variants=variants or {})
+    except EvaluationError as e:
+        raise InputError(str(e)) from None
+    with folder as out:
+        write_table_atomic(pa.Table.from_pandas(label(per_case, lang), preserve_index=False), os.path.join(out, "cases.parquet"))
+        write_tables(tables, out, lang, "payment", workbook=payment_workbook(tables))
+    return per_case, tables, cases
+
+
+def region_cases(grouped: str, hospitals: str | None, extra_columns=()):
+    """(raw columns, evaluation frame with level, kind, year and residence, hospitals table) of a grouped file."""
+    from evaluation.common import attach_levels, prepare
+
+    data = read_grouped(grouped, TIERED_COLUMNS + list(extra_columns))
+    _needs(data, grouped, ("hospital_id",), "county rates also need residence_county")
+    table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
+    if table is None or "county" not in table.columns:
+        raise InputError("tiered care and support need each hospital's level and county: pass --hospitals CSV "
+                         "(hospital_id, level, county) or a region folder")
+    cases = attach_levels(prepare(data), table)
+    if "year" not in cases.columns:
+        cases["year"] = 0
+    cases["residence_county"] = data["residence_county"] if "residence_county" in data.columns else None
+    return data, cases, table
+
+
+def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, targets: str | None = None,
+                   basic_care: str | None = None, lang: str = "zh") -> dict:
+    """`drg tiered-care`: county, region, hospital and targets tables."""
+    from evaluation.common import EvaluationError
+    from evaluation.tiered_care import (
+        county_rates,
+        hospital_referrals_and_revenue,
+        load_targets,
+        region_indicators,
+        targets_table,
+    )
+
+    folder = output_folder(output, [grouped, hospitals, targets, basic_care], "tiered-care")
+    data, cases, table = region_cases(grouped, hospitals)
+    try:
+        goals = load_targets(targets)
+    except (EvaluationError, FileNotFoundError) as e:
+        raise InputError(f"--targets {targets}: {e}") from None
+    basic = drg_list(basic_care, "--basic-care") if basic_care else None
+    tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
+              "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
+    with folder as out:
+        write_tables(tables, out, lang, "tiered_care")
+    return tables
+
+
+def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals: str | None = None, start: int = 2019,
+               grades: str | None = None, control_group: str = "never", lang: str = "zh") -> dict:
+    """`drg support`: trajectories, DiD per program and indicator, event study, supporter summary."""
+    from evaluation.support import evaluate_support
+
+    folder = output_folder(output, [grouped, hospitals, pairs, grades], "support")
+    grade_of = procedure_grades(grades) if grades else None
+    data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [])
+    principal_grade = None
+    if grade_of is not None:
+        _needs(data, grouped, ("px",), "--procedure-grades grades the procedures")
+        principal_grade = data["px"].map(lambda v: v[0] if v is not None and len(v) else None).map(grade_of).astype(float)
+    plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
+    # CMI over time with weights frozen at the baseline years (methodology 6.4), not the pooled ones
+    traj, did, summary, event = evaluate_support(cases, table, plan, None, start=start, principal_grade=principal_grade,
+                                                 control_group=control_group)
+    tables = {"support": traj, "support_did": did, "support_event": event, "support_summary": summary}
+    with folder as out:
+        write_tables(tables, out, lang, "support")
+    return tables

@@ -1,0 +1,225 @@
+"""The ``drg`` command line: every command, option and help text, and the parsing of option values
+(the parser only; :mod:`drg.cli` runs the commands)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class UsageError(ValueError):
+    pass
+
+
+def parse_codes(text):
+    if text is None:
+        return []
+    return [c for c in text.replace(";", "|").replace(",", "|").split("|") if c != ""]
+
+
+def parse_budgets(text: str) -> dict:
+    """--budget 1.2e9 (every year) or 2019=1.1e9,2020=1.2e9."""
+    try:
+        if "=" in text:
+            return {int(k): float(v) for k, v in (part.split("=", 1) for part in text.split(","))}
+        return {None: float(text)}
+    except ValueError:
+        raise UsageError(f"--budget {text!r}: write yuan, e.g. 1.2e9, or per year, e.g. 2019=1.1e9,2020=1.2e9") from None
+
+
+def parse_scenario(text: str, base):
+    """NAME:key=value,... (budget=, method=, k_lo=, k_hi=, los_max=, growth=, coefficient.LEVEL=)."""
+    import dataclasses
+
+    name, _, body = text.partition(":")
+    if not name or not body:
+        raise UsageError(f"--scenario {text!r}: write NAME:key=value,..., e.g. tight:budget=9e8 or k3:k_hi=3")
+    budget, changes = None, {}
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    for part in body.split(","):
+        key, _, val = part.partition("=")
+        if key == "budget":
+            budget = float(val)
+        elif key.startswith("coefficient."):
+            coeffs = dict(changes.get("coefficients", base.coefficients))
+            coeffs[key.split(".", 1)[1]] = float(val)
+            changes["coefficients"] = coeffs
+        elif key in fields:
+            cur = getattr(base, key)
+            changes[key] = val if isinstance(cur, str) else float(val)
+        else:
+            raise UsageError(f"--scenario {text!r}: unknown key {key!r}; use budget, coefficient.LEVEL or one of {', '.join(sorted(fields))}")
+    return name, (budget, changes)
+
+
+def parse_years(text: str) -> list[int]:
+    try:
+        if "-" in text:
+            lo, hi = (int(x) for x in text.split("-", 1))
+            years = list(range(lo, hi + 1))
+        else:
+            years = [int(y) for y in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--years {text!r}: write a range such as 2018-2021 or a list such as 2019,2020") from None
+    if not years or len(years) > 30:
+        raise UsageError(f"--years {text!r}: give between 1 and 30 years, e.g. 2018-2021")
+    return years
+
+
+def _group(sub) -> None:
+    g = sub.add_parser("group", help="group discharge records (Parquet/CSV/Excel) into DRGs")
+    g.add_argument("input", help="a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob")
+    g.add_argument("-o", "--output", required=True, help="output .parquet or .csv")
+    g.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
+    g.add_argument("--map-codes", action="store_true", help="convert codes with the scheme's dx/px maps first")
+    g.add_argument("--only-results", action="store_true", help="read only the grouping columns; write case_id + results")
+    g.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of reason/warnings (default zh)")
+    g.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    g.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
+    g.add_argument("--dask", metavar="local|ADDRESS", help="group on a Dask cluster (pip install .[dask])")
+    g.add_argument("--csv-raw", action="store_true",
+                   help="CSV output: write text cells as they are (default: a cell starting with = + - @ TAB CR gets a "
+                        "leading ' so a spreadsheet cannot run it as a formula); for machine pipelines")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    g.set_defaults(command="group")
+
+
+def _explain(sub) -> None:
+    e = sub.add_parser("explain", help="show every rule tried for one record")
+    e.add_argument("--scheme")
+    e.add_argument("--dx", required=True, help="diagnoses, principal first: A|B or A,B")
+    e.add_argument("--px", help="procedures, principal first")
+    e.add_argument("--sex", type=int)
+    e.add_argument("--age", type=int)
+    e.add_argument("--age-days", type=int)
+    e.add_argument("--weight", type=int, help="birth weight in grams")
+    e.add_argument("--los", type=int, help="length of stay in days")
+    e.add_argument("--leaving-type")
+    e.add_argument("--dept")
+    e.add_argument("--icu-hours", type=int)
+    e.add_argument("--map-codes", action="store_true")
+    e.add_argument("--lang", choices=["zh", "en"], default="zh")
+    e.set_defaults(command="explain")
+
+
+def _scheme(sub) -> None:
+    s = sub.add_parser("scheme", help="scheme tools")
+    ssub = s.add_subparsers(dest="scheme_command", required=True)
+    c = ssub.add_parser("check", help="validate a scheme directory and count its parts")
+    c.add_argument("dir")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(command="scheme_check")
+
+
+def _demo(sub) -> None:
+    d = sub.add_parser("demo", help="synthesize a region, group it and evaluate it: the whole product on demo data")
+    d.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output)")
+    d.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
+    d.add_argument("--cases", type=int, default=200_000)
+    d.add_argument("--seed", type=int, default=2019)
+    d.add_argument("--threads", type=int)
+    d.add_argument("-q", "--quiet", action="store_true")
+    d.set_defaults(command="demo")
+
+
+def _evaluate(sub) -> None:
+    v = sub.add_parser("evaluate", help="DRG weights, hospital indicators by peer group, discipline, risk-adjusted mortality")
+    v.add_argument("grouped", help="grouped records (drg group output) with hospital_id, total_cost, los_days, leaving_type")
+    v.add_argument("--by", choices=["hospital", "hospital-mdc", "hospital-adrg"], default="hospital")
+    v.add_argument("--weights", help="published weights CSV (drg, weight) to use instead of computed ones")
+    v.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
+    v.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match")
+    v.add_argument("--years", help="subset of years, e.g. 2020-2021")
+    v.add_argument("--level", help="subset of levels, e.g. tertiary,secondary")
+    v.add_argument("--hospital", help="subset of hospitals, e.g. DZ001,DZ002 (they are then also the reference population)")
+    v.add_argument("--leave-one-out", action="store_true",
+                   help="judge each hospital against the others only (O/E, cost and time indices); tables say which")
+    v.add_argument("--min-cases-risk", type=int, default=30,
+                   help="cases a DRG needs before it gets a regional mortality risk level (default 30)")
+    v.add_argument("--risk-levels", help="CSV with drg, risk_level (0-4): fixed levels, e.g. the national assessment's, "
+                                         "instead of regional ones")
+    v.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
+                   help="mortality funnel for regions whose hospitals vary more than chance allows: additive "
+                        "(default: random effects, DerSimonian-Laird tau2 on winsorised z within each peer group, "
+                        "Spiegelhalter 2005; limits: exact Poisson-log-normal quantiles) or "
+                        "multiplicative (limits widened by sqrt(phi), methodology 5.3)")
+    v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
+    v.add_argument("-o", "--output", required=True, help="output folder")
+    v.set_defaults(command="evaluate")
+
+
+def _pay(sub) -> None:
+    pay = sub.add_parser("pay", help="simulate DRG payment: base rate or point value, outliers, settlement per hospital")
+    pay.add_argument("grouped", help="grouped records with hospital_id, total_cost, los_days")
+    pay.add_argument("--budget", required=True, help="yuan per settlement year (e.g. 1.2e9) or per year: 2019=1.1e9,2020=1.2e9")
+    pay.add_argument("--method", choices=["rate", "points"], help="rate (费率法) or points (点数法, default)")
+    pay.add_argument("--weights", help="published weights CSV (drg, weight)")
+    pay.add_argument("--config", help="TOML with [payment] keys: coefficients, k_lo, k_hi, los_max, fallback, s_keep, ...")
+    pay.add_argument("--hospitals", help="hospitals CSV (hospital_id, level) or region folder")
+    pay.add_argument("--scenario", action="append", help="what-if NAME:key=value,... e.g. tight:budget=9e8 (repeatable)")
+    pay.add_argument("--rate-basis", choices=["balance", "volume"],
+                     help="rate method: balance (default: total payments incl. outliers = budget) or volume "
+                          "(sheet 4.1: budget / prior year's weight units x (1 + growth))")
+    pay.add_argument("--special-review", help="CSV with case_id: special-review cases (特病单议), in priority order; "
+                                              "paid at cost up to special_review_cap of a hospital's cases")
+    pay.add_argument("--quality-factors", help="CSV with hospital_id, factor: quality-linked coefficients (e.g. 1.02)")
+    pay.add_argument("--lang", choices=["zh", "en"], default="zh")
+    pay.add_argument("-o", "--output", required=True, help="output folder")
+    pay.set_defaults(command="pay")
+
+
+def _tiered_care(sub) -> None:
+    t = sub.add_parser("tiered-care", help="in-county / in-region rates, primary share, basic-care DRGs, referrals, service revenue vs targets")
+    t.add_argument("grouped")
+    t.add_argument("--targets", help="TOML of target values ([targets] in_county_rate = 0.9, ...); default: the seed cities' targets")
+    t.add_argument("--hospitals", help="hospitals CSV (hospital_id, level, county) or region folder; default: built-in dezhou")
+    t.add_argument("--basic-care", help="CSV with a drg column: the basic-care (基层病种) DRG list; default: medical DRGs with RW < 0.8")
+    t.add_argument("--lang", choices=["zh", "en"], default="zh")
+    t.add_argument("-o", "--output", required=True)
+    t.set_defaults(command="tiered_care")
+
+
+def _support(sub) -> None:
+    su = sub.add_parser("support", help="counterpart support: recipients before/after and difference-in-differences")
+    su.add_argument("grouped")
+    su.add_argument("--pairs", help="support pairs CSV (supporter_id, recipient_id, program, specialty_1, specialty_2, start_year); "
+                                       "default: built-in dezhou")
+    su.add_argument("--start", type=int, default=2019, help="first year of support for pairs without a start_year column "
+                                                             "(that year is left out of pre and post)")
+    su.add_argument("--control-group", choices=["never", "not-yet"], default="never",
+                    help="comparison hospitals: never supported while the data run (default), or also this program's "
+                         "recipients before their own start")
+    su.add_argument("--hospitals")
+    su.add_argument("--procedure-grades", help="CSV with code, grade (1-4): level-2+ surgery by the principal procedure's "
+                                               "grade instead of the DRG-partition proxy")
+    su.add_argument("--lang", choices=["zh", "en"], default="zh")
+    su.add_argument("-o", "--output", required=True)
+    su.set_defaults(command="support")
+
+
+def _report(sub) -> None:
+    r = sub.add_parser("report", help="self-contained HTML report (+ Excel workbook) from an output folder")
+    r.add_argument("eval_dir", help="output folder with evaluation/ (and payment/, tiered_care/, support/), e.g. a drg demo folder")
+    r.add_argument("-o", "--output", required=True, help="report .html")
+    r.add_argument("--xlsx", help="also write the tables to this .xlsx")
+    r.add_argument("--lang", choices=["zh", "en"], default="zh")
+    r.set_defaults(command="report")
+
+
+def _synth(sub) -> None:
+    y = sub.add_parser("synth", help="synthesize a region's discharges with planted effects")
+    y.add_argument("--scheme")
+    y.add_argument("--region", default="dezhou", help="built-in region name or a folder with hospitals.csv, support_pairs.csv")
+    y.add_argument("--years", default="2018-2021")
+    y.add_argument("--cases", type=int, default=200_000)
+    y.add_argument("--seed", type=int, default=1)
+    y.add_argument("-o", "--output", required=True, help="output folder")
+    y.add_argument("-q", "--quiet", action="store_true")
+    y.set_defaults(command="synth")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
+    sub = p.add_subparsers(dest="command", required=True)
+    for add in (_group, _explain, _scheme, _demo, _evaluate, _pay, _tiered_care, _support, _report, _synth):
+        add(sub)
+    return p
