@@ -46,13 +46,11 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
     compiled scheme is scattered to the workers once. At most two parts per worker
     are in flight, and the driver writes finished parts in input order."""
     require_dask()
-    import collections
-
     from distributed import Client
 
     from grouper.decode import RESULT_COLUMNS
 
-    from .batch import Progress, Tally, check_outputs, finish, grouping_columns
+    from .batch import Progress, check_outputs, finish, grouping_columns
     from .io import (
         AtomicWriter,
         InputError,
@@ -78,31 +76,11 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         client = Client(address)
     try:
         shipped = client.scatter(scheme, broadcast=True)  # once per worker, not per part
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-        todo = iter(parts)
-        pending: collections.deque = collections.deque()
-
-        def submit_next():
-            part = next(todo, None)
-            if part is not None:
-                pending.append(client.submit(_group_part, part[0], part[1], shipped, map_codes, lang, only_results,
-                                             batch_size, columns, schema, pure=False))
-
-        for _ in range(window):
-            submit_next()
         progress = Progress(count_rows(kind, files), quiet)
         writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard)
-        tally = Tally()
         try:
-            while pending:  # in input order: the output order is the input order
-                fut = pending.popleft()
-                tables, part_tally = fut.result()
-                fut.release()
-                submit_next()
-                for t in tables:
-                    writer.write(t)
-                tally.merge(part_tally)
-                progress.update(part_tally.rows_in)
+            tally = _write_in_order(client, parts, writer, progress,
+                                    (shipped, map_codes, lang, only_results, batch_size, columns, schema))
             summary = tally.summary(input_spec, output, scheme, map_codes, only_results, time.perf_counter() - start,
                                     dask=address)
             finish(writer, output, summary)
@@ -116,3 +94,34 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         if cluster is not None:
             cluster.close()
     return summary
+
+
+def _write_in_order(client, parts, writer, progress, task_args):
+    """Keep two parts per worker in flight; write each finished part in input order (the output order
+    is the input order); return the merged tally."""
+    import collections
+
+    from .batch import Tally
+
+    window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+    todo = iter(parts)
+    pending: collections.deque = collections.deque()
+
+    def submit_next():
+        part = next(todo, None)
+        if part is not None:
+            pending.append(client.submit(_group_part, part[0], part[1], *task_args, pure=False))
+
+    for _ in range(window):
+        submit_next()
+    tally = Tally()
+    while pending:
+        fut = pending.popleft()
+        tables, part_tally = fut.result()
+        fut.release()
+        submit_next()
+        for t in tables:
+            writer.write(t)
+        tally.merge(part_tally)
+        progress.update(part_tally.rows_in)
+    return tally

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from grouper.codes import STATUS_OK
+
 
 def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int = 2019, quiet: bool = False) -> int:
     import grouper
@@ -18,8 +20,8 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     synth_dir = os.path.join(output, "synthetic")
     grouped = os.path.join(output, "grouped.parquet")
     eval_dir = os.path.join(output, "evaluation")
-    ok = summary["status_counts"].get("分组成功", 0) / max(summary["rows_in"], 1)
-    print(f"demo done: {summary['rows_in']:,} discharges, {ok:.1%} grouped (分组成功)")
+    ok = summary["status_counts"].get(STATUS_OK, 0) / max(summary["rows_in"], 1)
+    print(f"demo done: {summary['rows_in']:,} discharges, {ok:.1%} grouped ({STATUS_OK})")
     print(f"  synthetic data and planted effects: {synth_dir}/ (discharges.parquet, truth.json, truth.parquet)")
     print(f"  grouped records: {grouped} (+ .summary.json)")
     print(f"  evaluation tables (Chinese headers) and workbook: {eval_dir}/ (evaluation.xlsx)")

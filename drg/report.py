@@ -282,11 +282,7 @@ def report_inputs(root: str) -> list[str]:
     return [str(p) for p in Path(root).rglob("*") if p.suffix in (".parquet", ".json") and p.is_file()]
 
 
-def render(o: dict, lang: str = "zh") -> str:
-    t = T[lang]
-    ids = Ids()
-    parts = []
-    h = o["hospital"]
+def _section_overview(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 1. overview
     s = o.get("summary") or {}
     status = pd.DataFrame(list((s.get("status_counts") or {}).items()), columns=[t["status"], t["count"]])
@@ -303,6 +299,9 @@ def render(o: dict, lang: str = "zh") -> str:
                  + "".join(f"<div class='kpi'>{esc(k)}<b>{esc(v)}</b></div>" for k, v in kpis) + "</div>"
                  + f"<h3>{esc(t['status'])}</h3>{bars}{data_details(status, ids, lang)}"
                  + f"<h3>{esc(t['reasons'])}</h3>{table_html(reasons, ids, lang, searchable=False)}</section>")
+
+
+def _section_peers(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 2. peer tables and quadrants
     cols = [c for c in ["hospital_id", "name", "level", "cases", "drg_count", "total_weight", "cmi", "cost_index", "time_index",
                         "low_risk_mortality", "midlow_risk_mortality", "quadrant_cost", "rank_cmi", "rank_cost_index"] if c in h.columns]
@@ -321,6 +320,9 @@ def render(o: dict, lang: str = "zh") -> str:
                    f"{data_details(sub[['hospital_id', 'cmi', 'cost_index', 'time_index', 'quadrant_cost']], ids, lang)}</div>")
     sec.append("</div></section>")
     parts.append("".join(sec))
+
+
+def _section_funnel(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 3. funnel
     if o.get("outcomes") is not None:
         from evaluation.outcomes import funnel_curve
@@ -344,11 +346,17 @@ def render(o: dict, lang: str = "zh") -> str:
         parts.append(f"<section id='funnel'><h2>{esc(t['funnel'])}</h2>{''.join(charts)}"
                      f"<p><b>{esc(t['outliers'])}:</b> <span class='flag' id='funnel-outliers'>{listing}</span></p>"
                      f"{data_details(o['outcomes'], ids, lang)}</section>")
+
+
+def _section_heatmap(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 4. discipline heat map
     d = o.get("discipline_mdc")
     if d is not None and len(d):
         parts.append(f"<section id='heatmap'><h2>{esc(t['heatmap'])}</h2>{heatmap_svg(d, 'hospital_id', 'mdc', 'cmi', cid=ids('c'))}"
                      f"{data_details(d, ids, lang)}</section>")
+
+
+def _section_weights(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 5. weights
     w = o.get("weights")
     if w is not None:
@@ -356,6 +364,9 @@ def render(o: dict, lang: str = "zh") -> str:
         wt = w.assign(**{"cv_flag": np.where(w["cv"] >= 1, "⚠", "")})
         parts.append(f"<section id='weights'><h2>{esc(t['weights'])}</h2><p>{esc(t['cv_flag'])}: {flagged}</p>"
                      f"{table_html(wt, ids, lang)}</section>")
+
+
+def _section_payment(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 6. payment
     st = o.get("payment.settlement")
     if st is not None and len(st):
@@ -364,6 +375,9 @@ def render(o: dict, lang: str = "zh") -> str:
         items = [(f"{r.hospital_id}", float(r.balance)) for r in last.itertuples()]
         parts.append(f"<section id='payment'><h2>{esc(t['payment'])} ({esc(last['year'].max() if 'year' in last.columns else '')})</h2>"
                      f"{bars_svg(items, 'yuan', cid=ids('c'))}{data_details(st, ids, lang)}</section>")
+
+
+def _section_tiered(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 7. tiered care
     cty = o.get("tiered_care.county")
     if cty is not None and len(cty):
@@ -373,6 +387,9 @@ def render(o: dict, lang: str = "zh") -> str:
         reg = o.get("tiered_care.region")
         parts.append(f"<section id='tiered'><h2>{esc(t['tiered'])}</h2>{bars_svg(items, LABELS['in_county_rate'] if lang == 'zh' else 'in_county_rate', W=700, target=target, cid=ids('c'))}"
                      f"{data_details(cty, ids, lang)}" + (table_html(reg, ids, lang, searchable=False) if reg is not None else "") + "</section>")
+
+
+def _section_support(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 8. support
     sp = o.get("support.support")
     if sp is not None and len(sp) and "period" in sp.columns:
@@ -385,6 +402,9 @@ def render(o: dict, lang: str = "zh") -> str:
         dd = o.get("support.support_did")
         parts.append(f"<section id='support'><h2>{esc(t['support'])}</h2>{bars_svg(items, 'CMI', W=900, cid=ids('c'))}"
                      f"{data_details(pp.reset_index(), ids, lang)}" + (table_html(dd, ids, lang, searchable=False) if dd is not None else "") + "</section>")
+
+
+def _section_trends(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 9. trends
     reg = o.get("tiered_care.region")
     if reg is not None and len(reg):
@@ -392,6 +412,17 @@ def render(o: dict, lang: str = "zh") -> str:
         curve = [(list(zip(reg["year"].astype(float), reg["episodes"].astype(float))), "#1f77b4", "")]
         parts.append(f"<section id='trends'><h2>{esc(t['trends'])}</h2>{scatter_svg(pts, t['year'], t['cases'], curves=curve, cid=ids('c'))}"
                      f"{data_details(reg[['year', 'episodes', 'primary_share', 'basic_care_tertiary_share']], ids, lang)}</section>")
+
+
+def render(o: dict, lang: str = "zh") -> str:
+    t = T[lang]
+    ids = Ids()
+    parts = []
+    h = o["hospital"]
+    for section in (_section_overview, _section_peers, _section_funnel, _section_heatmap, _section_weights,
+                    _section_payment, _section_tiered, _section_support, _section_trends):
+        section(o, h, t, ids, lang, parts)
+    s = o.get("summary") or {}
     head = (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
             f"<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
             f"<title>{esc(t['title'])}</title><style>{CSS}</style></head><body>"

@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import os
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grouper.codes import STATUS_OK
 from grouper.compile import list_key
 
 from .io import write_json_atomic, write_table_atomic
@@ -110,27 +112,7 @@ def _satisfy(node, d: _Draft, L: _Lists, rng) -> None:
     elif op == "or":
         _satisfy(node[1] if rng.random() < 0.5 else node[2], d, L, rng)
     elif op == "in":
-        codes = L.members(list_key(node[2]))
-        if len(codes) == 0:
-            return
-        c = L.codes[int(rng.choice(codes))]
-        t = node[1]
-        if t == "pdx":
-            d.dx0 = c
-        elif t == "ppx":
-            d.px0 = c
-        elif t in ("any_dx", "any_sdx"):
-            d.sdx.append(c)
-        elif t == "any_px":
-            if d.px0 is None:
-                d.px0 = c
-            else:
-                d.spx.append(c)
-        elif t == "any_spx":
-            d.spx.append(c)
-            d.min_px = max(d.min_px, 2)
-        else:
-            d.strs[t] = c
+        _satisfy_in(node, d, L, rng)
     elif op == "tag":
         codes = L.members(("tag", node[2], node[1]))
         if len(codes):
@@ -153,48 +135,80 @@ def _satisfy(node, d: _Draft, L: _Lists, rng) -> None:
         else:
             d.strs.setdefault(f, "X")
     elif op == "regions":
-        rid = L.rlists.get(node[1])
-        if rid is None:
-            return
-        row = L.region[rid]
-        have = np.flatnonzero(row >= 0)
-        want = node[3] + (1 if node[2] in (">", ">=") else 0) + (1 if node[2] == ">" else 0)
-        regs = {}
-        for c in rng.permutation(have)[:2000]:
-            regs.setdefault(int(row[c]), int(c))
-            if len(regs) >= max(want, 1):
-                break
-        d.sdx.extend(L.codes[c] for c in list(regs.values())[: max(want, 1)])
+        _satisfy_regions(node, d, L, rng)
     elif op == "cmp":
-        left, cop, right = node[1], node[2], node[3]
-        if left[0] == "int" and right[0] in ("field", "count"):
-            left, right = right, left
-            cop = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(cop, cop)
-        if right[0] != "int" and not (right[0] == "str" and left[0] == "field"):
-            return
-        if left[0] == "count":
-            n = right[1] + (1 if cop == ">" else 0) if cop in (">", ">=", "==") else 0
-            if left[1] == "dx":
-                d.min_dx = max(d.min_dx, n)
-            else:
-                d.min_px = max(d.min_px, n)
-        elif left[0] == "field" and right[0] == "str":
-            if cop == "==":
-                d.strs[left[1]] = right[1]
-        elif left[0] == "field" and left[1] in d.bounds:
-            b = d.bounds[left[1]]
-            n = right[1]
-            d.need.add(left[1])
-            if cop == "==":
-                b[0], b[1] = n, n
-            elif cop == "<":
-                b[1] = min(b[1], n - 1)
-            elif cop == "<=":
-                b[1] = min(b[1], n)
-            elif cop == ">":
-                b[0] = max(b[0], n + 1)
-            elif cop == ">=":
-                b[0] = max(b[0], n)
+        _satisfy_cmp(node, d)
+
+
+def _satisfy_in(node, d: _Draft, L: _Lists, rng) -> None:
+    codes = L.members(list_key(node[2]))
+    if len(codes) == 0:
+        return
+    c = L.codes[int(rng.choice(codes))]
+    t = node[1]
+    if t == "pdx":
+        d.dx0 = c
+    elif t == "ppx":
+        d.px0 = c
+    elif t in ("any_dx", "any_sdx"):
+        d.sdx.append(c)
+    elif t == "any_px":
+        if d.px0 is None:
+            d.px0 = c
+        else:
+            d.spx.append(c)
+    elif t == "any_spx":
+        d.spx.append(c)
+        d.min_px = max(d.min_px, 2)
+    else:
+        d.strs[t] = c
+
+
+def _satisfy_regions(node, d: _Draft, L: _Lists, rng) -> None:
+    rid = L.rlists.get(node[1])
+    if rid is None:
+        return
+    row = L.region[rid]
+    have = np.flatnonzero(row >= 0)
+    want = node[3] + (1 if node[2] in (">", ">=") else 0) + (1 if node[2] == ">" else 0)
+    regs = {}
+    for c in rng.permutation(have)[:2000]:
+        regs.setdefault(int(row[c]), int(c))
+        if len(regs) >= max(want, 1):
+            break
+    d.sdx.extend(L.codes[c] for c in list(regs.values())[: max(want, 1)])
+
+
+def _satisfy_cmp(node, d: _Draft) -> None:
+    left, cop, right = node[1], node[2], node[3]
+    if left[0] == "int" and right[0] in ("field", "count"):
+        left, right = right, left
+        cop = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(cop, cop)
+    if right[0] != "int" and not (right[0] == "str" and left[0] == "field"):
+        return
+    if left[0] == "count":
+        n = right[1] + (1 if cop == ">" else 0) if cop in (">", ">=", "==") else 0
+        if left[1] == "dx":
+            d.min_dx = max(d.min_dx, n)
+        else:
+            d.min_px = max(d.min_px, n)
+    elif left[0] == "field" and right[0] == "str":
+        if cop == "==":
+            d.strs[left[1]] = right[1]
+    elif left[0] == "field" and left[1] in d.bounds:
+        b = d.bounds[left[1]]
+        n = right[1]
+        d.need.add(left[1])
+        if cop == "==":
+            b[0], b[1] = n, n
+        elif cop == "<":
+            b[1] = min(b[1], n - 1)
+        elif cop == "<=":
+            b[1] = min(b[1], n)
+        elif cop == ">":
+            b[0] = max(b[0], n + 1)
+        elif cop == ">=":
+            b[0] = max(b[0], n)
 
 
 def _pick(b, default_lo, default_hi, rng, typical=None):
@@ -301,7 +315,7 @@ def _templates_for(scheme, L, steps, per_step, rng) -> pd.DataFrame:
     df["drg"] = out.column("drg").to_pylist()
     df["adrg"] = out.column("adrg").to_pylist()
     df["mdc"] = out.column("mdc").to_pylist()
-    return df[df["status"] == "分组成功"].reset_index(drop=True)
+    return df[df["status"] == STATUS_OK].reset_index(drop=True)
 
 
 def drg_profile(templates: pd.DataFrame, rng) -> pd.DataFrame:
@@ -437,70 +451,55 @@ def _sample_grouped(keys: np.ndarray, choices_for, rng) -> np.ndarray:
     return out
 
 
-def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 2019, 2020, 2021), cases: int = 200_000,
-               seed: int = 1, quiet: bool = False) -> dict:
-    """Write discharges.parquet, truth.parquet and truth.json to ``out_dir``; return the truth dict."""
-    rng = np.random.default_rng(seed)
-    years = list(years)
-    os.makedirs(out_dir, exist_ok=True)
+def _case_mix(h: pd.DataFrame, prof: pd.DataFrame, hi: int, period: int) -> np.ndarray:
+    """DRG probabilities of hospital ``hi`` by its level and kind; period 1 = supported, after its start."""
+    cx, surg = prof["complexity"].to_numpy(), prof["surgical"].to_numpy()
+    level, kind = h.at[hi, "level"], h.at[hi, "kind"]
+    w = prof["popularity"].to_numpy() * np.exp(LEVEL_TILT[level] * cx)
+    if kind == "tcm":
+        w = w * np.where(surg, 0.4, 2.0)
+    elif kind == "maternal_child":
+        w = w * np.where(prof["perinatal_or_obstetric"].to_numpy(), 25.0, 0.15)
+    if period:
+        w = w * np.exp(SUPPORT_TILT * cx) * np.where(surg, SUPPORT_SURGICAL, 1.0)
+    return w / w.sum()
+
+
+def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
+    """Templates, DRG profile, hospitals with their planted factors, counties, the support plan."""
+    w = SimpleNamespace(years=years)
     hospitals_all, pairs = load_region(region)
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
-
-    templates = build_templates(scheme, rng)
-    prof = drg_profile(templates, rng)
-    drgs = prof.index.to_numpy()
-    n_drg = len(drgs)
-    drg_idx = {d: i for i, d in enumerate(drgs)}
-    t_drg = templates["drg"].map(drg_idx).to_numpy()
-    t_start = np.searchsorted(t_drg, np.arange(n_drg))
-    t_count = np.bincount(t_drg, minlength=n_drg)
-    say(f"  {len(templates):,} verified templates over {n_drg} DRGs")
-
-    h = plant_hospitals(hospitals_all, rng)
-    counties = sorted(h["county"].unique())
-    c_idx = {c: i for i, c in enumerate(counties)}
-    h_county = h["county"].map(c_idx).to_numpy()
-    in_county_rate = np.round(rng.uniform(0.78, 0.96, len(counties)), 3)
-    population = np.array([h.loc[h_county == i, "volume"].sum() for i in range(len(counties))])
-    population = population / population.sum()
-
-    plan = plan_support(pairs, h, years, rng)
-    effect = plan[plan["planted_effect"] & plan["recipient_id"].isin(set(h["hospital_id"]))]
-    recipients = set(effect["recipient_id"])
-    h["supported"] = h["hospital_id"].isin(recipients)
+    w.templates = build_templates(scheme, rng)
+    w.prof = drg_profile(w.templates, rng)
+    w.drgs = w.prof.index.to_numpy()
+    w.n_drg = len(w.drgs)
+    t_drg = w.templates["drg"].map({d: i for i, d in enumerate(w.drgs)}).to_numpy()
+    w.t_start = np.searchsorted(t_drg, np.arange(w.n_drg))
+    w.t_count = np.bincount(t_drg, minlength=w.n_drg)
+    say(f"  {len(w.templates):,} verified templates over {w.n_drg} DRGs")
+    h = w.h = plant_hospitals(hospitals_all, rng)
+    w.counties = sorted(h["county"].unique())
+    w.h_county = h["county"].map({c: i for i, c in enumerate(w.counties)}).to_numpy()
+    w.in_county_rate = np.round(rng.uniform(0.78, 0.96, len(w.counties)), 3)
+    population = np.array([h.loc[w.h_county == i, "volume"].sum() for i in range(len(w.counties))])
+    w.population = population / population.sum()
+    w.plan = plan_support(pairs, h, years, rng)
+    effect = w.plan[w.plan["planted_effect"] & w.plan["recipient_id"].isin(set(h["hospital_id"]))]
+    w.recipients = set(effect["recipient_id"])
+    h["supported"] = h["hospital_id"].isin(w.recipients)
     # a recipient's case mix tilts from its own start year on (staggered adoption)
     h["support_start"] = h["hospital_id"].map(effect.groupby("recipient_id")["start_year"].min()).fillna(10**4).astype(np.int64)
+    return w
 
-    # case mix per (hospital, period): period 1 = supported hospital after the pairing start
-    pop = prof["popularity"].to_numpy()
-    cx = prof["complexity"].to_numpy()
-    surg = prof["surgical"].to_numpy()
-    obst = prof["perinatal_or_obstetric"].to_numpy()
 
-    def mix(hi: int, period: int) -> np.ndarray:
-        level, kind = h.at[hi, "level"], h.at[hi, "kind"]
-        w = pop * np.exp(LEVEL_TILT[level] * cx)
-        if kind == "tcm":
-            w = w * np.where(surg, 0.4, 2.0)
-        elif kind == "maternal_child":
-            w = w * np.where(obst, 25.0, 0.15)
-        if period:
-            w = w * np.exp(SUPPORT_TILT * cx) * np.where(surg, SUPPORT_SURGICAL, 1.0)
-        return w / w.sum()
-
-    mixes = {}
-
-    def mix_for(key: int):
-        hi, period = divmod(key, 2)
-        if key not in mixes:
-            mixes[key] = mix(hi, period)
-        return np.arange(n_drg), mixes[key]
-
-    # residents -> hospitals
-    n = int(cases)
-    year = rng.choice(np.array(years), size=n, p=np.linspace(1.0, 1.15, len(years)) / np.linspace(1.0, 1.15, len(years)).sum())
-    res = rng.choice(len(counties), size=n, p=population)
-    inside = rng.random(n) < in_county_rate[res]
+def _place_cases(w: SimpleNamespace, n: int, rng) -> SimpleNamespace:
+    """Per case: year, residence, hospital (inside the county at the county's planted rate), DRG."""
+    h = w.h
+    c = SimpleNamespace(n=n)
+    weights = np.linspace(1.0, 1.15, len(w.years))
+    c.year = rng.choice(np.array(w.years), size=n, p=weights / weights.sum())
+    c.res = rng.choice(len(w.counties), size=n, p=w.population)
+    inside = rng.random(n) < w.in_county_rate[c.res]
     vol = h["volume"].to_numpy()
     tertiary = np.flatnonzero(h["level"].to_numpy() == "tertiary")
     secondary = np.flatnonzero(h["level"].to_numpy() == "secondary")
@@ -508,30 +507,42 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     def hosp_choices(key: int):
         county, inn = divmod(key, 2)
         if inn:
-            cand = np.flatnonzero(h_county == county)
-        else:  # outside the county: city tertiary hospitals, or another county's secondary ones
-            cand = np.concatenate([tertiary[h_county[tertiary] != county], secondary[h_county[secondary] != county]])
-            w = vol[cand] * np.where(np.isin(cand, tertiary), 3.0, 0.3)
-            return cand, w / w.sum()
-        return cand, vol[cand] / vol[cand].sum()
+            cand = np.flatnonzero(w.h_county == county)
+            return cand, vol[cand] / vol[cand].sum()
+        # outside the county: city tertiary hospitals, or another county's secondary ones
+        cand = np.concatenate([tertiary[w.h_county[tertiary] != county], secondary[w.h_county[secondary] != county]])
+        p = vol[cand] * np.where(np.isin(cand, tertiary), 3.0, 0.3)
+        return cand, p / p.sum()
 
-    hosp = _sample_grouped(res * 2 + inside.astype(np.int64), hosp_choices, rng)
+    c.hosp = _sample_grouped(c.res * 2 + inside.astype(np.int64), hosp_choices, rng)
     # a resident treated "outside" whose county holds the city tertiary hospitals is still inside
-    in_county = h_county[hosp] == res
-    period = (year >= h["support_start"].to_numpy()[hosp]).astype(np.int64)
-    drg = _sample_grouped(hosp * 2 + period, mix_for, rng)
-    # every DRG appears in the tertiary hospitals (coverage for discipline evaluation)
-    t_rows = np.flatnonzero(np.isin(hosp, tertiary))
-    if len(t_rows) >= 2 * n_drg:
-        pick = rng.choice(t_rows, size=2 * n_drg, replace=False)
-        drg[pick] = np.tile(np.arange(n_drg), 2)
+    c.in_county = w.h_county[c.hosp] == c.res
+    period = (c.year >= h["support_start"].to_numpy()[c.hosp]).astype(np.int64)
+    mixes: dict = {}
 
-    tmpl = t_start[drg] + (rng.random(n) * t_count[drg]).astype(np.int64)
-    error = rng.random(n) < ERROR_RATE
-    hf = h.iloc[hosp]
+    def mix_for(key: int):
+        if key not in mixes:
+            mixes[key] = _case_mix(h, w.prof, *divmod(key, 2))
+        return np.arange(w.n_drg), mixes[key]
+
+    c.drg = _sample_grouped(c.hosp * 2 + period, mix_for, rng)
+    # every DRG appears in the tertiary hospitals (coverage for discipline evaluation)
+    t_rows = np.flatnonzero(np.isin(c.hosp, tertiary))
+    if len(t_rows) >= 2 * w.n_drg:
+        pick = rng.choice(t_rows, size=2 * w.n_drg, replace=False)
+        c.drg[pick] = np.tile(np.arange(w.n_drg), 2)
+    return c
+
+
+def _outcomes(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """Template, coding error, LOS, death, leaving type and transfer receiver, cost and its parts, dates."""
+    n, drg, prof, templates = c.n, c.drg, w.prof, w.templates
+    c.tmpl = w.t_start[drg] + (rng.random(n) * w.t_count[drg]).astype(np.int64)
+    c.error = rng.random(n) < ERROR_RATE
+    c.hf = hf = w.h.iloc[c.hosp]
     los_mean = prof["mean_los"].to_numpy()[drg] * hf["los_factor"].to_numpy()
     los = np.maximum(1, np.round(los_mean * np.exp(rng.normal(-0.08, 0.4, n)))).astype(np.int64)
-    los = np.clip(los, templates["los_lo"].to_numpy()[tmpl], templates["los_hi"].to_numpy()[tmpl])
+    c.los = np.clip(los, templates["los_lo"].to_numpy()[c.tmpl], templates["los_hi"].to_numpy()[c.tmpl])
     risk = prof["death_risk"].to_numpy()[drg]
     odds = risk / (1 - risk) * hf["death_or"].to_numpy()
     died = rng.random(n) < odds / (1 + odds)
@@ -539,114 +550,138 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     u = rng.random(n)
     leaving = np.where(died, "5", np.where(u < 0.02, "2", np.where(
         (u < 0.02 + np.select([level == "tertiary", level == "secondary"], [0.05, 0.02], 0.0)), "3", np.where(u > 0.995, "9", "1"))))
-    fixed_leaving = templates["leaving_type"].to_numpy()[tmpl]
-    leaving = np.where(pd.isna(fixed_leaving), leaving, fixed_leaving.astype(object)).astype(str)
-    receiver, receiver_text = _transfer_receivers(h, hosp, leaving == "2", rng)
+    fixed_leaving = templates["leaving_type"].to_numpy()[c.tmpl]
+    c.leaving = np.where(pd.isna(fixed_leaving), leaving, fixed_leaving.astype(object)).astype(str)
+    c.receiver, c.receiver_text = _transfer_receivers(w.h, c.hosp, c.leaving == "2", rng)
     price = np.array([LEVEL_PRICE[x] for x in level])
     total = prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * np.exp(rng.normal(-0.06, 0.35, n))
-    total = np.round(total, 2)
-    alpha = np.where(surg[drg][:, None], [3.0, 4.0, 3.0, 2.0, 1.0], [5.0, 1.0, 3.0, 2.5, 1.0])
+    c.total = np.round(total, 2)
+    alpha = np.where(prof["surgical"].to_numpy()[drg][:, None], [3.0, 4.0, 3.0, 2.0, 1.0], [5.0, 1.0, 3.0, 2.5, 1.0])
     shares = rng.gamma(alpha)
     shares /= shares.sum(axis=1, keepdims=True)
-    parts = np.round(total[:, None] * shares[:, :4], 2)
-    other = np.round(total - parts.sum(axis=1), 2)
+    c.parts = np.round(c.total[:, None] * shares[:, :4], 2)
+    c.other = np.round(c.total - c.parts.sum(axis=1), 2)
     day = rng.integers(0, 365, n)
-    discharge = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day
-    admit = discharge - los
+    c.discharge = (c.year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day
+    c.admit = c.discharge - c.los
 
+
+def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]:
+    """(discharges, truth per case), in discharge-date order."""
+    templates, tmpl = w.templates, c.tmpl
     # dx/px lists from templates; error rows get an unknown principal diagnosis
     t_dx = pa.array(templates["dx"].tolist(), pa.list_(pa.string()))
     t_px = pa.array(templates["px"].tolist(), pa.list_(pa.string()))
     err_dx = pa.array([[UNKNOWN_PDX] + list(x[1:]) for x in templates["dx"]], pa.list_(pa.string()))
-    all_dx = pa.concat_arrays([t_dx, err_dx])
-    dx = all_dx.take(pa.array(tmpl + np.where(error, len(templates), 0)))
+    dx = pa.concat_arrays([t_dx, err_dx]).take(pa.array(tmpl + np.where(c.error, len(templates), 0)))
     px = t_px.take(pa.array(tmpl))
+    order = np.lexsort((c.hosp, c.discharge))
+    case_id = pc.binary_join_element_wise("S", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, c.n + 1)), pa.string()), 9, "0"), "")
 
-    order = np.lexsort((hosp, discharge))
-    seq = np.arange(1, n + 1)
-    case_id = pc.binary_join_element_wise("S", pc.utf8_lpad(pc.cast(pa.array(seq), pa.string()), 9, "0"), "")
-    tcol = lambda name, typ: pa.array(templates[name].to_numpy()[tmpl][order], typ, from_pandas=True)  # noqa: E731
+    def tcol(name, typ):
+        return pa.array(templates[name].to_numpy()[tmpl][order], typ, from_pandas=True)
+
     take = pa.array(order)
     table = pa.table({
         "case_id": case_id,
-        "hospital_id": pa.array(hf["hospital_id"].to_numpy()[order], pa.string()),
-        "year": pa.array(year[order].astype(np.int16)),
-        "admit_date": pa.array(admit[order]),
-        "discharge_date": pa.array(discharge[order]),
-        "residence_county": pa.array(np.array(counties, dtype=object)[res][order], pa.string()),
+        "hospital_id": pa.array(c.hf["hospital_id"].to_numpy()[order], pa.string()),
+        "year": pa.array(c.year[order].astype(np.int16)),
+        "admit_date": pa.array(c.admit[order]),
+        "discharge_date": pa.array(c.discharge[order]),
+        "residence_county": pa.array(np.array(w.counties, dtype=object)[c.res][order], pa.string()),
         "sex": tcol("sex", pa.int8()),
         "age_years": tcol("age_years", pa.int16()),
-        "age_days": pa.array(templates["age_days"].to_numpy()[tmpl][order], pa.int16(), from_pandas=True),
-        "weight_g": pa.array(templates["weight_g"].to_numpy()[tmpl][order], pa.int32(), from_pandas=True),
+        "age_days": tcol("age_days", pa.int16()),
+        "weight_g": tcol("weight_g", pa.int32()),
         "dept": tcol("dept", pa.string()),
-        "los_days": pa.array(los[order].astype(np.int32)),
-        "leaving_type": pa.array(leaving[order], pa.string()),
+        "los_days": pa.array(c.los[order].astype(np.int32)),
+        "leaving_type": pa.array(c.leaving[order], pa.string()),
         "icu_hours": tcol("icu_hours", pa.int32()),
-        "receiving_institution": pa.array(receiver_text[order], pa.string()),
+        "receiving_institution": pa.array(c.receiver_text[order], pa.string()),
         "dx": dx.take(take),
         "px": px.take(take),
-        "total_cost": pa.array(total[order]),
-        "drug_cost": pa.array(parts[order, 0]),
-        "consumables_cost": pa.array(parts[order, 1]),
-        "service_cost": pa.array(parts[order, 2]),
-        "exam_cost": pa.array(parts[order, 3]),
-        "other_cost": pa.array(other[order]),
+        "total_cost": pa.array(c.total[order]),
+        "drug_cost": pa.array(c.parts[order, 0]),
+        "consumables_cost": pa.array(c.parts[order, 1]),
+        "service_cost": pa.array(c.parts[order, 2]),
+        "exam_cost": pa.array(c.parts[order, 3]),
+        "other_cost": pa.array(c.other[order]),
     })
     truth_cases = pa.table({
         "case_id": case_id,
-        "intended_drg": pa.array(drgs[drg][order], pa.string()),
-        "coding_error": pa.array(error[order]),
-        "in_county": pa.array(in_county[order]),
-        "transfer_to": pa.array(receiver[order], pa.string()),
+        "intended_drg": pa.array(w.drgs[c.drg][order], pa.string()),
+        "coding_error": pa.array(c.error[order]),
+        "in_county": pa.array(c.in_county[order]),
+        "transfer_to": pa.array(c.receiver[order], pa.string()),
     })
-    write_table_atomic(table, os.path.join(out_dir, "discharges.parquet"))
-    write_table_atomic(truth_cases, os.path.join(out_dir, "truth.parquet"))
+    return table, truth_cases
 
-    # planted support effect on CMI, in the generator's own weights (mean cost / overall mean)
+
+def _planted_support(w: SimpleNamespace, c: SimpleNamespace) -> tuple[dict, dict]:
+    """Per recipient the planted CMI gain, and per program its effect and start years."""
+    prof, h, drg, n, n_drg = w.prof, w.h, c.drg, c.n, w.n_drg
+    # in the generator's own weights (mean cost / overall mean) ...
     rw = prof["mean_cost"].to_numpy() / float(np.sum(prof["mean_cost"].to_numpy() * np.bincount(drg, minlength=n_drg)) / n)
-    # ... and in weights as an evaluation will estimate them from these very records (realized mean
-    # cost per DRG over the overall realized mean), which is what a DiD of measured CMI recovers
-    # cost per DRG over the overall mean in the baseline years (before the first start), the frozen
-    # weights with which `drg support` compares CMI over time
-    base = year < int(plan["start_year"].min()) if len(plan) else np.ones(n, bool)
+    # ... and in weights as `drg support` estimates them: realized mean cost per DRG over the overall
+    # mean in the baseline years (before the first start), frozen for every year
+    base = c.year < int(w.plan["start_year"].min()) if len(w.plan) else np.ones(n, bool)
     if not base.any():
         base = np.ones(n, bool)
-    realized = np.bincount(drg[base], weights=total[base], minlength=n_drg) / np.maximum(np.bincount(drg[base], minlength=n_drg), 1)
-    rw_data = realized / total[base].mean()
+    realized = np.bincount(drg[base], weights=c.total[base], minlength=n_drg) / np.maximum(np.bincount(drg[base], minlength=n_drg), 1)
+    rw_data = realized / c.total[base].mean()
+    surg = prof["surgical"].to_numpy()
     support = {}
-    for hid in sorted(recipients):
+    for hid in sorted(w.recipients):
         hi = int(np.flatnonzero(h["hospital_id"].to_numpy() == hid)[0])
-        before, after = mix(hi, 0), mix(hi, 1)
+        before, after = _case_mix(h, prof, hi, 0), _case_mix(h, prof, hi, 1)
         support[hid] = {"program": "tertiary_pairing", "start_year": int(h.at[hi, "support_start"]),
                         "expected_cmi_before": float(before @ rw), "expected_cmi_after": float(after @ rw),
                         "planted_cmi_gain": float(after @ rw - before @ rw),
                         "planted_cmi_gain_data_weights": float(after @ rw_data - before @ rw_data),
                         "planted_surgical_share_gain": float(after @ surg - before @ surg)}
     programs = {}
-    for prog, grp in plan.groupby("program", sort=True):
+    for prog, grp in w.plan.groupby("program", sort=True):
         programs[str(prog)] = {"planted_effect": bool(grp["planted_effect"].iloc[0]),
                                "recipients": int(grp["recipient_id"].nunique()),
                                "start_years": {str(k): int(v) for k, v in grp.groupby("start_year")["recipient_id"].nunique().items()}}
-    write_table_atomic(pa.Table.from_pandas(plan.drop(columns=["planted_effect"]), preserve_index=False),
+    return support, programs
+
+
+def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 2019, 2020, 2021), cases: int = 200_000,
+               seed: int = 1, quiet: bool = False) -> dict:
+    """Write discharges.parquet, truth.parquet, truth.json, support_pairs.csv and drg_profile.parquet to
+    ``out_dir``; return the truth dict."""
+    rng = np.random.default_rng(seed)
+    years = list(years)
+    os.makedirs(out_dir, exist_ok=True)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    w = _world(scheme, region, years, rng, say)
+    c = _place_cases(w, int(cases), rng)
+    _outcomes(w, c, rng)
+    table, truth_cases = _tables(w, c)
+    write_table_atomic(table, os.path.join(out_dir, "discharges.parquet"))
+    write_table_atomic(truth_cases, os.path.join(out_dir, "truth.parquet"))
+    support, programs = _planted_support(w, c)
+    write_table_atomic(pa.Table.from_pandas(w.plan.drop(columns=["planted_effect"]), preserve_index=False),
                        os.path.join(out_dir, "support_pairs.csv"))
     truth = {
-        "seed": seed, "cases": n, "years": years, "scheme": scheme.id, "region": str(region),
+        "seed": seed, "cases": c.n, "years": years, "scheme": scheme.id, "region": str(region),
         "error_rate": ERROR_RATE, "unknown_pdx": UNKNOWN_PDX, "support_start": SUPPORT_START,
         "support_tilt": SUPPORT_TILT, "support_surgical_multiplier": SUPPORT_SURGICAL,
         "quality_overdispersion_sd": QUALITY_SD,
         "programs": programs,
-        "counties": {c: {"planted_in_county_rate": float(in_county_rate[i]), "population_share": float(population[i])}
-                     for i, c in enumerate(counties)},
+        "counties": {name: {"planted_in_county_rate": float(w.in_county_rate[i]), "population_share": float(w.population[i])}
+                     for i, name in enumerate(w.counties)},
         "hospitals": [
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-            for row in h[["hospital_id", "name", "level", "kind", "county", "cost_factor", "los_factor", "death_or",
-                          "quality_outlier", "efficiency_outlier", "supported"]].to_dict("records")
+            for row in w.h[["hospital_id", "name", "level", "kind", "county", "cost_factor", "los_factor", "death_or",
+                            "quality_outlier", "efficiency_outlier", "supported"]].to_dict("records")
         ],
         "support": support,
-        "drgs": int(n_drg),
+        "drgs": int(w.n_drg),
     }
     write_json_atomic(os.path.join(out_dir, "truth.json"), truth)
-    prof_out = prof.reset_index().rename(columns={"index": "drg"})
+    prof_out = w.prof.reset_index().rename(columns={"index": "drg"})
     write_table_atomic(pa.Table.from_pandas(prof_out, preserve_index=False), os.path.join(out_dir, "drg_profile.parquet"))
-    say(f"  wrote {n:,} discharges to {out_dir}/discharges.parquet")
+    say(f"  wrote {c.n:,} discharges to {out_dir}/discharges.parquet")
     return truth

@@ -12,6 +12,9 @@ LEVEL_ALIASES = {
     "primary": "primary", "一级": "primary", "1": "primary", "基层": "primary",
 }
 FAIL_CODES = {"", "0000", "000", "0000A", "0000B"}
+# the `status` of a grouped record (drg group writes 分组成功, or ok with --lang en): evaluation reads the
+# grouped table's values, it does not import the engine
+GROUPED_STATUS = ("分组成功", "ok")
 
 
 class EvaluationError(ValueError):
@@ -72,7 +75,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     ok_code = _on_categories(drg, lambda g: bool(g) and g not in FAIL_CODES and "QY" not in g).astype(bool)
     included = ok_code & out["hospital_id"].notna()
     if "status" in df.columns:
-        included &= _on_categories(_categorical(df["status"]), lambda v: v in ("分组成功", "ok")).astype(bool)
+        included &= _on_categories(_categorical(df["status"]), lambda v: v in GROUPED_STATUS).astype(bool)
     out["included"] = included.astype(bool)
     out["mdc"] = _categorical(df["mdc"]) if "mdc" in df.columns else _on_categories(drg, lambda g: "MDC" + g[:1] if g else "").astype("category")
     out["adrg"] = _categorical(df["adrg"]) if "adrg" in df.columns else _on_categories(drg, lambda g: g[:3] if g else "").astype("category")

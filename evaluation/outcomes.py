@@ -197,6 +197,25 @@ def _od_method(overdispersion) -> str | None:
     raise ValueError(f"overdispersion={overdispersion!r}: use additive (default), multiplicative or none")
 
 
+def _funnel_by_group(o: np.ndarray, e: np.ndarray, groups: np.ndarray, method: str | None):
+    """Per unit: the four limits, phi, tau2 and the random-effects z, each peer group's over-dispersion
+    estimated from its own units."""
+    phis, tau2s, z = np.ones(len(e)), np.zeros(len(e)), np.full(len(e), np.nan)
+    limits = {name: np.full(len(e), np.nan) for name, _, _ in LIMITS}
+    for _, pos in pd.Series(np.arange(len(e)), index=groups).groupby(level=0):
+        at = pos.to_numpy()
+        phi, tau2 = 1.0, 0.0
+        if method == "multiplicative":
+            phi = overdispersion_phi(o[at], e[at])
+        elif method == "additive":
+            phi, tau2 = random_effects_tau2(o[at], e[at])
+            z[at] = mixture_z(o[at], e[at], tau2)
+        phis[at], tau2s[at] = phi, tau2
+        for name, limit in funnel_limits(e[at], method, phi, tau2).items():
+            limits[name][at] = limit
+    return limits, phis, tau2s, z
+
+
 def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | None = None, by: str = "hospital_id",
                            min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion=False,
                            leave_one_out: bool = False, peer: pd.Series | None = None) -> pd.DataFrame:
@@ -253,19 +272,7 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
               if peer is not None else pd.Series("all", index=out.index))
     if peer is not None:
         out["peer_group"] = groups.to_numpy()
-    phis, tau2s, z = np.ones(len(out)), np.zeros(len(out)), np.full(len(out), np.nan)
-    limits = {name: np.full(len(out), np.nan) for name, _, _ in LIMITS}
-    for _, pos in pd.Series(np.arange(len(out)), index=groups.to_numpy()).groupby(level=0):
-        at = pos.to_numpy()
-        phi, tau2 = 1.0, 0.0
-        if method == "multiplicative":
-            phi = overdispersion_phi(o[at], e[at])
-        elif method == "additive":
-            phi, tau2 = random_effects_tau2(o[at], e[at])
-            z[at] = mixture_z(o[at], e[at], tau2)
-        phis[at], tau2s[at] = phi, tau2
-        for name, limit in funnel_limits(e[at], method, phi, tau2).items():
-            limits[name][at] = limit
+    limits, phis, tau2s, z = _funnel_by_group(o, e, groups.to_numpy(), method)
     for name, limit in limits.items():
         out[name] = limit
     if method:

@@ -197,6 +197,42 @@ def _two_period_did(panel: pd.DataFrame, y: str, start: pd.Series, controls: set
     return float(m["t"] - m["c"])
 
 
+def _program_did(program, grp, active, supported, kinds, key, panel, last_year, indicators, control_group, draws, seed,
+                 weights_from):
+    """The DiD rows and event-study tables of one program (see :func:`evaluate_support`)."""
+    own = grp.groupby("recipient_id")["start_year"].min()
+    others = set(active.loc[active["program"] != program, "recipient_id"])
+    excluded = sorted(set(own.index) & others)
+    own = own.drop(excluded)
+    treated = own[own <= last_year]
+    rec = kinds.loc[kinds.index.intersection(list(treated.index))]
+    same = set(kinds.index[key.isin(rec.set_index(["level", "kind"]).index)])
+    # section 6.7: controls are never recipients of ANY program started while the data run (a recipient
+    # of another program carries that program's effect), of the same level and kind as the recipients
+    never = sorted(same - supported)
+    until = pd.Series(NEVER, index=never, dtype=float)
+    if control_group == "not_yet":
+        until = pd.concat([until, treated.astype(float)])
+    rows, events = [], []
+    for ind in indicators:
+        res, event = staggered_did(panel, ind, treated, until, draws=draws, seed=seed)
+        if len(treated) and not len(until.drop(treated.index, errors="ignore")) and control_group == "never":
+            status = "no valid comparison group"  # no estimate, never a number against the wrong peers
+        elif res["treated_hospitals"] == 0 or not np.isfinite(res["did"]):
+            status = "no recipient with data before and after the start"
+        elif res["treated_hospitals"] < 2:
+            status = "one recipient: no inference"
+            res.update(se=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
+        else:
+            status = "ok"
+        res["simple_did"] = _two_period_did(panel, ind, treated, set(never)) if never else np.nan
+        rows.append({"program": program, "indicator": ind, "status": status, "control_group": control_group,
+                     "excluded_other_program": len(excluded), "weights_from": weights_from, **res})
+        if len(event):
+            events.append(event.assign(program=program, indicator=ind))
+    return rows, events
+
+
 def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.DataFrame, weights: pd.DataFrame | None = None,
                      start: int = 2019, indicators=("cmi", "surgical_share", "drg_count", "cases", "level2_surgery"),
                      principal_grade: pd.Series | None = None, control_group: str = "never", draws: int = 9999,
@@ -242,35 +278,10 @@ def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.Dat
     traj["period"] = np.where(traj["year"] < traj["start_year"], "pre", np.where(traj["year"] > traj["start_year"], "post", "start"))
     rows, events = [], []
     for program, grp in pairs.groupby("program", sort=True):
-        own = grp.groupby("recipient_id")["start_year"].min()
-        others = set(active.loc[active["program"] != program, "recipient_id"])
-        excluded = sorted(set(own.index) & others)
-        own = own.drop(excluded)
-        treated = own[own <= last_year]
-        rec = kinds.loc[kinds.index.intersection(list(treated.index))]
-        same = set(kinds.index[key.isin(rec.set_index(["level", "kind"]).index)])
-        # section 6.7: controls are never recipients of ANY program started while the data run (a recipient
-        # of another program carries that program's effect), of the same level and kind as the recipients
-        never = sorted(same - supported)
-        until = pd.Series(NEVER, index=never, dtype=float)
-        if control_group == "not_yet":
-            until = pd.concat([until, treated.astype(float)])
-        for ind in indicators:
-            res, event = staggered_did(panel, ind, treated, until, draws=draws, seed=seed)
-            if len(treated) and not len(until.drop(treated.index, errors="ignore")) and control_group == "never":
-                status = "no valid comparison group"  # no estimate, never a number against the wrong peers
-            elif res["treated_hospitals"] == 0 or not np.isfinite(res["did"]):
-                status = "no recipient with data before and after the start"
-            elif res["treated_hospitals"] < 2:
-                status = "one recipient: no inference"
-                res.update(se=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
-            else:
-                status = "ok"
-            res["simple_did"] = _two_period_did(panel, ind, treated, set(never)) if never else np.nan
-            rows.append({"program": program, "indicator": ind, "status": status, "control_group": control_group,
-                         "excluded_other_program": len(excluded), "weights_from": weights_from, **res})
-            if len(event):
-                events.append(event.assign(program=program, indicator=ind))
+        r, e = _program_did(program, grp, active, supported, kinds, key, panel, last_year, indicators, control_group,
+                            draws, seed, weights_from)
+        rows += r
+        events += e
     did_table = pd.DataFrame(rows)
     event_table = (pd.concat(events, ignore_index=True)[["program", "indicator", "event_time", "phase", "estimate", "se", "ci_low",
                                                           "ci_high", "treated_hospitals"]] if events else

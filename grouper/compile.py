@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .codes import KIND_CODE, STATUS_FAIL, STATUS_OK, STATUS_QY
 from .rules import INT_FIELDS, STR_FIELDS
 
 # Field slots of the per-row ``fields`` matrix (int64, NULL sentinel for null).
@@ -38,14 +39,7 @@ CMP_CODE = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
 IN_OPS = {"pdx": OP_PDX, "ppx": OP_PPX, "any_dx": OP_ANY_DX, "any_px": OP_ANY_PX, "any_sdx": OP_ANY_SDX, "any_spx": OP_ANY_SPX}
 # Operand kinds of OP_CMP.
 V_INT_FIELD, V_STR_FIELD, V_DX_COUNT, V_PX_COUNT, V_INT, V_STR = 0, 1, 2, 3, 4, 5
-KIND_CODE = {"adrg": 0, "adrg_next": 1, "qy": 2}
 
-STATUS_OK = "分组成功"
-STATUS_QY = "歧义病案"
-STATUS_FAIL = "无法入组"
-STATUS_INPUT = "信息校验不通过"
-STATUS_DX_MAP = "诊断不能转换为分组器支持的编码"
-STATUS_PX_MAP = "手术操作不能转换为分组器支持的编码"
 
 
 @dataclass
@@ -245,35 +239,34 @@ def _ids(index: dict, codes) -> np.ndarray:
     return np.fromiter((index[c] for c in codes), dtype=np.int32, count=len(codes))
 
 
-def compile_scheme(t) -> CompiledScheme:
-    """Turn :class:`~grouper.scheme.SchemeTables` into a :class:`CompiledScheme`."""
-    comp = _Compiler(t)
-    mdc_prog = []
-    for m in t.mdcs:
-        mdc_prog.append(comp.program(m[3]))
-    step_prog, step_kind, step_adrg, mdc_steps = [], [], [], []
-    split_prog, split_drg, split_asts, step_splits = [], [], [], []
+def _layout(t, comp) -> dict:
+    """Rule programs in scheme order: MDC rules, their steps (grouped by MDC), each step's splits."""
+    out = {"mdc_prog": [comp.program(m.rule) for m in t.mdcs], "step_prog": [], "step_kind": [], "step_adrg": [],
+           "mdc_steps": [], "split_prog": [], "split_drg": [], "split_asts": [], "step_splits": []}
     by_mdc = {}
     for s in t.steps:
-        by_mdc.setdefault(s[0], []).append(s)
+        by_mdc.setdefault(s.mdc, []).append(s)
     steps_in_order = []
     for m in t.mdcs:
         start = len(steps_in_order)
-        for s in by_mdc.get(m[1], []):
-            steps_in_order.append(s)
-        mdc_steps.append((start, len(steps_in_order)))
+        steps_in_order.extend(by_mdc.get(m.mdc, []))
+        out["mdc_steps"].append((start, len(steps_in_order)))
     for s in steps_in_order:
-        step_prog.append(comp.program(s[6]))
-        step_kind.append(s[3])
-        step_adrg.append(s[4])
-        start = len(split_prog)
-        for seq, drg, text, ast, _ in t.splits.get(s[2], []):
-            split_prog.append(comp.program(ast))
-            split_drg.append(drg)
-            split_asts.append((drg, text, ast))
-        step_splits.append((start, len(split_prog)))
+        out["step_prog"].append(comp.program(s.rule))
+        out["step_kind"].append(s.kind)
+        out["step_adrg"].append(s.adrg)
+        start = len(out["split_prog"])
+        for sp in t.splits.get(s.step, []):
+            out["split_prog"].append(comp.program(sp.rule))
+            out["split_drg"].append(sp.drg)
+            out["split_asts"].append((sp.drg, sp.text, sp.rule))
+        out["step_splits"].append((start, len(out["split_prog"])))
+    out["steps_in_order"] = steps_in_order
+    return out
 
-    # Every string that can be compared with an input code or field value.
+
+def _string_table(t, comp) -> list:
+    """Every string that can be compared with an input code or field value, sorted (the code ids)."""
     strings = {"", "-"}
     strings.update(c for codes in t.lists.values() for c in codes)
     strings.update(c for rows in t.tagged.values() for c, _ in rows)
@@ -290,11 +283,11 @@ def compile_scheme(t) -> CompiledScheme:
         if key[0] == "inline":
             strings.update(key[1])
     strings.update(comp.str_literals)
-    codes = sorted(strings)
-    index = {c: i for i, c in enumerate(codes)}
-    n = len(codes)
+    return sorted(strings)
 
-    # List membership: (code, list) pairs -> CSR by code, list ids sorted.
+
+def _membership(t, comp, index: dict, n: int):
+    """List membership as CSR by code (list ids sorted): (member_ptr, member_lists, members per list id)."""
     pair_codes, pair_lists = [], []
     list_members: dict = {}
     first_tag: dict = {}
@@ -320,10 +313,14 @@ def compile_scheme(t) -> CompiledScheme:
     member_lists = pl[order].astype(np.int32)
     member_ptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(pc, minlength=n), out=member_ptr[1:])
+    return member_ptr, member_lists, list_members
 
-    # MCC / CC exclusion ids (dict semantics: a repeated code keeps its last row).
+
+def _code_tables(t, comp, index: dict, n: int) -> dict:
+    """Per code id: MCC / CC / principal exclusion ids, region ids of each region list, dx/px maps, known flags."""
     excl_ids: dict = {}
-    def excl_array(rows, empty_is_none):
+
+    def excl_array(rows, empty_is_none):  # dict semantics: a repeated code keeps its last row
         arr = np.full(n, -1, dtype=np.int32)
         for code, ex in rows:
             if empty_is_none and ex == "":
@@ -331,17 +328,6 @@ def compile_scheme(t) -> CompiledScheme:
             else:
                 arr[index[code]] = excl_ids.setdefault(ex, len(excl_ids))
         return arr
-    mcc_ex = excl_array(t.mcc, False)
-    cc_ex = excl_array(t.cc, False)
-    pdx_ex = excl_array(t.cc_exclusion, True)
-
-    # Region lists referenced by rules: region id per code (-1 = not in the list).
-    n_rl = max(len(comp.rlist_keys), 1)
-    region = np.full((n_rl, n), -1, dtype=np.int32)
-    for name, rid in comp.rlist_keys.items():
-        names: dict = {}
-        for code, reg in t.regions.get(name, []):
-            region[rid, index[code]] = names.setdefault(reg, len(names))  # a repeated code: last row wins
 
     def map_array(rows):
         arr = np.full(n, -1, dtype=np.int32)
@@ -349,28 +335,26 @@ def compile_scheme(t) -> CompiledScheme:
             arr[index[a]] = index[b]
         return arr
 
-    dx_known = np.zeros(n, dtype=np.bool_)
-    dx_known[_ids(index, t.dx_codes)] = True
-    px_known = np.zeros(n, dtype=np.bool_)
-    px_known[_ids(index, t.px_codes)] = True
+    out = {"mcc_ex": excl_array(t.mcc, False), "cc_ex": excl_array(t.cc, False), "pdx_ex": excl_array(t.cc_exclusion, True)}
+    region = np.full((max(len(comp.rlist_keys), 1), n), -1, dtype=np.int32)  # region id per code, -1 = not in the list
+    for name, rid in comp.rlist_keys.items():
+        names: dict = {}
+        for code, reg in t.regions.get(name, []):
+            region[rid, index[code]] = names.setdefault(reg, len(names))  # a repeated code: last row wins
+    out["region"] = region
+    out["dx_map"], out["px_map"] = map_array(t.dx_map), map_array(t.px_map)
+    for kind, codes in (("dx_known", t.dx_codes), ("px_known", t.px_codes)):
+        known = np.zeros(n, dtype=np.bool_)
+        known[_ids(index, codes)] = True
+        out[kind] = known
+    return out
 
-    # Results: 0 = "0000"; then every step code and every split code.
-    results = ["0000"]
-    result_index = {"0000": 0}
-    def rid(code):
-        if code not in result_index:
-            result_index[code] = len(results)
-            results.append(code)
-        return result_index[code]
-    step_result = [rid(a) for a in step_adrg]
-    split_result = [rid(d) for d in split_drg]
-    result_rows = [result_row(c, t.meta, t.drg_names) for c in results]
 
-    # Candidate index: a rule whose top-level conjunction requires `pdx in L` (or `ppx in L`)
-    # can only hold when the principal code is in L. The kernel visits, in order, only the
-    # rules that are free of such a requirement or whose requirement the record's principal
-    # code meets; every visited rule is still evaluated in full, so results are unchanged.
-    rule_asts = [m[3] for m in t.mdcs] + [st[6] for st in steps_in_order]
+def _candidate_index(rule_asts: list, comp, list_members: dict, n: int) -> dict:
+    """A rule whose top-level conjunction requires `pdx in L` (or `ppx in L`) can only hold when the
+    principal code is in L. The kernel visits, in order, only the rules that are free of such a
+    requirement or whose requirement the record's principal code meets; every visited rule is still
+    evaluated in full, so results are unchanged."""
     free, pairs = [], {"pdx": ([], []), "ppx": ([], [])}
     for r, ast in enumerate(rule_asts):
         if _never(ast):
@@ -387,51 +371,59 @@ def compile_scheme(t) -> CompiledScheme:
                 break
         else:
             free.append(r)
-
-    def csr(target):
+    out = {"free_rules": np.array(free, dtype=np.int32)}
+    for target in ("pdx", "ppx"):
         codes_, rules_ = pairs[target]
         c = np.concatenate(codes_) if codes_ else np.zeros(0, np.int64)
         r = np.concatenate(rules_) if rules_ else np.zeros(0, np.int64)
         order_ = np.lexsort((r, c))
         ptr = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(np.bincount(c, minlength=n), out=ptr[1:])
-        return ptr, r[order_].astype(np.int32)
+        out[f"{target}_ptr"], out[f"{target}_rules"] = ptr, r[order_].astype(np.int32)
+    return out
 
-    pdx_ptr, pdx_rules = csr("pdx")
-    ppx_ptr, ppx_rules = csr("ppx")
 
-    ins = np.array(comp.ins, dtype=np.int64).reshape(-1, 4) if comp.ins else np.zeros((0, 4), np.int64)
-    opnd = np.array(comp.operands, dtype=np.int64).reshape(-1, 2) if comp.operands else np.zeros((0, 2), np.int64)
+def _ranges(pairs):
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
-    def ranges(pairs):
-        return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
+def compile_scheme(t) -> CompiledScheme:
+    """Turn :class:`~grouper.scheme.SchemeTables` into a :class:`CompiledScheme`."""
+    comp = _Compiler(t)
+    lay = _layout(t, comp)
+    steps_in_order = lay["steps_in_order"]
+    codes = _string_table(t, comp)
+    index = {c: i for i, c in enumerate(codes)}
+    n = len(codes)
+    member_ptr, member_lists, list_members = _membership(t, comp, index, n)
+    # Results: 0 = "0000"; then every step code and every split code.
+    results = ["0000"]
+    result_index = {"0000": 0}
+
+    def rid(code):
+        if code not in result_index:
+            result_index[code] = len(results)
+            results.append(code)
+        return result_index[code]
+
+    step_result = [rid(a) for a in lay["step_adrg"]]
+    split_result = [rid(d) for d in lay["split_drg"]]
+    rule_asts = [m.rule for m in t.mdcs] + [st.rule for st in steps_in_order]
     arrays = {
-        "ins": ins,
-        "opnd": opnd,
-        "mdc_prog": ranges(mdc_prog),
-        "mdc_steps": ranges(mdc_steps),
-        "step_prog": ranges(step_prog),
-        "step_kind": np.array([KIND_CODE[k] for k in step_kind], dtype=np.int64),
+        "ins": np.array(comp.ins, dtype=np.int64).reshape(-1, 4) if comp.ins else np.zeros((0, 4), np.int64),
+        "opnd": np.array(comp.operands, dtype=np.int64).reshape(-1, 2) if comp.operands else np.zeros((0, 2), np.int64),
+        "mdc_prog": _ranges(lay["mdc_prog"]),
+        "mdc_steps": _ranges(lay["mdc_steps"]),
+        "step_prog": _ranges(lay["step_prog"]),
+        "step_kind": np.array([KIND_CODE[k] for k in lay["step_kind"]], dtype=np.int64),
         "step_result": np.array(step_result, dtype=np.int64),
-        "step_splits": ranges(step_splits),
-        "split_prog": ranges(split_prog),
+        "step_splits": _ranges(lay["step_splits"]),
+        "split_prog": _ranges(lay["split_prog"]),
         "split_result": np.array(split_result, dtype=np.int64),
         "member_ptr": member_ptr,
         "member_lists": member_lists,
-        "mcc_ex": mcc_ex,
-        "cc_ex": cc_ex,
-        "pdx_ex": pdx_ex,
-        "region": region,
-        "dx_map": map_array(t.dx_map),
-        "px_map": map_array(t.px_map),
-        "free_rules": np.array(free, dtype=np.int32),
-        "pdx_ptr": pdx_ptr,
-        "pdx_rules": pdx_rules,
-        "ppx_ptr": ppx_ptr,
-        "ppx_rules": ppx_rules,
-        "dx_known": dx_known,
-        "px_known": px_known,
+        **_code_tables(t, comp, index, n),
+        **_candidate_index(rule_asts, comp, list_members, n),
     }
     for a in arrays.values():
         a.setflags(write=False)
@@ -444,17 +436,17 @@ def compile_scheme(t) -> CompiledScheme:
         codes=codes,
         arrays=arrays,
         results=results,
-        result_rows=result_rows,
+        result_rows=[result_row(c, t.meta, t.drg_names) for c in results],
         str_literals=sorted(comp.str_literals, key=comp.str_literals.get),
-        mdc_names=[m[1] for m in t.mdcs],
-        step_names=[s[2] for s in steps_in_order],
-        step_kinds=step_kind,
-        step_adrg=step_adrg,
-        mdc_asts=[(m[2], m[3]) for m in t.mdcs],
-        step_asts=[(s[5], s[6]) for s in steps_in_order],
-        split_asts=split_asts,
-        step_splits=step_splits,
-        mdc_steps=mdc_steps,
+        mdc_names=[m.mdc for m in t.mdcs],
+        step_names=[s.step for s in steps_in_order],
+        step_kinds=lay["step_kind"],
+        step_adrg=lay["step_adrg"],
+        mdc_asts=[(m.text, m.rule) for m in t.mdcs],
+        step_asts=[(s.text, s.rule) for s in steps_in_order],
+        split_asts=lay["split_asts"],
+        step_splits=lay["step_splits"],
+        mdc_steps=lay["mdc_steps"],
         list_ids=dict(comp.list_keys),
         rlist_ids=dict(comp.rlist_keys),
         drg_names=dict(t.drg_names),

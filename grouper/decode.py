@@ -14,7 +14,8 @@ import unicodedata
 import numpy as np
 import pyarrow as pa
 
-from .compile import FIELD_SLOTS, NULL, STATUS_DX_MAP, STATUS_INPUT, STATUS_PX_MAP
+from .codes import STATUS_DX_MAP, STATUS_INPUT, STATUS_PX_MAP
+from .compile import FIELD_SLOTS, NULL
 from .textkernel import SEP, build_warnings, string_array, string_buffers, utf8
 
 RESULT_COLUMNS = ("status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from .codes import STAT_DX_MAP
 from .compile import FIELD_SLOTS, NULL, STR_SLOT0, list_key
 from .rules import to_text
 
@@ -277,7 +278,7 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
     out = {k: v.dictionary_decode()[0].as_py() for k, v in cols.items()}
     warn = warnings_column(enc, scheme, map_codes, lang)[0].as_py()
     if stat:
-        lines.append((t["map_fail"] if stat >= 6 else t["check_fail"]).format(why=out["reason"]))
+        lines.append((t["map_fail"] if stat >= STAT_DX_MAP else t["check_fail"]).format(why=out["reason"]))
     lines.append(f"{t['result']}: {out['status']} {out['mdc']} {out['adrg']} {out['drg']} {out['drg_name']}"
                  + (f" ({out['reason']})" if out["reason"] else "") + (f" [{warn}]" if warn else ""))
     return Explanation(warnings=warn, lines=lines, **out)

@@ -2,7 +2,7 @@
 
 Pure functions over NumPy arrays compiled with Numba. A record is a range of
 ``dx`` ids, a range of ``px`` ids and one row of ``fields``; the scheme is the
-tuple of arrays built by ``compile.py`` (see :func:`scheme_arrays`). Nothing
+named tuple of arrays built by ``compile.py`` (:class:`SchemeArrays`). Nothing
 here knows any MDC, ADRG or DRG: every decision is data.
 
 Outputs per record:
@@ -17,11 +17,14 @@ Outputs per record:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
 from . import numba_cache  # noqa: F401  (kernels cached in the user cache dir, never in the package)
 
+from .codes import KIND_ADRG, KIND_QY
 from .compile import (
     NULL,
     OP_ANY_DX,
@@ -50,20 +53,38 @@ from .compile import (
     V_STR_FIELD,
 )
 
-STAT_DX_MAP = 6
-STAT_PX_MAP = 7
-KIND_ADRG, KIND_NEXT, KIND_QY = 0, 1, 2
-SCHEME_ARRAYS = (
-    "ins", "opnd", "mdc_prog", "mdc_steps", "step_prog", "step_kind", "step_result", "step_splits",
-    "split_prog", "split_result", "member_ptr", "member_lists", "mcc_ex", "cc_ex", "pdx_ex", "region",
-    "free_rules", "pdx_ptr", "pdx_rules", "ppx_ptr", "ppx_rules",
-)
 BIG = 1 << 40
 
 
-def scheme_arrays(scheme) -> tuple:
-    """The compiled scheme as the tuple the kernel takes (order of SCHEME_ARRAYS)."""
-    return tuple(scheme.arrays[k] for k in SCHEME_ARRAYS)
+class SchemeArrays(NamedTuple):
+    """The compiled scheme as the kernel takes it (arrays of :attr:`CompiledScheme.arrays`, by name)."""
+
+    ins: np.ndarray           # rule programs: (opcode, a, b, c) per instruction
+    opnd: np.ndarray          # comparison operands: (kind, value)
+    mdc_prog: np.ndarray      # per MDC: [start, end) of its rule program
+    mdc_steps: np.ndarray     # per MDC: [first, last) step
+    step_prog: np.ndarray     # per step: its rule program
+    step_kind: np.ndarray     # per step: KIND_ADRG / KIND_NEXT / KIND_QY
+    step_result: np.ndarray   # per step: result id of its ADRG (or QY) code
+    step_splits: np.ndarray   # per step: [first, last) split
+    split_prog: np.ndarray    # per split: its rule program
+    split_result: np.ndarray  # per split: result id of its DRG
+    member_ptr: np.ndarray    # list membership, CSR by code ...
+    member_lists: np.ndarray  # ... list ids, sorted
+    mcc_ex: np.ndarray        # per code: MCC exclusion id (-1 none)
+    cc_ex: np.ndarray         # per code: CC exclusion id
+    pdx_ex: np.ndarray        # per code: exclusion id as a principal diagnosis
+    region: np.ndarray        # per region list and code: region id
+    free_rules: np.ndarray    # rules without a principal-code requirement
+    pdx_ptr: np.ndarray       # rules requiring the principal diagnosis in a list, CSR by code
+    pdx_rules: np.ndarray
+    ppx_ptr: np.ndarray       # the same for the principal procedure
+    ppx_rules: np.ndarray
+
+
+def scheme_arrays(scheme) -> SchemeArrays:
+    """The compiled scheme as the named tuple the kernel takes."""
+    return SchemeArrays(*(scheme.arrays[k] for k in SchemeArrays._fields))
 
 
 @njit(cache=True, inline="always")
@@ -264,15 +285,15 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
     principal-code requirement, and rules whose requirement the record's pdx/ppx
     meets (three sorted streams of rule ids, merged). Every visited rule is
     evaluated in full, so the outcome is that of trying every rule in order."""
-    mdc_prog, mdc_steps, step_prog, step_kind = S[2], S[3], S[4], S[5]
-    step_result, step_splits, split_prog, split_result = S[6], S[7], S[8], S[9]
-    free, pdx_ptr, pdx_rules, ppx_ptr, ppx_rules = S[16], S[17], S[18], S[19], S[20]
-    ins, opnd, mptr, mlists, region = S[0], S[1], S[10], S[11], S[15]
+    mdc_prog, mdc_steps, step_prog, step_kind = S.mdc_prog, S.mdc_steps, S.step_prog, S.step_kind
+    step_result, step_splits, split_prog, split_result = S.step_result, S.step_splits, S.split_prog, S.split_result
+    free, pdx_ptr, pdx_rules, ppx_ptr, ppx_rules = S.free_rules, S.pdx_ptr, S.pdx_rules, S.ppx_ptr, S.ppx_rules
+    ins, opnd, mptr, mlists, region = S.ins, S.opnd, S.member_ptr, S.member_lists, S.region
     frow = fields[i]
     srow = sids[i]
     n_mdc = mdc_prog.shape[0]
     nf = free.shape[0]
-    ex_tables = (S[12], S[13], S[14])
+    ex_tables = (S.mcc_ex, S.cc_ex, S.pdx_ex)
     cx = 0  # mcc / cc of this record: computed by the first rule that asks, then reused
     pa0 = pa1 = qa0 = qa1 = 0
     if d1 > d0 and dx[d0] >= 0:

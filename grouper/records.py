@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .codes import STAT_DX_MAP, STAT_PX_MAP
 from .compile import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
 from .kernel import fill_empty, map_codes
 
@@ -241,8 +242,8 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
     if map_mode:
         dx, dx_off, dx_bad = map_codes(dx, dx_off, scheme.arrays["dx_map"], np.int32(empty_id), np.int32(dash_id))
         px, px_off, px_bad = map_codes(px, px_off, scheme.arrays["px_map"], np.int32(empty_id), np.int32(dash_id))
-        pre_stat[px_bad] = 7
-        pre_stat[dx_bad] = 6
+        pre_stat[px_bad] = STAT_PX_MAP
+        pre_stat[dx_bad] = STAT_DX_MAP
 
     fields = np.empty((n, N_FIELDS), dtype=np.int64)
     bad_fields = {}

@@ -13,6 +13,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .rules import RuleError, parse_rule, walk
 
@@ -142,15 +143,35 @@ def _parse(p, lineno, text):
         raise SchemeError(f"{p}: row {lineno}, column rule: {e} in {shown}; fix the rule (grammar in FORMAT.md section 4)") from None
 
 
-def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTables:
-    """Read and validate every table of a scheme directory."""
-    root = Path(path)
-    if not root.is_dir():
-        raise SchemeError(f"{root}: not a directory; pass a scheme directory (with mdc.csv, adrg.csv, drg.csv) via --scheme or DRG_SCHEME")
-    t = {name: _read_table(root, name) for name in TABLES}
-    warnings = []
+class MdcRow(NamedTuple):
+    order: int
+    mdc: str
+    text: str      # the rule as written
+    rule: tuple    # the parsed rule
+    line: int      # row in mdc.csv
 
-    meta = {r["key"]: r["value"] for _, r in t["meta.csv"]}
+
+class StepRow(NamedTuple):
+    mdc: str
+    seq: int
+    step: str
+    kind: str
+    adrg: str
+    text: str
+    rule: tuple
+    line: int
+
+
+class SplitRow(NamedTuple):
+    seq: int
+    drg: str
+    text: str
+    rule: tuple
+    line: int
+
+
+def _read_meta(root: Path, rows) -> dict:
+    meta = {r["key"]: r["value"] for _, r in rows}
     for key in BOOL_KEYS:
         v = meta.get(key, "false").strip().lower()
         if v not in ("true", "false"):
@@ -162,27 +183,32 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
     meta["output_codes_rejected"] = tuple(rejected)
     meta.setdefault("output_drg_fail", "0000")
     meta.setdefault("output_drg_fail_in_mdc", "0000")
+    return meta
 
-    p = root / "mdc.csv"
+
+def _read_mdcs(p: Path, rows) -> list:
+    """(order, mdc, rule text, rule, row) in MDC order."""
     mdcs, seen = [], {}
-    for lineno, r in t["mdc.csv"]:
+    for lineno, r in rows:
         order = _int(p, lineno, "order", r["order"])
         if r["mdc"] in seen:
             raise SchemeError(f"{p}: row {lineno}, column mdc: {r['mdc']!r} already defined on row {seen[r['mdc']]}; each MDC appears once")
         if len(r["mdc"]) < 4:
             raise SchemeError(f"{p}: row {lineno}, column mdc: {r['mdc']!r} must look like MDCA (MDC + letter)")
         seen[r["mdc"]] = lineno
-        mdcs.append((order, r["mdc"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
-    orders = [m[0] for m in mdcs]
+        mdcs.append(MdcRow(order, r["mdc"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
+    orders = [m.order for m in mdcs]
     if len(set(orders)) != len(orders):
         dup = sorted(o for o in set(orders) if orders.count(o) > 1)[0]
         raise SchemeError(f"{p}: column order: value {dup} used twice; give each MDC its own order")
-    mdcs.sort(key=lambda m: m[0])
+    return sorted(mdcs, key=lambda m: m.order)
 
-    p = root / "adrg.csv"
-    by_mdc: dict[str, list] = {m[1]: [] for m in mdcs}
+
+def _read_steps(p: Path, rows, mdcs: list) -> list:
+    """(mdc, seq, step, kind, adrg, rule text, rule, row), MDC by MDC in seq order."""
+    by_mdc: dict[str, list] = {m.mdc: [] for m in mdcs}
     step_names = {}
-    for lineno, r in t["adrg.csv"]:
+    for lineno, r in rows:
         if r["mdc"] not in by_mdc:
             raise SchemeError(f"{p}: row {lineno}, column mdc: {r['mdc']!r} is not in mdc.csv; add it there or fix the name")
         if r["kind"] not in STEP_KINDS:
@@ -193,44 +219,48 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
             raise SchemeError(f"{p}: row {lineno}, column adrg: empty; write the ADRG (or QY) code")
         step_names[r["step"]] = lineno
         seq = _int(p, lineno, "seq", r["seq"])
-        by_mdc[r["mdc"]].append((r["mdc"], seq, r["step"], r["kind"], r["adrg"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
+        by_mdc[r["mdc"]].append(StepRow(r["mdc"], seq, r["step"], r["kind"], r["adrg"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
     steps = []
     for m in mdcs:
-        rows = sorted(by_mdc[m[1]], key=lambda s: s[1])
-        seqs = [s[1] for s in rows]
+        ordered = sorted(by_mdc[m.mdc], key=lambda s: s.seq)
+        seqs = [s.seq for s in ordered]
         if len(set(seqs)) != len(seqs):
-            raise SchemeError(f"{p}: MDC {m[1]}: column seq has a value used twice; give each step of an MDC its own seq")
-        steps.extend(rows)
+            raise SchemeError(f"{p}: MDC {m.mdc}: column seq has a value used twice; give each step of an MDC its own seq")
+        steps.extend(ordered)
+    return steps
 
-    p = root / "drg.csv"
-    splits: dict[str, list] = {s[2]: [] for s in steps}
-    for lineno, r in t["drg.csv"]:
+
+def _read_splits(p: Path, rows, steps: list) -> dict:
+    """step -> [(seq, drg, rule text, rule, row)] in seq order."""
+    splits: dict[str, list] = {s.step: [] for s in steps}
+    for lineno, r in rows:
         if r["step"] not in splits:
             raise SchemeError(f"{p}: row {lineno}, column step: {r['step']!r} is not a step of adrg.csv; fix the step id")
         if not r["drg"]:
             raise SchemeError(f"{p}: row {lineno}, column drg: empty; write the DRG code")
         seq = _int(p, lineno, "seq", r["seq"])
-        splits[r["step"]].append((seq, r["drg"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
-    for name, rows in splits.items():
-        rows.sort(key=lambda s: s[0])
-        seqs = [s[0] for s in rows]
+        splits[r["step"]].append(SplitRow(seq, r["drg"], r["rule"], _parse(p, lineno, r["rule"]), lineno))
+    for name, ordered in splits.items():
+        ordered.sort(key=lambda s: s.seq)
+        seqs = [s.seq for s in ordered]
         if len(set(seqs)) != len(seqs):
             raise SchemeError(f"{p}: step {name}: column seq has a value used twice; give each split of a step its own seq")
+    return splits
 
-    lists: dict[str, list] = {}
-    for _, r in t["lists.csv"]:
-        lists.setdefault(r["list"], []).append(r["code"])
-    tagged: dict[str, list] = {}
-    for _, r in t["tagged_lists.csv"]:
-        tagged.setdefault(r["list"], []).append((r["code"], r["tag"]))
-    regions: dict[str, list] = {}
-    for _, r in t["region_lists.csv"]:
-        regions.setdefault(r["list"], []).append((r["code"], r["region"]))
 
-    # Lists that rules name but the tables do not define denote the empty list (FORMAT.md 3);
-    # that is legal, but usually a typo, so `drg scheme check` reports it.
-    for rule_ast, where in [(m[3], f"mdc.csv {m[1]}") for m in mdcs] + [(s[6], f"adrg.csv {s[2]}") for s in steps] + [
-        (sp[3], f"drg.csv {sp[1]}") for rows in splits.values() for sp in rows
+def _grouped(rows, *fields) -> dict:
+    out: dict[str, list] = {}
+    for _, r in rows:
+        out.setdefault(r["list"], []).append(r[fields[0]] if len(fields) == 1 else tuple(r[f] for f in fields))
+    return out
+
+
+def _empty_list_warnings(mdcs, steps, splits, lists, tagged, regions) -> list:
+    """Lists that rules name but the tables do not define denote the empty list (FORMAT.md 3); that is
+    legal, but usually a typo, so `drg scheme check` reports it."""
+    warnings = []
+    for rule_ast, where in [(m.rule, f"mdc.csv {m.mdc}") for m in mdcs] + [(s.rule, f"adrg.csv {s.step}") for s in steps] + [
+        (sp.rule, f"drg.csv {sp.drg}") for rows in splits.values() for sp in rows
     ]:
         for node in walk(rule_ast):
             if node[0] == "in" and node[2][0] == "named" and node[2][1] != "OR" and node[2][1] not in lists:
@@ -239,7 +269,22 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
                 warnings.append(f"{where}: tagged list @{node[2]} has no rows (treated as empty)")
             elif node[0] == "regions" and node[1] not in regions:
                 warnings.append(f"{where}: region list @{node[1]} has no rows (treated as empty)")
+    return warnings
 
+
+def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTables:
+    """Read and validate every table of a scheme directory."""
+    root = Path(path)
+    if not root.is_dir():
+        raise SchemeError(f"{root}: not a directory; pass a scheme directory (with mdc.csv, adrg.csv, drg.csv) via --scheme or DRG_SCHEME")
+    t = {name: _read_table(root, name) for name in TABLES}
+    meta = _read_meta(root, t["meta.csv"])
+    mdcs = _read_mdcs(root / "mdc.csv", t["mdc.csv"])
+    steps = _read_steps(root / "adrg.csv", t["adrg.csv"], mdcs)
+    splits = _read_splits(root / "drg.csv", t["drg.csv"], steps)
+    lists = _grouped(t["lists.csv"], "code")
+    tagged = _grouped(t["tagged_lists.csv"], "code", "tag")
+    regions = _grouped(t["region_lists.csv"], "code", "region")
     return SchemeTables(
         path=str(root),
         digest=digest or scheme_digest(root),
@@ -259,7 +304,7 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
         px_codes=[r["code"] for _, r in t["px_codes.csv"]],
         dx_map=[(r["from"], r["to"]) for _, r in t["dx_map.csv"]],
         px_map=[(r["from"], r["to"]) for _, r in t["px_map.csv"]],
-        warnings=warnings,
+        warnings=_empty_list_warnings(mdcs, steps, splits, lists, tagged, regions),
     )
 
 
