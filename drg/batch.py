@@ -18,8 +18,16 @@ import time
 import numpy as np
 
 from grouper.columns import WIDE, resolve_columns, wide_columns
+
 from .atomic import check_file_target, discard, publish, refuse_overlap, stage_json
-from .io import DEFAULT_BATCH, AtomicWriter, count_rows, input_columns, input_files, read_batches
+from .io import (
+    DEFAULT_BATCH,
+    AtomicWriter,
+    count_rows,
+    input_columns,
+    input_files,
+    read_batches,
+)
 
 
 class Progress:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from .atomic import OutputError, check_file_target, discard, publish, temp_file
-
-SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital": "医院指标", "outcomes": "死亡风险调整",
-                  "risk_levels": "死亡风险等级", "discipline_mdc": "学科(MDC)", "discipline_adrg": "学科(ADRG)",
-                  "cases": "病例结算", "settlement": "医院结算", "scenarios": "情景比较", "tiered_care": "分级诊疗",
-                  "support": "对口支援", "support_summary": "支援方汇总",
-                  "support_did": "双重差分", "county": "县域就诊", "region": "区域指标", "parameters": "参数",
-                  "monthly": "月度预付", "drg_profit_loss": "DRG盈亏"}
-
+from .text import SHEET_NAMES_ZH
 
 MONEY_WORDS = {"cost", "payment", "yuan", "balance", "shared", "advance", "advances", "due", "provisional", "pay", "fund",
                "budget", "paid", "mean", "value"}

@@ -17,34 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaluation.text import LABELS
+
 from .atomic import check_file_target, discard, publish, refuse_overlap, temp_file
 from .io import InputError
-
-from evaluation.common import LABELS
+from .text import REPORT
 
 INVERSE = {v: k for k, v in LABELS.items()}
 
-T = {
-    "zh": {
-        "title": "DRG 评价报告", "overview": "区域概况", "cases": "病例数", "hospitals": "医院数", "drgs": "覆盖DRG组数",
-        "grouping_rate": "入组率", "status": "分组状态", "count": "数量", "reasons": "主要未入组原因", "reason": "原因",
-        "peer": "同级医院指标", "quadrant": "CMI-费用象限图", "funnel": "死亡风险调整漏斗图", "outliers": "超出99.8%控制限的医院",
-        "heatmap": "学科热力图(医院×MDC, CMI)", "weights": "DRG权重与同质性", "payment": "医保结算(结余/超支)",
-        "tiered": "分级诊疗目标", "support": "对口支援前后对比", "trends": "年度趋势", "data": "数据表", "search": "搜索…",
-        "none": "无", "target": "目标", "met": "达标", "not_met": "未达标", "pre": "支援前", "post": "支援后",
-        "generated": "数据来源", "cv_flag": "CV≥1(不同质)", "year": "年度", "value": "数值", "metric": "指标",
-    },
-    "en": {
-        "title": "DRG evaluation report", "overview": "Region overview", "cases": "Cases", "hospitals": "Hospitals",
-        "drgs": "DRGs covered", "grouping_rate": "Grouping rate", "status": "Grouping status", "count": "Count",
-        "reasons": "Top reasons for not grouping", "reason": "Reason", "peer": "Hospital indicators by peer group",
-        "quadrant": "CMI vs cost quadrant", "funnel": "Risk-adjusted mortality funnel plot", "outliers": "Hospitals outside the 99.8% limits",
-        "heatmap": "Discipline heat map (hospital × MDC, CMI)", "weights": "DRG weights and homogeneity", "payment": "Settlement (surplus/deficit)",
-        "tiered": "Tiered-care targets", "support": "Counterpart support before/after", "trends": "Trends by year", "data": "Data table",
-        "search": "Search…", "none": "none", "target": "target", "met": "met", "not_met": "not met", "pre": "before", "post": "after",
-        "generated": "Source", "cv_flag": "CV ≥ 1 (not homogeneous)", "year": "Year", "value": "Value", "metric": "Metric",
-    },
-}
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
@@ -138,12 +118,12 @@ def table_html(df: pd.DataFrame, ids: Ids, lang: str, max_rows: int = 20000, sea
             dv = f' data-v="{f!r}"' if f is not None else ""
             cells.append(f"<td{dv}>{fmt(v, c)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    search = f'<input class="search" data-table="{tid}" placeholder="{esc(T[lang]["search"])}">' if searchable else ""
+    search = f'<input class="search" data-table="{tid}" placeholder="{esc(REPORT[lang]["search"])}">' if searchable else ""
     return f'{search}<div class="tablewrap"><table id="{tid}" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def data_details(df: pd.DataFrame, ids: Ids, lang: str) -> str:
-    return f"<details><summary>{esc(T[lang]['data'])}</summary>{table_html(df, ids, lang)}</details>"
+    return f"<details><summary>{esc(REPORT[lang]['data'])}</summary>{table_html(df, ids, lang)}</details>"
 
 
 def _scale(lo, hi, a, b):
@@ -415,7 +395,7 @@ def _section_trends(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
 
 
 def render(o: dict, lang: str = "zh") -> str:
-    t = T[lang]
+    t = REPORT[lang]
     ids = Ids()
     parts = []
     h = o["hospital"]

@@ -38,8 +38,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grouper.atoms import atom_of
 from grouper.codes import STATUS_OK
-from grouper.compile import list_key
 
 from .io import write_json_atomic, write_table_atomic
 from .regions import load_region
@@ -105,110 +105,16 @@ class _Draft:
 
 
 def _satisfy(node, d: _Draft, L: _Lists, rng) -> None:
+    """Make the draft meet the rule: both sides of ``and``, one side of ``or`` (at random), each atom as
+    its class says (:mod:`grouper.atoms`). ``not``, ``true`` and ``false`` ask for nothing."""
     op = node[0]
     if op == "and":
         _satisfy(node[1], d, L, rng)
         _satisfy(node[2], d, L, rng)
     elif op == "or":
         _satisfy(node[1] if rng.random() < 0.5 else node[2], d, L, rng)
-    elif op == "in":
-        _satisfy_in(node, d, L, rng)
-    elif op == "tag":
-        codes = L.members(("tag", node[2], node[1]))
-        if len(codes):
-            c = L.codes[int(rng.choice(codes))]
-            if d.px0 is None:
-                d.px0 = c
-            else:
-                d.spx.append(c)
-    elif op in ("mcc", "cc"):
-        pool = L.mcc if op == "mcc" else L.cc
-        if len(pool):
-            d.sdx.append(L.codes[int(rng.choice(pool))])
-        d.min_dx = max(d.min_dx, 2)
-    elif op in ("known", "nonzero"):
-        f = node[1]
-        if f in d.bounds:
-            d.need.add(f)
-            if op == "nonzero":
-                d.bounds[f][0] = max(d.bounds[f][0], 1)
-        else:
-            d.strs.setdefault(f, "X")
-    elif op == "regions":
-        _satisfy_regions(node, d, L, rng)
-    elif op == "cmp":
-        _satisfy_cmp(node, d)
-
-
-def _satisfy_in(node, d: _Draft, L: _Lists, rng) -> None:
-    codes = L.members(list_key(node[2]))
-    if len(codes) == 0:
-        return
-    c = L.codes[int(rng.choice(codes))]
-    t = node[1]
-    if t == "pdx":
-        d.dx0 = c
-    elif t == "ppx":
-        d.px0 = c
-    elif t in ("any_dx", "any_sdx"):
-        d.sdx.append(c)
-    elif t == "any_px":
-        if d.px0 is None:
-            d.px0 = c
-        else:
-            d.spx.append(c)
-    elif t == "any_spx":
-        d.spx.append(c)
-        d.min_px = max(d.min_px, 2)
-    else:
-        d.strs[t] = c
-
-
-def _satisfy_regions(node, d: _Draft, L: _Lists, rng) -> None:
-    rid = L.rlists.get(node[1])
-    if rid is None:
-        return
-    row = L.region[rid]
-    have = np.flatnonzero(row >= 0)
-    want = node[3] + (1 if node[2] in (">", ">=") else 0) + (1 if node[2] == ">" else 0)
-    regs = {}
-    for c in rng.permutation(have)[:2000]:
-        regs.setdefault(int(row[c]), int(c))
-        if len(regs) >= max(want, 1):
-            break
-    d.sdx.extend(L.codes[c] for c in list(regs.values())[: max(want, 1)])
-
-
-def _satisfy_cmp(node, d: _Draft) -> None:
-    left, cop, right = node[1], node[2], node[3]
-    if left[0] == "int" and right[0] in ("field", "count"):
-        left, right = right, left
-        cop = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(cop, cop)
-    if right[0] != "int" and not (right[0] == "str" and left[0] == "field"):
-        return
-    if left[0] == "count":
-        n = right[1] + (1 if cop == ">" else 0) if cop in (">", ">=", "==") else 0
-        if left[1] == "dx":
-            d.min_dx = max(d.min_dx, n)
-        else:
-            d.min_px = max(d.min_px, n)
-    elif left[0] == "field" and right[0] == "str":
-        if cop == "==":
-            d.strs[left[1]] = right[1]
-    elif left[0] == "field" and left[1] in d.bounds:
-        b = d.bounds[left[1]]
-        n = right[1]
-        d.need.add(left[1])
-        if cop == "==":
-            b[0], b[1] = n, n
-        elif cop == "<":
-            b[1] = min(b[1], n - 1)
-        elif cop == "<=":
-            b[1] = min(b[1], n)
-        elif cop == ">":
-            b[0] = max(b[0], n + 1)
-        elif cop == ">=":
-            b[0] = max(b[0], n)
+    elif op not in ("not", "true", "false"):
+        atom_of(node).satisfy(node, d, L, rng)  # an unknown atom raises: never silently skipped
 
 
 def _pick(b, default_lo, default_hi, rng, typical=None):

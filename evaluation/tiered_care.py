@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .common import EvaluationError, normalize_level
+from .text import DEFINITIONS
 from .weights import baseline_weights
 
 # Targets of the seed cities' plans (methodology.md section 6): (operator, value, definition). The
@@ -24,26 +25,6 @@ TARGET_PRESET = {
 }
 SERVICE_SHARE = {"narrow": "service_share_narrow", "broad": "service_share_broad"}
 
-# What each target measures, as a reader needs it beside the number (methodology.md section 6).
-DEFINITIONS = {
-    "zh": {
-        "in_county": "县域内就诊率 = 本县居民在本县医疗机构的住院人次 / 本县居民全部住院人次（6.1；仅含本区域医院的数据会高估）",
-        "in_region": "区域内就诊比例 = 区域居民在区域内医疗机构的住院人次 / 区域居民全部住院人次（6.2）",
-        "facility": "基层住院人次比例 = 区域内基层医疗机构住院人次 / 区域内全部医疗机构住院人次（6.3，按机构）",
-        "narrow": "医疗服务收入占比（窄口径，国考）= (总费用 − 药品 − 耗材 − 检查化验) / 总费用（6.6，住院代理值）",
-        "broad": "医疗服务收入占比（宽口径，医务性收入）= (总费用 − 药品 − 耗材) / 总费用（6.6，住院代理值）",
-        "basic_care": "基层病种三级医院占比 = 三级医院基层病种病例 / 全部基层病种病例，应逐年下降（6.4，病种目录和权重固定在基期）",
-    },
-    "en": {
-        "in_county": "in-county rate = county residents' episodes in the county's hospitals / all their episodes (6.1; "
-                     "overstated by data that hold only the region's hospitals)",
-        "in_region": "in-region rate = residents' episodes in the region's hospitals / all their episodes (6.2)",
-        "facility": "primary share = episodes at primary facilities of the region / episodes at all its facilities (6.3, facility-based)",
-        "narrow": "service revenue share, narrow (national assessment) = (total - drugs - consumables - tests) / total (6.6, inpatient proxy)",
-        "broad": "service revenue share, broad (medical-service revenue) = (total - drugs - consumables) / total (6.6, inpatient proxy)",
-        "basic_care": "tertiary share of basic-care cases, to be falling (6.4; list and weights frozen at the baseline year)",
-    },
-}
 
 
 def load_targets(path: str | None) -> dict:

@@ -21,25 +21,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .atoms import (
+    OP_FALSE,
+    OP_JF,
+    OP_JT,
+    OP_NOT,
+    OP_TRUE,
+    V_DX_COUNT,
+    V_INT,
+    V_INT_FIELD,
+    V_PX_COUNT,
+    V_STR,
+    V_STR_FIELD,
+    atom_of,
+    list_key,
+)
 from .codes import KIND_CODE, STATUS_FAIL, STATUS_OK, STATUS_QY
-from .rules import INT_FIELDS, STR_FIELDS
-
-# Field slots of the per-row ``fields`` matrix (int64, NULL sentinel for null).
-FIELD_SLOTS = {name: i for i, name in enumerate(INT_FIELDS + STR_FIELDS)}
-N_FIELDS = len(FIELD_SLOTS)
-STR_SLOT0 = len(INT_FIELDS)  # dept, leaving_type hold ranks (see records.encode)
-NULL = np.iinfo(np.int64).min
-
-# Opcodes (kernel.eval_program).
-OP_TRUE, OP_FALSE = 0, 1
-OP_PDX, OP_PPX, OP_ANY_DX, OP_ANY_PX, OP_ANY_SDX, OP_ANY_SPX, OP_SFIELD_IN = 2, 3, 4, 5, 6, 7, 8
-OP_MCC, OP_CC, OP_KNOWN, OP_NONZERO, OP_REGIONS, OP_CMP = 9, 10, 11, 12, 13, 14
-OP_JF, OP_JT, OP_NOT = 20, 21, 22
-CMP_CODE = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
-IN_OPS = {"pdx": OP_PDX, "ppx": OP_PPX, "any_dx": OP_ANY_DX, "any_px": OP_ANY_PX, "any_sdx": OP_ANY_SDX, "any_spx": OP_ANY_SPX}
-# Operand kinds of OP_CMP.
-V_INT_FIELD, V_STR_FIELD, V_DX_COUNT, V_PX_COUNT, V_INT, V_STR = 0, 1, 2, 3, 4, 5
-
+from .language import FIELD_SLOTS, STR_FIELDS
 
 
 @dataclass
@@ -130,11 +128,6 @@ def result_row(code: str, meta: dict, drg_names: dict):
     return (STATUS_OK, "ok", mdc, code[:3], code, drg_names.get(code, ""))
 
 
-def list_key(ref) -> tuple:
-    """The identity of a list reference: ("named", NAME) or ("inline", sorted distinct codes)."""
-    return ("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1]))))
-
-
 class _Compiler:
     def __init__(self, tables):
         self.t = tables
@@ -181,27 +174,8 @@ class _Compiler:
             ins.append([OP_TRUE, 0, 0, 0])
         elif op == "false":
             ins.append([OP_FALSE, 0, 0, 0])
-        elif op == "in":
-            lid = self.listref(node[2])
-            if node[1] in IN_OPS:
-                ins.append([IN_OPS[node[1]], lid, 0, 0])
-            else:
-                ins.append([OP_SFIELD_IN, lid, FIELD_SLOTS[node[1]] - STR_SLOT0, 0])
-        elif op == "tag":
-            ins.append([OP_ANY_PX, self.list_id(("tag", node[2], node[1])), 0, 0])
-        elif op == "mcc":
-            ins.append([OP_MCC, 0, 0, 0])
-        elif op == "cc":
-            ins.append([OP_CC, 0, 0, 0])
-        elif op in ("known", "nonzero"):
-            ins.append([OP_KNOWN if op == "known" else OP_NONZERO, FIELD_SLOTS[node[1]], 0, 0])
-        elif op == "regions":
-            rid = self.rlist_keys.setdefault(node[1], len(self.rlist_keys))
-            ins.append([OP_REGIONS, rid, CMP_CODE[node[2]], node[3]])
-        elif op == "cmp":
-            ins.append([OP_CMP, self.operand(node[1]), CMP_CODE[node[2]], self.operand(node[3])])
-        else:  # pragma: no cover - the parser produces no other node
-            raise ValueError(op)
+        else:
+            atom_of(node).emit(self, node)
 
     def program(self, ast) -> tuple[int, int]:
         start = len(self.ins)

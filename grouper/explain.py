@@ -14,26 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from .atoms import atom_of
 from .codes import STAT_DX_MAP
-from .compile import FIELD_SLOTS, NULL, STR_SLOT0, list_key
-from .rules import to_text
-
-T = {
-    "zh": {
-        "input": "输入", "prepared": "预处理后", "check_fail": "信息校验不通过: {why}",
-        "map_fail": "编码转换失败: {why}", "mdc": "MDC {name}", "step": "  步骤 {name} ({kind})",
-        "split": "    细分 {drg}", "true": "成立", "false": "不成立", "result": "结果",
-        "retry": "主手术未入组, 依次单独使用次要手术 {code} 重新分组", "none": "无",
-        "skipped": "  (其余步骤未尝试)",
-    },
-    "en": {
-        "input": "input", "prepared": "prepared", "check_fail": "input check failed: {why}",
-        "map_fail": "code conversion failed: {why}", "mdc": "MDC {name}", "step": "  step {name} ({kind})",
-        "split": "    split {drg}", "true": "true", "false": "false", "result": "result",
-        "retry": "no group with the principal procedure; regrouping with secondary procedure {code} alone", "none": "none",
-        "skipped": "  (remaining steps not tried)",
-    },
-}
+from .language import FIELD_SLOTS, NULL, STR_SLOT0
+from .text import EXPLAIN
 
 
 @dataclass
@@ -109,61 +93,7 @@ class _Ctx:
             return self.ev(node[1], notes) or self.ev(node[2], notes)
         if op == "not":
             return not self.ev(node[1], notes)
-        text = to_text(node)
-        if op == "in":
-            key = list_key(node[2])
-            target = node[1]
-            if target in ("pdx", "ppx"):
-                lst = self.dx if target == "pdx" else self.px
-                codes = lst[:1]
-            elif target in ("dept", "leaving_type"):
-                codes = [int(self.srow[FIELD_SLOTS[target] - STR_SLOT0])]
-            else:
-                lst = self.dx if target.endswith("dx") else self.px
-                codes = lst[1:] if target in ("any_sdx", "any_spx") else lst
-            hits = [c for c in codes if self.member(c, key)]
-            r = bool(hits)
-            notes.append(f"{text} = {r}" + (f" ({', '.join(self.code(c) for c in hits)})" if hits else ""))
-            return r
-        if op == "tag":
-            hits = [c for c in self.px if self.member(c, ("tag", node[2], node[1]))]
-            notes.append(f"{text} = {bool(hits)}" + (f" ({', '.join(self.code(c) for c in hits)})" if hits else ""))
-            return bool(hits)
-        if op in ("mcc", "cc"):
-            r, hits = self.cx(op)
-            notes.append(f"{op} = {r}" + (f" ({', '.join(hits)})" if hits else ""))
-            return r
-        if op in ("known", "nonzero"):
-            slot = FIELD_SLOTS[node[1]]
-            v = int(self.frow[slot])
-            r = v != NULL if op == "known" else (v != NULL and v != (self.empty_rank if slot >= STR_SLOT0 else 0))
-            notes.append(f"{text} = {r}")
-            return r
-        if op == "regions":
-            regions = set()
-            rid = self.s.rlist_ids.get(node[1])
-            row = self.s.arrays["region"][rid] if rid is not None else np.full(self.s.n_codes, -1)
-            for c in self.dx:
-                if c >= 0 and row[c] >= 0:
-                    regions.add(int(row[c]))
-            r = _cmp(len(regions), node[2], node[3])
-            notes.append(f"{text} = {r} (count {len(regions)})")
-            return r
-        if op == "cmp":
-            ln, ls, lv = self.value(node[1])
-            rn, rs, rv = self.value(node[3])
-            if node[2] in ("==", "!="):
-                eq = (ln and rn) or ((not ln) and (not rn) and ls == rs and lv == rv)
-                r = eq if node[2] == "==" else not eq
-            else:
-                r = (not ln) and (not rn) and ls == rs and _cmp(lv, node[2], rv)
-            notes.append(f"{text} = {r}")
-            return r
-        raise ValueError(op)  # pragma: no cover
-
-
-def _cmp(a, op, b):
-    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        return atom_of(node).trace(self, node, notes)
 
 
 def _record_table(record) -> pa.Table:
@@ -237,16 +167,15 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
     >>> print(e)  # doctest: +SKIP
     """
     from .columns import canonicalize
-
     from .decode import decode, warnings_column
     from .records import encode
     from .scheme import load_scheme
 
     if isinstance(scheme, (str, bytes)) or hasattr(scheme, "__fspath__"):
         scheme = load_scheme(scheme)
-    if lang not in T:
+    if lang not in EXPLAIN:
         raise ValueError(f"lang={lang!r} is not supported; use 'zh' (default) or 'en'")
-    t = T[lang]
+    t = EXPLAIN[lang]
     table = canonicalize(_record_table(record))
     enc = encode(table, scheme, map_mode=map_codes)
     dx = enc.dx[enc.dx_off[0]:enc.dx_off[1]]

@@ -23,10 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import numba_cache  # noqa: F401  (kernels cached in the user cache dir, never in the package)
-
-from .codes import KIND_ADRG, KIND_QY
-from .compile import (
-    NULL,
+from .atoms import (
     OP_ANY_DX,
     OP_ANY_PX,
     OP_ANY_SDX,
@@ -45,13 +42,14 @@ from .compile import (
     OP_REGIONS,
     OP_SFIELD_IN,
     OP_TRUE,
-    STR_SLOT0,
     V_DX_COUNT,
     V_INT,
     V_INT_FIELD,
     V_PX_COUNT,
     V_STR_FIELD,
 )
+from .codes import KIND_ADRG, KIND_QY
+from .language import NULL, STR_SLOT0
 
 BIG = 1 << 40
 

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .codes import STAT_DX_MAP, STAT_PX_MAP
-from .compile import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
 from .kernel import fill_empty, map_codes
+from .language import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
 
 INT_COLUMNS = {"sex": "sex", "age_years": "age_years", "age_days": "age_days", "weight_g": "weight_g", "los": "los_days", "icu_hours": "icu_hours"}
 STR_COLUMNS = {"dept": "dept", "leaving_type": "leaving_type"}

@@ -20,24 +20,18 @@ from __future__ import annotations
 
 import re
 
-INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")
-STR_FIELDS = ("dept", "leaving_type")
-FIELDS = INT_FIELDS + STR_FIELDS
-CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+from .atoms import atom_of, parse_atom
+from .language import RuleError
+
 # Real schemes nest rules at most ~6 levels (and/or/not/parentheses); every walker of the AST
 # (compiler, explain, naive grouper) recurses once per level, so a hostile or broken rule
 # thousands of levels deep is refused with a clear error instead of exhausting the stack.
 MAX_DEPTH = 200
-INT64 = (-(2**63), 2**63 - 1)
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"[^"]*")|(?P<op>==|!=|<=|>=|<|>)|(?P<punct>[(){},])'
     r"|(?P<list>@[^\s(){},\"]+)|(?P<int>-?\d+)(?![\w.])|(?P<word>[A-Za-z_][A-Za-z_0-9]*))"
 )
-
-
-class RuleError(ValueError):
-    """A rule that does not follow the grammar of FORMAT.md section 4."""
 
 
 def tokenize(text: str) -> list[tuple[str, str]]:
@@ -155,80 +149,7 @@ class _Parser:
             raise RuleError("expected 'in'")
 
     def atom(self):
-        kind, val = self.peek()
-        if kind == "word":
-            if val in ("pdx", "ppx") and self.peek(1) == ("word", "in"):
-                self.take()
-                self.take()
-                return ("in", val, self.listref())
-            if val == "any":
-                self.take()
-                k, what = self.take()
-                if what not in ("dx", "px", "sdx", "spx"):
-                    raise RuleError(f"expected dx, px, sdx or spx after 'any', found {what!r}")
-                self.expect_in()
-                return ("in", "any_" + what, self.listref())
-            if val == "px" and self.peek(1) == ("word", "tag"):
-                self.take()
-                self.take()
-                k, tag = self.take()
-                if k != "str":
-                    raise RuleError(f"expected a quoted tag after 'px tag', found {tag!r}")
-                self.expect_in()
-                return ("tag", tag[1:-1], self.named_only("tagged list"))
-            if val in ("mcc", "cc"):
-                self.take()
-                return (val,)
-            if val in ("known", "nonzero"):
-                self.take()
-                self.expect("(")
-                k, field = self.take()
-                if field not in FIELDS:
-                    raise RuleError(f"{val}() takes one of {', '.join(FIELDS)}, found {field!r}")
-                self.expect(")")
-                return (val, field)
-            if val == "dx_region_count":
-                self.take()
-                self.expect("(")
-                rlist = self.named_only("region list")
-                self.expect(")")
-                k, op = self.take()
-                if op not in CMP_OPS:
-                    raise RuleError(f"expected a comparison after dx_region_count(...), found {op!r}")
-                k, num = self.take()
-                if k != "int":
-                    raise RuleError(f"expected an integer after dx_region_count(...) {op}, found {num!r}")
-                return ("regions", rlist, op, _int64(num))
-            if val in STR_FIELDS and self.peek(1) == ("word", "in"):
-                self.take()
-                self.take()
-                return ("in", val, self.listref())
-        left = self.value()
-        k, op = self.take()
-        if op not in CMP_OPS:
-            raise RuleError(f"expected a comparison operator after {left[1]!r}, found {op or 'end of rule'!r}")
-        right = self.value()
-        return ("cmp", left, op, right)
-
-    def value(self):
-        kind, val = self.take()
-        if kind == "int":
-            return ("int", _int64(val))
-        if kind == "str":
-            return ("str", val[1:-1])
-        if kind == "word" and val in FIELDS:
-            return ("field", val)
-        if kind == "word" and val in ("dx_count", "px_count"):
-            return ("count", val[:2])
-        raise RuleError(f"unknown term {val or 'end of rule'!r} (see FORMAT.md section 4 for the atoms)")
-
-
-def _int64(text: str) -> int:
-    n = int(text)
-    if not INT64[0] <= n <= INT64[1]:
-        raise RuleError(f"integer {text[:30]}{'...' if len(text) > 30 else ''} is outside the 64-bit range "
-                        f"({INT64[0]} to {INT64[1]})")
-    return n
+        return parse_atom(self)
 
 
 def depth(node) -> int:
@@ -266,7 +187,7 @@ def walk(node):
 def to_text(node) -> str:
     """Render an AST back into rule text (used by explain)."""
     op = node[0]
-    if op in ("true", "false", "mcc", "cc"):
+    if op in ("true", "false"):
         return op
     if op == "and" or op == "or":
         parts = []
@@ -277,25 +198,4 @@ def to_text(node) -> str:
     if op == "not":
         s = to_text(node[1])
         return f"not ({s})" if node[1][0] in ("and", "or") else f"not {s}"
-    if op == "in":
-        target = {"any_dx": "any dx", "any_px": "any px", "any_sdx": "any sdx", "any_spx": "any spx"}.get(node[1], node[1])
-        ref = node[2]
-        lst = "@" + ref[1] if ref[0] == "named" else "{" + ",".join(f'"{c}"' for c in ref[1]) + "}"
-        return f"{target} in {lst}"
-    if op == "tag":
-        return f'px tag "{node[1]}" in @{node[2]}'
-    if op in ("known", "nonzero"):
-        return f"{op}({node[1]})"
-    if op == "regions":
-        return f"dx_region_count(@{node[1]}) {node[2]} {node[3]}"
-    if op == "cmp":
-        def v(x):
-            if x[0] == "field":
-                return x[1]
-            if x[0] == "count":
-                return x[1] + "_count"
-            if x[0] == "int":
-                return str(x[1])
-            return f'"{x[1]}"'
-        return f"{v(node[1])} {node[2]} {v(node[3])}"
-    raise ValueError(op)
+    return atom_of(node).text(node)

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .rules import RuleError, parse_rule, walk
+from .atoms import BY_NODE
+from .language import RuleError
+from .rules import parse_rule, walk
+
 
 def _engine_version() -> str:
     """Hash of the modules that define the compiled form: any change to them invalidates the cache."""
@@ -259,16 +262,15 @@ def _empty_list_warnings(mdcs, steps, splits, lists, tagged, regions) -> list:
     """Lists that rules name but the tables do not define denote the empty list (FORMAT.md 3); that is
     legal, but usually a typo, so `drg scheme check` reports it."""
     warnings = []
+    defined = {"list": lists, "tagged list": tagged, "region list": regions}
     for rule_ast, where in [(m.rule, f"mdc.csv {m.mdc}") for m in mdcs] + [(s.rule, f"adrg.csv {s.step}") for s in steps] + [
         (sp.rule, f"drg.csv {sp.drg}") for rows in splits.values() for sp in rows
     ]:
         for node in walk(rule_ast):
-            if node[0] == "in" and node[2][0] == "named" and node[2][1] != "OR" and node[2][1] not in lists:
-                warnings.append(f"{where}: list @{node[2][1]} has no rows (treated as empty)")
-            elif node[0] == "tag" and node[2] not in tagged:
-                warnings.append(f"{where}: tagged list @{node[2]} has no rows (treated as empty)")
-            elif node[0] == "regions" and node[1] not in regions:
-                warnings.append(f"{where}: region list @{node[1]} has no rows (treated as empty)")
+            if node[0] in BY_NODE:
+                for kind, name in BY_NODE[node[0]].refs(node):
+                    if name not in defined[kind]:
+                        warnings.append(f"{where}: {kind} @{name} has no rows (treated as empty)")
     return warnings
 
 

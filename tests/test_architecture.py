@@ -83,3 +83,43 @@ def test_the_cli_only_parses_calls_and_prints():
     assert len(cli.splitlines()) < 300
     demo = import_graph()["drg.demo"]
     assert "drg.cli" not in demo  # the demo calls the analysis functions, not the command line
+
+
+def test_every_atom_is_known_wherever_atoms_must_be_known():
+    """Each atom of grouper/atoms.py has its parse, text, compile, trace and synthesis there; the kernel
+    executes its opcodes; the independent naive grouper parses its words and the scheme generator
+    writes them. A new atom that misses one of these fails here."""
+    import inspect
+    import re
+
+    from grouper import atoms, kernel
+
+    opcode_names = {v: k for k, v in vars(atoms).items() if k.startswith("OP_")}
+    kernel_src = inspect.getsource(kernel.eval_program.py_func)
+    naive_src = (ROOT / "tests" / "naive.py").read_text(encoding="utf-8")
+    gen_src = (ROOT / "tests" / "schemegen.py").read_text(encoding="utf-8")
+    assert {n for a in atoms.ATOMS for n in a.nodes} == set(atoms.BY_NODE)
+    for a in atoms.ATOMS:
+        kind = type(a)
+        for method in ("parse", "text", "emit", "trace", "satisfy"):
+            assert getattr(kind, method) is not getattr(atoms.Atom, method), (kind.__name__, method)
+        for op in a.opcodes:
+            assert opcode_names[op] in kernel_src, (kind.__name__, opcode_names[op])
+        for word in a.words:
+            pattern = re.compile(r"\b" + re.escape(word) + r"\b")
+            assert pattern.search(naive_src), (kind.__name__, word, "tests/naive.py")
+            assert pattern.search(gen_src), (kind.__name__, word, "tests/schemegen.py")
+
+
+def test_an_unknown_atom_is_refused_everywhere():
+    """No walker skips an atom it does not know (synth used to ignore unknown atoms silently)."""
+    import pytest
+
+    from grouper.atoms import atom_of
+    from grouper.rules import to_text
+
+    node = ("new_atom", 1)
+    with pytest.raises(ValueError, match="unknown rule atom"):
+        atom_of(node)
+    with pytest.raises(ValueError, match="unknown rule atom"):
+        to_text(("and", ("true",), node))

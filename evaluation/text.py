@@ -1,0 +1,84 @@
+"""Every text the evaluation writes: Chinese column headers of its tables, and the definitions of the
+tiered-care targets in words (Chinese and English)."""
+
+from __future__ import annotations
+
+LABELS = {
+    # english -> chinese
+    "drg": "DRG编码", "drg_name": "DRG名称", "adrg": "ADRG编码", "mdc": "MDC", "cases": "病例数", "cases_cost": "有效费用病例数",
+    "cases_trimmed": "裁剪后病例数", "mean_cost": "例均费用(裁剪后)", "mean_cost_all": "例均费用(未裁剪)",
+    "mean_los": "平均住院日", "rw": "相对权重", "cv": "费用变异系数", "cv_los": "住院日变异系数",
+    "homogeneous": "组内同质", "weight_status": "权重状态", "risk_level": "死亡风险等级", "mortality": "死亡率",
+    "hospital_id": "医院编码", "name": "医院名称", "level": "医院级别", "kind": "医院类别", "peer_group": "同级组",
+    "drg_count": "DRG组数", "total_weight": "总权重", "cmi": "病例组合指数(CMI)", "cost_index": "费用消耗指数",
+    "time_index": "时间消耗指数", "low_risk_mortality": "低风险组死亡率", "midlow_risk_mortality": "中低风险组死亡率",
+    "low_risk_cases": "低风险组病例数", "midlow_risk_cases": "中低风险组病例数", "high_weight_share": "高权重(RW≥2)病例占比",
+    "cases_weighted": "有权重病例数", "no_weight": "无权重病例数", "quadrant_cost": "象限(CMI-费用)",
+    "quadrant_time": "象限(CMI-时间)", "rank_cmi": "CMI排名", "rank_cost_index": "费用指数排名",
+    "rank_time_index": "时间指数排名", "rank_low_risk_mortality": "低风险死亡率排名", "ranked": "参与排名",
+    "adrg_count": "ADRG数", "adrg_coverage": "ADRG覆盖率", "drg_coverage": "DRG覆盖率", "relative_cmi": "相对CMI",
+    "observed": "实际死亡数", "expected": "期望死亡数", "oe_ratio": "O/E比", "oe_low": "O/E下限(95%)", "oe_high": "O/E上限(95%)",
+    "funnel_flag": "漏斗图判定", "phi": "过度离散系数φ", "limit95_low": "95%控制下限", "limit95_high": "95%控制上限",
+    "limit998_low": "99.8%控制下限", "limit998_high": "99.8%控制上限", "dropped_cases": "无参照病例数",
+    "metric": "指标", "value": "数值", "status": "状态", "year": "年度",
+    "county": "县(区)", "residents": "居民住院人次", "in_county": "县域内就诊人次", "in_county_rate": "县域内就诊率",
+    "in_region": "区域内就诊人次", "in_region_rate": "区域内就诊比例", "in_county_rate_met": "县域内就诊率达标",
+    "in_county_rate_gap": "县域内就诊率差距", "in_region_rate_met": "区域内就诊比例达标", "in_region_rate_gap": "区域内就诊比例差距",
+    "primary_share": "基层住院人次比例", "primary_share_met": "基层住院人次比例达标", "basic_care_tertiary_share": "基层病种三级医院占比",
+    "down_rate": "下转率", "down": "下转人次", "alive": "非死亡出院人次", "service_share_narrow": "医疗服务收入占比(窄)",
+    "service_share_broad": "医疗服务收入占比(宽)", "supporter_id": "支援医院", "recipient_id": "受援医院", "program": "项目",
+    "surgical_share": "手术占比", "level2_surgery": "二级及以上手术例数", "did": "双重差分估计", "ci_low": "95%CI下限",
+    "ci_high": "95%CI上限", "payment": "支付金额", "actual_cost": "实际费用", "balance": "结余(超支)", "points": "点数",
+    "payment_class": "支付类别", "cases_cost_unusable": "无有效费用病例数", "cases_los_unusable": "无有效住院日病例数",
+    "payment_fen": "支付金额(分)", "payment_costed": "有效费用病例支付金额", "payment_costed_fen": "有效费用病例支付金额(分)",
+    "actual_cost_fen": "实际费用(分)", "balance_fen": "结余(超支)(分)", "shared": "分担金额", "shared_fen": "分担金额(分)",
+    "self_pay": "个人自付", "self_pay_fen": "个人自付(分)", "fund_payment": "医保基金支付", "fund_payment_fen": "医保基金支付(分)",
+    "advances": "月度预付合计", "advances_fen": "月度预付合计(分)", "year_end_due": "年终清算应付", "year_end_due_fen": "年终清算应付(分)",
+    "coefficient": "医院系数", "quality_factor": "质量系数", "special_review_over_cap": "超出上限的特病单议病例数",
+    "balance_rate": "结余率", "high_low_share": "高低倍率病例占比", "month": "月份", "provisional": "暂定金额",
+    "provisional_fen": "暂定金额(分)", "advance": "预付金额", "advance_fen": "预付金额(分)", "cost": "费用", "cost_fen": "费用(分)",
+    "losing_cases": "亏损病例数", "mean_balance": "例均结余", "loss_share": "亏损病例占比", "cost_usable": "费用可用",
+    "budget": "预算", "paid": "实际支付", "paid_share_of_budget": "支付占预算比例", "point_value": "点值", "base_rate": "费率",
+    "pooled_mean": "全部病例例均费用", "rate_basis": "费率测算口径", "method": "支付方式", "volume_basis": "病例数口径",
+    "unknown_level_hospitals": "级别未知的医院", "total_cost": "总费用", "cases_not_grouped": "未入组病例数",
+    "cases_special_review": "特病单议病例数", "cases_no_weight": "无权重病例数", "cases_no_cost": "无费用病例数",
+    "cases_long_stay": "长住院病例数", "cases_high_cost": "高倍率病例数", "cases_low_cost": "低倍率病例数",
+    "cases_normal": "正常病例数", "tau2": "医院间方差τ²", "z_score": "Z值(随机效应)", "od_method": "过度离散调整方法",
+    "level_source": "风险等级来源", "min_cases": "最少病例数", "deaths": "死亡数", "reference": "参照(全体/除本院)",
+    "in_region_status": "区域内就诊比例可否测算",
+    "transfers": "医嘱转院人次", "transfer_down": "转往下级医院人次", "transfer_up": "转往上级医院人次",
+    "transfer_unknown_level": "接收机构未识别的转院人次", "transfer_unmatched_share": "接收机构未识别比例",
+    "transfer_match": "接收机构识别方式", "up_rate": "上转率", "service_share_definition": "医疗服务收入占比考核口径",
+    "service_share_target": "医疗服务收入占比目标", "service_share_met": "医疗服务收入占比达标",
+    "service_share_gap": "医疗服务收入占比差距", "weights_from": "权重来源", "indicator": "评价指标", "op": "比较方式",
+    "target": "目标值", "definition": "口径", "definition_text": "口径说明", "estimator": "估计方法", "se": "标准误",
+    "p_value": "P值", "inference": "推断方法", "bootstrap_draws": "自助抽样次数", "pretrend_leads": "前趋势检验期数",
+    "pretrend_stat": "前趋势检验统计量", "pretrend_p": "前趋势检验P值", "treated_hospitals": "受援医院数",
+    "control_hospitals": "对照医院数", "cohorts": "开始年度:医院数", "simple_did": "简单双重差分",
+    "control_group": "对照组", "excluded_other_program": "同时受其他项目支援(剔除)", "event_time": "相对开始年度",
+    "phase": "阶段", "estimate": "估计值", "start_year": "开始年度", "period": "时期",
+    "specialty_1": "专科1", "specialty_2": "专科2", "specialty_cases": "专科病例数", "grade_source": "手术分级来源",
+    "level2_share": "二级及以上手术占比",
+}
+
+
+# What each target measures, as a reader needs it beside the number (methodology.md section 6).
+DEFINITIONS = {
+    "zh": {
+        "in_county": "县域内就诊率 = 本县居民在本县医疗机构的住院人次 / 本县居民全部住院人次（6.1；仅含本区域医院的数据会高估）",
+        "in_region": "区域内就诊比例 = 区域居民在区域内医疗机构的住院人次 / 区域居民全部住院人次（6.2）",
+        "facility": "基层住院人次比例 = 区域内基层医疗机构住院人次 / 区域内全部医疗机构住院人次（6.3，按机构）",
+        "narrow": "医疗服务收入占比（窄口径，国考）= (总费用 − 药品 − 耗材 − 检查化验) / 总费用（6.6，住院代理值）",
+        "broad": "医疗服务收入占比（宽口径，医务性收入）= (总费用 − 药品 − 耗材) / 总费用（6.6，住院代理值）",
+        "basic_care": "基层病种三级医院占比 = 三级医院基层病种病例 / 全部基层病种病例，应逐年下降（6.4，病种目录和权重固定在基期）",
+    },
+    "en": {
+        "in_county": "in-county rate = county residents' episodes in the county's hospitals / all their episodes (6.1; "
+                     "overstated by data that hold only the region's hospitals)",
+        "in_region": "in-region rate = residents' episodes in the region's hospitals / all their episodes (6.2)",
+        "facility": "primary share = episodes at primary facilities of the region / episodes at all its facilities (6.3, facility-based)",
+        "narrow": "service revenue share, narrow (national assessment) = (total - drugs - consumables - tests) / total (6.6, inpatient proxy)",
+        "broad": "service revenue share, broad (medical-service revenue) = (total - drugs - consumables) / total (6.6, inpatient proxy)",
+        "basic_care": "tertiary share of basic-care cases, to be falling (6.4; list and weights frozen at the baseline year)",
+    },
+}

@@ -1,0 +1,35 @@
+"""The vocabulary of the rule language and of the encoded record (FORMAT.md sections 2 and 4):
+fields, comparison operators, the integer range, the field slots of the kernel's ``fields``
+matrix, and the error a malformed rule raises."""
+
+from __future__ import annotations
+
+import numpy as np
+
+INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")
+STR_FIELDS = ("dept", "leaving_type")
+FIELDS = INT_FIELDS + STR_FIELDS
+CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+INT64 = (-(2**63), 2**63 - 1)
+
+# Field slots of the per-row ``fields`` matrix (int64, NULL sentinel for null).
+FIELD_SLOTS = {name: i for i, name in enumerate(INT_FIELDS + STR_FIELDS)}
+N_FIELDS = len(FIELD_SLOTS)
+STR_SLOT0 = len(INT_FIELDS)  # dept, leaving_type hold ranks (see records.encode)
+NULL = np.iinfo(np.int64).min
+
+
+class RuleError(ValueError):
+    """A rule that does not follow the grammar of FORMAT.md section 4."""
+
+
+def int64_literal(text: str) -> int:
+    n = int(text)
+    if not INT64[0] <= n <= INT64[1]:
+        raise RuleError(f"integer {text[:30]}{'...' if len(text) > 30 else ''} is outside the 64-bit range "
+                        f"({INT64[0]} to {INT64[1]})")
+    return n
+
+
+def compare(a, op: str, b) -> bool:
+    return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
