@@ -19,7 +19,6 @@ from .arguments import (
     parse_scenario,
     parse_years,
 )
-from .tables import output_folder
 from .terminal import clean
 
 
@@ -117,6 +116,8 @@ def cmd_synth(a) -> int:
     years = parse_years(a.years)
     if a.cases < 1:
         raise UsageError(f"--cases {a.cases}: must be a positive number of discharges")
+    from .tables import output_folder
+
     with output_folder(a.output, [], "synth") as out:
         synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet)
     return 0
