@@ -126,10 +126,12 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
 
     folder = output_folder(output, [grouped, hospitals, targets, basic_care], "tiered-care")
     data, cases, table = region_cases(grouped, hospitals)
+    if targets and not os.path.exists(targets):
+        raise InputError(f"--targets {targets}: no such file; pass a TOML with [targets] name = value")
     try:
         goals = load_targets(targets)
-    except (EvaluationError, FileNotFoundError) as e:
-        raise InputError(f"--targets {targets}: {e}") from None
+    except EvaluationError as e:
+        raise InputError(f"--targets {e}") from None  # the message starts with the file's name
     basic = drg_list(basic_care, "--basic-care") if basic_care else None
     tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}

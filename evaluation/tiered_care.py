@@ -32,23 +32,41 @@ def load_targets(path: str | None) -> dict:
     ``name = {op = ">=", value = 0.35, definition = "narrow"}`` (the service share's definition is
     ``narrow`` or ``broad``; ``service_share_narrow`` / ``service_share_broad`` name it too)."""
     targets = dict(TARGET_PRESET)
-    if path:
-        import tomllib
+    if not path:
+        return targets
+    import tomllib
 
+    try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
-        for k, v in data.get("targets", data).items():
-            name, definition = k, None
-            if k in ("service_share_narrow", "service_share_broad"):
-                name, definition = "service_share", k.rsplit("_", 1)[1]
-            if name not in TARGET_PRESET:
-                raise EvaluationError(f"{path}: unknown target {k!r}; known: {', '.join(TARGET_PRESET)}")
-            spec = v if isinstance(v, dict) else {"value": float(v)}
-            definition = spec.get("definition", definition or TARGET_PRESET[name][2])
-            if name == "service_share" and definition not in SERVICE_SHARE:
-                raise EvaluationError(f"{path}: service_share definition {definition!r}; use narrow or broad")
-            targets[name] = (spec.get("op", ">="), spec.get("value"), definition)
+    except tomllib.TOMLDecodeError as e:
+        raise EvaluationError(f"{path}: not valid TOML ({e}); write [targets] then name = value lines") from None
+    table = data.get("targets", data)
+    if not isinstance(table, dict):
+        raise EvaluationError(f"{path}: [targets] must be a table of name = value lines")
+    for k, v in table.items():
+        targets[_target_name(path, k)] = _target(path, k, v)
     return targets
+
+
+def _target_name(path: str, key: str) -> str:
+    name = "service_share" if key in ("service_share_narrow", "service_share_broad") else key
+    if name not in TARGET_PRESET:
+        raise EvaluationError(f"{path}: unknown target {key!r}; known: {', '.join(TARGET_PRESET)}")
+    return name
+
+
+def _target(path: str, key: str, v) -> tuple:
+    """(op, value, definition) of one TOML entry: a number, or {op, value, definition}."""
+    name = _target_name(path, key)
+    spec = v if isinstance(v, dict) else {"value": v}
+    op, value = spec.get("op", ">="), spec.get("value")
+    if op not in (">=", "<=", "falling") or not (op == "falling" or isinstance(value, (int, float)) and not isinstance(value, bool)):
+        raise EvaluationError(f"{path}: target {key!r}: write a number, or {{op = \">=\" or \"<=\", value = 0.9}}")
+    definition = spec.get("definition", key.rsplit("_", 1)[1] if name != key else TARGET_PRESET[name][2])
+    if name == "service_share" and definition not in SERVICE_SHARE:
+        raise EvaluationError(f"{path}: service_share definition {definition!r}; use narrow or broad")
+    return (op, float(value) if value is not None else None, definition)
 
 
 def targets_table(targets: dict, lang: str = "zh") -> pd.DataFrame:

@@ -155,6 +155,15 @@ def test_a_recipient_of_two_programs_is_left_out_of_both():
     assert _cmi_row(did_table, "alliance")["treated_hospitals"] == 6
 
 
+def test_recipients_unknown_to_the_hospitals_table_get_no_number():
+    cases, hospitals, pairs = _region({"pairing": (6, 0.15, [2019])}, never=8)
+    stray = pd.DataFrame({"supporter_id": ["S001"], "recipient_id": ["NOT_A_HOSPITAL"], "program": ["stray"], "start_year": [2019]})
+    _, did_table, _, _ = _support(cases, hospitals, pd.concat([pairs, stray], ignore_index=True))
+    row = _cmi_row(did_table, "stray")
+    assert row["status"] == "recipients not in the hospitals table" and np.isnan(row["did"])
+    assert _cmi_row(did_table, "pairing")["status"] == "ok"
+
+
 def test_support_after_the_data_is_not_support():
     """A program that starts after the last data year supports nobody yet: its townships are controls."""
     cases, hospitals, pairs = _region({"pairing": (8, 0.15, [2019]), "later": (6, 0.0, [2030])}, never=0)

@@ -212,3 +212,22 @@ def test_revenue_target_checked_on_its_own_definition(tmp_path):
 
     with pytest.raises(EvaluationError, match="narrow or broad"):
         load_targets(str(toml))
+
+
+def test_a_bad_targets_file_is_one_clear_error(tmp_path):
+    """Malformed TOML, a non-table, a word for a number, an unknown operator: each an EvaluationError naming
+    the file (one line at the command), never a traceback; good entries are read."""
+    import pytest
+
+    from evaluation.common import EvaluationError
+    from evaluation.tiered_care import load_targets
+
+    f = tmp_path / "t.toml"
+    for text in ("not toml [[", "targets = 5", '[targets]\nin_county_rate = "high"',
+                 '[targets]\nin_county_rate = {op = "~", value = 0.9}', "[targets]\nnot_a_target = 1"):
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(EvaluationError, match=str(f)):
+            load_targets(str(f))
+    f.write_text("[targets]\nin_county_rate = 0.85\nservice_share_narrow = 0.35\n", encoding="utf-8")
+    t = load_targets(str(f))
+    assert t["in_county_rate"] == (">=", 0.85, "in_county") and t["service_share"] == (">=", 0.35, "narrow")
