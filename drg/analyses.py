@@ -41,10 +41,10 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     from evaluation.common import EvaluationError
 
     folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv], "evaluate")  # before any work
+    supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
     data = read_grouped(grouped, EVAL_COLUMNS)
     _needs(data, grouped, ("hospital_id", "drg"), "evaluate the output of drg group on data with hospital_id")
     table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
-    supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)
     if hospital_ids:
         data = data[data["hospital_id"].astype(str).isin(set(hospital_ids))]
         if data.empty:
@@ -81,11 +81,12 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     if quality_factors:
         cfg.quality_factors = factors(quality_factors, "--quality-factors")
     special = case_id_list(special_review, "--special-review") if special_review else None
+    supplied = supplied_weights(weights)
     data = read_grouped(grouped, PAY_COLUMNS + SELF_PAY_ALIASES)
     _needs(data, grouped, ("hospital_id",), "pay the output of drg group on data with hospital_id")
     cases = case_frame(data, hospitals_table(hospitals, data["hospital_id"].dropna().unique()))
     try:
-        w = compute_weights(cases, supplied=supplied_weights(weights))
+        w = compute_weights(cases, supplied=supplied)
         per_case, tables = settle_years(cases, w, budgets, cfg, special_review=special, variants=variants or {})
     except EvaluationError as e:
         raise InputError(str(e)) from None
@@ -125,7 +126,6 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
     )
 
     folder = output_folder(output, [grouped, hospitals, targets, basic_care], "tiered-care")
-    data, cases, table = region_cases(grouped, hospitals)
     if targets and not os.path.exists(targets):
         raise InputError(f"--targets {targets}: no such file; pass a TOML with [targets] name = value")
     try:
@@ -133,6 +133,7 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
     except EvaluationError as e:
         raise InputError(f"--targets {e}") from None  # the message starts with the file's name
     basic = drg_list(basic_care, "--basic-care") if basic_care else None
+    data, cases, table = region_cases(grouped, hospitals)
     tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
     with folder as out:
@@ -147,12 +148,12 @@ def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals
 
     folder = output_folder(output, [grouped, hospitals, pairs, grades], "support")
     grade_of = procedure_grades(grades) if grades else None
+    plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
     data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [])
     principal_grade = None
     if grade_of is not None:
         _needs(data, grouped, ("px",), "--procedure-grades grades the procedures")
         principal_grade = data["px"].map(lambda v: v[0] if v is not None and len(v) else None).map(grade_of).astype(float)
-    plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
     # CMI over time with weights frozen at the baseline years (methodology 6.4), not the pooled ones
     traj, did, summary, event = evaluate_support(cases, table, plan, None, start=start, principal_grade=principal_grade,
                                                  control_group=control_group)

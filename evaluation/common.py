@@ -137,8 +137,6 @@ def peer_key(cases: pd.DataFrame, peer: str) -> pd.Series:
     raise EvaluationError(f"--peer {peer!r}: use level (default), level-kind or none")
 
 
-
-
 def label(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """English identifiers (lang='en') or Chinese headers (lang='zh'), one to one."""
     if lang == "en":

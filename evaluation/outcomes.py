@@ -120,18 +120,10 @@ def _mixture_tail(r: np.ndarray, e: np.ndarray, tau: float, upper: bool = False)
     return total
 
 
-def _mixture_cdf(r: np.ndarray, e: np.ndarray, tau: float) -> np.ndarray:
-    return _mixture_tail(r, e, tau)
-
-
-def _mixture_sf(r: np.ndarray, e: np.ndarray, tau: float) -> np.ndarray:
-    return _mixture_tail(r, e, tau, upper=True)
-
-
 def mixture_funnel_limit(expected, p: float, tau2: float) -> np.ndarray:
     """Random-effects control limit of O/E at probability ``p``: the quantile of O ~ Poisson(E·exp(U)),
-    U ~ N(0, tau²) (the additive model of Spiegelhalter 2005 for counts, computed exactly by
-    Gauss-Hermite quadrature instead of the normal approximation on the log scale), interpolated as the
+    U ~ N(0, tau²) (the additive model of Spiegelhalter 2005 for counts, computed by quadrature
+    (:func:`_mixture_tail`) instead of the normal approximation on the log scale), interpolated as the
     exact Poisson limits of section 5.3. Equals :func:`poisson_funnel_limit` at tau² = 0 and tends to
     :func:`additive_limit` as E grows; at small E the normal approximation is too narrow below (E = 37,
     tau = 0.1: 0.555 against 0.470) and flags small units by chance."""
@@ -145,11 +137,11 @@ def mixture_funnel_limit(expected, p: float, tau2: float) -> np.ndarray:
     hi = np.ceil(ee * np.exp(6.0 * np.sqrt(1.0 / ee + tau2)) + 20.0)
     while (lo < hi).any():  # smallest r with F(r) >= p, by bisection over integers
         mid = np.floor((lo + hi) / 2)
-        reached = _mixture_cdf(mid, ee, tau) >= p
+        reached = _mixture_tail(mid, ee, tau) >= p
         hi = np.where(reached, mid, hi)
         lo = np.where(reached, lo, mid + 1)
-    f_r = _mixture_cdf(lo, ee, tau)
-    f_prev = np.where(lo > 0, _mixture_cdf(np.maximum(lo - 1, 0), ee, tau), 0.0)
+    f_r = _mixture_tail(lo, ee, tau)
+    f_prev = np.where(lo > 0, _mixture_tail(np.maximum(lo - 1, 0), ee, tau), 0.0)
     out[ok] = (lo - (f_r - p) / (f_r - f_prev)) / ee
     return out
 
@@ -163,7 +155,7 @@ def mixture_z(observed, expected, tau2: float) -> np.ndarray:
     out = np.full(e.shape, np.nan)
     ok = e > 0
     tau = float(np.sqrt(max(tau2, 0.0)))
-    cdf, sf = _mixture_cdf(o[ok], e[ok], tau), _mixture_sf(o[ok], e[ok], tau)
+    cdf, sf = _mixture_tail(o[ok], e[ok], tau), _mixture_tail(o[ok], e[ok], tau, upper=True)
     # from the nearer tail, so neither end loses its digits to 1 - tiny
     out[ok] = np.where(cdf < 0.5, stats.norm.ppf(cdf), stats.norm.isf(sf))
     return out

@@ -218,7 +218,7 @@ def _program_did(program, grp, active, supported, kinds, key, panel, last_year, 
         res, event = staggered_did(panel, ind, treated, until, draws=draws, seed=seed)
         if len(treated) and rec.empty:
             status = "recipients not in the hospitals table"  # their level and kind are unknown: no peers
-        elif len(treated) and not len(until.drop(treated.index, errors="ignore")) and control_group == "never":
+        elif len(treated) and not never and control_group == "never":
             status = "no valid comparison group"  # no estimate, never a number against the wrong peers
         elif res["treated_hospitals"] == 0 or not np.isfinite(res["did"]):
             status = "no recipient with data before and after the start"

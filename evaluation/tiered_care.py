@@ -26,7 +26,6 @@ TARGET_PRESET = {
 SERVICE_SHARE = {"narrow": "service_share_narrow", "broad": "service_share_broad"}
 
 
-
 def load_targets(path: str | None) -> dict:
     """Targets from a TOML file over the preset: ``[targets]`` with ``name = value`` or
     ``name = {op = ">=", value = 0.35, definition = "narrow"}`` (the service share's definition is
@@ -45,20 +44,16 @@ def load_targets(path: str | None) -> dict:
     if not isinstance(table, dict):
         raise EvaluationError(f"{path}: [targets] must be a table of name = value lines")
     for k, v in table.items():
-        targets[_target_name(path, k)] = _target(path, k, v)
+        name, target = _target(path, k, v)
+        targets[name] = target
     return targets
 
 
-def _target_name(path: str, key: str) -> str:
+def _target(path: str, key: str, v) -> tuple[str, tuple]:
+    """(target name, (op, value, definition)) of one TOML entry: a number, or {op, value, definition}."""
     name = "service_share" if key in ("service_share_narrow", "service_share_broad") else key
     if name not in TARGET_PRESET:
         raise EvaluationError(f"{path}: unknown target {key!r}; known: {', '.join(TARGET_PRESET)}")
-    return name
-
-
-def _target(path: str, key: str, v) -> tuple:
-    """(op, value, definition) of one TOML entry: a number, or {op, value, definition}."""
-    name = _target_name(path, key)
     spec = v if isinstance(v, dict) else {"value": v}
     op, value = spec.get("op", ">="), spec.get("value")
     if op not in (">=", "<=", "falling") or not (op == "falling" or isinstance(value, (int, float)) and not isinstance(value, bool)):
@@ -66,7 +61,7 @@ def _target(path: str, key: str, v) -> tuple:
     definition = spec.get("definition", key.rsplit("_", 1)[1] if name != key else TARGET_PRESET[name][2])
     if name == "service_share" and definition not in SERVICE_SHARE:
         raise EvaluationError(f"{path}: service_share definition {definition!r}; use narrow or broad")
-    return (op, float(value) if value is not None else None, definition)
+    return name, (op, float(value) if value is not None else None, definition)
 
 
 def targets_table(targets: dict, lang: str = "zh") -> pd.DataFrame:
@@ -177,24 +172,27 @@ LEVEL_RANK = {"primary": 1, "secondary": 2, "tertiary": 3}
 TRANSFER_WINDOW_DAYS = 1  # a transfer's receiving admission starts on the day of discharge or the next
 
 
-def transfer_receivers(raw: pd.DataFrame, hospitals: pd.DataFrame) -> tuple[pd.Series, str]:
+def transfer_receivers(raw: pd.DataFrame, hospitals: pd.DataFrame, leaving: pd.Series | None = None) -> tuple[pd.Series, str]:
     """Per case, the hospital that received a type-2 transfer (医嘱转院), or missing; and how it was found.
 
     From the receiving-institution column (拟接收医疗机构: a hospital code, else the exact name, of the
     hospitals table) when present; else from ``patient_id`` and dates: the same patient's admission at
     another hospital starting on the discharge day or within ``TRANSFER_WINDOW_DAYS`` after (the earliest
     such admission). Transfers found neither way stay missing (methodology 6.5: not counted as down,
-    reported as ``transfer_unknown_level``)."""
-    lt = raw["leaving_type"].astype(str) if "leaving_type" in raw.columns else pd.Series("", index=raw.index)
-    transfer = (lt == "2").to_numpy()
+    reported as ``transfer_unknown_level``). ``leaving``: the leaving types as text (default: the column)."""
+    if leaving is None:
+        leaving = raw["leaving_type"].astype(str) if "leaving_type" in raw.columns else pd.Series("", index=raw.index)
+    transfer = (leaving == "2").to_numpy()
     out = pd.Series(pd.NA, index=raw.index, dtype="string")
     ids = hospitals["hospital_id"].astype(str)
     if "receiving_institution" in raw.columns:
         text = raw["receiving_institution"].astype("string").str.strip()
-        names = hospitals["name"].astype(str).str.strip() if "name" in hospitals.columns else pd.Series(dtype=str)
-        unique = ~names.duplicated(keep=False)  # a name two hospitals share identifies neither
-        by_name = dict(zip(names[unique], ids[unique]))
-        found = text.where(text.isin(set(ids))).fillna(text.map(by_name))
+        by_name = {}
+        if "name" in hospitals.columns:
+            names = hospitals["name"].astype(str).str.strip()
+            unique = ~names.duplicated(keep=False)  # a name two hospitals share identifies neither
+            by_name = dict(zip(names[unique], ids[unique]))
+        found = text.where(text.isin(set(ids))).fillna(text.map(by_name).astype("string"))
         out[transfer] = found[transfer]
         return out, "receiving_institution"
     if {"patient_id", "admit_date", "discharge_date"} <= set(raw.columns):
@@ -225,7 +223,7 @@ def hospital_referrals_and_revenue(cases: pd.DataFrame, raw: pd.DataFrame, hospi
     key = [cases["hospital_id"].astype(str), year]
     lt = cases["leaving_type"].astype(str)
     lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
-    receiver, how = transfer_receivers(raw.assign(leaving_type=lt.to_numpy()), hospitals)
+    receiver, how = transfer_receivers(raw, hospitals, lt)
     sender_rank = cases["hospital_id"].astype(str).map(lv_map).map(LEVEL_RANK).astype(float)
     receiver_rank = receiver.astype(object).map(lv_map).map(LEVEL_RANK).astype(float)
     transfer = lt == "2"

@@ -231,3 +231,14 @@ def test_a_bad_targets_file_is_one_clear_error(tmp_path):
     f.write_text("[targets]\nin_county_rate = 0.85\nservice_share_narrow = 0.35\n", encoding="utf-8")
     t = load_targets(str(f))
     assert t["in_county_rate"] == (">=", 0.85, "in_county") and t["service_share"] == (">=", 0.35, "narrow")
+
+
+def test_receivers_by_code_when_the_hospitals_table_has_no_names():
+    """A hospitals table without a name column (hospital_id, level, county is all --hospitals needs): receivers
+    are matched by code, and a name in the data matches nothing (it crashed on the empty name index before)."""
+    from evaluation.tiered_care import transfer_receivers
+
+    raw = pd.DataFrame({"hospital_id": ["T1", "T1", "T1", "K1"], "leaving_type": ["2", "2", "2", "1"],
+                        "receiving_institution": ["K1", "县医院", None, "T1"]})
+    got, how = transfer_receivers(raw, HOSP)
+    assert how == "receiving_institution" and got.iloc[0] == "K1" and got.iloc[1:].isna().all()
