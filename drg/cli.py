@@ -254,6 +254,12 @@ def main(argv=None) -> int:
         return _fail(f"drg: error: {clean(e)}", 2)
     except KeyboardInterrupt:
         return _fail("drg: interrupted; no output was written", 130)
+    except BrokenPipeError:  # whoever read our console lines stopped (`| head`): the outputs are already written
+        try:  # and Python must not complain again when it flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
     except OSError as e:
         return _fail(clean(f"drg: error: {e.filename or ''}: {e.strerror or e}; check the path and free disk space"), 2)
 

@@ -220,3 +220,22 @@ def test_empty_input_gives_an_empty_output_with_columns(tmp_path, tiny_dir, name
     t = pq.read_table(out)
     assert t.num_rows == 0
     assert t.column_names == list(ROWS.columns) + ["status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"]
+
+
+def test_a_closed_console_pipe_is_no_error(tmp_path):
+    """`drg ... | head -1`: the reader goes away; drg stops quietly (status 141, like a shell pipeline),
+    not with 'drg: error: Broken pipe; check the path and free disk space'."""
+    import os
+    import subprocess
+    import sys
+
+    from grouper.scheme import DEFAULT_SCHEME
+
+    r, w = os.pipe()
+    os.close(r)  # every write to stdout now fails with EPIPE
+    try:
+        p = subprocess.run([sys.executable, "-m", "drg.cli", "scheme", "check", str(DEFAULT_SCHEME)], stdout=w,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(w)
+    assert p.returncode == 141 and p.stderr == "", (p.returncode, p.stderr)
