@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import EvaluationError, normalize_level
+from .common import EvaluationError, _on_categories, normalize_level
 from .text import DEFINITIONS
 from .weights import baseline_weights
 
@@ -182,25 +182,28 @@ def transfer_receivers(raw: pd.DataFrame, hospitals: pd.DataFrame, leaving: pd.S
     reported as ``transfer_unknown_level``). ``leaving``: the leaving types as text (default: the column)."""
     if leaving is None:
         leaving = raw["leaving_type"].astype(str) if "leaving_type" in raw.columns else pd.Series("", index=raw.index)
-    transfer = (leaving == "2").to_numpy()
+    rows = np.flatnonzero((leaving == "2").to_numpy())  # only the transfers' texts are read (2% of the cases)
     out = pd.Series(pd.NA, index=raw.index, dtype="string")
     ids = hospitals["hospital_id"].astype(str)
     if "receiving_institution" in raw.columns:
-        text = raw["receiving_institution"].astype("string").str.strip()
+        text = raw["receiving_institution"].iloc[rows].astype("string").str.strip()
         by_name = {}
         if "name" in hospitals.columns:
             names = hospitals["name"].astype(str).str.strip()
             unique = ~names.duplicated(keep=False)  # a name two hospitals share identifies neither
             by_name = dict(zip(names[unique], ids[unique]))
         found = text.where(text.isin(set(ids))).fillna(text.map(by_name).astype("string"))
-        out[transfer] = found[transfer]
+        out.iloc[rows] = found.to_numpy()
         return out, "receiving_institution"
     if {"patient_id", "admit_date", "discharge_date"} <= set(raw.columns):
-        stays = pd.DataFrame({"patient": raw["patient_id"].astype("string"), "hospital": raw["hospital_id"].astype(str),
-                              "admit": pd.to_datetime(raw["admit_date"], errors="coerce"),
-                              "discharge": pd.to_datetime(raw["discharge_date"], errors="coerce")})
-        sent = stays[transfer & stays["patient"].notna().to_numpy() & stays["discharge"].notna().to_numpy()]
-        later = stays[stays["patient"].isin(set(sent["patient"])) & stays["admit"].notna()]
+        patient = raw["patient_id"].astype("string")
+        sent_patients = set(patient.iloc[rows].dropna())
+        mine = np.flatnonzero(patient.isin(sent_patients).to_numpy())  # every stay of a transferred patient
+        stays = pd.DataFrame({"patient": patient.iloc[mine], "hospital": raw["hospital_id"].iloc[mine].astype(str),
+                              "admit": pd.to_datetime(raw["admit_date"].iloc[mine], errors="coerce"),
+                              "discharge": pd.to_datetime(raw["discharge_date"].iloc[mine], errors="coerce")})
+        sent = stays.loc[stays.index.intersection(raw.index[rows])].dropna(subset=["patient", "discharge"])
+        later = stays.dropna(subset=["admit"])
         m = sent.reset_index(names="row").merge(later[["patient", "hospital", "admit"]], on="patient", suffixes=("", "_to"))
         gap = (m["admit_to"] - m["discharge"]).dt.days
         m = m[(gap >= 0) & (gap <= TRANSFER_WINDOW_DAYS) & (m["hospital_to"] != m["hospital"])]
@@ -223,10 +226,14 @@ def hospital_referrals_and_revenue(cases: pd.DataFrame, raw: pd.DataFrame, hospi
     key = [cases["hospital_id"].astype(str), year]
     lt = cases["leaving_type"].astype(str)
     lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
+    rank_of = {h: LEVEL_RANK.get(lv, np.nan) for h, lv in lv_map.items()}
     receiver, how = transfer_receivers(raw, hospitals, lt)
-    sender_rank = cases["hospital_id"].astype(str).map(lv_map).map(LEVEL_RANK).astype(float)
-    receiver_rank = receiver.astype(object).map(lv_map).map(LEVEL_RANK).astype(float)
     transfer = lt == "2"
+    hid = cases["hospital_id"]
+    sender_rank = (_on_categories(hid, lambda h: rank_of.get(h, np.nan)) if isinstance(hid.dtype, pd.CategoricalDtype)
+                   else hid.astype(str).map(rank_of)).astype(float)  # per hospital, not per case
+    receiver_rank = pd.Series(np.nan, index=cases.index)
+    receiver_rank[transfer] = receiver[transfer].astype(object).map(rank_of).astype(float)
     known = transfer & receiver_rank.notna() & sender_rank.notna()
     t_down = known & (receiver_rank < sender_rank)
     t_up = known & (receiver_rank > sender_rank)
