@@ -35,14 +35,21 @@ def _needs(data: pd.DataFrame, grouped: str, columns, why: str) -> None:
 
 
 def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weights: str | None = None,
-                risk_levels_csv: str | None = None, hospital_ids: list | None = None, lang: str = "zh", **options) -> dict:
-    """`drg evaluate`: the tables of :func:`evaluation.api.evaluate` (``options`` are its keywords)."""
+                risk_levels_csv: str | None = None, hospital_ids: list | None = None, lang: str = "zh",
+                risk_model: str | None = None, **options) -> dict:
+    """`drg evaluate`: the tables of :func:`evaluation.api.evaluate` (``options`` are its keywords);
+    ``risk_model``: a ``drg risk`` output folder whose per-case expected deaths replace the DRG rates."""
     from evaluation.api import EVAL_COLUMNS, evaluate
     from evaluation.common import EvaluationError
 
-    folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv], "evaluate")  # before any work
+    folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv, risk_model], "evaluate")  # before any work
     supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
-    data = read_grouped(grouped, EVAL_COLUMNS)
+    data = read_grouped(grouped, EVAL_COLUMNS + (["case_id"] if risk_model else []))
+    model_tables = {}
+    if risk_model:
+        from .risk import read_risk_model
+
+        options["expected_deaths"], model_tables = read_risk_model(risk_model, data)
     _needs(data, grouped, ("hospital_id", "drg"), "evaluate the output of drg group on data with hospital_id")
     table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
     if hospital_ids:
@@ -53,6 +60,7 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
         tables = evaluate(data, hospitals=table, weights=supplied, risk_levels_table=fixed_levels, **options)
     except (EvaluationError, ValueError) as e:
         raise InputError(str(e)) from None
+    tables.update(model_tables)
     with folder as out:
         write_tables(tables, out, lang, "evaluation")
     return tables

@@ -142,9 +142,39 @@ def _evaluate(sub) -> None:
                         "(default: random effects, DerSimonian-Laird tau2 on winsorised z within each peer group, "
                         "Spiegelhalter 2005; limits: exact Poisson-log-normal quantiles) or "
                         "multiplicative (limits widened by sqrt(phi), methodology 5.3)")
+    v.add_argument("--risk-model", metavar="DIR", help="output folder of drg risk on the same grouped file: expected "
+                                                        "deaths from its patient-level model instead of DRG rates")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")
     v.set_defaults(command="evaluate")
+
+
+def parse_outcomes(text: str) -> list[str]:
+    wanted = [o.strip() for o in text.split(",") if o.strip()]
+    bad = [o for o in wanted if o not in ("death", "los", "cost")]
+    if bad or not wanted:
+        raise UsageError(f"--outcomes {text!r}: choose from death, los, cost (comma-separated), e.g. death,los")
+    return list(dict.fromkeys(wanted))
+
+
+def _risk(sub) -> None:
+    r = sub.add_parser("risk", help="patient-level risk models: expected death, LOS and cost per case; hospital O/E")
+    r.add_argument("grouped", help="grouped records (drg group output) with case_id, hospital_id, drg, dx, age, sex and outcomes")
+    r.add_argument("-o", "--output", required=True, help="output folder (cases.parquet, hospital, hospital_year, model, calibration)")
+    r.add_argument("--outcomes", default="death,los,cost", help="which models to fit (default death,los,cost)")
+    r.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match")
+    r.add_argument("--scheme", help="scheme whose MCC/CC tables give the MCC/CC features (default: $DRG_SCHEME, else CHS-DRG 1.1)")
+    r.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5): no case is predicted by a model that saw it")
+    r.add_argument("--folds-by", choices=["case", "hospital"], default="case",
+                   help="assign folds by case (default) or by hospital (a hospital's cases never train its own expectations)")
+    r.add_argument("--sample", type=int, default=400_000, help="cases the models are fitted on (a fixed random sample; default 400,000)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
+    r.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
+                   help="mortality funnel with over-dispersion, as in drg evaluate")
+    r.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    r.add_argument("--lang", choices=["zh", "en"], default="zh")
+    r.set_defaults(command="risk")
 
 
 def _pay(sub) -> None:
@@ -220,6 +250,6 @@ def _synth(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_group, _explain, _scheme, _demo, _evaluate, _pay, _tiered_care, _support, _report, _synth):
+    for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _pay, _tiered_care, _support, _report, _synth):
         add(sub)
     return p

@@ -16,6 +16,7 @@ from .arguments import (
     build_parser,
     parse_budgets,
     parse_codes,
+    parse_outcomes,
     parse_scenario,
     parse_years,
 )
@@ -123,13 +124,41 @@ def cmd_synth(a) -> int:
     return 0
 
 
+def cmd_risk(a) -> int:
+    from .risk import risk_to
+
+    if a.folds < 2 or a.folds > 20:
+        raise UsageError(f"--folds {a.folds}: choose 2..20 (cross-fitting needs at least two folds)")
+    if a.sample < 1000 or a.batch_size < 1:
+        raise UsageError("--sample must be at least 1,000 cases and --batch-size a positive number of rows")
+    tables = risk_to(a.grouped, a.output, outcomes=parse_outcomes(a.outcomes), hospitals=a.hospitals,
+                     scheme_path=resolve_scheme_path(a.scheme), folds=a.folds, folds_by=a.folds_by, sample=a.sample,
+                     seed=a.seed, overdispersion=a.overdispersion, peer=a.peer, batch_size=a.batch_size, lang=a.lang)
+    m = tables["model"].set_index("outcome")
+    parts = []
+    if "death" in m.index:
+        d = m.loc["death"]
+        parts.append(f"death c-statistic {d['c_statistic']:.3f}, calibration slope {d['calibration_slope']:.2f}")
+    for o in ("los", "cost"):
+        if o in m.index:
+            parts.append(f"{o} R² {m.loc[o, 'r2']:.2f}")
+    print(f"risk models on {int(m['cases'].iloc[0]):,} cases ({'; '.join(parts)}) -> {a.output}/")
+    if "funnel_flag" in tables["hospital"].columns:
+        flagged = tables["hospital"][tables["hospital"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
+        if len(flagged):
+            print("outside the 99.8% funnel after patient-level adjustment: "
+                  + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples()))
+    return 0
+
+
 def cmd_evaluate(a) -> int:
     from .analyses import evaluate_to
 
     tables = evaluate_to(a.grouped, a.output, hospitals=a.hospitals, weights=a.weights, risk_levels_csv=a.risk_levels,
                          hospital_ids=a.hospital.split(",") if a.hospital else None, lang=a.lang, by=a.by, peer=a.peer,
                          years=parse_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None,
-                         overdispersion=a.overdispersion, min_cases_risk=a.min_cases_risk, leave_one_out=a.leave_one_out)
+                         overdispersion=a.overdispersion, min_cases_risk=a.min_cases_risk, leave_one_out=a.leave_one_out,
+                         risk_model=a.risk_model)
     h = tables["hospital"]
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
     print(f"evaluated {int(h['cases'].sum()):,} included cases of {len(h)} hospitals -> {a.output}/ "
@@ -236,7 +265,7 @@ def cmd_report(a) -> int:
 
 
 COMMANDS = {"group": cmd_group, "explain": cmd_explain, "scheme_check": cmd_scheme_check, "demo": cmd_demo,
-            "evaluate": cmd_evaluate, "pay": cmd_pay, "tiered_care": cmd_tiered_care, "support": cmd_support,
+            "evaluate": cmd_evaluate, "risk": cmd_risk, "pay": cmd_pay, "tiered_care": cmd_tiered_care, "support": cmd_support,
             "report": cmd_report, "synth": cmd_synth}
 
 

@@ -49,9 +49,20 @@ KIND_VOLUME = {"general": 1.0, "tcm": 0.4, "maternal_child": 0.3, "township": 1.
 LEVEL_TILT = {"tertiary": 0.7, "secondary": 0.0, "primary": -1.6}
 LEVEL_PRICE = {"tertiary": 1.2, "secondary": 1.0, "primary": 0.8}
 SUPPORT_START = 2019  # the pairing program's start where the pairs file gives none (the Dezhou plan's first year)
+QUALITY_OUTLIERS = 1  # planted: secondary hospitals with death odds ratio 3
 QUALITY_SD = 0.15  # planted over-dispersion: ordinary hospitals' log death odds ratio ~ N(0, sd), cut at 2 sd
 SUPPORT_TILT = 0.8  # planted: supported townships' case-mix tilt towards heavier DRGs
 SUPPORT_SURGICAL = 2.5  # planted: and towards surgical DRGs
+# planted patient-level risk: comorbidities (secondary diagnoses from the Quan 2005 categories, codes that
+# are neither CC/MCC nor in any rule list of the scheme, so the DRG stays the one aimed at) and age raise the
+# true death odds, LOS and cost. (category, prevalence at age 60, death log-OR, LOS and cost log-effect)
+COMORBIDITIES = (("charlson_cevd", 0.06, 0.6, 0.08), ("charlson_rend", 0.04, 0.8, 0.10), ("elixhauser_carit", 0.08, 0.6, 0.06),
+                 ("elixhauser_pcd", 0.02, 0.9, 0.08), ("charlson_cpd", 0.06, 0.5, 0.06), ("elixhauser_valv", 0.03, 0.4, 0.05),
+                 ("charlson_pvd", 0.03, 0.4, 0.05), ("charlson_mld", 0.03, 0.5, 0.05), ("charlson_diab", 0.10, 0.2, 0.04),
+                 ("elixhauser_hypunc", 0.15, 0.1, 0.02), ("elixhauser_fed", 0.04, 0.7, 0.08), ("charlson_pud", 0.03, 0.3, 0.04),
+                 ("elixhauser_obes", 0.04, 0.0, 0.03))
+AGE_LOG_OR = 0.035  # per year of age (adults, 18-95), around 60
+CASEMIX_PREVALENCE = 3.5  # planted: casemix_only hospitals' patients carry this many times the comorbidities
 ERROR_RATE = 0.008
 UNKNOWN_PDX = "R99.x99ERR"
 
@@ -261,12 +272,15 @@ def plant_hospitals(hospitals: pd.DataFrame, rng) -> pd.DataFrame:
     # over-dispersion without outliers: ordinary hospitals differ in true mortality (log odds ratio ~ N(0, sd)
     # cut at +-2 sd), as real hospitals do; a funnel must not call them outliers for it
     h["death_or"] = np.exp(np.clip(rng.normal(0.0, QUALITY_SD, n), -2 * QUALITY_SD, 2 * QUALITY_SD))
-    # quality outliers: mid-sized secondary hospitals, enough deaths to be clear outliers, small enough
-    # that their excess deaths barely move the regional reference mortality the others are judged by
+    # quality outlier: a mid-sized secondary hospital, enough deaths to be a clear outlier, small enough
+    # that its excess deaths barely move the regional reference mortality the others are judged by
     mid = h.index[(h["level"] == "secondary") & (h["kind"] != "general")].to_numpy()
     if len(mid) < 3:
         mid = h.index[h["level"].isin(["tertiary", "secondary"])].to_numpy()
-    outliers = rng.choice(mid, size=min(3, len(mid)), replace=False)
+    # at most three planted outliers of any kind in a peer group (here: one quality outlier and two case-mix-
+    # only hospitals among ~26 secondary hospitals): the funnel's over-dispersion is estimated on winsorised
+    # z-scores (10% each side), which a larger share of outliers would inflate until they mask each other
+    outliers = rng.choice(mid, size=min(QUALITY_OUTLIERS, len(mid)), replace=False)
     h["quality_outlier"] = False
     h.loc[outliers, "death_or"] = 3.0
     h.loc[outliers, "quality_outlier"] = True
@@ -276,6 +290,14 @@ def plant_hospitals(hospitals: pd.DataFrame, rng) -> pd.DataFrame:
     h.loc[eff[2:3], "cost_factor"] = 0.65
     h.loc[eff[3:4], "los_factor"] = 1.6
     h.loc[eff, "efficiency_outlier"] = True
+    # case-mix-only hospitals: sicker patients within their DRGs (more comorbidities), ordinary quality and
+    # efficiency; a DRG-only O/E calls them unsafe, a patient-level model must not
+    general = h.index[(h["level"] == "secondary") & (h["kind"] == "general")].to_numpy()
+    pool = np.setdiff1d(general if len(general) >= 2 else h.index[h["level"] != "primary"].to_numpy(), np.union1d(outliers, eff))
+    casemix = rng.choice(pool, size=min(2, len(pool)), replace=False)
+    h["casemix_only"] = False
+    h.loc[casemix, "casemix_only"] = True
+    h.loc[casemix, "death_or"] = 1.0
     return h
 
 
@@ -357,6 +379,45 @@ def _sample_grouped(keys: np.ndarray, choices_for, rng) -> np.ndarray:
     return out
 
 
+def comorbidity_codes(scheme) -> list:
+    """The planted comorbidities that the scheme has a neutral code for: (category, codes, prevalence,
+    death log-OR, LOS/cost log-effect). A neutral code is a known diagnosis that is no CC or MCC and in no
+    rule list, so adding it as a secondary diagnosis leaves every record's DRG as it was."""
+    from evaluation.comorbidity import code_bits, column_names
+
+    a = scheme.arrays
+    n = len(a["member_ptr"]) - 1
+    neutral = a["dx_known"][:n] & (a["mcc_ex"][:n] < 0) & (a["cc_ex"][:n] < 0) & (np.diff(a["member_ptr"]) == 0)
+    codes = np.array(scheme.codes[:n], dtype=object)[neutral]
+    bits = code_bits(codes)
+    names = column_names()
+    out = []
+    for cat, prevalence, log_or, effect in COMORBIDITIES:
+        mine = codes[((bits >> np.uint64(names.index(cat))) & np.uint64(1)).astype(bool)]
+        if len(mine):
+            out.append((cat, np.sort(mine.astype(str)), prevalence, log_or, effect))
+    return out
+
+
+def _patients(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """Per case: comorbidity codes (one per present condition, or ""), and the risk they and age carry."""
+    age = w.templates["age_years"].to_numpy()[c.tmpl].astype(float)
+    adult = np.clip(age, 18, 95) - 60.0
+    sick = np.where(w.h["casemix_only"].to_numpy()[c.hosp], CASEMIX_PREVALENCE, 1.0)
+    base = np.where(age < 18, 0.1, np.clip(np.exp(0.03 * adult), 0.3, 2.5)) * sick
+    # ids into w.comorbidity_vocab (-1: absent), one column per planted condition
+    c.comorbid_ids = np.full((c.n, len(w.comorbidities)), -1, dtype=np.int32)
+    start = 0
+    c.death_logit = AGE_LOG_OR * np.where(age < 18, 0.0, adult)
+    c.resource_log = 0.004 * np.where(age < 18, 0.0, adult)
+    for k, (_, codes, prevalence, log_or, effect) in enumerate(w.comorbidities):
+        has = rng.random(c.n, dtype=np.float32) < np.minimum(prevalence * base, 0.8)
+        c.comorbid_ids[:, k] = np.where(has, start + rng.integers(0, len(codes), c.n), -1)
+        start += len(codes)
+        c.death_logit += log_or * has
+        c.resource_log += effect * has
+
+
 def _case_mix(h: pd.DataFrame, prof: pd.DataFrame, hi: int, period: int) -> np.ndarray:
     """DRG probabilities of hospital ``hi`` by its level and kind; period 1 = supported, after its start."""
     cx, surg = prof["complexity"].to_numpy(), prof["surgical"].to_numpy()
@@ -383,6 +444,8 @@ def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
     w.t_start = np.searchsorted(t_drg, np.arange(w.n_drg))
     w.t_count = np.bincount(t_drg, minlength=w.n_drg)
     say(f"  {len(w.templates):,} verified templates over {w.n_drg} DRGs")
+    w.comorbidities = comorbidity_codes(scheme)
+    w.comorbidity_vocab = pa.array(np.concatenate([x[1] for x in w.comorbidities] + [np.zeros(0, object)]).astype(str), pa.string())
     h = w.h = plant_hospitals(hospitals_all, rng)
     w.counties = sorted(h["county"].unique())
     w.h_county = h["county"].map({c: i for i, c in enumerate(w.counties)}).to_numpy()
@@ -446,21 +509,24 @@ def _outcomes(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.tmpl = w.t_start[drg] + (rng.random(n) * w.t_count[drg]).astype(np.int64)
     c.error = rng.random(n) < ERROR_RATE
     c.hf = hf = w.h.iloc[c.hosp]
-    los_mean = prof["mean_los"].to_numpy()[drg] * hf["los_factor"].to_numpy()
+    _patients(w, c, rng)
+    los_mean = prof["mean_los"].to_numpy()[drg] * hf["los_factor"].to_numpy() * np.exp(c.resource_log)
     los = np.maximum(1, np.round(los_mean * np.exp(rng.normal(-0.08, 0.4, n)))).astype(np.int64)
     c.los = np.clip(los, templates["los_lo"].to_numpy()[c.tmpl], templates["los_hi"].to_numpy()[c.tmpl])
     risk = prof["death_risk"].to_numpy()[drg]
-    odds = risk / (1 - risk) * hf["death_or"].to_numpy()
-    died = rng.random(n) < odds / (1 + odds)
+    odds = risk / (1 - risk) * hf["death_or"].to_numpy() * np.exp(c.death_logit)
+    c.p_death = odds / (1 + odds)
+    died = rng.random(n) < c.p_death
     level = hf["level"].to_numpy()
     u = rng.random(n)
     leaving = np.where(died, "5", np.where(u < 0.02, "2", np.where(
         (u < 0.02 + np.select([level == "tertiary", level == "secondary"], [0.05, 0.02], 0.0)), "3", np.where(u > 0.995, "9", "1"))))
     fixed_leaving = templates["leaving_type"].to_numpy()[c.tmpl]
     c.leaving = np.where(pd.isna(fixed_leaving), leaving, fixed_leaving.astype(object)).astype(str)
+    c.p_death = np.where(pd.isna(fixed_leaving), c.p_death, c.leaving == "5")  # a template that fixes the leaving type
     c.receiver, c.receiver_text = _transfer_receivers(w.h, c.hosp, c.leaving == "2", rng)
     price = np.array([LEVEL_PRICE[x] for x in level])
-    total = prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * np.exp(rng.normal(-0.06, 0.35, n))
+    total = prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * np.exp(c.resource_log + rng.normal(-0.06, 0.35, n))
     c.total = np.round(total, 2)
     alpha = np.where(prof["surgical"].to_numpy()[drg][:, None], [3.0, 4.0, 3.0, 2.0, 1.0], [5.0, 1.0, 3.0, 2.5, 1.0])
     shares = rng.gamma(alpha)
@@ -482,6 +548,7 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]
     dx = pa.concat_arrays([t_dx, err_dx]).take(pa.array(tmpl + np.where(c.error, len(templates), 0)))
     px = t_px.take(pa.array(tmpl))
     order = np.lexsort((c.hosp, c.discharge))
+    dx = _append_codes(dx.take(pa.array(order)), c.comorbid_ids[order], w.comorbidity_vocab)
     case_id = pc.binary_join_element_wise("S", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, c.n + 1)), pa.string()), 9, "0"), "")
 
     def tcol(name, typ):
@@ -504,7 +571,7 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]
         "leaving_type": pa.array(c.leaving[order], pa.string()),
         "icu_hours": tcol("icu_hours", pa.int32()),
         "receiving_institution": pa.array(c.receiver_text[order], pa.string()),
-        "dx": dx.take(take),
+        "dx": dx,
         "px": px.take(take),
         "total_cost": pa.array(c.total[order]),
         "drug_cost": pa.array(c.parts[order, 0]),
@@ -519,8 +586,30 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]
         "coding_error": pa.array(c.error[order]),
         "in_county": pa.array(c.in_county[order]),
         "transfer_to": pa.array(c.receiver[order], pa.string()),
+        "p_death": pa.array(c.p_death[order].astype(np.float64)),
+        "comorbidities": pa.array((c.comorbid_ids[order] >= 0).sum(axis=1).astype(np.int8)),
     })
     return table, truth_cases
+
+
+def _append_codes(lists: pa.ListArray, ids: np.ndarray, vocab: pa.Array) -> pa.ListArray:
+    """Each row's list followed by the codes ``vocab[ids[row, k]]`` of its non-negative ids, in k order."""
+    lists = pa.concat_arrays([lists]) if isinstance(lists, pa.ChunkedArray) else lists
+    off = lists.offsets.to_numpy().astype(np.int64)
+    base_len = np.diff(off)
+    have = ids >= 0
+    extra = have.sum(axis=1)
+    new_off = np.zeros(len(off), np.int64)
+    np.cumsum(base_len + extra, out=new_off[1:])
+    n_base = int(off[-1] - off[0])
+    src = np.empty(int(new_off[-1]), np.int64)
+    row_of_base = np.repeat(np.arange(len(base_len)), base_len)
+    src[new_off[:-1][row_of_base] + np.arange(n_base) - (off[:-1] - off[0])[row_of_base]] = np.arange(n_base)
+    rows, _ = np.nonzero(have)  # row-major: a row's extras in k order
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(extra) - extra, extra)
+    src[new_off[:-1][rows] + base_len[rows] + rank] = n_base + np.arange(len(rows))
+    values = pa.concat_arrays([lists.values.slice(off[0], n_base), vocab.take(pa.array(ids[have]))])
+    return pa.ListArray.from_arrays(pa.array(new_off.astype(np.int32)), values.take(pa.array(src)))
 
 
 def _planted_support(w: SimpleNamespace, c: SimpleNamespace) -> tuple[dict, dict]:
@@ -575,13 +664,18 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
         "error_rate": ERROR_RATE, "unknown_pdx": UNKNOWN_PDX, "support_start": SUPPORT_START,
         "support_tilt": SUPPORT_TILT, "support_surgical_multiplier": SUPPORT_SURGICAL,
         "quality_overdispersion_sd": QUALITY_SD,
+        "casemix_only": sorted(w.h.loc[w.h["casemix_only"], "hospital_id"].astype(str)),
+        "patient_risk": {"age_log_or_per_year": AGE_LOG_OR, "casemix_prevalence_multiplier": CASEMIX_PREVALENCE,
+                         "comorbidities": {cat: {"prevalence_at_60": p, "death_log_or": b, "los_cost_log_effect": e,
+                                                 "codes": list(map(str, codes))}
+                                           for cat, codes, p, b, e in w.comorbidities}},
         "programs": programs,
         "counties": {name: {"planted_in_county_rate": float(w.in_county_rate[i]), "population_share": float(w.population[i])}
                      for i, name in enumerate(w.counties)},
         "hospitals": [
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
             for row in w.h[["hospital_id", "name", "level", "kind", "county", "cost_factor", "los_factor", "death_or",
-                            "quality_outlier", "efficiency_outlier", "supported"]].to_dict("records")
+                            "quality_outlier", "casemix_only", "efficiency_outlier", "supported"]].to_dict("records")
         ],
         "support": support,
         "drgs": int(w.n_drg),

@@ -18,7 +18,7 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
              by: str = "hospital", peer: str = "level", years=None, levels=None, trim_method: str = "iqr",
              drg_names: dict | None = None, overdispersion=False, min_cases_rank: int = 100,
              min_cases_risk: int = MIN_CASES_RISK, risk_levels_table: pd.DataFrame | None = None,
-             leave_one_out: bool = False) -> dict:
+             leave_one_out: bool = False, expected_deaths: pd.Series | None = None) -> dict:
     """Evaluate grouped cases; returns ``{table name: DataFrame}`` with English column names.
 
     The hospital and outcome tables have a row for every hospital of the input (also one with only
@@ -47,6 +47,9 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     overdispersion : False, "additive" (or True) or "multiplicative"
         Over-dispersed mortality funnel: additive random effects (Spiegelhalter 2005) or the sheet's
         multiplicative widening (5.3); see :func:`evaluation.outcomes.standardized_mortality`.
+    expected_deaths : Series, optional
+        Per case (index of ``data``) the patient-level death probability of ``drg risk``: the outcomes
+        table then uses it as expected deaths instead of the DRG rates (``reference`` = patient_model).
     """
     if by not in ("hospital", "hospital-mdc", "hospital-adrg"):
         raise ValueError(f"--by {by!r}: use hospital, hospital-mdc or hospital-adrg")
@@ -63,7 +66,8 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         "hospital": hospital_indicators(cases, w, peer=peer, hospitals=hospitals, min_cases_risk=min_cases_risk,
                                         external_levels=risk_levels_table, leave_one_out=leave_one_out),
         "outcomes": standardized_mortality(cases, overdispersion=overdispersion, leave_one_out=leave_one_out,
-                                           peer=peer_key(cases, peer)),
+                                           peer=peer_key(cases, peer),
+                                           expected_cases=None if expected_deaths is None else expected_deaths.reindex(cases.index)),
         "risk_levels": risk_levels(cases, min_cases_risk=min_cases_risk, external=risk_levels_table),
     }
     ids = every_hospital(cases, hospitals, levels)

@@ -208,9 +208,38 @@ def _funnel_by_group(o: np.ndarray, e: np.ndarray, groups: np.ndarray, method: s
     return limits, phis, tau2s, z
 
 
+def observed_expected(out: pd.DataFrame, groups: pd.Series | None, method: str | None) -> pd.DataFrame:
+    """``out`` (one row per unit with ``observed`` and ``expected``) with O/E, its exact 95% CI, the funnel
+    limits at each unit's E (over-dispersion estimated within each group of ``groups``, column
+    ``peer_group``) and ``funnel_flag`` (see :func:`standardized_mortality`)."""
+    out = out.copy()
+    e = out["expected"].to_numpy(dtype=float)
+    o = out["observed"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["oe_ratio"] = np.where(e > 0, o / e, np.nan)
+    out["oe_low"], out["oe_high"] = poisson_ci(o, e)
+    if groups is not None:
+        out["peer_group"] = np.asarray(groups)
+    limits, phis, tau2s, z = _funnel_by_group(o, e, np.asarray(groups) if groups is not None else np.full(len(e), "all"), method)
+    for name, limit in limits.items():
+        out[name] = limit
+    if method:
+        out["od_method"] = method
+        out["phi"] = phis
+    if method == "additive":
+        out["tau2"] = tau2s
+        out["z_score"] = z
+    r = out["oe_ratio"]
+    out["funnel_flag"] = np.select(
+        [e <= 0, r > out["limit998_high"], r > out["limit95_high"], r < out["limit998_low"], r < out["limit95_low"]],
+        ["no_expected", "alarm_high", "alert_high", "alarm_low", "alert_low"], "within")
+    return out
+
+
 def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | None = None, by: str = "hospital_id",
                            min_cases_ref: int = 1, exclude_transfers: bool = False, overdispersion=False,
-                           leave_one_out: bool = False, peer: pd.Series | None = None) -> pd.DataFrame:
+                           leave_one_out: bool = False, peer: pd.Series | None = None,
+                           expected_cases: pd.Series | None = None) -> pd.DataFrame:
     """O, E, O/E, exact 95% CI and funnel limits/flags per unit (sections 5.1-5.3).
 
     ``funnel_flag`` compares O/E with the funnel limits at the unit's E (the limits that are plotted):
@@ -232,6 +261,9 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
 
     ``leave_one_out``: each unit's expected deaths use DRG rates of the other units only
     (:func:`leave_one_out_rate`); column ``reference`` says which reference was used.
+
+    ``expected_cases``: per case (index of ``cases``) a patient-level death probability (``drg risk``'s
+    cross-fitted model) used instead of the DRG rates; cases without one count as dropped.
     """
     method = _od_method(overdispersion)
     ref = cases if reference is None else reference
@@ -242,7 +274,9 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
         ref_inc = ref_inc[ref_inc["leaving_type"] != "2"]
     g = ref_inc.groupby("drg", observed=True)
     n_ref = g.size()
-    if leave_one_out:
+    if expected_cases is not None:
+        pg = expected_cases.reindex(inc.index).astype(float)
+    elif leave_one_out:
         pg = leave_one_out_rate(inc, ref_inc, by, "died", min_cases_ref)
     else:
         p = (g["died"].sum() / n_ref)[n_ref >= min_cases_ref]
@@ -253,31 +287,12 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     out["dropped_cases"] = align((~has).groupby(inc[by], observed=True).sum(), out.index, 0).astype(np.int64)
     out["observed"] = align(inc.loc[has, "died"].groupby(inc.loc[has, by]).sum(), out.index, 0).astype(np.int64)
     out["expected"] = align(pg[has].groupby(inc.loc[has, by], observed=True).sum(), out.index, 0.0)
-    e = out["expected"].to_numpy()
-    o = out["observed"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["oe_ratio"] = np.where(e > 0, o / e, np.nan)
-    out["oe_low"], out["oe_high"] = poisson_ci(o, e)
     # over-dispersion is estimated among the units that are compared with each other (the peer group):
     # pooled over levels, a hundred small townships' Poisson noise swamps the spread of the large hospitals
     groups = (peer.groupby(inc[by], observed=True).first().reindex(out.index).astype(object).fillna("all")
-              if peer is not None else pd.Series("all", index=out.index))
-    if peer is not None:
-        out["peer_group"] = groups.to_numpy()
-    limits, phis, tau2s, z = _funnel_by_group(o, e, groups.to_numpy(), method)
-    for name, limit in limits.items():
-        out[name] = limit
-    if method:
-        out["od_method"] = method
-        out["phi"] = phis
-    if method == "additive":
-        out["tau2"] = tau2s
-        out["z_score"] = z
-    r = out["oe_ratio"]
-    out["funnel_flag"] = np.select(
-        [e <= 0, r > out["limit998_high"], r > out["limit95_high"], r < out["limit998_low"], r < out["limit95_low"]],
-        ["no_expected", "alarm_high", "alert_high", "alarm_low", "alert_low"], "within")
-    out["reference"] = "leave_one_out" if leave_one_out else "pooled"
+              if peer is not None else None)
+    out = observed_expected(out, groups, method)
+    out["reference"] = "patient_model" if expected_cases is not None else "leave_one_out" if leave_one_out else "pooled"
     out.index.name = by
     return out.reset_index()
 

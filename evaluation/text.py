@@ -59,6 +59,15 @@ LABELS = {
     "phase": "阶段", "estimate": "估计值", "start_year": "开始年度", "period": "时期",
     "specialty_1": "专科1", "specialty_2": "专科2", "specialty_cases": "专科病例数", "grade_source": "手术分级来源",
     "level2_share": "二级及以上手术占比",
+    # drg risk
+    "case_id": "病案号", "expected_death": "预期死亡概率", "expected_los": "预期住院日", "expected_cost": "预期费用",
+    "los_observed": "实际住院日合计", "los_expected": "预期住院日合计", "los_oe_ratio": "住院日O/E比",
+    "cost_observed": "实际费用合计", "cost_expected": "预期费用合计", "cost_oe_ratio": "费用O/E比",
+    "outcome": "结局", "evaluated_cases": "验证病例数", "fitted_cases": "拟合病例数", "features": "特征数",
+    "folds": "交叉拟合折数", "folds_by": "分折方式", "c_statistic": "C统计量", "brier": "Brier评分",
+    "calibration_intercept": "校准截距", "calibration_slope": "校准斜率", "observed_rate": "实际死亡率",
+    "expected_rate": "预期死亡率", "region_calibration": "区域校准量", "r2": "决定系数R²", "observed_mean": "实际均值",
+    "expected_mean": "预期均值", "decile": "风险十分位", "observed_sum": "实际合计", "expected_sum": "预期合计",
 }
 
 

@@ -293,3 +293,44 @@ def group_record(s: NaiveScheme, rec: dict, map_mode: bool = False):
     if res[1:3] == "00":
         return (FAIL, "MDC" + res[0], "00", s.meta.get("output_drg_fail_in_mdc", "0000"))
     return (OK, "MDC" + res[0], res[:3], res)
+
+
+# -- comorbidities and MCC/CC features, written from Quan 2005 and FORMAT.md 4.1 alone ------------------
+
+def quan_categories(path):
+    """{(system, category): [stems]} from the table, ranges expanded by hand-rolled string arithmetic."""
+    out = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            stems = []
+            for part in r["codes"].split():
+                if "-" in part:
+                    lo, hi = (x.replace(".", "") for x in part.split("-"))
+                    width = len(lo) - 1
+                    stems += [lo[0] + str(k).zfill(width) for k in range(int(lo[1:]), int(hi[1:]) + 1)]
+                else:
+                    stems.append(part.replace(".", ""))
+            out[(r["system"], r["category"])] = stems
+    return out
+
+
+def code_categories(code, cats):
+    """The (system, category) pairs a diagnosis code falls in: its dotless form starts with a stem."""
+    c = code.strip().upper().replace(".", "")
+    return {key for key, stems in cats.items() if any(c.startswith(s) for s in stems)} if c else set()
+
+
+def diagnosis_row(codes, cats, mcc, cc, pdx_ex):
+    """For one record's diagnoses (principal first): categories of the secondary ones, their number, and
+    whether an MCC / a CC counts (a secondary diagnosis in the table whose exclusion id is not the
+    principal's)."""
+    if not codes:
+        return set(), 0, False, False
+    pdx, secondary = codes[0], [c for c in codes[1:] if c is not None]
+    e = pdx_ex.get(pdx) if pdx is not None else None
+    found = set()
+    for c in secondary:
+        found |= code_categories(c, cats)
+    has_mcc = any(c in mcc and not (e is not None and mcc[c] == e) for c in secondary)
+    has_cc = any(c in cc and not (e is not None and cc[c] == e) for c in secondary)
+    return found, len(secondary), has_mcc, has_cc

@@ -1,0 +1,308 @@
+"""`drg risk`: patient-level expected death, LOS and cost per case, streamed in two passes over the grouped
+records (memory follows the batch and the fitting sample, not the input), and the hospital tables and
+model report built from them (:mod:`evaluation.risk` holds the models)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .io import InputError
+
+RISK_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "dx", "age_years", "age_days", "sex",
+                "admission_route", "leaving_type", "los_days", "total_cost"]
+NEEDED = {"case_id": "names each case in cases.parquet", "hospital_id": "the hospital tables",
+          "drg": "the DRG the model conditions on (group the records first: drg group)"}
+OUTCOME_NEEDS = {"death": "leaving_type", "los": "los_days", "cost": "total_cost"}
+GROUPED_STATUS = ("分组成功", "ok")
+EVAL_ROWS = 2_000_000  # held-out predictions kept for the model report (exact metrics on this many cases)
+
+
+def code_lookup(scheme_path: str | None):
+    """MCC/CC tables of the scheme (for the MCC/CC features); empty without one."""
+    from evaluation.risk import CodeLookup
+
+    if not scheme_path:
+        return CodeLookup({}, {}, {})
+    from grouper.scheme import read_tables
+
+    t = read_tables(scheme_path)
+    return CodeLookup(dict(t.mcc), dict(t.cc), dict(t.cc_exclusion))
+
+
+class _Vocab:
+    """Text value -> dense id, growing over batches (-1 for missing)."""
+
+    def __init__(self):
+        self.ids: dict = {}
+
+    def encode(self, col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr)
+        words = arr.dictionary.to_pylist()
+        lut = np.array([self.ids.setdefault(str(w), len(self.ids)) if w is not None else -1 for w in words] + [-1], np.int64)
+        idx = arr.indices.to_numpy(zero_copy_only=False)
+        idx = np.where(arr.indices.is_null().to_numpy(zero_copy_only=False), len(words), np.nan_to_num(idx).astype(np.int64))
+        return lut[idx]
+
+
+def _num(batch: pa.Table, name: str):
+    if name not in batch.column_names:
+        return None
+    return pc.cast(batch.column(name), pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _outcomes(batch: pa.Table) -> dict:
+    n = batch.num_rows
+    nan = np.full(n, np.nan)
+    out = {"death": nan, "los": nan, "cost": nan}
+    if "leaving_type" in batch.column_names:
+        lt = pc.cast(batch.column("leaving_type"), pa.string())
+        died = pc.equal(lt, "5").to_numpy(zero_copy_only=False)
+        out["death"] = np.where(pc.is_null(lt).to_numpy(zero_copy_only=False), np.nan, died.astype(float))
+    los = _num(batch, "los_days")
+    if los is not None:
+        out["los"] = np.where(los > 0, los, np.nan)
+    cost = _num(batch, "total_cost")
+    if cost is not None:
+        out["cost"] = np.where(cost > 0, cost, np.nan)
+    out["log_los"], out["log_cost"] = np.log(out["los"]), np.log(out["cost"])
+    return out
+
+
+def _dx_features(batch: pa.Table, lookup) -> dict:
+    from evaluation.risk import diagnosis_features
+
+    n = batch.num_rows
+    if "dx" not in batch.column_names or not pa.types.is_list(batch.schema.field("dx").type):
+        return {"bits": np.zeros(n, np.uint64), "secondary_dx": np.full(n, np.nan, np.float32),
+                "mcc": np.full(n, np.nan, np.float32), "cc": np.full(n, np.nan, np.float32)}
+    lists = batch.column("dx").combine_chunks()
+    values = lists.values
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(pc.cast(values, pa.string()))
+    idx = values.indices.to_numpy(zero_copy_only=False)
+    idx = np.where(values.indices.is_null().to_numpy(zero_copy_only=False), -1, np.nan_to_num(idx)).astype(np.int64)
+    offsets = lists.offsets.to_numpy()
+    idx = idx[offsets[0]:offsets[-1]]
+    words = [w if w is not None else "" for w in values.dictionary.to_pylist()]
+    return diagnosis_features(offsets, idx, words, lookup)
+
+
+class _Pass:
+    """What both passes compute per batch: ids, folds, outcomes and the patient features."""
+
+    def __init__(self, folds: int, by_hospital: bool, seed: int, lookup):
+        self.folds, self.by_hospital, self.seed, self.lookup = folds, by_hospital, seed, lookup
+        self.drg, self.adrg = _Vocab(), _Vocab()
+
+    def keys(self, batch: pa.Table, start: int) -> dict:
+        from evaluation.risk import case_folds, hospital_folds
+
+        rows = np.arange(start, start + batch.num_rows, dtype=np.int64)
+        fold = (hospital_folds(batch.column("hospital_id").to_numpy(zero_copy_only=False), self.folds, self.seed)
+                if self.by_hospital else case_folds(rows, self.folds, self.seed))
+        adrg = self.adrg.encode(batch.column("adrg")) if "adrg" in batch.column_names else np.full(batch.num_rows, -1)
+        return {"row": rows, "fold": fold.astype(np.int64), "drg": self.drg.encode(batch.column("drg")), "adrg": adrg}
+
+    def features(self, batch: pa.Table) -> np.ndarray:
+        from evaluation.risk import case_features
+
+        return case_features(_num(batch, "age_years") if "age_years" in batch.column_names else np.full(batch.num_rows, np.nan),
+                             _num(batch, "age_days"), _num(batch, "sex"), _num(batch, "admission_route"),
+                             _dx_features(batch, self.lookup))
+
+
+def _check_columns(grouped: str, have: list, outcomes: list) -> list:
+    missing = [c for c in NEEDED if c not in have]
+    if missing:
+        why = "; ".join(f"{c} {NEEDED[c]}" for c in missing)
+        raise InputError(f"{grouped}: needs column{'s' if len(missing) > 1 else ''} {', '.join(missing)} ({why}); "
+                         "run drg risk on the output of drg group")
+    lacking = [o for o in outcomes if OUTCOME_NEEDS[o] not in have]
+    if lacking:
+        raise InputError(f"{grouped}: --outcomes {','.join(lacking)} needs column "
+                         f"{', '.join(OUTCOME_NEEDS[o] for o in lacking)}; leave those outcomes out or add the column")
+    return [c for c in RISK_COLUMNS if c in have]
+
+
+def _first_pass(grouped, columns, p: _Pass, encoder, rate: float, batch_size: int) -> tuple[dict, int]:
+    """DRG statistics per fold over every case, and the fitting sample's features."""
+    from .io import read_batches
+    from evaluation.risk import uniform
+
+    parts, start = [], 0
+    for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
+        k = p.keys(batch, start)
+        y = _outcomes(batch)
+        encoder.add(k["drg"], k["adrg"], k["fold"], y, len(p.drg.ids), len(p.adrg.ids))
+        take = np.flatnonzero(uniform(k["row"], p.seed + 1) < rate)
+        if len(take):
+            sub = batch.take(pa.array(take))
+            parts.append({"X": p.features(sub), **{n: v[take] for n, v in k.items()},
+                          **{o: y[o][take] for o in ("death", "los", "cost")}})
+        start += batch.num_rows
+    if not parts:
+        raise InputError(f"{grouped}: no records to fit a model on")
+    sample = {n: np.concatenate([x[n] for x in parts]) for n in parts[0]}
+    return sample, start
+
+
+def _second_pass(grouped, columns, p, encoder, models: dict, tmp_path: str, eval_rate: float, batch_size: int) -> dict:
+    """Predict every case with its own fold's model into a working file (with the observed outcomes and
+    whether the case is grouped); keep the held-out predictions of a fixed random subset for the report."""
+    import pyarrow.parquet as pq
+
+    from .io import read_batches
+    from evaluation.risk import predict_cross_fitted, uniform
+
+    held, start, writer = [], 0, None
+    try:
+        for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
+            k = p.keys(batch, start)
+            y = _outcomes(batch)
+            pred = predict_cross_fitted(models, p.features(batch), k["drg"], k["adrg"], k["fold"], encoder)
+            nan = np.full(batch.num_rows, np.nan)
+            out = pa.table({"case_id": pc.cast(batch.column("case_id"), pa.string()),
+                            "hospital_id": pc.cast(batch.column("hospital_id"), pa.string()),
+                            "year": (pc.cast(batch.column("year"), pa.int64()) if "year" in batch.column_names
+                                     else pa.nulls(batch.num_rows, pa.int64())),
+                            "grouped": pa.array(_grouped(batch)),
+                            **{f"expected_{o}": pa.array(pred.get(o, nan)) for o in ("death", "los", "cost")},
+                            **{f"observed_{o}": pa.array(y[o]) for o in ("death", "los", "cost")}})
+            writer = writer or pq.ParquetWriter(tmp_path, out.schema)
+            writer.write_table(out)
+            keep = uniform(k["row"], p.seed + 2) < eval_rate
+            held.append({**{o: y[o][keep] for o in pred}, **{f"p_{o}": pred[o][keep] for o in pred}})
+            start += batch.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    return {n: np.concatenate([h[n] for h in held]) for n in held[0]}
+
+
+def _grouped(batch: pa.Table) -> np.ndarray:
+    """Cases that the hospital tables count: grouped into a DRG (as drg evaluate counts them)."""
+    ok = pc.is_valid(batch.column("drg")).to_numpy(zero_copy_only=False)
+    if "status" in batch.column_names:
+        status = pc.cast(batch.column("status"), pa.string())
+        ok &= pc.fill_null(pc.is_in(status, pa.array(list(GROUPED_STATUS))), False).to_numpy(zero_copy_only=False)
+    return ok
+
+
+def _third_pass(tmp_path: str, out_path: str, steps: dict, lang: str) -> pd.DataFrame:
+    """The calibrated cases file (headers in ``lang``) and the per hospital × year sums of the grouped cases."""
+    import pyarrow.parquet as pq
+
+    from evaluation.risk import calibrate
+    from evaluation.text import LABELS
+
+    f = pq.ParquetFile(tmp_path)
+    sums, writer = [], None
+    try:
+        for i in range(f.num_row_groups):
+            t = f.read_row_group(i)
+            exp = {o: t.column(f"expected_{o}").to_numpy() for o in ("death", "los", "cost")}
+            exp.update({o: calibrate(o, exp[o], step) for o, step in steps.items()})
+            out = pa.table({"case_id": t.column("case_id"), "hospital_id": t.column("hospital_id"), "year": t.column("year"),
+                            **{f"expected_{o}": pa.array(exp[o]) for o in exp}})
+            if lang != "en":
+                out = out.rename_columns([LABELS.get(c, c) for c in out.column_names])
+            writer = writer or pq.ParquetWriter(out_path, out.schema)
+            writer.write_table(out)
+            g = t.column("grouped").to_numpy(zero_copy_only=False)
+            d = {"hospital_id": t.column("hospital_id").to_numpy(zero_copy_only=False)[g],
+                 "year": t.column("year").to_numpy(zero_copy_only=False)[g], "cases": np.ones(int(g.sum()), np.int64)}
+            for o in steps:
+                y = t.column(f"observed_{o}").to_numpy()
+                ok = ~np.isnan(y) & ~np.isnan(exp[o])
+                d[f"{o}_observed"] = np.where(ok, y, 0.0)[g]
+                d[f"{o}_expected"] = np.where(ok, exp[o], 0.0)[g]
+            sums.append(pd.DataFrame(d).groupby(["hospital_id", "year"], sort=True, dropna=False).sum())
+    finally:
+        if writer is not None:
+            writer.close()
+    os.remove(tmp_path)
+    return pd.concat(sums).groupby(level=["hospital_id", "year"], sort=True, dropna=False).sum()
+
+
+def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hospitals: str | None = None,
+            scheme_path: str | None = None, folds: int = 5, folds_by: str = "case", sample: int = 400_000, seed: int = 0,
+            overdispersion=None, peer: str = "level", min_cases: int = 100, batch_size: int = 1_000_000,
+            lang: str = "zh") -> dict:
+    """`drg risk`: cases.parquet (expected death, LOS, cost per case), hospital and hospital_year tables
+    (observed, expected, O/E with CI and funnel flags, LOS and cost O/E), model and calibration tables."""
+    from evaluation.risk import Encoder, fit_cross_fitted, region_calibration
+    from evaluation.risk_tables import hospital_tables, model_tables
+
+    from .io import count_rows, input_columns, input_files
+    from .regions import hospitals_table
+    from .tables import output_folder, write_tables
+
+    folder = output_folder(output, [grouped, hospitals], "risk")
+    columns = _check_columns(grouped, input_columns(grouped), list(outcomes))
+    n_rows = count_rows(*input_files(grouped))
+    rate = 1.0 if not n_rows else min(1.0, sample / n_rows)
+    p = _Pass(folds, folds_by == "hospital", seed, code_lookup(scheme_path))
+    encoder = Encoder(folds)
+    fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, rate, batch_size)
+    models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in outcomes}
+    eval_rate = min(1.0, EVAL_ROWS / max(n_rows, 1))
+    with folder as out:
+        tmp = os.path.join(out, ".cases.working.parquet")
+        held = _second_pass(grouped, columns, p, encoder, models, tmp, eval_rate, batch_size)
+        steps = {o: region_calibration(o, held[o], held[f"p_{o}"]) for o in outcomes}
+        per = _third_pass(tmp, os.path.join(out, "cases.parquet"), steps, lang)
+        table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
+        tables = hospital_tables(per, table, list(outcomes), overdispersion=overdispersion, peer=peer, min_cases=min_cases)
+        tables.update(model_tables(held, list(outcomes), fit_sample, n_rows, folds, folds_by, steps))
+        write_tables(tables, out, lang, "risk")
+    return tables
+
+
+def _english(df: pd.DataFrame) -> pd.DataFrame:
+    from evaluation.text import LABELS
+
+    back = {zh: en for en, zh in LABELS.items()}
+    return df.rename(columns={c: back.get(c, c) for c in df.columns})
+
+
+def read_risk_model(folder: str, data: pd.DataFrame) -> tuple[pd.Series, dict]:
+    """(per case of ``data`` its expected death from a ``drg risk`` folder, the folder's model tables). The
+    folder must come from the same grouped records: every case id of ``data`` needs an expectation."""
+    import pyarrow.parquet as pq
+
+    path = os.path.join(folder, "cases.parquet")
+    if not os.path.exists(path):
+        raise InputError(f"--risk-model {folder}: no cases.parquet there; pass the output folder of drg risk")
+    if "case_id" not in data.columns:
+        raise InputError("--risk-model needs case_id in the grouped records to match the model's cases")
+    names = pq.ParquetFile(path).schema_arrow.names
+    english = _english(pd.DataFrame(columns=names)).columns
+    want = [n for n, e in zip(names, english) if e in ("case_id", "expected_death")]
+    cases = _english(pq.read_table(path, columns=want).to_pandas())
+    if "expected_death" not in cases.columns or cases["expected_death"].isna().all():
+        raise InputError(f"--risk-model {folder}: the model has no expected deaths; run drg risk with --outcomes death")
+    ids = data["case_id"].astype(str).to_numpy()
+    if len(cases) == len(data) and np.array_equal(cases["case_id"].to_numpy(dtype=object), ids):
+        expected = pd.Series(cases["expected_death"].to_numpy(), index=data.index)
+    else:
+        if cases["case_id"].duplicated().any():
+            raise InputError(f"--risk-model {folder}: case ids repeat in cases.parquet; run drg risk on records with unique case_id")
+        expected = pd.Series(pd.Index(cases["case_id"]).get_indexer(ids), index=data.index)
+        missing = int((expected < 0).sum())
+        if missing:
+            raise InputError(f"--risk-model {folder}: {missing:,} cases of the grouped file have no expectation there; "
+                             "run drg risk on the same grouped file")
+        expected = pd.Series(cases["expected_death"].to_numpy()[expected.to_numpy()], index=data.index)
+    tables = {}
+    for name in ("model", "calibration"):
+        p = os.path.join(folder, f"{name}.parquet")
+        if os.path.exists(p):
+            tables[f"risk_{name}"] = _english(pq.read_table(p).to_pandas())
+    return expected, tables

@@ -1,0 +1,309 @@
+"""Issue 18: patient-level risk adjustment (`drg risk`): comorbidities by Quan 2005, cross-fitting by
+construction, the fast linear predictor against scikit-learn's own, and the planted region both ways (the
+case-mix-only hospitals are cleared, the quality outlier is still found, nobody else is flagged)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evaluation import comorbidity as cm
+from evaluation import risk as rk
+
+import naive
+
+HERE = os.path.dirname(__file__)
+
+# Hand-checked against Quan et al. 2005, tables 1 (Charlson) and 2 (Elixhauser), ICD-10 columns.
+QUAN_CASES = [
+    ("I21.000x001", {("charlson", "mi")}),                      # national extension of an AMI stem
+    ("I25.2", {("charlson", "mi")}),
+    ("I25.1", set()),                                            # chronic ischaemic: not MI, not listed
+    ("I42.5", {("charlson", "chf"), ("elixhauser", "chf")}),
+    ("I42.4", set()),                                            # I42.0 and I42.5-I42.9 only
+    ("I42.6", {("charlson", "chf"), ("elixhauser", "chf"), ("elixhauser", "alcohol")}),
+    ("P29.0", {("charlson", "chf"), ("elixhauser", "chf")}),
+    ("I63.900", {("charlson", "cevd")}),
+    ("G30.1", {("charlson", "dementia")}),
+    ("J44.100", {("charlson", "cpd"), ("elixhauser", "cpd")}),
+    ("K70.3", {("charlson", "mld"), ("elixhauser", "ld"), ("elixhauser", "alcohol")}),
+    ("K70.4", {("charlson", "msld"), ("elixhauser", "ld")}),
+    ("E11.9", {("charlson", "diab"), ("elixhauser", "diabunc")}),
+    ("E11.6", {("charlson", "diab"), ("elixhauser", "diabc")}),   # the two algorithms differ at .6
+    ("E11.2", {("charlson", "diabwc"), ("elixhauser", "diabc")}),
+    ("G81.9", {("charlson", "hp"), ("elixhauser", "para")}),
+    ("N18.5", {("charlson", "rend"), ("elixhauser", "rf")}),
+    ("Z99.2", {("charlson", "rend"), ("elixhauser", "rf")}),
+    ("N03.1", set()),                                            # N03.2-N03.7 only
+    ("C16.9", {("charlson", "canc"), ("elixhauser", "solidtum")}),
+    ("C44.3", set()),                                            # skin: excluded from both
+    ("C78.0", {("charlson", "metacanc"), ("elixhauser", "metacanc")}),
+    ("C83.3", {("charlson", "canc"), ("elixhauser", "lymph")}),
+    ("B20.1", {("charlson", "aids"), ("elixhauser", "aids")}),
+    ("I10.x00", {("elixhauser", "hypunc")}),
+    ("I13.1", {("elixhauser", "hypc"), ("charlson", "rend"), ("elixhauser", "rf")}),
+    ("I48.x01", {("elixhauser", "carit")}),
+    ("D68.9", {("elixhauser", "coag")}),
+    ("E66.0", {("elixhauser", "obes")}),
+    ("E87.1", {("elixhauser", "fed")}),
+    ("D50.0", {("elixhauser", "blane")}),
+    ("D50.9", {("elixhauser", "dane")}),
+    ("F10.2", {("elixhauser", "alcohol")}),
+    ("F20.4", {("elixhauser", "psycho"), ("elixhauser", "depre")}),
+    ("F32.9", {("elixhauser", "depre")}),
+    ("K25.7", {("charlson", "pud"), ("elixhauser", "pud")}),
+    ("K25.0", {("charlson", "pud")}),                            # bleeding ulcer: Charlson only
+    ("M05.3", {("charlson", "rheumd"), ("elixhauser", "rheumd")}),
+    ("", set()), ("Z00.000", set()),
+]
+
+
+def _cats_of(bits: int) -> set:
+    return {tuple(name.split("_", 1)) for i, name in enumerate(cm.column_names()) if (bits >> i) & 1}
+
+
+@pytest.mark.parametrize("code,expected", QUAN_CASES)
+def test_comorbidity_mapping_matches_quan_2005(code, expected):
+    assert _cats_of(int(cm.code_bits([code])[0])) == expected
+    assert _cats_of(int(cm.code_bits([code.lower().replace(".", "")])[0])) == expected  # dotless, any case
+
+
+def test_table_has_the_published_categories_and_weights():
+    cats = cm.categories()
+    assert sum(1 for c in cats if c[0] == "charlson") == 17 and sum(1 for c in cats if c[0] == "elixhauser") == 31
+    w = {c[1]: c[2] for c in cats if c[0] == "charlson"}
+    assert w["metacanc"] == 6 and w["aids"] == 6 and w["msld"] == 3 and w["canc"] == 2 and w["mi"] == 1
+
+
+def test_charlson_index_applies_the_hierarchy():
+    def idx(*codes):
+        bits = np.bitwise_or.reduce(cm.code_bits(list(codes)))
+        return int(cm.charlson_index(np.array([bits], np.uint64))[0])
+
+    assert idx("C78.0", "C16.9") == 6          # metastatic replaces any malignancy
+    assert idx("E11.2", "E11.9") == 2          # complicated diabetes replaces uncomplicated
+    assert idx("K70.4", "K70.3") == 3          # severe liver disease replaces mild
+    assert idx("I21.0", "I50.0", "N18.5") == 4
+
+
+def test_mapping_agrees_with_an_independent_reading_of_the_table():
+    """Every code of the national scheme's diagnosis list: bits equal the naive prefix reading."""
+    path = os.path.join(HERE, "..", "grouper", "schemes", "chs-drg-1.1", "dx_codes.csv")
+    codes = pd.read_csv(path, dtype=str)["code"].dropna().tolist()[::7]
+    cats = naive.quan_categories(str(cm.TABLE))
+    names = cm.column_names()
+    bits = cm.code_bits(codes)
+    for code, b in zip(codes, bits):
+        want = naive.code_categories(code, cats)
+        got = {tuple(names[i].split("_", 1)) for i in range(len(names)) if (int(b) >> i) & 1}
+        assert got == want, code
+
+
+POOL = ["I21.0", "E11.9", "C78.0", "N18.5", "J44.1", "A09.0", "K35.8", "I10", "Z00.0", "S72.0"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from(POOL)), max_size=6), max_size=30),
+       st.dictionaries(st.sampled_from(POOL), st.sampled_from(["1", "2", "x"]), max_size=6),
+       st.dictionaries(st.sampled_from(POOL), st.sampled_from(["1", "2", "x"]), max_size=6),
+       st.dictionaries(st.sampled_from(POOL), st.sampled_from(["1", "2", "x"]), max_size=6))
+def test_diagnosis_features_match_naive(records, mcc, cc, pdx_ex):
+    lookup = rk.CodeLookup(mcc, cc, pdx_ex)
+    words = sorted(set(c for r in records for c in r if c is not None))
+    pos = {w: i for i, w in enumerate(words)}
+    offsets = np.cumsum([0] + [len(r) for r in records]).astype(np.int64)
+    idx = np.array([pos[c] if c is not None else -1 for r in records for c in r], np.int64)
+    got = rk.diagnosis_features(offsets, idx, words, lookup)
+    cats = naive.quan_categories(str(cm.TABLE))
+    for i, r in enumerate(records):
+        found, n, has_mcc, has_cc = naive.diagnosis_row(r, cats, mcc, cc, pdx_ex)
+        assert _cats_of(int(got["bits"][i])) == found
+        assert got["secondary_dx"][i] == n
+        assert bool(got["mcc"][i]) == has_mcc and bool(got["cc"][i]) == has_cc
+
+
+def _toy(n=6000, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, len(rk.BASE_FEATURES) + len(cm.column_names()))).astype(np.float32)
+    X[:, rk.BASE_FEATURES.index("age_years")] = rng.integers(0, 95, n)
+    X[:, rk.BASE_FEATURES.index("admission_route")] = rng.choice([1.0, 2.0, 3.0, np.nan], n)
+    X[rng.random(n) < 0.05, rk.BASE_FEATURES.index("sex_female")] = np.nan
+    eta = -3 + 0.03 * (X[:, 0] - 50) + 0.5 * X[:, 10]
+    sample = {"X": X, "row": np.arange(n), "fold": rk.case_folds(np.arange(n), 5, 1).astype(np.int64),
+              "drg": rng.integers(0, 40, n), "adrg": rng.integers(0, 15, n),
+              "death": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+              "los": rng.poisson(np.exp(1.5 + 0.2 * X[:, 10])).astype(float) + 1,
+              "cost": np.exp(8 + 0.3 * X[:, 10] + rng.normal(0, 0.3, n))}
+    enc = rk.Encoder(5)
+    out = {**{k: sample[k] for k in ("death", "los", "cost")}, "log_los": np.log(sample["los"]), "log_cost": np.log(sample["cost"])}
+    enc.add(sample["drg"], sample["adrg"], sample["fold"], out, 40, 15)
+    return sample, enc
+
+
+@pytest.mark.parametrize("outcome", ["death", "los", "cost"])
+def test_fast_linear_predictor_equals_the_pipeline(outcome):
+    sample, enc = _toy()
+    models = rk.fit_cross_fitted(sample, enc, outcome, 5, 3)
+    X = np.hstack([sample["X"], enc.encode(sample["drg"], sample["adrg"], sample["fold"], sample["fold"], 0)])
+    for m in models:
+        np.testing.assert_allclose(m.predict(X), m._raw(X), rtol=1e-9)
+
+
+def test_cross_fitting_never_predicts_a_case_with_a_model_that_saw_it():
+    """Change every outcome of fold 2's cases: the predictions for fold 2 do not move at all; those of the
+    other folds do (their models were fitted on fold 2)."""
+    sample, enc = _toy()
+    changed = dict(sample, death=np.where(sample["fold"] == 2, 1.0 - sample["death"], sample["death"]))
+    enc2 = rk.Encoder(5)
+    enc2.add(sample["drg"], sample["adrg"], sample["fold"],
+             {"death": changed["death"], "los": sample["los"], "cost": sample["cost"],
+              "log_los": np.log(sample["los"]), "log_cost": np.log(sample["cost"])}, 40, 15)
+    a = rk.predict_cross_fitted({"death": rk.fit_cross_fitted(sample, enc, "death", 5, 3)}, sample["X"], sample["drg"],
+                                sample["adrg"], sample["fold"], enc)["death"]
+    b = rk.predict_cross_fitted({"death": rk.fit_cross_fitted(changed, enc2, "death", 5, 3)}, sample["X"], sample["drg"],
+                                sample["adrg"], sample["fold"], enc2)["death"]
+    at = sample["fold"] == 2
+    np.testing.assert_array_equal(a[at], b[at])
+    assert np.abs(a[~at] - b[~at]).max() > 1e-3
+
+
+def test_group_stats_leave_folds_out_like_a_naive_sum():
+    rng = np.random.default_rng(4)
+    ids, fold, v = rng.integers(-1, 7, 500), rng.integers(0, 4, 500), rng.random(500)
+    v[rng.random(500) < 0.1] = np.nan
+    g = rk.GroupStats(4)
+    g.add(ids[:250], fold[:250], v[:250], 7)
+    g.add(ids[250:], fold[250:], v[250:], 7)
+    q = rng.integers(-1, 7, 50)
+    da, db = rng.integers(0, 4, 50), rng.integers(0, 4, 50)
+    n, s = g.sums(q, da, db)
+    for i in range(50):
+        keep = (ids == q[i]) & (fold != da[i]) & (fold != db[i]) & ~np.isnan(v) & (q[i] >= 0)
+        assert n[i] == keep.sum() and s[i] == pytest.approx(v[keep].sum())
+
+
+def test_logistic_fit_recovers_a_known_slope():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200_000)
+    y = (rng.random(x.size) < 1 / (1 + np.exp(-(-1.0 + 0.7 * x)))).astype(float)
+    a, b = rk.logistic_fit(x, y)
+    assert a == pytest.approx(-1.0, abs=0.03) and b == pytest.approx(0.7, abs=0.03)
+
+
+# -- the planted region, end to end ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    import grouper
+    from drg.synth import synthesize
+
+    d = tmp_path_factory.mktemp("risk")
+    scheme = grouper.load_scheme()
+    truth = synthesize(scheme, str(d / "s"), cases=400_000, seed=18, quiet=True)
+    run = [sys.executable, "-m", "drg.cli"]
+    subprocess.run(run + ["group", str(d / "s" / "discharges.parquet"), "-o", str(d / "g.parquet"), "-q"], check=True)
+    for out, extra in (("ev", []), ("risk", []), ("ev_model", ["--risk-model", str(d / "risk")])):
+        cmd = "risk" if out == "risk" else "evaluate"
+        r = subprocess.run(run + [cmd, str(d / "g.parquet"), "-o", str(d / out), "--lang", "en", "--overdispersion"] + extra,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    return d, truth
+
+
+def _flags(path):
+    t = pd.read_parquet(path).set_index("hospital_id")
+    return t, set(t.index[t["funnel_flag"].isin(["alarm_high", "alarm_low"])])
+
+
+def test_patient_level_model_clears_casemix_and_keeps_quality_outliers(region):
+    d, truth = region
+    quality = {h["hospital_id"] for h in truth["hospitals"] if h["quality_outlier"]}
+    casemix = set(truth["casemix_only"])
+    assert quality and casemix and not quality & casemix
+    drg_only, flagged_drg = _flags(d / "ev" / "outcomes.parquet")
+    patient, flagged_patient = _flags(d / "risk" / "hospital.parquet")
+    # DRG-only O/E calls the sicker hospitals' patients bad care ...
+    assert casemix <= flagged_drg and quality <= flagged_drg and flagged_drg <= quality | casemix
+    # ... the patient-level model does not, and still finds the one that is truly unsafe; nobody else
+    assert flagged_patient == quality
+    assert (patient.loc[sorted(casemix), "oe_ratio"] < 1.25).all()
+    # drg evaluate --risk-model reads the same expectations
+    via_eval, flagged_eval = _flags(d / "ev_model" / "outcomes.parquet")
+    assert flagged_eval == quality
+    assert (via_eval.loc[via_eval["cases"] > 0, "reference"] == "patient_model").all()
+    assert os.path.exists(d / "ev_model" / "risk_model.parquet")
+
+
+def test_model_is_discriminating_and_calibrated_on_held_out_folds(region):
+    from sklearn.metrics import roc_auc_score
+
+    d, truth = region
+    model = pd.read_parquet(d / "risk" / "model.parquet").set_index("outcome")
+    cases = pd.read_parquet(d / "risk" / "cases.parquet")
+    assert list(cases.columns[:1]) == ["case_id"] and {"expected_death", "expected_los", "expected_cost"} <= set(cases.columns)
+    t = pd.read_parquet(d / "s" / "truth.parquet", columns=["case_id", "p_death"])
+    g = pd.read_parquet(d / "g.parquet", columns=["case_id", "leaving_type"])
+    assert (cases["case_id"].to_numpy() == g["case_id"].to_numpy()).all()
+    y = (g["leaving_type"].astype(str) == "5").to_numpy()
+    c_true = roc_auc_score(y, t["p_death"].to_numpy())
+    # at 400k cases; benchmarks/risk_scale.py checks c >= true - 0.02 on >= 1M cases
+    assert model.loc["death", "c_statistic"] >= c_true - 0.03
+    assert 0.9 <= model.loc["death", "calibration_slope"] <= 1.1
+    assert 0.9 <= model.loc["los", "calibration_slope"] <= 1.1 and 0.9 <= model.loc["cost", "calibration_slope"] <= 1.1
+    assert abs(cases["expected_death"].sum() / y.sum() - 1) < 0.01  # calibrated to the region
+    cal = pd.read_parquet(d / "risk" / "calibration.parquet")
+    death = cal[cal["outcome"] == "death"]
+    assert len(death) == 10 and death["expected_sum"].is_monotonic_increasing
+
+
+def test_risk_is_deterministic_and_speaks_chinese_by_default(region, tmp_path):
+    d, _ = region
+    run = [sys.executable, "-m", "drg.cli", "risk", str(d / "g.parquet"), "--outcomes", "death", "--sample", "20000"]
+    for out in ("a", "b"):
+        r = subprocess.run(run + ["-o", str(tmp_path / out)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    a, b = (open(tmp_path / x / "cases.parquet", "rb").read() for x in ("a", "b"))
+    assert a == b
+    cols = pd.read_parquet(tmp_path / "a" / "cases.parquet").columns
+    assert "病案号" in cols and "预期死亡概率" in cols
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--outcomes", "death,mood"], "--outcomes"),
+    (["--folds", "1"], "--folds"),
+])
+def test_bad_options_are_one_line(region, tmp_path, args, message):
+    d, _ = region
+    r = subprocess.run([sys.executable, "-m", "drg.cli", "risk", str(d / "g.parquet"), "-o", str(tmp_path / "x")] + args,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_columns_and_a_foreign_model_are_one_line(tmp_path):
+    pd.DataFrame({"case_id": ["a", "b"], "hospital_id": ["h", "h"]}).to_parquet(tmp_path / "g.parquet")
+    r = subprocess.run([sys.executable, "-m", "drg.cli", "risk", str(tmp_path / "g.parquet"), "-o", str(tmp_path / "x")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "drg" in r.stderr and r.stderr.count("\n") == 1
+    g = pd.DataFrame({"case_id": ["a", "b"], "hospital_id": ["h", "h"], "drg": ["AA19", "AA19"], "leaving_type": ["1", "5"]})
+    g.to_parquet(tmp_path / "g2.parquet")
+    os.makedirs(tmp_path / "m")
+    pd.DataFrame({"case_id": ["zz"], "expected_death": [0.1]}).to_parquet(tmp_path / "m" / "cases.parquet")
+    r = subprocess.run([sys.executable, "-m", "drg.cli", "evaluate", str(tmp_path / "g2.parquet"), "-o", str(tmp_path / "e"),
+                        "--risk-model", str(tmp_path / "m")], capture_output=True, text=True)
+    assert r.returncode == 2 and "--risk-model" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_truth_names_the_planted_patient_risk(region):
+    d, truth = region
+    assert isinstance(truth["casemix_only"], list) and truth["patient_risk"]["comorbidities"]
+    t = pd.read_parquet(d / "s" / "truth.parquet", columns=["p_death"])
+    assert t["p_death"].between(0, 1).all()
+    json.dumps(truth)
