@@ -2,7 +2,8 @@
 
     python benchmarks/planted_recovery.py --cases 3000000 [--seed 2019] [--work DIR]
 
-Synthesizes the Dezhou region (planted: three quality outliers, over-dispersion among ordinary
+Synthesizes the Dezhou region (planted: a quality outlier, two case-mix-only hospitals -- sicker
+patients, ordinary quality: DRG-only O/E flags them, `drg risk` must not --, over-dispersion among ordinary
 hospitals, staggered tertiary-pairing starts with a case-mix gain, county alliances without effect,
 type-2 transfers naming their receiver), groups it and runs `drg evaluate` (exact Poisson funnel and
 `--overdispersion`), `drg support` on the synthetic plan and `drg tiered-care`. Prints one JSON
@@ -41,7 +42,9 @@ def main() -> int:
     with open(os.path.join(synth, "truth.json"), encoding="utf-8") as f:
         truth = json.load(f)
     planted = pd.DataFrame(truth["hospitals"]).set_index("hospital_id")
-    bad = set(planted.index[planted["quality_outlier"]])
+    # DRG-only O/E cannot tell sicker patients from worse care: the case-mix-only hospitals count as planted
+    # here (benchmarks/risk_scale.py shows the patient-level model clearing them)
+    bad = set(planted.index[planted["quality_outlier"]]) | set(truth.get("casemix_only", []))
     report: dict = {"cases": a.cases, "seed": a.seed, "planted_quality_outliers": sorted(bad),
                     "ordinary_log_or_sd": round(float(np.log(planted.loc[~planted["quality_outlier"], "death_or"]).std()), 4)}
     for name, extra in (("poisson", []), ("additive", ["--overdispersion"])):

@@ -125,7 +125,7 @@ def cmd_synth(a) -> int:
 
 
 def cmd_risk(a) -> int:
-    from .risk import risk_to
+    from .risk import risk_summary, risk_to
 
     if a.folds < 2 or a.folds > 20:
         raise UsageError(f"--folds {a.folds}: choose 2..20 (cross-fitting needs at least two folds)")
@@ -134,20 +134,7 @@ def cmd_risk(a) -> int:
     tables = risk_to(a.grouped, a.output, outcomes=parse_outcomes(a.outcomes), hospitals=a.hospitals,
                      scheme_path=resolve_scheme_path(a.scheme), folds=a.folds, folds_by=a.folds_by, sample=a.sample,
                      seed=a.seed, overdispersion=a.overdispersion, peer=a.peer, batch_size=a.batch_size, lang=a.lang)
-    m = tables["model"].set_index("outcome")
-    parts = []
-    if "death" in m.index:
-        d = m.loc["death"]
-        parts.append(f"death c-statistic {d['c_statistic']:.3f}, calibration slope {d['calibration_slope']:.2f}")
-    for o in ("los", "cost"):
-        if o in m.index:
-            parts.append(f"{o} R² {m.loc[o, 'r2']:.2f}")
-    print(f"risk models on {int(m['cases'].iloc[0]):,} cases ({'; '.join(parts)}) -> {a.output}/")
-    if "funnel_flag" in tables["hospital"].columns:
-        flagged = tables["hospital"][tables["hospital"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
-        if len(flagged):
-            print("outside the 99.8% funnel after patient-level adjustment: "
-                  + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples()))
+    print(risk_summary(tables, a.output))
     return 0
 
 

@@ -26,6 +26,7 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     print(f"  grouped records: {grouped} (+ .summary.json)")
     print(f"  evaluation tables (Chinese headers) and workbook: {eval_dir}/ (evaluation.xlsx)")
     print(f"  hospitals above the 99.8% mortality funnel limit: {', '.join(flagged) or 'none'}")
+    print(f"  patient-level risk models (expected death, LOS, cost per case; model report): {output}/risk/")
     print(f"  payment simulation: {output}/payment/ (payment.xlsx); tiered care: {output}/tiered_care/; "
           f"counterpart support: {output}/support/")
     print(f"  counterpart support, CMI difference-in-differences: {'; '.join(support) or 'no program'}")
@@ -53,6 +54,10 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
     from .analyses import evaluate_to, pay_to, support_to, tiered_care_to
     from .report import build_report
 
+    from .risk import risk_to
+
+    say("      patient-level risk models (expected death, LOS, cost per case; cross-fitted) ...")
+    risk_to(grouped, os.path.join(output, "risk"), scheme_path=str(scheme.path), overdispersion="additive")
     tables = evaluate_to(grouped, os.path.join(output, "evaluation"), by="hospital-mdc", drg_names=scheme.drg_names)
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()
     say("[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support ...")

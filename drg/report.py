@@ -240,9 +240,12 @@ def load_outputs(root: str) -> dict:
         raise FileNotFoundError(f"{root}: no evaluation tables (hospital.parquet); run drg evaluate -o {root}/evaluation first, or drg demo")
     out = {name: _read(ev, name) for name in ("hospital", "outcomes", "weights", "quality", "discipline_mdc")}
     for sub, names in (("payment", ("settlement",)), ("tiered_care", ("county", "region", "hospital")),
-                       ("support", ("support", "support_did", "support_summary"))):
+                       ("support", ("support", "support_did", "support_summary")), ("risk", ("model", "calibration"))):
         for name in names:
             out[f"{sub}.{name}"] = _read(r / sub, name) if (r / sub).is_dir() else None
+    for name in ("model", "calibration"):  # drg evaluate --risk-model copies the model tables
+        if out.get(f"risk.{name}") is None:
+            out[f"risk.{name}"] = _read(ev, f"risk_{name}")
     summary = r / "grouped.parquet.summary.json"
     out["summary"] = None
     if summary.exists():
@@ -384,6 +387,25 @@ def _section_support(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
                      f"{data_details(pp.reset_index(), ids, lang)}" + (table_html(dd, ids, lang, searchable=False) if dd is not None else "") + "</section>")
 
 
+def _section_risk(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
+    # patient-level risk model: calibration by decile of predicted risk, and the model's measures
+    cal, model = o.get("risk.calibration"), o.get("risk.model")
+    if cal is None or not len(cal) or model is None:
+        return
+    death = cal[cal["outcome"] == "death"]
+    if not len(death):
+        return
+    obs = (death["observed_sum"] / death["cases"]).astype(float)
+    exp = (death["expected_sum"] / death["cases"]).astype(float)
+    pts = [(float(e), float(v), f"{t['decile']} {int(d)}: {t['expected']} {e:.4f}, {t['observed']} {v:.4f}", "#2e86c1")
+           for d, e, v in zip(death["decile"], exp, obs)]
+    top = float(max(exp.max(), obs.max())) * 1.05
+    diagonal = [([(0.0, 0.0), (top, top)], "#7f8c8d", "")]
+    parts.append(f"<section id='risk'><h2>{esc(t['risk'])}</h2>"
+                 f"{scatter_svg(pts, t['expected'], t['observed'], curves=diagonal, cid=ids('c'))}"
+                 f"{table_html(model, ids, lang, searchable=False)}{data_details(cal, ids, lang)}</section>")
+
+
 def _section_trends(o: dict, h, t: dict, ids, lang: str, parts: list) -> None:
     # 9. trends
     reg = o.get("tiered_care.region")
@@ -400,7 +422,7 @@ def render(o: dict, lang: str = "zh") -> str:
     parts = []
     h = o["hospital"]
     for section in (_section_overview, _section_peers, _section_funnel, _section_heatmap, _section_weights,
-                    _section_payment, _section_tiered, _section_support, _section_trends):
+                    _section_risk, _section_payment, _section_tiered, _section_support, _section_trends):
         section(o, h, t, ids, lang, parts)
     s = o.get("summary") or {}
     head = (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
@@ -413,7 +435,8 @@ def render(o: dict, lang: str = "zh") -> str:
 def excel_tables(o: dict) -> dict:
     names = {"hospital": "hospital", "outcomes": "outcomes", "weights": "weights", "quality": "quality", "discipline_mdc": "discipline_mdc",
              "payment.settlement": "settlement", "tiered_care.county": "county", "tiered_care.region": "region",
-             "support.support": "support", "support.support_did": "support_did"}
+             "support.support": "support", "support.support_did": "support_did", "risk.model": "risk_model",
+             "risk.calibration": "risk_calibration"}
     return {v: o[k] for k, v in names.items() if o.get(k) is not None}
 
 

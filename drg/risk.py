@@ -131,24 +131,42 @@ def _check_columns(grouped: str, have: list, outcomes: list) -> list:
     return [c for c in RISK_COLUMNS if c in have]
 
 
-def _first_pass(grouped, columns, p: _Pass, encoder, rate: float, batch_size: int) -> tuple[dict, int]:
-    """DRG statistics per fold over every case, and the fitting sample's features."""
+def _bottom(parts: list, size: int) -> tuple[list, float]:
+    """The sample rows with the ``size`` smallest draws (bottom-k sampling: the same rows whatever the
+    batch size or the file format) and the draw below which a later row can still enter."""
+    u = np.concatenate([x["u"] for x in parts])
+    if len(u) <= size:
+        return parts, 1.0
+    cut = float(np.partition(u, size - 1)[size - 1])
+    kept = [{n: v[x["u"] <= cut] for n, v in x.items()} for x in parts]
+    return [x for x in kept if len(x["u"])], cut
+
+
+def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int) -> tuple[dict, int]:
+    """DRG statistics per fold over every case, and the fitting sample: the ``size`` cases with the
+    smallest fixed random draws (memory bounded by twice the sample, whatever the input's size)."""
     from .io import read_batches
     from evaluation.risk import uniform
 
-    parts, start = [], 0
+    parts, start, cut, held = [], 0, 1.0, 0
     for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
         k = p.keys(batch, start)
         y = _outcomes(batch)
         encoder.add(k["drg"], k["adrg"], k["fold"], y, len(p.drg.ids), len(p.adrg.ids))
-        take = np.flatnonzero(uniform(k["row"], p.seed + 1) < rate)
+        u = uniform(k["row"], p.seed + 1)
+        take = np.flatnonzero(u <= cut)
         if len(take):
             sub = batch.take(pa.array(take))
-            parts.append({"X": p.features(sub), **{n: v[take] for n, v in k.items()},
+            parts.append({"X": p.features(sub), "u": u[take], **{n: v[take] for n, v in k.items()},
                           **{o: y[o][take] for o in ("death", "los", "cost")}})
+            held += len(take)
+            if held > 2 * size:
+                parts, cut = _bottom(parts, size)
+                held = sum(len(x["u"]) for x in parts)
         start += batch.num_rows
     if not parts:
         raise InputError(f"{grouped}: no records to fit a model on")
+    parts, _ = _bottom(parts, size)
     sample = {n: np.concatenate([x[n] for x in parts]) for n in parts[0]}
     return sample, start
 
@@ -240,17 +258,15 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     from evaluation.risk import Encoder, fit_cross_fitted, region_calibration
     from evaluation.risk_tables import hospital_tables, model_tables
 
-    from .io import count_rows, input_columns, input_files
+    from .io import input_columns
     from .regions import hospitals_table
     from .tables import output_folder, write_tables
 
     folder = output_folder(output, [grouped, hospitals], "risk")
     columns = _check_columns(grouped, input_columns(grouped), list(outcomes))
-    n_rows = count_rows(*input_files(grouped))
-    rate = 1.0 if not n_rows else min(1.0, sample / n_rows)
     p = _Pass(folds, folds_by == "hospital", seed, code_lookup(scheme_path))
     encoder = Encoder(folds)
-    fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, rate, batch_size)
+    fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, sample, batch_size)
     models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in outcomes}
     eval_rate = min(1.0, EVAL_ROWS / max(n_rows, 1))
     with folder as out:
@@ -263,6 +279,25 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
         tables.update(model_tables(held, list(outcomes), fit_sample, n_rows, folds, folds_by, steps))
         write_tables(tables, out, lang, "risk")
     return tables
+
+
+def risk_summary(tables: dict, output: str) -> str:
+    """What `drg risk` prints: the models' quality and the hospitals outside the 99.8% funnel."""
+    from .terminal import clean
+
+    m = tables["model"].set_index("outcome")
+    parts = []
+    if "death" in m.index:
+        parts.append(f"death c-statistic {m.loc['death', 'c_statistic']:.3f}, calibration slope {m.loc['death', 'calibration_slope']:.2f}")
+    parts += [f"{o} R² {m.loc[o, 'r2']:.2f}" for o in ("los", "cost") if o in m.index]
+    lines = [f"risk models on {int(m['cases'].iloc[0]):,} cases ({'; '.join(parts)}) -> {output}/"]
+    h = tables["hospital"]
+    if "funnel_flag" in h.columns:
+        out = h[h["funnel_flag"].isin(["alarm_high", "alarm_low"])]
+        if len(out):
+            lines.append("outside the 99.8% funnel after patient-level adjustment: "
+                         + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in out.itertuples()))
+    return "\n".join(lines)
 
 
 def _english(df: pd.DataFrame) -> pd.DataFrame:

@@ -416,6 +416,9 @@ def _patients(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
         start += len(codes)
         c.death_logit += log_or * has
         c.resource_log += effect * has
+    # centred: the DRG profile's death risk, LOS and cost stay those of the region's average patient
+    c.death_logit -= c.death_logit.mean()
+    c.resource_log -= c.resource_log.mean()
 
 
 def _case_mix(h: pd.DataFrame, prof: pd.DataFrame, hi: int, period: int) -> np.ndarray:

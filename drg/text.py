@@ -12,6 +12,7 @@ REPORT = {
         "tiered": "分级诊疗目标", "support": "对口支援前后对比", "trends": "年度趋势", "data": "数据表", "search": "搜索…",
         "none": "无", "target": "目标", "met": "达标", "not_met": "未达标", "pre": "支援前", "post": "支援后",
         "generated": "数据来源", "cv_flag": "CV≥1(不同质)", "year": "年度", "value": "数值", "metric": "指标",
+        "risk": "患者层面风险模型校准(死亡, 按预测风险十分位)", "decile": "十分位", "expected": "预测死亡率", "observed": "实际死亡率",
     },
     "en": {
         "title": "DRG evaluation report", "overview": "Region overview", "cases": "Cases", "hospitals": "Hospitals",
@@ -22,6 +23,8 @@ REPORT = {
         "tiered": "Tiered-care targets", "support": "Counterpart support before/after", "trends": "Trends by year", "data": "Data table",
         "search": "Search…", "none": "none", "target": "target", "met": "met", "not_met": "not met", "pre": "before", "post": "after",
         "generated": "Source", "cv_flag": "CV ≥ 1 (not homogeneous)", "year": "Year", "value": "Value", "metric": "Metric",
+        "risk": "Patient-level risk model calibration (death, by decile of predicted risk)", "decile": "decile",
+        "expected": "predicted death rate", "observed": "observed death rate",
     },
 }
 
@@ -31,4 +34,5 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "cases": "病例结算", "settlement": "医院结算", "scenarios": "情景比较", "tiered_care": "分级诊疗",
                   "support": "对口支援", "support_summary": "支援方汇总",
                   "support_did": "双重差分", "county": "县域就诊", "region": "区域指标", "parameters": "参数",
-                  "monthly": "月度预付", "drg_profit_loss": "DRG盈亏"}
+                  "monthly": "月度预付", "drg_profit_loss": "DRG盈亏", "model": "风险模型", "calibration": "风险模型校准",
+                  "hospital_year": "医院年度", "risk_model": "风险模型", "risk_calibration": "风险模型校准"}
