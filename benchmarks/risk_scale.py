@@ -65,7 +65,8 @@ def main() -> int:
     secs, rss = run(drg + ["risk", grouped, "-o", out + "/risk", "--lang", "en", "--overdispersion"])
     subprocess.run(drg + ["evaluate", grouped, "-o", out + "/ev", "--lang", "en", "--overdispersion"], check=True,
                    stdout=subprocess.DEVNULL)
-    truth = json.load(open(os.path.join(d, "truth.json")))
+    with open(os.path.join(d, "truth.json"), encoding="utf-8") as f:
+        truth = json.load(f)
     quality = {h["hospital_id"] for h in truth["hospitals"] if h["quality_outlier"]}
     casemix = set(truth.get("casemix_only", []))
     from sklearn.metrics import roc_auc_score

@@ -145,8 +145,9 @@ def _bottom(parts: list, size: int) -> tuple[list, float]:
 def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int) -> tuple[dict, int]:
     """DRG statistics per fold over every case, and the fitting sample: the ``size`` cases with the
     smallest fixed random draws (memory bounded by twice the sample, whatever the input's size)."""
-    from .io import read_batches
     from evaluation.risk import uniform
+
+    from .io import read_batches
 
     parts, start, cut, held = [], 0, 1.0, 0
     for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
@@ -176,8 +177,9 @@ def _second_pass(grouped, columns, p, encoder, models: dict, tmp_path: str, eval
     whether the case is grouped); keep the held-out predictions of a fixed random subset for the report."""
     import pyarrow.parquet as pq
 
-    from .io import read_batches
     from evaluation.risk import predict_cross_fitted, uniform
+
+    from .io import read_batches
 
     held, start, writer = [], 0, None
     try:
@@ -239,6 +241,7 @@ def _third_pass(tmp_path: str, out_path: str, steps: dict, lang: str) -> pd.Data
             for o in steps:
                 y = t.column(f"observed_{o}").to_numpy()
                 ok = ~np.isnan(y) & ~np.isnan(exp[o])
+                d[f"{o}_dropped"] = (~ok)[g].astype(np.int64)  # no outcome (e.g. leaving type missing) or no prediction
                 d[f"{o}_observed"] = np.where(ok, y, 0.0)[g]
                 d[f"{o}_expected"] = np.where(ok, exp[o], 0.0)[g]
             sums.append(pd.DataFrame(d).groupby(["hospital_id", "year"], sort=True, dropna=False).sum())

@@ -233,9 +233,15 @@ def make_model(outcome: str, seed: int, alpha: float = 1e-4):
     tree ensembles take minutes; the DRG encodings carry the non-linear DRG effect."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import GammaRegressor, LogisticRegression, PoissonRegressor
+    from sklearn.linear_model import (
+        GammaRegressor,
+        LogisticRegression,
+        PoissonRegressor,
+    )
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
+
+    from .comorbidity import column_names
 
     col = BASE_FEATURES.index
     age = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
@@ -244,10 +250,17 @@ def make_model(outcome: str, seed: int, alpha: float = 1e-4):
     route = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True)),
                       ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))])
     unknown = SimpleImputer(strategy="constant", fill_value=0.0, add_indicator=True, keep_empty_features=True)
+    # the DRG's and ADRG's death logits get a spline too: the patient terms add to the DRG's rate of an
+    # average patient, which is not linear in the logit at the rare-death end (a straight line under-predicts
+    # the lowest-risk DRGs, where the low-risk mortality indicators live)
+    enc = len(BASE_FEATURES) + len(column_names())
+    drg_cols = [enc + ENCODED_FEATURES.index("drg_death_logit"), enc + ENCODED_FEATURES.index("adrg_death_logit")]
     # only the columns that can be missing are imputed (the comorbidity flags and encodings never are)
-    expand = ColumnTransformer([("age", age, [col("age_years")]), ("route", route, [col("admission_route")]),
-                                ("unknown", unknown, [col("sex_female"), col("secondary_dx"), col("mcc"), col("cc")])],
-                               remainder="passthrough")
+    parts = [("age", age, [col("age_years")]), ("route", route, [col("admission_route")]),
+             ("unknown", unknown, [col("sex_female"), col("secondary_dx"), col("mcc"), col("cc")])]
+    if outcome == "death":
+        parts.append(("drg", SplineTransformer(n_knots=8, degree=3, knots="quantile", extrapolation="linear"), drg_cols))
+    expand = ColumnTransformer(parts, remainder="passthrough")
     if outcome == "death":
         est = LogisticRegression(C=1.0 / (alpha * 1e4), solver="newton-cholesky", max_iter=100)
     elif outcome == "los":
@@ -297,7 +310,7 @@ class FoldModel:
             X[:, self.empty] = 0.0
         return X
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "FoldModel":
+    def fit(self, X: np.ndarray, y: np.ndarray) -> FoldModel:
         self.empty = np.isnan(X).all(axis=0)
         self.pipeline.fit(self._columns(X), y)
         return self

@@ -35,6 +35,7 @@ def _one_table(sums: pd.DataFrame, outcomes: list, hospitals, overdispersion, pe
     level, groups = _peer_groups(pd.Index(ids), hospitals, peer)
     out = pd.DataFrame({"hospital_id": ids, "level": level.to_numpy(), "cases": sums["cases"].to_numpy(np.int64)})
     if "death" in outcomes:
+        out["dropped_cases"] = sums["death_dropped"].to_numpy(np.int64)
         out["observed"] = sums["death_observed"].to_numpy().round().astype(np.int64)
         out["expected"] = sums["death_expected"].to_numpy()
         out = observed_expected(out, groups.to_numpy(), _od_method(overdispersion))
@@ -82,7 +83,7 @@ def model_tables(held: dict, outcomes: list, sample: dict, cases: int, folds: in
         ok = ~np.isnan(y) & ~np.isnan(p)
         y, p = y[ok], p[ok]
         m = death_metrics(y, p) if o == "death" else amount_metrics(y, p)
-        rows.append({"outcome": o, "cases": int(cases), "evaluated_cases": int(len(y)),
+        rows.append({"outcome": o, "cases": int(cases), "evaluated_cases": len(y),
                      "fitted_cases": int(np.sum(~np.isnan(sample[o]))), "features": n_features, "folds": folds,
                      "folds_by": folds_by, **m, "region_calibration": steps[o]})
         if len(y):

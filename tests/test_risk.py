@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import naive
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,8 +18,6 @@ from hypothesis import strategies as st
 
 from evaluation import comorbidity as cm
 from evaluation import risk as rk
-
-import naive
 
 HERE = os.path.dirname(__file__)
 
@@ -117,7 +116,7 @@ POOL = ["I21.0", "E11.9", "C78.0", "N18.5", "J44.1", "A09.0", "K35.8", "I10", "Z
        st.dictionaries(st.sampled_from(POOL), st.sampled_from(["1", "2", "x"]), max_size=6))
 def test_diagnosis_features_match_naive(records, mcc, cc, pdx_ex):
     lookup = rk.CodeLookup(mcc, cc, pdx_ex)
-    words = sorted(set(c for r in records for c in r if c is not None))
+    words = sorted({c for r in records for c in r if c is not None})
     pos = {w: i for i, w in enumerate(words)}
     offsets = np.cumsum([0] + [len(r) for r in records]).astype(np.int64)
     idx = np.array([pos[c] if c is not None else -1 for r in records for c in r], np.int64)
@@ -224,20 +223,40 @@ def _flags(path):
 
 
 def test_patient_level_model_clears_casemix_and_keeps_quality_outliers(region):
+    from scipy import stats
+
     d, truth = region
     quality = {h["hospital_id"] for h in truth["hospitals"] if h["quality_outlier"]}
     casemix = set(truth["casemix_only"])
+    level = {h["hospital_id"]: h["level"] for h in truth["hospitals"]}
     assert quality and casemix and not quality & casemix
-    drg_only, flagged_drg = _flags(d / "ev" / "outcomes.parquet")
+    _, flagged_drg = _flags(d / "ev" / "outcomes.parquet")
     patient, flagged_patient = _flags(d / "risk" / "hospital.parquet")
     # DRG-only O/E calls the sicker hospitals' patients bad care ...
-    assert casemix <= flagged_drg and quality <= flagged_drg and flagged_drg <= quality | casemix
-    # ... the patient-level model does not, and still finds the one that is truly unsafe; nobody else
-    assert flagged_patient == quality
+    assert casemix <= flagged_drg and quality <= flagged_drg
+    # ... the patient-level model does not, and still finds the one that is truly unsafe
+    assert quality <= flagged_patient and not casemix & flagged_patient
     assert (patient.loc[sorted(casemix), "oe_ratio"] < 1.25).all()
+    # nobody else among the county and city hospitals, by either method
+    big = {h for h, lv in level.items() if lv != "primary"}
+    assert flagged_drg & big <= quality | casemix and flagged_patient & big == quality
+    # townships have a handful of expected deaths each: with 146 of them a 99.8% funnel can flag one by chance.
+    # Such a flag must be chance in the truth itself -- the model's expectation is the true one and the
+    # observed deaths are improbable under the hospital's true risk -- never a misjudged case mix
+    g = pd.read_parquet(d / "g.parquet", columns=["case_id", "hospital_id", "leaving_type", "status"])
+    t = pd.read_parquet(d / "s" / "truth.parquet", columns=["case_id", "p_death"])
+    g = g.assign(p=t["p_death"].to_numpy(), died=g["leaving_type"].astype(str) == "5")
+    g = g[g["status"].astype(str) == "分组成功"]
+    true = g.groupby("hospital_id", observed=True).agg(true=("p", "sum"), observed=("died", "sum"))
+    for h in sorted(flagged_patient - big):
+        assert patient.loc[h, "expected"] == pytest.approx(true.loc[h, "true"], rel=0.35), h
+        assert stats.poisson.sf(true.loc[h, "observed"] - 1, true.loc[h, "true"]) < 0.02, h
+    # and over all townships the model's expected deaths are the truth's
+    towns = sorted(set(true.index) - big)
+    assert patient.loc[towns, "expected"].sum() == pytest.approx(true.loc[towns, "true"].sum(), rel=0.05)
     # drg evaluate --risk-model reads the same expectations
     via_eval, flagged_eval = _flags(d / "ev_model" / "outcomes.parquet")
-    assert flagged_eval == quality
+    assert flagged_eval == flagged_patient
     assert (via_eval.loc[via_eval["cases"] > 0, "reference"] == "patient_model").all()
     assert os.path.exists(d / "ev_model" / "risk_model.parquet")
 
