@@ -167,7 +167,7 @@ def _risk(sub) -> None:
     r.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5): no case is predicted by a model that saw it")
     r.add_argument("--folds-by", choices=["case", "hospital"], default="case",
                    help="assign folds by case (default) or by hospital (a hospital's cases never train its own expectations)")
-    r.add_argument("--sample", type=int, default=400_000, help="cases the models are fitted on (a fixed random sample; default 400,000)")
+    r.add_argument("--sample", type=int, default=250_000, help="cases the models are fitted on (a fixed random sample; default 250,000)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
     r.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],

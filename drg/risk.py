@@ -23,15 +23,22 @@ EVAL_ROWS = 2_000_000  # held-out predictions kept for the model report (exact m
 
 
 def code_lookup(scheme_path: str | None):
-    """MCC/CC tables of the scheme (for the MCC/CC features); empty without one."""
+    """MCC/CC tables of the scheme (for the MCC/CC features), from its compiled (cached) arrays; empty
+    without one."""
     from evaluation.risk import CodeLookup
 
     if not scheme_path:
         return CodeLookup({}, {}, {})
-    from grouper.scheme import read_tables
+    from grouper.scheme import load_scheme
 
-    t = read_tables(scheme_path)
-    return CodeLookup(dict(t.mcc), dict(t.cc), dict(t.cc_exclusion))
+    s = load_scheme(scheme_path)
+    a, codes = s.arrays, s.codes
+
+    def table(ex):
+        at = np.flatnonzero(np.asarray(ex)[: len(codes)] >= 0)
+        return dict(zip((codes[i] for i in at), np.asarray(ex)[at].tolist()))
+
+    return CodeLookup(table(a["mcc_ex"]), table(a["cc_ex"]), table(a["pdx_ex"]))
 
 
 class _Vocab:
@@ -253,7 +260,7 @@ def _third_pass(tmp_path: str, out_path: str, steps: dict, lang: str) -> pd.Data
 
 
 def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hospitals: str | None = None,
-            scheme_path: str | None = None, folds: int = 5, folds_by: str = "case", sample: int = 400_000, seed: int = 0,
+            scheme_path: str | None = None, folds: int = 5, folds_by: str = "case", sample: int = 250_000, seed: int = 0,
             overdispersion=None, peer: str = "level", min_cases: int = 100, batch_size: int = 1_000_000,
             lang: str = "zh") -> dict:
     """`drg risk`: cases.parquet (expected death, LOS, cost per case), hospital and hospital_year tables

@@ -93,5 +93,6 @@ def charlson_index(bits: np.ndarray) -> np.ndarray:
 def bit_matrix(bits: np.ndarray) -> np.ndarray:
     """(cases, categories) 0/1 matrix of per-case bits, as float32 features."""
     n_cat = len(categories())
-    bits = np.asarray(bits, np.uint64)
-    return ((bits[:, None] >> np.arange(n_cat, dtype=np.uint64)[None, :]) & np.uint64(1)).astype(np.float32)
+    b = np.ascontiguousarray(np.asarray(bits, np.uint64)).astype("<u8")
+    unpacked = np.unpackbits(b.view(np.uint8).reshape(len(b), 8), axis=1, bitorder="little")
+    return unpacked[:, :n_cat].astype(np.float32)

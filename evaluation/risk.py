@@ -25,6 +25,8 @@ Arrays in, arrays out; the command that streams a file through these pieces is :
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .comorbidity import bit_matrix, categories, charlson_index, code_bits
@@ -138,9 +140,10 @@ def case_features(age_years, age_days, sex, admission_route, dx: dict) -> np.nda
     age = np.asarray(age_years, np.float64)
     days = np.asarray(age_days, np.float64) if age_days is not None else np.full(n, np.nan)
     age = np.where(np.isnan(age) | ((age == 0) & ~np.isnan(days)), np.where(np.isnan(days), age, days / 365.25), age)
-    s = np.asarray(sex, np.float64) if sex is not None else np.full(n, np.nan)
+    # a column the input does not have is a constant (0), not a missing value on every row
+    s = np.asarray(sex, np.float64) if sex is not None else np.ones(n)
     female = np.where(s == 2, 1.0, np.where(s == 1, 0.0, np.nan))
-    route = np.asarray(admission_route, np.float64) if admission_route is not None else np.full(n, np.nan)
+    route = np.asarray(admission_route, np.float64) if admission_route is not None else np.zeros(n)
     base = np.column_stack([age, female, route, dx["secondary_dx"], dx["mcc"], dx["cc"], charlson_index(dx["bits"])])
     return np.hstack([base.astype(np.float32), bit_matrix(dx["bits"])])
 
@@ -333,15 +336,16 @@ class FoldModel:
         for name, tr, cols in expand.transformers_:
             sl = expand.output_indices_[name]
             if name == "remainder":
-                rest = (np.asarray(cols, dtype=np.int64), coef[sl])
+                rest = np.zeros(expand.n_features_in_)
+                rest[np.asarray(cols, dtype=np.int64)] = coef[sl]  # zero on the transformed columns
             elif tr != "drop" and sl.stop > sl.start:
                 parts.append((tr, np.asarray(cols, dtype=np.int64), coef[sl]))
         return parts, rest, intercept
 
     def linear_predictor(self, X: np.ndarray) -> np.ndarray:
         """The GLM's linear predictor (logit of death, log of expected LOS or cost) computed column-wise: the
-        fitted transformers on the few imputed columns, one dot product for the rest. Equal to the
-        pipeline's own (tested), and about ten times faster on millions of cases."""
+        fitted transformers on the few imputed columns, one dot product for the rest (``X`` may be given
+        as float64 once for several models). Equal to the pipeline's own (tested), several times faster."""
         X = self._columns(X)
         if not hasattr(self, "_parts"):
             self._parts = self._linear_parts()
@@ -349,8 +353,14 @@ class FoldModel:
         eta = np.full(len(X), eta0)
         for tr, cols, w in parts:
             eta += np.asarray(tr.transform(X[:, cols]), dtype=np.float64) @ w
-        if rest is not None and len(rest[0]):
-            eta += X[:, rest[0]].astype(np.float64) @ rest[1]
+        if rest is not None:
+            X64 = X if X.dtype == np.float64 else X.astype(np.float64)
+            part = X64 @ rest
+            bad = np.flatnonzero(np.isnan(part))  # a missing value in a transformed column: 0 x NaN is NaN
+            if len(bad):
+                used = np.flatnonzero(rest)
+                part[bad] = X64[np.ix_(bad, used)] @ rest[used]
+            eta += part
         return eta
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -383,7 +393,7 @@ def fit_cross_fitted(sample: dict, encoder: Encoder, outcome: str, folds: int, s
     encodings that leave out both the model's fold and the training case's own fold."""
     y_all = sample[outcome]
     models = []
-    for k in range(folds):
+    for k in range(folds):  # (fitting is BLAS-bound and already uses every core: no gain from fold threads)
         train = (sample["fold"] != k) & ~np.isnan(y_all)
         assert not np.any(sample["fold"][train] == k)  # cross-fitting: fold k's cases never train model k
         enc = encoder.encode(sample["drg"][train], sample["adrg"][train], sample["fold"][train],
@@ -404,11 +414,20 @@ def fold_matrices(X_base: np.ndarray, drg, adrg, fold: np.ndarray, encoder: Enco
 
 def predict_cross_fitted(models: dict, X_base: np.ndarray, drg, adrg, fold: np.ndarray, encoder: Encoder) -> dict:
     """Per outcome, each case predicted by its own fold's model (never trained on it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     out = {o: np.full(len(fold), np.nan) for o in models}
     folds = len(next(iter(models.values()))) if models else 0
-    for k, at, X in fold_matrices(X_base, drg, adrg, fold, encoder, folds):
-        for o, fold_models in models.items():
-            out[o][at] = fold_models[k].predict(X)
+
+    def one_fold(k: int) -> None:
+        for _, at, X in fold_matrices(X_base, drg, adrg, np.where(fold == k, k, -1), encoder, folds):
+            X = X.astype(np.float64)  # once for every outcome's model
+            for o, fold_models in models.items():
+                out[o][at] = fold_models[k].predict(X)  # folds fill disjoint rows: the same result in any order
+
+    # numpy and scikit-learn release the GIL in their heavy parts: folds run side by side on the cores
+    with ThreadPoolExecutor(max_workers=max(1, min(folds, os.cpu_count() or 1))) as pool:
+        list(pool.map(one_fold, range(folds)))
     return out
 
 
