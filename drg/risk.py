@@ -19,6 +19,8 @@ NEEDED = {"case_id": "names each case in cases.parquet", "hospital_id": "the hos
           "drg": "the DRG the model conditions on (group the records first: drg group)"}
 OUTCOME_NEEDS = {"death": "leaving_type", "los": "los_days", "cost": "total_cost"}
 GROUPED_STATUS = ("分组成功", "ok")
+# optional inputs under their 病案首页 / 结算清单 names too (drg group passes unknown columns through as they are)
+OPTIONAL_ALIASES = {"admission_route": ("入院途径",)}
 EVAL_ROWS = 2_000_000  # held-out predictions kept for the model report (exact metrics on this many cases)
 
 
@@ -59,9 +61,29 @@ class _Vocab:
 
 
 def _num(batch: pa.Table, name: str):
+    """A column as float64 (NaN where missing or not a number; text such as "1" is read as its number);
+    ``None`` when the input has no such column (nor an alias of it)."""
     if name not in batch.column_names:
-        return None
-    return pc.cast(batch.column(name), pa.float64()).to_numpy(zero_copy_only=False)
+        name = next((a for a in OPTIONAL_ALIASES.get(name, ()) if a in batch.column_names), None)
+        if name is None:
+            return None
+    col = batch.column(name)
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
+        return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+    enc = pc.dictionary_encode(pc.cast(col, pa.string()))
+    lut = np.array([_to_float(v) for v in enc.dictionary.to_pylist()] + [np.nan])
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    return lut[np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), len(lut) - 1, np.nan_to_num(idx).astype(np.int64))]
+
+
+def _to_float(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _outcomes(batch: pa.Table) -> dict:
@@ -86,6 +108,10 @@ def _dx_features(batch: pa.Table, lookup) -> dict:
     from evaluation.risk import diagnosis_features
 
     n = batch.num_rows
+    if "dx" in batch.column_names and pa.types.is_string(batch.schema.field("dx").type):
+        # a CSV of drg group's output: diagnoses as "A|B|C" (or "A,B,C")
+        text = pc.replace_substring(batch.column("dx"), ",", "|")
+        batch = batch.set_column(batch.column_names.index("dx"), "dx", pc.split_pattern(text, "|"))
     if "dx" not in batch.column_names or not pa.types.is_list(batch.schema.field("dx").type):
         return {"bits": np.zeros(n, np.uint64), "secondary_dx": np.full(n, np.nan, np.float32),
                 "mcc": np.full(n, np.nan, np.float32), "cc": np.full(n, np.nan, np.float32)}
@@ -135,7 +161,11 @@ def _check_columns(grouped: str, have: list, outcomes: list) -> list:
     if lacking:
         raise InputError(f"{grouped}: --outcomes {','.join(lacking)} needs column "
                          f"{', '.join(OUTCOME_NEEDS[o] for o in lacking)}; leave those outcomes out or add the column")
-    return [c for c in RISK_COLUMNS if c in have]
+    cols = [c for c in RISK_COLUMNS if c in have]
+    for name, aliases in OPTIONAL_ALIASES.items():
+        if name not in have:
+            cols += [a for a in aliases if a in have][:1]
+    return cols
 
 
 def _bottom(parts: list, size: int) -> tuple[list, float]:

@@ -12,6 +12,7 @@ import sys
 import naive
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -326,3 +327,38 @@ def test_truth_names_the_planted_patient_risk(region):
     t = pd.read_parquet(d / "s" / "truth.parquet", columns=["p_death"])
     assert t["p_death"].between(0, 1).all()
     json.dumps(truth)
+
+
+def test_a_csv_export_with_text_codes_runs_and_uses_its_comorbidities(region, tmp_path):
+    """drg group's CSV output (diagnoses as A|B|C, numbers as text) with the 病案首页 name 入院途径."""
+    import pyarrow.csv as pv
+    import pyarrow.parquet as pq
+
+    d, _ = region
+    t = pq.read_table(d / "g.parquet").slice(0, 30_000)
+    t = t.append_column("入院途径", pa.array(np.where(np.arange(t.num_rows) % 3 == 0, "1", "2")))
+    from drg.io import _for_csv
+
+    pv.write_csv(_for_csv(t), tmp_path / "g.csv")
+    r = subprocess.run([sys.executable, "-m", "drg.cli", "risk", str(tmp_path / "g.csv"), "-o", str(tmp_path / "r"),
+                        "--lang", "en", "--outcomes", "death", "--sample", "30000"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    cases = pd.read_parquet(tmp_path / "r" / "cases.parquet")
+    assert len(cases) == 30_000 and cases["expected_death"].notna().all()
+    # the same rows from Parquet give the same expectations: the CSV's text diagnoses were read as lists
+    pq.write_table(t, tmp_path / "g.parquet")
+    r = subprocess.run([sys.executable, "-m", "drg.cli", "risk", str(tmp_path / "g.parquet"), "-o", str(tmp_path / "p"),
+                        "--lang", "en", "--outcomes", "death", "--sample", "30000"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(pd.read_parquet(tmp_path / "p" / "cases.parquet")["expected_death"], cases["expected_death"],
+                               rtol=1e-6)
+
+
+def test_folds_by_hospital_keep_each_hospital_whole_and_folds_by_case_ignore_batches():
+    ids = np.array([f"H{i % 37:03d}" for i in range(5000)], dtype=object)
+    f = rk.hospital_folds(ids, 5, 7)
+    assert pd.Series(f).groupby(ids).nunique().max() == 1 and len(set(f)) == 5
+    rows = np.arange(10_000)
+    whole = rk.case_folds(rows, 5, 7)
+    assert (np.concatenate([rk.case_folds(rows[:3333], 5, 7), rk.case_folds(rows[3333:], 5, 7)]) == whole).all()
+    assert abs(np.bincount(whole) / len(whole) - 0.2).max() < 0.02
