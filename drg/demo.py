@@ -25,8 +25,9 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     print(f"  synthetic data and planted effects: {synth_dir}/ (discharges.parquet, truth.json, truth.parquet)")
     print(f"  grouped records: {grouped} (+ .summary.json)")
     print(f"  evaluation tables (Chinese headers) and workbook: {eval_dir}/ (evaluation.xlsx)")
-    print(f"  hospitals above the 99.8% mortality funnel limit: {', '.join(flagged) or 'none'}")
-    print(f"  patient-level risk models (expected death, LOS, cost per case; model report): {output}/risk/")
+    print(f"  hospitals above the 99.8% mortality funnel limit (expected deaths from DRG rates): {', '.join(flagged['drg']) or 'none'}")
+    print(f"  patient-level risk models (expected death, LOS, cost per case; model report): {output}/risk/; above the "
+          f"99.8% limit after patient-level adjustment (random-effects funnel): {', '.join(flagged['patient']) or 'none'}")
     print(f"  payment simulation: {output}/payment/ (payment.xlsx); tiered care: {output}/tiered_care/; "
           f"counterpart support: {output}/support/")
     print(f"  counterpart support, CMI difference-in-differences: {'; '.join(support) or 'no program'}")
@@ -57,9 +58,10 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
     from .risk import risk_to
 
     say("      patient-level risk models (expected death, LOS, cost per case; cross-fitted) ...")
-    risk_to(grouped, os.path.join(output, "risk"), scheme_path=str(scheme.path), overdispersion="additive")
+    risk = risk_to(grouped, os.path.join(output, "risk"), scheme_path=str(scheme.path), overdispersion="additive")["hospital"]
     tables = evaluate_to(grouped, os.path.join(output, "evaluation"), by="hospital-mdc", drg_names=scheme.drg_names)
-    flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()
+    flagged = {"drg": tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist(),
+               "patient": risk[risk["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()}
     say("[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support ...")
     from evaluation.payment import PaymentConfig
 
