@@ -289,6 +289,28 @@ def _third_pass(tmp_path: str, out_path: str, steps: dict, lang: str) -> pd.Data
     return pd.concat(sums).groupby(level=["hospital_id", "year"], sort=True, dropna=False).sum()
 
 
+MIN_EVENTS = 200  # deaths (and survivors) a death model needs in its fitting sample; cases for LOS and cost: 50x
+
+
+def enough_events(sample: dict, outcomes: list, folds: int) -> tuple[list, dict]:
+    """(outcomes with enough data to fit, {outcome: why not} for the others): a death model needs
+    ``MIN_EVENTS`` deaths and survivors, a LOS or cost model 50 times as many valid cases, so that each
+    fold's model (fitted on (folds-1)/folds of them) rests on enough events for its ~110 columns."""
+    fitted, skipped = [], {}
+    for o in outcomes:
+        y = sample[o][~np.isnan(sample[o])]
+        if o == "death":
+            deaths = int(y.sum())
+            if min(deaths, len(y) - deaths) < MIN_EVENTS:
+                skipped[o] = f"death: {deaths:,} deaths among {len(y):,} cases, at least {MIN_EVENTS} of each are needed"
+                continue
+        elif len(y) < 50 * MIN_EVENTS:
+            skipped[o] = f"{o}: {len(y):,} valid cases, at least {50 * MIN_EVENTS:,} are needed"
+            continue
+        fitted.append(o)
+    return fitted, skipped
+
+
 def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hospitals: str | None = None,
             scheme_path: str | None = None, folds: int = 5, folds_by: str = "case", sample: int = 250_000, seed: int = 0,
             overdispersion=None, peer: str = "level", min_cases: int = 100, batch_size: int = 1_000_000,
@@ -307,16 +329,20 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     p = _Pass(folds, folds_by == "hospital", seed, code_lookup(scheme_path))
     encoder = Encoder(folds)
     fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, sample, batch_size)
-    models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in outcomes}
+    fitted, skipped = enough_events(fit_sample, list(outcomes), folds)
+    if not fitted:
+        raise InputError(f"{grouped}: too few cases to fit a risk model ({'; '.join(skipped.values())}); "
+                         "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
+    models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in fitted}
     eval_rate = min(1.0, EVAL_ROWS / max(n_rows, 1))
     with folder as out:
         tmp = os.path.join(out, ".cases.working.parquet")
         held = _second_pass(grouped, columns, p, encoder, models, tmp, eval_rate, batch_size)
-        steps = {o: region_calibration(o, held[o], held[f"p_{o}"]) for o in outcomes}
+        steps = {o: region_calibration(o, held[o], held[f"p_{o}"]) for o in fitted}
         per = _third_pass(tmp, os.path.join(out, "cases.parquet"), steps, lang)
         table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
-        tables = hospital_tables(per, table, list(outcomes), overdispersion=overdispersion, peer=peer, min_cases=min_cases)
-        tables.update(model_tables(held, list(outcomes), fit_sample, n_rows, folds, folds_by, steps))
+        tables = hospital_tables(per, table, fitted, overdispersion=overdispersion, peer=peer, min_cases=min_cases)
+        tables.update(model_tables(held, fitted, fit_sample, n_rows, folds, folds_by, steps, skipped))
         write_tables(tables, out, lang, "risk")
     return tables
 
@@ -326,10 +352,12 @@ def risk_summary(tables: dict, output: str) -> str:
     from .terminal import clean
 
     m = tables["model"].set_index("outcome")
+    ok = m[m["status"] == "ok"]
     parts = []
-    if "death" in m.index:
-        parts.append(f"death c-statistic {m.loc['death', 'c_statistic']:.3f}, calibration slope {m.loc['death', 'calibration_slope']:.2f}")
-    parts += [f"{o} R² {m.loc[o, 'r2']:.2f}" for o in ("los", "cost") if o in m.index]
+    if "death" in ok.index:
+        parts.append(f"death c-statistic {ok.loc['death', 'c_statistic']:.3f}, calibration slope {ok.loc['death', 'calibration_slope']:.2f}")
+    parts += [f"{o} R² {ok.loc[o, 'r2']:.2f}" for o in ("los", "cost") if o in ok.index]
+    parts += [f"no {o} model: {m.loc[o, 'note']}" for o in m.index if m.loc[o, "status"] != "ok"]
     lines = [f"risk models on {int(m['cases'].iloc[0]):,} cases ({'; '.join(parts)}) -> {output}/"]
     h = tables["hospital"]
     if "funnel_flag" in h.columns:

@@ -70,7 +70,8 @@ def hospital_tables(per: pd.DataFrame, hospitals: pd.DataFrame | None, outcomes:
     return {"hospital": table, "hospital_year": by_year}
 
 
-def model_tables(held: dict, outcomes: list, sample: dict, cases: int, folds: int, folds_by: str, steps: dict) -> dict:
+def model_tables(held: dict, outcomes: list, sample: dict, cases: int, folds: int, folds_by: str, steps: dict,
+                 skipped: dict | None = None) -> dict:
     """``model``: one row per outcome with the discrimination and calibration of the cross-fitted (held-out)
     predictions, the region's calibration step, cases and features; ``calibration``: observed vs expected
     (after the region's calibration step) by decile of predicted risk."""
@@ -83,12 +84,14 @@ def model_tables(held: dict, outcomes: list, sample: dict, cases: int, folds: in
         ok = ~np.isnan(y) & ~np.isnan(p)
         y, p = y[ok], p[ok]
         m = death_metrics(y, p) if o == "death" else amount_metrics(y, p)
-        rows.append({"outcome": o, "cases": int(cases), "evaluated_cases": len(y),
+        rows.append({"outcome": o, "status": "ok", "cases": int(cases), "evaluated_cases": len(y),
                      "fitted_cases": int(np.sum(~np.isnan(sample[o]))), "features": n_features, "folds": folds,
                      "folds_by": folds_by, **m, "region_calibration": steps[o]})
         if len(y):
             d = decile_table(y, calibrate(o, p, steps[o]))
             deciles.append(pd.DataFrame({"outcome": o, **d}))
+    for o, why in (skipped or {}).items():  # an outcome without enough events says so instead of a number
+        rows.append({"outcome": o, "status": "too_few_events", "cases": int(cases), "note": why})
     cal = pd.concat(deciles, ignore_index=True) if deciles else pd.DataFrame(columns=["outcome", "decile", "cases", "observed_sum", "expected_sum"])
     with np.errstate(divide="ignore", invalid="ignore"):
         cal["oe_ratio"] = np.where(cal["expected_sum"] > 0, cal["observed_sum"] / cal["expected_sum"], np.nan)

@@ -67,7 +67,7 @@ LABELS = {
     "folds": "交叉拟合折数", "folds_by": "分折方式", "c_statistic": "C统计量", "brier": "Brier评分",
     "calibration_intercept": "校准截距", "calibration_slope": "校准斜率", "observed_rate": "实际死亡率",
     "expected_rate": "预期死亡率", "region_calibration": "区域校准量", "r2": "决定系数R²", "observed_mean": "实际均值",
-    "expected_mean": "预期均值", "decile": "风险十分位", "observed_sum": "实际合计", "expected_sum": "预期合计",
+    "expected_mean": "预期均值", "decile": "风险十分位", "observed_sum": "实际合计", "expected_sum": "预期合计", "note": "说明",
 }
 
 
