@@ -54,7 +54,6 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
     say("[3/4] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...")
     from .analyses import evaluate_to, pay_to, support_to, tiered_care_to
     from .report import build_report
-
     from .risk import risk_to
 
     say("      patient-level risk models (expected death, LOS, cost per case; cross-fitted) ...")
