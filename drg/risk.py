@@ -168,44 +168,57 @@ def _check_columns(grouped: str, have: list, outcomes: list) -> list:
     return cols
 
 
-def _bottom(parts: list, size: int) -> tuple[list, float]:
-    """The sample rows with the ``size`` smallest draws (bottom-k sampling: the same rows whatever the
-    batch size or the file format) and the draw below which a later row can still enter."""
+DEATH_SHARE = 0.25  # the fitting sample holds deaths up to this share (stratified); weights restore the population
+
+
+def _bottom(parts: list, sizes: dict) -> tuple[list, dict]:
+    """Per stratum (1: deaths, 0: everyone else) the sample rows with the ``sizes[stratum]`` smallest draws
+    (bottom-k sampling: the same rows whatever the batch size or the file format), and per stratum the draw
+    below which a later row can still enter."""
     u = np.concatenate([x["u"] for x in parts])
-    if len(u) <= size:
-        return parts, 1.0
-    cut = float(np.partition(u, size - 1)[size - 1])
-    kept = [{n: v[x["u"] <= cut] for n, v in x.items()} for x in parts]
-    return [x for x in kept if len(x["u"])], cut
+    st = np.concatenate([x["stratum"] for x in parts])
+    cuts = {}
+    for s, k in sizes.items():
+        us = u[st == s]
+        cuts[s] = 1.0 if len(us) <= k else float(np.partition(us, k - 1)[k - 1])
+    kept = [{n: v[x["u"] <= np.where(x["stratum"] == 1, cuts[1], cuts[0])] for n, v in x.items()} for x in parts]
+    return [x for x in kept if len(x["u"])], cuts
 
 
 def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int) -> tuple[dict, int]:
-    """DRG statistics per fold over every case, and the fitting sample: the ``size`` cases with the
-    smallest fixed random draws (memory bounded by twice the sample, whatever the input's size)."""
+    """DRG statistics per fold over every case, and the fitting sample: a sample stratified by outcome
+    (deaths up to ``DEATH_SHARE`` of ``size``, the rest from everyone else), each stratum the cases with the
+    smallest fixed random draws, with weights (stratum cases / sampled cases) that restore the population.
+    Memory is bounded by twice the sample, whatever the input's size."""
     from evaluation.risk import uniform
 
     from .io import read_batches
 
-    parts, start, cut, held = [], 0, 1.0, 0
+    sizes = {1: int(size * DEATH_SHARE), 0: size - int(size * DEATH_SHARE)}
+    parts, start, cuts, held, totals = [], 0, {1: 1.0, 0: 1.0}, 0, np.zeros(2, np.int64)
     for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
         k = p.keys(batch, start)
         y = _outcomes(batch)
         encoder.add(k["drg"], k["adrg"], k["fold"], y, len(p.drg.ids), len(p.adrg.ids))
+        stratum = (y["death"] == 1).astype(np.int64)
+        totals += np.bincount(stratum, minlength=2)
         u = uniform(k["row"], p.seed + 1)
-        take = np.flatnonzero(u <= cut)
+        take = np.flatnonzero(u <= np.where(stratum == 1, cuts[1], cuts[0]))
         if len(take):
             sub = batch.take(pa.array(take))
-            parts.append({"X": p.features(sub), "u": u[take], **{n: v[take] for n, v in k.items()},
+            parts.append({"X": p.features(sub), "u": u[take], "stratum": stratum[take], **{n: v[take] for n, v in k.items()},
                           **{o: y[o][take] for o in ("death", "los", "cost")}})
             held += len(take)
             if held > 2 * size:
-                parts, cut = _bottom(parts, size)
+                parts, cuts = _bottom(parts, sizes)
                 held = sum(len(x["u"]) for x in parts)
         start += batch.num_rows
     if not parts:
         raise InputError(f"{grouped}: no records to fit a model on")
-    parts, _ = _bottom(parts, size)
+    parts, _ = _bottom(parts, sizes)
     sample = {n: np.concatenate([x[n] for x in parts]) for n in parts[0]}
+    sampled = np.bincount(sample["stratum"], minlength=2)
+    sample["weight"] = (totals / np.maximum(sampled, 1))[sample["stratum"]]
     return sample, start
 
 

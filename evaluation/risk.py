@@ -313,9 +313,10 @@ class FoldModel:
             X[:, self.empty] = 0.0
         return X
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> FoldModel:
+    def fit(self, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> FoldModel:
+        """Fit on ``X``, ``y``; ``weight``: the cases' sampling weights (a stratified sample)."""
         self.empty = np.isnan(X).all(axis=0)
-        self.pipeline.fit(self._columns(X), y)
+        self.pipeline.fit(self._columns(X), y, **({"model__sample_weight": weight} if weight is not None else {}))
         return self
 
     def _raw(self, X):
@@ -389,8 +390,9 @@ def calibrate(outcome: str, p: np.ndarray, step: float) -> np.ndarray:
 
 
 def fit_cross_fitted(sample: dict, encoder: Encoder, outcome: str, folds: int, seed: int) -> list:
-    """One :class:`FoldModel` per fold, fitted on the sample's cases of the other folds, with DRG
-    encodings that leave out both the model's fold and the training case's own fold."""
+    """One :class:`FoldModel` per fold, fitted on the sample's cases of the other folds (weighted by
+    ``sample["weight"]`` when the sample is stratified), with DRG encodings that leave out both the model's
+    fold and the training case's own fold."""
     y_all = sample[outcome]
     models = []
     for k in range(folds):  # (fitting is BLAS-bound and already uses every core: no gain from fold threads)
@@ -399,7 +401,8 @@ def fit_cross_fitted(sample: dict, encoder: Encoder, outcome: str, folds: int, s
         enc = encoder.encode(sample["drg"][train], sample["adrg"][train], sample["fold"][train],
                              np.full(int(train.sum()), k), k)
         X = np.hstack([sample["X"][train], enc])
-        models.append(FoldModel(outcome, seed + k).fit(X, y_all[train]))
+        weight = sample["weight"][train] if "weight" in sample else None
+        models.append(FoldModel(outcome, seed + k).fit(X, y_all[train], weight))
     return models
 
 
