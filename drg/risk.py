@@ -218,7 +218,8 @@ def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int)
     parts, _ = _bottom(parts, sizes)
     sample = {n: np.concatenate([x[n] for x in parts]) for n in parts[0]}
     sampled = np.bincount(sample["stratum"], minlength=2)
-    sample["weight"] = (totals / np.maximum(sampled, 1))[sample["stratum"]]
+    weight = (totals / np.maximum(sampled, 1))[sample["stratum"]]
+    sample["weight"] = weight / weight.mean()  # relative weights: the ridge penalty keeps its strength
     return sample, start
 
 
