@@ -223,38 +223,57 @@ def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int)
     return sample, start
 
 
-def _second_pass(grouped, columns, p, encoder, models: dict, tmp_path: str, eval_rate: float, batch_size: int) -> dict:
-    """Predict every case with its own fold's model into a working file (with the observed outcomes and
-    whether the case is grouped); keep the held-out predictions of a fixed random subset for the report."""
+def _second_pass(grouped, columns, p, encoder, models: dict, steps: dict, out_path: str, eval_rate: float,
+                 batch_size: int, lang: str) -> tuple[pd.DataFrame, dict]:
+    """Predict every case with its own fold's model, calibrated by ``steps``; write the cases file (headers
+    in ``lang``); sum observed and expected per hospital and year over the grouped cases; keep the
+    held-out predictions of a fixed random subset for the report."""
     import pyarrow.parquet as pq
 
-    from evaluation.risk import predict_cross_fitted, uniform
+    from evaluation.risk import calibrate, predict_cross_fitted, uniform
+    from evaluation.text import LABELS
 
     from .io import read_batches
 
-    held, start, writer = [], 0, None
+    held, sums, start, writer = [], [], 0, None
     try:
         for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
             k = p.keys(batch, start)
             y = _outcomes(batch)
-            pred = predict_cross_fitted(models, p.features(batch), k["drg"], k["adrg"], k["fold"], encoder)
-            nan = np.full(batch.num_rows, np.nan)
-            out = pa.table({"case_id": pc.cast(batch.column("case_id"), pa.string()),
-                            "hospital_id": pc.cast(batch.column("hospital_id"), pa.string()),
-                            "year": (pc.cast(batch.column("year"), pa.int64()) if "year" in batch.column_names
-                                     else pa.nulls(batch.num_rows, pa.int64())),
-                            "grouped": pa.array(_grouped(batch)),
-                            **{f"expected_{o}": pa.array(pred.get(o, nan)) for o in ("death", "los", "cost")},
-                            **{f"observed_{o}": pa.array(y[o]) for o in ("death", "los", "cost")}})
-            writer = writer or pq.ParquetWriter(tmp_path, out.schema)
+            raw = predict_cross_fitted(models, p.features(batch), k["drg"], k["adrg"], k["fold"], encoder)
+            exp = {o: calibrate(o, raw[o], steps[o]) if o in raw else np.full(batch.num_rows, np.nan)
+                   for o in ("death", "los", "cost")}
+            hospital = pc.cast(batch.column("hospital_id"), pa.string())
+            year = (pc.cast(batch.column("year"), pa.int64()) if "year" in batch.column_names
+                    else pa.nulls(batch.num_rows, pa.int64()))
+            out = pa.table({"case_id": pc.cast(batch.column("case_id"), pa.string()), "hospital_id": hospital, "year": year,
+                            **{f"expected_{o}": pa.array(exp[o]) for o in exp}})
+            if lang != "en":
+                out = out.rename_columns([LABELS.get(c, c) for c in out.column_names])
+            writer = writer or pq.ParquetWriter(out_path, out.schema)
             writer.write_table(out)
+            sums.append(_hospital_sums(_grouped(batch), hospital, year, y, exp, list(raw)))
             keep = uniform(k["row"], p.seed + 2) < eval_rate
-            held.append({**{o: y[o][keep] for o in pred}, **{f"p_{o}": pred[o][keep] for o in pred}})
+            held.append({**{o: y[o][keep] for o in raw}, **{f"p_{o}": raw[o][keep] for o in raw}})
             start += batch.num_rows
     finally:
         if writer is not None:
             writer.close()
-    return {n: np.concatenate([h[n] for h in held]) for n in held[0]}
+    per = pd.concat(sums).groupby(level=["hospital_id", "year"], sort=True, dropna=False).sum()
+    return per, {n: np.concatenate([h[n] for h in held]) for n in held[0]}
+
+
+def _hospital_sums(grouped: np.ndarray, hospital, year, y: dict, exp: dict, outcomes: list) -> pd.DataFrame:
+    """Per hospital and year, over the grouped cases: cases, and per outcome the observed and expected sums
+    and the cases without an outcome or a prediction (dropped)."""
+    d = {"hospital_id": hospital.to_numpy(zero_copy_only=False)[grouped],
+         "year": year.to_numpy(zero_copy_only=False)[grouped], "cases": np.ones(int(grouped.sum()), np.int64)}
+    for o in outcomes:
+        ok = ~np.isnan(y[o]) & ~np.isnan(exp[o])
+        d[f"{o}_dropped"] = (~ok)[grouped].astype(np.int64)
+        d[f"{o}_observed"] = np.where(ok, y[o], 0.0)[grouped]
+        d[f"{o}_expected"] = np.where(ok, exp[o], 0.0)[grouped]
+    return pd.DataFrame(d).groupby(["hospital_id", "year"], sort=True, dropna=False).sum()
 
 
 def _grouped(batch: pa.Table) -> np.ndarray:
@@ -264,43 +283,6 @@ def _grouped(batch: pa.Table) -> np.ndarray:
         status = pc.cast(batch.column("status"), pa.string())
         ok &= pc.fill_null(pc.is_in(status, pa.array(list(GROUPED_STATUS))), False).to_numpy(zero_copy_only=False)
     return ok
-
-
-def _third_pass(tmp_path: str, out_path: str, steps: dict, lang: str) -> pd.DataFrame:
-    """The calibrated cases file (headers in ``lang``) and the per hospital × year sums of the grouped cases."""
-    import pyarrow.parquet as pq
-
-    from evaluation.risk import calibrate
-    from evaluation.text import LABELS
-
-    f = pq.ParquetFile(tmp_path)
-    sums, writer = [], None
-    try:
-        for i in range(f.num_row_groups):
-            t = f.read_row_group(i)
-            exp = {o: t.column(f"expected_{o}").to_numpy() for o in ("death", "los", "cost")}
-            exp.update({o: calibrate(o, exp[o], step) for o, step in steps.items()})
-            out = pa.table({"case_id": t.column("case_id"), "hospital_id": t.column("hospital_id"), "year": t.column("year"),
-                            **{f"expected_{o}": pa.array(exp[o]) for o in exp}})
-            if lang != "en":
-                out = out.rename_columns([LABELS.get(c, c) for c in out.column_names])
-            writer = writer or pq.ParquetWriter(out_path, out.schema)
-            writer.write_table(out)
-            g = t.column("grouped").to_numpy(zero_copy_only=False)
-            d = {"hospital_id": t.column("hospital_id").to_numpy(zero_copy_only=False)[g],
-                 "year": t.column("year").to_numpy(zero_copy_only=False)[g], "cases": np.ones(int(g.sum()), np.int64)}
-            for o in steps:
-                y = t.column(f"observed_{o}").to_numpy()
-                ok = ~np.isnan(y) & ~np.isnan(exp[o])
-                d[f"{o}_dropped"] = (~ok)[g].astype(np.int64)  # no outcome (e.g. leaving type missing) or no prediction
-                d[f"{o}_observed"] = np.where(ok, y, 0.0)[g]
-                d[f"{o}_expected"] = np.where(ok, exp[o], 0.0)[g]
-            sums.append(pd.DataFrame(d).groupby(["hospital_id", "year"], sort=True, dropna=False).sum())
-    finally:
-        if writer is not None:
-            writer.close()
-    os.remove(tmp_path)
-    return pd.concat(sums).groupby(level=["hospital_id", "year"], sort=True, dropna=False).sum()
 
 
 MIN_EVENTS = 200  # deaths (and survivors) a death model needs in its fitting sample; cases for LOS and cost: 50x
@@ -331,7 +313,7 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
             lang: str = "zh") -> dict:
     """`drg risk`: cases.parquet (expected death, LOS, cost per case), hospital and hospital_year tables
     (observed, expected, O/E with CI and funnel flags, LOS and cost O/E), model and calibration tables."""
-    from evaluation.risk import Encoder, fit_cross_fitted, region_calibration
+    from evaluation.risk import Encoder, fit_cross_fitted, predict_cross_fitted, region_calibration
     from evaluation.risk_tables import hospital_tables, model_tables
 
     from .io import input_columns
@@ -348,12 +330,14 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
         raise InputError(f"{grouped}: too few cases to fit a risk model ({'; '.join(skipped.values())}); "
                          "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
     models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in fitted}
+    # the calibration step from the sample's own cross-fitted predictions (each by the model of its fold),
+    # weighted back to the population: no third pass over the data
+    oof = predict_cross_fitted(models, fit_sample["X"], fit_sample["drg"], fit_sample["adrg"], fit_sample["fold"], encoder)
+    steps = {o: region_calibration(o, fit_sample[o], oof[o], fit_sample["weight"]) for o in fitted}
     eval_rate = min(1.0, EVAL_ROWS / max(n_rows, 1))
     with folder as out:
-        tmp = os.path.join(out, ".cases.working.parquet")
-        held = _second_pass(grouped, columns, p, encoder, models, tmp, eval_rate, batch_size)
-        steps = {o: region_calibration(o, held[o], held[f"p_{o}"]) for o in fitted}
-        per = _third_pass(tmp, os.path.join(out, "cases.parquet"), steps, lang)
+        per, held = _second_pass(grouped, columns, p, encoder, models, steps, os.path.join(out, "cases.parquet"),
+                                 eval_rate, batch_size, lang)
         table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
         tables = hospital_tables(per, table, fitted, overdispersion=overdispersion, peer=peer, min_cases=min_cases)
         tables.update(model_tables(held, fitted, fit_sample, n_rows, folds, folds_by, steps, skipped))

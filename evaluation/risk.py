@@ -273,17 +273,19 @@ def make_model(outcome: str, seed: int, alpha: float = 1e-4):
     return Pipeline([("expand", expand), ("scale", StandardScaler()), ("model", est)])
 
 
-def logistic_fit(x: np.ndarray, y: np.ndarray, offset_only: bool = False, iters: int = 50) -> tuple[float, float]:
-    """Maximum-likelihood (intercept, slope) of ``logit P(y) = a + b·x`` by Newton–Raphson; with
-    ``offset_only`` the slope is fixed at 1 (calibration in the large)."""
+def logistic_fit(x: np.ndarray, y: np.ndarray, offset_only: bool = False, iters: int = 50,
+                 weight: np.ndarray | None = None) -> tuple[float, float]:
+    """Maximum-likelihood (intercept, slope) of ``logit P(y) = a + b·x`` by Newton–Raphson (cases weighted
+    by ``weight``); with ``offset_only`` the slope is fixed at 1 (calibration in the large)."""
     a, b = 0.0, 1.0
     x = np.asarray(x, float)
     y = np.asarray(y, float)
+    cw = np.ones(len(x)) if weight is None else np.asarray(weight, float)
     for _ in range(iters):
         eta = np.clip(a + b * x, -35, 35)
         p = 1 / (1 + np.exp(-eta))
-        w = p * (1 - p)
-        r = y - p
+        w = cw * p * (1 - p)
+        r = cw * (y - p)
         if offset_only:
             step = np.array([r.sum() / max(w.sum(), 1e-12), 0.0])
         else:
@@ -370,16 +372,19 @@ class FoldModel:
         return 1 / (1 + np.exp(-eta)) if self.outcome == "death" else np.exp(eta)
 
 
-def region_calibration(outcome: str, y: np.ndarray, p: np.ndarray) -> float:
+def region_calibration(outcome: str, y: np.ndarray, p: np.ndarray, weight: np.ndarray | None = None) -> float:
     """The calibration step: the region is the reference population (as in indirect standardisation and
     NHS SHMI, whose expected deaths are scaled so that the national total is observed), so predictions are
     calibrated in the large to the region's outcomes: for death a shift of the logit (the logistic
-    recalibration intercept with the slope fixed at 1) solved on held-out predictions; for LOS and cost a
-    factor Σy/Σŷ. Returns the shift (death) or the factor."""
+    recalibration intercept with the slope fixed at 1), for LOS and cost a factor Σy/Σŷ, both solved on
+    cross-fitted predictions (``weight``: sampling weights back to the population). Returns the shift
+    (death) or the factor."""
     ok = ~np.isnan(y) & ~np.isnan(p)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, float)
+    y, p, w = y[ok], p[ok], w[ok]
     if outcome == "death":
-        return logistic_fit(_logit(p[ok]), y[ok], offset_only=True)[0] if 0 < y[ok].sum() < ok.sum() else 0.0
-    return float(y[ok].sum() / p[ok].sum()) if p[ok].sum() > 0 else 1.0
+        return logistic_fit(_logit(p), y, offset_only=True, weight=w)[0] if 0 < y.sum() < len(y) else 0.0
+    return float((w * y).sum() / (w * p).sum()) if (w * p).sum() > 0 else 1.0
 
 
 def calibrate(outcome: str, p: np.ndarray, step: float) -> np.ndarray:
