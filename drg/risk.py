@@ -313,7 +313,12 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
             lang: str = "zh") -> dict:
     """`drg risk`: cases.parquet (expected death, LOS, cost per case), hospital and hospital_year tables
     (observed, expected, O/E with CI and funnel flags, LOS and cost O/E), model and calibration tables."""
-    from evaluation.risk import Encoder, fit_cross_fitted, predict_cross_fitted, region_calibration
+    from evaluation.risk import (
+        Encoder,
+        fit_cross_fitted,
+        predict_cross_fitted,
+        region_calibration,
+    )
     from evaluation.risk_tables import hospital_tables, model_tables
 
     from .io import input_columns
