@@ -29,7 +29,7 @@ import os
 
 import numpy as np
 
-from .comorbidity import bit_matrix, categories, charlson_index, code_bits
+from .comorbidity import bit_matrix, charlson_index, code_bits
 
 OUTCOMES = ("death", "los", "cost")
 BASE_FEATURES = ["age_years", "sex_female", "admission_route", "secondary_dx", "mcc", "cc", "charlson_index"]
@@ -477,8 +477,3 @@ def decile_table(y: np.ndarray, p: np.ndarray) -> dict:
     return {"decile": np.arange(1, 11), "cases": np.array([len(x) for x in parts]),
             "observed_sum": np.array([float(np.sum(y[x])) for x in parts]),
             "expected_sum": np.array([float(np.sum(p[x])) for x in parts])}
-
-
-def comorbidity_names(lang: str = "zh") -> dict:
-    """Feature name -> the category's name in ``lang`` (for the model report)."""
-    return {f"{s}_{c}": (zh if lang == "zh" else en) for s, c, _, zh, en, _ in categories()}
