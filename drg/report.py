@@ -17,14 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaluation.common import unlabel
 from evaluation.text import LABELS
 
 from .atomic import check_file_target, discard, publish, refuse_overlap, temp_file
 from .io import InputError
 from .text import REPORT
-
-INVERSE = {v: k for k, v in LABELS.items()}
-
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
@@ -230,7 +228,7 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
         df = pd.read_parquet(p)
     except Exception as e:  # pyarrow raises several kinds for a damaged file
         raise InputError(f"{p}: not a readable Parquet table ({type(e).__name__}); re-run the command that wrote it") from None
-    return df.rename(columns={c: INVERSE.get(c, c) for c in df.columns})
+    return unlabel(df)
 
 
 def load_outputs(root: str) -> dict:

@@ -371,27 +371,20 @@ def risk_summary(tables: dict, output: str) -> str:
     return "\n".join(lines)
 
 
-def _english(df: pd.DataFrame) -> pd.DataFrame:
-    from evaluation.text import LABELS
-
-    back = {zh: en for en, zh in LABELS.items()}
-    return df.rename(columns={c: back.get(c, c) for c in df.columns})
-
-
 def read_risk_model(folder: str, data: pd.DataFrame) -> tuple[pd.Series, dict]:
     """(per case of ``data`` its expected death from a ``drg risk`` folder, the folder's model tables). The
     folder must come from the same grouped records: every case id of ``data`` needs an expectation."""
     import pyarrow.parquet as pq
+
+    from evaluation.common import INVERSE_LABELS, unlabel
 
     path = os.path.join(folder, "cases.parquet")
     if not os.path.exists(path):
         raise InputError(f"--risk-model {folder}: no cases.parquet there; pass the output folder of drg risk")
     if "case_id" not in data.columns:
         raise InputError("--risk-model needs case_id in the grouped records to match the model's cases")
-    names = pq.ParquetFile(path).schema_arrow.names
-    english = _english(pd.DataFrame(columns=names)).columns
-    want = [n for n, e in zip(names, english) if e in ("case_id", "expected_death")]
-    cases = _english(pq.read_table(path, columns=want).to_pandas())
+    want = [n for n in pq.ParquetFile(path).schema_arrow.names if INVERSE_LABELS.get(n, n) in ("case_id", "expected_death")]
+    cases = unlabel(pq.read_table(path, columns=want).to_pandas())
     if "expected_death" not in cases.columns or cases["expected_death"].isna().all():
         raise InputError(f"--risk-model {folder}: the model has no expected deaths; run drg risk with --outcomes death")
     ids = data["case_id"].astype(str).to_numpy()
@@ -410,5 +403,5 @@ def read_risk_model(folder: str, data: pd.DataFrame) -> tuple[pd.Series, dict]:
     for name in ("model", "calibration"):
         p = os.path.join(folder, f"{name}.parquet")
         if os.path.exists(p):
-            tables[f"risk_{name}"] = _english(pq.read_table(p).to_pandas())
+            tables[f"risk_{name}"] = unlabel(pq.read_table(p).to_pandas())
     return expected, tables

@@ -8,6 +8,8 @@ import pandas as pd
 
 from .text import LABELS
 
+INVERSE_LABELS = {zh: en for en, zh in LABELS.items()}
+
 LEVEL_ALIASES = {
     "tertiary": "tertiary", "三级": "tertiary", "3": "tertiary", "三甲": "tertiary", "三乙": "tertiary",
     "secondary": "secondary", "二级": "secondary", "2": "secondary", "二甲": "secondary", "二乙": "secondary",
@@ -144,3 +146,8 @@ def label(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     if lang != "zh":
         raise EvaluationError(f"--lang {lang!r}: use zh (default) or en")
     return df.rename(columns={c: LABELS.get(c, c) for c in df.columns})
+
+
+def unlabel(df: pd.DataFrame) -> pd.DataFrame:
+    """English identifiers back from Chinese headers (a table written by :func:`label` in either language)."""
+    return df.rename(columns={c: INVERSE_LABELS.get(c, c) for c in df.columns})

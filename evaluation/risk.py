@@ -411,13 +411,10 @@ def fit_cross_fitted(sample: dict, encoder: Encoder, outcome: str, folds: int, s
     return models
 
 
-def fold_matrices(X_base: np.ndarray, drg, adrg, fold: np.ndarray, encoder: Encoder, folds: int):
-    """Per fold ``k`` present: (row positions, full feature matrix with encodings that leave fold ``k`` out)."""
-    for k in range(folds):
-        at = np.flatnonzero(fold == k)
-        if len(at):
-            enc = encoder.encode(drg[at], adrg[at], np.full(len(at), k), np.full(len(at), k), k)
-            yield k, at, np.hstack([X_base[at], enc])
+def fold_matrix(X_base: np.ndarray, drg, adrg, at: np.ndarray, k: int, encoder: Encoder) -> np.ndarray:
+    """The full feature matrix (float64) of the cases ``at`` of fold ``k``, their encodings leaving fold ``k`` out."""
+    enc = encoder.encode(drg[at], adrg[at], np.full(len(at), k), np.full(len(at), k), k)
+    return np.hstack([X_base[at], enc]).astype(np.float64)
 
 
 def predict_cross_fitted(models: dict, X_base: np.ndarray, drg, adrg, fold: np.ndarray, encoder: Encoder) -> dict:
@@ -428,8 +425,9 @@ def predict_cross_fitted(models: dict, X_base: np.ndarray, drg, adrg, fold: np.n
     folds = len(next(iter(models.values()))) if models else 0
 
     def one_fold(k: int) -> None:
-        for _, at, X in fold_matrices(X_base, drg, adrg, np.where(fold == k, k, -1), encoder, folds):
-            X = X.astype(np.float64)  # once for every outcome's model
+        at = np.flatnonzero(fold == k)
+        if len(at):
+            X = fold_matrix(X_base, drg, adrg, at, k, encoder)  # once for every outcome's model
             for o, fold_models in models.items():
                 out[o][at] = fold_models[k].predict(X)  # folds fill disjoint rows: the same result in any order
 

@@ -8,25 +8,15 @@ import numpy as np
 import pandas as pd
 
 from .api import with_every_hospital
-from .common import normalize_level
+from .common import attach_levels, peer_key
 from .outcomes import _od_method, observed_expected
 from .risk import amount_metrics, death_metrics, decile_table, feature_names
 
 
 def _peer_groups(ids: pd.Index, hospitals: pd.DataFrame | None, peer: str) -> tuple[pd.Series, pd.Series]:
-    """(level, peer group) per hospital id from the hospitals table ("unknown" when absent)."""
-    lv = pd.Series("unknown", index=ids, dtype=object)
-    kind = pd.Series("", index=ids, dtype=object)
-    if hospitals is not None and "level" in hospitals.columns:
-        h = hospitals.assign(hospital_id=hospitals["hospital_id"].astype(str)).drop_duplicates("hospital_id").set_index("hospital_id")
-        lv = normalize_level(h["level"]).reindex(ids).fillna("unknown").astype(object)
-        if "kind" in h.columns:
-            kind = h["kind"].reindex(ids).fillna("").astype(str)
-    if peer == "none":
-        return lv, pd.Series("all", index=ids, dtype=object)
-    if peer == "level-kind":
-        return lv, (lv + "/" + kind).astype(object)
-    return lv, lv
+    """(level, peer group) per hospital id, as ``drg evaluate`` forms them."""
+    h = attach_levels(pd.DataFrame({"hospital_id": ids.astype(str)}, index=ids), hospitals)
+    return h["level"].astype(object), peer_key(h, peer).astype(object)
 
 
 def _one_table(sums: pd.DataFrame, outcomes: list, hospitals, overdispersion, peer: str) -> pd.DataFrame:
