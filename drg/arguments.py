@@ -177,6 +177,22 @@ def _risk(sub) -> None:
     r.set_defaults(command="risk")
 
 
+def _audit(sub) -> None:
+    r = sub.add_parser("audit", help="coding-quality and gaming surveillance: target areas per hospital-year (upcoding, "
+                                     "split admissions, low-value admissions...), a ranked chart-review list")
+    r.add_argument("grouped", help="grouped records (drg group output) with case_id, hospital_id, dx, px, dates and patient_id")
+    r.add_argument("-o", "--output", required=True, help="output folder (hospital_flags, review_cases, split_admissions, target_areas)")
+    r.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder: the peer groups")
+    r.add_argument("--scheme", help="scheme whose MCC/CC tables define MCC/CC capture (default: $DRG_SCHEME, else CHS-DRG 1.1)")
+    r.add_argument("--weights", help="published weights CSV (drg, weight); default: DRG mean cost / regional mean")
+    r.add_argument("--folds", type=int, default=5, help="cross-fitting folds by hospital for the MCC/CC model (default 5)")
+    r.add_argument("--review-limit", type=int, default=100_000, help="most cases in the review list (default 100,000)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch read (default 1,000,000)")
+    r.add_argument("--lang", choices=["zh", "en"], default="zh")
+    r.set_defaults(command="audit")
+
+
 def _pay(sub) -> None:
     pay = sub.add_parser("pay", help="simulate DRG payment: base rate or point value, outliers, settlement per hospital")
     pay.add_argument("grouped", help="grouped records with hospital_id, total_cost, los_days")
@@ -250,6 +266,6 @@ def _synth(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _pay, _tiered_care, _support, _report, _synth):
+    for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth):
         add(sub)
     return p

@@ -124,6 +124,19 @@ def cmd_synth(a) -> int:
     return 0
 
 
+def cmd_audit(a) -> int:
+    from .audit import audit_summary, audit_to
+
+    if a.folds < 2 or a.folds > 20:
+        raise UsageError(f"--folds {a.folds}: choose 2..20 (cross-fitting needs at least two folds)")
+    if a.review_limit < 1 or a.batch_size < 1:
+        raise UsageError("--review-limit and --batch-size must be positive numbers")
+    tables = audit_to(a.grouped, a.output, hospitals=a.hospitals, scheme_path=resolve_scheme_path(a.scheme), weights=a.weights,
+                      folds=a.folds, seed=a.seed, batch_size=a.batch_size, review_limit=a.review_limit, lang=a.lang)
+    print(audit_summary(tables, a.output, a.lang))
+    return 0
+
+
 def cmd_risk(a) -> int:
     from .risk import risk_summary, risk_to
 
@@ -252,7 +265,7 @@ def cmd_report(a) -> int:
 
 
 COMMANDS = {"group": cmd_group, "explain": cmd_explain, "scheme_check": cmd_scheme_check, "demo": cmd_demo,
-            "evaluate": cmd_evaluate, "risk": cmd_risk, "pay": cmd_pay, "tiered_care": cmd_tiered_care, "support": cmd_support,
+            "evaluate": cmd_evaluate, "risk": cmd_risk, "audit": cmd_audit, "pay": cmd_pay, "tiered_care": cmd_tiered_care, "support": cmd_support,
             "report": cmd_report, "synth": cmd_synth}
 
 

@@ -23,7 +23,8 @@ Generation is generic over schemes (no per-scheme code):
 Everything planted is written to ``truth.json`` (hospitals with their death odds ratios
 -- ordinary ones spread around 1, the planted outliers at 3 --, counties, support programs
 with their staggered start years and whether each has an effect, per-recipient gains) and
-``truth.parquet`` (per case: the DRG aimed at, coding error flag); the synthetic world's
+``truth.parquet`` (per case: the DRG aimed at, coding error flag, ``upcoded``, ``split_of``, ``low_value``) and
+the coding games (hospitals' ``upcoding_from``, ``splits_admissions``, ``low_value_admissions``); the synthetic world's
 support plan, with a ``start_year`` per pair, is ``support_pairs.csv``.
 """
 
@@ -65,6 +66,11 @@ AGE_LOG_OR = 0.035  # per year of age (adults, 18-95), around 60
 CASEMIX_PREVALENCE = 3.5  # planted: casemix_only hospitals' patients carry this many times the comorbidities
 ERROR_RATE = 0.008
 UNKNOWN_PDX = "R99.x99ERR"
+# planted coding games (drg audit must find them; their own random stream, so every other plant stays as it was)
+UPCODE_SHARE = 0.25  # of an upcoder's eligible cases from its onset year: an MCC/CC code the patient does not have
+SPLIT_SHARE = 0.15  # of a splitter's eligible stays: cut into two, readmitted 0-2 days later
+LOW_VALUE_EXTRA = 0.12  # a low-value admitter's extra 1-day stays in low-weight medical DRGs, per own case
+READMIT_SHARE = 0.08  # natural repeat admissions: cases of a patient already seen in the county (any date)
 
 
 # -- templates ---------------------------------------------------------------------------------
@@ -447,6 +453,7 @@ def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
     w.t_start = np.searchsorted(t_drg, np.arange(w.n_drg))
     w.t_count = np.bincount(t_drg, minlength=w.n_drg)
     say(f"  {len(w.templates):,} verified templates over {w.n_drg} DRGs")
+    w.codes = scheme.codes
     w.comorbidities = comorbidity_codes(scheme)
     w.comorbidity_vocab = pa.array(np.concatenate([x[1] for x in w.comorbidities] + [np.zeros(0, object)]).astype(str), pa.string())
     h = w.h = plant_hospitals(hospitals_all, rng)
@@ -541,6 +548,154 @@ def _outcomes(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.admit = c.discharge - c.los
 
 
+def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
+    """Which hospitals game the payment (planted, disjoint from every other plant): two upcoders from the
+    second and third data years (``upcoding_from``), two that split admissions, one that admits low-value
+    short stays. All secondary hospitals: enough cases a year for an audit to judge them."""
+    h = h.copy()
+    h["upcoding_from"] = pd.Series([None] * len(h), dtype=object)
+    h["splits_admissions"] = False
+    h["low_value_admissions"] = False
+    taken = h["quality_outlier"] | h["efficiency_outlier"] | h["casemix_only"] | h["supported"]
+    pool = h.index[(h["level"] == "secondary") & ~taken].to_numpy()
+    if len(pool) < 5:
+        pool = h.index[(h["level"] != "primary") & ~taken].to_numpy()
+    pick = rng.choice(pool, size=min(5, len(pool)), replace=False)
+    onsets = (sorted(years)[1:3] or sorted(years)[:1]) * 2
+    for k, hi in enumerate(pick[:2]):
+        h.at[hi, "upcoding_from"] = int(onsets[k])
+    h.loc[pick[2:4], "splits_admissions"] = True
+    h.loc[pick[4:5], "low_value_admissions"] = True
+    return h
+
+
+def _append_rows(c: SimpleNamespace, src: np.ndarray) -> np.ndarray:
+    """Copies of the cases ``src`` appended to every per-case array; returns the new rows' indices."""
+    n = c.n
+    for name, v in list(vars(c).items()):
+        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == n:
+            setattr(c, name, np.concatenate([v, v[src]]))
+    c.n = n + len(src)
+    return np.arange(n, c.n)
+
+
+def _rescale_cost(c: SimpleNamespace, rows: np.ndarray, total: np.ndarray) -> None:
+    """New total costs for ``rows``, with the parts scaled alike (rounded to the fen; other = the rest)."""
+    f = total / np.maximum(c.total[rows], 0.01)
+    c.total[rows] = np.round(total, 2)
+    c.parts[rows] = np.round(c.parts[rows] * f[:, None], 2)
+    c.other[rows] = np.round(c.total[rows] - c.parts[rows].sum(axis=1), 2)
+
+
+def _upcode(w: SimpleNamespace, c: SimpleNamespace, scheme, rng) -> None:
+    """An upcoder's cases from its onset year, in ADRGs the scheme splits, whose template carries no
+    complication: a share get one MCC or CC code (valid for the principal diagnosis, so the DRG moves
+    to a severe split) that the patient's true condition does not support (``c.upcode_code``)."""
+    L = _Lists(scheme)
+    t = w.templates
+    onset = pd.to_numeric(w.h["upcoding_from"], errors="coerce").fillna(10**4).to_numpy(np.int64)
+    split_adrg = t.groupby("adrg")["drg"].nunique()
+    t_ok = ((t["complication"] == 0) & t["adrg"].map(split_adrg).gt(1)).to_numpy()
+    eligible = (c.year >= onset[c.hosp]) & t_ok[c.tmpl] & ~c.error
+    rows = np.flatnonzero(eligible & (rng.random(c.n) < UPCODE_SHARE))
+    c.upcode_code = np.full(c.n, -1, np.int64)
+    if not len(rows) or not (len(L.mcc) + len(L.cc)):
+        return
+    index = {code: i for i, code in enumerate(L.codes)}
+    pdx_id = np.array([index.get(x[0], -1) for x in t["dx"]])[c.tmpl[rows]]
+    pdx_ex = np.where(pdx_id >= 0, L.pdx_ex[np.maximum(pdx_id, 0)], -1)
+    chosen = np.full(len(rows), -1, np.int64)
+    for _ in range(6):  # a few draws until one is not excluded by the principal diagnosis (FORMAT.md 4.1)
+        use_mcc = (rng.random(len(rows)) < 0.5) & (len(L.mcc) > 0) | (len(L.cc) == 0)
+        cand = np.where(use_mcc, L.mcc[rng.integers(0, max(len(L.mcc), 1), len(rows)) % max(len(L.mcc), 1)] if len(L.mcc) else -1,
+                        L.cc[rng.integers(0, max(len(L.cc), 1), len(rows)) % max(len(L.cc), 1)] if len(L.cc) else -1)
+        ex = np.where(use_mcc, L.mcc_ex[cand], L.cc_ex[cand])
+        ok = (chosen < 0) & (cand >= 0) & ((pdx_ex < 0) | (ex != pdx_ex))
+        chosen[ok] = cand[ok]
+    c.upcode_code[rows] = chosen
+
+
+def _split_stays(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """A splitter's stays (routine discharge, no LOS bound on the template, 4+ days) cut in two: the
+    patient is discharged and readmitted 0-2 days later for the rest of the stay (分解住院). ``c.split_src``:
+    the first stay of each second stay (-1 otherwise). Costs follow the days, each stay a little dearer."""
+    t = w.templates
+    free = ((t["los_lo"] <= 1) & (t["los_hi"] >= 10**5)).to_numpy()
+    doy = (c.discharge - c.discharge.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64)
+    eligible = (w.h["splits_admissions"].to_numpy()[c.hosp] & (c.leaving == "1") & ~c.error & (c.los >= 4)
+                & free[c.tmpl] & (doy >= c.los + 5) & (doy <= 360) & (c.upcode_code < 0))
+    first = np.flatnonzero(eligible & (rng.random(c.n) < SPLIT_SHARE))
+    los, admit, total = c.los[first].copy(), c.admit[first].copy(), c.total[first].copy()
+    second = _append_rows(c, first)
+    c.split_src = np.full(c.n, -1, np.int64)
+    c.split_src[second] = first
+    los1 = np.clip(np.round(los * rng.uniform(0.3, 0.7, len(first))), 1, los - 1).astype(np.int64)
+    gap = rng.choice(3, size=len(first), p=[0.5, 0.35, 0.15])
+    c.los[first], c.discharge[first] = los1, admit + los1
+    c.los[second], c.admit[second] = los - los1, admit + los1 + gap
+    c.discharge[second] = c.admit[second] + (los - los1)
+    _rescale_cost(c, first, total * los1 / los * 1.08)
+    _rescale_cost(c, second, total * (los - los1) / los * 1.08)
+
+
+def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """The low-value admitter's extra 1-day stays in low-weight medical DRGs (低标准入院), cheap, routine
+    discharge; they copy a random own case's date, patient features and residence (``c.low_value``)."""
+    prof, t = w.prof, w.templates
+    one_day = (t["los_lo"] <= 1).groupby(t["drg"]).all().reindex(prof.index, fill_value=False).to_numpy()
+    cheap = prof["mean_cost"].to_numpy() <= np.quantile(prof["mean_cost"], 0.3)
+    drgs = np.flatnonzero(~prof["surgical"].to_numpy() & cheap & one_day & ~prof["newborn"].to_numpy())
+    own = np.flatnonzero(w.h["low_value_admissions"].to_numpy()[c.hosp])
+    c.low_value = np.zeros(c.n, bool)
+    if not len(drgs) or not len(own):
+        return
+    src = rng.choice(own, size=int(round(LOW_VALUE_EXTRA * len(own))))
+    rows = _append_rows(c, src)
+    p = prof["popularity"].to_numpy()[drgs]
+    drg = rng.choice(drgs, size=len(rows), p=p / p.sum())
+    c.drg[rows] = drg
+    c.tmpl[rows] = w.t_start[drg] + (rng.random(len(rows)) * w.t_count[drg]).astype(np.int64)
+    c.error[rows] = False
+    c.upcode_code[rows] = -1
+    c.split_src[rows] = -1
+    c.comorbid_ids[rows] = -1
+    c.los[rows] = 1
+    c.admit[rows] = c.discharge[rows] - 1
+    c.leaving[rows] = "1"
+    c.receiver[rows] = None
+    c.receiver_text[rows] = None
+    c.p_death[rows] = prof["death_risk"].to_numpy()[drg] * 0.2
+    c.low_value[rows] = True
+    _rescale_cost(c, rows, prof["mean_cost"].to_numpy()[drg] * 0.25 * np.exp(rng.normal(0, 0.2, len(rows))))
+
+
+def _patient_ids(c: SimpleNamespace, rng) -> None:
+    """A patient id per case (``c.patient``): mostly one stay each; a share are repeat admissions of a
+    patient already treated in the county (at a random date: natural readmissions); the second stay of a
+    split admission is the same patient as its first."""
+    pid = rng.permutation(c.n).astype(np.int64) + 1
+    repeat = np.flatnonzero((rng.random(c.n) < READMIT_SHARE) & (c.split_src < 0) & ~c.low_value)
+    order = np.argsort(c.res, kind="stable")
+    starts = np.searchsorted(c.res[order], c.res[repeat], "left")
+    ends = np.searchsorted(c.res[order], c.res[repeat], "right")
+    src = order[starts + (rng.random(len(repeat)) * (ends - starts)).astype(np.int64)]
+    pid[repeat] = pid[src]
+    second = np.flatnonzero(c.split_src >= 0)
+    pid[second] = pid[c.split_src[second]]
+    c.patient = pid
+
+
+def _gaming(w: SimpleNamespace, c: SimpleNamespace, scheme, seed: int) -> None:
+    """The planted coding games and patient ids, from their own random stream."""
+    rng = np.random.default_rng([seed, 19])
+    _upcode(w, c, scheme, rng)
+    _split_stays(w, c, rng)
+    _low_value(w, c, rng)
+    c.year = c.discharge.astype("datetime64[Y]").astype(np.int64) + 1970
+    c.hf = w.h.iloc[c.hosp]
+    _patient_ids(c, rng)
+
+
 def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]:
     """(discharges, truth per case), in discharge-date order."""
     templates, tmpl = w.templates, c.tmpl
@@ -551,16 +706,29 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]
     dx = pa.concat_arrays([t_dx, err_dx]).take(pa.array(tmpl + np.where(c.error, len(templates), 0)))
     px = t_px.take(pa.array(tmpl))
     order = np.lexsort((c.hosp, c.discharge))
-    dx = _append_codes(dx.take(pa.array(order)), c.comorbid_ids[order], w.comorbidity_vocab)
+    # planted comorbidities, then an upcoder's added MCC/CC code
+    up = c.upcode_code >= 0
+    up_codes = np.unique(np.asarray(w.codes, dtype=object)[c.upcode_code[up]].astype(str)) if up.any() else np.zeros(0, str)
+    up_ids = np.full(c.n, -1, np.int32)
+    if up.any():
+        up_ids[up] = len(w.comorbidity_vocab) + np.searchsorted(up_codes, np.asarray(w.codes, dtype=object)[c.upcode_code[up]].astype(str))
+    vocab = pa.concat_arrays([w.comorbidity_vocab, pa.array(up_codes.tolist(), pa.string())])
+    dx = _append_codes(dx.take(pa.array(order)), np.column_stack([c.comorbid_ids, up_ids])[order], vocab)
     case_id = pc.binary_join_element_wise("S", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, c.n + 1)), pa.string()), 9, "0"), "")
 
     def tcol(name, typ):
         return pa.array(templates[name].to_numpy()[tmpl][order], typ, from_pandas=True)
 
     take = pa.array(order)
+    position = np.empty(c.n, np.int64)
+    position[order] = np.arange(c.n)
+    src = c.split_src[order]
+    split_of = case_id.take(pa.array(np.where(src >= 0, position[np.maximum(src, 0)], 0))).to_numpy(zero_copy_only=False)
+    split_of = pa.array(np.where(src >= 0, split_of, None), pa.string())
     table = pa.table({
         "case_id": case_id,
         "hospital_id": pa.array(c.hf["hospital_id"].to_numpy()[order], pa.string()),
+        "patient_id": pc.binary_join_element_wise("P", pc.utf8_lpad(pc.cast(pa.array(c.patient[order]), pa.string()), 10, "0"), ""),
         "year": pa.array(c.year[order].astype(np.int16)),
         "admit_date": pa.array(c.admit[order]),
         "discharge_date": pa.array(c.discharge[order]),
@@ -591,6 +759,9 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]
         "transfer_to": pa.array(c.receiver[order], pa.string()),
         "p_death": pa.array(c.p_death[order].astype(np.float64)),
         "comorbidities": pa.array((c.comorbid_ids[order] >= 0).sum(axis=1).astype(np.int8)),
+        "upcoded": pa.array(up[order]),
+        "split_of": split_of,
+        "low_value": pa.array(c.low_value[order]),
     })
     return table, truth_cases
 
@@ -654,8 +825,10 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     os.makedirs(out_dir, exist_ok=True)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     w = _world(scheme, region, years, rng, say)
+    w.h = plant_gaming(w.h, years, np.random.default_rng([seed, 19, 1]))
     c = _place_cases(w, int(cases), rng)
     _outcomes(w, c, rng)
+    _gaming(w, c, scheme, seed)
     table, truth_cases = _tables(w, c)
     write_table_atomic(table, os.path.join(out_dir, "discharges.parquet"))
     write_table_atomic(truth_cases, os.path.join(out_dir, "truth.parquet"))
@@ -672,13 +845,17 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
                          "comorbidities": {cat: {"prevalence_at_60": p, "death_log_or": b, "los_cost_log_effect": e,
                                                  "codes": list(map(str, codes))}
                                            for cat, codes, p, b, e in w.comorbidities}},
+        "gaming": {"upcode_share": UPCODE_SHARE, "split_share": SPLIT_SHARE, "low_value_extra": LOW_VALUE_EXTRA,
+                   "readmit_share": READMIT_SHARE, "upcoded_cases": int((c.upcode_code >= 0).sum()),
+                   "split_pairs": int((c.split_src >= 0).sum()), "low_value_cases": int(c.low_value.sum())},
         "programs": programs,
         "counties": {name: {"planted_in_county_rate": float(w.in_county_rate[i]), "population_share": float(w.population[i])}
                      for i, name in enumerate(w.counties)},
         "hospitals": [
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
             for row in w.h[["hospital_id", "name", "level", "kind", "county", "cost_factor", "los_factor", "death_or",
-                            "quality_outlier", "casemix_only", "efficiency_outlier", "supported"]].to_dict("records")
+                            "quality_outlier", "casemix_only", "efficiency_outlier", "supported", "upcoding_from",
+                            "splits_admissions", "low_value_admissions"]].to_dict("records")
         ],
         "support": support,
         "drgs": int(w.n_drg),

@@ -35,4 +35,6 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "support": "对口支援", "support_summary": "支援方汇总",
                   "support_did": "双重差分", "county": "县域就诊", "region": "区域指标", "parameters": "参数",
                   "monthly": "月度预付", "drg_profit_loss": "DRG盈亏", "model": "风险模型", "calibration": "风险模型校准",
-                  "hospital_year": "医院年度", "risk_model": "风险模型", "risk_calibration": "风险模型校准"}
+                  "hospital_year": "医院年度", "risk_model": "风险模型", "risk_calibration": "风险模型校准",
+                  "hospital_flags": "目标领域预警", "review_cases": "病案抽查清单", "split_admissions": "疑似分解住院",
+                  "target_areas": "目标领域口径"}

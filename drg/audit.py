@@ -1,0 +1,421 @@
+"""`drg audit`: coding-quality and gaming surveillance over a grouped file (methods in :mod:`evaluation.audit`).
+
+One streaming pass turns the records into compact integer and float arrays (about 60 bytes a case plus the
+secondary-diagnosis codes: codes are encoded to integers once, as the grouper does); everything after works on
+those arrays. Writes ``hospital_flags``, ``review_cases``, ``split_admissions`` and ``target_areas``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .io import InputError
+
+AUDIT_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "mdc", "dx", "px", "age_years", "sex",
+                 "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date"]
+# the patient identifier under its 病案首页 / 结算清单 names (an ID-card number is best hashed before export;
+# it is hashed again here and never written out)
+PATIENT_ALIASES = ("patient_id", "患者ID", "患者编号", "病人ID", "患者唯一标识", "身份证号", "证件号码", "医保个人编码",
+                   "个人编码", "人员编号")
+DATE_ALIASES = {"admit_date": ("admit_date", "入院日期", "入院时间"), "discharge_date": ("discharge_date", "出院日期", "出院时间")}
+GROUPED_STATUS = ("分组成功", "ok")
+MIN_SCORE = 0.05  # cases less likely than this to be an excess case stay off the review list
+
+
+class _Vocab:
+    """Text -> dense id over batches (-1 missing)."""
+
+    def __init__(self):
+        self.ids: dict = {}
+        self.words: list = []
+
+    def lut(self, words) -> np.ndarray:
+        out = np.empty(len(words) + 1, np.int64)
+        for k, w in enumerate(words):
+            if w is None or w == "":
+                out[k] = -1
+                continue
+            i = self.ids.get(w)
+            if i is None:
+                i = self.ids[w] = len(self.words)
+                self.words.append(w)
+            out[k] = i
+        out[-1] = -1
+        return out
+
+    def encode(self, col) -> np.ndarray:
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)
+        enc = pc.dictionary_encode(pc.cast(arr, pa.string()))
+        return _indices(enc, self.lut(enc.dictionary.to_pylist()))
+
+
+def _indices(enc: pa.DictionaryArray, lut: np.ndarray) -> np.ndarray:
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    null = enc.indices.is_null().to_numpy(zero_copy_only=False)
+    return lut[np.where(null, len(lut) - 1, np.nan_to_num(idx).astype(np.int64))]
+
+
+def _first_name(have, names):
+    return next((c for c in names if c in have), None)
+
+
+def _days(col) -> np.ndarray:
+    """Dates as days since 1970 (-1 missing or unreadable): date, timestamp or text (2021-03-04, 20210304)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if not (pa.types.is_date(arr.type) or pa.types.is_timestamp(arr.type)):
+        text = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+        parsed = None
+        for fmt in ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S"):
+            try:
+                p = pc.strptime(pc.utf8_slice_codeunits(text, 0, 19 if "%H" in fmt else len(fmt) + 2), format=fmt, unit="s",
+                                error_is_null=True)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            parsed = p if parsed is None else pc.coalesce(parsed, p)
+        arr = parsed if parsed is not None else pa.nulls(len(arr), pa.timestamp("s"))
+    days = pc.cast(pc.cast(arr, pa.timestamp("s")), pa.int64())
+    out = pc.fill_null(pc.divide(days, 86400), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return out
+
+
+def _num(col) -> np.ndarray:
+    from .risk import _num as num
+
+    return num(pa.table({"x": col}), "x")
+
+
+class _Reader:
+    """Turns batches into per-case arrays, accumulating over the file."""
+
+    def __init__(self, lookup, patient_col: str | None, date_cols: dict):
+        self.lookup, self.patient_col, self.date_cols = lookup, patient_col, date_cols
+        self.hosp, self.drg, self.adrg, self.mdc, self.dx, self.px = (_Vocab() for _ in range(6))
+        self.parts: dict = {}
+        self.case_ids: list = []
+
+    def add(self, batch: pa.Table) -> None:
+        from evaluation.risk import diagnosis_features
+
+        n = batch.num_rows
+        names = batch.column_names
+        d = {"hosp": self.hosp.encode(batch.column("hospital_id")), "drg": self.drg.encode(batch.column("drg"))}
+        ok = d["drg"] >= 0
+        if "status" in names:
+            status = pc.cast(batch.column("status"), pa.string())
+            ok &= pc.fill_null(pc.is_in(status, pa.array(list(GROUPED_STATUS))), False).to_numpy(zero_copy_only=False)
+        drg_words = self.drg.words
+        bad = np.array([w in ("0000", "000", "") or "QY" in w for w in drg_words] + [True])
+        ok &= ~bad[np.where(d["drg"] >= 0, d["drg"], len(drg_words))]
+        d["ok"] = ok
+        d["adrg"] = self.adrg.encode(batch.column("adrg")) if "adrg" in names else np.full(n, -1)
+        d["mdc"] = self.mdc.encode(batch.column("mdc")) if "mdc" in names else np.full(n, -1)
+        d["mdc"] = np.where(ok, d["mdc"], -1)
+        d["los"] = _num(batch.column("los_days")) if "los_days" in names else np.full(n, np.nan)
+        d["cost"] = _num(batch.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
+        d["age"] = _num(batch.column("age_years")) if "age_years" in names else np.full(n, np.nan)
+        d["sex"] = _num(batch.column("sex")) if "sex" in names else np.full(n, np.nan)
+        d["leaving"] = np.nan_to_num(_num(batch.column("leaving_type")), nan=-1).astype(np.int8) if "leaving_type" in names \
+            else np.full(n, -1, np.int8)
+        admit = _days(batch.column(self.date_cols["admit_date"])) if self.date_cols.get("admit_date") else np.full(n, -1)
+        discharge = _days(batch.column(self.date_cols["discharge_date"])) if self.date_cols.get("discharge_date") else np.full(n, -1)
+        d["admit"], d["discharge"] = admit, discharge
+        if "year" in names:
+            year = np.nan_to_num(_num(batch.column("year")), nan=-1)
+        else:
+            year = np.where(discharge >= 0, discharge.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970, -1)
+        d["year"] = year.astype(np.int64)
+        if self.patient_col:
+            vals = pc.cast(batch.column(self.patient_col), pa.string()).to_numpy(zero_copy_only=False)
+            h = pd.util.hash_array(vals.astype(object), categorize=True).astype(np.uint64)
+            h[pd.isna(vals)] = 0
+            h[h == 0] = 1  # 0 stands for "unknown"
+            d["patient"] = np.where(pd.isna(vals), np.uint64(0), h)
+        else:
+            d["patient"] = np.zeros(n, np.uint64)
+        # diagnoses: principal, secondary codes (flat), MCC/CC valid for the principal
+        dx = self._lists(batch, "dx", self.dx)
+        feats = diagnosis_features(dx["offsets"], dx["local"], dx["words"], self.lookup)
+        d["mcc_cc"] = (feats["mcc"] > 0) | (feats["cc"] > 0)
+        d["n_sdx"] = feats["secondary_dx"].astype(np.int32)
+        d["pdx"], d["sdx_count"] = dx["first"], np.maximum(np.diff(dx["offsets"]) - 1, 0)
+        d["sdx"] = dx["rest"]
+        d["ppx"] = self._lists(batch, "px", self.px)["first"]
+        self.case_ids.append(pc.cast(batch.column("case_id"), pa.string()) if "case_id" in names
+                             else pa.array([None] * n, pa.string()))
+        for k, v in d.items():
+            self.parts.setdefault(k, []).append(v)
+
+    @staticmethod
+    def _lists(batch, name, vocab) -> dict:
+        n = batch.num_rows
+        empty = {"offsets": np.zeros(n + 1, np.int64), "local": np.zeros(0, np.int64), "words": [],
+                 "first": np.full(n, -1, np.int64), "rest": np.zeros(0, np.int64)}
+        if name not in batch.column_names:
+            return empty
+        col = batch.column(name)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
+            text = pc.replace_substring(pc.cast(col, pa.string()), ",", "|")
+            col = pc.split_pattern(text, "|")
+        if not pa.types.is_list(col.type) and not pa.types.is_large_list(col.type):
+            return empty
+        lists = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        values = lists.values
+        if pa.types.is_dictionary(values.type):
+            values = values.cast(values.type.value_type)
+        enc = pc.dictionary_encode(pc.utf8_trim_whitespace(pc.cast(values, pa.string())))
+        offsets = lists.offsets.to_numpy().astype(np.int64)
+        words = [w if w is not None else "" for w in enc.dictionary.to_pylist()]
+        local = enc.indices.to_numpy(zero_copy_only=False)
+        local = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, np.nan_to_num(local)).astype(np.int64)
+        local = local[offsets[0]:offsets[-1]]
+        offsets = offsets - offsets[0]
+        glob = vocab.lut(words)[np.where(local >= 0, local, len(words))]
+        lengths = np.diff(offsets)
+        first = np.full(n, -1, np.int64)
+        has = lengths > 0
+        first[has] = glob[offsets[:-1][has]]
+        head = np.zeros(len(glob), bool)
+        head[offsets[:-1][has]] = True
+        return {"offsets": offsets, "local": local, "words": words, "first": first, "rest": glob[~head]}
+
+    def arrays(self) -> dict:
+        out = {k: np.concatenate(v) for k, v in self.parts.items()}
+        out["sdx_offsets"] = np.concatenate([[0], np.cumsum(out.pop("sdx_count"))]).astype(np.int64)
+        out["case_id"] = pa.chunked_array(self.case_ids, pa.string())
+        return out
+
+
+AREA_TEXT = {
+    "zh": {
+        "mcc_cc_capture": ("MCC/CC编码率", "可拆分ADRG病例中编码了有效MCC/CC(按主要诊断排除表)的比例；预期值来自按医院交叉拟合的"
+                           "患者层面模型(主要诊断、主要手术、ADRG、年龄、性别)；偏高提示高套(增加并发症编码)"),
+        "secondary_diagnoses": ("例均其他诊断数", "每例其他诊断个数；预期值为同年同ADRG地区均值；偏高提示多编诊断"),
+        "principal_choice": ("主要诊断存在更高权重备选的比例", "其他诊断中有某诊断(作为主要诊断时例均权重更高)的病例比例；"
+                             "偏低提示按支付高低选择主要诊断(高套)"),
+        "short_stay_high_weight": ("高权重组短住院比例", "RW≥2、非死亡非转院病例中住院日不足本组均值三分之一的比例；预期值为同年同DRG地区比例"),
+        "readmission_15": ("15天再入院率", "非死亡非转院出院后15天内同一患者同一MDC再入院(任一医院)的比例；预期值为同年同MDC地区比例"),
+        "readmission_30": ("30天再入院率", "非死亡非转院出院后30天内同一患者同一MDC再入院(任一医院)的比例；预期值为同年同MDC地区比例"),
+        "split_admissions": ("疑似分解住院比例", "同一患者在同一医院、同一MDC，前次非死亡非转院出院后0-2天内再次入院的病例比例"),
+        "one_day_low_weight_medical": ("低权重内科组0-1天住院比例", "权重<0.5的内科组(ADRG第二位R-Z)住院0-1天且非死亡非转院的病例比例；"
+                                       "偏高提示低标准入院；预期值为同年同DRG地区比例"),
+        "cmi_jump": ("CMI异常跃升(病例组合未变)", "ADRG内严重程度指数(总权重/各ADRG地区平均权重之和)较上年的升幅；病例组合不能解释的升高提示高套"),
+        "ungroupable": ("未入组/编码无效率", "未能入组(编码无效、缺失或歧义组QY)的病例比例；预期值为同年地区比例"),
+    },
+    "en": {
+        "mcc_cc_capture": ("MCC/CC capture", "share of cases in ADRGs with severity splits whose secondary diagnoses carry an MCC "
+                           "or CC valid for the principal diagnosis; expected from a patient-level model cross-fitted by "
+                           "hospital (principal diagnosis, principal procedure, ADRG, age, sex); high: MCC/CC added (upcoding)"),
+        "secondary_diagnoses": ("secondary diagnoses per case", "mean number of secondary diagnoses; expected: the ADRG's regional "
+                                "mean in the year; high: over-coding"),
+        "principal_choice": ("principal with a higher-weight alternative", "share of cases with a secondary diagnosis whose cases "
+                             "(as principal) weigh more than the chosen principal's; low: the principal chosen by payment"),
+        "short_stay_high_weight": ("short stays in high-weight DRGs", "RW >= 2 cases, alive and not transferred, with a stay under "
+                                   "a third of their DRG's mean; expected: the DRG's regional rate in the year"),
+        "readmission_15": ("15-day readmission", "stays discharged alive, not transferred, followed within 15 days by an admission "
+                           "of the same patient in the same MDC (any hospital); expected: the MDC's regional rate"),
+        "readmission_30": ("30-day readmission", "as the 15-day rate, within 30 days"),
+        "split_admissions": ("possible split admissions", "stays of a patient at the same hospital and MDC admitted 0-2 days after "
+                             "the previous stay's routine discharge"),
+        "one_day_low_weight_medical": ("0-1-day stays in low-weight medical DRGs", "0-1-day stays, alive and not transferred, in "
+                                       "medical DRGs (ADRG R-Z in second place) of weight under 0.5; high: low-value admissions"),
+        "cmi_jump": ("CMI jump without a case-mix change", "rise of the within-ADRG severity index (total weight / the ADRGs' "
+                     "regional mean weights) over the hospital's previous year, which the ADRG mix does not explain"),
+        "ungroupable": ("ungroupable or invalid", "share of cases not grouped (invalid or missing codes, QY); expected: the "
+                        "year's regional rate"),
+    },
+}
+VALUE_TEXT = {"zh": {"high": "偏高为异常", "low": "偏低为异常", "ok": "已判定", "too_few_cases": "病例数不足(不判定)",
+                     "no_previous_year": "无上年数据(不判定)"},
+              "en": {"high": "high", "low": "low", "ok": "ok", "too_few_cases": "too_few_cases", "no_previous_year": "no_previous_year"}}
+LEVEL_ZH = {"tertiary": "三级", "secondary": "二级", "primary": "一级", "unknown": "未知"}
+# Chinese headers of the audit tables (their own words: the evaluation's "observed"/"expected" are deaths)
+AUDIT_LABELS = {
+    "hospital_id": "医院编码", "name": "医院名称", "level": "医院级别", "year": "年度", "target_area": "目标领域",
+    "direction": "异常方向", "numerator": "分子", "denominator": "分母", "rate": "比率", "expected_rate": "预期比率",
+    "observed": "实际数", "expected": "预期数", "oe_ratio": "O/E比", "z_score": "Z值", "p_value": "P值(单侧)",
+    "tau2": "医院间方差τ²", "peer_p10": "同级第10百分位", "peer_median": "同级中位数", "peer_p90": "同级第90百分位",
+    "percentile": "同级百分位", "previous_rate": "上年比率", "change": "较上年变化", "status": "状态", "flag": "是否标记",
+    "case_id": "病案号", "score": "可疑度", "reason": "原因", "drg": "DRG编码", "first_case_id": "前次住院病案号",
+    "gap_days": "间隔天数", "definition": "口径", "area_name": "名称",
+}
+
+
+def _reasons(lang: str, area: str, score, extra: dict) -> list:
+    zh = lang == "zh"
+    if area == "mcc_cc_capture":
+        return [(f"MCC/CC编码可疑(概率{s:.0%})：同类病例(主要诊断、手术、年龄、性别)编码MCC/CC的概率仅{p:.0%}，本院当年MCC/CC编码率O/E {oe:.2f}"
+                 if zh else f"MCC/CC coded (suspicion {s:.0%}): similar cases (principal diagnosis, procedure, age, sex) have one "
+                 f"with probability {p:.0%}; the hospital's MCC/CC rate that year is {oe:.2f} x expected")
+                for s, p, oe in zip(score, extra["p"], extra["oe"])]
+    if area == "split_admissions":
+        return [(f"疑似分解住院(概率{s:.0%})：前次住院{f}出院后{g}天内再次入住同一医院同一MDC" if zh else
+                 f"possible split admission (suspicion {s:.0%}): readmitted to the same hospital and MDC {g} day{'' if g == 1 else 's'} "
+                 f"after case {f}")
+                for s, f, g in zip(score, extra["first"], extra["gap"])]
+    if area == "one_day_low_weight_medical":
+        return [(f"疑似低标准入院(概率{s:.0%})：低权重内科组住院{los:g}天" if zh else
+                 f"possible low-value admission (suspicion {s:.0%}): {los:g}-day stay in a low-weight medical DRG")
+                for s, los in zip(score, extra["los"])]
+    return [(f"高权重组短住院(概率{s:.0%})：住院{los:g}天，本组平均{m:.1f}天" if zh else
+             f"short stay in a high-weight DRG (suspicion {s:.0%}): {los:g} days against a DRG mean of {m:.1f}")
+            for s, los, m in zip(score, extra["los"], extra["mean_los"])]
+
+
+def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_path: str | None = None,
+             weights: str | None = None, folds: int = 5, seed: int = 0, batch_size: int = 1_000_000,
+             review_limit: int = 100_000, lang: str = "zh") -> dict:
+    """`drg audit`: hospital_flags, review_cases, split_admissions and target_areas tables (see
+    :mod:`evaluation.audit`)."""
+    from evaluation.audit import AREAS, PATIENT_AREAS, case_areas, hospital_flags, review_scores
+    from evaluation.common import label, normalize_level
+
+    from .io import input_columns, read_batches
+    from .regions import hospitals_table
+    from .risk import code_lookup
+    from .tables import output_folder, supplied_weights, write_tables
+
+    folder = output_folder(output, [grouped, hospitals, weights], "audit")
+    have = input_columns(grouped)
+    missing = [c for c in ("hospital_id", "drg") if c not in have]
+    if missing:
+        raise InputError(f"{grouped}: needs column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
+                         "run drg audit on the output of drg group (with hospital_id)")
+    patient_col = _first_name(have, PATIENT_ALIASES)
+    date_cols = {k: _first_name(have, v) for k, v in DATE_ALIASES.items()}
+    cols = [c for c in AUDIT_COLUMNS if c in have] + [c for c in [patient_col, *date_cols.values()] if c and c not in AUDIT_COLUMNS]
+    supplied = supplied_weights(weights)
+    reader = _Reader(code_lookup(scheme_path), patient_col, date_cols)
+    for batch in read_batches(grouped, batch_size=batch_size, columns=cols):
+        reader.add(batch)
+    if not reader.parts:
+        raise InputError(f"{grouped}: no records; audit the output of drg group")
+    a = reader.arrays()
+    sup = None
+    if supplied is not None:
+        s = supplied.copy()
+        s.columns = [str(c).strip().lower() for c in s.columns]
+        given = dict(zip(s["drg"].astype(str), pd.to_numeric(s["weight" if "weight" in s.columns else "rw"], errors="coerce")))
+        sup = np.array([given.get(wd, np.nan) for wd in reader.drg.words], float)
+    patient_known = patient_col is not None and date_cols["admit_date"] is not None and date_cols["discharge_date"] is not None
+    areas = case_areas(a, reader.adrg.words, reader.hosp.words, folds=folds, seed=seed, supplied_rw=sup)
+    table = hospitals_table(hospitals, reader.hosp.words)
+    level = {}
+    if table is not None:
+        level = dict(zip(table["hospital_id"].astype(str), normalize_level(table["level"])))
+    h_level = np.array([level.get(h, "unknown") for h in reader.hosp.words], dtype=object)
+    cols_, stats_ = hospital_flags(areas, a["hosp"], a["year"], h_level, patient_known=patient_known)
+    flags = _flags_frame(cols_, reader.hosp.words, h_level, table, lang)
+    split = _split_table(a, areas["split_first"], reader.hosp.words) if patient_known else pd.DataFrame(columns=["case_id", "first_case_id"])
+    review = _review_table(a, areas, review_scores(areas, stats_), stats_, reader, review_limit, lang, patient_known)
+    defs = pd.DataFrame([{"target_area": ar if lang == "en" else AREA_TEXT["zh"][ar][0], "area_name": AREA_TEXT[lang][ar][0],
+                          "direction": VALUE_TEXT[lang]["low" if ar == "principal_choice" else "high"],
+                          "definition": AREA_TEXT[lang][ar][1],
+                          "status": (VALUE_TEXT[lang]["ok"] if ar not in PATIENT_AREAS or patient_known else
+                                     ("缺少患者标识或入出院日期，未计算" if lang == "zh" else "not computed: no patient_id or dates"))}
+                         for ar in AREAS])
+    tables = {"hospital_flags": flags, "review_cases": review, "split_admissions": split, "target_areas": defs}
+    with folder as out:
+        write_tables({k: v.rename(columns=AUDIT_LABELS) if lang == "zh" else v for k, v in tables.items()}, out, lang, "audit")
+    tables["patient_known"] = patient_known
+    return tables
+
+
+def _flags_frame(cols: dict, hosp_words, h_level, table, lang) -> pd.DataFrame:
+    names = dict(zip(table["hospital_id"].astype(str), table["name"])) if table is not None and "name" in table.columns else {}
+    h = cols.pop("hospital")
+    df = pd.DataFrame({"hospital_id": np.asarray(hosp_words, dtype=object)[h], "name": [names.get(hosp_words[i], "") for i in h],
+                       "level": h_level[h], "year": cols.pop("year"), **cols})
+    df["flag"] = df["flag"].astype(bool)
+    df = df[[c for c in df.columns if c not in ("status", "flag")] + ["status", "flag"]]
+    df = df.sort_values(["hospital_id", "year", "target_area"], kind="stable").reset_index(drop=True)
+    if lang == "zh":
+        df["target_area"] = df["target_area"].map(lambda x: AREA_TEXT["zh"][x][0])
+    df["direction"] = df["direction"].map(VALUE_TEXT[lang])
+    df["status"] = df["status"].map(VALUE_TEXT[lang])
+    if lang == "zh":
+        df["level"] = df["level"].map(lambda v: LEVEL_ZH.get(v, v))
+    return df
+
+
+def _split_table(a: dict, split_first: np.ndarray, hosp_words) -> pd.DataFrame:
+    second = np.flatnonzero(split_first >= 0)
+    first = split_first[second]
+    ids = a["case_id"]
+    return pd.DataFrame({"case_id": ids.take(pa.array(second)).to_numpy(zero_copy_only=False),
+                         "first_case_id": ids.take(pa.array(first)).to_numpy(zero_copy_only=False),
+                         "hospital_id": np.asarray(hosp_words, dtype=object)[a["hosp"][second]],
+                         "year": a["year"][second],
+                         "gap_days": (a["admit"][second] - a["discharge"][first]).astype(np.int64)})
+
+
+def _review_table(a, areas, scores: dict, stats_, reader, limit: int, lang: str, patient_known: bool) -> pd.DataFrame:
+    from evaluation.audit import REVIEW_AREAS
+
+    empty = pd.DataFrame({"case_id": pd.Series(dtype=object), "score": pd.Series(dtype=float), "reason": pd.Series(dtype=object),
+                          "hospital_id": pd.Series(dtype=object), "year": pd.Series(dtype=np.int64), "drg": pd.Series(dtype=object),
+                          "target_area": pd.Series(dtype=object)})
+    use = [ar for ar in REVIEW_AREAS if ar in scores and (ar != "split_admissions" or patient_known)]
+    if not use:
+        return empty
+    mat = np.column_stack([scores[ar] for ar in use])
+    score = mat.max(axis=1)
+    cand = np.flatnonzero(score >= MIN_SCORE)
+    if not len(cand):
+        return empty
+    ids = a["case_id"].take(pa.array(cand)).to_numpy(zero_copy_only=False).astype(object)
+    ids = np.where(pd.isna(ids), "", ids)
+    order = np.lexsort((ids, -score[cand]))[:limit]
+    rows = cand[order]
+    unit = stats_["unit"][rows]
+    reasons = [[] for _ in rows]
+    for k, ar in enumerate(use):
+        s = mat[rows, k]
+        at = np.flatnonzero(s > 0)
+        if not len(at):
+            continue
+        r = rows[at]
+        extra = {"los": a["los"][r], "mean_los": areas["mean_los"][r]}
+        if ar == "mcc_cc_capture":
+            n, o, e, _ = stats_["sums"][ar]
+            extra["p"] = areas["p_capture"][r]
+            extra["oe"] = (o / np.where(e > 0, e, np.nan))[unit[at]]
+        if ar == "split_admissions":
+            f = areas["split_first"][r]
+            extra["first"] = a["case_id"].take(pa.array(f)).to_numpy(zero_copy_only=False)
+            extra["gap"] = a["admit"][r] - a["discharge"][f]
+        for i, text in zip(at, _reasons(lang, ar, s[at], extra)):
+            reasons[i].append((s[i], text))
+    best_area = np.array(use, dtype=object)[mat[rows].argmax(axis=1)]
+    if lang == "zh":
+        best_area = np.array([AREA_TEXT["zh"][x][0] for x in best_area], dtype=object)
+    return pd.DataFrame({"case_id": ids[order], "score": score[rows],
+                         "reason": ["；".join(t for _, t in sorted(r, key=lambda x: -x[0])) for r in reasons],
+                         "hospital_id": np.asarray(reader.hosp.words, dtype=object)[a["hosp"][rows]],
+                         "year": a["year"][rows], "drg": np.asarray(reader.drg.words, dtype=object)[a["drg"][rows]],
+                         "target_area": best_area})
+
+
+def audit_summary(tables: dict, output: str, lang: str = "zh") -> str:
+    """What `drg audit` prints: flagged hospital-years per area, the review list and split pairs."""
+    f = tables["hospital_flags"]
+    area_col = "target_area"
+    flagged = f[f["flag"]]
+    zh = lang == "zh"
+    lines = [(f"{len(flagged)} 个医院-年度-目标领域被标记(共 {len(f)} 个)" if zh else
+              f"{len(flagged)} hospital-year-area rows flagged (of {len(f)})")]
+    for area, g in flagged.groupby(area_col, sort=True):
+        hs = ", ".join(f"{h} {y}" for h, y in zip(g["hospital_id"], g["year"]))
+        lines.append(f"  {area}: {hs}")
+    lines.append((f"病案抽查清单 {len(tables['review_cases'])} 例；疑似分解住院 {len(tables['split_admissions'])} 对" if zh else
+                  f"review list: {len(tables['review_cases'])} cases; possible split admissions: {len(tables['split_admissions'])} pairs"))
+    if not tables.get("patient_known", True):
+        lines.append("未提供患者标识(patient_id/患者ID)或入出院日期：再入院与分解住院未计算" if zh else
+                     "no patient_id (患者ID) or admission/discharge dates: readmissions and split admissions not computed")
+    lines.append(("结果: " if zh else "output: ") + output)
+    return "\n".join(lines)

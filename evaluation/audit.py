@@ -1,0 +1,536 @@
+"""Coding-quality and gaming surveillance: target areas per hospital and year, each compared with what its case
+mix predicts and with its peers, and a ranked list of cases for chart review.
+
+Arrays in, arrays out; :mod:`drg.audit` streams a grouped file into these arrays and writes the tables.
+
+The design is CMS's PEPPER (Program for Evaluating Payment Patterns Electronic Report): a hospital's rate in a
+*target area* (a coding or admission pattern that DRG payment rewards) is set against the region and against
+its peers. Beyond PEPPER's peer percentiles, every rate has an *expected* value from the hospital's own case
+mix (indirect standardisation by ADRG, DRG or MDC within each year, and for MCC/CC capture a cross-fitted
+patient-level model), and a random-effects test against it (the DerSimonian-Laird between-hospital variance
+within each peer group and year, Spiegelhalter 2005, the same test as the mortality funnel): a hospital is
+flagged only when it is outside what ordinary hospitals of its level differ by, at the 99.8% limit in the
+area's gaming direction, and on at least 11 cases (PEPPER's minimum).
+
+Target areas (``AREAS``; rate = numerator / denominator per hospital-year):
+
+* ``mcc_cc_capture`` (高套: MCC/CC added): cases whose secondary diagnoses carry an MCC or CC valid for their
+  principal diagnosis (the scheme's tables with exclusions, FORMAT.md 4.1), among cases of ADRGs the region's
+  data split into more than one DRG. Expected: P(MCC/CC | principal diagnosis, principal procedure, ADRG,
+  age, sex) from a logistic model cross-fitted by hospital (no hospital's cases inform its own expectation).
+* ``secondary_diagnoses``: secondary diagnoses per case; expected: the ADRG's mean.
+* ``principal_choice`` (高套 by choosing the principal diagnosis): cases with a secondary diagnosis whose
+  cases, where it is the principal diagnosis, carry a higher mean weight than the chosen principal's. A
+  hospital that picks the highest-paying principal has *fewer* such cases: flagged when low.
+* ``short_stay_high_weight``: high-weight (RW >= 2) cases discharged alive, not transferred, whose stay is
+  under a third of their DRG's mean; expected: the DRG's rate.
+* ``readmission_15``, ``readmission_30``: stays discharged alive and not transferred after which the same
+  patient is admitted again (any hospital) within 15 / 30 days in the same MDC; expected: the MDC's rate.
+* ``split_admissions`` (分解住院): stays that follow a stay of the same patient at the same hospital in the
+  same MDC, admitted 0-2 days after a discharge that was neither a death nor a transfer; expected: the MDC's
+  rate.
+* ``one_day_low_weight_medical`` (低标准入院): 0-1-day stays, not deaths or transfers, in medical DRGs (CHS-DRG
+  ADRG codes with R-Z in second place) of weight under 0.5; expected: the DRG's rate.
+* ``cmi_jump``: the within-ADRG severity index (sum of DRG weights / sum of the ADRGs' mean weights: the CMI
+  with the ADRG mix held fixed) against the hospital's own previous year; a rise that the case mix does not
+  explain. Welch z with the between-hospital variance of the change.
+* ``ungroupable``: cases not grouped (invalid or missing codes, QY); expected: the year's regional rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+AREAS = ("mcc_cc_capture", "secondary_diagnoses", "principal_choice", "short_stay_high_weight", "readmission_15",
+         "readmission_30", "split_admissions", "one_day_low_weight_medical", "cmi_jump", "ungroupable")
+LOW_AREAS = ("principal_choice",)  # the gaming direction is a low rate
+PATIENT_AREAS = ("readmission_15", "readmission_30", "split_admissions")
+Z_FLAG = 3.090232306167813  # the one-sided 99.9% point: outside the 99.8% funnel limit on the gaming side
+MIN_DENOMINATOR = 30  # a hospital-year with fewer cases in an area is shown, not judged
+# and none is flagged on fewer than 11 observed (or, for a low rate, expected) cases: PEPPER's cell-size rule.
+# With ~10 areas x hundreds of small hospital-years, one or two chance cases against an expectation near zero
+# would otherwise pass any significance level somewhere
+MIN_COUNT = 11
+SPLIT_GAP_DAYS = 2
+HIGH_WEIGHT = 2.0
+LOW_WEIGHT = 0.5
+SMOOTHING = 10.0  # pseudo-cases of the parent rate behind an encoded rate
+DEATH, TRANSFER, COMMUNITY = 5, 2, 3  # leaving types (离院方式) that end a stay without a routine discharge
+
+
+# -- stays of the same patient ------------------------------------------------------------------------------
+
+def _pairs_kernel(order, patient, admit, discharge, hospital, mdc, ended, windows, split_gap):
+    n = len(order)
+    readmit = np.zeros((len(windows), n), np.bool_)
+    split_first = np.full(n, -1, np.int64)
+    wmax = windows.max()
+    for a in range(n):
+        i = order[a]
+        if discharge[i] < 0:
+            continue
+        # the stay right after: a split when at the same hospital and MDC, 0..split_gap days after a routine discharge
+        if a + 1 < n:
+            j = order[a + 1]
+            if (patient[j] == patient[i] and admit[j] >= 0 and not ended[i] and hospital[j] == hospital[i]
+                    and mdc[j] == mdc[i] and mdc[i] >= 0 and 0 <= admit[j] - discharge[i] <= split_gap):
+                split_first[j] = i
+        if ended[i] or mdc[i] < 0:
+            continue
+        b = a + 1
+        while b < n:
+            j = order[b]
+            if patient[j] != patient[i]:
+                break
+            gap = admit[j] - discharge[i]
+            if gap > wmax:
+                break
+            if gap >= 0 and mdc[j] == mdc[i]:
+                for k in range(len(windows)):
+                    if gap <= windows[k]:
+                        readmit[k, i] = True
+            b += 1
+    return readmit, split_first
+
+
+_pairs_jit = None
+
+
+def patient_pairs(patient, admit, discharge, hospital, mdc, ended, windows=(15, 30), split_gap: int = SPLIT_GAP_DAYS):
+    """Readmissions and split admissions from the stays of each patient.
+
+    Parameters
+    ----------
+    patient : uint64 array (0 = unknown patient), admit, discharge : int days (-1 unknown), hospital, mdc : int
+        codes (mdc -1 = not grouped), ended : bool, the stay ended in death or transfer.
+
+    Returns
+    -------
+    readmit : bool array (len(windows), n): stay i (discharged alive, not transferred) is followed by an
+        admission of the same patient within ``windows[k]`` days of its discharge in the same MDC (any hospital).
+    split_first : int array: for a stay admitted 0..``split_gap`` days after the discharge of the same
+        patient's previous stay at the same hospital in the same MDC (that stay not a death or transfer), the
+        index of that previous stay; -1 otherwise.
+    """
+    global _pairs_jit
+    if _pairs_jit is None:
+        from numba import njit
+
+        _pairs_jit = njit(cache=True, nogil=True)(_pairs_kernel)
+    patient = np.asarray(patient, np.uint64)
+    admit = np.asarray(admit, np.int64)
+    known = np.flatnonzero(patient != 0)
+    order = known[np.lexsort((known, np.asarray(discharge, np.int64)[known], admit[known], patient[known]))]
+    return _pairs_jit(order, patient, admit, np.asarray(discharge, np.int64), np.asarray(hospital, np.int64),
+                      np.asarray(mdc, np.int64), np.asarray(ended, np.bool_), np.asarray(windows, np.int64), int(split_gap))
+
+
+# -- expected rates -----------------------------------------------------------------------------------------
+
+def stratum_rate(num, den, stratum, year) -> np.ndarray:
+    """Per case the region's rate of ``num`` among ``den`` cases of its stratum in its year (indirect
+    standardisation); NaN where the case is outside the denominator."""
+    den = np.asarray(den, bool)
+    key = np.asarray(stratum, np.int64) * 4096 + (np.asarray(year, np.int64) % 4096)
+    uniq, inv = np.unique(key[den], return_inverse=True)
+    n = np.bincount(inv, minlength=len(uniq)).astype(float)
+    s = np.bincount(inv, weights=np.asarray(num, float)[den], minlength=len(uniq))
+    out = np.full(len(den), np.nan)
+    out[den] = (s / n)[inv]
+    return out
+
+
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _encode(codes, y, fold, folds, prior, m=SMOOTHING):
+    """Per case: the smoothed rate of ``y`` among cases with its code in the other folds (code -1: its own
+    slot), shrunk towards ``prior`` (per case) by ``m`` pseudo-cases."""
+    c = np.asarray(codes, np.int64)
+    c = np.where(c < 0, c.max(initial=0) + 1, c)
+    size = int(c.max(initial=0)) + 1
+    key = fold.astype(np.int64) * size + c
+    n = np.bincount(key, minlength=folds * size).reshape(folds, size).astype(float)
+    e = np.bincount(key, weights=y, minlength=folds * size).reshape(folds, size)
+    n_out = n.sum(axis=0)[None, :] - n
+    e_out = e.sum(axis=0)[None, :] - e
+    return (e_out[fold, c] + m * prior) / (n_out[fold, c] + m)
+
+
+def capture_features(pdx, ppx, adrg, age, sex, y, fold, folds: int) -> np.ndarray:
+    """Features of the MCC/CC model, each case's encodings from the other folds only: logits of the smoothed
+    MCC/CC rate of its ADRG, principal diagnosis and principal procedure (shrunk to the ADRG's), age (with
+    squares, a missing indicator) and sex."""
+    y = np.asarray(y, float)
+    n_f = np.bincount(fold, minlength=folds).astype(float)
+    e_f = np.bincount(fold, weights=y, minlength=folds)
+    region = ((e_f.sum() - e_f) / np.maximum(n_f.sum() - n_f, 1))[fold]
+    r_adrg = _encode(adrg, y, fold, folds, region)
+    r_pdx = _encode(pdx, y, fold, folds, r_adrg)
+    r_ppx = _encode(ppx, y, fold, folds, r_adrg)
+    a = np.asarray(age, float)
+    miss = ~np.isfinite(a)
+    a = np.where(miss, 50.0, np.clip(a, 0, 100)) / 50.0 - 1.0
+    s = np.asarray(sex, float)
+    return np.column_stack([_logit(r_adrg), _logit(r_pdx), _logit(r_ppx), a, a * a, a * a * a, miss, s == 2, ~np.isin(s, (1, 2))])
+
+
+def capture_model(X, y, fold, folds: int, year, sample: int = 200_000, seed: int = 0) -> np.ndarray:
+    """Cross-fitted P(MCC/CC) per case: the model for fold k is a logistic regression fitted on (a fixed
+    sample of) the other folds' cases; then calibrated in the large within each year (a logit shift so that
+    the region's expected count equals its observed count)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from .risk import uniform
+
+    n = len(y)
+    u = uniform(np.arange(n), seed + 19)
+    eta = np.zeros(n)
+    for k in range(folds):
+        train = np.flatnonzero(fold != k)
+        if len(train) > sample:
+            train = train[u[train] <= np.partition(u[train], sample - 1)[sample - 1]]
+        test = fold == k
+        yt = y[train]
+        if not test.any():
+            continue
+        if len(train) == 0 or yt.min() == yt.max():
+            eta[test] = _logit(np.full(int(test.sum()), yt.mean() if len(train) else 0.5))
+            continue
+        model = LogisticRegression(C=1.0, max_iter=500).fit(X[train], yt)
+        eta[test] = model.decision_function(X[test])
+    p = np.empty(n)
+    for t in np.unique(year):
+        at = year == t
+        p[at] = _calibrate(eta[at], float(y[at].sum()))
+    return p
+
+
+def _calibrate(eta, observed: float) -> np.ndarray:
+    """sigmoid(eta + d) with d solving sum = observed (Newton on a monotone function)."""
+    d = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(eta + d)))
+        f, g = p.sum() - observed, (p * (1 - p)).sum()
+        if g <= 0 or abs(f) < 1e-9 * max(observed, 1):
+            break
+        d -= f / g
+    return 1 / (1 + np.exp(-(eta + d)))
+
+
+# -- hospital-year statistics -------------------------------------------------------------------------------
+
+def unit_sums(unit, den, num, expected, variance, n_units: int) -> tuple:
+    """Per unit over its ``den`` cases: cases, observed (sum of num), expected and its variance (sums)."""
+    den = np.asarray(den, bool)
+    u = np.asarray(unit, np.int64)[den]
+    n = np.bincount(u, minlength=n_units).astype(float)
+    o = np.bincount(u, weights=np.asarray(num, float)[den], minlength=n_units)
+    e = np.bincount(u, weights=np.nan_to_num(np.asarray(expected, float)[den]), minlength=n_units)
+    v = np.bincount(u, weights=np.nan_to_num(np.asarray(variance, float)[den]), minlength=n_units)
+    return n, o, e, v
+
+
+def peer_test(y, s2, groups, judged, trim: float = 0.1) -> tuple:
+    """Per unit the standardised difference of its estimate ``y`` (variance ``s2``) from its peer group's,
+    with random effects: per group of ``groups``, over its ``judged`` units, the centre is the weighted mean
+    of ``y`` winsorised at the ``trim`` quantiles and tau2 the DerSimonian-Laird between-unit variance on
+    winsorised standardised residuals (Spiegelhalter 2005's robust estimate, on this scale); returns
+    (z, centre, tau2) per unit."""
+    z, centre, tau2 = np.full(len(y), np.nan), np.zeros(len(y)), np.zeros(len(y))
+    ok_all = np.isfinite(y) & np.isfinite(s2) & (s2 > 0)
+    for g in np.unique(groups):
+        at = np.flatnonzero((groups == g) & ok_all)
+        fit = at[judged[at]]
+        c, t2 = 0.0, 0.0
+        if len(fit) >= 3:
+            lo, hi = np.quantile(y[fit], [trim, 1 - trim])
+            w = 1 / s2[fit]
+            c = float((w * np.clip(y[fit], lo, hi)).sum() / w.sum())
+            r = (y[fit] - c) / np.sqrt(s2[fit])
+            rlo, rhi = np.quantile(r, [trim, 1 - trim])
+            q = float((np.clip(r, rlo, rhi) ** 2).sum())
+            denom = w.sum() - (w * w).sum() / w.sum()
+            t2 = max(0.0, (q - (len(fit) - 1)) / denom) if denom > 0 else 0.0
+        centre[at], tau2[at] = c, t2
+        z[at] = (y[at] - c) / np.sqrt(s2[at] + t2)
+    return z, centre, tau2
+
+
+def count_tail_z(o, mean, var, low: bool) -> np.ndarray:
+    """The normal score of an observed count ``o`` in its gaming direction under a gamma distribution with
+    the count's ``mean`` and ``var`` (moment-matched, with a half-unit continuity correction): right-skewed
+    like a small Poisson or binomial count, normal for large ones. High: isf(P(O >= o)); low: ppf(P(O <= o))."""
+    from scipy import stats
+
+    mean = np.maximum(np.asarray(mean, float), 1e-12)
+    var = np.maximum(np.asarray(var, float), 1e-12)
+    shape, scale = mean ** 2 / var, var / mean
+    if low:
+        return stats.norm.ppf(np.clip(stats.gamma.cdf(np.asarray(o, float) + 0.5, shape, scale=scale), 1e-300, 1))
+    return stats.norm.isf(np.clip(stats.gamma.sf(np.maximum(np.asarray(o, float) - 0.5, 0), shape, scale=scale), 1e-300, 1))
+
+
+def percentiles(rate, groups, ok) -> tuple[np.ndarray, dict]:
+    """Each unit's percentile (0-100, mid-rank) among the ``ok`` units of its group, and per group the 10th,
+    50th and 90th percentiles of their rates."""
+    pct = np.full(len(rate), np.nan)
+    dist = {}
+    for g in np.unique(groups):
+        at = np.flatnonzero((groups == g) & ok & np.isfinite(rate))
+        if not len(at):
+            dist[g] = (np.nan, np.nan, np.nan)
+            continue
+        r = rate[at]
+        s = np.sort(r)
+        below = np.searchsorted(s, r, "left")
+        equal = np.searchsorted(s, r, "right") - below
+        pct[at] = 100.0 * (below + 0.5 * equal) / len(r)
+        dist[g] = tuple(np.percentile(r, [10, 50, 90]))
+    return pct, dist
+
+
+def excess_share(o, e, n=None) -> np.ndarray:
+    """The share of a unit's observed count beyond its expectation: of the observed count when ``n`` is
+    None, else of the unit's cases not expected to count (``n - e``): the propensity of an MCC/CC being
+    added to a case that would not have one."""
+    excess = np.maximum(o - e, 0)
+    base = o if n is None else n - e
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.clip(np.where(base > 0, excess / base, 0.0), 0, 1)
+
+
+# -- the target areas per case ------------------------------------------------------------------------------
+
+def drg_weights(drg, ok, cost, supplied=None) -> np.ndarray:
+    """Per DRG code: its mean cost over grouped cases with a valid cost / the mean over all of them (an
+    untrimmed RW; ``supplied``, per code with NaN where none, replaces it where given)."""
+    size = int(drg.max(initial=-1)) + 1
+    valid = ok & np.isfinite(cost) & (cost > 0)
+    s = np.bincount(drg[valid], weights=cost[valid], minlength=size)
+    c = np.bincount(drg[valid], minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rw = (s / c) / (cost[valid].mean() if valid.any() else np.nan)
+    if supplied is not None:
+        rw = np.where(np.isfinite(supplied[:size]), supplied[:size], rw)
+    return rw
+
+
+def _binary(den, num, expected) -> tuple:
+    """An area of yes/no cases: (denominator, numerator, expected probability, its Bernoulli variance)."""
+    return den, num, expected, expected * (1 - expected)
+
+
+def _group_mean(key, value, mask, size) -> np.ndarray:
+    m = mask & np.isfinite(value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.bincount(key[m], weights=value[m], minlength=size) / np.bincount(key[m], minlength=size)
+
+
+def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 5, seed: int = 0,
+               supplied_rw=None) -> dict:
+    """Per case and target area: (denominator mask, numerator value, expected value, its variance), and the per-case
+    quantities the review list explains itself with (``p_capture``, ``split_first``, ``weight``...).
+
+    ``a``: the arrays of :class:`drg.audit._Reader` (hosp, year, ok, drg, adrg, mdc, los, cost, age, sex,
+    leaving, admit, discharge, patient, mcc_cc, n_sdx, pdx, sdx, sdx_offsets, ppx)."""
+    from .risk import hospital_folds
+
+    n = len(a["ok"])
+    ok, year, drg, adrg, mdc = a["ok"], a["year"], a["drg"], a["adrg"], a["mdc"]
+    drg0, adrg0 = np.maximum(drg, 0), np.maximum(adrg, 0)
+    n_drg, n_adrg = int(drg.max(initial=-1)) + 1, max(int(adrg.max(initial=-1)) + 1, len(adrg_words))
+    rw = drg_weights(drg0, ok, a["cost"], supplied_rw)
+    w = np.where(ok, rw[drg0] if len(rw) else np.nan, np.nan)
+    leaving, los = a["leaving"], a["los"]
+    ended = np.isin(leaving, (DEATH, TRANSFER, COMMUNITY))
+    zero = np.zeros(n, np.int64)
+    out: dict = {"weight": w}
+    # ungroupable
+    bad = ~ok
+    out["ungroupable"] = _binary(np.ones(n, bool), bad, stratum_rate(bad, np.ones(n, bool), zero, year))
+    # MCC/CC capture, expected from the cross-fitted patient-level model
+    drgs_in_adrg = np.bincount(np.unique(adrg0[ok & (adrg >= 0)] * (n_drg + 1) + drg0[ok & (adrg >= 0)]) // (n_drg + 1),
+                               minlength=n_adrg)
+    den = ok & (adrg >= 0) & (drgs_in_adrg[adrg0] >= 2)
+    y = a["mcc_cc"].astype(float)
+    fold = hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed)[a["hosp"]].astype(np.int64)
+    p = np.full(n, np.nan)
+    at = np.flatnonzero(den)
+    if len(at):
+        X = capture_features(a["pdx"][at], a["ppx"][at], adrg[at], a["age"][at], a["sex"][at], y[at], fold[at], folds)
+        p[at] = capture_model(X, y[at], fold[at], folds, year[at], seed=seed)
+    out["p_capture"] = p
+    out["mcc_cc_capture"] = _binary(den, y, p)
+    # secondary diagnoses per case
+    sdx = a["n_sdx"].astype(float)
+    mean_sdx = stratum_rate(sdx, ok, adrg0, year)
+    out["secondary_diagnoses"] = (ok, sdx, mean_sdx, np.maximum(stratum_rate(sdx * sdx, ok, adrg0, year) - mean_sdx ** 2, 0))
+    # principal choice: a secondary diagnosis whose cases (as principal) weigh more than the principal's
+    n_codes = int(max(a["pdx"].max(initial=-1), a["sdx"].max(initial=-1))) + 1
+    pdx0 = np.maximum(a["pdx"], 0)
+    as_principal = np.bincount(pdx0[ok & (a["pdx"] >= 0) & np.isfinite(w)], minlength=n_codes)
+    code_w = _group_mean(pdx0, w, ok & (a["pdx"] >= 0), n_codes)
+    code_w[as_principal < 10] = np.nan
+    lengths = np.diff(a["sdx_offsets"])
+    row = np.repeat(np.arange(n), lengths)
+    sw = np.where(a["sdx"] >= 0, code_w[np.maximum(a["sdx"], 0)], np.nan) if n_codes else np.zeros(0)
+    best = np.full(n, -np.inf)
+    has_alt = np.isfinite(sw)
+    np.maximum.at(best, row[has_alt], sw[has_alt])
+    own = np.where(a["pdx"] >= 0, code_w[pdx0] if n_codes else np.nan, np.nan)
+    den = ok & np.isfinite(own) & np.isfinite(best)
+    alt = den & (best > own * (1 + 1e-9))
+    out["principal_choice"] = _binary(den, alt, stratum_rate(alt, den, adrg0, year))
+    # short stays in high-weight DRGs
+    mean_los = _group_mean(drg0, los, ok, n_drg)
+    out["mean_los"] = np.where(ok, mean_los[drg0] if n_drg else np.nan, np.nan)
+    den = ok & (w >= HIGH_WEIGHT) & ~ended & np.isfinite(los)
+    short = den & (los < out["mean_los"] / 3)
+    out["short_stay_high_weight"] = _binary(den, short, stratum_rate(short, den, drg0, year))
+    # stays of the same patient
+    have = (a["patient"] != 0) & (a["discharge"] >= 0) & (a["admit"] >= 0)
+    readmit, split_first = patient_pairs(np.where(have, a["patient"], 0), a["admit"], a["discharge"], a["hosp"],
+                                         np.where(ok, mdc, -1), ended)
+    out["split_first"] = split_first
+    mdc0 = np.maximum(mdc, 0)
+    for k, days in enumerate((15, 30)):
+        den = ok & have & ~ended & (mdc >= 0)
+        out[f"readmission_{days}"] = _binary(den, readmit[k], stratum_rate(readmit[k], den, mdc0, year))
+    den = ok & have & (mdc >= 0)
+    split = split_first >= 0
+    out["split_admissions"] = _binary(den, split, stratum_rate(split, den, mdc0, year))
+    # 0-1-day stays in low-weight medical DRGs
+    medical = np.array([len(x) > 1 and "R" <= x[1] <= "Z" for x in adrg_words] + [False] * (n_adrg - len(adrg_words)), bool)
+    den = ok
+    oneday = ok & (adrg >= 0) & medical[adrg0] & (w < LOW_WEIGHT) & (los <= 1) & ~ended
+    out["one_day_low_weight_medical"] = _binary(den, oneday, stratum_rate(oneday, den, drg0, year))
+    # ADRG mean weight (all years): the CMI jump's case-mix expectation
+    e_adrg = _group_mean(adrg0, w, ok & (adrg >= 0), n_adrg)
+    out["adrg_weight"] = np.where(ok & (adrg >= 0), e_adrg[adrg0], np.nan)
+    return out
+
+
+def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_den: int = MIN_DENOMINATOR,
+                   patient_known: bool = True) -> tuple[dict, dict]:
+    """One row per hospital x year x target area (as column arrays), and per area the per-unit sums the
+    review list uses. ``hospital_level``: per hospital code its peer group (level)."""
+    from scipy import stats
+
+    years = np.unique(year)
+    y_idx = np.searchsorted(years, year)
+    n_h = len(hospital_level)
+    n_units = n_h * len(years)
+    unit = np.asarray(hosp, np.int64) * len(years) + y_idx
+    u_h, u_y = np.divmod(np.arange(n_units), len(years))
+    groups = np.array([f"{hospital_level[h]}/{years[t]}" for h, t in zip(u_h, u_y)], dtype=object)
+    prev = np.where(u_y > 0, np.arange(n_units) - 1, -1)
+    prev = np.where((prev >= 0) & (years[np.maximum(u_y - 1, 0)] == years[u_y] - 1), prev, -1)
+    rows, sums = [], {}
+    for area in AREAS:
+        if area == "cmi_jump" or area not in areas or (area in PATIENT_AREAS and not patient_known):
+            continue
+        den, num, exp, var = areas[area]
+        n, o, e, v = unit_sums(unit, den, num, exp, var, n_units)
+        judged = n >= min_den
+        low = area in LOW_AREAS
+        with np.errstate(divide="ignore", invalid="ignore"):
+            _, centre, tau2 = peer_test((o - e) / n, v / n ** 2, groups, judged)
+            e = e + centre * n  # the case mix's expectation at a typical hospital of the peer group
+            z = count_tail_z(o, e, v + tau2 * n ** 2, low)
+        z = np.where(n > 0, z, np.nan)
+        flag = judged & (e > 0) & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
+        p = stats.norm.cdf(z) if low else stats.norm.sf(z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate, exp_rate = o / n, e / n
+        sums[area] = (n, o, e, flag)
+        rows.append(_area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high"))
+    if "weight" in areas:
+        rows.append(_cmi_rows(areas, unit, n_units, groups, prev, min_den))
+    cols = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    keep = cols["denominator"] > 0
+    cols = {k: v[keep] for k, v in cols.items()}
+    cols["hospital"], cols["year_index"] = np.divmod(cols.pop("unit"), len(years))
+    cols["year"] = years[cols.pop("year_index")]
+    return cols, {"sums": sums, "unit": unit, "n_units": n_units}
+
+
+def _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, direction) -> dict:
+    pct, dist = percentiles(rate, groups, judged)
+    d = np.array([dist.get(g, (np.nan,) * 3) for g in groups]).reshape(len(groups), 3)
+    prev_rate = np.where(prev >= 0, rate[np.maximum(prev, 0)], np.nan)
+    prev_rate = np.where((prev >= 0) & (n[np.maximum(prev, 0)] > 0), prev_rate, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        oe = np.where(e > 0, o / e, np.nan)
+    return {"unit": np.arange(len(n)), "target_area": np.full(len(n), area, dtype=object),
+            "direction": np.full(len(n), direction, dtype=object), "numerator": o, "denominator": n, "rate": rate,
+            "expected_rate": exp_rate, "observed": o, "expected": e, "oe_ratio": oe, "z_score": z, "p_value": p,
+            "tau2": tau2, "peer_p10": d[:, 0], "peer_median": d[:, 1], "peer_p90": d[:, 2], "percentile": pct,
+            "previous_rate": prev_rate, "change": rate - prev_rate,
+            "status": np.where(judged, "ok", "too_few_cases").astype(object), "flag": flag}
+
+
+def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
+    """The within-ADRG severity index per hospital-year and its change from the previous year (Welch z, with
+    the DerSimonian-Laird between-hospital variance of the change within each peer group and year)."""
+    w, e = areas["weight"], areas["adrg_weight"]
+    m = np.isfinite(w) & np.isfinite(e)
+    u = unit[m]
+    n = np.bincount(u, minlength=n_units).astype(float)
+    sw = np.bincount(u, weights=w[m], minlength=n_units)
+    se = np.bincount(u, weights=e[m], minlength=n_units)
+    sww = np.bincount(u, weights=w[m] ** 2, minlength=n_units)
+    swe = np.bincount(u, weights=w[m] * e[m], minlength=n_units)
+    see = np.bincount(u, weights=e[m] ** 2, minlength=n_units)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        index = np.where(se > 0, sw / se, np.nan)
+        var = np.maximum(sww - 2 * index * swe + index ** 2 * see, 0) / se ** 2 * n / np.maximum(n - 1, 1)
+    pv = np.maximum(prev, 0)
+    has_prev = (prev >= 0) & (n[pv] >= min_den) & (n >= min_den)
+    delta = np.where(has_prev, index - index[pv], np.nan)
+    v = np.where(has_prev, var + var[pv], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z, _, tau2 = peer_test(delta, v, groups, has_prev)
+    from scipy import stats
+
+    flag = has_prev & (z > Z_FLAG)
+    pct, dist = percentiles(delta, groups, has_prev)
+    d = np.array([dist.get(g, (np.nan,) * 3) for g in groups]).reshape(len(groups), 3)
+    prev_index = np.where(prev >= 0, index[pv], np.nan)
+    return {"unit": np.arange(n_units), "target_area": np.full(n_units, "cmi_jump", dtype=object),
+            "direction": np.full(n_units, "high", dtype=object), "numerator": sw, "denominator": n, "rate": index,
+            "expected_rate": prev_index, "observed": sw, "expected": se, "oe_ratio": index, "z_score": z,
+            "p_value": stats.norm.sf(z), "tau2": tau2, "peer_p10": d[:, 0], "peer_median": d[:, 1],
+            "peer_p90": d[:, 2], "percentile": pct, "previous_rate": prev_index, "change": delta,
+            "status": np.where(has_prev, "ok", np.where(n >= min_den, "no_previous_year", "too_few_cases")).astype(object),
+            "flag": flag}
+
+
+REVIEW_AREAS = ("mcc_cc_capture", "split_admissions", "one_day_low_weight_medical", "short_stay_high_weight")
+
+
+def review_scores(areas: dict, stats_: dict) -> dict:
+    """Per case and review area the probability that the case is one of its hospital-year's excess cases,
+    for hospital-years flagged in the area (zero elsewhere: the chart review follows the hospital signal).
+
+    MCC/CC: with the hospital-year's propensity ``q = (O - E) / (N - E)`` of adding an MCC/CC to a case that
+    would have none and the model's ``p`` for the case, P(added | coded) = q(1-p) / (q(1-p) + p) (Bayes).
+    Other areas: the hospital-year's excess share ``(O - E) / O`` of its counted cases."""
+    unit = stats_["unit"]
+    out = {}
+    for area in REVIEW_AREAS:
+        if area not in stats_["sums"]:
+            continue
+        n, o, e, flag = stats_["sums"][area]
+        den, num = areas[area][:2]
+        counted = den & (np.asarray(num) > 0)
+        if area == "mcc_cc_capture":
+            q = np.where(flag, excess_share(o, e, n), 0.0)[unit]
+            p = np.clip(areas["p_capture"], 1e-6, 1 - 1e-6)
+            s = np.where(counted, q * (1 - p) / (q * (1 - p) + p), 0.0)
+        else:
+            s = np.where(counted, np.where(flag, excess_share(o, e), 0.0)[unit], 0.0)
+        out[area] = np.nan_to_num(s)
+    return out
