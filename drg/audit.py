@@ -241,8 +241,9 @@ AUDIT_LABELS = {
     "observed": "实际数", "expected": "预期数", "oe_ratio": "O/E比", "z_score": "Z值", "p_value": "P值(单侧)",
     "tau2": "医院间方差τ²", "peer_p10": "同级第10百分位", "peer_median": "同级中位数", "peer_p90": "同级第90百分位",
     "percentile": "同级百分位", "previous_rate": "上年比率", "change": "较上年变化", "status": "状态", "flag": "是否标记",
-    "case_id": "病案号", "score": "可疑度", "reason": "原因", "drg": "DRG编码", "first_case_id": "前次住院病案号",
-    "gap_days": "间隔天数", "definition": "口径", "area_name": "名称",
+    "case_id": "病案号", "score": "预期可追回权重", "reason": "原因", "drg": "DRG编码", "first_case_id": "前次住院病案号",
+    "gap_days": "间隔天数", "definition": "口径", "area_name": "名称", "probability": "可能性",
+    "weight_at_stake": "涉及权重",
 }
 
 
@@ -253,11 +254,6 @@ def _reasons(lang: str, area: str, score, extra: dict) -> list:
                  if zh else f"MCC/CC coded (suspicion {s:.0%}): similar cases (principal diagnosis, procedure, age, sex) have one "
                  f"with probability {p:.0%}; the hospital's MCC/CC rate that year is {oe:.2f} x expected")
                 for s, p, oe in zip(score, extra["p"], extra["oe"])]
-    if area == "split_admissions":
-        return [(f"疑似分解住院(概率{s:.0%})：前次住院{f}出院后{g}天内再次入住同一医院同一MDC" if zh else
-                 f"possible split admission (suspicion {s:.0%}): readmitted to the same hospital and MDC {g} day{'' if g == 1 else 's'} "
-                 f"after case {f}")
-                for s, f, g in zip(score, extra["first"], extra["gap"])]
     if area == "one_day_low_weight_medical":
         return [(f"疑似低标准入院(概率{s:.0%})：低权重内科组住院{los:g}天" if zh else
                  f"possible low-value admission (suspicion {s:.0%}): {los:g}-day stay in a low-weight medical DRG")
@@ -311,8 +307,10 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     h_level = np.array([level.get(h, "unknown") for h in reader.hosp.words], dtype=object)
     cols_, stats_ = hospital_flags(areas, a["hosp"], a["year"], h_level, patient_known=patient_known)
     flags = _flags_frame(cols_, reader.hosp.words, h_level, table, lang)
-    split = _split_table(a, areas["split_first"], reader.hosp.words) if patient_known else pd.DataFrame(columns=["case_id", "first_case_id"])
-    review = _review_table(a, areas, review_scores(areas, stats_), stats_, reader, review_limit, lang, patient_known)
+    probs = review_scores(areas, stats_)
+    review = _review_table(a, areas, probs, stats_, reader, review_limit, lang)
+    split = (_split_table(a, areas["split_first"], reader.hosp.words, probs.get("split_admissions")) if patient_known
+             else pd.DataFrame({"case_id": pd.Series(dtype=object), "first_case_id": pd.Series(dtype=object)}))
     defs = pd.DataFrame([{"target_area": ar if lang == "en" else AREA_TEXT["zh"][ar][0], "area_name": AREA_TEXT[lang][ar][0],
                           "direction": VALUE_TEXT[lang]["low" if ar == "principal_choice" else "high"],
                           "definition": AREA_TEXT[lang][ar][1],
@@ -343,7 +341,9 @@ def _flags_frame(cols: dict, hosp_words, h_level, table, lang) -> pd.DataFrame:
     return df
 
 
-def _split_table(a: dict, split_first: np.ndarray, hosp_words) -> pd.DataFrame:
+def _split_table(a: dict, split_first: np.ndarray, hosp_words, prob) -> pd.DataFrame:
+    """Each possible split pair: the second stay, the first, the gap, and the probability that the pair is one
+    of its hospital-year's excess pairs (0 at hospitals within expectation: a natural readmission)."""
     second = np.flatnonzero(split_first >= 0)
     first = split_first[second]
     ids = a["case_id"]
@@ -351,32 +351,40 @@ def _split_table(a: dict, split_first: np.ndarray, hosp_words) -> pd.DataFrame:
                          "first_case_id": ids.take(pa.array(first)).to_numpy(zero_copy_only=False),
                          "hospital_id": np.asarray(hosp_words, dtype=object)[a["hosp"][second]],
                          "year": a["year"][second],
-                         "gap_days": (a["admit"][second] - a["discharge"][first]).astype(np.int64)})
+                         "gap_days": (a["admit"][second] - a["discharge"][first]).astype(np.int64),
+                         "probability": prob[second] if prob is not None else np.nan})
 
 
-def _review_table(a, areas, scores: dict, stats_, reader, limit: int, lang: str, patient_known: bool) -> pd.DataFrame:
-    from evaluation.audit import REVIEW_AREAS
+def _review_table(a, areas, probs: dict, stats_, reader, limit: int, lang: str) -> pd.DataFrame:
+    """The chart-review list: cases with at least ``MIN_SCORE`` probability of being an excess case of a
+    flagged hospital-year in a coding or admission area, ranked by the expected weight a review recovers
+    (probability x weight at stake: what a bureau's reviewers are spent on first), with the reasons in words.
+    Split admissions have their own list (``split_admissions``: both stays of each pair)."""
+    from evaluation.audit import REVIEW_AREAS, weight_at_stake
 
-    empty = pd.DataFrame({"case_id": pd.Series(dtype=object), "score": pd.Series(dtype=float), "reason": pd.Series(dtype=object),
-                          "hospital_id": pd.Series(dtype=object), "year": pd.Series(dtype=np.int64), "drg": pd.Series(dtype=object),
-                          "target_area": pd.Series(dtype=object)})
-    use = [ar for ar in REVIEW_AREAS if ar in scores and (ar != "split_admissions" or patient_known)]
+    cols = ["case_id", "score", "probability", "weight_at_stake", "reason", "hospital_id", "year", "drg", "target_area"]
+    use = [ar for ar in REVIEW_AREAS if ar in probs]
     if not use:
-        return empty
-    mat = np.column_stack([scores[ar] for ar in use])
-    score = mat.max(axis=1)
-    cand = np.flatnonzero(score >= MIN_SCORE)
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    prob = np.column_stack([probs[ar] for ar in use])
+    stake = np.column_stack([weight_at_stake(areas, ar) for ar in use])
+    value = prob * stake
+    k_best = value.argmax(axis=1)
+    row_all = np.arange(len(k_best))
+    best_p = prob[row_all, k_best]
+    cand = np.flatnonzero(best_p >= MIN_SCORE)
     if not len(cand):
-        return empty
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    score = value[cand, k_best[cand]]
     ids = a["case_id"].take(pa.array(cand)).to_numpy(zero_copy_only=False).astype(object)
     ids = np.where(pd.isna(ids), "", ids)
-    order = np.lexsort((ids, -score[cand]))[:limit]
+    order = np.lexsort((ids, -score))[:limit]
     rows = cand[order]
     unit = stats_["unit"][rows]
     reasons = [[] for _ in rows]
     for k, ar in enumerate(use):
-        s = mat[rows, k]
-        at = np.flatnonzero(s > 0)
+        s = prob[rows, k]
+        at = np.flatnonzero(s >= MIN_SCORE)
         if not len(at):
             continue
         r = rows[at]
@@ -385,16 +393,13 @@ def _review_table(a, areas, scores: dict, stats_, reader, limit: int, lang: str,
             n, o, e, _ = stats_["sums"][ar]
             extra["p"] = areas["p_capture"][r]
             extra["oe"] = (o / np.where(e > 0, e, np.nan))[unit[at]]
-        if ar == "split_admissions":
-            f = areas["split_first"][r]
-            extra["first"] = a["case_id"].take(pa.array(f)).to_numpy(zero_copy_only=False)
-            extra["gap"] = a["admit"][r] - a["discharge"][f]
         for i, text in zip(at, _reasons(lang, ar, s[at], extra)):
             reasons[i].append((s[i], text))
-    best_area = np.array(use, dtype=object)[mat[rows].argmax(axis=1)]
+    best_area = np.array(use, dtype=object)[k_best[rows]]
     if lang == "zh":
         best_area = np.array([AREA_TEXT["zh"][x][0] for x in best_area], dtype=object)
-    return pd.DataFrame({"case_id": ids[order], "score": score[rows],
+    return pd.DataFrame({"case_id": ids[order], "score": score[order], "probability": best_p[rows],
+                         "weight_at_stake": stake[rows, k_best[rows]],
                          "reason": ["；".join(t for _, t in sorted(r, key=lambda x: -x[0])) for r in reasons],
                          "hospital_id": np.asarray(reader.hosp.words, dtype=object)[a["hosp"][rows]],
                          "year": a["year"][rows], "drg": np.asarray(reader.drg.words, dtype=object)[a["drg"][rows]],

@@ -233,18 +233,18 @@ def unit_sums(unit, den, num, expected, variance, n_units: int) -> tuple:
     return n, o, e, v
 
 
-def peer_test(y, s2, groups, judged, trim: float = 0.1) -> tuple:
+def peer_test(y, s2, groups, judged, neutral: float = 0.0, trim: float = 0.1) -> tuple:
     """Per unit the standardised difference of its estimate ``y`` (variance ``s2``) from its peer group's,
     with random effects: per group of ``groups``, over its ``judged`` units, the centre is the weighted mean
     of ``y`` winsorised at the ``trim`` quantiles and tau2 the DerSimonian-Laird between-unit variance on
-    winsorised standardised residuals (Spiegelhalter 2005's robust estimate, on this scale); returns
-    (z, centre, tau2) per unit."""
-    z, centre, tau2 = np.full(len(y), np.nan), np.zeros(len(y)), np.zeros(len(y))
+    winsorised standardised residuals (Spiegelhalter 2005's robust estimate, on this scale); a group of fewer
+    than three units gets centre ``neutral`` and no tau2. Returns (z, centre, tau2) per unit."""
+    z, centre, tau2 = np.full(len(y), np.nan), np.full(len(y), np.nan), np.zeros(len(y))
     ok_all = np.isfinite(y) & np.isfinite(s2) & (s2 > 0)
     for g in np.unique(groups):
         at = np.flatnonzero((groups == g) & ok_all)
         fit = at[judged[at]]
-        c, t2 = 0.0, 0.0
+        c, t2 = neutral, 0.0
         if len(fit) >= 3:
             lo, hi = np.quantile(y[fit], [trim, 1 - trim])
             w = 1 / s2[fit]
@@ -410,7 +410,20 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     # ADRG mean weight (all years): the CMI jump's case-mix expectation
     e_adrg = _group_mean(adrg0, w, ok & (adrg >= 0), n_adrg)
     out["adrg_weight"] = np.where(ok & (adrg >= 0), e_adrg[adrg0], np.nan)
+    # what a case's coding may have added to its payment: its weight over that of its ADRG's cases without an
+    # MCC/CC (the split it would be in without one)
+    plain = _group_mean(adrg0, w, ok & (adrg >= 0) & ~a["mcc_cc"], n_adrg)
+    out["weight_gain"] = np.maximum(np.where(ok & (adrg >= 0), w - plain[adrg0], np.nan), 0)
     return out
+
+
+def weight_at_stake(areas: dict, area: str) -> np.ndarray:
+    """Per case the weight a review could recover in ``area``: a coding area's weight gain over the ADRG's
+    cases without MCC/CC; a low-value admission's or a split stay's whole weight (the stay should not have
+    been paid for)."""
+    if area in ("mcc_cc_capture", "short_stay_high_weight"):
+        return np.nan_to_num(areas["weight_gain"])
+    return np.nan_to_num(areas["weight"])
 
 
 def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_den: int = MIN_DENOMINATOR,
@@ -437,11 +450,13 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         judged = n >= min_den
         low = area in LOW_AREAS
         with np.errstate(divide="ignore", invalid="ignore"):
-            _, centre, tau2 = peer_test((o - e) / n, v / n ** 2, groups, judged)
-            e = e + centre * n  # the case mix's expectation at a typical hospital of the peer group
-            z = count_tail_z(o, e, v + tau2 * n ** 2, low)
+            # on the O/E scale: the peer group's typical O/E (robust) and between-hospital variance
+            _, centre, tau2 = peer_test(o / e, v / e ** 2, groups, judged & (e > 0), neutral=1.0)
+            # the case mix's expectation at a typical hospital of the peer group
+            e, v = centre * e, centre * v + tau2 * e ** 2
+            z = count_tail_z(o, e, v, low)
         z = np.where(n > 0, z, np.nan)
-        flag = judged & (e > 0) & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
+        flag = judged & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
         p = stats.norm.cdf(z) if low else stats.norm.sf(z)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate, exp_rate = o / n, e / n
@@ -508,7 +523,8 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
             "flag": flag}
 
 
-REVIEW_AREAS = ("mcc_cc_capture", "split_admissions", "one_day_low_weight_medical", "short_stay_high_weight")
+REVIEW_AREAS = ("mcc_cc_capture", "short_stay_high_weight", "one_day_low_weight_medical")
+SCORED_AREAS = REVIEW_AREAS + ("split_admissions",)
 
 
 def review_scores(areas: dict, stats_: dict) -> dict:
@@ -520,7 +536,7 @@ def review_scores(areas: dict, stats_: dict) -> dict:
     Other areas: the hospital-year's excess share ``(O - E) / O`` of its counted cases."""
     unit = stats_["unit"]
     out = {}
-    for area in REVIEW_AREAS:
+    for area in SCORED_AREAS:
         if area not in stats_["sums"]:
             continue
         n, o, e, flag = stats_["sums"][area]
