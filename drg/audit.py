@@ -90,6 +90,11 @@ def _num(col) -> np.ndarray:
     return num(pa.table({"x": col}), "x")
 
 
+COMPACT = {"hosp": np.int32, "drg": np.int32, "adrg": np.int32, "mdc": np.int32, "los": np.float32, "age": np.float32,
+           "sex": np.float32, "admit": np.int32, "discharge": np.int32, "year": np.int32, "pdx": np.int32, "ppx": np.int32,
+           "sdx": np.int32, "n_sdx": np.int16}
+
+
 class _Reader:
     """Turns batches into per-case arrays, accumulating over the file."""
 
@@ -148,8 +153,8 @@ class _Reader:
         d["ppx"] = self._lists(batch, "px", self.px)["first"]
         self.case_ids.append(pc.cast(batch.column("case_id"), pa.string()) if "case_id" in names
                              else pa.array([None] * n, pa.string()))
-        for k, v in d.items():
-            self.parts.setdefault(k, []).append(v)
+        for k, v in d.items():  # compact: about 60 bytes a case (codes int32, dates int32, measures float32)
+            self.parts.setdefault(k, []).append(v.astype(COMPACT[k]) if k in COMPACT else v)
 
     @staticmethod
     def _lists(batch, name, vocab) -> dict:
@@ -186,6 +191,7 @@ class _Reader:
 
     def arrays(self) -> dict:
         out = {k: np.concatenate(v) for k, v in self.parts.items()}
+        self.parts = {}
         out["sdx_offsets"] = np.concatenate([[0], np.cumsum(out.pop("sdx_count"))]).astype(np.int64)
         out["case_id"] = pa.chunked_array(self.case_ids, pa.string())
         return out
@@ -276,6 +282,10 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     from .risk import code_lookup
     from .tables import output_folder, supplied_weights, write_tables
 
+    if not 2 <= folds <= 20:
+        raise InputError(f"--folds {folds}: choose 2..20 (cross-fitting needs at least two folds)")
+    if review_limit < 1 or batch_size < 1:
+        raise InputError("--review-limit and --batch-size must be positive numbers")
     folder = output_folder(output, [grouped, hospitals, weights], "audit")
     have = input_columns(grouped)
     missing = [c for c in ("hospital_id", "drg") if c not in have]

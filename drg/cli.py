@@ -126,14 +126,8 @@ def cmd_synth(a) -> int:
 
 def cmd_audit(a) -> int:
     from .audit import audit_summary, audit_to
-
-    if a.folds < 2 or a.folds > 20:
-        raise UsageError(f"--folds {a.folds}: choose 2..20 (cross-fitting needs at least two folds)")
-    if a.review_limit < 1 or a.batch_size < 1:
-        raise UsageError("--review-limit and --batch-size must be positive numbers")
-    tables = audit_to(a.grouped, a.output, hospitals=a.hospitals, scheme_path=resolve_scheme_path(a.scheme), weights=a.weights,
-                      folds=a.folds, seed=a.seed, batch_size=a.batch_size, review_limit=a.review_limit, lang=a.lang)
-    print(audit_summary(tables, a.output, a.lang))
+    opts = {k: getattr(a, k) for k in ("hospitals", "weights", "folds", "seed", "batch_size", "review_limit", "lang")}
+    print(audit_summary(audit_to(a.grouped, a.output, scheme_path=resolve_scheme_path(a.scheme), **opts), a.output, a.lang))
     return 0
 
 

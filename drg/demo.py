@@ -15,7 +15,7 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
 
     final = output
     with OutputFolder(final, command="demo") as output:  # the whole demo folder appears as a unit
-        summary, flagged, support = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet)
+        summary, flagged, support, audit = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet)
     output = final
     synth_dir = os.path.join(output, "synthetic")
     grouped = os.path.join(output, "grouped.parquet")
@@ -28,6 +28,8 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     print(f"  hospitals above the 99.8% mortality funnel limit (expected deaths from DRG rates): {', '.join(flagged['drg']) or 'none'}")
     print(f"  patient-level risk models (expected death, LOS, cost per case; model report): {output}/risk/; above the "
           f"99.8% limit after patient-level adjustment (random-effects funnel): {', '.join(flagged['patient']) or 'none'}")
+    print(f"  coding audit (upcoding, split and low-value admissions; chart-review list): {output}/audit/; flagged: "
+          f"{audit['flagged'] or 'none'}; planted (truth.json): {audit['planted']}")
     print(f"  payment simulation: {output}/payment/ (payment.xlsx); tiered care: {output}/tiered_care/; "
           f"counterpart support: {output}/support/")
     print(f"  counterpart support, CMI difference-in-differences: {'; '.join(support) or 'no program'}")
@@ -61,6 +63,11 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
     tables = evaluate_to(grouped, os.path.join(output, "evaluation"), by="hospital-mdc", drg_names=scheme.drg_names)
     flagged = {"drg": tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist(),
                "patient": risk[risk["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()}
+    say("      coding audit (target areas per hospital-year, review list, split admissions) ...")
+    from .audit import audit_to
+
+    audit = _audit_headline(audit_to(grouped, os.path.join(output, "audit"), scheme_path=str(scheme.path)),
+                            os.path.join(synth_dir, "truth.json"))
     say("[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support ...")
     from evaluation.payment import PaymentConfig
 
@@ -72,7 +79,23 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool):
     tiered_care_to(grouped, os.path.join(output, "tiered_care"))
     support = support_to(grouped, os.path.join(output, "support"), pairs=os.path.join(synth_dir, "support_pairs.csv"))
     build_report(output, os.path.join(output, "report.html"), os.path.join(output, "report.xlsx"))
-    return summary, flagged, _support_headline(support["support_did"])
+    return summary, flagged, _support_headline(support["support_did"]), audit
+
+
+def _audit_headline(tables: dict, truth_path: str) -> dict:
+    """Hospitals flagged per target area, beside the coding games the synthetic region planted."""
+    import json
+
+    f = tables["hospital_flags"]
+    f = f[f["flag"]]
+    flagged = "; ".join(f"{area}: {', '.join(sorted(set(g['hospital_id'])))}" for area, g in f.groupby("target_area", sort=True))
+    with open(truth_path, encoding="utf-8") as fh:
+        h = json.load(fh)["hospitals"]
+    up = ", ".join("{} (from {})".format(x["hospital_id"], x["upcoding_from"]) for x in h if x["upcoding_from"])
+    split = ", ".join(x["hospital_id"] for x in h if x["splits_admissions"])
+    low = ", ".join(x["hospital_id"] for x in h if x["low_value_admissions"])
+    planted = f"upcoding {up}; split admissions {split}; low-value admissions {low}"
+    return {"flagged": flagged, "planted": planted}
 
 
 def _support_headline(did) -> list[str]:

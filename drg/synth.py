@@ -669,6 +669,30 @@ def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     _rescale_cost(c, rows, prof["mean_cost"].to_numpy()[drg] * 0.25 * np.exp(rng.normal(0, 0.2, len(rows))))
 
 
+def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
+    """Back to ``n`` cases: for each added stay (a split's second stay, a low-value admission) one ordinary case
+    of a hospital that plays no game, with the same residence county and in-county status, is left out, so
+    the data hold the cases asked for and every county's planted in-county rate stays as it was."""
+    added = np.arange(n, c.n)
+    if not len(added):
+        return
+    gaming = (w.h["upcoding_from"].notna() | w.h["splits_admissions"] | w.h["low_value_admissions"]).to_numpy()
+    ordinary = np.flatnonzero(~gaming[c.hosp[:n]] & (c.upcode_code[:n] < 0))
+    key = c.res * 2 + c.in_county.astype(np.int64)
+    drop = []
+    for k, m in zip(*np.unique(key[added], return_counts=True)):
+        pool = ordinary[key[ordinary] == k]
+        drop.append(rng.choice(pool, size=min(m, len(pool)), replace=False))
+    keep = np.ones(c.n, bool)
+    keep[np.concatenate(drop)] = False
+    new_index = np.cumsum(keep) - 1
+    for name, v in list(vars(c).items()):
+        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == c.n:
+            setattr(c, name, v[keep])
+    c.n = int(keep.sum())
+    c.split_src = np.where(c.split_src >= 0, new_index[np.maximum(c.split_src, 0)], -1)
+
+
 def _patient_ids(c: SimpleNamespace, rng) -> None:
     """A patient id per case (``c.patient``): mostly one stay each; a share are repeat admissions of a
     patient already treated in the county (at a random date: natural readmissions); the second stay of a
@@ -689,8 +713,10 @@ def _gaming(w: SimpleNamespace, c: SimpleNamespace, scheme, seed: int) -> None:
     """The planted coding games and patient ids, from their own random stream."""
     rng = np.random.default_rng([seed, 19])
     _upcode(w, c, scheme, rng)
+    n = c.n
     _split_stays(w, c, rng)
     _low_value(w, c, rng)
+    _keep_size(w, c, n, rng)
     c.year = c.discharge.astype("datetime64[Y]").astype(np.int64) + 1970
     c.hf = w.h.iloc[c.hosp]
     _patient_ids(c, rng)

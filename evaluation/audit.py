@@ -62,8 +62,8 @@ DEATH, TRANSFER, COMMUNITY = 5, 2, 3  # leaving types (离院方式) that end a 
 
 def _pairs_kernel(order, patient, admit, discharge, hospital, mdc, ended, windows, split_gap):
     n = len(order)
-    readmit = np.zeros((len(windows), n), np.bool_)
-    split_first = np.full(n, -1, np.int64)
+    readmit = np.zeros((len(windows), len(patient)), np.bool_)
+    split_first = np.full(len(patient), -1, np.int64)
     wmax = windows.max()
     for a in range(n):
         i = order[a]
@@ -352,8 +352,9 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     bad = ~ok
     out["ungroupable"] = _binary(np.ones(n, bool), bad, stratum_rate(bad, np.ones(n, bool), zero, year))
     # MCC/CC capture, expected from the cross-fitted patient-level model
-    drgs_in_adrg = np.bincount(np.unique(adrg0[ok & (adrg >= 0)] * (n_drg + 1) + drg0[ok & (adrg >= 0)]) // (n_drg + 1),
-                               minlength=n_adrg)
+    grouped_adrg = ok & (adrg >= 0)
+    pairs = np.unique(adrg0[grouped_adrg].astype(np.int64) * (n_drg + 1) + drg0[grouped_adrg])
+    drgs_in_adrg = np.bincount(pairs // (n_drg + 1), minlength=n_adrg)
     den = ok & (adrg >= 0) & (drgs_in_adrg[adrg0] >= 2)
     y = a["mcc_cc"].astype(float)
     fold = hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed)[a["hosp"]].astype(np.int64)

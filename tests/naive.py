@@ -334,3 +334,34 @@ def diagnosis_row(codes, cats, mcc, cc, pdx_ex):
     has_mcc = any(c in mcc and not (e is not None and mcc[c] == e) for c in secondary)
     has_cc = any(c in cc and not (e is not None and cc[c] == e) for c in secondary)
     return found, len(secondary), has_mcc, has_cc
+
+
+# -- drg audit: stays of the same patient, written from the definitions alone --------------------------------
+
+def patient_pairs(stays, windows=(15, 30), split_gap=2):
+    """``stays``: list of dicts (patient or None, admit, discharge (int days or None), hospital, mdc (None: not
+    grouped), ended). Returns ({window: set of readmitted index stays}, {second stay: first stay})."""
+    readmit = {w: set() for w in windows}
+    split = {}
+    by_patient = {}
+    for i, s in enumerate(stays):
+        if s["patient"] is not None and s["admit"] is not None and s["discharge"] is not None:
+            by_patient.setdefault(s["patient"], []).append(i)
+    for idx in by_patient.values():
+        idx.sort(key=lambda i: (stays[i]["admit"], stays[i]["discharge"], i))
+        for pos, i in enumerate(idx):
+            a = stays[i]
+            if pos + 1 < len(idx):
+                j = idx[pos + 1]
+                b = stays[j]
+                if (not a["ended"] and a["mdc"] is not None and b["mdc"] == a["mdc"] and b["hospital"] == a["hospital"]
+                        and 0 <= b["admit"] - a["discharge"] <= split_gap):
+                    split[j] = i
+            if a["ended"] or a["mdc"] is None:
+                continue
+            for j in idx[pos + 1:]:
+                gap = stays[j]["admit"] - a["discharge"]
+                for w in windows:
+                    if 0 <= gap <= w and stays[j]["mdc"] == a["mdc"]:
+                        readmit[w].add(i)
+    return readmit, split

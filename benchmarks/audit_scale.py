@@ -1,0 +1,96 @@
+"""`drg audit` at scale, and what it finds: time and peak RSS against the floor of reading its columns with
+pyarrow (same run), and the planted coding games against the truth.
+
+    python benchmarks/audit_scale.py --cases 1000000            # synthesizes, groups, audits
+    python benchmarks/audit_scale.py --dir S                     # S/discharges.parquet, S/truth.*, S/grouped.parquet
+
+Targets (issue 19): planted upcoders flagged in mcc_cc_capture from their onset year (recall >= 0.9); hospital-
+years of hospitals that play no game flagged in any area <= 5%; planted split pairs found with recall >= 0.95
+and precision >= 0.9; planted upcoded cases in the top 1% of review_cases >= 5x their base rate; 10M rows:
+time and peak RSS reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+COLUMNS = ["case_id", "hospital_id", "patient_id", "year", "status", "drg", "adrg", "mdc", "dx", "px", "age_years", "sex",
+           "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date"]  # what drg audit reads
+
+
+def run(cmd) -> tuple[float, float]:
+    """(seconds, peak RSS GB) of one child process (its own rusage, not the maximum over earlier children)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t0
+    if status != 0:
+        raise SystemExit(f"{cmd} failed")
+    return secs, usage.ru_maxrss / 1e6  # KB on Linux
+
+
+def recovery(d: str, audit: str) -> dict:
+    truth = json.load(open(os.path.join(d, "truth.json"), encoding="utf-8"))
+    cases = pd.read_parquet(os.path.join(d, "truth.parquet"), columns=["case_id", "upcoded", "split_of"])
+    f = pd.read_parquet(os.path.join(audit, "hospital_flags.parquet"))
+    h = pd.DataFrame(truth["hospitals"]).set_index("hospital_id")
+    mcc = f[f["target_area"] == "mcc_cc_capture"].set_index(["hospital_id", "year"])["flag"]
+    want = [(hid, y) for hid, s in h["upcoding_from"].dropna().items() for y in truth["years"] if y >= s]
+    gaming = set(h.index[h["upcoding_from"].notna() | h["splits_admissions"] | h["low_value_admissions"]])
+    hy = f.groupby(["hospital_id", "year"])["flag"].any()
+    plain = hy[~hy.index.get_level_values(0).isin(gaming)]
+    s = pd.read_parquet(os.path.join(audit, "split_admissions.parquet"))
+    planted = set(zip(cases.loc[cases["split_of"].notna(), "case_id"], cases.loc[cases["split_of"].notna(), "split_of"]))
+    found = set(zip(s["case_id"], s["first_case_id"]))
+    r = pd.read_parquet(os.path.join(audit, "review_cases.parquet"))
+    top = r.head(max(1, len(r) // 100)).merge(cases[["case_id", "upcoded"]], on="case_id")
+    base = float(cases["upcoded"].mean())
+    flagged_plain = sorted(f"{i} {y}" for i, y in plain.index[plain.to_numpy()])
+    return {"upcoder_recall": float(np.mean([bool(mcc.get(k, False)) for k in want])),
+            "unplanted_hospital_years_flagged": float(plain.mean()), "unplanted_flagged": flagged_plain,
+            "casemix_only_hospitals": truth["casemix_only"],
+            "split_recall": len(planted & found) / max(len(planted), 1), "split_precision": len(planted & found) / max(len(found), 1),
+            "review_top1pct_upcoded_share": float(top["upcoded"].mean()), "upcoded_base_rate": base,
+            "review_enrichment": float(top["upcoded"].mean()) / base if base else float("nan"), "review_rows": len(r)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--dir")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    drg = [sys.executable, "-m", "drg.cli"]
+    d = a.dir or tempfile.mkdtemp(prefix="drg-audit-")
+    grouped = os.path.join(d, "grouped.parquet")
+    if not os.path.exists(grouped):
+        if not os.path.exists(os.path.join(d, "discharges.parquet")):
+            subprocess.run(drg + ["synth", "--cases", str(a.cases), "--seed", str(a.seed), "-o", d, "-q"], check=True)
+        subprocess.run(drg + ["group", os.path.join(d, "discharges.parquet"), "-o", grouped, "-q"], check=True)
+    rows = pq.ParquetFile(grouped).metadata.num_rows
+    have = pq.ParquetFile(grouped).schema_arrow.names
+    t0 = time.perf_counter()
+    pq.read_table(grouped, columns=[c for c in COLUMNS if c in have])
+    floor = time.perf_counter() - t0
+    out = os.path.join(d, "audit")
+    secs, peak = run(drg + ["audit", grouped, "-o", out, "--lang", "en"])
+    result = {"rows": rows, "seconds": round(secs, 1), "read_floor_seconds": round(floor, 2), "ratio_to_read": round(secs / floor, 1),
+              "peak_rss_gb": round(peak, 2), "rows_per_second": round(rows / secs)}
+    if os.path.exists(os.path.join(d, "truth.json")):
+        result.update(recovery(d, out))
+    print(json.dumps(result, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
