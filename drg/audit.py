@@ -249,7 +249,7 @@ AUDIT_LABELS = {
     "percentile": "同级百分位", "previous_rate": "上年比率", "change": "较上年变化", "status": "状态", "flag": "是否标记",
     "case_id": "病案号", "score": "预期可追回权重", "reason": "原因", "drg": "DRG编码", "first_case_id": "前次住院病案号",
     "gap_days": "间隔天数", "definition": "口径", "area_name": "名称", "probability": "可能性",
-    "weight_at_stake": "涉及权重",
+    "weight_at_stake": "涉及权重", "q_value": "Q值(错误发现率)",
 }
 
 

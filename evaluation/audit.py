@@ -10,7 +10,8 @@ mix (indirect standardisation by ADRG, DRG or MDC within each year, and for MCC/
 patient-level model), and a random-effects test against it (the DerSimonian-Laird between-hospital variance
 within each peer group and year, Spiegelhalter 2005, the same test as the mortality funnel): a hospital is
 flagged only when it is outside what ordinary hospitals of its level differ by, at the 99.8% limit in the
-area's gaming direction, and on at least 11 cases (PEPPER's minimum).
+area's gaming direction, on at least 11 cases (PEPPER's minimum), and with a false discovery rate within
+the area of at most 5% (Benjamini & Hochberg 1995; ``q_value``).
 
 Target areas (``AREAS``; rate = numerator / denominator per hospital-year):
 
@@ -51,6 +52,10 @@ MIN_DENOMINATOR = 30  # a hospital-year with fewer cases in an area is shown, no
 # With ~10 areas x hundreds of small hospital-years, one or two chance cases against an expectation near zero
 # would otherwise pass any significance level somewhere
 MIN_COUNT = 11
+# ten areas x every hospital-year of a region are thousands of tests: a flag also needs a false discovery
+# rate (Benjamini-Hochberg, within the area over its hospital-years) of at most 5%, so that a region where
+# nobody games gets no flag at all with 95% probability, whatever its number of hospitals
+FDR = 0.05
 SPLIT_GAP_DAYS = 2
 HIGH_WEIGHT = 2.0
 LOW_WEIGHT = 0.5
@@ -273,6 +278,19 @@ def count_tail_z(o, mean, var, low: bool) -> np.ndarray:
     return stats.norm.isf(np.clip(stats.gamma.sf(np.maximum(np.asarray(o, float) - 0.5, 0), shape, scale=scale), 1e-300, 1))
 
 
+def benjamini_hochberg(p, eligible) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) of the ``eligible`` tests (NaN for the others)."""
+    q = np.full(len(p), np.nan)
+    at = np.flatnonzero(eligible)
+    if not len(at):
+        return q
+    order = at[np.argsort(p[at], kind="stable")]
+    m = len(order)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q[order] = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+    return q
+
+
 def percentiles(rate, groups, ok) -> tuple[np.ndarray, dict]:
     """Each unit's percentile (0-100, mid-rank) among the ``ok`` units of its group, and per group the 10th,
     50th and 90th percentiles of their rates."""
@@ -439,7 +457,10 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
     n_units = n_h * len(years)
     unit = np.asarray(hosp, np.int64) * len(years) + y_idx
     u_h, u_y = np.divmod(np.arange(n_units), len(years))
-    groups = np.array([f"{hospital_level[h]}/{years[t]}" for h, t in zip(u_h, u_y)], dtype=object)
+    groups = np.array([f"{hospital_level[h]}/{years[t]}" for h, t in zip(u_h, u_y)], dtype=object)  # peers in a year
+    # the O/E test's peer groups: a level over all years (expected rates are per year already, and five tertiary
+    # hospitals a year are too few to estimate a between-hospital variance from)
+    levels = np.asarray(hospital_level, dtype=object)[u_h]
     prev = np.where(u_y > 0, np.arange(n_units) - 1, -1)
     prev = np.where((prev >= 0) & (years[np.maximum(u_y - 1, 0)] == years[u_y] - 1), prev, -1)
     rows, sums = [], {}
@@ -452,7 +473,7 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         low = area in LOW_AREAS
         with np.errstate(divide="ignore", invalid="ignore"):
             # on the O/E scale: the peer group's typical O/E (robust) and between-hospital variance
-            _, centre, tau2 = peer_test(o / e, v / e ** 2, groups, judged & (e > 0), neutral=1.0)
+            _, centre, tau2 = peer_test(o / e, v / e ** 2, levels, judged & (e > 0), neutral=1.0)
             # the case mix's expectation at a typical hospital of the peer group
             e, v = centre * e, centre * v + tau2 * e ** 2
             z = count_tail_z(o, e, v, low)
@@ -465,6 +486,12 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         rows.append(_area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high"))
     if "weight" in areas:
         rows.append(_cmi_rows(areas, unit, n_units, groups, prev, min_den))
+    for r in rows:  # the false discovery rate within each area, over its hospital-years (Benjamini-Hochberg)
+        eligible = (r["status"] == "ok") & np.isfinite(r["p_value"])
+        if r["target_area"][0] not in LOW_AREAS and r["target_area"][0] != "cmi_jump":
+            eligible &= r["numerator"] >= MIN_COUNT
+        r["q_value"] = benjamini_hochberg(r["p_value"], eligible)
+        r["flag"] = r["flag"] & (r["q_value"] <= FDR)
     cols = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     keep = cols["denominator"] > 0
     cols = {k: v[keep] for k, v in cols.items()}
