@@ -118,8 +118,10 @@ class _Reader:
         bad = np.array([w in ("0000", "000", "") or "QY" in w for w in drg_words] + [True])
         ok &= ~bad[np.where(d["drg"] >= 0, d["drg"], len(drg_words))]
         d["ok"] = ok
-        d["adrg"] = self.adrg.encode(batch.column("adrg")) if "adrg" in names else np.full(n, -1)
-        d["mdc"] = self.mdc.encode(batch.column("mdc")) if "mdc" in names else np.full(n, -1)
+        # without adrg / mdc columns: the CHS-DRG code's first three characters and first letter (as evaluate does)
+        drg_text = pc.cast(batch.column("drg"), pa.string())
+        d["adrg"] = self.adrg.encode(batch.column("adrg") if "adrg" in names else pc.utf8_slice_codeunits(drg_text, 0, 3))
+        d["mdc"] = self.mdc.encode(batch.column("mdc") if "mdc" in names else pc.utf8_slice_codeunits(drg_text, 0, 1))
         d["mdc"] = np.where(ok, d["mdc"], -1)
         d["los"] = _num(batch.column("los_days")) if "los_days" in names else np.full(n, np.nan)
         d["cost"] = _num(batch.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)

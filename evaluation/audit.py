@@ -229,7 +229,7 @@ def _calibrate(eta, observed: float) -> np.ndarray:
 
 def unit_sums(unit, den, num, expected, variance, n_units: int) -> tuple:
     """Per unit over its ``den`` cases: cases, observed (sum of num), expected and its variance (sums)."""
-    den = np.asarray(den, bool)
+    den = np.asarray(den, bool) & (np.asarray(unit) >= 0)
     u = np.asarray(unit, np.int64)[den]
     n = np.bincount(u, minlength=n_units).astype(float)
     o = np.bincount(u, weights=np.asarray(num, float)[den], minlength=n_units)
@@ -359,7 +359,7 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     n = len(a["ok"])
     ok, year, drg, adrg, mdc = a["ok"], a["year"], a["drg"], a["adrg"], a["mdc"]
     drg0, adrg0 = np.maximum(drg, 0), np.maximum(adrg, 0)
-    n_drg, n_adrg = int(drg.max(initial=-1)) + 1, max(int(adrg.max(initial=-1)) + 1, len(adrg_words))
+    n_drg, n_adrg = max(int(drg.max(initial=-1)) + 1, 1), max(int(adrg.max(initial=-1)) + 1, len(adrg_words), 1)
     rw = drg_weights(drg0, ok, a["cost"], supplied_rw)
     w = np.where(ok, rw[drg0] if len(rw) else np.nan, np.nan)
     leaving, los = a["leaving"], a["los"]
@@ -388,7 +388,7 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     mean_sdx = stratum_rate(sdx, ok, adrg0, year)
     out["secondary_diagnoses"] = (ok, sdx, mean_sdx, np.maximum(stratum_rate(sdx * sdx, ok, adrg0, year) - mean_sdx ** 2, 0))
     # principal choice: a secondary diagnosis whose cases (as principal) weigh more than the principal's
-    n_codes = int(max(a["pdx"].max(initial=-1), a["sdx"].max(initial=-1))) + 1
+    n_codes = int(max(a["pdx"].max(initial=-1), a["sdx"].max(initial=-1))) + 2
     pdx0 = np.maximum(a["pdx"], 0)
     as_principal = np.bincount(pdx0[ok & (a["pdx"] >= 0) & np.isfinite(w)], minlength=n_codes)
     code_w = _group_mean(pdx0, w, ok & (a["pdx"] >= 0), n_codes)
@@ -455,7 +455,7 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
     y_idx = np.searchsorted(years, year)
     n_h = len(hospital_level)
     n_units = n_h * len(years)
-    unit = np.asarray(hosp, np.int64) * len(years) + y_idx
+    unit = np.where(np.asarray(hosp) >= 0, np.asarray(hosp, np.int64) * len(years) + y_idx, -1)  # -1: no hospital id
     u_h, u_y = np.divmod(np.arange(n_units), len(years))
     groups = np.array([f"{hospital_level[h]}/{years[t]}" for h, t in zip(u_h, u_y)], dtype=object)  # peers in a year
     # the O/E test's peer groups: a level over all years (expected rates are per year already, and five tertiary
@@ -519,7 +519,7 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
     """The within-ADRG severity index per hospital-year and its change from the previous year (Welch z, with
     the DerSimonian-Laird between-hospital variance of the change within each peer group and year)."""
     w, e = areas["weight"], areas["adrg_weight"]
-    m = np.isfinite(w) & np.isfinite(e)
+    m = np.isfinite(w) & np.isfinite(e) & (unit >= 0)
     u = unit[m]
     n = np.bincount(u, minlength=n_units).astype(float)
     sw = np.bincount(u, weights=w[m], minlength=n_units)
@@ -563,13 +563,15 @@ def review_scores(areas: dict, stats_: dict) -> dict:
     would have none and the model's ``p`` for the case, P(added | coded) = q(1-p) / (q(1-p) + p) (Bayes).
     Other areas: the hospital-year's excess share ``(O - E) / O`` of its counted cases."""
     unit = stats_["unit"]
+    has_unit = unit >= 0
+    unit = np.maximum(unit, 0)
     out = {}
     for area in SCORED_AREAS:
         if area not in stats_["sums"]:
             continue
         n, o, e, flag = stats_["sums"][area]
         den, num = areas[area][:2]
-        counted = den & (np.asarray(num) > 0)
+        counted = den & (np.asarray(num) > 0) & has_unit
         if area == "mcc_cc_capture":
             q = np.where(flag, excess_share(o, e, n), 0.0)[unit]
             p = np.clip(areas["p_capture"], 1e-6, 1 - 1e-6)

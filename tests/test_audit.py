@@ -229,3 +229,21 @@ def test_cli_audit_errors_in_one_line(tmp_path):
     assert r.returncode != 0 and r.stderr.strip().count("\n") == 0 and r.stderr.startswith("drg: error: ")
     assert "hospital_id" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_audit_runs_on_the_least_a_grouped_file_holds(tmp_path):
+    """hospital_id and drg only (no ADRG, MDC, diagnoses, dates, ids): the areas that can be computed are, the
+    others are reported as not computed; unreadable dates are unknown, not an error."""
+    from drg.audit import audit_to
+
+    pq.write_table(pa.table({"hospital_id": ["H1", "H2", "H1", None], "drg": ["ES23", "0000", None, "ES25"]}), tmp_path / "m.parquet")
+    got = audit_to(str(tmp_path / "m.parquet"), str(tmp_path / "a"), lang="en")
+    f = got["hospital_flags"]
+    assert not got["patient_known"] and not f["flag"].any()
+    assert f.loc[f["target_area"] == "ungroupable", "numerator"].sum() == 2  # 0000 and the missing DRG
+    pq.write_table(pa.table({"hospital_id": ["H1"] * 3, "drg": ["ES23"] * 3, "patient_id": ["p", "p", "p"],
+                             "admit_date": ["20210101", "2021-01-05", "not a date"],
+                             "discharge_date": ["20210104", "2021/01/08", None]}), tmp_path / "d.parquet")
+    got = audit_to(str(tmp_path / "d.parquet"), str(tmp_path / "b"), lang="en")
+    s = got["split_admissions"]
+    assert len(s) == 1 and s["gap_days"].tolist() == [1]  # 2021-01-04 -> 2021-01-05; the third stay has no dates
