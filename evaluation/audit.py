@@ -10,8 +10,8 @@ mix (indirect standardisation by ADRG, DRG or MDC within each year, and for MCC/
 patient-level model), and a random-effects test against it (the DerSimonian-Laird between-hospital variance
 within each peer group and year, Spiegelhalter 2005, the same test as the mortality funnel): a hospital is
 flagged only when it is outside what ordinary hospitals of its level differ by, at the 99.8% limit in the
-area's gaming direction, on at least 11 cases (PEPPER's minimum), and with a false discovery rate within
-the area of at most 5% (Benjamini & Hochberg 1995; ``q_value``).
+area's gaming direction, on at least 11 cases (PEPPER's minimum), by a material amount (2 percentage points),
+and with a false discovery rate within the area of at most 5% (Benjamini & Hochberg 1995; ``q_value``).
 
 Target areas (``AREAS``; rate = numerator / denominator per hospital-year):
 
@@ -32,9 +32,10 @@ Target areas (``AREAS``; rate = numerator / denominator per hospital-year):
   rate.
 * ``one_day_low_weight_medical`` (低标准入院): 0-1-day stays, not deaths or transfers, in medical DRGs (CHS-DRG
   ADRG codes with R-Z in second place) of weight under 0.5; expected: the DRG's rate.
-* ``cmi_jump``: the within-ADRG severity index (sum of DRG weights / sum of the ADRGs' mean weights: the CMI
-  with the ADRG mix held fixed) against the hospital's own previous year; a rise that the case mix does not
-  explain. Welch z with the between-hospital variance of the change.
+* ``cmi_jump``: the severity index (sum of DRG weights / sum of the regional mean weights of cases with the same
+  ADRG and principal diagnosis: the CMI with the diagnosis and treatment mix held fixed) against the
+  hospital's own previous year; a rise that the case mix does not explain. Welch z with the between-hospital
+  variance of the change.
 * ``ungroupable``: cases not grouped (invalid or missing codes, QY); expected: the year's regional rate.
 """
 
@@ -56,6 +57,10 @@ MIN_COUNT = 11
 # rate (Benjamini-Hochberg, within the area over its hospital-years) of at most 5%, so that a region where
 # nobody games gets no flag at all with 95% probability, whatever its number of hospitals
 FDR = 0.05
+# and a material difference from the expectation: a flag names a hospital, and at millions of cases a trivial
+# excess is significant (rate areas: 2 percentage points; diagnoses per case: 0.1; the CMI index: 0.02)
+MIN_EXCESS = {"secondary_diagnoses": 0.1, "cmi_jump": 0.02}
+MIN_EXCESS_RATE = 0.02
 SPLIT_GAP_DAYS = 2
 HIGH_WEIGHT = 2.0
 LOW_WEIGHT = 0.5
@@ -179,7 +184,8 @@ def capture_features(pdx, ppx, adrg, age, sex, y, fold, folds: int) -> np.ndarra
     miss = ~np.isfinite(a)
     a = np.where(miss, 50.0, np.clip(a, 0, 100)) / 50.0 - 1.0
     s = np.asarray(sex, float)
-    return np.column_stack([_logit(r_adrg), _logit(r_pdx), _logit(r_ppx), a, a * a, a * a * a, miss, s == 2, ~np.isin(s, (1, 2))])
+    cols = [_logit(r_adrg), _logit(r_pdx), _logit(r_ppx), a, a * a, a * a * a, miss, s == 2, ~np.isin(s, (1, 2))]
+    return np.column_stack([np.asarray(c, np.float32) for c in cols])
 
 
 def capture_model(X, y, fold, folds: int, year, sample: int = 200_000, seed: int = 0) -> np.ndarray:
@@ -228,13 +234,16 @@ def _calibrate(eta, observed: float) -> np.ndarray:
 # -- hospital-year statistics -------------------------------------------------------------------------------
 
 def unit_sums(unit, den, num, expected, variance, n_units: int) -> tuple:
-    """Per unit over its ``den`` cases: cases, observed (sum of num), expected and its variance (sums)."""
+    """Per unit over its ``den`` cases: cases, observed (sum of num), expected and its variance (sums;
+    ``variance`` None: Bernoulli, p(1-p) of the expected)."""
     den = np.asarray(den, bool) & (np.asarray(unit) >= 0)
     u = np.asarray(unit, np.int64)[den]
     n = np.bincount(u, minlength=n_units).astype(float)
-    o = np.bincount(u, weights=np.asarray(num, float)[den], minlength=n_units)
-    e = np.bincount(u, weights=np.nan_to_num(np.asarray(expected, float)[den]), minlength=n_units)
-    v = np.bincount(u, weights=np.nan_to_num(np.asarray(variance, float)[den]), minlength=n_units)
+    o = np.bincount(u, weights=np.asarray(num)[den].astype(float), minlength=n_units)
+    ev = np.nan_to_num(np.asarray(expected, float)[den])
+    e = np.bincount(u, weights=ev, minlength=n_units)
+    v = np.bincount(u, weights=ev * (1 - ev) if variance is None else np.nan_to_num(np.asarray(variance, float)[den]),
+                    minlength=n_units)
     return n, o, e, v
 
 
@@ -337,8 +346,10 @@ def drg_weights(drg, ok, cost, supplied=None) -> np.ndarray:
 
 
 def _binary(den, num, expected) -> tuple:
-    """An area of yes/no cases: (denominator, numerator, expected probability, its Bernoulli variance)."""
-    return den, num, expected, expected * (1 - expected)
+    """An area of yes/no cases: (denominator, numerator, expected probability, None: its variance is the
+    Bernoulli p(1-p), computed where it is summed, so that ten areas x millions of cases hold one float array
+    each)."""
+    return den, np.asarray(num, bool), np.asarray(expected, np.float32), None
 
 
 def _group_mean(key, value, mask, size) -> np.ndarray:
@@ -374,7 +385,7 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     pairs = np.unique(adrg0[grouped_adrg].astype(np.int64) * (n_drg + 1) + drg0[grouped_adrg])
     drgs_in_adrg = np.bincount(pairs // (n_drg + 1), minlength=n_adrg)
     den = ok & (adrg >= 0) & (drgs_in_adrg[adrg0] >= 2)
-    y = a["mcc_cc"].astype(float)
+    y = a["mcc_cc"].astype(np.float64)
     fold = hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed)[a["hosp"]].astype(np.int64)
     p = np.full(n, np.nan)
     at = np.flatnonzero(den)
@@ -386,7 +397,9 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     # secondary diagnoses per case
     sdx = a["n_sdx"].astype(float)
     mean_sdx = stratum_rate(sdx, ok, adrg0, year)
-    out["secondary_diagnoses"] = (ok, sdx, mean_sdx, np.maximum(stratum_rate(sdx * sdx, ok, adrg0, year) - mean_sdx ** 2, 0))
+    out["secondary_diagnoses"] = (ok, a["n_sdx"], mean_sdx.astype(np.float32),
+                                  np.maximum(stratum_rate(sdx * sdx, ok, adrg0, year) - mean_sdx ** 2, 0).astype(np.float32))
+    del sdx, mean_sdx
     # principal choice: a secondary diagnosis whose cases (as principal) weigh more than the principal's
     n_codes = int(max(a["pdx"].max(initial=-1), a["sdx"].max(initial=-1))) + 2
     pdx0 = np.maximum(a["pdx"], 0)
@@ -427,8 +440,18 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     oneday = ok & (adrg >= 0) & medical[adrg0] & (w < LOW_WEIGHT) & (los <= 1) & ~ended
     out["one_day_low_weight_medical"] = _binary(den, oneday, stratum_rate(oneday, den, drg0, year))
     # ADRG mean weight (all years): the CMI jump's case-mix expectation
+    # the CMI jump's case-mix expectation: per case the regional mean weight (all years) of the cases with its ADRG
+    # and principal diagnosis (its ADRG's where that pair has fewer than 10 cases): the diagnosis and treatment
+    # mix, leaving only the severity split -- what coding moves -- unexplained
     e_adrg = _group_mean(adrg0, w, ok & (adrg >= 0), n_adrg)
-    out["adrg_weight"] = np.where(ok & (adrg >= 0), e_adrg[adrg0], np.nan)
+    pair = adrg0.astype(np.int64) * (n_codes + 1) + pdx0
+    uniq, inv = np.unique(pair, return_inverse=True)
+    use = ok & (adrg >= 0) & (a["pdx"] >= 0) & np.isfinite(w)
+    cnt = np.bincount(inv[use], minlength=len(uniq))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e_pair = np.bincount(inv[use], weights=w[use], minlength=len(uniq)) / cnt
+    e = np.where(use & (cnt[inv] >= 10), e_pair[inv], e_adrg[adrg0])
+    out["mix_weight"] = np.where(ok & (adrg >= 0), e, np.nan)
     # what a case's coding may have added to its payment: its weight over that of its ADRG's cases without an
     # MCC/CC (the split it would be in without one)
     plain = _group_mean(adrg0, w, ok & (adrg >= 0) & ~a["mcc_cc"], n_adrg)
@@ -478,10 +501,11 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
             e, v = centre * e, centre * v + tau2 * e ** 2
             z = count_tail_z(o, e, v, low)
         z = np.where(n > 0, z, np.nan)
-        flag = judged & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
-        p = stats.norm.cdf(z) if low else stats.norm.sf(z)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate, exp_rate = o / n, e / n
+            material = (exp_rate - rate if low else rate - exp_rate) >= MIN_EXCESS.get(area, MIN_EXCESS_RATE)
+        flag = judged & material & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
+        p = stats.norm.cdf(z) if low else stats.norm.sf(z)
         sums[area] = (n, o, e, flag)
         rows.append(_area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high"))
     if "weight" in areas:
@@ -518,7 +542,7 @@ def _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, 
 def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
     """The within-ADRG severity index per hospital-year and its change from the previous year (Welch z, with
     the DerSimonian-Laird between-hospital variance of the change within each peer group and year)."""
-    w, e = areas["weight"], areas["adrg_weight"]
+    w, e = areas["weight"], areas["mix_weight"]
     m = np.isfinite(w) & np.isfinite(e) & (unit >= 0)
     u = unit[m]
     n = np.bincount(u, minlength=n_units).astype(float)
@@ -538,7 +562,7 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
         z, _, tau2 = peer_test(delta, v, groups, has_prev)
     from scipy import stats
 
-    flag = has_prev & (z > Z_FLAG)
+    flag = has_prev & (z > Z_FLAG) & (delta >= MIN_EXCESS["cmi_jump"])
     pct, dist = percentiles(delta, groups, has_prev)
     d = np.array([dist.get(g, (np.nan,) * 3) for g in groups]).reshape(len(groups), 3)
     prev_index = np.where(prev >= 0, index[pv], np.nan)
