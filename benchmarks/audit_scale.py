@@ -12,12 +12,10 @@ time and peak RSS reported.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -65,18 +63,10 @@ def recovery(d: str, audit: str) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", type=int, default=1_000_000)
-    ap.add_argument("--dir")
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
-    drg = [sys.executable, "-m", "drg.cli"]
-    d = a.dir or tempfile.mkdtemp(prefix="drg-audit-")
-    grouped = os.path.join(d, "grouped.parquet")
-    if not os.path.exists(grouped):
-        if not os.path.exists(os.path.join(d, "discharges.parquet")):
-            subprocess.run(drg + ["synth", "--cases", str(a.cases), "--seed", str(a.seed), "-o", d, "-q"], check=True)
-        subprocess.run(drg + ["group", os.path.join(d, "discharges.parquet"), "-o", grouped, "-q"], check=True)
+    from synthetic_region import DRG as drg
+    from synthetic_region import grouped_region, options
+
+    d, grouped = grouped_region(options(__doc__.splitlines()[0]), "drg-audit-")
     rows = pq.ParquetFile(grouped).metadata.num_rows
     have = pq.ParquetFile(grouped).schema_arrow.names
     t0 = time.perf_counter()

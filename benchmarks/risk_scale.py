@@ -12,7 +12,6 @@ both; 10M rows on 2 cores within 60 s and 3 GB.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -45,18 +44,10 @@ def flagged(path) -> set:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", type=int, default=1_000_000)
-    ap.add_argument("--dir")
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
-    drg = [sys.executable, "-m", "drg.cli"]
-    d = a.dir or tempfile.mkdtemp(prefix="drg-risk-")
-    grouped = os.path.join(d, "grouped.parquet")
-    if not os.path.exists(grouped):
-        if not os.path.exists(os.path.join(d, "discharges.parquet")):
-            subprocess.run(drg + ["synth", "--cases", str(a.cases), "--seed", str(a.seed), "-o", d, "-q"], check=True)
-        subprocess.run(drg + ["group", os.path.join(d, "discharges.parquet"), "-o", grouped, "-q"], check=True)
+    from synthetic_region import DRG as drg
+    from synthetic_region import grouped_region, options
+
+    d, grouped = grouped_region(options(__doc__.splitlines()[0]), "drg-risk-")
     rows = pq.ParquetFile(grouped).metadata.num_rows
     t0 = time.perf_counter()
     pq.read_table(grouped, columns=COLUMNS)

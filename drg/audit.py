@@ -277,7 +277,7 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     """`drg audit`: hospital_flags, review_cases, split_admissions and target_areas tables (see
     :mod:`evaluation.audit`)."""
     from evaluation.audit import AREAS, PATIENT_AREAS, case_areas, hospital_flags, review_scores
-    from evaluation.common import label, normalize_level
+    from evaluation.common import normalize_level
 
     from .io import input_columns, read_batches
     from .regions import hospitals_table
