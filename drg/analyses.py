@@ -8,6 +8,7 @@ import os
 
 import pandas as pd
 
+from .contract import load_mapping
 from .io import InputError
 from .regions import hospitals_table, load_region
 from .tables import (
@@ -28,15 +29,19 @@ TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "tot
                   "admit_date", "discharge_date"]
 
 
-def _needs(data: pd.DataFrame, grouped: str, columns, why: str) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise InputError(f"{grouped}: needs column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}; {why}")
+def _needs(data: pd.DataFrame, grouped: str, needed: dict, command: str) -> None:
+    from .contract import require
+
+    require(grouped, list(data.columns), needed, command)
+
+
+HOSPITAL = {"hospital_id": "which hospital treated the case (定点医疗机构代码)"}
+DRG = {"drg": "the case's DRG: run drg group on the records first"}
 
 
 def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weights: str | None = None,
                 risk_levels_csv: str | None = None, hospital_ids: list | None = None, lang: str = "zh",
-                risk_model: str | None = None, **options) -> dict:
+                risk_model: str | None = None, columns: str | None = None, **options) -> dict:
     """`drg evaluate`: the tables of :func:`evaluation.api.evaluate` (``options`` are its keywords);
     ``risk_model``: a ``drg risk`` output folder whose per-case expected deaths replace the DRG rates."""
     from evaluation.api import EVAL_COLUMNS, evaluate
@@ -44,13 +49,13 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
 
     folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv, risk_model], "evaluate")  # before any work
     supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
-    data = read_grouped(grouped, EVAL_COLUMNS + (["case_id"] if risk_model else []))
+    data = read_grouped(grouped, EVAL_COLUMNS + (["case_id"] if risk_model else []), load_mapping(columns))
+    _needs(data, grouped, {**HOSPITAL, **DRG}, "evaluate")
     model_tables = {}
     if risk_model:
         from .risk import read_risk_model
 
         options["expected_deaths"], model_tables = read_risk_model(risk_model, data)
-    _needs(data, grouped, ("hospital_id", "drg"), "evaluate the output of drg group on data with hospital_id")
     table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
     if hospital_ids:
         data = data[data["hospital_id"].astype(str).isin(set(hospital_ids))]
@@ -68,7 +73,7 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
 
 def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | None = None, weights: str | None = None,
            special_review: str | None = None, quality_factors: str | None = None, variants: dict | None = None,
-           lang: str = "zh"):
+           lang: str = "zh", columns: str | None = None):
     """`drg pay`: settle every year (``budgets``: year or None -> yuan) under ``cfg``; returns
     (per-case table, tables, cases)."""
     import pyarrow as pa
@@ -79,7 +84,6 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     from .io import write_table_atomic
     from .settlement import (
         PAY_COLUMNS,
-        SELF_PAY_ALIASES,
         case_frame,
         payment_workbook,
         settle_years,
@@ -90,8 +94,8 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
         cfg.quality_factors = factors(quality_factors, "--quality-factors")
     special = case_id_list(special_review, "--special-review") if special_review else None
     supplied = supplied_weights(weights)
-    data = read_grouped(grouped, PAY_COLUMNS + SELF_PAY_ALIASES)
-    _needs(data, grouped, ("hospital_id",), "pay the output of drg group on data with hospital_id")
+    data = read_grouped(grouped, PAY_COLUMNS + ["self_pay"], load_mapping(columns))
+    _needs(data, grouped, {**HOSPITAL, **DRG}, "pay")
     cases = case_frame(data, hospitals_table(hospitals, data["hospital_id"].dropna().unique()))
     try:
         w = compute_weights(cases, supplied=supplied)
@@ -104,15 +108,15 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     return per_case, tables, cases
 
 
-def region_cases(grouped: str, hospitals: str | None, extra_columns=()):
+def region_cases(grouped: str, hospitals: str | None, extra_columns=(), *, command: str, columns: str | None = None):
     """(raw columns, evaluation frame with level, kind, year and residence, hospitals table) of a grouped file."""
     from evaluation.common import attach_levels, prepare
 
-    data = read_grouped(grouped, TIERED_COLUMNS + list(extra_columns))
-    _needs(data, grouped, ("hospital_id",), "county rates also need residence_county")
+    data = read_grouped(grouped, TIERED_COLUMNS + list(extra_columns), load_mapping(columns))
+    _needs(data, grouped, {**HOSPITAL, **DRG}, command)
     table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
     if table is None or "county" not in table.columns:
-        raise InputError("tiered care and support need each hospital's level and county: pass --hospitals CSV "
+        raise InputError(f"drg {command} needs each hospital's level and county: pass --hospitals CSV "
                          "(hospital_id, level, county) or a region folder")
     cases = attach_levels(prepare(data), table)
     if "year" not in cases.columns:
@@ -122,7 +126,7 @@ def region_cases(grouped: str, hospitals: str | None, extra_columns=()):
 
 
 def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, targets: str | None = None,
-                   basic_care: str | None = None, lang: str = "zh") -> dict:
+                   basic_care: str | None = None, lang: str = "zh", columns: str | None = None) -> dict:
     """`drg tiered-care`: county, region, hospital and targets tables."""
     from evaluation.common import EvaluationError
     from evaluation.tiered_care import (
@@ -141,7 +145,7 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
     except EvaluationError as e:
         raise InputError(f"--targets {e}") from None  # the message starts with the file's name
     basic = drg_list(basic_care, "--basic-care") if basic_care else None
-    data, cases, table = region_cases(grouped, hospitals)
+    data, cases, table = region_cases(grouped, hospitals, command="tiered-care", columns=columns)
     tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
     with folder as out:
@@ -150,17 +154,18 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
 
 
 def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals: str | None = None, start: int = 2019,
-               grades: str | None = None, control_group: str = "never", lang: str = "zh") -> dict:
+               grades: str | None = None, control_group: str = "never", lang: str = "zh", columns: str | None = None) -> dict:
     """`drg support`: trajectories, DiD per program and indicator, event study, supporter summary."""
     from evaluation.support import evaluate_support
 
     folder = output_folder(output, [grouped, hospitals, pairs, grades], "support")
     grade_of = procedure_grades(grades) if grades else None
     plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
-    data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [])
+    data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [], command="support",
+                                      columns=columns)
     principal_grade = None
     if grade_of is not None:
-        _needs(data, grouped, ("px",), "--procedure-grades grades the procedures")
+        _needs(data, grouped, {"px": "--procedure-grades grades the principal procedure"}, "support")
         principal_grade = data["px"].map(lambda v: v[0] if v is not None and len(v) else None).map(grade_of).astype(float)
     # CMI over time with weights frozen at the baseline years (methodology 6.4), not the pooled ones
     traj, did, summary, event = evaluate_support(cases, table, plan, None, start=start, principal_grade=principal_grade,

@@ -146,6 +146,8 @@ def _evaluate(sub) -> None:
                                                         "deaths from its patient-level model instead of DRG rates")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")
+    v.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
+                       "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
     v.set_defaults(command="evaluate")
 
 
@@ -174,6 +176,8 @@ def _risk(sub) -> None:
                    help="mortality funnel with over-dispersion, as in drg evaluate")
     r.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
+    r.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
+                       "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
     r.set_defaults(command="risk")
 
 
@@ -190,6 +194,8 @@ def _audit(sub) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch read (default 1,000,000)")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
+    r.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
+                       "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
     r.set_defaults(command="audit")
 
 
@@ -210,6 +216,8 @@ def _pay(sub) -> None:
     pay.add_argument("--quality-factors", help="CSV with hospital_id, factor: quality-linked coefficients (e.g. 1.02)")
     pay.add_argument("--lang", choices=["zh", "en"], default="zh")
     pay.add_argument("-o", "--output", required=True, help="output folder")
+    pay.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
+                       "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
     pay.set_defaults(command="pay")
 
 
@@ -221,6 +229,8 @@ def _tiered_care(sub) -> None:
     t.add_argument("--basic-care", help="CSV with a drg column: the basic-care (基层病种) DRG list; default: medical DRGs with RW < 0.8")
     t.add_argument("--lang", choices=["zh", "en"], default="zh")
     t.add_argument("-o", "--output", required=True)
+    t.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
+                       "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
     t.set_defaults(command="tiered_care")
 
 
@@ -239,6 +249,8 @@ def _support(sub) -> None:
                                                "grade instead of the DRG-partition proxy")
     su.add_argument("--lang", choices=["zh", "en"], default="zh")
     su.add_argument("-o", "--output", required=True)
+    su.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
+                       "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
     su.set_defaults(command="support")
 
 

@@ -13,13 +13,10 @@ import pyarrow.compute as pc
 
 from .io import InputError
 
+# read under these canonical names (drg.contract finds them under the 病案首页 / 结算清单 names too); the patient id
+# (an ID-card number is best hashed before export) is hashed again on reading and never written out
 AUDIT_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "mdc", "dx", "px", "age_years", "sex",
-                 "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date"]
-# the patient identifier under its 病案首页 / 结算清单 names (an ID-card number is best hashed before export;
-# it is hashed again here and never written out)
-PATIENT_ALIASES = ("patient_id", "患者ID", "患者编号", "病人ID", "患者唯一标识", "身份证号", "证件号码", "医保个人编码",
-                   "个人编码", "人员编号")
-DATE_ALIASES = {"admit_date": ("admit_date", "入院日期", "入院时间"), "discharge_date": ("discharge_date", "出院日期", "出院时间")}
+                 "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date", "patient_id"]
 GROUPED_STATUS = ("分组成功", "ok")
 MIN_SCORE = 0.05  # cases less likely than this to be an excess case stay off the review list
 
@@ -57,10 +54,6 @@ def _indices(enc: pa.DictionaryArray, lut: np.ndarray) -> np.ndarray:
     idx = enc.indices.to_numpy(zero_copy_only=False)
     null = enc.indices.is_null().to_numpy(zero_copy_only=False)
     return lut[np.where(null, len(lut) - 1, np.nan_to_num(idx).astype(np.int64))]
-
-
-def _first_name(have, names):
-    return next((c for c in names if c in have), None)
 
 
 def _days(col) -> np.ndarray:
@@ -273,13 +266,13 @@ def _reasons(lang: str, area: str, score, extra: dict) -> list:
 
 def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_path: str | None = None,
              weights: str | None = None, folds: int = 5, seed: int = 0, batch_size: int = 1_000_000,
-             review_limit: int = 100_000, lang: str = "zh") -> dict:
+             review_limit: int = 100_000, lang: str = "zh", columns: str | None = None) -> dict:
     """`drg audit`: hospital_flags, review_cases, split_admissions and target_areas tables (see
     :mod:`evaluation.audit`)."""
     from evaluation.audit import AREAS, PATIENT_AREAS, case_areas, hospital_flags, review_scores
     from evaluation.common import normalize_level
 
-    from .io import input_columns, read_batches
+    from .contract import batches, load_mapping, read_plan, require
     from .regions import hospitals_table
     from .risk import code_lookup
     from .tables import output_folder, supplied_weights, write_tables
@@ -289,17 +282,15 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     if review_limit < 1 or batch_size < 1:
         raise InputError("--review-limit and --batch-size must be positive numbers")
     folder = output_folder(output, [grouped, hospitals, weights], "audit")
-    have = input_columns(grouped)
-    missing = [c for c in ("hospital_id", "drg") if c not in have]
-    if missing:
-        raise InputError(f"{grouped}: needs column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
-                         "run drg audit on the output of drg group (with hospital_id)")
-    patient_col = _first_name(have, PATIENT_ALIASES)
-    date_cols = {k: _first_name(have, v) for k, v in DATE_ALIASES.items()}
-    cols = [c for c in AUDIT_COLUMNS if c in have] + [c for c in [patient_col, *date_cols.values()] if c and c not in AUDIT_COLUMNS]
+    mapping = load_mapping(columns)
+    have = list(read_plan(grouped, AUDIT_COLUMNS, mapping)[1].values())
+    require(grouped, have, {"hospital_id": "the hospital each case is judged with", "drg": "the case's DRG: run drg group first"},
+            "audit")
+    patient_col = "patient_id" if "patient_id" in have else None
+    date_cols = {k: k if k in have else None for k in ("admit_date", "discharge_date")}
     supplied = supplied_weights(weights)
     reader = _Reader(code_lookup(scheme_path), patient_col, date_cols)
-    for batch in read_batches(grouped, batch_size=batch_size, columns=cols):
+    for batch in batches(grouped, AUDIT_COLUMNS, mapping, batch_size):
         reader.add(batch)
     if not reader.parts:
         raise InputError(f"{grouped}: no records; audit the output of drg group")

@@ -112,13 +112,12 @@ def cmd_demo(a) -> int:
 
 def cmd_synth(a) -> int:
     from .synth import synthesize
+    from .tables import output_folder
 
     scheme = _load(a.scheme)
     years = parse_years(a.years)
     if a.cases < 1:
         raise UsageError(f"--cases {a.cases}: must be a positive number of discharges")
-    from .tables import output_folder
-
     with output_folder(a.output, [], "synth") as out:
         synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet)
     return 0
@@ -126,7 +125,7 @@ def cmd_synth(a) -> int:
 
 def cmd_audit(a) -> int:
     from .audit import audit_summary, audit_to
-    opts = {k: getattr(a, k) for k in ("hospitals", "weights", "folds", "seed", "batch_size", "review_limit", "lang")}
+    opts = {k: getattr(a, k) for k in ("hospitals", "weights", "folds", "seed", "batch_size", "review_limit", "lang", "columns")}
     print(audit_summary(audit_to(a.grouped, a.output, scheme_path=resolve_scheme_path(a.scheme), **opts), a.output, a.lang))
     return 0
 
@@ -138,7 +137,7 @@ def cmd_risk(a) -> int:
         raise UsageError(f"--folds {a.folds}: choose 2..20 (cross-fitting needs at least two folds)")
     if a.sample < 1000 or a.batch_size < 1:
         raise UsageError("--sample must be at least 1,000 cases and --batch-size a positive number of rows")
-    tables = risk_to(a.grouped, a.output, outcomes=parse_outcomes(a.outcomes), hospitals=a.hospitals,
+    tables = risk_to(a.grouped, a.output, outcomes=parse_outcomes(a.outcomes), hospitals=a.hospitals, columns=a.columns,
                      scheme_path=resolve_scheme_path(a.scheme), folds=a.folds, folds_by=a.folds_by, sample=a.sample,
                      seed=a.seed, overdispersion=a.overdispersion, peer=a.peer, batch_size=a.batch_size, lang=a.lang)
     print(risk_summary(tables, a.output))
@@ -152,7 +151,7 @@ def cmd_evaluate(a) -> int:
                          hospital_ids=a.hospital.split(",") if a.hospital else None, lang=a.lang, by=a.by, peer=a.peer,
                          years=parse_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None,
                          overdispersion=a.overdispersion, min_cases_risk=a.min_cases_risk, leave_one_out=a.leave_one_out,
-                         risk_model=a.risk_model)
+                         risk_model=a.risk_model, columns=a.columns)
     h = tables["hospital"]
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
     print(f"evaluated {int(h['cases'].sum()):,} included cases of {len(h)} hospitals -> {a.output}/ "
@@ -188,7 +187,7 @@ def cmd_pay(a) -> int:
     variants = dict(parse_scenario(t, cfg) for t in (a.scenario or []))
     per_case, tables, cases = pay_to(a.grouped, a.output, budgets, cfg, hospitals=a.hospitals, weights=a.weights,
                                      special_review=a.special_review, quality_factors=a.quality_factors,
-                                     variants=variants, lang=a.lang)
+                                     variants=variants, lang=a.lang, columns=a.columns)
     _print_settlement(a, cfg, per_case, tables, cases)
     return 0
 
@@ -215,7 +214,8 @@ def _print_settlement(a, cfg, per_case, tables, cases) -> None:
 def cmd_tiered_care(a) -> int:
     from .analyses import tiered_care_to
 
-    tables = tiered_care_to(a.grouped, a.output, hospitals=a.hospitals, targets=a.targets, basic_care=a.basic_care, lang=a.lang)
+    tables = tiered_care_to(a.grouped, a.output, hospitals=a.hospitals, targets=a.targets, basic_care=a.basic_care,
+                            lang=a.lang, columns=a.columns)
     c, h = tables["county"], tables["hospital"]
     last = c[c["year"] == c["year"].max()]
     met = int(last["in_county_rate_met"].fillna(False).sum())
@@ -233,7 +233,7 @@ def cmd_support(a) -> int:
     from .analyses import support_to
 
     tables = support_to(a.grouped, a.output, pairs=a.pairs, hospitals=a.hospitals, start=a.start, grades=a.procedure_grades,
-                        control_group=a.control_group.replace("-", "_"), lang=a.lang)
+                        control_group=a.control_group.replace("-", "_"), lang=a.lang, columns=a.columns)
     did = tables["support_did"]
     for r in did[did["indicator"] == "cmi"].itertuples():
         if r.status != "ok":

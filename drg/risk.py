@@ -19,8 +19,6 @@ NEEDED = {"case_id": "names each case in cases.parquet", "hospital_id": "the hos
           "drg": "the DRG the model conditions on (group the records first: drg group)"}
 OUTCOME_NEEDS = {"death": "leaving_type", "los": "los_days", "cost": "total_cost"}
 GROUPED_STATUS = ("分组成功", "ok")
-# optional inputs under their 病案首页 / 结算清单 names too (drg group passes unknown columns through as they are)
-OPTIONAL_ALIASES = {"admission_route": ("入院途径",)}
 EVAL_ROWS = 2_000_000  # held-out predictions kept for the model report (exact metrics on this many cases)
 
 
@@ -62,11 +60,9 @@ class _Vocab:
 
 def _num(batch: pa.Table, name: str):
     """A column as float64 (NaN where missing or not a number; text such as "1" is read as its number);
-    ``None`` when the input has no such column (nor an alias of it)."""
+    ``None`` when the input has no such column (batches arrive under canonical names: drg.contract)."""
     if name not in batch.column_names:
-        name = next((a for a in OPTIONAL_ALIASES.get(name, ()) if a in batch.column_names), None)
-        if name is None:
-            return None
+        return None
     col = batch.column(name)
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if pa.types.is_dictionary(col.type):
@@ -152,20 +148,14 @@ class _Pass:
 
 
 def _check_columns(grouped: str, have: list, outcomes: list) -> list:
-    missing = [c for c in NEEDED if c not in have]
-    if missing:
-        why = "; ".join(f"{c} {NEEDED[c]}" for c in missing)
-        raise InputError(f"{grouped}: needs column{'s' if len(missing) > 1 else ''} {', '.join(missing)} ({why}); "
-                         "run drg risk on the output of drg group")
+    from .contract import require
+
+    require(grouped, have, NEEDED, "risk")
     lacking = [o for o in outcomes if OUTCOME_NEEDS[o] not in have]
     if lacking:
         raise InputError(f"{grouped}: --outcomes {','.join(lacking)} needs column "
                          f"{', '.join(OUTCOME_NEEDS[o] for o in lacking)}; leave those outcomes out or add the column")
-    cols = [c for c in RISK_COLUMNS if c in have]
-    for name, aliases in OPTIONAL_ALIASES.items():
-        if name not in have:
-            cols += [a for a in aliases if a in have][:1]
-    return cols
+    return [c for c in RISK_COLUMNS if c in have]
 
 
 DEATH_SHARE = 0.25  # the fitting sample holds deaths up to this share (stratified); weights restore the population
@@ -185,18 +175,18 @@ def _bottom(parts: list, sizes: dict) -> tuple[list, dict]:
     return [x for x in kept if len(x["u"])], cuts
 
 
-def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int) -> tuple[dict, int]:
+def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int, mapping=None) -> tuple[dict, int]:
     """DRG statistics per fold over every case, and the fitting sample: a sample stratified by outcome
     (deaths up to ``DEATH_SHARE`` of ``size``, the rest from everyone else), each stratum the cases with the
     smallest fixed random draws, with weights (stratum cases / sampled cases) that restore the population.
     Memory is bounded by twice the sample, whatever the input's size."""
     from evaluation.risk import uniform
 
-    from .io import read_batches
+    from .contract import batches
 
     sizes = {1: int(size * DEATH_SHARE), 0: size - int(size * DEATH_SHARE)}
     parts, start, cuts, held, totals = [], 0, {1: 1.0, 0: 1.0}, 0, np.zeros(2, np.int64)
-    for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
+    for batch in batches(grouped, columns, mapping, batch_size):
         k = p.keys(batch, start)
         y = _outcomes(batch)
         encoder.add(k["drg"], k["adrg"], k["fold"], y, len(p.drg.ids), len(p.adrg.ids))
@@ -224,7 +214,7 @@ def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int)
 
 
 def _second_pass(grouped, columns, p, encoder, models: dict, steps: dict, out_path: str, eval_rate: float,
-                 batch_size: int, lang: str) -> tuple[pd.DataFrame, dict]:
+                 batch_size: int, lang: str, mapping=None) -> tuple[pd.DataFrame, dict]:
     """Predict every case with its own fold's model, calibrated by ``steps``; write the cases file (headers
     in ``lang``); sum observed and expected per hospital and year over the grouped cases; keep the
     held-out predictions of a fixed random subset for the report."""
@@ -233,11 +223,11 @@ def _second_pass(grouped, columns, p, encoder, models: dict, steps: dict, out_pa
     from evaluation.risk import calibrate, predict_cross_fitted, uniform
     from evaluation.text import LABELS
 
-    from .io import read_batches
+    from .contract import batches
 
     held, sums, start, writer = [], [], 0, None
     try:
-        for batch in read_batches(grouped, batch_size=batch_size, columns=columns):
+        for batch in batches(grouped, columns, mapping, batch_size):
             k = p.keys(batch, start)
             y = _outcomes(batch)
             raw = predict_cross_fitted(models, p.features(batch), k["drg"], k["adrg"], k["fold"], encoder)
@@ -310,7 +300,7 @@ def enough_events(sample: dict, outcomes: list, folds: int) -> tuple[list, dict]
 def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hospitals: str | None = None,
             scheme_path: str | None = None, folds: int = 5, folds_by: str = "case", sample: int = 250_000, seed: int = 0,
             overdispersion=None, peer: str = "level", min_cases: int = 100, batch_size: int = 1_000_000,
-            lang: str = "zh") -> dict:
+            lang: str = "zh", columns: str | None = None) -> dict:
     """`drg risk`: cases.parquet (expected death, LOS, cost per case), hospital and hospital_year tables
     (observed, expected, O/E with CI and funnel flags, LOS and cost O/E), model and calibration tables."""
     from evaluation.risk import (
@@ -321,15 +311,16 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     )
     from evaluation.risk_tables import hospital_tables, model_tables
 
-    from .io import input_columns
+    from .contract import load_mapping, read_plan
     from .regions import hospitals_table
     from .tables import output_folder, write_tables
 
     folder = output_folder(output, [grouped, hospitals], "risk")
-    columns = _check_columns(grouped, input_columns(grouped), list(outcomes))
+    mapping = load_mapping(columns)
+    columns = _check_columns(grouped, list(read_plan(grouped, RISK_COLUMNS, mapping)[1].values()), list(outcomes))
     p = _Pass(folds, folds_by == "hospital", seed, code_lookup(scheme_path))
     encoder = Encoder(folds)
-    fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, sample, batch_size)
+    fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, sample, batch_size, mapping)
     fitted, skipped = enough_events(fit_sample, list(outcomes), folds)
     if not fitted:
         raise InputError(f"{grouped}: too few cases to fit a risk model ({'; '.join(skipped.values())}); "
@@ -342,7 +333,7 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     eval_rate = min(1.0, EVAL_ROWS / max(n_rows, 1))
     with folder as out:
         per, held = _second_pass(grouped, columns, p, encoder, models, steps, os.path.join(out, "cases.parquet"),
-                                 eval_rate, batch_size, lang)
+                                 eval_rate, batch_size, lang, mapping)
         table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
         tables = hospital_tables(per, table, fitted, overdispersion=overdispersion, peer=peer, min_cases=min_cases)
         tables.update(model_tables(held, fitted, fit_sample, n_rows, folds, folds_by, steps, skipped))

@@ -13,8 +13,10 @@ import pandas as pd
 
 PAY_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
                "level", "discharge_date"]
-# the patients' share of a case (医保结算清单 exports); the first one present is used
-SELF_PAY_ALIASES = ["self_pay", "个人自付", "个人自付金额", "个人负担金额", "个人现金支付", "个人支付金额", "自付金额"]
+from .contract import ALIASES
+
+# the patients' share of a case (医保结算清单 exports; drg.contract renames them to self_pay on reading)
+SELF_PAY_ALIASES = ALIASES["self_pay"]
 
 
 def case_frame(data: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.DataFrame:

@@ -29,23 +29,24 @@ def output_folder(output: str, inputs, command: str):
     return OutputFolder(output, inputs=files, command=command)
 
 
-def read_grouped(path: str, columns: list[str]) -> pd.DataFrame:
-    """The ``columns`` (those present) of a grouped file, folder or glob, as pandas (dictionary columns
-    arrive as Categoricals: evaluation works on their categories)."""
+def read_grouped(path: str, columns: list[str], mapping: dict | None = None) -> pd.DataFrame:
+    """The ``columns`` (those present, under their canonical names or the aliases and ``mapping`` of
+    :mod:`drg.contract`) of a grouped file, folder or glob, as pandas with canonical column names
+    (dictionary columns arrive as Categoricals: evaluation works on their categories)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .io import input_columns, input_files, read_table
+    from .contract import read_plan
+    from .io import input_files, read_table
 
     kind, files = input_files(path)
-    have = input_columns(path)
-    cols = [c for c in columns if c in have]
+    cols, rename = read_plan(path, columns, mapping)
     if kind == "parquet":
         tables = [pq.read_table(f, columns=cols) for f in files]
         t = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     else:
         t = read_table(path, columns=cols)
-    return t.to_pandas()
+    return t.rename_columns([rename.get(c, c) for c in t.column_names]).to_pandas()
 
 
 def write_tables(tables: dict, out_dir: str, lang: str, stem: str, workbook: dict | None = None) -> None:

@@ -1,0 +1,125 @@
+"""The input contract of the analysis commands (evaluate, risk, audit, pay, tiered-care, support): the
+columns they read, under their canonical names, found in a grouped file under those names, under the
+病案首页 / 医保结算清单 names of real exports (the grouper's own aliases included: `drg group` passes input
+columns through as they are), or under any name a ``--columns`` TOML maps (``[columns] hospital_id = "机构"``).
+Every reader renames what it found to the canonical names, so the analyses see one vocabulary."""
+
+from __future__ import annotations
+
+import os
+
+from grouper.columns import ALIASES as GROUPER_ALIASES
+from grouper.columns import norm_header
+
+from .io import InputError
+
+ALIASES = {
+    **{k: v for k, v in GROUPER_ALIASES.items() if k in ("case_id", "sex", "age_years", "age_days", "los_days",
+                                                           "leaving_type", "dx", "px", "dept")},
+    "hospital_id": ["hospital_id", "定点医疗机构代码", "定点医疗机构编码", "定点机构代码", "定点机构编码", "医疗机构代码",
+                    "医疗机构编码", "机构代码", "机构编码", "医院代码", "医院编码", "组织机构代码"],
+    "drg": ["drg", "DRG编码", "DRG组编码", "DRG分组编码", "DRG代码"],
+    "adrg": ["adrg", "ADRG编码", "ADRG组编码", "ADRG代码"],
+    "mdc": ["mdc", "MDC编码", "MDC代码"],
+    "status": ["status", "分组状态", "入组状态"],
+    "year": ["year", "年度", "结算年度", "出院年度"],
+    "admit_date": ["admit_date", "入院日期", "入院时间"],
+    "discharge_date": ["discharge_date", "出院日期", "出院时间"],
+    "patient_id": ["patient_id", "患者ID", "患者编号", "病人ID", "患者唯一标识", "身份证号", "证件号码", "医保个人编码",
+                   "个人编码", "人员编号"],
+    "doctor_id": ["doctor_id", "主诊医师代码", "主诊医师编码", "主治医师代码", "主治医师编码", "主诊医师", "主治医师"],
+    "total_cost": ["total_cost", "医疗总费用", "住院总费用", "总费用", "费用合计", "医疗费总额", "住院费用"],
+    "drug_cost": ["drug_cost", "药品费", "药费", "西药费"],
+    "consumables_cost": ["consumables_cost", "耗材费", "医用耗材费", "卫生材料费", "材料费"],
+    "service_cost": ["service_cost", "医疗服务费", "综合医疗服务费", "服务费"],
+    "exam_cost": ["exam_cost", "检查化验费", "检查费", "诊断费"],
+    "other_cost": ["other_cost", "其他费", "其他费用"],
+    "self_pay": ["self_pay", "个人自付", "个人自付金额", "个人负担金额", "个人现金支付", "个人支付金额", "自付金额"],
+    "receiving_institution": ["receiving_institution", "拟接收医疗机构名称", "拟接收医疗机构代码", "拟接收机构", "接收机构"],
+    "residence_county": ["residence_county", "现住址县区", "现住址区县", "现住址县", "居住地县区", "常住地县区"],
+    "admission_route": ["admission_route", "入院途径"],
+    "level": ["level", "医院级别", "医疗机构级别", "机构级别"],
+    "drg_name": ["drg_name", "DRG名称"],
+}
+
+
+def load_mapping(path: str | None) -> dict:
+    """``--columns`` TOML: ``[columns]`` canonical name = the file's column name."""
+    if not path:
+        return {}
+    import tomllib
+
+    if not os.path.exists(path):
+        raise InputError(f"--columns {path}: no such file; pass a TOML with [columns] hospital_id = \"your column\"")
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"--columns {path}: not TOML ({e}); write [columns] hospital_id = \"your column\"") from None
+    table = data.get("columns", data)
+    bad = sorted(k for k in table if k not in ALIASES)
+    if bad or not all(isinstance(v, str) for v in table.values()):
+        raise InputError(f"--columns {path}: unknown name {', '.join(bad) or '(a value that is not text)'}; map these "
+                         f"names to your columns: {', '.join(sorted(ALIASES))}")
+    return dict(table)
+
+
+def resolve(have: list[str], mapping: dict | None = None) -> dict:
+    """{canonical name: the file's column} for every canonical column the file has: the mapping first, then
+    the canonical name, then the aliases in order (headers compared after NFKC normalisation, ignoring case
+    and spaces, as `drg group` compares them). A mapped column the file lacks is an error."""
+    by_norm: dict = {}
+    for h in have:
+        by_norm.setdefault(norm_header(h), h)
+    out: dict = {}
+    taken: set = set()
+    for canon, target in (mapping or {}).items():
+        if target not in have:
+            raise InputError(f"--columns maps {canon} to {target!r}, which the file does not have; its columns are: "
+                             f"{', '.join(have[:30])}{' ...' if len(have) > 30 else ''}")
+        out[canon] = target
+        taken.add(target)
+    for canon, aliases in ALIASES.items():
+        if canon in out:
+            continue
+        for alias in aliases:
+            h = by_norm.get(norm_header(alias))
+            if h is not None and h not in taken:
+                out[canon] = h
+                taken.add(h)
+                break
+    return out
+
+
+def read_plan(spec: str, wanted: list[str], mapping: dict | None = None) -> tuple[list[str], dict]:
+    """(the file's columns to read, {file column: canonical name}) for the ``wanted`` canonical columns that
+    the file has (a canonical name without aliases is read as it is when present)."""
+    from .io import input_columns
+
+    have = input_columns(spec)
+    found = resolve(have, mapping)
+    cols, rename = [], {}
+    for w in wanted:
+        src = found.get(w, w if w in have else None)
+        if src is not None and src not in rename:
+            cols.append(src)
+            rename[src] = w
+    return cols, rename
+
+
+def require(spec: str, found: list[str], needed: dict, command: str) -> None:
+    """One line naming every missing column and what it is for: ``needed`` {canonical name: purpose}."""
+    missing = [c for c in needed if c not in found]
+    if missing:
+        what = "; ".join(f"{c} ({' / '.join(ALIASES.get(c, [c])[1:3]) or c}): {needed[c]}" for c in missing)
+        raise InputError(f"{spec}: drg {command} needs column{'s' if len(missing) > 1 else ''} {what}; "
+                         "name them so, or map them with --columns mapping.toml")
+
+
+def batches(spec: str, wanted: list[str], mapping: dict | None = None, batch_size: int = 1_000_000):
+    """The file's batches with the ``wanted`` columns it has, under their canonical names."""
+    from .io import read_batches
+
+    cols, rename = read_plan(spec, wanted, mapping)
+    for b in read_batches(spec, batch_size=batch_size, columns=cols):
+        yield b.rename_columns([rename.get(c, c) for c in b.column_names])
