@@ -124,7 +124,9 @@ def _demo(sub) -> None:
 def _evaluate(sub) -> None:
     v = sub.add_parser("evaluate", help="DRG weights, hospital indicators by peer group, discipline, risk-adjusted mortality")
     v.add_argument("grouped", help="grouped records (drg group output) with hospital_id, total_cost, los_days, leaving_type")
-    v.add_argument("--by", choices=["hospital", "hospital-mdc", "hospital-adrg"], default="hospital")
+    v.add_argument("--by", choices=["hospital", "hospital-mdc", "hospital-adrg", "dept", "doctor", "hospital-dept"], default="hospital",
+                   help="also a table per department (科室), doctor (主诊医师) or hospital x department, each judged within "
+                        "its specialty (needs dept / doctor_id: 出院科别, 主诊医师代码)")
     v.add_argument("--weights", help="published weights CSV (drg, weight) to use instead of computed ones")
     v.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
     v.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match")

@@ -71,6 +71,20 @@ UPCODE_SHARE = 0.25  # of an upcoder's eligible cases from its onset year: an MC
 SPLIT_SHARE = 0.15  # of a splitter's eligible stays: cut into two, readmitted 0-2 days later
 LOW_VALUE_EXTRA = 0.12  # a low-value admitter's extra 1-day stays in low-weight medical DRGs, per own case
 READMIT_SHARE = 0.08  # natural repeat admissions: cases of a patient already seen in the county (any date)
+# departments (科室): a specialty per MDC (the surgical DRGs of some MDCs in their surgical department; townships
+# have one general department); doctors (主诊医师) per department by level, one planted high-cost doctor and one
+# planted high-mortality doctor (their own random stream: every other plant stays as it was)
+DEPT_BY_MDC = {"A": "重症医学科", "B": "神经内科", "C": "眼科", "D": "耳鼻咽喉科", "E": "呼吸内科", "F": "心血管内科",
+               "G": "消化内科", "H": "肝胆外科", "I": "骨科", "J": "皮肤科", "K": "内分泌科", "L": "肾内科", "M": "泌尿外科",
+               "N": "妇科", "O": "产科", "P": "新生儿科", "Q": "血液科", "R": "肿瘤科", "S": "感染科", "T": "精神科",
+               "U": "精神科", "V": "急诊科", "W": "烧伤科", "X": "康复医学科", "Y": "感染科", "Z": "创伤外科"}
+SURGICAL_DEPT = {"B": "神经外科", "E": "胸外科", "F": "心脏大血管外科", "G": "胃肠外科", "L": "泌尿外科"}
+TOWNSHIP_DEPT = "全科医疗科"
+DOCTORS_PER_DEPT = {"tertiary": 4, "secondary": 2, "primary": 1}
+DOCTOR_COST = 1.5  # planted: the high-cost doctor's cost factor
+DOCTOR_DEATH_OR = 3.0  # planted: the high-mortality doctor's death odds ratio
+SEASON_AMPLITUDE = 0.15  # planted: discharges by day of year ~ 1 + a*cos(2*pi*(day - peak)/365), winter peak
+SEASON_PEAK_DAY = 15
 
 
 # -- templates ---------------------------------------------------------------------------------
@@ -513,6 +527,54 @@ def _place_cases(w: SimpleNamespace, n: int, rng) -> SimpleNamespace:
     return c
 
 
+def _seasonal(day: np.ndarray) -> np.ndarray:
+    """Uniform days of the year (0..364) warped to the planted seasonal density 1 + a*cos(2*pi*(d - peak)/365)
+    (inverse CDF on a fine grid: a monotone map, so no random draw is added or moved)."""
+    grid = np.arange(366, dtype=float)
+    dens = 1 + SEASON_AMPLITUDE * np.cos(2 * np.pi * (grid[:-1] + 0.5 - SEASON_PEAK_DAY) / 365)
+    cdf = np.concatenate([[0.0], np.cumsum(dens)]) / dens.sum()
+    return np.minimum(np.searchsorted(cdf, (day + 0.5) / 365, side="right") - 1, 364).astype(day.dtype)
+
+
+def _doctors(w: SimpleNamespace, c: SimpleNamespace, seed: int) -> None:
+    """Per case a department (the intended DRG's specialty) and a doctor of that department of its hospital; the
+    doctors' planted factors (``w.doctor_cost``, ``w.doctor_or``): one high-cost and one high-mortality doctor,
+    each in the busiest department of a tertiary general hospital."""
+    rng = np.random.default_rng([seed, 20])
+    prof, h = w.prof, w.h
+    letter = prof["mdc"].astype(str).str[-1].to_numpy()
+    names = np.array([SURGICAL_DEPT.get(x, DEPT_BY_MDC.get(x, "内科")) if s else DEPT_BY_MDC.get(x, "内科")
+                      for x, s in zip(letter, prof["surgical"].to_numpy())], dtype=object)
+    w.depts = sorted(set(names) | {TOWNSHIP_DEPT})
+    dept_of_drg = np.searchsorted(np.array(w.depts, dtype=object), names)
+    township = (h["level"] == "primary").to_numpy()
+    c.dept = np.where(township[c.hosp], w.depts.index(TOWNSHIP_DEPT), dept_of_drg[c.drg]).astype(np.int64)
+    per = h["level"].map(DOCTORS_PER_DEPT).fillna(1).astype(int).to_numpy()
+    unit = c.hosp * len(w.depts) + c.dept  # hospital x department
+    k = (rng.random(c.n) * per[c.hosp]).astype(np.int64)
+    key = unit * 8 + k
+    uniq, c.doctor = np.unique(key, return_inverse=True)
+    u_hosp, rest = np.divmod(uniq, len(w.depts) * 8)
+    u_dept, u_k = np.divmod(rest, 8)
+    ids = h["hospital_id"].to_numpy(object)
+    w.doctor_ids = [f"{ids[a]}-D{b:02d}-{kk + 1}" for a, b, kk in zip(u_hosp, u_dept, u_k)]
+    w.doctor_hosp = [str(ids[a]) for a in u_hosp]
+    w.doctor_dept = [w.depts[b] for b in u_dept]
+    w.doctor_cost = np.ones(len(uniq))
+    w.doctor_or = np.ones(len(uniq))
+    big = np.flatnonzero((h["level"] == "tertiary").to_numpy() & (h["kind"] == "general").to_numpy()
+                         & ~h["quality_outlier"].to_numpy() & ~h["efficiency_outlier"].to_numpy())
+    if len(big) >= 1:
+        counts = np.bincount(c.doctor, minlength=len(uniq))
+        risk = np.bincount(c.doctor, weights=prof["death_risk"].to_numpy()[c.drg], minlength=len(uniq))
+        at = [np.flatnonzero(u_hosp == b) for b in big[:2]]
+        cost_doc = at[0][np.argmax(counts[at[0]])]
+        death_pool = at[-1][at[-1] != cost_doc]
+        death_doc = death_pool[np.argmax(risk[death_pool])]
+        w.doctor_cost[cost_doc] = DOCTOR_COST
+        w.doctor_or[death_doc] = DOCTOR_DEATH_OR
+
+
 def _outcomes(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     """Template, coding error, LOS, death, leaving type and transfer receiver, cost and its parts, dates."""
     n, drg, prof, templates = c.n, c.drg, w.prof, w.templates
@@ -523,8 +585,9 @@ def _outcomes(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     los_mean = prof["mean_los"].to_numpy()[drg] * hf["los_factor"].to_numpy() * np.exp(c.resource_log)
     los = np.maximum(1, np.round(los_mean * np.exp(rng.normal(-0.08, 0.4, n)))).astype(np.int64)
     c.los = np.clip(los, templates["los_lo"].to_numpy()[c.tmpl], templates["los_hi"].to_numpy()[c.tmpl])
+    doctor_or, doctor_cost = w.doctor_or[c.doctor], w.doctor_cost[c.doctor]
     risk = prof["death_risk"].to_numpy()[drg]
-    odds = risk / (1 - risk) * hf["death_or"].to_numpy() * np.exp(c.death_logit)
+    odds = risk / (1 - risk) * hf["death_or"].to_numpy() * doctor_or * np.exp(c.death_logit)
     c.p_death = odds / (1 + odds)
     died = rng.random(n) < c.p_death
     level = hf["level"].to_numpy()
@@ -536,14 +599,15 @@ def _outcomes(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.p_death = np.where(pd.isna(fixed_leaving), c.p_death, c.leaving == "5")  # a template that fixes the leaving type
     c.receiver, c.receiver_text = _transfer_receivers(w.h, c.hosp, c.leaving == "2", rng)
     price = np.array([LEVEL_PRICE[x] for x in level])
-    total = prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * np.exp(c.resource_log + rng.normal(-0.06, 0.35, n))
+    total = (prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * doctor_cost
+             * np.exp(c.resource_log + rng.normal(-0.06, 0.35, n)))
     c.total = np.round(total, 2)
     alpha = np.where(prof["surgical"].to_numpy()[drg][:, None], [3.0, 4.0, 3.0, 2.0, 1.0], [5.0, 1.0, 3.0, 2.5, 1.0])
     shares = rng.gamma(alpha)
     shares /= shares.sum(axis=1, keepdims=True)
     c.parts = np.round(c.total[:, None] * shares[:, :4], 2)
     c.other = np.round(c.total - c.parts.sum(axis=1), 2)
-    day = rng.integers(0, 365, n)
+    day = _seasonal(rng.integers(0, 365, n))
     c.discharge = (c.year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day
     c.admit = c.discharge - c.los
 
@@ -763,7 +827,10 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]
         "age_years": tcol("age_years", pa.int16()),
         "age_days": tcol("age_days", pa.int16()),
         "weight_g": tcol("weight_g", pa.int32()),
-        "dept": tcol("dept", pa.string()),
+        "dept": pa.array(np.where(templates["dept"].fillna("").to_numpy(object)[tmpl][order] != "",
+                                  templates["dept"].fillna("").to_numpy(object)[tmpl][order],
+                                  np.asarray(w.depts, dtype=object)[c.dept[order]]), pa.string()),
+        "doctor_id": pa.array(np.asarray(w.doctor_ids, dtype=object)[c.doctor[order]], pa.string()),
         "los_days": pa.array(c.los[order].astype(np.int32)),
         "leaving_type": pa.array(c.leaving[order], pa.string()),
         "icu_hours": tcol("icu_hours", pa.int32()),
@@ -853,6 +920,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     w = _world(scheme, region, years, rng, say)
     w.h = plant_gaming(w.h, years, np.random.default_rng([seed, 19, 1]))
     c = _place_cases(w, int(cases), rng)
+    _doctors(w, c, seed)
     _outcomes(w, c, rng)
     _gaming(w, c, scheme, seed)
     table, truth_cases = _tables(w, c)
@@ -875,6 +943,9 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
                    "readmit_share": READMIT_SHARE, "upcoded_cases": int((c.upcode_code >= 0).sum()),
                    "split_pairs": int((c.split_src >= 0).sum()), "low_value_cases": int(c.low_value.sum())},
         "programs": programs,
+        "seasonality": {"amplitude": SEASON_AMPLITUDE, "peak_day": SEASON_PEAK_DAY},
+        "doctors": {d: {"hospital_id": w.doctor_hosp[i], "dept": w.doctor_dept[i], "cost_factor": float(w.doctor_cost[i]),
+                        "death_or": float(w.doctor_or[i])} for i, d in enumerate(w.doctor_ids) if i in set(np.unique(c.doctor))},
         "counties": {name: {"planted_in_county_rate": float(w.in_county_rate[i]), "population_share": float(w.population[i])}
                      for i, name in enumerate(w.counties)},
         "hospitals": [

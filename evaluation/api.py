@@ -11,7 +11,8 @@ from .outcomes import standardized_mortality
 from .weights import compute_weights, grouping_quality, trimmed_cases
 
 MIN_CASES_RISK = 30
-EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "level"]
+EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "level",
+                "dept", "doctor_id"]
 
 
 def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weights: pd.DataFrame | None = None,
@@ -51,8 +52,10 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         Per case (index of ``data``) the patient-level death probability of ``drg risk``: the outcomes
         table then uses it as expected deaths instead of the DRG rates (``reference`` = patient_model).
     """
-    if by not in ("hospital", "hospital-mdc", "hospital-adrg"):
-        raise ValueError(f"--by {by!r}: use hospital, hospital-mdc or hospital-adrg")
+    from .views import VIEWS, unit_view
+
+    if by not in ("hospital", "hospital-mdc", "hospital-adrg", *VIEWS):
+        raise ValueError(f"--by {by!r}: use hospital, hospital-mdc, hospital-adrg, dept, doctor or hospital-dept")
     cases = attach_levels(prepare(data), hospitals)
     if years is not None and "year" in cases.columns:
         cases = cases[cases["year"].isin(list(years))]
@@ -79,6 +82,9 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         out["discipline_mdc"] = discipline(cases, w, by="mdc", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     elif by == "hospital-adrg":
         out["discipline_adrg"] = discipline(cases, w, by="adrg", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
+    elif by in VIEWS:  # the department / doctor table, named for its unit: dept, doctor, hospital_dept
+        out[by.replace("-", "_")] = unit_view(cases, w, by, overdispersion=overdispersion or "additive",
+                                              min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     return out
 
 

@@ -97,6 +97,10 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     else:
         out["leaving_type"] = pd.Categorical([""] * len(df))
         out["died"] = 0
+    for col in ("dept", "doctor_id"):  # the department and doctor views' units ("" is unknown)
+        if col in df.columns:
+            c = _categorical(df[col])
+            out[col] = c.cat.remove_categories([""]) if "" in c.cat.categories else c
     if "year" in df.columns:
         out["year"] = pd.to_numeric(df["year"], errors="coerce")
     if "level" in df.columns:

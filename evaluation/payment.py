@@ -296,6 +296,8 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
     per_case["cost_fen"] = to_fen(cost)  # 0 for a case without a usable cost
     per_case["cost_usable"] = np.isfinite(cost)
     per_case["special_review_over_cap"] = over_cap
+    if "dept" in cases.columns:  # the department view of the profit and loss
+        per_case["dept"] = cases["dept"].to_numpy()
     if period.self_pay is not None:
         per_case["self_pay_fen"] = to_fen(period.self_pay)
         per_case["fund_payment_fen"] = pay_fen - per_case["self_pay_fen"].to_numpy()
@@ -446,11 +448,18 @@ def monthly_advances(per_case: pd.DataFrame, budget_fen: int, cfg: PaymentConfig
 
 
 def drg_profit_loss(per_case: pd.DataFrame) -> pd.DataFrame:
-    """Per hospital × DRG over cases with a usable cost: cases, payment, cost, balance (fen and yuan),
-    mean balance per case, share of cases paid less than they cost — the table hospitals ask for first."""
+    """Per hospital × department × DRG (× DRG alone without a ``dept`` column) over cases with a usable cost:
+    cases, payment, cost, balance (fen and yuan), mean balance per case, share of cases paid less than they
+    cost — the table hospitals ask for first. Per hospital the balances add up to its settlement balance to
+    the fen (a case without a department is under dept "")."""
     pc = per_case[per_case["cost_usable"].to_numpy(bool)]
     pc = pc.assign(_loss=(pc["payment_fen"] < pc["cost_fen"]).astype(np.int64))
-    g = pc.groupby(["hospital_id", "drg"], sort=True, observed=True)
+    keys = ["hospital_id", "drg"]
+    if "dept" in pc.columns:
+        dept = pc["dept"].astype(object).where(pc["dept"].notna(), "")
+        pc = pc.assign(dept=dept.astype(str))
+        keys = ["hospital_id", "dept", "drg"]
+    g = pc.groupby(keys, sort=True, observed=True)
     out = pd.DataFrame({"cases": g.size(), "payment_fen": g["payment_fen"].sum(), "cost_fen": g["cost_fen"].sum(),
                         "losing_cases": g["_loss"].sum()})
     out["balance_fen"] = out["payment_fen"] - out["cost_fen"]

@@ -189,3 +189,22 @@ def test_drg_profit_loss_sums_to_each_hospitals_balance():
         assert ((pl["loss_share"] >= 0) & (pl["loss_share"] <= 1)).all()
         again = settle(pc, PaymentConfig(method=method))
         assert again["payment_fen"].tolist() == hosp["payment_fen"].tolist()
+
+
+def test_profit_loss_by_department_sums_to_each_hospitals_balance():
+    """Per hospital x department x DRG (a case without a department under dept ""): the hospital's rows add up
+    to its settlement balance to the fen, and each department's to the sum of its cases."""
+    rng = np.random.default_rng(2)
+    rows = [(f"{i}", rng.choice(["H1", "H2", "H3"]), rng.choice(["A", "B", "C", "0000"]),
+             None if i % 13 == 0 else float(rng.lognormal(8.5, 0.7)), int(rng.integers(1, 90))) for i in range(3000)]
+    cases = frame(rows)
+    cases["dept"] = pd.Categorical(rng.choice(["心血管内科", "骨科", ""], size=len(cases))).remove_categories([""])
+    pc, hosp, _ = simulate(cases, WEIGHTS, 2e7, PaymentConfig(), pooled_mean=8000.0)
+    pl = drg_profit_loss(pc)
+    assert list(pl.columns[:3]) == ["hospital_id", "dept", "drg"] and set(pl["dept"]) == {"心血管内科", "骨科", ""}
+    by_h = pl.groupby("hospital_id", observed=True)["balance_fen"].sum()
+    assert dict(by_h) == dict(zip(hosp["hospital_id"], hosp["balance_fen"]))
+    usable = pc[pc["cost_usable"]].assign(dept=lambda d: d["dept"].astype(object).fillna(""))
+    want = (usable["payment_fen"] - usable["cost_fen"]).groupby([usable["hospital_id"].astype(str), usable["dept"]]).sum()
+    got = pl.groupby([pl["hospital_id"].astype(str), "dept"])["balance_fen"].sum()
+    assert want.to_dict() == got.to_dict()

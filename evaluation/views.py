@@ -1,0 +1,113 @@
+"""Department and doctor views (科室, 主诊医师): the hospital indicators and the mortality funnel for other units
+of analysis, each compared with its own specialty across the region (a cardiologist with cardiologists)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .indicators import _rank, _unit_indicators, benchmarks, risk_levels
+from .outcomes import standardized_mortality
+
+VIEWS = {"dept": ["dept"], "doctor": ["doctor_id"], "hospital-dept": ["hospital_id", "dept"]}
+MIN_CASES_UNIT = 30  # cases a department or doctor needs to be ranked (the sheet's minimum for a rate's denominator)
+
+
+def own_hospital_expectation(inc: pd.DataFrame) -> pd.Series:
+    """Per case its expected death judged against its own hospital: the region's death rate of its DRG times
+    the O/E of the other doctors of its hospital (their deaths over their DRG-expected deaths; 1 when they have
+    none). A hospital's own excess is the hospital table's finding; a doctor is flagged for differing from the
+    colleagues who share the hospital's patients, wards and coding (the within-hospital comparison of surgeon
+    outcome reports)."""
+    rate = inc.groupby("drg", observed=True)["died"].mean()
+    p = inc["drg"].map(rate).astype(float)
+    h, d = inc["hospital_id"].astype(str), inc["doctor_id"].astype(str)
+    dead_h, exp_h = inc["died"].groupby(h).transform("sum"), p.groupby(h).transform("sum")
+    dead_d, exp_d = inc["died"].groupby(d).transform("sum"), p.groupby(d).transform("sum")
+    others_exp = exp_h - exp_d
+    oe = np.where(others_exp > 0, (dead_h - dead_d) / others_exp.where(others_exp > 0), 1.0)
+    return (p * oe).clip(upper=1.0)
+
+
+def own_hospital_index(inc: pd.DataFrame, value: str, bench: dict) -> pd.Series:
+    """Per doctor the mean of value / the region's DRG mean over their cases, divided by the same mean over the
+    other doctors of their hospital (1 = like their colleagues); NaN without colleagues with a value."""
+    b = inc["drg"].map(bench).astype(float)
+    ok = inc[value].notna() & (b > 0)
+    r = (inc[value] / b).where(ok, 0.0)
+    n = ok.astype(float)
+    h, d = inc["hospital_id"].astype(str), inc["doctor_id"].astype(str)
+    s_h, n_h = r.groupby(h).transform("sum"), n.groupby(h).transform("sum")
+    s_d, n_d = r.groupby(d).transform("sum"), n.groupby(d).transform("sum")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        others = (s_h - s_d) / (n_h - n_d).where(n_h - n_d > 0)
+        own = s_d / n_d.where(n_d > 0)
+    return (own / others).groupby(d).first()
+
+
+def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdispersion="additive", min_cases_risk: int = 1,
+              external_levels: pd.DataFrame | None = None, min_cases: int = MIN_CASES_UNIT) -> pd.DataFrame:
+    """One row per unit of ``by`` (``dept``, ``doctor``, ``hospital-dept``): cases, DRG count, CMI, cost and time
+    indices, low-risk mortality, observed and expected deaths (indirect standardisation by DRG) with O/E and the
+    funnel flag against the unit's specialty (``peer_group`` = department; over-dispersion estimated among the
+    units of that specialty), ranks within the specialty among units with ``min_cases`` cases, and ``status``.
+    A doctor's expected deaths, cost and time index are judged against their own hospital
+    (:func:`own_hospital_expectation`, :func:`own_hospital_index`; ``reference`` = own_hospital; the region-relative
+    indices are kept as ``*_region``); departments against the region."""
+    keys = VIEWS[by]
+    missing = [k for k in keys if k not in cases.columns or cases[k].isna().all()]
+    if missing:
+        from .common import EvaluationError
+
+        raise EvaluationError(f"--by {by} needs column {', '.join(missing)} (e.g. 出院科别 for dept, 主诊医师代码 for "
+                              "doctor_id); map it with --columns if the file names it otherwise")
+    inc = cases[cases["included"]].dropna(subset=keys)
+    rw = dict(zip(weights["drg"], weights["rw"]))
+    bench_cost, bench_los = benchmarks(cases)
+    levels = risk_levels(cases, min_cases_risk=min_cases_risk, external=external_levels)
+    t = _unit_indicators(inc, keys, rw, bench_cost, bench_los, levels).reset_index()
+    unit = inc[keys[0]].astype(str) if len(keys) == 1 else inc[keys[0]].astype(str) + "|" + inc[keys[1]].astype(str)
+    first = inc.assign(_unit=unit.to_numpy()).groupby("_unit", observed=True)
+    extra = [c for c in ("hospital_id", "dept") if c in inc.columns and c not in keys]
+    t["_unit"] = t[keys[0]].astype(str) if len(keys) == 1 else t[keys[0]].astype(str) + "|" + t[keys[1]].astype(str)
+    if extra:
+        t = t.merge(first[extra].first().reset_index(), on="_unit", how="left")
+    dept = t["dept"].astype(str) if "dept" in t.columns else pd.Series("all", index=t.index)
+    peer = pd.Series(np.asarray(inc["dept"].astype(str) if "dept" in inc.columns else np.full(len(inc), "all")), index=inc.index)
+    expected = own_hospital_expectation(inc) if by == "doctor" and "hospital_id" in inc.columns else None
+    o = standardized_mortality(inc.assign(_unit=unit.to_numpy()), by="_unit", overdispersion=overdispersion, peer=peer,
+                               expected_cases=expected)
+    o = o[["_unit", "observed", "expected", "oe_ratio", "oe_low", "oe_high", "limit998_low", "limit998_high", "funnel_flag"]
+          + (["z_score", "tau2"] if "z_score" in o.columns else [])]
+    t = t.merge(o, on="_unit", how="left")
+    t["peer_group"] = dept.to_numpy()
+    if by == "doctor" and "hospital_id" in inc.columns:
+        # a doctor's cost and time against the colleagues of their own hospital (region-relative: *_region)
+        t["cost_index_region"], t["time_index_region"] = t["cost_index"], t["time_index"]
+        t["cost_index"] = t["doctor_id"].astype(str).map(own_hospital_index(inc, "cost", bench_cost))
+        t["time_index"] = t["doctor_id"].astype(str).map(own_hospital_index(inc, "los", bench_los))
+    ok = t["cases"] >= min_cases
+    t["status"] = np.where(ok, "ok", "too_few_cases")
+    t["funnel_flag"] = t["funnel_flag"].where(ok, "too_few_cases")  # one or two deaths of a handful of cases are no alarm
+    if "z_score" in t.columns:
+        # a thousand doctors are a thousand tests: an alarm also needs a false discovery rate of at most 5% over the
+        # view's judged units (Benjamini-Hochberg on the two-sided p of the random-effects z); else it is an alert
+        from scipy import stats
+
+        from .audit import benjamini_hochberg
+
+        p = 2 * stats.norm.sf(np.abs(t["z_score"].to_numpy(float)))
+        t["q_value"] = benjamini_hochberg(p, ok.to_numpy() & np.isfinite(p))
+        alarm = t["funnel_flag"].isin(["alarm_high", "alarm_low"]) & ~(t["q_value"] <= 0.05)
+        t.loc[alarm, "funnel_flag"] = t.loc[alarm, "funnel_flag"].str.replace("alarm", "alert")
+    t["reference"] = "own_hospital" if expected is not None else "region"
+    t["rank_cost_index"] = _rank(t["cost_index"], t["peer_group"], ok, ascending=True)
+    t["rank_time_index"] = _rank(t["time_index"], t["peer_group"], ok, ascending=True)
+    t["rank_cmi"] = _rank(t["cmi"], t["peer_group"], ok, ascending=False)
+    lead = keys + [c for c in ("hospital_id", "dept") if c in t.columns and c not in keys]
+    region = [c for c in ("cost_index_region", "time_index_region") if c in t.columns]
+    cols = lead + ["peer_group", "status", "cases", "drg_count", "total_weight", "cmi", "cost_index", "time_index",
+                   "low_risk_mortality", "low_risk_cases", "observed", "expected", "oe_ratio", "oe_low", "oe_high",
+                   "limit998_low", "limit998_high", "funnel_flag"] + [c for c in ("z_score", "tau2", "q_value") if c in t.columns] + [
+                   "rank_cmi", "rank_cost_index", "rank_time_index", "reference"] + region
+    return t[cols].sort_values(keys, kind="stable").reset_index(drop=True)
