@@ -127,6 +127,9 @@ def _evaluate(sub) -> None:
     v.add_argument("--by", choices=["hospital", "hospital-mdc", "hospital-adrg", "dept", "doctor", "hospital-dept"], default="hospital",
                    help="also a table per department (科室), doctor (主诊医师) or hospital x department, each judged within "
                         "its specialty (needs dept / doctor_id: 出院科别, 主诊医师代码)")
+    v.add_argument("--period", choices=["month", "quarter", "year"],
+                   help="also a table per hospital and month/quarter/year of discharge, with changes vs the previous period "
+                        "and the same period last year (环比, 同比)")
     v.add_argument("--weights", help="published weights CSV (drg, weight) to use instead of computed ones")
     v.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
     v.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match")

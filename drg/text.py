@@ -37,4 +37,5 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "monthly": "月度预付", "drg_profit_loss": "DRG盈亏", "model": "风险模型", "calibration": "风险模型校准",
                   "hospital_year": "医院年度", "risk_model": "风险模型", "risk_calibration": "风险模型校准",
                   "hospital_flags": "目标领域预警", "review_cases": "病案抽查清单", "split_admissions": "疑似分解住院",
-                  "target_areas": "目标领域口径"}
+                  "target_areas": "目标领域口径", "dept": "科室", "doctor": "主诊医师", "hospital_dept": "医院科室",
+                  "hospital_month": "医院月度", "hospital_quarter": "医院季度"}

@@ -12,14 +12,14 @@ from .weights import compute_weights, grouping_quality, trimmed_cases
 
 MIN_CASES_RISK = 30
 EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "level",
-                "dept", "doctor_id"]
+                "dept", "doctor_id", "discharge_date"]
 
 
 def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weights: pd.DataFrame | None = None,
              by: str = "hospital", peer: str = "level", years=None, levels=None, trim_method: str = "iqr",
              drg_names: dict | None = None, overdispersion=False, min_cases_rank: int = 100,
              min_cases_risk: int = MIN_CASES_RISK, risk_levels_table: pd.DataFrame | None = None,
-             leave_one_out: bool = False, expected_deaths: pd.Series | None = None) -> dict:
+             leave_one_out: bool = False, expected_deaths: pd.Series | None = None, period: str | None = None) -> dict:
     """Evaluate grouped cases; returns ``{table name: DataFrame}`` with English column names.
 
     The hospital and outcome tables have a row for every hospital of the input (also one with only
@@ -48,6 +48,9 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     overdispersion : False, "additive" (or True) or "multiplicative"
         Over-dispersed mortality funnel: additive random effects (Spiegelhalter 2005) or the sheet's
         multiplicative widening (5.3); see :func:`evaluation.outcomes.standardized_mortality`.
+    period : {"month", "quarter", "year"}, optional
+        Also a table per hospital and period of the discharge date (``hospital_month`` ...) with changes against
+        the previous period and the same period a year before.
     expected_deaths : Series, optional
         Per case (index of ``data``) the patient-level death probability of ``drg risk``: the outcomes
         table then uses it as expected deaths instead of the DRG rates (``reference`` = patient_model).
@@ -82,7 +85,11 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         out["discipline_mdc"] = discipline(cases, w, by="mdc", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     elif by == "hospital-adrg":
         out["discipline_adrg"] = discipline(cases, w, by="adrg", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
-    elif by in VIEWS:  # the department / doctor table, named for its unit: dept, doctor, hospital_dept
+    if period:  # per hospital and month / quarter / year, with 环比 and 同比
+        from .views import period_view
+
+        out[f"hospital_{period}"] = period_view(cases, w, period)
+    if by in VIEWS:  # the department / doctor table, named for its unit: dept, doctor, hospital_dept
         out[by.replace("-", "_")] = unit_view(cases, w, by, overdispersion=overdispersion or "additive",
                                               min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     return out

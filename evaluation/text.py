@@ -68,7 +68,13 @@ LABELS = {
     "calibration_intercept": "校准截距", "calibration_slope": "校准斜率", "observed_rate": "实际死亡率",
     "expected_rate": "预期死亡率", "region_calibration": "区域校准量", "r2": "决定系数R²", "observed_mean": "实际均值",
     "expected_mean": "预期均值", "decile": "风险十分位", "observed_sum": "实际合计", "expected_sum": "预期合计", "note": "说明",
+    # department, doctor and period views
+    "dept": "科室", "doctor_id": "主诊医师", "q_value": "Q值(错误发现率)", "cost_index_region": "费用消耗指数(对全区)",
+    "time_index_region": "时间消耗指数(对全区)",
 }
+for _c in ("cases", "cmi", "cost_index", "time_index", "mortality"):
+    LABELS[f"{_c}_vs_previous"] = LABELS[_c] + "环比"
+    LABELS[f"{_c}_vs_last_year"] = LABELS[_c] + "同比"
 
 
 # What each target measures, as a reader needs it beside the number (methodology.md section 6).

@@ -111,3 +111,46 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
                    "limit998_low", "limit998_high", "funnel_flag"] + [c for c in ("z_score", "tau2", "q_value") if c in t.columns] + [
                    "rank_cmi", "rank_cost_index", "rank_time_index", "reference"] + region
     return t[cols].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+PERIODS = {"month": 12, "quarter": 4, "year": 1}  # periods a year
+TREND_COLUMNS = ("cases", "cmi", "cost_index", "time_index", "mortality")
+
+
+def period_view(cases: pd.DataFrame, weights: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Per hospital and period of the discharge date (month, quarter or year): cases, CMI, cost and time indices,
+    deaths and mortality, and each against the previous period (环比, ``*_vs_previous``) and the same period a
+    year before (同比, ``*_vs_last_year``) as relative changes (0.05 = 5% higher); NaN where that period has no
+    cases. The DRG weights and benchmarks are those of the whole evaluation, so periods compare like with like."""
+    from .common import EvaluationError
+
+    if period not in PERIODS:
+        raise EvaluationError(f"--period {period!r}: use month, quarter or year")
+    if "discharge_date" not in cases.columns or cases["discharge_date"].isna().all():
+        raise EvaluationError("--period needs discharge_date (出院日期) to place each case in its period; map it with --columns "
+                              "if the file names it otherwise")
+    per_year = PERIODS[period]
+    d = cases["discharge_date"]
+    index = (d.dt.year * per_year + (d.dt.month - 1) * per_year // 12).astype("Int64")
+    inc = cases[cases["included"]].assign(_period=index[cases["included"]]).dropna(subset=["_period"])
+    inc["_period"] = inc["_period"].astype(np.int64)
+    rw = dict(zip(weights["drg"], weights["rw"]))
+    bench_cost, bench_los = benchmarks(cases)
+    levels = risk_levels(cases)
+    t = _unit_indicators(inc, ["hospital_id", "_period"], rw, bench_cost, bench_los, levels)
+    g = inc.groupby(["hospital_id", "_period"], observed=True)["died"]
+    t["deaths"] = g.sum().reindex(t.index).fillna(0).astype(np.int64)
+    t["mortality"] = t["deaths"] / t["cases"]
+    t = t.reset_index()
+    key = t.set_index(["hospital_id", "_period"])
+    for col in TREND_COLUMNS:
+        for name, lag in (("previous", 1), ("last_year", per_year)):
+            before = key[col].reindex(pd.MultiIndex.from_arrays([t["hospital_id"], t["_period"] - lag])).to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t[f"{col}_vs_{name}"] = np.where(before > 0, t[col].to_numpy(float) / before - 1, np.nan)
+    y, k = np.divmod(t["_period"].to_numpy(), per_year)
+    t.insert(1, "period", [str(a) if per_year == 1 else f"{a}Q{b + 1}" if per_year == 4 else f"{a}-{b + 1:02d}"
+                           for a, b in zip(y, k)])
+    cols = ["hospital_id", "period", *TREND_COLUMNS[:-1], "deaths", "mortality"] + [
+        f"{c}_vs_{n}" for c in TREND_COLUMNS for n in ("previous", "last_year")]
+    return t.sort_values(["hospital_id", "_period"], kind="stable")[cols].reset_index(drop=True)
