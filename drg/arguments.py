@@ -97,6 +97,12 @@ def _explain(sub) -> None:
     e.add_argument("--dept")
     e.add_argument("--icu-hours", type=int)
     e.add_argument("--map-codes", action="store_true")
+    e.add_argument("--weights", help="weights CSV (drg, weight[, mean_cost]): also estimate what the case would be paid")
+    e.add_argument("--point-value", type=float, help="yuan per point (points method; with --weights)")
+    e.add_argument("--base-rate", type=float, help="yuan per weight unit (rate method; with --weights)")
+    e.add_argument("--cost", type=float, help="the case's total cost in yuan (high/low cost classes need mean_cost)")
+    e.add_argument("--coefficient", type=float, default=1.0, help="the hospital's level coefficient (default 1.0)")
+    e.add_argument("--config", help="TOML with [payment] rules (k_lo, k_hi, los_max, ...), as drg pay")
     e.add_argument("--lang", choices=["zh", "en"], default="zh")
     e.set_defaults(command="explain")
 

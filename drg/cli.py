@@ -74,12 +74,16 @@ def cmd_group(a) -> int:
 def cmd_explain(a) -> int:
     import grouper
 
+    from .settlement import case_payment_estimate
+
     scheme = _load(a.scheme)
     rec = {"case_id": "explain", "sex": a.sex, "age_years": a.age, "age_days": a.age_days, "weight_g": a.weight,
            "dept": a.dept, "los_days": a.los, "leaving_type": a.leaving_type, "icu_hours": a.icu_hours,
            "dx": parse_codes(a.dx), "px": parse_codes(a.px)}
     e = grouper.explain(rec, scheme, map_codes=a.map_codes, lang=a.lang)
-    print(e)
+    print(e if not a.weights else f"{e}\n" + case_payment_estimate(
+        e.drg, e.status_code == "ok", weights=a.weights, point_value=a.point_value, base_rate=a.base_rate, cost=a.cost,
+        los=a.los, leaving_type=a.leaving_type, coefficient=a.coefficient, config=a.config, lang=a.lang))
     return 0
 
 
@@ -161,29 +165,12 @@ def cmd_evaluate(a) -> int:
     return 0
 
 
-def _payment_config(a):
-    from evaluation.common import EvaluationError
-    from evaluation.payment import PaymentConfig
-
-    if a.config and not os.path.exists(a.config):
-        raise UsageError(f"--config {a.config}: no such file; check the path")
-    try:
-        cfg = PaymentConfig.from_toml(a.config) if a.config else PaymentConfig()
-        if a.method:
-            cfg.method = a.method
-        if a.rate_basis:
-            cfg.rate_basis = a.rate_basis
-        cfg.check()
-    except (EvaluationError, TypeError, ValueError) as e:
-        raise UsageError(f"--config {a.config}: {e}") from None
-    return cfg
-
-
 def cmd_pay(a) -> int:
     from .analyses import pay_to
+    from .settlement import payment_config
 
     budgets = parse_budgets(a.budget)
-    cfg = _payment_config(a)
+    cfg = payment_config(a.config, a.method, a.rate_basis)
     variants = dict(parse_scenario(t, cfg) for t in (a.scenario or []))
     per_case, tables, cases = pay_to(a.grouped, a.output, budgets, cfg, hospitals=a.hospitals, weights=a.weights,
                                      special_review=a.special_review, quality_factors=a.quality_factors,

@@ -101,3 +101,34 @@ def test_views_need_their_columns(region):
         evaluate(df.drop(columns=["doctor_id"]).head(5000), by="doctor")
     with pytest.raises(EvaluationError, match="discharge_date"):
         evaluate(df.drop(columns=["discharge_date"]).head(5000), period="month")
+
+
+def test_explain_estimates_the_case_payment(tmp_path):
+    """drg explain --weights --point-value|--base-rate: the payment of the sheet's formulas (4.3, 4.4) in words."""
+    need_shared()
+    import subprocess
+    import sys
+
+    from evaluation.payment import PaymentConfig, k_hi_for
+
+    (tmp_path / "w.csv").write_text("drg,weight,mean_cost\nFE19,1.2345,15000\n", encoding="utf-8")
+    case = ["--dx", "I25.800x012|B15.000|L50.800", "--px", "39.2500x004|39.7100x004", "--sex", "1", "--age", "50", "--los", "10"]
+
+    def paid(*extra, lang="en"):
+        out = subprocess.run([sys.executable, "-m", "drg.cli", "explain", *case, "--weights", tmp_path / "w.csv", *extra,
+                              "--lang", lang], capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        return out, float(out.split("paid ¥")[1].split(" ")[0].replace(",", "")) if lang == "en" else out
+
+    cfg = PaymentConfig()
+    p = 100 * 1.2345
+    line, y = paid("--point-value", "80", "--cost", "15000")
+    assert "FE19" in line and "normal" in line and y == pytest.approx(round(p * 80, 2))
+    k_hi = float(k_hi_for(np.array([1.2345]), cfg)[0])
+    line, y = paid("--point-value", "80", "--cost", "60000")
+    assert "high_cost" in line and y == pytest.approx(round((p + (60000 / 15000 - k_hi) * p) * 80, 2))
+    line, y = paid("--point-value", "80", "--cost", "3000")
+    assert "low_cost" in line and y == pytest.approx(round(p * 0.2 * 80, 2))
+    line, y = paid("--base-rate", "12000", "--cost", "16000", "--coefficient", "1.1")
+    assert y == pytest.approx(round(1.2345 * 1.1 * 12000, 2))
+    zh, _ = paid("--point-value", "80", "--cost", "15000", lang="zh")
+    assert "本病例预计支付 ¥9,876.00" in zh and "正常病例" in zh
