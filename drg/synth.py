@@ -944,8 +944,9 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
                    "split_pairs": int((c.split_src >= 0).sum()), "low_value_cases": int(c.low_value.sum())},
         "programs": programs,
         "seasonality": {"amplitude": SEASON_AMPLITUDE, "peak_day": SEASON_PEAK_DAY},
-        "doctors": {d: {"hospital_id": w.doctor_hosp[i], "dept": w.doctor_dept[i], "cost_factor": float(w.doctor_cost[i]),
-                        "death_or": float(w.doctor_or[i])} for i, d in enumerate(w.doctor_ids) if i in set(np.unique(c.doctor))},
+        "doctors": {w.doctor_ids[i]: {"hospital_id": w.doctor_hosp[i], "dept": w.doctor_dept[i],
+                                      "cost_factor": float(w.doctor_cost[i]), "death_or": float(w.doctor_or[i])}
+                    for i in np.unique(c.doctor).tolist()},
         "counties": {name: {"planted_in_county_rate": float(w.in_county_rate[i]), "population_share": float(w.population[i])}
                      for i, name in enumerate(w.counties)},
         "hospitals": [
