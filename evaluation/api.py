@@ -91,7 +91,8 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         out[f"hospital_{period}"] = period_view(cases, w, period)
     if by in VIEWS:  # the department / doctor table, named for its unit: dept, doctor, hospital_dept
         out[by.replace("-", "_")] = unit_view(cases, w, by, overdispersion=overdispersion or "additive",
-                                              min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
+                                              min_cases_risk=min_cases_risk, external_levels=risk_levels_table,
+                                              expected_deaths=None if expected_deaths is None else expected_deaths.reindex(cases.index))
     return out
 
 

@@ -13,20 +13,37 @@ VIEWS = {"dept": ["dept"], "doctor": ["doctor_id"], "hospital-dept": ["hospital_
 MIN_CASES_UNIT = 30  # cases a department or doctor needs to be ranked (the sheet's minimum for a rate's denominator)
 
 
-def own_hospital_expectation(inc: pd.DataFrame) -> pd.Series:
-    """Per case its expected death judged against its own hospital: the region's death rate of its DRG times
-    the O/E of the other doctors of its hospital (their deaths over their DRG-expected deaths; 1 when they have
-    none). A hospital's own excess is the hospital table's finding; a doctor is flagged for differing from the
-    colleagues who share the hospital's patients, wards and coding (the within-hospital comparison of surgeon
-    outcome reports)."""
-    rate = inc.groupby("drg", observed=True)["died"].mean()
-    p = inc["drg"].map(rate).astype(float)
-    h, d = inc["hospital_id"].astype(str), inc["doctor_id"].astype(str)
-    dead_h, exp_h = inc["died"].groupby(h).transform("sum"), p.groupby(h).transform("sum")
-    dead_d, exp_d = inc["died"].groupby(d).transform("sum"), p.groupby(d).transform("sum")
-    others_exp = exp_h - exp_d
-    oe = np.where(others_exp > 0, (dead_h - dead_d) / others_exp.where(others_exp > 0), 1.0)
-    return (p * oe).clip(upper=1.0)
+def own_hospital_expectation(inc: pd.DataFrame, iterations: int = 30, base: pd.Series | None = None) -> pd.Series:
+    """Per case its expected death judged against its own hospital: the region's death rate of its DRG shifted
+    on the log-odds scale by its hospital's own effect, ``expit(logit(p_drg) + theta_h)`` with ``theta_h`` solving
+    sum(expected) = deaths over the hospital's cases (a fixed hospital effect in a logistic model, by Newton's
+    method for all hospitals at once). A hospital's own excess is the hospital table's finding; a doctor is
+    flagged for differing from the colleagues who share the hospital's patients, wards and coding (the
+    within-hospital comparison of surgeon outcome reports). On the odds scale because a hospital's excess is
+    not the same ratio of deaths in a low-risk and a high-risk DRG. ``base``: per case a patient-level death
+    probability (``drg risk``) used instead of the DRG rate."""
+    if base is not None:
+        p = base.reindex(inc.index).astype(float).to_numpy()
+        p = np.where(np.isfinite(p), p, inc["drg"].map(inc.groupby("drg", observed=True)["died"].mean()).astype(float))
+    else:
+        p = inc["drg"].map(inc.groupby("drg", observed=True)["died"].mean()).astype(float).to_numpy()
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    eta = np.log(p / (1 - p))
+    h = inc["hospital_id"].cat.codes.to_numpy() if isinstance(inc["hospital_id"].dtype, pd.CategoricalDtype) \
+        else pd.factorize(inc["hospital_id"])[0]
+    h = h.astype(np.int64)
+    n_h = int(h.max(initial=-1)) + 1
+    deaths = np.bincount(h, weights=inc["died"].to_numpy(float), minlength=n_h)
+    theta = np.zeros(n_h)
+    for _ in range(iterations):
+        q = 1 / (1 + np.exp(-(eta + theta[h])))
+        f = np.bincount(h, weights=q, minlength=n_h) - deaths
+        g = np.bincount(h, weights=q * (1 - q), minlength=n_h)
+        step = np.where(g > 1e-12, f / np.maximum(g, 1e-12), 0.0)
+        theta = np.clip(theta - step, -20, 20)
+        if np.abs(step).max(initial=0) < 1e-10:
+            break
+    return pd.Series(1 / (1 + np.exp(-(eta + theta[h]))), index=inc.index)
 
 
 def own_hospital_index(inc: pd.DataFrame, value: str, bench: dict) -> pd.Series:
@@ -46,7 +63,8 @@ def own_hospital_index(inc: pd.DataFrame, value: str, bench: dict) -> pd.Series:
 
 
 def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdispersion="additive", min_cases_risk: int = 1,
-              external_levels: pd.DataFrame | None = None, min_cases: int = MIN_CASES_UNIT) -> pd.DataFrame:
+              external_levels: pd.DataFrame | None = None, min_cases: int = MIN_CASES_UNIT,
+              expected_deaths: pd.Series | None = None) -> pd.DataFrame:
     """One row per unit of ``by`` (``dept``, ``doctor``, ``hospital-dept``): cases, DRG count, CMI, cost and time
     indices, low-risk mortality, observed and expected deaths (indirect standardisation by DRG) with O/E and the
     funnel flag against the unit's specialty (``peer_group`` = department; over-dispersion estimated among the
@@ -74,7 +92,10 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
         t = t.merge(first[extra].first().reset_index(), on="_unit", how="left")
     dept = t["dept"].astype(str) if "dept" in t.columns else pd.Series("all", index=t.index)
     peer = pd.Series(np.asarray(inc["dept"].astype(str) if "dept" in inc.columns else np.full(len(inc), "all")), index=inc.index)
-    expected = own_hospital_expectation(inc) if by == "doctor" and "hospital_id" in inc.columns else None
+    if by == "doctor" and "hospital_id" in inc.columns:
+        expected = own_hospital_expectation(inc, base=expected_deaths)
+    else:
+        expected = None if expected_deaths is None else expected_deaths.reindex(inc.index)
     o = standardized_mortality(inc.assign(_unit=unit.to_numpy()), by="_unit", overdispersion=overdispersion, peer=peer,
                                expected_cases=expected)
     o = o[["_unit", "observed", "expected", "oe_ratio", "oe_low", "oe_high", "limit998_low", "limit998_high", "funnel_flag"]
@@ -100,7 +121,7 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
         t["q_value"] = benjamini_hochberg(p, ok.to_numpy() & np.isfinite(p))
         alarm = t["funnel_flag"].isin(["alarm_high", "alarm_low"]) & ~(t["q_value"] <= 0.05)
         t.loc[alarm, "funnel_flag"] = t.loc[alarm, "funnel_flag"].str.replace("alarm", "alert")
-    t["reference"] = "own_hospital" if expected is not None else "region"
+    t["reference"] = ("own_hospital" if by == "doctor" else "region") + ("/patient_model" if expected_deaths is not None else "")
     t["rank_cost_index"] = _rank(t["cost_index"], t["peer_group"], ok, ascending=True)
     t["rank_time_index"] = _rank(t["time_index"], t["peer_group"], ok, ascending=True)
     t["rank_cmi"] = _rank(t["cmi"], t["peer_group"], ok, ascending=False)
