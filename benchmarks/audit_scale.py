@@ -14,27 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 COLUMNS = ["case_id", "hospital_id", "patient_id", "year", "status", "drg", "adrg", "mdc", "dx", "px", "age_years", "sex",
            "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date"]  # what drg audit reads
-
-
-def run(cmd) -> tuple[float, float]:
-    """(seconds, peak RSS GB) of one child process (its own rusage, not the maximum over earlier children)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    secs = time.perf_counter() - t0
-    if status != 0:
-        raise SystemExit(f"{cmd} failed")
-    return secs, usage.ru_maxrss / 1e6  # KB on Linux
 
 
 def recovery(d: str, audit: str) -> dict:
@@ -64,14 +50,10 @@ def recovery(d: str, audit: str) -> dict:
 
 def main() -> int:
     from synthetic_region import DRG as drg
-    from synthetic_region import grouped_region, options
+    from synthetic_region import grouped_region, options, read_floor, run
 
     d, grouped = grouped_region(options(__doc__.splitlines()[0]), "drg-audit-")
-    rows = pq.ParquetFile(grouped).metadata.num_rows
-    have = pq.ParquetFile(grouped).schema_arrow.names
-    t0 = time.perf_counter()
-    pq.read_table(grouped, columns=[c for c in COLUMNS if c in have])
-    floor = time.perf_counter() - t0
+    rows, floor = read_floor(grouped, COLUMNS)
     out = os.path.join(d, "audit")
     secs, peak = run(drg + ["audit", grouped, "-o", out, "--lang", "en"])
     result = {"rows": rows, "seconds": round(secs, 1), "read_floor_seconds": round(floor, 2), "ratio_to_read": round(secs / floor, 1),

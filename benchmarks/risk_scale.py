@@ -28,16 +28,6 @@ COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "dx", "age
            "leaving_type", "los_days", "total_cost"]  # what drg risk reads
 
 
-def run(cmd) -> tuple[float, float]:
-    """(seconds, peak RSS GB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return secs, max(peak, before) / 1e6  # ru_maxrss is in KB on Linux (max over children so far)
-
-
 def flagged(path) -> set:
     t = pd.read_parquet(path)
     return set(t.loc[t["funnel_flag"].isin(["alarm_high", "alarm_low"]), "hospital_id"])
@@ -45,13 +35,10 @@ def flagged(path) -> set:
 
 def main() -> int:
     from synthetic_region import DRG as drg
-    from synthetic_region import grouped_region, options
+    from synthetic_region import grouped_region, options, read_floor, run
 
     d, grouped = grouped_region(options(__doc__.splitlines()[0]), "drg-risk-")
-    rows = pq.ParquetFile(grouped).metadata.num_rows
-    t0 = time.perf_counter()
-    pq.read_table(grouped, columns=COLUMNS)
-    floor = time.perf_counter() - t0
+    rows, floor = read_floor(grouped, COLUMNS)
     out = tempfile.mkdtemp(prefix="drg-risk-out-")
     secs, rss = run(drg + ["risk", grouped, "-o", out + "/risk", "--lang", "en", "--overdispersion"])
     subprocess.run(drg + ["evaluate", grouped, "-o", out + "/ev", "--lang", "en", "--overdispersion"], check=True,

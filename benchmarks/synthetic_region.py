@@ -29,3 +29,30 @@ def grouped_region(a: argparse.Namespace, prefix: str) -> tuple[str, str]:
             subprocess.run(DRG + ["synth", "--cases", str(a.cases), "--seed", str(a.seed), "-o", d, "-q"], check=True)
         subprocess.run(DRG + ["group", os.path.join(d, "discharges.parquet"), "-o", grouped, "-q"], check=True)
     return d, grouped
+
+
+def read_floor(grouped: str, columns: list[str]) -> tuple[int, float]:
+    """(rows, seconds) of reading ``columns`` (those present) of the grouped file with pyarrow: the floor a
+    command's time is reported against, measured in the same run."""
+    import time
+
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(grouped)
+    have = f.schema_arrow.names
+    t0 = time.perf_counter()
+    pq.read_table(grouped, columns=[c for c in columns if c in have])
+    return f.metadata.num_rows, time.perf_counter() - t0
+
+
+def run(cmd) -> tuple[float, float]:
+    """(seconds, peak RSS GB) of one child process (its own rusage, not the maximum over earlier children)."""
+    import time
+
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t0
+    if status != 0:
+        raise SystemExit(f"{cmd} failed")
+    return secs, usage.ru_maxrss / 1e6  # KB on Linux

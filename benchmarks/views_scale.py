@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from audit_scale import run
 
 COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "dept",
            "doctor_id", "discharge_date"]  # what drg evaluate reads for these views
@@ -25,13 +22,10 @@ COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_day
 
 def main() -> int:
     from synthetic_region import DRG as drg
-    from synthetic_region import grouped_region, options
+    from synthetic_region import grouped_region, options, read_floor, run
 
     d, grouped = grouped_region(options(__doc__.splitlines()[0]), "drg-views-")
-    rows = pq.ParquetFile(grouped).metadata.num_rows
-    t0 = time.perf_counter()
-    pq.read_table(grouped, columns=COLUMNS)
-    floor = time.perf_counter() - t0
+    rows, floor = read_floor(grouped, COLUMNS)
     result = {"rows": rows, "read_floor_seconds": round(floor, 2)}
     for name, args in (("dept", ["--by", "dept"]), ("doctor", ["--by", "doctor"]), ("hospital_dept", ["--by", "hospital-dept"]),
                        ("month", ["--period", "month"])):
