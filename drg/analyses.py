@@ -44,12 +44,13 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
                 risk_model: str | None = None, columns: str | None = None, **options) -> dict:
     """`drg evaluate`: the tables of :func:`evaluation.api.evaluate` (``options`` are its keywords);
     ``risk_model``: a ``drg risk`` output folder whose per-case expected deaths replace the DRG rates."""
-    from evaluation.api import EVAL_COLUMNS, evaluate
+    from evaluation.api import EVAL_COLUMNS, VIEW_COLUMNS, evaluate
     from evaluation.common import EvaluationError
 
     folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv, risk_model], "evaluate")  # before any work
     supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
-    data = read_grouped(grouped, EVAL_COLUMNS + (["case_id"] if risk_model else []), load_mapping(columns))
+    extra = VIEW_COLUMNS.get(options.get("by"), []) + (VIEW_COLUMNS["period"] if options.get("period") else [])
+    data = read_grouped(grouped, EVAL_COLUMNS + extra + (["case_id"] if risk_model else []), load_mapping(columns))
     _needs(data, grouped, {**HOSPITAL, **DRG}, "evaluate")
     model_tables = {}
     if risk_model:

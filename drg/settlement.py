@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 PAY_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
-               "level", "discharge_date"]
+               "level", "discharge_date", "dept"]
 from .contract import ALIASES
 
 # the patients' share of a case (医保结算清单 exports; drg.contract renames them to self_pay on reading)

@@ -633,13 +633,18 @@ def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
     return h
 
 
+def _take_rows(c: SimpleNamespace, rows: np.ndarray) -> None:
+    """Every per-case array of ``c`` reduced (or extended) to ``rows``, in that order."""
+    for name, v in list(vars(c).items()):
+        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == c.n:
+            setattr(c, name, v[rows])
+    c.n = len(rows)
+
+
 def _append_rows(c: SimpleNamespace, src: np.ndarray) -> np.ndarray:
     """Copies of the cases ``src`` appended to every per-case array; returns the new rows' indices."""
     n = c.n
-    for name, v in list(vars(c).items()):
-        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == n:
-            setattr(c, name, np.concatenate([v, v[src]]))
-    c.n = n + len(src)
+    _take_rows(c, np.concatenate([np.arange(n), src]))
     return np.arange(n, c.n)
 
 
@@ -750,10 +755,7 @@ def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     keep = np.ones(c.n, bool)
     keep[np.concatenate(drop)] = False
     new_index = np.cumsum(keep) - 1
-    for name, v in list(vars(c).items()):
-        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == c.n:
-            setattr(c, name, v[keep])
-    c.n = int(keep.sum())
+    _take_rows(c, np.flatnonzero(keep))
     c.split_src = np.where(c.split_src >= 0, new_index[np.maximum(c.split_src, 0)], -1)
 
 

@@ -11,8 +11,9 @@ from .outcomes import standardized_mortality
 from .weights import compute_weights, grouping_quality, trimmed_cases
 
 MIN_CASES_RISK = 30
-EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "level",
-                "dept", "doctor_id", "discharge_date"]
+EVAL_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year", "level"]
+# read only for the views that use them (a date column costs seconds per 10M rows to parse)
+VIEW_COLUMNS = {"dept": ["dept"], "doctor": ["dept", "doctor_id"], "hospital-dept": ["dept"], "period": ["discharge_date"]}
 
 
 def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weights: pd.DataFrame | None = None,
@@ -60,6 +61,8 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     if by not in ("hospital", "hospital-mdc", "hospital-adrg", *VIEWS):
         raise ValueError(f"--by {by!r}: use hospital, hospital-mdc, hospital-adrg, dept, doctor or hospital-dept")
     cases = attach_levels(prepare(data), hospitals)
+    if period and "discharge_date" in data.columns:  # the period view's clock
+        cases["discharge_date"] = pd.to_datetime(data["discharge_date"], errors="coerce")
     if years is not None and "year" in cases.columns:
         cases = cases[cases["year"].isin(list(years))]
     if levels is not None:

@@ -97,8 +97,6 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     else:
         out["leaving_type"] = pd.Categorical([""] * len(df))
         out["died"] = 0
-    if "discharge_date" in df.columns:  # the period view's clock
-        out["discharge_date"] = pd.to_datetime(df["discharge_date"], errors="coerce")
     for col in ("dept", "doctor_id"):  # the department and doctor views' units ("" is unknown)
         if col in df.columns:
             c = _categorical(df[col])
