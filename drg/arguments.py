@@ -68,7 +68,9 @@ def parse_years(text: str) -> list[int]:
 def _group(sub) -> None:
     g = sub.add_parser("group", help="group discharge records (Parquet/CSV/Excel) into DRGs")
     g.add_argument("input", help="a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob")
-    g.add_argument("-o", "--output", required=True, help="output .parquet or .csv")
+    g.add_argument("-o", "--output", required=True, help="output .parquet, .csv or .xlsx (up to 1,048,575 rows)")
+    g.add_argument("--encoding", choices=["utf-8-sig", "utf-8", "gbk", "gb18030"], default="utf-8-sig",
+                   help="CSV output: UTF-8 with BOM (default: opens right in Excel on a Chinese PC), plain UTF-8, GBK or GB18030")
     g.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
     g.add_argument("--map-codes", action="store_true", help="convert codes with the scheme's dx/px maps first")
     g.add_argument("--only-results", action="store_true", help="read only the grouping columns; write case_id + results")
@@ -88,7 +90,7 @@ def _explain(sub) -> None:
     e.add_argument("--scheme")
     e.add_argument("--dx", required=True, help="diagnoses, principal first: A|B or A,B")
     e.add_argument("--px", help="procedures, principal first")
-    e.add_argument("--sex", type=int)
+    e.add_argument("--sex", help="sex: 1/2, 男/女 or M/F (as in the files)")
     e.add_argument("--age", type=int)
     e.add_argument("--age-days", type=int)
     e.add_argument("--weight", type=int, help="birth weight in grams")
@@ -123,6 +125,7 @@ def _demo(sub) -> None:
     d.add_argument("--cases", type=int, default=200_000)
     d.add_argument("--seed", type=int, default=2019)
     d.add_argument("--threads", type=int)
+    d.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of every table, the report and the terminal (default zh)")
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(command="demo")
 
@@ -286,9 +289,48 @@ def _synth(sub) -> None:
     y.set_defaults(command="synth")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
+    """Every command and option; help in Chinese (default) or English (``lang="en"``)."""
+    from .help_zh import ARGPARSE_ZH
+
+    # argparse's own words (headings made as parsers are built, usage, its errors) through its gettext hook
+    argparse._ = (lambda s: ARGPARSE_ZH.get(s, s)) if lang == "zh" else (lambda s: s)
     p = argparse.ArgumentParser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
     sub = p.add_subparsers(dest="command", required=True)
     for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth):
         add(sub)
+    _localize(p, lang)
     return p
+
+
+def help_language(argv) -> str:
+    """The language of help and messages: ``--lang en`` anywhere on the command line, else Chinese."""
+    argv = list(argv or [])
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return "en" if argv[i + 1] == "en" else "zh"
+        if a.startswith("--lang="):
+            return "en" if a.split("=", 1)[1] == "en" else "zh"
+    return "zh"
+
+
+def _localize(parser: argparse.ArgumentParser, lang: str) -> None:
+    """Help texts in ``lang``."""
+    from .help_zh import HELP_BY_DEST, HELP_ZH
+
+    def walk(p):
+        if lang == "zh" and p.description:
+            p.description = HELP_ZH.get(p.description, p.description)
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for choice in a._choices_actions:
+                    choice.help = HELP_ZH.get(choice.help, choice.help) if lang == "zh" else choice.help
+                for sp in a.choices.values():
+                    walk(sp)
+                continue
+            if a.help is None and a.dest in HELP_BY_DEST:
+                a.help = HELP_BY_DEST[a.dest][0 if lang == "zh" else 1]
+            elif lang == "zh" and a.help in HELP_ZH:
+                a.help = HELP_ZH[a.help]
+
+    walk(parser)

@@ -22,10 +22,13 @@ from grouper.columns import WIDE, resolve_columns, wide_columns
 from .atomic import check_file_target, discard, publish, refuse_overlap, stage_json
 from .io import (
     DEFAULT_BATCH,
+    EXCEL_MAX_ROWS,
     AtomicWriter,
+    InputError,
     count_rows,
     input_columns,
     input_files,
+    output_kind,
     read_batches,
 )
 
@@ -228,7 +231,7 @@ def finish(writer, output: str, result: dict | None) -> None:
 
 def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False, only_results: bool = False,
                lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True,
-               csv_guard: bool = True) -> dict:
+               csv_guard: bool = True, encoding: str = "utf-8-sig") -> dict:
     """Group ``input_spec`` into ``output`` (.parquet or .csv) and return the run summary.
 
     Text cells of a CSV output that start with ``= + - @`` TAB or CR get a leading
@@ -243,9 +246,12 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     kind, files = input_files(input_spec)
     check_outputs(files, output, summary)
     columns = grouping_columns(input_spec) if only_results else None
-    progress = Progress(count_rows(kind, files), quiet)
+    rows = count_rows(kind, files)
+    if output_kind(output) == "excel" and rows is not None and rows > EXCEL_MAX_ROWS:
+        raise InputError(f"{output}: {rows:,} rows are more than an Excel sheet holds ({EXCEL_MAX_ROWS:,}); write .parquet or .csv")
+    progress = Progress(rows, quiet)
     tally = Tally()
-    writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard)
+    writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding)
     background = BackgroundWriter(writer)
     frozen = gc.get_freeze_count() == 0
     if frozen:  # the many import-time objects (Numba's) need not be scanned by every collection

@@ -14,6 +14,7 @@ import sys
 from .arguments import (
     UsageError,
     build_parser,
+    help_language,
     parse_budgets,
     parse_codes,
     parse_outcomes,
@@ -21,6 +22,7 @@ from .arguments import (
     parse_years,
 )
 from .terminal import clean
+from .text import say
 
 
 def resolve_scheme_path(arg: str | None) -> str:
@@ -57,23 +59,25 @@ def cmd_group(a) -> int:
 
         summary = group_file_dask(a.input, a.output, scheme, address=a.dask, map_codes=a.map_codes,
                                   only_results=a.only_results, lang=a.lang, batch_size=a.batch_size, quiet=a.quiet,
-                                  csv_guard=not a.csv_raw)
+                                  csv_guard=not a.csv_raw, encoding=a.encoding)
     else:
         summary = group_file(a.input, a.output, scheme, map_codes=a.map_codes, only_results=a.only_results,
-                             lang=a.lang, batch_size=a.batch_size, quiet=a.quiet, csv_guard=not a.csv_raw)
+                             lang=a.lang, batch_size=a.batch_size, quiet=a.quiet, csv_guard=not a.csv_raw,
+                             encoding=a.encoding)
     if not a.quiet:
         counts = ", ".join(f"{k} {v:,}" for k, v in summary["status_counts"].items())
-        print(clean(f"{summary['rows_in']:,} rows -> {a.output} in {summary['seconds']:.1f}s "
-                    f"({summary['rows_per_second'] or 0:,} rows/s): {counts}"), file=sys.stderr)
+        print(clean(say(a.lang, "group_done", rows=summary["rows_in"], output=a.output, seconds=summary["seconds"],
+                        rps=summary["rows_per_second"] or 0, counts=counts)), file=sys.stderr)
         if summary["top_unknown_dx"]:
             top = ", ".join(f"{clean(c, 40) if c else '(empty)'}×{n}" for c, n in summary["top_unknown_dx"][:5])
-            print(f"most frequent unknown diagnosis codes: {top}", file=sys.stderr)
+            print(say(a.lang, "group_unknown", top=top), file=sys.stderr)
     return 0
 
 
 def cmd_explain(a) -> int:
     import grouper
 
+    from .explain_words import explain_in_words
     from .settlement import case_payment_estimate
 
     scheme = _load(a.scheme)
@@ -81,7 +85,8 @@ def cmd_explain(a) -> int:
            "dept": a.dept, "los_days": a.los, "leaving_type": a.leaving_type, "icu_hours": a.icu_hours,
            "dx": parse_codes(a.dx), "px": parse_codes(a.px)}
     e = grouper.explain(rec, scheme, map_codes=a.map_codes, lang=a.lang)
-    print(e if not a.weights else f"{e}\n" + case_payment_estimate(
+    text = explain_in_words(e, str(scheme.path), rec["dx"], rec["px"], a.lang)
+    print(text if not a.weights else f"{text}\n" + case_payment_estimate(
         e.drg, e.status_code == "ok", weights=a.weights, point_value=a.point_value, base_rate=a.base_rate, cost=a.cost,
         los=a.los, leaving_type=a.leaving_type, coefficient=a.coefficient, config=a.config, lang=a.lang))
     return 0
@@ -111,7 +116,7 @@ def cmd_demo(a) -> int:
     from .demo import run_demo
 
     _threads(a.threads)
-    return run_demo(resolve_scheme_path(a.scheme), a.output, cases=a.cases, seed=a.seed, quiet=a.quiet)
+    return run_demo(resolve_scheme_path(a.scheme), a.output, cases=a.cases, seed=a.seed, quiet=a.quiet, lang=a.lang)
 
 
 def cmd_synth(a) -> int:
@@ -158,10 +163,10 @@ def cmd_evaluate(a) -> int:
                          risk_model=a.risk_model, columns=a.columns, period=a.period)
     h = tables["hospital"]
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
-    print(f"evaluated {int(h['cases'].sum()):,} included cases of {len(h)} hospitals -> {a.output}/ "
-          f"({', '.join(sorted(tables))}; evaluation.xlsx)")
+    print(say(a.lang, "evaluated", cases=int(h["cases"].sum()), hospitals=len(h), output=a.output,
+              tables=f"{', '.join(sorted(tables))}; evaluation.xlsx"))
     if len(flagged):
-        print("outside the 99.8% mortality funnel: " + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples()))
+        print(say(a.lang, "funnel_out", items=", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples())))
     return 0
 
 
@@ -181,12 +186,11 @@ def cmd_pay(a) -> int:
 
 def _print_settlement(a, cfg, per_case, tables, cases) -> None:
     st, par = tables["settlement"], tables["parameters"]
-    print(f"settled {len(per_case):,} cases of {st['hospital_id'].nunique()} hospitals ({cfg.method} method) -> {a.output}/ "
-          f"(cases.parquet, {', '.join(sorted(tables))}; payment.xlsx)")
+    method = {"points": "点数法", "rate": "费率法"}.get(cfg.method, cfg.method) if a.lang == "zh" else cfg.method
+    print(say(a.lang, "settled", cases=len(per_case), hospitals=st["hospital_id"].nunique(), method=method, output=a.output))
     for r in par.itertuples():
-        year = "all years" if r.year is None or r.year != r.year else int(r.year)
-        print(f"  {year}: paid {r.paid:,.2f} of a budget of {r.budget:,.2f} "
-              f"({100 * r.paid_share_of_budget:.3f}%)")
+        year = ("全部年度" if a.lang == "zh" else "all years") if r.year is None or r.year != r.year else int(r.year)
+        print(say(a.lang, "settled_year", year=year, paid=r.paid, budget=r.budget) + f" ({100 * r.paid_share_of_budget:.3f}%)")
     bad = int(cases["cost"].isna().sum())
     if bad:
         print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "
@@ -206,8 +210,7 @@ def cmd_tiered_care(a) -> int:
     c, h = tables["county"], tables["hospital"]
     last = c[c["year"] == c["year"].max()]
     met = int(last["in_county_rate_met"].fillna(False).sum())
-    print(f"tiered care: {len(last)} counties, {met} meet the in-county target in {int(c['year'].max())} -> {a.output}/ "
-          f"(county, region, hospital, targets; tiered_care.xlsx)")
+    print(say(a.lang, "tiered_done", counties=len(last), met=met, year=int(c["year"].max()), output=a.output))
     transfers = int(h["transfers"].sum())
     if transfers:
         how = h["transfer_match"].iloc[0]
@@ -224,13 +227,13 @@ def cmd_support(a) -> int:
     did = tables["support_did"]
     for r in did[did["indicator"] == "cmi"].itertuples():
         if r.status != "ok":
-            print(f"{clean(r.program, 60)}: no CMI estimate ({r.status}; {r.treated_hospitals} recipients, "
-                  f"{r.control_hospitals} hospitals of their level and kind that no program supports)")
+            print(say(a.lang, "support_none", program=clean(r.program, 60), status=r.status, n=r.treated_hospitals,
+                      m=r.control_hospitals))
             continue
-        pre = f"pre-trend p = {r.pretrend_p:.2f}" if not math.isnan(r.pretrend_p) else "no pre-trend test (too few years before)"
-        print(f"{clean(r.program, 60)}: CMI DiD {r.did:+.4f} (95% CI {r.ci_low:+.4f} to {r.ci_high:+.4f}; "
-              f"{r.treated_hospitals} recipients, starts {r.cohorts}, vs {r.control_hospitals} peers; {pre})")
-    print(f"-> {a.output}/ (support, support_did, support_event, support_summary; support.xlsx)")
+        pre = f"p = {r.pretrend_p:.2f}" if not math.isnan(r.pretrend_p) else "-"
+        print(say(a.lang, "support_did", program=clean(r.program, 60), did=r.did, lo=r.ci_low, hi=r.ci_high,
+                  n=r.treated_hospitals, m=r.control_hospitals) + f" [{r.cohorts}; pre-trend {pre}]")
+    print(say(a.lang, "support_done", output=a.output))
     return 0
 
 
@@ -257,7 +260,7 @@ def main(argv=None) -> int:
     from .atomic import OutputError
     from .io import InputError
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(help_language(sys.argv[1:] if argv is None else argv)).parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except (SchemeError, ColumnError, InputError, UsageError, OutputError) as e:

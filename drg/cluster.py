@@ -37,7 +37,7 @@ def local_cluster(n_workers: int = 2):
 
 def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "local", map_codes: bool = False,
                     only_results: bool = False, lang: str = "zh", batch_size: int = 1_000_000, quiet: bool = False,
-                    csv_guard: bool = True) -> dict:
+                    csv_guard: bool = True, encoding: str = "utf-8-sig") -> dict:
     """`drg group --dask`: group Parquet input on a Dask cluster into one output written atomically.
 
     The input is cut into parts of about one batch (runs of row groups); each worker
@@ -77,7 +77,7 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
     try:
         shipped = client.scatter(scheme, broadcast=True)  # once per worker, not per part
         progress = Progress(count_rows(kind, files), quiet)
-        writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard)
+        writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding)
         try:
             tally = _write_in_order(client, parts, writer, progress,
                                     (shipped, map_codes, lang, only_results, batch_size, columns, schema))

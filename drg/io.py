@@ -389,6 +389,31 @@ def leaf_paths(field: pa.Field, prefix: str = "") -> list[str]:
     return [name]
 
 
+CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gbk", "gb18030")
+EXCEL_MAX_ROWS = 1_048_575  # an Excel sheet's rows below its header
+
+
+def output_kind(path: str) -> str:
+    """parquet, csv or excel from the output's extension; anything else is refused (never a silent CSV)."""
+    p = path.lower()
+    if p.endswith((".parquet", ".pq", ".parq")):
+        return "parquet"
+    if p.endswith(".csv"):
+        return "csv"
+    if p.endswith(".xlsx"):
+        return "excel"
+    raise InputError(f"{path}: unsupported output type; name the output .parquet, .csv or .xlsx")
+
+
+def _excel_values(col) -> list:
+    """Python values Excel can hold: dictionaries decoded, lists joined with |, missing as empty."""
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+        return ["|".join("" if x is None else str(x) for x in v) if v is not None else None for v in col.to_pylist()]
+    return col.to_pylist()
+
+
 class AtomicWriter:
     """Write batches to a temporary file beside ``path``; :meth:`commit` renames it into place.
 
@@ -396,13 +421,15 @@ class AtomicWriter:
     dictionary-encoded result columns they cost half the write time and, with
     every DRG in every row group, could never prune one."""
 
-    def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = (), csv_guard: bool = True):
+    def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = (), csv_guard: bool = True,
+                 encoding: str = "utf-8-sig"):
         self.no_statistics = set(no_statistics)
         self.csv_guard = csv_guard
         self.path = os.path.abspath(path)
-        self.fmt = fmt or ("csv" if _kind(path) == "csv" else "parquet" if _kind(path) == "parquet" else "")
-        if not self.fmt:
-            raise InputError(f"{path}: unsupported output type; use a .parquet or .csv file name")
+        self.fmt = fmt or output_kind(path)
+        if encoding not in CSV_ENCODINGS:
+            raise InputError(f"--encoding {encoding}: use one of {', '.join(CSV_ENCODINGS)}")
+        self.encoding = encoding
         parent = os.path.dirname(self.path)
         if not os.path.isdir(parent):
             raise InputError(f"{path}: the output folder {parent} does not exist; create it first")
@@ -410,16 +437,13 @@ class AtomicWriter:
         self.tmp = temp_file(self.path)
         self._writer = None
         self._schema = None
+        self._rows = 0
 
     def write(self, table: pa.Table) -> None:
         if self.fmt == "csv":
-            import pyarrow.csv as pcsv
-
-            table = _for_csv(table, self.csv_guard)
-            if self._writer is None:
-                self._schema = table.schema
-                self._writer = pcsv.CSVWriter(self.tmp, table.schema)
-            self._writer.write_table(table.cast(self._schema))
+            self._write_csv(table)
+        elif self.fmt == "excel":
+            self._write_excel(table)
         else:
             if self._writer is None:
                 self._schema = table.schema
@@ -430,11 +454,55 @@ class AtomicWriter:
                 table = table.cast(self._schema)
             self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
 
+    def _write_csv(self, table: pa.Table) -> None:
+        """UTF-8 with a byte-order mark by default (Excel on a Chinese PC reads it right when double-clicked),
+        plain UTF-8, or GBK / GB18030 for older tools; a GBK file refuses characters GBK lacks."""
+        import pyarrow.csv as pcsv
+
+        table = _for_csv(table, self.csv_guard)
+        if self._writer is None:
+            self._schema = table.schema
+            self._writer = open(self.tmp, "wb")
+            if self.encoding == "utf-8-sig":
+                self._writer.write(b"\xef\xbb\xbf")
+        buf = pa.BufferOutputStream()
+        pcsv.write_csv(table.cast(self._schema), buf, pcsv.WriteOptions(include_header=self._rows == 0))
+        data = buf.getvalue().to_pybytes()
+        self._rows += table.num_rows
+        if self.encoding in ("gbk", "gb18030"):
+            try:
+                data = data.decode("utf-8").encode(self.encoding)
+            except UnicodeEncodeError as e:
+                raise InputError(f"{self.path}: {e.object[e.start:e.end]!r} cannot be written in {self.encoding.upper()}; "
+                                 "use --encoding gb18030 or utf-8") from None
+        self._writer.write(data)
+
+    def _write_excel(self, table: pa.Table) -> None:
+        """Rows streamed into one sheet (xlsxwriter's constant-memory mode); text stays text, never a formula."""
+        if self._writer is None:
+            import xlsxwriter
+
+            self._writer = xlsxwriter.Workbook(self.tmp, {"constant_memory": True, "strings_to_formulas": False,
+                                                          "strings_to_urls": False, "nan_inf_to_errors": True})
+            self._sheet = self._writer.add_worksheet("DRG")
+            self._schema = table.schema
+            self._sheet.write_row(0, 0, table.column_names, self._writer.add_format({"bold": True}))
+            self._sheet.freeze_panes(1, 0)
+        if self._rows + table.num_rows > EXCEL_MAX_ROWS:
+            raise InputError(f"{self.path}: more than {EXCEL_MAX_ROWS:,} rows, more than an Excel sheet holds; "
+                             "write .parquet or .csv")
+        cols = [_excel_values(c) for c in table.cast(self._schema).columns]
+        for i, row in enumerate(zip(*cols)):
+            self._sheet.write_row(self._rows + 1 + i, 0, row)
+        self._rows += table.num_rows
+
     def commit(self, empty_schema: pa.Schema | None = None) -> None:
         if self._writer is None and empty_schema is not None:
             self.write(empty_schema.empty_table())
         if self._writer is not None:
             self._writer.close()
+        elif self.fmt == "csv":  # no batch at all: an empty file
+            open(self.tmp, "wb").close()
         publish(self.tmp, self.path)
 
     def abort(self) -> None:

@@ -9,7 +9,7 @@ REPORT = {
         "grouping_rate": "入组率", "status": "分组状态", "count": "数量", "reasons": "主要未入组原因", "reason": "原因",
         "peer": "同级医院指标", "quadrant": "CMI-费用象限图", "funnel": "死亡风险调整漏斗图", "outliers": "超出99.8%控制限的医院",
         "heatmap": "学科热力图(医院×MDC, CMI)", "weights": "DRG权重与同质性", "payment": "医保结算(结余/超支)",
-        "tiered": "分级诊疗目标", "support": "对口支援前后对比", "trends": "年度趋势", "data": "数据表", "search": "搜索…",
+        "tiered": "分级诊疗目标", "support": "对口支援前后对比", "trends": "趋势(年度与月度)", "data": "数据表", "search": "搜索…",
         "none": "无", "target": "目标", "met": "达标", "not_met": "未达标", "pre": "支援前", "post": "支援后",
         "generated": "数据来源", "cv_flag": "CV≥1(不同质)", "year": "年度", "value": "数值", "metric": "指标",
         "risk": "患者层面风险模型校准(死亡, 按预测风险十分位)", "decile": "十分位", "expected": "预测死亡率", "observed": "实际死亡率",
@@ -20,7 +20,7 @@ REPORT = {
         "reasons": "Top reasons for not grouping", "reason": "Reason", "peer": "Hospital indicators by peer group",
         "quadrant": "CMI vs cost quadrant", "funnel": "Risk-adjusted mortality funnel plot", "outliers": "Hospitals outside the 99.8% limits",
         "heatmap": "Discipline heat map (hospital × MDC, CMI)", "weights": "DRG weights and homogeneity", "payment": "Settlement (surplus/deficit)",
-        "tiered": "Tiered-care targets", "support": "Counterpart support before/after", "trends": "Trends by year", "data": "Data table",
+        "tiered": "Tiered-care targets", "support": "Counterpart support before/after", "trends": "Trends by year and month", "data": "Data table",
         "search": "Search…", "none": "none", "target": "target", "met": "met", "not_met": "not met", "pre": "before", "post": "after",
         "generated": "Source", "cv_flag": "CV ≥ 1 (not homogeneous)", "year": "Year", "value": "Value", "metric": "Metric",
         "risk": "Patient-level risk model calibration (death, by decile of predicted risk)", "decile": "decile",
@@ -39,3 +39,143 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "hospital_flags": "目标领域预警", "review_cases": "病案抽查清单", "split_admissions": "疑似分解住院",
                   "target_areas": "目标领域口径", "dept": "科室", "doctor": "主诊医师", "hospital_dept": "医院科室",
                   "hospital_month": "医院月度", "hospital_quarter": "医院季度"}
+
+REPORT["zh"].update({
+    "cases_log": "病例数(对数坐标)", "top_n": "病例数前{n}家", "all_hospitals": "全部{n}家", "mdc_axis": "主要诊断大类(MDC)",
+    "relative_cmi": "相对CMI(1=全区该MDC)", "cmi": "CMI", "heatmap_note": "颜色为各院在该MDC的相对CMI(1=全区平均，红色高、蓝色低)；"
+    "右上角按钮切换医院范围；悬停查看病例数。", "cmi_axis": "病例组合指数CMI", "cost_index_axis": "费用消耗指数(1=全区同DRG平均)",
+    "cost_index": "费用消耗指数", "quadrant_note": "竖虚线为本级医院CMI(按病例加权)，横虚线为费用消耗指数1；I象限(高CMI低费用)最优。",
+    "limit95": "95%控制限", "limit998": "99.8%控制限", "observed_deaths": "实际死亡", "expected_deaths": "期望死亡",
+    "expected_deaths_axis": "期望死亡数(例)", "oe_axis": "标准化死亡比(O/E，1=与期望相同)",
+    "funnel_note": "每点为一家医院；超出99.8%控制限(红线)的医院在图上标注名称，超出95%(橙线)为提示。",
+    "weights_chart": "DRG相对权重与组内费用变异系数", "rw_axis": "相对权重RW(对数坐标)", "cv_axis": "费用变异系数CV",
+    "perfect": "完全校准(对角线)", "expected_axis": "预测死亡率", "observed_axis": "实际死亡率",
+    "payment_chart": "{year}年结余(超支)：超支最多与结余最多各15家", "balance_axis": "结余(超支)(万元)", "balance": "结余(超支)",
+    "yuan": "元", "payment_word": "支付", "cost_word": "费用", "pl": "DRG盈亏(全区合计)", "pl_chart": "{year}年亏损最多15组与盈余最多5组DRG",
+    "loss_share": "亏损病例占比", "tiered_chart": "{year}年各县(区)县域内就诊率", "rate_axis": "县域内就诊率",
+    "in_county_rate": "县域内就诊率", "residents": "居民住院人次", "support_chart": "三级医院对口帮扶：受援医院支援前后CMI",
+    "recipient_axis": "受援医院", "did": "双重差分估计(95%置信区间)", "did_chart": "双重差分(红色P<0.05)",
+    "did_axis": "双重差分估计值", "audit": "编码质量与违规行为监测", "audit_chart": "各目标领域被标记的医院年度数",
+    "flag_axis": "被标记的医院年度数", "audit_note": "标记需同时满足：超出99.8%界限、病例数≥11、超额有实际意义、同领域错误发现率Q≤5%。",
+    "views": "科室与医师", "dept": "科室(同专科全区比较)", "dept_chart": "各科室CMI与费用消耗指数(点大小=病例数)",
+    "doctor": "主诊医师死亡率漏斗图(与本院同事比较)", "doctor_chart": "主诊医师标准化死亡比", "doctor_note":
+    "期望死亡数已按医师所在医院调整；标注者为超出99.8%控制限且错误发现率Q≤5%的医师。下表列出警示与提示的医师。",
+    "episodes": "住院人次", "primary_share": "基层住院人次比例", "share_axis": "比例", "year_chart": "区域年度住院人次与基层占比",
+    "episodes_axis": "住院人次", "month_chart": "区域月度病例数与CMI", "month": "月份", "cases_axis": "病例数",
+    "target_area": "目标领域", "yes": "是", "no": "否", "truncated": "显示前{shown:,}行，共{total:,}行；完整表格见工作簿(.xlsx)与Parquet文件",
+})
+REPORT["en"].update({
+    "cases_log": "cases (log scale)", "top_n": "top {n} by cases", "all_hospitals": "all {n} hospitals", "mdc_axis": "major diagnostic category (MDC)",
+    "relative_cmi": "relative CMI (1 = region in the MDC)", "cmi": "CMI", "heatmap_note": "Colour: the hospital's CMI in the MDC relative "
+    "to the region's (1 = regional; red higher, blue lower). The buttons at the top right change the hospitals shown; hover for cases.",
+    "cmi_axis": "case-mix index (CMI)", "cost_index_axis": "cost index (1 = region, same DRGs)", "cost_index": "cost index",
+    "quadrant_note": "Dashed vertical line: the peer level's case-weighted CMI; horizontal: cost index 1. Quadrant I (high CMI, low cost) is best.",
+    "limit95": "95% limit", "limit998": "99.8% limit", "observed_deaths": "observed deaths", "expected_deaths": "expected deaths",
+    "expected_deaths_axis": "expected deaths", "oe_axis": "standardised mortality ratio (O/E; 1 = as expected)",
+    "funnel_note": "One point per hospital; hospitals beyond the 99.8% limits (red) are named on the chart; beyond 95% (orange) is an alert.",
+    "weights_chart": "DRG relative weight and within-DRG cost variation", "rw_axis": "relative weight RW (log scale)",
+    "cv_axis": "coefficient of variation of cost (CV)", "perfect": "perfect calibration", "expected_axis": "predicted death rate",
+    "observed_axis": "observed death rate", "payment_chart": "Surplus (deficit) in {year}: the 15 largest deficits and surpluses",
+    "balance_axis": "surplus (deficit), 10,000 yuan", "balance": "surplus (deficit)", "yuan": "yuan", "payment_word": "payment",
+    "cost_word": "cost", "pl": "DRG profit and loss (region total)", "pl_chart": "{year}: the 15 DRGs losing most and the 5 gaining most",
+    "loss_share": "share of losing cases", "tiered_chart": "In-county rate by county, {year}", "rate_axis": "in-county rate",
+    "in_county_rate": "in-county rate", "residents": "residents' episodes", "support_chart": "Tertiary pairing: recipients' CMI before and after support",
+    "recipient_axis": "recipient hospital", "did": "Difference-in-differences (95% CI)", "did_chart": "DiD (red: P < 0.05)",
+    "did_axis": "DiD estimate", "audit": "Coding quality and gaming surveillance", "audit_chart": "Flagged hospital-years per target area",
+    "flag_axis": "flagged hospital-years", "audit_note": "A flag needs all of: beyond the 99.8% limit, at least 11 cases, a material excess, "
+    "and a false discovery rate q <= 5% within the area.", "views": "Departments and doctors",
+    "dept": "Departments (compared with the same specialty region-wide)", "dept_chart": "CMI and cost index by department (size = cases)",
+    "doctor": "Doctors' mortality funnel (against their own hospital's colleagues)", "doctor_chart": "Doctors' standardised mortality ratio",
+    "doctor_note": "Expected deaths are adjusted for the doctor's hospital; named: beyond the 99.8% limit with q <= 5%. The table lists alarms and alerts.",
+    "episodes": "episodes", "primary_share": "primary share", "share_axis": "share", "year_chart": "Episodes and primary share by year",
+    "episodes_axis": "episodes", "month_chart": "Cases and CMI by month (region)", "month": "month", "cases_axis": "cases",
+    "target_area": "target area", "yes": "yes", "no": "no",
+    "truncated": "first {shown:,} of {total:,} rows; the workbook (.xlsx) and the Parquet files hold them all",
+})
+
+# CHS-DRG major diagnostic categories (the national grouping scheme's 26 MDCs)
+MDC_NAMES = {
+    "zh": {"MDCA": "先期分组", "MDCB": "神经系统", "MDCC": "眼", "MDCD": "头颈耳鼻口咽", "MDCE": "呼吸系统", "MDCF": "循环系统",
+           "MDCG": "消化系统", "MDCH": "肝胆胰", "MDCI": "肌肉骨骼", "MDCJ": "皮肤乳腺", "MDCK": "内分泌营养代谢", "MDCL": "肾及泌尿",
+           "MDCM": "男性生殖", "MDCN": "女性生殖", "MDCO": "妊娠分娩", "MDCP": "新生儿", "MDCQ": "血液免疫", "MDCR": "骨髓增生/肿瘤",
+           "MDCS": "感染寄生虫", "MDCT": "精神", "MDCU": "酒精药物使用", "MDCV": "创伤中毒", "MDCW": "烧伤", "MDCX": "影响健康因素",
+           "MDCY": "HIV感染", "MDCZ": "多发严重创伤"},
+    "en": {"MDCA": "pre-MDC", "MDCB": "nervous", "MDCC": "eye", "MDCD": "ENT, mouth", "MDCE": "respiratory", "MDCF": "circulatory",
+           "MDCG": "digestive", "MDCH": "hepatobiliary", "MDCI": "musculoskeletal", "MDCJ": "skin, breast", "MDCK": "endocrine",
+           "MDCL": "kidney, urinary", "MDCM": "male reproductive", "MDCN": "female reproductive", "MDCO": "pregnancy", "MDCP": "newborn",
+           "MDCQ": "blood, immune", "MDCR": "myeloproliferative", "MDCS": "infectious", "MDCT": "mental", "MDCU": "alcohol, drugs",
+           "MDCV": "injury, poisoning", "MDCW": "burns", "MDCX": "health factors", "MDCY": "HIV", "MDCZ": "multiple trauma"},
+}
+QUADRANTS_EN = {"I": "I high CMI, low cost", "II": "II high CMI, high cost", "III": "III low CMI, high cost", "IV": "IV low CMI, low cost"}
+# the grouper's status strings (FORMAT.md 7, always Chinese in the data) in English
+STATUS_EN = {"分组成功": "grouped", "歧义病案": "ambiguous (QY)", "无法入组": "not grouped", "信息校验不通过": "input invalid",
+             "诊断不能转换为分组器支持的编码": "diagnosis code not convertible", "手术操作不能转换为分组器支持的编码": "procedure code not convertible"}
+
+# What the commands print on the terminal, in the language of --lang (default Chinese).
+CONSOLE = {
+    "zh": {
+        "demo_1": "[1/4] 合成德州地区{cases:,}份出院病案(分组方案 {scheme}) ...", "demo_2": "[2/4] 分组 ...",
+        "demo_3": "[3/4] 医院评价(权重、同级指标、学科、死亡风险调整) ...", "demo_3r": "      患者层面风险模型(预期死亡、住院日、费用；交叉拟合) ...",
+        "demo_3a": "      编码质量监测(目标领域、病案抽查清单、疑似分解住院) ...", "demo_3v": "      科室与主诊医师视图、月度趋势 ...",
+        "demo_4": "[4/4] 支付模拟(点数法，预算=各年实际费用)、分级诊疗、对口支援、报告 ...",
+        "demo_done": "演示完成：{rows:,}份出院病案，入组率{ok:.1%}({status})",
+        "demo_synth": "  合成数据与植入效应：{path}/ (discharges.parquet, truth.json, truth.parquet)",
+        "demo_grouped": "  分组结果：{path} (+ .summary.json)", "demo_eval": "  评价表与工作簿：{path}/ (evaluation.xlsx)",
+        "demo_funnel": "  死亡率漏斗图超出99.8%控制限(按DRG死亡率期望)：{ids}",
+        "demo_risk": "  患者层面风险模型：{path}/；经患者层面调整后超出99.8%控制限(随机效应漏斗图)：{ids}",
+        "demo_audit": "  编码质量监测：{path}/；被标记：{flagged}；植入(truth.json)：{planted}",
+        "demo_planted": "高套编码 {up}；分解住院 {split}；低标准入院 {low}", "demo_from": "{id}({year}年起)",
+        "demo_views": "  科室与主诊医师：{dept}/、{doctor}/；月度趋势：{path}/hospital_month.parquet",
+        "demo_pay": "  支付模拟：{pay}/ (payment.xlsx)；分级诊疗：{tiered}/；对口支援：{support}/",
+        "demo_did": "  对口支援CMI双重差分：{text}", "did_ok": "{program}：CMI {did:+.3f}(95%CI {lo:+.3f}至{hi:+.3f})",
+        "did_none": "{program}：无估计({status})", "demo_report": "  报告(浏览器打开，可离线)：{path} (+ report.xlsx)",
+        "none": "无", "no_program": "无项目",
+        "group_done": "{rows:,}行 -> {output}，用时{seconds:.1f}秒({rps:,}行/秒)：{counts}", "group_unknown": "最常见的未知诊断编码：{top}",
+        "evaluated": "已评价{hospitals}家医院的{cases:,}例纳入病例 -> {output}/ ({tables})",
+        "funnel_out": "死亡率漏斗图超出99.8%控制限：{items}",
+        "settled": "已结算{hospitals}家医院的{cases:,}例病例({method}) -> {output}/ (settlement, parameters, monthly, drg_profit_loss; payment.xlsx)",
+        "settled_year": "  {year}年：支付{paid:,.2f}元，预算{budget:,.2f}元", "report_done": "{files}",
+        "tiered_done": "分级诊疗：{counties}个县(区)，{year}年{met}个达到县域内就诊率目标 -> {output}/",
+        "support_did": "{program}：CMI双重差分 {did:+.4f}(95%CI {lo:+.4f}至{hi:+.4f}；{n}家受援医院，{m}家对照医院)",
+        "support_none": "{program}：无CMI估计({status}；{n}家受援医院，{m}家对照医院)",
+        "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
+        "scheme_ok": "{id} {name}：通过",
+    },
+    "en": {
+        "demo_1": "[1/4] synthesizing {cases:,} discharges of the Dezhou region under {scheme} ...", "demo_2": "[2/4] grouping ...",
+        "demo_3": "[3/4] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...",
+        "demo_3r": "      patient-level risk models (expected death, LOS, cost per case; cross-fitted) ...",
+        "demo_3a": "      coding audit (target areas per hospital-year, review list, split admissions) ...",
+        "demo_3v": "      department and doctor views, monthly trends ...",
+        "demo_4": "[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support, report ...",
+        "demo_done": "demo done: {rows:,} discharges, {ok:.1%} grouped ({status})",
+        "demo_synth": "  synthetic data and planted effects: {path}/ (discharges.parquet, truth.json, truth.parquet)",
+        "demo_grouped": "  grouped records: {path} (+ .summary.json)", "demo_eval": "  evaluation tables and workbook: {path}/ (evaluation.xlsx)",
+        "demo_funnel": "  hospitals above the 99.8% mortality funnel limit (expected deaths from DRG rates): {ids}",
+        "demo_risk": "  patient-level risk models: {path}/; above the 99.8% limit after patient-level adjustment (random-effects funnel): {ids}",
+        "demo_audit": "  coding audit: {path}/; flagged: {flagged}; planted (truth.json): {planted}",
+        "demo_planted": "upcoding {up}; split admissions {split}; low-value admissions {low}", "demo_from": "{id} (from {year})",
+        "demo_views": "  departments and doctors: {dept}/, {doctor}/; monthly trends: {path}/hospital_month.parquet",
+        "demo_pay": "  payment simulation: {pay}/ (payment.xlsx); tiered care: {tiered}/; counterpart support: {support}/",
+        "demo_did": "  counterpart support, CMI difference-in-differences: {text}",
+        "did_ok": "{program}: CMI {did:+.3f} (95% CI {lo:+.3f} to {hi:+.3f})", "did_none": "{program}: no estimate ({status})",
+        "demo_report": "  report (open in a browser, works offline): {path} (+ report.xlsx)", "none": "none", "no_program": "no program",
+        "group_done": "{rows:,} rows -> {output} in {seconds:.1f}s ({rps:,} rows/s): {counts}",
+        "group_unknown": "most frequent unknown diagnosis codes: {top}",
+        "evaluated": "evaluated {cases:,} included cases of {hospitals} hospitals -> {output}/ ({tables})",
+        "funnel_out": "outside the 99.8% mortality funnel: {items}",
+        "settled": "settled {cases:,} cases of {hospitals} hospitals ({method} method) -> {output}/ (settlement, parameters, monthly, "
+                   "drg_profit_loss; payment.xlsx)",
+        "settled_year": "  {year}: paid {paid:,.2f} of a budget of {budget:,.2f}", "report_done": "{files}",
+        "tiered_done": "tiered care: {counties} counties, {met} meet the in-county target in {year} -> {output}/",
+        "support_did": "{program}: CMI DiD {did:+.4f} (95% CI {lo:+.4f} to {hi:+.4f}; {n} recipients, {m} controls)",
+        "support_none": "{program}: no CMI estimate ({status}; {n} recipients, {m} controls)",
+        "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
+        "scheme_ok": "{id} {name}: OK",
+    },
+}
+
+
+def say(lang: str, key: str, **values) -> str:
+    """A terminal line in ``lang`` (zh by default)."""
+    return CONSOLE.get(lang, CONSOLE["zh"])[key].format(**values)

@@ -97,3 +97,61 @@ DEFINITIONS = {
         "basic_care": "tertiary share of basic-care cases, to be falling (6.4; list and weights frozen at the baseline year)",
     },
 }
+
+LABELS.update({
+    "missing_residence": "缺少居住地病例数", "in_county_rate_target": "县域内就诊率目标", "in_region_rate_target": "区域内就诊比例目标",
+    "episodes": "住院人次", "primary_episodes": "基层住院人次", "basic_care_cases": "基层病种病例数",
+    "tertiary_basic_care_share": "三级医院基层病种占比", "primary_share_target": "基层住院人次比例目标",
+    "primary_share_gap": "基层住院人次比例差距", "basic_care_tertiary_share_falling": "基层病种三级医院占比下降",
+    "recipients": "受援医院数", "cmi_change": "CMI变化", "surgical_share_change": "手术占比变化", "cases_change": "病例数变化",
+    "payment_base": "支付金额(基准)", "balance_base": "结余(超支)(基准)",
+    # the report's own tables
+    "cmi_pre": "支援前CMI", "cmi_post": "支援后CMI", "target_area": "目标领域", "area_rate": "比率", "area_expected_rate": "预期比率",
+})
+# tables whose columns are named after a what-if scenario: payment_<name>, balance_<name>, payment_change_<name>
+SCENARIO_PREFIXES = {"payment_change_": "支付金额变化", "payment_": "支付金额", "balance_": "结余(超支)"}
+
+# Chinese for the coded values of the tables (one language per output): column -> {English value: Chinese value}.
+_LEVELS = {"tertiary": "三级", "secondary": "二级", "primary": "一级", "public_health": "公共卫生机构", "unknown": "级别未知",
+           "all": "全部"}
+_KINDS = {"general": "综合", "maternal_child": "妇幼", "tcm": "中医", "township": "乡镇卫生院", "specialty": "专科",
+          "unknown": "类别未知"}
+_STATUS = {"ok": "正常", "no_cases": "无病例", "too_few_cases": "病例数不足(不排名)", "no_reference": "无参照",
+           "recipients not in the hospitals table": "受援医院不在医院表中", "no valid comparison group": "无有效对照组",
+           "no recipient with data before and after the start": "无支援前后均有数据的受援医院",
+           "one recipient: no inference": "仅一家受援医院(不做推断)", "not_computed": "未计算"}
+VALUE_LABELS = {
+    "level": _LEVELS, "kind": _KINDS, "status": _STATUS, "weight_status": {"ok": "正常", "unstable_small_n": "病例数少(不稳定)",
+                                                                          "no_reference": "无参照"},
+    "funnel_flag": {"alarm_high": "高于99.8%控制限(警示)", "alarm_low": "低于99.8%控制限(警示)", "alert_high": "高于95%控制限(提示)",
+                    "alert_low": "低于95%控制限(提示)", "within": "控制限内", "no_expected": "无期望值", "too_few_cases": "病例数不足"},
+    "reference": {"pooled": "全体医院", "leave_one_out": "除本院外", "patient_model": "患者层面模型", "own_hospital": "本院同事"},
+    "level_source": {"regional": "本区域", "too_few_cases": "病例数不足", "external": "外部等级表", "not_in_list": "不在等级表中"},
+    "od_method": {"additive": "加性随机效应", "multiplicative": "乘性(φ)", "none": "无"},
+    "payment_class": {"not_grouped": "未入组", "special_review": "特病单议", "no_weight": "无权重", "no_cost": "无有效费用",
+                      "long_stay": "长住院", "high_cost": "高倍率", "low_cost": "低倍率", "normal": "正常"},
+    "method": {"points": "点数法", "rate": "费率法"}, "rate_basis": {"balance": "收支平衡", "volume": "按病例数预测"},
+    "outcome": {"death": "死亡", "los": "住院日", "cost": "费用"}, "folds_by": {"case": "按病例", "hospital": "按医院"},
+    "program": {"county_alliance": "县域医共体", "tertiary_pairing": "三级医院对口帮扶"},
+    "period": {"pre": "支援前", "post": "支援后", "start": "开始年度"}, "phase": {"lead": "开始前", "post": "开始后"},
+    "control_group": {"never": "从未受援", "not-yet": "尚未受援"},
+    "in_region_status": {"ok": "可测算", "not_measurable: the data hold only the region's own hospitals": "不可测算：数据仅含本区域医院"},
+    "transfer_match": {"receiving_institution": "按拟接收机构名称", "none": "无"},
+    "service_share_definition": {"broad": "宽口径", "narrow": "窄口径"},
+    "definition": {"in_county": "县域内就诊率", "in_region": "区域内就诊比例", "facility": "基层住院人次比例(按机构)",
+                   "narrow": "窄口径", "broad": "宽口径", "basic_care": "基层病种"},
+    "op": {"falling": "逐年下降"}, "grade_source": {"proxy": "DRG划分代理", "grades": "手术分级表"},
+    "metric": {"grouping_rate": "入组率", "riv_cost_trimmed": "费用RIV(裁剪后)", "riv_cost_all": "费用RIV(全部)",
+               "riv_los_trimmed": "住院日RIV(裁剪后)", "riv_los_all": "住院日RIV(全部)", "homogeneous_drg_share": "同质DRG组占比",
+               "homogeneous_case_share": "同质组病例占比", "cases_cost_unusable": "无有效费用病例占比",
+               "cases_los_unusable": "无有效住院日病例占比"},
+    # methodology 3.5 / evaluation.indicators.quadrant: I = CMI at or above the peer level and index <= 1
+    "quadrant_cost": {"I": "I 高CMI低费用", "II": "II 高CMI高费用", "III": "III 低CMI高费用", "IV": "IV 低CMI低费用"},
+    "quadrant_time": {"I": "I 高CMI短住院", "II": "II 高CMI长住院", "III": "III 低CMI长住院", "IV": "IV 低CMI短住院"},
+}
+VALUE_LABELS["peer_group"] = _LEVELS
+VALUE_LABELS["indicator"] = {k: LABELS.get(k, k) for k in (
+    "basic_care_tertiary_share", "cases", "cmi", "drg_count", "in_county_rate", "in_region_rate", "level2_surgery",
+    "primary_share", "service_share", "surgical_share", "mortality", "cost_index", "time_index")}
+VALUE_LABELS["indicator"].update({"service_share": "医疗服务收入占比", "cmi": "CMI"})
+BOOL_LABELS = {True: "是", False: "否"}

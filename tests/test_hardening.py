@@ -134,7 +134,7 @@ def test_terminal_output_is_cleaned(tmp_path, tiny_dir, capsys):
     pq.write_table(pa.table({"sex": [1], "age_years": [50], "dx": [[evil]]}), src)
     rc, _, err = run("group", src, "--scheme", tiny_dir, "-o", tmp_path / "o.parquet", capsys=capsys)
     assert rc == 0
-    assert "\x1b" not in err and "\x07" not in err and "most frequent unknown diagnosis codes" in err
+    assert "\x1b" not in err and "\x07" not in err and "最常见的未知诊断编码" in err
     assert max(len(line) for line in err.splitlines()) < 1200
     rc, _, err = run("group", tmp_path / "no\x1b(Bpe\r.parquet", "-o", tmp_path / "o2.parquet", capsys=capsys)
     one_line_error(rc, err, "no such file")

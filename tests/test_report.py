@@ -1,8 +1,10 @@
-"""The HTML report in a real browser (headless Debian Chromium), and injection safety (HTML, Excel)."""
+"""The HTML report in a real browser (headless Debian Chromium): every chart draws, no console errors, no
+network, one language per report; screenshots at desktop width; injection safety (HTML, Excel)."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -13,6 +15,11 @@ from conftest import SCHEMES, need_shared
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 EVIL = '<script>window.__pwned=1</script>'
+SECTIONS = ("overview", "peer", "quadrant", "funnel", "heatmap", "weights", "risk", "payment", "tiered", "support", "audit",
+            "views", "trends")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# headers that are the same in both languages (abbreviations a Chinese reader uses as they are)
+SHARED_HEADERS = {"MDC", "CMI", "DRG", "O/E", "RW", "CV"}
 
 
 @pytest.fixture(scope="module")
@@ -34,55 +41,119 @@ def _browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1440,1000"):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return webdriver.Chrome(service=Service(DRIVER), options=opts)
 
 
+def _figures(path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r"<script type='application/json' id='drg-figures'>(.*?)</script>", text, re.S)
+    return json.loads(m.group(1))
+
+
+def _check_page(drv, report, shots, lang):
+    """Load the report; no console errors, no network, every section and chart drawn; screenshots."""
+    from selenium.webdriver.common.by import By
+
+    drv.get(report.as_uri())
+    errors = [e for e in drv.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    assert not errors, errors
+    urls = []
+    for entry in drv.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    assert all(u.startswith(("file:", "data:")) for u in urls), urls
+    for sec in SECTIONS:
+        assert drv.find_elements(By.ID, sec), sec
+    charts = drv.find_elements(By.CSS_SELECTOR, "div.chart")
+    assert len(charts) == len(_figures(report)) >= 15
+    for c in charts:  # plotly drew it: its SVG and at least one trace (bars, points, lines or a heat map image)
+        cid = c.get_attribute("id")
+        assert c.size["width"] > 400 and c.size["height"] > 200, cid
+        assert c.find_elements(By.CSS_SELECTOR, "svg.main-svg"), cid
+        drawn = c.find_elements(By.CSS_SELECTOR, "g.trace path, g.trace .point, g.hm image, g.trace.bars path")
+        assert drawn, cid
+    for sec in SECTIONS:
+        el = drv.find_element(By.ID, sec)
+        drv.execute_script("arguments[0].scrollIntoView()", el)
+        el.screenshot(str(shots / f"report-{lang}-{sec}.png"))
+    drv.save_screenshot(str(shots / f"report-{lang}.png"))
+    headers = [th.get_attribute("textContent") for th in drv.find_elements(By.CSS_SELECTOR, "th")]
+    cells = {td.get_attribute("textContent") for td in drv.find_elements(By.CSS_SELECTOR, "td")}
+    assert "<NA>" not in cells and "nan" not in cells and "None" not in cells
+    # the embedded Chinese font loaded and covers the page's text (no tofu on a machine without a CJK font)
+    loaded = drv.execute_script("return Array.from(document.fonts).filter(f => f.family.indexOf('DRG CJK Sans') >= 0)"
+                                ".map(f => f.status)")
+    assert loaded == ["loaded"], loaded
+    sample = "".join(sorted({c for h in headers for c in h if CJK.search(c)}))[:200]
+    assert not sample or drv.execute_script("return document.fonts.check('12px \"DRG CJK Sans\"', arguments[0])", sample)
+    if lang == "zh":  # one language: headers and coded values in Chinese
+        assert all(CJK.search(h) or h in SHARED_HEADERS for h in headers), [h for h in headers if not CJK.search(h)][:10]
+        assert not cells & {"tertiary", "secondary", "primary", "alarm_high", "alarm_low", "within", "True", "False", "ok",
+                            "too_few_cases", "normal", "high_cost", "points"}
+    else:
+        assert not any(CJK.search(h) for h in headers)
+        assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)]  # words, not snake_case
+
+
 def test_demo_report_in_browser(demo_dir, tmp_path):
     from selenium.webdriver.common.by import By
 
+    from drg.report import build_report
+
     report = demo_dir / "report.html"
-    assert report.exists() and report.stat().st_size < 10_000_000
+    assert report.exists() and report.stat().st_size < 12_000_000
     drv = _browser()
     try:
-        drv.get(report.as_uri())
-        drv.save_screenshot(str(tmp_path / "report.png"))
-        errors = [e for e in drv.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-        assert not errors, errors
-        urls = []
-        for entry in drv.get_log("performance"):
-            msg = json.loads(entry["message"])["message"]
-            if msg["method"] == "Network.requestWillBeSent":
-                urls.append(msg["params"]["request"]["url"])
-        assert all(u.startswith(("file:", "data:")) for u in urls), urls
-        charts = drv.find_elements(By.CSS_SELECTOR, "svg.chart")
-        assert len(charts) >= 8
-        for c in charts:
-            assert c.size["width"] > 0 and c.size["height"] > 0
-            assert len(c.find_elements(By.CSS_SELECTOR, "circle, rect, path")) > 0, c.get_attribute("id")
-        for sec in ("overview", "peer", "quadrant", "funnel", "heatmap", "weights", "payment", "tiered", "support", "trends"):
-            assert drv.find_elements(By.ID, sec), sec
+        _check_page(drv, report, tmp_path, "zh")
         # sort the tertiary table by CMI (click twice: ascending, then descending) and compare with the evaluation table
         hosp = pd.read_parquet(demo_dir / "evaluation" / "hospital.parquet")
-        tert = hosp[hosp["同级组"] == "tertiary"].sort_values("病例组合指数(CMI)", ascending=True)
-        table = drv.find_elements(By.CSS_SELECTOR, "#peer table")[-1]
+        tert = hosp[hosp["同级组"] == "三级"].sort_values("病例组合指数(CMI)", ascending=True)
+        table = drv.find_elements(By.CSS_SELECTOR, "#peer table")[0]
         header = [th for th in table.find_elements(By.TAG_NAME, "th") if th.text == "病例组合指数(CMI)"][0]
         header.click()
-        first = table.find_element(By.CSS_SELECTOR, "tbody tr td").text
-        assert first == tert["医院编码"].iloc[0]
+        assert table.find_element(By.CSS_SELECTOR, "tbody tr td").text == tert["医院编码"].iloc[0]
         header.click()
-        first = table.find_element(By.CSS_SELECTOR, "tbody tr td").text
-        assert first == tert["医院编码"].iloc[-1]
-        # the search box filters rows
-        box = drv.find_elements(By.CSS_SELECTOR, "#peer input.search")[-1]
+        assert table.find_element(By.CSS_SELECTOR, "tbody tr td").text == tert["医院编码"].iloc[-1]
+        box = drv.find_elements(By.CSS_SELECTOR, "#peer input.search")[0]
         box.send_keys(tert["医院编码"].iloc[0])
-        visible = [r for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
-        assert len(visible) == 1
-        drv.save_screenshot(str(tmp_path / "report-sorted.png"))
+        assert len([r for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]) == 1
+        # the heat map shows the top 30 hospitals; its selector widens it to all of them
+        heat = drv.find_element(By.CSS_SELECTOR, "#heatmap div.chart")
+        rows = drv.execute_script("return arguments[0].data[0].y.length", heat)
+        n_all = pd.read_parquet(demo_dir / "evaluation" / "discipline_mdc.parquet")["医院编码"].nunique()
+        assert rows == min(30, n_all)
+        drv.execute_script("arguments[0].scrollIntoView()", heat)
+        heat.find_elements(By.CSS_SELECTOR, "g.updatemenu-button")[-1].find_element(By.CSS_SELECTOR, "text").click()
+        assert drv.execute_script("return arguments[0].data[0].y.length", heat) == n_all
+        # the funnel names the hospitals outside the 99.8% limits on the chart itself
+        out = pd.read_parquet(demo_dir / "evaluation" / "outcomes.parquet")
+        alarms = out[out["漏斗图判定"].astype(str).str.contains("99.8%")]["医院编码"]
+        names = dict(zip(hosp["医院编码"], hosp["医院名称"]))
+        labels = " ".join(e.get_attribute("textContent") for e in drv.find_elements(By.CSS_SELECTOR, "#funnel g.textpoint"))
+        assert len(alarms) and all(names[i] in labels for i in alarms)
+        en = tmp_path / "report-en.html"
+        build_report(str(demo_dir), str(en), lang="en")
+        _check_page(drv, en, tmp_path, "en")
     finally:
         drv.quit()
+
+
+def test_report_from_evaluate_alone_shows_grouping_status(demo_dir, tmp_path):
+    """Without the grouping summary the status chart comes from the evaluation's grouping rate (not empty)."""
+    from drg.report import build_report
+
+    only = tmp_path / "only"
+    shutil.copytree(demo_dir / "evaluation", only / "evaluation")
+    build_report(str(only), str(tmp_path / "r.html"))
+    figs = _figures(tmp_path / "r.html")
+    status = next(f for f in figs.values() if f["layout"]["title"]["text"] == "分组状态")
+    q = pd.read_parquet(only / "evaluation" / "quality.parquet").set_index("指标")["数值"]
+    grouped, failed = status["data"][0]["x"]
+    assert failed > 0.9 and abs(grouped / (grouped + failed) - q["入组率"]) < 1e-4
 
 
 def test_report_escapes_data_and_excel_keeps_formulas_as_text(demo_dir, tmp_path):

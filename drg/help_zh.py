@@ -1,0 +1,159 @@
+"""Chinese help of the ``drg`` command line (the default language; ``--lang en`` shows the English of
+:mod:`drg.arguments`): each English help text with its Chinese, argparse's own words, and help for the
+options that have none in English."""
+
+from __future__ import annotations
+
+HELP_ZH = {
+    "show this help message and exit": "显示本帮助并退出",
+    "group discharge records (Parquet/CSV/Excel) into DRGs": "将出院病案(Parquet/CSV/Excel)分入DRG组",
+    "show every rule tried for one record": "逐条显示一份病案尝试过的分组规则",
+    "scheme tools": "分组方案工具",
+    "synthesize a region, group it and evaluate it: the whole product on demo data": "合成一个地区的数据并分组、评价：用演示数据跑通全部功能",
+    "DRG weights, hospital indicators by peer group, discipline, risk-adjusted mortality": "DRG权重、同级医院指标、学科评价、风险调整死亡率",
+    "patient-level risk models: expected death, LOS and cost per case; hospital O/E": "患者层面风险模型：每例预期死亡、住院日和费用；医院O/E",
+    "coding-quality and gaming surveillance: target areas per hospital-year (upcoding, split admissions, low-value admissions...), "
+    "a ranked chart-review list": "编码质量与违规行为监测：按医院年度的目标领域(高套、分解住院、低标准入院等)和排序的病案抽查清单",
+    "simulate DRG payment: base rate or point value, outliers, settlement per hospital": "DRG支付模拟：费率或点值、高低倍率病例、各医院结算",
+    "in-county / in-region rates, primary share, basic-care DRGs, referrals, service revenue vs targets":
+        "县域内就诊率、区域内就诊比例、基层占比、基层病种、转诊、医疗服务收入占比与目标比较",
+    "counterpart support: recipients before/after and difference-in-differences": "对口支援：受援医院支援前后比较与双重差分",
+    "self-contained HTML report (+ Excel workbook) from an output folder": "由输出文件夹生成单文件HTML报告(及Excel工作簿)",
+    "synthesize a region's discharges with planted effects": "合成一个地区的出院病案(含植入效应)",
+    "a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob": ".parquet/.csv/.xlsx文件、Parquet文件夹或通配符",
+    "output .parquet, .csv or .xlsx (up to 1,048,575 rows)": "输出文件 .parquet、.csv 或 .xlsx(最多1,048,575行)",
+    "CSV output: UTF-8 with BOM (default: opens right in Excel on a Chinese PC), plain UTF-8, GBK or GB18030":
+        "CSV编码：带BOM的UTF-8(默认，中文Windows的Excel双击即可正确打开)、UTF-8、GBK或GB18030",
+    "scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)":
+        "分组方案文件夹(默认：$DRG_SCHEME，否则为内置的国家CHS-DRG 1.1)",
+    "convert codes with the scheme's dx/px maps first": "先按方案的诊断/手术编码转换表转换编码",
+    "read only the grouping columns; write case_id + results": "只读取分组所需列；输出病案号与分组结果",
+    "language of reason/warnings (default zh)": "原因、提示与终端信息的语言(默认中文)",
+    "rows per batch (memory bound; default 1,000,000)": "每批行数(决定内存上限；默认1,000,000)",
+    "Numba threads (default: all cores)": "Numba线程数(默认：全部核)",
+    "group on a Dask cluster (pip install .[dask])": "在Dask集群上分组(需 pip install .[dask])",
+    "CSV output: write text cells as they are (default: a cell starting with = + - @ TAB CR gets a leading ' so a spreadsheet "
+    "cannot run it as a formula); for machine pipelines":
+        "CSV按原样写文本(默认：以 = + - @ TAB CR 开头的单元格前加'，防止电子表格当作公式执行)；供程序处理时使用",
+    "no progress bar or summary on stderr": "不显示进度条和汇总",
+    "diagnoses, principal first: A|B or A,B": "诊断编码，主要诊断在前：A|B 或 A,B",
+    "procedures, principal first": "手术操作编码，主要手术在前",
+    "birth weight in grams": "出生体重(克)",
+    "length of stay in days": "住院天数",
+    "weights CSV (drg, weight[, mean_cost]): also estimate what the case would be paid": "权重CSV(drg, weight[, mean_cost])：同时估算本病例的支付金额",
+    "yuan per point (points method; with --weights)": "点值，元/点(点数法；与 --weights 同用)",
+    "yuan per weight unit (rate method; with --weights)": "费率，元/权重(费率法；与 --weights 同用)",
+    "the case's total cost in yuan (high/low cost classes need mean_cost)": "病例总费用(元；判定高低倍率需权重文件的mean_cost)",
+    "the hospital's level coefficient (default 1.0)": "医院系数(默认1.0)",
+    "TOML with [payment] rules (k_lo, k_hi, los_max, ...), as drg pay": "含[payment]规则(k_lo, k_hi, los_max等)的TOML，同 drg pay",
+    "validate a scheme directory and count its parts": "校验分组方案文件夹并统计其组成",
+    "output folder (default demo-output)": "输出文件夹(默认 demo-output)",
+    "language of every table, the report and the terminal (default zh)": "所有表格、报告和终端信息的语言(默认中文)",
+    "grouped records (drg group output) with hospital_id, total_cost, los_days, leaving_type":
+        "已分组病案(drg group 的输出)，含医院编码、总费用、住院天数、离院方式",
+    "also a table per department (科室), doctor (主诊医师) or hospital x department, each judged within its specialty "
+    "(needs dept / doctor_id: 出院科别, 主诊医师代码)": "另按科室、主诊医师或医院×科室出表，均在同专科内比较(需出院科别/主诊医师代码)",
+    "also a table per hospital and month/quarter/year of discharge, with changes vs the previous period and the same period "
+    "last year (环比, 同比)": "另按医院和出院月份/季度/年度出表，含环比与同比",
+    "published weights CSV (drg, weight) to use instead of computed ones": "使用发布的权重CSV(drg, weight)代替测算权重",
+    "hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match":
+        "医院表CSV(hospital_id, level[, kind, name])或地区文件夹；默认：医院编码匹配时用内置德州",
+    "subset of years, e.g. 2020-2021": "年度子集，如 2020-2021",
+    "subset of levels, e.g. tertiary,secondary": "医院级别子集，如 tertiary,secondary(三级,二级)",
+    "subset of hospitals, e.g. DZ001,DZ002 (they are then also the reference population)": "医院子集，如 DZ001,DZ002(同时作为参照人群)",
+    "judge each hospital against the others only (O/E, cost and time indices); tables say which":
+        "每家医院只与其他医院比较(O/E、费用和时间消耗指数)；表中注明参照",
+    "cases a DRG needs before it gets a regional mortality risk level (default 30)": "DRG获得区域死亡风险等级所需的最少病例数(默认30)",
+    "CSV with drg, risk_level (0-4): fixed levels, e.g. the national assessment's, instead of regional ones":
+        "含drg, risk_level(0-4)的CSV：使用固定等级(如国考的)代替区域等级",
+    "mortality funnel for regions whose hospitals vary more than chance allows: additive (default: random effects, "
+    "DerSimonian-Laird tau2 on winsorised z within each peer group, Spiegelhalter 2005; limits: exact Poisson-log-normal "
+    "quantiles) or multiplicative (limits widened by sqrt(phi), methodology 5.3)":
+        "医院间差异超出随机波动时的死亡率漏斗图：additive(默认，随机效应，同级组内缩尾z的DerSimonian-Laird τ²，"
+        "Spiegelhalter 2005；控制限为泊松-对数正态精确分位数)或multiplicative(控制限按√φ放宽，方法学5.3)",
+    "output folder of drg risk on the same grouped file: expected deaths from its patient-level model instead of DRG rates":
+        "同一分组文件上 drg risk 的输出文件夹：用其患者层面模型的预期死亡代替DRG死亡率",
+    "table headers (default Chinese)": "表头与取值的语言(默认中文)",
+    "output folder": "输出文件夹",
+    "[columns] canonical name = your column, for headers that are neither canonical nor a known 病案首页/结算清单 name "
+    "(e.g. hospital_id = \"机构\")": "列名映射TOML：[columns] 标准列名 = 您的列名，用于既非标准名也非常见病案首页/结算清单列名的表头(如 hospital_id = \"机构\")",
+    "grouped records (drg group output) with case_id, hospital_id, drg, dx, age, sex and outcomes":
+        "已分组病案(drg group 的输出)，含病案号、医院编码、DRG、诊断、年龄、性别和结局",
+    "output folder (cases.parquet, hospital, hospital_year, model, calibration)": "输出文件夹(cases.parquet、hospital、hospital_year、model、calibration)",
+    "which models to fit (default death,los,cost)": "拟合哪些模型(默认 death,los,cost：死亡、住院日、费用)",
+    "scheme whose MCC/CC tables give the MCC/CC features (default: $DRG_SCHEME, else CHS-DRG 1.1)":
+        "提供MCC/CC表的分组方案(默认：$DRG_SCHEME，否则CHS-DRG 1.1)",
+    "cross-fitting folds (default 5): no case is predicted by a model that saw it": "交叉拟合折数(默认5)：病例不由见过它的模型预测",
+    "assign folds by case (default) or by hospital (a hospital's cases never train its own expectations)":
+        "按病例(默认)或按医院分折(医院自身病例不参与其期望值的拟合)",
+    "cases the models are fitted on (a fixed random sample; default 250,000)": "拟合模型所用病例数(固定随机样本；默认250,000)",
+    "mortality funnel with over-dispersion, as in drg evaluate": "考虑过度离散的死亡率漏斗图，同 drg evaluate",
+    "grouped records (drg group output) with case_id, hospital_id, dx, px, dates and patient_id":
+        "已分组病案(drg group 的输出)，含病案号、医院编码、诊断、手术、入出院日期和患者ID",
+    "output folder (hospital_flags, review_cases, split_admissions, target_areas)": "输出文件夹(目标领域预警、病案抽查清单、疑似分解住院、目标领域口径)",
+    "hospitals CSV (hospital_id, level[, kind, name]) or region folder: the peer groups": "医院表CSV(hospital_id, level[, kind, name])或地区文件夹：确定同级组",
+    "scheme whose MCC/CC tables define MCC/CC capture (default: $DRG_SCHEME, else CHS-DRG 1.1)":
+        "用其MCC/CC表判定MCC/CC编码的分组方案(默认：$DRG_SCHEME，否则CHS-DRG 1.1)",
+    "published weights CSV (drg, weight); default: DRG mean cost / regional mean": "发布的权重CSV(drg, weight)；默认：DRG例均费用/全区例均费用",
+    "cross-fitting folds by hospital for the MCC/CC model (default 5)": "MCC/CC模型按医院交叉拟合的折数(默认5)",
+    "most cases in the review list (default 100,000)": "病案抽查清单的最多病例数(默认100,000)",
+    "rows per batch read (default 1,000,000)": "每批读取行数(默认1,000,000)",
+    "grouped records with hospital_id, total_cost, los_days": "已分组病案，含医院编码、总费用、住院天数",
+    "yuan per settlement year (e.g. 1.2e9) or per year: 2019=1.1e9,2020=1.2e9": "每个结算年度的预算(元，如 1.2e9)或分年度：2019=1.1e9,2020=1.2e9",
+    "rate (费率法) or points (点数法, default)": "rate(费率法)或 points(点数法，默认)",
+    "published weights CSV (drg, weight)": "发布的权重CSV(drg, weight)",
+    "TOML with [payment] keys: coefficients, k_lo, k_hi, los_max, fallback, s_keep, ...": "含[payment]参数的TOML：coefficients、k_lo、k_hi、los_max、fallback、s_keep等",
+    "hospitals CSV (hospital_id, level) or region folder": "医院表CSV(hospital_id, level)或地区文件夹",
+    "what-if NAME:key=value,... e.g. tight:budget=9e8 (repeatable)": "情景模拟 名称:参数=值,...，如 tight:budget=9e8(可重复)",
+    "rate method: balance (default: total payments incl. outliers = budget) or volume (sheet 4.1: budget / prior year's weight "
+    "units x (1 + growth))": "费率法口径：balance(默认：含高低倍率的总支付=预算)或volume(方法学4.1：预算/上年权重总量×(1+增长率))",
+    "CSV with case_id: special-review cases (特病单议), in priority order; paid at cost up to special_review_cap of a hospital's "
+    "cases": "含case_id的CSV：特病单议病例(按优先顺序)；在医院病例数的special_review_cap比例内按实际费用支付",
+    "CSV with hospital_id, factor: quality-linked coefficients (e.g. 1.02)": "含hospital_id, factor的CSV：与质量挂钩的系数(如1.02)",
+    "TOML of target values ([targets] in_county_rate = 0.9, ...); default: the seed cities' targets":
+        "目标值TOML([targets] in_county_rate = 0.9 等)；默认：试点城市的目标",
+    "hospitals CSV (hospital_id, level, county) or region folder; default: built-in dezhou": "医院表CSV(hospital_id, level, county)或地区文件夹；默认：内置德州",
+    "CSV with a drg column: the basic-care (基层病种) DRG list; default: medical DRGs with RW < 0.8": "含drg列的CSV：基层病种DRG目录；默认：RW<0.8的内科组",
+    "support pairs CSV (supporter_id, recipient_id, program, specialty_1, specialty_2, start_year); default: built-in dezhou":
+        "对口支援关系CSV(supporter_id, recipient_id, program, specialty_1, specialty_2, start_year)；默认：内置德州",
+    "first year of support for pairs without a start_year column (that year is left out of pre and post)":
+        "无start_year列时的支援开始年度(该年不计入支援前后)",
+    "comparison hospitals: never supported while the data run (default), or also this program's recipients before their own start":
+        "对照医院：数据期内从未受援(默认)，或也包括本项目尚未开始受援的医院",
+    "CSV with code, grade (1-4): level-2+ surgery by the principal procedure's grade instead of the DRG-partition proxy":
+        "含code, grade(1-4)的CSV：按主要手术分级判定二级及以上手术，代替DRG划分代理",
+    "output folder with evaluation/ (and payment/, tiered_care/, support/), e.g. a drg demo folder":
+        "含evaluation/(及payment/、tiered_care/、support/)的输出文件夹，如 drg demo 的输出",
+    "report .html": "报告文件 .html",
+    "also write the tables to this .xlsx": "同时将表格写入此 .xlsx",
+    "built-in region name or a folder with hospitals.csv, support_pairs.csv": "内置地区名，或含 hospitals.csv、support_pairs.csv 的文件夹",
+    "CHS-DRG grouping and hospital evaluation toolkit": "CHS-DRG分组与医院评价工具包",
+}
+
+# options that have no English help text: (Chinese, English)
+HELP_BY_DEST = {
+    "cases": ("合成的病例数", "number of cases to synthesize"), "seed": ("随机数种子", "random seed"),
+    "threads": ("Numba线程数(默认：全部核)", "Numba threads (default: all cores)"),
+    "quiet": ("不显示进度", "no progress output"), "sex": ("性别：1/2、男/女或M/F", "sex: 1/2, 男/女 or M/F"),
+    "age": ("年龄(岁)", "age in years"), "age_days": ("年龄(天)，不足1岁时", "age in days, under one year"),
+    "leaving_type": ("离院方式(1-9)", "discharge disposition (1-9)"), "dept": ("科室编码", "department code"),
+    "icu_hours": ("重症监护时长(小时)", "ICU hours"), "map_codes": ("先按方案的编码转换表转换编码", "convert codes with the scheme's maps first"),
+    "lang": ("输出语言：zh(中文，默认)或en(英文)", "output language: zh (Chinese, default) or en"),
+    "scheme": ("分组方案文件夹(默认：$DRG_SCHEME，否则为内置的国家CHS-DRG 1.1)",
+               "scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)"),
+    "grouped": ("已分组病案(drg group 的输出)", "grouped records (drg group output)"), "dir": ("分组方案文件夹", "scheme directory"),
+    "json": ("以JSON输出", "print JSON"), "years": ("年度，如 2018-2021", "years, e.g. 2018-2021"),
+    "output": ("输出文件夹", "output folder"),
+    "peer": ("同级比较口径：level(按医院级别，默认)、level-kind(级别+类别)或none(全区)",
+             "peer groups: level (default), level-kind, or none (the whole region)"), "hospitals": ("医院表CSV或地区文件夹", "hospitals CSV or region folder"),
+}
+
+# argparse's own words (usage, headings, its error lines)
+ARGPARSE_ZH = {
+    "usage: ": "用法：", "options": "选项", "positional arguments": "位置参数", "optional arguments": "选项",
+    "show this help message and exit": "显示本帮助并退出", "the following arguments are required: %s": "缺少必需参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项值 %(value)r(可选：%(choices)s)",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "unrecognized arguments: %s": "无法识别的参数：%s", "expected one argument": "需要一个参数值",
+    "invalid %(type)s value: %(value)r": "无效的%(type)s值：%(value)r", "%(prog)s: error: %(message)s\n": "%(prog)s: error: %(message)s\n",
+}

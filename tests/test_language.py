@@ -1,0 +1,161 @@
+"""One language per output (issue 21): help, terminal lines and tables in Chinese by default and in English
+with --lang en; CSV that Excel opens right (BOM, GBK), Excel output, refused extensions; explain in words."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import SCHEMES, need_shared
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+NATIONAL = SCHEMES / "chs-drg-1.1"
+
+
+def drg(*args, check=True):
+    p = subprocess.run([sys.executable, "-m", "drg.cli", *map(str, args)], capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"drg {' '.join(map(str, args))} failed ({p.returncode}): {p.stderr}")
+    return p
+
+
+def test_help_is_chinese_by_default_and_english_with_lang_en():
+    zh = drg("evaluate", "--help").stdout
+    en = drg("evaluate", "--help", "--lang", "en").stdout
+    assert zh.startswith("用法：") and "选项" in zh and "输出文件夹" in zh and "show this help" not in zh
+    assert en.startswith("usage:") and "output folder" in en and "用法" not in en and "输出文件夹" not in en
+    top = drg("--help").stdout
+    assert "CHS-DRG分组与医院评价工具包" in top and "将出院病案" in top
+    # every option of every command has help in both languages
+    from drg.arguments import build_parser
+
+    for lang in ("zh", "en"):
+        parser = build_parser(lang)
+        sub = next(a for a in parser._actions if a.dest == "command")
+        for name, sp in sub.choices.items():
+            for a in sp._actions:
+                if a.dest == "scheme_command":  # the sub-command list of `drg scheme`: its choices carry the help
+                    continue
+                assert a.help, (lang, name, a.dest)
+                if lang == "zh":
+                    assert CJK.search(a.help), (name, a.dest, a.help)
+    bad = drg("evaluate", check=False)
+    assert bad.returncode == 2 and "缺少必需参数" in bad.stderr
+
+
+@pytest.fixture(scope="module")
+def grouped(tmp_path_factory):
+    need_shared()
+    d = tmp_path_factory.mktemp("lang")
+    drg("synth", "--scheme", NATIONAL, "--cases", "6000", "--seed", "5", "-o", d / "syn", "-q")
+    drg("group", d / "syn" / "discharges.parquet", "--scheme", NATIONAL, "-o", d / "grouped.parquet", "-q")
+    return d
+
+
+def test_terminal_lines_follow_lang(grouped):
+    zh = drg("evaluate", grouped / "grouped.parquet", "-o", grouped / "ev_zh").stdout
+    en = drg("evaluate", grouped / "grouped.parquet", "-o", grouped / "ev_en", "--lang", "en").stdout
+    assert zh.startswith("已评价") and "家医院" in zh
+    assert en.startswith("evaluated") and not CJK.search(en.split("->")[0])
+
+
+def test_csv_output_has_a_bom_by_default_and_gbk_on_request(grouped, tmp_path):
+    src = grouped / "syn" / "discharges.parquet"
+    small = tmp_path / "small.parquet"
+    pq.write_table(pq.read_table(src).slice(0, 500), small)
+    drg("group", small, "--scheme", NATIONAL, "-o", tmp_path / "g.csv", "-q")
+    raw = (tmp_path / "g.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    drg("group", small, "--scheme", NATIONAL, "-o", tmp_path / "plain.csv", "-q", "--encoding", "utf-8")
+    assert not (tmp_path / "plain.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    drg("group", small, "--scheme", NATIONAL, "-o", tmp_path / "g_gbk.csv", "-q", "--encoding", "gbk")
+    a = pd.read_csv(tmp_path / "g.csv", encoding="utf-8-sig", dtype=str)
+    b = pd.read_csv(tmp_path / "g_gbk.csv", encoding="gbk", dtype=str)
+    c = pd.read_csv(tmp_path / "plain.csv", encoding="utf-8", dtype=str)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, c)
+    assert "分组成功" in set(a["status"])
+    # our own readers take the BOM file back
+    drg("evaluate", tmp_path / "g.csv", "-o", tmp_path / "ev")
+    # a character GBK lacks: one line, nothing written
+    t = pq.read_table(small).to_pandas()
+    t.loc[0, "case_id"] = "病人😀"
+    t.to_parquet(tmp_path / "emoji.parquet")
+    p = drg("group", tmp_path / "emoji.parquet", "--scheme", NATIONAL, "-o", tmp_path / "e.csv", "-q", "--encoding", "gbk", check=False)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "gb18030" in p.stderr and not (tmp_path / "e.csv").exists()
+    drg("group", tmp_path / "emoji.parquet", "--scheme", NATIONAL, "-o", tmp_path / "e.csv", "-q", "--encoding", "gb18030")
+    assert pd.read_csv(tmp_path / "e.csv", encoding="gb18030", dtype=str)["case_id"].iloc[0] == "病人😀"
+
+
+def test_excel_output_and_refused_extensions(grouped, tmp_path):
+    src = grouped / "syn" / "discharges.parquet"
+    small = tmp_path / "small.parquet"
+    t = pq.read_table(src).slice(0, 300).to_pandas()
+    t.loc[0, "case_id"] = '=HYPERLINK("http://evil.example","x")'
+    t.to_parquet(small)
+    drg("group", small, "--scheme", NATIONAL, "-o", tmp_path / "g.xlsx", "-q")
+    drg("group", small, "--scheme", NATIONAL, "-o", tmp_path / "g.parquet", "-q")
+    x = pd.read_excel(tmp_path / "g.xlsx", dtype=str)
+    y = pq.read_table(tmp_path / "g.parquet").to_pandas()
+    assert len(x) == len(y) == 300
+    assert list(x["drg"].fillna("")) == list(y["drg"].astype(str).replace("None", ""))
+    import openpyxl
+
+    cell = openpyxl.load_workbook(tmp_path / "g.xlsx")["DRG"]["A2"]
+    assert cell.value == '=HYPERLINK("http://evil.example","x")' and cell.data_type == "s"
+    for ext in ("out.txt", "out.json", "out"):
+        p = drg("group", small, "--scheme", NATIONAL, "-o", tmp_path / ext, "-q", check=False)
+        assert p.returncode == 2 and "unsupported output type" in p.stderr and not (tmp_path / ext).exists()
+
+
+def test_excel_output_refuses_more_rows_than_a_sheet(tmp_path):
+    need_shared()
+    from drg.io import EXCEL_MAX_ROWS
+
+    n = EXCEL_MAX_ROWS + 1
+    big = pa.table({"case_id": pa.array([f"r{i}" for i in range(n)]), "sex": pa.array([1] * n, pa.int8()),
+                    "age_years": pa.array([50] * n, pa.int16()), "dx": pa.array([["I63.900"]] * n)})
+    pq.write_table(big, tmp_path / "big.parquet", row_group_size=200_000)
+    p = drg("group", tmp_path / "big.parquet", "--scheme", NATIONAL, "-o", tmp_path / "big.xlsx", "-q", check=False)
+    assert p.returncode == 2 and "Excel" in p.stderr and not (tmp_path / "big.xlsx").exists()
+
+
+def test_explain_names_lists_units_and_codes_and_takes_chinese_sex():
+    need_shared()
+    zh = drg("explain", "--scheme", NATIONAL, "--dx", "J18.900|J96.000", "--sex", "女", "--age", "70").stdout
+    assert "诊断: J18.900 肺炎; J96.000 急性呼吸衰竭" in zh
+    assert "MDC MDCE 呼吸系统:" in zh and "@MDCE.zd〔呼吸系统 主要诊断表〕" in zh
+    assert "步骤 ES3 呼吸系统感染/炎症 (adrg)" in zh and "(J96.000 急性呼吸衰竭)" in zh
+    assert zh.strip().splitlines()[-1].startswith("结果: 分组成功 MDCE ES3 ES31")
+    as_number = drg("explain", "--scheme", NATIONAL, "--dx", "J18.900|J96.000", "--sex", "2", "--age", "70").stdout
+    assert as_number == zh
+    male = drg("explain", "--scheme", NATIONAL, "--dx", "N40.x00", "--sex", "男", "--age", "70").stdout
+    assert male.strip().splitlines()[-1] == drg("explain", "--scheme", NATIONAL, "--dx", "N40.x00", "--sex", "1", "--age",
+                                                 "70").stdout.strip().splitlines()[-1]
+    en = drg("explain", "--scheme", NATIONAL, "--dx", "J18.900|J96.000", "--sex", "F", "--age", "70", "--lang", "en").stdout
+    assert "principal-diagnosis list" in en and "MDC MDCE respiratory:" in en
+
+
+def test_labels_round_trip_values_and_scenario_columns():
+    from evaluation.common import label, unlabel
+    from evaluation.text import VALUE_LABELS
+
+    cols = {c: list(table)[:3] for c, table in VALUE_LABELS.items() if c != "peer_group"}
+    n = max(len(v) for v in cols.values())
+    df = pd.DataFrame({c: (v * n)[:n] for c, v in cols.items()})
+    df["ranked"] = [True, False] * (n // 2) + [True] * (n % 2)
+    df["peer_group"] = "tertiary/general"
+    df["payment_tight"] = 1.5
+    zh = label(df, "zh")
+    assert all(CJK.search(str(c)) or c in ("MDC",) for c in zh.columns)
+    for i, c in enumerate(df.columns[:len(cols)]):  # every coded value is in Chinese
+        assert all(CJK.search(str(v)) or v == "CMI" for v in zh.iloc[:, i]), (c, set(zh.iloc[:, i]))
+    assert set(zh.iloc[:, len(cols)]) == {"是", "否"} and zh.columns[-1] == "支付金额(tight)"
+    back = unlabel(zh)
+    pd.testing.assert_frame_equal(back.astype(str), df.astype(str))
