@@ -149,7 +149,7 @@ def cmd_risk(a) -> int:
     tables = risk_to(a.grouped, a.output, outcomes=parse_outcomes(a.outcomes), hospitals=a.hospitals, columns=a.columns,
                      scheme_path=resolve_scheme_path(a.scheme), folds=a.folds, folds_by=a.folds_by, sample=a.sample,
                      seed=a.seed, overdispersion=a.overdispersion, peer=a.peer, batch_size=a.batch_size, lang=a.lang)
-    print(risk_summary(tables, a.output))
+    print(risk_summary(tables, a.output, a.lang))
     return 0
 
 

@@ -15,10 +15,14 @@ RATE_ZH = ("死亡率", "占比", "覆盖率", "比例", "率")
 
 
 def _format_for(col: str, series: pd.Series) -> str | None:
-    """Number format by meaning: money (yuan), rates and shares (%), other numbers (4 decimals).
+    """Number format by meaning: counts (#,##0), money (yuan), rates and shares (%), other numbers (4 decimals).
     Whole words of the name decide, so ``shared`` (yuan) is not a share and ``base_rate`` (yuan per
     weight unit) is not a rate."""
     name = str(col).lower()
+    if pd.api.types.is_integer_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        # counts and fen with thousands separators; years, months and ranks as written
+        plain = ("year", "年度", "month", "月份", "rank", "排名", "decile", "十分位", "start_year", "开始年度", "event_time")
+        return None if any(k in name for k in plain) else "#,##0"
     if not pd.api.types.is_float_dtype(series):
         return None
     words = set(name.replace("(", "_").replace(")", "_").split("_"))

@@ -300,7 +300,7 @@ def support(r) -> str:
                            "size": 10},
                 "hovertext": [f"{esc(lb)}<br>DiD {d:+.3f} (95% CI {a:+.3f} – {b:+.3f})<br>P {p:.3f}" for lb, d, a, b, p in
                               zip(labels, sub["did"], sub["ci_low"], sub["ci_high"], sub["p_value"])], "hoverinfo": "text"}],
-                "layout": layout(f"{t['did_chart']} · {r.value('indicator', ind)}", t["did_axis"], "", 120 + 40 * len(sub),
+                "layout": layout(f"{t['did_chart']} · {r.value('indicator', ind)}", t["did_axis"], "", max(240, 120 + 40 * len(sub)),
                                  yaxis={"type": "category", "autorange": "reversed"}, margin={"t": 40, "b": 45},
                                  shapes=[{"type": "line", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
                                           "line": {"color": GREY, "dash": "dash"}}])}))

@@ -341,23 +341,28 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     return tables
 
 
-def risk_summary(tables: dict, output: str) -> str:
-    """What `drg risk` prints: the models' quality and the hospitals outside the 99.8% funnel."""
+def risk_summary(tables: dict, output: str, lang: str = "zh") -> str:
+    """What `drg risk` prints (in ``lang``): the models' quality and the hospitals outside the 99.8% funnel."""
     from .terminal import clean
 
+    zh = lang == "zh"
     m = tables["model"].set_index("outcome")
     ok = m[m["status"] == "ok"]
     parts = []
     if "death" in ok.index:
-        parts.append(f"death c-statistic {ok.loc['death', 'c_statistic']:.3f}, calibration slope {ok.loc['death', 'calibration_slope']:.2f}")
-    parts += [f"{o} R² {ok.loc[o, 'r2']:.2f}" for o in ("los", "cost") if o in ok.index]
-    parts += [f"no {o} model: {m.loc[o, 'note']}" for o in m.index if m.loc[o, "status"] != "ok"]
-    lines = [f"risk models on {int(m['cases'].iloc[0]):,} cases ({'; '.join(parts)}) -> {output}/"]
+        c, slope = ok.loc["death", "c_statistic"], ok.loc["death", "calibration_slope"]
+        parts.append(f"死亡模型C统计量 {c:.3f}，校准斜率 {slope:.2f}" if zh else f"death c-statistic {c:.3f}, calibration slope {slope:.2f}")
+    names = {"los": "住院日", "cost": "费用", "death": "死亡"}
+    parts += [f"{names[o] if zh else o} R² {ok.loc[o, 'r2']:.2f}" for o in ("los", "cost") if o in ok.index]
+    parts += [(f"无{names.get(o, o)}模型：{m.loc[o, 'note']}" if zh else f"no {o} model: {m.loc[o, 'note']}")
+              for o in m.index if m.loc[o, "status"] != "ok"]
+    n = int(m["cases"].iloc[0])
+    lines = [f"风险模型：{n:,}例({'；'.join(parts)}) -> {output}/" if zh else f"risk models on {n:,} cases ({'; '.join(parts)}) -> {output}/"]
     h = tables["hospital"]
     if "funnel_flag" in h.columns:
         out = h[h["funnel_flag"].isin(["alarm_high", "alarm_low"])]
         if len(out):
-            lines.append("outside the 99.8% funnel after patient-level adjustment: "
+            lines.append(("经患者层面调整后超出99.8%控制限：" if zh else "outside the 99.8% funnel after patient-level adjustment: ")
                          + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in out.itertuples()))
     return "\n".join(lines)
 

@@ -187,3 +187,24 @@ def test_report_escapes_data_and_excel_keeps_formulas_as_text(demo_dir, tmp_path
             assert drv.execute_script("return window.__pwned === undefined")
         finally:
             drv.quit()
+
+
+def test_workbook_number_formats_follow_meaning(demo_dir):
+    """Money with separators, rates as %, indices with 4 decimals, counts as integers, years as written."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(demo_dir / "report.xlsx")
+
+    def fmt(sheet, header):
+        ws = wb[sheet]
+        col = [c.value for c in ws[1]].index(header)
+        return ws.cell(row=2, column=col + 1).number_format
+
+    assert fmt("医院结算", "分担金额") == "#,##0.00"  # an amount in yuan, never a percentage
+    assert fmt("医院结算", "结余率") == "0.00%"
+    assert fmt("医院结算", "病例数") == "#,##0"
+    assert fmt("医院结算", "年度") == "General"
+    assert fmt("医院指标", "费用消耗指数") == "0.0000"
+    assert fmt("医院指标", "低风险组死亡率") == "0.00%"
+    values = {c.value for row in wb["医院指标"].iter_rows(min_row=2) for c in row}
+    assert not values & {"tertiary", "alarm_high", "True", "False", "<NA>"}
