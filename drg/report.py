@@ -8,7 +8,6 @@ text that comes from the data is escaped; every chart has its numbers in a table
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
@@ -22,6 +21,7 @@ from evaluation.common import unlabel
 from evaluation.text import VALUE_LABELS
 
 from .atomic import check_file_target, discard, publish, refuse_overlap, temp_file
+from .charts import esc, finite
 from .io import InputError
 from .text import REPORT
 
@@ -78,24 +78,13 @@ PLOT_JS = """
 """
 
 
-def esc(v) -> str:
-    return html.escape("" if v is None else str(v), quote=True)
-
-
-def _num(v):
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) or math.isinf(f) else f
-
 
 def fmt(v, col: str = "") -> str:
     """A cell by meaning: counts as integers, money with thousands separators, rates as %, indices with 4 decimals;
     missing as empty (never <NA> or nan)."""
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
         return ""
-    f = _num(v)
+    f = finite(v)
     if f is None or isinstance(v, (bool, np.bool_)) or isinstance(v, str):
         return esc("" if v is None or (isinstance(v, float) and math.isnan(v)) else v)
     if col in PLAIN_NUMBERS or col.endswith("_year"):  # a year is not a count: 2021, never 2,021
@@ -136,7 +125,7 @@ def table_html(df: pd.DataFrame, ids: Ids, lang: str, max_rows: int = MAX_ROWS, 
     for row in df.head(max_rows).itertuples(index=False):
         cells = []
         for c, v in zip(cols, row):
-            f = _num(v) if not isinstance(v, (str, bool, np.bool_)) else None
+            f = finite(v) if not isinstance(v, (str, bool, np.bool_)) else None
             dv = f' data-v="{f!r}"' if f is not None else ""
             cells.append(f"<td{dv}>{fmt(v, c)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")

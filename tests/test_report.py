@@ -149,6 +149,8 @@ def test_report_from_evaluate_alone_shows_grouping_status(demo_dir, tmp_path):
     only = tmp_path / "only"
     shutil.copytree(demo_dir / "evaluation", only / "evaluation")
     build_report(str(only), str(tmp_path / "r.html"))
+    build_report(str(only), str(tmp_path / "again.html"))
+    assert (tmp_path / "r.html").read_bytes() == (tmp_path / "again.html").read_bytes()  # deterministic, font subset too
     figs = _figures(tmp_path / "r.html")
     status = next(f for f in figs.values() if f["layout"]["title"]["text"] == "分组状态")
     q = pd.read_parquet(only / "evaluation" / "quality.parquet").set_index("指标")["数值"]
