@@ -232,7 +232,7 @@ def finish(writer, output: str, result: dict | None) -> None:
 def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False, only_results: bool = False,
                lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True,
                csv_guard: bool = True, encoding: str = "utf-8-sig") -> dict:
-    """Group ``input_spec`` into ``output`` (.parquet or .csv) and return the run summary.
+    """Group ``input_spec`` into ``output`` (.parquet, .csv or .xlsx) and return the run summary.
 
     Text cells of a CSV output that start with ``= + - @`` TAB or CR get a leading
     apostrophe (OWASP CSV injection) unless ``csv_guard`` is False."""

@@ -438,6 +438,7 @@ class AtomicWriter:
         self._writer = None
         self._schema = None
         self._rows = 0
+        self._header_written = False
 
     def write(self, table: pa.Table) -> None:
         if self.fmt == "csv":
@@ -466,7 +467,8 @@ class AtomicWriter:
             if self.encoding == "utf-8-sig":
                 self._writer.write(b"\xef\xbb\xbf")
         buf = pa.BufferOutputStream()
-        pcsv.write_csv(table.cast(self._schema), buf, pcsv.WriteOptions(include_header=self._rows == 0))
+        pcsv.write_csv(table.cast(self._schema), buf, pcsv.WriteOptions(include_header=not self._header_written))
+        self._header_written = True  # once, also when the first batch has no rows
         data = buf.getvalue().to_pybytes()
         self._rows += table.num_rows
         if self.encoding in ("gbk", "gb18030"):

@@ -159,3 +159,17 @@ def test_labels_round_trip_values_and_scenario_columns():
     assert set(zh.iloc[:, len(cols)]) == {"是", "否"} and zh.columns[-1] == "支付金额(tight)"
     back = unlabel(zh)
     pd.testing.assert_frame_equal(back.astype(str), df.astype(str))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gbk", "gb18030"])
+def test_csv_writer_writes_one_header_whatever_the_batches(tmp_path, encoding):
+    from drg.io import AtomicWriter
+
+    t = pa.table({"医院": ["德州市人民医院", "=1+2"], "n": [1, 2]})
+    w = AtomicWriter(str(tmp_path / "o.csv"), encoding=encoding)
+    for part in (t.slice(0, 0), t, t.slice(1)):  # an empty first batch must not lose the header or repeat it
+        w.write(part)
+    w.commit()
+    back = pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig" if encoding.startswith("utf") else encoding, dtype=str)
+    assert list(back.columns) == ["医院", "n"]
+    assert list(back["医院"]) == ["德州市人民医院", "'=1+2", "'=1+2"] and list(back["n"]) == ["1", "2", "2"]
