@@ -126,19 +126,25 @@ def test_excel_output_refuses_more_rows_than_a_sheet(tmp_path):
     assert p.returncode == 2 and "Excel" in p.stderr and not (tmp_path / "big.xlsx").exists()
 
 
-def test_explain_names_lists_units_and_codes_and_takes_chinese_sex():
+def explain(capsys, *args) -> str:
+    """`drg explain` in this process (five commands: a new interpreter each would cost seconds)."""
+    from drg.cli import main
+
+    assert main(["explain", "--scheme", str(NATIONAL), *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_explain_names_lists_units_and_codes_and_takes_chinese_sex(capsys):
     need_shared()
-    zh = drg("explain", "--scheme", NATIONAL, "--dx", "J18.900|J96.000", "--sex", "女", "--age", "70").stdout
+    zh = explain(capsys, "--dx", "J18.900|J96.000", "--sex", "女", "--age", "70")
     assert "诊断: J18.900 肺炎; J96.000 急性呼吸衰竭" in zh
     assert "MDC MDCE 呼吸系统:" in zh and "@MDCE.zd〔呼吸系统 主要诊断表〕" in zh
     assert "步骤 ES3 呼吸系统感染/炎症 (adrg)" in zh and "(J96.000 急性呼吸衰竭)" in zh
     assert zh.strip().splitlines()[-1].startswith("结果: 分组成功 MDCE ES3 ES31")
-    as_number = drg("explain", "--scheme", NATIONAL, "--dx", "J18.900|J96.000", "--sex", "2", "--age", "70").stdout
-    assert as_number == zh
-    male = drg("explain", "--scheme", NATIONAL, "--dx", "N40.x00", "--sex", "男", "--age", "70").stdout
-    assert male.strip().splitlines()[-1] == drg("explain", "--scheme", NATIONAL, "--dx", "N40.x00", "--sex", "1", "--age",
-                                                 "70").stdout.strip().splitlines()[-1]
-    en = drg("explain", "--scheme", NATIONAL, "--dx", "J18.900|J96.000", "--sex", "F", "--age", "70", "--lang", "en").stdout
+    assert explain(capsys, "--dx", "J18.900|J96.000", "--sex", "2", "--age", "70") == zh
+    male = explain(capsys, "--dx", "N40.x00", "--sex", "男", "--age", "70")
+    assert male.strip().splitlines()[-1] == explain(capsys, "--dx", "N40.x00", "--sex", "1", "--age", "70").strip().splitlines()[-1]
+    en = explain(capsys, "--dx", "J18.900|J96.000", "--sex", "F", "--age", "70", "--lang", "en")
     assert "principal-diagnosis list" in en and "MDC MDCE respiratory:" in en
 
 
