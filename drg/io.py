@@ -439,6 +439,7 @@ class AtomicWriter:
         self._schema = None
         self._rows = 0
         self._header_written = False
+        self._sink = None  # the CSV output file under the writer
 
     def write(self, table: pa.Table) -> None:
         if self.fmt == "csv":
@@ -463,21 +464,27 @@ class AtomicWriter:
         table = _for_csv(table, self.csv_guard)
         if self._writer is None:
             self._schema = table.schema
-            self._writer = open(self.tmp, "wb")
+            self._sink = pa.OSFile(self.tmp, "wb")
             if self.encoding == "utf-8-sig":
-                self._writer.write(b"\xef\xbb\xbf")
-        buf = pa.BufferOutputStream()
+                self._sink.write(b"\xef\xbb\xbf")
+            if self.encoding.startswith("utf"):  # straight to the file: no copy of the batch's text
+                self._writer = pcsv.CSVWriter(self._sink, table.schema)
+            else:
+                self._writer = self._sink
+        if self._writer is not self._sink:
+            self._writer.write_table(table.cast(self._schema))
+            self._rows += table.num_rows
+            return
+        buf = pa.BufferOutputStream()  # GBK / GB18030: pyarrow writes UTF-8, re-encoded per batch
         pcsv.write_csv(table.cast(self._schema), buf, pcsv.WriteOptions(include_header=not self._header_written))
         self._header_written = True  # once, also when the first batch has no rows
-        data = buf.getvalue().to_pybytes()
+        try:
+            data = buf.getvalue().to_pybytes().decode("utf-8").encode(self.encoding)
+        except UnicodeEncodeError as e:
+            raise InputError(f"{self.path}: {e.object[e.start:e.end]!r} cannot be written in {self.encoding.upper()}; "
+                             "use --encoding gb18030 or utf-8") from None
+        self._sink.write(data)
         self._rows += table.num_rows
-        if self.encoding in ("gbk", "gb18030"):
-            try:
-                data = data.decode("utf-8").encode(self.encoding)
-            except UnicodeEncodeError as e:
-                raise InputError(f"{self.path}: {e.object[e.start:e.end]!r} cannot be written in {self.encoding.upper()}; "
-                                 "use --encoding gb18030 or utf-8") from None
-        self._writer.write(data)
 
     def _write_excel(self, table: pa.Table) -> None:
         """Rows streamed into one sheet (xlsxwriter's constant-memory mode); text stays text, never a formula."""
@@ -503,16 +510,19 @@ class AtomicWriter:
             self.write(empty_schema.empty_table())
         if self._writer is not None:
             self._writer.close()
+            if self._sink is not None and not self._sink.closed:
+                self._sink.close()
         elif self.fmt == "csv":  # no batch at all: an empty file
             open(self.tmp, "wb").close()
         publish(self.tmp, self.path)
 
     def abort(self) -> None:
-        try:
-            if self._writer is not None:
-                self._writer.close()
-        except Exception:
-            pass
+        for handle in (self._writer, self._sink):
+            try:
+                if handle is not None and not getattr(handle, "closed", False):
+                    handle.close()
+            except Exception:
+                pass
         discard(self.tmp)
 
 
