@@ -115,12 +115,11 @@ class Ids:
 MAX_ROWS = 1500  # rows of a table on the page; the workbook and the Parquet tables hold them all
 
 
-def table_html(df: pd.DataFrame, ids: Ids, lang: str, max_rows: int = MAX_ROWS, searchable: bool = True,
-               headers: list | None = None) -> str:
-    """``df`` with English column names (formats follow them); ``headers``: what the reader sees."""
+def table_html(df: pd.DataFrame, ids: Ids, lang: str, max_rows: int = MAX_ROWS, searchable: bool = True) -> str:
+    """``df`` with English column names (formats follow them), shown under headers in ``lang``."""
     tid = ids("t")
     cols = list(df.columns)
-    head = "".join(f"<th>{esc(x)}</th>" for x in (headers or [header(c, lang) for c in cols]))
+    head = "".join(f"<th>{esc(header(c, lang))}</th>" for c in cols)
     body = []
     for row in df.head(max_rows).itertuples(index=False):
         cells = []
@@ -150,8 +149,8 @@ def header(col: str, lang: str) -> str:
     if col in EN_HEADERS:
         return EN_HEADERS[col]
     words = str(col).replace("_", " ").strip()
-    for a, b in (("cmi", "CMI"), ("drg", "DRG"), ("los", "LOS"), ("riv", "RIV"), (" fen", " (fen)")):
-        words = re.sub(rf"\b{a.strip()}\b", b.strip(), words) if a != " fen" else words.replace(a, b)
+    for a, b in (("cmi", "CMI"), ("drg", "DRG"), ("los", "LOS"), ("riv", "RIV"), ("fen", "(fen)")):
+        words = re.sub(rf"\b{a}\b", b, words)
     return words[:1].upper() + words[1:]
 
 
@@ -205,9 +204,9 @@ def load_outputs(root: str) -> dict:
             out[f"risk.{name}"] = _read(ev, f"risk_{name}")
     out["payment.drg_profit_loss"] = _read(r / "payment", "drg_profit_loss") if (r / "payment").is_dir() else None
     out["audit.hospital_flags"] = _audit_flags(r / "audit") if (r / "audit").is_dir() else None
+    folders = [ev] + sorted(p for p in r.iterdir() if p.is_dir() and p != ev)
     for name in ("dept", "doctor", "hospital_dept", "hospital_month"):  # drg evaluate --by / --period, in any folder
-        found = [ev] + sorted(p for p in r.iterdir() if p.is_dir() and p != ev)
-        out[f"views.{name}"] = next((t for t in (_read(f, name) for f in found) if t is not None), None)
+        out[f"views.{name}"] = next((t for t in (_read(f, name) for f in folders) if t is not None), None)
     summary = r / "grouped.parquet.summary.json"
     out["summary"] = None
     if summary.exists():
@@ -226,16 +225,14 @@ def _audit_flags(folder: Path) -> pd.DataFrame | None:
     """``drg audit``'s hospital flags with English names and the target area's id in ``area``."""
     from .audit import AREA_TEXT, AUDIT_LABELS
 
-    p = folder / "hospital_flags.parquet"
-    if not p.exists():
-        return None
     df = _read(folder, "hospital_flags")
+    if df is None:
+        return None
     df = df.rename(columns={zh: en for en, zh in AUDIT_LABELS.items()})
     df = df.rename(columns={"area_rate": "rate", "area_expected_rate": "expected_rate"})  # the report's own names of 比率
     ids = {names[0]: k for k, names in AREA_TEXT["zh"].items()} | {k: k for k in AREA_TEXT["zh"]}
     df["area"] = df["target_area"].map(ids).fillna(df["target_area"])
-    if df["flag"].dtype == object:
-        df["flag"] = df["flag"].map({"是": True, "否": False, True: True, False: False}).fillna(False)
+    df["flag"] = df["flag"].fillna(False).astype(bool)  # unlabel turned 是/否 back into True/False
     return df
 
 

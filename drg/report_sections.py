@@ -49,6 +49,12 @@ def _wan(v) -> str:
     return f"{v / 1e4:,.1f}"
 
 
+def flag_color(flag) -> str:
+    """A funnel point's colour: red beyond the 99.8% limits (alarm), orange beyond 95% (alert), else blue."""
+    f = str(flag)
+    return RED if f.startswith("alarm") else ORANGE if f.startswith("alert") else BLUE
+
+
 def section(sid: str, title: str, body: str) -> str:
     return f"<section id='{sid}'><h2>{esc(title)}</h2>{body}</section>"
 
@@ -141,7 +147,7 @@ def funnel(r) -> str:
             pts.append({"x": row.expected, "y": row.oe_ratio, "text": r.name(row.hospital_id),
                         "hover": f"{r.name(row.hospital_id)} ({row.hospital_id})<br>{t['observed_deaths']} {int(row.observed)}"
                                  f"<br>{t['expected_deaths']} {row.expected:.1f}<br>O/E {row.oe_ratio:.2f}<br>{r.value('funnel_flag', row.funnel_flag)}",
-                        "color": RED if alarm else (ORANGE if str(row.funnel_flag).startswith("alert") else BLUE),
+                        "color": flag_color(row.funnel_flag),
                         "alarm": alarm})
         top = max([p["y"] for p in pts] + [2.0]) * 1.08
         fig = scatter(pts, f"{t['funnel']} · {level_name(g, r.lang)}" if g else t["funnel"], t["expected_deaths_axis"],
@@ -296,7 +302,7 @@ def support(r) -> str:
                 "type": "scatter", "mode": "markers", "y": [esc(v) for v in labels], "x": [finite(v) for v in sub["did"]],
                 "error_x": {"type": "data", "symmetric": False, "array": [finite(a - b) for a, b in zip(sub["ci_high"], sub["did"])],
                             "arrayminus": [finite(b - a) for a, b in zip(sub["ci_low"], sub["did"])]},
-                "marker": {"color": [RED if (finite(p) if finite(p) is not None else 1) < 0.05 else BLUE for p in sub["p_value"]],
+                "marker": {"color": [RED if (finite(p) or 1.0) < 0.05 else BLUE for p in sub["p_value"]],
                            "size": 10},
                 "hovertext": [f"{esc(lb)}<br>DiD {d:+.3f} (95% CI {a:+.3f} – {b:+.3f})<br>P {p:.3f}" for lb, d, a, b, p in
                               zip(labels, sub["did"], sub["ci_low"], sub["ci_high"], sub["p_value"])], "hoverinfo": "text"}],
@@ -347,7 +353,7 @@ def views(r) -> str:
         pts = [{"x": x.expected, "y": x.oe_ratio, "text": f"{x.doctor_id}", "alarm": str(x.funnel_flag).startswith("alarm"),
                 "hover": f"{esc(x.doctor_id)} · {esc(r.name(getattr(x, 'hospital_id', '')))} · {esc(getattr(x, 'dept', ''))}<br>O/E {x.oe_ratio:.2f}"
                          f"<br>{t['expected_deaths']} {x.expected:.1f}<br>{r.value('funnel_flag', x.funnel_flag)}",
-                "color": RED if str(x.funnel_flag).startswith("alarm") else (ORANGE if str(x.funnel_flag).startswith("alert") else BLUE),
+                "color": flag_color(x.funnel_flag),
                 "size": 6} for x in d.itertuples()]
         fig = scatter(pts, t["doctor_chart"], t["expected_deaths_axis"], t["oe_axis"], label_points=[p for p in pts if p["alarm"]],
                       hline=1.0, yformat=".1f")
