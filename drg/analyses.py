@@ -41,15 +41,26 @@ DRG = {"drg": "the case's DRG: run drg group on the records first"}
 
 def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weights: str | None = None,
                 risk_levels_csv: str | None = None, hospital_ids: list | None = None, lang: str = "zh",
-                risk_model: str | None = None, columns: str | None = None, **options) -> dict:
+                risk_model: str | None = None, columns: str | None = None, batch_size: int = 1_000_000,
+                dask: str | None = None, **options) -> dict:
     """`drg evaluate`: the tables of :func:`evaluation.api.evaluate` (``options`` are its keywords);
-    ``risk_model``: a ``drg risk`` output folder whose per-case expected deaths replace the DRG rates."""
+    ``risk_model``: a ``drg risk`` output folder whose per-case expected deaths replace the DRG rates.
+
+    Hospital, hospital-MDC and hospital-ADRG tables are streamed: one pass of ``batch_size`` rows builds the
+    sufficient statistics (:class:`evaluation.cells.CaseCells`), on the parts of a Dask cluster with ``dask``;
+    the department and doctor views and a risk model read the cases into memory."""
     from evaluation.api import EVAL_COLUMNS, VIEW_COLUMNS, evaluate
     from evaluation.common import EvaluationError
 
     folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv, risk_model], "evaluate")  # before any work
     supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
     extra = VIEW_COLUMNS.get(options.get("by"), []) + (VIEW_COLUMNS["period"] if options.get("period") else [])
+    if not risk_model and options.get("by", "hospital") in STREAMED_BY:  # one pass in bounded memory
+        tables = _evaluate_streamed(grouped, EVAL_COLUMNS + extra, load_mapping(columns), hospitals, hospital_ids, supplied,
+                                    fixed_levels, batch_size, dask, options)
+        with folder as out:
+            write_tables(tables, out, lang, "evaluation")
+        return tables
     data = read_grouped(grouped, EVAL_COLUMNS + extra + (["case_id"] if risk_model else []), load_mapping(columns))
     _needs(data, grouped, {**HOSPITAL, **DRG}, "evaluate")
     model_tables = {}
@@ -70,6 +81,67 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     with folder as out:
         write_tables(tables, out, lang, "evaluation")
     return tables
+
+
+STREAMED_BY = ("hospital", "hospital-mdc", "hospital-adrg")
+
+
+def _evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, supplied, fixed_levels, batch_size, dask, options):
+    from evaluation.cells import CaseCells
+    from evaluation.common import EvaluationError
+    from evaluation.streamed import evaluate_cells
+
+    from .contract import batches, read_plan
+
+    cols, rename = read_plan(grouped, wanted, mapping)
+    _needs(pd.DataFrame(columns=[rename[c] for c in cols]), grouped, {**HOSPITAL, **DRG}, "evaluate")
+    table = hospitals_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping))
+    keep = set(hospital_ids) if hospital_ids else None
+    opts = dict(options)
+    cc_args = dict(years=opts.pop("years", None), levels=opts.pop("levels", None), period=opts.pop("period", None))
+    try:
+        if dask:
+            from .cluster import cells_dask
+
+            cc = cells_dask(grouped, wanted, mapping, table, cc_args, keep, batch_size, dask)
+        else:
+            cc = CaseCells(table, **cc_args)
+            for b in batches(grouped, wanted, mapping, batch_size):
+                cc.add(only_hospitals(b, keep))
+        if keep and not cc.first_all:
+            raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")
+        return evaluate_cells(cc, hospitals=table, weights=supplied, risk_levels_table=fixed_levels, **opts)
+    except (EvaluationError, ValueError) as e:
+        if isinstance(e, InputError):
+            raise
+        raise InputError(str(e)) from None
+
+
+def only_hospitals(data, keep: set | None):
+    """The rows (of a pyarrow Table) of the hospitals in ``keep`` (all rows when None)."""
+    if keep is None:
+        return data
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = pc.cast(data.column("hospital_id"), pa.string())
+    return data.filter(pc.is_in(col, value_set=pa.array(sorted(keep))))
+
+
+def hospital_ids_of(grouped: str, mapping: dict | None) -> list:
+    """The distinct hospital ids of a grouped file, read column by column in batches."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .contract import batches
+
+    ids = set()
+    for b in batches(grouped, ["hospital_id"], mapping):
+        if "hospital_id" in b.column_names:
+            col = b.column("hospital_id")
+            u = pc.unique(col.dictionary_decode() if pa.types.is_dictionary(col.type) else col)
+            ids.update(v for v in u.to_pylist() if v is not None)
+    return sorted(map(str, ids))
 
 
 def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | None = None, weights: str | None = None,

@@ -158,6 +158,9 @@ def _evaluate(sub) -> None:
                         "multiplicative (limits widened by sqrt(phi), methodology 5.3)")
     v.add_argument("--risk-model", metavar="DIR", help="output folder of drg risk on the same grouped file: expected "
                                                         "deaths from its patient-level model instead of DRG rates")
+    v.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    v.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
+                                                            "the tables are those of a local run")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
     v.add_argument("-o", "--output", required=True, help="output folder")
     v.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "

@@ -160,7 +160,7 @@ def cmd_evaluate(a) -> int:
                          hospital_ids=a.hospital.split(",") if a.hospital else None, lang=a.lang, by=a.by, peer=a.peer,
                          years=parse_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None,
                          overdispersion=a.overdispersion, min_cases_risk=a.min_cases_risk, leave_one_out=a.leave_one_out,
-                         risk_model=a.risk_model, columns=a.columns, period=a.period)
+                         risk_model=a.risk_model, columns=a.columns, period=a.period, batch_size=a.batch_size, dask=a.dask)
     h = tables["hospital"]
     flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
     print(say(a.lang, "evaluated", cases=int(h["cases"].sum()), hospitals=len(h), output=a.output,

@@ -125,3 +125,56 @@ def _write_in_order(client, parts, writer, progress, task_args):
         tally.merge(part_tally)
         progress.update(part_tally.rows_in)
     return tally
+
+
+def _cells_part(f, run, wanted, mapping, rename, hospitals, cc_args, keep, batch_size, schema=None):
+    """On a worker: the sufficient statistics (:class:`evaluation.cells.CaseCells`) of each batch of one part of
+    the input, exactly as a local run makes them."""
+    from evaluation.cells import CaseCells
+
+    from .analyses import only_hospitals
+    from .io import read_parquet_part
+
+    cc = CaseCells(hospitals, **cc_args)
+    return [cc.of_batch(only_hospitals(t.rename_columns([rename.get(c, c) for c in t.column_names]), keep))
+            for t in read_parquet_part(f, run, batch_size, list(rename), (), schema)]
+
+
+def cells_dask(grouped: str, wanted: list, mapping, hospitals, cc_args: dict, keep, batch_size: int, address: str = "local"):
+    """The :class:`evaluation.cells.CaseCells` of a grouped Parquet input built on a Dask cluster: each worker reads
+    its parts (about one batch each) and returns their statistics; the driver adds them in input order, so the
+    tables are those of a local run. ``address``: ``local`` (a LocalCluster on this machine) or a scheduler's."""
+    require_dask()
+    from distributed import Client, as_completed
+
+    from evaluation.cells import CaseCells
+
+    from .contract import read_plan
+    from .io import InputError, input_files, input_schema, parquet_parts
+
+    kind, files = input_files(grouped)
+    if kind != "parquet":
+        raise InputError(f"{grouped}: --dask reads Parquet only; convert the input or run without --dask")
+    cols, rename = read_plan(grouped, wanted, mapping)
+    rename = {c: rename.get(c, c) for c in cols}
+    parts = parquet_parts(files, batch_size)
+    schema = input_schema(kind, files, cols)
+    cluster = local_cluster() if address == "local" else None
+    client = Client(cluster if cluster is not None else address)
+    try:
+        futures = [client.submit(_cells_part, f, run, wanted, mapping, rename, hospitals, cc_args, keep, batch_size, schema,
+                                 pure=False) for f, run in parts]
+        index = {f.key: i for i, f in enumerate(futures)}
+        done, total, after = {}, None, 0
+        for fut in as_completed(futures):
+            done[index[fut.key]] = fut.result()
+            fut.release()
+            while after in done:  # merged batch by batch in input order, as a local run does
+                for batch in done.pop(after):
+                    total = total.merge(batch) if total is not None else CaseCells(hospitals, **cc_args).merge(batch)
+                after += 1
+        return total
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

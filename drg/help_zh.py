@@ -32,6 +32,8 @@ HELP_ZH = {
     "rows per batch (memory bound; default 1,000,000)": "每批行数(决定内存上限；默认1,000,000)",
     "Numba threads (default: all cores)": "Numba线程数(默认：全部核)",
     "group on a Dask cluster (pip install .[dask])": "在Dask集群上分组(需 pip install .[dask])",
+    "read and reduce the input on a Dask cluster (pip install .[dask]); the tables are those of a local run":
+        "在Dask集群上读取并汇总输入(需 pip install .[dask])；结果表与本机运行相同",
     "CSV output: write text cells as they are (default: a cell starting with = + - @ TAB CR gets a leading ' so a spreadsheet "
     "cannot run it as a formula); for machine pipelines":
         "CSV按原样写文本(默认：以 = + - @ TAB CR 开头的单元格前加'，防止电子表格当作公式执行)；供程序处理时使用",

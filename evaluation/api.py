@@ -73,6 +73,7 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         "weights": w,
         "quality": grouping_quality(cases, w, kept=kept),
         "hospital": hospital_indicators(cases, w, peer=peer, hospitals=hospitals, min_cases_risk=min_cases_risk,
+                                        min_cases_rank=min_cases_rank,
                                         external_levels=risk_levels_table, leave_one_out=leave_one_out),
         "outcomes": standardized_mortality(cases, overdispersion=overdispersion, leave_one_out=leave_one_out,
                                            peer=peer_key(cases, peer),
@@ -99,9 +100,9 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     return out
 
 
-def every_hospital(cases: pd.DataFrame, hospitals: pd.DataFrame | None, levels=None) -> list[str]:
-    """Hospital ids of the (filtered) input, and of the hospitals table at the chosen levels."""
-    ids = set(map(str, pd.unique(cases["hospital_id"].dropna())))
+def every_hospital(cases, hospitals: pd.DataFrame | None, levels=None) -> list[str]:
+    """Hospital ids of the (filtered) input (case frame or ids), and of the hospitals table at the chosen levels."""
+    ids = set(map(str, pd.unique(cases["hospital_id"].dropna()))) if isinstance(cases, pd.DataFrame) else set(map(str, cases))
     if hospitals is not None:
         h = hospitals.assign(level=normalize_level(hospitals["level"]))
         if levels is not None:
@@ -115,16 +116,19 @@ COUNT_COLUMNS = ("cases", "observed", "drg_count", "cases_weighted", "no_weight"
                  "dropped_cases")
 
 
-def with_every_hospital(table: pd.DataFrame, ids: list[str], cases: pd.DataFrame, hospitals: pd.DataFrame | None,
+def with_every_hospital(table: pd.DataFrame, ids: list[str], cases, hospitals: pd.DataFrame | None,
                         min_cases: int) -> pd.DataFrame:
     """``table`` (one row per hospital) with a row for each of ``ids``; missing hospitals get 0 cases
-    and empty indicators; a ``status`` column says which rows can be read as indicators."""
+    and empty indicators (their level from ``cases``: the case frame, or {hospital id: level}); a ``status``
+    column says which rows can be read as indicators."""
     t = table.assign(hospital_id=table["hospital_id"].astype(str))
     have = set(t["hospital_id"])
     missing = [i for i in ids if i not in have]
     if missing:
         lv = {}
-        if "level" in cases.columns:  # per hospital, not per case: the input has millions of rows
+        if isinstance(cases, dict):  # each hospital's first level, from the streamed evaluation
+            lv = dict(cases)
+        elif "level" in cases.columns:  # per hospital, not per case: the input has millions of rows
             first = cases.groupby("hospital_id", observed=True)["level"].first()
             lv = dict(zip(map(str, first.index), first.to_numpy()))
         if hospitals is not None:

@@ -20,7 +20,13 @@ def risk_levels(cases: pd.DataFrame, *, min_cases_risk: int = 1, external: pd.Da
     ``level_source`` state the choice in the table."""
     inc = cases[cases["included"]]
     g = inc.groupby("drg", observed=True)
-    t = pd.DataFrame({"cases": g.size(), "deaths": g["died"].sum()})
+    return levels_from_counts(pd.DataFrame({"cases": g.size(), "deaths": g["died"].sum()}), min_cases_risk=min_cases_risk,
+                              external=external)
+
+
+def levels_from_counts(t: pd.DataFrame, *, min_cases_risk: int = 1, external: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`risk_levels` from per-DRG ``cases`` and ``deaths`` (index ``drg``)."""
+    t = t.copy()
     t["mortality"] = t["deaths"] / t["cases"]
     level = pd.Series(pd.NA, index=t.index, dtype="Int64")
     mu = sd = np.nan
@@ -135,6 +141,16 @@ def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str
                "loo_los": leave_one_out_rate(inc, ref_inc, "hospital_id", "los")}
     out = _unit_indicators(inc, ["hospital_id"], rw, bench_cost, bench_los, levels, **loo)
     first = cases.groupby("hospital_id", observed=True)[["level", "kind"]].first()
+    return rank_hospitals(out, first, peer=peer, hospitals=hospitals, min_cases_rank=min_cases_rank,
+                          min_rate_denominator=min_rate_denominator, min_peer_hospitals=min_peer_hospitals,
+                          leave_one_out=leave_one_out)
+
+
+def rank_hospitals(out: pd.DataFrame, first: pd.DataFrame, *, peer: str = "level", hospitals: pd.DataFrame | None = None,
+                   min_cases_rank: int = 100, min_rate_denominator: int = 30, min_peer_hospitals: int = 3,
+                   leave_one_out: bool = False) -> pd.DataFrame:
+    """The hospital table from per-hospital indicators (index ``hospital_id``) and each hospital's ``level`` and
+    ``kind`` (``first``): peer groups, quadrants, ranks and names; shared with the streamed evaluation."""
     out = out.join(first)
     out["peer_group"] = peer_key(out, peer)
     # quadrant split line: peer case-weighted CMI

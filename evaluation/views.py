@@ -162,6 +162,12 @@ def period_view(cases: pd.DataFrame, weights: pd.DataFrame, period: str) -> pd.D
     g = inc.groupby(["hospital_id", "_period"], observed=True)["died"]
     t["deaths"] = g.sum().reindex(t.index).fillna(0).astype(np.int64)
     t["mortality"] = t["deaths"] / t["cases"]
+    return period_trends(t, per_year)
+
+
+def period_trends(t: pd.DataFrame, per_year: int) -> pd.DataFrame:
+    """The period table from per hospital and period indicators (index ``hospital_id, _period``): 环比 and 同比
+    columns and the period's name; shared with the streamed evaluation."""
     t = t.reset_index()
     key = t.set_index(["hospital_id", "_period"])
     for col in TREND_COLUMNS:

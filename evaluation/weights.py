@@ -47,6 +47,15 @@ def _trimmed(cases: pd.DataFrame, **trim) -> pd.Series:
     k, c = key[order], cost[order]
     starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
     n = np.diff(np.r_[starts, len(k)])
+    keep = kept_sorted(c, starts, n, **trim)
+    kept[idx[order]] = keep
+    return pd.Series(kept, index=cases.index)
+
+
+def kept_sorted(c: np.ndarray, starts: np.ndarray, n: np.ndarray, **trim) -> np.ndarray:
+    """Which costs are kept, for costs ``c`` sorted within each DRG (DRG i at ``starts[i]``, ``n[i]`` costs).
+
+    The default IQR rule works on all DRGs at once: quartiles by position with numpy's linear interpolation."""
     method = trim.get("method", "iqr")
     min_cases = trim.get("min_cases", 5)
     if method == "iqr":
@@ -61,11 +70,8 @@ def _trimmed(cases: pd.DataFrame, **trim) -> pd.Series:
         lo_f = np.repeat(q1 - trim.get("k_lo", 1.5) * iqr, n)
         hi_f = np.repeat(q3 + trim.get("k_hi", 1.5) * iqr, n)
         small = np.repeat(n < min_cases, n)
-        keep = small | ((c >= lo_f) & (c <= hi_f))
-    else:
-        keep = np.concatenate([trim_mask(part, **trim) for part in np.split(c, starts[1:])])
-    kept[idx[order]] = keep
-    return pd.Series(kept, index=cases.index)
+        return small | ((c >= lo_f) & (c <= hi_f))
+    return np.concatenate([trim_mask(part, **trim) for part in np.split(c, starts[1:])])
 
 
 def trimmed_cases(cases: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float = 1.5, k_hi: float = 1.5,
@@ -114,6 +120,18 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
     out["mean_cost_all"] = g_all["cost"].mean()
     out["mean_los"] = g_all["los"].mean()
     pooled = t["cost"].mean() if len(t) else np.nan
+    out["cost_sd"] = tg["cost"].std(ddof=1).to_numpy()
+    tl = tg["los"]  # std and mean skip missing LOS
+    out["los_sd_trimmed"], out["los_mean_trimmed"] = tl.std(ddof=1).to_numpy(), tl.mean().to_numpy()
+    return weights_table(out, pooled, min_cases_weight=min_cases_weight, supplied=supplied, drg_names=drg_names)
+
+
+def weights_table(out: pd.DataFrame, pooled: float, *, min_cases_weight: int = 5, supplied: pd.DataFrame | None = None,
+                  drg_names: dict | None = None) -> pd.DataFrame:
+    """The weights table from per-DRG statistics (index ``drg``: ``cases, cases_cost, cases_trimmed, mean_cost,
+    mean_cost_all, mean_los, cost_sd, los_sd_trimmed, los_mean_trimmed``) and the pooled trimmed mean cost;
+    shared by :func:`compute_weights` and the streamed evaluation (:mod:`evaluation.cells`)."""
+    out = out.copy()
     out["rw"] = out["mean_cost"] / pooled
     out["weight_status"] = np.where(out["cases_trimmed"] >= min_cases_weight, "ok",
                                     np.where(out["cases_trimmed"] >= 1, "unstable_small_n", "no_reference"))
@@ -126,9 +144,8 @@ def compute_weights(data: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float
         out.loc[has, "rw"] = [sw[g] for g in out.index[has]]
         out.loc[has, "weight_status"] = "supplied"
     out.loc[out["weight_status"] == "no_reference", "rw"] = np.nan
-    out["cv"] = tg["cost"].std(ddof=1).to_numpy() / out["mean_cost"]
-    tl = tg["los"]  # std and mean skip missing LOS
-    out["cv_los"] = tl.std(ddof=1).to_numpy() / tl.mean().to_numpy()
+    out["cv"] = out.pop("cost_sd") / out["mean_cost"]
+    out["cv_los"] = out.pop("los_sd_trimmed") / out.pop("los_mean_trimmed")
     out["homogeneous"] = out["cv"] < 1
     if drg_names:
         out.insert(0, "drg_name", [drg_names.get(g, "") for g in out.index])

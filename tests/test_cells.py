@@ -1,0 +1,231 @@
+"""The streamed evaluation (sufficient statistics per hospital x DRG cell, batch by batch) gives the tables of the
+per-case evaluation: same rows, same values to 1e-12, for random inputs cut into random batches; on a Dask
+LocalCluster the same bytes as a local run."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evaluation.api import evaluate
+from evaluation.cells import CaseCells
+from evaluation.common import EvaluationError
+from evaluation.streamed import evaluate_cells
+
+HOSPITALS = pd.DataFrame({"hospital_id": ["H1", "H2", "H3", "H4", "H5"],
+                          "level": ["三级", "tertiary", "secondary", "二级", "primary"],
+                          "kind": ["general", "general", "general", "tcm", "general"]})
+DRGS = [("AA19", "MDCA", "AA1"), ("ES31", "MDCE", "ES3"), ("ES33", "MDCE", "ES3"), ("FM19", "MDCF", "FM1"),
+        ("GB25", "MDCG", "GB2"), ("0000", None, None), ("ESQY", "MDCE", None)]
+KEYS = ("hospital_id", "drg", "mdc", "adrg", "period", "metric")
+
+
+def random_cases(rng: np.random.Generator, n: int, *, with_mdc: bool = True, fractional_los: bool = False) -> pd.DataFrame:
+    """Grouped cases with every kind of awkward value the per-case rules decide on."""
+    d = rng.integers(0, len(DRGS), n)
+    h = rng.choice(["H1", "H2", "H3", "H4", "H5", "H6", None], n, p=[.25, .2, .2, .15, .1, .05, .05])
+    cost = rng.lognormal(8, 0.6, n) * rng.choice([1, 1, 1, 1, 1, 1, 1, 1, 8, 0.1], n)
+    cost[rng.random(n) < 0.05] = np.nan
+    cost[rng.random(n) < 0.02] = -5
+    cost[rng.random(n) < 0.01] = np.inf
+    los = rng.integers(0, 30, n).astype(float) + (rng.random(n).round(1) if fractional_los else 0)
+    los[rng.random(n) < 0.05] = np.nan
+    los[rng.random(n) < 0.02] = -1
+    dates = pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    dates = pd.Series(dates).where(rng.random(n) > 0.03)
+    df = pd.DataFrame({
+        "hospital_id": h, "drg": [DRGS[i][0] for i in d],
+        "status": rng.choice(["分组成功", "ok", "无法入组", None], n, p=[.8, .1, .07, .03]),
+        "total_cost": cost, "los_days": los, "leaving_type": rng.choice(["1", "5", "2", None], n, p=[.85, .08, .05, .02]),
+        "year": dates.dt.year.fillna(2021).astype(int).to_numpy(), "discharge_date": dates,
+    })
+    if with_mdc:
+        df["mdc"] = [DRGS[i][1] for i in d]
+        df["adrg"] = [DRGS[i][2] for i in d]
+    return df
+
+
+def streamed(df: pd.DataFrame, sizes: list[int], hospitals, cc_args: dict, **options) -> dict:
+    cc = CaseCells(hospitals, **cc_args)
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    start = 0
+    for size in sizes + [len(df)]:
+        if start >= len(df):
+            break
+        cc.add(t.slice(start, size))
+        start += size
+    return evaluate_cells(cc, hospitals=hospitals, **options)
+
+
+def assert_same_tables(a: dict, b: dict) -> None:
+    assert sorted(a) == sorted(b)
+    for name in a:
+        x, y = a[name], b[name]
+        assert list(x.columns) == list(y.columns), name
+        assert len(x) == len(y), name
+        keys = [k for k in KEYS if k in x.columns]
+        x = x.sort_values(keys, kind="stable").reset_index(drop=True)
+        y = y.sort_values(keys, kind="stable").reset_index(drop=True)
+        for c in x.columns:
+            u, v = x[c], y[c]
+            if pd.api.types.is_numeric_dtype(u) and not pd.api.types.is_bool_dtype(u):
+                uu, vv = u.astype(float).to_numpy(), v.astype(float).to_numpy()
+                if c.endswith(("_vs_previous", "_vs_last_year")):  # a change a / b - 1: compare a / b itself
+                    uu, vv = uu + 1, vv + 1
+                if name == "quality" and c == "value":  # RIV = 1 - SSW / SST: compare SSW / SST itself
+                    riv = x["metric"].str.startswith("riv").to_numpy()
+                    uu, vv = np.where(riv, 1 - uu, uu), np.where(riv, 1 - vv, vv)
+                np.testing.assert_allclose(vv, uu, rtol=1e-12, atol=0, err_msg=f"{name}.{c}")
+            else:
+                su = [None if pd.isna(e) else str(e) for e in u.astype(object)]
+                sv = [None if pd.isna(e) else str(e) for e in v.astype(object)]
+                differ = [i for i, (a, b) in enumerate(zip(su, sv)) if a != b]
+                assert all(on_a_knife_edge(x, c, i) for i in differ), f"{name}.{c} rows {differ}"
+
+
+def _near(a, b) -> bool:
+    return bool(np.isfinite(a) and np.isfinite(b) and abs(a - b) <= 1e-12 * max(abs(a), abs(b), 1.0))
+
+
+def on_a_knife_edge(t: pd.DataFrame, column: str, i: int) -> bool:
+    """A category or rank that two correct float evaluations of one formula may decide either way: its value is
+    within rounding (1e-12) of the category's boundary, or of another unit's value it is ranked against. Sums
+    added in another order differ in the last bits, and cost / mean is exactly 1 for a DRG's only case."""
+    row = t.iloc[i]
+    if column.startswith("quadrant_"):
+        y = row["cost_index" if column == "quadrant_cost" else "time_index"]
+        peers = t[t["peer_group"] == row["peer_group"]]
+        x_star = peers["total_weight"].sum() / peers["cases_weighted"].sum()
+        return _near(y, 1.0) or _near(row["cmi"], x_star)
+    if column.startswith("rank_"):
+        value = column[len("rank_"):]
+        others = t[(t["peer_group"] == row["peer_group"]) & (t.index != t.index[i])][value].astype(float)
+        return any(_near(float(row[value]), o) for o in others)
+    if column == "funnel_flag":
+        return any(_near(float(row["oe_ratio"]), float(row[c])) for c in t.columns if c.startswith("limit"))
+    if column == "homogeneous":
+        return _near(float(row["cv"]), 1.0)
+    return False
+
+
+OPTIONS = st.fixed_dictionaries({
+    "by": st.sampled_from(["hospital", "hospital-mdc", "hospital-adrg"]),
+    "peer": st.sampled_from(["level", "level-kind", "none"]),
+    "leave_one_out": st.booleans(),
+    "overdispersion": st.sampled_from([False, "additive", "multiplicative"]),
+    "trim_method": st.sampled_from(["iqr", "iqr", "log_sd", "percentile", "none"]),
+    "min_cases_rank": st.sampled_from([1, 20]),
+    "min_cases_risk": st.sampled_from([1, 30]),
+})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 600), cuts=st.lists(st.integers(1, 300), max_size=5),
+       options=OPTIONS, period=st.sampled_from([None, "month", "quarter", "year"]), with_table=st.booleans(),
+       with_mdc=st.booleans(), fractional=st.booleans(), subset=st.sampled_from([None, "years", "levels"]),
+       supplied=st.booleans())
+def test_streamed_equals_per_case_evaluation(seed, n, cuts, options, period, with_table, with_mdc, fractional, subset,
+                                              supplied):
+    rng = np.random.default_rng(seed)
+    df = random_cases(rng, n, with_mdc=with_mdc, fractional_los=fractional)
+    hospitals = HOSPITALS if with_table else None
+    if not with_table:  # levels from the file's own column
+        df["level"] = df["hospital_id"].map({"H1": "三级", "H2": "二级", "H3": "", "H4": "tertiary"})
+    cc_args = {"period": period, "years": [2021] if subset == "years" else None,
+               "levels": ["tertiary"] if subset == "levels" else None}
+    weights = pd.DataFrame({"drg": ["AA19", "ES31"], "weight": [2.5, 0.8]}) if supplied else None
+    try:
+        ref = evaluate(df, hospitals=hospitals, weights=weights, **cc_args, **options)
+    except EvaluationError as e:  # e.g. a period table without any discharge date: the same refusal
+        with pytest.raises(EvaluationError, match=re.escape(str(e)[:40])):
+            streamed(df, cuts, hospitals, cc_args, weights=weights, **options)
+        return
+    got = streamed(df, cuts, hospitals, cc_args, weights=weights, **options)
+    assert_same_tables(ref, got)
+
+
+def test_batches_merge_in_any_grouping_to_the_same_cells():
+    """The cells of batches merged one by one equal those of the parts merged first (how a Dask run adds them)."""
+    df = random_cases(np.random.default_rng(7), 3000)
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    one = CaseCells(HOSPITALS, period="month")
+    for i in range(0, 3000, 500):
+        one.add(t.slice(i, 500))
+    parts = [CaseCells(HOSPITALS, period="month").of_batch(t.slice(i, 500)) for i in range(0, 3000, 500)]
+    two = CaseCells(HOSPITALS, period="month")
+    for p in parts:
+        two.merge(p)
+    pd.testing.assert_frame_equal(one.cells(), two.cells())
+    assert one.first_all == two.first_all and one.rows == two.rows == 3000
+    assert one.cells()["n"].sum() == one.included == int(evaluate(df, hospitals=HOSPITALS)["weights"]["cases"].sum())
+
+
+def test_memory_of_the_cells_follows_the_cells_not_the_cases():
+    """Ten times the cases in the same hospitals and DRGs: the same number of cells."""
+    rng = np.random.default_rng(3)
+    small, big = CaseCells(HOSPITALS), CaseCells(HOSPITALS)
+    small.add(pa.Table.from_pandas(random_cases(rng, 20_000), preserve_index=False))
+    for _ in range(10):
+        big.add(pa.Table.from_pandas(random_cases(rng, 20_000), preserve_index=False))
+    assert len(big.cell_id) == len(small.cell_id) <= 6 * 7
+    assert big.rows == 10 * small.rows
+
+
+def _grouped_file(path, n=6000, seed=11):
+    df = random_cases(np.random.default_rng(seed), n)
+    df["case_id"] = [f"C{i}" for i in range(n)]
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, row_group_size=1000)
+    return df
+
+
+def test_cli_evaluate_streams_the_tables_of_the_in_memory_evaluation(tmp_path):
+    from drg.cli import main
+
+    src = tmp_path / "grouped.parquet"
+    df = _grouped_file(src)
+    hosp = tmp_path / "hospitals.csv"
+    HOSPITALS.to_csv(hosp, index=False)
+    out = tmp_path / "e"
+    assert main(["evaluate", str(src), "--hospitals", str(hosp), "--by", "hospital-mdc", "--period", "month", "--lang", "en",
+                 "--batch-size", "700", "-o", str(out)]) == 0
+    ref = evaluate(df, hospitals=HOSPITALS, by="hospital-mdc", period="month")
+    got = {name: pd.read_parquet(out / f"{name}.parquet") for name in ref}
+    assert_same_tables(ref, got)
+
+
+def test_cli_evaluate_on_a_dask_local_cluster_writes_the_same_bytes(tmp_path):
+    pytest.importorskip("distributed", reason="Dask is an optional extra: pip install '.[dask]'")
+    from drg.cli import main
+
+    src = tmp_path / "grouped.parquet"
+    _grouped_file(src, n=5000)
+    hosp = tmp_path / "hospitals.csv"
+    HOSPITALS.to_csv(hosp, index=False)
+    common = ["--hospitals", str(hosp), "--by", "hospital-adrg", "--period", "quarter", "--batch-size", "1000",
+              "--leave-one-out", "--overdispersion"]
+    assert main(["evaluate", str(src), *common, "-o", str(tmp_path / "local")]) == 0
+    assert main(["evaluate", str(src), *common, "--dask", "local", "-o", str(tmp_path / "dask")]) == 0
+    names = sorted(p.name for p in (tmp_path / "local").glob("*.parquet"))
+    assert len(names) == 7
+    for name in names:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+
+
+def test_cli_evaluate_subset_of_hospitals_and_unknown_ids(tmp_path, capsys):
+    from drg.cli import main
+
+    src = tmp_path / "grouped.parquet"
+    df = _grouped_file(src, n=3000)
+    out = tmp_path / "e"
+    assert main(["evaluate", str(src), "--hospital", "H1,H2", "--lang", "en", "-o", str(out)]) == 0
+    ref = evaluate(df[df["hospital_id"].isin(["H1", "H2"])])
+    assert_same_tables(ref, {name: pd.read_parquet(out / f"{name}.parquet") for name in ref})
+    assert main(["evaluate", str(src), "--hospital", "NOPE", "-o", str(tmp_path / "x")]) == 2
+    assert "none of these hospital ids" in capsys.readouterr().err
