@@ -13,6 +13,7 @@ from .io import InputError
 from .regions import hospitals_table, load_region
 from .tables import (
     case_id_list,
+    only_hospitals,
     drg_list,
     factors,
     output_folder,
@@ -93,6 +94,8 @@ def _evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, suppli
 
     from .contract import batches, read_plan
 
+    if batch_size < 1:
+        raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
     cols, rename = read_plan(grouped, wanted, mapping)
     _needs(pd.DataFrame(columns=[rename[c] for c in cols]), grouped, {**HOSPITAL, **DRG}, "evaluate")
     table = hospitals_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping))
@@ -115,17 +118,6 @@ def _evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, suppli
         if isinstance(e, InputError):
             raise
         raise InputError(str(e)) from None
-
-
-def only_hospitals(data, keep: set | None):
-    """The rows (of a pyarrow Table) of the hospitals in ``keep`` (all rows when None)."""
-    if keep is None:
-        return data
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    col = pc.cast(data.column("hospital_id"), pa.string())
-    return data.filter(pc.is_in(col, value_set=pa.array(sorted(keep))))
 
 
 def hospital_ids_of(grouped: str, mapping: dict | None) -> list:

@@ -34,7 +34,9 @@ def resolve_scheme_path(arg: str | None) -> str:
 
 def _load(arg):
     import grouper
+    from grouper.numba_cache import skip_blas_probe
 
+    skip_blas_probe()  # this process runs the grouper's kernels only: no SciPy import (0.25 s)
     return grouper.load_scheme(resolve_scheme_path(arg))
 
 

@@ -132,8 +132,8 @@ def _cells_part(f, run, wanted, mapping, rename, hospitals, cc_args, keep, batch
     the input, exactly as a local run makes them."""
     from evaluation.cells import CaseCells
 
-    from .analyses import only_hospitals
     from .io import read_parquet_part
+    from .tables import only_hospitals
 
     cc = CaseCells(hospitals, **cc_args)
     return [cc.of_batch(only_hospitals(t.rename_columns([rename.get(c, c) for c in t.column_names]), keep))

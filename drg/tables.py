@@ -49,6 +49,17 @@ def read_grouped(path: str, columns: list[str], mapping: dict | None = None) -> 
     return t.rename_columns([rename.get(c, c) for c in t.column_names]).to_pandas()
 
 
+def only_hospitals(data, keep: set | None):
+    """The rows (of a pyarrow Table) of the hospitals in ``keep`` (all rows when None)."""
+    if keep is None:
+        return data
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = pc.cast(data.column("hospital_id"), pa.string())
+    return data.filter(pc.is_in(col, value_set=pa.array(sorted(keep))))
+
+
 def write_tables(tables: dict, out_dir: str, lang: str, stem: str, workbook: dict | None = None) -> None:
     """Every table as Parquet, and a workbook of ``workbook`` (default: the same tables) for reading."""
     import pyarrow as pa

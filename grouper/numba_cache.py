@@ -49,3 +49,20 @@ def install() -> None:
 
 
 install()
+
+
+def skip_blas_probe() -> None:
+    """Spare a command-line process the 0.25 s import of ``scipy.linalg``: on its first kernel load Numba imports
+    ``numba.np.arraymath``, which imports SciPy's BLAS only to learn whether ``np.dot`` can be compiled. The
+    grouper's kernels use no linear algebra, so ``drg group`` / ``drg explain`` load that module with the probe
+    failing (BLAS-backed functions are then unavailable to Numba in this process; a library user never gets
+    this: only the CLI calls it). Does nothing once Numba's array functions or SciPy's linalg are loaded."""
+    import sys
+
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg.cython_blas"] = None  # an import of it raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg.cython_blas"]

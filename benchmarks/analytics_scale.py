@@ -1,0 +1,109 @@
+"""The analytics commands at scale: each of `drg evaluate`, `pay`, `tiered-care` and `support` timed in a child process
+with its own peak RSS, against the pyarrow read of the columns it uses (measured in the same run), plus a paper
+estimate for a national year (300M discharges) from the measured per-row costs.
+
+    python benchmarks/analytics_scale.py --cases 1000000 --dir S          # synthesizes and groups into S unless there
+    python benchmarks/analytics_scale.py --grouped G.parquet --hospitals H.csv --replicate 10 --dir BIG \\
+        --commands evaluate,evaluate-mdc-month                             # 10 copies of G, written batch by batch
+
+``--replicate K`` writes the grouped file K times over (case ids suffixed) in row groups, in bounded memory: the
+same hospitals and DRGs with K times the cases, which is what a longer or larger input costs the streamed commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from synthetic_region import DRG, read_floor, run  # noqa: E402
+
+EVAL = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year"]
+COMMANDS = {  # name: (arguments after the input, columns the command reads)
+    "evaluate": (["evaluate"], EVAL),
+    "evaluate-mdc-month": (["evaluate", "--by", "hospital-mdc", "--period", "month"], EVAL + ["discharge_date"]),
+    "pay": (["pay", "--budget", "1e10"], EVAL + ["case_id", "discharge_date", "dept", "self_pay"]),
+    "tiered-care": (["tiered-care"], EVAL + ["case_id", "residence_county", "drug_cost", "consumables_cost", "exam_cost",
+                                            "receiving_institution", "patient_id", "admit_date", "discharge_date"]),
+    "support": (["support"], EVAL + ["case_id", "residence_county", "drug_cost", "consumables_cost", "exam_cost",
+                                    "receiving_institution", "patient_id", "admit_date", "discharge_date"]),
+}
+
+
+def replicate(src: str, dst: str, times: int, columns: list[str] | None) -> None:
+    """``src`` written ``times`` times into ``dst`` batch by batch (case_id gets ``~k`` for copy k)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(src)
+    cols = [c for c in columns if c in f.schema_arrow.names] if columns else None
+    writer = None
+    for k in range(times):
+        for b in f.iter_batches(batch_size=1_000_000, columns=cols):
+            t = pa.Table.from_batches([b])
+            if "case_id" in t.column_names and k:
+                t = t.set_column(t.column_names.index("case_id"), "case_id",
+                                 pc.binary_join_element_wise(t.column("case_id").cast(pa.string()), pa.scalar(f"~{k}"), ""))
+            if writer is None:
+                writer = pq.ParquetWriter(dst, t.schema, compression="zstd", compression_level=1)
+            writer.write_table(t, row_group_size=t.num_rows)
+    writer.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dir")
+    ap.add_argument("--grouped", help="an existing grouped file (else synthesized and grouped into --dir)")
+    ap.add_argument("--hospitals", help="its hospitals CSV (default: the --dir's region, or the built-in one)")
+    ap.add_argument("--replicate", type=int, default=1)
+    ap.add_argument("--commands", default=",".join(COMMANDS))
+    ap.add_argument("--national-rows", type=float, default=300e6)
+    ap.add_argument("--cores", type=int, default=16)
+    a = ap.parse_args()
+    d = a.dir or tempfile.mkdtemp(prefix="drg-analytics-")
+    os.makedirs(d, exist_ok=True)
+    grouped = a.grouped or os.path.join(d, "grouped.parquet")
+    if not a.grouped and not os.path.exists(grouped):
+        subprocess.run(DRG + ["synth", "--cases", str(a.cases), "--seed", str(a.seed), "-o", d, "-q"], check=True)
+        subprocess.run(DRG + ["group", os.path.join(d, "discharges.parquet"), "-o", grouped, "-q"], check=True)
+    names = [c for c in a.commands.split(",") if c]
+    if a.replicate > 1:
+        big = os.path.join(d, f"grouped_x{a.replicate}.parquet")
+        if not os.path.exists(big):
+            needed = sorted({c for n in names for c in COMMANDS[n][1]})
+            replicate(grouped, big, a.replicate, needed)
+        grouped = big
+    hospitals = a.hospitals or (os.path.join(d, "hospitals.csv") if os.path.exists(os.path.join(d, "hospitals.csv")) else None)
+    extra = ["--hospitals", hospitals] if hospitals else []
+    result = {}
+    for name in names:
+        args, columns = COMMANDS[name]
+        rows, floor = read_floor(grouped, columns)
+        secs, peak = run(DRG + [args[0], grouped, *args[1:], *extra, "-o", os.path.join(d, f"out-{name}"), "--lang", "en"])
+        result[name] = {"rows": rows, "read_floor_seconds": round(floor, 2), "seconds": round(secs, 1),
+                        "ratio_to_read": round(secs / floor, 2), "peak_rss_gb": round(peak, 2),
+                        "us_per_row": round(secs / rows * 1e6, 3)}
+        if name.startswith("evaluate"):
+            # paper estimate for a national year: the per-row cost splits over the cores (each worker reduces its own
+            # batches, --dask); the per-DRG cost arrays (12 bytes a case) are what the driver holds
+            n = a.national_rows
+            result[name]["national_estimate"] = {
+                "rows": int(n), "one_core_minutes": round(secs / rows * n / 60, 1),
+                f"{a.cores}_cores_minutes": round(secs / rows * n / a.cores / 60, 1),
+                "driver_cost_arrays_gb": round(n * 12 / 1e9, 1)}
+        print(json.dumps({name: result[name]}), flush=True)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
