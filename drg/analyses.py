@@ -92,6 +92,7 @@ def _evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, suppli
     from evaluation.common import EvaluationError
     from evaluation.streamed import evaluate_cells
 
+    from .batch import prefetch
     from .contract import batches, read_plan
 
     if batch_size < 1:
@@ -109,7 +110,7 @@ def _evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, suppli
             cc = cells_dask(grouped, wanted, mapping, table, cc_args, keep, batch_size, dask)
         else:
             cc = CaseCells(table, **cc_args)
-            for b in batches(grouped, wanted, mapping, batch_size):
+            for b in prefetch(batches(grouped, wanted, mapping, batch_size)):  # reading overlaps the reduce
                 cc.add(only_hospitals(b, keep))
         if keep and not cc.first_all:
             raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")

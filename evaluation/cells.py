@@ -142,6 +142,7 @@ class CaseCells:
             cost = np.where(np.isfinite(cost) & (cost > 0), cost, np.nan)
             los = _number(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)
             los = np.where(np.isfinite(los) & (los >= 0), los, np.nan)
+        los_integral = "los_days" in names and pa.types.is_integer(t.column("los_days").type)
         if "leaving_type" in names:
             lt, lts = _text(t.column("leaving_type"))
             died = np.array([v == "5" for v in lts] + [False])[lt].astype(np.int64)
@@ -170,35 +171,61 @@ class CaseCells:
         self.los_unusable = int(np.isnan(los).sum())
         self.hosp = hosp
         _first(h, level, kind, hosp, level_names, kind_names, self.first_all)
-        inc = np.flatnonzero(included)
-        _first(h[inc], level[inc], kind[inc], hosp, level_names, kind_names, self.first_included)
-        if len(inc) == 0:
+        _first(np.where(included, h, -1), level, kind, hosp, level_names, kind_names, self.first_included)
+        if not included.any():
             return self
-        h, g, mdc, adrg, cost, los, died = (a[inc] for a in (h, g, mdc, adrg, cost, los, died))
-        # the DRG triples of this batch, numbered by first appearance
-        triple_key = (g * (len(mdcs) + 1) + (mdc + 1)) * (len(adrgs) + 1) + (adrg + 1)
-        tcode, tuniq = pd.factorize(triple_key)
-        first_row = np.full(len(tuniq), len(tcode))
-        np.minimum.at(first_row, tcode, np.arange(len(tcode)))
-        self.triples = [(drgs[g[i]], mdcs[mdc[i]] if mdc[i] >= 0 else None, adrgs[adrg[i]] if adrg[i] >= 0 else None)
-                        for i in first_row]
-        p = np.zeros(len(inc), np.int64) if period is None else np.where(period[inc] >= 0, period[inc] + 1, 0)
-        ids = (h << (2 * _BITS)) | (tcode.astype(np.int64) << _BITS) | p
-        code, self.cell_id = pd.factorize(ids)
-        cv, lv = ~np.isnan(cost), ~np.isnan(los)
-        self.sums = np.vstack([np.bincount(code, minlength=len(self.cell_id)),
-                               np.bincount(code, weights=died, minlength=len(self.cell_id)),
-                               np.bincount(code, weights=cv, minlength=len(self.cell_id)),
-                               np.bincount(code, weights=np.where(cv, cost, 0.0), minlength=len(self.cell_id)),
-                               np.bincount(code, weights=lv, minlength=len(self.cell_id)),
-                               np.bincount(code, weights=np.where(lv, los, 0.0), minlength=len(self.cell_id))]).astype(float)
+        p = np.zeros(len(h), np.int64) if period is None else np.where(period >= 0, period + 1, 0)
+        self._cells(h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs)
         # per DRG its costs and LOS, in input order (a stable sort of 16-bit codes is a radix sort)
-        order = np.argsort(g.astype(np.int16) if len(drgs) < 32767 else g, kind="stable")
-        sg, cost, los = g[order], cost[order], _compact(los[order])
+        sel = np.flatnonzero(included)
+        gi = g[sel]
+        order = sel[np.argsort(gi.astype(np.int16) if len(drgs) < 32767 else gi, kind="stable")]
+        sg, cost, los = g[order], cost[order], _compact(los[order], integral=los_integral)
         starts = np.flatnonzero(np.r_[True, sg[1:] != sg[:-1]])
         for a, b in zip(starts, np.r_[starts[1:], len(sg)]):
             self.costs.setdefault(drgs[sg[a]], []).append((cost[a:b], los[a:b]))
         return self
+
+    def _cells(self, h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs) -> None:
+        """The batch's cells: one id per hospital x (DRG, MDC, ADRG) x period of the included cases, and their sums."""
+        widths = [int(len(v) + 1).bit_length() for v in (self.hosp, drgs, mdcs, adrgs)] + [
+            int(p.max(initial=0) + 1).bit_length()]
+        if sum(widths) <= 62:  # the usual case: one integer key per case, no per-case triple lookup
+            key = h
+            for code, w in zip((g, mdc + 1, adrg + 1, p), widths[1:]):
+                key = (key << w) | code
+            key = np.where(included, key, -1)
+            code, uniq = pd.factorize(key)
+            parts, rest = [], uniq
+            for w in reversed(widths[1:]):
+                parts.append(rest & ((1 << w) - 1))
+                rest = rest >> w
+            cp, ca, cm, cg = parts
+            ch = rest
+            ca, cm = ca - 1, cm - 1
+        else:  # very wide dictionaries: the triples first
+            tkey = (g * (len(mdcs) + 1) + (mdc + 1)) * (len(adrgs) + 1) + (adrg + 1)
+            tc, tu = pd.factorize(tkey)
+            key = np.where(included, (h << (2 * _BITS)) | (tc.astype(np.int64) << _BITS) | p, -1)
+            code, uniq = pd.factorize(key)
+            row = np.full(len(uniq), len(key))
+            np.minimum.at(row, code, np.arange(len(key)))
+            ch, cg, cm, ca, cp = h[row], g[row], mdc[row], adrg[row], p[row]
+        cv, lv = ~np.isnan(cost), ~np.isnan(los)
+        k = len(uniq)
+        sums = np.vstack([np.bincount(code, minlength=k).astype(float), np.bincount(code, weights=died, minlength=k),
+                          np.bincount(code, weights=cv, minlength=k),
+                          np.bincount(code, weights=np.where(cv, cost, 0.0), minlength=k),
+                          np.bincount(code, weights=lv, minlength=k),
+                          np.bincount(code, weights=np.where(lv, los, 0.0), minlength=k)])
+        real = uniq != -1
+        ch, cg, cm, ca, cp, sums = ch[real], cg[real], cm[real], ca[real], cp[real], sums[:, real]
+        tcode, tuniq = pd.factorize((cg * (len(mdcs) + 1) + (cm + 1)) * (len(adrgs) + 1) + (ca + 1))
+        first = np.full(len(tuniq), len(tcode))
+        np.minimum.at(first, tcode, np.arange(len(tcode)))
+        self.triples = [(drgs[cg[i]], mdcs[cm[i]] if cm[i] >= 0 else None, adrgs[ca[i]] if ca[i] >= 0 else None) for i in first]
+        self.cell_id = (ch.astype(np.int64) << (2 * _BITS)) | (tcode.astype(np.int64) << _BITS) | cp
+        self.sums = sums
 
     def _levels(self, t: pa.Table, names: set, h: np.ndarray, hosp: list):
         """Per case codes of its level and kind, and the names of the codes (the hospitals table's, or the
@@ -305,18 +332,35 @@ def _codes_into(values: list, new: list) -> np.ndarray:
     return out
 
 
-def _compact(los: np.ndarray) -> np.ndarray:
-    """LOS as float32 when that is exact (whole days are), else float64: 4 bytes a case instead of 8."""
+def _compact(los: np.ndarray, integral: bool = False) -> np.ndarray:
+    """LOS as float32 when that is exact (whole days below 2**24 are), else float64: 4 bytes a case instead of 8."""
     f = los.astype(np.float32)
+    if integral:
+        return f if not len(los) or np.nanmax(np.abs(los), initial=0) < 2**24 else los
     return f if np.array_equal(f.astype(float), los, equal_nan=True) else los
 
 
+def first_rows(h: np.ndarray, k: int) -> np.ndarray:
+    """Row of the first occurrence of each code 0..k-1 of ``h`` (``len(h)`` where absent; -1 codes are skipped).
+
+    Codes that Arrow's dictionary encoding assigns appear in order (code j first appears after code j-1), so
+    the running maximum finds them by binary search; other orders fall back to ``np.minimum.at``."""
+    n = len(h)
+    present = np.bincount(h[h >= 0], minlength=k)[:k] > 0 if n else np.zeros(k, bool)
+    first = np.searchsorted(np.maximum.accumulate(h), np.arange(k), side="left") if n else np.zeros(k, np.int64)
+    at = np.minimum(first, max(n - 1, 0))
+    if n and np.array_equal(h[at[present]], np.flatnonzero(present)):
+        return np.where(present, first, n)
+    first = np.full(k + 1, n)
+    np.minimum.at(first, np.where(h >= 0, h, k), np.arange(n))
+    return first[:k]
+
+
 def _first(h, level, kind, hosp, level_names, kind_names, seen: dict) -> None:
-    """Each hospital's (level, kind) at its first case (cases without a hospital are skipped)."""
+    """Each hospital's (level, kind) at its first case (cases with code -1, no hospital or left out, are skipped)."""
     if len(h) == 0:
         return
-    first = np.full(len(hosp) + 1, len(h))
-    np.minimum.at(first, h, np.arange(len(h)))  # code -1 (no hospital) lands in the last slot, unused
-    for code in np.flatnonzero(first[:-1] < len(h)):
+    first = first_rows(h, len(hosp))
+    for code in np.flatnonzero(first < len(h)):
         i = first[code]
         seen.setdefault(hosp[code], (level_names[level[i]], kind_names[kind[i]]))

@@ -12,7 +12,7 @@ from .common import align
 from .indicators import levels_from_counts, rank_hospitals
 from .outcomes import _od_method, observed_expected
 from .views import PERIODS, period_trends
-from .weights import kept_sorted, weights_table
+from .weights import iqr_fences, kept_sorted, weights_table
 
 
 # -- per-DRG statistics -----------------------------------------------------------------------------
@@ -52,10 +52,18 @@ def drg_statistics(cc: CaseCells, trim_method: str = "iqr", min_cases_trim: int 
     for g in sorted(cc.costs):
         cost, los = cc.drg_values(g)
         vc = ~np.isnan(cost)
-        order = np.argsort(cost[vc], kind="stable")
-        c, lc = cost[vc][order], los[vc][order]
-        kept = kept_sorted(c, np.array([0]), np.array([len(c)]), method=trim_method, min_cases=min_cases_trim) \
-            if len(c) else np.zeros(0, dtype=bool)
+        c, lc = cost[vc], los[vc]  # in input order, as the per-case sums run
+        if trim_method == "iqr":  # the fences need the sorted values only
+            if len(c) >= min_cases_trim:
+                lo, hi = iqr_fences(np.sort(c), np.array([0]), np.array([len(c)]))
+                kept = (c >= lo[0]) & (c <= hi[0])
+            else:
+                kept = np.ones(len(c), dtype=bool)
+        else:  # the other rules are applied to the sorted costs, as the per-case trimming does
+            order = np.argsort(c, kind="stable")
+            c, lc = c[order], lc[order]
+            kept = kept_sorted(c, np.array([0]), np.array([len(c)]), method=trim_method, min_cases=min_cases_trim) \
+                if len(c) else np.zeros(0, dtype=bool)
         ck, lk = c[kept], lc[kept]
         lk = lk[~np.isnan(lk)]
         lall = los[~np.isnan(los)]

@@ -59,19 +59,24 @@ def kept_sorted(c: np.ndarray, starts: np.ndarray, n: np.ndarray, **trim) -> np.
     method = trim.get("method", "iqr")
     min_cases = trim.get("min_cases", 5)
     if method == "iqr":
-        def quantile(q):
-            pos = starts + q * (n - 1)
-            lo = np.floor(pos).astype(np.int64)
-            hi = np.minimum(lo + 1, starts + n - 1)
-            return c[lo] + (pos - lo) * (c[hi] - c[lo])
-
-        q1, q3 = quantile(0.25), quantile(0.75)
-        iqr = q3 - q1
-        lo_f = np.repeat(q1 - trim.get("k_lo", 1.5) * iqr, n)
-        hi_f = np.repeat(q3 + trim.get("k_hi", 1.5) * iqr, n)
+        lo_f, hi_f = iqr_fences(c, starts, n, trim.get("k_lo", 1.5), trim.get("k_hi", 1.5))
         small = np.repeat(n < min_cases, n)
-        return small | ((c >= lo_f) & (c <= hi_f))
+        return small | ((c >= np.repeat(lo_f, n)) & (c <= np.repeat(hi_f, n)))
     return np.concatenate([trim_mask(part, **trim) for part in np.split(c, starts[1:])])
+
+
+def iqr_fences(c: np.ndarray, starts: np.ndarray, n: np.ndarray, k_lo: float = 1.5, k_hi: float = 1.5):
+    """Per DRG the IQR fences (Q1 - k_lo IQR, Q3 + k_hi IQR) of sorted costs (quartiles by position, numpy's
+    linear interpolation)."""
+    def quantile(q):
+        pos = starts + q * (n - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, starts + n - 1)
+        return c[lo] + (pos - lo) * (c[hi] - c[lo])
+
+    q1, q3 = quantile(0.25), quantile(0.75)
+    iqr = q3 - q1
+    return q1 - k_lo * iqr, q3 + k_hi * iqr
 
 
 def trimmed_cases(cases: pd.DataFrame, *, trim_method: str = "iqr", k_lo: float = 1.5, k_hi: float = 1.5,
