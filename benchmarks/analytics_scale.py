@@ -80,7 +80,9 @@ def main() -> int:
         big = os.path.join(d, f"grouped_x{a.replicate}.parquet")
         if not os.path.exists(big):
             needed = sorted({c for n in names for c in COMMANDS[n][1]})
-            replicate(grouped, big, a.replicate, needed)
+            # in a child: a child's peak RSS counts its parent's memory at fork, so the parent stays small
+            subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {HERE!r}); import analytics_scale as s; "
+                            f"s.replicate({grouped!r}, {big!r}, {a.replicate}, {needed!r})"], check=True)
         grouped = big
     hospitals = a.hospitals or (os.path.join(d, "hospitals.csv") if os.path.exists(os.path.join(d, "hospitals.csv")) else None)
     extra = ["--hospitals", hospitals] if hospitals else []
