@@ -11,9 +11,10 @@ import pandas as pd
 from .contract import load_mapping
 from .io import InputError
 from .regions import hospitals_table, load_region
+from .contract import read_plan
+from .streamed import EVALUATED_BY, evaluate_streamed, region_frame, region_table, support_streamed, tiered_streamed
 from .tables import (
     case_id_list,
-    only_hospitals,
     drg_list,
     factors,
     output_folder,
@@ -56,9 +57,9 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv, risk_model], "evaluate")  # before any work
     supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
     extra = VIEW_COLUMNS.get(options.get("by"), []) + (VIEW_COLUMNS["period"] if options.get("period") else [])
-    if not risk_model and options.get("by", "hospital") in STREAMED_BY:  # one pass in bounded memory
-        tables = _evaluate_streamed(grouped, EVAL_COLUMNS + extra, load_mapping(columns), hospitals, hospital_ids, supplied,
-                                    fixed_levels, batch_size, dask, options)
+    if not risk_model and options.get("by", "hospital") in EVALUATED_BY:  # one pass in bounded memory
+        tables = evaluate_streamed(grouped, EVAL_COLUMNS + extra, load_mapping(columns), hospitals, hospital_ids, supplied,
+                                   fixed_levels, batch_size, dask, options)
         with folder as out:
             write_tables(tables, out, lang, "evaluation")
         return tables
@@ -82,59 +83,6 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     with folder as out:
         write_tables(tables, out, lang, "evaluation")
     return tables
-
-
-STREAMED_BY = ("hospital", "hospital-mdc", "hospital-adrg")
-
-
-def _evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, supplied, fixed_levels, batch_size, dask, options):
-    from evaluation.cells import CaseCells
-    from evaluation.common import EvaluationError
-    from evaluation.streamed import evaluate_cells
-
-    from .batch import prefetch
-    from .contract import batches, read_plan
-
-    if batch_size < 1:
-        raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
-    cols, rename = read_plan(grouped, wanted, mapping)
-    _needs(pd.DataFrame(columns=[rename[c] for c in cols]), grouped, {**HOSPITAL, **DRG}, "evaluate")
-    table = hospitals_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping))
-    keep = set(hospital_ids) if hospital_ids else None
-    opts = dict(options)
-    cc_args = dict(years=opts.pop("years", None), levels=opts.pop("levels", None), period=opts.pop("period", None))
-    try:
-        if dask:
-            from .cluster import cells_dask
-
-            cc = cells_dask(grouped, wanted, mapping, table, cc_args, keep, batch_size, dask)
-        else:
-            cc = CaseCells(table, **cc_args)
-            for b in prefetch(batches(grouped, wanted, mapping, batch_size)):  # reading overlaps the reduce
-                cc.add(only_hospitals(b, keep))
-        if keep and not cc.first_all:
-            raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")
-        return evaluate_cells(cc, hospitals=table, weights=supplied, risk_levels_table=fixed_levels, **opts)
-    except (EvaluationError, ValueError) as e:
-        if isinstance(e, InputError):
-            raise
-        raise InputError(str(e)) from None
-
-
-def hospital_ids_of(grouped: str, mapping: dict | None) -> list:
-    """The distinct hospital ids of a grouped file, read column by column in batches."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from .contract import batches
-
-    ids = set()
-    for b in batches(grouped, ["hospital_id"], mapping):
-        if "hospital_id" in b.column_names:
-            col = b.column("hospital_id")
-            u = pc.unique(col.dictionary_decode() if pa.types.is_dictionary(col.type) else col)
-            ids.update(v for v in u.to_pylist() if v is not None)
-    return sorted(map(str, ids))
 
 
 def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | None = None, weights: str | None = None,
@@ -176,24 +124,16 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
 
 def region_cases(grouped: str, hospitals: str | None, extra_columns=(), *, command: str, columns: str | None = None):
     """(raw columns, evaluation frame with level, kind, year and residence, hospitals table) of a grouped file."""
-    from evaluation.common import attach_levels, prepare
-
     data = read_grouped(grouped, TIERED_COLUMNS + list(extra_columns), load_mapping(columns))
     _needs(data, grouped, {**HOSPITAL, **DRG}, command)
-    table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
-    if table is None or "county" not in table.columns:
-        raise InputError(f"drg {command} needs each hospital's level and county: pass --hospitals CSV "
-                         "(hospital_id, level, county) or a region folder")
-    cases = attach_levels(prepare(data), table)
-    if "year" not in cases.columns:
-        cases["year"] = 0
-    cases["residence_county"] = data["residence_county"] if "residence_county" in data.columns else None
-    return data, cases, table
+    table = region_table(hospitals, data["hospital_id"].dropna().unique(), command)
+    return data, region_frame(data, table), table
 
 
 def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, targets: str | None = None,
-                   basic_care: str | None = None, lang: str = "zh", columns: str | None = None) -> dict:
-    """`drg tiered-care`: county, region, hospital and targets tables."""
+                   basic_care: str | None = None, lang: str = "zh", columns: str | None = None, dask: str | None = None) -> dict:
+    """`drg tiered-care`: county, region, hospital and targets tables (streamed, :func:`drg.streamed.tiered_streamed`,
+    unless transfers must be linked by patient and dates)."""
     from evaluation.common import EvaluationError
     from evaluation.tiered_care import (
         county_rates,
@@ -211,6 +151,14 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
     except EvaluationError as e:
         raise InputError(f"--targets {e}") from None  # the message starts with the file's name
     basic = drg_list(basic_care, "--basic-care") if basic_care else None
+    mapping = load_mapping(columns)
+    have = set(read_plan(grouped, TIERED_COLUMNS, mapping)[1].values())
+    if "receiving_institution" in have or not {"patient_id", "admit_date", "discharge_date"} <= have:
+        tables = tiered_streamed(grouped, mapping, hospitals, goals, basic, dask=dask)  # no patient linking: one pass
+        tables["targets"] = targets_table(goals, lang)
+        with folder as out:
+            write_tables(tables, out, lang, "tiered_care")
+        return tables
     data, cases, table = region_cases(grouped, hospitals, command="tiered-care", columns=columns)
     tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
@@ -220,13 +168,20 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
 
 
 def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals: str | None = None, start: int = 2019,
-               grades: str | None = None, control_group: str = "never", lang: str = "zh", columns: str | None = None) -> dict:
-    """`drg support`: trajectories, DiD per program and indicator, event study, supporter summary."""
+               grades: str | None = None, control_group: str = "never", lang: str = "zh", columns: str | None = None,
+               dask: str | None = None) -> dict:
+    """`drg support`: trajectories, DiD per program and indicator, event study, supporter summary (streamed,
+    :func:`drg.streamed.support_streamed`, unless procedure grades need each case's procedures)."""
     from evaluation.support import evaluate_support
 
     folder = output_folder(output, [grouped, hospitals, pairs, grades], "support")
     grade_of = procedure_grades(grades) if grades else None
     plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
+    if grade_of is None:  # the DRG-partition proxy: one pass in bounded memory
+        tables = support_streamed(grouped, hospitals, plan, start, control_group, load_mapping(columns), dask=dask)
+        with folder as out:
+            write_tables(tables, out, lang, "support")
+        return tables
     data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [], command="support",
                                       columns=columns)
     principal_grade = None

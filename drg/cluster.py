@@ -127,27 +127,21 @@ def _write_in_order(client, parts, writer, progress, task_args):
     return tally
 
 
-def _cells_part(f, run, wanted, mapping, rename, hospitals, cc_args, keep, batch_size, schema=None):
-    """On a worker: the sufficient statistics (:class:`evaluation.cells.CaseCells`) of each batch of one part of
-    the input, exactly as a local run makes them."""
-    from evaluation.cells import CaseCells
+def _reduce_part(f, run, rename, batch_size, schema, reduce_batch):
+    """On a worker: ``reduce_batch`` of each batch of one part of the input, read exactly as a local run reads it."""
+    from .io import DICTIONARY_COLUMNS, read_parquet_part
 
-    from .io import read_parquet_part
-    from .tables import only_hospitals
-
-    cc = CaseCells(hospitals, **cc_args)
-    return [cc.of_batch(only_hospitals(t.rename_columns([rename.get(c, c) for c in t.column_names]), keep))
-            for t in read_parquet_part(f, run, batch_size, list(rename), (), schema)]
+    return [reduce_batch(t.rename_columns([rename.get(c, c) for c in t.column_names]))
+            for t in read_parquet_part(f, run, batch_size, list(rename), DICTIONARY_COLUMNS, schema)]
 
 
-def cells_dask(grouped: str, wanted: list, mapping, hospitals, cc_args: dict, keep, batch_size: int, address: str = "local"):
-    """The :class:`evaluation.cells.CaseCells` of a grouped Parquet input built on a Dask cluster: each worker reads
-    its parts (about one batch each) and returns their statistics; the driver adds them in input order, so the
-    tables are those of a local run. ``address``: ``local`` (a LocalCluster on this machine) or a scheduler's."""
+def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: str, reduce_batch, merge) -> None:
+    """``merge(reduce_batch(batch))`` for every batch of a grouped Parquet input, the reduce on a Dask cluster: each
+    worker reads its parts (about one batch each); the driver merges the results batch by batch in input order, as
+    a local run does (:func:`drg.streamed.stream`), so the tables are those of a local run. ``address``: ``local``
+    (a LocalCluster on this machine) or a scheduler's."""
     require_dask()
     from distributed import Client, as_completed
-
-    from evaluation.cells import CaseCells
 
     from .contract import read_plan
     from .io import InputError, input_files, input_schema, parquet_parts
@@ -162,18 +156,17 @@ def cells_dask(grouped: str, wanted: list, mapping, hospitals, cc_args: dict, ke
     cluster = local_cluster() if address == "local" else None
     client = Client(cluster if cluster is not None else address)
     try:
-        futures = [client.submit(_cells_part, f, run, wanted, mapping, rename, hospitals, cc_args, keep, batch_size, schema,
-                                 pure=False) for f, run in parts]
+        shipped = client.scatter(reduce_batch, broadcast=True)  # its tables (hospitals) once per worker
+        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, pure=False) for f, run in parts]
         index = {f.key: i for i, f in enumerate(futures)}
-        done, total, after = {}, None, 0
+        done, after = {}, 0
         for fut in as_completed(futures):
             done[index[fut.key]] = fut.result()
             fut.release()
-            while after in done:  # merged batch by batch in input order, as a local run does
-                for batch in done.pop(after):
-                    total = total.merge(batch) if total is not None else CaseCells(hospitals, **cc_args).merge(batch)
+            while after in done:  # merged batch by batch in input order
+                for result in done.pop(after):
+                    merge(result)
                 after += 1
-        return total
     finally:
         client.close()
         if cluster is not None:

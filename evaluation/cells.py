@@ -364,3 +364,14 @@ def _first(h, level, kind, hosp, level_names, kind_names, seen: dict) -> None:
     for code in np.flatnonzero(first < len(h)):
         i = first[code]
         seen.setdefault(hosp[code], (level_names[level[i]], kind_names[kind[i]]))
+
+
+def add_by_year(by_year: dict, table: pa.Table, make) -> None:
+    """Add a batch to ``by_year`` {year: CaseCells} (``make()`` starts a year), split by its ``year`` column (0 for
+    every case without one); cases without a readable year are left out."""
+    if "year" not in table.column_names:
+        by_year.setdefault(0, make()).add(table)
+        return
+    y = _number(table.column("year"))
+    for v in np.unique(y[~np.isnan(y)]):
+        by_year.setdefault(int(v), make()).add(table.filter(pa.array(y == v)))

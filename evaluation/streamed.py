@@ -265,3 +265,55 @@ def evaluate_cells(cc: CaseCells, *, weights: pd.DataFrame | None = None, by: st
                                   "--columns if the file names it otherwise")
         out[f"hospital_{cc.period}"] = period_cells(cells, cc.period, rw, bench_cost, bench_los)
     return out
+
+
+def baseline_weights_cells(by_year: dict, before: int) -> tuple[pd.DataFrame, list]:
+    """:func:`evaluation.weights.baseline_weights` from per-year cells: the weights of the years before ``before``
+    (all years when none precedes it), and those years."""
+    years = sorted(by_year)
+    base = [y for y in years if y < before] or years
+    total = CaseCells()
+    for y in base:
+        total.merge(by_year[y])
+    stats, pooled, _ = drg_statistics(total)
+    return weights_table(stats, pooled), base
+
+
+PANEL_COLUMNS = ["hospital_id", "year", "cases", "drg_count", "cmi", "cases_no_weight", "surgical_share", "level2_surgery",
+                 "level2_share", "grade_source"]
+
+
+def support_panel_cells(by_year: dict, weights: pd.DataFrame, hospital_ids, specialty_mdcs: dict | None = None) -> pd.DataFrame:
+    """:func:`evaluation.support.hospital_year_panel` (the DRG-partition proxy for level-2 surgery) from per-year cells."""
+    ids = set(map(str, hospital_ids))
+    parts = []
+    for y in sorted(by_year):
+        c = by_year[y].cells()
+        c = c[c["hospital_id"].astype(str).isin(ids)]
+        parts.append(pd.DataFrame({"hospital_id": c["hospital_id"].astype(str).to_numpy(), "year": y,
+                                   "drg": c["drg"].astype(str).to_numpy(), "n": c["n"].to_numpy()}))
+    cols = PANEL_COLUMNS + (["specialty_cases"] if specialty_mdcs else [])
+    if not parts or not sum(len(p) for p in parts):
+        return pd.DataFrame(columns=cols)
+    c = pd.concat(parts, ignore_index=True)
+    rw = dict(zip(weights["drg"].astype(str), weights["rw"].astype(float)))
+    w = c["drg"].map(rw).astype(float).to_numpy()
+    n = c["n"].to_numpy(float)
+    surgical = c["drg"].str[1:2].between("A", "J").to_numpy()
+    x = pd.DataFrame({"hospital_id": c["hospital_id"], "year": c["year"].astype(int), "n": c["n"],
+                      "nw": np.where(np.isnan(w), 0.0, n), "tw": np.where(np.isnan(w), 0.0, n * w),
+                      "nnw": np.where(np.isnan(w), n, 0.0), "surg": np.where(surgical, n, 0.0)})
+    if specialty_mdcs:
+        letters = {h: set("".join(v)) for h, v in specialty_mdcs.items()}
+        own = [d[:1] in letters.get(h, ()) for h, d in zip(c["hospital_id"], c["drg"])]
+        x["spec"] = np.where(own, n, 0.0)
+    s = x.groupby(["hospital_id", "year"], sort=True).sum()
+    out = pd.DataFrame({"cases": s["n"].astype(np.int64),
+                        "drg_count": c.groupby(["hospital_id", "year"])["drg"].nunique().reindex(s.index).astype(np.int64),
+                        "cmi": (s["tw"] / s["nw"]).where(s["nw"] > 0), "cases_no_weight": s["nnw"].round().astype(np.int64),
+                        "surgical_share": s["surg"] / s["n"], "level2_surgery": s["surg"].round().astype(np.int64)})
+    out["level2_share"] = out["level2_surgery"] / out["cases"]
+    out["grade_source"] = "proxy"
+    if specialty_mdcs:
+        out["specialty_cases"] = s["spec"].round().astype(np.int64)
+    return out.reset_index()[cols]

@@ -250,14 +250,7 @@ def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.Dat
     no number ("no valid comparison group"). CMI uses weights frozen at the baseline years
     (:func:`baseline_weights`) unless ``weights`` are given.
     """
-    h = hospitals.copy()
-    h["hospital_id"] = h["hospital_id"].astype(str)
-    h["level"] = normalize_level(h["level"])
-    pairs = pairs.copy()
-    for c in ("supporter_id", "recipient_id"):
-        pairs[c] = pairs[c].astype(str)
-    given = pd.to_numeric(pairs["start_year"], errors="coerce") if "start_year" in pairs.columns else pd.Series(np.nan, index=pairs.index)
-    pairs["start_year"] = given.fillna(start).astype(int)
+    pairs = support_plan(pairs, start)
     last_year = int(cases["year"].max()) if len(cases) else start
     first_start = int(pairs["start_year"].min()) if len(pairs) else start
     if weights is None:
@@ -265,6 +258,28 @@ def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.Dat
         weights_from = f"baseline {base_years[0]}-{base_years[-1]}" if base_years else "none"
     else:
         weights_from = "given"
+    return support_tables(hospitals, pairs, lambda ids, spec: hospital_year_panel(cases, weights, ids, spec, principal_grade),
+                          last_year, weights_from, indicators=indicators, control_group=control_group, draws=draws, seed=seed)
+
+
+def support_plan(pairs: pd.DataFrame, start: int) -> pd.DataFrame:
+    """The pairs with text ids and each pair's ``start_year`` (``start`` where the file gives none)."""
+    pairs = pairs.copy()
+    for c in ("supporter_id", "recipient_id"):
+        pairs[c] = pairs[c].astype(str)
+    given = pd.to_numeric(pairs["start_year"], errors="coerce") if "start_year" in pairs.columns else pd.Series(np.nan, index=pairs.index)
+    pairs["start_year"] = given.fillna(start).astype(int)
+    return pairs
+
+
+def support_tables(hospitals: pd.DataFrame, pairs: pd.DataFrame, panel_of, last_year: int, weights_from: str, *,
+                   indicators=("cmi", "surgical_share", "drg_count", "cases", "level2_surgery"), control_group: str = "never",
+                   draws: int = 9999, seed: int = 0):
+    """:func:`evaluate_support` from the hospital-year panel: ``panel_of(hospital ids, {recipient: MDC letters})``
+    gives it (:func:`hospital_year_panel` over cases, or the streamed panel of :mod:`evaluation.streamed`)."""
+    h = hospitals.copy()
+    h["hospital_id"] = h["hospital_id"].astype(str)
+    h["level"] = normalize_level(h["level"])
     spec = {}
     for r in pairs.itertuples():
         letters = "".join(SPECIALTY_MDC.get(str(s).strip(), "") for s in (getattr(r, "specialty_1", ""), getattr(r, "specialty_2", ""))
@@ -275,7 +290,7 @@ def evaluate_support(cases: pd.DataFrame, hospitals: pd.DataFrame, pairs: pd.Dat
     kinds = h.set_index("hospital_id")[["level", "kind"]] if "kind" in h.columns else h.set_index("hospital_id")[["level"]].assign(kind="")
     key = kinds.set_index(["level", "kind"]).index
     peer_ids = kinds.index[key.isin(kinds.loc[kinds.index.intersection(list(set(pairs["recipient_id"])))].set_index(["level", "kind"]).index)]
-    panel = hospital_year_panel(cases, weights, set(peer_ids) | set(pairs["recipient_id"]), spec, principal_grade)
+    panel = panel_of(set(peer_ids) | set(pairs["recipient_id"]), spec)
     traj = pairs.merge(panel, left_on="recipient_id", right_on="hospital_id", how="left").drop(columns=["hospital_id"])
     traj["period"] = np.where(traj["year"] < traj["start_year"], "pre", np.where(traj["year"] > traj["start_year"], "post", "start"))
     rows, events = [], []

@@ -81,33 +81,45 @@ def _check(value, target):
 
 def county_rates(cases: pd.DataFrame, hospitals: pd.DataFrame, targets: dict | None = None) -> pd.DataFrame:
     """In-county (6.1) and in-region (6.2) rates by residence county and year, with targets."""
-    targets = targets or TARGET_PRESET
+    return county_table(county_counts(cases, hospitals), hospitals, targets)
+
+
+def county_counts(cases: pd.DataFrame, hospitals: pd.DataFrame) -> pd.DataFrame:
+    """Episodes per residence county, year and hospital county (missing ones kept): what :func:`county_table`
+    needs, and what batches of a large file add up to."""
     hc = dict(zip(hospitals["hospital_id"].astype(str), hospitals["county"].astype(str)))
-    region = set(hospitals["county"].astype(str))
     df = pd.DataFrame({
         "county": cases["residence_county"].astype(object).where(cases["residence_county"].notna(), None),
-        "hospital_county": cases["hospital_id"].astype(str).map(hc),
+        "hospital_county": cases["hospital_id"].astype(str).map(hc).astype(object),
         "year": cases["year"] if "year" in cases.columns else 0,
     })
-    known = df["county"].notna()
-    d = df[known]
-    g = d.groupby(["county", "year"], observed=True)
-    out = pd.DataFrame({"residents": g.size()})
-    out["in_county"] = (d["hospital_county"] == d["county"]).groupby([d["county"], d["year"]], observed=True).sum()
-    out["in_region"] = d["hospital_county"].isin(region).groupby([d["county"], d["year"]], observed=True).sum()
+    return df.groupby(["county", "year", "hospital_county"], dropna=False, sort=False).size().rename("n").reset_index()
+
+
+def county_table(counts: pd.DataFrame, hospitals: pd.DataFrame, targets: dict | None = None) -> pd.DataFrame:
+    """:func:`county_rates` from :func:`county_counts`."""
+    targets = targets or TARGET_PRESET
+    region = set(hospitals["county"].astype(str))
+    known = counts["county"].notna()
+    d = counts[known]
+    key = [d["county"], d["year"]]
+    n = d["n"]
+    out = pd.DataFrame({"residents": n.groupby(key).sum()})
+    out["in_county"] = n.where(d["hospital_county"] == d["county"], 0).groupby(key).sum()
+    out["in_region"] = n.where(d["hospital_county"].isin(region), 0).groupby(key).sum()
     out["in_county_rate"] = out["in_county"] / out["residents"]
     out["in_region_rate"] = out["in_region"] / out["residents"]
     # Episodes of the region's residents in hospitals outside the region are what the in-region rate
     # measures; data that hold only the region's own hospitals (no such episode at all) cannot show
     # them, and would report 100% everywhere: the rate is then not measurable, not "met".
     outside = d["hospital_county"].isna() | ~d["hospital_county"].isin(region)
-    measurable = bool(outside.any())
+    measurable = bool((outside & (n > 0)).any())
     if not measurable:
         out["in_region"] = np.nan
         out["in_region_rate"] = np.nan
     out = out.reset_index()
     out["in_region_status"] = "ok" if measurable else "not_measurable: the data hold only the region's own hospitals"
-    out["missing_residence"] = int((~known).sum())
+    out["missing_residence"] = int(counts.loc[~known, "n"].sum())
     for name in ("in_county_rate", "in_region_rate"):
         res = [_check(v, targets[name]) for v in out[name]]
         out[f"{name}_target"] = targets[name][1]
@@ -131,30 +143,44 @@ def region_indicators(cases: pd.DataFrame, hospitals: pd.DataFrame, weights: pd.
 
     Without ``weights`` the basic-care list comes from weights of the first data year, frozen for every
     year (6.4: a trend of case mix, not of weight drift); ``weights_from`` says which."""
-    targets = targets or TARGET_PRESET
     weights_from = "given"
     if weights is None and not basic_care:
         first = int(cases["year"].min()) if "year" in cases.columns and cases["year"].notna().any() else 0
         weights, base = baseline_weights(cases, first + 1)
         weights_from = f"baseline {base[0]}" if base else "none"
+    return region_table(region_counts(cases, hospitals), weights, weights_from, targets, basic_care)
+
+
+def region_counts(cases: pd.DataFrame, hospitals: pd.DataFrame) -> pd.DataFrame:
+    """Episodes per year, hospital level, DRG and whether included: what :func:`region_table` needs."""
     lv = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
-    level = cases["hospital_id"].astype(str).map(lv).fillna("unknown")
-    year = cases["year"] if "year" in cases.columns else pd.Series(0, index=cases.index)
+    df = pd.DataFrame({"year": cases["year"] if "year" in cases.columns else 0,
+                       "level": cases["hospital_id"].astype(str).map(lv).fillna("unknown").astype(object),
+                       "drg": cases["drg"].astype(str).astype(object), "included": cases["included"].astype(bool)})
+    return df.groupby(["year", "level", "drg", "included"], dropna=False, sort=False).size().rename("n").reset_index()
+
+
+def region_table(counts: pd.DataFrame, weights: pd.DataFrame | None, weights_from: str, targets: dict | None = None,
+                 basic_care: list | None = None) -> pd.DataFrame:
+    """:func:`region_indicators` from :func:`region_counts` and the weights the basic-care list comes from."""
+    targets = targets or TARGET_PRESET
     gb = basic_care_drgs(weights, supplied=basic_care)
-    is_basic = cases["drg"].astype(str).isin(gb) & cases["included"]
+    c = counts
+    is_basic = c["drg"].isin(gb) & c["included"].astype(bool)
     rows = []
-    for y in sorted(year.dropna().unique()):
-        m = year == y
-        n_all = int(m.sum())
-        n_primary = int((m & (level == "primary")).sum())
-        tert = m & (level == "tertiary")
+    for y in sorted(c["year"].dropna().unique()):
+        m = c["year"] == y
+        n_all = int(c.loc[m, "n"].sum())
+        n_primary = int(c.loc[m & (c["level"] == "primary"), "n"].sum())
+        tert = m & (c["level"] == "tertiary")
         b = m & is_basic
+        n_b, n_bt, n_t = int(c.loc[b, "n"].sum()), int(c.loc[b & tert, "n"].sum()), int(c.loc[tert, "n"].sum())
         rows.append({
             "year": int(y), "episodes": n_all, "primary_episodes": n_primary,
             "primary_share": n_primary / n_all if n_all else np.nan,
-            "basic_care_cases": int(b.sum()),
-            "basic_care_tertiary_share": (b & tert).sum() / b.sum() if b.sum() else np.nan,
-            "tertiary_basic_care_share": (b & tert).sum() / tert.sum() if tert.sum() else np.nan,
+            "basic_care_cases": n_b,
+            "basic_care_tertiary_share": n_bt / n_b if n_b else np.nan,
+            "tertiary_basic_care_share": n_bt / n_t if n_t else np.nan,
         })
     out = pd.DataFrame(rows)
     res = [_check(v, targets["primary_share"]) for v in out["primary_share"]]
@@ -221,7 +247,16 @@ def hospital_referrals_and_revenue(cases: pd.DataFrame, raw: pd.DataFrame, hospi
     lower level; up-referrals: type-2 transfers to a higher level. ``transfer_unknown_level`` counts the
     type-2 transfers whose receiver could not be found or has no level, ``transfer_unmatched_share`` their
     share, ``transfer_match`` says how receivers were found."""
-    targets = targets or TARGET_PRESET
+    sums, how = referral_sums(cases, raw, hospitals)
+    return referral_table(sums, how, hospitals, targets)
+
+
+REVENUE = ["drug_cost", "consumables_cost", "exam_cost"]
+
+
+def referral_sums(cases: pd.DataFrame, raw: pd.DataFrame, hospitals: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Per hospital and year the counts (alive, down, transfers by direction) and, when the cost parts are there,
+    the revenue sums of :func:`referral_table`; and how transfer receivers were found."""
     year = cases["year"] if "year" in cases.columns else pd.Series(0, index=cases.index)
     key = [cases["hospital_id"].astype(str), year]
     lt = cases["leaving_type"].astype(str)
@@ -237,23 +272,31 @@ def hospital_referrals_and_revenue(cases: pd.DataFrame, raw: pd.DataFrame, hospi
     known = transfer & receiver_rank.notna() & sender_rank.notna()
     t_down = known & (receiver_rank < sender_rank)
     t_up = known & (receiver_rank > sender_rank)
-    g = pd.DataFrame({"alive": lt != "5", "down": (lt == "3") | t_down, "transfers": transfer, "transfer_down": t_down,
-                      "transfer_up": t_up, "transfer_unknown_level": transfer & ~known}).groupby(key, observed=True).sum()
-    out = g.rename_axis(["hospital_id", "year"])
+    flags = pd.DataFrame({"alive": lt != "5", "down": (lt == "3") | t_down, "transfers": transfer, "transfer_down": t_down,
+                          "transfer_up": t_up, "transfer_unknown_level": transfer & ~known})
+    if all(c in raw.columns for c in REVENUE) and "total_cost" in raw.columns:
+        total = pd.to_numeric(raw["total_cost"], errors="coerce")
+        parts = raw[REVENUE].apply(pd.to_numeric, errors="coerce")
+        complete = total.notna() & (total > 0) & parts.notna().all(axis=1)
+        flags["narrow"] = (total - parts.sum(axis=1)).where(complete, 0.0)
+        flags["broad"] = (total - parts["drug_cost"] - parts["consumables_cost"]).where(complete, 0.0)
+        flags["total"] = total.where(complete, 0.0)
+    return flags.groupby(key, observed=True).sum().rename_axis(["hospital_id", "year"]), how
+
+
+def referral_table(sums: pd.DataFrame, how: str, hospitals: pd.DataFrame, targets: dict | None = None) -> pd.DataFrame:
+    """:func:`hospital_referrals_and_revenue` from :func:`referral_sums` (index hospital_id, year)."""
+    targets = targets or TARGET_PRESET
+    lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
+    counts = ["alive", "down", "transfers", "transfer_down", "transfer_up", "transfer_unknown_level"]
+    out = sums[counts].astype(np.int64)
     alive = out["alive"].where(out["alive"] > 0)
     out["down_rate"] = out["down"] / alive
     out["up_rate"] = out["transfer_up"] / alive  # 上转率: of interest for primary facilities
     out["transfer_unmatched_share"] = out["transfer_unknown_level"] / out["transfers"].where(out["transfers"] > 0)
     out["transfer_match"] = how
-    comp = ["drug_cost", "consumables_cost", "exam_cost"]
-    if all(c in raw.columns for c in comp) and "total_cost" in raw.columns:
-        total = pd.to_numeric(raw["total_cost"], errors="coerce")
-        parts = raw[comp].apply(pd.to_numeric, errors="coerce")
-        complete = total.notna() & (total > 0) & parts.notna().all(axis=1)
-        narrow = (total - parts.sum(axis=1)).where(complete, 0.0)
-        broad = (total - parts["drug_cost"] - parts["consumables_cost"]).where(complete, 0.0)
-        tot = total.where(complete, 0.0)
-        s = pd.DataFrame({"narrow": narrow, "broad": broad, "total": tot}).groupby(key, observed=True).sum()
+    if "total" in sums.columns:
+        s = sums
         out["service_share_narrow"] = s["narrow"] / s["total"].where(s["total"] > 0)
         out["service_share_broad"] = s["broad"] / s["total"].where(s["total"] > 0)
         target = targets["service_share"]

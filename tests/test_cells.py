@@ -229,3 +229,114 @@ def test_cli_evaluate_subset_of_hospitals_and_unknown_ids(tmp_path, capsys):
     assert_same_tables(ref, {name: pd.read_parquet(out / f"{name}.parquet") for name in ref})
     assert main(["evaluate", str(src), "--hospital", "NOPE", "-o", str(tmp_path / "x")]) == 2
     assert "none of these hospital ids" in capsys.readouterr().err
+
+
+def _support_region(seed: int):
+    """Townships (some supported from 2019 or 2020, others never) with costs, so that baseline weights are computed."""
+    rng = np.random.default_rng(seed)
+    hosp, pairs, rows = [], [], []
+    for k in range(12):
+        hid = f"T{k:02d}"
+        hosp.append((hid, "primary", "township", "C1"))
+        start = [2019, 2020, None][k % 3]
+        if start:
+            pairs.append(("S001", hid, "tertiary_pairing" if k % 2 else "county_pairing", start, "外科", "骨科"))
+        for year in (2017, 2018, 2019, 2020, 2021):
+            n = int(rng.integers(30, 80))
+            drg = rng.choice(["GA19", "GB19", "GR19", "IB29", "ES31"], n)
+            cost = rng.lognormal(8, 0.5, n) * np.where(drg == "GA19", 3.0, 1.0)
+            rows += [(hid, year, d, c, "分组成功" if rng.random() > 0.03 else "无法入组") for d, c in zip(drg, cost)]
+    df = pd.DataFrame(rows, columns=["hospital_id", "year", "drg", "total_cost", "status"])
+    df.loc[rng.random(len(df)) < 0.02, "total_cost"] = np.nan
+    hospitals = pd.DataFrame(hosp, columns=["hospital_id", "level", "kind", "county"])
+    plan = pd.DataFrame(pairs, columns=["supporter_id", "recipient_id", "program", "start_year", "specialty_1", "specialty_2"])
+    return df, hospitals, plan
+
+
+@pytest.mark.parametrize("seed,control_group", [(1, "never"), (2, "not_yet")])
+def test_streamed_support_equals_the_per_case_support(tmp_path, seed, control_group):
+    from drg.streamed import support_streamed
+    from evaluation.common import attach_levels, prepare
+    from evaluation.support import evaluate_support
+
+    df, hospitals, plan = _support_region(seed)
+    src, hosp = tmp_path / "g.parquet", tmp_path / "h.csv"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=700)
+    hospitals.to_csv(hosp, index=False)
+    cases = attach_levels(prepare(df), hospitals)
+    traj, did, summary, event = evaluate_support(cases, hospitals, plan, None, start=2019, control_group=control_group)
+    ref = {"support": traj, "support_did": did, "support_event": event, "support_summary": summary}
+    got = support_streamed(str(src), str(hosp), plan, 2019, control_group, None, batch_size=700)
+    assert (ref["support_did"]["status"] == "ok").any()  # the comparison has numbers to compare
+    for name in ref:
+        x, y = ref[name].reset_index(drop=True), got[name].reset_index(drop=True)
+        assert list(x.columns) == list(y.columns) and len(x) == len(y), name
+        for c in x.columns:
+            if pd.api.types.is_numeric_dtype(x[c]) and not pd.api.types.is_bool_dtype(x[c]):
+                np.testing.assert_allclose(y[c].astype(float), x[c].astype(float), rtol=1e-12, atol=1e-12, err_msg=f"{name}.{c}")
+            else:
+                assert x[c].astype(str).tolist() == y[c].astype(str).tolist(), f"{name}.{c}"
+
+
+def _tiered_region(seed: int, receiving: bool = True):
+    """Cases of three counties' hospitals (and one outside the region) with residences, transfers, receivers
+    given as codes, names or not at all, and cost parts some of which are missing."""
+    rng = np.random.default_rng(seed)
+    hospitals = pd.DataFrame({"hospital_id": ["A1", "A2", "B1", "B2", "C1"], "name": ["甲医院", "乙医院", "丙医院", "丁医院", "戊医院"],
+                              "level": ["tertiary", "primary", "secondary", "primary", "三级"],
+                              "kind": ["general"] * 5, "county": ["CA", "CA", "CB", "CB", "CC"]})
+    n = 4000
+    df = random_cases(rng, n)
+    df["hospital_id"] = rng.choice(["A1", "A2", "B1", "B2", "C1", "X9", None], n, p=[.3, .15, .2, .1, .15, .05, .05])
+    df["residence_county"] = rng.choice(["CA", "CB", "CC", "ZZ", None], n, p=[.3, .3, .2, .1, .1])
+    df["leaving_type"] = rng.choice(["1", "2", "3", "5", None], n, p=[.75, .1, .05, .07, .03])
+    for c in ("drug_cost", "consumables_cost", "exam_cost"):
+        df[c] = df["total_cost"] * rng.uniform(0.05, 0.3, n)
+        df.loc[rng.random(n) < 0.03, c] = np.nan
+    if receiving:
+        df["receiving_institution"] = rng.choice(["A1", "B2", "丙医院", "  C1 ", "某外院", None], n)
+    return df, hospitals
+
+
+@pytest.mark.parametrize("receiving,basic", [(True, None), (False, ["GB25"])])
+def test_streamed_tiered_care_equals_the_per_case_tables(tmp_path, receiving, basic):
+    from drg.streamed import region_frame, tiered_streamed
+    from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, region_indicators
+
+    df, hospitals = _tiered_region(5, receiving)
+    src, hosp = tmp_path / "g.parquet", tmp_path / "h.csv"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=500)
+    hospitals.to_csv(hosp, index=False)
+    cases = region_frame(df, hospitals)
+    ref = {"county": county_rates(cases, hospitals), "region": region_indicators(cases, hospitals, None, None, basic),
+           "hospital": hospital_referrals_and_revenue(cases, df, hospitals)}
+    got = tiered_streamed(str(src), None, str(hosp), None, basic, batch_size=600)
+    assert ref["hospital"]["transfer_down"].sum() > 0 or not receiving
+    for name in ref:
+        x, y = ref[name].reset_index(drop=True), got[name].reset_index(drop=True)
+        assert list(x.columns) == list(y.columns) and len(x) == len(y), name
+        for c in x.columns:
+            if pd.api.types.is_numeric_dtype(x[c]) and not pd.api.types.is_bool_dtype(x[c]):
+                np.testing.assert_allclose(y[c].astype(float), x[c].astype(float), rtol=1e-12, err_msg=f"{name}.{c}")
+            else:
+                assert x[c].astype(str).tolist() == y[c].astype(str).tolist(), f"{name}.{c}"
+
+
+def test_cli_support_and_tiered_care_on_a_dask_local_cluster_write_the_same_bytes(tmp_path):
+    pytest.importorskip("distributed", reason="Dask is an optional extra: pip install '.[dask]'")
+    from drg.cli import main
+
+    df, hospitals, plan = _support_region(3)
+    tiered, _ = _tiered_region(3)
+    df = pd.concat([df, tiered.assign(year=2020, hospital_id="T01").drop(columns=["discharge_date"])], ignore_index=True)
+    src, hosp, pairs = tmp_path / "g.parquet", tmp_path / "h.csv", tmp_path / "pairs.csv"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=1500)
+    hospitals.to_csv(hosp, index=False)
+    plan.to_csv(pairs, index=False)
+    for command, extra in (("support", ["--pairs", str(pairs)]), ("tiered-care", [])):
+        for where, more in (("local", []), ("dask", ["--dask", "local"])):
+            assert main([command, str(src), "--hospitals", str(hosp), *extra, *more, "-o", str(tmp_path / f"{command}-{where}")]) == 0
+        names = sorted(p.name for p in (tmp_path / f"{command}-local").glob("*.parquet"))
+        assert len(names) >= 3
+        for name in names:
+            assert (tmp_path / f"{command}-local" / name).read_bytes() == (tmp_path / f"{command}-dask" / name).read_bytes(), name
