@@ -33,16 +33,16 @@ def grouped_region(a: argparse.Namespace, prefix: str) -> tuple[str, str]:
 
 def read_floor(grouped: str, columns: list[str]) -> tuple[int, float]:
     """(rows, seconds) of reading ``columns`` (those present) of the grouped file with pyarrow: the floor a
-    command's time is reported against, measured in the same run."""
-    import time
+    command's time is reported against, measured in the same run. In a child process: a child's peak RSS counts
+    its parent's memory at fork, so the parent that starts the measured commands must stay small."""
+    import json
 
-    import pyarrow.parquet as pq
-
-    f = pq.ParquetFile(grouped)
-    have = f.schema_arrow.names
-    t0 = time.perf_counter()
-    pq.read_table(grouped, columns=[c for c in columns if c in have])
-    return f.metadata.num_rows, time.perf_counter() - t0
+    code = ("import json, sys, time, pyarrow.parquet as pq; f = pq.ParquetFile(sys.argv[1]); "
+            "cols = [c for c in json.loads(sys.argv[2]) if c in f.schema_arrow.names]; t0 = time.perf_counter(); "
+            "pq.read_table(sys.argv[1], columns=cols); print(f.metadata.num_rows, time.perf_counter() - t0)")
+    out = subprocess.run([sys.executable, "-c", code, grouped, json.dumps(columns)], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return int(out[0]), float(out[1])
 
 
 def run(cmd) -> tuple[float, float]:
