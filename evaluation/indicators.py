@@ -194,15 +194,7 @@ def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", r
     inc = cases[cases["included"]]
     out = _unit_indicators(inc, ["hospital_id", by], rw, bench_cost, bench_los, levels)
     ref_inc = ref[ref["included"]]
-    # coverage universe: units of that MDC/ADRG present in the reference
-    drg_universe = ref_inc.groupby(by, observed=True)["drg"].nunique()
-    has_drg = inc.groupby(["hospital_id", by], observed=True)["drg"].nunique()
-    out["drg_coverage"] = (has_drg / drg_universe.reindex(has_drg.index.get_level_values(by)).to_numpy()).reindex(out.index)
-    if by == "mdc":
-        adrg_universe = ref_inc.groupby("mdc", observed=True)["adrg"].nunique()
-        has_adrg = inc.groupby(["hospital_id", "mdc"], observed=True)["adrg"].nunique()
-        out["adrg_count"] = has_adrg.reindex(out.index)
-        out["adrg_coverage"] = (has_adrg / adrg_universe.reindex(has_adrg.index.get_level_values("mdc")).to_numpy()).reindex(out.index)
+    add_coverage(out, inc, ref_inc, by)
     rw_ref = ref_inc["drg"].map(rw).astype(float)
     ref_cmi = rw_ref.groupby(ref_inc[by], observed=True).mean()
     out["relative_cmi"] = out["cmi"] / ref_cmi.reindex(out.index.get_level_values(by)).to_numpy()
@@ -210,6 +202,20 @@ def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", r
     keep = ["hospital_id", by, "cases", "drg_count", "drg_coverage"] + (["adrg_count", "adrg_coverage"] if by == "mdc" else []) + [
         "total_weight", "cmi", "relative_cmi", "cost_index", "time_index", "low_risk_mortality", "low_risk_cases"]
     return out[keep]
+
+
+def add_coverage(out: pd.DataFrame, units: pd.DataFrame, reference: pd.DataFrame, by: str) -> None:
+    """DRG (and for MDCs ADRG) counts and coverage of each hospital x ``by`` of ``out``: the share of the DRGs
+    (ADRGs) of that MDC/ADRG present in the reference. ``units`` and ``reference``: cases or cells (the distinct
+    codes are the same)."""
+    drg_universe = reference.groupby(by, observed=True)["drg"].nunique()
+    has_drg = units.groupby(["hospital_id", by], observed=True)["drg"].nunique()
+    out["drg_coverage"] = (has_drg / drg_universe.reindex(has_drg.index.get_level_values(by)).to_numpy()).reindex(out.index)
+    if by == "mdc":
+        adrg_universe = reference.groupby("mdc", observed=True)["adrg"].nunique()
+        has_adrg = units.groupby(["hospital_id", "mdc"], observed=True)["adrg"].nunique()
+        out["adrg_count"] = has_adrg.reindex(out.index)
+        out["adrg_coverage"] = (has_adrg / adrg_universe.reindex(has_adrg.index.get_level_values("mdc")).to_numpy()).reindex(out.index)
 
 
 def evaluate_cases(data: pd.DataFrame, hospitals: pd.DataFrame | None = None):

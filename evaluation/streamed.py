@@ -9,7 +9,7 @@ import pandas as pd
 
 from .cells import CaseCells
 from .common import align
-from .indicators import levels_from_counts, rank_hospitals
+from .indicators import add_coverage, levels_from_counts, rank_hospitals
 from .outcomes import _od_method, observed_expected
 from .views import PERIODS, period_trends
 from .weights import iqr_fences, kept_sorted, weights_table
@@ -184,14 +184,7 @@ def discipline_cells(cells: pd.DataFrame, by: str, rw: dict, bench_cost: dict, b
                      levels: pd.DataFrame) -> pd.DataFrame:
     """:func:`evaluation.indicators.discipline` (hospital x MDC or x ADRG) from cells."""
     out = unit_cells(cells, ["hospital_id", by], rw, bench_cost, bench_los, levels)
-    drg_universe = cells.groupby(by, observed=True)["drg"].nunique()
-    has_drg = cells.groupby(["hospital_id", by], observed=True)["drg"].nunique()
-    out["drg_coverage"] = (has_drg / drg_universe.reindex(has_drg.index.get_level_values(by)).to_numpy()).reindex(out.index)
-    if by == "mdc":
-        adrg_universe = cells.groupby("mdc", observed=True)["adrg"].nunique()
-        has_adrg = cells.groupby(["hospital_id", "mdc"], observed=True)["adrg"].nunique()
-        out["adrg_count"] = has_adrg.reindex(out.index)
-        out["adrg_coverage"] = (has_adrg / adrg_universe.reindex(has_adrg.index.get_level_values("mdc")).to_numpy()).reindex(out.index)
+    add_coverage(out, cells, cells, by)
     w = cells["drg"].map(rw).astype(float).to_numpy()
     ok = ~np.isnan(w)
     n = cells["n"].to_numpy(float)
