@@ -8,11 +8,19 @@ import os
 
 import pandas as pd
 
-from .contract import load_mapping
+from .contract import load_mapping, read_plan
 from .io import InputError
 from .regions import hospitals_table, load_region
-from .contract import read_plan
-from .streamed import EVALUATED_BY, evaluate_streamed, region_frame, region_table, support_streamed, tiered_streamed
+from .streamed import (
+    DRG,
+    EVALUATED_BY,
+    HOSPITAL,
+    evaluate_streamed,
+    region_frame,
+    region_table,
+    support_streamed,
+    tiered_streamed,
+)
 from .tables import (
     case_id_list,
     drg_list,
@@ -37,8 +45,6 @@ def _needs(data: pd.DataFrame, grouped: str, needed: dict, command: str) -> None
     require(grouped, list(data.columns), needed, command)
 
 
-HOSPITAL = {"hospital_id": "which hospital treated the case (定点医疗机构代码)"}
-DRG = {"drg": "the case's DRG: run drg group on the records first"}
 
 
 def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weights: str | None = None,
@@ -63,6 +69,9 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
         with folder as out:
             write_tables(tables, out, lang, "evaluation")
         return tables
+    if dask:
+        raise InputError("--dask: the department and doctor views and --risk-model read the cases on this machine; run "
+                         "without --dask")
     data = read_grouped(grouped, EVAL_COLUMNS + extra + (["case_id"] if risk_model else []), load_mapping(columns))
     _needs(data, grouped, {**HOSPITAL, **DRG}, "evaluate")
     model_tables = {}
@@ -159,6 +168,9 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
         with folder as out:
             write_tables(tables, out, lang, "tiered_care")
         return tables
+    if dask:
+        raise InputError("--dask: linking transfers by patient and dates reads the cases on this machine; run without "
+                         "--dask, or give the receiving institution (拟接收医疗机构)")
     data, cases, table = region_cases(grouped, hospitals, command="tiered-care", columns=columns)
     tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
@@ -182,6 +194,8 @@ def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals
         with folder as out:
             write_tables(tables, out, lang, "support")
         return tables
+    if dask:
+        raise InputError("--dask: --procedure-grades reads each case's procedures on this machine; run without --dask")
     data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [], command="support",
                                       columns=columns)
     principal_grade = None

@@ -340,3 +340,14 @@ def test_cli_support_and_tiered_care_on_a_dask_local_cluster_write_the_same_byte
         assert len(names) >= 3
         for name in names:
             assert (tmp_path / f"{command}-local" / name).read_bytes() == (tmp_path / f"{command}-dask" / name).read_bytes(), name
+
+
+def test_dask_is_refused_with_one_line_where_the_cases_are_read_into_memory(tmp_path, capsys):
+    from drg.cli import main
+
+    src = tmp_path / "grouped.parquet"
+    _grouped_file(src, n=500)
+    assert main(["evaluate", str(src), "--by", "dept", "--dask", "local", "-o", str(tmp_path / "e")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("drg: error: --dask:")
+    assert not (tmp_path / "e").exists()
