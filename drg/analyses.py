@@ -39,6 +39,13 @@ TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "tot
                   "admit_date", "discharge_date"]
 
 
+def _written(folder, tables: dict, lang: str, stem: str) -> dict:
+    """``tables`` written into the command's output folder (swapped in as a unit); returned for the caller."""
+    with folder as out:
+        write_tables(tables, out, lang, stem)
+    return tables
+
+
 def _needs(data: pd.DataFrame, grouped: str, needed: dict, command: str) -> None:
     from .contract import require
 
@@ -66,9 +73,7 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     if not risk_model and options.get("by", "hospital") in EVALUATED_BY:  # one pass in bounded memory
         tables = evaluate_streamed(grouped, EVAL_COLUMNS + extra, load_mapping(columns), hospitals, hospital_ids, supplied,
                                    fixed_levels, batch_size, dask, options)
-        with folder as out:
-            write_tables(tables, out, lang, "evaluation")
-        return tables
+        return _written(folder, tables, lang, "evaluation")
     if dask:
         raise InputError("--dask: the department and doctor views and --risk-model read the cases on this machine; run "
                          "without --dask")
@@ -89,9 +94,7 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     except (EvaluationError, ValueError) as e:
         raise InputError(str(e)) from None
     tables.update(model_tables)
-    with folder as out:
-        write_tables(tables, out, lang, "evaluation")
-    return tables
+    return _written(folder, tables, lang, "evaluation")
 
 
 def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | None = None, weights: str | None = None,
@@ -165,18 +168,14 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
     if "receiving_institution" in have or not {"patient_id", "admit_date", "discharge_date"} <= have:
         tables = tiered_streamed(grouped, mapping, hospitals, goals, basic, dask=dask)  # no patient linking: one pass
         tables["targets"] = targets_table(goals, lang)
-        with folder as out:
-            write_tables(tables, out, lang, "tiered_care")
-        return tables
+        return _written(folder, tables, lang, "tiered_care")
     if dask:
         raise InputError("--dask: linking transfers by patient and dates reads the cases on this machine; run without "
                          "--dask, or give the receiving institution (拟接收医疗机构)")
     data, cases, table = region_cases(grouped, hospitals, command="tiered-care", columns=columns)
     tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
-    with folder as out:
-        write_tables(tables, out, lang, "tiered_care")
-    return tables
+    return _written(folder, tables, lang, "tiered_care")
 
 
 def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals: str | None = None, start: int = 2019,
@@ -191,9 +190,7 @@ def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals
     plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
     if grade_of is None:  # the DRG-partition proxy: one pass in bounded memory
         tables = support_streamed(grouped, hospitals, plan, start, control_group, load_mapping(columns), dask=dask)
-        with folder as out:
-            write_tables(tables, out, lang, "support")
-        return tables
+        return _written(folder, tables, lang, "support")
     if dask:
         raise InputError("--dask: --procedure-grades reads each case's procedures on this machine; run without --dask")
     data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [], command="support",
@@ -206,6 +203,4 @@ def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals
     traj, did, summary, event = evaluate_support(cases, table, plan, None, start=start, principal_grade=principal_grade,
                                                  control_group=control_group)
     tables = {"support": traj, "support_did": did, "support_event": event, "support_summary": summary}
-    with folder as out:
-        write_tables(tables, out, lang, "support")
-    return tables
+    return _written(folder, tables, lang, "support")
