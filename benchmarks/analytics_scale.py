@@ -25,14 +25,16 @@ sys.path.insert(0, HERE)
 
 from synthetic_region import DRG, read_floor, run  # noqa: E402
 
-EVAL = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year"]
-TIERED = EVAL + ["residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution"]
-COMMANDS = {  # name: (arguments after the input, the columns the command reads: drg.streamed, drg.settlement)
+from drg.settlement import PAY_COLUMNS  # noqa: E402
+from drg.streamed import SUPPORT_COLUMNS as EVAL  # noqa: E402  (evaluate by hospital reads the same columns)
+from drg.streamed import TIERED_COLUMNS as TIERED  # noqa: E402
+
+COMMANDS = {  # name: (arguments after the input, the columns the command reads)
     "evaluate": (["evaluate"], EVAL),
     "evaluate-mdc-month": (["evaluate", "--by", "hospital-mdc", "--period", "month"], EVAL + ["discharge_date"]),
     "support": (["support"], EVAL),
     "tiered-care": (["tiered-care"], TIERED),
-    "pay": (["pay", "--budget", "1e10"], EVAL + ["case_id", "level", "discharge_date", "dept", "self_pay"]),
+    "pay": (["pay", "--budget", "1e10"], PAY_COLUMNS + ["self_pay"]),
 }
 
 

@@ -15,6 +15,7 @@ from .streamed import (
     DRG,
     EVALUATED_BY,
     HOSPITAL,
+    TIERED_COLUMNS,
     evaluate_streamed,
     region_frame,
     region_table,
@@ -34,9 +35,8 @@ from .tables import (
     write_tables,
 )
 
-TIERED_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
-                  "residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution", "patient_id",
-                  "admit_date", "discharge_date"]
+# the streamed columns plus what linking transfers by patient and dates needs (read into memory)
+LINKED_TIERED_COLUMNS = ["case_id", *TIERED_COLUMNS, "patient_id", "admit_date", "discharge_date"]
 
 
 def _written(folder, tables: dict, lang: str, stem: str) -> dict:
@@ -136,7 +136,7 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
 
 def region_cases(grouped: str, hospitals: str | None, extra_columns=(), *, command: str, columns: str | None = None):
     """(raw columns, evaluation frame with level, kind, year and residence, hospitals table) of a grouped file."""
-    data = read_grouped(grouped, TIERED_COLUMNS + list(extra_columns), load_mapping(columns))
+    data = read_grouped(grouped, LINKED_TIERED_COLUMNS + list(extra_columns), load_mapping(columns))
     _needs(data, grouped, {**HOSPITAL, **DRG}, command)
     table = region_table(hospitals, data["hospital_id"].dropna().unique(), command)
     return data, region_frame(data, table), table
@@ -164,7 +164,7 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
         raise InputError(f"--targets {e}") from None  # the message starts with the file's name
     basic = drg_list(basic_care, "--basic-care") if basic_care else None
     mapping = load_mapping(columns)
-    have = set(read_plan(grouped, TIERED_COLUMNS, mapping)[1].values())
+    have = set(read_plan(grouped, LINKED_TIERED_COLUMNS, mapping)[1].values())
     if "receiving_institution" in have or not {"patient_id", "admit_date", "discharge_date"} <= have:
         tables = tiered_streamed(grouped, mapping, hospitals, goals, basic, dask=dask)  # no patient linking: one pass
         tables["targets"] = targets_table(goals, lang)

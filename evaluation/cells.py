@@ -21,10 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import FAIL_CODES, GROUPED_STATUS, LEVEL_ALIASES, EvaluationError, normalize_level
+from .common import FAIL_CODES, GROUPED_STATUS, LEVEL_ALIASES, PERIODS, EvaluationError, normalize_level
 
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
-PERIODS = {"month": 12, "quarter": 4, "year": 1}  # periods a year (as evaluation.views)
 _BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell id
 
 

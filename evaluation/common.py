@@ -21,6 +21,7 @@ FAIL_CODES = {"", "0000", "000", "0000A", "0000B"}
 # the `status` of a grouped record (drg group writes 分组成功, or ok with --lang en): evaluation reads the
 # grouped table's values, it does not import the engine
 GROUPED_STATUS = ("分组成功", "ok")
+PERIODS = {"month": 12, "quarter": 4, "year": 1}  # periods a year of the --period tables
 
 
 class EvaluationError(ValueError):

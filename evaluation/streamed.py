@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from .cells import CaseCells
-from .common import align
+from .common import PERIODS, align
 from .indicators import add_coverage, levels_from_counts, rank_hospitals
 from .outcomes import _od_method, observed_expected
-from .views import PERIODS, period_trends
+from .views import period_trends
 from .weights import iqr_fences, kept_sorted, weights_table
 
 

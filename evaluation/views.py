@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .common import PERIODS
 from .indicators import _rank, _unit_indicators, benchmarks, risk_levels
 from .outcomes import standardized_mortality
 
@@ -134,7 +135,6 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
     return t[cols].sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-PERIODS = {"month": 12, "quarter": 4, "year": 1}  # periods a year
 TREND_COLUMNS = ("cases", "cmi", "cost_index", "time_index", "mortality")
 
 
