@@ -99,39 +99,32 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
 
 def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | None = None, weights: str | None = None,
            special_review: str | None = None, quality_factors: str | None = None, variants: dict | None = None,
-           lang: str = "zh", columns: str | None = None):
-    """`drg pay`: settle every year (``budgets``: year or None -> yuan) under ``cfg``; returns
-    (per-case table, tables, cases)."""
-    import pyarrow as pa
+           lang: str = "zh", columns: str | None = None, batch_size: int = 1_000_000, dask: str | None = None):
+    """`drg pay`: settle every year (``budgets``: year or None -> yuan) under ``cfg`` in three passes of
+    ``batch_size`` rows (:func:`drg.settlement.pay_streamed`), on a Dask cluster with ``dask``; returns (tables,
+    {"cases": settled cases, "cost_unusable": cases without a usable cost})."""
+    from evaluation.common import EvaluationError
 
-    from evaluation.common import EvaluationError, label
-    from evaluation.weights import compute_weights
-
-    from .io import write_table_atomic
-    from .settlement import (
-        PAY_COLUMNS,
-        case_frame,
-        payment_workbook,
-        settle_years,
-    )
+    from .settlement import PAY_COLUMNS, pay_streamed, payment_workbook
+    from .streamed import check_columns, hospital_ids_of
 
     folder = output_folder(output, [grouped, hospitals, weights, special_review, quality_factors], "pay")
     if quality_factors:
         cfg.quality_factors = factors(quality_factors, "--quality-factors")
     special = case_id_list(special_review, "--special-review") if special_review else None
     supplied = supplied_weights(weights)
-    data = read_grouped(grouped, PAY_COLUMNS + ["self_pay"], load_mapping(columns))
-    _needs(data, grouped, {**HOSPITAL, **DRG}, "pay")
-    cases = case_frame(data, hospitals_table(hospitals, data["hospital_id"].dropna().unique()))
-    try:
-        w = compute_weights(cases, supplied=supplied)
-        per_case, tables = settle_years(cases, w, budgets, cfg, special_review=special, variants=variants or {})
-    except EvaluationError as e:
-        raise InputError(str(e)) from None
+    mapping = load_mapping(columns)
+    check_columns(grouped, PAY_COLUMNS + ["self_pay"], mapping, "pay")
+    table = hospitals_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping))
     with folder as out:
-        write_table_atomic(pa.Table.from_pandas(label(per_case, lang), preserve_index=False), os.path.join(out, "cases.parquet"))
+        try:
+            tables, counts = pay_streamed(grouped, out, budgets, cfg, hospitals=table, supplied=supplied, special=special,
+                                          variants=variants or {}, lang=lang, mapping=mapping, batch_size=batch_size,
+                                          dask=dask)
+        except EvaluationError as e:
+            raise InputError(str(e)) from None
         write_tables(tables, out, lang, "payment", workbook=payment_workbook(tables))
-    return per_case, tables, cases
+    return tables, counts
 
 
 def region_cases(grouped: str, hospitals: str | None, extra_columns=(), *, command: str, columns: str | None = None):

@@ -231,6 +231,9 @@ def _pay(sub) -> None:
     pay.add_argument("--special-review", help="CSV with case_id: special-review cases (特病单议), in priority order; "
                                               "paid at cost up to special_review_cap of a hospital's cases")
     pay.add_argument("--quality-factors", help="CSV with hospital_id, factor: quality-linked coefficients (e.g. 1.02)")
+    pay.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    pay.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
+                                                              "the tables are those of a local run")
     pay.add_argument("--lang", choices=["zh", "en"], default="zh")
     pay.add_argument("-o", "--output", required=True, help="output folder")
     pay.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "

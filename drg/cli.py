@@ -179,21 +179,22 @@ def cmd_pay(a) -> int:
     budgets = parse_budgets(a.budget)
     cfg = payment_config(a.config, a.method, a.rate_basis)
     variants = dict(parse_scenario(t, cfg) for t in (a.scenario or []))
-    per_case, tables, cases = pay_to(a.grouped, a.output, budgets, cfg, hospitals=a.hospitals, weights=a.weights,
-                                     special_review=a.special_review, quality_factors=a.quality_factors,
-                                     variants=variants, lang=a.lang, columns=a.columns)
-    _print_settlement(a, cfg, per_case, tables, cases)
+    tables, counts = pay_to(a.grouped, a.output, budgets, cfg, hospitals=a.hospitals, weights=a.weights,
+                            special_review=a.special_review, quality_factors=a.quality_factors, variants=variants,
+                            lang=a.lang, columns=a.columns, batch_size=a.batch_size, dask=a.dask)
+    _print_settlement(a, cfg, tables, counts)
     return 0
 
 
-def _print_settlement(a, cfg, per_case, tables, cases) -> None:
+def _print_settlement(a, cfg, tables, counts) -> None:
     st, par = tables["settlement"], tables["parameters"]
     method = {"points": "点数法", "rate": "费率法"}.get(cfg.method, cfg.method) if a.lang == "zh" else cfg.method
-    print(say(a.lang, "settled", cases=len(per_case), hospitals=st["hospital_id"].nunique(), method=method, output=a.output))
+    print(say(a.lang, "settled", cases=counts["cases"], hospitals=st["hospital_id"].nunique() if len(st) else 0,
+              method=method, output=a.output))
     for r in par.itertuples():
         year = ("全部年度" if a.lang == "zh" else "all years") if r.year is None or r.year != r.year else int(r.year)
         print(say(a.lang, "settled_year", year=year, paid=r.paid, budget=r.budget) + f" ({100 * r.paid_share_of_budget:.3f}%)")
-    bad = int(cases["cost"].isna().sum())
+    bad = counts["cost_unusable"]
     if bad:
         print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "
               "out of both sides of the balance (settlement: cases_cost_unusable)")

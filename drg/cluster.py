@@ -127,15 +127,21 @@ def _write_in_order(client, parts, writer, progress, task_args):
     return tally
 
 
-def _reduce_part(f, run, rename, batch_size, schema, reduce_batch):
-    """On a worker: ``reduce_batch`` of each batch of one part of the input, read exactly as a local run reads it."""
+def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset=None):
+    """On a worker: ``reduce_batch`` of each batch of one part of the input, read exactly as a local run reads it
+    (with ``offset``, the part's first row in the input: ``reduce_batch(batch, its first row)``)."""
     from .io import DICTIONARY_COLUMNS, read_parquet_part
 
-    return [reduce_batch(t.rename_columns([rename.get(c, c) for c in t.column_names]))
-            for t in read_parquet_part(f, run, batch_size, list(rename), DICTIONARY_COLUMNS, schema)]
+    out = []
+    for t in read_parquet_part(f, run, batch_size, list(rename), DICTIONARY_COLUMNS, schema):
+        t = t.rename_columns([rename.get(c, c) for c in t.column_names])
+        out.append(reduce_batch(t) if offset is None else reduce_batch(t, offset))
+        offset = None if offset is None else offset + t.num_rows
+    return out
 
 
-def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: str, reduce_batch, merge) -> None:
+def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: str, reduce_batch, merge,
+                offsets: bool = False) -> None:
     """``merge(reduce_batch(batch))`` for every batch of a grouped Parquet input, the reduce on a Dask cluster: each
     worker reads its parts (about one batch each); the driver merges the results batch by batch in input order, as
     a local run does (:func:`drg.streamed.stream`), so the tables are those of a local run. ``address``: ``local``
@@ -157,7 +163,9 @@ def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: s
     client = Client(cluster if cluster is not None else address)
     try:
         shipped = client.scatter(reduce_batch, broadcast=True)  # its tables (hospitals) once per worker
-        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, pure=False) for f, run in parts]
+        starts = _part_starts(parts) if offsets else [None] * len(parts)
+        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, start, pure=False)
+                   for (f, run), start in zip(parts, starts)]
         index = {f.key: i for i, f in enumerate(futures)}
         done, after = {}, 0
         for fut in as_completed(futures):
@@ -171,3 +179,15 @@ def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: s
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _part_starts(parts) -> list:
+    """Each part's first row in the input (from the files' row-group sizes)."""
+    from .io import open_parquet
+
+    starts, at, meta = [], 0, {}
+    for f, run in parts:
+        starts.append(at)
+        m = meta.setdefault(f, open_parquet(f).metadata)
+        at += sum(m.row_group(i).num_rows for i in run)
+    return starts

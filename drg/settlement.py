@@ -8,8 +8,11 @@ have them. Returns the tables the command writes.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 PAY_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
                "level", "discharge_date", "dept"]
@@ -165,3 +168,177 @@ def case_payment_estimate(drg: str, status_ok: bool, *, weights: str, point_valu
 
 CLASS_ZH = {"not_grouped": "未入组，按项目付费", "special_review": "特病单议", "no_weight": "无权重", "no_cost": "无费用，按标准付费",
             "long_stay": "长住院", "high_cost": "高倍率病例", "low_cost": "低倍率病例", "normal": "正常病例"}
+
+
+# -- streamed: drg pay in three passes (evaluation.payment_batches) ----------------------------------------
+def _reduce_first(t, offset, hospitals, listed):
+    from evaluation.payment_batches import first_pass
+
+    return first_pass(t, offset, hospitals, listed)
+
+
+def _reduce_second(t, offset, plan):
+    from evaluation.payment_batches import second_pass
+
+    return second_pass(t, offset, plan)
+
+
+def _reduce_third(t, offset, plan, lang):
+    """Pass 3 of one batch, its per-case table already labelled and in Arrow (on the worker, with a cluster)."""
+    from evaluation.common import column_label, label
+    from evaluation.payment_batches import third_pass
+
+    part = third_pass(t, offset, plan)
+    table = pa.Table.from_pandas(label(part.cases, lang), preserve_index=False).replace_schema_metadata(None)
+    table = _plain_dictionaries(table)
+    ids = t.column("case_id") if "case_id" in t.column_names else pa.array(np.arange(offset, offset + t.num_rows))
+    if plan.years != [None]:  # the cases of the settled years
+        from evaluation.payment_batches import year_index
+
+        ids = ids.filter(pa.array(year_index(t, plan.years) >= 0))
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.dictionary_decode() if isinstance(ids, pa.Array) else pa.chunked_array([c.dictionary_decode() for c in ids.chunks])
+    part.cases = table.add_column(1, column_label("case_id") if lang == "zh" else "case_id", ids)
+    return part
+
+
+def _plain_dictionaries(table):
+    """Dictionary columns with int32 indices and text values, whatever the batch's categories (one schema for
+    every batch of the per-case file)."""
+    target = pa.dictionary(pa.int32(), pa.string())
+    cols = [c.cast(target) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return pa.table(cols, names=table.column_names)
+
+
+def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=None, supplied=None, special=None,
+                 variants: dict | None = None, lang: str = "zh", mapping=None, batch_size: int = 1_000_000,
+                 dask: str | None = None) -> tuple[dict, dict]:
+    """`drg pay` in three passes over the grouped file (:mod:`evaluation.payment_batches`): writes ``cases.parquet``
+    into ``out_dir`` batch by batch and returns (the tables, {"cases": settled cases, "cost_unusable": n}). Memory
+    follows the batch, the hospitals and DRGs, and a spill file of 10 bytes a case on disk (point method)."""
+    import concurrent.futures
+    import functools
+    import tempfile
+
+    from evaluation.payment import scenario_runs
+    from evaluation.payment_batches import (
+        FirstPass,
+        Run,
+        Totals,
+        finish,
+        merge_second,
+        plan_from_first,
+        rates_from_second,
+        resolve_ties,
+        select_remainders,
+        tied_rows,
+    )
+
+    from .io import AtomicWriter
+    from .streamed import stream
+
+    listed = None if special is None else [str(c) for c in special]
+    wanted = PAY_COLUMNS + ["self_pay"]
+    first = FirstPass(hospitals)
+    stream(grouped, wanted, mapping, batch_size, dask,
+           functools.partial(_reduce_first, hospitals=hospitals, listed=listed), first.merge, offsets=True)
+    runs = [Run(name, c, {None: float(b)} if b is not None else dict(budgets))
+            for name, (b, c) in scenario_runs(None, cfg, variants or {}).items()]
+    plan, _ = plan_from_first(first, hospitals, runs, supplied, listed)
+
+    with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=os.path.dirname(os.path.abspath(out_dir))) as spill_dir:
+        spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
+        year_file = os.path.join(spill_dir, "year.i2")
+        state = {"sums": None}
+        with open(year_file, "wb") as yf:
+            files = [open(p, "wb") if run.cfg.method == "points" else None for p, run in zip(spills, runs)]
+            try:
+                def merge2(part):
+                    sums, year, points = part
+                    state["sums"] = merge_second(state["sums"], sums)
+                    year.tofile(yf)
+                    for f, p in zip(files, points):
+                        if f is not None:
+                            p.tofile(f)
+
+                stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_reduce_second, plan=plan), merge2,
+                       offsets=True)
+            finally:
+                for f in files:
+                    if f is not None:
+                        f.close()
+        params = rates_from_second(plan, state["sums"] or [{} for _ in runs])
+        for r, run in enumerate(runs):
+            if run.cfg.method == "points":
+                select_remainders(run, plan.years, functools.partial(_spilled, year_file, spills[r]))
+        need = tied_rows(runs)
+        ids = _case_ids_at(grouped, mapping, need, batch_size) if len(need) else {}
+        for run in runs:
+            resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
+        totals = Totals(len(runs))
+        writer = AtomicWriter(os.path.join(out_dir, "cases.parquet"))
+        pending = []  # the batch being written while the next is computed (the write releases the GIL)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            try:
+                def merge3(part):
+                    while pending:
+                        pending.pop().result()
+                    pending.append(pool.submit(writer.write, part.cases))
+                    part.cases = None
+                    totals.add(part)
+
+                stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_reduce_third, plan=plan, lang=lang),
+                       merge3, offsets=True)
+                while pending:
+                    pending.pop().result()
+                if writer._writer is None:  # no rows: an empty table with the columns
+                    writer.write(_reduce_third(_empty(grouped, wanted, mapping), 0, plan, lang).cases)
+                writer.commit()
+            except BaseException:
+                for f in pending:
+                    f.cancel()
+                concurrent.futures.wait(pending)
+                writer.abort()
+                raise
+    tables = finish(plan, params, totals, first)
+    return tables, {"cases": int(first.per_year["cases"].sum()) if plan.years != [None] else first.cells.rows,
+                    "cost_unusable": int(tables["parameters"]["cases_cost_unusable"].sum())}
+
+
+def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22):
+    """(first row, year indices, points) of the spill files, ``chunk`` rows at a time."""
+    year = np.memmap(year_file, dtype=np.int16, mode="r") if os.path.getsize(year_file) else np.empty(0, np.int16)
+    points = np.memmap(points_file, dtype=np.float64, mode="r") if os.path.getsize(points_file) else np.empty(0)
+    for lo in range(0, len(year), chunk):
+        yield lo, np.asarray(year[lo:lo + chunk]), np.asarray(points[lo:lo + chunk])
+
+
+def _case_ids_at(grouped: str, mapping, rows: np.ndarray, batch_size: int) -> dict:
+    """{row: case id as text} of the given rows (sorted), read from the case_id column alone."""
+    from evaluation.payment_batches import _case_ids
+
+    from .contract import batches, read_plan
+
+    if not read_plan(grouped, ["case_id"], mapping)[0]:  # no case ids: the row numbers stand for them
+        return {int(r): str(int(r)) for r in rows}
+    out, offset = {}, 0
+    for b in batches(grouped, ["case_id"], mapping, batch_size):
+        n = b.num_rows
+        lo, hi = np.searchsorted(rows, [offset, offset + n])
+        if hi > lo:
+            ids = _case_ids(b, offset)
+            for r in rows[lo:hi]:
+                out[int(r)] = ids[int(r) - offset].as_py()
+        offset += n
+    return out
+
+
+def _empty(grouped: str, wanted: list, mapping):
+    from .contract import read_plan
+    from .io import input_files, input_schema
+
+    cols, rename = read_plan(grouped, wanted, mapping)
+    kind, files = input_files(grouped)
+    schema = input_schema(kind, files, cols)
+    t = schema.empty_table() if schema is not None else pa.table({c: pa.array([], pa.string()) for c in cols})
+    return t.rename_columns([rename.get(c, c) for c in t.column_names])

@@ -21,20 +21,24 @@ SUPPORT_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", 
 TIERED_COLUMNS = SUPPORT_COLUMNS + ["residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution"]
 
 
-def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | None, reduce_batch, merge) -> None:
-    """``merge(reduce_batch(batch))`` for every batch of the ``wanted`` columns, in input order."""
+def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | None, reduce_batch, merge,
+           offsets: bool = False) -> None:
+    """``merge(reduce_batch(batch))`` for every batch of the ``wanted`` columns, in input order; with ``offsets``,
+    ``reduce_batch(batch, offset)`` (the batch's first row in the input)."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
     if dask:
         from .cluster import reduce_dask
 
-        reduce_dask(grouped, wanted, mapping, batch_size, dask, reduce_batch, merge)
+        reduce_dask(grouped, wanted, mapping, batch_size, dask, reduce_batch, merge, offsets)
         return
     from .batch import prefetch
     from .contract import batches
 
+    offset = 0
     for b in prefetch(batches(grouped, wanted, mapping, batch_size)):  # reading overlaps the reduce
-        merge(reduce_batch(b))
+        merge(reduce_batch(b, offset) if offsets else reduce_batch(b))
+        offset += b.num_rows
 
 
 def check_columns(grouped: str, wanted: list, mapping, command: str) -> None:

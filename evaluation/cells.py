@@ -76,6 +76,64 @@ def _month_index(col, per_year: int) -> np.ndarray:
     return np.where(missing, -1, year * per_year + (month - 1) * per_year // 12)
 
 
+class CodedBatch:
+    """One batch's columns as integer codes and floats, with the rules of :func:`evaluation.common.prepare` decided
+    once per distinct value: ``h``/``hosp`` (hospital codes and ids), ``g``/``drgs``, ``included``, ``cost`` and
+    ``los`` (NaN where not usable), ``lt``/``lts`` (leaving type; ``lts`` None without the column), ``died``, and
+    ``level``/``kind`` codes into ``level_names``/``kind_names`` (the hospitals table's, else the file's ``level``
+    column with kind unknown, else unknown; code -1 takes the last name). Shared by :class:`CaseCells` and the
+    payment passes (:mod:`evaluation.payment_batches`)."""
+
+    def __init__(self, t: pa.Table, levels_of: tuple | None = None):
+        names = set(t.column_names)
+        n = t.num_rows
+        self.h, self.hosp = _text(t.column("hospital_id"))
+        self.g, self.drgs = _text(t.column("drg"))
+        ok_drg = np.array([bool(v) and v not in FAIL_CODES and "QY" not in v for v in self.drgs] + [False])
+        self.included = ok_drg[self.g] & (self.h >= 0)
+        if "status" in names:
+            s, statuses = _text(t.column("status"))
+            self.included &= np.array([v in GROUPED_STATUS for v in statuses] + [False])[s]
+        cost = _number(t.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
+        with np.errstate(invalid="ignore"):
+            self.cost = np.where(np.isfinite(cost) & (cost > 0), cost, np.nan)
+            los = _number(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)
+            self.los = np.where(np.isfinite(los) & (los >= 0), los, np.nan)
+        self.los_integral = "los_days" in names and pa.types.is_integer(t.column("los_days").type)
+        if "leaving_type" in names:
+            self.lt, self.lts = _text(t.column("leaving_type"))
+            self.died = np.array([v == "5" for v in self.lts] + [False])[self.lt].astype(np.int64)
+        else:
+            self.lt, self.lts = np.full(n, -1, np.int64), None
+            self.died = np.zeros(n, np.int64)
+        self.level, self.kind, self.level_names, self.kind_names = _levels(t, names, self.h, self.hosp, levels_of)
+
+
+def _levels(t: pa.Table, names: set, h: np.ndarray, hosp: list, levels_of: tuple | None):
+    """Per case codes of its level and kind, and the names of the codes (the hospitals table's, or the
+    file's ``level`` column with kind unknown, or unknown)."""
+    if levels_of is not None:
+        lv, kd = levels_of
+        level_names = [lv.get(v, "unknown") for v in hosp] + ["unknown"]
+        kind_names = [kd.get(v, "unknown") for v in hosp] + ["unknown"]
+        return h.copy(), h.copy(), level_names, kind_names  # code -1 (no hospital) takes the last name
+    kind = np.full(len(h), -1)
+    if "level" in names:
+        c, vals = _text(t.column("level"))
+        level_names = [LEVEL_ALIASES.get(v.strip(), v.strip()) if v else "unknown" for v in vals] + ["unknown"]
+        return c, kind, level_names, ["unknown"]
+    return np.full(len(h), -1), kind, ["unknown"], ["unknown"]
+
+
+def levels_of(hospitals: pd.DataFrame | None) -> tuple | None:
+    """({hospital: level}, {hospital: kind}) of a hospitals table, for :class:`CodedBatch`."""
+    if hospitals is None:
+        return None
+    h = hospitals.astype({"hospital_id": str})
+    return (dict(zip(h["hospital_id"], normalize_level(h["level"]))),
+            dict(zip(h["hospital_id"], h["kind"].astype(str))) if "kind" in h.columns else {})
+
+
 class CaseCells:
     """Sufficient statistics of grouped cases (see the module docstring).
 
@@ -103,11 +161,7 @@ class CaseCells:
         self.cell_id = np.empty(0, np.int64)
         self.sums = np.empty((len(STATS), 0))
         self.costs: dict = {}  # drg -> list of (cost, los) arrays of its included cases
-        self._levels_of = None
-        if hospitals is not None:
-            h = hospitals.astype({"hospital_id": str})
-            self._levels_of = (dict(zip(h["hospital_id"], normalize_level(h["level"]))),
-                               dict(zip(h["hospital_id"], h["kind"].astype(str))) if "kind" in h.columns else {})
+        self._levels_of = levels_of(hospitals)
 
     # -- building ---------------------------------------------------------------------------------
     def add(self, data) -> "CaseCells":
@@ -127,27 +181,12 @@ class CaseCells:
             raise EvaluationError("missing column(s) hospital_id or drg; evaluate a grouped file (drg group output) "
                                   "that carries hospital_id")
         n = t.num_rows
-        h, hosp = _text(t.column("hospital_id"))
-        g, drgs = _text(t.column("drg"))
-        ok_drg = np.array([bool(v) and v not in FAIL_CODES and "QY" not in v for v in drgs] + [False])
-        included = ok_drg[g] & (h >= 0)
-        if "status" in names:
-            s, statuses = _text(t.column("status"))
-            included &= np.array([v in GROUPED_STATUS for v in statuses] + [False])[s]
+        cb = CodedBatch(t, self._levels_of)
+        h, hosp, g, drgs, included, cost, los, died = cb.h, cb.hosp, cb.g, cb.drgs, cb.included, cb.cost, cb.los, cb.died
+        level, kind, level_names, kind_names = cb.level, cb.kind, cb.level_names, cb.kind_names
         mdc, mdcs = _text(t.column("mdc")) if "mdc" in names else (g, ["MDC" + v[:1] if v else "" for v in drgs])
         adrg, adrgs = _text(t.column("adrg")) if "adrg" in names else (g, [v[:3] if v else "" for v in drgs])
-        cost = _number(t.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
-        with np.errstate(invalid="ignore"):
-            cost = np.where(np.isfinite(cost) & (cost > 0), cost, np.nan)
-            los = _number(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)
-            los = np.where(np.isfinite(los) & (los >= 0), los, np.nan)
-        los_integral = "los_days" in names and pa.types.is_integer(t.column("los_days").type)
-        if "leaving_type" in names:
-            lt, lts = _text(t.column("leaving_type"))
-            died = np.array([v == "5" for v in lts] + [False])[lt].astype(np.int64)
-        else:
-            died = np.zeros(n, np.int64)
-        level, kind, level_names, kind_names = self._levels(t, names, h, hosp)
+        los_integral = cb.los_integral
         keep = np.ones(n, dtype=bool)
         if self.years is not None and "year" in names:
             keep &= np.isin(_number(t.column("year")), np.array(list(self.years), dtype=float))
@@ -225,21 +264,6 @@ class CaseCells:
         self.triples = [(drgs[cg[i]], mdcs[cm[i]] if cm[i] >= 0 else None, adrgs[ca[i]] if ca[i] >= 0 else None) for i in first]
         self.cell_id = (ch.astype(np.int64) << (2 * _BITS)) | (tcode.astype(np.int64) << _BITS) | cp
         self.sums = sums
-
-    def _levels(self, t: pa.Table, names: set, h: np.ndarray, hosp: list):
-        """Per case codes of its level and kind, and the names of the codes (the hospitals table's, or the
-        file's ``level`` column with kind unknown, or unknown)."""
-        if self._levels_of is not None:
-            lv, kd = self._levels_of
-            level_names = [lv.get(v, "unknown") for v in hosp] + ["unknown"]
-            kind_names = [kd.get(v, "unknown") for v in hosp] + ["unknown"]
-            return h.copy(), h.copy(), level_names, kind_names  # code -1 (no hospital) takes the last name
-        kind = np.full(len(h), -1)
-        if "level" in names:
-            c, vals = _text(t.column("level"))
-            level_names = [LEVEL_ALIASES.get(v.strip(), v.strip()) if v else "unknown" for v in vals] + ["unknown"]
-            return c, kind, level_names, ["unknown"]
-        return np.full(len(h), -1), kind, ["unknown"], ["unknown"]
 
     def merge(self, other: "CaseCells") -> "CaseCells":
         """Add the statistics of a later part of the same input (the order of parts keeps "first" right and

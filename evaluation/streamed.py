@@ -10,7 +10,6 @@ import pandas as pd
 from .cells import CaseCells
 from .common import PERIODS, align
 from .indicators import add_coverage, levels_from_counts, rank_hospitals
-from .outcomes import _od_method, observed_expected
 from .views import period_trends
 from .weights import iqr_fences, kept_sorted, weights_table
 
@@ -160,6 +159,8 @@ def _leave_one_out(cells: pd.DataFrame, count: str, total: str, min_cases: int =
 
 def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion=False, leave_one_out: bool = False) -> pd.DataFrame:
     """:func:`evaluation.outcomes.standardized_mortality` per hospital from cells (``groups``: each hospital's peer group)."""
+    from .outcomes import _od_method, observed_expected  # scipy: only where the funnel is drawn
+
     method = _od_method(overdispersion)
     if leave_one_out:
         p = _leave_one_out(cells, "n", "died")

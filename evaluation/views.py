@@ -8,7 +8,6 @@ import pandas as pd
 
 from .common import PERIODS
 from .indicators import _rank, _unit_indicators, benchmarks, risk_levels
-from .outcomes import standardized_mortality
 
 VIEWS = {"dept": ["dept"], "doctor": ["doctor_id"], "hospital-dept": ["hospital_id", "dept"]}
 MIN_CASES_UNIT = 30  # cases a department or doctor needs to be ranked (the sheet's minimum for a rate's denominator)
@@ -97,6 +96,8 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
         expected = own_hospital_expectation(inc, base=expected_deaths)
     else:
         expected = None if expected_deaths is None else expected_deaths.reindex(inc.index)
+    from .outcomes import standardized_mortality  # scipy: only where a view's funnel is drawn
+
     o = standardized_mortality(inc.assign(_unit=unit.to_numpy()), by="_unit", overdispersion=overdispersion, peer=peer,
                                expected_cases=expected)
     o = o[["_unit", "observed", "expected", "oe_ratio", "oe_low", "oe_high", "limit998_low", "limit998_high", "funnel_flag"]

@@ -1,0 +1,193 @@
+"""`drg pay` in three passes over batches (evaluation.payment_batches) settles exactly as the per-case settlement
+(drg.settlement.settle_years over evaluation.payment.simulate): every case's fen, every table, for random inputs cut
+into random batches, under every rule; on a Dask LocalCluster the same bytes as a local run.
+
+The reference gets the streamed run's weights table (the weights themselves are held to the per-case weights by
+tests/test_cells.py), so any difference here is the payment machinery's: the exact year totals, the largest
+remainders found from the spill, the special-review caps, the sums of the tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_cells import HOSPITALS, random_cases
+
+from drg.settlement import case_frame, pay_streamed, settle_years
+from evaluation.cells import CaseCells
+from evaluation.common import EvaluationError
+from evaluation.exact import exact_sums, to_float
+from evaluation.payment import PaymentConfig
+from evaluation.streamed import drg_statistics
+from evaluation.weights import weights_table
+
+KEYS = {"settlement": ["year", "hospital_id"], "monthly": ["year", "month", "hospital_id"],
+        "drg_profit_loss": ["year", "hospital_id", "dept", "drg"], "scenarios": ["year", "hospital_id"], "parameters": ["year"]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300), max_size=60),
+       st.integers(0, 60), st.randoms(use_true_random=False))
+def test_exact_sums_are_fsum_of_the_whole_however_cut(values, cut, rnd):
+    values = np.array(values, dtype=float)
+    groups = np.array([rnd.randrange(3) for _ in values], dtype=np.int64)
+    cut = min(cut, len(values))
+    total = exact_sums(values[cut:], groups[cut:], exact_sums(values[:cut], groups[:cut], {}))
+    for g in range(3):
+        assert to_float(total.get(g, 0)) == math.fsum(values[groups == g])
+
+
+def _cases(rng: np.random.Generator, n: int, opts: dict) -> pd.DataFrame:
+    df = random_cases(rng, n)
+    df["case_id"] = [f"C{v:06d}" for v in rng.permutation(10 * n)[:n]]  # ids not in row order: ties are broken by id
+    df["dept"] = rng.choice(["内科", "外科", "", None], n)
+    if opts["self_pay"]:
+        df["self_pay"] = np.where(rng.random(n) < 0.1, np.nan, rng.random(n) * 500)
+    if opts["level_column"]:
+        df["level"] = rng.choice(["三级", "二级", None], n)
+    if not opts["months"]:
+        df = df.drop(columns=["discharge_date"])
+    if not opts["years"]:
+        df = df.drop(columns=["year"])
+    if not opts["case_ids"]:
+        df = df.drop(columns=["case_id"])
+    return df
+
+
+CONFIGS = st.fixed_dictionaries({
+    "method": st.sampled_from(["points", "rate"]),
+    "rate_basis": st.sampled_from(["balance", "volume"]),
+    "growth": st.sampled_from([0.0, 0.05]),
+    "short_stay_days": st.sampled_from([None, 2]),
+    "low_pay": st.sampled_from(["proportional", "item"]),
+    "fallback": st.sampled_from(["item", "points"]),
+    "special_review_cap": st.sampled_from([0.0, 0.02, 0.5]),
+    "coefficients": st.sampled_from([{"tertiary": 1.0}, {"tertiary": 1.2, "secondary": 0.9, "unknown": 0.8}]),
+})
+OPTIONS = st.fixed_dictionaries({
+    "self_pay": st.booleans(), "level_column": st.booleans(), "months": st.booleans(), "years": st.booleans(),
+    "case_ids": st.booleans(), "hospitals": st.booleans(), "special": st.booleans(), "quality": st.booleans(),
+    "scenarios": st.booleans(), "supplied": st.booleans(),
+})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31), n=st.integers(50, 900), batch=st.integers(40, 400), cfg=CONFIGS, opts=OPTIONS)
+def test_streamed_pay_settles_every_case_as_the_per_case_settlement(tmp_path_factory, seed, n, batch, cfg, opts):
+    check_pay(tmp_path_factory.mktemp("pay"), seed, n, batch, cfg, opts)
+
+
+def check_pay(work, seed, n, batch, cfg, opts):
+    rng = np.random.default_rng(seed)
+    df = _cases(rng, n, opts)
+    src = work / "g.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=max(batch // 2, 1))
+    df = pq.read_table(src).to_pandas()  # as the reader gives it
+    hospitals = HOSPITALS if opts["hospitals"] else None
+    supplied = pd.DataFrame({"drg": ["ES31", "GB25"], "weight": [0.8, 1.7]}) if opts["supplied"] else None
+    spend = pd.Series(df["total_cost"]).where(np.isfinite(df["total_cost"]) & (df["total_cost"] > 0)).sum()
+    budgets = ({int(y): spend * 1.3 for y in df["year"].unique()} if "year" in df.columns else {None: spend * 1.3})
+    ids = df["case_id"].astype(str) if "case_id" in df.columns else pd.Series(np.arange(len(df)).astype(str))
+    special = pd.Series(list(rng.choice(ids, min(30, len(ids)), replace=False)) + ["nobody"]) if opts["special"] else None
+    quality = {"H1": 1.05, "H3": 0.97} if opts["quality"] else {}
+    variants = {"tight": (spend * 1.1, {}), "lo": (None, {"k_lo": 0.6, "special_review_cap": 0.1})} if opts["scenarios"] else {}
+
+    def config():
+        return PaymentConfig(**cfg, quality_factors=dict(quality))
+
+    cc = CaseCells(hospitals).add(pa.Table.from_pandas(df, preserve_index=False))
+    stats, pooled, _ = drg_statistics(cc)
+    weights = weights_table(stats, pooled, supplied=supplied)
+    ref_error = got_error = None
+    try:
+        ref_cases, ref = settle_years(case_frame(df, hospitals), weights, dict(budgets), config(), special_review=special,
+                                      variants=variants)
+    except EvaluationError as e:
+        ref_error = str(e)
+    out = work / "out"
+    out.mkdir()
+    try:
+        got, counts = pay_streamed(str(src), str(out), dict(budgets), config(), hospitals=hospitals, supplied=supplied,
+                                   special=special, variants=variants, lang="en", batch_size=batch)
+    except EvaluationError as e:
+        got_error = str(e)
+    assert got_error == ref_error
+    if ref_error:
+        return
+    cases = pd.read_parquet(out / "cases.parquet")
+    assert counts["cases"] == len(cases) == len(ref_cases)
+    cases = cases.sort_values("year", kind="stable").reset_index(drop=True) if "year" in df.columns else cases
+    assert_same(cases, ref_cases, "cases")
+    assert sorted(got) == sorted(ref)
+    for name in ref:
+        keys = [k for k in KEYS[name] if k in ref[name].columns and ref[name][k].notna().any()]
+        assert_same(got[name].sort_values(keys, kind="stable").reset_index(drop=True),
+                    ref[name].sort_values(keys, kind="stable").reset_index(drop=True), name)
+    for y, g in cases.groupby("year", dropna=False) if "year" in df.columns else [(None, cases)]:
+        if cfg["method"] == "points":  # the budget to the fen
+            assert int(g["payment_fen"].sum()) == int(round(budgets[y] * 100))
+
+
+def assert_same(got: pd.DataFrame, ref: pd.DataFrame, name: str) -> None:
+    assert list(got.columns) == list(ref.columns), name
+    assert len(got) == len(ref), name
+    for c in ref.columns:
+        u, v = got[c], ref[c]
+        if pd.api.types.is_integer_dtype(v) and not pd.api.types.is_bool_dtype(v):
+            assert u.astype(np.int64).tolist() == v.astype(np.int64).tolist(), f"{name}.{c}"  # fen: exactly
+        elif pd.api.types.is_float_dtype(v):
+            np.testing.assert_allclose(u.astype(float), v.astype(float), rtol=1e-12, atol=0, err_msg=f"{name}.{c}")
+        else:
+            su = [None if pd.isna(e) else str(e) for e in u.astype(object)]
+            sv = [None if pd.isna(e) else str(e) for e in v.astype(object)]
+            assert su == sv, f"{name}.{c}"
+
+
+def _pay_file(path, n=6000, seed=5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = _cases(rng, n, {"self_pay": True, "level_column": False, "months": True, "years": True, "case_ids": True})
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, row_group_size=700)
+    return df
+
+
+def test_cli_pay_on_a_dask_local_cluster_writes_the_same_bytes(tmp_path):
+    pytest.importorskip("distributed", reason="Dask is an optional extra: pip install '.[dask]'")
+    from drg.cli import main
+
+    src = tmp_path / "g.parquet"
+    _pay_file(src)
+    hosp = tmp_path / "hospitals.csv"
+    HOSPITALS.to_csv(hosp, index=False)
+    special = tmp_path / "special.csv"
+    pd.DataFrame({"case_id": pq.read_table(src, columns=["case_id"]).column(0).to_pylist()[::40]}).to_csv(special, index=False)
+    common = ["--budget", "2020=4e7,2021=4.2e7", "--hospitals", str(hosp), "--special-review", str(special),
+              "--scenario", "tight:budget=3.5e7", "--batch-size", "1000", "--lang", "en"]
+    for method in ("points", "rate"):
+        assert main(["pay", str(src), *common, "--method", method, "-o", str(tmp_path / f"{method}-local")]) == 0
+        assert main(["pay", str(src), *common, "--method", method, "--dask", "local", "-o", str(tmp_path / f"{method}-dask")]) == 0
+        names = sorted(p.name for p in (tmp_path / f"{method}-local").glob("*.parquet"))
+        assert {"cases.parquet", "settlement.parquet", "monthly.parquet", "scenarios.parquet"} <= set(names)
+        for name in names:
+            assert (tmp_path / f"{method}-local" / name).read_bytes() == (tmp_path / f"{method}-dask" / name).read_bytes(), name
+
+
+def test_cli_pay_streams_in_batches_and_keeps_every_case(tmp_path, capsys):
+    from drg.cli import main
+
+    src = tmp_path / "g.parquet"
+    df = _pay_file(src, n=3000)
+    for size in ("100000", "333"):
+        assert main(["pay", str(src), "--budget", "1e7", "--batch-size", size, "--lang", "en", "-o", str(tmp_path / size)]) == 0
+    a, b = (pd.read_parquet(tmp_path / s / "cases.parquet") for s in ("100000", "333"))
+    pd.testing.assert_frame_equal(a, b)  # the batch size changes nothing
+    assert a["case_id"].tolist() == df["case_id"].tolist()  # every case once, in the input's order
+    assert f"settled {len(df):,} cases" in capsys.readouterr().out
+    assert main(["pay", str(src), "--budget", "1e7", "--batch-size", "0", "-o", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("drg: error: --batch-size")
