@@ -101,14 +101,16 @@ def main() -> int:
         result[name] = {"rows": rows, "read_floor_seconds": round(floor, 2), "seconds": round(secs, 1),
                         "ratio_to_read": round(secs / floor, 2), "peak_rss_gb": round(peak, 2),
                         "us_per_row": round(secs / rows * 1e6, 3)}
-        if name.startswith("evaluate"):
-            # paper estimate for a national year: the per-row cost splits over the cores (each worker reduces its own
-            # batches, --dask); the per-DRG cost arrays (12 bytes a case) are what the driver holds
-            n = a.national_rows
-            result[name]["national_estimate"] = {
-                "rows": int(n), "one_core_minutes": round(secs / rows * n / 60, 1),
-                f"{a.cores}_cores_minutes": round(secs / rows * n / a.cores / 60, 1),
-                "driver_cost_arrays_gb": round(n * 12 / 1e9, 1)}
+        # paper estimate for a national year: the per-row cost splits over the cores (each worker reduces its own
+        # batches, --dask); what the driver holds or spills grows with the rows
+        n = a.national_rows
+        estimate = {"rows": int(n), "one_core_minutes": round(secs / rows * n / 60, 1),
+                    f"{a.cores}_cores_minutes": round(secs / rows * n / a.cores / 60, 1)}
+        if name.startswith("evaluate") or name == "pay":
+            estimate["driver_cost_arrays_gb"] = round(n * 12 / 1e9, 1)  # per-DRG costs and stays: 12 bytes a case
+        if name == "pay":  # case points and year (10 bytes a case) on disk; the per-case file is written by the driver
+            estimate["spill_gb_on_disk"] = round(n * 10 / 1e9, 1)
+        result[name]["national_estimate"] = estimate
         print(json.dumps({name: result[name]}), flush=True)
     print(json.dumps(result, indent=1))
     return 0

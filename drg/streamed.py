@@ -158,13 +158,10 @@ def support_streamed(grouped, hospitals, plan, start, control_group, mapping=Non
 
 # -- tiered care ---------------------------------------------------------------------------------------
 def _tiered_of(batch, table, basic):
-    from evaluation.tiered_care import county_counts, referral_sums, region_counts
+    from evaluation.tiered_batches import batch_counts
 
-    data = batch.to_pandas()
-    cases = region_frame(data, table)
-    sums, how = referral_sums(cases, data, table)
-    return (None if basic is not None else _years_of(batch), county_counts(cases, table), region_counts(cases, table), sums,
-            how)
+    county, region, sums, how = batch_counts(batch, table)
+    return None if basic is not None else _years_of(batch), county, region, sums, how
 
 
 class _TieredTotals:

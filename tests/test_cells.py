@@ -351,3 +351,33 @@ def test_dask_is_refused_with_one_line_where_the_cases_are_read_into_memory(tmp_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("drg: error: --dask:")
     assert not (tmp_path / "e").exists()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_tiered_batch_counts_on_codes_equal_the_per_case_counts(seed):
+    """One batch with missing years, DRGs, hospitals and leaving types: the coded counts are the per-case ones."""
+    from drg.streamed import region_frame
+    from evaluation.tiered_batches import batch_counts
+    from evaluation.tiered_care import county_counts, referral_sums, region_counts
+
+    df, hospitals = _tiered_region(seed, receiving=seed == 1)
+    rng = np.random.default_rng(seed)
+    df["year"] = np.where(rng.random(len(df)) < 0.05, np.nan, df["year"])
+    df["drg"] = df["drg"].where(rng.random(len(df)) > 0.05, None)
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    data = t.to_pandas()
+    cases = region_frame(data, hospitals)
+    county, region, sums, how = batch_counts(t, hospitals)
+    ref_sums, ref_how = referral_sums(cases, data, hospitals)
+    assert how == ref_how
+    for got, ref, keys in ((county, county_counts(cases, hospitals), ["county", "year", "hospital_county"]),
+                           (region, region_counts(cases, hospitals), ["year", "level", "drg", "included"]),
+                           (sums.reset_index(), ref_sums.reset_index(), ["hospital_id", "year"])):
+        got = got.sort_values(keys, na_position="first").reset_index(drop=True)
+        ref = ref.sort_values(keys, na_position="first").reset_index(drop=True)
+        assert list(got.columns) == list(ref.columns)
+        for c in ref.columns:
+            if pd.api.types.is_float_dtype(ref[c]) and c not in keys:
+                np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-12, err_msg=c)
+            else:
+                assert [None if pd.isna(v) else str(v) for v in got[c]] == [None if pd.isna(v) else str(v) for v in ref[c]], c
