@@ -291,8 +291,6 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
                        merge3, offsets=True)
                 while pending:
                     pending.pop().result()
-                if writer._writer is None:  # no rows: an empty table with the columns
-                    writer.write(_reduce_third(_empty(grouped, wanted, mapping), 0, plan, lang).cases)
                 writer.commit()
             except BaseException:
                 for f in pending:
@@ -331,14 +329,3 @@ def _case_ids_at(grouped: str, mapping, rows: np.ndarray, batch_size: int) -> di
                 out[int(r)] = ids[int(r) - offset].as_py()
         offset += n
     return out
-
-
-def _empty(grouped: str, wanted: list, mapping):
-    from .contract import read_plan
-    from .io import input_files, input_schema
-
-    cols, rename = read_plan(grouped, wanted, mapping)
-    kind, files = input_files(grouped)
-    schema = input_schema(kind, files, cols)
-    t = schema.empty_table() if schema is not None else pa.table({c: pa.array([], pa.string()) for c in cols})
-    return t.rename_columns([rename.get(c, c) for c in t.column_names])

@@ -155,6 +155,9 @@ def plan_from_first(first: FirstPass, hospitals: pd.DataFrame | None, runs: list
     from .weights import weights_table
 
     years = sorted(int(y) for y in first.per_year.index) if first.has_year else [None]
+    if not first.cells.rows or not years:
+        raise EvaluationError("no cases to settle: the file has no rows" + (" with a readable year" if first.cells.rows else "")
+                              + "; check the input (and its year column)")
     for run in runs:
         for y in years:
             b = run.budgets.get(y, run.budgets.get(None))

@@ -191,3 +191,15 @@ def test_cli_pay_streams_in_batches_and_keeps_every_case(tmp_path, capsys):
     assert main(["pay", str(src), "--budget", "1e7", "--batch-size", "0", "-o", str(tmp_path / "bad")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("drg: error: --batch-size")
+
+
+def test_pay_on_a_file_without_cases_says_so_in_one_line(tmp_path, capsys):
+    from drg.cli import main
+
+    src = tmp_path / "empty.parquet"
+    df = _pay_file(tmp_path / "g.parquet", n=50)
+    pq.write_table(pa.Table.from_pandas(df.iloc[:0], preserve_index=False), src)
+    assert main(["pay", str(src), "--budget", "1e6", "-o", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("drg: error: no cases to settle")
+    assert not (tmp_path / "p").exists()
