@@ -85,12 +85,15 @@ WORKBOOK_PROFIT_LOSS_ROWS = 10_000
 def payment_workbook(tables: dict) -> dict:
     """The tables for payment.xlsx: all of them, except that the per-DRG profit and loss (hospitals ×
     DRGs × years: millions of cells at province scale, minutes to write) is the latest year's, the
-    largest losses first, at most 10,000 rows; drg_profit_loss.parquet holds every row."""
+    largest losses first, at most 10,000 rows, and the monthly advances (hospitals × months × years: past
+    Excel's million rows at national scale) the latest year's, by hospital and month, at most as many;
+    the Parquet files hold every row."""
     out = dict(tables)
-    pl = tables.get("drg_profit_loss")
-    if pl is not None and len(pl) > WORKBOOK_PROFIT_LOSS_ROWS:
-        last = pl[pl["year"] == pl["year"].max()] if "year" in pl.columns and pl["year"].notna().any() else pl
-        out["drg_profit_loss"] = last.sort_values(["balance_fen", "hospital_id", "drg"]).head(WORKBOOK_PROFIT_LOSS_ROWS)
+    for name, order in (("drg_profit_loss", ["balance_fen", "hospital_id", "drg"]), ("monthly", ["hospital_id", "month"])):
+        t = tables.get(name)
+        if t is not None and len(t) > WORKBOOK_PROFIT_LOSS_ROWS:
+            last = t[t["year"] == t["year"].max()] if "year" in t.columns and t["year"].notna().any() else t
+            out[name] = last.sort_values(order).head(WORKBOOK_PROFIT_LOSS_ROWS)
     return out
 
 

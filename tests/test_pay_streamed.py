@@ -203,3 +203,17 @@ def test_pay_on_a_file_without_cases_says_so_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("drg: error: no cases to settle")
     assert not (tmp_path / "p").exists()
+
+
+def test_the_workbook_keeps_the_latest_year_of_the_large_tables_and_the_parquet_every_row():
+    from drg.settlement import WORKBOOK_PROFIT_LOSS_ROWS as LIMIT
+    from drg.settlement import payment_workbook
+
+    months = pd.DataFrame([(y, m, f"H{h:05d}", 1) for y in (2020, 2021) for h in range(LIMIT // 12 + 50) for m in range(1, 13)],
+                          columns=["year", "month", "hospital_id", "advance_fen"])
+    small = pd.DataFrame({"year": [2021], "hospital_id": ["H1"], "drg": ["AA19"], "balance_fen": [5]})
+    book = payment_workbook({"monthly": months, "drg_profit_loss": small, "settlement": small})
+    assert len(book["monthly"]) == LIMIT and (book["monthly"]["year"] == 2021).all()
+    first = book["monthly"].groupby("hospital_id").size()
+    assert (first.iloc[:-1] == 12).all()  # by hospital and month
+    assert book["drg_profit_loss"] is small and book["settlement"] is small  # small tables whole
