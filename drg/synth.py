@@ -216,7 +216,8 @@ def build_templates(scheme, rng, per_step: int = 24) -> pd.DataFrame:
     steps = [st for st, kind in enumerate(scheme.step_kinds) if kind != "qy"]
     df = _templates_for(scheme, L, steps, per_step, rng)
     # steps whose ADRG no template reached get a second, larger try
-    missing = [st for st in steps if scheme.step_adrg[st] not in set(df["adrg"])]
+    reached = set(df["adrg"])  # once, not per step (it was 7 s of every synth)
+    missing = [st for st in steps if scheme.step_adrg[st] not in reached]
     if missing:
         df = pd.concat([df, _templates_for(scheme, L, missing, per_step * 6, rng)], ignore_index=True)
     df = df.drop_duplicates(subset=["drg", "sex", "age_years", "age_days", "weight_g", "icu_hours", "los_lo"], keep="first")
