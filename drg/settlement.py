@@ -248,6 +248,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     runs = [Run(name, c, {None: float(b)} if b is not None else dict(budgets))
             for name, (b, c) in scenario_runs(None, cfg, variants or {}).items()]
     plan, _ = plan_from_first(first, hospitals, runs, supplied, listed)
+    first.cells.costs.clear()  # the weights are made: each case's cost and stay (12 bytes a case) are not needed again
 
     with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=os.path.dirname(os.path.abspath(out_dir))) as spill_dir:
         spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
@@ -307,11 +308,16 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
 
 
 def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22):
-    """(first row, year indices, points) of the spill files, ``chunk`` rows at a time."""
-    year = np.memmap(year_file, dtype=np.int16, mode="r") if os.path.getsize(year_file) else np.empty(0, np.int16)
-    points = np.memmap(points_file, dtype=np.float64, mode="r") if os.path.getsize(points_file) else np.empty(0)
-    for lo in range(0, len(year), chunk):
-        yield lo, np.asarray(year[lo:lo + chunk]), np.asarray(points[lo:lo + chunk])
+    """(first row, year indices, points) of the spill files, ``chunk`` rows at a time (read, not mapped: a mapped
+    file's pages would count in the process's memory)."""
+    with open(year_file, "rb") as yf, open(points_file, "rb") as pf:
+        lo = 0
+        while True:
+            year = np.fromfile(yf, dtype=np.int16, count=chunk)
+            if not len(year):
+                return
+            yield lo, year, np.fromfile(pf, dtype=np.float64, count=len(year))
+            lo += len(year)
 
 
 def _case_ids_at(grouped: str, mapping, rows: np.ndarray, batch_size: int) -> dict:
