@@ -194,6 +194,9 @@ def _print_settlement(a, cfg, tables, counts) -> None:
     for r in par.itertuples():
         year = ("全部年度" if a.lang == "zh" else "all years") if r.year is None or r.year != r.year else int(r.year)
         print(say(a.lang, "settled_year", year=year, paid=r.paid, budget=r.budget) + f" ({100 * r.paid_share_of_budget:.3f}%)")
+    if counts["no_year"]:
+        print(f"warning: {counts['no_year']:,} cases have no readable year and are in no year's budget: not settled; "
+              "fill their year column", file=sys.stderr)
     bad = counts["cost_unusable"]
     if bad:
         print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "

@@ -217,7 +217,8 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
                  variants: dict | None = None, lang: str = "zh", mapping=None, batch_size: int = 1_000_000,
                  dask: str | None = None) -> tuple[dict, dict]:
     """`drg pay` in three passes over the grouped file (:mod:`evaluation.payment_batches`): writes ``cases.parquet``
-    into ``out_dir`` batch by batch and returns (the tables, {"cases": settled cases, "cost_unusable": n}). Memory
+    into ``out_dir`` batch by batch and returns (the tables, {"cases": settled cases, "no_year": cases without a
+    readable year (in no year's budget: not settled), "cost_unusable": n}). Memory
     follows the batch, the hospitals and DRGs, and a spill file of 10 bytes a case on disk (point method)."""
     import concurrent.futures
     import functools
@@ -303,7 +304,8 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
                 writer.abort()
                 raise
     tables = finish(plan, params, totals, first)
-    return tables, {"cases": int(first.per_year["cases"].sum()) if plan.years != [None] else first.cells.rows,
+    settled = int(first.per_year["cases"].sum()) if plan.years != [None] else first.cells.rows
+    return tables, {"cases": settled, "no_year": first.cells.rows - settled,
                     "cost_unusable": int(tables["parameters"]["cases_cost_unusable"].sum())}
 
 

@@ -219,3 +219,20 @@ def test_the_workbook_keeps_the_latest_year_of_the_large_tables_and_the_parquet_
     first = book["monthly"].groupby("hospital_id").size()
     assert (first.iloc[:-1] == 12).all()  # by hospital and month
     assert book["drg_profit_loss"] is small and book["settlement"] is small  # small tables whole
+
+
+def test_cases_without_a_year_are_counted_and_named_not_lost_silently(tmp_path, capsys):
+    from drg.cli import main
+
+    df = _pay_file(tmp_path / "full.parquet", n=800)
+    df["year"] = df["year"].astype(float)
+    df.loc[df.index[::100], "year"] = np.nan  # 8 cases in no year
+    src = tmp_path / "g.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src)
+    assert main(["pay", str(src), "--budget", "1e7", "--lang", "en", "-o", str(tmp_path / "p")]) == 0
+    captured = capsys.readouterr()
+    assert "warning: 8 cases have no readable year" in captured.err
+    assert "settled 792 cases" in captured.out
+    assert len(pd.read_parquet(tmp_path / "p" / "cases.parquet")) == 792
+    assert main(["pay", str(tmp_path / "full.parquet"), "--budget", "1e7", "-o", str(tmp_path / "q")]) == 0
+    assert "no readable year" not in capsys.readouterr().err  # nothing reported where nothing is missing
