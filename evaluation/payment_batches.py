@@ -36,7 +36,6 @@ from .payment import (
     _balanced_rate,
     _pooled_mean,
     advances_table,
-    allocate_fen,
     case_points,
     classify,
     profit_loss_table,
