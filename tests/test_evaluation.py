@@ -229,12 +229,14 @@ def test_overdispersion_widens_the_funnel_and_keeps_the_planted_outlier():
 
 
 def _funnel_frame(o, e):
-    """Cases of one DRG (death risk 1%) giving each hospital the observed deaths ``o`` and expected ``e``."""
-    rows = []
-    for h, (oh, eh) in enumerate(zip(o, e)):
-        n = int(round(eh / 0.01))
-        rows += [(f"H{h:02d}", "A", 1000, 5, "5")] * oh + [(f"H{h:02d}", "A", 1000, 5, "1")] * (n - oh)
-    return prepare(frame(rows))
+    """Cases of one DRG (death risk 1%) giving each hospital the observed deaths ``o`` and expected ``e``: per
+    hospital ``o`` deaths, then its other cases (built with np.repeat: millions of rows, not Python tuples)."""
+    n = [int(round(eh / 0.01)) for eh in e]
+    hospital = pd.Categorical.from_codes(np.repeat(np.arange(len(n)), n), [f"H{h:02d}" for h in range(len(n))])
+    leaving = pd.Categorical.from_codes(np.concatenate([np.repeat([1, 0], [oh, nh - oh]) for oh, nh in zip(o, n)]), ["1", "5"])
+    df = pd.DataFrame({"hospital_id": hospital, "drg": "A", "total_cost": 1000, "los_days": 5, "leaving_type": leaving})
+    df["status"] = "分组成功"
+    return prepare(df)
 
 
 def test_random_effects_funnel_equals_the_published_method_on_its_example():
