@@ -1,9 +1,10 @@
 """`drg pay`: settle every year of a grouped file under the payment rules (evaluation.payment).
 
-Reads the columns payment needs, attaches hospital levels, computes the weights once, and runs
-one settlement per year (rate or points) with the year's budget, the previous year's cases for the
-sheet's volume basis, the special-review list, self-pay amounts and discharge months when the data
-have them. Returns the tables the command writes.
+The command streams: :func:`pay_streamed` makes three passes over the batches (evaluation.payment_batches),
+with the year's budget, the previous year's volume for the sheet's volume basis, the special-review list,
+self-pay amounts and discharge months when the data have them. :func:`case_frame` and :func:`settle_years`
+settle the cases of a DataFrame in memory: the per-case reference the streamed passes are tested against
+(tests/test_pay_streamed.py), and the library path for small tables.
 """
 
 from __future__ import annotations
