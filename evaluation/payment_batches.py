@@ -263,10 +263,9 @@ def second_pass(t: pa.Table, offset: int, plan: PayPlan) -> tuple[list, np.ndarr
             sums.append({"points": exact_sums(p.points[settled], ys, {})})
             spills.append(p.points)
         else:
-            rwv = np.array([plan.rw.get(v, np.nan) for v in cb.drgs] + [np.nan])[cb.g]
-            grouped = cb.included & np.isfinite(rwv) & settled
+            grouped = cb.included & np.isfinite(p.rw) & settled
             sums.append({"a": exact_sums(p.a[settled], ys, {}), "b": exact_sums(p.b[settled], ys, {}),
-                         "volume": exact_sums((p.level_k * p.quality * rwv)[grouped], year[grouped], {})})
+                         "volume": exact_sums((p.level_k * p.quality * p.rw)[grouped], year[grouped], {})})
             spills.append(None)
     return sums, year.astype(np.int16), spills
 
