@@ -127,10 +127,12 @@ def cmd_synth(a) -> int:
 
     scheme = _load(a.scheme)
     years = parse_years(a.years)
-    if a.cases < 1:
-        raise UsageError(f"--cases {a.cases}: must be a positive number of discharges")
+    for name, value in (("cases", a.cases), ("batch-size", a.batch_size), ("workers", a.workers or 1)):
+        if value < 1:
+            raise UsageError(f"--{name} {value}: must be a positive number")
     with output_folder(a.output, [], "synth") as out:
-        synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet)
+        synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet,
+                   part_cases=a.batch_size, workers=a.workers)
     return 0
 
 

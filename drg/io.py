@@ -422,8 +422,9 @@ class AtomicWriter:
     every DRG in every row group, could never prune one."""
 
     def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = (), csv_guard: bool = True,
-                 encoding: str = "utf-8-sig"):
+                 encoding: str = "utf-8-sig", dictionary=True):
         self.no_statistics = set(no_statistics)
+        self.dictionary = dictionary  # Parquet: True, or the columns worth a dictionary (few distinct values)
         self.csv_guard = csv_guard
         self.path = os.path.abspath(path)
         self.fmt = fmt or output_kind(path)
@@ -450,8 +451,11 @@ class AtomicWriter:
             if self._writer is None:
                 self._schema = table.schema
                 stats = [p for f in table.schema if f.name not in self.no_statistics for p in leaf_paths(f)]
+                if self.dictionary is not True:
+                    self.dictionary = [p for f in table.schema if f.name in set(self.dictionary) for p in leaf_paths(f)]
                 self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd", compression_level=1,
-                                                write_statistics=stats if self.no_statistics else True, use_dictionary=True)
+                                                write_statistics=stats if self.no_statistics else True,
+                                                use_dictionary=self.dictionary)
             if table.schema != self._schema:
                 table = table.cast(self._schema)
             self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
@@ -527,8 +531,8 @@ class AtomicWriter:
 
 
 @contextmanager
-def atomic_writer(path: str, fmt: str | None = None):
-    w = AtomicWriter(path, fmt)
+def atomic_writer(path: str, fmt: str | None = None, **options):
+    w = AtomicWriter(path, fmt, **options)
     try:
         yield w
     except BaseException:

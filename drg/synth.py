@@ -37,12 +37,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from grouper.atoms import atom_of
 from grouper.codes import STATUS_OK
 
-from .io import write_json_atomic, write_table_atomic
+from .io import atomic_writer, write_json_atomic, write_table_atomic
 from .regions import load_region
 
 LEVEL_VOLUME = {"tertiary": 30.0, "secondary": 8.0, "primary": 0.35}
@@ -359,8 +358,8 @@ RECEIVER_AS = (0.75, 0.15, 0.10)  # the receiver written as its code, as its nam
 
 
 def _transfer_receivers(h: pd.DataFrame, hosp: np.ndarray, transfer: np.ndarray, rng):
-    """Per case: the receiving hospital of a type-2 transfer (truth) and what the record says of it
-    (code, name or blank: 拟接收医疗机构), ``None`` for every other case."""
+    """Per case: the receiving hospital of a type-2 transfer (truth: its row in ``h``) and what the record
+    says of it (拟接收医疗机构: its code ``k``, its name ``len(h) + k``, or blank); -1 for every other case."""
     levels = ("primary", "secondary", "tertiary")
     level_code = h["level"].map({lv: i for i, lv in enumerate(levels)}).to_numpy()
     rows = np.flatnonzero(transfer)
@@ -377,19 +376,25 @@ def _transfer_receivers(h: pd.DataFrame, hosp: np.ndarray, transfer: np.ndarray,
         for i in np.flatnonzero(same):
             cand = np.flatnonzero(level_code == level_code[to[i]])
             to[i] = cand[(np.searchsorted(cand, to[i]) + 1) % len(cand)] if len(cand) > 1 else to[i]
-    ids, names = h["hospital_id"].to_numpy(object), h["name"].to_numpy(object)
-    receiver = np.full(len(hosp), None, dtype=object)
-    text = np.full(len(hosp), None, dtype=object)
-    receiver[rows] = ids[to]
+    receiver = np.full(len(hosp), -1, np.int64)
+    text = np.full(len(hosp), -1, np.int64)
+    receiver[rows] = to
     how = rng.choice(3, size=len(rows), p=RECEIVER_AS)
-    text[rows] = np.where(how == 0, ids[to], np.where(how == 1, names[to], None))
+    text[rows] = np.where(how == 0, to, np.where(how == 1, len(h) + to, -1))
     return receiver, text
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")``; keys that fit 16 bits are sorted as such (numpy's radix sort)."""
+    if len(keys) and 0 <= keys.min() and keys.max() < 2**16:
+        keys = keys.astype(np.uint16)
+    return np.argsort(keys, kind="stable")
 
 
 def _sample_grouped(keys: np.ndarray, choices_for, rng) -> np.ndarray:
     """For each distinct key, draw len(group) choices with that key's (values, p)."""
     out = np.empty(len(keys), dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
+    order = _stable_order(keys)
     sk = keys[order]
     bounds = np.flatnonzero(np.diff(sk)) + 1
     for chunk in np.split(order, bounds):
@@ -420,28 +425,6 @@ def comorbidity_codes(scheme) -> list:
     return out
 
 
-def _patients(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
-    """Per case: comorbidity codes (one per present condition, or ""), and the risk they and age carry."""
-    age = w.templates["age_years"].to_numpy()[c.tmpl].astype(float)
-    adult = np.clip(age, 18, 95) - 60.0
-    sick = np.where(w.h["casemix_only"].to_numpy()[c.hosp], CASEMIX_PREVALENCE, 1.0)
-    base = np.where(age < 18, 0.1, np.clip(np.exp(0.03 * adult), 0.3, 2.5)) * sick
-    # ids into w.comorbidity_vocab (-1: absent), one column per planted condition
-    c.comorbid_ids = np.full((c.n, len(w.comorbidities)), -1, dtype=np.int32)
-    start = 0
-    c.death_logit = AGE_LOG_OR * np.where(age < 18, 0.0, adult)
-    c.resource_log = 0.004 * np.where(age < 18, 0.0, adult)
-    for k, (_, codes, prevalence, log_or, effect) in enumerate(w.comorbidities):
-        has = rng.random(c.n, dtype=np.float32) < np.minimum(prevalence * base, 0.8)
-        c.comorbid_ids[:, k] = np.where(has, start + rng.integers(0, len(codes), c.n), -1)
-        start += len(codes)
-        c.death_logit += log_or * has
-        c.resource_log += effect * has
-    # centred: the DRG profile's death risk, LOS and cost stay those of the region's average patient
-    c.death_logit -= c.death_logit.mean()
-    c.resource_log -= c.resource_log.mean()
-
-
 def _case_mix(h: pd.DataFrame, prof: pd.DataFrame, hi: int, period: int) -> np.ndarray:
     """DRG probabilities of hospital ``hi`` by its level and kind; period 1 = supported, after its start."""
     cx, surg = prof["complexity"].to_numpy(), prof["surgical"].to_numpy()
@@ -454,6 +437,8 @@ def _case_mix(h: pd.DataFrame, prof: pd.DataFrame, hi: int, period: int) -> np.n
     if period:
         w = w * np.exp(SUPPORT_TILT * cx) * np.where(surg, SUPPORT_SURGICAL, 1.0)
     return w / w.sum()
+
+
 
 
 def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
@@ -486,17 +471,114 @@ def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
     return w
 
 
-def _place_cases(w: SimpleNamespace, n: int, rng) -> SimpleNamespace:
-    """Per case: year, residence, hospital (inside the county at the county's planted rate), DRG."""
+def _patients(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """Per case: comorbidity codes (one per present condition, or ""), and the risk they and age carry."""
+    age = w.t_age[c.tmpl]
+    adult = np.clip(age, 18, 95) - 60.0
+    sick = np.where(w.h_casemix_only[c.hosp], CASEMIX_PREVALENCE, 1.0)
+    base = np.where(age < 18, 0.1, np.clip(np.exp(0.03 * adult), 0.3, 2.5)) * sick
+    # per planted condition, the code's id in w.dx_vocab (-1: absent); the last column is an upcoder's added code
+    c.comorbid_ids = np.full((c.n, len(w.comorbidities) + 1), -1, dtype=np.int32)
+    start = 0
+    c.death_logit = AGE_LOG_OR * np.where(age < 18, 0.0, adult)
+    c.resource_log = 0.004 * np.where(age < 18, 0.0, adult)
+    for k, (_, codes, prevalence, log_or, effect) in enumerate(w.comorbidities):
+        has = rng.random(c.n, dtype=np.float32) < np.minimum(prevalence * base, 0.8)
+        c.comorbid_ids[:, k] = np.where(has, w.comorbid_dx[start + rng.integers(0, len(codes), c.n)], -1)
+        start += len(codes)
+        c.death_logit += log_or * has
+        c.resource_log += effect * has
+    # centred: the DRG profile's death risk, LOS and cost stay those of the region's average patient (in a
+    # streamed synth: of the part's patients, a million or so, whose mean is the region's to the third digit)
+    c.death_logit -= c.death_logit.mean()
+    c.resource_log -= c.resource_log.mean()
+
+
+def _prepare(w: SimpleNamespace, scheme) -> None:
+    """Per-hospital, per-template and per-DRG arrays and the output vocabularies, once for every part:
+    a part's columns are integer codes into these, decoded by Arrow's ``take`` (no Python strings per case)."""
+    h, t, prof = w.h, w.templates, w.prof
+    w.lists = _Lists(scheme)
+    w.h_los, w.h_death_or, w.h_cost = (h[k].to_numpy(float) for k in ("los_factor", "death_or", "cost_factor"))
+    w.h_casemix_only = h["casemix_only"].to_numpy(bool)
+    w.h_tertiary, w.h_secondary = (h["level"] == "tertiary").to_numpy(), (h["level"] == "secondary").to_numpy()
+    w.h_price = np.array([LEVEL_PRICE[x] for x in h["level"]])
+    w.h_support_start = h["support_start"].to_numpy()
+    w.hospital_ids = pa.array(h["hospital_id"].astype(str).tolist(), pa.string())
+    w.receiver_vocab = pa.array(h["hospital_id"].astype(str).tolist() + h["name"].astype(str).tolist(), pa.string())
+    w.county_vocab = pa.array([str(x) for x in w.counties], pa.string())
+    w.drg_vocab = pa.array([str(x) for x in w.drgs], pa.string())
+    w.p_mean_los, w.p_mean_cost, w.p_death_risk = (prof[k].to_numpy(float) for k in ("mean_los", "mean_cost", "death_risk"))
+    w.p_surgical = prof["surgical"].to_numpy(bool)
+    w.t_age = t["age_years"].to_numpy().astype(float)
+    w.t_los_lo, w.t_los_hi = t["los_lo"].to_numpy(), t["los_hi"].to_numpy()
+    w.t_cols = {name: pa.array(t[name].to_numpy(), typ, from_pandas=True)
+                for name, typ in (("sex", pa.int8()), ("age_years", pa.int16()), ("age_days", pa.int16()),
+                                  ("weight_g", pa.int32()), ("icu_hours", pa.int32()))}
+    w.t_px = pa.array(t["px"].tolist(), pa.list_(pa.string()))
+    # leaving types (离院方式) as codes; a template may fix one
+    fixed = t["leaving_type"]
+    w.leave_vocab = sorted(set("12359") | set(fixed.dropna().astype(str)))
+    w.leave = {s: i for i, s in enumerate(w.leave_vocab)}
+    w.leave_vocab = pa.array(w.leave_vocab, pa.string())
+    w.t_leave = np.array([w.leave[str(x)] if pd.notna(x) else -1 for x in fixed], np.int8)
+    # departments: the template's own, else the DRG's specialty (set per case by _doctors)
+    t_dept = t["dept"].fillna("").astype(str).to_numpy(object)
+    names = np.array(_departments(prof), dtype=object)
+    w.depts = sorted(set(names) | {TOWNSHIP_DEPT})
+    w.dept_of_drg = np.searchsorted(np.array(w.depts, dtype=object), names)
+    vocab = np.array(sorted(set(w.depts) | set(t_dept[t_dept != ""])), dtype=object)
+    w.dept_vocab = pa.array(vocab.tolist(), pa.string())
+    w.dept_code = np.searchsorted(vocab, np.array(w.depts, dtype=object))
+    w.t_dept = np.where(t_dept != "", np.searchsorted(vocab, t_dept), -1)
+    # the games' eligible templates and DRGs
+    split_adrg = t.groupby("adrg")["drg"].nunique()
+    w.t_upcode_ok = ((t["complication"] == 0) & t["adrg"].map(split_adrg).gt(1)).to_numpy()
+    w.t_free_los = ((t["los_lo"] <= 1) & (t["los_hi"] >= 10**5)).to_numpy()
+    one_day = (t["los_lo"] <= 1).groupby(t["drg"]).all().reindex(prof.index, fill_value=False).to_numpy()
+    cheap = prof["mean_cost"].to_numpy() <= np.quantile(prof["mean_cost"], 0.3)
+    w.low_value_drgs = np.flatnonzero(~prof["surgical"].to_numpy() & cheap & one_day & ~prof["newborn"].to_numpy())
+    # diagnosis codes: the scheme's, then any other the data may hold (the unknown code of a coding error)
+    vocab = [str(x) for x in scheme.codes]
+    index = {code: i for i, code in enumerate(vocab)}
+    for code in [UNKNOWN_PDX] + [str(x) for _, codes, *_ in w.comorbidities for x in codes] + [str(x) for xs in t["dx"] for x in xs]:
+        if code not in index:
+            index[code] = len(vocab)
+            vocab.append(code)
+    w.dx_vocab = pa.array(vocab, pa.string())
+    w.unknown_dx = index[UNKNOWN_PDX]
+    lens = np.array([len(x) for x in t["dx"]], np.int64)
+    w.t_dx_off = np.concatenate([[0], np.cumsum(lens)])
+    w.t_dx_ids = np.array([index[str(x)] for xs in t["dx"] for x in xs], np.int64)
+    w.comorbid_dx = np.array([index[str(x)] for _, codes, *_ in w.comorbidities for x in codes], np.int64)
+    # upcoding: each template's principal diagnosis, as a scheme code id (-1: not a scheme code)
+    scheme_index = {code: i for i, code in enumerate(w.lists.codes)}
+    w.t_pdx_scheme = np.array([scheme_index.get(x[0], -1) for x in t["dx"]])
+
+
+def _departments(prof: pd.DataFrame) -> list:
+    """Department names per DRG (its MDC's specialty; surgical DRGs of some MDCs in their surgical department)."""
+    letter = prof["mdc"].astype(str).str[-1].to_numpy()
+    return [SURGICAL_DEPT.get(x, DEPT_BY_MDC.get(x, "内科")) if s else DEPT_BY_MDC.get(x, "内科")
+            for x, s in zip(letter, prof["surgical"].to_numpy())]
+
+
+def _place_cases(w: SimpleNamespace, n: int, rng, window=None) -> SimpleNamespace:
+    """Per case: year (and, in a part of a streamed synth, the day), residence, hospital (inside the county at
+    the county's planted rate), DRG."""
     h = w.h
     c = SimpleNamespace(n=n)
-    weights = np.linspace(1.0, 1.15, len(w.years))
-    c.year = rng.choice(np.array(w.years), size=n, p=weights / weights.sum())
+    if window is None:
+        weights = np.linspace(1.0, 1.15, len(w.years))
+        c.year = rng.choice(np.array(w.years), size=n, p=weights / weights.sum())
+    else:  # the part's days, drawn from the region's year and season density restricted to them
+        at = rng.choice(window.days, size=n, p=window.p)
+        c.year, c.day = window.year[at], window.day[at]
     c.res = rng.choice(len(w.counties), size=n, p=w.population)
     inside = rng.random(n) < w.in_county_rate[c.res]
     vol = h["volume"].to_numpy()
-    tertiary = np.flatnonzero(h["level"].to_numpy() == "tertiary")
-    secondary = np.flatnonzero(h["level"].to_numpy() == "secondary")
+    tertiary = np.flatnonzero(w.h_tertiary)
+    secondary = np.flatnonzero(w.h_secondary)
 
     def hosp_choices(key: int):
         county, inn = divmod(key, 2)
@@ -511,7 +593,7 @@ def _place_cases(w: SimpleNamespace, n: int, rng) -> SimpleNamespace:
     c.hosp = _sample_grouped(c.res * 2 + inside.astype(np.int64), hosp_choices, rng)
     # a resident treated "outside" whose county holds the city tertiary hospitals is still inside
     c.in_county = w.h_county[c.hosp] == c.res
-    period = (c.year >= h["support_start"].to_numpy()[c.hosp]).astype(np.int64)
+    period = (c.year >= w.h_support_start[c.hosp]).astype(np.int64)
     mixes: dict = {}
 
     def mix_for(key: int):
@@ -520,9 +602,9 @@ def _place_cases(w: SimpleNamespace, n: int, rng) -> SimpleNamespace:
         return np.arange(w.n_drg), mixes[key]
 
     c.drg = _sample_grouped(c.hosp * 2 + period, mix_for, rng)
-    # every DRG appears in the tertiary hospitals (coverage for discipline evaluation)
+    # every DRG appears in the tertiary hospitals (coverage for discipline evaluation; in the first part only)
     t_rows = np.flatnonzero(np.isin(c.hosp, tertiary))
-    if len(t_rows) >= 2 * w.n_drg:
+    if len(t_rows) >= 2 * w.n_drg and (window is None or window.index == 0):
         pick = rng.choice(t_rows, size=2 * w.n_drg, replace=False)
         c.drg[pick] = np.tile(np.arange(w.n_drg), 2)
     return c
@@ -537,78 +619,89 @@ def _seasonal(day: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, (day + 0.5) / 365, side="right") - 1, 364).astype(day.dtype)
 
 
-def _doctors(w: SimpleNamespace, c: SimpleNamespace, seed: int) -> None:
+
+
+def _doctors(w: SimpleNamespace, c: SimpleNamespace, rng, planted: dict | None = None) -> dict:
     """Per case a department (the intended DRG's specialty) and a doctor of that department of its hospital; the
-    doctors' planted factors (``w.doctor_cost``, ``w.doctor_or``): one high-cost and one high-mortality doctor,
-    each in the busiest department of a tertiary general hospital."""
-    rng = np.random.default_rng([seed, 20])
-    prof, h = w.prof, w.h
-    letter = prof["mdc"].astype(str).str[-1].to_numpy()
-    names = np.array([SURGICAL_DEPT.get(x, DEPT_BY_MDC.get(x, "内科")) if s else DEPT_BY_MDC.get(x, "内科")
-                      for x, s in zip(letter, prof["surgical"].to_numpy())], dtype=object)
-    w.depts = sorted(set(names) | {TOWNSHIP_DEPT})
-    dept_of_drg = np.searchsorted(np.array(w.depts, dtype=object), names)
+    doctors' planted factors (``c.doctor_cost``, ``c.doctor_or``): one high-cost and one high-mortality doctor,
+    each in the busiest department of a tertiary general hospital. ``planted`` (doctor key -> (cost factor,
+    death odds ratio)) is chosen here unless given (the other parts of a streamed synth get the first part's);
+    returned."""
+    h = w.h
     township = (h["level"] == "primary").to_numpy()
-    c.dept = np.where(township[c.hosp], w.depts.index(TOWNSHIP_DEPT), dept_of_drg[c.drg]).astype(np.int64)
+    depts = w.depts
+    c.dept = np.where(township[c.hosp], depts.index(TOWNSHIP_DEPT), w.dept_of_drg[c.drg]).astype(np.int64)
     per = h["level"].map(DOCTORS_PER_DEPT).fillna(1).astype(int).to_numpy()
-    unit = c.hosp * len(w.depts) + c.dept  # hospital x department
+    unit = c.hosp * len(depts) + c.dept  # hospital x department
     k = (rng.random(c.n) * per[c.hosp]).astype(np.int64)
     key = unit * 8 + k
     uniq, c.doctor = np.unique(key, return_inverse=True)
-    u_hosp, rest = np.divmod(uniq, len(w.depts) * 8)
-    u_dept, u_k = np.divmod(rest, 8)
-    ids = h["hospital_id"].to_numpy(object)
-    w.doctor_ids = [f"{ids[a]}-D{b:02d}-{kk + 1}" for a, b, kk in zip(u_hosp, u_dept, u_k)]
-    w.doctor_hosp = [str(ids[a]) for a in u_hosp]
-    w.doctor_dept = [w.depts[b] for b in u_dept]
-    w.doctor_cost = np.ones(len(uniq))
-    w.doctor_or = np.ones(len(uniq))
-    big = np.flatnonzero((h["level"] == "tertiary").to_numpy() & (h["kind"] == "general").to_numpy()
-                         & ~h["quality_outlier"].to_numpy() & ~h["efficiency_outlier"].to_numpy())
-    if len(big) >= 1:
-        counts = np.bincount(c.doctor, minlength=len(uniq))
-        risk = np.bincount(c.doctor, weights=prof["death_risk"].to_numpy()[c.drg], minlength=len(uniq))
-        at = [np.flatnonzero(u_hosp == b) for b in big[:2]]
-        cost_doc = at[0][np.argmax(counts[at[0]])]
-        death_pool = at[-1][at[-1] != cost_doc]
-        death_doc = death_pool[np.argmax(risk[death_pool])]
-        w.doctor_cost[cost_doc] = DOCTOR_COST
-        w.doctor_or[death_doc] = DOCTOR_DEATH_OR
+    c.doctor_keys = uniq
+    c.doctor_cost = np.ones(len(uniq))
+    c.doctor_or = np.ones(len(uniq))
+    if planted is None:
+        planted = {}
+        u_hosp = uniq // (len(depts) * 8)
+        big = np.flatnonzero(w.h_tertiary & (h["kind"] == "general").to_numpy()
+                             & ~h["quality_outlier"].to_numpy() & ~h["efficiency_outlier"].to_numpy())
+        if len(big) >= 1:
+            counts = np.bincount(c.doctor, minlength=len(uniq))
+            risk = np.bincount(c.doctor, weights=w.p_death_risk[c.drg], minlength=len(uniq))
+            at = [np.flatnonzero(u_hosp == b) for b in big[:2]]
+            cost_doc = at[0][np.argmax(counts[at[0]])]
+            death_pool = at[-1][at[-1] != cost_doc]
+            death_doc = death_pool[np.argmax(risk[death_pool])]
+            planted = {int(uniq[cost_doc]): (DOCTOR_COST, 1.0), int(uniq[death_doc]): (1.0, DOCTOR_DEATH_OR)}
+    for key_, (cost, odds) in planted.items():
+        i = np.searchsorted(uniq, key_)
+        if i < len(uniq) and uniq[i] == key_:
+            c.doctor_cost[i], c.doctor_or[i] = cost, odds
+    return planted
+
+
+def _doctor_names(w: SimpleNamespace, keys: np.ndarray) -> tuple[list, list, list]:
+    """(doctor id, hospital id, department) of each doctor key (hospital x department x number)."""
+    depts = w.depts
+    ids = w.h["hospital_id"].astype(str).to_numpy(object)
+    hosp, rest = np.divmod(keys, len(depts) * 8)
+    dept, k = np.divmod(rest, 8)
+    return ([f"{ids[a]}-D{b:02d}-{kk + 1}" for a, b, kk in zip(hosp, dept, k)], [str(ids[a]) for a in hosp],
+            [depts[b] for b in dept])
 
 
 def _outcomes(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     """Template, coding error, LOS, death, leaving type and transfer receiver, cost and its parts, dates."""
-    n, drg, prof, templates = c.n, c.drg, w.prof, w.templates
+    n, drg, hosp = c.n, c.drg, c.hosp
     c.tmpl = w.t_start[drg] + (rng.random(n) * w.t_count[drg]).astype(np.int64)
     c.error = rng.random(n) < ERROR_RATE
-    c.hf = hf = w.h.iloc[c.hosp]
     _patients(w, c, rng)
-    los_mean = prof["mean_los"].to_numpy()[drg] * hf["los_factor"].to_numpy() * np.exp(c.resource_log)
+    los_mean = w.p_mean_los[drg] * w.h_los[hosp] * np.exp(c.resource_log)
     los = np.maximum(1, np.round(los_mean * np.exp(rng.normal(-0.08, 0.4, n)))).astype(np.int64)
-    c.los = np.clip(los, templates["los_lo"].to_numpy()[c.tmpl], templates["los_hi"].to_numpy()[c.tmpl])
-    doctor_or, doctor_cost = w.doctor_or[c.doctor], w.doctor_cost[c.doctor]
-    risk = prof["death_risk"].to_numpy()[drg]
-    odds = risk / (1 - risk) * hf["death_or"].to_numpy() * doctor_or * np.exp(c.death_logit)
+    c.los = np.clip(los, w.t_los_lo[c.tmpl], w.t_los_hi[c.tmpl])
+    doctor_or, doctor_cost = c.doctor_or[c.doctor], c.doctor_cost[c.doctor]
+    risk = w.p_death_risk[drg]
+    odds = risk / (1 - risk) * w.h_death_or[hosp] * doctor_or * np.exp(c.death_logit)
     c.p_death = odds / (1 + odds)
     died = rng.random(n) < c.p_death
-    level = hf["level"].to_numpy()
     u = rng.random(n)
-    leaving = np.where(died, "5", np.where(u < 0.02, "2", np.where(
-        (u < 0.02 + np.select([level == "tertiary", level == "secondary"], [0.05, 0.02], 0.0)), "3", np.where(u > 0.995, "9", "1"))))
-    fixed_leaving = templates["leaving_type"].to_numpy()[c.tmpl]
-    c.leaving = np.where(pd.isna(fixed_leaving), leaving, fixed_leaving.astype(object)).astype(str)
-    c.p_death = np.where(pd.isna(fixed_leaving), c.p_death, c.leaving == "5")  # a template that fixes the leaving type
-    c.receiver, c.receiver_text = _transfer_receivers(w.h, c.hosp, c.leaving == "2", rng)
-    price = np.array([LEVEL_PRICE[x] for x in level])
-    total = (prof["mean_cost"].to_numpy()[drg] * price * hf["cost_factor"].to_numpy() * doctor_cost
+    lv = w.leave
+    transfer_share = 0.02 + np.where(w.h_tertiary[hosp], 0.05, np.where(w.h_secondary[hosp], 0.02, 0.0))
+    leaving = np.where(died, lv["5"], np.where(u < 0.02, lv["2"], np.where(u < transfer_share, lv["3"],
+                                                                           np.where(u > 0.995, lv["9"], lv["1"]))))
+    fixed = w.t_leave[c.tmpl]  # a template that fixes the leaving type
+    c.leaving = np.where(fixed >= 0, fixed, leaving).astype(np.int8)
+    c.p_death = np.where(fixed < 0, c.p_death, c.leaving == lv["5"])
+    c.receiver, c.receiver_text = _transfer_receivers(w.h, hosp, c.leaving == lv["2"], rng)
+    total = (w.p_mean_cost[drg] * w.h_price[hosp] * w.h_cost[hosp] * doctor_cost
              * np.exp(c.resource_log + rng.normal(-0.06, 0.35, n)))
+    del c.death_logit, c.resource_log  # not needed further: every per-case array is copied by the games
     c.total = np.round(total, 2)
-    alpha = np.where(prof["surgical"].to_numpy()[drg][:, None], [3.0, 4.0, 3.0, 2.0, 1.0], [5.0, 1.0, 3.0, 2.5, 1.0])
+    alpha = np.where(w.p_surgical[drg][:, None], [3.0, 4.0, 3.0, 2.0, 1.0], [5.0, 1.0, 3.0, 2.5, 1.0])
     shares = rng.gamma(alpha)
     shares /= shares.sum(axis=1, keepdims=True)
     c.parts = np.round(c.total[:, None] * shares[:, :4], 2)
     c.other = np.round(c.total - c.parts.sum(axis=1), 2)
-    day = _seasonal(rng.integers(0, 365, n))
+    day = _seasonal(rng.integers(0, 365, n)) if not hasattr(c, "day") else c.day
     c.discharge = (c.year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day
     c.admit = c.discharge - c.los
 
@@ -634,6 +727,8 @@ def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
     return h
 
 
+
+
 def _take_rows(c: SimpleNamespace, rows: np.ndarray) -> None:
     """Every per-case array of ``c`` reduced (or extended) to ``rows``, in that order."""
     for name, v in list(vars(c).items()):
@@ -645,7 +740,10 @@ def _take_rows(c: SimpleNamespace, rows: np.ndarray) -> None:
 def _append_rows(c: SimpleNamespace, src: np.ndarray) -> np.ndarray:
     """Copies of the cases ``src`` appended to every per-case array; returns the new rows' indices."""
     n = c.n
-    _take_rows(c, np.concatenate([np.arange(n), src]))
+    for name, v in list(vars(c).items()):
+        if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == n:
+            setattr(c, name, np.concatenate([v, v[src]]))
+    c.n = n + len(src)
     return np.arange(n, c.n)
 
 
@@ -657,22 +755,20 @@ def _rescale_cost(c: SimpleNamespace, rows: np.ndarray, total: np.ndarray) -> No
     c.other[rows] = np.round(c.total[rows] - c.parts[rows].sum(axis=1), 2)
 
 
-def _upcode(w: SimpleNamespace, c: SimpleNamespace, scheme, rng) -> None:
+
+
+def _upcode(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     """An upcoder's cases from its onset year, in ADRGs the scheme splits, whose template carries no
     complication: a share get one MCC or CC code (valid for the principal diagnosis, so the DRG moves
     to a severe split) that the patient's true condition does not support (``c.upcode_code``)."""
-    L = _Lists(scheme)
-    t = w.templates
+    L = w.lists
     onset = pd.to_numeric(w.h["upcoding_from"], errors="coerce").fillna(10**4).to_numpy(np.int64)
-    split_adrg = t.groupby("adrg")["drg"].nunique()
-    t_ok = ((t["complication"] == 0) & t["adrg"].map(split_adrg).gt(1)).to_numpy()
-    eligible = (c.year >= onset[c.hosp]) & t_ok[c.tmpl] & ~c.error
+    eligible = (c.year >= onset[c.hosp]) & w.t_upcode_ok[c.tmpl] & ~c.error
     rows = np.flatnonzero(eligible & (rng.random(c.n) < UPCODE_SHARE))
     c.upcode_code = np.full(c.n, -1, np.int64)
     if not len(rows) or not (len(L.mcc) + len(L.cc)):
         return
-    index = {code: i for i, code in enumerate(L.codes)}
-    pdx_id = np.array([index.get(x[0], -1) for x in t["dx"]])[c.tmpl[rows]]
+    pdx_id = w.t_pdx_scheme[c.tmpl[rows]]
     pdx_ex = np.where(pdx_id >= 0, L.pdx_ex[np.maximum(pdx_id, 0)], -1)
     chosen = np.full(len(rows), -1, np.int64)
     for _ in range(6):  # a few draws until one is not excluded by the principal diagnosis (FORMAT.md 4.1)
@@ -683,17 +779,21 @@ def _upcode(w: SimpleNamespace, c: SimpleNamespace, scheme, rng) -> None:
         ok = (chosen < 0) & (cand >= 0) & ((pdx_ex < 0) | (ex != pdx_ex))
         chosen[ok] = cand[ok]
     c.upcode_code[rows] = chosen
+    c.comorbid_ids[rows, -1] = chosen  # scheme code ids are their ids in w.dx_vocab
 
 
-def _split_stays(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+def _split_stays(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None:
     """A splitter's stays (routine discharge, no LOS bound on the template, 4+ days) cut in two: the
     patient is discharged and readmitted 0-2 days later for the rest of the stay (分解住院). ``c.split_src``:
-    the first stay of each second stay (-1 otherwise). Costs follow the days, each stay a little dearer."""
-    t = w.templates
-    free = ((t["los_lo"] <= 1) & (t["los_hi"] >= 10**5)).to_numpy()
+    the first stay of each second stay (-1 otherwise). Costs follow the days, each stay a little dearer.
+    In a part of a streamed synth only stays whose two halves stay inside the part's days are cut, so the
+    parts, each sorted, are written in date order."""
+    free = w.t_free_los
     doy = (c.discharge - c.discharge.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64)
-    eligible = (w.h["splits_admissions"].to_numpy()[c.hosp] & (c.leaving == "1") & ~c.error & (c.los >= 4)
+    eligible = (w.h["splits_admissions"].to_numpy()[c.hosp] & (c.leaving == w.leave["1"]) & ~c.error & (c.los >= 4)
                 & free[c.tmpl] & (doy >= c.los + 5) & (doy <= 360) & (c.upcode_code < 0))
+    if window is not None:
+        eligible &= (c.admit + 1 >= window.first) & (c.discharge + 2 <= window.last)
     first = np.flatnonzero(eligible & (rng.random(c.n) < SPLIT_SHARE))
     los, admit, total = c.los[first].copy(), c.admit[first].copy(), c.total[first].copy()
     second = _append_rows(c, first)
@@ -711,10 +811,7 @@ def _split_stays(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
 def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     """The low-value admitter's extra 1-day stays in low-weight medical DRGs (低标准入院), cheap, routine
     discharge; they copy a random own case's date, patient features and residence (``c.low_value``)."""
-    prof, t = w.prof, w.templates
-    one_day = (t["los_lo"] <= 1).groupby(t["drg"]).all().reindex(prof.index, fill_value=False).to_numpy()
-    cheap = prof["mean_cost"].to_numpy() <= np.quantile(prof["mean_cost"], 0.3)
-    drgs = np.flatnonzero(~prof["surgical"].to_numpy() & cheap & one_day & ~prof["newborn"].to_numpy())
+    prof, drgs = w.prof, w.low_value_drgs
     own = np.flatnonzero(w.h["low_value_admissions"].to_numpy()[c.hosp])
     c.low_value = np.zeros(c.n, bool)
     if not len(drgs) or not len(own):
@@ -731,9 +828,9 @@ def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.comorbid_ids[rows] = -1
     c.los[rows] = 1
     c.admit[rows] = c.discharge[rows] - 1
-    c.leaving[rows] = "1"
-    c.receiver[rows] = None
-    c.receiver_text[rows] = None
+    c.leaving[rows] = w.leave["1"]
+    c.receiver[rows] = -1
+    c.receiver_text[rows] = -1
     c.p_death[rows] = prof["death_risk"].to_numpy()[drg] * 0.2
     c.low_value[rows] = True
     _rescale_cost(c, rows, prof["mean_cost"].to_numpy()[drg] * 0.25 * np.exp(rng.normal(0, 0.2, len(rows))))
@@ -761,12 +858,12 @@ def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
 
 
 def _patient_ids(c: SimpleNamespace, rng) -> None:
-    """A patient id per case (``c.patient``): mostly one stay each; a share are repeat admissions of a
-    patient already treated in the county (at a random date: natural readmissions); the second stay of a
-    split admission is the same patient as its first."""
+    """A patient number per case (``c.patient``, from 1 within the part): mostly one stay each; a share are
+    repeat admissions of a patient already treated in the county (at a random date: natural readmissions);
+    the second stay of a split admission is the same patient as its first."""
     pid = rng.permutation(c.n).astype(np.int64) + 1
     repeat = np.flatnonzero((rng.random(c.n) < READMIT_SHARE) & (c.split_src < 0) & ~c.low_value)
-    order = np.argsort(c.res, kind="stable")
+    order = _stable_order(c.res)
     starts = np.searchsorted(c.res[order], c.res[repeat], "left")
     ends = np.searchsorted(c.res[order], c.res[repeat], "right")
     src = order[starts + (rng.random(len(repeat)) * (ends - starts)).astype(np.int64)]
@@ -776,85 +873,113 @@ def _patient_ids(c: SimpleNamespace, rng) -> None:
     c.patient = pid
 
 
-def _gaming(w: SimpleNamespace, c: SimpleNamespace, scheme, seed: int) -> None:
+def _gaming(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None:
     """The planted coding games and patient ids, from their own random stream."""
-    rng = np.random.default_rng([seed, 19])
-    _upcode(w, c, scheme, rng)
+    _upcode(w, c, rng)
     n = c.n
-    _split_stays(w, c, rng)
+    _split_stays(w, c, rng, window)
     _low_value(w, c, rng)
     _keep_size(w, c, n, rng)
     c.year = c.discharge.astype("datetime64[Y]").astype(np.int64) + 1970
-    c.hf = w.h.iloc[c.hosp]
     _patient_ids(c, rng)
 
 
-def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]:
-    """(discharges, truth per case), in discharge-date order."""
-    templates, tmpl = w.templates, c.tmpl
-    # dx/px lists from templates; error rows get an unknown principal diagnosis
-    t_dx = pa.array(templates["dx"].tolist(), pa.list_(pa.string()))
-    t_px = pa.array(templates["px"].tolist(), pa.list_(pa.string()))
-    err_dx = pa.array([[UNKNOWN_PDX] + list(x[1:]) for x in templates["dx"]], pa.list_(pa.string()))
-    dx = pa.concat_arrays([t_dx, err_dx]).take(pa.array(tmpl + np.where(c.error, len(templates), 0)))
-    px = t_px.take(pa.array(tmpl))
-    order = np.lexsort((c.hosp, c.discharge))
+def _codes_column(vocab: pa.Array, codes: np.ndarray) -> pa.Array:
+    """``vocab[codes]`` as an Arrow column, null where a code is negative."""
+    return vocab.take(pa.array(codes, mask=codes < 0)) if (codes < 0).any() else vocab.take(pa.array(codes))
+
+
+def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """``prefix`` + each number zero-padded to ``width`` digits, built as one byte buffer."""
+    n = len(numbers)
+    if n and int(numbers.max()) >= 10**width:  # beyond a billion cases: every number one digit longer
+        width = len(str(int(numbers.max())))
+    digits = np.empty((n, len(prefix) + width), np.uint8)
+    digits[:, :len(prefix)] = np.frombuffer(prefix.encode(), np.uint8)
+    rest = np.asarray(numbers, np.int64).copy()
+    for k in range(width - 1, -1, -1):
+        rest, d = np.divmod(rest, 10)
+        digits[:, len(prefix) + k] = d + 48
+    offsets = np.arange(0, (n + 1) * digits.shape[1], digits.shape[1], dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(digits))
+
+
+def _dx_lists(w: SimpleNamespace, tmpl: np.ndarray, error: np.ndarray, extra: np.ndarray) -> pa.ListArray:
+    """Each case's diagnoses: its template's (the principal one the unknown code where ``error``), then the
+    codes ``extra[row, k] >= 0`` (ids into ``w.dx_vocab``) in k order; one ``take`` of the code strings."""
+    start, lens = w.t_dx_off[tmpl], np.diff(w.t_dx_off)[tmpl]
+    have = extra >= 0
+    n_extra = have.sum(axis=1)
+    off = np.zeros(len(tmpl) + 1, np.int64)
+    np.cumsum(lens + n_extra, out=off[1:])
+    ids = np.empty(int(off[-1]), np.int64)
+    row = np.repeat(np.arange(len(tmpl)), lens)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(lens) - lens, lens)
+    ids[off[:-1][row] + within] = w.t_dx_ids[start[row] + within]
+    ids[off[:-1][error]] = w.unknown_dx
+    rows, _ = np.nonzero(have)  # row-major: a row's extras in k order
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(n_extra) - n_extra, n_extra)
+    ids[off[:-1][rows] + lens[rows] + rank] = extra[have]
+    return pa.ListArray.from_arrays(pa.array(off.astype(np.int32)), w.dx_vocab.take(pa.array(ids)))
+
+
+def _tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0, first_patient: int = 0) -> tuple[pa.Table, pa.Table]:
+    """(discharges, truth per case), in discharge-date order; case ids from ``first_case + 1``, patient
+    numbers shifted by ``first_patient``."""
+    # by discharge date, then hospital (a stable sort: ties keep their order)
+    day = c.discharge.astype(np.int64)
+    day = day - day.min() if c.n else day
+    by_hospital = _stable_order(c.hosp)
+    order = by_hospital[_stable_order(day[by_hospital])]  # as np.lexsort((hosp, day))
+    tmpl = c.tmpl[order]
     # planted comorbidities, then an upcoder's added MCC/CC code
     up = c.upcode_code >= 0
-    up_codes = np.unique(np.asarray(w.codes, dtype=object)[c.upcode_code[up]].astype(str)) if up.any() else np.zeros(0, str)
-    up_ids = np.full(c.n, -1, np.int32)
-    if up.any():
-        up_ids[up] = len(w.comorbidity_vocab) + np.searchsorted(up_codes, np.asarray(w.codes, dtype=object)[c.upcode_code[up]].astype(str))
-    vocab = pa.concat_arrays([w.comorbidity_vocab, pa.array(up_codes.tolist(), pa.string())])
-    dx = _append_codes(dx.take(pa.array(order)), np.column_stack([c.comorbid_ids, up_ids])[order], vocab)
-    case_id = pc.binary_join_element_wise("S", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, c.n + 1)), pa.string()), 9, "0"), "")
-
-    def tcol(name, typ):
-        return pa.array(templates[name].to_numpy()[tmpl][order], typ, from_pandas=True)
-
-    take = pa.array(order)
+    extra = np.take(c.comorbid_ids, order, axis=0)
+    dx = _dx_lists(w, tmpl, c.error[order], extra)
+    case_id = _numbered("S", np.arange(first_case + 1, first_case + c.n + 1), 9)
+    take = pa.array(tmpl)
     position = np.empty(c.n, np.int64)
     position[order] = np.arange(c.n)
     src = c.split_src[order]
-    split_of = case_id.take(pa.array(np.where(src >= 0, position[np.maximum(src, 0)], 0))).to_numpy(zero_copy_only=False)
-    split_of = pa.array(np.where(src >= 0, split_of, None), pa.string())
+    split_of = case_id.take(pa.array(np.where(src >= 0, position[np.maximum(src, 0)], 0), mask=src < 0))
+    t_dept = w.t_dept[tmpl]
+    dept = np.where(t_dept >= 0, t_dept, w.dept_code[c.dept[order]])
+    parts = np.take(c.parts, order, axis=0)
     table = pa.table({
         "case_id": case_id,
-        "hospital_id": pa.array(c.hf["hospital_id"].to_numpy()[order], pa.string()),
-        "patient_id": pc.binary_join_element_wise("P", pc.utf8_lpad(pc.cast(pa.array(c.patient[order]), pa.string()), 10, "0"), ""),
+        "hospital_id": w.hospital_ids.take(pa.array(c.hosp[order])),
+        "patient_id": _numbered("P", c.patient[order] + first_patient, 10),
         "year": pa.array(c.year[order].astype(np.int16)),
         "admit_date": pa.array(c.admit[order]),
         "discharge_date": pa.array(c.discharge[order]),
-        "residence_county": pa.array(np.array(w.counties, dtype=object)[c.res][order], pa.string()),
-        "sex": tcol("sex", pa.int8()),
-        "age_years": tcol("age_years", pa.int16()),
-        "age_days": tcol("age_days", pa.int16()),
-        "weight_g": tcol("weight_g", pa.int32()),
-        "dept": pa.array(np.where(templates["dept"].fillna("").to_numpy(object)[tmpl][order] != "",
-                                  templates["dept"].fillna("").to_numpy(object)[tmpl][order],
-                                  np.asarray(w.depts, dtype=object)[c.dept[order]]), pa.string()),
-        "doctor_id": pa.array(np.asarray(w.doctor_ids, dtype=object)[c.doctor[order]], pa.string()),
+        "residence_county": w.county_vocab.take(pa.array(c.res[order])),
+        "sex": w.t_cols["sex"].take(take),
+        "age_years": w.t_cols["age_years"].take(take),
+        "age_days": w.t_cols["age_days"].take(take),
+        "weight_g": w.t_cols["weight_g"].take(take),
+        "dept": w.dept_vocab.take(pa.array(dept)),
+        "doctor_id": c.doctor_vocab.take(pa.array(c.doctor[order])),
         "los_days": pa.array(c.los[order].astype(np.int32)),
-        "leaving_type": pa.array(c.leaving[order], pa.string()),
-        "icu_hours": tcol("icu_hours", pa.int32()),
-        "receiving_institution": pa.array(c.receiver_text[order], pa.string()),
+        "leaving_type": w.leave_vocab.take(pa.array(c.leaving[order])),
+        "icu_hours": w.t_cols["icu_hours"].take(take),
+        "receiving_institution": _codes_column(w.receiver_vocab, c.receiver_text[order]),
         "dx": dx,
-        "px": px.take(take),
+        "px": w.t_px.take(take),
         "total_cost": pa.array(c.total[order]),
-        "drug_cost": pa.array(c.parts[order, 0]),
-        "consumables_cost": pa.array(c.parts[order, 1]),
-        "service_cost": pa.array(c.parts[order, 2]),
-        "exam_cost": pa.array(c.parts[order, 3]),
+        "drug_cost": pa.array(parts[:, 0]),
+        "consumables_cost": pa.array(parts[:, 1]),
+        "service_cost": pa.array(parts[:, 2]),
+        "exam_cost": pa.array(parts[:, 3]),
         "other_cost": pa.array(c.other[order]),
     })
     truth_cases = pa.table({
         "case_id": case_id,
-        "intended_drg": pa.array(w.drgs[c.drg][order], pa.string()),
+        "intended_drg": w.drg_vocab.take(pa.array(c.drg[order])),
         "coding_error": pa.array(c.error[order]),
         "in_county": pa.array(c.in_county[order]),
-        "transfer_to": pa.array(c.receiver[order], pa.string()),
+        "transfer_to": _codes_column(w.hospital_ids, c.receiver[order]),
         "p_death": pa.array(c.p_death[order].astype(np.float64)),
-        "comorbidities": pa.array((c.comorbid_ids[order] >= 0).sum(axis=1).astype(np.int8)),
+        "comorbidities": pa.array((extra[:, :-1] >= 0).sum(axis=1).astype(np.int8)),
         "upcoded": pa.array(up[order]),
         "split_of": split_of,
         "low_value": pa.array(c.low_value[order]),
@@ -862,38 +987,17 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace) -> tuple[pa.Table, pa.Table]
     return table, truth_cases
 
 
-def _append_codes(lists: pa.ListArray, ids: np.ndarray, vocab: pa.Array) -> pa.ListArray:
-    """Each row's list followed by the codes ``vocab[ids[row, k]]`` of its non-negative ids, in k order."""
-    lists = pa.concat_arrays([lists]) if isinstance(lists, pa.ChunkedArray) else lists
-    off = lists.offsets.to_numpy().astype(np.int64)
-    base_len = np.diff(off)
-    have = ids >= 0
-    extra = have.sum(axis=1)
-    new_off = np.zeros(len(off), np.int64)
-    np.cumsum(base_len + extra, out=new_off[1:])
-    n_base = int(off[-1] - off[0])
-    src = np.empty(int(new_off[-1]), np.int64)
-    row_of_base = np.repeat(np.arange(len(base_len)), base_len)
-    src[new_off[:-1][row_of_base] + np.arange(n_base) - (off[:-1] - off[0])[row_of_base]] = np.arange(n_base)
-    rows, _ = np.nonzero(have)  # row-major: a row's extras in k order
-    rank = np.arange(len(rows)) - np.repeat(np.cumsum(extra) - extra, extra)
-    src[new_off[:-1][rows] + base_len[rows] + rank] = n_base + np.arange(len(rows))
-    values = pa.concat_arrays([lists.values.slice(off[0], n_base), vocab.take(pa.array(ids[have]))])
-    return pa.ListArray.from_arrays(pa.array(new_off.astype(np.int32)), values.take(pa.array(src)))
-
-
-def _planted_support(w: SimpleNamespace, c: SimpleNamespace) -> tuple[dict, dict]:
-    """Per recipient the planted CMI gain, and per program its effect and start years."""
-    prof, h, drg, n, n_drg = w.prof, w.h, c.drg, c.n, w.n_drg
+def _planted_support(w: SimpleNamespace, tally: SimpleNamespace) -> tuple[dict, dict]:
+    """Per recipient the planted CMI gain, and per program its effect and start years (from the cases'
+    per-DRG tallies)."""
+    prof, h = w.prof, w.h
     # in the generator's own weights (mean cost / overall mean) ...
-    rw = prof["mean_cost"].to_numpy() / float(np.sum(prof["mean_cost"].to_numpy() * np.bincount(drg, minlength=n_drg)) / n)
+    rw = prof["mean_cost"].to_numpy() / float(np.sum(prof["mean_cost"].to_numpy() * tally.drg_cases) / tally.n)
     # ... and in weights as `drg support` estimates them: realized mean cost per DRG over the overall
     # mean in the baseline years (before the first start), frozen for every year
-    base = c.year < int(w.plan["start_year"].min()) if len(w.plan) else np.ones(n, bool)
-    if not base.any():
-        base = np.ones(n, bool)
-    realized = np.bincount(drg[base], weights=c.total[base], minlength=n_drg) / np.maximum(np.bincount(drg[base], minlength=n_drg), 1)
-    rw_data = realized / c.total[base].mean()
+    cases, cost, total, count = ((tally.base_cases, tally.base_cost, tally.base_total, tally.base_n) if tally.base_n
+                                 else (tally.drg_cases, tally.drg_cost, tally.total, tally.n))
+    rw_data = (cost / np.maximum(cases, 1)) / (total / count)
     surg = prof["surgical"].to_numpy()
     support = {}
     for hid in sorted(w.recipients):
@@ -912,28 +1016,128 @@ def _planted_support(w: SimpleNamespace, c: SimpleNamespace) -> tuple[dict, dict
     return support, programs
 
 
+def _tally(w: SimpleNamespace, c: SimpleNamespace) -> SimpleNamespace:
+    """What truth.json needs of a part's cases: counts and per-DRG sums (added up over the parts)."""
+    n_drg = w.n_drg
+    base = c.year < int(w.plan["start_year"].min()) if len(w.plan) else np.ones(c.n, bool)
+    return SimpleNamespace(
+        n=c.n, upcoded=int((c.upcode_code >= 0).sum()), split_pairs=int((c.split_src >= 0).sum()),
+        low_value=int(c.low_value.sum()),
+        drg_cases=np.bincount(c.drg, minlength=n_drg), drg_cost=np.bincount(c.drg, weights=c.total, minlength=n_drg),
+        total=float(c.total.sum()),
+        base_cases=np.bincount(c.drg[base], minlength=n_drg),
+        base_cost=np.bincount(c.drg[base], weights=c.total[base], minlength=n_drg),
+        base_total=float(c.total[base].sum()), base_n=int(base.sum()),
+        doctors=c.doctor_keys[np.unique(c.doctor)])
+
+
+def _add_tallies(a: SimpleNamespace | None, b: SimpleNamespace) -> SimpleNamespace:
+    if a is None:
+        return b
+    return SimpleNamespace(**{k: (np.union1d(v, getattr(b, k)) if k == "doctors" else v if k == "planted" else v + getattr(b, k))
+                              for k, v in vars(a).items()})
+
+
+# -- parts: a synth larger than one part is made of parts of consecutive days, each written as it is made ---
+
+PART_CASES = 500_000  # cases per part; a synth of at most this many cases is one part (the whole period)
+
+
+def _windows(years: list, cases: int, part_cases: int) -> list:
+    """The parts of a synth of ``cases``: [None] (one part, the whole period), or consecutive runs of days
+    holding about ``part_cases`` cases each by the region's year weights and seasonal density, with their
+    case counts (largest remainders: they add up to ``cases``)."""
+    if cases <= part_cases:
+        return [None]
+    weights = np.linspace(1.0, 1.15, len(years))
+    uniq = sorted(set(years))
+    p_year = np.array([weights[[y == u for y in years]].sum() for u in uniq]) / weights.sum()
+    p_day = np.bincount(_seasonal(np.arange(365)), minlength=365) / 365.0
+    mass = (p_year[:, None] * p_day[None, :]).ravel()
+    year = np.repeat(np.array(uniq, np.int64), 365)
+    day = np.tile(np.arange(365, dtype=np.int64), len(uniq))
+    k = min(-(-cases // part_cases), int((mass > 0).sum()))
+    cdf = np.cumsum(mass)
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(cdf, np.arange(1, k) / k, side="right"), [len(mass)]]))
+    share = np.array([mass[a:b].sum() for a, b in zip(cuts[:-1], cuts[1:])])
+    want = share / share.sum() * cases
+    counts = np.floor(want).astype(np.int64)
+    counts[np.argsort(-(want - counts), kind="stable")[:cases - counts.sum()]] += 1
+    out = []
+    for (a, b), n in zip(zip(cuts[:-1], cuts[1:]), counts):
+        dates = (year[[a, b - 1]] - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day[[a, b - 1]]
+        out.append(SimpleNamespace(index=len(out), cases=int(n), days=np.arange(b - a), p=mass[a:b] / mass[a:b].sum(),
+                                   year=year[a:b], day=day[a:b], first=dates[0], last=dates[1]))
+    return out
+
+
+def _streams(seed: int, part: int, one_part: bool, rng):
+    """Random streams of a part: (cases, doctors, games). One part keeps the streams of the unstreamed synth
+    (so a small synth is what it always was); a part of many has its own three, from (seed, part)."""
+    if one_part:
+        return rng, np.random.default_rng([seed, 20]), np.random.default_rng([seed, 19])
+    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence([seed, 30, part]).spawn(3))
+
+
+def _make_part(w: SimpleNamespace, part: int, window, streams, first_case: int, planted) -> tuple:
+    """One part: its cases, their games and patients, and the two tables (written by the caller)."""
+    main, doctors, games = streams
+    n = window.cases if window is not None else w.cases
+    c = _place_cases(w, n, main, window)
+    planted = _doctors(w, c, doctors, planted)
+    _outcomes(w, c, main)
+    _gaming(w, c, games, window)
+    ids, _, _ = _doctor_names(w, c.doctor_keys)
+    c.doctor_vocab = pa.array(ids, pa.string())
+    table, truth = _tables(w, c, first_case, first_case)
+    tally = _tally(w, c)
+    tally.planted = planted
+    return table, truth, tally
+
+
 def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 2019, 2020, 2021), cases: int = 200_000,
-               seed: int = 1, quiet: bool = False) -> dict:
+               seed: int = 1, quiet: bool = False, part_cases: int = PART_CASES, workers: int | None = None) -> dict:
     """Write discharges.parquet, truth.parquet, truth.json, support_pairs.csv and drg_profile.parquet to
-    ``out_dir``; return the truth dict."""
+    ``out_dir``; return the truth dict.
+
+    Up to ``part_cases`` cases are made at once; a larger synth is made in parts of consecutive days (each
+    part's cases, games and readmissions within its days; patients' risks centred per part), ``workers``
+    parts at a time (threads: numpy, Arrow and Parquet release the GIL), and written in date order as
+    they come: memory follows ``part_cases``, not ``cases``. The same arguments give the same bytes."""
     rng = np.random.default_rng(seed)
     years = list(years)
     os.makedirs(out_dir, exist_ok=True)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     w = _world(scheme, region, years, rng, say)
     w.h = plant_gaming(w.h, years, np.random.default_rng([seed, 19, 1]))
-    c = _place_cases(w, int(cases), rng)
-    _doctors(w, c, seed)
-    _outcomes(w, c, rng)
-    _gaming(w, c, scheme, seed)
-    table, truth_cases = _tables(w, c)
-    write_table_atomic(table, os.path.join(out_dir, "discharges.parquet"))
-    write_table_atomic(truth_cases, os.path.join(out_dir, "truth.parquet"))
-    support, programs = _planted_support(w, c)
+    _prepare(w, scheme)
+    w.cases = int(cases)
+    windows = _windows(years, int(cases), max(int(part_cases), 1))
+    one = len(windows) == 1
+    planted = None
+    if not one:  # the planted doctors, chosen on the first part's cases (every part then gets the same two)
+        main, doctors, _ = _streams(seed, 0, False, rng)
+        planted = _doctors(w, _place_cases(w, windows[0].cases, main, windows[0]), doctors)
+    firsts = np.concatenate([[0], np.cumsum([x.cases if x is not None else w.cases for x in windows])])
+    tally = None
+    with atomic_writer(os.path.join(out_dir, "discharges.parquet"), dictionary=FEW_VALUES) as out, \
+            atomic_writer(os.path.join(out_dir, "truth.parquet"), dictionary=FEW_VALUES) as out_truth:
+        def part(k):
+            return _make_part(w, k, windows[k], _streams(seed, k, one, rng), int(firsts[k]), planted)
+
+        for k, (table, truth_cases, t) in enumerate(_in_order(part, len(windows), workers)):
+            out.write(table)
+            out_truth.write(truth_cases)
+            tally = _add_tallies(tally, t)
+            if not one:
+                say(f"  {int(firsts[k + 1]):,} / {w.cases:,} discharges")
+    support, programs = _planted_support(w, tally)
     write_table_atomic(pa.Table.from_pandas(w.plan.drop(columns=["planted_effect"]), preserve_index=False),
                        os.path.join(out_dir, "support_pairs.csv"))
+    doctor_ids, doctor_hosp, doctor_dept = _doctor_names(w, tally.doctors)
+    doctor_factor = tally.planted
     truth = {
-        "seed": seed, "cases": c.n, "years": years, "scheme": scheme.id, "region": str(region),
+        "seed": seed, "cases": int(tally.n), "years": years, "scheme": scheme.id, "region": str(region),
         "error_rate": ERROR_RATE, "unknown_pdx": UNKNOWN_PDX, "support_start": SUPPORT_START,
         "support_tilt": SUPPORT_TILT, "support_surgical_multiplier": SUPPORT_SURGICAL,
         "quality_overdispersion_sd": QUALITY_SD,
@@ -943,13 +1147,14 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
                                                  "codes": list(map(str, codes))}
                                            for cat, codes, p, b, e in w.comorbidities}},
         "gaming": {"upcode_share": UPCODE_SHARE, "split_share": SPLIT_SHARE, "low_value_extra": LOW_VALUE_EXTRA,
-                   "readmit_share": READMIT_SHARE, "upcoded_cases": int((c.upcode_code >= 0).sum()),
-                   "split_pairs": int((c.split_src >= 0).sum()), "low_value_cases": int(c.low_value.sum())},
+                   "readmit_share": READMIT_SHARE, "upcoded_cases": tally.upcoded,
+                   "split_pairs": tally.split_pairs, "low_value_cases": tally.low_value},
         "programs": programs,
         "seasonality": {"amplitude": SEASON_AMPLITUDE, "peak_day": SEASON_PEAK_DAY},
-        "doctors": {w.doctor_ids[i]: {"hospital_id": w.doctor_hosp[i], "dept": w.doctor_dept[i],
-                                      "cost_factor": float(w.doctor_cost[i]), "death_or": float(w.doctor_or[i])}
-                    for i in np.unique(c.doctor).tolist()},
+        "doctors": {doctor_ids[i]: {"hospital_id": doctor_hosp[i], "dept": doctor_dept[i],
+                                    "cost_factor": float(doctor_factor.get(int(key), (1.0, 1.0))[0]),
+                                    "death_or": float(doctor_factor.get(int(key), (1.0, 1.0))[1])}
+                    for i, key in enumerate(tally.doctors.tolist())},
         "counties": {name: {"planted_in_county_rate": float(w.in_county_rate[i]), "population_share": float(w.population[i])}
                      for i, name in enumerate(w.counties)},
         "hospitals": [
@@ -964,5 +1169,48 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     write_json_atomic(os.path.join(out_dir, "truth.json"), truth)
     prof_out = w.prof.reset_index().rename(columns={"index": "drg"})
     write_table_atomic(pa.Table.from_pandas(prof_out, preserve_index=False), os.path.join(out_dir, "drg_profile.parquet"))
-    say(f"  wrote {c.n:,} discharges to {out_dir}/discharges.parquet")
+    say(f"  wrote {int(tally.n):,} discharges to {out_dir}/discharges.parquet")
     return truth
+
+
+# columns with few distinct values: a Parquet dictionary pays for them; for ids and costs it costs a third of the write
+FEW_VALUES = ["hospital_id", "year", "residence_county", "sex", "age_years", "age_days", "weight_g", "dept", "doctor_id",
+              "los_days", "leaving_type", "icu_hours", "receiving_institution", "dx", "px",
+              "intended_drg", "transfer_to", "comorbidities"]
+
+
+def _in_order(make, count: int, workers: int | None):
+    """``make(0), make(1), ...`` in order; up to ``workers`` made at a time in forked processes (each inherits
+    the world; a part comes back as Arrow buffers), at most ``workers + 1`` held, so memory stays a few parts
+    however many there are. One worker, or a system without ``fork``: made here, one after another."""
+    import multiprocessing as mp
+
+    workers = max(1, min(workers or os.cpu_count() or 1, 8, count))
+    if workers == 1 or "fork" not in mp.get_all_start_methods():
+        for k in range(count):
+            yield make(k)
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _MAKE
+    _MAKE = make  # inherited by the forked workers (a closure cannot be pickled)
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        pending = deque()
+        nxt = 0
+        while nxt < count and len(pending) < workers + 1:
+            pending.append(pool.submit(_make_inherited, nxt))
+            nxt += 1
+        while pending:
+            result = pending.popleft().result()
+            if nxt < count:
+                pending.append(pool.submit(_make_inherited, nxt))
+                nxt += 1
+            yield result
+
+
+_MAKE = None
+
+
+def _make_inherited(k: int):
+    return _MAKE(k)

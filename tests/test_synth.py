@@ -16,12 +16,18 @@ from drg.regions import load_region
 from drg.synth import synthesize
 
 
-@pytest.fixture(scope="module")
-def region(tmp_path_factory):
+@pytest.fixture(scope="module", params=[(5, None), (6, 30_000)], ids=["one-part", "in-parts"])
+def region(tmp_path_factory, request):
+    """A region made at once, and one made (and written) in four parts of consecutive days, as a synth larger
+    than one part is: every planted effect must hold in both. (Each has its own seed: at 120k cases the small
+    case-mix-only hospitals are beyond the exact 99.8% limits in about 6 of 7 seeds, in either mode; seeds 5-11,
+    measured; benchmarks/planted_recovery.py checks them at 3M cases.)"""
     need_shared()
     scheme = grouper.load_scheme(SCHEMES / "chs-drg-1.1")
     out = tmp_path_factory.mktemp("synth")
-    truth = synthesize(scheme, str(out), cases=120_000, seed=5, quiet=True)
+    seed, part_cases = request.param
+    parts = {"part_cases": part_cases, "workers": 2} if part_cases else {}
+    truth = synthesize(scheme, str(out), cases=120_000, seed=seed, quiet=True, **parts)
     disc = pq.read_table(out / "discharges.parquet")
     grouped = grouper.group(disc, scheme, only_results=True).to_pandas()
     df = disc.to_pandas().merge(pq.read_table(out / "truth.parquet").to_pandas(), on="case_id")
@@ -44,6 +50,52 @@ def test_deterministic_for_a_seed(tmp_path):
         synthesize(scheme, str(d), cases=20_000, seed=11, quiet=True)
         digests.append(hashlib.sha256((d / "discharges.parquet").read_bytes()).hexdigest())
     assert digests[0] == digests[1]
+
+
+def test_a_synth_in_parts_is_one_region_in_date_order(tmp_path):
+    """Parts of consecutive days written as they come: one file in discharge-date order, case ids numbered
+    through, split stays inside their part, the truth adding up over the parts, and the same bytes however
+    many processes made the parts."""
+    need_shared()
+    scheme = grouper.load_scheme(SCHEMES / "chs-drg-1.1")
+    runs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        runs[workers] = synthesize(scheme, str(out), cases=40_000, seed=9, quiet=True, part_cases=10_000, workers=workers)
+    for name in ("discharges.parquet", "truth.parquet", "truth.json"):
+        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
+    truth = runs[1]
+    assert pq.ParquetFile(tmp_path / "w1" / "discharges.parquet").num_row_groups == 4
+    d = pq.read_table(tmp_path / "w1" / "discharges.parquet").to_pandas()
+    t = pq.read_table(tmp_path / "w1" / "truth.parquet").to_pandas()
+    assert len(d) == len(t) == truth["cases"] == 40_000
+    assert (d["case_id"].to_numpy() == t["case_id"].to_numpy()).all()
+    assert list(d["case_id"]) == [f"S{i:09d}" for i in range(1, 40_001)]
+    day = d["discharge_date"].to_numpy().astype("datetime64[D]")
+    assert (np.diff(day.astype(np.int64)) >= 0).all()
+    assert d["year"].tolist() == (day.astype("datetime64[Y]").astype(int) + 1970).tolist()
+    # each year's share as the one-part synth draws it (weights 1 .. 1.15), within sampling error
+    share = d["year"].value_counts(normalize=True).sort_index().to_numpy()
+    assert np.abs(share - np.linspace(1, 1.15, 4) / np.linspace(1, 1.15, 4).sum()).max() < 0.01
+    # the games: counted in truth.json as in truth.parquet; a split's stays are one patient, 0-2 days apart
+    g = truth["gaming"]
+    assert (g["upcoded_cases"], g["low_value_cases"], g["split_pairs"]) == (
+        int(t["upcoded"].sum()), int(t["low_value"].sum()), int(t["split_of"].notna().sum()))
+    assert g["split_pairs"] > 0 and g["upcoded_cases"] > 0 and g["low_value_cases"] > 0
+    by_id = d.set_index("case_id")
+    first, second = by_id.loc[t.loc[t["split_of"].notna(), "split_of"]], by_id.loc[t.loc[t["split_of"].notna(), "case_id"]]
+    assert (first["patient_id"].to_numpy() == second["patient_id"].to_numpy()).all()
+    gap = (second["admit_date"].to_numpy() - first["discharge_date"].to_numpy()).astype("timedelta64[D]").astype(int)
+    assert gap.min() >= 0 and gap.max() <= 2
+    # patients numbered through the parts: a patient's stays share a county; most patients have one stay
+    per_patient = d.groupby("patient_id")["residence_county"].nunique()
+    assert per_patient.max() == 1 and d["patient_id"].nunique() > 0.85 * len(d)
+    # the same two planted doctors in every part; truth names exactly the doctors in the data
+    assert set(d["doctor_id"]) == set(truth["doctors"])
+    planted = {k: v for k, v in truth["doctors"].items() if (v["cost_factor"], v["death_or"]) != (1.0, 1.0)}
+    assert sorted((v["cost_factor"], v["death_or"]) for v in planted.values()) == [(1.0, 3.0), (1.5, 1.0)]
+    months = d.loc[d["doctor_id"].isin(planted), "discharge_date"].astype("datetime64[s]").dt.to_period("Q").nunique()
+    assert months >= 12  # they work all along, not only in the first part
 
 
 def test_groups_as_aimed(region):
@@ -187,8 +239,9 @@ def test_tiered_care_and_support_recover_planted_values(region):
     cases["residence_county"] = df["residence_county"].to_numpy()
     rates = county_rates(cases, hospitals).groupby("county")[["residents", "in_county"]].sum()
     for county, info in truth["counties"].items():
-        if rates.loc[county, "residents"] >= 2000:
-            assert abs(rates.loc[county, "in_county"] / rates.loc[county, "residents"] - info["planted_in_county_rate"]) < 0.01, county
+        n, p = rates.loc[county, "residents"], info["planted_in_county_rate"]
+        if n >= 2000:  # within 4 standard errors of the planted rate (a shift of 0.03 is 4-13 of them)
+            assert abs(rates.loc[county, "in_county"] / n - p) < 4 * np.sqrt(p * (1 - p) / n), county
     traj, did_table, summary, _ = evaluate_support(cases, hospitals, pairs, compute_weights(cases), start=truth["support_start"],
                                                    draws=999)
     # The real Dezhou plan supports every township through one program or the other from 2019: no
