@@ -1,35 +1,129 @@
-"""Time `drg synth` for N rows: python benchmarks/synth_speed.py 10000000 [--scheme DIR]."""
+"""Speed and memory of `drg synth` at scale, as a command:
+
+    python benchmarks/synth_speed.py 100000000 [--batch-size 250000] [--workers N] [--scheme DIR] [--out DIR]
+
+Runs ``drg synth`` in a child process and samples the resident memory of its whole process tree (the
+command and its worker processes, summed as proportional set sizes: a page shared after the fork counts
+once) every 0.25 s. Prints rows, seconds, rows/s, the peak of the
+tree's summed RSS and the floor measured in the same run: pyarrow writing the command's output table
+(read back from the file it wrote, row group by row group, with the same Parquet options), the part of the
+work no synth can skip. A second run at half the rows shows that memory follows the part size, not the
+rows (``--half``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-
-import grouper
-from drg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("rows", type=int)
-    ap.add_argument("--scheme", default=os.environ.get("DRG_SCHEME", str(ROOT.parent / "shared" / "schemes" / "chs-drg-1.1")))
-    ap.add_argument("--out", default=None)
-    a = ap.parse_args()
-    scheme = grouper.load_scheme(a.scheme)
-    out = a.out or tempfile.mkdtemp(prefix="synth-")
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def tree_rss(pid: int) -> int:
+    """Summed resident memory (bytes, PSS) of ``pid`` and its descendants (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += _children(p)
+        try:  # proportional set size: a page the forked workers share with the command counts once
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next((int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:")), 0)
+        except OSError:
+            pass
+    return total
+
+
+def run_synth(rows: int, out: str, scheme: str, batch: int, workers: int | None) -> tuple[float, int]:
+    cmd = [sys.executable, "-c", "import sys; from drg.cli import main; sys.exit(main())", "synth", "--scheme", scheme,
+           "--cases", str(rows), "--batch-size", str(batch), "-o", out, "-q"] + (["--workers", str(workers)] if workers else [])
+    peak = 0
     t0 = time.perf_counter()
-    synthesize(scheme, out, cases=a.rows, seed=1, quiet=True)
+    proc = subprocess.Popen(cmd)
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            done.wait(0.25)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    rc = proc.wait()
     dt = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    size = os.path.getsize(os.path.join(out, "discharges.parquet")) / 1e6
-    print(f"synth rows={a.rows:,} seconds={dt:.1f} rows/s={a.rows / dt:,.0f} peak_rss_mb={rss:,.0f} file_mb={size:,.0f} out={out}")
+    done.set()
+    th.join()
+    if rc:
+        raise SystemExit(f"drg synth exited with {rc}")
+    return dt, peak
+
+
+def write_floor(path: str) -> float:
+    """Seconds pyarrow takes to write the table at ``path`` again, row group by row group with the options synth
+    writes it with (each group is read first; only the writes are timed, so memory stays one group)."""
+    import pyarrow.parquet as pq
+
+    from drg.synth import FEW_VALUES
+
+    f = pq.ParquetFile(path)
+    leaf = [f.metadata.schema.column(i).path for i in range(f.metadata.num_columns)]
+    dictionary = [p for p in leaf if p.split(".")[0] in set(FEW_VALUES)]
+    tmp = path + ".floor"
+    spent = 0.0
+    with pq.ParquetWriter(tmp, f.schema_arrow, compression="zstd", compression_level=1, use_dictionary=dictionary) as w:
+        for i in range(f.num_row_groups):
+            g = f.read_row_group(i)
+            t0 = time.perf_counter()
+            w.write_table(g, row_group_size=g.num_rows)
+            spent += time.perf_counter() - t0
+    os.remove(tmp)
+    return spent
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("rows", type=int)
+    ap.add_argument("--batch-size", type=int, default=250_000)
+    ap.add_argument("--workers", type=int)
+    ap.add_argument("--scheme", default=os.environ.get("DRG_SCHEME", str(ROOT.parent / "shared" / "schemes" / "chs-drg-1.1")))
+    ap.add_argument("--out", default=None, help="work folder (default: a temporary one, removed after)")
+    ap.add_argument("--half", action="store_true", help="also run at half the rows (memory must not halve with it)")
+    ap.add_argument("--no-floor", action="store_true", help="skip the write floor")
+    a = ap.parse_args()
+    work = a.out or tempfile.mkdtemp(prefix="synth-")
+    try:
+        for rows in ([a.rows // 2] if a.half else []) + [a.rows]:
+            out = os.path.join(work, f"s{rows}")
+            dt, peak = run_synth(rows, out, a.scheme, a.batch_size, a.workers)
+            line = (f"synth rows={rows:,} batch={a.batch_size:,} workers={a.workers or 'all'} cores={os.cpu_count()} "
+                    f"seconds={dt:.1f} rows/s={rows / dt:,.0f} peak_rss_tree_gb={peak / 1e9:.2f}")
+            if not a.no_floor:
+                floor = write_floor(os.path.join(out, "discharges.parquet"))
+                line += f" write_floor_s={floor:.1f} ratio={dt / floor:.1f}x"
+            print(line, flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+    finally:
+        if a.out is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -294,8 +294,8 @@ def _synth(sub) -> None:
     y.add_argument("--years", default="2018-2021")
     y.add_argument("--cases", type=int, default=200_000)
     y.add_argument("--seed", type=int, default=1)
-    y.add_argument("--batch-size", type=int, default=500_000,
-                   help="cases made and written at a time (memory bound; default 500,000; a larger synth is made in parts of consecutive days)")
+    y.add_argument("--batch-size", type=int, default=250_000,
+                   help="cases made and written at a time (memory bound; default 250,000; a larger synth is made in parts of consecutive days)")
     y.add_argument("--workers", type=int, help="processes making parts side by side (default: all cores, at most 8)")
     y.add_argument("-o", "--output", required=True, help="output folder")
     y.add_argument("-q", "--quiet", action="store_true")

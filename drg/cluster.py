@@ -191,3 +191,59 @@ def _part_starts(parts) -> list:
         m = meta.setdefault(f, open_parquet(f).metadata)
         at += sum(m.row_group(i).num_rows for i in run)
     return starts
+
+
+def reduce_local(grouped: str, wanted: list, mapping, batch_size: int, workers: int, reduce_batch, merge,
+                 offsets: bool = False) -> bool:
+    """``merge(reduce_batch(batch))`` for every batch, the reduce in ``workers`` forked processes on this machine:
+    the same parts, reads and in-order merge as :func:`reduce_dask` (so the same tables as a local run), without a
+    cluster. At most two parts per worker are in flight. Returns False, doing nothing, where it does not apply (one
+    worker, input that is not Parquet or is one part, a system without ``fork``): the caller streams it itself."""
+    import multiprocessing as mp
+
+    from .contract import read_plan
+    from .io import input_files, input_schema, parquet_parts
+
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        return False
+    kind, files = input_files(grouped)
+    if kind != "parquet":
+        return False
+    cols, rename = read_plan(grouped, wanted, mapping)
+    rename = {c: rename.get(c, c) for c in cols}
+    parts = parquet_parts(files, batch_size)
+    if len(parts) < 2:
+        return False
+    schema = input_schema(kind, files, cols)
+    starts = _part_starts(parts) if offsets else [None] * len(parts)
+    tasks = [(f, run, rename, batch_size, schema, start) for (f, run), start in zip(parts, starts)]
+    global _INHERITED
+    _INHERITED = reduce_batch  # the forked workers inherit it (its tables are not pickled per part)
+    try:
+        from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
+
+        workers = min(workers, len(parts))
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            pending, todo = deque(), iter(tasks)
+            for task in todo:
+                pending.append(pool.submit(_reduce_inherited, *task))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                results = pending.popleft().result()
+                task = next(todo, None)
+                if task is not None:
+                    pending.append(pool.submit(_reduce_inherited, *task))
+                for result in results:  # merged batch by batch in input order
+                    merge(result)
+    finally:
+        _INHERITED = None
+    return True
+
+
+_INHERITED = None
+
+
+def _reduce_inherited(f, run, rename, batch_size, schema, offset):
+    return _reduce_part(f, run, rename, batch_size, schema, _INHERITED, offset)

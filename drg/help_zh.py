@@ -130,8 +130,8 @@ HELP_ZH = {
     "also write the tables to this .xlsx": "同时将表格写入此 .xlsx",
     "built-in region name or a folder with hospitals.csv, support_pairs.csv": "内置地区名，或含 hospitals.csv、support_pairs.csv 的文件夹",
     "CHS-DRG grouping and hospital evaluation toolkit": "CHS-DRG分组与医院评价工具包",
-    "cases made and written at a time (memory bound; default 500,000; a larger synth is made in parts of consecutive days)":
-        "每次合成并写出的病例数(决定内存上限；默认500,000；更大的合成按连续日期分段进行)",
+    "cases made and written at a time (memory bound; default 250,000; a larger synth is made in parts of consecutive days)":
+        "每次合成并写出的病例数(决定内存上限；默认250,000；更大的合成按连续日期分段进行)",
     "processes making parts side by side (default: all cores, at most 8)": "并行合成各段的进程数(默认：全部核，最多8)",
 }
 

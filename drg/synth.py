@@ -575,6 +575,8 @@ def _place_cases(w: SimpleNamespace, n: int, rng, window=None) -> SimpleNamespac
         at = rng.choice(window.days, size=n, p=window.p)
         c.year, c.day = window.year[at], window.day[at]
     c.res = rng.choice(len(w.counties), size=n, p=w.population)
+    if window is not None:  # each placed case's patient number, unique in the whole synth (see _patient_ids)
+        c.person = window.first_case + np.arange(n, dtype=np.int64) + 1
     inside = rng.random(n) < w.in_county_rate[c.res]
     vol = h["volume"].to_numpy()
     tertiary = np.flatnonzero(w.h_tertiary)
@@ -782,18 +784,16 @@ def _upcode(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.comorbid_ids[rows, -1] = chosen  # scheme code ids are their ids in w.dx_vocab
 
 
-def _split_stays(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None:
+def _split_stays(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     """A splitter's stays (routine discharge, no LOS bound on the template, 4+ days) cut in two: the
     patient is discharged and readmitted 0-2 days later for the rest of the stay (分解住院). ``c.split_src``:
     the first stay of each second stay (-1 otherwise). Costs follow the days, each stay a little dearer.
-    In a part of a streamed synth only stays whose two halves stay inside the part's days are cut, so the
-    parts, each sorted, are written in date order."""
+    (In a streamed synth both stays stay in the part of the stay they were cut from, also where one of them
+    now ends a few days outside the part's days: a part may be shorter than a stay.)"""
     free = w.t_free_los
     doy = (c.discharge - c.discharge.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64)
     eligible = (w.h["splits_admissions"].to_numpy()[c.hosp] & (c.leaving == w.leave["1"]) & ~c.error & (c.los >= 4)
                 & free[c.tmpl] & (doy >= c.los + 5) & (doy <= 360) & (c.upcode_code < 0))
-    if window is not None:
-        eligible &= (c.admit + 1 >= window.first) & (c.discharge + 2 <= window.last)
     first = np.flatnonzero(eligible & (rng.random(c.n) < SPLIT_SHARE))
     los, admit, total = c.los[first].copy(), c.admit[first].copy(), c.total[first].copy()
     second = _append_rows(c, first)
@@ -818,6 +818,8 @@ def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
         return
     src = rng.choice(own, size=int(round(LOW_VALUE_EXTRA * len(own))))
     rows = _append_rows(c, src)
+    if hasattr(c, "person"):  # new patients: numbers after every placed case's, in a block per part
+        c.person[rows] = w.cases + c.person[0] - 1 + np.arange(len(rows)) + 1
     p = prof["popularity"].to_numpy()[drgs]
     drg = rng.choice(drgs, size=len(rows), p=p / p.sum())
     c.drg[rows] = drg
@@ -857,31 +859,56 @@ def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     c.split_src = np.where(c.split_src >= 0, new_index[np.maximum(c.split_src, 0)], -1)
 
 
-def _patient_ids(c: SimpleNamespace, rng) -> None:
-    """A patient number per case (``c.patient``, from 1 within the part): mostly one stay each; a share are
-    repeat admissions of a patient already treated in the county (at a random date: natural readmissions);
-    the second stay of a split admission is the same patient as its first."""
-    pid = rng.permutation(c.n).astype(np.int64) + 1
+def _patient_ids(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None:
+    """A patient number per case (``c.patient``): mostly one stay each; a share are repeat admissions of a
+    patient already treated in the county (at a random date: natural readmissions); the second stay of a split
+    admission is the same patient as its first. In a part of a streamed synth the repeat admissions are of
+    patients placed in a few random parts of the whole synth (their counties drawn again from those parts' own
+    streams), so their gaps spread over the whole period as in one part, not over the part's few days."""
+    if window is None:
+        pid = rng.permutation(c.n).astype(np.int64) + 1
+        pool_pid, pool_res = pid, c.res
+    else:
+        pid = c.person.copy()
+        pool_pid, pool_res = _placed_elsewhere(w, rng)
     repeat = np.flatnonzero((rng.random(c.n) < READMIT_SHARE) & (c.split_src < 0) & ~c.low_value)
-    order = _stable_order(c.res)
-    starts = np.searchsorted(c.res[order], c.res[repeat], "left")
-    ends = np.searchsorted(c.res[order], c.res[repeat], "right")
-    src = order[starts + (rng.random(len(repeat)) * (ends - starts)).astype(np.int64)]
-    pid[repeat] = pid[src]
+    order = _stable_order(pool_res)
+    starts = np.searchsorted(pool_res[order], c.res[repeat], "left")
+    ends = np.searchsorted(pool_res[order], c.res[repeat], "right")
+    pick = starts + (rng.random(len(repeat)) * (ends - starts)).astype(np.int64)
+    found = ends > starts  # a county none of the chosen parts placed anyone in: a first stay after all
+    pid[repeat[found]] = pool_pid[order[pick[found]]]
     second = np.flatnonzero(c.split_src >= 0)
     pid[second] = pid[c.split_src[second]]
     c.patient = pid
+
+
+SOURCE_PARTS = 3  # parts whose patients a part's repeat admissions come back from
+
+
+def _placed_elsewhere(w: SimpleNamespace, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Patient numbers and residence counties of the cases placed in ``SOURCE_PARTS`` parts drawn by size (a
+    part's counties are its main stream's second draw: drawn again here, nothing else of the part is made)."""
+    sizes = np.array([x.cases for x in w.windows], float)
+    ids, res = [], []
+    for j in rng.choice(len(w.windows), size=SOURCE_PARTS, p=sizes / sizes.sum()):
+        win = w.windows[j]
+        main = _streams(w.seed, int(j), False, None)[0]
+        main.choice(win.days, size=win.cases, p=win.p)  # the part's days: drawn first, as _place_cases does
+        res.append(main.choice(len(w.counties), size=win.cases, p=w.population))
+        ids.append(win.first_case + np.arange(win.cases, dtype=np.int64) + 1)
+    return np.concatenate(ids), np.concatenate(res)
 
 
 def _gaming(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None:
     """The planted coding games and patient ids, from their own random stream."""
     _upcode(w, c, rng)
     n = c.n
-    _split_stays(w, c, rng, window)
+    _split_stays(w, c, rng)
     _low_value(w, c, rng)
     _keep_size(w, c, n, rng)
     c.year = c.discharge.astype("datetime64[Y]").astype(np.int64) + 1970
-    _patient_ids(c, rng)
+    _patient_ids(w, c, rng, window)
 
 
 def _codes_column(vocab: pa.Array, codes: np.ndarray) -> pa.Array:
@@ -923,9 +950,8 @@ def _dx_lists(w: SimpleNamespace, tmpl: np.ndarray, error: np.ndarray, extra: np
     return pa.ListArray.from_arrays(pa.array(off.astype(np.int32)), w.dx_vocab.take(pa.array(ids)))
 
 
-def _tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0, first_patient: int = 0) -> tuple[pa.Table, pa.Table]:
-    """(discharges, truth per case), in discharge-date order; case ids from ``first_case + 1``, patient
-    numbers shifted by ``first_patient``."""
+def _tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> tuple[pa.Table, pa.Table]:
+    """(discharges, truth per case), in discharge-date order; case ids from ``first_case + 1``."""
     # by discharge date, then hospital (a stable sort: ties keep their order)
     day = c.discharge.astype(np.int64)
     day = day - day.min() if c.n else day
@@ -948,7 +974,7 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0, first_p
     table = pa.table({
         "case_id": case_id,
         "hospital_id": w.hospital_ids.take(pa.array(c.hosp[order])),
-        "patient_id": _numbered("P", c.patient[order] + first_patient, 10),
+        "patient_id": _numbered("P", c.patient[order], 10),
         "year": pa.array(c.year[order].astype(np.int16)),
         "admit_date": pa.array(c.admit[order]),
         "discharge_date": pa.array(c.discharge[order]),
@@ -1040,7 +1066,7 @@ def _add_tallies(a: SimpleNamespace | None, b: SimpleNamespace) -> SimpleNamespa
 
 # -- parts: a synth larger than one part is made of parts of consecutive days, each written as it is made ---
 
-PART_CASES = 500_000  # cases per part; a synth of at most this many cases is one part (the whole period)
+PART_CASES = 250_000  # cases per part; a synth of at most this many cases is one part (the whole period)
 
 
 def _windows(years: list, cases: int, part_cases: int) -> list:
@@ -1063,11 +1089,12 @@ def _windows(years: list, cases: int, part_cases: int) -> list:
     want = share / share.sum() * cases
     counts = np.floor(want).astype(np.int64)
     counts[np.argsort(-(want - counts), kind="stable")[:cases - counts.sum()]] += 1
-    out = []
+    out, first = [], 0
     for (a, b), n in zip(zip(cuts[:-1], cuts[1:]), counts):
         dates = (year[[a, b - 1]] - 1970).astype("datetime64[Y]").astype("datetime64[D]") + day[[a, b - 1]]
-        out.append(SimpleNamespace(index=len(out), cases=int(n), days=np.arange(b - a), p=mass[a:b] / mass[a:b].sum(),
-                                   year=year[a:b], day=day[a:b], first=dates[0], last=dates[1]))
+        out.append(SimpleNamespace(index=len(out), cases=int(n), first_case=first, days=np.arange(b - a),
+                                   p=mass[a:b] / mass[a:b].sum(), year=year[a:b], day=day[a:b], first=dates[0], last=dates[1]))
+        first += int(n)
     return out
 
 
@@ -1089,7 +1116,7 @@ def _make_part(w: SimpleNamespace, part: int, window, streams, first_case: int, 
     _gaming(w, c, games, window)
     ids, _, _ = _doctor_names(w, c.doctor_keys)
     c.doctor_vocab = pa.array(ids, pa.string())
-    table, truth = _tables(w, c, first_case, first_case)
+    table, truth = _tables(w, c, first_case)
     tally = _tally(w, c)
     tally.planted = planted
     return table, truth, tally
@@ -1114,6 +1141,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     w.cases = int(cases)
     windows = _windows(years, int(cases), max(int(part_cases), 1))
     one = len(windows) == 1
+    w.seed, w.windows = seed, windows
     planted = None
     if not one:  # the planted doctors, chosen on the first part's cases (every part then gets the same two)
         main, doctors, _ = _streams(seed, 0, False, rng)
@@ -1181,7 +1209,7 @@ FEW_VALUES = ["hospital_id", "year", "residence_county", "sex", "age_years", "ag
 
 def _in_order(make, count: int, workers: int | None):
     """``make(0), make(1), ...`` in order; up to ``workers`` made at a time in forked processes (each inherits
-    the world; a part comes back as Arrow buffers), at most ``workers + 1`` held, so memory stays a few parts
+    the world; a part comes back as Arrow buffers), at most ``workers`` in flight, so memory stays a few parts
     however many there are. One worker, or a system without ``fork``: made here, one after another."""
     import multiprocessing as mp
 
@@ -1198,7 +1226,7 @@ def _in_order(make, count: int, workers: int | None):
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
         pending = deque()
         nxt = 0
-        while nxt < count and len(pending) < workers + 1:
+        while nxt < count and len(pending) < workers:
             pending.append(pool.submit(_make_inherited, nxt))
             nxt += 1
         while pending:

@@ -53,9 +53,10 @@ def test_deterministic_for_a_seed(tmp_path):
 
 
 def test_a_synth_in_parts_is_one_region_in_date_order(tmp_path):
-    """Parts of consecutive days written as they come: one file in discharge-date order, case ids numbered
-    through, split stays inside their part, the truth adding up over the parts, and the same bytes however
-    many processes made the parts."""
+    """Parts of consecutive days written as they come: one file in discharge-date order (but for split stays,
+    written with the stay they were cut from), case ids numbered through, patients and their repeat admissions
+    across the whole period, the truth adding up over the parts, and the same bytes however many processes
+    made the parts."""
     need_shared()
     scheme = grouper.load_scheme(SCHEMES / "chs-drg-1.1")
     runs = {}
@@ -71,9 +72,14 @@ def test_a_synth_in_parts_is_one_region_in_date_order(tmp_path):
     assert len(d) == len(t) == truth["cases"] == 40_000
     assert (d["case_id"].to_numpy() == t["case_id"].to_numpy()).all()
     assert list(d["case_id"]) == [f"S{i:09d}" for i in range(1, 40_001)]
-    day = d["discharge_date"].to_numpy().astype("datetime64[D]")
-    assert (np.diff(day.astype(np.int64)) >= 0).all()
-    assert d["year"].tolist() == (day.astype("datetime64[Y]").astype(int) + 1970).tolist()
+    day = d["discharge_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    split = (t["split_of"].notna() | t["case_id"].isin(t["split_of"])).to_numpy()
+    assert (np.diff(day[~split]) >= 0).all()  # the parts follow each other in time
+    starts = np.cumsum([0] + [pq.ParquetFile(tmp_path / "w1" / "discharges.parquet").metadata.row_group(i).num_rows
+                              for i in range(4)])
+    for a, b in zip(starts[:-1], starts[1:]):
+        assert (np.diff(day[a:b]) >= 0).all()  # each part (row group) sorted
+    assert d["year"].tolist() == (day.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970).tolist()
     # each year's share as the one-part synth draws it (weights 1 .. 1.15), within sampling error
     share = d["year"].value_counts(normalize=True).sort_index().to_numpy()
     assert np.abs(share - np.linspace(1, 1.15, 4) / np.linspace(1, 1.15, 4).sum()).max() < 0.01
@@ -87,9 +93,13 @@ def test_a_synth_in_parts_is_one_region_in_date_order(tmp_path):
     assert (first["patient_id"].to_numpy() == second["patient_id"].to_numpy()).all()
     gap = (second["admit_date"].to_numpy() - first["discharge_date"].to_numpy()).astype("timedelta64[D]").astype(int)
     assert gap.min() >= 0 and gap.max() <= 2
-    # patients numbered through the parts: a patient's stays share a county; most patients have one stay
+    # patients numbered through the parts: a patient's stays share a county; most patients have one stay; a
+    # repeat admission comes back at any time of the period, not within its part's few months
     per_patient = d.groupby("patient_id")["residence_county"].nunique()
     assert per_patient.max() == 1 and d["patient_id"].nunique() > 0.85 * len(d)
+    again = d[~split].assign(day=day[~split]).groupby("patient_id")["day"].agg(["min", "max", "size"])
+    gaps = (again["max"] - again["min"])[again["size"] > 1]
+    assert len(gaps) > 0.03 * len(d) and gaps.median() > 300
     # the same two planted doctors in every part; truth names exactly the doctors in the data
     assert set(d["doctor_id"]) == set(truth["doctors"])
     planted = {k: v for k, v in truth["doctors"].items() if (v["cost_factor"], v["death_or"]) != (1.0, 1.0)}
