@@ -21,14 +21,10 @@ SUPPORT_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", 
 TIERED_COLUMNS = SUPPORT_COLUMNS + ["residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution"]
 
 
-WORKERS = 1  # local processes for the reduce (the commands' --workers)
-
-
 def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | None, reduce_batch, merge,
-           offsets: bool = False, workers: int | None = None) -> None:
+           offsets: bool = False) -> None:
     """``merge(reduce_batch(batch))`` for every batch of the ``wanted`` columns, in input order; with ``offsets``,
-    ``reduce_batch(batch, offset)`` (the batch's first row in the input). ``workers`` (default :data:`WORKERS`)
-    > 1: the reduce in that many local processes (Parquet input of more than one batch), merged in the same order."""
+    ``reduce_batch(batch, offset)`` (the batch's first row in the input)."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
     if dask:
@@ -36,12 +32,6 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
 
         reduce_dask(grouped, wanted, mapping, batch_size, dask, reduce_batch, merge, offsets)
         return
-    workers = WORKERS if workers is None else workers
-    if workers > 1:
-        from .cluster import reduce_local
-
-        if reduce_local(grouped, wanted, mapping, batch_size, workers, reduce_batch, merge, offsets):
-            return
     from .batch import prefetch
     from .contract import batches
 
