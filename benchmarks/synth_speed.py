@@ -7,8 +7,9 @@ command and its worker processes, summed as proportional set sizes: a page share
 once) every 0.25 s. Prints rows, seconds, rows/s, the peak of the
 tree's summed RSS and the floor measured in the same run: pyarrow writing the command's output table
 (read back from the file it wrote, row group by row group, with the same Parquet options), the part of the
-work no synth can skip. A second run at half the rows shows that memory follows the part size, not the
-rows (``--half``).
+work no synth can skip, and a paper estimate for 16 and 64 cores (the command writes every part; the other
+cores make parts, at this run's core-seconds per row). A second run at half the rows shows that memory
+follows the part size, not the rows (``--half``).
 """
 
 from __future__ import annotations
@@ -118,6 +119,12 @@ def main() -> int:
             if not a.no_floor:
                 floor = write_floor(os.path.join(out, "discharges.parquet"))
                 line += f" write_floor_s={floor:.1f} ratio={dt / floor:.1f}x"
+                # paper estimate for C cores: the command writes every part itself (floor per row), the other
+                # cores make parts (the core-seconds of this run beyond the write, per row)
+                write_us, make_us = floor / rows * 1e6, max(os.cpu_count() * dt - floor, 1e-9) / rows * 1e6
+                for cores in (16, 64):
+                    rate = min(1e6 / write_us, (cores - 1) * 1e6 / make_us)
+                    line += f" est_{cores}_cores_rows/s={rate:,.0f}"
             print(line, flush=True)
             shutil.rmtree(out, ignore_errors=True)
     finally:
