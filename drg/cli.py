@@ -127,9 +127,10 @@ def cmd_synth(a) -> int:
 
     scheme = _load(a.scheme)
     years = parse_years(a.years)
-    for name, value in (("cases", a.cases), ("batch-size", a.batch_size), ("workers", a.workers or 1)):
-        if value < 1:
-            raise UsageError(f"--{name} {value}: must be a positive number")
+    for name, value, least in (("cases", a.cases, 1), ("batch-size", a.batch_size, 10_000), ("workers", 1 if a.workers is None else a.workers, 1)):
+        if value < least:
+            raise UsageError(f"--{name} {value}: must be at least {least:,} (a part's games and readmissions are drawn within it)"
+                             if least > 1 else f"--{name} {value}: must be a positive number")
     with output_folder(a.output, [], "synth") as out:
         synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet,
                    part_cases=a.batch_size, workers=a.workers)

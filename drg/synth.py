@@ -650,10 +650,12 @@ def _doctors(w: SimpleNamespace, c: SimpleNamespace, rng, planted: dict | None =
             counts = np.bincount(c.doctor, minlength=len(uniq))
             risk = np.bincount(c.doctor, weights=w.p_death_risk[c.drg], minlength=len(uniq))
             at = [np.flatnonzero(u_hosp == b) for b in big[:2]]
-            cost_doc = at[0][np.argmax(counts[at[0]])]
-            death_pool = at[-1][at[-1] != cost_doc]
-            death_doc = death_pool[np.argmax(risk[death_pool])]
-            planted = {int(uniq[cost_doc]): (DOCTOR_COST, 1.0), int(uniq[death_doc]): (1.0, DOCTOR_DEATH_OR)}
+            if len(at[0]):  # a tiny synth may have no case in these hospitals: then nobody is planted
+                cost_doc = at[0][np.argmax(counts[at[0]])]
+                planted[int(uniq[cost_doc])] = (DOCTOR_COST, 1.0)
+                death_pool = at[-1][at[-1] != cost_doc]
+                if len(death_pool):
+                    planted[int(uniq[death_pool[np.argmax(risk[death_pool])]])] = (1.0, DOCTOR_DEATH_OR)
     for key_, (cost, odds) in planted.items():
         i = np.searchsorted(uniq, key_)
         if i < len(uniq) and uniq[i] == key_:

@@ -297,3 +297,22 @@ def test_type2_transfers_recovered_from_the_receiver_column(region):
     share = h["transfer_unknown_level"].sum() / h["transfers"].sum()
     assert abs(share - RECEIVER_AS[2]) < 0.02 and (h["transfer_match"] == "receiving_institution").all()
     assert h["down"].sum() == (df["leaving_type"] == "3").sum() + (got < sent).sum()
+
+
+def test_synth_options_are_checked_in_one_line(tmp_path, capsys):
+    from drg.cli import main
+
+    for option, value in (("--batch-size", "7"), ("--workers", "0"), ("--cases", "0")):
+        args = {"--cases": "3000", option: value}
+        assert main(["synth", *[x for kv in args.items() for x in kv], "-o", str(tmp_path / "s"), "-q"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"drg: error: {option} {value}"), err
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_tiny_synth_in_tiny_parts_still_writes(tmp_path):
+    """Parts too small to hold a tertiary hospital's doctors: nobody is planted, nothing fails."""
+    need_shared()
+    scheme = grouper.load_scheme(SCHEMES / "chs-drg-1.1")
+    truth = synthesize(scheme, str(tmp_path), cases=5, seed=3, quiet=True, part_cases=1, workers=1)
+    assert pq.ParquetFile(tmp_path / "discharges.parquet").metadata.num_rows == truth["cases"] >= 5
