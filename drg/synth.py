@@ -453,9 +453,7 @@ def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
     w.t_start = np.searchsorted(t_drg, np.arange(w.n_drg))
     w.t_count = np.bincount(t_drg, minlength=w.n_drg)
     say(f"  {len(w.templates):,} verified templates over {w.n_drg} DRGs")
-    w.codes = scheme.codes
     w.comorbidities = comorbidity_codes(scheme)
-    w.comorbidity_vocab = pa.array(np.concatenate([x[1] for x in w.comorbidities] + [np.zeros(0, object)]).astype(str), pa.string())
     h = w.h = plant_hospitals(hospitals_all, rng)
     w.counties = sorted(h["county"].unique())
     w.h_county = h["county"].map({c: i for i, c in enumerate(w.counties)}).to_numpy()
