@@ -894,7 +894,7 @@ def _placed_elsewhere(w: SimpleNamespace, rng) -> tuple[np.ndarray, np.ndarray]:
     for j in rng.choice(len(w.windows), size=SOURCE_PARTS, p=sizes / sizes.sum()):
         win = w.windows[j]
         main = _streams(w.seed, int(j), False, None)[0]
-        main.choice(win.days, size=win.cases, p=win.p)  # the part's days: drawn first, as _place_cases does
+        main.bit_generator.advance(win.cases)  # past the part's days: choice(p=) takes one 64-bit draw a value
         res.append(main.choice(len(w.counties), size=win.cases, p=w.population))
         ids.append(win.first_case + np.arange(win.cases, dtype=np.int64) + 1)
     return np.concatenate(ids), np.concatenate(res)
