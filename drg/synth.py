@@ -516,9 +516,9 @@ def _prepare(w: SimpleNamespace, scheme) -> None:
     w.t_px = pa.array(t["px"].tolist(), pa.list_(pa.string()))
     # leaving types (离院方式) as codes; a template may fix one
     fixed = t["leaving_type"]
-    w.leave_vocab = sorted(set("12359") | set(fixed.dropna().astype(str)))
-    w.leave = {s: i for i, s in enumerate(w.leave_vocab)}
-    w.leave_vocab = pa.array(w.leave_vocab, pa.string())
+    leave = sorted(set("12359") | set(fixed.dropna().astype(str)))
+    w.leave = {s: i for i, s in enumerate(leave)}
+    w.leave_vocab = pa.array(leave, pa.string())
     w.t_leave = np.array([w.leave[str(x)] if pd.notna(x) else -1 for x in fixed], np.int8)
     # departments: the template's own, else the DRG's specialty (set per case by _doctors)
     t_dept = t["dept"].fillna("").astype(str).to_numpy(object)
@@ -572,9 +572,8 @@ def _place_cases(w: SimpleNamespace, n: int, rng, window=None) -> SimpleNamespac
     else:  # the part's days, drawn from the region's year and season density restricted to them
         at = rng.choice(window.days, size=n, p=window.p)
         c.year, c.day = window.year[at], window.day[at]
+        c.person = window.first_case + np.arange(n, dtype=np.int64) + 1  # unique in the whole synth (_patient_ids)
     c.res = rng.choice(len(w.counties), size=n, p=w.population)
-    if window is not None:  # each placed case's patient number, unique in the whole synth (see _patient_ids)
-        c.person = window.first_case + np.arange(n, dtype=np.int64) + 1
     inside = rng.random(n) < w.in_county_rate[c.res]
     vol = h["volume"].to_numpy()
     tertiary = np.flatnonzero(w.h_tertiary)
@@ -762,12 +761,11 @@ def _rescale_cost(c: SimpleNamespace, rows: np.ndarray, total: np.ndarray) -> No
 def _upcode(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     """An upcoder's cases from its onset year, in ADRGs the scheme splits, whose template carries no
     complication: a share get one MCC or CC code (valid for the principal diagnosis, so the DRG moves
-    to a severe split) that the patient's true condition does not support (``c.upcode_code``)."""
+    to a severe split) that the patient's true condition does not support (``c.comorbid_ids[:, -1]``)."""
     L = w.lists
     onset = pd.to_numeric(w.h["upcoding_from"], errors="coerce").fillna(10**4).to_numpy(np.int64)
     eligible = (c.year >= onset[c.hosp]) & w.t_upcode_ok[c.tmpl] & ~c.error
     rows = np.flatnonzero(eligible & (rng.random(c.n) < UPCODE_SHARE))
-    c.upcode_code = np.full(c.n, -1, np.int64)
     if not len(rows) or not (len(L.mcc) + len(L.cc)):
         return
     pdx_id = w.t_pdx_scheme[c.tmpl[rows]]
@@ -780,7 +778,6 @@ def _upcode(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
         ex = np.where(use_mcc, L.mcc_ex[cand], L.cc_ex[cand])
         ok = (chosen < 0) & (cand >= 0) & ((pdx_ex < 0) | (ex != pdx_ex))
         chosen[ok] = cand[ok]
-    c.upcode_code[rows] = chosen
     c.comorbid_ids[rows, -1] = chosen  # scheme code ids are their ids in w.dx_vocab
 
 
@@ -793,7 +790,7 @@ def _split_stays(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     free = w.t_free_los
     doy = (c.discharge - c.discharge.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64)
     eligible = (w.h["splits_admissions"].to_numpy()[c.hosp] & (c.leaving == w.leave["1"]) & ~c.error & (c.los >= 4)
-                & free[c.tmpl] & (doy >= c.los + 5) & (doy <= 360) & (c.upcode_code < 0))
+                & free[c.tmpl] & (doy >= c.los + 5) & (doy <= 360) & (c.comorbid_ids[:, -1] < 0))
     first = np.flatnonzero(eligible & (rng.random(c.n) < SPLIT_SHARE))
     los, admit, total = c.los[first].copy(), c.admit[first].copy(), c.total[first].copy()
     second = _append_rows(c, first)
@@ -825,7 +822,6 @@ def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.drg[rows] = drg
     c.tmpl[rows] = w.t_start[drg] + (rng.random(len(rows)) * w.t_count[drg]).astype(np.int64)
     c.error[rows] = False
-    c.upcode_code[rows] = -1
     c.split_src[rows] = -1
     c.comorbid_ids[rows] = -1
     c.los[rows] = 1
@@ -846,7 +842,7 @@ def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     if not len(added):
         return
     gaming = (w.h["upcoding_from"].notna() | w.h["splits_admissions"] | w.h["low_value_admissions"]).to_numpy()
-    ordinary = np.flatnonzero(~gaming[c.hosp[:n]] & (c.upcode_code[:n] < 0))
+    ordinary = np.flatnonzero(~gaming[c.hosp[:n]] & (c.comorbid_ids[:n, -1] < 0))
     key = c.res * 2 + c.in_county.astype(np.int64)
     drop = []
     for k, m in zip(*np.unique(key[added], return_counts=True)):
@@ -959,7 +955,6 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> tupl
     order = by_hospital[_stable_order(day[by_hospital])]  # as np.lexsort((hosp, day))
     tmpl = c.tmpl[order]
     # planted comorbidities, then an upcoder's added MCC/CC code
-    up = c.upcode_code >= 0
     extra = np.take(c.comorbid_ids, order, axis=0)
     dx = _dx_lists(w, tmpl, c.error[order], extra)
     case_id = _numbered("S", np.arange(first_case + 1, first_case + c.n + 1), 9)
@@ -1006,7 +1001,7 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> tupl
         "transfer_to": _codes_column(w.hospital_ids, c.receiver[order]),
         "p_death": pa.array(c.p_death[order].astype(np.float64)),
         "comorbidities": pa.array((extra[:, :-1] >= 0).sum(axis=1).astype(np.int8)),
-        "upcoded": pa.array(up[order]),
+        "upcoded": pa.array(extra[:, -1] >= 0),
         "split_of": split_of,
         "low_value": pa.array(c.low_value[order]),
     })
@@ -1047,7 +1042,7 @@ def _tally(w: SimpleNamespace, c: SimpleNamespace) -> SimpleNamespace:
     n_drg = w.n_drg
     base = c.year < int(w.plan["start_year"].min()) if len(w.plan) else np.ones(c.n, bool)
     return SimpleNamespace(
-        n=c.n, upcoded=int((c.upcode_code >= 0).sum()), split_pairs=int((c.split_src >= 0).sum()),
+        n=c.n, upcoded=int((c.comorbid_ids[:, -1] >= 0).sum()), split_pairs=int((c.split_src >= 0).sum()),
         low_value=int(c.low_value.sum()),
         drg_cases=np.bincount(c.drg, minlength=n_drg), drg_cost=np.bincount(c.drg, weights=c.total, minlength=n_drg),
         total=float(c.total.sum()),
@@ -1106,7 +1101,7 @@ def _streams(seed: int, part: int, one_part: bool, rng):
     return tuple(np.random.default_rng(s) for s in np.random.SeedSequence([seed, 30, part]).spawn(3))
 
 
-def _make_part(w: SimpleNamespace, part: int, window, streams, first_case: int, planted) -> tuple:
+def _make_part(w: SimpleNamespace, window, streams, planted) -> tuple:
     """One part: its cases, their games and patients, and the two tables (written by the caller)."""
     main, doctors, games = streams
     n = window.cases if window is not None else w.cases
@@ -1116,7 +1111,7 @@ def _make_part(w: SimpleNamespace, part: int, window, streams, first_case: int, 
     _gaming(w, c, games, window)
     ids, _, _ = _doctor_names(w, c.doctor_keys)
     c.doctor_vocab = pa.array(ids, pa.string())
-    table, truth = _tables(w, c, first_case)
+    table, truth = _tables(w, c, window.first_case if window is not None else 0)
     tally = _tally(w, c)
     tally.planted = planted
     return table, truth, tally
@@ -1128,9 +1123,10 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     ``out_dir``; return the truth dict.
 
     Up to ``part_cases`` cases are made at once; a larger synth is made in parts of consecutive days (each
-    part's cases, games and readmissions within its days; patients' risks centred per part), ``workers``
-    parts at a time (threads: numpy, Arrow and Parquet release the GIL), and written in date order as
-    they come: memory follows ``part_cases``, not ``cases``. The same arguments give the same bytes."""
+    part's cases and coding games; patients' risks centred per part; repeat admissions of patients placed
+    anywhere in the period), ``workers`` parts at a time in forked processes, and written in date order as
+    they come: memory follows ``part_cases``, not ``cases``. The same arguments give the same bytes, whatever
+    ``workers``."""
     rng = np.random.default_rng(seed)
     years = list(years)
     os.makedirs(out_dir, exist_ok=True)
@@ -1146,19 +1142,18 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     if not one:  # the planted doctors, chosen on the first part's cases (every part then gets the same two)
         main, doctors, _ = _streams(seed, 0, False, rng)
         planted = _doctors(w, _place_cases(w, windows[0].cases, main, windows[0]), doctors)
-    firsts = np.concatenate([[0], np.cumsum([x.cases if x is not None else w.cases for x in windows])])
     tally = None
     with atomic_writer(os.path.join(out_dir, "discharges.parquet"), dictionary=FEW_VALUES) as out, \
             atomic_writer(os.path.join(out_dir, "truth.parquet"), dictionary=FEW_VALUES) as out_truth:
         def part(k):
-            return _make_part(w, k, windows[k], _streams(seed, k, one, rng), int(firsts[k]), planted)
+            return _make_part(w, windows[k], _streams(seed, k, one, rng), planted)
 
         for k, (table, truth_cases, t) in enumerate(_in_order(part, len(windows), workers)):
             out.write(table)
             out_truth.write(truth_cases)
             tally = _add_tallies(tally, t)
             if not one:
-                say(f"  {int(firsts[k + 1]):,} / {w.cases:,} discharges")
+                say(f"  {windows[k].first_case + windows[k].cases:,} / {w.cases:,} discharges")
     support, programs = _planted_support(w, tally)
     write_table_atomic(pa.Table.from_pandas(w.plan.drop(columns=["planted_effect"]), preserve_index=False),
                        os.path.join(out_dir, "support_pairs.csv"))
