@@ -277,14 +277,14 @@ def count_tail_z(o, mean, var, low: bool) -> np.ndarray:
     """The normal score of an observed count ``o`` in its gaming direction under a gamma distribution with
     the count's ``mean`` and ``var`` (moment-matched, with a half-unit continuity correction): right-skewed
     like a small Poisson or binomial count, normal for large ones. High: isf(P(O >= o)); low: ppf(P(O <= o))."""
-    from scipy import stats
+    from . import distributions as prob
 
     mean = np.maximum(np.asarray(mean, float), 1e-12)
     var = np.maximum(np.asarray(var, float), 1e-12)
     shape, scale = mean ** 2 / var, var / mean
     if low:
-        return stats.norm.ppf(np.clip(stats.gamma.cdf(np.asarray(o, float) + 0.5, shape, scale=scale), 1e-300, 1))
-    return stats.norm.isf(np.clip(stats.gamma.sf(np.maximum(np.asarray(o, float) - 0.5, 0), shape, scale=scale), 1e-300, 1))
+        return prob.norm_ppf(np.clip(prob.gamma_cdf(np.asarray(o, float) + 0.5, shape, scale=scale), 1e-300, 1))
+    return prob.norm_isf(np.clip(prob.gamma_sf(np.maximum(np.asarray(o, float) - 0.5, 0), shape, scale=scale), 1e-300, 1))
 
 
 def benjamini_hochberg(p, eligible) -> np.ndarray:
@@ -472,7 +472,7 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
                    patient_known: bool = True) -> tuple[dict, dict]:
     """One row per hospital x year x target area (as column arrays), and per area the per-unit sums the
     review list uses. ``hospital_level``: per hospital code its peer group (level)."""
-    from scipy import stats
+    from . import distributions as prob
 
     years = np.unique(year)
     y_idx = np.searchsorted(years, year)
@@ -505,7 +505,7 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
             rate, exp_rate = o / n, e / n
             material = (exp_rate - rate if low else rate - exp_rate) >= MIN_EXCESS.get(area, MIN_EXCESS_RATE)
         flag = judged & material & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
-        p = stats.norm.cdf(z) if low else stats.norm.sf(z)
+        p = prob.norm_cdf(z) if low else prob.norm_sf(z)
         sums[area] = (n, o, e, flag)
         rows.append(_area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high"))
     if "weight" in areas:
@@ -560,7 +560,7 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
     v = np.where(has_prev, var + var[pv], np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         z, _, tau2 = peer_test(delta, v, groups, has_prev)
-    from scipy import stats
+    from . import distributions as prob
 
     flag = has_prev & (z > Z_FLAG) & (delta >= MIN_EXCESS["cmi_jump"])
     pct, dist = percentiles(delta, groups, has_prev)
@@ -569,7 +569,7 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
     return {"unit": np.arange(n_units), "target_area": np.full(n_units, "cmi_jump", dtype=object),
             "direction": np.full(n_units, "high", dtype=object), "numerator": sw, "denominator": n, "rate": index,
             "expected_rate": prev_index, "observed": sw, "expected": se, "oe_ratio": index, "z_score": z,
-            "p_value": stats.norm.sf(z), "tau2": tau2, "peer_p10": d[:, 0], "peer_median": d[:, 1],
+            "p_value": prob.norm_sf(z), "tau2": tau2, "peer_p10": d[:, 0], "peer_median": d[:, 1],
             "peer_p90": d[:, 2], "percentile": pct, "previous_rate": prev_index, "change": delta,
             "status": np.where(has_prev, "ok", np.where(n >= min_den, "no_previous_year", "too_few_cases")).astype(object),
             "flag": flag}

@@ -7,8 +7,8 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import distributions as dist
 from .common import align
 
 Z95, Z998 = 1.959964, 3.090232
@@ -18,8 +18,8 @@ def poisson_ci(observed, expected, alpha: float = 0.05) -> tuple[np.ndarray, np.
     """Exact (Garwood) CI of O/E with O Poisson and E fixed (section 5.2)."""
     o = np.asarray(observed, dtype=float)
     e = np.asarray(expected, dtype=float)
-    lo = np.where(o > 0, stats.chi2.ppf(alpha / 2, 2 * np.maximum(o, 1e-300)) / 2, 0.0)
-    hi = stats.chi2.ppf(1 - alpha / 2, 2 * o + 2) / 2
+    lo = np.where(o > 0, dist.chi2_ppf(alpha / 2, 2 * np.maximum(o, 1e-300)) / 2, 0.0)
+    hi = dist.chi2_ppf(1 - alpha / 2, 2 * o + 2) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(e > 0, lo / e, np.nan), np.where(e > 0, hi / e, np.nan)
 
@@ -30,9 +30,9 @@ def poisson_funnel_limit(expected, p: float) -> np.ndarray:
     out = np.full(e.shape, np.nan)
     ok = e > 0
     ee = e[ok]
-    r = stats.poisson.ppf(p, ee)  # smallest r with F(r) >= p
-    f_r = stats.poisson.cdf(r, ee)
-    f_prev = np.where(r > 0, stats.poisson.cdf(r - 1, ee), 0.0)
+    r = dist.poisson_ppf(p, ee)  # smallest r with F(r) >= p
+    f_r = dist.poisson_cdf(r, ee)
+    f_prev = np.where(r > 0, dist.poisson_cdf(r - 1, ee), 0.0)
     a = (f_r - p) / (f_r - f_prev)
     out[ok] = (r - a) / ee
     return out
@@ -105,7 +105,7 @@ def _mixture_tail(r: np.ndarray, e: np.ndarray, tau: float, upper: bool = False)
     """P(O <= r) (or P(O > r) with ``upper``) for O ~ Poisson(E·exp(U)), U ~ N(0, tau²) (median rate E,
     as on the log scale of 5.3); r >= 0 integers."""
     r = np.asarray(r, dtype=float)
-    prob = stats.poisson.sf if upper else stats.poisson.cdf
+    prob = dist.poisson_sf if upper else dist.poisson_cdf
     if not tau > 0:
         return prob(r, e)
     centre = np.log((r + 1.0) / e) / tau
@@ -116,7 +116,7 @@ def _mixture_tail(r: np.ndarray, e: np.ndarray, tau: float, upper: bool = False)
     for a, b in itertools.pairwise(cuts):
         mid, rad = (a + b) / 2.0, (b - a) / 2.0
         z = mid[:, None] + rad[:, None] * _GL_X[None, :]
-        total += (prob(r[:, None], e[:, None] * np.exp(tau * z)) * stats.norm.pdf(z)) @ _GL_W * rad
+        total += (prob(r[:, None], e[:, None] * np.exp(tau * z)) * dist.norm_pdf(z)) @ _GL_W * rad
     return total
 
 
@@ -157,7 +157,7 @@ def mixture_z(observed, expected, tau2: float) -> np.ndarray:
     tau = float(np.sqrt(max(tau2, 0.0)))
     cdf, sf = _mixture_tail(o[ok], e[ok], tau), _mixture_tail(o[ok], e[ok], tau, upper=True)
     # from the nearer tail, so neither end loses its digits to 1 - tiny
-    out[ok] = np.where(cdf < 0.5, stats.norm.ppf(cdf), stats.norm.isf(sf))
+    out[ok] = np.where(cdf < 0.5, dist.norm_ppf(cdf), dist.norm_isf(sf))
     return out
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import distributions as dist
 from .common import normalize_level
 from .weights import baseline_weights
 
@@ -161,9 +161,9 @@ def staggered_did(panel: pd.DataFrame, y: str, start: pd.Series, controls: pd.Se
     # few clusters: t critical values with G - 1 degrees of freedom, G the smaller of the two groups of
     # hospitals (Donald & Lang 2007; Bester, Conley & Hansen 2011): normal ones undercover with a dozen recipients
     df = max(min(res["treated_hospitals"], res["control_hospitals"]) - 1, 1)
-    half = stats.t.ppf(1 - alpha / 2, df) * se
+    half = dist.t_ppf(1 - alpha / 2, df) * se
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_value = 2 * stats.t.sf(np.abs(theta / se), df)
+        p_value = 2 * dist.t_sf(np.abs(theta / se), df)
     res.update(did=overall, se=float(se[-1]), ci_low=overall - half[-1], ci_high=overall + half[-1],
                p_value=float(p_value[-1]), inference=f"{how}, t({df})")
     leads = [i for i, (e, _, _) in enumerate(est) if e <= -2]
@@ -174,7 +174,7 @@ def staggered_did(panel: pd.DataFrame, y: str, start: pd.Series, controls: pd.Se
         # clusters (the chi-square reading rejects a true null several times too often with ~a dozen)
         V = np.atleast_2d(np.cov(dev[:, leads], rowvar=False))
         stat = float(theta[leads] @ np.linalg.pinv(V) @ theta[leads])
-        res.update(pretrend_stat=stat, pretrend_p=float(stats.f.sf(stat * (df - k + 1) / (k * df), k, df - k + 1)))
+        res.update(pretrend_stat=stat, pretrend_p=float(dist.f_sf(stat * (df - k + 1) / (k * df), k, df - k + 1)))
     event = pd.DataFrame({"event_time": [e for e, _, _ in est], "estimate": theta[:-1], "se": se[:-1],
                           "ci_low": theta[:-1] - half[:-1], "ci_high": theta[:-1] + half[:-1],
                           "treated_hospitals": [n for _, _, n in est]})

@@ -115,11 +115,11 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
     if "z_score" in t.columns:
         # a thousand doctors are a thousand tests: an alarm also needs a false discovery rate of at most 5% over the
         # view's judged units (Benjamini-Hochberg on the two-sided p of the random-effects z); else it is an alert
-        from scipy import stats
+        from . import distributions as dist
 
         from .audit import benjamini_hochberg
 
-        p = 2 * stats.norm.sf(np.abs(t["z_score"].to_numpy(float)))
+        p = 2 * dist.norm_sf(np.abs(t["z_score"].to_numpy(float)))
         t["q_value"] = benjamini_hochberg(p, ok.to_numpy() & np.isfinite(p))
         alarm = t["funnel_flag"].isin(["alarm_high", "alarm_low"]) & ~(t["q_value"] <= 0.05)
         t.loc[alarm, "funnel_flag"] = t.loc[alarm, "funnel_flag"].str.replace("alarm", "alert")
