@@ -22,9 +22,14 @@ TIERED_COLUMNS = SUPPORT_COLUMNS + ["residence_county", "drug_cost", "consumable
 
 
 def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | None, reduce_batch, merge,
-           offsets: bool = False) -> None:
+           offsets: bool = False, threads: int | None = None) -> None:
     """``merge(reduce_batch(batch))`` for every batch of the ``wanted`` columns, in input order; with ``offsets``,
-    ``reduce_batch(batch, offset)`` (the batch's first row in the input)."""
+    ``reduce_batch(batch, offset)`` (the batch's first row in the input).
+
+    Locally the batches are reduced ``threads`` at a time (default: one per core, at most 4), read ahead in one
+    more thread, and merged in input order as they finish: a reduce is a pure function of its batch (it also runs
+    on Dask workers), NumPy and Arrow release the GIL inside their loops, and the merge sees the same results in
+    the same order as one thread would, so the output is the same bytes. Memory: ``threads`` + 2 batches."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
     if dask:
@@ -32,13 +37,30 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
 
         reduce_dask(grouped, wanted, mapping, batch_size, dask, reduce_batch, merge, offsets)
         return
+    import collections
+    import concurrent.futures
+    import os
+
     from .batch import prefetch
     from .contract import batches
 
+    threads = threads or max(1, min(4, os.cpu_count() or 1))
     offset = 0
-    for b in prefetch(batches(grouped, wanted, mapping, batch_size)):  # reading overlaps the reduce
-        merge(reduce_batch(b, offset) if offsets else reduce_batch(b))
-        offset += b.num_rows
+    pending: collections.deque = collections.deque()
+    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="drg-reduce") as pool:
+        try:
+            for b in prefetch(batches(grouped, wanted, mapping, batch_size)):  # reading overlaps the reduce
+                pending.append(pool.submit(reduce_batch, b, offset) if offsets else pool.submit(reduce_batch, b))
+                offset += b.num_rows
+                del b
+                while len(pending) > threads or (pending and pending[0].done()):
+                    merge(pending.popleft().result())
+            while pending:
+                merge(pending.popleft().result())
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
 
 
 def check_columns(grouped: str, wanted: list, mapping, command: str) -> None:

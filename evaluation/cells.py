@@ -226,29 +226,13 @@ class CaseCells:
 
     def _cells(self, h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs) -> None:
         """The batch's cells: one id per hospital x (DRG, MDC, ADRG) x period of the included cases, and their sums."""
-        widths = [int(len(v) + 1).bit_length() for v in (self.hosp, drgs, mdcs, adrgs)] + [
-            int(p.max(initial=0) + 1).bit_length()]
-        if sum(widths) <= 62:  # the usual case: one integer key per case, no per-case triple lookup
-            key = h
-            for code, w in zip((g, mdc + 1, adrg + 1, p), widths[1:]):
-                key = (key << w) | code
-            key = np.where(included, key, -1)
-            code, uniq = pd.factorize(key)
-            parts, rest = [], uniq
-            for w in reversed(widths[1:]):
-                parts.append(rest & ((1 << w) - 1))
-                rest = rest >> w
-            cp, ca, cm, cg = parts
-            ch = rest
-            ca, cm = ca - 1, cm - 1
-        else:  # very wide dictionaries: the triples first
-            tkey = (g * (len(mdcs) + 1) + (mdc + 1)) * (len(adrgs) + 1) + (adrg + 1)
-            tc, tu = pd.factorize(tkey)
-            key = np.where(included, (h << (2 * _BITS)) | (tc.astype(np.int64) << _BITS) | p, -1)
-            code, uniq = pd.factorize(key)
-            row = np.full(len(uniq), len(key))
-            np.minimum.at(row, code, np.arange(len(key)))
-            ch, cg, cm, ca, cp = h[row], g[row], mdc[row], adrg[row], p[row]
+        dense = _dense_cells(h, g, mdc, adrg, p, included, len(self.hosp), len(drgs))
+        if dense is not None:  # the usual case: counted over a small dense key, no hashing
+            code, k, ch, cg, cm, ca, cp = dense
+            uniq = np.r_[np.zeros(k, np.int64), -1]  # code k: the cases left out
+            ch, cg, cm, ca, cp = (np.r_[a, 0] for a in (ch, cg, cm, ca, cp))
+        else:
+            code, uniq, ch, cg, cm, ca, cp = self._hashed_cells(h, g, mdc, adrg, p, included, drgs, mdcs, adrgs)
         cv, lv = ~np.isnan(cost), ~np.isnan(los)
         k = len(uniq)
         sums = np.vstack([np.bincount(code, minlength=k).astype(float), np.bincount(code, weights=died, minlength=k),
@@ -264,6 +248,31 @@ class CaseCells:
         self.triples = [(drgs[cg[i]], mdcs[cm[i]] if cm[i] >= 0 else None, adrgs[ca[i]] if ca[i] >= 0 else None) for i in first]
         self.cell_id = (ch.astype(np.int64) << (2 * _BITS)) | (tcode.astype(np.int64) << _BITS) | cp
         self.sums = sums
+
+    def _hashed_cells(self, h, g, mdc, adrg, p, included, drgs, mdcs, adrgs):
+        """Cell codes by hashing (:func:`pandas.factorize`), for keys too wide to count densely."""
+        widths = [int(len(v) + 1).bit_length() for v in (self.hosp, drgs, mdcs, adrgs)] + [
+            int(p.max(initial=0) + 1).bit_length()]
+        if sum(widths) <= 62:  # one integer key per case, no per-case triple lookup
+            key = h
+            for code, w in zip((g, mdc + 1, adrg + 1, p), widths[1:]):
+                key = (key << w) | code
+            key = np.where(included, key, -1)
+            code, uniq = pd.factorize(key)
+            parts, rest = [], uniq
+            for w in reversed(widths[1:]):
+                parts.append(rest & ((1 << w) - 1))
+                rest = rest >> w
+            cp, ca, cm, cg = parts
+            return code, uniq, rest, cg, cm - 1, ca - 1, cp
+        # very wide dictionaries: the triples first
+        tkey = (g * (len(mdcs) + 1) + (mdc + 1)) * (len(adrgs) + 1) + (adrg + 1)
+        tc, tu = pd.factorize(tkey)
+        key = np.where(included, (h << (2 * _BITS)) | (tc.astype(np.int64) << _BITS) | p, -1)
+        code, uniq = pd.factorize(key)
+        row = np.full(len(uniq), len(key))
+        np.minimum.at(row, code, np.arange(len(key)))
+        return code, uniq, h[row], g[row], mdc[row], adrg[row], p[row]
 
     def merge(self, other: "CaseCells") -> "CaseCells":
         """Add the statistics of a later part of the same input (the order of parts keeps "first" right and
@@ -328,6 +337,38 @@ class CaseCells:
         if not chunks:
             return np.empty(0), np.empty(0)
         return (np.concatenate([c for c, _ in chunks]), np.concatenate([np.asarray(v, dtype=float) for _, v in chunks]))
+
+
+def _dense_cells(h, g, mdc, adrg, p, included, n_h: int, n_g: int):
+    """Cells counted over a dense key hospital x DRG x period, or None where that key would be too wide for the
+    batch. A grouped file gives each DRG one MDC and one ADRG: then the DRG code stands for the triple (checked
+    on the included cases; a DRG seen with two MDCs or ADRGs in the batch goes the hashed way).
+
+    Returns (cell code per case, k (the code of the cases left out), and per cell its hospital, DRG, MDC, ADRG and
+    period codes), cells in the order of their key."""
+    inc = np.flatnonzero(included) if not included.all() else None
+    gi = g if inc is None else g[inc]
+    mdc_of, adrg_of = np.full(n_g, -2, np.int64), np.full(n_g, -2, np.int64)
+    mdc_of[gi] = mdc if inc is None else mdc[inc]
+    adrg_of[gi] = adrg if inc is None else adrg[inc]
+    if not (np.array_equal(mdc_of[gi], mdc if inc is None else mdc[inc])
+            and np.array_equal(adrg_of[gi], adrg if inc is None else adrg[inc])):
+        return None
+    dated = p > 0
+    lo = int(p[dated].min()) if dated.any() else 1
+    n_p = int(p.max(initial=0)) - lo + 2 if dated.any() else 1
+    size = n_h * n_g * n_p
+    if size > 4 * len(h) + (1 << 16):
+        return None
+    key = (h * n_g + g) * n_p + (np.where(dated, p - (lo - 1), 0) if n_p > 1 else 0)
+    key = np.where(included, key, size)
+    at = np.flatnonzero(np.bincount(key, minlength=size + 1)[:size])
+    k = len(at)
+    lut = np.full(size + 1, k, np.int32 if k < 2**31 - 1 else np.int64)
+    lut[at] = np.arange(k)
+    cp = at % n_p
+    cg = (at // n_p) % n_g
+    return lut[key], k, at // (n_p * n_g), cg, mdc_of[cg], adrg_of[cg], np.where(cp > 0, cp + (lo - 1), 0)
 
 
 def _sorted_categorical(values, codes: np.ndarray) -> pd.Categorical:
