@@ -127,13 +127,13 @@ def _write_in_order(client, parts, writer, progress, task_args):
     return tally
 
 
-def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset=None):
+def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset=None, dictionary=None):
     """On a worker: ``reduce_batch`` of each batch of one part of the input, read exactly as a local run reads it
     (with ``offset``, the part's first row in the input: ``reduce_batch(batch, its first row)``)."""
     from .io import DICTIONARY_COLUMNS, read_parquet_part
 
     out = []
-    for t in read_parquet_part(f, run, batch_size, list(rename), DICTIONARY_COLUMNS, schema):
+    for t in read_parquet_part(f, run, batch_size, list(rename), dictionary or DICTIONARY_COLUMNS, schema):
         t = t.rename_columns([rename.get(c, c) for c in t.column_names])
         out.append(reduce_batch(t) if offset is None else reduce_batch(t, offset))
         offset = None if offset is None else offset + t.num_rows
@@ -141,7 +141,7 @@ def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset=None):
 
 
 def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: str, reduce_batch, merge,
-                offsets: bool = False) -> None:
+                offsets: bool = False, dictionary: tuple = ()) -> None:
     """``merge(reduce_batch(batch))`` for every batch of a grouped Parquet input, the reduce on a Dask cluster: each
     worker reads its parts (about one batch each); the driver merges the results batch by batch in input order, as
     a local run does (:func:`drg.streamed.stream`), so the tables are those of a local run. ``address``: ``local``
@@ -149,13 +149,14 @@ def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: s
     require_dask()
     from distributed import Client, as_completed
 
-    from .contract import read_plan
+    from .contract import dictionary_columns, read_plan
     from .io import InputError, input_files, input_schema, parquet_parts
 
     kind, files = input_files(grouped)
     if kind != "parquet":
         raise InputError(f"{grouped}: --dask reads Parquet only; convert the input or run without --dask")
     cols, rename = read_plan(grouped, wanted, mapping)
+    read_codes = dictionary_columns(cols, rename, dictionary)
     rename = {c: rename.get(c, c) for c in cols}
     parts = parquet_parts(files, batch_size)
     schema = input_schema(kind, files, cols)
@@ -164,7 +165,7 @@ def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: s
     try:
         shipped = client.scatter(reduce_batch, broadcast=True)  # its tables (hospitals) once per worker
         starts = _part_starts(parts) if offsets else [None] * len(parts)
-        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, start, pure=False)
+        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, start, read_codes, pure=False)
                    for (f, run), start in zip(parts, starts)]
         index = {f.key: i for i, f in enumerate(futures)}
         done, after = {}, 0

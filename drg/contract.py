@@ -116,10 +116,22 @@ def require(spec: str, found: list[str], needed: dict, command: str) -> None:
                          "name them so, or map them with --columns mapping.toml")
 
 
-def batches(spec: str, wanted: list[str], mapping: dict | None = None, batch_size: int = 1_000_000):
-    """The file's batches with the ``wanted`` columns it has, under their canonical names."""
+def dictionary_columns(cols: list, rename: dict, dictionary: tuple) -> tuple:
+    """The file's columns to read dictionary-encoded: the usual ones (:data:`drg.io.DICTIONARY_COLUMNS`) and those
+    whose canonical name is in ``dictionary``. A column of few distinct values (hospital, county) then arrives as
+    integer codes and the text of each value once, instead of a string per row that the reduce encodes again."""
+    from .io import DICTIONARY_COLUMNS
+
+    return DICTIONARY_COLUMNS + tuple(c for c in cols if rename.get(c, c) in dictionary and c not in DICTIONARY_COLUMNS)
+
+
+def batches(spec: str, wanted: list[str], mapping: dict | None = None, batch_size: int = 1_000_000,
+            dictionary: tuple = ()):
+    """The file's batches with the ``wanted`` columns it has, under their canonical names; Parquet text columns
+    whose canonical name is in ``dictionary`` are read dictionary-encoded (see :func:`dictionary_columns`)."""
     from .io import read_batches
 
     cols, rename = read_plan(spec, wanted, mapping)
-    for b in read_batches(spec, batch_size=batch_size, columns=cols):
+    for b in read_batches(spec, batch_size=batch_size, columns=cols, dictionary_columns=dictionary_columns(cols, rename,
+                                                                                                          dictionary)):
         yield b.rename_columns([rename.get(c, c) for c in b.column_names])

@@ -17,14 +17,16 @@ from .tables import only_hospitals
 HOSPITAL = {"hospital_id": "which hospital treated the case (定点医疗机构代码)"}
 DRG = {"drg": "the case's DRG: run drg group on the records first"}
 EVALUATED_BY = ("hospital", "hospital-mdc", "hospital-adrg")
+TEXT_CODES = ("hospital_id", "residence_county")  # few distinct values: read as codes
 SUPPORT_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year"]
 TIERED_COLUMNS = SUPPORT_COLUMNS + ["residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution"]
 
 
 def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | None, reduce_batch, merge,
-           offsets: bool = False, threads: int | None = None) -> None:
+           offsets: bool = False, threads: int | None = None, dictionary: tuple = ()) -> None:
     """``merge(reduce_batch(batch))`` for every batch of the ``wanted`` columns, in input order; with ``offsets``,
-    ``reduce_batch(batch, offset)`` (the batch's first row in the input).
+    ``reduce_batch(batch, offset)`` (the batch's first row in the input). Columns named in ``dictionary`` are read
+    dictionary-encoded (:func:`drg.contract.dictionary_columns`), locally and on a cluster alike.
 
     Locally the batches are reduced ``threads`` at a time (default: one per core, at most 4), read ahead in one
     more thread, and merged in input order as they finish: a reduce is a pure function of its batch (it also runs
@@ -35,7 +37,7 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
     if dask:
         from .cluster import reduce_dask
 
-        reduce_dask(grouped, wanted, mapping, batch_size, dask, reduce_batch, merge, offsets)
+        reduce_dask(grouped, wanted, mapping, batch_size, dask, reduce_batch, merge, offsets, dictionary)
         return
     import collections
     import concurrent.futures
@@ -49,7 +51,7 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
     pending: collections.deque = collections.deque()
     with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="drg-reduce") as pool:
         try:
-            for b in prefetch(batches(grouped, wanted, mapping, batch_size)):  # reading overlaps the reduce
+            for b in prefetch(batches(grouped, wanted, mapping, batch_size, dictionary)):  # reading overlaps the reduce
                 pending.append(pool.submit(reduce_batch, b, offset) if offsets else pool.submit(reduce_batch, b))
                 offset += b.num_rows
                 del b
@@ -128,7 +130,8 @@ def evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, supplie
     try:
         cc = CaseCells(table, **cc_args)
         stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_cells_of, table=table, cc_args=cc_args,
-                                                                            keep=keep), cc.merge)
+                                                                            keep=keep), cc.merge,
+               dictionary=TEXT_CODES)
         if keep and not cc.first_all:
             raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")
         return evaluate_cells(cc, hospitals=table, weights=supplied, risk_levels_table=fixed_levels, **opts)
@@ -167,7 +170,8 @@ def support_streamed(grouped, hospitals, plan, start, control_group, mapping=Non
     check_columns(grouped, SUPPORT_COLUMNS, mapping, "support")
     table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "support")
     by_year: dict = {}
-    stream(grouped, SUPPORT_COLUMNS, mapping, batch_size, dask, _years_of, functools.partial(_merge_years, by_year))
+    stream(grouped, SUPPORT_COLUMNS, mapping, batch_size, dask, _years_of, functools.partial(_merge_years, by_year),
+           dictionary=TEXT_CODES)
     pairs = support_plan(plan, start)
     last_year = max(by_year) if by_year else start
     first_start = int(pairs["start_year"].min()) if len(pairs) else start
@@ -220,7 +224,7 @@ def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int =
     table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "tiered-care")
     total = _TieredTotals()
     stream(grouped, TIERED_COLUMNS, mapping, batch_size, dask, functools.partial(_tiered_of, table=table, basic=basic),
-           total.add)
+           total.add, dictionary=TEXT_CODES)
     weights, weights_from = None, "given"
     if basic is None:
         weights, base = baseline_weights_cells(total.first, min(total.first) + 1 if total.first else 1)

@@ -102,7 +102,7 @@ class CodedBatch:
         self.los_integral = "los_days" in names and pa.types.is_integer(t.column("los_days").type)
         if "leaving_type" in names:
             self.lt, self.lts = _text(t.column("leaving_type"))
-            self.died = np.array([v == "5" for v in self.lts] + [False])[self.lt].astype(np.int64)
+            self.died = np.array([v == "5" for v in self.lts] + [False], dtype=np.int64)[self.lt]
         else:
             self.lt, self.lts = np.full(n, -1, np.int64), None
             self.died = np.zeros(n, np.int64)
@@ -217,11 +217,14 @@ class CaseCells:
         # per DRG its costs and LOS, in input order (a stable sort of 16-bit codes is a radix sort)
         sel = np.flatnonzero(included)
         gi = g[sel]
-        order = sel[np.argsort(gi.astype(np.int16) if len(drgs) < 32767 else gi, kind="stable")]
-        sg, cost, los = g[order], cost[order], _compact(los[order], integral=los_integral)
-        starts = np.flatnonzero(np.r_[True, sg[1:] != sg[:-1]])
-        for a, b in zip(starts, np.r_[starts[1:], len(sg)]):
-            self.costs.setdefault(drgs[sg[a]], []).append((cost[a:b], los[a:b]))
+        if len(drgs) < 32767:
+            gi = gi.astype(np.int16)
+        order = sel[np.argsort(gi, kind="stable")]
+        cost, los = cost[order], _compact(los[order], integral=los_integral)
+        ends = np.cumsum(np.bincount(gi, minlength=len(drgs)))
+        for code in np.flatnonzero(np.diff(ends, prepend=0)):
+            a, b = (ends[code - 1] if code else 0), ends[code]
+            self.costs.setdefault(drgs[code], []).append((cost[a:b], los[a:b]))
         return self
 
     def _cells(self, h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs) -> None:
@@ -346,14 +349,14 @@ def _dense_cells(h, g, mdc, adrg, p, included, n_h: int, n_g: int):
 
     Returns (cell code per case, k (the code of the cases left out), and per cell its hospital, DRG, MDC, ADRG and
     period codes), cells in the order of their key."""
-    inc = np.flatnonzero(included) if not included.all() else None
-    gi = g if inc is None else g[inc]
-    mdc_of, adrg_of = np.full(n_g, -2, np.int64), np.full(n_g, -2, np.int64)
-    mdc_of[gi] = mdc if inc is None else mdc[inc]
-    adrg_of[gi] = adrg if inc is None else adrg[inc]
-    if not (np.array_equal(mdc_of[gi], mdc if inc is None else mdc[inc])
-            and np.array_equal(adrg_of[gi], adrg if inc is None else adrg[inc])):
+    n_m = int(mdc.max(initial=-1)) + 2
+    ma = np.where(included, (adrg + 1) * n_m + (mdc + 1), -1)  # MDC and ADRG in one code; -1: left out
+    gj = np.where(included, g, n_g)  # the cases left out share one extra slot
+    ma_of = np.full(n_g + 1, -1, np.int64)
+    ma_of[gj] = ma
+    if not np.array_equal(ma_of[gj], ma):
         return None
+    mdc_of, adrg_of = ma_of[:n_g] % n_m - 1, ma_of[:n_g] // n_m - 1
     dated = p > 0
     lo = int(p[dated].min()) if dated.any() else 1
     n_p = int(p.max(initial=0)) - lo + 2 if dated.any() else 1
@@ -410,7 +413,9 @@ def first_rows(h: np.ndarray, k: int) -> np.ndarray:
     Codes that Arrow's dictionary encoding assigns appear in order (code j first appears after code j-1), so
     the running maximum finds them by binary search; other orders fall back to ``np.minimum.at``."""
     n = len(h)
-    present = np.bincount(h[h >= 0], minlength=k)[:k] > 0 if n else np.zeros(k, bool)
+    present = np.zeros(k + 1, bool)
+    present[h] = True  # code -1 marks the last slot
+    present = present[:k]
     first = np.searchsorted(np.maximum.accumulate(h), np.arange(k), side="left") if n else np.zeros(k, np.int64)
     at = np.minimum(first, max(n - 1, 0))
     if n and np.array_equal(h[at[present]], np.flatnonzero(present)):

@@ -15,20 +15,23 @@ from .weights import iqr_fences, kept_sorted, weights_table
 
 
 # -- per-DRG statistics -----------------------------------------------------------------------------
-def _sd(x: np.ndarray) -> float:
-    return float(np.std(x, ddof=1)) if len(x) > 1 else np.nan
+def _moments(x: np.ndarray) -> tuple[int, float, float, float, float]:
+    """(n, sum, mean, sum of squares about the mean, sample SD) of x, each summed once: the bits of ``np.mean`` and
+    ``np.std(ddof=1)`` (both divide NumPy's pairwise sum by n, and square the deviations from that mean)."""
+    n = len(x)
+    if n == 0:
+        return 0, 0.0, np.nan, 0.0, np.nan
+    total = x.sum()
+    mean = total / n
+    ss = ((x - mean) ** 2).sum()
+    return n, float(total), float(mean), float(ss), float(np.sqrt(ss / (n - 1))) if n > 1 else np.nan
 
 
-def _mean(x: np.ndarray) -> float:
-    return float(np.mean(x)) if len(x) else np.nan
-
-
-def _ss(x: np.ndarray) -> tuple[int, float, float]:
-    """(n, sum, sum of squares about the mean) of x."""
-    if len(x) == 0:
-        return 0, 0.0, 0.0
-    m = x.mean()
-    return len(x), float(x.sum()), float(((x - m) ** 2).sum())
+def _order_statistics(c: np.ndarray, qs=(0.25, 0.75)) -> np.ndarray:
+    """``c`` partitioned so that the positions the quartiles read (:func:`evaluation.weights.iqr_fences`) hold the
+    values of the sorted array: a linear-time selection instead of a sort."""
+    at = [p for q in qs for p in (int(np.floor(q * (len(c) - 1))), min(int(np.floor(q * (len(c) - 1))) + 1, len(c) - 1))]
+    return np.partition(c, sorted(set(at)))
 
 
 def _riv(parts: list) -> float:
@@ -52,9 +55,9 @@ def drg_statistics(cc: CaseCells, trim_method: str = "iqr", min_cases_trim: int 
         cost, los = cc.drg_values(g)
         vc = ~np.isnan(cost)
         c, lc = cost[vc], los[vc]  # in input order, as the per-case sums run
-        if trim_method == "iqr":  # the fences need the sorted values only
+        if trim_method == "iqr":  # the fences need four order statistics only
             if len(c) >= min_cases_trim:
-                lo, hi = iqr_fences(np.sort(c), np.array([0]), np.array([len(c)]))
+                lo, hi = iqr_fences(_order_statistics(c), np.array([0]), np.array([len(c)]))
                 kept = (c >= lo[0]) & (c <= hi[0])
             else:
                 kept = np.ones(len(c), dtype=bool)
@@ -66,15 +69,15 @@ def drg_statistics(cc: CaseCells, trim_method: str = "iqr", min_cases_trim: int 
         ck, lk = c[kept], lc[kept]
         lk = lk[~np.isnan(lk)]
         lall = los[~np.isnan(los)]
+        kept_m, all_m, lk_m, lall_m = _moments(ck), _moments(c), _moments(lk), _moments(lall)
         rows.append({"drg": g, "cases": len(cost), "cases_cost": int(vc.sum()), "cases_trimmed": int(kept.sum()),
-                     "mean_cost": _mean(ck), "mean_cost_all": _mean(c), "mean_los": _mean(lall), "cost_sd": _sd(ck),
-                     "los_sd_trimmed": _sd(lk), "los_mean_trimmed": _mean(lk)})
-        kept_sum += float(ck.sum())
+                     "mean_cost": kept_m[2], "mean_cost_all": all_m[2], "mean_los": lall_m[2], "cost_sd": kept_m[4],
+                     "los_sd_trimmed": lk_m[4], "los_mean_trimmed": lk_m[2]})
+        kept_sum += kept_m[1]
         kept_n += len(ck)
-        riv["riv_cost_trimmed"].append(_ss(ck))
-        riv["riv_cost_all"].append(_ss(c))
-        riv["riv_los_trimmed"].append(_ss(lk))
-        riv["riv_los_all"].append(_ss(lall))
+        for name, m in (("riv_cost_trimmed", kept_m), ("riv_cost_all", all_m), ("riv_los_trimmed", lk_m),
+                        ("riv_los_all", lall_m)):
+            riv[name].append((m[0], m[1], m[3]))
     stats = pd.DataFrame(rows, columns=["drg", "cases", "cases_cost", "cases_trimmed", "mean_cost", "mean_cost_all", "mean_los",
                                         "cost_sd", "los_sd_trimmed", "los_mean_trimmed"]).set_index("drg")
     for c in ("cases", "cases_cost", "cases_trimmed"):
