@@ -296,21 +296,23 @@ class CaseCells:
         mask = (1 << _BITS) - 1
         theirs = (hmap[other.cell_id >> (2 * _BITS)] << (2 * _BITS)) | (tmap[(other.cell_id >> _BITS) & mask] << _BITS) | (
             other.cell_id & mask)
-        order = np.argsort(theirs)
-        theirs, add = theirs[order], other.sums[:, order]
         if len(self.cell_id) == 0:
-            self.cell_id, self.sums = theirs, add
+            order = np.argsort(theirs)
+            self.cell_id, self.sums = theirs[order], other.sums[:, order]
             return self
         # cells kept sorted by id: a batch's cells found by binary search and added in place (sum = ours + theirs,
-        # the same two-term addition on every machine), new cells inserted
+        # the same two-term addition on every machine), new cells inserted in order
         pos = np.minimum(np.searchsorted(self.cell_id, theirs), len(self.cell_id) - 1)
         found = self.cell_id[pos] == theirs
-        self.sums[:, pos[found]] += add[:, found]
-        if not found.all():
-            new = ~found
-            at = np.searchsorted(self.cell_id, theirs[new])
-            self.cell_id = np.insert(self.cell_id, at, theirs[new])
-            self.sums = np.insert(self.sums, at, add[:, new], axis=1)
+        if found.all():
+            self.sums[:, pos] += other.sums
+            return self
+        self.sums[:, pos[found]] += other.sums[:, found]
+        new = np.flatnonzero(~found)
+        new = new[np.argsort(theirs[new])]
+        at = np.searchsorted(self.cell_id, theirs[new])
+        self.cell_id = np.insert(self.cell_id, at, theirs[new])
+        self.sums = np.insert(self.sums, at, other.sums[:, new], axis=1)
         return self
 
     # -- reading ----------------------------------------------------------------------------------

@@ -47,37 +47,52 @@ def _riv(parts: list) -> float:
     return float("nan") if sst == 0 else 1.0 - ssw / sst
 
 
+def _one_drg(g: str, cost: np.ndarray, los: np.ndarray, trim_method: str, min_cases_trim: int) -> tuple:
+    """One DRG's row of :func:`drg_statistics` and the moments of its kept and all costs and stays."""
+    vc = ~np.isnan(cost)
+    c, lc = cost[vc], los[vc]  # in input order, as the per-case sums run
+    if trim_method == "iqr":  # the fences need four order statistics only
+        if len(c) >= min_cases_trim:
+            lo, hi = iqr_fences(_order_statistics(c), np.array([0]), np.array([len(c)]))
+            kept = (c >= lo[0]) & (c <= hi[0])
+        else:
+            kept = np.ones(len(c), dtype=bool)
+    else:  # the other rules are applied to the sorted costs, as the per-case trimming does
+        order = np.argsort(c, kind="stable")
+        c, lc = c[order], lc[order]
+        kept = kept_sorted(c, np.array([0]), np.array([len(c)]), method=trim_method, min_cases=min_cases_trim) \
+            if len(c) else np.zeros(0, dtype=bool)
+    ck, lk = c[kept], lc[kept]
+    lk = lk[~np.isnan(lk)]
+    kept_m, all_m, lk_m, lall_m = _moments(ck), _moments(c), _moments(lk), _moments(los[~np.isnan(los)])
+    row = {"drg": g, "cases": len(cost), "cases_cost": int(vc.sum()), "cases_trimmed": int(kept.sum()),
+           "mean_cost": kept_m[2], "mean_cost_all": all_m[2], "mean_los": lall_m[2], "cost_sd": kept_m[4],
+           "los_sd_trimmed": lk_m[4], "los_mean_trimmed": lk_m[2]}
+    return row, kept_m, all_m, lk_m, lall_m
+
+
 def drg_statistics(cc: CaseCells, trim_method: str = "iqr", min_cases_trim: int = 5) -> tuple[pd.DataFrame, float, dict]:
-    """(per-DRG statistics for :func:`evaluation.weights.weights_table`, the pooled trimmed mean cost, the four RIVs)."""
+    """(per-DRG statistics for :func:`evaluation.weights.weights_table`, the pooled trimmed mean cost, the four RIVs).
+
+    The DRGs are worked on a few threads at a time (NumPy's sorts and sums release the GIL) and their results
+    added up in DRG order, so the bits do not depend on the threads."""
+    import concurrent.futures
+    import os
+
     rows, kept_sum, kept_n = [], 0.0, 0
     riv = {"riv_cost_trimmed": [], "riv_cost_all": [], "riv_los_trimmed": [], "riv_los_all": []}
-    for g in sorted(cc.costs):
-        cost, los = cc.drg_values(g)
-        vc = ~np.isnan(cost)
-        c, lc = cost[vc], los[vc]  # in input order, as the per-case sums run
-        if trim_method == "iqr":  # the fences need four order statistics only
-            if len(c) >= min_cases_trim:
-                lo, hi = iqr_fences(_order_statistics(c), np.array([0]), np.array([len(c)]))
-                kept = (c >= lo[0]) & (c <= hi[0])
-            else:
-                kept = np.ones(len(c), dtype=bool)
-        else:  # the other rules are applied to the sorted costs, as the per-case trimming does
-            order = np.argsort(c, kind="stable")
-            c, lc = c[order], lc[order]
-            kept = kept_sorted(c, np.array([0]), np.array([len(c)]), method=trim_method, min_cases=min_cases_trim) \
-                if len(c) else np.zeros(0, dtype=bool)
-        ck, lk = c[kept], lc[kept]
-        lk = lk[~np.isnan(lk)]
-        lall = los[~np.isnan(los)]
-        kept_m, all_m, lk_m, lall_m = _moments(ck), _moments(c), _moments(lk), _moments(lall)
-        rows.append({"drg": g, "cases": len(cost), "cases_cost": int(vc.sum()), "cases_trimmed": int(kept.sum()),
-                     "mean_cost": kept_m[2], "mean_cost_all": all_m[2], "mean_los": lall_m[2], "cost_sd": kept_m[4],
-                     "los_sd_trimmed": lk_m[4], "los_mean_trimmed": lk_m[2]})
-        kept_sum += kept_m[1]
-        kept_n += len(ck)
-        for name, m in (("riv_cost_trimmed", kept_m), ("riv_cost_all", all_m), ("riv_los_trimmed", lk_m),
-                        ("riv_los_all", lall_m)):
-            riv[name].append((m[0], m[1], m[3]))
+
+    def work(g):
+        return _one_drg(g, *cc.drg_values(g), trim_method, min_cases_trim)
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+        for row, kept_m, all_m, lk_m, lall_m in pool.map(work, sorted(cc.costs)):
+            rows.append(row)
+            kept_sum += kept_m[1]
+            kept_n += kept_m[0]
+            for name, m in (("riv_cost_trimmed", kept_m), ("riv_cost_all", all_m), ("riv_los_trimmed", lk_m),
+                            ("riv_los_all", lall_m)):
+                riv[name].append((m[0], m[1], m[3]))
     stats = pd.DataFrame(rows, columns=["drg", "cases", "cases_cost", "cases_trimmed", "mean_cost", "mean_cost_all", "mean_los",
                                         "cost_sd", "los_sd_trimmed", "los_mean_trimmed"]).set_index("drg")
     for c in ("cases", "cases_cost", "cases_trimmed"):
