@@ -291,6 +291,13 @@ def baseline_weights_cells(by_year: dict, before: int) -> tuple[pd.DataFrame, li
     return weights_table(stats, pooled), base
 
 
+def _category_text(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(each category as str, object array; the codes) of a categorical column (code -1, missing, reads None)."""
+    cats = np.array([str(v) for v in col.cat.categories] + [None], dtype=object)
+    codes = col.cat.codes.to_numpy()
+    return cats, np.where(codes >= 0, codes, len(cats) - 1)
+
+
 PANEL_COLUMNS = ["hospital_id", "year", "cases", "drg_count", "cmi", "cases_no_weight", "surgical_share", "level2_surgery",
                  "level2_share", "grade_source"]
 
@@ -301,9 +308,12 @@ def support_panel_cells(by_year: dict, weights: pd.DataFrame, hospital_ids, spec
     parts = []
     for y in sorted(by_year):
         c = by_year[y].cells()
-        c = c[c["hospital_id"].astype(str).isin(ids)]
-        parts.append(pd.DataFrame({"hospital_id": c["hospital_id"].astype(str).to_numpy(), "year": y,
-                                   "drg": c["drg"].astype(str).to_numpy(), "n": c["n"].to_numpy()}))
+        # text per category, then per cell by its code: the cells' columns are categoricals of few values
+        hosp, h = _category_text(c["hospital_id"])
+        drgs, d = _category_text(c["drg"])
+        keep = np.flatnonzero(np.isin(hosp, list(ids))[h])
+        parts.append(pd.DataFrame({"hospital_id": hosp[h[keep]], "year": y, "drg": drgs[d[keep]],
+                                   "n": c["n"].to_numpy()[keep]}))
     cols = PANEL_COLUMNS + (["specialty_cases"] if specialty_mdcs else [])
     if not parts or not sum(len(p) for p in parts):
         return pd.DataFrame(columns=cols)
@@ -316,8 +326,9 @@ def support_panel_cells(by_year: dict, weights: pd.DataFrame, hospital_ids, spec
                       "nw": np.where(np.isnan(w), 0.0, n), "tw": np.where(np.isnan(w), 0.0, n * w),
                       "nnw": np.where(np.isnan(w), n, 0.0), "surg": np.where(surgical, n, 0.0)})
     if specialty_mdcs:
-        letters = {h: set("".join(v)) for h, v in specialty_mdcs.items()}
-        own = [d[:1] in letters.get(h, ()) for h, d in zip(c["hospital_id"], c["drg"])]
+        letters = {str(h): set("".join(v)) for h, v in specialty_mdcs.items()}
+        pairs = c["hospital_id"].str.cat(c["drg"].str[:1], sep="\t")
+        own = pairs.isin({f"{h}\t{m}" for h, ms in letters.items() for m in ms}).to_numpy()
         x["spec"] = np.where(own, n, 0.0)
     s = x.groupby(["hospital_id", "year"], sort=True).sum()
     out = pd.DataFrame({"cases": s["n"].astype(np.int64),
