@@ -214,12 +214,12 @@ class CaseCells:
             return self
         p = np.zeros(len(h), np.int64) if period is None else np.where(period >= 0, period + 1, 0)
         self._cells(h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs)
-        # per DRG its costs and LOS, in input order (a stable sort of 16-bit codes is a radix sort)
+        # per DRG its costs and LOS, in input order (Arrow's stable sort of small integers is a counting sort)
         sel = np.flatnonzero(included)
         gi = g[sel]
         if len(drgs) < 32767:
             gi = gi.astype(np.int16)
-        order = sel[np.argsort(gi, kind="stable")]
+        order = sel[pc.array_sort_indices(pa.array(gi)).to_numpy()]
         cost, los = cost[order], _compact(los[order], integral=los_integral)
         ends = np.cumsum(np.bincount(gi, minlength=len(drgs)))
         for code in np.flatnonzero(np.diff(ends, prepend=0)):
@@ -405,7 +405,7 @@ def _compact(los: np.ndarray, integral: bool = False) -> np.ndarray:
     """LOS as float32 when that is exact (whole days below 2**24 are), else float64: 4 bytes a case instead of 8."""
     f = los.astype(np.float32)
     if integral:
-        return f if not len(los) or np.nanmax(np.abs(los), initial=0) < 2**24 else los
+        return f if max(np.fmax.reduce(los, initial=0), -np.fmin.reduce(los, initial=0)) < 2**24 else los
     return f if np.array_equal(f.astype(float), los, equal_nan=True) else los
 
 
@@ -444,5 +444,9 @@ def add_by_year(by_year: dict, table: pa.Table, make) -> None:
         by_year.setdefault(0, make()).add(table)
         return
     y = _number(table.column("year"))
+    lo, hi = np.fmin.reduce(y, initial=np.inf), np.fmax.reduce(y, initial=-np.inf)
+    if lo == hi and not np.isnan(y).any():  # a batch of one year (a file in date order has few others)
+        by_year.setdefault(int(lo), make()).add(table)
+        return
     for v in np.unique(y[~np.isnan(y)]):
         by_year.setdefault(int(v), make()).add(table.filter(pa.array(y == v)))
