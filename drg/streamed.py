@@ -17,6 +17,7 @@ from .tables import only_hospitals
 HOSPITAL = {"hospital_id": "which hospital treated the case (定点医疗机构代码)"}
 DRG = {"drg": "the case's DRG: run drg group on the records first"}
 EVALUATED_BY = ("hospital", "hospital-mdc", "hospital-adrg")
+REDUCE_THREADS: int | None = None  # threads that reduce batches; None: one per core, at most 4
 TEXT_CODES = ("hospital_id", "residence_county")  # few distinct values: read as codes
 SUPPORT_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year"]
 TIERED_COLUMNS = SUPPORT_COLUMNS + ["residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution"]
@@ -46,7 +47,7 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
     from .batch import prefetch
     from .contract import batches
 
-    threads = threads or max(1, min(4, os.cpu_count() or 1))
+    threads = threads or REDUCE_THREADS or max(1, min(4, os.cpu_count() or 1))
     offset = 0
     pending: collections.deque = collections.deque()
     with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="drg-reduce") as pool:

@@ -27,8 +27,9 @@ DRGS = [("AA19", "MDCA", "AA1"), ("ES31", "MDCE", "ES3"), ("ES33", "MDCE", "ES3"
 KEYS = ("hospital_id", "drg", "mdc", "adrg", "period", "metric")
 
 
-def random_cases(rng: np.random.Generator, n: int, *, with_mdc: bool = True, fractional_los: bool = False) -> pd.DataFrame:
-    """Grouped cases with every kind of awkward value the per-case rules decide on."""
+def random_cases(rng: np.random.Generator, n: int, *, with_mdc: bool | str = True, fractional_los: bool = False) -> pd.DataFrame:
+    """Grouped cases with every kind of awkward value the per-case rules decide on; ``with_mdc="mixed"`` gives some
+    cases of a DRG another MDC and ADRG (cells then go the hashed way instead of the dense DRG key)."""
     d = rng.integers(0, len(DRGS), n)
     h = rng.choice(["H1", "H2", "H3", "H4", "H5", "H6", None], n, p=[.25, .2, .2, .15, .1, .05, .05])
     cost = rng.lognormal(8, 0.6, n) * rng.choice([1, 1, 1, 1, 1, 1, 1, 1, 8, 0.1], n)
@@ -49,6 +50,10 @@ def random_cases(rng: np.random.Generator, n: int, *, with_mdc: bool = True, fra
     if with_mdc:
         df["mdc"] = [DRGS[i][1] for i in d]
         df["adrg"] = [DRGS[i][2] for i in d]
+    if with_mdc == "mixed":
+        odd = rng.random(n) < 0.1
+        df.loc[odd, "mdc"] = "MDCZ"
+        df.loc[odd & (rng.random(n) < 0.5), "adrg"] = "ZZ1"
     return df
 
 
@@ -129,7 +134,7 @@ OPTIONS = st.fixed_dictionaries({
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 600), cuts=st.lists(st.integers(1, 300), max_size=5),
        options=OPTIONS, period=st.sampled_from([None, "month", "quarter", "year"]), with_table=st.booleans(),
-       with_mdc=st.booleans(), fractional=st.booleans(), subset=st.sampled_from([None, "years", "levels"]),
+       with_mdc=st.sampled_from([True, False, "mixed"]), fractional=st.booleans(), subset=st.sampled_from([None, "years", "levels"]),
        supplied=st.booleans())
 def test_streamed_equals_per_case_evaluation(seed, n, cuts, options, period, with_table, with_mdc, fractional, subset,
                                               supplied):
@@ -167,6 +172,41 @@ def test_batches_merge_in_any_grouping_to_the_same_cells():
     assert one.cells()["n"].sum() == one.included == int(evaluate(df, hospitals=HOSPITALS)["weights"]["cases"].sum())
 
 
+@pytest.mark.parametrize("period", [None, "month"])
+def test_dense_and_hashed_cells_are_the_same_cells(monkeypatch, period):
+    """A batch whose DRGs each have one MDC and ADRG is counted over a dense hospital x DRG x period key; one where a
+    DRG has two MDCs goes the hashed way (pandas.factorize). Forced down the hashed way, the first gives the same
+    cells, sums and first levels to the bit; the second is refused by the dense way (and is in the hypothesis
+    test above, against the per-case evaluation)."""
+    from evaluation import cells as cells_module
+
+    def run(df):
+        t = pa.Table.from_pandas(df, preserve_index=False)
+        cc = CaseCells(HOSPITALS, period=period)
+        for i in range(0, len(df), 1500):
+            cc.merge(cc.of_batch(t.slice(i, 1500)))
+        return cc
+
+    consistent = random_cases(np.random.default_rng(5), 6000)
+    mixed = random_cases(np.random.default_rng(5), 6000, with_mdc="mixed")
+    args = []
+    for df in (consistent, mixed):
+        cb = CaseCells(HOSPITALS, period=period)
+        t = pa.Table.from_pandas(df, preserve_index=False)
+        c = cells_module.CodedBatch(t, cb._levels_of)
+        mdc, _ = cells_module._text(t.column("mdc"))
+        adrg, _ = cells_module._text(t.column("adrg"))
+        args.append(cells_module._dense_cells(c.h, c.g, mdc, adrg, np.zeros(len(df), np.int64), c.included,
+                                              len(c.hosp), len(c.drgs)))
+    assert args[0] is not None and args[1] is None
+    dense = run(consistent)
+    monkeypatch.setattr(cells_module, "_dense_cells", lambda *a: None)
+    hashed = run(consistent)
+    pd.testing.assert_frame_equal(dense.cells(), hashed.cells(), check_exact=True)
+    assert dense.first_all == hashed.first_all and dense.first_included == hashed.first_included
+    assert dense.included == hashed.included > 0
+
+
 def test_memory_of_the_cells_follows_the_cells_not_the_cases():
     """Ten times the cases in the same hospitals and DRGs: the same number of cells."""
     rng = np.random.default_rng(3)
@@ -198,6 +238,43 @@ def test_cli_evaluate_streams_the_tables_of_the_in_memory_evaluation(tmp_path):
     ref = evaluate(df, hospitals=HOSPITALS, by="hospital-mdc", period="month")
     got = {name: pd.read_parquet(out / f"{name}.parquet") for name in ref}
     assert_same_tables(ref, got)
+
+
+def test_batches_reduced_on_one_or_four_threads_give_the_same_results(tmp_path, monkeypatch):
+    """Batches are reduced on a thread pool and merged in input order: evaluate (by MDC and month) and pay write the
+    same bytes with one reduce thread and with four, and support and tiered-care give the same tables."""
+    import drg.streamed
+    from drg.cli import main
+    from drg.streamed import support_streamed, tiered_streamed
+
+    src = tmp_path / "grouped.parquet"
+    _grouped_file(src, n=8000)
+    hosp = tmp_path / "hospitals.csv"
+    HOSPITALS.to_csv(hosp, index=False)
+    sdf, shosp, plan = _support_region(4)
+    tdf, thosp = _tiered_region(6)
+    for name, df, h in (("s", sdf, shosp), ("t", tdf, thosp)):
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / f"{name}.parquet", row_group_size=400)
+        h.to_csv(tmp_path / f"{name}.csv", index=False)
+    runs = {"evaluate": ["--by", "hospital-mdc", "--period", "month"], "pay": ["--budget", "1e7"]}
+    tables = {}
+    for threads in (1, 4):
+        monkeypatch.setattr(drg.streamed, "REDUCE_THREADS", threads)
+        for command, extra in runs.items():
+            assert main([command, str(src), "--hospitals", str(hosp), *extra, "--batch-size", "500", "--lang", "en",
+                         "-o", str(tmp_path / f"{command}-{threads}")]) == 0, command
+        tables[threads] = {**support_streamed(str(tmp_path / "s.parquet"), str(tmp_path / "s.csv"), plan, 2019, "never",
+                                              None, batch_size=400),
+                           **tiered_streamed(str(tmp_path / "t.parquet"), None, str(tmp_path / "t.csv"), None, None,
+                                             batch_size=400)}
+    for command in runs:
+        names = sorted(p.name for p in (tmp_path / f"{command}-1").rglob("*.parquet"))
+        assert len(names) >= 4, command
+        for name in names:
+            assert (tmp_path / f"{command}-1" / name).read_bytes() == (tmp_path / f"{command}-4" / name).read_bytes(), name
+    assert tables[1].keys() == tables[4].keys() and len(tables[1]) == 7
+    for name in tables[1]:
+        pd.testing.assert_frame_equal(tables[1][name], tables[4][name], check_exact=True)
 
 
 def test_cli_evaluate_on_a_dask_local_cluster_writes_the_same_bytes(tmp_path):
