@@ -32,7 +32,8 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
     Locally the batches are reduced ``threads`` at a time (default: one per core, at most 4), read ahead in one
     more thread, and merged in input order as they finish: a reduce is a pure function of its batch (it also runs
     on Dask workers), NumPy and Arrow release the GIL inside their loops, and the merge sees the same results in
-    the same order as one thread would, so the output is the same bytes. Memory: ``threads`` + 2 batches."""
+    the same order as one thread would, so the output is the same bytes. Memory: ``threads`` batches in the reduce
+    (their results merged as soon as they are next in order), one read ahead and one being read."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
     if dask:
@@ -56,7 +57,7 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
                 pending.append(pool.submit(reduce_batch, b, offset) if offsets else pool.submit(reduce_batch, b))
                 offset += b.num_rows
                 del b
-                while len(pending) > threads or (pending and pending[0].done()):
+                while len(pending) >= threads or (pending and pending[0].done()):
                     merge(pending.popleft().result())
             while pending:
                 merge(pending.popleft().result())
