@@ -136,7 +136,8 @@ def region_cases(grouped: str, hospitals: str | None, extra_columns=(), *, comma
 
 
 def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, targets: str | None = None,
-                   basic_care: str | None = None, lang: str = "zh", columns: str | None = None, dask: str | None = None) -> dict:
+                   basic_care: str | None = None, lang: str = "zh", columns: str | None = None, dask: str | None = None,
+                   batch_size: int = 1_000_000) -> dict:
     """`drg tiered-care`: county, region, hospital and targets tables (streamed, :func:`drg.streamed.tiered_streamed`,
     unless transfers must be linked by patient and dates)."""
     from evaluation.common import EvaluationError
@@ -159,7 +160,7 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
     mapping = load_mapping(columns)
     have = set(read_plan(grouped, LINKED_TIERED_COLUMNS, mapping)[1].values())
     if "receiving_institution" in have or not {"patient_id", "admit_date", "discharge_date"} <= have:
-        tables = tiered_streamed(grouped, mapping, hospitals, goals, basic, dask=dask)  # no patient linking: one pass
+        tables = tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size, dask)  # no patient linking: one pass
         tables["targets"] = targets_table(goals, lang)
         return _written(folder, tables, lang, "tiered_care")
     if dask:
@@ -173,7 +174,7 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
 
 def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals: str | None = None, start: int = 2019,
                grades: str | None = None, control_group: str = "never", lang: str = "zh", columns: str | None = None,
-               dask: str | None = None) -> dict:
+               dask: str | None = None, batch_size: int = 1_000_000) -> dict:
     """`drg support`: trajectories, DiD per program and indicator, event study, supporter summary (streamed,
     :func:`drg.streamed.support_streamed`, unless procedure grades need each case's procedures)."""
     from evaluation.support import evaluate_support
@@ -182,7 +183,7 @@ def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals
     grade_of = procedure_grades(grades) if grades else None
     plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
     if grade_of is None:  # the DRG-partition proxy: one pass in bounded memory
-        tables = support_streamed(grouped, hospitals, plan, start, control_group, load_mapping(columns), dask=dask)
+        tables = support_streamed(grouped, hospitals, plan, start, control_group, load_mapping(columns), batch_size, dask)
         return _written(folder, tables, lang, "support")
     if dask:
         raise InputError("--dask: --procedure-grades reads each case's procedures on this machine; run without --dask")

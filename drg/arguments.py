@@ -247,6 +247,7 @@ def _tiered_care(sub) -> None:
     t.add_argument("--targets", help="TOML of target values ([targets] in_county_rate = 0.9, ...); default: the seed cities' targets")
     t.add_argument("--hospitals", help="hospitals CSV (hospital_id, level, county) or region folder; default: built-in dezhou")
     t.add_argument("--basic-care", help="CSV with a drg column: the basic-care (基层病种) DRG list; default: medical DRGs with RW < 0.8")
+    t.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     t.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
                                                             "the tables are those of a local run")
     t.add_argument("--lang", choices=["zh", "en"], default="zh")
@@ -269,6 +270,7 @@ def _support(sub) -> None:
     su.add_argument("--hospitals")
     su.add_argument("--procedure-grades", help="CSV with code, grade (1-4): level-2+ surgery by the principal procedure's "
                                                "grade instead of the DRG-partition proxy")
+    su.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     su.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
                                                              "the tables are those of a local run")
     su.add_argument("--lang", choices=["zh", "en"], default="zh")

@@ -215,7 +215,7 @@ def cmd_tiered_care(a) -> int:
     from .analyses import tiered_care_to
 
     tables = tiered_care_to(a.grouped, a.output, hospitals=a.hospitals, targets=a.targets, basic_care=a.basic_care,
-                            lang=a.lang, columns=a.columns, dask=a.dask)
+                            lang=a.lang, columns=a.columns, dask=a.dask, batch_size=a.batch_size)
     c, h = tables["county"], tables["hospital"]
     last = c[c["year"] == c["year"].max()]
     met = int(last["in_county_rate_met"].fillna(False).sum())
@@ -232,7 +232,8 @@ def cmd_support(a) -> int:
     from .analyses import support_to
 
     tables = support_to(a.grouped, a.output, pairs=a.pairs, hospitals=a.hospitals, start=a.start, grades=a.procedure_grades,
-                        control_group=a.control_group.replace("-", "_"), lang=a.lang, columns=a.columns, dask=a.dask)
+                        control_group=a.control_group.replace("-", "_"), lang=a.lang, columns=a.columns, dask=a.dask,
+                        batch_size=a.batch_size)
     did = tables["support_did"]
     for r in did[did["indicator"] == "cmi"].itertuples():
         if r.status != "ok":
