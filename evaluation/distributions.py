@@ -114,22 +114,21 @@ def gamma_sf(x, a, scale=1.0):
     return _gamma(x, a, scale, upper=True)
 
 
-def poisson_cdf(k, mu):
+def _poisson(k, mu, upper: bool):
     k, mu = _f(k, mu)
     with np.errstate(all="ignore"):
-        inner = np.clip(sc.pdtr(np.floor(k), mu), 0, 1)
+        inner = np.clip((sc.pdtrc if upper else sc.pdtr)(np.floor(k), mu), 0, 1)
     ok = mu >= 0
-    return _out(np.where(ok & (k >= 0) & np.isfinite(k), inner,
-                         np.where(~ok | np.isnan(k), np.nan, np.where(k == np.inf, 1.0, 0.0))))
+    outside = np.where(k < 0, 1.0, 0.0) if upper else np.where(k == np.inf, 1.0, 0.0)  # below or above the support
+    return _out(np.where(ok & (k >= 0) & np.isfinite(k), inner, np.where(~ok | np.isnan(k), np.nan, outside)))
+
+
+def poisson_cdf(k, mu):
+    return _poisson(k, mu, upper=False)
 
 
 def poisson_sf(k, mu):
-    k, mu = _f(k, mu)
-    with np.errstate(all="ignore"):
-        inner = np.clip(sc.pdtrc(np.floor(k), mu), 0, 1)
-    ok = mu >= 0
-    return _out(np.where(ok & (k >= 0) & np.isfinite(k), inner,
-                         np.where(~ok | np.isnan(k), np.nan, np.where(k < 0, 1.0, 0.0))))
+    return _poisson(k, mu, upper=True)
 
 
 def poisson_ppf(q, mu):
