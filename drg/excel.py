@@ -51,8 +51,8 @@ def _cells(col: pd.Series) -> list | None:
     if pd.api.types.is_bool_dtype(col.dtype):
         return [("b", 1 if v else 0) for v in col.tolist()]
     if pd.api.types.is_numeric_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
-        return [None if v is None or v != v else ("s", "inf" if v > 0 else "-inf") if math.isinf(v) else ("n", v)
-                for v in col.tolist()]
+        return [None if v is None or v is pd.NA or v != v else ("s", "inf" if v > 0 else "-inf") if math.isinf(v)
+                else ("n", v) for v in col.tolist()]
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         return None
     out = []

@@ -27,7 +27,7 @@ def _table(rng: np.random.Generator, n: int, texts: list, dates: bool, long_text
         "hospital_id": [words[i] for i in rng.integers(0, len(words), n)],
         "drg": pd.Categorical(rng.choice(["GB25", "ES31", None], n)),
         "mixed": pd.Series([[1, 2.5, True, "x", None, np.nan, np.inf, 3][i] for i in rng.integers(0, 8, n)], dtype=object),
-        "share": pd.array(rng.integers(0, 3, n), dtype="Int64").astype("Float64") / 2,
+        "share": pd.array([None if rng.random() < 0.3 else v / 2 for v in rng.integers(0, 3, n)], dtype="Float64"),
         "small": pd.array([None if rng.random() < 0.3 else int(v) for v in rng.integers(0, 9, n)], dtype="Int64"),
     })
     if dates:
