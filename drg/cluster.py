@@ -127,13 +127,13 @@ def _write_in_order(client, parts, writer, progress, task_args):
     return tally
 
 
-def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset=None, dictionary=None):
+def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset, dictionary):
     """On a worker: ``reduce_batch`` of each batch of one part of the input, read exactly as a local run reads it
     (with ``offset``, the part's first row in the input: ``reduce_batch(batch, its first row)``)."""
-    from .io import DICTIONARY_COLUMNS, read_parquet_part
+    from .io import read_parquet_part
 
     out = []
-    for t in read_parquet_part(f, run, batch_size, list(rename), dictionary or DICTIONARY_COLUMNS, schema):
+    for t in read_parquet_part(f, run, batch_size, list(rename), dictionary, schema):
         t = t.rename_columns([rename.get(c, c) for c in t.column_names])
         out.append(reduce_batch(t) if offset is None else reduce_batch(t, offset))
         offset = None if offset is None else offset + t.num_rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from .atomic import OutputError, check_file_target, discard, publish, temp_file
@@ -101,6 +103,7 @@ def _write_column(ws, j: int, col: pd.Series, formats: dict, book) -> None:
             ws.write_string(i, j, str(v))
 
 
+@functools.cache
 def _bulk_sheet():
     """An xlsxwriter worksheet that takes whole columns of numbers, text and booleans and writes their rows in
     one go when the file is assembled, the same XML that xlsxwriter writes cell by cell (a shared string per

@@ -240,7 +240,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     )
 
     from .io import AtomicWriter
-    from .streamed import REDUCE_THREADS, stream
+    from .streamed import stream
 
     listed = None if special is None else [str(c) for c in special]
     wanted = PAY_COLUMNS + ["self_pay"]
@@ -295,7 +295,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
 
                 # each result holds its batch's per-case table: two at a time keep memory near one batch's worth
                 stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_reduce_third, plan=plan, lang=lang),
-                       merge3, offsets=True, threads=min(2, REDUCE_THREADS or 2))
+                       merge3, offsets=True, max_threads=2)
                 while pending:
                     pending.pop().result()
                 writer.commit()

@@ -24,16 +24,17 @@ TIERED_COLUMNS = SUPPORT_COLUMNS + ["residence_county", "drug_cost", "consumable
 
 
 def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | None, reduce_batch, merge,
-           offsets: bool = False, threads: int | None = None, dictionary: tuple = ()) -> None:
+           offsets: bool = False, max_threads: int | None = None, dictionary: tuple = ()) -> None:
     """``merge(reduce_batch(batch))`` for every batch of the ``wanted`` columns, in input order; with ``offsets``,
     ``reduce_batch(batch, offset)`` (the batch's first row in the input). Columns named in ``dictionary`` are read
     dictionary-encoded (:func:`drg.contract.dictionary_columns`), locally and on a cluster alike.
 
-    Locally the batches are reduced ``threads`` at a time (default: one per core, at most 4), read ahead in one
-    more thread, and merged in input order as they finish: a reduce is a pure function of its batch (it also runs
-    on Dask workers), NumPy and Arrow release the GIL inside their loops, and the merge sees the same results in
-    the same order as one thread would, so the output is the same bytes. Memory: ``threads`` batches in the reduce
-    (their results merged as soon as they are next in order), one read ahead and one being read."""
+    Locally the batches are reduced a few at a time (one thread per core, at most 4, or :data:`REDUCE_THREADS`;
+    never more than ``max_threads``), read ahead in one more thread, and merged in input order as they finish: a
+    reduce is a pure function of its batch (it also runs on Dask workers), NumPy and Arrow release the GIL inside
+    their loops, and the merge sees the same results in the same order as one thread would, so the output is the
+    same bytes. Memory: a batch per thread in the reduce (their results merged as soon as they are next in order),
+    one read ahead and one being read."""
     if batch_size < 1:
         raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
     if dask:
@@ -48,7 +49,8 @@ def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | Non
     from .batch import prefetch
     from .contract import batches
 
-    threads = threads or REDUCE_THREADS or max(1, min(4, os.cpu_count() or 1))
+    threads = REDUCE_THREADS or max(1, min(4, os.cpu_count() or 1))
+    threads = min(threads, max_threads) if max_threads else threads
     offset = 0
     pending: collections.deque = collections.deque()
     with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="drg-reduce") as pool:
