@@ -27,11 +27,12 @@ def _moments(x: np.ndarray) -> tuple[int, float, float, float, float]:
     return n, float(total), float(mean), float(ss), float(np.sqrt(ss / (n - 1))) if n > 1 else np.nan
 
 
-def _order_statistics(c: np.ndarray, qs=(0.25, 0.75)) -> np.ndarray:
-    """``c`` partitioned so that the positions the quartiles read (:func:`evaluation.weights.iqr_fences`) hold the
-    values of the sorted array: a linear-time selection instead of a sort."""
-    at = [p for q in qs for p in (int(np.floor(q * (len(c) - 1))), min(int(np.floor(q * (len(c) - 1))) + 1, len(c) - 1))]
-    return np.partition(c, sorted(set(at)))
+def _order_statistics(c: np.ndarray) -> np.ndarray:
+    """``c`` partitioned so that the positions the quartiles read (:func:`evaluation.weights.iqr_fences`: floor(q (n-1))
+    and the next) hold the values of the sorted array: a linear-time selection instead of a sort."""
+    last = len(c) - 1
+    at = {p for q in (0.25, 0.75) for lo in [int(np.floor(q * last))] for p in (lo, min(lo + 1, last))}
+    return np.partition(c, sorted(at))
 
 
 def _riv(parts: list) -> float:
