@@ -82,7 +82,7 @@ def main() -> int:
     if a.replicate > 1:
         big = os.path.join(d, f"grouped_x{a.replicate}.parquet")
         if not os.path.exists(big):
-            needed = sorted({c for n in names for c in COMMANDS[n][1]})
+            needed = sorted({c for _, cols in COMMANDS.values() for c in cols})  # every command's: the copy serves them all
             # in a child: a child's peak RSS counts its parent's memory at fork, so the parent stays small
             subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {HERE!r}); import analytics_scale as s; "
                             f"s.replicate({grouped!r}, {big!r}, {a.replicate}, {needed!r})"], check=True)

@@ -213,18 +213,11 @@ def _print_settlement(a, cfg, tables, counts) -> None:
 
 def cmd_tiered_care(a) -> int:
     from .analyses import tiered_care_to
+    from .text import tiered_care_summary
 
     tables = tiered_care_to(a.grouped, a.output, hospitals=a.hospitals, targets=a.targets, basic_care=a.basic_care,
                             lang=a.lang, columns=a.columns, dask=a.dask, batch_size=a.batch_size)
-    c, h = tables["county"], tables["hospital"]
-    last = c[c["year"] == c["year"].max()]
-    met = int(last["in_county_rate_met"].fillna(False).sum())
-    print(say(a.lang, "tiered_done", counties=len(last), met=met, year=int(c["year"].max()), output=a.output))
-    transfers = int(h["transfers"].sum())
-    if transfers:
-        how = h["transfer_match"].iloc[0]
-        print(f"  type-2 transfers: {transfers:,}, receiver {'not in the data' if how == 'none' else 'found by ' + how} for "
-              f"{transfers - int(h['transfer_unknown_level'].sum()):,}; unmatched share {h['transfer_unknown_level'].sum() / transfers:.1%}")
+    print(tiered_care_summary(tables, a.lang, a.output))
     return 0
 
 

@@ -243,9 +243,12 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     from .streamed import stream
 
     listed = None if special is None else [str(c) for c in special]
-    wanted = PAY_COLUMNS + ["self_pay"]
+    # each pass reads only what it uses (case ids are the costliest column to read)
+    priced = ["hospital_id", "drg", "status", "total_cost", "los_days", "leaving_type", "year", "level"]
+    first_cols = priced + ["mdc", "adrg"] + (["case_id"] if listed else [])
+    wanted = [c for c in PAY_COLUMNS + ["self_pay"] if c not in ("mdc", "adrg")]
     first = FirstPass(hospitals)
-    stream(grouped, wanted, mapping, batch_size, dask,
+    stream(grouped, first_cols, mapping, batch_size, dask,
            functools.partial(_reduce_first, hospitals=hospitals, listed=listed), first.merge, offsets=True)
     runs = [Run(name, c, {None: float(b)} if b is not None else dict(budgets))
             for name, (b, c) in scenario_runs(None, cfg, variants or {}).items()]
@@ -267,7 +270,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
                         if f is not None:
                             p.tofile(f)
 
-                stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_reduce_second, plan=plan), merge2,
+                stream(grouped, priced, mapping, batch_size, dask, functools.partial(_reduce_second, plan=plan), merge2,
                        offsets=True)
             finally:
                 for f in files:
@@ -282,7 +285,11 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
         for run in runs:
             resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
         totals = Totals(len(runs))
-        writer = AtomicWriter(os.path.join(out_dir, "cases.parquet"))
+        from evaluation.common import column_label
+
+        # a Parquet dictionary for the columns of few values only: for amounts and ids it is built and dropped
+        few = [column_label(c) if lang == "zh" else c for c in FEW_VALUES]
+        writer = AtomicWriter(os.path.join(out_dir, "cases.parquet"), dictionary=few)
         pending = []  # the batch being written while the next is computed (the write releases the GIL)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             try:
@@ -309,6 +316,11 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     settled = int(first.per_year["cases"].sum()) if plan.years != [None] else first.cells.rows
     return tables, {"cases": settled, "no_year": first.cells.rows - settled,
                     "cost_unusable": int(tables["parameters"]["cases_cost_unusable"].sum())}
+
+
+# the per-case table's columns of few distinct values (the rest: case ids and amounts, nearly one value per case)
+FEW_VALUES = ["year", "hospital_id", "level", "drg", "rw", "coefficient", "quality_factor", "payment_class", "cost_usable",
+              "special_review_over_cap", "dept", "month"]
 
 
 def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22):

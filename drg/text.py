@@ -136,6 +136,9 @@ CONSOLE = {
         "settled": "已结算{hospitals}家医院的{cases:,}例病例({method}) -> {output}/ (settlement, parameters, monthly, drg_profit_loss; payment.xlsx)",
         "settled_year": "  {year}年：支付{paid:,.2f}元，预算{budget:,.2f}元", "report_done": "{files}",
         "tiered_done": "分级诊疗：{counties}个县(区)，{year}年{met}个达到县域内就诊率目标 -> {output}/",
+        "tiered_no_county": "分级诊疗：数据没有患者居住地(residence_county)，县域内就诊率无法计算 -> {output}/",
+        "tiered_transfers": "  医嘱转院(离院方式2)：{transfers:,}人次，接收机构{how}：{found:,}人次；未识别比例{share:.1%}",
+        "transfer_none": "数据中没有", "transfer_by": "{how}识别",
         "support_did": "{program}：CMI双重差分 {did:+.4f}(95%CI {lo:+.4f}至{hi:+.4f}；{n}家受援医院，{m}家对照医院)",
         "support_none": "{program}：无CMI估计({status}；{n}家受援医院，{m}家对照医院)",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
@@ -168,6 +171,9 @@ CONSOLE = {
                    "drg_profit_loss; payment.xlsx)",
         "settled_year": "  {year}: paid {paid:,.2f} of a budget of {budget:,.2f}", "report_done": "{files}",
         "tiered_done": "tiered care: {counties} counties, {met} meet the in-county target in {year} -> {output}/",
+        "tiered_no_county": "tiered care: the data have no residence_county (患者居住地), so no in-county rates -> {output}/",
+        "tiered_transfers": "  type-2 transfers: {transfers:,}, receiver {how} for {found:,}; unmatched share {share:.1%}",
+        "transfer_none": "not in the data", "transfer_by": "found by {how}",
         "support_did": "{program}: CMI DiD {did:+.4f} (95% CI {lo:+.4f} to {hi:+.4f}; {n} recipients, {m} controls)",
         "support_none": "{program}: no CMI estimate ({status}; {n} recipients, {m} controls)",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
@@ -179,3 +185,28 @@ CONSOLE = {
 def say(lang: str, key: str, **values) -> str:
     """A terminal line in ``lang`` (zh by default)."""
     return CONSOLE.get(lang, CONSOLE["zh"])[key].format(**values)
+
+
+def tiered_care_summary(tables: dict, lang: str, output: str) -> str:
+    """The terminal lines of `drg tiered-care`: counties meeting the in-county target in the latest year (or why there
+    are none), and how the receivers of type-2 transfers were found."""
+    c, h = tables["county"], tables["hospital"]
+    years = c["year"].dropna() if "year" in c.columns else c.iloc[:0, 0]
+    if not len(years):
+        lines = [say(lang, "tiered_no_county", output=output)]
+    else:
+        last = c[c["year"] == years.max()]
+        met = int(last["in_county_rate_met"].fillna(False).astype(bool).sum())
+        lines = [say(lang, "tiered_done", counties=len(last), met=met, year=int(years.max()), output=output)]
+    transfers = int(h["transfers"].sum()) if len(h) else 0
+    if transfers:
+        how = h["transfer_match"].iloc[0]
+        unknown = int(h["transfer_unknown_level"].sum())
+        if lang == "zh":
+            from evaluation.text import VALUE_LABELS
+
+            how = VALUE_LABELS["transfer_match"].get(how, how)
+        how = say(lang, "transfer_none") if how in ("none", "无") else say(lang, "transfer_by", how=how)
+        lines.append(say(lang, "tiered_transfers", transfers=transfers, how=how, found=transfers - unknown,
+                         share=unknown / transfers))
+    return "\n".join(lines)

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 SHIFT = 1126  # frexp exponents of finite float64 reach down to -1073; a mantissa carries 53 more bits
-_SPAN = 2200  # exponents + 1100 lie in [27, 2125): one slot per exponent in a group's key
 _CHUNK = 1 << 25  # values per bincount: half-mantissa sums stay exact in float64
 
 
@@ -26,15 +25,27 @@ def exact_sums(values: np.ndarray, groups: np.ndarray, into: dict) -> dict:
         raise ValueError("exact_sums: values must be finite")
     for lo in range(0, len(values), _CHUNK):
         v, gr = values[lo:lo + _CHUNK], groups[lo:lo + _CHUNK]
+        if not len(v):
+            continue
         m, e = np.frexp(v)
         mant = (m * 9007199254740992.0).astype(np.int64)  # m * 2**53: exact
-        key = gr * _SPAN + (e.astype(np.int64) + 1100)
-        code, uniq = pd.factorize(key)
-        high = np.bincount(code, weights=(mant >> 26).astype(float), minlength=len(uniq))
-        low = np.bincount(code, weights=(mant & ((1 << 26) - 1)).astype(float), minlength=len(uniq))
+        e = e.astype(np.int64)
+        lo_e = int(e.min())
+        span = int(e.max()) - lo_e + 1  # the exponents present: a few dozen in practice
+        key = gr * span + (e - lo_e)
+        size = (int(gr.max()) + 1) * span
+        if size <= 4 * len(key) + 65536:  # few groups: one slot per (group, exponent), no hashing
+            high = np.bincount(key, weights=(mant >> 26).astype(float), minlength=size)
+            low = np.bincount(key, weights=(mant & ((1 << 26) - 1)).astype(float), minlength=size)
+            uniq = np.flatnonzero(np.bincount(key, minlength=size))
+            high, low = high[uniq], low[uniq]
+        else:
+            code, uniq = pd.factorize(key)
+            high = np.bincount(code, weights=(mant >> 26).astype(float), minlength=len(uniq))
+            low = np.bincount(code, weights=(mant & ((1 << 26) - 1)).astype(float), minlength=len(uniq))
         for k, a, b in zip(uniq.tolist(), high.tolist(), low.tolist()):
-            g, ex = divmod(k, _SPAN)
-            total = ((int(a) << 26) + int(b)) << (ex - 1100 - 53 + SHIFT)
+            g, ex = divmod(k, span)
+            total = ((int(a) << 26) + int(b)) << (ex + lo_e - 53 + SHIFT)
             if total:
                 into[g] = into.get(g, 0) + total
     return into

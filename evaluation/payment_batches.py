@@ -503,8 +503,8 @@ def coded_settlement_sums(t: pd.DataFrame) -> pd.DataFrame:
     costed = t["cost_usable"].to_numpy(bool)[ok]
     points = t["points"].to_numpy(float)[ok]
     has_points = np.bincount(hc, weights=~np.isnan(points), minlength=k)[present] > 0
-    out = pd.DataFrame({"level": t["level"].to_numpy()[rows], "coefficient": t["coefficient"].to_numpy()[rows],
-                        "quality_factor": t["quality_factor"].to_numpy()[rows],
+    out = pd.DataFrame({"level": t["level"].iloc[rows].to_numpy(),  # the hospitals' rows only: no text per case
+                        "coefficient": t["coefficient"].to_numpy()[rows], "quality_factor": t["quality_factor"].to_numpy()[rows],
                         "cases": np.bincount(hc, minlength=k)[present].astype(np.int64),
                         "points": np.where(has_points, np.bincount(hc, weights=np.nan_to_num(points), minlength=k)[present],
                                            np.nan),
@@ -537,9 +537,17 @@ def coded_profit_loss_sums(t: pd.DataFrame) -> pd.DataFrame:
         names = ["hospital_id", "dept", "drg"]
     parts.append((gc[ok], t["drg"].cat.categories.to_numpy()))
     key = np.zeros(int(ok.sum()), np.int64)
+    size = 1
     for codes, values in parts:
         key = key * (len(values) + 1) + codes
-    code, uniq = pd.factorize(key)
+        size *= len(values) + 1
+    if size <= 4 * len(key) + 65536:  # one slot per hospital x department x DRG: no hashing
+        uniq = np.flatnonzero(np.bincount(key, minlength=size))
+        slot = np.zeros(size, np.int64)
+        slot[uniq] = np.arange(len(uniq))
+        code = slot[key]
+    else:
+        code, uniq = pd.factorize(key)
     levels, rest = [], uniq
     for codes, values in reversed(parts):
         levels.append(np.asarray(values, dtype=object)[rest % (len(values) + 1)])
@@ -573,8 +581,11 @@ def _monthly_sums(sub: pd.DataFrame, cfg: PaymentConfig):
 
 def _int_sums(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     """Exact int64 sums by code (fen: float bincount would round above 2**53)."""
+    values = values.astype(np.int64)
+    if not len(values) or max(int(values.max()), -int(values.min())) < (1 << 53) // len(values):  # float sums exact
+        return np.rint(np.bincount(code, weights=values, minlength=k)).astype(np.int64)
     out = np.zeros(k, np.int64)
-    np.add.at(out, code, values.astype(np.int64))
+    np.add.at(out, code, values)
     return out
 
 

@@ -99,3 +99,17 @@ def test_resolve_prefers_mapping_then_canonical_then_aliases_in_order():
     assert resolve(["医院编码", "机构"], {"hospital_id": "机构"})["hospital_id"] == "机构"
     with pytest.raises(InputError):
         resolve(["a"], {"hospital_id": "b"})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_tiered_care_without_residence_says_why_there_are_no_county_rates(exports, lang):
+    """A file without the patients' county still gives the hospital and region tables; the summary line says the
+    in-county rates need residence_county (it was a traceback after the tables were written)."""
+    t = pq.read_table(exports / "grouped.parquet")
+    pq.write_table(t.drop(["residence_county"]), exports / f"no_county_{lang}.parquet")
+    out = exports / f"tiered-no-county-{lang}"
+    p = drg("tiered-care", exports / f"no_county_{lang}.parquet", "-o", out, "--lang", lang)
+    assert "residence_county" in p.stdout and "Traceback" not in p.stderr
+    assert (out / "hospital.parquet").exists() and len(pd.read_parquet(out / "county.parquet")) == 0
+    p = drg("tiered-care", exports / "grouped.parquet", "-o", exports / f"tiered-{lang}", "--lang", lang)
+    assert "residence_county" not in p.stdout and ("个县(区)" if lang == "zh" else " counties") in p.stdout

@@ -33,14 +33,30 @@ KEYS = {"settlement": ["year", "hospital_id"], "monthly": ["year", "month", "hos
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300), max_size=60),
-       st.integers(0, 60), st.randoms(use_true_random=False))
-def test_exact_sums_are_fsum_of_the_whole_however_cut(values, cut, rnd):
+       st.integers(0, 60), st.randoms(use_true_random=False), st.sampled_from([1, 10**9]))
+def test_exact_sums_are_fsum_of_the_whole_however_cut(values, cut, rnd, spread):
+    """Group codes 0..2 take the dense slots, codes 0, 1e9, 2e9 the hashed ones: the same sums."""
     values = np.array(values, dtype=float)
-    groups = np.array([rnd.randrange(3) for _ in values], dtype=np.int64)
+    groups = np.array([rnd.randrange(3) * spread for _ in values], dtype=np.int64)
     cut = min(cut, len(values))
     total = exact_sums(values[cut:], groups[cut:], exact_sums(values[:cut], groups[:cut], {}))
     for g in range(3):
-        assert to_float(total.get(g, 0)) == math.fsum(values[groups == g])
+        assert to_float(total.get(g * spread, 0)) == math.fsum(values[groups == g * spread])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.integers(-10**6, 10**6), st.integers(-2**63, 2**63 - 1)), max_size=40),
+       st.randoms(use_true_random=False))
+def test_integer_sums_by_code_are_exact(values, rnd):
+    """Small amounts take the float bincount, large ones the integer path: each group's exact integer sum
+    (wrapping as int64 addition does)."""
+    from evaluation.payment_batches import _int_sums
+
+    v = np.array(values, dtype=np.int64)
+    code = np.array([rnd.randrange(4) for _ in values], dtype=np.int64)
+    want = [sum(int(x) for x, c in zip(values, code) if c == g) for g in range(4)]
+    want = [(w + 2**63) % 2**64 - 2**63 for w in want]
+    assert _int_sums(code, v, 4).tolist() == want
 
 
 def _cases(rng: np.random.Generator, n: int, opts: dict) -> pd.DataFrame:
