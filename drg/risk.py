@@ -136,7 +136,9 @@ class _Pass:
         rows = np.arange(start, start + batch.num_rows, dtype=np.int64)
         fold = (hospital_folds(batch.column("hospital_id").to_numpy(zero_copy_only=False), self.folds, self.seed)
                 if self.by_hospital else case_folds(rows, self.folds, self.seed))
-        adrg = self.adrg.encode(batch.column("adrg")) if "adrg" in batch.column_names else np.full(batch.num_rows, -1)
+        # without an adrg column the ADRG is the DRG code's first three characters, as the evaluation takes it
+        adrg = self.adrg.encode(batch.column("adrg") if "adrg" in batch.column_names else
+                                pc.utf8_slice_codeunits(batch.column("drg").cast(pa.string()), 0, 3))
         return {"row": rows, "fold": fold.astype(np.int64), "drg": self.drg.encode(batch.column("drg")), "adrg": adrg}
 
     def features(self, batch: pa.Table) -> np.ndarray:
@@ -278,7 +280,7 @@ def _grouped(batch: pa.Table) -> np.ndarray:
 MIN_EVENTS = 200  # deaths (and survivors) a death model needs in its fitting sample; cases for LOS and cost: 50x
 
 
-def enough_events(sample: dict, outcomes: list, folds: int) -> tuple[list, dict]:
+def enough_events(sample: dict, outcomes: list, folds: int, lang: str = "en") -> tuple[list, dict]:
     """(outcomes with enough data to fit, {outcome: why not} for the others): a death model needs
     ``MIN_EVENTS`` deaths and survivors, a LOS or cost model 50 times as many valid cases, so that each
     fold's model (fitted on (folds-1)/folds of them) rests on enough events for its ~110 columns."""
@@ -288,10 +290,12 @@ def enough_events(sample: dict, outcomes: list, folds: int) -> tuple[list, dict]
         if o == "death":
             deaths = int(y.sum())
             if min(deaths, len(y) - deaths) < MIN_EVENTS:
-                skipped[o] = f"death: {deaths:,} deaths among {len(y):,} cases, at least {MIN_EVENTS} of each are needed"
+                skipped[o] = (f"死亡：{len(y):,}例中死亡{deaths:,}例，死亡与存活各需至少{MIN_EVENTS}例" if lang == "zh" else
+                              f"death: {deaths:,} deaths among {len(y):,} cases, at least {MIN_EVENTS} of each are needed")
                 continue
         elif len(y) < 50 * MIN_EVENTS:
-            skipped[o] = f"{o}: {len(y):,} valid cases, at least {50 * MIN_EVENTS:,} are needed"
+            skipped[o] = (f"{ {'los': '住院日', 'cost': '费用'}.get(o, o)}：有效病例{len(y):,}例，至少需要{50 * MIN_EVENTS:,}例"
+                          if lang == "zh" else f"{o}: {len(y):,} valid cases, at least {50 * MIN_EVENTS:,} are needed")
             continue
         fitted.append(o)
     return fitted, skipped
@@ -321,9 +325,10 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     p = _Pass(folds, folds_by == "hospital", seed, code_lookup(scheme_path))
     encoder = Encoder(folds)
     fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, sample, batch_size, mapping)
-    fitted, skipped = enough_events(fit_sample, list(outcomes), folds)
-    if not fitted:
-        raise InputError(f"{grouped}: too few cases to fit a risk model ({'; '.join(skipped.values())}); "
+    fitted, skipped = enough_events(fit_sample, list(outcomes), folds, lang)  # the why goes into the model table
+    if not fitted:  # error lines are in English, as every drg: error line
+        why = enough_events(fit_sample, list(outcomes), folds)[1]
+        raise InputError(f"{grouped}: too few cases to fit a risk model ({'; '.join(why.values())}); "
                          "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
     models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in fitted}
     # the calibration step from the sample's own cross-fitted predictions (each by the model of its fold),

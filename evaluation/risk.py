@@ -172,6 +172,8 @@ class GroupStats:
 
     def sums(self, ids: np.ndarray, drop_a: np.ndarray, drop_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cases and sum of each row's group over the folds other than ``drop_a`` and ``drop_b``."""
+        if not len(self.n):  # no group seen (e.g. no ADRG in the data): nothing to add
+            return np.zeros(len(ids)), np.zeros(len(ids))
         tn, ts = self.n.sum(axis=1), self.s.sum(axis=1)
         i = np.where(ids >= 0, ids, 0)
         n = tn[i] - self.n[i, drop_a] - np.where(drop_b != drop_a, self.n[i, drop_b], 0.0)

@@ -390,3 +390,24 @@ def test_too_few_events_is_said_not_fitted(region, tmp_path):
     cases = pd.read_parquet(tmp_path / "b" / "cases.parquet")
     assert cases["expected_death"].isna().all() and cases["expected_los"].notna().all()
     assert "funnel_flag" not in pd.read_parquet(tmp_path / "b" / "hospital.parquet").columns
+
+
+def test_without_adrg_the_drg_prefix_stands_for_it_and_notes_speak_chinese(region, tmp_path):
+    """A file without the adrg column (it was an IndexError deep in the encoder) gives the same expected values as
+    one with it (the synthetic ADRG is the DRG code's first three characters); the model table's note on an
+    outcome without enough cases is in the output's language."""
+    import pyarrow.parquet as pq
+
+    d, _ = region
+    t = pq.read_table(d / "g.parquet").slice(0, 30_000)
+    pq.write_table(t, tmp_path / "with.parquet")
+    pq.write_table(t.drop(["adrg"]), tmp_path / "without.parquet")
+    run = [sys.executable, "-m", "drg.cli", "risk", "--sample", "9000"]  # LOS and cost models need 10,000: notes
+    for name in ("with", "without"):
+        r = subprocess.run(run + [str(tmp_path / f"{name}.parquet"), "-o", str(tmp_path / name)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    a, b = (pd.read_parquet(tmp_path / x / "cases.parquet") for x in ("with", "without"))
+    pd.testing.assert_frame_equal(a, b)
+    model = pd.read_parquet(tmp_path / "without" / "model.parquet")
+    notes = " ".join(str(v) for v in model.to_numpy().ravel())
+    assert "有效病例" in notes and "valid cases" not in notes
