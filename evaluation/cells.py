@@ -25,6 +25,7 @@ from .common import FAIL_CODES, GROUPED_STATUS, LEVEL_ALIASES, PERIODS, Evaluati
 
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
 _BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell id
+FOLD_AT = 1 << 20  # pending cells (:meth:`CaseCells.merge`) folded in once there are more than this and the cells
 
 
 def _text(col) -> tuple[np.ndarray, list]:
@@ -160,6 +161,8 @@ class CaseCells:
         self.first_included: dict = {}  # ... of its first included case (the funnel's peer group)
         self.cell_id = np.empty(0, np.int64)
         self.sums = np.empty((len(STATS), 0))
+        self._pending: list = []  # (ids, sums) of cells not yet in cell_id, in merge order (:meth:`_fold`)
+        self._pending_size = 0
         self.costs: dict = {}  # drg -> list of (cost, los) arrays of its included cases
         self._levels_of = levels_of(hospitals)
 
@@ -289,6 +292,7 @@ class CaseCells:
                 mine.setdefault(k, v)
         for g, chunks in other.costs.items():
             self.costs.setdefault(g, []).extend(chunks)
+        other._fold()
         if len(other.cell_id) == 0:
             return self
         hmap = _codes_into(self.hosp, other.hosp)
@@ -296,28 +300,62 @@ class CaseCells:
         mask = (1 << _BITS) - 1
         theirs = (hmap[other.cell_id >> (2 * _BITS)] << (2 * _BITS)) | (tmap[(other.cell_id >> _BITS) & mask] << _BITS) | (
             other.cell_id & mask)
-        if len(self.cell_id) == 0:
+        if len(self.cell_id) == 0 and not self._pending:
             order = np.argsort(theirs)
             self.cell_id, self.sums = theirs[order], other.sums[:, order]
             return self
         # cells kept sorted by id: a batch's cells found by binary search and added in place (sum = ours + theirs,
-        # the same two-term addition on every machine), new cells inserted in order
-        pos = np.minimum(np.searchsorted(self.cell_id, theirs), len(self.cell_id) - 1)
-        found = self.cell_id[pos] == theirs
-        if found.all():
-            self.sums[:, pos] += other.sums
-            return self
-        self.sums[:, pos[found]] += other.sums[:, found]
-        new = np.flatnonzero(~found)
-        new = new[np.argsort(theirs[new])]
-        at = np.searchsorted(self.cell_id, theirs[new])
-        self.cell_id = np.insert(self.cell_id, at, theirs[new])
-        self.sums = np.insert(self.sums, at, other.sums[:, new], axis=1)
+        # the same two-term addition on every machine); the others wait in _pending, folded in later all at once
+        # (inserting each batch's new cells, e.g. a new month's, would copy every cell per batch)
+        if len(self.cell_id):
+            pos = np.minimum(np.searchsorted(self.cell_id, theirs), len(self.cell_id) - 1)
+            found = self.cell_id[pos] == theirs
+            if found.all():
+                self.sums[:, pos] += other.sums
+                return self
+            self.sums[:, pos[found]] += other.sums[:, found]
+            new = np.flatnonzero(~found)
+        else:
+            new = np.arange(len(theirs))
+        self._pending.append((theirs[new], other.sums[:, new]))
+        self._pending_size += len(new)
+        if self._pending_size > max(len(self.cell_id), FOLD_AT):  # memory stays within twice the cells
+            self._fold()
         return self
+
+    def _fold(self) -> None:
+        """Put the pending cells into the sorted cells: each cell's pending parts added in merge order, one part at
+        a time (``((a + b) + c)``, the bits of adding them batch by batch), then inserted in order."""
+        if not self._pending:
+            return
+        ids = np.concatenate([i for i, _ in self._pending])
+        sums = np.concatenate([v for _, v in self._pending], axis=1)
+        self._pending, self._pending_size = [], 0
+        order = np.argsort(ids, kind="stable")  # a cell's parts stay in merge order
+        ids, sums = ids[order], np.take(sums, order, axis=1)
+        start = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        total = np.take(sums, start, axis=1)
+        size = np.diff(np.r_[start, len(ids)])
+        for k in range(1, int(size.max())):  # the k-th part of every cell that has one
+            has = np.flatnonzero(size > k)
+            total[:, has] += np.take(sums, start[has] + k, axis=1)
+        ids = ids[start]
+        # both sorted and disjoint: each new cell goes after the cells below it and the new cells before it
+        new_at = np.searchsorted(self.cell_id, ids) + np.arange(len(ids))
+        is_new = np.zeros(len(self.cell_id) + len(ids), dtype=bool)
+        is_new[new_at] = True
+        old_at = np.flatnonzero(~is_new)
+        cell_id = np.empty(len(is_new), np.int64)
+        cell_id[new_at], cell_id[old_at] = ids, self.cell_id
+        merged = np.empty((len(STATS), len(is_new)))
+        for r in range(len(STATS)):  # row by row: contiguous rows
+            merged[r, new_at], merged[r, old_at] = total[r], self.sums[r]
+        self.cell_id, self.sums = cell_id, merged
 
     # -- reading ----------------------------------------------------------------------------------
     def cells(self) -> pd.DataFrame:
         """One row per cell: the keys and :data:`STATS`, sorted by the keys."""
+        self._fold()
         mask = (1 << _BITS) - 1
         tri = np.array(self.triples + [(None, None, None)], dtype=object).reshape(-1, 3)
         t = (self.cell_id >> _BITS) & mask
@@ -334,6 +372,7 @@ class CaseCells:
 
     @property
     def included(self) -> int:
+        self._fold()
         return int(self.sums[0].sum()) if self.sums.size else 0
 
     def drg_values(self, drg: str) -> tuple[np.ndarray, np.ndarray]:

@@ -172,6 +172,33 @@ def test_batches_merge_in_any_grouping_to_the_same_cells():
     assert one.cells()["n"].sum() == one.included == int(evaluate(df, hospitals=HOSPITALS)["weights"]["cases"].sum())
 
 
+@pytest.mark.parametrize("fold_at", [1, 50, 1 << 20])
+def test_merged_cells_are_each_cells_parts_added_in_batch_order(monkeypatch, fold_at):
+    """Merged batch by batch, each cell's sums are its batches' sums added one at a time in input order, to the bit
+    (a naive dict of running sums), whether new cells are folded in at once, every few batches or at the end."""
+    from evaluation import cells as cells_module
+
+    monkeypatch.setattr(cells_module, "FOLD_AT", fold_at)
+    df = random_cases(np.random.default_rng(11), 4000)
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    merged = CaseCells(HOSPITALS, period="month")
+    naive: dict = {}
+    keys = ["hospital_id", "drg", "mdc", "adrg", "_period"]
+    for i in range(0, 4000, 250):
+        part = merged.of_batch(t.slice(i, 250))
+        for d in part.cells().to_dict("records"):
+            key = tuple("nan" if k == "_period" and d[k] != d[k] else d[k] for k in keys)
+            old = naive.get(key)
+            naive[key] = [d[s] for s in cells_module.STATS] if old is None else [
+                a + b for a, b in zip(old, (d[s] for s in cells_module.STATS))]
+        merged.merge(part)
+    got = merged.cells()
+    assert len(got) == len(naive)
+    for d in got.to_dict("records"):
+        key = tuple("nan" if k == "_period" and d[k] != d[k] else d[k] for k in keys)
+        assert [d[s] for s in cells_module.STATS] == naive[key]
+
+
 @pytest.mark.parametrize("period", [None, "month"])
 def test_dense_and_hashed_cells_are_the_same_cells(monkeypatch, period):
     """A batch whose DRGs each have one MDC and ADRG is counted over a dense hospital x DRG x period key; one where a
