@@ -294,6 +294,9 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
         reader.add(batch)
     if not reader.parts:
         raise InputError(f"{grouped}: no records; audit the output of drg group")
+    if not reader.hosp.words:
+        raise InputError(f"{grouped}: no case names its hospital (hospital_id is empty); the audit judges hospitals: "
+                         "fill hospital_id (定点医疗机构代码), or map it with --columns")
     a = reader.arrays()
     sup = None
     if supplied is not None:

@@ -386,7 +386,8 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     drgs_in_adrg = np.bincount(pairs // (n_drg + 1), minlength=n_adrg)
     den = ok & (adrg >= 0) & (drgs_in_adrg[adrg0] >= 2)
     y = a["mcc_cc"].astype(np.float64)
-    fold = hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed)[a["hosp"]].astype(np.int64)
+    # a case without a hospital id (code -1) takes fold 0: it is in no hospital's table
+    fold = np.append(hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed), 0)[a["hosp"]].astype(np.int64)
     p = np.full(n, np.nan)
     at = np.flatnonzero(den)
     if len(at):

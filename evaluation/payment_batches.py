@@ -168,6 +168,10 @@ def plan_from_first(first: FirstPass, hospitals: pd.DataFrame | None, runs: list
     stats, pooled, _ = drg_statistics(first.cells)
     w = weights_table(stats, pooled, supplied=supplied)
     if years and not w["rw"].notna().any():
+        if not first.cells.included:
+            raise EvaluationError("no DRG has a weight: no case is grouped (drg empty or a failure code, status not "
+                                  "grouped, or no hospital_id); run drg group on the records first, or check the drg, "
+                                  "status and hospital_id columns")
         raise EvaluationError("no DRG has a weight: no case has a usable total_cost (missing, NaN, infinite or <= 0) "
                               "and no published weights were given; fix the cost column or pass --weights CSV")
     plan = PayPlan(levels_of(hospitals), years, runs, dict(zip(w["drg"], w["rw"].astype(float))),
@@ -323,14 +327,20 @@ def select_remainders(run: Run, years: list, chunks) -> None:
     total = np.array([float(run.total_fen(y)) for y in years])
     base_sum, count = [0] * n, np.zeros(n, np.int64)
     hist = np.zeros(n * _BUCKETS, np.int64)
-    for _, year, points in chunks():
+
+    def tally(chunk):
+        _, year, points = chunk
         keep = year >= 0
         year, points = year[keep].astype(np.int64), points[keep]
         base, rem = _shares(points, year, denom, total)
-        for i in np.unique(year):
-            base_sum[i] += int(base[year == i].sum())
-        count += np.bincount(year, minlength=n)
-        hist += np.bincount(year * _BUCKETS + _bucket(rem), minlength=n * _BUCKETS)
+        return ({int(i): int(base[year == i].sum()) for i in np.unique(year)}, np.bincount(year, minlength=n),
+                np.bincount(year * _BUCKETS + _bucket(rem), minlength=n * _BUCKETS))
+
+    for sums, counts, h in _in_threads(tally, chunks()):  # integer tallies: the same whatever the order
+        for i, v in sums.items():
+            base_sum[i] += v
+        count += counts
+        hist += h
     target = {}
     for i in range(n):
         left = run.total_fen(years[i]) - base_sum[i]
@@ -350,16 +360,20 @@ def select_remainders(run: Run, years: list, chunks) -> None:
     if not target:
         return
     found = {i: ([], []) for i in target}  # the threshold buckets' rows and remainders
-    for first, year, points in chunks():
+
+    def near(chunk):
+        first, year, points = chunk
         keep = year >= 0
         rows = first + np.flatnonzero(keep)
         year, points = year[keep].astype(np.int64), points[keep]
         _, rem = _shares(points, year, denom, total)
         bucket = _bucket(rem)
-        for i, (b, _) in target.items():
-            sel = (year == i) & (bucket == b)
-            found[i][0].append(rows[sel])
-            found[i][1].append(rem[sel])
+        return {i: (rows[sel], rem[sel]) for i, (b, _) in target.items() for sel in [(year == i) & (bucket == b)]}
+
+    for part in _in_threads(near, chunks()):  # in input order
+        for i, (rows, rem) in part.items():
+            found[i][0].append(rows)
+            found[i][1].append(rem)
     for i, (b, k) in target.items():
         rows, rem = np.concatenate(found[i][0]), np.concatenate(found[i][1])
         t = np.sort(rem)[::-1][k - 1]  # the k-th largest remainder of the bucket
@@ -367,6 +381,22 @@ def select_remainders(run: Run, years: list, chunks) -> None:
         tied = rows[rem == t]
         run.threshold[i] = t
         run.tied[i] = (tied, need)  # resolved by the case ids (:func:`resolve_ties`) when need < len(tied)
+
+
+def _in_threads(work, items, threads: int = 2):
+    """``work(item)`` of each item, in order, two at a time on threads (NumPy releases the GIL in its loops); at
+    most ``threads`` items read ahead, so memory stays a few chunks."""
+    import collections
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        pending: collections.deque = collections.deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def resolve_ties(run: Run, case_ids) -> None:

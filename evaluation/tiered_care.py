@@ -182,7 +182,8 @@ def region_table(counts: pd.DataFrame, weights: pd.DataFrame | None, weights_fro
             "basic_care_tertiary_share": n_bt / n_b if n_b else np.nan,
             "tertiary_basic_care_share": n_bt / n_t if n_t else np.nan,
         })
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["year", "episodes", "primary_episodes", "primary_share", "basic_care_cases",
+                                      "basic_care_tertiary_share", "tertiary_basic_care_share"])  # no year: no rows
     res = [_check(v, targets["primary_share"]) for v in out["primary_share"]]
     out["primary_share_target"] = targets["primary_share"][1]
     out["primary_share_met"] = [r[0] for r in res]

@@ -101,14 +101,20 @@ def test_resolve_prefers_mapping_then_canonical_then_aliases_in_order():
         resolve(["a"], {"hospital_id": "b"})
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_tiered_care_without_residence_says_why_there_are_no_county_rates(exports, lang):
-    """A file without the patients' county still gives the hospital and region tables; the summary line says the
-    in-county rates need residence_county (it was a traceback after the tables were written)."""
+@pytest.mark.parametrize("lang,without", [("zh", "residence_county"), ("en", "residence_county"), ("zh", "year")])
+def test_tiered_care_without_residence_or_year_says_why_there_are_no_county_rates(exports, lang, without):
+    """A file without the patients' county, or with no readable year, still gives its tables; the summary line says
+    the in-county rates need residence_county and year (each was a traceback)."""
+    import pyarrow as pa
+
     t = pq.read_table(exports / "grouped.parquet")
-    pq.write_table(t.drop(["residence_county"]), exports / f"no_county_{lang}.parquet")
-    out = exports / f"tiered-no-county-{lang}"
-    p = drg("tiered-care", exports / f"no_county_{lang}.parquet", "-o", out, "--lang", lang)
+    if without == "year":
+        t = t.set_column(t.column_names.index("year"), "year", pa.nulls(len(t), t.schema.field("year").type))
+    else:
+        t = t.drop([without])
+    pq.write_table(t, exports / f"no_{without}_{lang}.parquet")
+    out = exports / f"tiered-no-{without}-{lang}"
+    p = drg("tiered-care", exports / f"no_{without}_{lang}.parquet", "-o", out, "--lang", lang)
     assert "residence_county" in p.stdout and "Traceback" not in p.stderr
     assert (out / "hospital.parquet").exists() and len(pd.read_parquet(out / "county.parquet")) == 0
     p = drg("tiered-care", exports / "grouped.parquet", "-o", exports / f"tiered-{lang}", "--lang", lang)

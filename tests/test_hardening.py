@@ -247,6 +247,16 @@ def test_a_cost_column_with_no_number_is_handled(tmp_path, grouped_region, capsy
     one_line_error(rc, err, "usable total_cost")
 
 
+def test_pay_without_a_grouped_case_says_so_not_the_costs(tmp_path, grouped_region, capsys):
+    """An empty status column leaves no case grouped: the one line names that (it blamed the costs before)."""
+    t = pq.read_table(grouped_region)
+    t = t.set_column(t.schema.get_field_index("status"), "status", pa.nulls(len(t), t.schema.field("status").type))
+    pq.write_table(t, tmp_path / "ungrouped.parquet")
+    rc, _, err = run("pay", tmp_path / "ungrouped.parquet", "--budget", "1e7", "-o", tmp_path / "p", capsys=capsys)
+    one_line_error(rc, err, "no case is grouped")
+    assert "total_cost" not in err
+
+
 # -- 6/7. outputs appear whole; leftovers are cleaned; special files are never replaced --------------
 
 def test_output_folder_is_replaced_as_a_unit(tmp_path):
@@ -517,3 +527,19 @@ def test_national_scheme_ships_with_the_package(tmp_path, capsys, monkeypatch):
     rc, _, err = run("group", src, "-o", tmp_path / "o.parquet", "-q", capsys=capsys)
     assert rc == 0, err
     assert pq.read_table(tmp_path / "o.parquet").column("status").to_pylist() == ["分组成功"]
+
+
+def test_audit_without_hospital_ids_is_one_line_and_some_missing_still_run(tmp_path, grouped_region, capsys):
+    """Every hospital_id empty: the audit (which judges hospitals) says so in one line (it was an IndexError);
+    a seventh of them empty: it runs, those cases in no hospital's table."""
+    t = pq.read_table(grouped_region)
+    i = t.schema.get_field_index("hospital_id")
+    pq.write_table(t.set_column(i, "hospital_id", pa.nulls(len(t), pa.string())), tmp_path / "none.parquet")
+    rc, _, err = run("audit", tmp_path / "none.parquet", "-o", tmp_path / "a", capsys=capsys)
+    one_line_error(rc, err, "no case names its hospital")
+    ids = [None if k % 7 == 0 else v for k, v in enumerate(t.column("hospital_id").to_pylist())]
+    pq.write_table(t.set_column(i, "hospital_id", pa.array(ids, pa.string())), tmp_path / "some.parquet")
+    rc, _, err = run("audit", tmp_path / "some.parquet", "-o", tmp_path / "b", "--lang", "en", capsys=capsys)
+    assert rc == 0, err
+    flags = pd.read_parquet(tmp_path / "b" / "hospital_flags.parquet")
+    assert flags["hospital_id"].notna().all() and len(flags) > 0
