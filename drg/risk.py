@@ -58,6 +58,17 @@ class _Vocab:
         return lut[idx]
 
 
+def _year(batch: pa.Table) -> pa.Array:
+    """The year of each case as int64: its whole number (text such as "2019" too), null where missing, not a
+    number or not whole (a cast would fail the batch on one bad cell)."""
+    v = _num(batch, "year")
+    if v is None:
+        return pa.nulls(batch.num_rows, pa.int64())
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < 1e9)
+    return pa.array(np.where(ok, v, 0).astype(np.int64), mask=~ok)
+
+
 def _num(batch: pa.Table, name: str):
     """A column as float64 (NaN where missing or not a number; text such as "1" is read as its number);
     ``None`` when the input has no such column (batches arrive under canonical names: drg.contract)."""
@@ -236,8 +247,7 @@ def _second_pass(grouped, columns, p, encoder, models: dict, steps: dict, out_pa
             exp = {o: calibrate(o, raw[o], steps[o]) if o in raw else np.full(batch.num_rows, np.nan)
                    for o in ("death", "los", "cost")}
             hospital = pc.cast(batch.column("hospital_id"), pa.string())
-            year = (pc.cast(batch.column("year"), pa.int64()) if "year" in batch.column_names
-                    else pa.nulls(batch.num_rows, pa.int64()))
+            year = _year(batch)
             out = pa.table({"case_id": pc.cast(batch.column("case_id"), pa.string()), "hospital_id": hospital, "year": year,
                             **{f"expected_{o}": pa.array(exp[o]) for o in exp}})
             if lang != "en":

@@ -295,7 +295,8 @@ def rates_from_second(plan: PayPlan, sums: list) -> list:
             if run.cfg.method == "points":
                 denom = to_float(s["points"].get(i, 0))
                 if not denom > 0:
-                    raise EvaluationError("no points to share the budget over (no grouped case with a weight and no cost)")
+                    raise EvaluationError(f"year {y}: no points to share the budget over (no grouped case with a weight "
+                                          "and no cost); check the year column, or settle the years that have cases")
                 run.denom[i] = denom
                 row["point_value"] = B / denom
             else:
@@ -306,7 +307,7 @@ def rates_from_second(plan: PayPlan, sums: list) -> list:
                     basis = i - 1 if i > 0 else i  # the previous settled year's cases, the year's own for the first
                     v = to_float(s["volume"].get(basis, 0)) * (1.0 + run.cfg.growth)
                     if not v > 0:
-                        raise EvaluationError("no grouped case with a weight: the base rate is undefined")
+                        raise EvaluationError(f"year {y}: no grouped case with a weight: the base rate is undefined")
                     r = B / v
                     if not np.isfinite(r):
                         raise EvaluationError("no grouped case with a weight: the base rate is undefined (weight units "

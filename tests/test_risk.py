@@ -411,3 +411,16 @@ def test_without_adrg_the_drg_prefix_stands_for_it_and_notes_speak_chinese(regio
     model = pd.read_parquet(tmp_path / "without" / "model.parquet")
     notes = " ".join(str(v) for v in model.to_numpy().ravel())
     assert "有效病例" in notes and "valid cases" not in notes
+
+
+@pytest.mark.parametrize("values,expected", [
+    (["2019", "", "垃圾", None, "2020.0", "2020.5"], [2019, None, None, None, 2020, None]),
+    ([2019.0, float("nan"), 2021.0], [2019, None, 2021]),
+    ([2018, None, 2019], [2018, None, 2019]),
+])
+def test_a_year_cell_that_is_not_a_whole_number_is_null_not_a_failed_batch(values, expected):
+    """risk's per-case table takes each year's whole number; a text or fractional year is null (a cast of the
+    column failed the whole command on one empty cell)."""
+    from drg.risk import _year
+
+    assert _year(pa.table({"year": values})).to_pylist() == expected
