@@ -191,7 +191,7 @@ def tiered_care_summary(tables: dict, lang: str, output: str) -> str:
     """The terminal lines of `drg tiered-care`: counties meeting the in-county target in the latest year (or why there
     are none), and how the receivers of type-2 transfers were found."""
     c, h = tables["county"], tables["hospital"]
-    years = c["year"].dropna() if "year" in c.columns else c.iloc[:0, 0]
+    years = c["year"].dropna() if "year" in c.columns else []
     if not len(years):
         lines = [say(lang, "tiered_no_county", output=output)]
     else:
