@@ -240,7 +240,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     )
 
     from .io import AtomicWriter
-    from .streamed import stream
+    from .streamed import release_freed_memory, stream
 
     listed = None if special is None else [str(c) for c in special]
     # each pass reads only what it uses (case ids are the costliest column to read)
@@ -254,6 +254,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
             for name, (b, c) in scenario_runs(None, cfg, variants or {}).items()]
     plan, _ = plan_from_first(first, hospitals, runs, supplied, listed)
     first.cells.costs.clear()  # the weights are made: each case's cost and stay (12 bytes a case) are not needed again
+    release_freed_memory()
 
     with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=os.path.dirname(os.path.abspath(out_dir))) as spill_dir:
         spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
