@@ -101,6 +101,14 @@ def main() -> int:
         result[name] = {"rows": rows, "read_floor_seconds": round(floor, 2), "seconds": round(secs, 1),
                         "ratio_to_read": round(secs / floor, 2), "peak_rss_gb": round(peak, 2),
                         "us_per_row": round(secs / rows * 1e6, 3)}
+        if name == "pay":  # pay also writes a row per case: the floor with pyarrow writing that file again (in a
+            # child, as the read floor: the parent stays small)
+            code = (f"import sys; sys.path.insert(0, {HERE!r}); import synthetic_region as s; "
+                    f"from drg.settlement import FEW_VALUES; print(s.write_floor(sys.argv[1], FEW_VALUES))")
+            write = float(subprocess.run([sys.executable, "-c", code, os.path.join(d, "out-pay", "cases.parquet")],
+                                         check=True, capture_output=True, text=True).stdout)
+            result[name].update({"cases_write_floor_seconds": round(write, 2),
+                                 "ratio_to_read_plus_write": round(secs / (floor + write), 2)})
         # paper estimate for a national year: the per-row cost splits over the cores (each worker reduces its own
         # batches, --dask); what the driver holds or spills grows with the rows
         n = a.national_rows

@@ -78,25 +78,12 @@ def run_synth(rows: int, out: str, scheme: str, batch: int, workers: int | None)
 
 
 def write_floor(path: str) -> float:
-    """Seconds pyarrow takes to write the table at ``path`` again, row group by row group with the options synth
-    writes it with (each group is read first; only the writes are timed, so memory stays one group)."""
-    import pyarrow.parquet as pq
+    """Seconds pyarrow takes to write synth's table at ``path`` again, with the options synth writes it with."""
+    from synthetic_region import write_floor as floor
 
     from drg.synth import FEW_VALUES
 
-    f = pq.ParquetFile(path)
-    leaf = [f.metadata.schema.column(i).path for i in range(f.metadata.num_columns)]
-    dictionary = [p for p in leaf if p.split(".")[0] in set(FEW_VALUES)]
-    tmp = path + ".floor"
-    spent = 0.0
-    with pq.ParquetWriter(tmp, f.schema_arrow, compression="zstd", compression_level=1, use_dictionary=dictionary) as w:
-        for i in range(f.num_row_groups):
-            g = f.read_row_group(i)
-            t0 = time.perf_counter()
-            w.write_table(g, row_group_size=g.num_rows)
-            spent += time.perf_counter() - t0
-    os.remove(tmp)
-    return spent
+    return floor(path, FEW_VALUES)
 
 
 def main() -> int:
