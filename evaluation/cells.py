@@ -368,7 +368,7 @@ class CaseCells:
             out["_period"] = np.where(p >= 0, p, np.nan)
         for i, s in enumerate(STATS):
             out[s] = self.sums[i].astype(np.int64) if s in ("n", "died", "cost_n", "los_n") else self.sums[i]
-        return out.sort_values(self.keys, kind="stable").reset_index(drop=True)
+        return out.take(_key_order(out, self.keys)).reset_index(drop=True)
 
     @property
     def included(self) -> int:
@@ -423,6 +423,28 @@ def _sorted_categorical(values, codes: np.ndarray) -> pd.Categorical:
     position = {v: i for i, v in enumerate(cats)}
     recode = np.array([position.get(v, -1) if v is not None else -1 for v in values] + [-1], dtype=np.int64)
     return pd.Categorical.from_codes(recode[np.where(codes < len(values), codes, len(values))], categories=cats)
+
+
+def _key_order(cells: pd.DataFrame, keys: list, fit_bits: int = 62) -> np.ndarray:
+    """The row order of ``cells.sort_values(keys, kind="stable")`` for keys that are categoricals with sorted
+    categories (and a float period): by their codes, missing last, as one integer key where it fits in 62 bits
+    (sorting five object columns took a third of a second per million cells)."""
+    parts = []
+    for k in keys:
+        col = cells[k]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            code, width = col.cat.codes.to_numpy().astype(np.int64), len(col.cat.categories)
+        else:  # the period: whole numbers >= 0 or NaN
+            v = col.to_numpy(float)
+            ok = ~np.isnan(v)
+            code, width = np.where(ok, v, -1).astype(np.int64), int(v[ok].max()) + 1 if ok.any() else 0
+        parts.append((np.where(code >= 0, code, width), width + 1))  # missing after every value
+    if float(np.prod([float(w) for _, w in parts])) < 2.0 ** fit_bits:
+        key = np.zeros(len(cells), np.int64)
+        for code, width in parts:
+            key = key * width + code
+        return np.argsort(key, kind="stable")
+    return np.lexsort([code for code, _ in reversed(parts)])
 
 
 def _codes_into(values: list, new: list) -> np.ndarray:

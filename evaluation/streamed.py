@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import CaseCells
-from .common import PERIODS, align
+from .common import PERIODS
 from .indicators import add_coverage, levels_from_counts, rank_hospitals
 from .views import period_trends
 from .weights import iqr_fences, kept_sorted, weights_table
@@ -148,10 +148,15 @@ def unit_cells(cells: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench
     for lvl, name in ((1, "low_risk"), (2, "midlow_risk")):
         x[f"{name}_n"] = np.where(risk == lvl, n, 0.0)
         x[f"{name}_d"] = np.where(risk == lvl, died, 0.0)
-    s = x.groupby(key, sort=True, observed=True).sum(numeric_only=True)
+    g = x.groupby(key, sort=True, observed=True)
+    s = g.sum(numeric_only=True)
     out = pd.DataFrame({"cases": s["n"].astype(np.int64)})
-    drgs = cells.groupby(key + ["drg"], sort=False, observed=True)["n"].sum()
-    out["drg_count"] = align((drgs >= 1).groupby(level=list(range(len(key))), observed=True).sum(), out.index, 0).astype(np.int64)
+    # distinct DRGs with a case per group: (group, DRG) pairs counted on integer codes (the groups in s's order)
+    unit, drg = g.ngroup().to_numpy(np.int64), cells["drg"].cat.codes.to_numpy().astype(np.int64)
+    has = (unit >= 0) & (drg >= 0) & (n >= 1)
+    width = len(cells["drg"].cat.categories)
+    pairs = pd.unique(unit[has] * width + drg[has])  # hashed: np.unique sorts
+    out["drg_count"] = np.bincount(pairs // width, minlength=len(out)).astype(np.int64)
     out["cases_weighted"] = s["nw"].round().astype(np.int64)
     out["no_weight"] = out["cases"] - out["cases_weighted"]
     out["total_weight"] = s["tw"]  # NaN weights skipped, as a sum over cases skips them

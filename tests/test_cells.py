@@ -172,6 +172,25 @@ def test_batches_merge_in_any_grouping_to_the_same_cells():
     assert one.cells()["n"].sum() == one.included == int(evaluate(df, hospitals=HOSPITALS)["weights"]["cases"].sum())
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 300), st.integers(1, 6), st.booleans(), st.randoms(use_true_random=False))
+def test_cell_order_is_sort_values_of_the_keys(n, width, one_key, rnd):
+    """The cells' order (integer key, or lexsort when the key would not fit) is pandas' stable sort of the key
+    columns: categoricals by their sorted categories, missing last, and the period (NaN last)."""
+    from evaluation.cells import _key_order
+
+    def cat(k):
+        values = [f"v{i}" for i in range(k)]
+        return pd.Categorical([rnd.choice(values + [None]) for _ in range(n)], categories=sorted(values))
+
+    df = pd.DataFrame({"hospital_id": cat(width), "drg": cat(width + 1), "mdc": cat(2), "adrg": cat(width),
+                       "_period": [rnd.choice([0.0, 1.0, 5.0, float("nan")]) for _ in range(n)]})
+    keys = ["hospital_id", "drg"] if one_key else ["hospital_id", "drg", "mdc", "adrg", "_period"]
+    want = df.sort_values(keys, kind="stable").index.to_numpy()
+    for bits in (62, 1):  # one integer key; lexsort
+        np.testing.assert_array_equal(_key_order(df, keys, fit_bits=bits), want)
+
+
 @pytest.mark.parametrize("fold_at", [1, 50, 1 << 20])
 def test_merged_cells_are_each_cells_parts_added_in_batch_order(monkeypatch, fold_at):
     """Merged batch by batch, each cell's sums are its batches' sums added one at a time in input order, to the bit
