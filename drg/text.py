@@ -202,11 +202,12 @@ def tiered_care_summary(tables: dict, lang: str, output: str) -> str:
     if transfers:
         how = h["transfer_match"].iloc[0]
         unknown = int(h["transfer_unknown_level"].sum())
-        if lang == "zh":
+        if how == "none":
+            how = say(lang, "transfer_none")
+        else:
             from evaluation.text import VALUE_LABELS
 
-            how = VALUE_LABELS["transfer_match"].get(how, how)
-        how = say(lang, "transfer_none") if how in ("none", "无") else say(lang, "transfer_by", how=how)
+            how = say(lang, "transfer_by", how=VALUE_LABELS["transfer_match"].get(how, how) if lang == "zh" else how)
         lines.append(say(lang, "tiered_transfers", transfers=transfers, how=how, found=transfers - unknown,
                          share=unknown / transfers))
     return "\n".join(lines)

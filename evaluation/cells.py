@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import FAIL_CODES, GROUPED_STATUS, LEVEL_ALIASES, PERIODS, EvaluationError, normalize_level
+from .common import FAIL_CODES, GROUPED_STATUS, LEVEL_ALIASES, PERIODS, EvaluationError, fits_slots, normalize_level
 
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
 _BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell id
@@ -402,7 +402,7 @@ def _dense_cells(h, g, mdc, adrg, p, included, n_h: int, n_g: int):
     lo = int(p[dated].min()) if dated.any() else 1
     n_p = int(p.max(initial=0)) - lo + 2 if dated.any() else 1
     size = n_h * n_g * n_p
-    if size > 4 * len(h) + (1 << 16):
+    if not fits_slots(size, len(h)):
         return None
     key = (h * n_g + g) * n_p + (np.where(dated, p - (lo - 1), 0) if n_p > 1 else 0)
     key = np.where(included, key, size)

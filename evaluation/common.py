@@ -46,6 +46,23 @@ def _categorical(s: pd.Series) -> pd.Series:
     return cat
 
 
+def fits_slots(size: int, rows: int) -> bool:
+    """Whether counting ``rows`` rows into one slot per possible key (``size`` keys) is cheap: at most 4 slots a
+    row plus 65,536 (a dense count beats hashing the keys)."""
+    return size <= 4 * rows + (1 << 16)
+
+
+def key_codes(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, the distinct keys) of integer keys in ``[0, size)``: one slot per key where that
+    :func:`fits_slots` (distinct keys ascending), else ``pandas.factorize`` (in order of first appearance)."""
+    if not fits_slots(size, len(key)):
+        return pd.factorize(key)
+    uniq = np.flatnonzero(np.bincount(key, minlength=size))
+    slot = np.zeros(size, np.int64)
+    slot[uniq] = np.arange(len(uniq))
+    return slot[key], uniq
+
+
 def align(values: pd.Series, index: pd.Index, fill=np.nan) -> pd.Series:
     """``values`` (a group-by result) on ``index``, missing groups as ``fill``. An empty result is
     built directly: pandas cannot reindex an empty categorical group index onto a larger one

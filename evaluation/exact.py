@@ -11,7 +11,8 @@ and base rates are the same as the per-case ``math.fsum`` of the whole year).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+
+from .common import key_codes
 
 SHIFT = 1126  # frexp exponents of finite float64 reach down to -1073; a mantissa carries 53 more bits
 _CHUNK = 1 << 25  # values per bincount: half-mantissa sums stay exact in float64
@@ -32,17 +33,9 @@ def exact_sums(values: np.ndarray, groups: np.ndarray, into: dict) -> dict:
         e = e.astype(np.int64)
         lo_e = int(e.min())
         span = int(e.max()) - lo_e + 1  # the exponents present: a few dozen in practice
-        key = gr * span + (e - lo_e)
-        size = (int(gr.max()) + 1) * span
-        if size <= 4 * len(key) + 65536:  # few groups: one slot per (group, exponent), no hashing
-            high = np.bincount(key, weights=(mant >> 26).astype(float), minlength=size)
-            low = np.bincount(key, weights=(mant & ((1 << 26) - 1)).astype(float), minlength=size)
-            uniq = np.flatnonzero(np.bincount(key, minlength=size))
-            high, low = high[uniq], low[uniq]
-        else:
-            code, uniq = pd.factorize(key)
-            high = np.bincount(code, weights=(mant >> 26).astype(float), minlength=len(uniq))
-            low = np.bincount(code, weights=(mant & ((1 << 26) - 1)).astype(float), minlength=len(uniq))
+        code, uniq = key_codes(gr * span + (e - lo_e), (int(gr.max()) + 1) * span)
+        high = np.bincount(code, weights=(mant >> 26).astype(float), minlength=len(uniq))
+        low = np.bincount(code, weights=(mant & ((1 << 26) - 1)).astype(float), minlength=len(uniq))
         for k, a, b in zip(uniq.tolist(), high.tolist(), low.tolist()):
             g, ex = divmod(k, span)
             total = ((int(a) << 26) + int(b)) << (ex + lo_e - 53 + SHIFT)

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cells import CaseCells, CodedBatch, _month_index, _number, _sorted_categorical, _text, first_rows, levels_of
-from .common import EvaluationError
+from .common import EvaluationError, key_codes
 from .exact import exact_sums, merge_sums, to_float
 from .payment import (
     CLASSES,
@@ -572,13 +572,7 @@ def coded_profit_loss_sums(t: pd.DataFrame) -> pd.DataFrame:
     for codes, values in parts:
         key = key * (len(values) + 1) + codes
         size *= len(values) + 1
-    if size <= 4 * len(key) + 65536:  # one slot per hospital x department x DRG: no hashing
-        uniq = np.flatnonzero(np.bincount(key, minlength=size))
-        slot = np.zeros(size, np.int64)
-        slot[uniq] = np.arange(len(uniq))
-        code = slot[key]
-    else:
-        code, uniq = pd.factorize(key)
+    code, uniq = key_codes(key, size)
     levels, rest = [], uniq
     for codes, values in reversed(parts):
         levels.append(np.asarray(values, dtype=object)[rest % (len(values) + 1)])
@@ -611,7 +605,8 @@ def _monthly_sums(sub: pd.DataFrame, cfg: PaymentConfig):
 
 
 def _int_sums(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Exact int64 sums by code (fen: float bincount would round above 2**53)."""
+    """Exact int64 sums by code: a float bincount where no partial sum can reach 2**53 (then every one is exact),
+    else integer additions (fen: amounts past 2**53 would round)."""
     values = values.astype(np.int64)
     if not len(values) or max(int(values.max()), -int(values.min())) < (1 << 53) // len(values):  # float sums exact
         return np.rint(np.bincount(code, weights=values, minlength=k)).astype(np.int64)
