@@ -10,44 +10,135 @@ class UsageError(ValueError):
     pass
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one line, ``drg: error: <problem>; see drg CMD -h`` (exit 2), like
+    every other refusal of ours (argparse prints its usage block first)."""
+
+    def error(self, message):
+        import sys
+
+        hint = f"见 {self.prog} -h" if argparse._("usage: ") != "usage: " else f"see {self.prog} -h"
+        sys.stderr.write(f"drg: error: {message}; {hint}\n")
+        sys.exit(2)
+
+
+def whole(lo: int, hi: int):
+    """An argparse type: a whole number from ``lo`` to ``hi`` (thousands separators allowed), else one line."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(str(text).strip().replace(",", "").replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (from {lo:,} to {hi:,})") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo:,} to {hi:,}")
+        return v
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def amount(lo: float, hi: float, *, above: bool = False):
+    """An argparse type: a finite number from ``lo`` (or above it) to ``hi``, else one line."""
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            v = float(str(text).strip().replace(",", "").replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(v) and (v > lo if above else v >= lo) and v <= hi):
+            raise argparse.ArgumentTypeError(f"{text} is outside {'above ' if above else ''}{lo:g} to {hi:g}")
+        return v
+
+    parse.__name__ = "number"
+    return parse
+
+
+BATCH = whole(100, 100_000_000)  # rows per batch: below 100 the per-batch overhead dominates (1 row: minutes for 20k)
+SEED = whole(0, 2**32 - 1)
+THREADS = whole(1, 1024)
+MEASURE = whole(-1_000_000, 1_000_000)  # explain's ages, weights, stays: as read from files (negatives are warned about)
+
+
 def parse_codes(text):
     if text is None:
         return []
     return [c for c in text.replace(";", "|").replace(",", "|").split("|") if c != ""]
 
 
+def _yuan(text: str) -> float:
+    """A yuan amount as users write it: 1.2e9, 1200000000, 30,000,000 or 30_000_000 (thousands separators
+    are dropped; a Chinese comma too)."""
+    import re
+
+    t = text.strip().replace("，", ",")
+    if "," in t and not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", t):
+        raise ValueError(text)
+    return float(t.replace(",", "").replace("_", ""))
+
+
 def parse_budgets(text: str) -> dict:
-    """--budget 1.2e9 (every year) or 2019=1.1e9,2020=1.2e9."""
+    """--budget 1.2e9 (every year) or 2019=1.1e9,2020=1.2e9; each amount checked against the money bounds of
+    :func:`evaluation.payment.check_budget`."""
+    from evaluation.common import EvaluationError
+    from evaluation.payment import check_budget
+
+    how = "write yuan, e.g. 1.2e9, or per year, e.g. 2019=1.1e9;2020=1.2e9"
     try:
         if "=" in text:
-            return {int(k): float(v) for k, v in (part.split("=", 1) for part in text.split(","))}
-        return {None: float(text)}
+            import re
+
+            parts = [p for p in re.split(r"[;；,，]\s*(?=\d+\s*=)", text) if p.strip()]  # 2019=30,000,000,2020=...
+            out = {}
+            for part in parts:
+                k, v = part.split("=", 1)
+                out[int(k)] = _yuan(v)
+        else:
+            out = {None: _yuan(text)}
     except ValueError:
-        raise UsageError(f"--budget {text!r}: write yuan, e.g. 1.2e9, or per year, e.g. 2019=1.1e9,2020=1.2e9") from None
+        raise UsageError(f"--budget {text!r}: {how}") from None
+    try:
+        return {y: check_budget(b, "--budget" if y is None else f"--budget {y}") for y, b in out.items()}
+    except EvaluationError as e:
+        raise UsageError(str(e)) from None
 
 
 def parse_scenario(text: str, base):
-    """NAME:key=value,... (budget=, method=, k_lo=, k_hi=, los_max=, growth=, coefficient.LEVEL=)."""
+    """NAME:key=value,... (budget=, method=, k_lo=, k_hi=, los_max=, growth=, coefficient.LEVEL=): every value
+    read as its field's kind and the whole rule set checked as ``--config`` is (PaymentConfig.check)."""
     import dataclasses
 
+    from evaluation.common import EvaluationError
+    from evaluation.payment import _FIELDS, check_budget
+
     name, _, body = text.partition(":")
-    if not name or not body:
+    if not name.strip() or not body:
         raise UsageError(f"--scenario {text!r}: write NAME:key=value,..., e.g. tight:budget=9e8 or k3:k_hi=3")
     budget, changes = None, {}
-    fields = {f.name: f for f in dataclasses.fields(base)}
-    for part in body.split(","):
-        key, _, val = part.partition("=")
-        if key == "budget":
-            budget = float(val)
-        elif key.startswith("coefficient."):
-            coeffs = dict(changes.get("coefficients", base.coefficients))
-            coeffs[key.split(".", 1)[1]] = float(val)
-            changes["coefficients"] = coeffs
-        elif key in fields:
-            cur = getattr(base, key)
-            changes[key] = val if isinstance(cur, str) else float(val)
-        else:
-            raise UsageError(f"--scenario {text!r}: unknown key {key!r}; use budget, coefficient.LEVEL or one of {', '.join(sorted(fields))}")
+    scalar = sorted(k for k, spec in _FIELDS.items() if spec[0] != "factors")
+    try:
+        for part in body.split(","):
+            key, _, val = part.partition("=")
+            key, val = key.strip(), val.strip()
+            if key == "budget":
+                budget = check_budget(_yuan(val) if val else val, f"--scenario {name} budget")
+            elif key.startswith("coefficient."):
+                coeffs = dict(changes.get("coefficients", base.coefficients))
+                coeffs[key.split(".", 1)[1]] = float(val)
+                changes["coefficients"] = coeffs
+            elif key in scalar:
+                kind = _FIELDS[key][0]
+                changes[key] = val if kind == "choice" else (int(val) if kind == "int" else float(val))
+            else:
+                raise UsageError(f"--scenario {text!r}: unknown key {key!r}; use budget, coefficient.LEVEL or one of "
+                                 f"{', '.join(scalar)}")
+        dataclasses.replace(base, **changes).check()
+    except ValueError as e:
+        if isinstance(e, (UsageError,)):
+            raise
+        why = str(e) if isinstance(e, EvaluationError) else f"a value is not a number ({e})"
+        raise UsageError(f"--scenario {text!r}: {why}") from None
     return name, (budget, changes)
 
 
@@ -75,8 +166,8 @@ def _group(sub) -> None:
     g.add_argument("--map-codes", action="store_true", help="convert codes with the scheme's dx/px maps first")
     g.add_argument("--only-results", action="store_true", help="read only the grouping columns; write case_id + results")
     g.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of reason/warnings (default zh)")
-    g.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
-    g.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
+    g.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    g.add_argument("--threads", type=THREADS, help="Numba threads (default: all cores)")
     g.add_argument("--dask", metavar="local|ADDRESS", help="group on a Dask cluster (pip install .[dask])")
     g.add_argument("--csv-raw", action="store_true",
                    help="CSV output: write text cells as they are (default: a cell starting with = + - @ TAB CR gets a "
@@ -91,19 +182,19 @@ def _explain(sub) -> None:
     e.add_argument("--dx", required=True, help="diagnoses, principal first: A|B or A,B")
     e.add_argument("--px", help="procedures, principal first")
     e.add_argument("--sex", help="sex: 1/2, 男/女 or M/F (as in the files)")
-    e.add_argument("--age", type=int)
-    e.add_argument("--age-days", type=int)
-    e.add_argument("--weight", type=int, help="birth weight in grams")
-    e.add_argument("--los", type=int, help="length of stay in days")
+    e.add_argument("--age", type=MEASURE)
+    e.add_argument("--age-days", type=MEASURE)
+    e.add_argument("--weight", type=MEASURE, help="birth weight in grams")
+    e.add_argument("--los", type=MEASURE, help="length of stay in days")
     e.add_argument("--leaving-type")
     e.add_argument("--dept")
-    e.add_argument("--icu-hours", type=int)
+    e.add_argument("--icu-hours", type=MEASURE)
     e.add_argument("--map-codes", action="store_true")
     e.add_argument("--weights", help="weights CSV (drg, weight[, mean_cost]): also estimate what the case would be paid")
-    e.add_argument("--point-value", type=float, help="yuan per point (points method; with --weights)")
-    e.add_argument("--base-rate", type=float, help="yuan per weight unit (rate method; with --weights)")
-    e.add_argument("--cost", type=float, help="the case's total cost in yuan (high/low cost classes need mean_cost)")
-    e.add_argument("--coefficient", type=float, default=1.0, help="the hospital's level coefficient (default 1.0)")
+    e.add_argument("--point-value", type=amount(0, 1e9, above=True), help="yuan per point (points method; with --weights)")
+    e.add_argument("--base-rate", type=amount(0, 1e9, above=True), help="yuan per weight unit (rate method; with --weights)")
+    e.add_argument("--cost", type=amount(0, 1e12), help="the case's total cost in yuan (high/low cost classes need mean_cost)")
+    e.add_argument("--coefficient", type=amount(0, 100, above=True), default=1.0, help="the hospital's level coefficient (default 1.0)")
     e.add_argument("--config", help="TOML with [payment] rules (k_lo, k_hi, los_max, ...), as drg pay")
     e.add_argument("--lang", choices=["zh", "en"], default="zh")
     e.set_defaults(command="explain")
@@ -122,9 +213,9 @@ def _demo(sub) -> None:
     d = sub.add_parser("demo", help="synthesize a region, group it and evaluate it: the whole product on demo data")
     d.add_argument("-o", "--output", default="demo-output", help="output folder (default demo-output)")
     d.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
-    d.add_argument("--cases", type=int, default=200_000)
-    d.add_argument("--seed", type=int, default=2019)
-    d.add_argument("--threads", type=int)
+    d.add_argument("--cases", type=whole(0, 10**10), default=200_000)
+    d.add_argument("--seed", type=SEED, default=2019)
+    d.add_argument("--threads", type=THREADS)
     d.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of every table, the report and the terminal (default zh)")
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(command="demo")
@@ -147,7 +238,7 @@ def _evaluate(sub) -> None:
     v.add_argument("--hospital", help="subset of hospitals, e.g. DZ001,DZ002 (they are then also the reference population)")
     v.add_argument("--leave-one-out", action="store_true",
                    help="judge each hospital against the others only (O/E, cost and time indices); tables say which")
-    v.add_argument("--min-cases-risk", type=int, default=30,
+    v.add_argument("--min-cases-risk", type=whole(1, 10**9), default=30,
                    help="cases a DRG needs before it gets a regional mortality risk level (default 30)")
     v.add_argument("--risk-levels", help="CSV with drg, risk_level (0-4): fixed levels, e.g. the national assessment's, "
                                          "instead of regional ones")
@@ -158,7 +249,7 @@ def _evaluate(sub) -> None:
                         "multiplicative (limits widened by sqrt(phi), methodology 5.3)")
     v.add_argument("--risk-model", metavar="DIR", help="output folder of drg risk on the same grouped file: expected "
                                                         "deaths from its patient-level model instead of DRG rates")
-    v.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    v.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     v.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
                                                             "the tables are those of a local run")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="table headers (default Chinese)")
@@ -183,15 +274,15 @@ def _risk(sub) -> None:
     r.add_argument("--outcomes", default="death,los,cost", help="which models to fit (default death,los,cost)")
     r.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder; default: built-in dezhou when ids match")
     r.add_argument("--scheme", help="scheme whose MCC/CC tables give the MCC/CC features (default: $DRG_SCHEME, else CHS-DRG 1.1)")
-    r.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5): no case is predicted by a model that saw it")
+    r.add_argument("--folds", type=whole(0, 1000), default=5, help="cross-fitting folds (default 5): no case is predicted by a model that saw it")
     r.add_argument("--folds-by", choices=["case", "hospital"], default="case",
                    help="assign folds by case (default) or by hospital (a hospital's cases never train its own expectations)")
-    r.add_argument("--sample", type=int, default=250_000, help="cases the models are fitted on (a fixed random sample; default 250,000)")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--sample", type=whole(0, 10**10), default=250_000, help="cases the models are fitted on (a fixed random sample; default 250,000)")
+    r.add_argument("--seed", type=SEED, default=0)
     r.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
     r.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
                    help="mortality funnel with over-dispersion, as in drg evaluate")
-    r.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    r.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
     r.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
                        "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
@@ -206,10 +297,10 @@ def _audit(sub) -> None:
     r.add_argument("--hospitals", help="hospitals CSV (hospital_id, level[, kind, name]) or region folder: the peer groups")
     r.add_argument("--scheme", help="scheme whose MCC/CC tables define MCC/CC capture (default: $DRG_SCHEME, else CHS-DRG 1.1)")
     r.add_argument("--weights", help="published weights CSV (drg, weight); default: DRG mean cost / regional mean")
-    r.add_argument("--folds", type=int, default=5, help="cross-fitting folds by hospital for the MCC/CC model (default 5)")
-    r.add_argument("--review-limit", type=int, default=100_000, help="most cases in the review list (default 100,000)")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch read (default 1,000,000)")
+    r.add_argument("--folds", type=whole(0, 1000), default=5, help="cross-fitting folds by hospital for the MCC/CC model (default 5)")
+    r.add_argument("--review-limit", type=whole(0, 10**10), default=100_000, help="most cases in the review list (default 100,000)")
+    r.add_argument("--seed", type=SEED, default=0)
+    r.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch read (default 1,000,000)")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
     r.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
                        "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
@@ -231,7 +322,7 @@ def _pay(sub) -> None:
     pay.add_argument("--special-review", help="CSV with case_id: special-review cases (特病单议), in priority order; "
                                               "paid at cost up to special_review_cap of a hospital's cases")
     pay.add_argument("--quality-factors", help="CSV with hospital_id, factor: quality-linked coefficients (e.g. 1.02)")
-    pay.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    pay.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     pay.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
                                                               "the tables are those of a local run")
     pay.add_argument("--lang", choices=["zh", "en"], default="zh")
@@ -247,7 +338,7 @@ def _tiered_care(sub) -> None:
     t.add_argument("--targets", help="TOML of target values ([targets] in_county_rate = 0.9, ...); default: the seed cities' targets")
     t.add_argument("--hospitals", help="hospitals CSV (hospital_id, level, county) or region folder; default: built-in dezhou")
     t.add_argument("--basic-care", help="CSV with a drg column: the basic-care (基层病种) DRG list; default: medical DRGs with RW < 0.8")
-    t.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    t.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     t.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
                                                             "the tables are those of a local run")
     t.add_argument("--lang", choices=["zh", "en"], default="zh")
@@ -262,7 +353,7 @@ def _support(sub) -> None:
     su.add_argument("grouped")
     su.add_argument("--pairs", help="support pairs CSV (supporter_id, recipient_id, program, specialty_1, specialty_2, start_year); "
                                        "default: built-in dezhou")
-    su.add_argument("--start", type=int, default=2019, help="first year of support for pairs without a start_year column "
+    su.add_argument("--start", type=whole(1900, 2200), default=2019, help="first year of support for pairs without a start_year column "
                                                              "(that year is left out of pre and post)")
     su.add_argument("--control-group", choices=["never", "not-yet"], default="never",
                     help="comparison hospitals: never supported while the data run (default), or also this program's "
@@ -270,7 +361,7 @@ def _support(sub) -> None:
     su.add_argument("--hospitals")
     su.add_argument("--procedure-grades", help="CSV with code, grade (1-4): level-2+ surgery by the principal procedure's "
                                                "grade instead of the DRG-partition proxy")
-    su.add_argument("--batch-size", type=int, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    su.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     su.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
                                                              "the tables are those of a local run")
     su.add_argument("--lang", choices=["zh", "en"], default="zh")
@@ -294,11 +385,11 @@ def _synth(sub) -> None:
     y.add_argument("--scheme")
     y.add_argument("--region", default="dezhou", help="built-in region name or a folder with hospitals.csv, support_pairs.csv")
     y.add_argument("--years", default="2018-2021")
-    y.add_argument("--cases", type=int, default=200_000)
-    y.add_argument("--seed", type=int, default=1)
-    y.add_argument("--batch-size", type=int, default=250_000,
+    y.add_argument("--cases", type=whole(0, 10**10), default=200_000)
+    y.add_argument("--seed", type=SEED, default=1)
+    y.add_argument("--batch-size", type=BATCH, default=250_000,
                    help="cases made and written at a time (memory bound; default 250,000; a larger synth is made in parts of consecutive days)")
-    y.add_argument("--workers", type=int, help="processes making parts side by side (default: all cores, at most 8)")
+    y.add_argument("--workers", type=THREADS, help="processes making parts side by side (default: all cores, at most 8)")
     y.add_argument("-o", "--output", required=True, help="output folder")
     y.add_argument("-q", "--quiet", action="store_true")
     y.set_defaults(command="synth")
@@ -310,7 +401,7 @@ def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
 
     # argparse's own words (headings made as parsers are built, usage, its errors) through its gettext hook
     argparse._ = (lambda s: ARGPARSE_ZH.get(s, s)) if lang == "zh" else (lambda s: s)
-    p = argparse.ArgumentParser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
+    p = Parser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
     sub = p.add_subparsers(dest="command", required=True)
     for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth):
         add(sub)

@@ -116,17 +116,21 @@ class _Reader:
         d["adrg"] = self.adrg.encode(batch.column("adrg") if "adrg" in names else pc.utf8_slice_codeunits(drg_text, 0, 3))
         d["mdc"] = self.mdc.encode(batch.column("mdc") if "mdc" in names else pc.utf8_slice_codeunits(drg_text, 0, 1))
         d["mdc"] = np.where(ok, d["mdc"], -1)
-        d["los"] = _num(batch.column("los_days")) if "los_days" in names else np.full(n, np.nan)
-        d["cost"] = _num(batch.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
-        d["age"] = _num(batch.column("age_years")) if "age_years" in names else np.full(n, np.nan)
+        from evaluation.common import usable_age, usable_cost, usable_los
+
+        d["los"] = usable_los(_num(batch.column("los_days"))) if "los_days" in names else np.full(n, np.nan)
+        d["cost"] = usable_cost(_num(batch.column("total_cost"))) if "total_cost" in names else np.full(n, np.nan)
+        d["age"] = usable_age(_num(batch.column("age_years"))) if "age_years" in names else np.full(n, np.nan)
         d["sex"] = _num(batch.column("sex")) if "sex" in names else np.full(n, np.nan)
-        d["leaving"] = np.nan_to_num(_num(batch.column("leaving_type")), nan=-1).astype(np.int8) if "leaving_type" in names \
+        lv = _num(batch.column("leaving_type")) if "leaving_type" in names else None
+        d["leaving"] = np.where(np.isfinite(lv) & (lv >= 0) & (lv <= 9), lv, -1).astype(np.int8) if lv is not None \
             else np.full(n, -1, np.int8)
         admit = _days(batch.column(self.date_cols["admit_date"])) if self.date_cols.get("admit_date") else np.full(n, -1)
         discharge = _days(batch.column(self.date_cols["discharge_date"])) if self.date_cols.get("discharge_date") else np.full(n, -1)
         d["admit"], d["discharge"] = admit, discharge
         if "year" in names:
-            year = np.nan_to_num(_num(batch.column("year")), nan=-1)
+            year = _num(batch.column("year"))
+            year = np.where(np.isfinite(year) & (year >= 1) & (year <= 9999), np.floor(year), -1)
         else:
             year = np.where(discharge >= 0, discharge.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970, -1)
         d["year"] = year.astype(np.int64)

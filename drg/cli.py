@@ -257,6 +257,18 @@ COMMANDS = {"group": cmd_group, "explain": cmd_explain, "scheme_check": cmd_sche
 
 
 def main(argv=None) -> int:
+    """``drg ARGV``: every line it prints to the terminal passes :class:`drg.terminal.CleanStream`."""
+    from .terminal import CleanStream
+
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanStream(sys.stdout), CleanStream(sys.stderr)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(argv) -> int:
     from grouper.columns import ColumnError
     from grouper.scheme import SchemeError
 

@@ -47,20 +47,23 @@ def load_mapping(path: str | None) -> dict:
     """``--columns`` TOML: ``[columns]`` canonical name = the file's column name."""
     if not path:
         return {}
-    import tomllib
+    from evaluation.common import EvaluationError, read_toml
 
-    if not os.path.exists(path):
-        raise InputError(f"--columns {path}: no such file; pass a TOML with [columns] hospital_id = \"your column\"")
+    example = '[columns] hospital_id = "your column"'
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"--columns {path}: not TOML ({e}); write [columns] hospital_id = \"your column\"") from None
+        data = read_toml(path, "--columns", example)
+    except EvaluationError as e:
+        raise InputError(str(e)) from None
     table = data.get("columns", data)
-    bad = sorted(k for k in table if k not in ALIASES)
-    if bad or not all(isinstance(v, str) for v in table.values()):
-        raise InputError(f"--columns {path}: unknown name {', '.join(bad) or '(a value that is not text)'}; map these "
-                         f"names to your columns: {', '.join(sorted(ALIASES))}")
+    if not isinstance(table, dict):
+        raise InputError(f"--columns {path}: columns must be a table of name = \"your column\" lines; write {example}")
+    bad = sorted(str(k) for k in table if k not in ALIASES)
+    if bad:
+        raise InputError(f"--columns {path}: unknown name {', '.join(bad)}; map these names to your columns: "
+                         f"{', '.join(sorted(ALIASES))}")
+    odd = sorted(k for k, v in table.items() if not isinstance(v, str) or not v.strip())
+    if odd:
+        raise InputError(f"--columns {path}: {', '.join(odd)} must name a column as text; write {example}")
     return dict(table)
 
 

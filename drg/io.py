@@ -353,9 +353,34 @@ def guard_formulas(col):
     return pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_header(name: str) -> str:
+    """A column name as a CSV header cell: a name that starts a formula gets the leading apostrophe too."""
+    return "'" + name if name.startswith(FORMULA_START) else name
+
+
+def valid_utf8(col):
+    """A text column whose invalid UTF-8 bytes (a Parquet file written by a tool that did not check) are
+    replaced by U+FFFD: a UTF-8 CSV never carries bytes that are not UTF-8."""
+    chunks = []
+    changed = False
+    for c in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
+        try:
+            c.validate(full=True)
+            chunks.append(c)
+        except pa.ArrowInvalid:
+            raw = c.cast(pa.binary() if pa.types.is_string(c.type) else pa.large_binary())
+            chunks.append(pa.array([None if v is None else v.decode("utf-8", "replace") for v in raw.to_pylist()], c.type))
+            changed = True
+    return pa.chunked_array(chunks, col.type) if changed else col
+
+
 def _for_csv(table: pa.Table, guard: bool = True) -> pa.Table:
     """CSV has no lists or dictionaries: lists become A|B strings, dictionaries plain strings;
-    text cells are guarded against formula injection unless ``guard`` is False."""
+    text cells that are not UTF-8 are repaired (:func:`valid_utf8`); text cells and header cells are
+    guarded against formula injection unless ``guard`` is False."""
     cols = []
     for name in table.column_names:
         col = table.column(name)
@@ -370,10 +395,13 @@ def _for_csv(table: pa.Table, guard: bool = True) -> pa.Table:
             elif not pa.types.is_string(vt):
                 col = col.cast(pa.list_(pa.string()))
             col = pc.binary_join(col, "|")
-        if guard and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            col = guard_formulas(col)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = valid_utf8(col)
+            if guard:
+                col = guard_formulas(col)
         cols.append(col)
-    return pa.table(cols, names=table.column_names)
+    names = [guard_header(n) for n in table.column_names] if guard else table.column_names
+    return pa.table(cols, names=names)
 
 
 def leaf_paths(field: pa.Field, prefix: str = "") -> list[str]:

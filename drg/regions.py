@@ -23,30 +23,42 @@ def region_dir(region: str) -> Path:
     raise InputError(f"--region {region}: neither a built-in region (dezhou) nor a folder with hospitals.csv and support_pairs.csv")
 
 
-def load_region(region: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(hospitals, support pairs) of a built-in region or a folder."""
+HOSPITALS_WHAT = "hospital_id, level (tertiary/secondary/primary or 三级/二级/一级)[, kind, name, county]"
+
+
+def load_region(region: str, *, levels_required: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(hospitals, support pairs) of a built-in region or a folder, read as option files are
+    (:func:`drg.tables.option_csv`); ``levels_required``: every hospital's level must be one we know
+    (``drg synth`` plants by level)."""
+    from .tables import option_csv, support_pairs
+
     d = region_dir(region)
-    hospitals = pd.read_csv(d / "hospitals.csv", dtype=str)
-    pairs = pd.read_csv(d / "support_pairs.csv", dtype=str) if (d / "support_pairs.csv").exists() else pd.DataFrame(
+    need = ("hospital_id", "name", "level", "kind", "county")
+    hospitals = option_csv(str(d / "hospitals.csv"), "--region", need, ", ".join(need), ids=("hospital_id",),
+                           unique=("hospital_id",))
+    if levels_required:
+        from evaluation.common import LEVEL_ALIASES
+
+        known = hospitals["level"].fillna("").str.strip().isin([*LEVEL_ALIASES, "public_health"])
+        if not known.all():
+            i = int((~known).to_numpy().argmax())
+            raise InputError(f"--region {d / 'hospitals.csv'}: row {i + 2}: hospital {hospitals['hospital_id'].iloc[i]} has "
+                             "no known level; write tertiary, secondary, primary (三级/二级/一级) or public_health")
+    pairs = support_pairs(str(d / "support_pairs.csv")) if (d / "support_pairs.csv").exists() else pd.DataFrame(
         columns=PAIR_COLUMNS)
-    need = {"hospital_id", "name", "level", "kind", "county"}
-    if not need <= set(hospitals.columns):
-        raise InputError(f"{d / 'hospitals.csv'}: needs columns {', '.join(sorted(need))}")
     return hospitals, pairs
 
 
 def hospitals_table(arg: str | None, data_ids=None) -> pd.DataFrame | None:
     """--hospitals CSV or region folder, or the built-in region's table when the data's hospital ids are all in it."""
+    from .tables import option_csv
+
     if arg:
         p = Path(arg)
         if p.is_dir():
             return load_region(str(p))[0]
-        if not p.exists():
-            raise InputError(f"--hospitals {arg}: no such file; pass a CSV with hospital_id, level[, kind, name]")
-        h = pd.read_csv(p, dtype=str)
-        if not {"hospital_id", "level"} <= set(h.columns):
-            raise InputError(f"--hospitals {arg}: needs columns hospital_id and level (tertiary/secondary/primary or 三级/二级/一级)")
-        return h
+        return option_csv(arg, "--hospitals", ("hospital_id", "level"), HOSPITALS_WHAT, ids=("hospital_id",),
+                          unique=("hospital_id",), optional=("name", "kind", "county"))
     h = load_region("dezhou")[0]
     if data_ids is not None and set(map(str, data_ids)) <= set(h["hospital_id"]):
         return h

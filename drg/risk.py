@@ -101,12 +101,15 @@ def _outcomes(batch: pa.Table) -> dict:
         lt = pc.cast(batch.column("leaving_type"), pa.string())
         died = pc.equal(lt, "5").to_numpy(zero_copy_only=False)
         out["death"] = np.where(pc.is_null(lt).to_numpy(zero_copy_only=False), np.nan, died.astype(float))
+    from evaluation.common import usable_cost, usable_los
+
     los = _num(batch, "los_days")
-    if los is not None:
+    if los is not None:  # a stay of 0 days has no log: as before, only stays of a day or more are modelled
+        los = usable_los(los)
         out["los"] = np.where(los > 0, los, np.nan)
     cost = _num(batch, "total_cost")
     if cost is not None:
-        out["cost"] = np.where(cost > 0, cost, np.nan)
+        out["cost"] = usable_cost(cost)
     out["log_los"], out["log_cost"] = np.log(out["los"]), np.log(out["cost"])
     return out
 
@@ -153,10 +156,12 @@ class _Pass:
         return {"row": rows, "fold": fold.astype(np.int64), "drg": self.drg.encode(batch.column("drg")), "adrg": adrg}
 
     def features(self, batch: pa.Table) -> np.ndarray:
+        from evaluation.common import usable_age
         from evaluation.risk import case_features
 
-        return case_features(_num(batch, "age_years") if "age_years" in batch.column_names else np.full(batch.num_rows, np.nan),
-                             _num(batch, "age_days"), _num(batch, "sex"), _num(batch, "admission_route"),
+        days = _num(batch, "age_days")
+        return case_features(usable_age(_num(batch, "age_years")) if "age_years" in batch.column_names else np.full(batch.num_rows, np.nan),
+                             None if days is None else usable_age(days, 365.0), _num(batch, "sex"), _num(batch, "admission_route"),
                              _dx_features(batch, self.lookup))
 
 

@@ -31,8 +31,9 @@ def case_frame(data: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.DataFra
     cases["case_id"] = data["case_id"] if "case_id" in data.columns else pd.Series(np.arange(len(data)), index=data.index)
     sp = next((c for c in SELF_PAY_ALIASES if c in data.columns), None)
     if sp is not None:
-        v = pd.to_numeric(data[sp], errors="coerce").astype(float)
-        cases["self_pay"] = v.where(np.isfinite(v) & (v >= 0), 0.0)  # an unusable self-pay counts as none
+        from evaluation.payment import usable_self_pay
+
+        cases["self_pay"] = usable_self_pay(pd.to_numeric(data[sp], errors="coerce").astype(float))  # unusable: none
     if "discharge_date" in data.columns:
         cases["month"] = pd.to_datetime(data["discharge_date"], errors="coerce").dt.month.astype(float)
     return cases
@@ -256,7 +257,8 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     first.cells.costs.clear()  # the weights are made: each case's cost and stay (12 bytes a case) are not needed again
     release_freed_memory()
 
-    with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=os.path.dirname(os.path.abspath(out_dir))) as spill_dir:
+    # the spill lives inside the command's temporary output folder: a killed run's is removed with it by the next run
+    with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=out_dir) as spill_dir:
         spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
         year_file = os.path.join(spill_dir, "year.i2")
         state = {"sums": None}

@@ -444,7 +444,7 @@ def _case_mix(h: pd.DataFrame, prof: pd.DataFrame, hi: int, period: int) -> np.n
 def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
     """Templates, DRG profile, hospitals with their planted factors, counties, the support plan."""
     w = SimpleNamespace(years=years)
-    hospitals_all, pairs = load_region(region)
+    hospitals_all, pairs = load_region(region, levels_required=True)
     w.templates = build_templates(scheme, rng)
     w.prof = drg_profile(w.templates, rng)
     w.drgs = w.prof.index.to_numpy()

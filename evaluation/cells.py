@@ -21,7 +21,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import FAIL_CODES, GROUPED_STATUS, LEVEL_ALIASES, PERIODS, EvaluationError, fits_slots, normalize_level
+from .common import (
+    FAIL_CODES,
+    GROUPED_STATUS,
+    LEVEL_ALIASES,
+    PERIODS,
+    EvaluationError,
+    fits_slots,
+    normalize_level,
+    usable_cost,
+    usable_los,
+    usable_year,
+)
 
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
 _BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell id
@@ -96,10 +107,9 @@ class CodedBatch:
             s, statuses = _text(t.column("status"))
             self.included &= np.array([v in GROUPED_STATUS for v in statuses] + [False])[s]
         cost = _number(t.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
-        with np.errstate(invalid="ignore"):
-            self.cost = np.where(np.isfinite(cost) & (cost > 0), cost, np.nan)
-            los = _number(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)
-            self.los = np.where(np.isfinite(los) & (los >= 0), los, np.nan)
+        self.cost = usable_cost(cost)
+        los = _number(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)
+        self.los = usable_los(los)
         self.los_integral = "los_days" in names and pa.types.is_integer(t.column("los_days").type)
         if "leaving_type" in names:
             self.lt, self.lts = _text(t.column("leaving_type"))
@@ -192,7 +202,7 @@ class CaseCells:
         los_integral = cb.los_integral
         keep = np.ones(n, dtype=bool)
         if self.years is not None and "year" in names:
-            keep &= np.isin(_number(t.column("year")), np.array(list(self.years), dtype=float))
+            keep &= np.isin(usable_year(_number(t.column("year"))), np.array(list(self.years), dtype=float))
         if self.levels is not None:
             keep &= np.isin(np.array(level_names, dtype=object)[level], np.array(list(self.levels), dtype=object))
         period = None
@@ -504,7 +514,7 @@ def add_by_year(by_year: dict, table: pa.Table, make) -> None:
     if "year" not in table.column_names:
         by_year.setdefault(0, make()).add(table)
         return
-    y = _number(table.column("year"))
+    y = usable_year(_number(table.column("year")))
     lo, hi = np.fmin.reduce(y, initial=np.inf), np.fmax.reduce(y, initial=-np.inf)
     if lo == hi and not np.isnan(y).any():  # a batch of one year (a file in date order has few others)
         by_year.setdefault(int(lo), make()).add(table)

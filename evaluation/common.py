@@ -28,6 +28,66 @@ class EvaluationError(ValueError):
     """Input that cannot be evaluated; the message names the problem and the fix."""
 
 
+# A case's cost above COST_MAX_YUAN or stay above LOS_MAX_DAYS is not a usable value (as NaN, infinity or a
+# negative number are not): no real stay costs a trillion yuan or lasts a century, and these bounds keep every
+# amount in integer fen, and every sum of them, far inside int64 (evaluation.payment's money bounds).
+COST_MAX_YUAN = 1e12
+LOS_MAX_DAYS = 36_500
+
+
+def usable_cost(cost: np.ndarray) -> np.ndarray:
+    """Costs with the unusable ones (missing, NaN, infinite, <= 0 or above :data:`COST_MAX_YUAN`) as NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(cost) & (cost > 0) & (cost <= COST_MAX_YUAN), cost, np.nan)
+
+
+def usable_los(los: np.ndarray) -> np.ndarray:
+    """Lengths of stay with the unusable ones (missing, NaN, infinite, negative or above :data:`LOS_MAX_DAYS`) as NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(los) & (los >= 0) & (los <= LOS_MAX_DAYS), los, np.nan)
+
+
+def usable_year(year: np.ndarray) -> np.ndarray:
+    """Years as whole numbers (a fractional year is its whole part, as the per-case tables list it); anything that is
+    not a year from 1 to 9999 (NaN, infinite, 0, negative, 1e308) is NaN: a case without a readable year."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(year) & (year >= 1) & (year < 10000), np.floor(year), np.nan)
+
+
+def usable_age(age: np.ndarray, most: float = 150.0) -> np.ndarray:
+    """Ages with the impossible ones (NaN, infinite, negative or above ``most``: 150 years, 365 for days) as NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(age) & (age >= 0) & (age <= most), age, np.nan)
+
+
+TOML_MAX_BYTES = 1 << 20  # an option file is a few lines; a larger one is refused before it is parsed
+
+
+def read_toml(path: str, option: str, example: str) -> dict:
+    """The TOML file an option names, as a dict; :class:`EvaluationError` naming ``option`` and showing
+    ``example`` when it is missing, not a file, too large, not UTF-8, not TOML or nested past the parser's
+    depth (the one reader of every TOML option: ``--config``, ``--columns``, ``--targets``)."""
+    import os
+    import tomllib
+
+    where = f"{option} {path}"
+    if not os.path.exists(path):
+        raise EvaluationError(f"{where}: no such file; pass a TOML file such as: {example}")
+    if not os.path.isfile(path):
+        raise EvaluationError(f"{where}: not a regular file; pass a TOML file such as: {example}")
+    if os.path.getsize(path) > TOML_MAX_BYTES:
+        raise EvaluationError(f"{where}: larger than {TOML_MAX_BYTES >> 20} MB, not an option file; pass a TOML file such as: {example}")
+    try:
+        with open(path, "rb") as f:
+            return tomllib.loads(f.read().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise EvaluationError(f"{where}: not UTF-8 text; save it as UTF-8, e.g. {example}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise EvaluationError(f"{where}: not valid TOML ({e}); write e.g. {example}") from None
+    except RecursionError:
+        raise EvaluationError(f"{where}: nested too deeply to be an option file; write e.g. {example}") from None
+
+
 def _categorical(s: pd.Series) -> pd.Series:
     """Text column as a pandas Categorical of str (cheap: work happens on the categories)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -105,11 +165,9 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     out["adrg"] = _categorical(df["adrg"]) if "adrg" in df.columns else _on_categories(drg, lambda g: g[:3] if g else "").astype("category")
     cost = pd.to_numeric(df["total_cost"], errors="coerce") if "total_cost" in df.columns else pd.Series(np.nan, index=df.index)
     # NaN, ±inf and non-positive costs (negative LOS) are missing values of their rows: they never reach a sum
-    cost = cost.astype(float)
-    out["cost"] = cost.where(np.isfinite(cost) & (cost > 0))
+    out["cost"] = usable_cost(cost.to_numpy(float))
     los = pd.to_numeric(df["los_days"], errors="coerce") if "los_days" in df.columns else pd.Series(np.nan, index=df.index)
-    los = los.astype(float)
-    out["los"] = los.where(np.isfinite(los) & (los >= 0))
+    out["los"] = usable_los(los.to_numpy(float))
     if "leaving_type" in df.columns:
         lt = _categorical(df["leaving_type"])
         out["leaving_type"] = lt
@@ -122,7 +180,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
             c = _categorical(df[col])
             out[col] = c.cat.remove_categories([""]) if "" in c.cat.categories else c
     if "year" in df.columns:
-        out["year"] = pd.to_numeric(df["year"], errors="coerce")
+        out["year"] = pd.Series(usable_year(pd.to_numeric(df["year"], errors="coerce").to_numpy(float)), index=df.index)
     if "level" in df.columns:
         out["level"] = _on_categories(_categorical(df["level"]), lambda v: LEVEL_ALIASES.get(v.strip(), v.strip()) if v else "unknown")
     return out

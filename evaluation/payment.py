@@ -47,10 +47,112 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .common import EvaluationError, align
+from .common import EvaluationError, align, read_toml
 
-CLASSES = ("not_grouped", "special_review", "no_weight", "no_cost", "long_stay", "high_cost", "low_cost", "normal")
-NOT_GROUPED, SPECIAL, NO_WEIGHT, NO_COST, LONG, HIGH, LOW, NORMAL = range(len(CLASSES))
+CLASSES = ("not_grouped", "special_review", "no_weight", "no_cost", "long_stay", "high_cost", "low_cost", "normal",
+           "no_year")
+NOT_GROUPED, SPECIAL, NO_WEIGHT, NO_COST, LONG, HIGH, LOW, NORMAL, NO_YEAR = range(len(CLASSES))
+# the classes of settled cases (a ``no_year`` case is listed in the per-case table, paid 0, in no year's settlement)
+SETTLED_CLASSES = CLASSES[:NO_YEAR]
+
+# Money bounds. Amounts are int64 fen (at most 9.2e18); these bounds keep every per-case amount and every sum
+# of them far inside that range, so no conversion or sum can wrap around.
+BUDGET_MIN_YUAN = 1.0
+BUDGET_MAX_YUAN = 1e13  # ten trillion yuan a year: above any region's DRG fund
+# a case's total cost above evaluation.common.COST_MAX_YUAN (1e12) is not a usable cost, like NaN or infinity
+SUM_MAX_YUAN = 4e16  # the costs or payments of a period together (4e18 fen, under int64's 9.2e18)
+
+
+def usable_self_pay(v) -> np.ndarray:
+    """Self-pay amounts, an unusable one (missing, NaN, infinite, negative or above a case's cost bound) as 0."""
+    from .common import COST_MAX_YUAN
+
+    v = np.asarray(v, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(v) & (v >= 0) & (v <= COST_MAX_YUAN), v, 0.0)
+
+
+def check_budget(value, where: str = "budget") -> float:
+    """``value`` as a budget in yuan, or :class:`EvaluationError` naming it: a finite number between
+    :data:`BUDGET_MIN_YUAN` and :data:`BUDGET_MAX_YUAN`."""
+    try:
+        b = float(value)
+    except (TypeError, ValueError):
+        b = float("nan")
+    if isinstance(value, bool) or not (BUDGET_MIN_YUAN <= b <= BUDGET_MAX_YUAN):
+        raise EvaluationError(f"{where} {value!r}: a budget must be a number of yuan between {BUDGET_MIN_YUAN:g} and "
+                              f"{BUDGET_MAX_YUAN:g} (e.g. 1.2e9)")
+    return b
+
+
+def check_cost_total(cost: np.ndarray, total: float | None = None) -> None:
+    """:class:`EvaluationError` when the usable costs of a period (``cost``: NaN where unusable; or their ``total``)
+    sum past :data:`SUM_MAX_YUAN`: beyond it a sum of costs in fen could overflow int64."""
+    t = float(np.nansum(cost)) if total is None else total
+    if not t <= SUM_MAX_YUAN:
+        raise EvaluationError(f"the costs total {t:,.0f} yuan, more than the {SUM_MAX_YUAN:g} yuan that sums in integer "
+                              "fen hold; check the total_cost column (its unit is yuan)")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# every PaymentConfig field: (kind, low, high) for numbers (inclusive; low exclusive when kind ends in ">"),
+# the allowed words for text, "factors" for {id: factor}; None allowed where the default is None
+_FIELDS = {
+    "method": ("choice", ("rate", "points")),
+    "coefficients": ("factors", 0.0, 100.0),
+    "quality_factors": ("factors", 0.0, 100.0),
+    "los_max": ("int", 1, 3650),
+    "k_lo": ("number>", 0.0, 1.0),
+    "k_hi": ("number>", 1.0, 1000.0),
+    "phi_hi": ("number", 0.0, 10.0),
+    "psi_long": ("number", 0.0, 10.0),
+    "low_pay": ("choice", ("proportional", "item")),
+    "fallback": ("choice", ("item", "points")),
+    "rate_basis": ("choice", ("balance", "volume")),
+    "growth": ("number>", -1.0, 100.0),
+    "short_stay_days": ("int", 0, 3650),
+    "special_review_cap": ("number", 0.0, 1.0),
+    "advance_ratio": ("number", 0.0, 1.0),
+    "s_keep": ("number", 0.0, 1.0),
+    "s_share": ("number", 0.0, 1.0),
+    "tau": ("number", 0.0, 1.0),
+}
+_NONE_ALLOWED = {"k_hi", "short_stay_days"}
+
+
+def check_field(name: str, value) -> None:
+    """:class:`EvaluationError` naming ``name`` and the values allowed when ``value`` is not one of them."""
+    spec = _FIELDS[name]
+    kind = spec[0]
+    if value is None and name in _NONE_ALLOWED:
+        return
+    if kind == "choice":
+        if value not in spec[1]:
+            raise EvaluationError(f"{name}={value!r}: use one of {', '.join(spec[1])}")
+        return
+    if kind == "factors":
+        if not isinstance(value, dict):
+            raise EvaluationError(f"{name}={value!r}: write a table of name = factor, e.g. {name} = {{tertiary = 1.1}}")
+        for k, v in value.items():
+            if not str(k).strip():
+                raise EvaluationError(f"{name}: a blank name; every entry needs a level or hospital id")
+            if not (_number(v) and spec[1] < v <= spec[2]):
+                raise EvaluationError(f"{name}.{k}={v!r}: must be a number above {spec[1]:g} and at most {spec[2]:g}")
+        return
+    lo, hi = spec[1], spec[2]
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+        if not ok:
+            raise EvaluationError(f"{name}={value!r}: must be a whole number from {lo} to {hi}")
+        return
+    above = kind.endswith(">")
+    ok = _number(value) and (lo < value if above else lo <= value) and value <= hi
+    if not ok:
+        raise EvaluationError(f"{name}={value!r}: must be a number {'above' if above else 'from'} {lo:g} "
+                              f"{'and at most' if above else 'to'} {hi:g}")
 
 
 @dataclass
@@ -78,33 +180,39 @@ class PaymentConfig:
 
     @classmethod
     def from_toml(cls, path: str) -> "PaymentConfig":
-        import tomllib
-
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        data = read_toml(path, "--config", "[payment] k_lo = 0.4")
         data = data.get("payment", data)
+        if not isinstance(data, dict):
+            raise EvaluationError(f"{path}: [payment] must be a table of key = value lines")
         known = set(cls.__dataclass_fields__)
-        bad = sorted(set(data) - known)
+        bad = sorted(map(str, set(data) - known))
         if bad:
             raise EvaluationError(f"{path}: unknown key(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
         return cls(**data)
 
     def check(self) -> None:
-        if self.method not in ("rate", "points"):
-            raise EvaluationError(f"method={self.method!r}: use rate or points")
-        if self.rate_basis not in ("balance", "volume"):
-            raise EvaluationError(f"rate_basis={self.rate_basis!r}: use balance (default) or volume")
-        for name in ("s_keep", "s_share", "tau", "special_review_cap", "advance_ratio"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and 0 <= v <= 1):
-                raise EvaluationError(f"{name}={v!r}: must be a share between 0 and 1")
+        """Every field against its type, range or allowed words (:data:`_FIELDS`), whatever set it: the defaults,
+        ``--config`` TOML, a ``--quality-factors`` CSV, ``--method``/``--rate-basis`` or a ``--scenario``."""
+        for name in _FIELDS:
+            check_field(name, getattr(self, name))
 
 
 # -- integer fen ---------------------------------------------------------------------------------------
 
+FEN_MAX = 2 ** 62  # any one amount in fen, checked before conversion: sums of a few of them still fit int64
+
+
 def to_fen(yuan) -> np.ndarray:
-    """Yuan -> integer fen, rounded half up; NaN -> 0."""
-    return round_half_up(np.nan_to_num(np.asarray(yuan, dtype=float), nan=0.0, posinf=0.0, neginf=0.0) * 100.0)
+    """Yuan -> integer fen, rounded half up; NaN -> 0. An amount whose fen would not fit (beyond ±2**62 fen, i.e.
+    an absurd rate or cost that got past the bounds) is :class:`EvaluationError` naming it, never a wrapped-around
+    int64."""
+    fen = np.nan_to_num(np.asarray(yuan, dtype=float), nan=0.0, posinf=np.inf, neginf=-np.inf) * 100.0
+    bad = ~(np.abs(fen) < FEN_MAX)
+    if bad.any():
+        v = float(np.asarray(yuan, dtype=float).ravel()[np.flatnonzero(bad.ravel())[0]])
+        raise EvaluationError(f"an amount of {v:g} yuan is beyond what integer fen hold; check the budget, the "
+                              "base rate's basis and the costs (a case costs at most 1e12 yuan)")
+    return round_half_up(fen)
 
 
 def allocate_fen(total_fen: int, shares: np.ndarray, keys) -> np.ndarray:
@@ -242,9 +350,8 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
     period = budget if isinstance(budget, Period) else Period(budget=budget)
     cfg = cfg or PaymentConfig()
     cfg.check()
-    B = period.budget
-    if not (np.isfinite(B) and B > 0):
-        raise EvaluationError(f"budget {B!r}: must be a positive, finite amount in yuan")
+    B = check_budget(period.budget)
+    check_cost_total(cases["cost"].to_numpy(float))
     if not weights["rw"].notna().any():
         raise EvaluationError("no DRG has a weight: no case has a usable total_cost (missing, NaN, infinite or <= 0) "
                               "and no published weights were given; fix the cost column or pass --weights CSV")
@@ -299,7 +406,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
     if "dept" in cases.columns:  # the department view of the profit and loss
         per_case["dept"] = cases["dept"].to_numpy()
     if period.self_pay is not None:
-        per_case["self_pay_fen"] = to_fen(period.self_pay)
+        per_case["self_pay_fen"] = to_fen(usable_self_pay(period.self_pay))
         per_case["fund_payment_fen"] = pay_fen - per_case["self_pay_fen"].to_numpy()
     if period.month is not None:
         per_case["month"] = np.asarray(period.month, dtype=float)

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cells import CaseCells, CodedBatch, _month_index, _number, _sorted_categorical, _text, first_rows, levels_of
-from .common import EvaluationError, key_codes
+from .common import EvaluationError, key_codes, usable_year
 from .exact import exact_sums, merge_sums, to_float
 from .payment import (
     CLASSES,
@@ -37,12 +37,15 @@ from .payment import (
     _pooled_mean,
     advances_table,
     case_points,
+    check_budget,
+    check_cost_total,
     classify,
     profit_loss_table,
     rate_terms,
     scenario_table,
     settlement_table,
     to_fen,
+    usable_self_pay,
 )
 
 _BUCKETS = 1 << 20  # remainder histogram resolution
@@ -90,10 +93,12 @@ class FirstPass:
         self.grouped = pd.Series(dtype=np.int64)  # (year, hospital) -> grouped cases
         self.candidates: list = []  # special review: (row, hospital, year, case_id)
         self.has_year = False
+        self.cost_total = 0.0  # yuan, every usable cost: checked against the money bounds before anything is paid
 
     def merge(self, other: "FirstPass") -> "FirstPass":
         self.cells.merge(other.cells)
         self.has_year |= other.has_year
+        self.cost_total += other.cost_total
         self.per_year = self.per_year.add(other.per_year, fill_value=0).astype(np.int64)
         for y, hs in other.unknown.items():
             self.unknown.setdefault(y, set()).update(hs)
@@ -103,7 +108,7 @@ class FirstPass:
 
 
 def _year_values(t: pa.Table) -> np.ndarray:
-    return _number(t.column("year")) if "year" in t.column_names else np.zeros(t.num_rows)
+    return usable_year(_number(t.column("year"))) if "year" in t.column_names else np.zeros(t.num_rows)
 
 
 def first_pass(t: pa.Table, offset: int, hospitals: pd.DataFrame | None, listed: list | None) -> FirstPass:
@@ -113,6 +118,7 @@ def first_pass(t: pa.Table, offset: int, hospitals: pd.DataFrame | None, listed:
     out.cells = out.cells.of_batch(t)
     out.has_year = "year" in t.column_names
     cb = CodedBatch(t, levels_of(hospitals))
+    out.cost_total = float(np.nansum(cb.cost))
     year = _year_values(t)
     known = ~np.isnan(year)
     ys = year[known].astype(np.int64)  # a year is its whole number, as the per-case settlement lists them
@@ -157,14 +163,13 @@ def plan_from_first(first: FirstPass, hospitals: pd.DataFrame | None, runs: list
     if not first.cells.rows or not years:
         raise EvaluationError("no cases to settle: the file has no rows" + (" with a readable year" if first.cells.rows else "")
                               + "; check the input (and its year column)")
+    check_cost_total(None, first.cost_total)
     for run in runs:
         for y in years:
             b = run.budgets.get(y, run.budgets.get(None))
             if b is None:
                 raise EvaluationError(f"--budget has no amount for year {y}; give one for every year or a single amount")
-            if not (np.isfinite(b) and b > 0):
-                raise EvaluationError(f"budget {b!r}: must be a positive, finite amount in yuan")
-            run.budgets[y] = b
+            run.budgets[y] = check_budget(b, "budget" if y is None else f"budget of {y}")
     stats, pooled, _ = drg_statistics(first.cells)
     w = weights_table(stats, pooled, supplied=supplied)
     if years and not w["rw"].notna().any():
@@ -474,9 +479,7 @@ def case_table(cb: CodedBatch, t: pa.Table, p: Priced, pay: np.ndarray, years: l
         codes, values = _text(t.column("dept"))
         out["dept"] = _sorted_categorical([v if v else None for v in values], codes[sel])
     if "self_pay" in names:
-        v = _number(t.column("self_pay"))[sel]
-        with np.errstate(invalid="ignore"):
-            sp = to_fen(np.where(np.isfinite(v) & (v >= 0), v, 0.0))
+        sp = to_fen(usable_self_pay(_number(t.column("self_pay"))[sel]))
         out["self_pay_fen"] = sp
         out["fund_payment_fen"] = out["payment_fen"].to_numpy() - sp
     if "discharge_date" in names:

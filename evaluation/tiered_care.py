@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import EvaluationError, _on_categories, normalize_level
+from .common import EvaluationError, _on_categories, normalize_level, read_toml
 from .text import DEFINITIONS
 from .weights import baseline_weights
 
@@ -33,13 +33,7 @@ def load_targets(path: str | None) -> dict:
     targets = dict(TARGET_PRESET)
     if not path:
         return targets
-    import tomllib
-
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise EvaluationError(f"{path}: not valid TOML ({e}); write [targets] then name = value lines") from None
+    data = read_toml(path, "--targets", "[targets] in_county_rate = 0.9")
     table = data.get("targets", data)
     if not isinstance(table, dict):
         raise EvaluationError(f"{path}: [targets] must be a table of name = value lines")

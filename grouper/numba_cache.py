@@ -17,9 +17,13 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def kernel_cache_dir() -> str:
-    from .scheme import cache_dir
+    """``<cache dir>/numba`` when the cache folder is trusted (:func:`grouper.cache.trusted_cache_dir`), else a
+    private temporary folder of this process: Numba's index files are pickles, never loaded from a folder others
+    can write."""
+    from .cache import private_temporary_dir, trusted_cache_dir
 
-    return str(cache_dir() / "numba")
+    folder = trusted_cache_dir()
+    return str(folder / "numba") if folder is not None else private_temporary_dir()
 
 
 def install() -> None:

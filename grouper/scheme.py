@@ -311,6 +311,8 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
 
 
 def cache_dir() -> Path:
+    """Where compiled schemes and kernels are kept: ``DRG_CACHE_DIR``, else ``$XDG_CACHE_HOME/drg-toolkit``, else
+    ``~/.cache/drg-toolkit`` (whether it may be used: :func:`grouper.cache.trusted_cache_dir`)."""
     base = os.environ.get("DRG_CACHE_DIR")
     if base:
         return Path(base)
@@ -350,8 +352,12 @@ def load_scheme(path: str | os.PathLike | None = None, *, use_cache: bool = True
     if not root.is_dir():
         raise SchemeError(f"{root}: not a directory; pass a scheme directory (with mdc.csv, adrg.csv, drg.csv) via --scheme or DRG_SCHEME")
     digest = scheme_digest(root)
-    # .npz read without pickle: a file planted in the cache folder can never run code
-    target = cache_dir() / f"{digest}.npz"
+    # .npz read without pickle and checked against its content digest; only from a folder no one else can write
+    from .cache import trusted_cache_dir
+
+    folder = trusted_cache_dir() if use_cache else None
+    use_cache = folder is not None
+    target = folder / f"{digest}.npz" if use_cache else None
     if use_cache:
         cached = load_compiled(target, digest)
         if cached is not None:
