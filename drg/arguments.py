@@ -17,7 +17,10 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         import sys
 
+        import re
+
         hint = f"见 {self.prog} -h" if argparse._("usage: ") != "usage: " else f"see {self.prog} -h"
+        message = re.sub(r"^(?:argument |参数 ?)(\S+?)(?:: |：)", r"\1 ", message)  # "--batch-size 0 is outside ..."
         sys.stderr.write(f"drg: error: {message}; {hint}\n")
         sys.exit(2)
 

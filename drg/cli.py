@@ -198,8 +198,8 @@ def _print_settlement(a, cfg, tables, counts) -> None:
         year = ("全部年度" if a.lang == "zh" else "all years") if r.year is None or r.year != r.year else int(r.year)
         print(say(a.lang, "settled_year", year=year, paid=r.paid, budget=r.budget) + f" ({100 * r.paid_share_of_budget:.3f}%)")
     if counts["no_year"]:
-        print(f"warning: {counts['no_year']:,} cases have no readable year and are in no year's budget: not settled; "
-              "fill their year column", file=sys.stderr)
+        print(f"warning: {counts['no_year']:,} cases have no readable year and are in no year's budget: not settled, "
+              "listed in cases.parquet as no_year and paid 0; fill their year column", file=sys.stderr)
     bad = counts["cost_unusable"]
     if bad:
         print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "
@@ -275,7 +275,10 @@ def _run(argv) -> int:
     from .atomic import OutputError
     from .io import InputError
 
-    args = build_parser(help_language(sys.argv[1:] if argv is None else argv)).parse_args(argv)
+    try:
+        args = build_parser(help_language(sys.argv[1:] if argv is None else argv)).parse_args(argv)
+    except SystemExit as e:  # -h (0) or a refused option (2, one line printed): a status, also when called in-process
+        return e.code if isinstance(e.code, int) else 2
     try:
         return COMMANDS[args.command](args)
     except (SchemeError, ColumnError, InputError, UsageError, OutputError) as e:

@@ -73,12 +73,43 @@ def settle_years(cases: pd.DataFrame, weights: pd.DataFrame, budgets: dict, cfg,
             row["volume_basis"] = "prior_year" if prior is not None else "this_year"
         parts["parameters"].append(row)
         prior = sub
+    if "year" in cases.columns and cases["year"].isna().any():
+        parts["cases"].append(_unsettled(cases[cases["year"].isna()], weights, cfg, parts["cases"]))
     per_case = pd.concat(parts.pop("cases"), ignore_index=True)
     out = {"settlement": pd.concat(parts["settlement"], ignore_index=True), "parameters": pd.DataFrame(parts["parameters"])}
     for name in ("monthly", "drg_profit_loss", "scenarios"):
         if parts[name]:
             out[name] = pd.concat(parts[name], ignore_index=True)
     return per_case, out
+
+
+def _unsettled(cases: pd.DataFrame, weights: pd.DataFrame, cfg, settled: list) -> pd.DataFrame:
+    """The per-case rows of cases without a readable year: in no year's budget, so class ``no_year``, paid 0 (every
+    input case appears once in the per-case table), with their weight and coefficients as a settled case has."""
+    from evaluation.payment import CLASSES, NO_YEAR, coefficients, to_fen
+
+    level_k, quality = coefficients(cases, cfg)
+    n = len(cases)
+    cost = cases["cost"].to_numpy(float)
+    out = pd.DataFrame({
+        "year": pd.array([pd.NA] * n, dtype="Int64"),
+        "case_id": cases["case_id"].to_numpy() if "case_id" in cases.columns else np.arange(n),
+        "hospital_id": cases["hospital_id"].to_numpy(), "level": cases["level"].astype(str).to_numpy(),
+        "drg": cases["drg"].to_numpy(),
+        "rw": cases["drg"].map(dict(zip(weights["drg"], weights["rw"].astype(float)))).astype(float).to_numpy(),
+        "coefficient": level_k, "quality_factor": quality,
+        "payment_class": pd.Categorical.from_codes(np.full(n, NO_YEAR), CLASSES), "total_cost": cost,
+        "points": np.full(n, np.nan), "payment_fen": np.zeros(n, np.int64), "payment": np.zeros(n),
+        "cost_fen": to_fen(cost), "cost_usable": np.isfinite(cost), "special_review_over_cap": np.zeros(n, bool)})
+    if "dept" in cases.columns:
+        out["dept"] = cases["dept"].to_numpy()
+    if "self_pay" in cases.columns:
+        out["self_pay_fen"] = to_fen(cases["self_pay"].to_numpy(float))
+        out["fund_payment_fen"] = np.zeros(n, np.int64)
+    if "month" in cases.columns:
+        out["month"] = cases["month"].to_numpy(float)
+    columns = list(settled[0].columns) if settled else list(out.columns)
+    return out[[c for c in columns if c in out.columns]]
 
 
 WORKBOOK_PROFIT_LOSS_ROWS = 10_000
@@ -172,7 +203,8 @@ def case_payment_estimate(drg: str, status_ok: bool, *, weights: str, point_valu
 
 
 CLASS_ZH = {"not_grouped": "未入组，按项目付费", "special_review": "特病单议", "no_weight": "无权重", "no_cost": "无费用，按标准付费",
-            "long_stay": "长住院", "high_cost": "高倍率病例", "low_cost": "低倍率病例", "normal": "正常病例"}
+            "long_stay": "长住院", "high_cost": "高倍率病例", "low_cost": "低倍率病例", "normal": "正常病例",
+            "no_year": "无年度，未结算"}
 
 
 # -- streamed: drg pay in three passes (evaluation.payment_batches) ----------------------------------------
@@ -197,10 +229,6 @@ def _reduce_third(t, offset, plan, lang):
     table = pa.Table.from_pandas(label(part.cases, lang), preserve_index=False).replace_schema_metadata(None)
     table = _plain_dictionaries(table)
     ids = t.column("case_id") if "case_id" in t.column_names else pa.array(np.arange(offset, offset + t.num_rows))
-    if plan.years != [None]:  # the cases of the settled years
-        from evaluation.payment_batches import year_index
-
-        ids = ids.filter(pa.array(year_index(t, plan.years) >= 0))
     if pa.types.is_dictionary(ids.type):
         ids = ids.dictionary_decode() if isinstance(ids, pa.Array) else pa.chunked_array([c.dictionary_decode() for c in ids.chunks])
     part.cases = table.add_column(1, column_label("case_id") if lang == "zh" else "case_id", ids)

@@ -499,7 +499,7 @@ def settle(per_case: pd.DataFrame, cfg: PaymentConfig | None = None, advances: p
     return settlement_table(settlement_sums(per_case), cfg, adv)
 
 
-SETTLEMENT_SUMS = ["cases", "payment_fen", *[f"cases_{c}" for c in CLASSES], "cases_cost_unusable", "special_review_over_cap",
+SETTLEMENT_SUMS = ["cases", "payment_fen", *[f"cases_{c}" for c in SETTLED_CLASSES], "cases_cost_unusable", "special_review_over_cap",
                    "payment_costed_fen", "actual_cost_fen"]  # integer sums per hospital (and self_pay_fen)
 
 
@@ -512,7 +512,7 @@ def settlement_sums(pc: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"level": g["level"].first(), "coefficient": g["coefficient"].first(),
                         "quality_factor": g["quality_factor"].first(), "cases": g.size(),
                         "points": g["points"].sum(min_count=1), "payment_fen": g["payment_fen"].sum()})
-    for c in CLASSES:
+    for c in SETTLED_CLASSES:
         out[f"cases_{c}"] = align((pc["payment_class"] == c).groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)
     out["cases_cost_unusable"] = align((~pc["cost_usable"]).groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)
     out["special_review_over_cap"] = align(pc["special_review_over_cap"].groupby(h, observed=True).sum(), out.index, 0).astype(np.int64)

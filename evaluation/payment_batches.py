@@ -32,6 +32,8 @@ from .common import EvaluationError, key_codes, usable_year
 from .exact import exact_sums, merge_sums, to_float
 from .payment import (
     CLASSES,
+    NO_YEAR,
+    SETTLED_CLASSES,
     PaymentConfig,
     _balanced_rate,
     _pooled_mean,
@@ -456,34 +458,42 @@ def payments_fen(p: Priced, run: Run, years: list) -> np.ndarray:
 
 
 def case_table(cb: CodedBatch, t: pa.Table, p: Priced, pay: np.ndarray, years: list) -> pd.DataFrame:
-    """The per-case table of :func:`simulate` (with ``year`` first, without ``case_id``) of the batch's settled cases."""
-    sel = p.year >= 0
-    n = int(sel.sum())
+    """The per-case table of :func:`simulate` (with ``year`` first, without ``case_id``) of every case of the batch:
+    a case without a settled year (no readable year) is there too, class ``no_year``, paid 0, year empty."""
+    n = len(p.year)
+    settled = p.year >= 0
     level = np.where(cb.level < 0, len(cb.level_names) - 1, cb.level)
-    cost = cb.cost[sel]
+    cost = cb.cost
+    if years == [None]:
+        year = np.full(n, None, dtype=object)
+    elif settled.all():
+        year = np.array(years, dtype=np.int64)[p.year]
+    else:
+        year = pd.array(np.array(years, dtype=np.int64)[np.where(settled, p.year, 0)], dtype="Int64")
+        year[~settled] = pd.NA
+    code = np.where(settled, p.code, NO_YEAR).astype(np.int8)
     out = pd.DataFrame({
-        "year": np.array(years, dtype=object if years == [None] else np.int64)[p.year[sel]] if n else
-        np.empty(0, dtype=object if years == [None] else np.int64),
-        "hospital_id": _sorted_categorical(cb.hosp, cb.h[sel]),
-        "level": _sorted_categorical(cb.level_names, level[sel]), "drg": _sorted_categorical(cb.drgs, cb.g[sel]),
-        "rw": p.rw[sel], "coefficient": p.level_k[sel], "quality_factor": p.quality[sel],
-        "payment_class": pd.Categorical.from_codes(p.code[sel], CLASSES), "total_cost": cost,
-        "points": p.points[sel] if p.points is not None else np.full(n, np.nan)})
-    out["payment_fen"] = pay[sel]
-    out["payment"] = pay[sel] / 100.0
+        "year": year,
+        "hospital_id": _sorted_categorical(cb.hosp, cb.h),
+        "level": _sorted_categorical(cb.level_names, level), "drg": _sorted_categorical(cb.drgs, cb.g),
+        "rw": p.rw, "coefficient": p.level_k, "quality_factor": p.quality,
+        "payment_class": pd.Categorical.from_codes(code, CLASSES), "total_cost": cost,
+        "points": np.where(settled, p.points, np.nan) if p.points is not None else np.full(n, np.nan)})
+    out["payment_fen"] = pay
+    out["payment"] = pay / 100.0
     out["cost_fen"] = to_fen(cost)
     out["cost_usable"] = np.isfinite(cost)
-    out["special_review_over_cap"] = p.over_cap[sel]
+    out["special_review_over_cap"] = p.over_cap & settled
     names = t.column_names
     if "dept" in names:
         codes, values = _text(t.column("dept"))
-        out["dept"] = _sorted_categorical([v if v else None for v in values], codes[sel])
+        out["dept"] = _sorted_categorical([v if v else None for v in values], codes)
     if "self_pay" in names:
-        sp = to_fen(usable_self_pay(_number(t.column("self_pay"))[sel]))
+        sp = to_fen(usable_self_pay(_number(t.column("self_pay"))))
         out["self_pay_fen"] = sp
-        out["fund_payment_fen"] = out["payment_fen"].to_numpy() - sp
+        out["fund_payment_fen"] = np.where(settled, out["payment_fen"].to_numpy() - sp, 0)
     if "discharge_date" in names:
-        m = _month_index(t.column("discharge_date"), 12)[sel]
+        m = _month_index(t.column("discharge_date"), 12)
         out["month"] = np.where(m >= 0, m % 12 + 1, np.nan).astype(float)
     return out
 
@@ -508,10 +518,10 @@ def third_pass(t: pa.Table, offset: int, plan: PayPlan) -> ThirdPass:
         p = price(cb, t, rows, year, plan, run)
         pay = payments_fen(p, run, plan.years)
         table = case_table(cb, t, p, pay, plan.years)
-        yi = year[year >= 0]
+        present = np.unique(year[year >= 0])
         per_year = {}
-        for i in np.unique(yi):
-            sub = table[yi == i] if len(np.unique(yi)) > 1 else table
+        for i in present:
+            sub = table if len(present) == 1 and (year >= 0).all() else table[year == i]
             per_year[int(i)] = coded_settlement_sums(sub)
             if r == 0:
                 paid[int(i)] = int(sub["payment_fen"].sum())
@@ -546,7 +556,7 @@ def coded_settlement_sums(t: pd.DataFrame) -> pd.DataFrame:
                        index=pd.Index(t["hospital_id"].cat.categories.to_numpy()[present], name="hospital_id"))
     code = t["payment_class"].cat.codes.to_numpy().astype(np.int64)[ok]
     by_class = np.bincount(hc * len(CLASSES) + code, minlength=k * len(CLASSES)).reshape(k, len(CLASSES))[present]
-    for j, c in enumerate(CLASSES):
+    for j, c in enumerate(SETTLED_CLASSES):
         out[f"cases_{c}"] = by_class[:, j].astype(np.int64)
     out["cases_cost_unusable"] = np.bincount(hc, weights=~costed, minlength=k)[present].astype(np.int64)
     out["special_review_over_cap"] = np.bincount(hc, weights=t["special_review_over_cap"].to_numpy(bool)[ok],

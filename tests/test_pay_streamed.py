@@ -71,6 +71,8 @@ def _cases(rng: np.random.Generator, n: int, opts: dict) -> pd.DataFrame:
         df = df.drop(columns=["discharge_date"])
     if not opts["years"]:
         df = df.drop(columns=["year"])
+    elif opts.get("missing_years"):  # a few cases without a readable year: listed as no_year, paid nothing
+        df["year"] = df["year"].astype(float).where(rng.random(n) > 0.08)
     if not opts["case_ids"]:
         df = df.drop(columns=["case_id"])
     return df
@@ -89,7 +91,7 @@ CONFIGS = st.fixed_dictionaries({
 OPTIONS = st.fixed_dictionaries({
     "self_pay": st.booleans(), "level_column": st.booleans(), "months": st.booleans(), "years": st.booleans(),
     "case_ids": st.booleans(), "hospitals": st.booleans(), "special": st.booleans(), "quality": st.booleans(),
-    "scenarios": st.booleans(), "supplied": st.booleans(),
+    "scenarios": st.booleans(), "supplied": st.booleans(), "missing_years": st.booleans(),
 })
 
 
@@ -108,7 +110,7 @@ def check_pay(work, seed, n, batch, cfg, opts):
     hospitals = HOSPITALS if opts["hospitals"] else None
     supplied = pd.DataFrame({"drg": ["ES31", "GB25"], "weight": [0.8, 1.7]}) if opts["supplied"] else None
     spend = pd.Series(df["total_cost"]).where(np.isfinite(df["total_cost"]) & (df["total_cost"] > 0)).sum()
-    budgets = ({int(y): spend * 1.3 for y in df["year"].unique()} if "year" in df.columns else {None: spend * 1.3})
+    budgets = ({int(y): spend * 1.3 for y in df["year"].dropna().unique()} if "year" in df.columns else {None: spend * 1.3})
     ids = df["case_id"].astype(str) if "case_id" in df.columns else pd.Series(np.arange(len(df)).astype(str))
     special = pd.Series(list(rng.choice(ids, min(30, len(ids)), replace=False)) + ["nobody"]) if opts["special"] else None
     quality = {"H1": 1.05, "H3": 0.97} if opts["quality"] else {}
@@ -137,7 +139,14 @@ def check_pay(work, seed, n, batch, cfg, opts):
     if ref_error:
         return
     cases = pd.read_parquet(out / "cases.parquet")
-    assert counts["cases"] == len(cases) == len(ref_cases)
+    assert len(cases) == len(ref_cases) == len(df)  # every input case once, paid or not
+    assert counts["cases"] + counts["no_year"] == len(df)
+    assert (cases["payment_fen"] >= 0).all() or cfg["method"] == "rate"
+    if "year" in df.columns:
+        no_year = df["year"].isna().to_numpy()
+        assert counts["no_year"] == int(no_year.sum())
+        assert (cases["payment_class"] == "no_year").sum() == no_year.sum()
+        assert (cases.loc[cases["payment_class"] == "no_year", "payment_fen"] == 0).all()
     cases = cases.sort_values("year", kind="stable").reset_index(drop=True) if "year" in df.columns else cases
     assert_same(cases, ref_cases, "cases")
     assert sorted(got) == sorted(ref)
@@ -145,7 +154,7 @@ def check_pay(work, seed, n, batch, cfg, opts):
         keys = [k for k in KEYS[name] if k in ref[name].columns and ref[name][k].notna().any()]
         assert_same(got[name].sort_values(keys, kind="stable").reset_index(drop=True),
                     ref[name].sort_values(keys, kind="stable").reset_index(drop=True), name)
-    for y, g in cases.groupby("year", dropna=False) if "year" in df.columns else [(None, cases)]:
+    for y, g in cases.groupby("year") if "year" in df.columns else [(None, cases)]:
         if cfg["method"] == "points":  # the budget to the fen
             assert int(g["payment_fen"].sum()) == int(round(budgets[y] * 100))
 
@@ -156,7 +165,8 @@ def assert_same(got: pd.DataFrame, ref: pd.DataFrame, name: str) -> None:
     for c in ref.columns:
         u, v = got[c], ref[c]
         if pd.api.types.is_integer_dtype(v) and not pd.api.types.is_bool_dtype(v):
-            assert u.astype(np.int64).tolist() == v.astype(np.int64).tolist(), f"{name}.{c}"  # fen: exactly
+            as_int = [lambda col: [None if pd.isna(e) else int(e) for e in col.astype(object)]][0]  # year may be empty
+            assert as_int(u) == as_int(v), f"{name}.{c}"  # fen: exactly
         elif pd.api.types.is_float_dtype(v):
             np.testing.assert_allclose(u.astype(float), v.astype(float), rtol=1e-12, atol=0, err_msg=f"{name}.{c}")
         else:
@@ -249,6 +259,10 @@ def test_cases_without_a_year_are_counted_and_named_not_lost_silently(tmp_path, 
     captured = capsys.readouterr()
     assert "warning: 8 cases have no readable year" in captured.err
     assert "settled 792 cases" in captured.out
-    assert len(pd.read_parquet(tmp_path / "p" / "cases.parquet")) == 792
+    cases = pd.read_parquet(tmp_path / "p" / "cases.parquet")
+    assert cases["case_id"].tolist() == df["case_id"].tolist()  # every input case once, in input order
+    unpaid = cases[cases["payment_class"] == "no_year"]
+    assert unpaid["case_id"].tolist() == df["case_id"].iloc[::100].tolist() and (unpaid["payment_fen"] == 0).all()
+    assert unpaid["year"].isna().all() and cases["year"].notna().sum() == 792
     assert main(["pay", str(tmp_path / "full.parquet"), "--budget", "1e7", "-o", str(tmp_path / "q")]) == 0
     assert "no readable year" not in capsys.readouterr().err  # nothing reported where nothing is missing
