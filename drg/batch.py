@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import gc
+import json
 import queue
 import sys
 import threading
@@ -214,9 +215,35 @@ def check_outputs(files: list[str], output: str, summary: bool = True) -> None:
         check_file_target(summary_path(output))  # checked now: never found out after the output was replaced
 
 
+def file_sha256(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def summary_matches(output: str) -> bool:
+    """Whether ``OUTPUT.summary.json`` describes the ``output`` beside it (its ``output_sha256``): a run killed
+    between the two renames leaves a new output beside an old summary (or the reverse), and this tells."""
+    try:
+        with open(summary_path(output), encoding="utf-8") as f:
+            want = json.load(f).get("output_sha256")
+        return want is not None and want == file_sha256(output)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def finish(writer, output: str, result: dict | None) -> None:
     """Commit the output and its summary together: the summary is written before the output
-    replaces anything, so a failure writing it leaves the old output in place."""
+    replaces anything, so a failure writing it leaves the old output in place. The summary carries the
+    output's SHA-256 (``output_sha256``), so a pair left mismatched by a kill between the two renames is
+    detected (:func:`summary_matches`)."""
+    if result is not None:
+        writer.close_for_commit()
+        result["output_sha256"] = file_sha256(writer.tmp)  # also in the summary the caller gets back
     staged = stage_json(summary_path(output), result) if result is not None else None
     try:
         if staged:

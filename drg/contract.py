@@ -101,6 +101,10 @@ def read_plan(spec: str, wanted: list[str], mapping: dict | None = None) -> tupl
 
     have = input_columns(spec)
     found = resolve(have, mapping)
+    twice = sorted({found.get(w, w) for w in wanted if have.count(found.get(w, w)) > 1})
+    if twice:  # a reader cannot tell which of two same-named columns is meant
+        raise InputError(f"{spec}: the column {', '.join(twice)} appears {have.count(twice[0])} times; keep one "
+                         "(or rename the others) and run again")
     cols, rename = [], {}
     for w in wanted:
         src = found.get(w, w if w in have else None)

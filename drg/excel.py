@@ -39,6 +39,21 @@ def _format_for(col: str, series: pd.Series) -> str | None:
     return "0.0000"
 
 
+def workbook_property(path: str, name: str) -> str | None:
+    """A custom document property of a workbook we wrote (docProps/custom.xml), or None: read with the zip and XML
+    readers of the standard library, never executing anything in the file."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("docProps/custom.xml").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+    m = re.search(r'name="' + re.escape(name) + r'"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', xml)
+    return m.group(1) if m else None
+
+
 def write_workbook(tables: dict, path: str, lang: str = "zh") -> None:
     """Write ``{name: DataFrame}`` to ``path`` atomically (temp file, then rename)."""
     publish(stage_workbook(tables, path, lang), path)
@@ -176,8 +191,9 @@ def _bulk_sheet():
     return BulkSheet
 
 
-def stage_workbook(tables: dict, path: str, lang: str = "zh") -> str:
-    """Write ``{name: DataFrame}`` to a temporary file beside ``path`` and return it (publish it later).
+def stage_workbook(tables: dict, path: str, lang: str = "zh", properties: dict | None = None) -> str:
+    """Write ``{name: DataFrame}`` to a temporary file beside ``path`` and return it (publish it later);
+    ``properties``: custom document properties (text), e.g. the id that pairs a workbook with its report.
 
     Strings are never turned into formulas or links, so a value such as ``=HYPERLINK(...)``
     from the data stays text."""
@@ -187,7 +203,9 @@ def stage_workbook(tables: dict, path: str, lang: str = "zh") -> str:
         import xlsxwriter
 
         with xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False,
-                                       "nan_inf_to_errors": True}) as book:
+                                       "nan_inf_to_errors": True, "remove_timezone": True}) as book:
+            for key, value in (properties or {}).items():
+                book.set_custom_property(key, str(value))
             header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
             formats = {}
             for name, df in tables.items():

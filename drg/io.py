@@ -469,6 +469,7 @@ class AtomicWriter:
         self._rows = 0
         self._header_written = False
         self._sink = None  # the CSV output file under the writer
+        self._closed = False
 
     def write(self, table: pa.Table) -> None:
         if self.fmt == "csv":
@@ -523,7 +524,9 @@ class AtomicWriter:
         if self._writer is None:
             import xlsxwriter
 
+            # a timestamp with a time zone is written as its wall-clock time there (Excel has no time zones)
             self._writer = xlsxwriter.Workbook(self.tmp, {"constant_memory": True, "strings_to_formulas": False,
+                                                          "remove_timezone": True,
                                                           "strings_to_urls": False, "nan_inf_to_errors": True})
             self._sheet = self._writer.add_worksheet("DRG")
             self._schema = table.schema
@@ -537,7 +540,10 @@ class AtomicWriter:
             self._sheet.write_row(self._rows + 1 + i, 0, row)
         self._rows += table.num_rows
 
-    def commit(self, empty_schema: pa.Schema | None = None) -> None:
+    def close_for_commit(self, empty_schema: pa.Schema | None = None) -> None:
+        """Finish the temporary file (its bytes are final; :meth:`commit` then only moves it into place)."""
+        if self._closed:
+            return
         if self._writer is None and empty_schema is not None:
             self.write(empty_schema.empty_table())
         if self._writer is not None:
@@ -546,6 +552,10 @@ class AtomicWriter:
                 self._sink.close()
         elif self.fmt == "csv":  # no batch at all: an empty file
             open(self.tmp, "wb").close()
+        self._closed = True
+
+    def commit(self, empty_schema: pa.Schema | None = None) -> None:
+        self.close_for_commit(empty_schema)
         publish(self.tmp, self.path)
 
     def abort(self) -> None:

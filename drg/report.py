@@ -8,6 +8,7 @@ text that comes from the data is escaped; every chart has its numbers in a table
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -317,6 +318,32 @@ def excel_tables(o: dict) -> dict:
     return {v: o[k] for k, v in names.items() if o.get(k) is not None}
 
 
+REPORT_ID = "drg-report-id"
+
+
+def report_id(path: str) -> str | None:
+    """The pair id of a report (.html: its meta tag) or of its workbook (.xlsx: a custom property), or None."""
+    import re
+
+    if path.lower().endswith(".xlsx"):
+        from .excel import workbook_property
+
+        return workbook_property(path, REPORT_ID)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    m = re.search(r'<meta name="drg-report-id" content="([0-9a-f]+)">', head)
+    return m.group(1) if m else None
+
+
+def report_pair_matches(html: str, xlsx: str) -> bool:
+    """Whether a report and a workbook were written by one run (:func:`build_report` writes both with one id)."""
+    a, b = report_id(html), report_id(xlsx)
+    return a is not None and a == b
+
+
 def build_report(root: str, out_html: str, xlsx: str | None = None, lang: str = "zh") -> dict:
     """Write the HTML report (and the workbook); returns {path: bytes}."""
     from evaluation.common import label
@@ -324,11 +351,19 @@ def build_report(root: str, out_html: str, xlsx: str | None = None, lang: str = 
     from .excel import stage_workbook
 
     targets = [out_html] + ([xlsx] if xlsx else [])
+    if xlsx and os.path.realpath(xlsx) == os.path.realpath(out_html):
+        raise InputError(f"-o {out_html} and --xlsx {xlsx} are the same file; give the workbook its own name (e.g. report.xlsx)")
+    if xlsx and not xlsx.lower().endswith(".xlsx"):
+        raise InputError(f"--xlsx {xlsx}: name the workbook .xlsx")
     for path in targets:
         check_file_target(path)
         refuse_overlap(report_inputs(root), path)
     o = load_outputs(root)
     text = render(o, lang)
+    # the pair's id (the report's content): in the HTML and in the workbook, so a report and a workbook of
+    # different runs (a run killed between the two renames) are told apart by report_pair_matches
+    pair_id = hashlib.sha256(f"{lang}\0{text}".encode("utf-8")).hexdigest()[:32]
+    text = text.replace("<meta charset='utf-8'>", f"<meta charset='utf-8'><meta name=\"drg-report-id\" content=\"{pair_id}\">", 1)
     parent = os.path.dirname(os.path.abspath(out_html))
     os.makedirs(parent, exist_ok=True)
     staged = []
@@ -337,7 +372,8 @@ def build_report(root: str, out_html: str, xlsx: str | None = None, lang: str = 
         with open(staged[0], "w", encoding="utf-8") as f:
             f.write(text)
         if xlsx:
-            staged.append(stage_workbook({k: label(v, lang) for k, v in excel_tables(o).items()}, xlsx, lang=lang))
+            staged.append(stage_workbook({k: label(v, lang) for k, v in excel_tables(o).items()}, xlsx, lang=lang,
+                                         properties={REPORT_ID: pair_id}))
     except BaseException:
         discard(*staged)
         raise

@@ -79,7 +79,7 @@ def _num(batch: pa.Table, name: str):
     if pa.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
     if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
-        return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        return pc.cast(col, pa.float64(), safe=False).to_numpy(zero_copy_only=False)  # 2**63-1 is a (useless) float
     enc = pc.dictionary_encode(pc.cast(col, pa.string()))
     lut = np.array([_to_float(v) for v in enc.dictionary.to_pylist()] + [np.nan])
     idx = enc.indices.to_numpy(zero_copy_only=False)

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .cells import CodedBatch, _number, _text, levels_of
-from .common import normalize_level
+from .common import normalize_level, usable_year
 from .tiered_care import LEVEL_RANK, REVENUE, transfer_receivers
 
 
@@ -19,7 +19,7 @@ def _years(t: pa.Table) -> pd.Series:
     """The year as :func:`evaluation.common.prepare` reads it (0 when the file has none)."""
     if "year" not in t.column_names:
         return pd.Series(np.zeros(t.num_rows, np.int64))
-    return pd.to_numeric(t.column("year").to_pandas(), errors="coerce")
+    return pd.Series(usable_year(_number(t.column("year"))))
 
 
 def _grouped(codes: list, values: list, names: list) -> pd.DataFrame:

@@ -145,6 +145,10 @@ def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
         code_parts += [utf8(t[key]), mask, idx, np.asarray(off, dtype=np.int64), shown_bytes, shown_off]
     labels = FIELD_LABEL[lang]
     flags, messages = [], []
+    for which, rows in getattr(enc, "split_rows", {}).items():  # FORMAT.md 5.1 splits such a code: never silently
+        if rows.any():
+            flags.append(rows)
+            messages.append(t["split_" + which])
     for col, bad in enc.bad_fields.items():
         flags.append(bad)
         messages.append(t["unreadable"].format(col=labels.get(col, col)))

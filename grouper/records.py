@@ -61,6 +61,7 @@ class Encoded:
     px_idx: np.ndarray
     bad_fields: dict  # column -> bool mask of values that could not be read as integers
     problem: dict = field(default_factory=dict)  # (which, map_mode) -> mask of problem codes (decode.problem_codes)
+    split_rows: dict = field(default_factory=dict)  # "dx"/"px" -> mask of rows with a code split at , or | (warned)
 
 
 def _flat_codes(col) -> tuple[pa.Array, np.ndarray]:
@@ -74,8 +75,9 @@ def _flat_codes(col) -> tuple[pa.Array, np.ndarray]:
     return values, off
 
 
-def _split_separators(values: pa.Array, off: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-    """FORMAT.md 5.1: lists are joined with ',' and split on ',' and '|'; a code holding one is split."""
+def _split_separators(values: pa.Array, off: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """FORMAT.md 5.1: lists are joined with ',' and split on ',' and '|'; a code holding one is split.
+    Returns the split codes, their offsets and the mask of rows where a code was split (a warning says so)."""
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     parts = pc.split_pattern_regex(pc.fill_null(values, ""), r"[,|]")
@@ -84,7 +86,8 @@ def _split_separators(values: pa.Array, off: np.ndarray) -> tuple[pa.Array, np.n
     counts = np.bincount(row, weights=plen, minlength=len(off) - 1).astype(np.int64)
     new_off = np.zeros(len(off), dtype=np.int64)
     np.cumsum(counts, out=new_off[1:])
-    return pc.list_flatten(parts), new_off
+    split = np.bincount(row, weights=plen > 1, minlength=len(off) - 1) > 0
+    return pc.list_flatten(parts), new_off, split
 
 
 def _dictionary(values: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -215,7 +218,7 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
     value_set = scheme.value_set
     codes_index = scheme.code_index
 
-    lists = {}
+    lists, split_rows = {}, {}
     for which in ("dx", "px"):
         if which in names:
             values, off = _flat_codes(table.column(which))
@@ -223,7 +226,7 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
             values, off = pa.array([], pa.string()), np.zeros(n + 1, dtype=np.int64)
         dictionary, indices = _dictionary(values)
         if _has_separator(dictionary):  # rare: split, then encode again
-            values, off = _split_separators(values, off)
+            values, off, split_rows[which] = _split_separators(values, off)
             dictionary, indices = _dictionary(values)
         ids, idx = encode_codes(dictionary, indices, value_set)
         lists[which] = (values, off, ids, dictionary, idx)
@@ -280,5 +283,5 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         lit_rank=lit_rank, empty_rank=rank_of[""], pre_stat=pre_stat,
         dx_in_off=dx_in_off, px_in_off=px_in_off,
         dx_ids_in=dx_ids_in, px_ids_in=px_ids_in, dx_dict=dx_dict, dx_idx=dx_idx, px_dict=px_dict, px_idx=px_idx,
-        bad_fields=bad_fields,
+        bad_fields=bad_fields, split_rows=split_rows,
     )

@@ -27,6 +27,8 @@ TEXT = {
         "unreadable": "{col}的值无法识别为整数",
         "negative": "{col}为负数",
         "implausible": "{col}超出合理范围({lo}至{hi})",
+        "split_dx": "一个诊断编码含逗号或竖线，已拆分为多个编码(分组方案格式5.1)",
+        "split_px": "一个手术操作编码含逗号或竖线，已拆分为多个编码(分组方案格式5.1)",
     },
     "en": {
         "fail": [
@@ -51,6 +53,8 @@ TEXT = {
         "unreadable": "{col} could not be read as an integer",
         "negative": "{col} is negative",
         "implausible": "{col} is implausible (outside {lo} to {hi})",
+        "split_dx": "a diagnosis code held a comma or bar and was split into several codes (scheme format 5.1)",
+        "split_px": "a procedure code held a comma or bar and was split into several codes (scheme format 5.1)",
     },
 }
 
