@@ -87,7 +87,7 @@ def parse_budgets(text: str) -> dict:
     from evaluation.common import EvaluationError
     from evaluation.payment import check_budget
 
-    how = "write yuan, e.g. 1.2e9, or per year, e.g. 2019=1.1e9;2020=1.2e9"
+    how = "not an amount; write yuan, e.g. 1.2e9, or per year, e.g. 2019=1.1e9,2020=1.2e9"
     try:
         if "=" in text:
             import re
@@ -117,7 +117,7 @@ def parse_scenario(text: str, base):
 
     name, _, body = text.partition(":")
     if not name.strip() or not body:
-        raise UsageError(f"--scenario {text!r}: write NAME:key=value,..., e.g. tight:budget=9e8 or k3:k_hi=3")
+        raise UsageError(f"--scenario {text!r}: no name or no change; write NAME:key=value,..., e.g. tight:budget=9e8 or k3:k_hi=3")
     budget, changes = None, {}
     scalar = sorted(k for k, spec in _FIELDS.items() if spec[0] != "factors")
     try:
@@ -140,7 +140,7 @@ def parse_scenario(text: str, base):
     except ValueError as e:
         if isinstance(e, (UsageError,)):
             raise
-        why = str(e) if isinstance(e, EvaluationError) else f"a value is not a number ({e})"
+        why = str(e) if isinstance(e, EvaluationError) else f"a value is not a number ({e}); write e.g. tight:k_lo=0.5"
         raise UsageError(f"--scenario {text!r}: {why}") from None
     return name, (budget, changes)
 
@@ -156,6 +156,8 @@ def parse_years(text: str) -> list[int]:
         raise UsageError(f"--years {text!r}: write a range such as 2018-2021 or a list such as 2019,2020") from None
     if not years or len(years) > 30:
         raise UsageError(f"--years {text!r}: give between 1 and 30 years, e.g. 2018-2021")
+    if not all(1900 <= y <= 2200 for y in years):
+        raise UsageError(f"--years {text!r}: years from 1900 to 2200; write e.g. 2018-2021")
     return years
 
 

@@ -64,9 +64,21 @@ def layout(title: str, x: str = "", y: str = "", height: int = 420, **more) -> d
     return out
 
 
+def _finite_only(x):
+    """``x`` with every NaN or infinite float as None (a gap in the chart): a table someone wrote with inf in it
+    still gives valid JSON."""
+    if isinstance(x, float):
+        return x if x == x and x not in (float("inf"), float("-inf")) else None
+    if isinstance(x, dict):
+        return {k: _finite_only(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite_only(v) for v in x]
+    return x
+
+
 def figures_json(figures: dict) -> str:
     """The figures as JSON safe inside a <script> element (no "</script>", no HTML comment opener)."""
-    text = json.dumps(figures, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(_finite_only(figures), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

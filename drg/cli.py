@@ -130,7 +130,7 @@ def cmd_synth(a) -> int:
     for name, value, least in (("cases", a.cases, 1), ("batch-size", a.batch_size, 10_000), ("workers", 1 if a.workers is None else a.workers, 1)):
         if value < least:
             raise UsageError(f"--{name} {value}: must be at least {least:,} (a part's games and readmissions are drawn within it)"
-                             if least > 1 else f"--{name} {value}: must be a positive number")
+                             if least > 1 else f"--{name} {value}: must be a positive number; e.g. --{name} 20000")
     with output_folder(a.output, [], "synth") as out:
         synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet,
                    part_cases=a.batch_size, workers=a.workers)
@@ -185,30 +185,10 @@ def cmd_pay(a) -> int:
     tables, counts = pay_to(a.grouped, a.output, budgets, cfg, hospitals=a.hospitals, weights=a.weights,
                             special_review=a.special_review, quality_factors=a.quality_factors, variants=variants,
                             lang=a.lang, columns=a.columns, batch_size=a.batch_size, dask=a.dask)
-    _print_settlement(a, cfg, tables, counts)
+    from .text import print_settlement
+
+    print_settlement(a, cfg, tables, counts)
     return 0
-
-
-def _print_settlement(a, cfg, tables, counts) -> None:
-    st, par = tables["settlement"], tables["parameters"]
-    method = {"points": "点数法", "rate": "费率法"}.get(cfg.method, cfg.method) if a.lang == "zh" else cfg.method
-    print(say(a.lang, "settled", cases=counts["cases"], hospitals=st["hospital_id"].nunique() if len(st) else 0,
-              method=method, output=a.output))
-    for r in par.itertuples():
-        year = ("全部年度" if a.lang == "zh" else "all years") if r.year is None or r.year != r.year else int(r.year)
-        print(say(a.lang, "settled_year", year=year, paid=r.paid, budget=r.budget) + f" ({100 * r.paid_share_of_budget:.3f}%)")
-    if counts["no_year"]:
-        print(f"warning: {counts['no_year']:,} cases have no readable year and are in no year's budget: not settled, "
-              "listed in cases.parquet as no_year and paid 0; fill their year column", file=sys.stderr)
-    bad = counts["cost_unusable"]
-    if bad:
-        print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "
-              "out of both sides of the balance (settlement: cases_cost_unusable)")
-    unknown = sorted({h for v in par["unknown_level_hospitals"] for h in str(v).split(",") if h})
-    if unknown:
-        shown = ", ".join(clean(h, 40) for h in unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
-        print(f"warning: {len(unknown)} hospitals have no known level and get coefficient 1.0: {shown}; "
-              "pass --hospitals CSV (hospital_id, level)", file=sys.stderr)
 
 
 def cmd_tiered_care(a) -> int:
@@ -258,14 +238,10 @@ COMMANDS = {"group": cmd_group, "explain": cmd_explain, "scheme_check": cmd_sche
 
 def main(argv=None) -> int:
     """``drg ARGV``: every line it prints to the terminal passes :class:`drg.terminal.CleanStream`."""
-    from .terminal import CleanStream
+    from .terminal import clean_console
 
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = CleanStream(sys.stdout), CleanStream(sys.stderr)
-    try:
+    with clean_console():
         return _run(argv)
-    finally:
-        sys.stdout, sys.stderr = streams
 
 
 def _run(argv) -> int:
@@ -292,7 +268,9 @@ def _run(argv) -> int:
             pass
         return 141
     except OSError as e:
-        return _fail(clean(f"drg: error: {e.filename or ''}: {e.strerror or e}; check the path and free disk space"), 2)
+        from .terminal import os_error_line
+
+        return _fail(clean(os_error_line(e, getattr(args, "output", None))), 2)
 
 
 def _fail(line: str, status: int) -> int:

@@ -15,7 +15,11 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
     import grouper
 
     from .atomic import OutputFolder
+    from .io import InputError
 
+    if cases < 1_000:
+        raise InputError(f"--cases {cases}: the demo needs at least 1,000 cases (a region of 178 hospitals over four "
+                         "years); e.g. --cases 20000")
     final = output
     with OutputFolder(final, command="demo") as output:  # the whole demo folder appears as a unit
         summary, flagged, support, audit = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet, lang)

@@ -51,6 +51,9 @@ def input_files(spec: str) -> tuple[str, list[str]]:
         files = [spec]
     else:
         raise InputError(f"{spec}: no such file; check the path")
+    for f in files:  # a FIFO, socket or device would block or never end: only regular files are read
+        if not os.path.isfile(f):
+            raise InputError(f"{f}: not a regular file (a pipe, socket or device); save the data to a file first")
     kinds = {_kind(f) for f in files}
     if "" in kinds or len(kinds) != 1:
         bad = next(f for f in files if _kind(f) == "") if "" in kinds else files[0]

@@ -20,7 +20,7 @@ def region_dir(region: str) -> Path:
     builtin = resources.files("drg") / "data" / "regions" / region
     if (Path(str(builtin)) / "hospitals.csv").exists():
         return Path(str(builtin))
-    raise InputError(f"--region {region}: neither a built-in region (dezhou) nor a folder with hospitals.csv and support_pairs.csv")
+    raise InputError(f"--region {region}: neither a built-in region (dezhou) nor a folder with hospitals.csv; name dezhou or such a folder")
 
 
 HOSPITALS_WHAT = "hospital_id, level (tertiary/secondary/primary or 三级/二级/一级)[, kind, name, county]"

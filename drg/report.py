@@ -219,6 +219,29 @@ def load_outputs(root: str) -> dict:
         if not isinstance(out["summary"], dict):
             raise InputError(f"{summary}: not a drg group summary (a JSON object); re-run drg group to rewrite it, "
                              "or delete it")
+        out["summary"] = _summary_fields(out["summary"])
+    return out
+
+
+def _summary_fields(s: dict) -> dict:
+    """The parts of a group summary the report shows, each of the type drg group writes; anything else (a file
+    edited by hand or by another tool) is left out."""
+    out = {}
+    if isinstance(s.get("scheme"), dict):
+        out["scheme"] = {k: str(v) for k, v in s["scheme"].items() if isinstance(v, (str, int, float))}
+    for key in ("input", "output"):
+        if isinstance(s.get(key), str):
+            out[key] = s[key]
+    for key in ("rows_in", "rows_out"):
+        if isinstance(s.get(key), int) and not isinstance(s.get(key), bool):
+            out[key] = s[key]
+    counts = s.get("status_counts")
+    if isinstance(counts, dict):
+        out["status_counts"] = {str(k): v for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool)}
+    for key in ("top_unknown_dx", "top_unknown_px", "top_reasons"):
+        v = s.get(key)
+        if isinstance(v, list):
+            out[key] = [e for e in v if isinstance(e, list) and len(e) == 2 and isinstance(e[1], int)]
     return out
 
 
@@ -252,9 +275,11 @@ class Page:
         self.o, self.lang, self.t = o, lang, REPORT[lang]
         self.h = o["hospital"]
         self.ids, self.figures = Ids(), {}
-        self.names = dict(zip(self.h["hospital_id"].astype(str), self.h["name"].fillna(""))) if "name" in self.h.columns else {}
+        ok = "hospital_id" in self.h.columns and "name" in self.h.columns
+        self.names = dict(zip(self.h["hospital_id"].astype(str), self.h["name"].fillna("").astype(str))) if ok else {}
         w = o.get("weights")
-        self.drg_names = dict(zip(w["drg"], w["drg_name"].fillna(""))) if w is not None and "drg_name" in w.columns else {}
+        ok = w is not None and "drg" in w.columns and "drg_name" in w.columns
+        self.drg_names = dict(zip(w["drg"].astype(str), w["drg_name"].fillna("").astype(str))) if ok else {}
         self.reason = reason_translator(lang)
 
     def name(self, hospital_id) -> str:
@@ -282,6 +307,32 @@ class Page:
         return data_details(df, self.ids, self.lang)
 
 
+# what a table someone edited, cut or wrote by another tool can raise inside a section's arithmetic and charts
+SECTION_ERRORS = (KeyError, ValueError, TypeError, AttributeError, IndexError, ZeroDivisionError, OverflowError,
+                  ArithmeticError)
+
+
+def _guarded(section, page) -> str:
+    """A section's HTML; when its tables are incomplete (a column missing, text where numbers belong, infinite
+    values) the section is left out with a note instead of failing the report, and its half-made charts are
+    dropped."""
+    charts = dict(page.figures)
+    try:
+        return section(page)
+    except SECTION_ERRORS as e:
+        page.figures = charts
+        why = clean_note(f"{type(e).__name__}: {e}")  # for whoever reads the page's source, not on the page
+        name = getattr(section, "__name__", "")
+        return (f"<section class='note' data-section='{esc(name)}' data-error='{esc(why)}'>"
+                f"<p>{esc(page.t['section_skipped'])}</p></section>")
+
+
+def clean_note(text: str) -> str:
+    from .terminal import clean
+
+    return clean(text, 160)
+
+
 def render(o: dict, lang: str = "zh") -> str:
     from plotly.offline import get_plotlyjs
 
@@ -292,7 +343,7 @@ def render(o: dict, lang: str = "zh") -> str:
     if lang not in REPORT:
         raise InputError(f"--lang {lang!r}: use zh (default) or en")
     page = Page(o, lang)
-    parts = [section(page) for section in SECTIONS]
+    parts = [_guarded(section, page) for section in SECTIONS]
     t, s = page.t, o.get("summary") or {}
     head = (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -354,7 +405,7 @@ def build_report(root: str, out_html: str, xlsx: str | None = None, lang: str = 
     if xlsx and os.path.realpath(xlsx) == os.path.realpath(out_html):
         raise InputError(f"-o {out_html} and --xlsx {xlsx} are the same file; give the workbook its own name (e.g. report.xlsx)")
     if xlsx and not xlsx.lower().endswith(".xlsx"):
-        raise InputError(f"--xlsx {xlsx}: name the workbook .xlsx")
+        raise InputError(f"--xlsx {xlsx}: not an .xlsx name; name the workbook e.g. report.xlsx")
     for path in targets:
         check_file_target(path)
         refuse_overlap(report_inputs(root), path)

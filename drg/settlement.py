@@ -263,8 +263,10 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
         merge_second,
         plan_from_first,
         rates_from_second,
+        denominators_from_spill,
         resolve_ties,
         select_remainders,
+        shares_budget,
         tied_rows,
     )
 
@@ -291,7 +293,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
         year_file = os.path.join(spill_dir, "year.i2")
         state = {"sums": None}
         with open(year_file, "wb") as yf:
-            files = [open(p, "wb") if run.cfg.method == "points" else None for p, run in zip(spills, runs)]
+            files = [open(p, "wb") if shares_budget(run.cfg) else None for p, run in zip(spills, runs)]
             try:
                 def merge2(part):
                     sums, year, points = part
@@ -311,6 +313,10 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
         for r, run in enumerate(runs):
             if run.cfg.method == "points":
                 select_remainders(run, plan.years, functools.partial(_spilled, year_file, spills[r]))
+            elif shares_budget(run.cfg):  # the balanced rate: shares a·r + b, their exact totals, then the same
+                chunks = functools.partial(_spilled, year_file, spills[r], run=run, n_years=len(plan.years))
+                denominators_from_spill(run, plan.years, chunks)
+                select_remainders(run, plan.years, chunks)
         need = tied_rows(runs)
         ids = _case_ids_at(grouped, mapping, need, batch_size) if len(need) else {}
         for run in runs:
@@ -354,16 +360,23 @@ FEW_VALUES = ["year", "hospital_id", "level", "drg", "rw", "coefficient", "quali
               "special_review_over_cap", "dept", "month"]
 
 
-def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22):
-    """(first row, year indices, points) of the spill files, ``chunk`` rows at a time (read, not mapped: a mapped
-    file's pages would count in the process's memory)."""
+def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22, *, run=None, n_years: int = 0):
+    """(first row, year indices, shares) of the spill files, ``chunk`` rows at a time (read, not mapped: a mapped
+    file's pages would count in the process's memory): the points, or with ``run`` the rate method's ``a·r + b``
+    from its spilled ``a, b`` pairs."""
+    from evaluation.payment_batches import shares_from_spill
+
     with open(year_file, "rb") as yf, open(points_file, "rb") as pf:
         lo = 0
         while True:
             year = np.fromfile(yf, dtype=np.int16, count=chunk)
             if not len(year):
                 return
-            yield lo, year, np.fromfile(pf, dtype=np.float64, count=len(year))
+            if run is None:
+                yield lo, year, np.fromfile(pf, dtype=np.float64, count=len(year))
+            else:
+                pairs = np.fromfile(pf, dtype=np.float64, count=2 * len(year))
+                yield lo, year, shares_from_spill(pairs, year.astype(np.int64), run, n_years)
             lo += len(year)
 
 

@@ -108,7 +108,7 @@ def region_table(hospitals: str | None, ids, command: str) -> pd.DataFrame:
     """The hospitals table with each hospital's level and county, or one line saying how to give it."""
     table = hospitals_table(hospitals, ids)
     if table is None or "county" not in table.columns:
-        raise InputError(f"drg {command} needs each hospital's level and county: pass --hospitals CSV "
+        raise InputError(f"drg {command} needs each hospital's level and county; pass --hospitals CSV "
                          "(hospital_id, level, county) or a region folder")
     return table
 

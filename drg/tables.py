@@ -158,7 +158,7 @@ def option_csv(path: str, option: str, need, what: str, dtype=str, *, ids=(), un
         raise InputError(f"{where}: the column {', '.join(dup)} appears twice; keep one")
     missing = [c for c in need if c not in t.columns]
     if missing:
-        raise InputError(f"{where}: needs columns {what} (missing: {', '.join(missing)})")
+        raise InputError(f"{where}: no column {', '.join(missing)}; give it columns {what}")
     if not len(t) and not allow_empty:
         raise InputError(f"{where}: has a header but no rows; pass a CSV with {what}")
     for c in ids:
@@ -219,7 +219,7 @@ def supplied_weights(path: str | None, option: str = "--weights") -> pd.DataFram
     t.columns = [str(c).strip().lower() for c in t.columns]
     col = "weight" if "weight" in t.columns else "rw" if "rw" in t.columns else None
     if col is None:
-        raise InputError(f"{where}: needs columns drg and weight")
+        raise InputError(f"{where}: no weight column; give it columns drg, weight")
     t[col] = _numbers(t, col, where, lambda v: np.isfinite(v) & (v > 0) & (v <= 1000), "a weight (a number above 0, at most 1000)")
     if "mean_cost" in t.columns:
         from evaluation.common import COST_MAX_YUAN
@@ -253,7 +253,7 @@ def case_id_list(path: str, option: str) -> pd.Series:
     t = option_csv(path, option, (), what)
     col = next((c for c in CASE_ID_COLUMNS if c in t.columns), None)
     if col is None:
-        raise InputError(f"{option} {path}: needs {what}")
+        raise InputError(f"{option} {path}: no case_id column; give it {what}")
     ids = t[col].dropna().astype(str).str.strip()
     return ids[ids != ""]
 

@@ -7,7 +7,9 @@ kilobytes. :func:`clean` removes control and format characters and cuts long run
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 import unicodedata
 
 _LONG = re.compile(r"\S{121,}")
@@ -39,6 +41,17 @@ def _clean_chunk(text: str) -> str:
                           for ch in body)
 
 
+@contextlib.contextmanager
+def clean_console():
+    """stdout and stderr through :class:`CleanStream` for the time of a command."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanStream(sys.stdout), CleanStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
 class CleanStream:
     """A console stream that lets no control or format character through (ANSI and OSC escapes, bidi
     overrides, carriage returns inside a line; a write may start with one carriage return, as a progress
@@ -57,3 +70,23 @@ class CleanStream:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+def os_error_line(e: OSError, output: str | None) -> str:
+    """One line for an operating-system error: the path the user named (never our temporary's name; the output
+    when the library raising it named none, as pyarrow's "Error writing bytes" does) and what to do."""
+    import errno
+    import os
+
+    from .atomic import target_of
+
+    path = target_of(e.filename) if e.filename else (output or "")
+    code = e.errno
+    if code is None:  # pyarrow: "... Detail: [errno 28] No space left on device"
+        m = re.search(r"\[errno (\d+)\]", str(e))
+        code = int(m.group(1)) if m else None
+    why = os.strerror(code) if code else str(e).splitlines()[0] if str(e) else type(e).__name__
+    fix = {errno.ENOSPC: "free disk space or write elsewhere", errno.EDQUOT: "free disk space or write elsewhere",
+           errno.EACCES: "check the folder's permissions or write elsewhere", errno.EROFS: "write to a writable disk",
+           errno.EPERM: "check the folder's permissions or write elsewhere"}.get(code, "check the path and free disk space")
+    return f"drg: error: {path}: {why}; {fix}"

@@ -11,7 +11,8 @@ REPORT = {
         "heatmap": "学科热力图(医院×MDC，相对CMI)", "weights": "DRG权重与同质性", "payment": "医保结算(结余/超支)",
         "tiered": "分级诊疗目标", "support": "对口支援前后对比", "trends": "趋势(年度与月度)", "data": "数据表", "search": "搜索…",
         "none": "无", "target": "目标", "met": "达标", "not_met": "未达标", "pre": "支援前", "post": "支援后",
-        "generated": "数据来源", "cv_flag": "CV≥1(不同质)", "year": "年度", "value": "数值", "metric": "指标",
+        "generated": "数据来源", "section_skipped": "此部分未显示：所需的表不完整或无法读取",
+"cv_flag": "CV≥1(不同质)", "year": "年度", "value": "数值", "metric": "指标",
         "risk": "患者层面风险模型校准(死亡, 按预测风险十分位)", "decile": "十分位", "expected": "预测死亡率", "observed": "实际死亡率",
     },
     "en": {
@@ -22,7 +23,8 @@ REPORT = {
         "heatmap": "Discipline heat map (hospital × MDC, relative CMI)", "weights": "DRG weights and homogeneity", "payment": "Settlement (surplus/deficit)",
         "tiered": "Tiered-care targets", "support": "Counterpart support before/after", "trends": "Trends by year and month", "data": "Data table",
         "search": "Search…", "none": "none", "target": "target", "met": "met", "not_met": "not met", "pre": "before", "post": "after",
-        "generated": "Source", "cv_flag": "CV ≥ 1 (not homogeneous)", "year": "Year", "value": "Value", "metric": "Metric",
+        "generated": "Source", "section_skipped": "This section is left out: the tables it needs are incomplete or unreadable",
+"cv_flag": "CV ≥ 1 (not homogeneous)", "year": "Year", "value": "Value", "metric": "Metric",
         "risk": "Patient-level risk model calibration (death, by decile of predicted risk)", "decile": "decile",
         "expected": "predicted death rate", "observed": "observed death rate",
     },
@@ -211,3 +213,30 @@ def tiered_care_summary(tables: dict, lang: str, output: str) -> str:
         lines.append(say(lang, "tiered_transfers", transfers=transfers, how=how, found=transfers - unknown,
                          share=unknown / transfers))
     return "\n".join(lines)
+
+
+def print_settlement(a, cfg, tables, counts) -> None:
+    """`drg pay`'s console lines: the settlement per year, then its warnings on stderr."""
+    import sys
+
+    from .terminal import clean
+
+    st, par = tables["settlement"], tables["parameters"]
+    method = {"points": "点数法", "rate": "费率法"}.get(cfg.method, cfg.method) if a.lang == "zh" else cfg.method
+    print(say(a.lang, "settled", cases=counts["cases"], hospitals=st["hospital_id"].nunique() if len(st) else 0,
+              method=method, output=a.output))
+    for r in par.itertuples():
+        year = ("全部年度" if a.lang == "zh" else "all years") if r.year is None or r.year != r.year else int(r.year)
+        print(say(a.lang, "settled_year", year=year, paid=r.paid, budget=r.budget) + f" ({100 * r.paid_share_of_budget:.3f}%)")
+    if counts["no_year"]:
+        print(f"warning: {counts['no_year']:,} cases have no readable year and are in no year's budget: not settled, "
+              "listed in cases.parquet as no_year and paid 0; fill their year column", file=sys.stderr)
+    bad = counts["cost_unusable"]
+    if bad:
+        print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "
+              "out of both sides of the balance (settlement: cases_cost_unusable)")
+    unknown = sorted({h for v in par["unknown_level_hospitals"] for h in str(v).split(",") if h})
+    if unknown:
+        shown = ", ".join(clean(h, 40) for h in unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        print(f"warning: {len(unknown)} hospitals have no known level and get coefficient 1.0: {shown}; "
+              "pass --hospitals CSV (hospital_id, level)", file=sys.stderr)

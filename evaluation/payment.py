@@ -81,7 +81,7 @@ def check_budget(value, where: str = "budget") -> float:
         b = float("nan")
     if isinstance(value, bool) or not (BUDGET_MIN_YUAN <= b <= BUDGET_MAX_YUAN):
         raise EvaluationError(f"{where} {value!r}: a budget must be a number of yuan between {BUDGET_MIN_YUAN:g} and "
-                              f"{BUDGET_MAX_YUAN:g} (e.g. 1.2e9)")
+                              f"{BUDGET_MAX_YUAN:g}; write e.g. 1.2e9")
     return b
 
 
@@ -131,27 +131,27 @@ def check_field(name: str, value) -> None:
         return
     if kind == "choice":
         if value not in spec[1]:
-            raise EvaluationError(f"{name}={value!r}: use one of {', '.join(spec[1])}")
+            raise EvaluationError(f"{name}={value!r}: not allowed; use one of {', '.join(spec[1])}")
         return
     if kind == "factors":
         if not isinstance(value, dict):
-            raise EvaluationError(f"{name}={value!r}: write a table of name = factor, e.g. {name} = {{tertiary = 1.1}}")
+            raise EvaluationError(f"{name}={value!r}: not a table; write name = factor lines, e.g. {name} = {{tertiary = 1.1}}")
         for k, v in value.items():
             if not str(k).strip():
-                raise EvaluationError(f"{name}: a blank name; every entry needs a level or hospital id")
+                raise EvaluationError(f"{name}: an entry has a blank name; give every entry a level or hospital id")
             if not (_number(v) and spec[1] < v <= spec[2]):
-                raise EvaluationError(f"{name}.{k}={v!r}: must be a number above {spec[1]:g} and at most {spec[2]:g}")
+                raise EvaluationError(f"{name}.{k}={v!r}: out of range; write a number above {spec[1]:g} and at most {spec[2]:g}")
         return
     lo, hi = spec[1], spec[2]
     if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
         if not ok:
-            raise EvaluationError(f"{name}={value!r}: must be a whole number from {lo} to {hi}")
+            raise EvaluationError(f"{name}={value!r}: out of range; write a whole number from {lo} to {hi}")
         return
     above = kind.endswith(">")
     ok = _number(value) and (lo < value if above else lo <= value) and value <= hi
     if not ok:
-        raise EvaluationError(f"{name}={value!r}: must be a number {'above' if above else 'from'} {lo:g} "
+        raise EvaluationError(f"{name}={value!r}: out of range; write a number {'above' if above else 'from'} {lo:g} "
                               f"{'and at most' if above else 'to'} {hi:g}")
 
 
@@ -379,11 +379,14 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
         a, b = rate_terms(code, rw, K, cost, mean_g, pooled_mean, cfg)
         if cfg.rate_basis == "balance":
             r = _balanced_rate(B, a, b)
+            # the payments a·r + b sum to the budget: shared to the fen by largest remainders, as points are
+            keys = cases["case_id"].to_numpy() if "case_id" in cases.columns else np.arange(len(cases))
+            pay_fen = allocate_fen(budget_fen, a * r + b, keys)
         else:
             r = B / _volume(period.prior if period.prior is not None else cases, rw_map, cfg)
             if not np.isfinite(r):
                 raise EvaluationError("no grouped case with a weight: the base rate is undefined (weight units sum to ~0)")
-        pay_fen = to_fen(a * r + b)
+            pay_fen = to_fen(a * r + b)
         params["base_rate"] = r
         params["rate_basis"] = cfg.rate_basis
         points = np.full(len(cases), np.nan)

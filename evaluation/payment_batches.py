@@ -277,8 +277,44 @@ def second_pass(t: pa.Table, offset: int, plan: PayPlan) -> tuple[list, np.ndarr
             grouped = cb.included & np.isfinite(p.rw) & settled
             sums.append({"a": exact_sums(p.a[settled], ys, {}), "b": exact_sums(p.b[settled], ys, {}),
                          "volume": exact_sums((p.level_k * p.quality * p.rw)[grouped], year[grouped], {})})
-            spills.append(None)
+            # the balanced rate shares the budget to the fen as the point method does: each case's a and b spilled
+            spills.append(np.column_stack((p.a, p.b)).ravel() if shares_budget(run.cfg) else None)
     return sums, year.astype(np.int16), spills
+
+
+def shares_budget(cfg: PaymentConfig) -> bool:
+    """Whether a run's payments share its budget to the fen (largest remainders): the point method, and the rate
+    method on the balance basis (the rate at which the payments equal the budget); the volume basis pays a
+    prospective rate and its total is what it is."""
+    return cfg.method == "points" or cfg.rate_basis == "balance"
+
+
+def case_shares(p: "Priced", run: Run, n_years: int, year: np.ndarray) -> np.ndarray:
+    """Each case's share of its year's budget under ``run``: points, or the rate method's ``a·r + b`` (yuan)."""
+    if run.cfg.method == "points":
+        return p.points
+    return p.a * np.array([run.rate.get(i, 0.0) for i in range(n_years)])[year] + p.b
+
+
+def shares_from_spill(a_b: np.ndarray, year: np.ndarray, run: Run, n_years: int) -> np.ndarray:
+    """:func:`case_shares` of the rate method from the spilled ``a, b`` pairs (the same arithmetic, the same bits)."""
+    pairs = a_b.reshape(-1, 2)
+    r = np.array([run.rate.get(i, 0.0) for i in range(n_years)])[np.where(year >= 0, year, 0)]
+    return pairs[:, 0] * r + pairs[:, 1]
+
+
+def denominators_from_spill(run: Run, years: list, chunks) -> None:
+    """The rate method's ``run.denom``: per year the exact sum of the cases' shares ``a·r + b`` (``math.fsum``'s
+    value), read from the spill once the rates are known."""
+    total: dict = {}
+    for _, year, shares in chunks():
+        keep = year >= 0
+        exact_sums(shares[keep], year[keep].astype(np.int64), total)
+    for i in range(len(years)):
+        d = to_float(total.get(i, 0))
+        if not d > 0:
+            raise EvaluationError(f"year {years[i]}: no payment to share the budget over; check the year column")
+        run.denom[i] = d
 
 
 def merge_second(total: list | None, part: list) -> list:
@@ -444,10 +480,10 @@ def payments_fen(p: Priced, run: Run, years: list) -> np.ndarray:
     settled = p.year >= 0
     y = np.where(settled, p.year, 0)
     n = len(years)
-    if run.cfg.method == "points":
+    if shares_budget(run.cfg):
         denom = np.array([run.denom.get(i, 1.0) for i in range(n)])
         total = np.array([float(run.total_fen(v)) for v in years])
-        base, rem = _shares(p.points, y, denom, total)
+        base, rem = _shares(case_shares(p, run, n, y), y, denom, total)
         bonus = rem > np.array([run.threshold.get(i, np.inf) for i in range(n)])[y]
         for i, rows in run.tied.items():
             bonus |= (y == i) & _in(p.rows, rows)

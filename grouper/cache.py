@@ -32,6 +32,16 @@ _warned: set = set()
 _private_tmp: list = []
 
 
+def cache_dir() -> Path:
+    """Where compiled schemes and kernels are kept: ``DRG_CACHE_DIR``, else ``$XDG_CACHE_HOME/drg-toolkit``, else
+    ``~/.cache/drg-toolkit`` (whether it may be used: :func:`trusted_cache_dir`)."""
+    base = os.environ.get("DRG_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "drg-toolkit" if xdg else Path.home() / ".cache" / "drg-toolkit"
+
+
 def _unsafe_reason(path: Path) -> str | None:
     """Why ``path`` (an existing folder) must not hold compiled code, or None when only this user can write it."""
     st = path.stat()  # the folder itself (a symlink to a private folder is fine)
@@ -47,11 +57,9 @@ def _unsafe_reason(path: Path) -> str | None:
 
 
 def trusted_cache_dir() -> Path | None:
-    """The cache folder (:func:`grouper.scheme.cache_dir`), made private (mode 0700) when it does not exist yet;
+    """The cache folder (:func:`cache_dir`), made private (mode 0700) when it does not exist yet;
     None, with one warning a process, when it exists but is owned by another user or writable by group or
     others: compiled schemes and Numba kernels are then made anew and not stored."""
-    from .scheme import cache_dir
-
     path = cache_dir()
     try:
         if not path.exists():

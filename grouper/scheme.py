@@ -310,16 +310,6 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
     )
 
 
-def cache_dir() -> Path:
-    """Where compiled schemes and kernels are kept: ``DRG_CACHE_DIR``, else ``$XDG_CACHE_HOME/drg-toolkit``, else
-    ``~/.cache/drg-toolkit`` (whether it may be used: :func:`grouper.cache.trusted_cache_dir`)."""
-    base = os.environ.get("DRG_CACHE_DIR")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return Path(xdg) / "drg-toolkit" if xdg else Path.home() / ".cache" / "drg-toolkit"
-
-
 def load_scheme(path: str | os.PathLike | None = None, *, use_cache: bool = True):
     """Load a scheme directory and return its compiled form.
 

@@ -155,7 +155,7 @@ def check_pay(work, seed, n, batch, cfg, opts):
         assert_same(got[name].sort_values(keys, kind="stable").reset_index(drop=True),
                     ref[name].sort_values(keys, kind="stable").reset_index(drop=True), name)
     for y, g in cases.groupby("year") if "year" in df.columns else [(None, cases)]:
-        if cfg["method"] == "points":  # the budget to the fen
+        if cfg["method"] == "points" or cfg["rate_basis"] == "balance":  # the budget to the fen, both methods
             assert int(g["payment_fen"].sum()) == int(round(budgets[y] * 100))
 
 

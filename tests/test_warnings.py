@@ -85,6 +85,9 @@ def reference_warning(s: NaiveScheme, rec: dict, map_mode: bool, lang: str):
                 hint = next((h for h in (norm, norm.upper()) if h != c and h in known_codes), None)
                 shown.append(c + (t["looks_like"].format(code=hint) if hint else ""))
             parts.append(t[("unmapped_" if map_mode else "unknown_") + which] + ",".join(shown))
+    for which in ("dx", "px"):  # a code holding a separator is split (FORMAT.md 5.1), and said
+        if any(c and ("," in c or "|" in c) for c in rec[which] or []):
+            parts.append(t["split_" + which])
     labels = FIELD_LABEL[lang]
     parsed = {}
     for col in INT_COLUMNS:
