@@ -111,6 +111,10 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     folder = output_folder(output, [grouped, hospitals, weights, special_review, quality_factors], "pay")
     if quality_factors:
         cfg.quality_factors = factors(quality_factors, "--quality-factors")
+        try:  # one check of every rule, whichever source set it
+            cfg.check()
+        except EvaluationError as e:
+            raise InputError(f"--quality-factors {quality_factors}: {e}") from None
     special = case_id_list(special_review, "--special-review") if special_review else None
     supplied = supplied_weights(weights)
     mapping = load_mapping(columns)

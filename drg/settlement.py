@@ -163,7 +163,8 @@ def case_payment_estimate(drg: str, status_ok: bool, *, weights: str, point_valu
     weights file has ``mean_cost``, long stay, not grouped, no weight -- then points x point value, or units x
     base rate plus the yuan paid at cost), in words."""
     from evaluation.common import prepare
-    from evaluation.payment import CLASSES, case_points, classify, rate_terms, round_half_up
+    from evaluation.common import EvaluationError
+    from evaluation.payment import CLASSES, case_points, classify, rate_terms, to_fen
 
     from .io import InputError
     from .tables import supplied_weights
@@ -189,17 +190,27 @@ def case_payment_estimate(drg: str, status_ok: bool, *, weights: str, point_valu
     cls = CLASSES[int(code[0])]
     if point_value is not None:
         pts = float(case_points(code, np.nan_to_num(rw), K, cost_arr, mean_g, pooled, cfg)[0])
-        yuan = float(round_half_up(np.array([pts * point_value * 100]))[0]) / 100
+        yuan = _estimate_yuan(pts * point_value, to_fen, EvaluationError)
         how = (f"{pts:.2f} 点 × 点值 ¥{point_value:g}" if zh else f"{pts:.2f} points x point value ¥{point_value:g}")
     else:
         a, b = rate_terms(code, np.nan_to_num(rw), K, cost_arr, mean_g, pooled, cfg)
-        yuan = float(round_half_up(np.array([(a[0] * base_rate + b[0]) * 100]))[0]) / 100
+        yuan = _estimate_yuan(a[0] * base_rate + b[0], to_fen, EvaluationError)
         how = (f"{a[0]:.4f} 权重单位 × 费率 ¥{base_rate:g} + ¥{b[0]:,.2f}" if zh else
                f"{a[0]:.4f} weight units x base rate ¥{base_rate:g} + ¥{b[0]:,.2f}")
     w = f"{rw[0]:.4f}" if np.isfinite(rw[0]) else ("无" if zh else "none")
     if zh:
         return f"支付估算: DRG {drg or '-'}（权重 {w}，医院系数 {coefficient:g}，{CLASS_ZH.get(cls, cls)}）本病例预计支付 ¥{yuan:,.2f} = {how}"
     return f"payment estimate: DRG {drg or '-'} (weight {w}, coefficient {coefficient:g}, {cls}) this case would be paid ¥{yuan:,.2f} = {how}"
+
+
+def _estimate_yuan(amount: float, to_fen, error) -> float:
+    """One case's estimate to the fen, checked as every amount is (one line when it is beyond what fen hold)."""
+    from .io import InputError
+
+    try:
+        return float(to_fen(np.array([amount]))[0]) / 100
+    except error as e:
+        raise InputError(f"payment estimate: {e}") from None
 
 
 CLASS_ZH = {"not_grouped": "未入组，按项目付费", "special_review": "特病单议", "no_weight": "无权重", "no_cost": "无费用，按标准付费",

@@ -127,15 +127,14 @@ def option_csv(path: str, option: str, need, what: str, dtype=str, *, ids=(), un
 
     from grouper.columns import norm_header
 
+    from evaluation.common import EvaluationError, option_file_bytes
+
     where = f"{option} {path}"
-    if not os.path.exists(path):
-        raise InputError(f"{where}: no such file; pass a CSV with {what}")
-    if not os.path.isfile(path):
-        raise InputError(f"{where}: not a regular file; pass a CSV with {what}")
-    if os.path.getsize(path) > OPTION_CSV_MAX_BYTES:
-        raise InputError(f"{where}: larger than {OPTION_CSV_MAX_BYTES >> 20} MB, not an option file; pass a CSV with {what}")
-    with open(path, "rb") as f:
-        text = _text_of(f.read(), where, what)
+    try:
+        raw = option_file_bytes(path, where, f"pass a CSV with {what}", OPTION_CSV_MAX_BYTES)
+    except EvaluationError as e:
+        raise InputError(str(e)) from None
+    text = _text_of(raw, where, what)
     if not text.strip():
         raise InputError(f"{where}: the file is empty; pass a CSV with {what}")
     try:

@@ -63,23 +63,31 @@ def usable_age(age: np.ndarray, most: float = 150.0) -> np.ndarray:
 TOML_MAX_BYTES = 1 << 20  # an option file is a few lines; a larger one is refused before it is parsed
 
 
+def option_file_bytes(path: str, where: str, fix: str, max_bytes: int) -> bytes:
+    """The bytes of a file an option names; :class:`EvaluationError` ``<where>: <problem>; <fix>`` when it is
+    missing, not a regular file (a folder, a FIFO) or larger than ``max_bytes``."""
+    import os
+
+    if not os.path.exists(path):
+        raise EvaluationError(f"{where}: no such file; {fix}")
+    if not os.path.isfile(path):
+        raise EvaluationError(f"{where}: not a regular file; {fix}")
+    if os.path.getsize(path) > max_bytes:
+        raise EvaluationError(f"{where}: larger than {max_bytes >> 20} MB, not an option file; {fix}")
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def read_toml(path: str, option: str, example: str) -> dict:
     """The TOML file an option names, as a dict; :class:`EvaluationError` naming ``option`` and showing
     ``example`` when it is missing, not a file, too large, not UTF-8, not TOML or nested past the parser's
     depth (the one reader of every TOML option: ``--config``, ``--columns``, ``--targets``)."""
-    import os
     import tomllib
 
     where = f"{option} {path}"
-    if not os.path.exists(path):
-        raise EvaluationError(f"{where}: no such file; pass a TOML file such as: {example}")
-    if not os.path.isfile(path):
-        raise EvaluationError(f"{where}: not a regular file; pass a TOML file such as: {example}")
-    if os.path.getsize(path) > TOML_MAX_BYTES:
-        raise EvaluationError(f"{where}: larger than {TOML_MAX_BYTES >> 20} MB, not an option file; pass a TOML file such as: {example}")
+    raw = option_file_bytes(path, where, f"pass a TOML file such as: {example}", TOML_MAX_BYTES)
     try:
-        with open(path, "rb") as f:
-            return tomllib.loads(f.read().decode("utf-8-sig"))
+        return tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise EvaluationError(f"{where}: not UTF-8 text; save it as UTF-8, e.g. {example}") from None
     except tomllib.TOMLDecodeError as e:
