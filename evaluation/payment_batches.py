@@ -293,14 +293,18 @@ def case_shares(p: "Priced", run: Run, n_years: int, year: np.ndarray) -> np.nda
     """Each case's share of its year's budget under ``run``: points, or the rate method's ``a·r + b`` (yuan)."""
     if run.cfg.method == "points":
         return p.points
-    return p.a * np.array([run.rate.get(i, 0.0) for i in range(n_years)])[year] + p.b
+    return p.a * _rates(run, n_years, year) + p.b
 
 
 def shares_from_spill(a_b: np.ndarray, year: np.ndarray, run: Run, n_years: int) -> np.ndarray:
     """:func:`case_shares` of the rate method from the spilled ``a, b`` pairs (the same arithmetic, the same bits)."""
     pairs = a_b.reshape(-1, 2)
-    r = np.array([run.rate.get(i, 0.0) for i in range(n_years)])[np.where(year >= 0, year, 0)]
-    return pairs[:, 0] * r + pairs[:, 1]
+    return pairs[:, 0] * _rates(run, n_years, np.where(year >= 0, year, 0)) + pairs[:, 1]
+
+
+def _rates(run: Run, n_years: int, year: np.ndarray) -> np.ndarray:
+    """Each case's base rate: its year's (``year``: indices into the settled years, 0 for a case in none)."""
+    return np.array([run.rate.get(i, 0.0) for i in range(n_years)])[year]
 
 
 def denominators_from_spill(run: Run, years: list, chunks) -> None:

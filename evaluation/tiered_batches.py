@@ -19,7 +19,11 @@ def _years(t: pa.Table) -> pd.Series:
     """The year as :func:`evaluation.common.prepare` reads it (0 when the file has none)."""
     if "year" not in t.column_names:
         return pd.Series(np.zeros(t.num_rows, np.int64))
-    return pd.Series(usable_year(_number(t.column("year"))))
+    raw = pd.to_numeric(t.column("year").to_pandas(), errors="coerce")
+    year = usable_year(raw.to_numpy(float))
+    if np.array_equal(year, raw.to_numpy(float), equal_nan=True):  # every year readable as it is: its own type
+        return raw
+    return pd.Series(year)  # 1e308, 0 or 2018.5: unreadable ones empty, whole years
 
 
 def _grouped(codes: list, values: list, names: list) -> pd.DataFrame:
