@@ -32,9 +32,9 @@ _KEEP = {"\n"}
 
 
 def _clean_chunk(text: str) -> str:
-    if text.isprintable() or all(ch.isprintable() or ch in "\n\r" for ch in text):
-        if "\r" not in text[1:] and not any(unicodedata.category(ch) == "Cf" for ch in text):
-            return text
+    # str.isprintable is False for every control (Cc) and format (Cf: bidi overrides) character
+    if text.isprintable() or ("\r" not in text[1:] and all(ch.isprintable() or ch in "\n\r" for ch in text)):
+        return text
     head = "\r" if text.startswith("\r") else ""  # a progress line redrawn in place
     body = text[len(head):]
     return head + "".join(ch if ch in _KEEP or (ch.isprintable() and unicodedata.category(ch) != "Cf") else " "

@@ -615,3 +615,14 @@ def test_report_leaves_out_incomplete_sections_with_a_note(region, tmp_path, cap
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert text.count("此部分未显示") >= 2
     assert "Traceback" not in text
+
+
+def test_a_region_file_with_an_empty_level_is_one_line_for_synth(tmp_path, capsys):
+    region = tmp_path / "region"
+    region.mkdir()
+    (region / "hospitals.csv").write_text("hospital_id,name,level,kind,county\nH1,一院,tertiary,general,甲县\n"
+                                          "H2,二院,,general,甲县\n", encoding="utf-8")
+    rc, _, err, runtime = run(["synth", "--region", region, "--cases", "300", "-o", tmp_path / "s", "-q"], capsys)
+    assert not runtime
+    one_line(rc, err)
+    assert "row 3" in err and "H2" in err
