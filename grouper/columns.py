@@ -34,12 +34,17 @@ ALIASES = {
     "px": ["px", "procedures", "sslist", "手术操作编码", "手术及操作编码", "手术操作代码", "手术操作", "手术列表"],
 }
 # Wide layouts: the principal code column, then numbered columns (1..N) in their numeric order.
-WIDE = {
-    "dx": (["主要诊断编码", "主要诊断代码", "出院主要诊断编码", "主诊断编码", "主要诊断疾病编码"],
+WIDE = {  # principal headers in order of preference: a code column before one that may hold the name
+    "dx": (["主要诊断编码", "主要诊断代码", "出院主要诊断编码", "出院主要诊断代码", "主诊断编码", "主诊断代码",
+            "主要诊断疾病编码", "主要诊断", "出院主要诊断", "主诊断"],
            ["其他诊断编码", "其他诊断代码", "次要诊断编码", "其他诊断疾病编码"]),
-    "px": (["主要手术操作编码", "主要手术及操作编码", "主要手术编码", "主手术操作编码", "主要手术操作代码"],
+    "px": (["主要手术操作编码", "主要手术及操作编码", "主要手术编码", "主手术操作编码", "主要手术操作代码",
+            "主要手术操作", "主要手术及操作", "主要手术", "主手术"],
            ["手术操作编码", "其他手术操作编码", "手术及操作编码", "其他手术及操作编码", "手术操作代码"]),
 }
+# the fields whose value decides the group: two input columns for one of them is an error, never a silent choice
+DECISIVE = ("sex", "age_years", "age_days", "weight_g", "los_days", "leaving_type", "icu_hours", "dx", "px")
+_PRINCIPAL_HINT = {"dx": ("主", "诊断"), "px": ("主", "手术")}
 DELIMITERS = r"[|,;]"
 
 
@@ -55,19 +60,26 @@ _ALIAS_INDEX = {norm_header(a): canon for canon, names in ALIASES.items() for a 
 
 
 def resolve_columns(names: list[str]) -> dict:
-    """Map canonical name -> input column name (first match wins, canonical names first)."""
+    """Map canonical name -> input column name (first match wins, canonical names first). Two columns for one
+    field that decides the group (``sex`` and ``性别``) is a :class:`ColumnError` naming both."""
     found: dict = {}
     for name in names:
         canon = _ALIAS_INDEX.get(norm_header(name))
+        if canon in DECISIVE and canon in found:
+            raise ColumnError(f"columns {found[canon]} and {name} both give {canon}; keep one (drop or rename the other)")
         if canon and (canon not in found or norm_header(name) == canon):
             found[canon] = name
     return found
 
 
 def wide_columns(names: list[str], which: str) -> list[str]:
-    """The wide columns of ``which`` (dx or px) in order: principal, then 1..N."""
+    """The wide columns of ``which`` (dx or px) in order: principal, then 1..N. The principal column is the first
+    of :data:`WIDE`'s headers the input has (a code column before a name column); numbered columns without a
+    principal one are a :class:`ColumnError` naming the candidate headers: a secondary code is never taken for the
+    principal."""
     main_names, numbered = WIDE[which]
-    main = [n for n in names if norm_header(n) in {norm_header(m) for m in main_names}]
+    by_norm = {norm_header(n): n for n in reversed(names)}
+    main = [by_norm[norm_header(m)] for m in main_names if norm_header(m) in by_norm]
     nums = []
     for n in names:
         h = norm_header(n)
@@ -76,6 +88,13 @@ def wide_columns(names: list[str], which: str) -> list[str]:
             if m:
                 nums.append((int(m.group(1)), n))
                 break
+    if nums and not main:
+        word = {"dx": "principal diagnosis", "px": "principal procedure"}[which]
+        a, b = _PRINCIPAL_HINT[which]
+        near = [n for n in names if a in n and b in n and n not in {x for _, x in nums}]
+        raise ColumnError(f"numbered {which} columns ({nums[0][1]}, ...) but no {word} column is recognised"
+                          + (f" (candidates: {', '.join(near[:5])})" if near else "")
+                          + f"; rename the {word} code column to {main_names[0]}")
     return main[:1] + [n for _, n in sorted(nums)]
 
 
