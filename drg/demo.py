@@ -86,7 +86,7 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool, la
 
     spend = read_grouped(grouped, ["year", "total_cost"]).astype({"total_cost": float}).groupby("year")["total_cost"].sum()
     pay_to(grouped, os.path.join(output, "payment"), {int(y): round(float(v), 2) for y, v in spend.items()}, PaymentConfig(),
-           variants={"budget-5pct": (float(spend.mean()) * 0.95, {})}, lang=lang)
+           variants={"budget-5pct": ({int(y): round(float(v) * 0.95, 2) for y, v in spend.items()}, {})}, lang=lang)
     tiered_care_to(grouped, os.path.join(output, "tiered_care"), lang=lang)
     support = support_to(grouped, os.path.join(output, "support"), pairs=os.path.join(synth_dir, "support_pairs.csv"), lang=lang)
     build_report(output, os.path.join(output, "report.html"), os.path.join(output, "report.xlsx"), lang=lang)

@@ -61,8 +61,9 @@ def settle_years(cases: pd.DataFrame, weights: pd.DataFrame, budgets: dict, cfg,
         pc, st, par = simulate(sub, weights, period, cfg)
         monthly = par.pop("_monthly", None)
         tables = {"cases": pc, "settlement": st, "drg_profit_loss": drg_profit_loss(pc), "monthly": monthly}
-        if variants:
-            tables["scenarios"] = scenarios(sub, weights, period, cfg, variants)
+        if variants:  # a variant's budget per year ({year: yuan}) or for every year
+            of_year = {n: (b.get(y, b.get(None)) if isinstance(b, dict) else b, c) for n, (b, c) in variants.items()}
+            tables["scenarios"] = scenarios(sub, weights, period, cfg, of_year)
         for name, t in tables.items():
             if t is not None:
                 t.insert(0, "year", y)
@@ -292,7 +293,8 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     first = FirstPass(hospitals)
     stream(grouped, first_cols, mapping, batch_size, dask,
            functools.partial(_reduce_first, hospitals=hospitals, listed=listed), first.merge, offsets=True)
-    runs = [Run(name, c, {None: float(b)} if b is not None else dict(budgets))
+    # a variant's budget: yuan for every year, {year: yuan}, or None (the base's)
+    runs = [Run(name, c, dict(b) if isinstance(b, dict) else {None: float(b)} if b is not None else dict(budgets))
             for name, (b, c) in scenario_runs(None, cfg, variants or {}).items()]
     plan, _ = plan_from_first(first, hospitals, runs, supplied, listed)
     first.cells.costs.clear()  # the weights are made: each case's cost and stay (12 bytes a case) are not needed again

@@ -114,7 +114,10 @@ def check_pay(work, seed, n, batch, cfg, opts):
     ids = df["case_id"].astype(str) if "case_id" in df.columns else pd.Series(np.arange(len(df)).astype(str))
     special = pd.Series(list(rng.choice(ids, min(30, len(ids)), replace=False)) + ["nobody"]) if opts["special"] else None
     quality = {"H1": 1.05, "H3": 0.97} if opts["quality"] else {}
-    variants = {"tight": (spend * 1.1, {}), "lo": (None, {"k_lo": 0.6, "special_review_cap": 0.1})} if opts["scenarios"] else {}
+    cut = {y: 0.95 - 0.02 * i for i, y in enumerate(budgets)}  # each year its own share of its base budget
+    per_year = {y: b * cut[y] for y, b in budgets.items()}  # a budget per year, as the demo's budget-5pct
+    variants = ({"tight": (spend * 1.1, {}), "lo": (None, {"k_lo": 0.6, "special_review_cap": 0.1}), "cut": (per_year, {})}
+                if opts["scenarios"] else {})
 
     def config():
         return PaymentConfig(**cfg, quality_factors=dict(quality))
@@ -157,6 +160,10 @@ def check_pay(work, seed, n, batch, cfg, opts):
     for y, g in cases.groupby("year") if "year" in df.columns else [(None, cases)]:
         if cfg["method"] == "points" or cfg["rate_basis"] == "balance":  # the budget to the fen, both methods
             assert int(g["payment_fen"].sum()) == int(round(budgets[y] * 100))
+            if variants and cfg["method"] == "points":  # each year's own scenario budget: the points' shares scale
+                sc = got["scenarios"] if y is None else got["scenarios"][got["scenarios"]["year"] == y]
+                base, paid = sc["payment_base"].sum(), sc["payment_cut"].sum()
+                assert abs(paid - cut[y] * base) <= 0.01 * (len(g) + 1), (y, paid, base, cut[y])
 
 
 def assert_same(got: pd.DataFrame, ref: pd.DataFrame, name: str) -> None:
