@@ -278,7 +278,10 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
         raise InputError(f"{output}: {rows:,} rows are more than an Excel sheet holds ({EXCEL_MAX_ROWS:,}); write .parquet or .csv")
     progress = Progress(rows, quiet)
     tally = Tally()
-    writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding)
+    from .contract import numeric_headers
+
+    writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding,
+                          numeric=numeric_headers(input_columns(input_spec)))
     background = BackgroundWriter(writer)
     frozen = gc.get_freeze_count() == 0
     if frozen:  # the many import-time objects (Numba's) need not be scanned by every collection

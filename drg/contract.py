@@ -94,6 +94,19 @@ def resolve(have: list[str], mapping: dict | None = None) -> dict:
     return out
 
 
+# fields that are numbers, whatever type the input gave them (CSV and xlsx inputs are read as text to keep codes
+# such as 0302 as written): an xlsx we write shows them as numbers
+NUMERIC = ("age_years", "age_days", "weight_g", "los_days", "icu_hours", "total_cost", "drug_cost", "consumables_cost",
+           "service_cost", "exam_cost", "other_cost", "self_pay", "year")
+
+
+def numeric_headers(names: list[str]) -> set:
+    """The columns of ``names`` that hold one of the :data:`NUMERIC` fields (by canonical name or alias)."""
+    wanted = {norm_header(a) for canon in NUMERIC for a in ALIASES.get(canon, [canon])}
+    wanted |= {norm_header(a) for canon in NUMERIC for a in GROUPER_ALIASES.get(canon, [])}
+    return {n for n in names if norm_header(n) in wanted}
+
+
 def read_plan(spec: str, wanted: list[str], mapping: dict | None = None) -> tuple[list[str], dict]:
     """(the file's columns to read, {file column: canonical name}) for the ``wanted`` canonical columns that
     the file has (a canonical name without aliases is read as it is when present)."""

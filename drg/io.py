@@ -445,6 +445,19 @@ def _excel_values(col) -> list:
     return col.to_pylist()
 
 
+def _as_number(v):
+    """A cell of a numeric field for Excel: a number when the text is one (a whole number as int), else as it is."""
+    if not isinstance(v, str):
+        return v
+    try:
+        f = float(v)
+    except ValueError:
+        return v
+    if f != f or f in (float("inf"), float("-inf")):
+        return v
+    return int(f) if f.is_integer() and abs(f) < 2**53 else f
+
+
 class AtomicWriter:
     """Write batches to a temporary file beside ``path``; :meth:`commit` renames it into place.
 
@@ -453,8 +466,9 @@ class AtomicWriter:
     every DRG in every row group, could never prune one."""
 
     def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = (), csv_guard: bool = True,
-                 encoding: str = "utf-8-sig", dictionary=True):
+                 encoding: str = "utf-8-sig", dictionary=True, numeric=()):
         self.no_statistics = set(no_statistics)
+        self.numeric = set(numeric)  # xlsx: text columns of numbers (住院天数, 医疗总费用) written as numbers
         self.dictionary = dictionary  # Parquet: True, or the columns worth a dictionary (few distinct values)
         self.csv_guard = csv_guard
         self.path = os.path.abspath(path)
@@ -539,6 +553,9 @@ class AtomicWriter:
             raise InputError(f"{self.path}: more than {EXCEL_MAX_ROWS:,} rows, more than an Excel sheet holds; "
                              "write .parquet or .csv")
         cols = [_excel_values(c) for c in table.cast(self._schema).columns]
+        for j, name in enumerate(table.column_names):
+            if name in self.numeric:
+                cols[j] = [_as_number(v) for v in cols[j]]
         for i, row in enumerate(zip(*cols)):
             self._sheet.write_row(self._rows + 1 + i, 0, row)
         self._rows += table.num_rows

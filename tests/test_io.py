@@ -32,3 +32,28 @@ def test_parquet_batches_cover_every_row_in_order(tmp_path_factory, groups, batc
     assert got == table.column("case_id").to_pylist()
     if n == 0:
         assert batches and batches[0].column_names == ["case_id", "dx"]
+
+
+def test_numbers_of_an_xlsx_export_stay_numbers_in_the_xlsx_we_write(tmp_path, tiny_dir, capsys):
+    """住院天数 and 医疗总费用 arrive as numbers in an office's .xlsx and leave as numbers; a code such as 0302 in
+    a text field stays text, leading zero and all (issue 33, item 4)."""
+    import openpyxl
+
+    from drg.cli import main
+
+    src = tmp_path / "清单.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["病案号", "性别", "年龄", "住院天数", "医疗总费用", "主要诊断编码", "出院科别"])
+    ws.append(["0302", 1, 60, 12, 15000.5, "I63.900", "0302"])
+    ws.append(["0303", 2, 70, 3, 8000, "I61.000", None])
+    wb.save(src)
+    out = tmp_path / "grouped.xlsx"
+    assert main(["group", str(src), "--scheme", str(tiny_dir), "-o", str(out), "-q"]) == 0
+    rows = list(openpyxl.load_workbook(out, read_only=True).worksheets[0].iter_rows(values_only=True))
+    head = rows[0]
+    first = dict(zip(head, rows[1]))
+    assert first["住院天数"] == 12 and isinstance(first["住院天数"], int)
+    assert first["医疗总费用"] == 15000.5 and first["年龄"] == 60
+    assert first["病案号"] == "0302" and first["出院科别"] == "0302"
+    assert dict(zip(head, rows[2]))["医疗总费用"] == 8000
