@@ -31,7 +31,8 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
                         ("demo_grouped", {"path": os.path.join(output, "grouped.parquet")}),
                         ("demo_eval", {"path": os.path.join(output, "evaluation")}),
                         ("demo_funnel", {"ids": ", ".join(flagged["drg"]) or none}),
-                        ("demo_risk", {"path": os.path.join(output, "risk"), "ids": ", ".join(flagged["patient"]) or none}),
+                        ("demo_risk", {"path": os.path.join(output, "risk"), "ids": ", ".join(flagged["patient"]) or none})
+                        if flagged["patient"] is not None else ("demo_risk_skipped", {}),
                         ("demo_audit", {"path": os.path.join(output, "audit"), "flagged": audit["flagged"] or none,
                                         "planted": audit["planted"]}),
                         ("demo_views", {"dept": os.path.join(output, "departments"), "doctor": os.path.join(output, "doctors"),
@@ -66,11 +67,17 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool, la
     from .risk import risk_to
 
     step("demo_3r")
-    risk = risk_to(grouped, os.path.join(output, "risk"), scheme_path=str(scheme.path), overdispersion="additive", lang=lang)["hospital"]
+    from .risk import TooFewCases
+
+    try:
+        risk = risk_to(grouped, os.path.join(output, "risk"), scheme_path=str(scheme.path), overdispersion="additive",
+                       lang=lang)["hospital"]
+    except TooFewCases:  # a small demo: the patient-level models need more cases; everything else still runs
+        risk = None
     tables = evaluate_to(grouped, os.path.join(output, "evaluation"), by="hospital-mdc", drg_names=scheme.drg_names,
                          period="month", lang=lang)
     flagged = {"drg": tables["outcomes"][tables["outcomes"]["funnel_flag"] == "alarm_high"]["hospital_id"].tolist(),
-               "patient": risk[risk["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()}
+               "patient": None if risk is None else risk[risk["funnel_flag"] == "alarm_high"]["hospital_id"].tolist()}
     step("demo_3v")
     evaluate_to(grouped, os.path.join(output, "departments"), by="dept", lang=lang)
     evaluate_to(grouped, os.path.join(output, "doctors"), by="doctor", lang=lang)

@@ -22,6 +22,10 @@ GROUPED_STATUS = ("分组成功", "ok")
 EVAL_ROWS = 2_000_000  # held-out predictions kept for the model report (exact metrics on this many cases)
 
 
+
+class TooFewCases(InputError):
+    """The data hold too few cases (or events) for a patient-level model: a run can go on without it."""
+
 def code_lookup(scheme_path: str | None):
     """MCC/CC tables of the scheme (for the MCC/CC features), from its compiled (cached) arrays; empty
     without one."""
@@ -343,7 +347,7 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     fitted, skipped = enough_events(fit_sample, list(outcomes), folds, lang)  # the why goes into the model table
     if not fitted:  # error lines are in English, as every drg: error line
         why = enough_events(fit_sample, list(outcomes), folds)[1]
-        raise InputError(f"{grouped}: too few cases to fit a risk model ({'; '.join(why.values())}); "
+        raise TooFewCases(f"{grouped}: too few cases to fit a risk model ({'; '.join(why.values())}); "
                          "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
     models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in fitted}
     # the calibration step from the sample's own cross-fitted predictions (each by the model of its fold),
