@@ -37,7 +37,6 @@ def whole(lo: int, hi: int):
             raise argparse.ArgumentTypeError(f"{text} is outside {lo:,} to {hi:,}")
         return v
 
-    parse.__name__ = "whole number"
     return parse
 
 
@@ -54,7 +53,6 @@ def amount(lo: float, hi: float, *, above: bool = False):
             raise argparse.ArgumentTypeError(f"{text} is outside {'above ' if above else ''}{lo:g} to {hi:g}")
         return v
 
-    parse.__name__ = "number"
     return parse
 
 

@@ -281,7 +281,7 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     from .contract import numeric_headers
 
     writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding,
-                          numeric=numeric_headers(input_columns(input_spec)))
+                          numeric=numeric_headers(input_columns(input_spec)) if output_kind(output) == "excel" else ())
     background = BackgroundWriter(writer)
     frozen = gc.get_freeze_count() == 0
     if frozen:  # the many import-time objects (Numba's) need not be scanned by every collection

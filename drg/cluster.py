@@ -78,10 +78,10 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         shipped = client.scatter(scheme, broadcast=True)  # once per worker, not per part
         progress = Progress(count_rows(kind, files), quiet)
         from .contract import numeric_headers
-        from .io import input_columns
+        from .io import input_columns, output_kind
 
         writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding,
-                              numeric=numeric_headers(input_columns(input_spec)))
+                              numeric=numeric_headers(input_columns(input_spec)) if output_kind(output) == "excel" else ())
         try:
             tally = _write_in_order(client, parts, writer, progress,
                                     (shipped, map_codes, lang, only_results, batch_size, columns, schema))

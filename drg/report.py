@@ -321,16 +321,12 @@ def _guarded(section, page) -> str:
         return section(page)
     except SECTION_ERRORS as e:
         page.figures = charts
-        why = clean_note(f"{type(e).__name__}: {e}")  # for whoever reads the page's source, not on the page
+        from .terminal import clean
+
+        why = clean(f"{type(e).__name__}: {e}", 160)  # for whoever reads the page's source, not on the page
         name = getattr(section, "__name__", "")
         return (f"<section class='note' data-section='{esc(name)}' data-error='{esc(why)}'>"
                 f"<p>{esc(page.t['section_skipped'])}</p></section>")
-
-
-def clean_note(text: str) -> str:
-    from .terminal import clean
-
-    return clean(text, 160)
 
 
 def render(o: dict, lang: str = "zh") -> str:

@@ -112,7 +112,7 @@ def _text_of(raw: bytes, where: str, what: str) -> str:
     raise InputError(f"{where}: neither UTF-8 nor GBK text; save it as CSV (UTF-8) with {what}")
 
 
-def option_csv(path: str, option: str, need, what: str, dtype=str, *, ids=(), unique=(), optional=(),
+def option_csv(path: str, option: str, need, what: str, *, ids=(), unique=(), optional=(),
                allow_empty: bool = False) -> pd.DataFrame:
     """A small CSV named by an option (the one reader of every option file: weights, hospitals, risk levels,
     special review, quality factors, pairs, procedure grades, basic care), every cell as text.
@@ -171,23 +171,26 @@ def option_csv(path: str, option: str, need, what: str, dtype=str, *, ids=(), un
         if c in t.columns:
             twice = t[c][t[c].duplicated()].dropna()
             if len(twice):
-                raise InputError(f"{where}: {c} {clean_value(twice.iloc[0])} is listed twice; keep one row for it")
+                from .terminal import clean
+
+                raise InputError(f"{where}: {c} {clean(twice.iloc[0], 60)} is listed twice; keep one row for it")
     return t
 
 
-def clean_value(v, limit: int = 60) -> str:
+def _numbers(t: pd.DataFrame, col: str, where: str, ok, rule: str, blank_ok: bool = False) -> pd.Series:
+    """Column ``col`` as numbers; one line naming the first row whose value is not a number or fails ``ok`` (a
+    blank cell passes when ``blank_ok``: an optional value)."""
     from .terminal import clean
 
-    return clean(v, limit)
-
-
-def _numbers(t: pd.DataFrame, col: str, where: str, ok, rule: str) -> pd.Series:
-    """Column ``col`` as numbers; one line naming the first row whose value is not a number or fails ``ok``."""
     v = pd.to_numeric(t[col], errors="coerce")
-    bad = ~ok(v.to_numpy(float)) | v.isna().to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = ~ok(v.to_numpy(float)) | v.isna().to_numpy()
+    if blank_ok:
+        bad &= t[col].notna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{where}: row {i + 2}: {col} {clean_value(t[col].iloc[i])!s} is not {rule}; correct the file")
+        fix = "correct or empty it" if blank_ok else "correct the file"
+        raise InputError(f"{where}: row {i + 2}: {col} {clean(t[col].iloc[i], 60)} is not {rule}; {fix}")
     return v
 
 
@@ -223,13 +226,8 @@ def supplied_weights(path: str | None, option: str = "--weights") -> pd.DataFram
     if "mean_cost" in t.columns:
         from evaluation.common import COST_MAX_YUAN
 
-        m = pd.to_numeric(t["mean_cost"], errors="coerce")
-        bad = t["mean_cost"].notna() & ~(np.isfinite(m) & (m > 0) & (m <= COST_MAX_YUAN))
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{where}: row {i + 2}: mean_cost {clean_value(t['mean_cost'].iloc[i])} is not a cost in yuan "
-                             f"(above 0, at most {COST_MAX_YUAN:g}); correct or empty it")
-        t["mean_cost"] = m
+        t["mean_cost"] = _numbers(t, "mean_cost", where, lambda v: np.isfinite(v) & (v > 0) & (v <= COST_MAX_YUAN),
+                                  f"a cost in yuan (above 0, at most {COST_MAX_YUAN:g})", blank_ok=True)
     return t
 
 
@@ -274,10 +272,6 @@ def support_pairs(path: str) -> pd.DataFrame:
         pairs["program"] = "support"
     pairs["program"] = pairs["program"].fillna("support")
     if "start_year" in pairs.columns:
-        y = pd.to_numeric(pairs["start_year"], errors="coerce")
-        bad = pairs["start_year"].notna() & ~((y >= 1900) & (y <= 2200) & (y == np.floor(y)))
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"--pairs {path}: row {i + 2}: start_year {clean_value(pairs['start_year'].iloc[i])} is not a "
-                             "year; write e.g. 2019 or leave it empty")
+        _numbers(pairs, "start_year", f"--pairs {path}", lambda y: (y >= 1900) & (y <= 2200) & (y == np.floor(y)),
+                 "a year from 1900 to 2200 (e.g. 2019)", blank_ok=True)
     return pairs

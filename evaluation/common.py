@@ -35,16 +35,20 @@ COST_MAX_YUAN = 1e12
 LOS_MAX_DAYS = 36_500
 
 
+def within(v: np.ndarray, lo: float, hi: float, *, above: bool = False, fill: float = np.nan) -> np.ndarray:
+    """``v`` where it is finite and from ``lo`` (or above it, with ``above``) to ``hi``; ``fill`` elsewhere."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(v) & ((v > lo) if above else (v >= lo)) & (v <= hi), v, fill)
+
+
 def usable_cost(cost: np.ndarray) -> np.ndarray:
     """Costs with the unusable ones (missing, NaN, infinite, <= 0 or above :data:`COST_MAX_YUAN`) as NaN."""
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(cost) & (cost > 0) & (cost <= COST_MAX_YUAN), cost, np.nan)
+    return within(cost, 0.0, COST_MAX_YUAN, above=True)
 
 
 def usable_los(los: np.ndarray) -> np.ndarray:
     """Lengths of stay with the unusable ones (missing, NaN, infinite, negative or above :data:`LOS_MAX_DAYS`) as NaN."""
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(los) & (los >= 0) & (los <= LOS_MAX_DAYS), los, np.nan)
+    return within(los, 0.0, LOS_MAX_DAYS)
 
 
 def usable_year(year: np.ndarray) -> np.ndarray:
@@ -56,8 +60,7 @@ def usable_year(year: np.ndarray) -> np.ndarray:
 
 def usable_age(age: np.ndarray, most: float = 150.0) -> np.ndarray:
     """Ages with the impossible ones (NaN, infinite, negative or above ``most``: 150 years, 365 for days) as NaN."""
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(age) & (age >= 0) & (age <= most), age, np.nan)
+    return within(age, 0.0, most)
 
 
 TOML_MAX_BYTES = 1 << 20  # an option file is a few lines; a larger one is refused before it is parsed

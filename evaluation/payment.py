@@ -65,11 +65,9 @@ SUM_MAX_YUAN = 4e16  # the costs or payments of a period together (4e18 fen, und
 
 def usable_self_pay(v) -> np.ndarray:
     """Self-pay amounts, an unusable one (missing, NaN, infinite, negative or above a case's cost bound) as 0."""
-    from .common import COST_MAX_YUAN
+    from .common import COST_MAX_YUAN, within
 
-    v = np.asarray(v, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(v) & (v >= 0) & (v <= COST_MAX_YUAN), v, 0.0)
+    return within(np.asarray(v, dtype=float), 0.0, COST_MAX_YUAN, fill=0.0)
 
 
 def check_budget(value, where: str = "budget") -> float:
@@ -94,7 +92,7 @@ def check_cost_total(cost: np.ndarray, total: float | None = None) -> None:
                               "fen hold; check the total_cost column (its unit is yuan)")
 
 
-def _number(value) -> bool:
+def _finite_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -139,7 +137,7 @@ def check_field(name: str, value) -> None:
         for k, v in value.items():
             if not str(k).strip():
                 raise EvaluationError(f"{name}: an entry has a blank name; give every entry a level or hospital id")
-            if not (_number(v) and spec[1] < v <= spec[2]):
+            if not (_finite_number(v) and spec[1] < v <= spec[2]):
                 raise EvaluationError(f"{name}.{k}={v!r}: out of range; write a number above {spec[1]:g} and at most {spec[2]:g}")
         return
     lo, hi = spec[1], spec[2]
@@ -149,7 +147,7 @@ def check_field(name: str, value) -> None:
             raise EvaluationError(f"{name}={value!r}: out of range; write a whole number from {lo} to {hi}")
         return
     above = kind.endswith(">")
-    ok = _number(value) and (lo < value if above else lo <= value) and value <= hi
+    ok = _finite_number(value) and (lo < value if above else lo <= value) and value <= hi
     if not ok:
         raise EvaluationError(f"{name}={value!r}: out of range; write a number {'above' if above else 'from'} {lo:g} "
                               f"{'and at most' if above else 'to'} {hi:g}")

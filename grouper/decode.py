@@ -145,7 +145,7 @@ def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
         code_parts += [utf8(t[key]), mask, idx, np.asarray(off, dtype=np.int64), shown_bytes, shown_off]
     labels = FIELD_LABEL[lang]
     flags, messages = [], []
-    for which, rows in getattr(enc, "split_rows", {}).items():  # FORMAT.md 5.1 splits such a code: never silently
+    for which, rows in enc.split_rows.items():  # FORMAT.md 5.1 splits such a code: never silently
         if rows.any():
             flags.append(rows)
             messages.append(t["split_" + which])
