@@ -8,7 +8,7 @@ import os
 
 import pandas as pd
 
-from .contract import load_mapping, read_plan
+from .contract import load_mapping, note_year_source, read_plan
 from .io import InputError
 from .regions import hospitals_table, load_region
 from .streamed import (
@@ -68,6 +68,7 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     from evaluation.common import EvaluationError
 
     folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv, risk_model], "evaluate")  # before any work
+    note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
     supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
     extra = VIEW_COLUMNS.get(options.get("by"), []) + (VIEW_COLUMNS["period"] if options.get("period") else [])
     if not risk_model and options.get("by", "hospital") in EVALUATED_BY:  # one pass in bounded memory
@@ -109,6 +110,7 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     from .streamed import check_columns, hospital_ids_of
 
     folder = output_folder(output, [grouped, hospitals, weights, special_review, quality_factors], "pay")
+    note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
     if quality_factors:
         cfg.quality_factors = factors(quality_factors, "--quality-factors")
         try:  # one check of every rule, whichever source set it
@@ -154,6 +156,7 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
     )
 
     folder = output_folder(output, [grouped, hospitals, targets, basic_care], "tiered-care")
+    note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
     if targets and not os.path.exists(targets):
         raise InputError(f"--targets {targets}: no such file; pass a TOML with [targets] name = value")
     try:
@@ -171,7 +174,8 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
         raise InputError("--dask: linking transfers by patient and dates reads the cases on this machine; run without "
                          "--dask, or give the receiving institution (拟接收医疗机构)")
     data, cases, table = region_cases(grouped, hospitals, command="tiered-care", columns=columns)
-    tables = {"county": county_rates(cases, table, goals), "region": region_indicators(cases, table, None, goals, basic),
+    county = county_rates(cases, table, goals)
+    tables = {"county": county.iloc[0:0] if table["county"].isna().all() else county, "region": region_indicators(cases, table, None, goals, basic),
               "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
     return _written(folder, tables, lang, "tiered_care")
 
@@ -184,6 +188,7 @@ def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals
     from evaluation.support import evaluate_support
 
     folder = output_folder(output, [grouped, hospitals, pairs, grades], "support")
+    note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
     grade_of = procedure_grades(grades) if grades else None
     plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
     if grade_of is None:  # the DRG-partition proxy: one pass in bounded memory

@@ -10,18 +10,106 @@ class UsageError(ValueError):
     pass
 
 
+LANG = {"now": "zh"}  # the language of the parser being built (its type errors are written in it)
+
+
+def _zh() -> bool:
+    return LANG["now"] == "zh"
+
+
+def display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns (a Chinese character takes two), broken between
+    Chinese characters or at spaces, never inside a word, option or number (no ``fallb ack``)."""
+    import re
+
+    lines, line, w = [], "", 0
+    for tok in re.findall(r"[\x21-\x7e]+|\s+|.", " ".join(text.split())):
+        tw = display_width(tok)
+        if tok.isspace():
+            if line:
+                line, w = line + " ", w + 1
+            continue
+        if w + tw > width and line.strip():
+            lines.append(line.rstrip())
+            line, w = "", 0
+        line, w = line + tok, w + tw
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help wrapped by display width (:func:`wrap_text`); descriptions and examples keep their lines."""
+
+    def _split_lines(self, text, width):
+        return wrap_text(text, width)
+
+
+def _all_options(parser) -> list[str]:
+    out = []
+    for a in parser._actions:
+        out += [o for o in a.option_strings if o.startswith("--")]
+        if isinstance(a, argparse._SubParsersAction):
+            for sp in a.choices.values():
+                out += _all_options(sp)
+    return sorted(set(out))
+
+
+def suggestion(message: str, parser) -> str:
+    """``did you mean --budget?`` for a mistyped option or command of ``message`` (difflib's close matches)."""
+    import difflib
+    import re
+
+    root = parser
+    while getattr(root, "_drg_root", None) is not None and root._drg_root is not root:
+        root = root._drg_root
+    words = []
+    pool = _all_options(root)
+    typed = [a.split("=")[0] for a in LANG.get("argv", []) if a.startswith("--") and a.split("=")[0] not in pool]
+    if "unrecognized" in message or "无法识别" in message or typed:
+        for tok in dict.fromkeys(typed + re.findall(r"--[\w-]+", message)):
+            if tok not in pool:
+                words += difflib.get_close_matches(tok, pool, n=1, cutoff=0.6)
+    m = re.search(r"'([^']+)'", message)
+    if m and ("invalid choice" in message or "无效的选项值" in message):
+        choices = re.findall(r"'([^']+)'", message.split("(", 1)[-1]) if "(" in message else []
+        for a in parser._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                choices = list(a.choices)
+            elif a.choices and not choices:
+                choices = list(a.choices)
+        words += difflib.get_close_matches(m.group(1), [str(c) for c in choices], n=1, cutoff=0.5)
+    if not words:
+        return ""
+    return f"，是否想输入 {' '.join(words)}？" if _zh() else f"; did you mean {' '.join(words)}?"
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser whose errors are one line, ``drg: error: <problem>; see drg CMD -h`` (exit 2), like
-    every other refusal of ours (argparse prints its usage block first)."""
+    every other refusal of ours (argparse prints its usage block first), with the option or command meant when
+    one was mistyped."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         import sys
 
         import re
 
-        hint = f"见 {self.prog} -h" if argparse._("usage: ") != "usage: " else f"see {self.prog} -h"
+        hint = f"见 {self.prog} -h" if _zh() else f"see {self.prog} -h"
         message = re.sub(r"^(?:argument |参数 ?)(\S+?)(?:: |：)", r"\1 ", message)  # "--batch-size 0 is outside ..."
-        sys.stderr.write(f"drg: error: {message}; {hint}\n")
+        if message.startswith("command "):
+            message = ("命令" if _zh() else "command ") + message[len("command "):]
+        sep = "；" if _zh() else "; "
+        sys.stderr.write(f"drg: error: {message}{suggestion(message, self)}{sep}{hint}\n")
         sys.exit(2)
 
 
@@ -32,9 +120,11 @@ def whole(lo: int, hi: int):
         try:
             v = int(str(text).strip().replace(",", "").replace("_", ""))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (from {lo:,} to {hi:,})") from None
+            raise argparse.ArgumentTypeError(f"{text!r} 不是整数(应为 {lo:,} 到 {hi:,})" if _zh() else
+                                             f"{text!r} is not a whole number (from {lo:,} to {hi:,})") from None
         if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{text} is outside {lo:,} to {hi:,}")
+            raise argparse.ArgumentTypeError(f"{text} 超出 {lo:,} 到 {hi:,} 的范围" if _zh() else
+                                             f"{text} is outside {lo:,} to {hi:,}")
         return v
 
     return parse
@@ -48,9 +138,11 @@ def amount(lo: float, hi: float, *, above: bool = False):
         try:
             v = float(str(text).strip().replace(",", "").replace("_", ""))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            raise argparse.ArgumentTypeError(f"{text!r} 不是数字" if _zh() else f"{text!r} is not a number") from None
         if not (math.isfinite(v) and (v > lo if above else v >= lo) and v <= hi):
-            raise argparse.ArgumentTypeError(f"{text} is outside {'above ' if above else ''}{lo:g} to {hi:g}")
+            raise argparse.ArgumentTypeError(
+                f"{text} 超出范围(应{'大于' if above else '不小于'} {lo:g} 且不大于 {hi:g})" if _zh() else
+                f"{text} is outside {'above ' if above else ''}{lo:g} to {hi:g}")
         return v
 
     return parse
@@ -404,12 +496,55 @@ def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
 
     # argparse's own words (headings made as parsers are built, usage, its errors) through its gettext hook
     argparse._ = (lambda s: ARGPARSE_ZH.get(s, s)) if lang == "zh" else (lambda s: s)
+    LANG["now"] = lang
     p = Parser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"drg {version()}",
+                   help="版本号" if lang == "zh" else "show the version and exit")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth):
         add(sub)
+    _every_command(sub, lang)
     _localize(p, lang)
     return p
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("drg-toolkit")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _every_command(sub, lang: str) -> None:
+    """What every command has: ``--lang`` and ``-q`` (no progress), and its examples under the help."""
+    from .help_zh import EXAMPLES
+
+    for name, sp in sub.choices.items():
+        have = {o for a in sp._actions for o in a.option_strings}
+        if "--lang" not in have:
+            sp.add_argument("--lang", choices=["zh", "en"], default="zh")
+        if "-q" not in have and name != "scheme":
+            sp.add_argument("-q", "--quiet", action="store_true")
+        lines = EXAMPLES.get(name)
+        if lines:
+            sp.epilog = ("示例：\n" if lang == "zh" else "examples:\n") + "\n".join(f"  {x}" for x in lines)
+        for a in sp._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                _every_command(a, lang)
+
+
+def lang_after_command(argv: list[str]) -> list[str]:
+    """``drg --lang en evaluate ...`` as ``drg evaluate ... --lang en``: the option is the command's."""
+    argv = list(argv)
+    LANG["argv"] = argv  # the options typed, for the suggestion of a mistyped one
+    if len(argv) >= 2 and argv[0] == "--lang":
+        return argv[2:] + argv[:2]
+    if argv and argv[0].startswith("--lang="):
+        return argv[1:] + argv[:1]
+    return argv
 
 
 def help_language(argv) -> str:

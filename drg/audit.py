@@ -276,7 +276,7 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     from evaluation.audit import AREAS, PATIENT_AREAS, case_areas, hospital_flags, review_scores
     from evaluation.common import normalize_level
 
-    from .contract import batches, load_mapping, read_plan, require
+    from .contract import batches, load_mapping, note_year_source, read_plan, require
     from .regions import hospitals_table
     from .risk import code_lookup
     from .tables import output_folder, supplied_weights, write_tables
@@ -286,6 +286,7 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     if review_limit < 1 or batch_size < 1:
         raise InputError("--review-limit and --batch-size must be positive numbers")
     folder = output_folder(output, [grouped, hospitals, weights], "audit")
+    note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
     mapping = load_mapping(columns)
     have = list(read_plan(grouped, AUDIT_COLUMNS, mapping)[1].values())
     require(grouped, have, {"hospital_id": "the hospital each case is judged with", "drg": "the case's DRG: run drg group first"},

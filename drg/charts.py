@@ -49,6 +49,35 @@ def finite(v):
     return None if math.isnan(f) or math.isinf(f) else f
 
 
+def hover_text(v) -> str:
+    """A hover text: escaped like every text from the data, its line breaks (``<br>``) kept as breaks."""
+    return esc(v).replace("&lt;br&gt;", "<br>")
+
+
+def tick_format(fmt, lo, hi, ticks: int = 6):
+    """``fmt`` (a d3 format such as ``,.0f`` or ``.1f``) with as many decimals as ticks ``(hi - lo) / ticks`` apart
+    need to differ (never ``3 4 4 5 5`` or ``1.00 1.00 0.99`` on a narrow axis); percentages likewise."""
+    import re
+
+    lo, hi = finite(lo), finite(hi)
+    if not fmt or lo is None or hi is None or hi <= lo:
+        return fmt
+    m = re.fullmatch(r"(,?)\.(\d+)([f%])", fmt)
+    if not m:
+        return fmt
+    step = (hi - lo) / ticks * (100 if m.group(3) == "%" else 1)
+    need = max(0, -math.floor(math.log10(step))) if step > 0 else 0
+    return f"{m.group(1)}.{max(int(m.group(2)), min(need, 6))}{m.group(3)}"
+
+
+def _span(values, pad: float = 0.0):
+    vals = [v for v in (finite(x) for x in values) if v is not None]
+    if not vals:
+        return None, None
+    lo, hi = min(vals), max(vals)
+    return lo - pad * (hi - lo), hi + pad * (hi - lo)
+
+
 def layout(title: str, x: str = "", y: str = "", height: int = 420, **more) -> dict:
     out = {"title": {"text": esc(title), "x": 0.01, "xanchor": "left", "font": {"size": 15}},
            "font": {"family": FONT, "size": 12}, "height": height, "separators": ".,",
@@ -86,17 +115,26 @@ def hbar(labels, values, title, x_title, *, texts=None, colors=None, hover=None,
          tickformat=",.0f", target=None, target_text="") -> dict:
     """Horizontal bars (one per label, first at the top), each with its value written beside it."""
     n = len(labels)
+    lo, hi = _span([0, *values, *([target] if target is not None else [])])
+    axis = {"type": xtype, "tickformat": tick_format(tickformat, lo, hi) if xtype == "linear" else None}
+    if xtype == "log":
+        axis["dtick"] = 1  # a label at each power of ten only: no crowd of 2 3 4 5 between them
+    elif lo is not None and hi > lo:  # room for the values written outside the bars' ends
+        axis["range"] = [lo - 0.14 * (hi - lo) if lo < 0 else lo, hi + 0.14 * (hi - lo)]
     fig = {"data": [{"type": "bar", "orientation": "h", "y": [esc(v) for v in labels], "x": [finite(v) for v in values],
-                     "marker": {"color": colors or BLUE}, "text": texts, "textposition": "auto", "cliponaxis": False,
-                     "hovertext": hover, "hoverinfo": "text" if hover else "x+y"}],
-           "layout": layout(title, x_title, "", height or max(260, 70 + 24 * n),
-                            xaxis={"type": xtype, "tickformat": tickformat if xtype == "linear" else None},
+                     "marker": {"color": colors or BLUE}, "text": texts, "textposition": "outside", "cliponaxis": False,
+                     "textfont": {"size": 11},  # one size for every bar's value, written beside the bar
+                     "hovertext": hover,  # escaped by the caller, piece by piece
+                     "hoverinfo": "text" if hover else "x+y"}],
+           "layout": layout(title, x_title, "", height or max(260, 70 + 24 * n), xaxis=axis,
                             yaxis={"autorange": "reversed", "type": "category"}, bargap=0.25, margin={"r": 110})}
     if target is not None:
         fig["layout"]["shapes"] = [{"type": "line", "x0": target, "x1": target, "yref": "paper", "y0": 0, "y1": 1,
                                     "line": {"color": RED, "dash": "dash"}}]
-        fig["layout"]["annotations"] = [{"x": target, "y": 1.02, "yref": "paper", "text": esc(target_text),
-                                         "showarrow": False, "font": {"color": RED}}]
+        # above the plot area, never over a bar
+        fig["layout"]["annotations"] = [{"x": target, "y": 1.0, "yref": "paper", "yanchor": "bottom", "yshift": 4,
+                                         "text": esc(target_text), "showarrow": False, "font": {"color": RED},
+                                         "bgcolor": "rgba(255,255,255,0.85)"}]
     return fig
 
 
@@ -110,10 +148,14 @@ def line(x, series: list, title, x_title, y_title, *, tickformat=None, y2=None, 
         data.append({"type": "scatter", "mode": "lines+markers", "name": esc(name), "x": [str(v) for v in x],
                      "y": [finite(v) for v in values], "yaxis": "y2" if on2 else "y",
                      "line": {"color": PALETTE[i % len(PALETTE)], "dash": "dot" if on2 else "solid"}})
+    left = [v for s in series if not (len(s) > 2 and s[2] == "y2") for v in s[1]]
+    right = [v for s in series if len(s) > 2 and s[2] == "y2" for v in s[1]]
     lay = layout(title, x_title, y_title, height, xaxis={"type": "category", "tickangle": -45 if len(x) > 12 else 0},
-                 yaxis={"tickformat": tickformat}, hovermode="x unified")
+                 yaxis={"tickformat": tick_format(tickformat, *_span([0, *left])), "rangemode": "tozero"},
+                 hovermode="x unified")  # from zero: 14.29% -> 14.47% is not drawn as a fall off a cliff
     if y2:
-        lay["yaxis2"] = {"title": {"text": esc(y2[0])}, "overlaying": "y", "side": "right", "tickformat": y2[1],
+        lay["yaxis2"] = {"title": {"text": esc(y2[0])}, "overlaying": "y", "side": "right",
+                         "tickformat": tick_format(y2[1], *_span([0, *right])), "rangemode": "tozero",
                          "automargin": True, "showgrid": False}
     return {"data": data, "layout": lay}
 
@@ -129,7 +171,7 @@ def scatter(points: list, title, x_title, y_title, *, label_points=(), vline=Non
     for name, ps in groups.items():
         data.append({"type": "scatter", "mode": "markers", "name": esc(name) or None, "showlegend": bool(name),
                      "x": [finite(p["x"]) for p in ps], "y": [finite(p["y"]) for p in ps],
-                     "hovertext": [esc(p.get("hover", p.get("text", ""))) for p in ps], "hoverinfo": "text",
+                     "hovertext": [hover_text(p.get("hover", p.get("text", ""))) for p in ps], "hoverinfo": "text",
                      "marker": {"color": [p.get("color", BLUE) for p in ps], "size": [p.get("size", 9) for p in ps],
                                 "opacity": 0.85, "line": {"width": 0.5, "color": "#fff"}}})
     labelled = [p for p in points if p.get("text") and id(p) in {id(q) for q in label_points}]
@@ -146,8 +188,11 @@ def scatter(points: list, title, x_title, y_title, *, label_points=(), vline=Non
     if hline is not None:
         shapes.append({"type": "line", "y0": hline, "y1": hline, "xref": "paper", "x0": 0, "x1": 1,
                        "line": {"color": "#7f8c8d", "dash": "dash"}})
-    lay = layout(title, x_title, y_title, height, xaxis={"tickformat": xformat, "type": xtype, "range": _padded(points, "x", xtype, vline)},
-                 yaxis={"tickformat": yformat, "range": _padded(points, "y", "linear", hline)}, shapes=shapes,
+    xr, yr = _padded(points, "x", xtype, vline), _padded(points, "y", "linear", hline)
+    lay = layout(title, x_title, y_title, height,
+                 xaxis={"tickformat": tick_format(xformat, *xr) if xr and xtype == "linear" else xformat, "type": xtype,
+                        "range": xr},
+                 yaxis={"tickformat": tick_format(yformat, *yr) if yr else yformat, "range": yr}, shapes=shapes,
                  annotations=[{**a, "text": esc(a["text"])} for a in annotations])
     return {"data": data, "layout": lay}
 
@@ -163,6 +208,10 @@ def _padded(points: list, key: str, kind: str = "linear", line=None):
         lo, hi = math.log10(min(vals)), math.log10(max(vals))
     else:
         lo, hi = min(vals), max(vals)
+    if kind != "log":  # a narrow spread (indices 0.99-1.02) is not stretched over the whole height
+        mid, least = (lo + hi) / 2, 0.1 * abs((lo + hi) / 2)
+        if hi - lo < least:
+            lo, hi = mid - least / 2, mid + least / 2
     pad = (hi - lo) * 0.08 or 0.5
     return [lo - pad, hi + 1.6 * pad]  # more room on top: a point's label is written above it
 

@@ -15,6 +15,7 @@ from .arguments import (
     UsageError,
     build_parser,
     help_language,
+    lang_after_command,
     parse_budgets,
     parse_codes,
     parse_outcomes,
@@ -252,7 +253,8 @@ def _run(argv) -> int:
     from .io import InputError
 
     try:
-        args = build_parser(help_language(sys.argv[1:] if argv is None else argv)).parse_args(argv)
+        argv = lang_after_command(sys.argv[1:] if argv is None else argv)
+        args = build_parser(help_language(argv)).parse_args(argv)
     except SystemExit as e:  # -h (0) or a refused option (2, one line printed): a status, also when called in-process
         return e.code if isinstance(e.code, int) else 2
     try:

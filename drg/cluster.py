@@ -131,14 +131,15 @@ def _write_in_order(client, parts, writer, progress, task_args):
     return tally
 
 
-def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset, dictionary):
+def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset, dictionary, year_source=None):
     """On a worker: ``reduce_batch`` of each batch of one part of the input, read exactly as a local run reads it
     (with ``offset``, the part's first row in the input: ``reduce_batch(batch, its first row)``)."""
+    from .contract import add_year
     from .io import read_parquet_part
 
     out = []
     for t in read_parquet_part(f, run, batch_size, list(rename), dictionary, schema):
-        t = t.rename_columns([rename.get(c, c) for c in t.column_names])
+        t = add_year(t.rename_columns([rename.get(c, c) for c in t.column_names]), year_source)
         out.append(reduce_batch(t) if offset is None else reduce_batch(t, offset))
         offset = None if offset is None else offset + t.num_rows
     return out
@@ -153,13 +154,14 @@ def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: s
     require_dask()
     from distributed import Client, as_completed
 
-    from .contract import dictionary_columns, read_plan
+    from .contract import YEAR_FROM, dictionary_columns, read_plan
     from .io import InputError, input_files, input_schema, parquet_parts
 
     kind, files = input_files(grouped)
     if kind != "parquet":
         raise InputError(f"{grouped}: --dask reads Parquet only; convert the input or run without --dask")
     cols, rename = read_plan(grouped, wanted, mapping)
+    year_source = rename.get(YEAR_FROM + ":source")
     read_codes = dictionary_columns(cols, rename, dictionary)
     rename = {c: rename.get(c, c) for c in cols}
     parts = parquet_parts(files, batch_size)
@@ -169,7 +171,8 @@ def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: s
     try:
         shipped = client.scatter(reduce_batch, broadcast=True)  # its tables (hospitals) once per worker
         starts = _part_starts(parts) if offsets else [None] * len(parts)
-        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, start, read_codes, pure=False)
+        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, start, read_codes, year_source,
+                             pure=False)
                    for (f, run), start in zip(parts, starts)]
         index = {f.key: i for i, f in enumerate(futures)}
         done, after = {}, 0

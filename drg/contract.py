@@ -25,6 +25,7 @@ ALIASES = {
     "year": ["year", "年度", "结算年度", "出院年度"],
     "admit_date": ["admit_date", "入院日期", "入院时间"],
     "discharge_date": ["discharge_date", "出院日期", "出院时间"],
+    "settlement_date": ["settlement_date", "结算日期", "结算时间", "费用结算日期"],
     "patient_id": ["patient_id", "患者ID", "患者编号", "病人ID", "患者唯一标识", "身份证号", "证件号码", "医保个人编码",
                    "个人编码", "人员编号"],
     "doctor_id": ["doctor_id", "主诊医师代码", "主诊医师编码", "主治医师代码", "主治医师编码", "主诊医师", "主治医师"],
@@ -107,13 +108,72 @@ def numeric_headers(names: list[str]) -> set:
     return {n for n in names if norm_header(n) in wanted}
 
 
+# where the year comes from when a file has no year column (offices export dates, not a 年度 column): the
+# discharge date, else the settlement date (their first four digits: 2024-08-03, 2024/8/3, 20240803, 2024年8月3日)
+YEAR_SOURCES = ("discharge_date", "settlement_date")
+YEAR_FROM = "\0year"  # a read plan's entry {YEAR_FROM: the canonical date column the year is taken from}
+
+_said: set = set()
+
+
+def year_source(spec: str, wanted: list[str], mapping: dict | None = None) -> tuple[str, str] | None:
+    """(canonical date column, the file's header) the year of ``spec`` is taken from, when ``year`` is wanted, the
+    file has no year column and has a date; else None."""
+    if "year" not in wanted:
+        return None
+    from .io import input_columns
+
+    found = resolve(input_columns(spec), mapping)
+    if "year" in found:
+        return None
+    return next(((c, found[c]) for c in YEAR_SOURCES if c in found), None)
+
+
+def note_year_source(spec: str, wanted: list[str], mapping: dict | None, lang: str) -> None:
+    """Say once on the console (stderr) that the year is taken from a date column."""
+    import sys
+
+    from .terminal import clean
+    from .text import say
+
+    src = year_source(spec, wanted, mapping)
+    if src is not None and (spec, src[1]) not in _said:
+        _said.add((spec, src[1]))
+        print(clean(say(lang, "year_from_date", column=src[1])), file=sys.stderr)
+
+
+def add_year(t, source: str | None):
+    """The pyarrow table ``t`` with a ``year`` column taken from its date column ``source`` (date, timestamp or
+    text whose first four characters are the year; anything else is a missing year)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if source is None or "year" in t.column_names or source not in t.column_names:
+        return t
+    col = t.column(source)
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(pa.string())
+    if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
+        year = pc.year(col).cast(pa.int32())
+    else:
+        text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+        digits = pc.extract_regex(text, r"^(?P<y>[12][0-9]{3})(?:[-/.年]|[0-9]{4}(?:$|[ T0-9])|$)")
+        year = pc.cast(pc.struct_field(digits, [0]), pa.int32(), safe=False)
+    return t.append_column("year", year)
+
+
 def read_plan(spec: str, wanted: list[str], mapping: dict | None = None) -> tuple[list[str], dict]:
     """(the file's columns to read, {file column: canonical name}) for the ``wanted`` canonical columns that
-    the file has (a canonical name without aliases is read as it is when present)."""
+    the file has (a canonical name without aliases is read as it is when present). When ``year`` is wanted and the
+    file has none, its discharge (else settlement) date is read and ``rename`` says so under :data:`YEAR_FROM`:
+    the readers add the year (:func:`add_year`)."""
     from .io import input_columns
 
     have = input_columns(spec)
     found = resolve(have, mapping)
+    source = year_source(spec, wanted, mapping)
+    if source is not None and source[0] not in wanted:
+        wanted = [*wanted, source[0]]
     twice = sorted({found.get(w, w) for w in wanted if have.count(found.get(w, w)) > 1})
     if twice:  # a reader cannot tell which of two same-named columns is meant
         raise InputError(f"{spec}: the column {', '.join(twice)} appears {have.count(twice[0])} times; keep one "
@@ -124,6 +184,9 @@ def read_plan(spec: str, wanted: list[str], mapping: dict | None = None) -> tupl
         if src is not None and src not in rename:
             cols.append(src)
             rename[src] = w
+    if source is not None:
+        rename[YEAR_FROM] = "year"
+        rename[YEAR_FROM + ":source"] = source[0]
     return cols, rename
 
 
@@ -152,6 +215,7 @@ def batches(spec: str, wanted: list[str], mapping: dict | None = None, batch_siz
     from .io import read_batches
 
     cols, rename = read_plan(spec, wanted, mapping)
+    source = rename.get(YEAR_FROM + ":source")
     for b in read_batches(spec, batch_size=batch_size, columns=cols, dictionary_columns=dictionary_columns(cols, rename,
                                                                                                           dictionary)):
-        yield b.rename_columns([rename.get(c, c) for c in b.column_names])
+        yield add_year(b.rename_columns([rename.get(c, c) for c in b.column_names]), source)

@@ -162,3 +162,25 @@ ARGPARSE_ZH = {
     "unrecognized arguments: %s": "无法识别的参数：%s", "expected one argument": "需要一个参数值",
     "invalid %(type)s value: %(value)r": "无效的%(type)s值：%(value)r", "%(prog)s: error: %(message)s\n": "%(prog)s: error: %(message)s\n",
 }
+
+# examples under each command's help (drg CMD -h): file names as offices name them
+EXAMPLES = {
+    "group": ["drg group 结算清单.csv -o grouped.parquet", "drg group 结算清单.xlsx -o grouped.xlsx",
+              "drg group 'data/2024/*.parquet' -o grouped.parquet --only-results --threads 16"],
+    "explain": ['drg explain --dx "I63.900,J96.000" --sex 男 --age 70'],
+    "check": ["drg scheme check schemes/chs-drg-1.1"],
+    "demo": ["drg demo -o demo-output", "drg demo --cases 20000 -o small-demo --lang en"],
+    "evaluate": ["drg evaluate grouped.parquet --hospitals 医院.csv -o eval/",
+                 "drg evaluate grouped.parquet --by hospital-mdc --period month -o eval/",
+                 "drg evaluate grouped.parquet --by doctor -o doctors/"],
+    "risk": ["drg risk grouped.parquet --hospitals 医院.csv -o risk/",
+             "drg evaluate grouped.parquet --risk-model risk/ --overdispersion -o eval/"],
+    "audit": ["drg audit grouped.parquet --hospitals 医院.csv -o audit/"],
+    "pay": ["drg pay grouped.parquet --budget 30,000,000 --hospitals 医院.csv -o pay/",
+            "drg pay grouped.parquet --budget 2023=1.1e9,2024=1.2e9 --method rate -o pay/",
+            "drg pay grouped.parquet --budget 1.2e9 --scenario tight:budget=1.1e9 -o pay/"],
+    "tiered-care": ["drg tiered-care grouped.parquet --hospitals 医院.csv -o tiered/"],
+    "support": ["drg support grouped.parquet --pairs 对口支援.csv --hospitals 医院.csv -o support/"],
+    "report": ["drg report . -o report.html --xlsx report.xlsx", "drg report demo-output -o report.html --lang en"],
+    "synth": ["drg synth --region dezhou --years 2018-2021 --cases 200000 -o synthetic/"],
+}

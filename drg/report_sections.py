@@ -203,7 +203,7 @@ def weights(r) -> str:
         return ""
     ok = w.dropna(subset=["rw", "cv"])
     pts = [{"x": x.rw, "y": x.cv, "color": RED if x.cv >= 1 else BLUE,
-            "hover": f"{esc(x.drg)} {esc(getattr(x, 'drg_name', '') or '')}<br>RW {x.rw:.3f}<br>CV {x.cv:.2f}<br>{t['cases']} {int(x.cases):,}"}
+            "hover": f"{x.drg} {getattr(x, 'drg_name', '') or ''}<br>RW {x.rw:.3f}<br>CV {x.cv:.2f}<br>{t['cases']} {int(x.cases):,}"}
            for x in ok.itertuples()]
     fig = scatter(pts, t["weights_chart"], t["rw_axis"], t["cv_axis"], hline=1.0, xtype="log", yformat=".1f", height=420)
     flagged = int((w["cv"] >= 1).sum())
@@ -264,6 +264,9 @@ def payment(r) -> str:
 
 def tiered(r) -> str:
     cty, t = r.o.get("tiered_care.county"), r.t
+    reg = r.o.get("tiered_care.region")
+    if (cty is None or not len(cty)) and reg is not None and len(reg):  # no county known: the region's indicators only
+        return section("tiered", t["tiered"], f"<p class='note'>{esc(t['no_county'])}</p>" + r.table(reg, searchable=False))
     if cty is None or not len(cty):
         return ""
     year = cty["year"].max()
@@ -342,7 +345,7 @@ def views(r) -> str:
     if dept is not None and len(dept):
         d = dept.dropna(subset=["cmi", "cost_index"])
         pts = [{"x": x.cmi, "y": x.cost_index, "text": str(x.dept), "size": 8 + 14 * min(1.0, (x.cases / max(d["cases"].max(), 1)) ** 0.5),
-                "hover": f"{esc(x.dept)}<br>{t['cases']} {int(x.cases):,}<br>CMI {x.cmi:.3f}<br>{t['cost_index']} {x.cost_index:.3f}",
+                "hover": f"{x.dept}<br>{t['cases']} {int(x.cases):,}<br>CMI {x.cmi:.3f}<br>{t['cost_index']} {x.cost_index:.3f}",
                 "color": PALETTE[i % len(PALETTE)]} for i, x in enumerate(d.itertuples())]
         fig = scatter(pts, t["dept_chart"], t["cmi_axis"], t["cost_index_axis"], label_points=pts, hline=1.0, xformat=".2f", yformat=".2f")
         body += f"<h3>{esc(t['dept'])}</h3>" + r.chart(fig) + r.details(dept)
@@ -351,7 +354,7 @@ def views(r) -> str:
         d = doc.dropna(subset=["oe_ratio"])
         d = d[(d["expected"] > 0) & (d["status"] == "ok" if "status" in d.columns else True)]  # ranked doctors only
         pts = [{"x": x.expected, "y": x.oe_ratio, "text": f"{x.doctor_id}", "alarm": str(x.funnel_flag).startswith("alarm"),
-                "hover": f"{esc(x.doctor_id)} · {esc(r.name(getattr(x, 'hospital_id', '')))} · {esc(getattr(x, 'dept', ''))}<br>O/E {x.oe_ratio:.2f}"
+                "hover": f"{x.doctor_id} · {r.name(getattr(x, 'hospital_id', ''))} · {getattr(x, 'dept', '')}<br>O/E {x.oe_ratio:.2f}"
                          f"<br>{t['expected_deaths']} {x.expected:.1f}<br>{r.value('funnel_flag', x.funnel_flag)}",
                 "color": flag_color(x.funnel_flag),
                 "size": 6} for x in d.itertuples()]
@@ -386,7 +389,28 @@ def trends(r) -> str:
     return section("trends", t["trends"], body) if body else ""
 
 
-SECTIONS = (overview, peers, quadrants, funnel, heatmap, weights, risk, payment, tiered, support, audit, views, trends)
+# the sections a report leaves out when their tables are absent, each with the command that makes them
+ABSENT = (("outcomes", "funnel", "drg evaluate"), ("discipline_mdc", "heatmap", "drg evaluate --by hospital-mdc"),
+          ("risk.calibration", "risk_section", "drg risk"), ("payment.settlement", "payment", "drg pay"),
+          ("tiered_care.region", "tiered", "drg tiered-care"), ("support.support", "support", "drg support"),
+          ("audit.hospital_flags", "audit", "drg audit"), ("views.dept", "dept_section", "drg evaluate --by dept"),
+          ("views.doctor", "doctor_section", "drg evaluate --by doctor"),
+          ("views.hospital_month", "month_section", "drg evaluate --period month"))
+
+
+def absent(r) -> str:
+    """A note naming each section the report leaves out for want of its tables, and the command that makes them."""
+    t = r.t
+    items = [f"<li>{esc(t[key])}：<code>{esc(cmd)}</code></li>" if r.lang == "zh" else
+             f"<li>{esc(t[key])}: <code>{esc(cmd)}</code></li>"
+             for table, key, cmd in ABSENT if r.o.get(table) is None or not len(r.o[table])]
+    if not items:
+        return ""
+    return section("absent", t["absent"], f"<p class='note'>{esc(t['absent_note'])}</p><ul>{''.join(items)}</ul>")
+
+
+SECTIONS = (overview, peers, quadrants, funnel, heatmap, weights, risk, payment, tiered, support, audit, views, trends,
+            absent)
 
 
 def reason_translator(lang: str):

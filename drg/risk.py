@@ -334,12 +334,13 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     )
     from evaluation.risk_tables import hospital_tables, model_tables
 
-    from .contract import load_mapping, read_plan
+    from .contract import load_mapping, note_year_source, read_plan
     from .regions import hospitals_table
     from .tables import output_folder, write_tables
 
     folder = output_folder(output, [grouped, hospitals], "risk")
     mapping = load_mapping(columns)
+    note_year_source(grouped, ["year"], mapping, lang)  # said once, before the work
     columns = _check_columns(grouped, list(read_plan(grouped, RISK_COLUMNS, mapping)[1].values()), list(outcomes))
     p = _Pass(folds, folds_by == "hospital", seed, code_lookup(scheme_path))
     encoder = Encoder(folds)

@@ -105,11 +105,14 @@ def hospital_ids_of(grouped: str, mapping: dict | None) -> list:
 
 
 def region_table(hospitals: str | None, ids, command: str) -> pd.DataFrame:
-    """The hospitals table with each hospital's level and county, or one line saying how to give it."""
+    """The hospitals table with each hospital's level (and county when known: a table without one gets an empty
+    county column, and nothing is computed by county), or one line saying how to give it."""
     table = hospitals_table(hospitals, ids)
-    if table is None or "county" not in table.columns:
-        raise InputError(f"drg {command} needs each hospital's level and county; pass --hospitals CSV "
-                         "(hospital_id, level, county) or a region folder")
+    if table is None:
+        raise InputError(f"drg {command} needs each hospital's level, and the hospitals of the file are in no built-in "
+                         "network; pass --hospitals CSV (hospital_id, level[, county]) or a region folder")
+    if "county" not in table.columns:
+        table = table.assign(county=None)
     return table
 
 
@@ -245,6 +248,9 @@ def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int =
     if basic is None:
         weights, base = baseline_weights_cells(total.first, min(total.first) + 1 if total.first else 1)
         weights_from = f"baseline {base[0]}" if base else "none"
-    return {"county": county_table(total.county, table, goals),
+    county = county_table(total.county, table, goals)
+    if table["county"].isna().all():  # no hospital's county known: no in-county rate can be told
+        county = county.iloc[0:0]
+    return {"county": county,
             "region": region_indicators_table(total.region, weights, weights_from, goals, basic),
             "hospital": referral_table(total.sums.sort_index(), total.how, table, goals)}

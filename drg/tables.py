@@ -37,17 +37,18 @@ def read_grouped(path: str, columns: list[str], mapping: dict | None = None) -> 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .contract import read_plan
+    from .contract import YEAR_FROM, add_year, read_plan
     from .io import input_files, read_table
 
     kind, files = input_files(path)
     cols, rename = read_plan(path, columns, mapping)
+    source = rename.get(YEAR_FROM + ":source")
     if kind == "parquet":
         tables = [pq.read_table(f, columns=cols) for f in files]
         t = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     else:
         t = read_table(path, columns=cols)
-    return t.rename_columns([rename.get(c, c) for c in t.column_names]).to_pandas()
+    return add_year(t.rename_columns([rename.get(c, c) for c in t.column_names]), source).to_pandas()
 
 
 def only_hospitals(data, keep: set | None):

@@ -43,6 +43,9 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "hospital_month": "医院月度", "hospital_quarter": "医院季度"}
 
 REPORT["zh"].update({
+    "absent": "本报告未包含的部分", "absent_note": "以下部分所需的表不在所给文件夹中；运行对应命令(输出到该文件夹内的任意子文件夹)后重新生成报告即可包含：",
+    "risk_section": "患者层面风险模型", "dept_section": "科室评价", "doctor_section": "主诊医师评价", "month_section": "月度趋势",
+    "no_county": "县域内就诊率无法计算：需要患者现住址县区和各医院所属县区(--hospitals 的 county 列)。下表为区域指标。",
     "cases_log": "病例数(对数坐标)", "top_n": "病例数前{n}家", "all_hospitals": "全部{n}家", "mdc_axis": "主要诊断大类(MDC)",
     "relative_cmi": "相对CMI(1=全区该MDC)", "cmi": "CMI", "heatmap_note": "颜色为各院在该MDC的相对CMI(1=全区平均，红色高、蓝色低)；"
     "右上角按钮切换医院范围；悬停查看病例数。", "cmi_axis": "病例组合指数CMI", "cost_index_axis": "费用消耗指数(1=全区同DRG平均)",
@@ -67,6 +70,12 @@ REPORT["zh"].update({
     "target_area": "目标领域", "yes": "是", "no": "否", "truncated": "显示前{shown:,}行，共{total:,}行；完整表格见工作簿(.xlsx)与Parquet文件",
 })
 REPORT["en"].update({
+    "absent": "Sections not in this report", "absent_note": "The tables these sections need are not in the folder given; run "
+    "the command (into any folder inside it) and make the report again to include them:",
+    "risk_section": "Patient-level risk model", "dept_section": "Departments", "doctor_section": "Doctors",
+    "month_section": "Monthly trends",
+    "no_county": "In-county rates cannot be computed: they need the patients' residence county and each hospital's county "
+    "(the county column of --hospitals). The table shows the region's indicators.",
     "cases_log": "cases (log scale)", "top_n": "top {n} by cases", "all_hospitals": "all {n} hospitals", "mdc_axis": "major diagnostic category (MDC)",
     "relative_cmi": "relative CMI (1 = region in the MDC)", "cmi": "CMI", "heatmap_note": "Colour: the hospital's CMI in the MDC relative "
     "to the region's (1 = regional; red higher, blue lower). The buttons at the top right change the hospitals shown; hover for cases.",
@@ -139,13 +148,14 @@ CONSOLE = {
         "settled": "已结算{hospitals}家医院的{cases:,}例病例({method}) -> {output}/ (settlement, parameters, monthly, drg_profit_loss; payment.xlsx)",
         "settled_year": "  {year}年：支付{paid:,.2f}元，预算{budget:,.2f}元", "report_done": "{files}",
         "tiered_done": "分级诊疗：{counties}个县(区)，{year}年{met}个达到县域内就诊率目标 -> {output}/",
-        "tiered_no_county": "分级诊疗：没有可算县域内就诊率的病例(需要患者居住地residence_county和年度year) -> {output}/",
+        "tiered_no_county": "分级诊疗：县域内就诊率无法计算(需要患者现住址县区、年度和各医院所属县区) -> {output}/",
         "tiered_transfers": "  医嘱转院(离院方式2)：{transfers:,}人次，接收机构{how}：{found:,}人次；未识别比例{share:.1%}",
         "transfer_none": "数据中没有", "transfer_by": "{how}识别",
         "support_did": "{program}：CMI双重差分 {did:+.4f}(95%CI {lo:+.4f}至{hi:+.4f}；{n}家受援医院，{m}家对照医院)",
         "support_none": "{program}：无CMI估计({status}；{n}家受援医院，{m}家对照医院)",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
         "scheme_ok": "{id} {name}：通过",
+        "year_from_date": "提示：文件没有年度列，各病例的年度取自日期列“{column}”",
     },
     "en": {
         "demo_1": "[1/4] synthesizing {cases:,} discharges of the Dezhou region under {scheme} ...", "demo_2": "[2/4] grouping ...",
@@ -175,13 +185,14 @@ CONSOLE = {
                    "drg_profit_loss; payment.xlsx)",
         "settled_year": "  {year}: paid {paid:,.2f} of a budget of {budget:,.2f}", "report_done": "{files}",
         "tiered_done": "tiered care: {counties} counties, {met} meet the in-county target in {year} -> {output}/",
-        "tiered_no_county": "tiered care: no case to compute in-county rates from (they need residence_county and year) -> {output}/",
+        "tiered_no_county": "tiered care: in-county rates cannot be computed (they need the patients' residence county, the year and each hospital's county) -> {output}/",
         "tiered_transfers": "  type-2 transfers: {transfers:,}, receiver {how} for {found:,}; unmatched share {share:.1%}",
         "transfer_none": "not in the data", "transfer_by": "found by {how}",
         "support_did": "{program}: CMI DiD {did:+.4f} (95% CI {lo:+.4f} to {hi:+.4f}; {n} recipients, {m} controls)",
         "support_none": "{program}: no CMI estimate ({status}; {n} recipients, {m} controls)",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
         "scheme_ok": "{id} {name}: OK",
+        "year_from_date": "note: the file has no year column; each case's year is taken from its date column {column}",
     },
 }
 

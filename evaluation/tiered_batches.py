@@ -54,7 +54,7 @@ def batch_counts(t: pa.Table, hospitals: pd.DataFrame) -> tuple[pd.DataFrame, pd
         rc, rv = _text(t.column("residence_county"))
     else:
         rc, rv = np.full(n, -1, np.int64), []
-    hc = dict(zip(hospitals["hospital_id"].astype(str), hospitals["county"].astype(str)))
+    hc = {h: (None if pd.isna(c) else str(c)) for h, c in zip(hospitals["hospital_id"].astype(str), hospitals["county"])}
     hcode, hvals = pd.factorize(pd.Series([hc.get(h) for h in hosp_text], dtype=object), use_na_sentinel=True)
     hcc = hcode[np.where(cb.h >= 0, cb.h, len(cb.hosp))]
     county = _grouped([rc + 1, yc, hcc + 1], [[None] + rv, yv, [None] + list(hvals)], ["county", "year", "hospital_county"])

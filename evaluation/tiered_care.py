@@ -81,7 +81,7 @@ def county_rates(cases: pd.DataFrame, hospitals: pd.DataFrame, targets: dict | N
 def county_counts(cases: pd.DataFrame, hospitals: pd.DataFrame) -> pd.DataFrame:
     """Episodes per residence county, year and hospital county (missing ones kept): what :func:`county_table`
     needs, and what batches of a large file add up to."""
-    hc = dict(zip(hospitals["hospital_id"].astype(str), hospitals["county"].astype(str)))
+    hc = {h: (None if pd.isna(c) else str(c)) for h, c in zip(hospitals["hospital_id"].astype(str), hospitals["county"])}
     df = pd.DataFrame({
         "county": cases["residence_county"].astype(object).where(cases["residence_county"].notna(), None),
         "hospital_county": cases["hospital_id"].astype(str).map(hc).astype(object),

@@ -2,6 +2,9 @@
 headless Chromium at desktop width. Regenerate after changing the report:
 
     drg demo -o demo-output && python scripts/report_screenshots.py demo-output docs/screenshots
+    python scripts/report_screenshots.py user-output docs/screenshots user   # a user's export: user-zh-*.png
+
+The optional third argument names the files' prefix (default ``report``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 
-def main(demo: str, out: str) -> int:
+def main(demo: str, out: str, prefix: str = "report") -> int:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -35,11 +38,11 @@ def main(demo: str, out: str) -> int:
                 drv.get(html.as_uri())
                 for section in drv.find_elements(By.CSS_SELECTOR, "section"):
                     drv.execute_script("arguments[0].scrollIntoView()", section)
-                    section.screenshot(str(target / f"report-{lang}-{section.get_attribute('id')}.png"))
+                    section.screenshot(str(target / f"{prefix}-{lang}-{section.get_attribute('id') or section.get_attribute('data-section')}.png"))
     finally:
         drv.quit()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main(*sys.argv[1:4]))
