@@ -310,12 +310,16 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
         given = dict(zip(s["drg"].astype(str), pd.to_numeric(s["weight" if "weight" in s.columns else "rw"], errors="coerce")))
         sup = np.array([given.get(wd, np.nan) for wd in reader.drg.words], float)
     patient_known = patient_col is not None and date_cols["admit_date"] is not None and date_cols["discharge_date"] is not None
+    from . import progress
+
+    progress.phase(progress.word("fit"))
     areas = case_areas(a, reader.adrg.words, reader.hosp.words, folds=folds, seed=seed, supplied_rw=sup)
     table = hospitals_table(hospitals, reader.hosp.words)
     level = {}
     if table is not None:
         level = dict(zip(table["hospital_id"].astype(str), normalize_level(table["level"])))
     h_level = np.array([level.get(h, "unknown") for h in reader.hosp.words], dtype=object)
+    progress.phase(progress.word("tables"))
     cols_, stats_ = hospital_flags(areas, a["hosp"], a["year"], h_level, patient_known=patient_known)
     flags = _flags_frame(cols_, reader.hosp.words, h_level, table, lang)
     probs = review_scores(areas, stats_)

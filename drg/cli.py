@@ -208,15 +208,21 @@ def cmd_support(a) -> int:
     tables = support_to(a.grouped, a.output, pairs=a.pairs, hospitals=a.hospitals, start=a.start, grades=a.procedure_grades,
                         control_group=a.control_group.replace("-", "_"), lang=a.lang, columns=a.columns, dask=a.dask,
                         batch_size=a.batch_size)
+    from evaluation.text import VALUE_LABELS
+
+    def word(column, v):  # a coded value in the console's language
+        return VALUE_LABELS.get(column, {}).get(v, v) if a.lang == "zh" else str(v).replace("_", " ")
+
     did = tables["support_did"]
     for r in did[did["indicator"] == "cmi"].itertuples():
+        program = clean(word("program", r.program), 60)
         if r.status != "ok":
-            print(say(a.lang, "support_none", program=clean(r.program, 60), status=r.status, n=r.treated_hospitals,
+            print(say(a.lang, "support_none", program=program, status=word("status", r.status), n=r.treated_hospitals,
                       m=r.control_hospitals))
             continue
-        pre = f"p = {r.pretrend_p:.2f}" if not math.isnan(r.pretrend_p) else "-"
-        print(say(a.lang, "support_did", program=clean(r.program, 60), did=r.did, lo=r.ci_low, hi=r.ci_high,
-                  n=r.treated_hospitals, m=r.control_hospitals) + f" [{r.cohorts}; pre-trend {pre}]")
+        pre = f"{r.pretrend_p:.2f}" if not math.isnan(r.pretrend_p) else "-"
+        print(say(a.lang, "support_did", program=program, did=r.did, lo=r.ci_low, hi=r.ci_high,
+                  n=r.treated_hospitals, m=r.control_hospitals) + say(a.lang, "support_pre", cohorts=r.cohorts, p=pre))
     print(say(a.lang, "support_done", output=a.output))
     return 0
 
@@ -257,6 +263,10 @@ def _run(argv) -> int:
         args = build_parser(help_language(argv)).parse_args(argv)
     except SystemExit as e:  # -h (0) or a refused option (2, one line printed): a status, also when called in-process
         return e.code if isinstance(e.code, int) else 2
+    from . import progress
+
+    if args.command not in ("group", "explain", "scheme_check"):  # group draws its own bar; the others are instant
+        progress.start(args.command.replace("_", "-"), getattr(args, "lang", "zh"), getattr(args, "quiet", False))
     try:
         return COMMANDS[args.command](args)
     except (SchemeError, ColumnError, InputError, UsageError, OutputError) as e:
@@ -273,6 +283,8 @@ def _run(argv) -> int:
         from .terminal import os_error_line
 
         return _fail(clean(os_error_line(e, getattr(args, "output", None))), 2)
+    finally:
+        progress.finish()
 
 
 def _fail(line: str, status: int) -> int:

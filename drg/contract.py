@@ -212,10 +212,14 @@ def batches(spec: str, wanted: list[str], mapping: dict | None = None, batch_siz
             dictionary: tuple = ()):
     """The file's batches with the ``wanted`` columns it has, under their canonical names; Parquet text columns
     whose canonical name is in ``dictionary`` are read dictionary-encoded (see :func:`dictionary_columns`)."""
-    from .io import read_batches
+    from . import progress
+    from .io import count_rows, input_files, read_batches
 
     cols, rename = read_plan(spec, wanted, mapping)
     source = rename.get(YEAR_FROM + ":source")
+    if progress.S.active:
+        progress.reading(count_rows(*input_files(spec)))
     for b in read_batches(spec, batch_size=batch_size, columns=cols, dictionary_columns=dictionary_columns(cols, rename,
                                                                                                           dictionary)):
+        progress.advance(b.num_rows)
         yield add_year(b.rename_columns([rename.get(c, c) for c in b.column_names]), source)

@@ -350,6 +350,9 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
         why = enough_events(fit_sample, list(outcomes), folds)[1]
         raise TooFewCases(f"{grouped}: too few cases to fit a risk model ({'; '.join(why.values())}); "
                          "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
+    from . import progress
+
+    progress.phase(progress.word("fit"))
     models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in fitted}
     # the calibration step from the sample's own cross-fitted predictions (each by the model of its fold),
     # weighted back to the population: no third pass over the data
@@ -359,6 +362,7 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     with folder as out:
         per, held = _second_pass(grouped, columns, p, encoder, models, steps, os.path.join(out, "cases.parquet"),
                                  eval_rate, batch_size, lang, mapping)
+        progress.phase(progress.word("tables"))
         table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
         tables = hospital_tables(per, table, fitted, overdispersion=overdispersion, peer=peer, min_cases=min_cases)
         tables.update(model_tables(held, fitted, fit_sample, n_rows, folds, folds_by, steps, skipped))

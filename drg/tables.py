@@ -40,9 +40,12 @@ def read_grouped(path: str, columns: list[str], mapping: dict | None = None) -> 
     from .contract import YEAR_FROM, add_year, read_plan
     from .io import input_files, read_table
 
+    from . import progress
+
     kind, files = input_files(path)
     cols, rename = read_plan(path, columns, mapping)
     source = rename.get(YEAR_FROM + ":source")
+    progress.phase(progress.word("read"))
     if kind == "parquet":
         tables = [pq.read_table(f, columns=cols) for f in files]
         t = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
@@ -71,6 +74,9 @@ def write_tables(tables: dict, out_dir: str, lang: str, stem: str, workbook: dic
     from .excel import write_workbook
     from .io import write_table_atomic
 
+    from . import progress
+
+    progress.phase(progress.word("write"))
     labelled = {k: label(v, lang) for k, v in tables.items()}
     for name, df in labelled.items():
         write_table_atomic(pa.Table.from_pandas(df, preserve_index=False), os.path.join(out_dir, f"{name}.parquet"))

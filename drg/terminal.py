@@ -62,6 +62,10 @@ class CleanStream:
         self._stream = stream
 
     def write(self, text):
+        from . import progress
+
+        if progress.S.drawn:  # a line printed while a progress bar shows: the bar steps aside first
+            progress.clear()
         return self._stream.write(_clean_chunk(text) if isinstance(text, str) else text)
 
     def writelines(self, lines):

@@ -40,7 +40,8 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "hospital_year": "医院年度", "risk_model": "风险模型", "risk_calibration": "风险模型校准",
                   "hospital_flags": "目标领域预警", "review_cases": "病案抽查清单", "split_admissions": "疑似分解住院",
                   "target_areas": "目标领域口径", "dept": "科室", "doctor": "主诊医师", "hospital_dept": "医院科室",
-                  "hospital_month": "医院月度", "hospital_quarter": "医院季度"}
+                  "hospital_month": "医院月度", "hospital_quarter": "医院季度",
+                  "targets": "目标", "support_event": "事件研究", "hospital_year_view": "医院年度"}
 
 REPORT["zh"].update({
     "absent": "本报告未包含的部分", "absent_note": "以下部分所需的表不在所给文件夹中；运行对应命令(输出到该文件夹内的任意子文件夹)后重新生成报告即可包含：",
@@ -155,6 +156,13 @@ CONSOLE = {
         "support_none": "{program}：无CMI估计({status}；{n}家受援医院，{m}家对照医院)",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
         "scheme_ok": "{id} {name}：通过",
+        "support_pre": " [开始年份组 {cohorts}；事前趋势检验 P = {p}]",
+        "pay_no_year": "警告：{n:,}例病例没有可读的年度，不属于任何年度的预算：未结算，在 cases.parquet 中记为“无年度未结算”，"
+                       "支付为0；请补全其年度(或出院日期)",
+        "pay_no_cost": "{n:,}例病例没有有效的总费用(缺失、非数字、无穷或不大于0)：按所在DRG的标准支付，不计入结余两边"
+                       "(结算表：无有效费用病例数)",
+        "pay_unknown_level": "警告：{n}家医院级别未知，系数按1.0计：{ids}；请用 --hospitals 提供医院表(医院编码、级别)",
+        "and_more": " 等另{n}家", "all_years": "全部年度",
         "year_from_date": "提示：文件没有年度列，各病例的年度取自日期列“{column}”",
     },
     "en": {
@@ -192,6 +200,13 @@ CONSOLE = {
         "support_none": "{program}: no CMI estimate ({status}; {n} recipients, {m} controls)",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
         "scheme_ok": "{id} {name}: OK",
+        "support_pre": " [start cohorts {cohorts}; pre-trend test p = {p}]",
+        "pay_no_year": "warning: {n:,} cases have no readable year and are in no year's budget: not settled, listed in "
+                       "cases.parquet as no_year and paid 0; fill their year column",
+        "pay_no_cost": "{n:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard "
+                       "and left out of both sides of the balance (settlement: cases_cost_unusable)",
+        "pay_unknown_level": "warning: {n} hospitals have no known level and get coefficient 1.0: {ids}; pass --hospitals "
+                             "CSV (hospital_id, level)", "and_more": " and {n} more", "all_years": "all years",
         "year_from_date": "note: the file has no year column; each case's year is taken from its date column {column}",
     },
 }
@@ -239,17 +254,15 @@ def print_settlement(a, cfg, tables, counts) -> None:
     print(say(a.lang, "settled", cases=counts["cases"], hospitals=st["hospital_id"].nunique() if len(st) else 0,
               method=method, output=a.output))
     for r in par.itertuples():
-        year = ("全部年度" if a.lang == "zh" else "all years") if r.year is None or r.year != r.year else int(r.year)
+        year = say(a.lang, "all_years") if r.year is None or r.year != r.year else int(r.year)
         print(say(a.lang, "settled_year", year=year, paid=r.paid, budget=r.budget) + f" ({100 * r.paid_share_of_budget:.3f}%)")
     if counts["no_year"]:
-        print(f"warning: {counts['no_year']:,} cases have no readable year and are in no year's budget: not settled, "
-              "listed in cases.parquet as no_year and paid 0; fill their year column", file=sys.stderr)
+        print(say(a.lang, "pay_no_year", n=counts["no_year"]), file=sys.stderr)
     bad = counts["cost_unusable"]
     if bad:
-        print(f"{bad:,} cases without a usable total_cost (missing, NaN, infinite or <= 0): paid their DRG's standard and left "
-              "out of both sides of the balance (settlement: cases_cost_unusable)")
+        print(say(a.lang, "pay_no_cost", n=bad))
     unknown = sorted({h for v in par["unknown_level_hospitals"] for h in str(v).split(",") if h})
     if unknown:
-        shown = ", ".join(clean(h, 40) for h in unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
-        print(f"warning: {len(unknown)} hospitals have no known level and get coefficient 1.0: {shown}; "
-              "pass --hospitals CSV (hospital_id, level)", file=sys.stderr)
+        shown = ", ".join(clean(h, 40) for h in unknown[:20]) + (say(a.lang, "and_more", n=len(unknown) - 20)
+                                                                 if len(unknown) > 20 else "")
+        print(say(a.lang, "pay_unknown_level", n=len(unknown), ids=shown), file=sys.stderr)

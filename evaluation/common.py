@@ -281,6 +281,29 @@ def _is_bool_column(s: pd.Series) -> bool:
     return False
 
 
+# values made of words and numbers ("baseline 2018-2020": the years a table's weights were frozen at), as patterns
+PATTERN_LABELS = {"weights_from": ((r"^baseline (\S+)$", r"基线 \1年"), (r"^given$", "给定名单"), (r"^none$", "无"))}
+
+
+def _patterned(s: pd.Series, rules, inverse: bool = False) -> pd.Series:
+    import re
+
+    def one(v):
+        if not isinstance(v, str):
+            return v
+        for en, zh in rules:
+            if inverse:
+                pat = "^" + re.escape(zh).replace(re.escape("\\1"), "(\\S+?)") + "$"
+                rep = en.strip("^$").replace("(\\S+)", "\\1")
+                if re.match(pat, v):
+                    return re.sub(pat, rep, v)
+            elif re.match(en, v):
+                return re.sub(en, zh, v)
+        return v
+
+    return s.astype(object).map(one).where(s.notna(), None)
+
+
 def label(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """English identifiers (lang='en') or Chinese headers and values (lang='zh'), one to one: coded values
     (levels, flags, statuses, classes, True/False) in Chinese too, so a table speaks one language."""
@@ -294,6 +317,8 @@ def label(df: pd.DataFrame, lang: str) -> pd.DataFrame:
             out[c] = _bools(out[c], BOOL_LABELS)
         elif c in VALUE_LABELS:
             out[c] = _translate(out[c], VALUE_LABELS[c], (VALUE_LABELS["level"], VALUE_LABELS["kind"]))
+        if c in PATTERN_LABELS and not pd.api.types.is_numeric_dtype(out[c].dtype):
+            out[c] = _patterned(out[c], PATTERN_LABELS[c])
     return out.rename(columns={c: column_label(c) for c in out.columns})
 
 
@@ -310,6 +335,8 @@ def unlabel(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = s.astype(object).map(BOOL_INVERSE).where(s.notna(), None)
         elif c in VALUE_INVERSE:
             out[c] = _translate(s, VALUE_INVERSE[c], (VALUE_INVERSE["level"], VALUE_INVERSE["kind"]))
+        if c in PATTERN_LABELS:
+            out[c] = _patterned(out[c], PATTERN_LABELS[c], inverse=True)
     return out
 
 
