@@ -37,7 +37,10 @@ from .io import (
 class Progress:
     """A one-line progress bar on stderr: rows, rows/s, ETA."""
 
-    def __init__(self, total: int | None, quiet: bool, stream=None):
+    def __init__(self, total: int | None, quiet: bool, stream=None, lang: str = "zh"):
+        from .progress import WORDS
+
+        self.words = WORDS.get(lang, WORDS["zh"])
         self.total = total
         self.quiet = quiet
         self.stream = stream or sys.stderr
@@ -59,9 +62,11 @@ class Progress:
             width = 24
             filled = int(width * self.rows / self.total)
             bar = "#" * filled + "-" * (width - filled)
-            msg = f"\r[{bar}] {self.rows:,}/{self.total:,} rows ({pct:5.1f}%)  {rate:,.0f} rows/s  ETA {eta:,.0f}s"
+            w = self.words
+            msg = (f"\r[{bar}] {self.rows:,}/{self.total:,}{w['rows']} ({pct:5.1f}%)  {rate:,.0f}{w['per_s']}  "
+                   f"{w['left']} {eta:,.0f}{w['s']}")
         else:
-            msg = f"\r{self.rows:,} rows  {rate:,.0f} rows/s"
+            msg = f"\r{self.rows:,}{self.words['rows']}  {rate:,.0f}{self.words['per_s']}"
         self.stream.write(msg)
         self.stream.flush()
 
@@ -276,7 +281,7 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     rows = count_rows(kind, files)
     if output_kind(output) == "excel" and rows is not None and rows > EXCEL_MAX_ROWS:
         raise InputError(f"{output}: {rows:,} rows are more than an Excel sheet holds ({EXCEL_MAX_ROWS:,}); write .parquet or .csv")
-    progress = Progress(rows, quiet)
+    progress = Progress(rows, quiet, lang=lang)
     tally = Tally()
     from .contract import numeric_headers
 

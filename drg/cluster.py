@@ -76,7 +76,7 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         client = Client(address)
     try:
         shipped = client.scatter(scheme, broadcast=True)  # once per worker, not per part
-        progress = Progress(count_rows(kind, files), quiet)
+        progress = Progress(count_rows(kind, files), quiet, lang=lang)
         from .contract import numeric_headers
         from .io import input_columns, output_kind
 

@@ -346,10 +346,12 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     encoder = Encoder(folds)
     fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, sample, batch_size, mapping)
     fitted, skipped = enough_events(fit_sample, list(outcomes), folds, lang)  # the why goes into the model table
-    if not fitted:  # error lines are in English, as every drg: error line
-        why = enough_events(fit_sample, list(outcomes), folds)[1]
-        raise TooFewCases(f"{grouped}: too few cases to fit a risk model ({'; '.join(why.values())}); "
-                         "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
+    if not fitted:  # one line in the command's language
+        if lang == "zh":
+            raise TooFewCases(f"{grouped}：病例太少，无法拟合风险模型({'；'.join(skipped.values())})；请合并更多年度或医院的"
+                              "数据，或使用 drg evaluate 按DRG死亡率计算的期望死亡")
+        raise TooFewCases(f"{grouped}: too few cases to fit a risk model ({'; '.join(skipped.values())}); "
+                          "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
     from . import progress
 
     progress.phase(progress.word("fit"))

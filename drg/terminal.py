@@ -12,7 +12,9 @@ import re
 import sys
 import unicodedata
 
-_LONG = re.compile(r"\S{121,}")
+# a run of 121+ characters with no space and no Chinese punctuation: a data value (a code list, a garbled cell),
+# not a sentence (Chinese sentences have no spaces, but they have ，。；：、)
+_LONG = re.compile(r"[^\s，。；：、（）“”]{121,}")
 
 
 def clean(value, limit: int = 1000) -> str:

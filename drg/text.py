@@ -46,7 +46,7 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
 REPORT["zh"].update({
     "absent": "本报告未包含的部分", "absent_note": "以下部分所需的表不在所给文件夹中；运行对应命令(输出到该文件夹内的任意子文件夹)后重新生成报告即可包含：",
     "risk_section": "患者层面风险模型", "dept_section": "科室评价", "doctor_section": "主诊医师评价", "month_section": "月度趋势",
-    "no_county": "县域内就诊率无法计算：需要患者现住址县区和各医院所属县区(--hospitals 的 county 列)。下表为区域指标。",
+    "no_county": "县域内就诊率无法计算：需要患者现住址县区和各医院所属县区(医院表的“县区”列)。下表为区域指标。",
     "cases_log": "病例数(对数坐标)", "top_n": "病例数前{n}家", "all_hospitals": "全部{n}家", "mdc_axis": "主要诊断大类(MDC)",
     "relative_cmi": "相对CMI(1=全区该MDC)", "cmi": "CMI", "heatmap_note": "颜色为各院在该MDC的相对CMI(1=全区平均，红色高、蓝色低)；"
     "右上角按钮切换医院范围；悬停查看病例数。", "cmi_axis": "病例组合指数CMI", "cost_index_axis": "费用消耗指数(1=全区同DRG平均)",

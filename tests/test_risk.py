@@ -374,8 +374,11 @@ def test_too_few_events_is_said_not_fitted(region, tmp_path):
     pq.write_table(t.slice(0, 300), tmp_path / "tiny.parquet")
     r = subprocess.run([sys.executable, "-m", "drg.cli", "risk", str(tmp_path / "tiny.parquet"), "-o", str(tmp_path / "a")],
                        capture_output=True, text=True)
-    assert r.returncode == 2 and "too few cases" in r.stderr and r.stderr.count("\n") == 1
+    assert r.returncode == 2 and "病例太少，无法拟合风险模型" in r.stderr and r.stderr.count("\n") == 1
     assert not os.path.exists(tmp_path / "a")
+    r = subprocess.run([sys.executable, "-m", "drg.cli", "risk", str(tmp_path / "tiny.parquet"), "-o", str(tmp_path / "a"),
+                        "--lang", "en"], capture_output=True, text=True)
+    assert r.returncode == 2 and "too few cases" in r.stderr and r.stderr.count("\n") == 1
     small = t.slice(0, 12_000)
     lt = small.column("leaving_type").to_pandas().astype(str)
     lt[(lt == "5") & (np.arange(len(lt)) % 10 != 0)] = "1"  # a tenth of the deaths: ~26, too few for a death model
