@@ -108,8 +108,7 @@ class Parser(argparse.ArgumentParser):
         message = re.sub(r"^(?:argument |参数 ?)(\S+?)(?:: |：)", r"\1 ", message)  # "--batch-size 0 is outside ..."
         if message.startswith("command "):
             message = ("命令" if _zh() else "command ") + message[len("command "):]
-        sep = "；" if _zh() else "; "
-        sys.stderr.write(f"drg: error: {message}{suggestion(message, self)}{sep}{hint}\n")
+        sys.stderr.write(f"drg: error: {message}{suggestion(message, self)}; {hint}\n")  # one format for every refusal
         sys.exit(2)
 
 

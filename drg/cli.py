@@ -167,12 +167,9 @@ def cmd_evaluate(a) -> int:
                          years=parse_years(a.years) if a.years else None, levels=a.level.split(",") if a.level else None,
                          overdispersion=a.overdispersion, min_cases_risk=a.min_cases_risk, leave_one_out=a.leave_one_out,
                          risk_model=a.risk_model, columns=a.columns, period=a.period, batch_size=a.batch_size, dask=a.dask)
-    h = tables["hospital"]
-    flagged = tables["outcomes"][tables["outcomes"]["funnel_flag"].isin(["alarm_high", "alarm_low"])]
-    print(say(a.lang, "evaluated", cases=int(h["cases"].sum()), hospitals=len(h), output=a.output,
-              tables=f"{', '.join(sorted(tables))}; evaluation.xlsx"))
-    if len(flagged):
-        print(say(a.lang, "funnel_out", items=", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in flagged.itertuples())))
+    from .text import print_evaluation
+
+    print_evaluation(a, tables)
     return 0
 
 
@@ -267,8 +264,12 @@ def _run(argv) -> int:
 
     if args.command not in ("group", "explain", "scheme_check"):  # group draws its own bar; the others are instant
         progress.start(args.command.replace("_", "-"), getattr(args, "lang", "zh"), getattr(args, "quiet", False))
+    from .contract import NOTES
+    NOTES.clear()
     try:
-        return COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
+        print(*NOTES, sep="\n", file=sys.stderr) if NOTES else None
+        return status
     except (SchemeError, ColumnError, InputError, UsageError, OutputError) as e:
         return _fail(f"drg: error: {clean(e)}", 2)
     except KeyboardInterrupt:

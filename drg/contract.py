@@ -129,17 +129,19 @@ def year_source(spec: str, wanted: list[str], mapping: dict | None = None) -> tu
     return next(((c, found[c]) for c in YEAR_SOURCES if c in found), None)
 
 
-def note_year_source(spec: str, wanted: list[str], mapping: dict | None, lang: str) -> None:
-    """Say once on the console (stderr) that the year is taken from a date column."""
-    import sys
+NOTES: list = []  # console notes of the command running, printed by the command line once it succeeded
 
+
+def note_year_source(spec: str, wanted: list[str], mapping: dict | None, lang: str) -> None:
+    """Note once (printed on stderr by the command line when the command has succeeded: a refusal stays one line)
+    that the year is taken from a date column."""
     from .terminal import clean
     from .text import say
 
     src = year_source(spec, wanted, mapping)
     if src is not None and (spec, src[1]) not in _said:
         _said.add((spec, src[1]))
-        print(clean(say(lang, "year_from_date", column=src[1])), file=sys.stderr)
+        NOTES.append(clean(say(lang, "year_from_date", column=src[1])))
 
 
 def add_year(t, source: str | None):

@@ -1,7 +1,8 @@
 """Progress of every command on stderr: the phase, the rows read so far of the rows in the input, rows/s and the
 time left, redrawn in place twice a second by one ticker thread (also while a model is fitted and no row moves).
 
-Nothing is drawn in the first second of a command (a short run prints nothing), nor with ``-q``, nor when the
+Nothing is drawn in the first second of a command (a short run prints nothing), nor with ``-q``, nor when stderr
+is not a terminal (a log file gets the lines, not the redraws; ``DRG_PROGRESS=1`` draws anyway), nor when the
 functions are called as a library (:func:`start` is called by the command line only). A line any other code prints
 first clears the bar (:class:`drg.terminal.CleanStream` calls :func:`clear`), so a bar never runs into a message.
 """
@@ -43,12 +44,19 @@ S = _State()
 
 def start(command: str, lang: str = "zh", quiet: bool = False, stream=None) -> None:
     """Show progress for the command now starting (the command line calls this; ``quiet`` shows none)."""
+    import os
+
     finish()
-    if quiet:
+    # the stream under drg.terminal.CleanStream: the bar is our own text, and the cleaner calls clear()
+    raw = stream or getattr(sys.stderr, "_stream", sys.stderr)
+    try:
+        tty = raw.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    # on a terminal only (a log file or a pipe gets the lines, not the redraws), or when DRG_PROGRESS=1 asks for it
+    if quiet or not (tty or os.environ.get("DRG_PROGRESS") == "1"):
         return
     with S.lock:
-        # the stream under drg.terminal.CleanStream: the bar is our own text, and the cleaner calls clear()
-        raw = stream or getattr(sys.stderr, "_stream", sys.stderr)
         S.active, S.command, S.lang, S.stream = True, command, lang if lang in WORDS else "zh", raw
         S.phase, S.rows, S.total, S.passes, S.drawn = "", 0, None, 0, 0
         S.started = S.phase_started = time.perf_counter()

@@ -222,8 +222,10 @@ def find_outputs(root: str) -> dict:
             found.setdefault(command, []).append(Path(here))
     for folders in found.values():
         folders.sort(key=lambda p: (len(p.relative_to(base).parts), str(p)))
-    if not found and (base / "hospital.parquet").exists():  # evaluation tables copied without their manifest
-        found["evaluate"] = [base]
+    if not found:  # evaluation tables copied without their manifest (the folder itself, or a demo's evaluation/)
+        bare = [f for f in (base, base / "evaluation") if (f / "hospital.parquet").exists()]
+        if bare:
+            found["evaluate"] = bare[:1]
     return found
 
 

@@ -19,6 +19,11 @@ NEEDED = {"case_id": "names each case in cases.parquet", "hospital_id": "the hos
           "drg": "the DRG the model conditions on (group the records first: drg group)"}
 OUTCOME_NEEDS = {"death": "leaving_type", "los": "los_days", "cost": "total_cost"}
 GROUPED_STATUS = ("分组成功", "ok")
+# a model fit to adjust hospitals' expectations: discrimination at least "acceptable" (c >= 0.7, Hosmer & Lemeshow,
+# Applied Logistic Regression, 3rd ed., 5.2.4) is the usual bar; 0.6 is the floor below which it ranks hardly better
+# than chance; a calibration slope far from 1 means its spread of risk is wrong (Steyerberg, Clinical Prediction
+# Models, 2nd ed., 15.3)
+USEFUL_C, USEFUL_SLOPE, USEFUL_R2 = 0.6, (0.5, 2.0), 0.02
 EVAL_ROWS = 2_000_000  # held-out predictions kept for the model report (exact metrics on this many cases)
 
 
@@ -348,7 +353,7 @@ def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hos
     fitted, skipped = enough_events(fit_sample, list(outcomes), folds, lang)  # the why goes into the model table
     if not fitted:  # one line in the command's language
         if lang == "zh":
-            raise TooFewCases(f"{grouped}：病例太少，无法拟合风险模型({'；'.join(skipped.values())})；请合并更多年度或医院的"
+            raise TooFewCases(f"{grouped}：病例太少，无法拟合风险模型({'；'.join(skipped.values())}); 请合并更多年度或医院的"
                               "数据，或使用 drg evaluate 按DRG死亡率计算的期望死亡")
         raise TooFewCases(f"{grouped}: too few cases to fit a risk model ({'; '.join(skipped.values())}); "
                           "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
@@ -385,6 +390,20 @@ def risk_summary(tables: dict, output: str, lang: str = "zh") -> str:
         parts.append(f"死亡模型C统计量 {c:.3f}，校准斜率 {slope:.2f}" if zh else f"death c-statistic {c:.3f}, calibration slope {slope:.2f}")
     names = {"los": "住院日", "cost": "费用", "death": "死亡"}
     parts += [f"{names[o] if zh else o} R² {ok.loc[o, 'r2']:.2f}" for o in ("los", "cost") if o in ok.index]
+    warnings = []
+    if "death" in ok.index:  # a model that ranks no better than chance, or whose spread is wrong, adjusts nothing
+        c, slope = float(ok.loc["death", "c_statistic"]), float(ok.loc["death", "calibration_slope"])
+        if not (c >= USEFUL_C and USEFUL_SLOPE[0] <= slope <= USEFUL_SLOPE[1]):
+            warnings.append(f"警告：死亡模型不可用于风险调整(C统计量 {c:.3f}，应至少 {USEFUL_C}；校准斜率 {slope:.2f}，应在 "
+                            f"{USEFUL_SLOPE[0]}–{USEFUL_SLOPE[1]} 之间)；其期望死亡与按DRG的期望相比没有改进，请勿用 "
+                            "--risk-model 评价医院" if zh else
+                            f"warning: the death model is not fit for risk adjustment (c-statistic {c:.3f}, at least "
+                            f"{USEFUL_C} is needed; calibration slope {slope:.2f}, {USEFUL_SLOPE[0]}-{USEFUL_SLOPE[1]} "
+                            "is needed); do not judge hospitals with it (--risk-model)")
+    for o in ("los", "cost"):
+        if o in ok.index and float(ok.loc[o, "r2"]) < USEFUL_R2:
+            warnings.append(f"警告：{names[o]}模型几乎不能解释差异(R² {float(ok.loc[o, 'r2']):.2f})" if zh else
+                            f"warning: the {o} model explains almost nothing (R² {float(ok.loc[o, 'r2']):.2f})")
     parts += [(f"无{names.get(o, o)}模型：{m.loc[o, 'note']}" if zh else f"no {o} model: {m.loc[o, 'note']}")
               for o in m.index if m.loc[o, "status"] != "ok"]
     n = int(m["cases"].iloc[0])
@@ -395,7 +414,7 @@ def risk_summary(tables: dict, output: str, lang: str = "zh") -> str:
         if len(out):
             lines.append(("经患者层面调整后超出99.8%控制限：" if zh else "outside the 99.8% funnel after patient-level adjustment: ")
                          + ", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})" for r in out.itertuples()))
-    return "\n".join(lines)
+    return "\n".join(lines + warnings)
 
 
 def read_risk_model(folder: str, data: pd.DataFrame) -> tuple[pd.Series, dict]:

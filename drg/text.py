@@ -145,6 +145,7 @@ CONSOLE = {
         "none": "无", "no_program": "无项目",
         "group_done": "{rows:,}行 -> {output}，用时{seconds:.1f}秒({rps:,}行/秒)：{counts}", "group_unknown": "最常见的未知诊断编码：{top}",
         "evaluated": "已评价{hospitals}家医院的{cases:,}例纳入病例 -> {output}/ ({tables})",
+        "evaluated_empty": "另有{n}家医院(医院表中)没有纳入病例，在表中列出、指标为空",
         "funnel_out": "死亡率漏斗图超出99.8%控制限：{items}",
         "settled": "已结算{hospitals}家医院的{cases:,}例病例({method}) -> {output}/ (settlement, parameters, monthly, drg_profit_loss; payment.xlsx)",
         "settled_year": "  {year}年：支付{paid:,.2f}元，预算{budget:,.2f}元", "report_done": "{files}",
@@ -188,6 +189,7 @@ CONSOLE = {
         "group_done": "{rows:,} rows -> {output} in {seconds:.1f}s ({rps:,} rows/s): {counts}",
         "group_unknown": "most frequent unknown diagnosis codes: {top}",
         "evaluated": "evaluated {cases:,} included cases of {hospitals} hospitals -> {output}/ ({tables})",
+        "evaluated_empty": "{n} more hospitals (of the hospitals table) have no included case: listed with empty indicators",
         "funnel_out": "outside the 99.8% mortality funnel: {items}",
         "settled": "settled {cases:,} cases of {hospitals} hospitals ({method} method) -> {output}/ (settlement, parameters, monthly, "
                    "drg_profit_loss; payment.xlsx)",
@@ -213,8 +215,69 @@ CONSOLE = {
 
 
 def say(lang: str, key: str, **values) -> str:
-    """A terminal line in ``lang`` (zh by default)."""
+    """A terminal line in ``lang`` (zh by default); an output folder is named without a doubled slash."""
+    if isinstance(values.get("output"), str):
+        values["output"] = values["output"].rstrip("/") or "/"
     return CONSOLE.get(lang, CONSOLE["zh"])[key].format(**values)
+
+
+GAPS = {
+    "zh": {"no_weight": "未计算：{n}家医院没有一例有权重的病例，CMI、总权重、费用消耗指数、象限及其排名为空(权重由各DRG的"
+                        "有效总费用算出；文件没有可用的医疗总费用)；请提供总费用列，或用 --weights 给出发布的权重",
+           "no_cost_index": "未计算：费用消耗指数及其排名(没有可用的医疗总费用)",
+           "no_time_index": "未计算：时间消耗指数及其排名(没有可用的住院天数)",
+           "no_deaths": "未计算：低风险组死亡率及死亡风险调整(没有离院方式列，无法识别死亡病例)",
+           "unknown_level": "提示：{n}家医院级别未知，不参加同级排名(排名为空)：{ids}；请用 --hospitals 提供医院表(医院编码、级别)",
+           "few_peers": "提示：{n}家医院因同级医院或病例数太少未参加排名：{ids}"},
+    "en": {"no_weight": "not computed: {n} hospitals have no case with a weight, so CMI, total weight, the cost index, quadrants "
+                        "and their ranks are empty (weights come from each DRG's usable total costs; the file has none); "
+                        "give a total cost column, or published weights with --weights",
+           "no_cost_index": "not computed: the cost index and its ranks (no usable total cost)",
+           "no_time_index": "not computed: the time index and its ranks (no usable length of stay)",
+           "no_deaths": "not computed: low-risk mortality and risk-adjusted mortality (no leaving_type column to tell deaths)",
+           "unknown_level": "note: {n} hospitals have no known level and are not ranked within a peer group: {ids}; pass "
+                            "--hospitals CSV (hospital_id, level)",
+           "few_peers": "note: {n} hospitals are not ranked (too few peers or cases): {ids}"},
+}
+
+
+def evaluation_gaps(tables: dict, lang: str) -> list[str]:
+    """What `drg evaluate` could not compute, in words (a quiet table of empty cells is not an answer)."""
+    import pandas as pd
+
+    from .terminal import clean
+
+    w = GAPS.get(lang, GAPS["zh"])
+    h = tables.get("hospital")
+    if h is None or not len(h):
+        return []
+    seen = h[h["cases"] > 0] if "cases" in h.columns else h
+    lines = []
+
+    def ids(frame):
+        shown = [clean(x, 40) for x in frame["hospital_id"].astype(str).head(10)]
+        return ", ".join(shown) + (say(lang, "and_more", n=len(frame) - 10) if len(frame) > 10 else "")
+
+    if "cases_weighted" in seen.columns and len(seen) and (seen["cases_weighted"] == 0).all():
+        lines.append(w["no_weight"].format(n=len(seen)))
+    elif "cost_index" in seen.columns and len(seen) and seen["cost_index"].isna().all():
+        lines.append(w["no_cost_index"])
+    if "time_index" in seen.columns and len(seen) and seen["time_index"].isna().all():
+        lines.append(w["no_time_index"])
+    o = tables.get("outcomes")
+    if o is not None and len(o) and "expected" in o.columns and pd.to_numeric(o["expected"], errors="coerce").fillna(0).eq(0).all() \
+            and pd.to_numeric(o.get("observed", pd.Series(dtype=float)), errors="coerce").fillna(0).eq(0).all():
+        lines.append(w["no_deaths"])
+    if "level" in seen.columns:
+        unknown = seen[seen["level"].astype(str).isin(["unknown", "nan", "None"]) | seen["level"].isna()]
+        if len(unknown):
+            lines.append(w["unknown_level"].format(n=len(unknown), ids=ids(unknown)))
+        if "ranked" in seen.columns and "cases_weighted" in seen.columns and (seen["cases_weighted"] > 0).any():
+            known = seen.drop(unknown.index)
+            unranked = known[~known["ranked"].fillna(False).astype(bool)]
+            if len(unranked):
+                lines.append(w["few_peers"].format(n=len(unranked), ids=ids(unranked)))
+    return lines
 
 
 def tiered_care_summary(tables: dict, lang: str, output: str) -> str:
@@ -266,3 +329,25 @@ def print_settlement(a, cfg, tables, counts) -> None:
         shown = ", ".join(clean(h, 40) for h in unknown[:20]) + (say(a.lang, "and_more", n=len(unknown) - 20)
                                                                  if len(unknown) > 20 else "")
         print(say(a.lang, "pay_unknown_level", n=len(unknown), ids=shown), file=sys.stderr)
+
+
+def print_evaluation(a, tables: dict) -> None:
+    """`drg evaluate`'s console lines: the hospitals evaluated (those with included cases, as the report counts them;
+    the hospitals table's others said apart), the funnel's outliers, and what could not be computed."""
+    import sys
+
+    from .terminal import clean
+
+    h = tables["hospital"]
+    with_cases = int((h["cases"] > 0).sum())
+    print(say(a.lang, "evaluated", cases=int(h["cases"].sum()), hospitals=with_cases, output=a.output,
+              tables=f"{', '.join(sorted(tables))}; evaluation.xlsx"))
+    if len(h) > with_cases:
+        print(say(a.lang, "evaluated_empty", n=len(h) - with_cases))
+    o = tables["outcomes"]
+    flagged = o[o["funnel_flag"].isin(["alarm_high", "alarm_low"])]
+    if len(flagged):
+        print(say(a.lang, "funnel_out", items=", ".join(f"{clean(r.hospital_id, 40)} (O/E {r.oe_ratio:.2f})"
+                                                         for r in flagged.itertuples())))
+    for line in evaluation_gaps(tables, a.lang):
+        print(line, file=sys.stderr)

@@ -115,7 +115,8 @@ def test_tiered_care_without_residence_or_year_says_why_there_are_no_county_rate
     pq.write_table(t, exports / f"no_{without}_{lang}.parquet")
     out = exports / f"tiered-no-{without}-{lang}"
     p = drg("tiered-care", exports / f"no_{without}_{lang}.parquet", "-o", out, "--lang", lang)
-    assert "residence_county" in p.stdout and "Traceback" not in p.stderr
+    assert ("现住址县区" if lang == "zh" else "residence county") in p.stdout and "Traceback" not in p.stderr
     assert (out / "hospital.parquet").exists() and len(pd.read_parquet(out / "county.parquet")) == 0
     p = drg("tiered-care", exports / "grouped.parquet", "-o", exports / f"tiered-{lang}", "--lang", lang)
-    assert "residence_county" not in p.stdout and ("个县(区)" if lang == "zh" else " counties") in p.stdout
+    assert "现住址县区" not in p.stdout and "residence county" not in p.stdout
+    assert ("个县(区)" if lang == "zh" else " counties") in p.stdout

@@ -225,7 +225,7 @@ def test_bad_data_columns_run_or_refuse_in_one_line(region, tmp_path, capsys, co
     assert not runtime, runtime
     if command == "risk" and rc == 2:  # 3,000 cases are too few for a patient-level model: said in one line
         one_line(rc, err)
-        assert "too few cases" in err
+        assert "病例太少，无法拟合风险模型" in err or "too few cases" in err
     else:
         assert rc == 0, err
     dup = tmp_path / "dup.parquet"

@@ -166,7 +166,7 @@ def test_the_report_shows_every_section_the_tables_allow_and_names_the_rest(pipe
         assert name in page  # hospitals without names are shown by their ids
 
 
-def test_a_report_of_hospitals_of_unknown_level(export, tmp_path):
+def test_a_report_of_hospitals_of_unknown_level(pipeline, export, tmp_path):
     """Without a hospitals file: the report names the hospitals by id and their level 级别未知."""
     d = tmp_path / "out"
     d.mkdir()
@@ -230,3 +230,64 @@ def test_a_name_column_beside_the_code_is_not_taken_for_the_code(export, tmp_pat
     assert p.returncode == 0, p.stderr
     g = pd.read_parquet(tmp_path / "grouped.parquet")
     assert (g["drg"].to_numpy() == export["expected"]["expected_drg"].to_numpy()).all()
+
+
+def test_evaluate_says_what_it_could_not_compute(pipeline, export, tmp_path):
+    """No cost column, hospitals of unknown level: evaluate says which indicators and ranks are empty and why; with
+    costs and levels it says nothing of the kind."""
+    g = pd.read_parquet(export["folder"] / "grouped.parquet")
+    g.drop(columns=["医疗总费用", "药品费", "耗材费", "医疗服务费", "个人自付"]).to_parquet(tmp_path / "nocost.parquet")
+    p = drg(tmp_path, "evaluate", "nocost.parquet", "-o", "eval/", "-q")
+    assert p.returncode == 0, p.stderr
+    assert "未计算" in p.stderr and "CMI" in p.stderr and "--weights" in p.stderr
+    assert "级别未知，不参加同级排名" in p.stderr and userexport.HOSPITALS[0][0] in p.stderr
+    p = drg(export["folder"], "evaluate", "grouped.parquet", "--hospitals", "医院.csv", "-o", tmp_path / "ok/", "-q")
+    assert p.returncode == 0 and "未计算" not in p.stderr and "级别未知" not in p.stderr
+
+
+def test_evaluate_and_the_report_count_the_same_hospitals(pipeline, export, tmp_path):
+    """A hospital of the hospitals table without a case is listed, not counted as evaluated, in both."""
+    hospitals = pd.read_csv(export["hospitals"], encoding="gbk", dtype=str)
+    hospitals.loc[len(hospitals)] = ["H99999999", "2"]
+    hospitals.to_csv(tmp_path / "医院.csv", index=False, encoding="gbk")
+    shutil.copy(export["folder"] / "grouped.parquet", tmp_path / "grouped.parquet")
+    p = drg(tmp_path, "evaluate", "grouped.parquet", "--hospitals", "医院.csv", "-o", "eval/", "-q")
+    n = len(userexport.HOSPITALS)
+    assert p.returncode == 0 and f"已评价{n}家医院" in p.stdout and "另有1家医院" in p.stdout
+    assert drg(tmp_path, "report", ".", "-o", "r.html").returncode == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert re.search(rf"医院数</span><b>{n}</b>|医院数\s*<b>{n}</b>|>医院数<[^<]*<b>{n}</b>", page) or \
+        re.search(rf"医院数.{{0,40}}?<b>{n}</b>", page), re.search(r"医院数.{0,80}", page).group(0)
+
+
+def test_risk_warns_of_a_useless_model():
+    from drg.risk import risk_summary
+
+    def tables(c, slope, r2):
+        model = pd.DataFrame({"outcome": ["death", "los"], "status": ["ok", "ok"], "c_statistic": [c, None],
+                              "calibration_slope": [slope, None], "r2": [None, r2], "cases": [50_000, 50_000],
+                              "note": ["", ""]})
+        return {"model": model, "hospital": pd.DataFrame({"hospital_id": [], "funnel_flag": []})}
+
+    bad = risk_summary(tables(0.44, -0.20, 0.005), "risk", "zh")
+    assert "警告：死亡模型不可用于风险调整" in bad and "住院日模型几乎不能解释差异" in bad
+    good = risk_summary(tables(0.81, 0.97, 0.35), "risk", "zh")
+    assert "警告" not in good
+    assert "warning: the death model is not fit" in risk_summary(tables(0.55, 1.0, 0.3), "risk", "en")
+
+
+def test_long_commands_show_their_progress(pipeline, export, tmp_path):
+    """A command running past a second draws its phase, rows and time left on stderr (DRG_PROGRESS=1 stands in for a
+    terminal); -q draws nothing."""
+    import os
+
+    g = pd.read_parquet(export["folder"] / "grouped.parquet")
+    pd.concat([g] * 60, ignore_index=True).to_parquet(tmp_path / "big.parquet", row_group_size=20_000)
+    env = {**os.environ, "DRG_PROGRESS": "1"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "drg.cli", *a], cwd=tmp_path, capture_output=True,  # noqa: E731
+                                    text=True, env=env, timeout=600)
+    p = run("audit", "big.parquet", "-o", "audit/", "--batch-size", "20000")
+    assert p.returncode == 0, p.stderr
+    assert "drg audit：" in p.stderr and "行/秒" in p.stderr and "拟合模型" in p.stderr, p.stderr[-500:]
+    p = run("audit", "big.parquet", "-o", "audit2/", "--batch-size", "20000", "-q")
+    assert p.returncode == 0 and "行/秒" not in p.stderr and "\r" not in p.stderr
