@@ -261,6 +261,18 @@ def finish(writer, output: str, result: dict | None) -> None:
         publish(staged, summary_path(output))
 
 
+def result_headers(input_spec: str, lang: str) -> dict:
+    """The result columns' headers in a CSV or xlsx for people: Chinese with ``lang`` zh (分组状态, DRG编码, DRG名称,
+    原因, ...), except one the input already has (then its canonical name, so no header appears twice); Parquet
+    keeps the canonical names (see README, "One language per output")."""
+    from grouper.decode import RESULT_HEADERS_ZH
+
+    if lang != "zh":
+        return {}
+    have = set(input_columns(input_spec))
+    return {k: v for k, v in RESULT_HEADERS_ZH.items() if v not in have}
+
+
 def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False, only_results: bool = False,
                lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True,
                csv_guard: bool = True, encoding: str = "utf-8-sig") -> dict:
@@ -286,7 +298,8 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     from .contract import numeric_headers
 
     writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding,
-                          numeric=numeric_headers(input_columns(input_spec)) if output_kind(output) == "excel" else ())
+                          numeric=numeric_headers(input_columns(input_spec)) if output_kind(output) == "excel" else (),
+                          headers=result_headers(input_spec, lang))
     background = BackgroundWriter(writer)
     frozen = gc.get_freeze_count() == 0
     if frozen:  # the many import-time objects (Numba's) need not be scanned by every collection

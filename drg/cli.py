@@ -22,6 +22,7 @@ from .arguments import (
     parse_scenario,
     parse_years,
 )
+from .messages_zh import error_line
 from .terminal import clean
 from .text import say
 
@@ -44,7 +45,6 @@ def _load(arg):
 def _threads(n):
     if n:
         import numba
-
         if n < 1 or n > numba.config.NUMBA_NUM_THREADS:
             raise UsageError(f"--threads {n}: choose 1..{numba.config.NUMBA_NUM_THREADS} (the cores Numba can use)")
         numba.set_num_threads(n)
@@ -227,10 +227,7 @@ def cmd_support(a) -> int:
 def cmd_report(a) -> int:
     from .report import build_report
 
-    try:
-        sizes = build_report(a.eval_dir, a.output, a.xlsx, lang=a.lang)
-    except FileNotFoundError as e:
-        raise UsageError(str(e)) from None
+    sizes = build_report(a.eval_dir, a.output, a.xlsx, lang=a.lang)
     print(", ".join(f"{p} ({n / 1e6:.1f} MB)" for p, n in sizes.items()))
     return 0
 
@@ -265,13 +262,14 @@ def _run(argv) -> int:
     if args.command not in ("group", "explain", "scheme_check"):  # group draws its own bar; the others are instant
         progress.start(args.command.replace("_", "-"), getattr(args, "lang", "zh"), getattr(args, "quiet", False))
     from .contract import NOTES
+
     NOTES.clear()
     try:
         status = COMMANDS[args.command](args)
         print(*NOTES, sep="\n", file=sys.stderr) if NOTES else None
         return status
     except (SchemeError, ColumnError, InputError, UsageError, OutputError) as e:
-        return _fail(f"drg: error: {clean(e)}", 2)
+        return _fail(error_line(e, getattr(args, "lang", "zh")), 2)
     except KeyboardInterrupt:
         return _fail("drg: interrupted; no output was written", 130)
     except BrokenPipeError:  # whoever read our console lines stopped (`| head`): the outputs are already written

@@ -80,7 +80,10 @@ def group_file_dask(input_spec: str, output: str, scheme, *, address: str = "loc
         from .contract import numeric_headers
         from .io import input_columns, output_kind
 
+        from .batch import result_headers
+
         writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding,
+                              headers=result_headers(input_spec, lang),
                               numeric=numeric_headers(input_columns(input_spec)) if output_kind(output) == "excel" else ())
         try:
             tally = _write_in_order(client, parts, writer, progress,

@@ -9,34 +9,35 @@ import pandas as pd
 from .atomic import OutputError, check_file_target, discard, publish, temp_file
 from .text import SHEET_NAMES_ZH
 
-MONEY_WORDS = {"cost", "payment", "yuan", "balance", "shared", "advance", "advances", "due", "provisional", "pay", "fund",
-               "budget", "paid", "mean", "value"}
-MONEY_ZH = ("费用", "金额", "支付", "结余", "预付", "清算", "自付", "预算", "点值", "费率")
-RATE_WORDS = {"share", "rate", "mortality", "coverage"}
-RATE_ZH = ("死亡率", "占比", "覆盖率", "比例", "率")
-
-
 def _format_for(col: str, series: pd.Series) -> str | None:
-    """Number format by meaning: counts (#,##0), money (yuan), rates and shares (%), other numbers (4 decimals).
-    Whole words of the name decide, so ``shared`` (yuan) is not a share and ``base_rate`` (yuan per
-    weight unit) is not a rate."""
-    name = str(col).lower()
-    if pd.api.types.is_integer_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        # counts and fen with thousands separators; years, months and ranks as written
-        plain = ("year", "年度", "month", "月份", "rank", "排名", "decile", "十分位", "start_year", "开始年度", "event_time")
-        return None if any(k in name for k in plain) else "#,##0"
-    if not pd.api.types.is_float_dtype(series):
+    """Number format by meaning (:mod:`drg.formats`: counts #,##0, money, rates %, ratios and indices 4 decimals,
+    means 2; years, months and ranks as written)."""
+    from .formats import excel_format
+
+    if pd.api.types.is_bool_dtype(series):
         return None
-    words = set(name.replace("(", "_").replace(")", "_").split("_"))
-    if name in ("base_rate", "point_value", "费率", "点值"):
-        return "#,##0.00"
-    if "index" in words or "指数" in name or "ratio" in words:  # cost_index, O/E ratio: not yuan
-        return "0.0000"
-    if words & RATE_WORDS or any(k in name for k in RATE_ZH):
-        return "0.00%"
-    if words & MONEY_WORDS or any(k in name for k in MONEY_ZH):
-        return "#,##0.00"
-    return "0.0000"
+    if pd.api.types.is_integer_dtype(series):
+        return excel_format(col, integer=True)
+    if pd.api.types.is_float_dtype(series):
+        return excel_format(col)
+    return None
+
+
+def _write_mixed(ws, j: int, col: pd.Series, kinds: list, formats: dict, book) -> None:
+    """A column whose rows are of different kinds (the audit's measures): each number with its own row's format."""
+    import math
+
+    from .formats import FORMATS
+
+    if getattr(ws, "bulk", None) is not None:  # xlsxwriter's own cells from here on
+        ws.add_bulk_to_table()
+        ws.bulk = None
+    for i, (v, k) in enumerate(zip(col.tolist(), kinds), start=1):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            fmt = formats.setdefault(FORMATS[k][0], book.add_format({"num_format": FORMATS[k][0]}))
+            ws.write_number(i, j, v, fmt)
+        elif isinstance(v, str):
+            ws.write_string(i, j, v)
 
 
 def workbook_property(path: str, name: str) -> str | None:
@@ -216,8 +217,15 @@ def stage_workbook(tables: dict, path: str, lang: str = "zh", properties: dict |
                         df[c] = df[c].astype(object).where(df[c].notna(), None)
                 ws = book.add_worksheet(sheet, worksheet_class=_bulk_sheet())
                 ws.freeze_panes(1, 0)
+                from .formats import row_kinds
+
+                mixed = row_kinds(df) or {}
                 for j, c in enumerate(df.columns):
                     ws.write_string(0, j, str(c), header)
+                    if c in mixed and pd.api.types.is_numeric_dtype(df[c].dtype):
+                        _write_mixed(ws, j, df[c], mixed[c], formats, book)
+                        ws.set_column(j, j, min(max(len(str(c)) * (2 if lang == "zh" else 1) + 2, 10), 40))
+                        continue
                     _write_column(ws, j, df[c], formats, book)
                     fmt = _format_for(c, df[c])
                     width = min(max(len(str(c)) * (2 if lang == "zh" else 1) + 2, 10), 40)

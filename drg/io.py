@@ -466,7 +466,8 @@ class AtomicWriter:
     every DRG in every row group, could never prune one."""
 
     def __init__(self, path: str, fmt: str | None = None, no_statistics: tuple = (), csv_guard: bool = True,
-                 encoding: str = "utf-8-sig", dictionary=True, numeric=()):
+                 encoding: str = "utf-8-sig", dictionary=True, numeric=(), headers: dict | None = None):
+        self.headers = headers or {}  # CSV and xlsx (for people): column -> the header written
         self.no_statistics = set(no_statistics)
         self.numeric = set(numeric)  # xlsx: text columns of numbers (住院天数, 医疗总费用) written as numbers
         self.dictionary = dictionary  # Parquet: True, or the columns worth a dictionary (few distinct values)
@@ -489,6 +490,8 @@ class AtomicWriter:
         self._closed = False
 
     def write(self, table: pa.Table) -> None:
+        if self.headers and self.fmt in ("csv", "excel"):
+            table = table.rename_columns([self.headers.get(c, c) for c in table.column_names])
         if self.fmt == "csv":
             self._write_csv(table)
         elif self.fmt == "excel":

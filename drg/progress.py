@@ -56,6 +56,7 @@ def start(command: str, lang: str = "zh", quiet: bool = False, stream=None) -> N
     # on a terminal only (a log file or a pipe gets the lines, not the redraws), or when DRG_PROGRESS=1 asks for it
     if quiet or not (tty or os.environ.get("DRG_PROGRESS") == "1"):
         return
+    S.delay = float(os.environ.get("DRG_PROGRESS_DELAY", DELAY_S))  # tests draw from the start
     with S.lock:
         S.active, S.command, S.lang, S.stream = True, command, lang if lang in WORDS else "zh", raw
         S.phase, S.rows, S.total, S.passes, S.drawn = "", 0, None, 0, 0
@@ -137,7 +138,7 @@ def _tick() -> None:
 
     while not S.stop.wait(TICK_S):
         with S.lock:
-            if time.perf_counter() - S.started < DELAY_S:
+            if time.perf_counter() - S.started < getattr(S, "delay", DELAY_S):
                 continue
             text = _line()
             width = display_width(text)

@@ -80,28 +80,19 @@ PLOT_JS = """
 
 
 
-def fmt(v, col: str = "") -> str:
-    """A cell by meaning: counts as integers, money with thousands separators, rates as %, indices with 4 decimals;
-    missing as empty (never <NA> or nan)."""
+def fmt(v, col: str = "", kind: str | None = None) -> str:
+    """A cell by meaning (:mod:`drg.formats`: counts as integers, money with thousands separators, rates as %,
+    indices with 4 decimals, means with 2, years as written; ``kind`` when the row decides); missing as empty (never
+    <NA> or nan)."""
+    from .formats import kind as kind_of
+    from .formats import text
+
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
         return ""
     f = finite(v)
     if f is None or isinstance(v, (bool, np.bool_)) or isinstance(v, str):
         return esc("" if v is None or (isinstance(v, float) and math.isnan(v)) else v)
-    if col in PLAIN_NUMBERS or col.endswith("_year"):  # a year is not a count: 2021, never 2,021
-        return f"{f:.0f}" if f.is_integer() else f"{f:g}"
-    if isinstance(v, (int, np.integer)) or (f.is_integer() and abs(f) >= 1000 and "rate" not in col):
-        return f"{f:,.0f}"
-    if col.endswith("_index") or col in ("cmi", "rw", "cv", "cv_los", "relative_cmi", "oe_ratio", "oe_low", "oe_high"):
-        return f"{f:.4f}"
-    if any(k in col for k in ("mortality", "share", "rate", "coverage")):
-        return f"{100 * f:.2f}%"
-    if any(k in col for k in ("cost", "payment", "balance", "amount", "shared", "advance", "due", "budget", "paid")):
-        return f"{f:,.2f}"
-    return f"{f:.4f}"
-
-
-PLAIN_NUMBERS = {"year", "decile", "month", "event_time", "folds", "bootstrap_draws", "pretrend_leads", "gap_days"}
+    return text(f, kind or kind_of(col, integer=isinstance(v, (int, np.integer))))
 
 
 class Ids:
@@ -118,16 +109,19 @@ MAX_ROWS = 1500  # rows of a table on the page; the workbook and the Parquet tab
 
 def table_html(df: pd.DataFrame, ids: Ids, lang: str, max_rows: int = MAX_ROWS, searchable: bool = True) -> str:
     """``df`` with English column names (formats follow them), shown under headers in ``lang``."""
+    from .formats import row_kinds
+
     tid = ids("t")
     cols = list(df.columns)
     head = "".join(f"<th>{esc(header(c, lang))}</th>" for c in cols)
     body = []
-    for row in df.head(max_rows).itertuples(index=False):
+    mixed = row_kinds(df) or {}
+    for r, row in enumerate(df.head(max_rows).itertuples(index=False)):
         cells = []
         for c, v in zip(cols, row):
             f = finite(v) if not isinstance(v, (str, bool, np.bool_)) else None
             dv = f' data-v="{f!r}"' if f is not None else ""
-            cells.append(f"<td{dv}>{fmt(v, c)}</td>")
+            cells.append(f"<td{dv}>{fmt(v, c, mixed[c][r] if c in mixed else None)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     search = f'<input class="search" data-table="{tid}" placeholder="{esc(REPORT[lang]["search"])}">' if searchable else ""
     if len(df) > max_rows:

@@ -115,7 +115,7 @@ def quadrants(r) -> str:
                for row in sub.itertuples()]
         far = sorted(pts, key=lambda p: -(abs(np.log(max(p["y"], 1e-9))) + abs(p["x"] - x_star) / max(x_star, 1e-9)))
         fig = scatter(pts, f"{t['quadrant']} · {level_name(g, r.lang)}", t["cmi_axis"], t["cost_index_axis"],
-                      label_points=pts if len(pts) <= 25 else far[:12], vline=x_star, hline=1.0, xformat=".2f",
+                      label_points=pts if len(pts) <= LABELLED else far[:LABELLED], vline=x_star, hline=1.0, xformat=".2f",
                       yformat=".2f", annotations=quadrant_notes(words))
         body.append(f"<div>{r.chart(fig)}{r.details(sub[['hospital_id', 'name', 'cmi', 'cost_index', 'time_index', 'quadrant_cost']])}</div>")
     note = f"<p class='note'>{esc(t['quadrant_note'])}</p>"
@@ -190,6 +190,9 @@ def heatmap(r) -> str:
     views.append(view(t["all_hospitals"].format(n=len(ids)), ids))
     hover = f"%{{y}}<br>%{{x}}<br>{esc(t['cases'])} %{{customdata:,}}<br>{esc(t[value])} %{{z:.2f}}<extra></extra>"
     fig = heatmap_with_selector(views, x_labels, t["heatmap"], t["mdc_axis"], t[value], hover, zmid=1.0 if value == "relative_cmi" else None)
+    if value == "relative_cmi":  # never below 0: the bar runs 0-2 around 1 (above 2 shows as 2's colour; hover tells)
+        fig["data"][0].update({"zmin": 0.0, "zmax": 2.0, "zauto": False})
+        fig["data"][0].pop("zmid", None)
     shown = cells.loc[ids[:TOP_HOSPITALS]].round(4)
     shown.columns = x_labels  # MDC code and name: the table reads like the chart
     table = shown.reset_index()
@@ -347,7 +350,9 @@ def views(r) -> str:
         pts = [{"x": x.cmi, "y": x.cost_index, "text": str(x.dept), "size": 8 + 14 * min(1.0, (x.cases / max(d["cases"].max(), 1)) ** 0.5),
                 "hover": f"{x.dept}<br>{t['cases']} {int(x.cases):,}<br>CMI {x.cmi:.3f}<br>{t['cost_index']} {x.cost_index:.3f}",
                 "color": PALETTE[i % len(PALETTE)]} for i, x in enumerate(d.itertuples())]
-        fig = scatter(pts, t["dept_chart"], t["cmi_axis"], t["cost_index_axis"], label_points=pts, hline=1.0, xformat=".2f", yformat=".2f")
+        far = sorted(pts, key=lambda p: -(abs(np.log(max(p["y"], 1e-9))) + abs(np.log(max(p["x"], 1e-9)))))
+        fig = scatter(pts, t["dept_chart"], t["cmi_axis"], t["cost_index_axis"],
+                      label_points=pts if len(pts) <= LABELLED else far[:LABELLED], hline=1.0, xformat=".2f", yformat=".2f")
         body += f"<h3>{esc(t['dept'])}</h3>" + r.chart(fig) + r.details(dept)
     doc = r.o.get("views.doctor")
     if doc is not None and len(doc) and "oe_ratio" in doc.columns:
@@ -358,12 +363,32 @@ def views(r) -> str:
                          f"<br>{t['expected_deaths']} {x.expected:.1f}<br>{r.value('funnel_flag', x.funnel_flag)}",
                 "color": flag_color(x.funnel_flag),
                 "size": 6} for x in d.itertuples()]
+        extra = _limit_lines(d, t)  # each doctor's own limits (at their E, within their hospital), as the flags use
         fig = scatter(pts, t["doctor_chart"], t["expected_deaths_axis"], t["oe_axis"], label_points=[p for p in pts if p["alarm"]],
-                      hline=1.0, yformat=".1f")
-        fig["layout"]["yaxis"]["range"] = [0, min(max([p["y"] for p in pts] + [2.0]) * 1.08, 5.0)]
+                      hline=1.0, yformat=".1f", extra=extra)
+        fig["layout"]["yaxis"]["range"] = [0, max([p["y"] for p in pts] + [2.0]) * 1.08]  # every doctor on the chart
         body += f"<h3>{esc(t['doctor'])}</h3><p class='note'>{esc(t['doctor_note'])}</p>" + r.chart(fig) + r.details(
             doc[doc["funnel_flag"].astype(str).str.startswith(("alarm", "alert"))])
     return section("views", t["views"], body) if body else ""
+
+
+LABELLED = 10  # names written on a scatter: every point up to this many, else this many of the farthest out
+
+
+def _limit_lines(d: pd.DataFrame, t: dict) -> list:
+    """The 95% and 99.8% limits of a funnel drawn through the units' own limits (sorted by expected deaths), with a
+    legend entry for each; none when the table has no limit columns."""
+    cols = ("limit95_low", "limit95_high", "limit998_low", "limit998_high")
+    if not set(cols) <= set(d.columns) or not len(d):
+        return []
+    s = d.sort_values("expected", kind="stable")
+    out = []
+    for col, color, dash, name in (("limit95_high", ORANGE, "dash", t["limit95"]), ("limit95_low", ORANGE, "dash", None),
+                                   ("limit998_high", RED, "solid", t["limit998"]), ("limit998_low", RED, "solid", None)):
+        out.append({"type": "scatter", "mode": "lines", "x": [finite(v) for v in s["expected"]],
+                    "y": [finite(v) for v in s[col]], "line": {"color": color, "dash": dash, "width": 1.5, "shape": "spline"},
+                    "name": esc(name or ""), "showlegend": bool(name), "hoverinfo": "skip"})
+    return out
 
 
 def trends(r) -> str:

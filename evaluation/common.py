@@ -281,8 +281,16 @@ def _is_bool_column(s: pd.Series) -> bool:
     return False
 
 
-# values made of words and numbers ("baseline 2018-2020": the years a table's weights were frozen at), as patterns
-PATTERN_LABELS = {"weights_from": ((r"^baseline (\S+)$", r"基线 \1年"), (r"^given$", "给定名单"), (r"^none$", "无"))}
+# values made of words and numbers ("baseline 2018-2020": the years a table's weights were frozen at): per column
+# (English pattern, its Chinese, Chinese pattern, its English), each way exact
+PATTERN_LABELS = {
+    "weights_from": ((r"^baseline (\S+)$", r"基线 \1年", r"^基线 (\S+?)年$", r"baseline \1"),
+                     (r"^given$", "给定名单", r"^给定名单$", "given"), (r"^none$", "无", r"^无$", "none")),
+    "inference": ((r"^wild cluster bootstrap \(Webb 6-point\), t\((\d+)\)$", r"野聚类自助法(Webb六点权重)，t(\1)",
+                   r"^野聚类自助法\(Webb六点权重\)，t\((\d+)\)$", r"wild cluster bootstrap (Webb 6-point), t(\1)"),
+                  (r"^wild cluster bootstrap \(Rademacher\), t\((\d+)\)$", r"野聚类自助法(Rademacher权重)，t(\1)",
+                   r"^野聚类自助法\(Rademacher权重\)，t\((\d+)\)$", r"wild cluster bootstrap (Rademacher), t(\1)")),
+}
 
 
 def _patterned(s: pd.Series, rules, inverse: bool = False) -> pd.Series:
@@ -291,14 +299,10 @@ def _patterned(s: pd.Series, rules, inverse: bool = False) -> pd.Series:
     def one(v):
         if not isinstance(v, str):
             return v
-        for en, zh in rules:
-            if inverse:
-                pat = "^" + re.escape(zh).replace(re.escape("\\1"), "(\\S+?)") + "$"
-                rep = en.strip("^$").replace("(\\S+)", "\\1")
-                if re.match(pat, v):
-                    return re.sub(pat, rep, v)
-            elif re.match(en, v):
-                return re.sub(en, zh, v)
+        for en, zh, zh_pattern, en_template in rules:
+            pattern, template = (zh_pattern, en_template) if inverse else (en, zh)
+            if re.match(pattern, v):
+                return re.sub(pattern, template, v)
         return v
 
     return s.astype(object).map(one).where(s.notna(), None)

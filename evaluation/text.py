@@ -119,7 +119,8 @@ _KINDS = {"general": "综合", "maternal_child": "妇幼", "tcm": "中医", "tow
 _STATUS = {"ok": "正常", "no_cases": "无病例", "too_few_cases": "病例数不足(不排名)", "no_reference": "无参照",
            "recipients not in the hospitals table": "受援医院不在医院表中", "no valid comparison group": "无有效对照组",
            "no recipient with data before and after the start": "无支援前后均有数据的受援医院",
-           "one recipient: no inference": "仅一家受援医院(不做推断)", "not_computed": "未计算"}
+           "one recipient: no inference": "仅一家受援医院(不做推断)", "not_computed": "未计算",
+           "too_few_events": "事件数不足(未拟合)"}
 VALUE_LABELS = {
     "level": _LEVELS, "kind": _KINDS, "status": _STATUS, "weight_status": {"ok": "正常", "unstable_small_n": "病例数少(不稳定)",
                                                                           "no_reference": "无参照"},

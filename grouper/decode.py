@@ -20,6 +20,9 @@ from .text import FIELD_LABEL, TEXT
 from .textkernel import SEP, build_warnings, string_array, string_buffers, utf8
 
 RESULT_COLUMNS = ("status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings")
+# their headers in a Chinese file for people (CSV, xlsx); the analysis commands read these as the canonical names
+RESULT_HEADERS_ZH = {"status": "分组状态", "status_code": "状态代码", "mdc": "MDC编码", "adrg": "ADRG编码", "drg": "DRG编码",
+                     "drg_name": "DRG名称", "reason": "原因", "warnings": "警告"}
 
 FAIL_KINDS = [  # stat 1..7
     (STATUS_INPUT, "input_invalid"),

@@ -26,7 +26,7 @@ import userexport  # noqa: E402
 # words that are not English prose in a Chinese output: abbreviations every Chinese DRG document uses, the
 # quadrants' roman numerals and method names (people's names)
 ALLOWED = {"CMI", "DRG", "DRGs", "MDC", "ADRG", "RW", "CV", "ICD", "LOS", "MCC", "CC", "CHS", "RIV", "ICU", "II", "III",
-           "IV", "Poisson", "DerSimonian", "Laird", "Spiegelhalter", "Callaway", "Sant", "Anna", "Webb", "Plotly", "drg"}
+           "IV", "Poisson", "DerSimonian", "Laird", "Spiegelhalter", "Callaway", "Sant", "Anna", "Webb", "Rademacher", "Plotly", "drg"}
 
 
 def english_words(text: str, ids=()) -> list[str]:
@@ -283,11 +283,12 @@ def test_long_commands_show_their_progress(pipeline, export, tmp_path):
 
     g = pd.read_parquet(export["folder"] / "grouped.parquet")
     pd.concat([g] * 60, ignore_index=True).to_parquet(tmp_path / "big.parquet", row_group_size=20_000)
-    env = {**os.environ, "DRG_PROGRESS": "1"}
+    env = {**os.environ, "DRG_PROGRESS": "1", "DRG_PROGRESS_DELAY": "0"}
     run = lambda *a: subprocess.run([sys.executable, "-m", "drg.cli", *a], cwd=tmp_path, capture_output=True,  # noqa: E731
                                     text=True, env=env, timeout=600)
     p = run("audit", "big.parquet", "-o", "audit/", "--batch-size", "20000")
     assert p.returncode == 0, p.stderr
-    assert "drg audit：" in p.stderr and "行/秒" in p.stderr and "拟合模型" in p.stderr, p.stderr[-500:]
+    assert "drg audit：第1遍读取" in p.stderr and "行/秒" in p.stderr and "拟合模型" in p.stderr, p.stderr[-500:]
+    assert re.search(r"\d+/120,000行", p.stderr), p.stderr[-500:]  # rows read of the input's rows
     p = run("audit", "big.parquet", "-o", "audit2/", "--batch-size", "20000", "-q")
     assert p.returncode == 0 and "行/秒" not in p.stderr and "\r" not in p.stderr
