@@ -161,7 +161,8 @@ def line(x, series: list, title, x_title, y_title, *, tickformat=None, y2=None, 
 
 
 def scatter(points: list, title, x_title, y_title, *, label_points=(), vline=None, hline=None, extra=(), height=460,
-            xformat=None, yformat=None, annotations=(), xtype="linear") -> dict:
+            xformat=None, yformat=None, annotations=(), xtype="linear", max_labels: int | None = None,
+            every_label: bool = False) -> dict:
     """``points``: dicts with x, y, text (label), hover, color, group (legend name). ``label_points``: the
     labels written on the chart (outliers, or every point when there are few)."""
     groups: dict = {}
@@ -174,11 +175,15 @@ def scatter(points: list, title, x_title, y_title, *, label_points=(), vline=Non
                      "hovertext": [hover_text(p.get("hover", p.get("text", ""))) for p in ps], "hoverinfo": "text",
                      "marker": {"color": [p.get("color", BLUE) for p in ps], "size": [p.get("size", 9) for p in ps],
                                 "opacity": 0.85, "line": {"width": 0.5, "color": "#fff"}}})
-    labelled = [p for p in points if p.get("text") and id(p) in {id(q) for q in label_points}]
+    wanted = {id(q) for q in label_points}
+    labelled = [p for p in points if p.get("text") and id(p) in wanted]
+    order = {id(q): i for i, q in enumerate(label_points)}  # the caller's priority (the farthest out first)
+    labelled = _apart(sorted(labelled, key=lambda p: order[id(p)]), _padded(points, "x", xtype, vline),
+                      _padded(points, "y", "linear", hline), xtype, keep_all=every_label)[:max_labels]
     if labelled:
         data.append({"type": "scatter", "mode": "text", "showlegend": False, "hoverinfo": "skip",
                      "x": [finite(p["x"]) for p in labelled], "y": [finite(p["y"]) for p in labelled],
-                     "text": [esc(p["text"]) for p in labelled], "textposition": "top center",
+                     "text": [esc(p["text"]) for p in labelled], "textposition": [p.get("_at", "top center") for p in labelled],
                      "textfont": {"size": 11, "color": "#1f2933"}})
     data.extend(extra)
     shapes = []
@@ -191,10 +196,44 @@ def scatter(points: list, title, x_title, y_title, *, label_points=(), vline=Non
     xr, yr = _padded(points, "x", xtype, vline), _padded(points, "y", "linear", hline)
     lay = layout(title, x_title, y_title, height,
                  xaxis={"tickformat": tick_format(xformat, *xr) if xr and xtype == "linear" else xformat, "type": xtype,
-                        "range": xr},
+                        "range": xr, **({"dtick": "D2"} if xtype == "log" else {})},  # log: 0.1 0.2 0.5 1 2 5 only
                  yaxis={"tickformat": tick_format(yformat, *yr) if yr else yformat, "range": yr}, shapes=shapes,
                  annotations=[{**a, "text": esc(a["text"])} for a in annotations])
     return {"data": data, "layout": lay}
+
+
+def _apart(points: list, xr, yr, xtype: str = "linear", width_px: float = 470.0, height_px: float = 330.0,
+           keep_all: bool = False) -> list:
+    """The labels that can be written without covering one another: each label (about 11 px a Chinese character,
+    6 px a Latin one, 14 px high, centred above its point) is kept when its box overlaps none kept before it, in the
+    given order of priority."""
+    from .arguments import display_width
+
+    if not points or not xr or not yr:
+        return points
+    def pos(v, r, log=False):
+        v = math.log10(v) if log and v and v > 0 else v
+        return (v - r[0]) / ((r[1] - r[0]) or 1.0)
+    kept, boxes = [], []
+    for p in points:
+        x, y = finite(p["x"]), finite(p["y"])
+        if x is None or y is None:
+            continue
+        cx, cy = pos(x, xr, xtype == "log") * width_px, pos(y, yr) * height_px
+        w = display_width(str(p["text"])) * 5.8 + 4
+        # near an edge the label runs inward, so it is not cut off by the plot's border
+        at, left = ("top right", cx) if cx < w / 2 else ("top left", cx - w) if cx > width_px - w / 2 else \
+            ("top center", cx - w / 2)
+        free = lambda bx: all(bx[2] < b[0] or bx[0] > b[2] or bx[3] < b[1] or bx[1] > b[3] for b in boxes)  # noqa: E731
+        box = (left, cy + 4, left + w, cy + 18)
+        if not free(box) and keep_all:  # a label that must be written (an outlier's name): below its point instead
+            below = (left, cy - 18, left + w, cy - 4)
+            if free(below):
+                box, at = below, at.replace("top", "bottom")
+        if free(box) or keep_all:
+            kept.append({**p, "_at": at})
+            boxes.append(box)
+    return kept
 
 
 def _padded(points: list, key: str, kind: str = "linear", line=None):

@@ -151,7 +151,7 @@ MESSAGES = {
     '{}: neither UTF-8 nor GBK text; save the CSV as UTF-8':
         '{}：既不是UTF-8也不是GBK文本; 请把CSV另存为UTF-8',
     '{}: column {} is {} but {} in {}; the files of one input must hold the same columns with compatible types: re-export them alike':
-        '{}：列 {} 是 {}，但在 {} 中是 {}; 同一输入的各文件必须有相同且类型兼容的列，请用相同格式重新导出',
+        '{0}：列 {1} 是 {2}，但在 {4} 中是 {3}; 同一输入的各文件必须有相同且类型兼容的列，请用相同格式重新导出',
     '--region {}: neither a built-in region (dezhou) nor a folder with hospitals.csv; name dezhou or such a folder':
         '--region {}：既不是内置地区(dezhou)也不是含 hospitals.csv 的文件夹; 请写 dezhou 或这样的文件夹',
     '--region {}: row {}: hospital {} has no known level; write tertiary, secondary, primary (三级/二级/一级) or public_health':
@@ -421,15 +421,41 @@ MESSAGES = {
 
 @functools.cache
 def _compiled() -> list:
-    """(regex, Chinese template) per message, the most specific (most literal text) first."""
-    out = []
-    for en, zh in MESSAGES.items():
-        parts = en.split("{}")
-        pattern = "^" + "(.*?)".join(re.escape(p) for p in parts[:-1]) + ("(.*?)" if len(parts) > 1 else "") \
-            + re.escape(parts[-1]) + "$"
-        out.append((len(en) - 2 * (len(parts) - 1), re.compile(pattern, re.S), zh))
-    out.sort(key=lambda x: -x[0])
-    return [(rx, zh) for _, rx, zh in out]
+    """(literal parts, Chinese template) per message, the most specific (most literal text) first."""
+    out = [(en.split("{}"), zh) for en, zh in MESSAGES.items()]
+    out.sort(key=lambda x: -sum(len(p) for p in x[0]))
+    return out
+
+
+def _splits(message: str, parts: list, limit: int = 64) -> list:
+    """Every way (at most ``limit``) of reading ``message`` as ``parts[0] g1 parts[1] g2 ... parts[-1]``: the
+    variable parts (g1, g2, ...) of each reading. A message whose parts hold the template's words themselves (a
+    rule text with " in " inside) has several readings; the caller keeps the best."""
+    if len(parts) == 1:
+        return [()] if message == parts[0] else []
+    if not message.startswith(parts[0]) or not message.endswith(parts[-1]) or \
+            len(message) < len(parts[0]) + len(parts[-1]):
+        return []
+    body = message[len(parts[0]):len(message) - len(parts[-1])] if parts[-1] else message[len(parts[0]):]
+    middle = parts[1:-1]
+    found: list = []
+
+    def walk(rest: str, i: int, groups: tuple):
+        if len(found) >= limit:
+            return
+        if i == len(middle):
+            found.append(groups + (rest,))
+            return
+        lit, start = middle[i], 0
+        while True:
+            j = rest.find(lit, start)
+            if j < 0:
+                return
+            walk(rest[j + len(lit):], i + 1, groups + (rest[:j],))
+            start = j + 1
+
+    walk(body, 0, ())
+    return found
 
 
 def _fill(zh: str, groups: tuple) -> str:
@@ -452,15 +478,14 @@ def translate(message: str, depth: int = 0) -> str:
     if depth > 4 or not message:
         return message
     best = None
-    for rx, zh in _compiled():
-        m = rx.match(message)
-        if m:
-            text = _fill(zh, tuple(translate(g, depth + 1) for g in m.groups()))
-            score = len(_WORD.findall(text))
+    for parts, zh in _compiled():
+        for groups in _splits(message, parts):
+            text = _fill(zh, tuple(translate(g, depth + 1) for g in groups))
+            score = (len(_WORD.findall(text)), text.count(": "))  # English words left, then untranslated joints
             if best is None or score < best[0]:
                 best = (score, text)
-                if score == 0:
-                    break
+                if score == (0, 0):
+                    return text
     return message if best is None else best[1]
 
 

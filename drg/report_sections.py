@@ -115,7 +115,7 @@ def quadrants(r) -> str:
                for row in sub.itertuples()]
         far = sorted(pts, key=lambda p: -(abs(np.log(max(p["y"], 1e-9))) + abs(p["x"] - x_star) / max(x_star, 1e-9)))
         fig = scatter(pts, f"{t['quadrant']} · {level_name(g, r.lang)}", t["cmi_axis"], t["cost_index_axis"],
-                      label_points=pts if len(pts) <= LABELLED else far[:LABELLED], vline=x_star, hline=1.0, xformat=".2f",
+                      label_points=far, max_labels=LABELLED, vline=x_star, hline=1.0, xformat=".2f",
                       yformat=".2f", annotations=quadrant_notes(words))
         body.append(f"<div>{r.chart(fig)}{r.details(sub[['hospital_id', 'name', 'cmi', 'cost_index', 'time_index', 'quadrant_cost']])}</div>")
     note = f"<p class='note'>{esc(t['quadrant_note'])}</p>"
@@ -151,7 +151,7 @@ def funnel(r) -> str:
                         "alarm": alarm})
         top = max([p["y"] for p in pts] + [2.0]) * 1.08
         fig = scatter(pts, f"{t['funnel']} · {level_name(g, r.lang)}" if g else t["funnel"], t["expected_deaths_axis"],
-                      t["oe_axis"], label_points=[p for p in pts if p["alarm"]], hline=1.0, extra=extra, yformat=".1f",
+                      t["oe_axis"], label_points=[p for p in pts if p["alarm"]], every_label=True, hline=1.0, extra=extra, yformat=".1f",
                       xformat=",.0f")
         fig["layout"]["yaxis"]["range"] = [0, top]
         charts.append(r.chart(fig))
@@ -352,7 +352,7 @@ def views(r) -> str:
                 "color": PALETTE[i % len(PALETTE)]} for i, x in enumerate(d.itertuples())]
         far = sorted(pts, key=lambda p: -(abs(np.log(max(p["y"], 1e-9))) + abs(np.log(max(p["x"], 1e-9)))))
         fig = scatter(pts, t["dept_chart"], t["cmi_axis"], t["cost_index_axis"],
-                      label_points=pts if len(pts) <= LABELLED else far[:LABELLED], hline=1.0, xformat=".2f", yformat=".2f")
+                      label_points=far, max_labels=LABELLED, hline=1.0, xformat=".2f", yformat=".2f")
         body += f"<h3>{esc(t['dept'])}</h3>" + r.chart(fig) + r.details(dept)
     doc = r.o.get("views.doctor")
     if doc is not None and len(doc) and "oe_ratio" in doc.columns:
@@ -365,6 +365,7 @@ def views(r) -> str:
                 "size": 6} for x in d.itertuples()]
         extra = _limit_lines(d, t)  # each doctor's own limits (at their E, within their hospital), as the flags use
         fig = scatter(pts, t["doctor_chart"], t["expected_deaths_axis"], t["oe_axis"], label_points=[p for p in pts if p["alarm"]],
+                      every_label=True,
                       hline=1.0, yformat=".1f", extra=extra)
         fig["layout"]["yaxis"]["range"] = [0, max([p["y"] for p in pts] + [2.0]) * 1.08]  # every doctor on the chart
         body += f"<h3>{esc(t['doctor'])}</h3><p class='note'>{esc(t['doctor_note'])}</p>" + r.chart(fig) + r.details(
@@ -372,22 +373,25 @@ def views(r) -> str:
     return section("views", t["views"], body) if body else ""
 
 
-LABELLED = 10  # names written on a scatter: every point up to this many, else this many of the farthest out
+LABELLED = 10  # names written on a scatter: at most this many, the farthest out first, none covering another
 
 
 def _limit_lines(d: pd.DataFrame, t: dict) -> list:
-    """The 95% and 99.8% limits of a funnel drawn through the units' own limits (sorted by expected deaths), with a
-    legend entry for each; none when the table has no limit columns."""
-    cols = ("limit95_low", "limit95_high", "limit998_low", "limit998_high")
-    if not set(cols) <= set(d.columns) or not len(d):
+    """Each unit's own upper and lower 95% and 99.8% limits at its expected deaths (the limits its flag was judged
+    by: within its hospital and specialty they differ from unit to unit, so they are drawn as a short dash per unit,
+    not as one curve), with a legend entry per level; the levels the table has."""
+    if "expected" not in d.columns or not len(d):
         return []
-    s = d.sort_values("expected", kind="stable")
     out = []
-    for col, color, dash, name in (("limit95_high", ORANGE, "dash", t["limit95"]), ("limit95_low", ORANGE, "dash", None),
-                                   ("limit998_high", RED, "solid", t["limit998"]), ("limit998_low", RED, "solid", None)):
-        out.append({"type": "scatter", "mode": "lines", "x": [finite(v) for v in s["expected"]],
-                    "y": [finite(v) for v in s[col]], "line": {"color": color, "dash": dash, "width": 1.5, "shape": "spline"},
-                    "name": esc(name or ""), "showlegend": bool(name), "hoverinfo": "skip"})
+    for level, color, name in (("95", ORANGE, t["limit95"]), ("998", RED, t["limit998"])):
+        cols = [f"limit{level}_high", f"limit{level}_low"]
+        if not set(cols) <= set(d.columns):
+            continue
+        x = [finite(v) for v in d["expected"]] * 2
+        y = [finite(v) for v in d[cols[0]]] + [finite(v) for v in d[cols[1]]]
+        out.append({"type": "scatter", "mode": "markers", "x": x, "y": y, "name": esc(name), "showlegend": True,
+                    "hoverinfo": "skip", "marker": {"symbol": "line-ew-open", "size": 9, "color": color,
+                                                    "line": {"width": 1.5, "color": color}}})
     return out
 
 

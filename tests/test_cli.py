@@ -71,9 +71,15 @@ def test_csv_output_and_only_results(tmp_path, tiny_dir):
     ROWS.to_parquet(src, index=False)
     out = tmp_path / "out.csv"
     drg("group", src, "--scheme", tiny_dir, "-o", out, "--only-results", "-q")
+    t = pd.read_csv(out, dtype=str)  # a CSV for people: the result columns in the output's language
+    assert list(t.columns) == ["case_id", "分组状态", "状态代码", "MDC编码", "ADRG编码", "DRG编码", "DRG名称", "原因", "警告"]
+    assert t["case_id"].tolist() == ROWS["病案号"].tolist()
+    drg("group", src, "--scheme", tiny_dir, "-o", out, "--only-results", "-q", "--lang", "en")
     t = pd.read_csv(out, dtype=str)
     assert list(t.columns) == ["case_id", "status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"]
-    assert t["case_id"].tolist() == ROWS["病案号"].tolist()
+    drg("group", src, "--scheme", tiny_dir, "-o", tmp_path / "out.parquet", "--only-results", "-q")
+    t = pd.read_parquet(tmp_path / "out.parquet")  # for machines: the canonical names, in either language
+    assert list(t.columns) == ["case_id", "status", "status_code", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"]
 
 
 def test_scheme_from_environment(tmp_path, tiny_dir):
@@ -113,7 +119,7 @@ def test_errors_are_one_line_with_a_fix(tmp_path, tiny_dir, args, needle):
     nosex = tmp_path / "nosex.csv"
     ROWS.drop(columns=["性别"]).to_csv(nosex, index=False)
     subst = {"missing": tmp_path / "nope.parquet", "out": tmp_path / "o.parquet", "tmp": tmp_path, "good": good, "bad": bad, "nosex": nosex}
-    argv = [a.format(**subst) for a in args]
+    argv = [a.format(**subst) for a in args] + ["--lang", "en"]  # the English words; the Chinese: tests/test_messages.py
     if "--scheme" not in argv:
         argv += ["--scheme", str(tiny_dir)]
     p = drg(*argv, check=False)
@@ -131,10 +137,12 @@ def test_scheme_errors_name_file_row_column(tmp_path, tiny_dir):
     text = (d / "adrg.csv").read_text(encoding="utf-8").replace("pdx in @BR1.zd", "pdx in @BR1.zd and and")
     (d / "adrg.csv").write_text(text, encoding="utf-8")
     p = drg("scheme", "check", d, check=False)
+    assert p.returncode == 2 and "adrg.csv：第4行 rule 列：" in p.stderr  # Chinese by default
+    p = drg("scheme", "check", d, "--lang", "en", check=False)
     assert p.returncode == 2
     assert "adrg.csv: row 4, column rule:" in p.stderr
     (d / "adrg.csv").write_text(text.replace(" and and", "").replace(",adrg,BR1", ",adrgx,BR1"), encoding="utf-8")
-    p = drg("scheme", "check", d, check=False)
+    p = drg("scheme", "check", d, "--lang", "en", check=False)
     assert "adrg.csv: row 4, column kind: 'adrgx' must be one of" in p.stderr
 
 

@@ -79,14 +79,14 @@ def test_columns_mapping_and_one_line_errors(exports, tmp_path):
         drg(command[0], tmp_path / "odd.csv", *command[1:], "--columns", tmp_path / "map.toml", "-o", tmp_path / command[0])
     (tmp_path / "bad.toml").write_text('[columns]\nhospital = "机构X"\n', encoding="utf-8")
     p = drg("evaluate", tmp_path / "odd.csv", "--columns", tmp_path / "bad.toml", "-o", tmp_path / "x", check=False)
-    assert p.returncode == 2 and "unknown name hospital" in p.stderr and p.stderr.count("\n") == 1
+    assert p.returncode == 2 and "未知名称 hospital" in p.stderr and p.stderr.count("\n") == 1
     (tmp_path / "gone.toml").write_text('[columns]\nhospital_id = "nowhere"\n', encoding="utf-8")
     p = drg("audit", tmp_path / "odd.csv", "--columns", tmp_path / "gone.toml", "-o", tmp_path / "y", check=False)
     assert p.returncode == 2 and "'nowhere'" in p.stderr and p.stderr.count("\n") == 1
-    g.drop(columns=["drg"]).to_csv(tmp_path / "nodrg.csv", index=False)
+    g.drop(columns=["DRG编码"]).to_csv(tmp_path / "nodrg.csv", index=False)  # group's Chinese CSV header of drg
     for command in ("evaluate", "risk", "audit", "support"):
         p = drg(command, tmp_path / "nodrg.csv", "--columns", tmp_path / "map.toml", "-o", tmp_path / "z", check=False)
-        assert p.returncode == 2 and "drg" in p.stderr and f"drg {command} needs" in p.stderr, p.stderr
+        assert p.returncode == 2 and "drg" in p.stderr and f"drg {command} 需要列" in p.stderr, p.stderr
 
 
 def test_resolve_prefers_mapping_then_canonical_then_aliases_in_order():

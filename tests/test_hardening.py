@@ -136,7 +136,7 @@ def test_terminal_output_is_cleaned(tmp_path, tiny_dir, capsys):
     assert rc == 0
     assert "\x1b" not in err and "\x07" not in err and "最常见的未知诊断编码" in err
     assert max(len(line) for line in err.splitlines()) < 1200
-    rc, _, err = run("group", tmp_path / "no\x1b(Bpe\r.parquet", "-o", tmp_path / "o2.parquet", capsys=capsys)
+    rc, _, err = run("group", tmp_path / "no\x1b(Bpe\r.parquet", "-o", tmp_path / "o2.parquet", "--lang", "en", capsys=capsys)
     one_line_error(rc, err, "no such file")
     assert "\x1b" not in err and "\r" not in err
 
@@ -167,7 +167,7 @@ def test_output_equal_to_an_input_is_refused(tmp_path, tiny_dir, capsys):
         ("group", d, "-o", src),  # inside a directory input
     ]
     for argv in attempts:
-        rc, _, err = run(*argv, "--scheme", tiny_dir, "-q", capsys=capsys)
+        rc, _, err = run(*argv, "--scheme", tiny_dir, "-q", "--lang", "en", capsys=capsys)
         one_line_error(rc, err, "would destroy it")
         assert sha(src) == before
     # the summary beside the output may not be an input either
@@ -243,7 +243,7 @@ def test_a_cost_column_with_no_number_is_handled(tmp_path, grouped_region, capsy
     h = pd.read_parquet(tmp_path / "e" / "hospital.parquet")
     assert h["cost_index"].isna().all() and h["cmi"].isna().all()
     assert (h.loc[h["status"] != "no_cases", "cases"] > 0).all() and (h["status"] != "no_cases").sum() > 100
-    rc, _, err = run("pay", nan, "--budget", "1e7", "-o", tmp_path / "p", capsys=capsys)
+    rc, _, err = run("pay", nan, "--budget", "1e7", "-o", tmp_path / "p", "--lang", "en", capsys=capsys)
     one_line_error(rc, err, "usable total_cost")
 
 
@@ -252,7 +252,7 @@ def test_pay_without_a_grouped_case_says_so_not_the_costs(tmp_path, grouped_regi
     t = pq.read_table(grouped_region)
     t = t.set_column(t.schema.get_field_index("status"), "status", pa.nulls(len(t), t.schema.field("status").type))
     pq.write_table(t, tmp_path / "ungrouped.parquet")
-    rc, _, err = run("pay", tmp_path / "ungrouped.parquet", "--budget", "1e7", "-o", tmp_path / "p", capsys=capsys)
+    rc, _, err = run("pay", tmp_path / "ungrouped.parquet", "--budget", "1e7", "-o", tmp_path / "p", "--lang", "en", capsys=capsys)
     one_line_error(rc, err, "no case is grouped")
     assert "total_cost" not in err
 
@@ -332,7 +332,7 @@ def test_summary_failure_leaves_the_old_output(tmp_path, tiny_dir, capsys):
 
 def test_report_onto_a_special_file_is_refused(tmp_path, grouped_region, capsys):
     assert run("evaluate", grouped_region, "-o", tmp_path / "e", capsys=capsys)[0] == 0
-    rc, _, err = run("report", tmp_path / "e", "-o", "/dev/null", capsys=capsys)
+    rc, _, err = run("report", tmp_path / "e", "-o", "/dev/null", "--lang", "en", capsys=capsys)
     one_line_error(rc, err, "not a regular file")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     rc, _, err = run("report", tmp_path / "e", "-o", tmp_path / "e" / "hospital.parquet", capsys=capsys)
@@ -434,6 +434,8 @@ def test_bad_inputs_end_in_one_line_or_work(tmp_path, tiny_dir, capsys, name):
     argv, expect = _files(tmp_path, name)
     if argv[0] == "group":
         argv += ["--scheme", tiny_dir, "-q"]
+    if expect != "ok":  # the refusal's English words are checked (its Chinese: tests/test_messages.py)
+        argv += ["--lang", "en"]
     rc, _, err = run(*argv, capsys=capsys)
     if expect != "ok":
         one_line_error(rc, err, expect)
@@ -535,7 +537,7 @@ def test_audit_without_hospital_ids_is_one_line_and_some_missing_still_run(tmp_p
     t = pq.read_table(grouped_region)
     i = t.schema.get_field_index("hospital_id")
     pq.write_table(t.set_column(i, "hospital_id", pa.nulls(len(t), pa.string())), tmp_path / "none.parquet")
-    rc, _, err = run("audit", tmp_path / "none.parquet", "-o", tmp_path / "a", capsys=capsys)
+    rc, _, err = run("audit", tmp_path / "none.parquet", "-o", tmp_path / "a", "--lang", "en", capsys=capsys)
     one_line_error(rc, err, "no case names its hospital")
     ids = [None if k % 7 == 0 else v for k, v in enumerate(t.column("hospital_id").to_pylist())]
     pq.write_table(t.set_column(i, "hospital_id", pa.array(ids, pa.string())), tmp_path / "some.parquet")

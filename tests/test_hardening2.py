@@ -243,7 +243,7 @@ def test_a_fifo_input_is_refused_not_waited_on(tmp_path, capsys):
     for command in (["group", fifo, "-o", tmp_path / "o.parquet"], ["evaluate", fifo, "-o", tmp_path / "e"]):
         rc, _, err, _ = run(command, capsys)
         one_line(rc, err)
-        assert "regular file" in err
+        assert "regular file" in err or "不是普通文件" in err
 
 
 # -- money --------------------------------------------------------------------------------------------------------
@@ -552,7 +552,7 @@ def test_a_kill_between_report_and_workbook_is_detected_and_one_path_is_refused(
     assert not report_pair_matches(str(html), str(xlsx))
     rc, _, err, _ = run(["report", folder, "-o", html, "--xlsx", html], capsys)
     one_line(rc, err)
-    assert "same file" in err
+    assert "同一个文件" in err  # Chinese by default
 
 
 def test_a_killed_pay_leaves_no_spill_after_the_next_run(region, tmp_path):
@@ -625,4 +625,4 @@ def test_a_region_file_with_an_empty_level_is_one_line_for_synth(tmp_path, capsy
     rc, _, err, runtime = run(["synth", "--region", region, "--cases", "300", "-o", tmp_path / "s", "-q"], capsys)
     assert not runtime
     one_line(rc, err)
-    assert "row 3" in err and "H2" in err
+    assert "第3行" in err and "H2" in err

@@ -80,7 +80,7 @@ def test_csv_output_has_a_bom_by_default_and_gbk_on_request(grouped, tmp_path):
     c = pd.read_csv(tmp_path / "plain.csv", encoding="utf-8", dtype=str)
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a, c)
-    assert "分组成功" in set(a["status"])
+    assert "分组成功" in set(a["分组状态"])  # a CSV for people: Chinese result headers by default
     # our own readers take the BOM file back
     drg("evaluate", tmp_path / "g.csv", "-o", tmp_path / "ev")
     # a character GBK lacks: one line, nothing written
@@ -104,14 +104,14 @@ def test_excel_output_and_refused_extensions(grouped, tmp_path):
     x = pd.read_excel(tmp_path / "g.xlsx", dtype=str)
     y = pq.read_table(tmp_path / "g.parquet").to_pandas()
     assert len(x) == len(y) == 300
-    assert list(x["drg"].fillna("")) == list(y["drg"].astype(str).replace("None", ""))
+    assert list(x["DRG编码"].fillna("")) == list(y["drg"].astype(str).replace("None", ""))
     import openpyxl
 
     cell = openpyxl.load_workbook(tmp_path / "g.xlsx")["DRG"]["A2"]
     assert cell.value == '=HYPERLINK("http://evil.example","x")' and cell.data_type == "s"
     for ext in ("out.txt", "out.json", "out"):
         p = drg("group", small, "--scheme", NATIONAL, "-o", tmp_path / ext, "-q", check=False)
-        assert p.returncode == 2 and "unsupported output type" in p.stderr and not (tmp_path / ext).exists()
+        assert p.returncode == 2 and "不支持的输出类型" in p.stderr and not (tmp_path / ext).exists()
 
 
 def test_excel_output_refuses_more_rows_than_a_sheet(tmp_path):

@@ -236,7 +236,7 @@ def test_pay_on_a_file_without_cases_says_so_in_one_line(tmp_path, capsys):
     pq.write_table(pa.Table.from_pandas(df.iloc[:0], preserve_index=False), src)
     assert main(["pay", str(src), "--budget", "1e6", "-o", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("drg: error: no cases to settle")
+    assert len(err) == 1 and err[0].startswith("drg: error: 没有可结算的病例")
     assert not (tmp_path / "p").exists()
 
 

@@ -196,8 +196,11 @@ def test_no_english_words_in_the_chinese_outputs(pipeline, export):
 def test_the_xlsx_export_groups_as_the_csv_export(export, tmp_path):
     p = drg(export["folder"], "group", "结算清单.xlsx", "-o", tmp_path / "grouped.xlsx")
     assert p.returncode == 0, p.stderr
-    x = pd.read_excel(tmp_path / "grouped.xlsx", dtype={"drg": str})
-    assert (x["drg"].astype(str).to_numpy() == export["expected"]["expected_drg"].to_numpy()).all()
+    x = pd.read_excel(tmp_path / "grouped.xlsx", dtype=str)  # for people: 分组状态, DRG编码, DRG名称 ...
+    assert {"分组状态", "DRG编码", "DRG名称", "原因"} <= set(x.columns) and "drg" not in x.columns
+    assert (x["DRG编码"].astype(str).to_numpy() == export["expected"]["expected_drg"].to_numpy()).all()
+    p = drg(tmp_path, "pay", "grouped.xlsx", "--budget", "1e7", "-o", "pay/", "-q")  # and every command reads it
+    assert p.returncode == 0, p.stderr
 
 
 # one spelling variant of a header per case: the same groups, the same years, or one line naming the problem
@@ -292,3 +295,29 @@ def test_long_commands_show_their_progress(pipeline, export, tmp_path):
     assert re.search(r"\d+/120,000行", p.stderr), p.stderr[-500:]  # rows read of the input's rows
     p = run("audit", "big.parquet", "-o", "audit2/", "--batch-size", "20000", "-q")
     assert p.returncode == 0 and "行/秒" not in p.stderr and "\r" not in p.stderr
+
+
+def test_the_report_of_the_export_draws_every_chart_in_a_browser(pipeline, export, tmp_path):
+    """The screenshot check: in headless Chromium every section of the user's report is drawn (every chart an SVG
+    with its title, no script error) and its screenshot is not blank."""
+    from test_report import _browser
+
+    drv = _browser()
+    try:
+        from selenium.webdriver.common.by import By
+
+        drv.get((export["folder"] / "report.html").as_uri())
+        charts = drv.find_elements(By.CSS_SELECTOR, "div.chart")
+        assert charts
+        for c in charts:
+            assert c.find_elements(By.CSS_SELECTOR, "svg.main-svg"), c.get_attribute("id")
+            assert c.find_element(By.CSS_SELECTOR, ".gtitle").text.strip()  # titled
+        errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+        for section in drv.find_elements(By.CSS_SELECTOR, "section[id]"):
+            drv.execute_script("arguments[0].scrollIntoView()", section)
+            png = section.screenshot_as_png
+            (tmp_path / f"{section.get_attribute('id')}.png").write_bytes(png)
+            assert len(png) > 4000, section.get_attribute("id")  # drawn: a blank panel compresses to a few hundred bytes
+    finally:
+        drv.quit()
