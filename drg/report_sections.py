@@ -25,6 +25,7 @@ from .charts import (
     line,
     quadrant_notes,
     scatter,
+    tick_format,
 )
 from .text import MDC_NAMES, QUADRANTS_EN, STATUS_EN
 
@@ -149,11 +150,17 @@ def funnel(r) -> str:
                                  f"<br>{t['expected_deaths']} {row.expected:.1f}<br>O/E {row.oe_ratio:.2f}<br>{r.value('funnel_flag', row.funnel_flag)}",
                         "color": flag_color(row.funnel_flag),
                         "alarm": alarm})
-        top = max([p["y"] for p in pts] + [2.0]) * 1.08
+        # the funnel's shape in view: from no deaths expected, and high enough for the 99.8% limit where the
+        # smallest hospital stands (at most 6, unless a hospital is above it)
+        e_min = min(p["x"] for p in pts) if pts else 1.0
+        upper = np.interp(e_min, np.asarray(curve["expected"], float), np.asarray(curve["limit998_high"], float))
+        top = max(max([p["y"] for p in pts] + [2.0]) * 1.08, min(float(upper) * 1.05, 6.0))
         fig = scatter(pts, f"{t['funnel']} · {level_name(g, r.lang)}" if g else t["funnel"], t["expected_deaths_axis"],
                       t["oe_axis"], label_points=[p for p in pts if p["alarm"]], every_label=True, hline=1.0, extra=extra, yformat=".1f",
                       xformat=",.0f")
         fig["layout"]["yaxis"]["range"] = [0, top]
+        fig["layout"]["xaxis"]["range"] = [0, float(sub["expected"].max()) * 1.06]
+        fig["layout"]["xaxis"]["tickformat"] = tick_format(",.0f", 0, float(sub["expected"].max()))
         charts.append(r.chart(fig))
     named = oc[oc["funnel_flag"].astype(str).str.startswith("alarm")]
     listing = ", ".join(f"{esc(r.name(x.hospital_id))} ({esc(x.hospital_id)}, O/E {x.oe_ratio:.2f})" for x in named.itertuples()) \
