@@ -275,7 +275,7 @@ def _explain(sub) -> None:
     e.add_argument("--scheme")
     e.add_argument("--dx", required=True, help="diagnoses, principal first: A|B or A,B")
     e.add_argument("--px", help="procedures, principal first")
-    e.add_argument("--sex", help="sex: 1/2, 男/女 or M/F (as in the files)")
+    e.add_argument("--sex", help="sex: 1/2, 男/女 or M/F, as files write it")
     e.add_argument("--age", type=MEASURE)
     e.add_argument("--age-days", type=MEASURE)
     e.add_argument("--weight", type=MEASURE, help="birth weight in grams")
@@ -467,7 +467,8 @@ def _support(sub) -> None:
 
 def _report(sub) -> None:
     r = sub.add_parser("report", help="self-contained HTML report (+ Excel workbook) from an output folder")
-    r.add_argument("eval_dir", help="output folder with evaluation/ (and payment/, tiered_care/, support/), e.g. a drg demo folder")
+    r.add_argument("eval_dir", metavar="FOLDER", help="a folder holding drg outputs at any depth (drg evaluate -o eval/, "
+                                                          "pay -o pay/, ...; found by their manifests), e.g. . or a drg demo folder")
     r.add_argument("-o", "--output", required=True, help="report .html")
     r.add_argument("--xlsx", help="also write the tables to this .xlsx")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")

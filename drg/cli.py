@@ -134,7 +134,7 @@ def cmd_synth(a) -> int:
                              if least > 1 else f"--{name} {value}: must be a positive number; e.g. --{name} 20000")
     with output_folder(a.output, [], "synth") as out:
         synthesize(scheme, out, region=a.region, years=years, cases=a.cases, seed=a.seed, quiet=a.quiet,
-                   part_cases=a.batch_size, workers=a.workers)
+                   part_cases=a.batch_size, workers=a.workers, lang=a.lang)
     return 0
 
 

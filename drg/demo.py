@@ -54,7 +54,8 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool, la
     step = (lambda key, **kw: None) if quiet else (lambda key, **kw: print(say(lang, key, **kw), file=sys.stderr))
     step("demo_1", cases=cases, scheme=scheme.id)
     synth_dir = os.path.join(output, "synthetic")
-    synthesize(scheme, synth_dir, region="dezhou", years=[2018, 2019, 2020, 2021], cases=cases, seed=seed, quiet=quiet)
+    synthesize(scheme, synth_dir, region="dezhou", years=[2018, 2019, 2020, 2021], cases=cases, seed=seed, quiet=quiet,
+               lang=lang)
     step("demo_2")
     grouped = os.path.join(output, "grouped.parquet")
     summary = group_file(os.path.join(synth_dir, "discharges.parquet"), grouped, scheme, quiet=quiet, lang=lang)
@@ -93,7 +94,7 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool, la
 
     spend = read_grouped(grouped, ["year", "total_cost"]).astype({"total_cost": float}).groupby("year")["total_cost"].sum()
     pay_to(grouped, os.path.join(output, "payment"), {int(y): round(float(v), 2) for y, v in spend.items()}, PaymentConfig(),
-           variants={"budget-5pct": ({int(y): round(float(v) * 0.95, 2) for y, v in spend.items()}, {})}, lang=lang)
+           variants={("预算减5%" if lang == "zh" else "budget-5pct"): ({int(y): round(float(v) * 0.95, 2) for y, v in spend.items()}, {})}, lang=lang)
     tiered_care_to(grouped, os.path.join(output, "tiered_care"), lang=lang)
     support = support_to(grouped, os.path.join(output, "support"), pairs=os.path.join(synth_dir, "support_pairs.csv"), lang=lang)
     build_report(output, os.path.join(output, "report.html"), os.path.join(output, "report.xlsx"), lang=lang)

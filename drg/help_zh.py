@@ -5,6 +5,9 @@ options that have none in English."""
 from __future__ import annotations
 
 HELP_ZH = {
+    "a folder holding drg outputs at any depth (drg evaluate -o eval/, pay -o pay/, ...; found by their manifests), e.g. . "
+    "or a drg demo folder": "存放 drg 输出的文件夹(任意层级：drg evaluate -o eval/、pay -o pay/ 等，按其清单文件识别)，如 . 或 drg demo 的输出文件夹",
+    "sex: 1/2, 男/女 or M/F, as files write it": "性别：1/2、男/女或M/F(与文件中的写法相同)",
     "show this help message and exit": "显示本帮助并退出",
     "group discharge records (Parquet/CSV/Excel) into DRGs": "将出院病案(Parquet/CSV/Excel)分入DRG组",
     "show every rule tried for one record": "逐条显示一份病案尝试过的分组规则",

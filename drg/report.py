@@ -1,9 +1,10 @@
 """`drg report`: one self-contained HTML file (Plotly charts with plotly.js inline, inline CSS/JS, no
 network) and an Excel workbook with the same tables, in one language (Chinese by default).
 
-Reads an output folder of the toolkit (as written by ``drg demo``): ``evaluation/`` and, when
-present, ``payment/``, ``tiered_care/``, ``support/`` and ``grouped.parquet.summary.json``. Every
-text that comes from the data is escaped; every chart has its numbers in a table beside it.
+Reads every table set of drg under a folder, at any depth and name, found by the manifest each command writes
+(``.drg-output.json``, :func:`find_outputs`), and a ``drg group`` summary beside them; a section whose tables are
+absent is listed at the end with the command that makes them. Every text that comes from the data is escaped; every
+chart has its numbers in a table beside it.
 """
 
 from __future__ import annotations

@@ -317,7 +317,7 @@ def support(r) -> str:
                             "arrayminus": [finite(b - a) for a, b in zip(sub["ci_low"], sub["did"])]},
                 "marker": {"color": [RED if (finite(p) or 1.0) < 0.05 else BLUE for p in sub["p_value"]],
                            "size": 10},
-                "hovertext": [f"{esc(lb)}<br>DiD {d:+.3f} (95% CI {a:+.3f} – {b:+.3f})<br>P {p:.3f}" for lb, d, a, b, p in
+                "hovertext": [f"{esc(lb)}<br>{t['did_hover'].format(d=d, a=a, b=b)}<br>P {p:.3f}" for lb, d, a, b, p in
                               zip(labels, sub["did"], sub["ci_low"], sub["ci_high"], sub["p_value"])], "hoverinfo": "text"}],
                 "layout": layout(f"{t['did_chart']} · {r.value('indicator', ind)}", t["did_axis"], "", max(240, 120 + 40 * len(sub)),
                                  yaxis={"type": "category", "autorange": "reversed"}, margin={"t": 40, "b": 45},

@@ -86,6 +86,20 @@ SEASON_AMPLITUDE = 0.15  # planted: discharges by day of year ~ 1 + a*cos(2*pi*(
 SEASON_PEAK_DAY = 15
 
 
+def _below_temp(path: str) -> list:
+    """The parts of ``path`` below our temporary output folder (``synthetic`` inside a demo's)."""
+    parts = str(path).split(os.sep)
+    i = next((k for k, p in enumerate(parts) if p.startswith(".") and ".drgtmp-" in p), len(parts) - 1)
+    return parts[i + 1:]
+
+
+SAY_LANG = {"now": "zh"}  # the language of the synth being made (set by synthesize)
+# what drg synth says on the console, in the command's language
+SYNTH_WORDS = {"zh": {"templates": "  已验证的病案模板{n:,}个，覆盖{drgs}个DRG组", "made": "  已合成 {done:,} / {total:,} 份出院病案",
+                      "wrote": "  已写出{n:,}份出院病案 -> {path}"},
+               "en": {"templates": "  {n:,} verified templates over {drgs} DRGs", "made": "  {done:,} / {total:,} discharges",
+                      "wrote": "  wrote {n:,} discharges to {path}"}}
+
 # -- templates ---------------------------------------------------------------------------------
 
 class _Lists:
@@ -452,7 +466,7 @@ def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
     t_drg = w.templates["drg"].map({d: i for i, d in enumerate(w.drgs)}).to_numpy()
     w.t_start = np.searchsorted(t_drg, np.arange(w.n_drg))
     w.t_count = np.bincount(t_drg, minlength=w.n_drg)
-    say(f"  {len(w.templates):,} verified templates over {w.n_drg} DRGs")
+    say(SYNTH_WORDS[SAY_LANG["now"]]["templates"].format(n=len(w.templates), drgs=w.n_drg))
     w.comorbidities = comorbidity_codes(scheme)
     h = w.h = plant_hospitals(hospitals_all, rng)
     w.counties = sorted(h["county"].unique())
@@ -1118,7 +1132,8 @@ def _make_part(w: SimpleNamespace, window, streams, planted) -> tuple:
 
 
 def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 2019, 2020, 2021), cases: int = 200_000,
-               seed: int = 1, quiet: bool = False, part_cases: int = PART_CASES, workers: int | None = None) -> dict:
+               seed: int = 1, quiet: bool = False, part_cases: int = PART_CASES, workers: int | None = None,
+               lang: str = "zh") -> dict:
     """Write discharges.parquet, truth.parquet, truth.json, support_pairs.csv and drg_profile.parquet to
     ``out_dir``; return the truth dict.
 
@@ -1131,6 +1146,8 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     years = list(years)
     os.makedirs(out_dir, exist_ok=True)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    lang = lang if lang in SYNTH_WORDS else "zh"
+    SAY_LANG["now"] = lang
     w = _world(scheme, region, years, rng, say)
     w.h = plant_gaming(w.h, years, np.random.default_rng([seed, 19, 1]))
     _prepare(w, scheme)
@@ -1153,7 +1170,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
             out_truth.write(truth_cases)
             tally = _add_tallies(tally, t)
             if not one:
-                say(f"  {windows[k].first_case + windows[k].cases:,} / {w.cases:,} discharges")
+                say(SYNTH_WORDS[lang]["made"].format(done=windows[k].first_case + windows[k].cases, total=w.cases))
     support, programs = _planted_support(w, tally)
     write_table_atomic(pa.Table.from_pandas(w.plan.drop(columns=["planted_effect"]), preserve_index=False),
                        os.path.join(out_dir, "support_pairs.csv"))
@@ -1192,7 +1209,10 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     write_json_atomic(os.path.join(out_dir, "truth.json"), truth)
     prof_out = w.prof.reset_index().rename(columns={"index": "drg"})
     write_table_atomic(pa.Table.from_pandas(prof_out, preserve_index=False), os.path.join(out_dir, "drg_profile.parquet"))
-    say(f"  wrote {int(tally.n):,} discharges to {out_dir}/discharges.parquet")
+    from .atomic import target_of
+
+    path = os.path.join(target_of(out_dir), *_below_temp(out_dir), "discharges.parquet")  # the user's folder, not ours
+    say(SYNTH_WORDS[lang]["wrote"].format(n=int(tally.n), path=path))
     return truth
 
 

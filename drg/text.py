@@ -44,6 +44,7 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
                   "targets": "目标", "support_event": "事件研究", "hospital_year_view": "医院年度"}
 
 REPORT["zh"].update({
+    "did_hover": "双重差分 {d:+.3f}(95%置信区间 {a:+.3f} 至 {b:+.3f})",
     "absent": "本报告未包含的部分", "absent_note": "以下部分所需的表不在所给文件夹中；运行对应命令(输出到该文件夹内的任意子文件夹)后重新生成报告即可包含：",
     "risk_section": "患者层面风险模型", "dept_section": "科室评价", "doctor_section": "主诊医师评价", "month_section": "月度趋势",
     "no_county": "县域内就诊率无法计算：需要患者现住址县区和各医院所属县区(医院表的“县区”列)。下表为区域指标。",
@@ -71,6 +72,7 @@ REPORT["zh"].update({
     "target_area": "目标领域", "yes": "是", "no": "否", "truncated": "显示前{shown:,}行，共{total:,}行；完整表格见工作簿(.xlsx)与Parquet文件",
 })
 REPORT["en"].update({
+    "did_hover": "DiD {d:+.3f} (95% CI {a:+.3f} – {b:+.3f})",
     "absent": "Sections not in this report", "absent_note": "The tables these sections need are not in the folder given; run "
     "the command (into any folder inside it) and make the report again to include them:",
     "risk_section": "Patient-level risk model", "dept_section": "Departments", "doctor_section": "Doctors",

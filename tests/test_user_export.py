@@ -32,7 +32,7 @@ ALLOWED = {"CMI", "DRG", "DRGs", "MDC", "ADRG", "RW", "CV", "ICD", "LOS", "MCC",
 def english_words(text: str, ids=()) -> list[str]:
     """Words of three or more Latin letters that are not codes (no digits inside), ids, file names or abbreviations."""
     allowed = ALLOWED | set(ids)
-    return [w for w in re.findall(r"(?<![\w./\\-])[A-Za-z][A-Za-z_]{2,}(?![\w/\\.])", text)
+    return [w for w in re.findall(r"(?<![\w./\\-])[A-Za-z][A-Za-z_]{2,}(?![\w/\\.-])", text)  # chs-drg-1.1: an id
             if w not in allowed and not w.isupper()]  # all capitals: a code (ZZZ) or an abbreviation
 
 
@@ -52,7 +52,7 @@ def report_text(path: Path) -> str:
             for v in x:
                 walk(v, key)
         elif isinstance(x, str) and key in ("text", "hovertext", "name", "hovertemplate", "label", "y", "x"):
-            texts.append(html.unescape(re.sub(r"<[^>]+>", " ", x)))
+            texts.append(html.unescape(re.sub(r"<[^>]+>|%\{[^}]*\}", " ", x)))  # %{customdata:,}: Plotly's syntax
     walk(figures)
     return " ".join(texts)
 
