@@ -108,6 +108,9 @@ class Parser(argparse.ArgumentParser):
         message = re.sub(r"^(?:argument |参数 ?)(\S+?)(?:: |：)", r"\1 ", message)  # "--batch-size 0 is outside ..."
         if message.startswith("command "):
             message = ("命令" if _zh() else "command ") + message[len("command "):]
+        if re.search(r"(required: |必需参数：)command$", message):  # `drg` alone
+            message = ("缺少命令：drg 之后写一个命令，如 drg group、drg evaluate、drg report" if _zh() else
+                       "no command: write one after drg, e.g. drg group, drg evaluate, drg report")
         sys.stderr.write(f"drg: error: {message}{suggestion(message, self)}; {hint}\n")  # one format for every refusal
         sys.exit(2)
 
@@ -500,6 +503,8 @@ def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
     p = Parser(prog="drg", description="CHS-DRG grouping and hospital evaluation toolkit")
     p.add_argument("--version", action="version", version=f"drg {version()}",
                    help="版本号" if lang == "zh" else "show the version and exit")
+    p.add_argument("--lang", dest="top_lang", choices=["zh", "en"],
+                   help="语言：zh(默认)或 en，写在命令前后均可" if lang == "zh" else "language: zh (default) or en, before or after the command")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth):
         add(sub)
@@ -516,6 +521,10 @@ def version() -> str:
         return dist_version("drg-toolkit")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+EXAMPLES_COMMANDS = ("group", "explain", "scheme check", "demo", "evaluate", "risk", "audit", "pay", "tiered-care", "support",
+                     "report", "synth")  # every command a user types: each has examples under its help
 
 
 def _every_command(sub, lang: str) -> None:
@@ -540,9 +549,9 @@ def lang_after_command(argv: list[str]) -> list[str]:
     """``drg --lang en evaluate ...`` as ``drg evaluate ... --lang en``: the option is the command's."""
     argv = list(argv)
     LANG["argv"] = argv  # the options typed, for the suggestion of a mistyped one
-    if len(argv) >= 2 and argv[0] == "--lang":
+    if len(argv) > 2 and argv[0] == "--lang":
         return argv[2:] + argv[:2]
-    if argv and argv[0].startswith("--lang="):
+    if len(argv) > 1 and argv[0].startswith("--lang="):
         return argv[1:] + argv[:1]
     return argv
 

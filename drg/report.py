@@ -36,7 +36,7 @@ h2{font-size:19px;margin:0 0 12px;color:#1f4e79}h3{font-size:15px;margin:14px 0 
 .kpi b{display:block;font-size:22px;color:#1f4e79}
 table{border-collapse:collapse;font-size:12.5px;margin:6px 0}th,td{border:1px solid #d9e2ec;padding:3px 7px;text-align:right;white-space:nowrap}
 th{background:#e4ecf5;cursor:pointer;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
-.tablewrap{max-height:420px;overflow:auto;border:1px solid #d9e2ec}input.search{margin:4px 0;padding:4px 8px;width:260px}
+.tablewrap{max-height:420px;overflow:auto;border:1px solid #d9e2ec}input.search{margin:4px 0;padding:4px 8px;width:260px;font-family:inherit}
 .flag{color:#c0392b;font-weight:bold}.ok{color:#1e8449}.chart{width:100%;min-width:520px;margin:8px 0}
 p.note{color:#52606d;font-size:13px;margin:4px 0 8px}
 details summary{cursor:pointer;color:#1f4e79;margin:6px 0}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:20px}

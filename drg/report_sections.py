@@ -262,7 +262,8 @@ def payment(r) -> str:
         by = p.groupby("drg", observed=True).agg(cases=("cases", "sum"), balance=("balance", "sum"), losing=("losing_cases", "sum"))
         by = by[by["cases"] > 0].sort_values("balance", kind="stable")
         worst = pd.concat([by.head(15), by.tail(5)])
-        dn = r.drg_names
+        worst = worst[~worst.index.duplicated()]  # fewer than 20 DRGs: each once
+        dn = {**r.drg_names, "0000": r.value("payment_class", "not_grouped")}  # the failure code: cases not grouped
         hover = [f"{esc(d)} {esc(dn.get(d, ''))}<br>{t['cases']} {int(c):,}<br>{t['balance']} {b:,.0f} {t['yuan']}"
                  f"<br>{t['loss_share']} {lz / max(c, 1):.0%}" for d, c, b, lz in zip(worst.index, worst["cases"], worst["balance"], worst["losing"])]
         fig = hbar([f"{d} {dn.get(d, '')}"[:28] for d in worst.index], list(worst["balance"] / 1e4),
@@ -345,6 +346,9 @@ def audit(r) -> str:
     cols = [c for c in ("hospital_id", "name", "year", "area", "rate", "expected_rate", "oe_ratio", "z_score", "q_value") if c in flagged.columns]
     show = flagged[cols].assign(area=[r.area(a) for a in flagged["area"]]).sort_values(["hospital_id", "year"], kind="stable")
     show = show.rename(columns={"area": "target_area", "rate": "area_rate", "expected_rate": "area_expected_rate"})
+    if not len(show):  # nothing flagged: said, not an empty table
+        body += f"<p class='note'>{esc(t['audit_note'])}</p><p class='ok'>{esc(t['audit_none'].format(n=len(fl)))}</p>"
+        return section("audit", t["audit"], body)
     body += f"<p class='note'>{esc(t['audit_note'])}</p>" + r.table(show)
     return section("audit", t["audit"], body)
 

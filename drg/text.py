@@ -45,6 +45,7 @@ SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital":
 
 REPORT["zh"].update({
     "did_hover": "双重差分 {d:+.3f}(95%置信区间 {a:+.3f} 至 {b:+.3f})",
+    "audit_none": "没有被标记的医院年度(共判定 {n} 个医院-年度-目标领域)。",
     "absent": "本报告未包含的部分", "absent_note": "以下部分所需的表不在所给文件夹中；运行对应命令(输出到该文件夹内的任意子文件夹)后重新生成报告即可包含：",
     "risk_section": "患者层面风险模型", "dept_section": "科室评价", "doctor_section": "主诊医师评价", "month_section": "月度趋势",
     "no_county": "县域内就诊率无法计算：需要患者现住址县区和各医院所属县区(医院表的“县区”列)。下表为区域指标。",
@@ -73,6 +74,7 @@ REPORT["zh"].update({
 })
 REPORT["en"].update({
     "did_hover": "DiD {d:+.3f} (95% CI {a:+.3f} – {b:+.3f})",
+    "audit_none": "No hospital-year is flagged ({n} hospital-year-area cells judged).",
     "absent": "Sections not in this report", "absent_note": "The tables these sections need are not in the folder given; run "
     "the command (into any folder inside it) and make the report again to include them:",
     "risk_section": "Patient-level risk model", "dept_section": "Departments", "doctor_section": "Doctors",

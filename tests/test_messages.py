@@ -84,3 +84,34 @@ def test_a_message_inside_a_message_is_translated_in_turn():
                      "(grammar in FORMAT.md section 4)")
     assert rule == "/s/drg.csv：第2行 rule 列：第5个位置出现意外字符 '#'，位于 'age > #'; 请改正规则(语法见 FORMAT.md 第4节)"
     assert translate("something a library said") == "something a library said"  # not ours: as it is
+
+
+def test_the_command_line_helps_a_user_who_types(capsys):
+    """drg --version; examples under every command's help; help wrapped without splitting a word; --lang before or
+    after the command; a mistyped option or command gets the one meant; drg alone says to write a command."""
+    import os
+    import subprocess
+    import sys
+
+    from drg.arguments import EXAMPLES_COMMANDS, wrap_text
+    from drg.cli import main
+
+    run = lambda *a: subprocess.run([sys.executable, "-m", "drg.cli", *a], capture_output=True, text=True,  # noqa: E731
+                                    env={**os.environ, "COLUMNS": "80"})
+    p = run("--version")
+    assert p.returncode == 0 and re.fullmatch(r"drg \d+\.\d+\.\d+\S*\s*", p.stdout)
+    for command in EXAMPLES_COMMANDS:
+        p = run(*command.split(), "-h")
+        assert p.returncode == 0 and "示例：" in p.stdout and f"drg {command}" in p.stdout.split("示例：")[1], command
+        assert "examples:" in run("--lang", "en", *command.split(), "-h").stdout, command
+    help_pay = run("pay", "-h").stdout
+    assert "fallback" in help_pay and "fallb\n" not in help_pay  # the word that was split: whole
+    assert all(len(line) <= 12 or " " not in line for line in wrap_text("k_lo、k_hi、los_max、fallback、s_keep等", 12))
+    assert main(["evaluate", "x.parquet", "-o", "y", "--hospitlas", "h.csv"]) == 2
+    assert "是否想输入 --hospitals？" in capsys.readouterr().err
+    assert main(["evalute", "x.parquet"]) == 2
+    assert "是否想输入 evaluate？" in capsys.readouterr().err
+    assert main(["--lang", "en", "evaluate", "x.parquet", "-o", "y", "--perid", "month"]) == 2
+    assert "did you mean --period?" in capsys.readouterr().err
+    assert main([]) == 2 and "缺少命令" in capsys.readouterr().err
+    assert main(["--lang", "en"]) == 2 and "no command" in capsys.readouterr().err
