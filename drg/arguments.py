@@ -339,11 +339,9 @@ def _evaluate(sub) -> None:
                    help="cases a DRG needs before it gets a regional mortality risk level (default 30)")
     v.add_argument("--risk-levels", help="CSV with drg, risk_level (0-4): fixed levels, e.g. the national assessment's, "
                                          "instead of regional ones")
-    v.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
-                   help="mortality funnel for regions whose hospitals vary more than chance allows: additive "
-                        "(default: random effects, DerSimonian-Laird tau2 on winsorised z within each peer group, "
-                        "Spiegelhalter 2005; limits: exact Poisson-log-normal quantiles) or "
-                        "multiplicative (limits widened by sqrt(phi), methodology 5.3)")
+    v.add_argument("--overdispersion", nargs="?", const="additive", default="auto",
+                   choices=["auto", "additive", "multiplicative", "none"],
+                   help='mortality funnel for regions whose hospitals vary more than chance allows: auto (default: each peer group is tested for over-dispersion, n·phi against chi2(n-1), and gets random-effects limits where it is present), additive (always random effects: DerSimonian-Laird tau2 on winsorised z within each peer group, Spiegelhalter 2005, estimated without the units beyond the limits, Ohlssen 2007; limits: exact Poisson-log-normal quantiles), multiplicative (limits widened by sqrt(phi), methodology 5.3) or none (exact Poisson limits)')
     v.add_argument("--risk-model", metavar="DIR", help="output folder of drg risk on the same grouped file: expected "
                                                         "deaths from its patient-level model instead of DRG rates")
     v.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
@@ -377,7 +375,8 @@ def _risk(sub) -> None:
     r.add_argument("--sample", type=whole(0, 10**10), default=250_000, help="cases the models are fitted on (a fixed random sample; default 250,000)")
     r.add_argument("--seed", type=SEED, default=0)
     r.add_argument("--peer", choices=["level", "level-kind", "none"], default="level")
-    r.add_argument("--overdispersion", nargs="?", const="additive", choices=["additive", "multiplicative"],
+    r.add_argument("--overdispersion", nargs="?", const="additive", default="auto",
+                   choices=["auto", "additive", "multiplicative", "none"],
                    help="mortality funnel with over-dispersion, as in drg evaluate")
     r.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")

@@ -56,7 +56,8 @@ def start(command: str, lang: str = "zh", quiet: bool = False, stream=None) -> N
     # on a terminal only (a log file or a pipe gets the lines, not the redraws), or when DRG_PROGRESS=1 asks for it
     if quiet or not (tty or os.environ.get("DRG_PROGRESS") == "1"):
         return
-    S.delay = float(os.environ.get("DRG_PROGRESS_DELAY", DELAY_S))  # tests draw from the start
+    S.delay = float(os.environ.get("DRG_PROGRESS_DELAY", DELAY_S))  # tests draw from the start, often
+    S.tick = float(os.environ.get("DRG_PROGRESS_TICK", TICK_S))
     with S.lock:
         S.active, S.command, S.lang, S.stream = True, command, lang if lang in WORDS else "zh", raw
         S.phase, S.rows, S.total, S.passes, S.drawn = "", 0, None, 0, 0
@@ -136,7 +137,7 @@ def _line() -> str:
 def _tick() -> None:
     from .arguments import display_width
 
-    while not S.stop.wait(TICK_S):
+    while not S.stop.wait(getattr(S, "tick", TICK_S)):
         with S.lock:
             if time.perf_counter() - S.started < getattr(S, "delay", DELAY_S):
                 continue

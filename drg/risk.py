@@ -327,7 +327,7 @@ def enough_events(sample: dict, outcomes: list, folds: int, lang: str = "en") ->
 
 def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hospitals: str | None = None,
             scheme_path: str | None = None, folds: int = 5, folds_by: str = "case", sample: int = 250_000, seed: int = 0,
-            overdispersion=None, peer: str = "level", min_cases: int = 100, batch_size: int = 1_000_000,
+            overdispersion="auto", peer: str = "level", min_cases: int = 100, batch_size: int = 1_000_000,
             lang: str = "zh", columns: str | None = None) -> dict:
     """`drg risk`: cases.parquet (expected death, LOS, cost per case), hospital and hospital_year tables
     (observed, expected, O/E with CI and funnel flags, LOS and cost O/E), model and calibration tables."""

@@ -18,7 +18,7 @@ VIEW_COLUMNS = {"dept": ["dept"], "doctor": ["dept", "doctor_id"], "hospital-dep
 
 def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weights: pd.DataFrame | None = None,
              by: str = "hospital", peer: str = "level", years=None, levels=None, trim_method: str = "iqr",
-             drg_names: dict | None = None, overdispersion=False, min_cases_rank: int = 100,
+             drg_names: dict | None = None, overdispersion="auto", min_cases_rank: int = 100,
              min_cases_risk: int = MIN_CASES_RISK, risk_levels_table: pd.DataFrame | None = None,
              leave_one_out: bool = False, expected_deaths: pd.Series | None = None, period: str | None = None) -> dict:
     """Evaluate grouped cases; returns ``{table name: DataFrame}`` with English column names.
@@ -46,7 +46,9 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         Judge each hospital against the others only: O/E expected deaths and the cost and time indices
         use DRG benchmarks without the hospital's own cases (a dominant hospital is otherwise pulled
         toward 1); every table says which ``reference`` was used.
-    overdispersion : False, "additive" (or True) or "multiplicative"
+    overdispersion : "auto" (default: random-effects limits in each peer group whose hospitals vary more than chance
+        allows, by the test of :func:`evaluation.outcomes.overdispersion_p`), "additive" (or True), "multiplicative",
+        or False / "none" (exact Poisson limits)
         Over-dispersed mortality funnel: additive random effects (Spiegelhalter 2005) or the sheet's
         multiplicative widening (5.3); see :func:`evaluation.outcomes.standardized_mortality`.
     period : {"month", "quarter", "year"}, optional

@@ -86,6 +86,54 @@ def random_effects_tau2(observed, expected, trim: float = 0.1) -> tuple[float, f
     return phi, float(tau2)
 
 
+ROBUST_Z = Z998  # units beyond the 99.8% limits are left out of the between-unit variance they would inflate
+ROBUST_ROUNDS = 10
+OD_TEST_ALPHA = 0.05  # "auto": random-effects limits when the test of no over-dispersion rejects at this level
+
+
+def robust_tau2(observed, expected, trim: float = 0.1) -> tuple[float, float, np.ndarray]:
+    """(phi, tau2, the units used) of :func:`random_effects_tau2` estimated without the outlying units: fit, drop the
+    units beyond the 99.8% random-effects limits (|z| > 3.09, :func:`mixture_z`), fit again on the others, until the
+    set of units kept stops changing (at most 10 rounds; at least half the units and two are kept).
+
+    One or two hospitals a funnel exists to find otherwise inflate tau2 until they pass (10 tertiary hospitals, one
+    of true OR 2.0: tau2 0.089 against a true 0.0225, the outlier "within"). Estimating the null distribution from
+    the units that are not unusual is the robust approach of Ohlssen, Sharples & Spiegelhalter (2007, "A
+    hierarchical modelling framework for identifying unusual performance in health care providers", JRSS A 170:865)
+    and of Jones & Spiegelhalter's "in-control" units (2011, Stat Med 30:2289); the winsorising of each round is
+    Spiegelhalter (2005)'s. The first cut uses the smaller of that tau2 and the one from a robust scale of the z-scores
+    (the median absolute deviation about 0, Hampel 1974: two extreme units of ten cannot move it), so the outliers that
+    inflate the plain estimate are the ones the first round leaves out."""
+    o = np.asarray(observed, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    keep = e > 0
+    phi, tau2 = random_effects_tau2(o[keep], e[keep], trim)
+    n = int(keep.sum())
+    if n >= 3:  # the first cut from a scale two outliers cannot move: the median absolute z (Hampel's MAD about 0)
+        ee = e[keep]
+        z0 = np.sqrt(ee) * np.log(np.maximum(o[keep], 0.5) / ee)
+        phi0 = float((np.median(np.abs(z0)) / 0.6745) ** 2)
+        tau2 = min(tau2, max(0.0, (n * phi0 - (n - 1)) / (ee.sum() - (ee ** 2).sum() / ee.sum())))
+    for _ in range(ROBUST_ROUNDS):
+        z = mixture_z(o, e, tau2)
+        inside = (e > 0) & (np.abs(np.nan_to_num(z, nan=0.0)) <= ROBUST_Z)
+        if inside.sum() < max(2, int(np.ceil((e > 0).sum() / 2))) or (inside == keep).all():
+            break
+        keep = inside
+        phi, tau2 = random_effects_tau2(o[keep], e[keep], trim)
+    return phi, tau2, keep
+
+
+def overdispersion_p(phi: float, n: int) -> float:
+    """P-value of the test of no over-dispersion: n·phi against chi-squared with n − 1 degrees of freedom
+    (Spiegelhalter 2005, section 6: under the Poisson model the z-scores are N(0, 1), so n·phi ~ chi²(n−1))."""
+    if not (n > 1 and phi == phi):
+        return float("nan")
+    from scipy.stats import chi2
+
+    return float(chi2.sf(n * phi, n - 1))
+
+
 def additive_limit(expected, z: float, tau2: float) -> np.ndarray:
     """O/E funnel limit ``exp(z · sqrt(1/E + tau2))`` (log scale, random effects); ``z`` < 0 for lower limits."""
     e = np.asarray(expected, dtype=float)
@@ -184,28 +232,33 @@ def _od_method(overdispersion) -> str | None:
         return None
     if overdispersion in (True, "additive"):
         return "additive"
-    if overdispersion == "multiplicative":
-        return "multiplicative"
-    raise ValueError(f"overdispersion={overdispersion!r}: use additive (default), multiplicative or none")
+    if overdispersion in ("multiplicative", "auto"):
+        return overdispersion
+    raise ValueError(f"overdispersion={overdispersion!r}: use auto (default), additive, multiplicative or none")
 
 
 def _funnel_by_group(o: np.ndarray, e: np.ndarray, groups: np.ndarray, method: str | None):
     """Per unit: the four limits, phi, tau2 and the random-effects z, each peer group's over-dispersion
     estimated from its own units."""
     phis, tau2s, z = np.ones(len(e)), np.zeros(len(e)), np.full(len(e), np.nan)
+    pvals, used = np.full(len(e), np.nan), np.empty(len(e), dtype=object)
     limits = {name: np.full(len(e), np.nan) for name, _, _ in LIMITS}
     for _, pos in pd.Series(np.arange(len(e)), index=groups).groupby(level=0):
         at = pos.to_numpy()
-        phi, tau2 = 1.0, 0.0
+        phi, tau2, how = 1.0, 0.0, method
         if method == "multiplicative":
             phi = overdispersion_phi(o[at], e[at])
-        elif method == "additive":
-            phi, tau2 = random_effects_tau2(o[at], e[at])
+        elif method in ("additive", "auto"):
+            phi, tau2, kept = robust_tau2(o[at], e[at])
+            pvals[at] = overdispersion_p(phi, int(kept.sum()))
+            if method == "auto":  # random effects only where the group is over-dispersed
+                how = "additive" if tau2 > 0 and pvals[at][0] < OD_TEST_ALPHA else "none"
+                tau2 = tau2 if how == "additive" else 0.0
             z[at] = mixture_z(o[at], e[at], tau2)
-        phis[at], tau2s[at] = phi, tau2
-        for name, limit in funnel_limits(e[at], method, phi, tau2).items():
+        phis[at], tau2s[at], used[at] = phi, tau2, how or "none"
+        for name, limit in funnel_limits(e[at], "additive" if how == "additive" else how, phi, tau2).items():
             limits[name][at] = limit
-    return limits, phis, tau2s, z
+    return limits, phis, tau2s, z, pvals, used
 
 
 def observed_expected(out: pd.DataFrame, groups: pd.Series | None, method: str | None) -> pd.DataFrame:
@@ -220,13 +273,15 @@ def observed_expected(out: pd.DataFrame, groups: pd.Series | None, method: str |
     out["oe_low"], out["oe_high"] = poisson_ci(o, e)
     if groups is not None:
         out["peer_group"] = np.asarray(groups)
-    limits, phis, tau2s, z = _funnel_by_group(o, e, np.asarray(groups) if groups is not None else np.full(len(e), "all"), method)
+    limits, phis, tau2s, z, pvals, used = _funnel_by_group(
+        o, e, np.asarray(groups) if groups is not None else np.full(len(e), "all"), method)
     for name, limit in limits.items():
         out[name] = limit
     if method:
-        out["od_method"] = method
+        out["od_method"] = used if method == "auto" else method  # auto: what each peer group got
         out["phi"] = phis
-    if method == "additive":
+    if method in ("additive", "auto"):
+        out["od_test_p"] = pvals
         out["tau2"] = tau2s
         out["z_score"] = z
     r = out["oe_ratio"]

@@ -39,7 +39,7 @@ def _one_table(sums: pd.DataFrame, outcomes: list, hospitals, overdispersion, pe
     return out
 
 
-def hospital_tables(per: pd.DataFrame, hospitals: pd.DataFrame | None, outcomes: list, *, overdispersion=None,
+def hospital_tables(per: pd.DataFrame, hospitals: pd.DataFrame | None, outcomes: list, *, overdispersion="auto",
                     peer: str = "level", min_cases: int = 100) -> dict:
     """``hospital`` (all years) and ``hospital_year`` from the per hospital × year sums of ``drg risk``.
 

@@ -181,7 +181,7 @@ def _leave_one_out(cells: pd.DataFrame, count: str, total: str, min_cases: int =
         return np.where(rest >= min_cases, (tot[total] - own[total]).to_numpy(float) / rest, np.nan)
 
 
-def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion=False, leave_one_out: bool = False) -> pd.DataFrame:
+def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion="auto", leave_one_out: bool = False) -> pd.DataFrame:
     """:func:`evaluation.outcomes.standardized_mortality` per hospital from cells (``groups``: each hospital's peer group)."""
     from .outcomes import _od_method, observed_expected  # scipy: only where the funnel is drawn
 
@@ -234,7 +234,7 @@ def period_cells(cells: pd.DataFrame, period: str, rw: dict, bench_cost: dict, b
 
 def evaluate_cells(cc: CaseCells, *, weights: pd.DataFrame | None = None, by: str = "hospital", peer: str = "level",
                    hospitals: pd.DataFrame | None = None, trim_method: str = "iqr", drg_names: dict | None = None,
-                   overdispersion=False, min_cases_rank: int = 100, min_cases_risk: int = 30,
+                   overdispersion="auto", min_cases_rank: int = 100, min_cases_risk: int = 30,
                    risk_levels_table: pd.DataFrame | None = None, leave_one_out: bool = False) -> dict:
     """The tables of :func:`evaluation.api.evaluate` (same names, columns and rules) from :class:`CaseCells`.
 

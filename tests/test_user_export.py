@@ -286,7 +286,7 @@ def test_long_commands_show_their_progress(pipeline, export, tmp_path):
 
     g = pd.read_parquet(export["folder"] / "grouped.parquet")
     pd.concat([g] * 60, ignore_index=True).to_parquet(tmp_path / "big.parquet", row_group_size=20_000)
-    env = {**os.environ, "DRG_PROGRESS": "1", "DRG_PROGRESS_DELAY": "0"}
+    env = {**os.environ, "DRG_PROGRESS": "1", "DRG_PROGRESS_DELAY": "0", "DRG_PROGRESS_TICK": "0.01"}
     run = lambda *a: subprocess.run([sys.executable, "-m", "drg.cli", *a], cwd=tmp_path, capture_output=True,  # noqa: E731
                                     text=True, env=env, timeout=600)
     p = run("audit", "big.parquet", "-o", "audit/", "--batch-size", "20000")

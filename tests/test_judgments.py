@@ -1,0 +1,105 @@
+"""The funnels' judgments on a world `drg synth` did not make (tests/second_world.py; issue 40, points 1 and 2): with
+the default options the planted quality outliers are found and no more than one ordinary hospital is named, in the
+planted world and in the null world; and one or two extreme hospitals in a small peer group no longer inflate the
+between-hospital variance until a doubled mortality passes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import CASES, need_shared
+
+sys.path.insert(0, str(Path(__file__).parent))
+import second_world  # noqa: E402
+
+
+def _alarms(table) -> set:
+    t = table.set_index("hospital_id")
+    return set(t.index[t["funnel_flag"].astype(str).str.startswith("alarm")])
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["planted", "null"])
+def world(request):
+    need_shared()
+    return second_world.make_world(CASES / "chs-drg-1.1.parquet", seed=11, planted=request.param)
+
+
+def test_default_funnel_finds_the_planted_and_names_no_ordinary_hospital(world):
+    from evaluation.api import evaluate
+
+    tables = evaluate(world.cases, hospitals=second_world.hospitals_table(world))  # the defaults
+    out = tables["outcomes"]
+    alarms = _alarms(out)
+    assert set(world.outliers) <= alarms, (world.outliers, alarms)
+    assert len(alarms & set(world.ordinary)) <= 1, alarms
+    assert set(out["od_method"]) <= {"additive", "none"} and out["od_test_p"].notna().all()
+    # the Poisson limits name ordinary hospitals of a region that varies more than chance: the default must not
+    plain = _alarms(evaluate(world.cases, hospitals=second_world.hospitals_table(world), overdispersion="none")["outcomes"])
+    assert len(plain & set(world.ordinary)) >= len(alarms & set(world.ordinary))
+
+
+def test_patient_level_expectations_clear_the_sicker_hospitals(world):
+    """With each case's true death risk from its coded comorbidity as the expectation (what `drg risk` estimates),
+    the case-mix-only hospitals are not flagged and the outliers still are."""
+    from evaluation.common import prepare
+    from evaluation.outcomes import standardized_mortality
+
+    c = world.cases
+    base = c.groupby("drg")["leaving_type"].apply(lambda s: (s == "5").mean())
+    # a patient-level expectation: the DRG rate moved by the case's coded comorbidity (calibrated to the region)
+    p0 = c["drg"].map(base).clip(1e-4, 0.9).to_numpy()
+    n_sdx = c["dx"].map(lambda d: min(max(len(d) - 1, 0), 6)).to_numpy(float)
+    logit = np.log(p0 / (1 - p0)) + 0.25 * (n_sdx - n_sdx.mean())
+    p = 1 / (1 + np.exp(-logit))
+    p *= (c["leaving_type"] == "5").sum() / p.sum()
+    cases = prepare(c)
+    out = standardized_mortality(cases, overdispersion="auto", peer=c["level"],
+                                 expected_cases=__import__("pandas").Series(p, index=cases.index))
+    alarms = _alarms(out)
+    assert set(world.outliers) <= alarms and not (alarms & set(world.casemix_only)), alarms
+    assert len(alarms & set(world.ordinary)) <= 1, alarms
+
+
+def test_an_outlier_in_a_small_peer_group_is_not_hidden_by_the_variance_it_makes():
+    """A region of 60 hospitals; its tertiary peer group has ten of E about 960: eight ordinary (log O/E spread
+    N(0, 0.08)), one outlier (O/E 1.55) and one whose patients are sicker (O/E 1.45 against DRG rates). The plain
+    DerSimonian-Laird tau2 of the group grows so large that the outlier reads "within"; estimated without the units
+    beyond the limits it is found, by default, and no ordinary hospital is named."""
+    import pandas as pd
+    from scipy import stats
+
+    from evaluation.outcomes import random_effects_tau2, robust_tau2, standardized_mortality
+    from test_evaluation import _funnel_frame
+
+    spread = lambda k, sd: np.exp(sd * stats.norm.ppf((np.arange(k) + 0.5) / k))  # noqa: E731
+    e = [960.0] * 10 + [300.0] * 50
+    o = [int(round(x * m)) for x, m in zip(e, [1.55, 1.45, *spread(8, 0.08), *spread(50, 0.08)])]
+    cases = _funnel_frame(o, e)
+    peer = pd.Series(np.where(cases["hospital_id"].cat.codes < 10, "tertiary", "secondary"), index=cases.index)
+    naive, robust = random_effects_tau2(o[:10], e[:10])[1], robust_tau2(o[:10], e[:10])[1]
+    assert naive > 3 * robust and robust < 0.0064 * 1.5, (naive, robust)  # the ordinary spread is 0.08² = 0.0064
+    for method in ("auto", "additive"):
+        t = standardized_mortality(cases, overdispersion=method, peer=peer).set_index("hospital_id")
+        alarms = set(t.index[t["funnel_flag"].str.startswith("alarm")])
+        assert "H00" in alarms, (method, t.loc[["H00", "H01"], ["oe_ratio", "limit998_high", "tau2"]])
+        assert not alarms - {"H00", "H01"}, alarms  # no ordinary hospital
+    t = standardized_mortality(cases, overdispersion="additive", peer=peer).set_index("hospital_id")
+    assert t.loc["H02":"H09", "tau2"].max() < naive  # the group's tau2 is not the inflated one
+
+
+def test_a_region_without_over_dispersion_keeps_the_exact_poisson_limits():
+    """auto: where hospitals vary no more than chance allows, the test does not reject and the limits are Poisson's."""
+    from evaluation.outcomes import standardized_mortality
+    from test_evaluation import _funnel_frame
+
+    rng = np.random.default_rng(3)
+    e = list(np.round(np.exp(rng.uniform(np.log(50), np.log(800), 40))))
+    cases = _funnel_frame([int(rng.poisson(x)) for x in e], e)
+    t = standardized_mortality(cases, overdispersion="auto")
+    assert (t["od_method"] == "none").all() and (t["tau2"] == 0).all() and (t["od_test_p"] > 0.05).all()
+    plain = standardized_mortality(cases, overdispersion="none")
+    assert np.allclose(t["limit998_high"], plain["limit998_high"])
