@@ -517,6 +517,9 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
             eligible &= r["numerator"] >= MIN_COUNT
         r["q_value"] = benjamini_hochberg(r["p_value"], eligible)
         r["flag"] = r["flag"] & (r["q_value"] <= FDR)
+        area = r["target_area"][0]
+        if area in sums and len(r["flag"]) == len(sums[area][3]):  # the review list follows the final flags only
+            sums[area] = (*sums[area][:3], np.asarray(r["flag"], bool))
     cols = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     keep = cols["denominator"] > 0
     cols = {k: v[keep] for k, v in cols.items()}

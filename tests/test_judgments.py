@@ -103,3 +103,56 @@ def test_a_region_without_over_dispersion_keeps_the_exact_poisson_limits():
     assert (t["od_method"] == "none").all() and (t["tau2"] == 0).all() and (t["od_test_p"] > 0.05).all()
     plain = standardized_mortality(cases, overdispersion="none")
     assert np.allclose(t["limit998_high"], plain["limit998_high"])
+
+
+def test_the_review_list_follows_the_final_flags_not_the_ones_the_false_discovery_step_removed():
+    """Issue 40, point 4: 200 hospitals whose MCC/CC capture is exactly as expected and one 3.5 standard deviations
+    above: beyond the 99.8% limit (z 3.2 > 3.09) but not after the Benjamini-Hochberg step over 200 hospital-years
+    (q 0.14). It is not flagged, so none of its cases is put on the review list; 6 standard deviations above it is,
+    and they are."""
+    from evaluation.audit import hospital_flags, review_scores
+
+    def run(excess_sd):
+        h, n, p = 200, 400, 0.3
+        hosp = np.repeat(np.arange(h), n)
+        num = np.zeros(h * n)
+        extra = int(round(excess_sd * np.sqrt(n * p * (1 - p))))
+        for k in range(h):
+            num[k * n: k * n + int(n * p) + (extra if k == 0 else 0)] = 1.0
+        areas = {"mcc_cc_capture": (np.ones(h * n, bool), num, np.full(h * n, p), np.full(h * n, p * (1 - p))),
+                 "p_capture": np.full(h * n, p)}
+        cols, stats_ = hospital_flags(areas, hosp, np.full(h * n, 2022), np.array(["secondary"] * h, dtype=object))
+        flag = bool(np.asarray(cols["flag"])[(np.asarray(cols["hospital"]) == 0) & (cols["target_area"] == "mcc_cc_capture")][0])
+        probs = review_scores(areas, stats_)["mcc_cc_capture"]
+        return flag, float(np.asarray(probs)[hosp == 0].max())
+
+    flag, top = run(3.5)
+    assert not flag and top == 0.0, (flag, top)
+    flag, top = run(6.0)
+    assert flag and top > 0.0, (flag, top)
+
+
+def test_the_review_list_holds_only_cases_of_flagged_hospital_years(tmp_path):
+    """Issue 40, point 4: the chart-review list follows the final flags (after the false-discovery step): in the null
+    world of the second simulator every listed case belongs to a flagged hospital-year (none listed when none is)."""
+    import pandas as pd
+
+    from drg.audit import audit_to
+
+    need_shared()
+    w = second_world.make_world(CASES / "chs-drg-1.1.parquet", seed=5, planted=False, cases_tertiary=3000,
+                                cases_secondary=1000)
+    c = w.cases.assign(px=[[] for _ in range(len(w.cases))])
+    c.to_parquet(tmp_path / "null.parquet")
+    second_world.hospitals_table(w)[["hospital_id", "level"]].to_csv(tmp_path / "h.csv", index=False)
+    tables = audit_to(str(tmp_path / "null.parquet"), str(tmp_path / "audit"), hospitals=str(tmp_path / "h.csv"),
+                      lang="en")
+    flags, review = tables["hospital_flags"], tables["review_cases"]
+    flagged = set(zip(flags.loc[flags["flag"].astype(bool), "hospital_id"], flags.loc[flags["flag"].astype(bool), "year"]))
+    assert len(flagged) <= 2  # a null world: at most a chance flag or two among its hospital-year-areas
+    if not flagged:
+        assert len(review) == 0
+    else:
+        year = c.set_index("case_id")["year"]
+        listed = set(zip(review["hospital_id"], review["case_id"].map(year)))
+        assert listed <= flagged, listed - flagged
