@@ -117,7 +117,7 @@ def robust_tau2(observed, expected, trim: float = 0.1) -> tuple[float, float, np
     for _ in range(ROBUST_ROUNDS):
         z = mixture_z(o, e, tau2)
         inside = (e > 0) & (np.abs(np.nan_to_num(z, nan=0.0)) <= ROBUST_Z)
-        if inside.sum() < max(2, int(np.ceil((e > 0).sum() / 2))) or (inside == keep).all():
+        if inside.sum() < max(2, int(np.ceil(n / 2))) or (inside == keep).all():
             break
         keep = inside
         phi, tau2 = random_effects_tau2(o[keep], e[keep], trim)
