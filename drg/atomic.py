@@ -33,14 +33,15 @@ class OutputError(ValueError):
 
 # -- temporary names and leftovers ----------------------------------------------------------------
 
-def target_of(path: str) -> str:
+def target_of(path: str, keep_rest: bool = False) -> str:
     """The path the user named for a temporary of ours (``DIR/.NAME.drgtmp-PID-…``, or a file inside such a
-    folder): ``DIR/NAME``; any other path as it is. Error lines name what the user asked for."""
+    folder): ``DIR/NAME`` (with ``keep_rest``, ``DIR/NAME/`` and what lies below: where a file will be once the folder
+    is in place); any other path as it is. Error lines name what the user asked for."""
     parts = str(path).split(os.sep)
     for i, part in enumerate(parts):
         if part.startswith(".") and TMP_TAG in part:
             parts[i] = part[1:part.index(TMP_TAG)]
-            return os.sep.join(parts[: i + 1])
+            return os.sep.join(parts if keep_rest else parts[: i + 1])
     return str(path)
 
 

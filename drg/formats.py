@@ -9,7 +9,6 @@ case for secondary diagnoses and a ratio for the CMI jump) gives its kind per ro
 
 from __future__ import annotations
 
-import math
 import re
 
 # kind -> (Excel number format, Python format of a finite float)
@@ -114,9 +113,3 @@ def row_kinds(df) -> dict | None:
     out = {c: per_row for c in df.columns if canonical(c) in AUDIT_MIXED}
     return out or None
 
-
-def is_finite_number(v) -> bool:
-    try:
-        return not isinstance(v, (bool, str)) and math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return False

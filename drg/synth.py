@@ -86,14 +86,6 @@ SEASON_AMPLITUDE = 0.15  # planted: discharges by day of year ~ 1 + a*cos(2*pi*(
 SEASON_PEAK_DAY = 15
 
 
-def _below_temp(path: str) -> list:
-    """The parts of ``path`` below our temporary output folder (``synthetic`` inside a demo's)."""
-    parts = str(path).split(os.sep)
-    i = next((k for k, p in enumerate(parts) if p.startswith(".") and ".drgtmp-" in p), len(parts) - 1)
-    return parts[i + 1:]
-
-
-SAY_LANG = {"now": "zh"}  # the language of the synth being made (set by synthesize)
 # what drg synth says on the console, in the command's language
 SYNTH_WORDS = {"zh": {"templates": "  已验证的病案模板{n:,}个，覆盖{drgs}个DRG组", "made": "  已合成 {done:,} / {total:,} 份出院病案",
                       "wrote": "  已写出{n:,}份出院病案 -> {path}"},
@@ -455,7 +447,7 @@ def _case_mix(h: pd.DataFrame, prof: pd.DataFrame, hi: int, period: int) -> np.n
 
 
 
-def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
+def _world(scheme, region: str, years: list, rng, say, words: dict = SYNTH_WORDS["zh"]) -> SimpleNamespace:
     """Templates, DRG profile, hospitals with their planted factors, counties, the support plan."""
     w = SimpleNamespace(years=years)
     hospitals_all, pairs = load_region(region, levels_required=True)
@@ -466,7 +458,7 @@ def _world(scheme, region: str, years: list, rng, say) -> SimpleNamespace:
     t_drg = w.templates["drg"].map({d: i for i, d in enumerate(w.drgs)}).to_numpy()
     w.t_start = np.searchsorted(t_drg, np.arange(w.n_drg))
     w.t_count = np.bincount(t_drg, minlength=w.n_drg)
-    say(SYNTH_WORDS[SAY_LANG["now"]]["templates"].format(n=len(w.templates), drgs=w.n_drg))
+    say(words["templates"].format(n=len(w.templates), drgs=w.n_drg))
     w.comorbidities = comorbidity_codes(scheme)
     h = w.h = plant_hospitals(hospitals_all, rng)
     w.counties = sorted(h["county"].unique())
@@ -1147,8 +1139,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     os.makedirs(out_dir, exist_ok=True)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     lang = lang if lang in SYNTH_WORDS else "zh"
-    SAY_LANG["now"] = lang
-    w = _world(scheme, region, years, rng, say)
+    w = _world(scheme, region, years, rng, say, SYNTH_WORDS[lang])
     w.h = plant_gaming(w.h, years, np.random.default_rng([seed, 19, 1]))
     _prepare(w, scheme)
     w.cases = int(cases)
@@ -1211,7 +1202,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     write_table_atomic(pa.Table.from_pandas(prof_out, preserve_index=False), os.path.join(out_dir, "drg_profile.parquet"))
     from .atomic import target_of
 
-    path = os.path.join(target_of(out_dir), *_below_temp(out_dir), "discharges.parquet")  # the user's folder, not ours
+    path = target_of(os.path.join(out_dir, "discharges.parquet"), keep_rest=True)  # the user's folder, not ours
     say(SYNTH_WORDS[lang]["wrote"].format(n=int(tally.n), path=path))
     return truth
 
