@@ -164,7 +164,7 @@ def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: s
     if kind != "parquet":
         raise InputError(f"{grouped}: --dask reads Parquet only; convert the input or run without --dask")
     cols, rename = read_plan(grouped, wanted, mapping)
-    year_source = rename.get(YEAR_FROM + ":source")
+    year_source = rename.get(YEAR_FROM)
     read_codes = dictionary_columns(cols, rename, dictionary)
     rename = {c: rename.get(c, c) for c in cols}
     parts = parquet_parts(files, batch_size)

@@ -116,14 +116,15 @@ YEAR_FROM = "\0year"  # a read plan's entry {YEAR_FROM: the canonical date colum
 _said: set = set()
 
 
-def year_source(spec: str, wanted: list[str], mapping: dict | None = None) -> tuple[str, str] | None:
+def year_source(spec: str, wanted: list[str], mapping: dict | None = None, found: dict | None = None):
     """(canonical date column, the file's header) the year of ``spec`` is taken from, when ``year`` is wanted, the
-    file has no year column and has a date; else None."""
+    file has no year column and has a date; else None. ``found``: the file's resolved columns, when known."""
     if "year" not in wanted:
         return None
-    from .io import input_columns
+    if found is None:
+        from .io import input_columns
 
-    found = resolve(input_columns(spec), mapping)
+        found = resolve(input_columns(spec), mapping)
     if "year" in found:
         return None
     return next(((c, found[c]) for c in YEAR_SOURCES if c in found), None)
@@ -173,7 +174,7 @@ def read_plan(spec: str, wanted: list[str], mapping: dict | None = None) -> tupl
 
     have = input_columns(spec)
     found = resolve(have, mapping)
-    source = year_source(spec, wanted, mapping)
+    source = year_source(spec, wanted, mapping, found)
     if source is not None and source[0] not in wanted:
         wanted = [*wanted, source[0]]
     twice = sorted({found.get(w, w) for w in wanted if have.count(found.get(w, w)) > 1})
@@ -187,8 +188,7 @@ def read_plan(spec: str, wanted: list[str], mapping: dict | None = None) -> tupl
             cols.append(src)
             rename[src] = w
     if source is not None:
-        rename[YEAR_FROM] = "year"
-        rename[YEAR_FROM + ":source"] = source[0]
+        rename[YEAR_FROM] = source[0]
     return cols, rename
 
 
@@ -218,7 +218,7 @@ def batches(spec: str, wanted: list[str], mapping: dict | None = None, batch_siz
     from .io import count_rows, input_files, read_batches
 
     cols, rename = read_plan(spec, wanted, mapping)
-    source = rename.get(YEAR_FROM + ":source")
+    source = rename.get(YEAR_FROM)
     if progress.S.active:
         progress.reading(count_rows(*input_files(spec)))
     for b in read_batches(spec, batch_size=batch_size, columns=cols, dictionary_columns=dictionary_columns(cols, rename,

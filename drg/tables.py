@@ -44,7 +44,7 @@ def read_grouped(path: str, columns: list[str], mapping: dict | None = None) -> 
 
     kind, files = input_files(path)
     cols, rename = read_plan(path, columns, mapping)
-    source = rename.get(YEAR_FROM + ":source")
+    source = rename.get(YEAR_FROM)
     progress.phase(progress.word("read"))
     if kind == "parquet":
         tables = [pq.read_table(f, columns=cols) for f in files]
