@@ -23,15 +23,20 @@ def _format_for(col: str, series: pd.Series) -> str | None:
     return None
 
 
+def _leave_bulk(ws) -> None:
+    """xlsxwriter's own cells from here on, for the columns held in bulk too (a column needs cell-by-cell writing)."""
+    if getattr(ws, "bulk", None) is not None:
+        ws.add_bulk_to_table()
+        ws.bulk = None
+
+
 def _write_mixed(ws, j: int, col: pd.Series, kinds: list, formats: dict, book) -> None:
     """A column whose rows are of different kinds (the audit's measures): each number with its own row's format."""
     import math
 
     from .formats import FORMATS
 
-    if getattr(ws, "bulk", None) is not None:  # xlsxwriter's own cells from here on
-        ws.add_bulk_to_table()
-        ws.bulk = None
+    _leave_bulk(ws)
     for i, (v, k) in enumerate(zip(col.tolist(), kinds), start=1):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
             fmt = formats.setdefault(FORMATS[k][0], book.add_format({"num_format": FORMATS[k][0]}))
@@ -105,9 +110,7 @@ def _write_column(ws, j: int, col: pd.Series, formats: dict, book) -> None:
             if c is not None:
                 {"n": ws.write_number, "s": ws.write_string, "b": ws.write_boolean}[c[0]](i, j, c[1])
         return
-    if getattr(ws, "bulk", None) is not None:  # xlsxwriter's own cells from here on, for the columns in bulk too
-        ws.add_bulk_to_table()
-        ws.bulk = None
+    _leave_bulk(ws)
     fmt = formats.setdefault("_datetime", book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})) \
         if pd.api.types.is_datetime64_any_dtype(col.dtype) else None
     for i, v in enumerate(col.astype(object).tolist() if fmt is None else col.tolist(), start=1):

@@ -33,7 +33,7 @@ KINDS = {
     "observed": "count", "deaths": "count", "expected_deaths": "mean", "expected_los": "mean", "change": "ratio",
     "limit95_low": "ratio", "limit95_high": "ratio", "limit998_low": "ratio", "limit998_high": "ratio",
     "percentile": "rate", "paid_share_of_budget": "rate", "advance_ratio": "rate", "homogeneity": "ratio",
-    "residents": "count", "episodes": "count", "numerator": "count", "denominator": "count", "gap_days": "plain",
+    "residents": "count", "episodes": "count", "numerator": "count", "denominator": "count",
     "value": "number",
 }
 PLAIN = {"year", "month", "quarter", "decile", "event_time", "folds", "bootstrap_draws", "pretrend_leads", "start_year",

@@ -35,6 +35,7 @@ class _State:
         self.phase, self.rows, self.total, self.passes = "", 0, None, 0
         self.started = self.phase_started = 0.0
         self.drawn = 0  # width of the bar on screen (0: none)
+        self.delay, self.tick = DELAY_S, TICK_S
         self.thread: threading.Thread | None = None
         self.stop = threading.Event()
 
@@ -86,10 +87,6 @@ def advance(rows: int) -> None:
         S.rows += rows
 
 
-def lang() -> str:
-    return S.lang
-
-
 def clear() -> None:
     """Wipe the bar off its line (before another line is printed); the ticker draws it again."""
     with S.lock:
@@ -137,9 +134,9 @@ def _line() -> str:
 def _tick() -> None:
     from .arguments import display_width
 
-    while not S.stop.wait(getattr(S, "tick", TICK_S)):
+    while not S.stop.wait(S.tick):
         with S.lock:
-            if time.perf_counter() - S.started < getattr(S, "delay", DELAY_S):
+            if time.perf_counter() - S.started < S.delay:
                 continue
             text = _line()
             width = display_width(text)
