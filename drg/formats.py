@@ -9,6 +9,7 @@ case for secondary diagnoses and a ratio for the CMI jump) gives its kind per ro
 
 from __future__ import annotations
 
+import functools
 import re
 
 # kind -> (Excel number format, Python format of a finite float)
@@ -48,6 +49,7 @@ AUDIT_AREA_KINDS = {"secondary_diagnoses": "mean", "cmi_jump": "ratio"}
 AUDIT_MIXED = ("rate", "expected_rate", "area_rate", "area_expected_rate", "peer_p10", "peer_median", "peer_p90", "previous_rate", "change")
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical(col) -> str:
     """The English name of a column whose header may be Chinese (read back through the tables' labels)."""
     from evaluation.common import INVERSE_LABELS
@@ -61,6 +63,7 @@ def canonical(col) -> str:
     return inverse.get(name, name)
 
 
+@functools.lru_cache(maxsize=4096)
 def kind(col, integer: bool = False) -> str:
     """The kind of column ``col`` (``integer``: its values are whole numbers of an integer type)."""
     name = canonical(col).lower()
