@@ -19,6 +19,7 @@ AUDIT_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "mdc
                  "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date", "patient_id"]
 GROUPED_STATUS = ("分组成功", "ok")
 MIN_SCORE = 0.05  # cases less likely than this to be an excess case stay off the review list
+LIKELY_SPLIT = 0.5  # the split pairs the console counts
 
 
 class _Vocab:
@@ -196,7 +197,7 @@ class _Reader:
         return out
 
 
-from .audit_text import AREA_TEXT, AUDIT_LABELS, LEVEL_ZH, VALUE_TEXT  # noqa: E402  (re-exported)
+from .audit_text import AREA_TEXT, AUDIT_LABELS, FINDING_TEXT, LEVEL_ZH, VALUE_TEXT  # noqa: E402  (re-exported)
 
 
 def _reasons(lang: str, area: str, score, extra: dict) -> list:
@@ -260,7 +261,8 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     from . import progress
 
     progress.phase(progress.word("fit"))
-    areas = case_areas(a, reader.adrg.words, reader.hosp.words, folds=folds, seed=seed, supplied_rw=sup)
+    areas = case_areas(a, reader.adrg.words, reader.hosp.words, folds=folds, seed=seed, supplied_rw=sup,
+                       dx_words=reader.dx.words)
     table = hospitals_table(hospitals, reader.hosp.words)
     level = {}
     if table is not None:
@@ -271,7 +273,7 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     flags = _flags_frame(cols_, reader.hosp.words, h_level, table, lang)
     probs = review_scores(areas, stats_)
     review = _review_table(a, areas, probs, stats_, reader, review_limit, lang)
-    split = (_split_table(a, areas["split_first"], reader.hosp.words, probs.get("split_admissions")) if patient_known
+    split = (_split_table(a, areas, reader.hosp.words, probs.get("split_admissions")) if patient_known
              else pd.DataFrame({"case_id": pd.Series(dtype=object), "first_case_id": pd.Series(dtype=object)}))
     defs = pd.DataFrame([{"target_area": ar if lang == "en" else AREA_TEXT["zh"][ar][0], "area_name": AREA_TEXT[lang][ar][0],
                           "direction": VALUE_TEXT[lang]["low" if ar == "principal_choice" else "high"],
@@ -292,29 +294,49 @@ def _flags_frame(cols: dict, hosp_words, h_level, table, lang) -> pd.DataFrame:
     df = pd.DataFrame({"hospital_id": np.asarray(hosp_words, dtype=object)[h], "name": [names.get(hosp_words[i], "") for i in h],
                        "level": h_level[h], "year": cols.pop("year"), **cols})
     df["flag"] = df["flag"].astype(bool)
-    df = df[[c for c in df.columns if c not in ("status", "flag")] + ["status", "flag"]]
+    df["finding"] = _findings(df)
+    df = df[[c for c in df.columns if c not in ("status", "flag", "finding")] + ["status", "flag", "finding"]]
     df = df.sort_values(["hospital_id", "year", "target_area"], kind="stable").reset_index(drop=True)
     if lang == "zh":
         df["target_area"] = df["target_area"].map(lambda x: AREA_TEXT["zh"][x][0])
     df["direction"] = df["direction"].map(VALUE_TEXT[lang])
     df["status"] = df["status"].map(VALUE_TEXT[lang])
+    df["evidence"] = df["evidence"].map(VALUE_TEXT[lang])
+    df["finding"] = df["finding"].map(FINDING_TEXT[lang])
     if lang == "zh":
         df["level"] = df["level"].map(lambda v: LEVEL_ZH.get(v, v))
     return df
 
 
-def _split_table(a: dict, split_first: np.ndarray, hosp_words, prob) -> pd.DataFrame:
-    """Each possible split pair: the second stay, the first, the gap, and the probability that the pair is one
-    of its hospital-year's excess pairs (0 at hospitals within expectation: a natural readmission)."""
+def _findings(df: pd.DataFrame) -> np.ndarray:
+    """Each row's finding (a key of FINDING_TEXT): a flag is "possible upcoding" only where the coded severity came
+    without its cost; elsewhere a flag reads "higher (lower) than expected: sample for review"."""
+    from evaluation.audit import Z_FLAG
+
+    flag, status, ev = df["flag"].to_numpy(bool), df["status"].to_numpy(object), df["evidence"].to_numpy(object)
+    high = (df["z_score"].to_numpy(float) > Z_FLAG) & (df["direction"].to_numpy(object) == "high")
+    return np.select([flag & (ev == "unsupported"), flag, ~flag & high & (ev == "supported"), status != "ok"],
+                     [np.full(len(df), "upcoding"), df["direction"].to_numpy(object), np.full(len(df), "sicker"), status],
+                     "none")
+
+
+def _split_table(a: dict, areas: dict, hosp_words, prob) -> pd.DataFrame:
+    """Each possible split pair: the second stay, the first, the gap, whether both stays have the same principal
+    diagnosis, and the probability that the pair is a split (:func:`evaluation.audit.split_probability`; 0 at
+    hospital-years within expectation: a natural readmission), the likeliest first."""
+    split_first = areas["split_first"]
     second = np.flatnonzero(split_first >= 0)
     first = split_first[second]
     ids = a["case_id"]
-    return pd.DataFrame({"case_id": ids.take(pa.array(second)).to_numpy(zero_copy_only=False),
-                         "first_case_id": ids.take(pa.array(first)).to_numpy(zero_copy_only=False),
-                         "hospital_id": np.asarray(hosp_words, dtype=object)[a["hosp"][second]],
-                         "year": a["year"][second],
-                         "gap_days": (a["admit"][second] - a["discharge"][first]).astype(np.int64),
-                         "probability": prob[second] if prob is not None else np.nan})
+    p = prob[second] if prob is not None else np.full(len(second), np.nan)
+    t = pd.DataFrame({"case_id": ids.take(pa.array(second)).to_numpy(zero_copy_only=False),
+                      "first_case_id": ids.take(pa.array(first)).to_numpy(zero_copy_only=False),
+                      "hospital_id": np.asarray(hosp_words, dtype=object)[a["hosp"][second]],
+                      "year": a["year"][second],
+                      "gap_days": (a["admit"][second] - a["discharge"][first]).astype(np.int64),
+                      "same_principal": (a["pdx"][second] == a["pdx"][first]) & (a["pdx"][second] >= 0),
+                      "probability": p})
+    return t.iloc[np.lexsort((t["case_id"].astype(str).to_numpy(), -np.nan_to_num(p)))].reset_index(drop=True)
 
 
 def _review_table(a, areas, probs: dict, stats_, reader, limit: int, lang: str) -> pd.DataFrame:
@@ -378,9 +400,19 @@ def audit_summary(tables: dict, output: str, lang: str = "zh") -> str:
               f"{len(flagged)} hospital-year-area rows flagged (of {len(f)})")]
     for area, g in flagged.groupby(area_col, sort=True):
         hs = ", ".join(f"{h} {y}" for h, y in zip(g["hospital_id"], g["year"]))
-        lines.append(f"  {area}: {hs}")
-    lines.append((f"病案抽查清单 {len(tables['review_cases'])} 例；疑似分解住院 {len(tables['split_admissions'])} 对" if zh else
-                  f"review list: {len(tables['review_cases'])} cases; possible split admissions: {len(tables['split_admissions'])} pairs"))
+        lines.append(f"  {area}({'；'.join(sorted(set(g['finding'])))}): {hs}" if zh else
+                     f"  {area} ({'; '.join(sorted(set(g['finding'])))}): {hs}")
+    sicker = f[f["finding"] == FINDING_TEXT[lang]["sicker"]]
+    if len(sicker):
+        hs = ", ".join(f"{h} {y}" for h, y in sorted(set(zip(sicker["hospital_id"], sicker["year"]))))
+        lines.append((f"编码高于预期但费用相应升高(患者病情较重，未标记): {hs}" if zh else
+                      f"coding above expectation with the cost to match (sicker patients, not flagged): {hs}"))
+    sp = tables["split_admissions"]
+    likely = int((pd.to_numeric(sp["probability"], errors="coerce") >= LIKELY_SPLIT).sum()) if len(sp) else 0
+    lines.append((f"病案抽查清单 {len(tables['review_cases'])} 例；很可能的分解住院(可能性≥50%) {likely} 对"
+                  f"(同一MDC 0-2天内再入院共 {len(sp)} 对)" if zh else
+                  f"review list: {len(tables['review_cases'])} cases; likely split admissions (probability >= 50%): {likely} "
+                  f"pairs (of {len(sp)} same-MDC readmissions within 0-2 days)"))
     if not tables.get("patient_known", True):
         lines.append("未提供患者标识(patient_id/患者ID)或入出院日期：再入院与分解住院未计算" if zh else
                      "no patient_id (患者ID) or admission/discharge dates: readmissions and split admissions not computed")

@@ -4,8 +4,10 @@ tables, in Chinese and English (data only, read by the audit, the report and the
 AREA_TEXT = {
     "zh": {
         "mcc_cc_capture": ("MCC/CC编码率", "可拆分ADRG病例中编码了有效MCC/CC(按主要诊断排除表)的比例；预期值来自按医院交叉拟合的"
-                           "患者层面模型(主要诊断、主要手术、ADRG、年龄、性别)；偏高提示高套(增加并发症编码)"),
-        "secondary_diagnoses": ("例均其他诊断数", "每例其他诊断个数；预期值为同年同ADRG地区均值；偏高提示多编诊断"),
+                           "患者层面模型(主要诊断、主要手术、ADRG、年龄、性别)；偏高且编码的严重程度未伴随相应费用时才标记(疑似高套)，"
+                           "费用相符者多为患者病情较重"),
+        "secondary_diagnoses": ("例均其他诊断数", "每例其他诊断个数；预期值为同年同ADRG地区均值；偏高且多编的诊断未伴随相应费用时才标记"
+                                "(疑似多编诊断)"),
         "principal_choice": ("主要诊断存在更高权重备选的比例", "其他诊断中有某诊断(作为主要诊断时例均权重更高)的病例比例；"
                              "偏低提示按支付高低选择主要诊断(高套)"),
         "short_stay_high_weight": ("高权重组短住院比例", "RW≥2、非死亡非转院病例中住院日不足本组均值三分之一的比例；预期值为同年同DRG地区比例"),
@@ -20,7 +22,8 @@ AREA_TEXT = {
     "en": {
         "mcc_cc_capture": ("MCC/CC capture", "share of cases in ADRGs with severity splits whose secondary diagnoses carry an MCC "
                            "or CC valid for the principal diagnosis; expected from a patient-level model cross-fitted by "
-                           "hospital (principal diagnosis, principal procedure, ADRG, age, sex); high: MCC/CC added (upcoding)"),
+                           "hospital (principal diagnosis, principal procedure, ADRG, age, sex); flagged when high and the coded severity "
+                           "comes without the cost such severity brings (upcoding); high with costs to match: sicker patients"),
         "secondary_diagnoses": ("secondary diagnoses per case", "mean number of secondary diagnoses; expected: the ADRG's regional "
                                 "mean in the year; high: over-coding"),
         "principal_choice": ("principal with a higher-weight alternative", "share of cases with a secondary diagnosis whose cases "
@@ -41,8 +44,21 @@ AREA_TEXT = {
     },
 }
 VALUE_TEXT = {"zh": {"high": "偏高为异常", "low": "偏低为异常", "ok": "已判定", "too_few_cases": "病例数不足(不判定)",
-                     "no_previous_year": "无上年数据(不判定)"},
-              "en": {"high": "high", "low": "low", "ok": "ok", "too_few_cases": "too_few_cases", "no_previous_year": "no_previous_year"}}
+                     "no_previous_year": "无上年数据(不判定)", "unsupported": "费用未随编码严重程度上升", "supported": "费用与编码严重程度相符",
+                     "not_available": "无费用或住院日(无法核实)", "none": "不适用"},
+              "en": {"high": "high", "low": "low", "ok": "ok", "too_few_cases": "too_few_cases", "no_previous_year": "no_previous_year",
+                     "unsupported": "unsupported", "supported": "supported", "not_available": "not_available", "none": "none"}}
+# what each hospital-year-area row says (``finding``): a flag's words follow its evidence
+FINDING_TEXT = {
+    "zh": {"upcoding": "编码严重程度高于预期且未伴随相应费用：疑似高套，建议抽查", "high": "高于预期，建议抽查",
+           "low": "低于预期，建议抽查", "sicker": "编码高于预期，但费用相应升高(患者病情较重)：不标记",
+           "too_few_cases": "病例数不足，不判定", "no_previous_year": "无上年数据，不判定", "none": "未见异常"},
+    "en": {"upcoding": "coded severity above expectation without the cost it brings: possible upcoding, sample for review",
+           "high": "higher than expected: sample for review", "low": "lower than expected: sample for review",
+           "sicker": "coding above expectation with the cost to match (sicker patients): not flagged",
+           "too_few_cases": "too few cases: not judged", "no_previous_year": "no previous year: not judged",
+           "none": "nothing unusual"},
+}
 LEVEL_ZH = {"tertiary": "三级", "secondary": "二级", "primary": "一级", "unknown": "未知"}
 # Chinese headers of the audit tables (their own words: the evaluation's "observed"/"expected" are deaths)
 AUDIT_LABELS = {
@@ -53,5 +69,6 @@ AUDIT_LABELS = {
     "percentile": "同级百分位", "previous_rate": "上年比率", "change": "较上年变化", "status": "状态", "flag": "是否标记",
     "case_id": "病案号", "score": "预期可追回权重", "reason": "原因", "drg": "DRG编码", "first_case_id": "前次住院病案号",
     "gap_days": "间隔天数", "definition": "口径", "area_name": "名称", "probability": "可能性",
-    "weight_at_stake": "涉及权重", "q_value": "Q值(错误发现率)",
+    "weight_at_stake": "涉及权重", "q_value": "Q值(错误发现率)", "resource_ratio": "费用梯度比(本院/同级)",
+    "resource_z": "费用证据Z值", "evidence": "费用证据", "finding": "结论", "same_principal": "主要诊断相同",
 }

@@ -24,7 +24,8 @@ Target areas (``AREAS``; rate = numerator / denominator per hospital-year):
   cases, where it is the principal diagnosis, carry a higher mean weight than the chosen principal's. A
   hospital that picks the highest-paying principal has *fewer* such cases: flagged when low.
 * ``short_stay_high_weight``: high-weight (RW >= 2) cases discharged alive, not transferred, whose stay is
-  under a third of their DRG's mean; expected: the DRG's rate.
+  under a third of their DRG's mean; expected: the DRG's rate times the hospital's own ratio of such short stays
+  in its other DRGs (a hospital whose stays are short everywhere is efficient, not gaming the high weights).
 * ``readmission_15``, ``readmission_30``: stays discharged alive and not transferred after which the same
   patient is admitted again (any hospital) within 15 / 30 days in the same MDC; expected: the MDC's rate.
 * ``split_admissions`` (分解住院): stays that follow a stay of the same patient at the same hospital in the
@@ -61,6 +62,11 @@ FDR = 0.05
 # excess is significant (rate areas: 2 percentage points; diagnoses per case: 0.1; the CMI index: 0.02)
 MIN_EXCESS = {"secondary_diagnoses": 0.1, "cmi_jump": 0.02}
 MIN_EXCESS_RATE = 0.02
+# coded severity (MCC/CC, diagnoses per case) is flagged as over-coding only with evidence that the codes came without
+# the resource use such severity brings (:func:`resource_gradient`): one-sided 1%, applied to hospital-years the
+# coding test has already found high
+RESOURCE_AREAS = {"mcc_cc_capture": "mcc_cc", "secondary_diagnoses": "n_sdx"}
+Z_EVIDENCE = 2.326
 SPLIT_GAP_DAYS = 2
 HIGH_WEIGHT = 2.0
 LOW_WEIGHT = 0.5
@@ -247,12 +253,28 @@ def unit_sums(unit, den, num, expected, variance, n_units: int) -> tuple:
     return n, o, e, v
 
 
+def _dl_tau2(y, s2, trim: float) -> tuple[float, float]:
+    """(centre, tau2): the weighted mean of ``y`` winsorised at the ``trim`` quantiles and the DerSimonian-Laird
+    between-unit variance on the winsorised standardised residuals (Spiegelhalter 2005's robust estimate)."""
+    lo, hi = np.quantile(y, [trim, 1 - trim])
+    w = 1 / s2
+    c = float((w * np.clip(y, lo, hi)).sum() / w.sum())
+    r = (y - c) / np.sqrt(s2)
+    rlo, rhi = np.quantile(r, [trim, 1 - trim])
+    q = float((np.clip(r, rlo, rhi) ** 2).sum())
+    denom = w.sum() - (w * w).sum() / w.sum()
+    return c, (max(0.0, (q - (len(y) - 1)) / denom) if denom > 0 else 0.0)
+
+
 def peer_test(y, s2, groups, judged, neutral: float = 0.0, trim: float = 0.1) -> tuple:
     """Per unit the standardised difference of its estimate ``y`` (variance ``s2``) from its peer group's,
-    with random effects: per group of ``groups``, over its ``judged`` units, the centre is the weighted mean
-    of ``y`` winsorised at the ``trim`` quantiles and tau2 the DerSimonian-Laird between-unit variance on
-    winsorised standardised residuals (Spiegelhalter 2005's robust estimate, on this scale); a group of fewer
-    than three units gets centre ``neutral`` and no tau2. Returns (z, centre, tau2) per unit."""
+    with random effects: per group of ``groups``, over its ``judged`` units, the centre and tau2 of :func:`_dl_tau2`,
+    estimated without the units it would flag: the first cut takes the smaller tau2 of that and of a robust scale
+    (the median absolute standardised residual, Hampel 1974), then the units beyond the 99.8% limits (|z| > 3.09) are
+    left out and the estimate repeated until the set kept stops changing (at least half the units; the approach of
+    :func:`evaluation.outcomes.robust_tau2`: Ohlssen, Sharples & Spiegelhalter 2007). Two gaming hospitals of ten
+    otherwise widen their own limits until they pass. A group of fewer than three units gets centre ``neutral``
+    and no tau2. Returns (z, centre, tau2) per unit."""
     z, centre, tau2 = np.full(len(y), np.nan), np.full(len(y), np.nan), np.zeros(len(y))
     ok_all = np.isfinite(y) & np.isfinite(s2) & (s2 > 0)
     for g in np.unique(groups):
@@ -260,14 +282,19 @@ def peer_test(y, s2, groups, judged, neutral: float = 0.0, trim: float = 0.1) ->
         fit = at[judged[at]]
         c, t2 = neutral, 0.0
         if len(fit) >= 3:
-            lo, hi = np.quantile(y[fit], [trim, 1 - trim])
+            c, t2 = _dl_tau2(y[fit], s2[fit], trim)
             w = 1 / s2[fit]
-            c = float((w * np.clip(y[fit], lo, hi)).sum() / w.sum())
-            r = (y[fit] - c) / np.sqrt(s2[fit])
-            rlo, rhi = np.quantile(r, [trim, 1 - trim])
-            q = float((np.clip(r, rlo, rhi) ** 2).sum())
+            mad = float(np.median(np.abs(y[fit] - np.median(y[fit])) / np.sqrt(s2[fit]))) / 0.6745
             denom = w.sum() - (w * w).sum() / w.sum()
-            t2 = max(0.0, (q - (len(fit) - 1)) / denom) if denom > 0 else 0.0
+            if denom > 0:
+                t2 = min(t2, max(0.0, (len(fit) * mad ** 2 - (len(fit) - 1)) / denom))
+            keep = np.ones(len(fit), bool)
+            for _ in range(10):
+                inside = np.abs(y[fit] - c) / np.sqrt(s2[fit] + t2) <= Z_FLAG
+                if inside.sum() < max(3, int(np.ceil(len(fit) / 2))) or (inside == keep).all():
+                    break
+                keep = inside
+                c, t2 = _dl_tau2(y[fit][keep], s2[fit][keep], trim)
         centre[at], tau2[at] = c, t2
         z[at] = (y[at] - c) / np.sqrt(s2[at] + t2)
     return z, centre, tau2
@@ -359,7 +386,7 @@ def _group_mean(key, value, mask, size) -> np.ndarray:
 
 
 def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 5, seed: int = 0,
-               supplied_rw=None) -> dict:
+               supplied_rw=None, dx_words: list | None = None) -> dict:
     """Per case and target area: (denominator mask, numerator value, expected value, its variance), and the per-case
     quantities the review list explains itself with (``p_capture``, ``split_first``, ``weight``...).
 
@@ -376,7 +403,14 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     leaving, los = a["leaving"], a["los"]
     ended = np.isin(leaving, (DEATH, TRANSFER, COMMUNITY))
     zero = np.zeros(n, np.int64)
-    out: dict = {"weight": w}
+    out: dict = {"weight": w, "mcc_cc": a["mcc_cc"], "n_sdx": a["n_sdx"],
+                 "stratum": adrg0.astype(np.int64) * 4096 + (np.asarray(year, np.int64) % 4096)}
+    # the resource use that coded severity is checked against: log cost, else log LOS (NaN where neither is known)
+    cost_ok = np.isfinite(a["cost"]) & (a["cost"] > 0)
+    los_ok = np.isfinite(a["los"]) & (a["los"] >= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["resource"] = (np.where(cost_ok & ok, np.log(a["cost"]), np.nan) if cost_ok.any()
+                           else np.where(los_ok & ok, np.log1p(a["los"]), np.nan))
     # ungroupable
     bad = ~ok
     out["ungroupable"] = _binary(np.ones(n, bool), bad, stratum_rate(bad, np.ones(n, bool), zero, year))
@@ -423,11 +457,17 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     den = ok & (w >= HIGH_WEIGHT) & ~ended & np.isfinite(los)
     short = den & (los < out["mean_los"] / 3)
     out["short_stay_high_weight"] = _binary(den, short, stratum_rate(short, den, drg0, year))
+    # the same short stays in the other DRGs: the hospital's own length-of-stay pattern the high-weight rate is read against
+    den = ok & (w < HIGH_WEIGHT) & ~ended & np.isfinite(los)
+    short = den & (los < out["mean_los"] / 3)
+    out["short_stay_control"] = _binary(den, short, stratum_rate(short, den, drg0, year))
     # stays of the same patient
     have = (a["patient"] != 0) & (a["discharge"] >= 0) & (a["admit"] >= 0)
     readmit, split_first = patient_pairs(np.where(have, a["patient"], 0), a["admit"], a["discharge"], a["hosp"],
                                          np.where(ok, mdc, -1), ended)
     out["split_first"] = split_first
+    out["pair_cell"] = pair_cells(split_first, a["pdx"], adrg, a["admit"], a["discharge"], a["leaving"],
+                                  planned_principal(a["pdx"], dx_words))
     mdc0 = np.maximum(mdc, 0)
     for k, days in enumerate((15, 30)):
         den = ok & have & ~ended & (mdc >= 0)
@@ -469,6 +509,40 @@ def weight_at_stake(areas: dict, area: str) -> np.ndarray:
     return np.nan_to_num(areas["weight"])
 
 
+def resource_gradient(severity, resource, stratum, unit, den, n_units: int, cap: int = 8, m: float = SMOOTHING) -> tuple:
+    """Per unit: how much of the region's resource gradient over coded severity its own cases carry, and its variance.
+
+    Coding-intensity evidence (Silverman & Skinner 2004, "Medicare upcoding and hospital ownership", J Health Econ
+    23:369; Dafny 2005, "How do hospitals respond to price changes?", AER 95:1525): coded severity that rises without
+    the resource use that severity brings. Per case, ``resource`` (log cost, else log LOS) less its stratum's
+    (ADRG x year) regional mean is ``r``; ``g`` is what its coded ``severity`` predicts: the regional mean of its
+    (stratum, severity) cell less the stratum's, shrunk toward 0 by ``m`` pseudo-cases. Within each unit, the slope
+    of ``r`` on ``g`` with the unit's own intercept (its price and efficiency level cancel) is 1 where its coded
+    severity costs what such severity costs in the region, as it does for patients who are simply sicker, and falls
+    toward 0 as codes are added to cases that are no sicker. Returns (slope, variance) per unit (NaN where the unit's
+    severity does not vary)."""
+    den = np.asarray(den, bool) & np.isfinite(resource) & (np.asarray(unit) >= 0)
+    x = np.minimum(np.asarray(severity, np.int64)[den], cap)
+    st, r, u = np.asarray(stratum, np.int64)[den], np.asarray(resource, float)[den], np.asarray(unit, np.int64)[den]
+    s_u, s_inv = np.unique(st, return_inverse=True)
+    c_u, c_inv = np.unique(st * (cap + 1) + x, return_inverse=True)
+    mean_s = np.bincount(s_inv, weights=r) / np.bincount(s_inv)
+    n_c = np.bincount(c_inv).astype(float)
+    mean_c = np.bincount(c_inv, weights=r) / n_c
+    rr = r - mean_s[s_inv]
+    g = (n_c / (n_c + m))[c_inv] * (mean_c[c_inv] - mean_s[s_inv])
+    n = np.bincount(u, minlength=n_units).astype(float)
+    sg, sr = np.bincount(u, g, n_units), np.bincount(u, rr, n_units)
+    sgg, sgr, srr = np.bincount(u, g * g, n_units), np.bincount(u, g * rr, n_units), np.bincount(u, rr * rr, n_units)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gbar, rbar = sg / n, sr / n
+        s_gg, s_gr, s_rr = sgg - n * gbar ** 2, sgr - n * gbar * rbar, srr - n * rbar ** 2
+        beta = np.where((n >= 3) & (s_gg > 1e-12), s_gr / s_gg, np.nan)
+        resid = np.maximum(s_rr - beta * s_gr, 0) / np.maximum(n - 2, 1)
+        var = resid / s_gg
+    return beta, np.where(np.isfinite(beta), var, np.nan)
+
+
 def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_den: int = MIN_DENOMINATOR,
                    patient_known: bool = True) -> tuple[dict, dict]:
     """One row per hospital x year x target area (as column arrays), and per area the per-unit sums the
@@ -493,6 +567,12 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
             continue
         den, num, exp, var = areas[area]
         n, o, e, v = unit_sums(unit, den, num, exp, var, n_units)
+        if area == "short_stay_high_weight" and "short_stay_control" in areas:
+            # a hospital whose stays are short in every DRG is not gaming the high-weight ones: its expectation is the
+            # DRGs' regional rates times its own O/E of short stays in the other DRGs (one pseudo-case each side)
+            _, oc, ec, _ = unit_sums(unit, *areas["short_stay_control"], n_units)
+            k = (oc + 1) / (ec + 1)
+            e, v = e * k, v * k
         judged = n >= min_den
         low = area in LOW_AREAS
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -507,8 +587,21 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
             material = (exp_rate - rate if low else rate - exp_rate) >= MIN_EXCESS.get(area, MIN_EXCESS_RATE)
         flag = judged & material & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
         p = prob.norm_cdf(z) if low else prob.norm_sf(z)
+        row = _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high")
+        row["resource_ratio"], row["resource_z"] = np.full(n_units, np.nan), np.full(n_units, np.nan)
+        row["evidence"] = np.full(n_units, "none" if area not in RESOURCE_AREAS else "not_available", dtype=object)
+        if area in RESOURCE_AREAS and RESOURCE_AREAS[area] in areas and np.isfinite(areas.get("resource", [np.nan])).any():
+            beta, var = resource_gradient(areas[RESOURCE_AREAS[area]], areas["resource"], areas["stratum"], unit, den, n_units)
+            zr, cr, _ = peer_test(beta, var, levels, judged & np.isfinite(beta), neutral=1.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                row["resource_ratio"], row["resource_z"] = beta / cr, zr
+            unsupported = zr < -Z_EVIDENCE
+            # high coding with the resources to match is a sicker population, not a flag; without cost or LOS to judge
+            # by, the flag stands in neutral words ("higher than expected: sample for review")
+            row["evidence"] = np.where(np.isfinite(zr), np.where(unsupported, "unsupported", "supported"), "not_available")
+            row["flag"] = flag = flag & (unsupported | ~np.isfinite(zr))
         sums[area] = (n, o, e, flag)
-        rows.append(_area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high"))
+        rows.append(row)
     if "weight" in areas:
         rows.append(_cmi_rows(areas, unit, n_units, groups, prev, min_den))
     for r in rows:  # the false discovery rate within each area, over its hospital-years (Benjamini-Hochberg)
@@ -576,7 +669,68 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
             "p_value": prob.norm_sf(z), "tau2": tau2, "peer_p10": d[:, 0], "peer_median": d[:, 1],
             "peer_p90": d[:, 2], "percentile": pct, "previous_rate": prev_index, "change": delta,
             "status": np.where(has_prev, "ok", np.where(n >= min_den, "no_previous_year", "too_few_cases")).astype(object),
-            "flag": flag}
+            "flag": flag, "resource_ratio": np.full(n_units, np.nan), "resource_z": np.full(n_units, np.nan),
+            "evidence": np.full(n_units, "none", dtype=object)}
+
+
+# principal diagnoses of a stay that is planned by its nature (CMS/Yale CORE Planned Readmission Algorithm v4.0,
+# "always planned": maintenance chemotherapy and radiotherapy Z51.0-Z51.2, rehabilitation Z50, follow-up examination
+# Z08-Z09; the cycles 医保 rules on 分解住院 also exempt)
+PLANNED_PREFIXES = ("Z51", "Z50", "Z08", "Z09")
+PAIR_CELLS = 3 * (SPLIT_GAP_DAYS + 1) * 2 * 2
+
+
+def planned_principal(pdx, dx_words) -> np.ndarray:
+    """Per case: its principal diagnosis is one of a planned stay (:data:`PLANNED_PREFIXES`)."""
+    if not dx_words:
+        return np.zeros(len(pdx), bool)
+    planned = np.array([str(w).upper().startswith(PLANNED_PREFIXES) for w in dx_words] + [False], bool)
+    return planned[np.where(np.asarray(pdx) >= 0, pdx, len(dx_words))]
+
+
+def pair_cells(split_first, pdx, adrg, admit, discharge, leaving, planned) -> np.ndarray:
+    """Per second stay of a possible split pair, its cell of pair features (-1 elsewhere): the same principal
+    diagnosis as the first stay (2), the same ADRG (1) or neither (0); the gap in days (0..2); a routine first
+    discharge (离院方式 1: 医嘱离院); a planned second stay (:func:`planned_principal`)."""
+    j = np.flatnonzero(np.asarray(split_first) >= 0)
+    i = np.asarray(split_first)[j]
+    same = np.where((pdx[j] == pdx[i]) & (pdx[j] >= 0), 2, np.where((adrg[j] == adrg[i]) & (adrg[j] >= 0), 1, 0))
+    gap = np.clip(np.asarray(admit)[j] - np.asarray(discharge)[i], 0, SPLIT_GAP_DAYS)
+    cell = ((same * (SPLIT_GAP_DAYS + 1) + gap) * 2 + (np.asarray(leaving)[i] == 1)) * 2 + np.asarray(planned)[j]
+    out = np.full(len(split_first), -1, np.int64)
+    out[j] = cell
+    return out
+
+
+def split_probability(cell, unit, q) -> np.ndarray:
+    """Per possible split pair (its ``cell`` of pair features, -1 for no pair) the probability that it is a split,
+    not a natural readmission: the local false discovery rate of Efron (2001, "Empirical Bayes analysis of a
+    microarray experiment", JASA 96:1151) with the null distribution known.
+
+    The natural pairs' feature distribution ``f0`` is the pairs' at hospital-years within expectation (``q`` = 0);
+    a hospital-year with excess share ``q`` (its flagged excess (O - E) / O) mixes ``(1 - q) f0 + q fs``; the splits'
+    distribution ``fs`` is what the flagged hospital-years' pairs hold beyond their natural share (moments, half a
+    pair per cell of smoothing). P(split | cell, unit) = q fs / ((1 - q) f0 + q fs): a pair for the same principal
+    diagnosis right after a routine discharge scores high, a planned chemotherapy cycle or a different diagnosis
+    two days later low. Zero at hospital-years within expectation."""
+    cell = np.asarray(cell, np.int64)
+    has = (cell >= 0) & (np.asarray(unit) >= 0)
+    u = np.asarray(unit, np.int64)[has]
+    qu = np.asarray(q, float)[u]
+    c = cell[has]
+    out = np.zeros(len(cell))
+    if not (qu > 0).any():
+        return out
+    f0 = np.bincount(c[qu == 0], minlength=PAIR_CELLS) + 0.5
+    f0 /= f0.sum()
+    flagged = qu > 0
+    n1 = np.bincount(c[flagged], minlength=PAIR_CELLS).astype(float)
+    natural = (1 - qu[flagged]).sum() * f0  # pairs of the flagged hospital-years expected to be natural, per cell
+    fs = np.maximum(n1 - natural, 0) + 0.5
+    fs /= fs.sum()
+    p = qu * fs[c] / (qu * fs[c] + (1 - qu) * f0[c])
+    out[np.flatnonzero(has)] = np.where(qu > 0, p, 0.0)
+    return out
 
 
 REVIEW_AREAS = ("mcc_cc_capture", "short_stay_high_weight", "one_day_low_weight_medical")
@@ -589,7 +743,8 @@ def review_scores(areas: dict, stats_: dict) -> dict:
 
     MCC/CC: with the hospital-year's propensity ``q = (O - E) / (N - E)`` of adding an MCC/CC to a case that
     would have none and the model's ``p`` for the case, P(added | coded) = q(1-p) / (q(1-p) + p) (Bayes).
-    Other areas: the hospital-year's excess share ``(O - E) / O`` of its counted cases."""
+    Split admissions: each pair from its own features (:func:`split_probability`). Other areas: the hospital-year's
+    excess share ``(O - E) / O`` of its counted cases."""
     unit = stats_["unit"]
     has_unit = unit >= 0
     unit = np.maximum(unit, 0)
@@ -604,6 +759,9 @@ def review_scores(areas: dict, stats_: dict) -> dict:
             q = np.where(flag, excess_share(o, e, n), 0.0)[unit]
             p = np.clip(areas["p_capture"], 1e-6, 1 - 1e-6)
             s = np.where(counted, q * (1 - p) / (q * (1 - p) + p), 0.0)
+        elif area == "split_admissions" and "pair_cell" in areas:
+            s = np.where(counted, split_probability(areas["pair_cell"], np.where(has_unit, unit, -1),
+                                                    np.where(flag, excess_share(o, e), 0.0)), 0.0)
         else:
             s = np.where(counted, np.where(flag, excess_share(o, e), 0.0)[unit], 0.0)
         out[area] = np.nan_to_num(s)
