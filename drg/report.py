@@ -133,7 +133,9 @@ def table_html(df: pd.DataFrame, ids: Ids, lang: str, max_rows: int = MAX_ROWS, 
 EN_HEADERS = {"cmi": "CMI", "drg": "DRG", "adrg": "ADRG", "mdc": "MDC", "oe_ratio": "O/E", "oe_low": "O/E low (95%)",
               "oe_high": "O/E high (95%)", "rw": "RW", "cv": "CV", "cv_los": "CV of LOS", "did": "DiD", "se": "SE",
               "ci_low": "95% CI low", "ci_high": "95% CI high", "p_value": "P", "q_value": "q (FDR)", "tau2": "tau²",
-              "hospital_id": "hospital", "doctor_id": "doctor", "z_score": "z"}
+              "hospital_id": "hospital", "doctor_id": "doctor", "z_score": "z", "rank_cmi": "rank CMI (1 = highest)",
+              "rank_cost_index": "rank cost index (1 = lowest cost)", "rank_time_index": "rank time index (1 = shortest stays)",
+              "rank_low_risk_mortality": "rank low-risk mortality (1 = lowest)"}
 
 
 def header(col: str, lang: str) -> str:

@@ -85,16 +85,35 @@ def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, b
     okc = inc["cost"].notna() & (bc > 0)
     ratio_c = (inc["cost"] / bc)[okc]
     out["cost_index"] = align(ratio_c.groupby([inc.loc[okc, k] for k in key], observed=True).mean(), out.index)
+    out["cost_index_var"] = _index_variance(inc, "cost", okc, bench_cost, key, out.index)
     bl = inc["drg"].map(bench_los).astype(float) if loo_los is None else loo_los
     okl = inc["los"].notna() & (bl > 0)
     ratio_l = (inc["los"] / bl)[okl]
     out["time_index"] = align(ratio_l.groupby([inc.loc[okl, k] for k in key], observed=True).mean(), out.index)
+    out["time_index_var"] = _index_variance(inc, "los", okl, bench_los, key, out.index)
     for lvl, name in ((1, "low_risk"), (2, "midlow_risk")):
         n, d = _rates(inc, levels, key, lvl)
         out[f"{name}_cases"] = align(n, out.index, 0).astype(np.int64)
         deaths = align(d, out.index, 0)
         out[f"{name}_mortality"] = deaths / out[f"{name}_cases"].where(out[f"{name}_cases"] > 0)
     return out
+
+
+def drg_ratio_variance(var: pd.Series, bench: dict) -> dict:
+    """Per DRG the variance of its cases' value / the DRG's benchmark (the sample variance over the squared mean);
+    a DRG of one case takes the median of the others (its own variance is unknown)."""
+    v = var / var.index.map(bench).astype(float).to_numpy() ** 2
+    return v.fillna(v.median()).to_dict()
+
+
+def _index_variance(inc: pd.DataFrame, value: str, ok: pd.Series, bench: dict, key: list, index) -> pd.Series:
+    """The sampling variance of a unit's cost or time index (the mean of its cases' value / benchmark): the sum of
+    its cases' per-DRG ratio variances (:func:`drg_ratio_variance`) over the squared number of cases."""
+    valid = inc[inc[value].notna()]
+    v = drg_ratio_variance(valid.groupby("drg", observed=True)[value].var(), bench)
+    per = inc.loc[ok, "drg"].map(v).astype(float)
+    g = per.groupby([inc.loc[ok, k] for k in key], observed=True)
+    return align(g.sum() / g.size().astype(float) ** 2, index)
 
 
 def benchmarks(cases: pd.DataFrame) -> tuple[dict, dict]:
@@ -119,7 +138,8 @@ def quadrant(x: pd.Series, y: pd.Series, x_star: pd.Series) -> pd.Series:
 def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str = "level", reference: pd.DataFrame | None = None,
                         min_cases_rank: int = 100, min_rate_denominator: int = 30, min_peer_hospitals: int = 3,
                         min_cases_risk: int = 1, hospitals: pd.DataFrame | None = None,
-                        external_levels: pd.DataFrame | None = None, leave_one_out: bool = False) -> pd.DataFrame:
+                        external_levels: pd.DataFrame | None = None, leave_one_out: bool = False,
+                        overdispersion="auto") -> pd.DataFrame:
     """One row per hospital: cases, DRG count, total weight, CMI, cost/time indices, low/mid-low risk
     mortality, quadrants and ranks within the peer group (sections 3.1-3.3, 3.5, 7).
 
@@ -143,14 +163,18 @@ def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str
     first = cases.groupby("hospital_id", observed=True)[["level", "kind"]].first()
     return rank_hospitals(out, first, peer=peer, hospitals=hospitals, min_cases_rank=min_cases_rank,
                           min_rate_denominator=min_rate_denominator, min_peer_hospitals=min_peer_hospitals,
-                          leave_one_out=leave_one_out)
+                          leave_one_out=leave_one_out, overdispersion=overdispersion)
 
 
 def rank_hospitals(out: pd.DataFrame, first: pd.DataFrame, *, peer: str = "level", hospitals: pd.DataFrame | None = None,
                    min_cases_rank: int = 100, min_rate_denominator: int = 30, min_peer_hospitals: int = 3,
-                   leave_one_out: bool = False) -> pd.DataFrame:
+                   leave_one_out: bool = False, overdispersion="auto") -> pd.DataFrame:
     """The hospital table from per-hospital indicators (index ``hospital_id``) and each hospital's ``level`` and
-    ``kind`` (``first``): peer groups, quadrants, ranks and names; shared with the streamed evaluation."""
+    ``kind`` (``first``): peer groups, quadrants, ranks (1 = the highest CMI, the lowest cost and time indices, the
+    lowest low-risk mortality), the cost and time indices' funnels (:func:`evaluation.outcomes.index_funnel`) and
+    names; shared with the streamed evaluation."""
+    from .outcomes import index_funnel
+
     out = out.join(first)
     out["peer_group"] = peer_key(out, peer)
     # quadrant split line: peer case-weighted CMI
@@ -167,12 +191,16 @@ def rank_hospitals(out: pd.DataFrame, first: pd.DataFrame, *, peer: str = "level
     out["rank_time_index"] = _rank(out["time_index"], out["peer_group"], eligible, ascending=True)
     out["rank_low_risk_mortality"] = _rank(out["low_risk_mortality"], out["peer_group"],
                                            eligible & (out["low_risk_cases"] >= min_rate_denominator), ascending=True)
+    for name in ("cost_index", "time_index"):  # a judgment, not only a rank: the funnel of each index among peers
+        if f"{name}_var" in out.columns:
+            z, flag, _ = index_funnel(out[name], out[f"{name}_var"], out["peer_group"].astype(str), big, overdispersion)
+            out[f"{name}_z"], out[f"{name}_flag"] = z, flag
     if hospitals is not None and "name" in hospitals.columns:
         names = dict(zip(hospitals["hospital_id"].astype(str), hospitals["name"]))
         out.insert(0, "name", [names.get(str(h), "") for h in out.index])
     out.index.name = "hospital_id"
     cols = ["hospital_id", "name", "level", "kind", "peer_group", "cases", "drg_count", "total_weight", "cmi", "cost_index",
-            "time_index", "low_risk_mortality", "midlow_risk_mortality", "low_risk_cases", "midlow_risk_cases",
+            "cost_index_z", "cost_index_flag", "time_index", "time_index_z", "time_index_flag", "low_risk_mortality", "midlow_risk_mortality", "low_risk_cases", "midlow_risk_cases",
             "high_weight_share", "cases_weighted", "no_weight", "quadrant_cost", "quadrant_time", "ranked", "rank_cmi",
             "rank_cost_index", "rank_time_index", "rank_low_risk_mortality"]
     out = out.reset_index()

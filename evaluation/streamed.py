@@ -68,7 +68,7 @@ def _one_drg(g: str, cost: np.ndarray, los: np.ndarray, trim_method: str, min_ca
     kept_m, all_m, lk_m, lall_m = _moments(ck), _moments(c), _moments(lk), _moments(los[~np.isnan(los)])
     row = {"drg": g, "cases": len(cost), "cases_cost": int(vc.sum()), "cases_trimmed": int(kept.sum()),
            "mean_cost": kept_m[2], "mean_cost_all": all_m[2], "mean_los": lall_m[2], "cost_sd": kept_m[4],
-           "los_sd_trimmed": lk_m[4], "los_mean_trimmed": lk_m[2]}
+           "los_sd_trimmed": lk_m[4], "los_mean_trimmed": lk_m[2], "cost_var_all": all_m[4] ** 2, "los_var_all": lall_m[4] ** 2}
     return row, kept_m, all_m, lk_m, lall_m
 
 
@@ -95,7 +95,8 @@ def drg_statistics(cc: CaseCells, trim_method: str = "iqr", min_cases_trim: int 
                             ("riv_los_all", lall_m)):
                 riv[name].append((m[0], m[1], m[3]))
     stats = pd.DataFrame(rows, columns=["drg", "cases", "cases_cost", "cases_trimmed", "mean_cost", "mean_cost_all", "mean_los",
-                                        "cost_sd", "los_sd_trimmed", "los_mean_trimmed"]).set_index("drg")
+                                        "cost_sd", "los_sd_trimmed", "los_mean_trimmed", "cost_var_all",
+                                        "los_var_all"]).set_index("drg")
     for c in ("cases", "cases_cost", "cases_trimmed"):
         stats[c] = stats[c].astype(np.int64)
     return stats, (kept_sum / kept_n if kept_n else np.nan), {k: _riv(v) for k, v in riv.items()}
@@ -123,7 +124,8 @@ def benchmarks_cells(cells: pd.DataFrame) -> tuple[dict, dict]:
 
 
 def unit_cells(cells: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench_los: dict, levels: pd.DataFrame,
-               high_weight: float = 2.0, loo_cost: np.ndarray | None = None, loo_los: np.ndarray | None = None) -> pd.DataFrame:
+               high_weight: float = 2.0, loo_cost: np.ndarray | None = None, loo_los: np.ndarray | None = None,
+               ratio_var: tuple | None = None) -> pd.DataFrame:
     """:func:`evaluation.indicators._unit_indicators` from cells: sums of cases, weights and cost / benchmark
     ratios per group of ``key`` (a cell's cost ratio sum is its cost sum over the DRG benchmark)."""
     n = cells["n"].to_numpy(float)
@@ -142,6 +144,9 @@ def unit_cells(cells: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench
     okl = (cells["los_n"].to_numpy() > 0) & (bl > 0)
     x["l_num"] = np.where(okl, cells["los_sum"].to_numpy(float) / np.where(okl, bl, 1.0), 0.0)
     x["l_den"] = np.where(okl, cells["los_n"].to_numpy(float), 0.0)
+    if ratio_var is not None:  # the indices' sampling variances (evaluation.indicators._index_variance)
+        x["c_var"] = x["c_den"] * cells["drg"].map(ratio_var[0]).astype(float).fillna(0.0).to_numpy()
+        x["l_var"] = x["l_den"] * cells["drg"].map(ratio_var[1]).astype(float).fillna(0.0).to_numpy()
     lv = dict(zip(levels["drg"], levels["risk_level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)))
     risk = cells["drg"].map(lv).astype(float).to_numpy()
     died = cells["died"].to_numpy(float)
@@ -165,6 +170,9 @@ def unit_cells(cells: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench
     out["high_weight_share"] = s["high"] / cw
     out["cost_index"] = (s["c_num"] / s["c_den"]).where(s["c_den"] > 0)
     out["time_index"] = (s["l_num"] / s["l_den"]).where(s["l_den"] > 0)
+    if ratio_var is not None:
+        out["cost_index_var"] = (s["c_var"] / s["c_den"] ** 2).where(s["c_den"] > 0)
+        out["time_index_var"] = (s["l_var"] / s["l_den"] ** 2).where(s["l_den"] > 0)
     for name in ("low_risk", "midlow_risk"):
         out[f"{name}_cases"] = s[f"{name}_n"].round().astype(np.int64)
         out[f"{name}_mortality"] = s[f"{name}_d"] / out[f"{name}_cases"].where(out[f"{name}_cases"] > 0)
@@ -255,10 +263,14 @@ def evaluate_cells(cc: CaseCells, *, weights: pd.DataFrame | None = None, by: st
     loo = {}
     if leave_one_out:
         loo = {"loo_cost": _leave_one_out(cells, "cost_n", "cost_sum"), "loo_los": _leave_one_out(cells, "los_n", "los_sum")}
-    unit = unit_cells(cells, ["hospital_id"], rw, bench_cost, bench_los, levels, **loo)
+    from .indicators import drg_ratio_variance
+
+    ratio_var = (drg_ratio_variance(stats["cost_var_all"], bench_cost), drg_ratio_variance(stats["los_var_all"], bench_los))
+    unit = unit_cells(cells, ["hospital_id"], rw, bench_cost, bench_los, levels, ratio_var=ratio_var, **loo)
     unit.index = pd.Index(unit.index.astype(object), name="hospital_id")
     first = pd.DataFrame.from_dict(cc.first_all, orient="index", columns=["level", "kind"])
     hospital = rank_hospitals(unit, first, peer=peer, hospitals=hospitals, min_cases_rank=min_cases_rank,
+                              overdispersion=overdispersion,
                               leave_one_out=leave_one_out)
     fi = pd.DataFrame.from_dict(cc.first_included, orient="index", columns=["level", "kind"])
     groups = fi["level"] if peer == "level" else fi["level"] + "/" + fi["kind"] if peer == "level-kind" \

@@ -14,8 +14,10 @@ LABELS = {
     "time_index": "时间消耗指数", "low_risk_mortality": "低风险组死亡率", "midlow_risk_mortality": "中低风险组死亡率",
     "low_risk_cases": "低风险组病例数", "midlow_risk_cases": "中低风险组病例数", "high_weight_share": "高权重(RW≥2)病例占比",
     "cases_weighted": "有权重病例数", "no_weight": "无权重病例数", "quadrant_cost": "象限(CMI-费用)",
-    "quadrant_time": "象限(CMI-时间)", "rank_cmi": "CMI排名", "rank_cost_index": "费用指数排名",
-    "rank_time_index": "时间指数排名", "rank_low_risk_mortality": "低风险死亡率排名", "ranked": "参与排名",
+    "quadrant_time": "象限(CMI-时间)", "rank_cmi": "CMI排名(1=最高)", "rank_cost_index": "费用指数排名(1=费用最低)",
+    "rank_time_index": "时间指数排名(1=住院日最短)", "rank_low_risk_mortality": "低风险死亡率排名(1=最低)",
+    "cost_index_z": "费用指数Z值", "cost_index_flag": "费用指数判定(同级漏斗)", "time_index_z": "时间指数Z值",
+    "time_index_flag": "时间指数判定(同级漏斗)", "ranked": "参与排名",
     "adrg_count": "ADRG数", "adrg_coverage": "ADRG覆盖率", "drg_coverage": "DRG覆盖率", "relative_cmi": "相对CMI",
     "observed": "实际死亡数", "expected": "期望死亡数", "oe_ratio": "O/E比", "oe_low": "O/E下限(95%)", "oe_high": "O/E上限(95%)",
     "funnel_flag": "漏斗图判定", "phi": "过度离散系数φ", "limit95_low": "95%控制下限", "limit95_high": "95%控制上限",
@@ -121,11 +123,15 @@ _STATUS = {"ok": "正常", "no_cases": "无病例", "too_few_cases": "病例数�
            "no recipient with data before and after the start": "无支援前后均有数据的受援医院",
            "one recipient: no inference": "仅一家受援医院(不做推断)", "not_computed": "未计算",
            "too_few_events": "事件数不足(未拟合)"}
+_INDEX_FLAGS = {"alarm_high": "高于同级99.8%控制限(警示)", "alarm_low": "低于同级99.8%控制限(警示)",
+                "alert_high": "高于同级95%控制限(提示)", "alert_low": "低于同级95%控制限(提示)", "within": "控制限内",
+                "too_few_cases": "病例数不足"}
 VALUE_LABELS = {
     "level": _LEVELS, "kind": _KINDS, "status": _STATUS, "weight_status": {"ok": "正常", "unstable_small_n": "病例数少(不稳定)",
                                                                           "no_reference": "无参照"},
     "funnel_flag": {"alarm_high": "高于99.8%控制限(警示)", "alarm_low": "低于99.8%控制限(警示)", "alert_high": "高于95%控制限(提示)",
                     "alert_low": "低于95%控制限(提示)", "within": "控制限内", "no_expected": "无期望值", "too_few_cases": "病例数不足"},
+    "cost_index_flag": _INDEX_FLAGS, "time_index_flag": _INDEX_FLAGS,
     "reference": {"pooled": "全体医院", "leave_one_out": "除本院外", "patient_model": "患者层面模型", "own_hospital": "本院同事",
                   "region": "全区同专科", "region/patient_model": "全区同专科/患者层面模型",
                   "own_hospital/patient_model": "本院同事/患者层面模型"},

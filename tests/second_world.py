@@ -38,6 +38,7 @@ class World:
     splitter: list = field(default_factory=list)
     split_second: set = field(default_factory=set)  # case ids of the second stays of planted splits
     cost_outliers: list = field(default_factory=list)
+    cost_level: dict = field(default_factory=dict)  # each hospital's log cost level
 
 
 def _records(path: Path) -> pd.DataFrame:
@@ -121,6 +122,7 @@ def _play(world: World, rec: pd.DataFrame, rng, planted: bool, years) -> None:
     if planted:
         level_cost[COST_OUTLIER] = np.log(1.3)
         world.cost_outliers = [COST_OUTLIER]
+    world.cost_level = level_cost
     hl = c["hospital_id"].map(level_cost).to_numpy(float)
     c["total_cost"] = np.round(c["drg"].map(drg_cost).to_numpy(float) * np.exp(0.35 * mcc_cc + 0.05 * n_sdx + hl + rng.normal(0, 0.3, n)), 2)
     c["los_days"] = np.maximum(1, np.round(c["los_days"].to_numpy(float) * np.exp(hl))).astype(int)

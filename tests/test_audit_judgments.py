@@ -123,7 +123,7 @@ def test_resource_gradient_equals_a_slow_reference_and_sees_codes_without_cost(s
     from evaluation.audit import peer_test, resource_gradient
 
     rng = np.random.default_rng(seed)
-    n, n_units = 3000, 6
+    n, n_units = 24000, 12
     unit = rng.integers(0, n_units, n)
     stratum = rng.integers(0, 5, n)
     sev = rng.binomial(1, 0.4, n)

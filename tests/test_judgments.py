@@ -156,3 +156,43 @@ def test_the_review_list_holds_only_cases_of_flagged_hospital_years(tmp_path):
         year = c.set_index("case_id")["year"]
         listed = set(zip(review["hospital_id"], review["case_id"].map(year)))
         assert listed <= flagged, listed - flagged
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["planted", "null"])
+def costly(request):
+    need_shared()
+    return second_world.make_world(CASES / "chs-drg-1.1.parquet", seed=11, planted=request.param, games=True)
+
+
+def test_cost_and_time_indices_are_judged_by_default(costly):
+    """Issue 40, point 6: the cost and time indices get a funnel among peers (random effects where hospitals differ by
+    more than chance): the hospital whose costs and stays run 1.3 times its peers' is named, at most one ordinary
+    hospital is (their log cost levels are N(0, 0.05): 3.09 standard deviations happen), and the ranks say which
+    way they run."""
+    from evaluation.api import evaluate
+    from evaluation.text import LABELS
+
+    w = costly
+    t = evaluate(w.cases, hospitals=second_world.hospitals_table(w))["hospital"].set_index("hospital_id")
+    for name in ("cost_index", "time_index"):
+        alarms = set(t.index[t[f"{name}_flag"].astype(str).str.startswith("alarm")])
+        assert set(w.cost_outliers) <= alarms, (name, alarms)
+        assert len(alarms & set(w.ordinary)) <= 1, (name, alarms & set(w.ordinary))
+        assert np.isfinite(t.loc[t["cases"] >= 100, f"{name}_z"]).all()
+    assert "1=费用最低" in LABELS["rank_cost_index"] and "1=住院日最短" in LABELS["rank_time_index"]
+    ranked = t[t["ranked"].astype(bool) & (t["level"] == "secondary")]
+    assert ranked.loc[ranked["rank_cost_index"] == 1, "cost_index"].iloc[0] == ranked["cost_index"].min()
+
+
+def test_qn_scale_is_the_slow_definition():
+    from itertools import combinations
+
+    from evaluation.outcomes import qn_scale
+
+    rng = np.random.default_rng(4)
+    for n in (2, 3, 10, 51):
+        x = rng.standard_t(3, n)
+        d = sorted(abs(a - b) for a, b in combinations(x, 2))
+        h = n // 2 + 1
+        assert qn_scale(x) == pytest.approx(2.2219 * d[h * (h - 1) // 2 - 1], rel=1e-12)
+    assert qn_scale(rng.normal(0, 2.0, 20000)) == pytest.approx(2.0, rel=0.03)
