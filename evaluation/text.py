@@ -17,7 +17,7 @@ LABELS = {
     "quadrant_time": "象限(CMI-时间)", "rank_cmi": "CMI排名(1=最高)", "rank_cost_index": "费用指数排名(1=费用最低)",
     "rank_time_index": "时间指数排名(1=住院日最短)", "rank_low_risk_mortality": "低风险死亡率排名(1=最低)",
     "cost_index_z": "费用指数Z值", "cost_index_flag": "费用指数判定(同级漏斗)", "time_index_z": "时间指数Z值",
-    "time_index_flag": "时间指数判定(同级漏斗)", "ranked": "参与排名",
+    "time_index_flag": "时间指数判定(同级漏斗)", "detectable_or": "可检出的最小死亡比(80%把握度)", "ranked": "参与排名",
     "adrg_count": "ADRG数", "adrg_coverage": "ADRG覆盖率", "drg_coverage": "DRG覆盖率", "relative_cmi": "相对CMI",
     "observed": "实际死亡数", "expected": "期望死亡数", "oe_ratio": "O/E比", "oe_low": "O/E下限(95%)", "oe_high": "O/E上限(95%)",
     "funnel_flag": "漏斗图判定", "phi": "过度离散系数φ", "limit95_low": "95%控制下限", "limit95_high": "95%控制上限",

@@ -196,3 +196,28 @@ def test_qn_scale_is_the_slow_definition():
         h = n // 2 + 1
         assert qn_scale(x) == pytest.approx(2.2219 * d[h * (h - 1) // 2 - 1], rel=1e-12)
     assert qn_scale(rng.normal(0, 2.0, 20000)) == pytest.approx(2.0, rel=0.03)
+
+
+def test_doctor_and_department_funnels_name_no_ordinary_hospital_and_say_what_they_could_detect(costly):
+    """Issue 40, points 1 and 7 on the doctor (about 1,600 doctors) and department views: their alarms (after the
+    false-discovery step) fall in at most one ordinary hospital, and each unit states the smallest death ratio its
+    test could find (80% power at its expected deaths, given the number of units tested): larger for smaller units,
+    and the size a planted OR of 2.0-2.5 is visible at only for large units."""
+    from scipy import stats
+
+    from evaluation.api import evaluate
+
+    w = costly
+    for by in ("doctor", "dept"):
+        t = evaluate(w.cases, hospitals=second_world.hospitals_table(w), by=by)[by]
+        alarms = t[t["funnel_flag"].astype(str).str.startswith("alarm")]
+        assert alarms["hospital_id"].isin(w.ordinary).sum() <= 1, alarms[["hospital_id", by == "doctor" and "doctor_id" or "dept"]]
+        judged = t[(t["status"] == "ok") & (t["expected"] > 0)]
+        d = judged["detectable_or"].to_numpy(float)
+        assert np.isfinite(d).all() and (d > 1).all()
+        m = int((judged["z_score"].notna()).sum())
+        z = max(3.090232306167813, stats.norm.isf(0.025 / m))
+        want = np.exp((z + stats.norm.isf(0.2)) * np.sqrt(1 / judged["expected"] + judged["tau2"].fillna(0)))
+        assert np.allclose(d, want, rtol=1e-9)
+        small, large = judged["expected"].idxmin(), judged["expected"].idxmax()
+        assert judged.loc[small, "detectable_or"] > judged.loc[large, "detectable_or"]
