@@ -380,34 +380,18 @@ def funnel_curve(max_expected: float, points: int = 200, method: str | None = No
     return pd.DataFrame({"expected": e, **funnel_limits(e, method, phi, tau2)})
 
 
-def qn_scale(x) -> float:
-    """Rousseeuw & Croux (1993, "Alternatives to the median absolute deviation", JASA 88:1273) Qn: 2.2219 times the
-    k-th smallest of the |x_i - x_j| (i < j), k = C(h, 2), h = n // 2 + 1: the standard deviation of normal data, with
-    a 50% breakdown point like the MAD's but 82% efficiency instead of 37% (so the start of the robust rounds does not
-    cut ordinary units' tails). O(n^2) memory in blocks: fine for the thousands of units of a peer group."""
-    x = np.sort(np.asarray(x, float)[np.isfinite(x)])
-    n = len(x)
-    if n < 2:
-        return float("nan")
-    h = n // 2 + 1
-    k = h * (h - 1) // 2
-    d = np.concatenate([x[i + 1:] - x[i] for i in range(n - 1)])
-    return float(2.2219 * np.partition(d, k - 1)[k - 1])
-OD_TEST_ALPHA = 0.05  # "auto": random-effects limits when the test of no over-dispersion rejects at this level
-
-
 def index_funnel(index, variance, groups, judged, overdispersion="auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(z, flag, tau2) per unit of a ratio index (the cost or time index: 1 = the region's level for the unit's DRG mix)
     against its peer group, on the log scale, the way the mortality funnel judges O/E (Spiegelhalter 2005).
 
     ``variance``: the index's sampling variance (the sum of its cases' per-DRG variances of cost / benchmark over the
     squared number of cases). Per group of ``groups`` the centre and the between-unit variance tau2 are estimated from
-    its ``judged`` units without the units beyond the 99.8% limits (:func:`evaluation.audit.peer_test`); ``auto`` uses
+    its ``judged`` units without the units beyond the 99.8% limits (:func:`evaluation.peers.peer_test`); ``auto`` uses
     tau2 where the group's test of no over-dispersion rejects at 5%, ``additive`` (and ``multiplicative``) always,
     ``none`` never. Flags: ``alarm_high`` / ``alarm_low`` beyond the 99.8% limits, ``alert_*`` beyond the 95% limits,
     ``within``; ``too_few_cases`` where the unit has no index or variance. Hospitals' costs differ by more than
     chance for reasons of price and practice, so an index is named only when it is outside what its peers differ by."""
-    from .audit import peer_test
+    from .peers import peer_test
 
     method = _od_method(overdispersion)
     idx, var = np.asarray(index, float), np.asarray(variance, float)

@@ -187,7 +187,7 @@ def test_cost_and_time_indices_are_judged_by_default(costly):
 def test_qn_scale_is_the_slow_definition():
     from itertools import combinations
 
-    from evaluation.outcomes import qn_scale
+    from evaluation.peers import qn_scale
 
     rng = np.random.default_rng(4)
     for n in (2, 3, 10, 51):
