@@ -75,8 +75,9 @@ def detectable_ratio(expected, tau2, tests: int, fdr: float = 0.05) -> np.ndarra
     from . import distributions as dist
 
     z = max(3.090232306167813, float(dist.norm_isf(fdr / max(tests, 1) / 2)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(expected > 0, np.exp((z + POWER_Z) * np.sqrt(1 / expected + np.nan_to_num(tau2))), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = np.exp((z + POWER_Z) * np.sqrt(1 / expected + np.nan_to_num(tau2)))
+    return np.where((expected > 0) & np.isfinite(r), r, np.nan)  # beyond any ratio: no number to show
 
 
 def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdispersion="additive", min_cases_risk: int = 1,
@@ -140,8 +141,9 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
         t["q_value"] = benjamini_hochberg(p, ok.to_numpy() & np.isfinite(p))
         alarm = t["funnel_flag"].isin(["alarm_high", "alarm_low"]) & ~(t["q_value"] <= 0.05)
         t.loc[alarm, "funnel_flag"] = t.loc[alarm, "funnel_flag"].str.replace("alarm", "alert")
-        t["detectable_or"] = detectable_ratio(t["expected"].to_numpy(float), t["tau2"].to_numpy(float),
-                                              int((ok.to_numpy() & np.isfinite(p)).sum()))
+        judged = ok.to_numpy() & np.isfinite(p)
+        t["detectable_or"] = np.where(judged, detectable_ratio(t["expected"].to_numpy(float), t["tau2"].to_numpy(float),
+                                                               int(judged.sum())), np.nan)
     t["reference"] = ("own_hospital" if by == "doctor" else "region") + ("/patient_model" if expected_deaths is not None else "")
     t["rank_cost_index"] = _rank(t["cost_index"], t["peer_group"], ok, ascending=True)
     t["rank_time_index"] = _rank(t["time_index"], t["peer_group"], ok, ascending=True)
