@@ -27,7 +27,9 @@ FORMATS = {
 KINDS = {
     "base_rate": "money", "point_value": "money", "rw": "ratio", "cv": "ratio", "cv_los": "ratio", "cmi": "ratio",
     "relative_cmi": "ratio", "oe_ratio": "ratio", "oe_low": "ratio", "oe_high": "ratio", "phi": "ratio", "tau2": "ratio",
-    "z_score": "ratio", "detectable_or": "ratio", "cost_index_z": "ratio", "time_index_z": "ratio", "resource_ratio": "ratio", "resource_z": "ratio", "p_value": "ratio", "q_value": "ratio", "pretrend_p": "ratio", "did": "ratio", "se": "ratio",
+    "z_score": "ratio", "detectable_or": "ratio", "cost_index_z": "ratio", "time_index_z": "ratio",
+    "resource_ratio": "ratio", "resource_z": "ratio", "p_value": "ratio", "q_value": "ratio", "pretrend_p": "ratio",
+    "did": "ratio", "se": "ratio",
     "ci_low": "ratio", "ci_high": "ratio", "c_statistic": "ratio", "brier": "ratio", "calibration_slope": "ratio",
     "calibration_intercept": "ratio", "r2": "ratio", "probability": "ratio", "score": "mean", "weight_at_stake": "mean",
     "total_weight": "mean", "weight": "ratio", "los_mean": "mean", "mean_los": "mean", "expected": "mean",

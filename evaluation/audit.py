@@ -44,13 +44,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .peers import peer_test
+from .peers import Z_FLAG, peer_test
 
 AREAS = ("mcc_cc_capture", "secondary_diagnoses", "principal_choice", "short_stay_high_weight", "readmission_15",
          "readmission_30", "split_admissions", "one_day_low_weight_medical", "cmi_jump", "ungroupable")
 LOW_AREAS = ("principal_choice",)  # the gaming direction is a low rate
 PATIENT_AREAS = ("readmission_15", "readmission_30", "split_admissions")
-Z_FLAG = 3.090232306167813  # the one-sided 99.9% point: outside the 99.8% funnel limit on the gaming side
+# Z_FLAG (evaluation.peers): the one-sided 99.9% point, outside the 99.8% funnel limit on the gaming side
 MIN_DENOMINATOR = 30  # a hospital-year with fewer cases in an area is shown, not judged
 # and none is flagged on fewer than 11 observed (or, for a low rate, expected) cases: PEPPER's cell-size rule.
 # With ~10 areas x hundreds of small hospital-years, one or two chance cases against an expectation near zero
@@ -145,11 +145,16 @@ def patient_pairs(patient, admit, discharge, hospital, mdc, ended, windows=(15, 
 
 # -- expected rates -----------------------------------------------------------------------------------------
 
+def stratum_year(stratum, year) -> np.ndarray:
+    """One integer key per (stratum, year): the cells expected values are standardised within."""
+    return np.asarray(stratum, np.int64) * 4096 + (np.asarray(year, np.int64) % 4096)
+
+
 def stratum_rate(num, den, stratum, year) -> np.ndarray:
     """Per case the region's rate of ``num`` among ``den`` cases of its stratum in its year (indirect
     standardisation); NaN where the case is outside the denominator."""
     den = np.asarray(den, bool)
-    key = np.asarray(stratum, np.int64) * 4096 + (np.asarray(year, np.int64) % 4096)
+    key = stratum_year(stratum, year)
     uniq, inv = np.unique(key[den], return_inverse=True)
     n = np.bincount(inv, minlength=len(uniq)).astype(float)
     s = np.bincount(inv, weights=np.asarray(num, float)[den], minlength=len(uniq))
@@ -359,7 +364,7 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     ended = np.isin(leaving, (DEATH, TRANSFER, COMMUNITY))
     zero = np.zeros(n, np.int64)
     out: dict = {"weight": w, "mcc_cc": a["mcc_cc"], "n_sdx": a["n_sdx"],
-                 "stratum": adrg0.astype(np.int64) * 4096 + (np.asarray(year, np.int64) % 4096)}
+                 "stratum": stratum_year(adrg0, year)}
     # the resource use that coded severity is checked against: log cost, else log LOS (NaN where neither is known)
     cost_ok = np.isfinite(a["cost"]) & (a["cost"] > 0)
     los_ok = np.isfinite(a["los"]) & (a["los"] >= 0)
@@ -479,8 +484,8 @@ def resource_gradient(severity, resource, stratum, unit, den, n_units: int, cap:
     den = np.asarray(den, bool) & np.isfinite(resource) & (np.asarray(unit) >= 0)
     x = np.minimum(np.asarray(severity, np.int64)[den], cap)
     st, r, u = np.asarray(stratum, np.int64)[den], np.asarray(resource, float)[den], np.asarray(unit, np.int64)[den]
-    s_u, s_inv = np.unique(st, return_inverse=True)
-    c_u, c_inv = np.unique(st * (cap + 1) + x, return_inverse=True)
+    s_inv = np.unique(st, return_inverse=True)[1]
+    c_inv = np.unique(st * (cap + 1) + x, return_inverse=True)[1]
     mean_s = np.bincount(s_inv, weights=r) / np.bincount(s_inv)
     n_c = np.bincount(c_inv).astype(float)
     mean_c = np.bincount(c_inv, weights=r) / n_c
@@ -543,8 +548,8 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         flag = judged & material & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
         p = prob.norm_cdf(z) if low else prob.norm_sf(z)
         row = _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high")
-        row["resource_ratio"], row["resource_z"] = np.full(n_units, np.nan), np.full(n_units, np.nan)
-        row["evidence"] = np.full(n_units, "none" if area not in RESOURCE_AREAS else "not_available", dtype=object)
+        if area in RESOURCE_AREAS:
+            row["evidence"][:] = "not_available"
         if area in RESOURCE_AREAS and RESOURCE_AREAS[area] in areas and np.isfinite(areas.get("resource", [np.nan])).any():
             beta, var = resource_gradient(areas[RESOURCE_AREAS[area]], areas["resource"], areas["stratum"], unit, den, n_units)
             zr, cr, _ = peer_test(beta, var, levels, judged & np.isfinite(beta), neutral=1.0)
@@ -576,6 +581,11 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
     return cols, {"sums": sums, "unit": unit, "n_units": n_units}
 
 
+def _no_evidence(n: int) -> dict:
+    """The resource-evidence columns of a row that has none (:func:`resource_gradient` fills them for coding areas)."""
+    return {"resource_ratio": np.full(n, np.nan), "resource_z": np.full(n, np.nan), "evidence": np.full(n, "none", dtype=object)}
+
+
 def _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, direction) -> dict:
     pct, dist = percentiles(rate, groups, judged)
     d = np.array([dist.get(g, (np.nan,) * 3) for g in groups]).reshape(len(groups), 3)
@@ -588,7 +598,7 @@ def _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, 
             "expected_rate": exp_rate, "observed": o, "expected": e, "oe_ratio": oe, "z_score": z, "p_value": p,
             "tau2": tau2, "peer_p10": d[:, 0], "peer_median": d[:, 1], "peer_p90": d[:, 2], "percentile": pct,
             "previous_rate": prev_rate, "change": rate - prev_rate,
-            "status": np.where(judged, "ok", "too_few_cases").astype(object), "flag": flag}
+            "status": np.where(judged, "ok", "too_few_cases").astype(object), "flag": flag, **_no_evidence(len(n))}
 
 
 def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
@@ -624,8 +634,7 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
             "p_value": prob.norm_sf(z), "tau2": tau2, "peer_p10": d[:, 0], "peer_median": d[:, 1],
             "peer_p90": d[:, 2], "percentile": pct, "previous_rate": prev_index, "change": delta,
             "status": np.where(has_prev, "ok", np.where(n >= min_den, "no_previous_year", "too_few_cases")).astype(object),
-            "flag": flag, "resource_ratio": np.full(n_units, np.nan), "resource_z": np.full(n_units, np.nan),
-            "evidence": np.full(n_units, "none", dtype=object)}
+            "flag": flag, **_no_evidence(n_units)}
 
 
 # principal diagnoses of a stay that is planned by its nature (CMS/Yale CORE Planned Readmission Algorithm v4.0,

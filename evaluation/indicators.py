@@ -200,7 +200,8 @@ def rank_hospitals(out: pd.DataFrame, first: pd.DataFrame, *, peer: str = "level
         out.insert(0, "name", [names.get(str(h), "") for h in out.index])
     out.index.name = "hospital_id"
     cols = ["hospital_id", "name", "level", "kind", "peer_group", "cases", "drg_count", "total_weight", "cmi", "cost_index",
-            "cost_index_z", "cost_index_flag", "time_index", "time_index_z", "time_index_flag", "low_risk_mortality", "midlow_risk_mortality", "low_risk_cases", "midlow_risk_cases",
+            "cost_index_z", "cost_index_flag", "time_index", "time_index_z", "time_index_flag", "low_risk_mortality",
+            "midlow_risk_mortality", "low_risk_cases", "midlow_risk_cases",
             "high_weight_share", "cases_weighted", "no_weight", "quadrant_cost", "quadrant_time", "ranked", "rank_cmi",
             "rank_cost_index", "rank_time_index", "rank_low_risk_mortality"]
     out = out.reset_index()

@@ -13,7 +13,7 @@ def qn_scale(x) -> float:
     """Rousseeuw & Croux (1993, "Alternatives to the median absolute deviation", JASA 88:1273) Qn: 2.2219 times the
     k-th smallest of the |x_i - x_j| (i < j), k = C(h, 2), h = n // 2 + 1: the standard deviation of normal data, with
     a 50% breakdown point like the MAD's but 82% efficiency instead of 37% (so the start of the robust rounds does not
-    cut ordinary units' tails). O(n^2) memory in blocks: fine for the thousands of units of a peer group."""
+    cut ordinary units' tails). O(n^2) time and memory: fine for the hundreds of units of a peer group."""
     x = np.sort(np.asarray(x, float)[np.isfinite(x)])
     n = len(x)
     if n < 2:
@@ -22,8 +22,6 @@ def qn_scale(x) -> float:
     k = h * (h - 1) // 2
     d = np.concatenate([x[i + 1:] - x[i] for i in range(n - 1)])
     return float(2.2219 * np.partition(d, k - 1)[k - 1])
-OD_TEST_ALPHA = 0.05  # "auto": random-effects limits when the test of no over-dispersion rejects at this level
-
 
 
 def _winsorised_second_moment(trim: float) -> float:
@@ -53,7 +51,6 @@ def _dl_tau2(y, s2, trim: float) -> tuple[float, float]:
 
 
 def peer_test(y, s2, groups, judged, neutral: float = 0.0, trim: float = 0.1) -> tuple:
-
     """Per unit the standardised difference of its estimate ``y`` (variance ``s2``) from its peer group's,
     with random effects: per group of ``groups``, over its ``judged`` units, the centre and tau2 of :func:`_dl_tau2`,
     estimated without the units it would flag: the first cut comes from a robust scale of the standardised residuals
