@@ -39,6 +39,7 @@ class World:
     split_second: set = field(default_factory=set)  # case ids of the second stays of planted splits
     cost_outliers: list = field(default_factory=list)
     cost_level: dict = field(default_factory=dict)  # each hospital's log cost level
+    log_or: dict = field(default_factory=dict)  # each hospital's true log odds ratio of death
 
 
 def _records(path: Path) -> pd.DataFrame:
@@ -95,7 +96,7 @@ def make_world(cases_path: Path, *, seed: int = 0, planted: bool = True, tertiar
             "weight_g": r["weight_g"].to_numpy(), "dept": r["dept"].to_numpy(), "age_years": r["age_years"].to_numpy(), "sex": r["sex"].to_numpy()}))
     cases = pd.concat(parts, ignore_index=True)
     cases["case_id"] = [f"W{seed}-{i:07d}" for i in range(len(cases))]
-    world = World(cases, outliers, casemix, [h for h in ids if h not in outliers and h not in casemix])
+    world = World(cases, outliers, casemix, [h for h in ids if h not in outliers and h not in casemix], log_or=log_or)
     if games:
         _play(world, rec, rng, planted, years)
     return world
