@@ -26,7 +26,7 @@ FORMATS = {
 # columns whose name alone does not say it (or says it wrongly)
 KINDS = {
     "base_rate": "money", "point_value": "money", "rw": "ratio", "cv": "ratio", "cv_los": "ratio", "cmi": "ratio",
-    "relative_cmi": "ratio", "oe_ratio": "ratio", "oe_low": "ratio", "oe_high": "ratio", "phi": "ratio", "tau2": "ratio",
+    "relative_cmi": "ratio", "oe_ratio": "ratio", "oe_low": "ratio", "oe_high": "ratio", "phi": "ratio", "tau2": "ratio", "peer_centre": "ratio",
     "z_score": "ratio", "detectable_or": "ratio", "cost_index_z": "ratio", "time_index_z": "ratio",
     "resource_ratio": "ratio", "resource_z": "ratio", "p_value": "ratio", "q_value": "ratio", "pretrend_p": "ratio",
     "did": "ratio", "se": "ratio",

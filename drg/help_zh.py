@@ -71,8 +71,8 @@ HELP_ZH = {
     "cases a DRG needs before it gets a regional mortality risk level (default 30)": "DRG获得区域死亡风险等级所需的最少病例数(默认30)",
     "CSV with drg, risk_level (0-4): fixed levels, e.g. the national assessment's, instead of regional ones":
         "含drg, risk_level(0-4)的CSV：使用固定等级(如国考的)代替区域等级",
-    'mortality funnel for regions whose hospitals vary more than chance allows: auto (default: each peer group is tested for over-dispersion, n·phi against chi2(n-1), and gets random-effects limits where it is present), additive (always random effects: DerSimonian-Laird tau2 on winsorised z within each peer group, Spiegelhalter 2005, estimated without the units beyond the limits, Ohlssen 2007; limits: exact Poisson-log-normal quantiles), multiplicative (limits widened by sqrt(phi), methodology 5.3) or none (exact Poisson limits)':
-        '医院间差异超出随机波动时的死亡率漏斗图：auto(默认：对每个同级组检验过度离散(n·φ 对 χ²(n−1))，存在时用随机效应控制限)、additive(总用随机效应：同级组内缩尾z的DerSimonian-Laird τ²(Spiegelhalter 2005)，剔除超出控制限的单位后估计(Ohlssen 2007)；控制限为泊松-对数正态精确分位数)、multiplicative(控制限按√φ放宽，方法学5.3)或none(精确泊松控制限)',
+    'mortality funnel for regions whose hospitals vary more than chance allows: auto (default: each peer group is tested for over-dispersion, n·phi against chi2(n-1), and gets random-effects limits where it is present), additive (always random effects, Spiegelhalter 2005: within each peer group, outliers set aside by Rosner's ESD, each hospital judged against the others' DerSimonian-Laird centre and tau2 with Student's t of their degrees of freedom; limits: exact Poisson-log-normal quantiles), multiplicative (limits widened by sqrt(phi), methodology 5.3) or none (exact Poisson limits)':
+        '医院间差异超出随机波动时的死亡率漏斗图：auto(默认：对每个同级组检验过度离散(n·φ 对 χ²(n−1))，存在时用随机效应控制限)、additive(总用随机效应(Spiegelhalter 2005)：同级组内先用Rosner广义ESD剔除离群医院，每家医院与其他医院的DerSimonian-Laird中心和τ²比较，按其自由度的t分布判断；控制限为泊松-对数正态精确分位数)、multiplicative(控制限按√φ放宽，方法学5.3)或none(精确泊松控制限)',
     "output folder of drg risk on the same grouped file: expected deaths from its patient-level model instead of DRG rates":
         "同一分组文件上 drg risk 的输出文件夹：用其患者层面模型的预期死亡代替DRG死亡率",
     "table headers (default Chinese)": "表头与取值的语言(默认中文)",

@@ -135,7 +135,10 @@ def funnel(r) -> str:
     for g, sub in (_peer_groups(oc) if "peer_group" in oc.columns else [("", oc)]):
         first = sub.iloc[0]
         curve = funnel_curve(float(sub["expected"].max()), method=first.get("od_method"), phi=float(first.get("phi", 1.0)),
-                             tau2=float(first.get("tau2", 0.0)))
+                             tau2=float(sub["tau2"].median()) if "tau2" in sub.columns else 0.0)
+        if "peer_centre" in sub.columns:  # random-effects limits sit about the peers' centre (each hospital's own in the table)
+            for col in ("limit95_low", "limit95_high", "limit998_low", "limit998_high"):
+                curve[col] = curve[col] * float(sub["peer_centre"].median())
         extra = []
         for col, color, dash, name in (("limit95_high", ORANGE, "dash", t["limit95"]), ("limit95_low", ORANGE, "dash", None),
                                        ("limit998_high", RED, "solid", t["limit998"]), ("limit998_low", RED, "solid", None)):

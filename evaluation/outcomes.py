@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import distributions as dist
 from .common import align
+from .peers import leave_one_out_fit, peer_test, robust_fit, t_to_z
 
 Z95, Z998 = 1.959964, 3.090232
 
@@ -86,42 +87,35 @@ def random_effects_tau2(observed, expected, trim: float = 0.1) -> tuple[float, f
     return phi, float(tau2)
 
 
-ROBUST_Z = Z998  # units beyond the 99.8% limits are left out of the between-unit variance they would inflate
-ROBUST_ROUNDS = 10
 OD_TEST_ALPHA = 0.05  # "auto": random-effects limits when the test of no over-dispersion rejects at this level
 
 
 def robust_tau2(observed, expected, trim: float = 0.1) -> tuple[float, float, np.ndarray]:
-    """(phi, tau2, the units used) of :func:`random_effects_tau2` estimated without the outlying units: fit, drop the
-    units beyond the 99.8% random-effects limits (|z| > 3.09, :func:`mixture_z`), fit again on the others, until the
-    set of units kept stops changing (at most 10 rounds; at least half the units and two are kept).
+    """(phi, tau2, the units used): the between-unit variance of log O/E estimated without the outlying units
+    (:func:`evaluation.peers.robust_fit` on ``y = log(max(O, 0.5) / E)``, ``s2 = 1/E``: Rosner's generalized ESD on
+    the externally studentised residuals at 1%, then DerSimonian-Laird about the weighted mean of the units kept);
+    ``phi`` is Spiegelhalter (2005)'s winsorised one over the units used (the over-dispersion test of
+    :func:`overdispersion_p`). The funnel then judges each unit against the kept units other than itself
+    (:func:`_funnel_by_group`).
 
-    One or two hospitals a funnel exists to find otherwise inflate tau2 until they pass (10 tertiary hospitals, one
-    of true OR 2.0: tau2 0.089 against a true 0.0225, the outlier "within"). Estimating the null distribution from
-    the units that are not unusual is the robust approach of Ohlssen, Sharples & Spiegelhalter (2007, "A
-    hierarchical modelling framework for identifying unusual performance in health care providers", JRSS A 170:865)
-    and of Jones & Spiegelhalter's "in-control" units (2011, Stat Med 30:2289); the winsorising of each round is
-    Spiegelhalter (2005)'s. The first cut uses the smaller of that tau2 and the one from a robust scale of the z-scores
-    (the median absolute deviation about 0, Hampel 1974: two extreme units of ten cannot move it), so the outliers that
-    inflate the plain estimate are the ones the first round leaves out."""
+    Why not Spiegelhalter's winsorised tau2 itself (:func:`random_effects_tau2`): it is not consistent. Winsorising at
+    the 10th/90th percentiles keeps 68% of a normal's second moment, and the z-scores are taken about the target, not
+    the group's centre; on the second simulator's 20 tertiary hospitals (issue scale, true tau2 0.0225) it gives
+    0.0045-0.0064 and names ordinary hospitals 1.8 SD from the mean. With one or two outliers of ten it goes the other
+    way (0.089), and the outlier passes. The robust fit gives 0.0158 (null world, all 20 kept) and 0.0144 (planted
+    world, the outlier set aside) and names only the planted outlier."""
     o = np.asarray(observed, dtype=float)
     e = np.asarray(expected, dtype=float)
-    keep = e > 0
-    phi, tau2 = random_effects_tau2(o[keep], e[keep], trim)
-    n = int(keep.sum())
-    if n >= 3:  # the first cut from a scale two outliers cannot move: the median absolute z (Hampel's MAD about 0)
-        ee = e[keep]
-        z0 = np.sqrt(ee) * np.log(np.maximum(o[keep], 0.5) / ee)
-        phi0 = float((np.median(np.abs(z0)) / 0.6745) ** 2)
-        tau2 = min(tau2, max(0.0, (n * phi0 - (n - 1)) / (ee.sum() - (ee ** 2).sum() / ee.sum())))
-    for _ in range(ROBUST_ROUNDS):
-        z = mixture_z(o, e, tau2)
-        inside = (e > 0) & (np.abs(np.nan_to_num(z, nan=0.0)) <= ROBUST_Z)
-        if inside.sum() < max(2, int(np.ceil(n / 2))) or (inside == keep).all():
-            break
-        keep = inside
-        phi, tau2 = random_effects_tau2(o[keep], e[keep], trim)
-    return phi, tau2, keep
+    at = np.flatnonzero(e > 0)
+    keep = np.zeros(len(e), bool)
+    if len(at) < 2:
+        return float("nan"), 0.0, e > 0
+    oo, ee = o[at], e[at]
+    y, s2 = np.log(np.maximum(oo, 0.5) / ee), 1.0 / ee
+    _, tau2, kept = robust_fit(y, s2, trim)
+    keep[at[kept]] = True
+    phi, _ = random_effects_tau2(o[keep], e[keep], trim)
+    return phi, float(tau2), keep
 
 
 def overdispersion_p(phi: float, n: int) -> float:
@@ -149,60 +143,80 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 _Z_MAX = 12.0
 
 
-def _mixture_tail(r: np.ndarray, e: np.ndarray, tau: float, upper: bool = False) -> np.ndarray:
+def _mixture_tail(r: np.ndarray, e: np.ndarray, tau, upper: bool = False) -> np.ndarray:
     """P(O <= r) (or P(O > r) with ``upper``) for O ~ Poisson(E·exp(U)), U ~ N(0, tau²) (median rate E,
-    as on the log scale of 5.3); r >= 0 integers."""
+    as on the log scale of 5.3); r >= 0 integers; ``tau`` one value or one per unit (0: Poisson)."""
     r = np.asarray(r, dtype=float)
+    e = np.asarray(e, dtype=float)
     prob = dist.poisson_sf if upper else dist.poisson_cdf
-    if not tau > 0:
-        return prob(r, e)
-    centre = np.log((r + 1.0) / e) / tau
-    half = 12.0 / (tau * np.sqrt(r + 1.0))
-    cuts = [np.full(len(e), -_Z_MAX), np.clip(centre - half, -_Z_MAX, _Z_MAX), np.clip(centre + half, -_Z_MAX, _Z_MAX),
-            np.full(len(e), _Z_MAX)]
-    total = np.zeros(len(e))
+    tau = np.broadcast_to(np.asarray(tau, dtype=float), e.shape)
+    mixed = tau > 0
+    total = np.asarray(prob(r, e), dtype=float).copy() if not mixed.all() else np.zeros(len(e))
+    if not mixed.any():
+        return total
+    rr, ee, tt = r[mixed], e[mixed], tau[mixed]
+    centre = np.log((rr + 1.0) / ee) / tt
+    half = 12.0 / (tt * np.sqrt(rr + 1.0))
+    cuts = [np.full(len(ee), -_Z_MAX), np.clip(centre - half, -_Z_MAX, _Z_MAX),
+            np.clip(centre + half, -_Z_MAX, _Z_MAX), np.full(len(ee), _Z_MAX)]
+    acc = np.zeros(len(ee))
     for a, b in itertools.pairwise(cuts):
         mid, rad = (a + b) / 2.0, (b - a) / 2.0
         z = mid[:, None] + rad[:, None] * _GL_X[None, :]
-        total += (prob(r[:, None], e[:, None] * np.exp(tau * z)) * dist.norm_pdf(z)) @ _GL_W * rad
+        acc += (prob(rr[:, None], ee[:, None] * np.exp(tt[:, None] * z)) * dist.norm_pdf(z)) @ _GL_W * rad
+    total[mixed] = acc
     return total
 
 
-def mixture_funnel_limit(expected, p: float, tau2: float) -> np.ndarray:
+_P_EDGE = 1e-15  # a limit at probability beyond this (few peers, Student's t of 1-2 df) is no limit: 0 or infinity
+
+
+def mixture_funnel_limit(expected, p, tau2) -> np.ndarray:
     """Random-effects control limit of O/E at probability ``p``: the quantile of O ~ Poisson(E·exp(U)),
     U ~ N(0, tau²) (the additive model of Spiegelhalter 2005 for counts, computed by quadrature
     (:func:`_mixture_tail`) instead of the normal approximation on the log scale), interpolated as the
     exact Poisson limits of section 5.3. Equals :func:`poisson_funnel_limit` at tau² = 0 and tends to
     :func:`additive_limit` as E grows; at small E the normal approximation is too narrow below (E = 37,
-    tau = 0.1: 0.555 against 0.470) and flags small units by chance."""
-    if not tau2 > 0:
-        return poisson_funnel_limit(expected, p)
+    tau = 0.1: 0.555 against 0.470) and flags small units by chance. ``p`` and ``tau2``: one value or one per
+    unit."""
     e = np.asarray(expected, dtype=float)
+    p = np.broadcast_to(np.asarray(p, dtype=float), e.shape)
+    t2 = np.broadcast_to(np.asarray(tau2, dtype=float), e.shape)
     out = np.full(e.shape, np.nan)
-    ok = e > 0
-    ee, tau = e[ok], float(np.sqrt(tau2))
+    pois = (e > 0) & ~(t2 > 0)
+    if pois.any():
+        out[pois] = poisson_funnel_limit(e[pois], p[pois])
+    ok = (e > 0) & (t2 > 0)
+    out[ok & (p >= 1 - _P_EDGE)] = np.inf
+    out[ok & (p <= _P_EDGE)] = 0.0
+    ok &= (p > _P_EDGE) & (p < 1 - _P_EDGE)
+    if not ok.any():
+        return out
+    ee, tau, pp = e[ok], np.sqrt(t2[ok]), p[ok]
     lo = np.zeros(len(ee))
-    hi = np.ceil(ee * np.exp(6.0 * np.sqrt(1.0 / ee + tau2)) + 20.0)
+    sds = np.maximum(6.0, np.abs(dist.norm_ppf(pp)) + 2.0)
+    hi = np.ceil(ee * np.exp(sds * np.sqrt(1.0 / ee + tau ** 2)) + 20.0)
     while (lo < hi).any():  # smallest r with F(r) >= p, by bisection over integers
         mid = np.floor((lo + hi) / 2)
-        reached = _mixture_tail(mid, ee, tau) >= p
+        reached = _mixture_tail(mid, ee, tau) >= pp
         hi = np.where(reached, mid, hi)
         lo = np.where(reached, lo, mid + 1)
     f_r = _mixture_tail(lo, ee, tau)
     f_prev = np.where(lo > 0, _mixture_tail(np.maximum(lo - 1, 0), ee, tau), 0.0)
-    out[ok] = (lo - (f_r - p) / (f_r - f_prev)) / ee
+    out[ok] = (lo - (f_r - pp) / (f_r - f_prev)) / ee
     return out
 
 
-def mixture_z(observed, expected, tau2: float) -> np.ndarray:
+def mixture_z(observed, expected, tau2) -> np.ndarray:
     """The unit's standard normal score under the random-effects model: Φ⁻¹(P(O' <= O)) with O' from the
     mixture of :func:`mixture_funnel_limit`; above Φ⁻¹(0.999) = 3.09 exactly when O/E is above the
-    plotted upper 99.8% limit, below -3.09 exactly when it is under the lower one."""
+    plotted upper 99.8% limit, below -3.09 exactly when it is under the lower one. ``tau2``: one value or one per
+    unit."""
     o = np.asarray(observed, dtype=float)
     e = np.asarray(expected, dtype=float)
     out = np.full(e.shape, np.nan)
     ok = e > 0
-    tau = float(np.sqrt(max(tau2, 0.0)))
+    tau = np.sqrt(np.maximum(np.broadcast_to(np.asarray(tau2, dtype=float), e.shape)[ok], 0.0))
     cdf, sf = _mixture_tail(o[ok], e[ok], tau), _mixture_tail(o[ok], e[ok], tau, upper=True)
     # from the nearer tail, so neither end loses its digits to 1 - tiny
     out[ok] = np.where(cdf < 0.5, dist.norm_ppf(cdf), dist.norm_isf(sf))
@@ -237,28 +251,54 @@ def _od_method(overdispersion) -> str | None:
     raise ValueError(f"overdispersion={overdispersion!r}: use auto (default), additive, multiplicative or none")
 
 
+def _t_probability(p: float, df) -> np.ndarray:
+    """The probability at which a limit is drawn so that a unit judged with Student's t (``df``; infinite: normal)
+    is outside it exactly when its score is beyond the normal quantile of ``p`` (:func:`evaluation.peers.t_to_z`)."""
+    df = np.asarray(df, dtype=float)
+    finite = np.isfinite(df) & (df > 0)
+    return np.where(finite, dist.norm_cdf(dist.t_ppf(p, np.where(finite, df, 1.0))), p)
+
+
 def _funnel_by_group(o: np.ndarray, e: np.ndarray, groups: np.ndarray, method: str | None):
     """Per unit: the four limits, phi, tau2 and the random-effects z, each peer group's over-dispersion
-    estimated from its own units."""
+    estimated from its own units. With random effects each unit is judged against the others of its group
+    (outliers set aside, :func:`robust_tau2`; its own tau2 from the others, :func:`evaluation.peers.leave_one_out_fit`),
+    its score read with Student's t of the spread's degrees of freedom (:func:`evaluation.peers.t_to_z`) and its limits
+    drawn where that score crosses 1.96 and 3.09 (:func:`_t_probability`)."""
     phis, tau2s, z = np.ones(len(e)), np.zeros(len(e)), np.full(len(e), np.nan)
+    centres = np.ones(len(e))
     pvals, used = np.full(len(e), np.nan), np.empty(len(e), dtype=object)
     limits = {name: np.full(len(e), np.nan) for name, _, _ in LIMITS}
     for _, pos in pd.Series(np.arange(len(e)), index=groups).groupby(level=0):
         at = pos.to_numpy()
-        phi, tau2, how = 1.0, 0.0, method
+        phi, tau2, how = 1.0, np.zeros(len(at)), method
+        df, centre, spread = np.full(len(at), np.inf), np.ones(len(at)), np.zeros(len(at))
         if method == "multiplicative":
             phi = overdispersion_phi(o[at], e[at])
         elif method in ("additive", "auto"):
-            phi, tau2, kept = robust_tau2(o[at], e[at])
+            phi, tau2_group, kept = robust_tau2(o[at], e[at])
             pvals[at] = overdispersion_p(phi, int(kept.sum()))
             if method == "auto":  # random effects only where the group is over-dispersed
-                how = "additive" if tau2 > 0 and pvals[at][0] < OD_TEST_ALPHA else "none"
-                tau2 = tau2 if how == "additive" else 0.0
-            z[at] = mixture_z(o[at], e[at], tau2)
-        phis[at], tau2s[at], used[at] = phi, tau2, how or "none"
-        for name, limit in funnel_limits(e[at], "additive" if how == "additive" else how, phi, tau2).items():
-            limits[name][at] = limit
-    return limits, phis, tau2s, z, pvals, used
+                how = "additive" if tau2_group > 0 and pvals[at][0] < OD_TEST_ALPHA else "none"
+            if how == "additive" and kept.sum() >= 3:
+                ea = e[at]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    y = np.where(ea > 0, np.log(np.maximum(o[at], 0.5) / ea), np.nan)
+                c, tau2, var_c, df = leave_one_out_fit(y, 1.0 / np.where(ea > 0, ea, 1.0), kept)
+                df = np.where(tau2 > 0, df, np.inf)  # no spread estimated: Poisson's, known
+                centre, spread = np.exp(c), tau2 + var_c
+            elif how == "additive":
+                tau2 = spread = np.full(len(at), tau2_group)
+            z[at] = t_to_z(mixture_z(o[at], e[at] * centre, spread), df)
+        phis[at], tau2s[at], centres[at], used[at] = phi, tau2, centre, how or "none"
+        if how == "additive":
+            for name, p, _ in LIMITS:
+                limit = mixture_funnel_limit(e[at] * centre, _t_probability(p, df), spread) * centre
+                limits[name][at] = np.maximum(limit, 0.0)
+        else:
+            for name, limit in funnel_limits(e[at], how, phi, 0.0).items():
+                limits[name][at] = limit
+    return limits, phis, tau2s, centres, z, pvals, used
 
 
 def observed_expected(out: pd.DataFrame, groups: pd.Series | None, method: str | None) -> pd.DataFrame:
@@ -273,7 +313,7 @@ def observed_expected(out: pd.DataFrame, groups: pd.Series | None, method: str |
     out["oe_low"], out["oe_high"] = poisson_ci(o, e)
     if groups is not None:
         out["peer_group"] = np.asarray(groups)
-    limits, phis, tau2s, z, pvals, used = _funnel_by_group(
+    limits, phis, tau2s, centres, z, pvals, used = _funnel_by_group(
         o, e, np.asarray(groups) if groups is not None else np.full(len(e), "all"), method)
     for name, limit in limits.items():
         out[name] = limit
@@ -283,6 +323,7 @@ def observed_expected(out: pd.DataFrame, groups: pd.Series | None, method: str |
     if method in ("additive", "auto"):
         out["od_test_p"] = pvals
         out["tau2"] = tau2s
+        out["peer_centre"] = centres  # the O/E the random-effects limits are centred on (1 without them)
         out["z_score"] = z
     r = out["oe_ratio"]
     out["funnel_flag"] = np.select(
@@ -386,13 +427,11 @@ def index_funnel(index, variance, groups, judged, overdispersion="auto") -> tupl
 
     ``variance``: the index's sampling variance (the sum of its cases' per-DRG variances of cost / benchmark over the
     squared number of cases). Per group of ``groups`` the centre and the between-unit variance tau2 are estimated from
-    its ``judged`` units without the units beyond the 99.8% limits (:func:`evaluation.peers.peer_test`); ``auto`` uses
+    its ``judged`` units, outliers set aside, each unit against the others (:func:`evaluation.peers.peer_test`); ``auto`` uses
     tau2 where the group's test of no over-dispersion rejects at 5%, ``additive`` (and ``multiplicative``) always,
     ``none`` never. Flags: ``alarm_high`` / ``alarm_low`` beyond the 99.8% limits, ``alert_*`` beyond the 95% limits,
     ``within``; ``too_few_cases`` where the unit has no index or variance. Hospitals' costs differ by more than
     chance for reasons of price and practice, so an index is named only when it is outside what its peers differ by."""
-    from .peers import peer_test
-
     method = _od_method(overdispersion)
     idx, var = np.asarray(index, float), np.asarray(variance, float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -400,7 +439,7 @@ def index_funnel(index, variance, groups, judged, overdispersion="auto") -> tupl
         s2 = np.where(idx > 0, var / idx ** 2, np.nan)
     groups = np.asarray(groups, dtype=object)
     judged = np.asarray(judged, bool) & np.isfinite(y) & (s2 > 0)
-    z, centre, tau2 = peer_test(y, s2, groups, judged)
+    z, centre, tau2, df = peer_test(y, s2, groups, judged)
     for g in np.unique(groups):
         at = groups == g
         fit = at & judged & (np.abs(np.nan_to_num(z)) <= Z998)
@@ -408,9 +447,9 @@ def index_funnel(index, variance, groups, judged, overdispersion="auto") -> tupl
         phi = float(((y[fit] - centre[fit]) ** 2 / s2[fit]).mean()) if n else float("nan")
         over = n > 2 and overdispersion_p(phi, n) < OD_TEST_ALPHA
         if method is None or (method == "auto" and not over):
-            tau2[at] = 0.0
+            tau2[at], df[at] = 0.0, np.inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = (y - centre) / np.sqrt(s2 + tau2)
+        z = t_to_z((y - centre) / np.sqrt(s2 + tau2), df)
     flag = np.select([~np.isfinite(z), z > Z998, z < -Z998, z > Z95, z < -Z95],
                      ["too_few_cases", "alarm_high", "alarm_low", "alert_high", "alert_low"], "within").astype(object)
     return z, flag, tau2

@@ -45,7 +45,7 @@ LABELS = {
     "unknown_level_hospitals": "级别未知的医院", "total_cost": "总费用", "cases_not_grouped": "未入组病例数",
     "cases_special_review": "特病单议病例数", "cases_no_weight": "无权重病例数", "cases_no_cost": "无费用病例数",
     "cases_long_stay": "长住院病例数", "cases_high_cost": "高倍率病例数", "cases_low_cost": "低倍率病例数",
-    "cases_normal": "正常病例数", "tau2": "医院间方差τ²", "z_score": "Z值(随机效应)", "od_method": "过度离散调整方法", "od_test_p": "过度离散检验P值",
+    "cases_normal": "正常病例数", "tau2": "医院间方差τ²", "peer_centre": "同级中心O/E", "z_score": "Z值(随机效应)", "od_method": "过度离散调整方法", "od_test_p": "过度离散检验P值",
     "level_source": "风险等级来源", "min_cases": "最少病例数", "deaths": "死亡数", "reference": "参照(全体/除本院)",
     "in_region_status": "区域内就诊比例可否测算",
     "transfers": "医嘱转院人次", "transfer_down": "转往下级医院人次", "transfer_up": "转往上级医院人次",

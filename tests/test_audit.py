@@ -80,7 +80,7 @@ def test_peer_test_is_robust_to_a_few_outliers():
     y = rng.normal(1.0, 0.05, 40)
     y[:3] = [3.0, 3.5, 4.0]  # three gaming units among 40
     s2 = np.full(40, 0.05 ** 2)
-    z, centre, tau2 = peer_test(y, s2, np.zeros(40), np.ones(40, bool), neutral=1.0)
+    z, centre, tau2, _ = peer_test(y, s2, np.zeros(40), np.ones(40, bool), neutral=1.0)
     assert abs(centre[0] - 1.0) < 0.05 and tau2[0] < 0.01  # the outliers move neither much
     assert (z[:3] > 10).all()
     # the ordinary units score about as they would against the true centre (1) without between-unit variance

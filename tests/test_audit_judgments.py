@@ -120,7 +120,7 @@ def _naive_slopes(x, r, stratum, unit, n_units, cap=8, m=10.0):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_resource_gradient_equals_a_slow_reference_and_sees_codes_without_cost(seed):
-    from evaluation.audit import peer_test, resource_gradient
+    from evaluation.audit import AUDIT_OUTLIER_ALPHA, peer_test, resource_gradient
 
     rng = np.random.default_rng(seed)
     n, n_units = 24000, 12
@@ -133,5 +133,6 @@ def test_resource_gradient_equals_a_slow_reference_and_sees_codes_without_cost(s
     beta, var = resource_gradient(sev, r, stratum, unit, np.ones(n, bool), n_units)
     assert np.allclose(beta, _naive_slopes(sev, r, stratum, unit, n_units), atol=1e-9)
     # against the peers (the region's gradient is itself diluted a little by unit 0's codes): only unit 0 stands out
-    z, centre, _ = peer_test(beta, var, np.zeros(n_units), np.ones(n_units, bool), neutral=1.0)
+    z, centre, _, _ = peer_test(beta, var, np.zeros(n_units), np.ones(n_units, bool), neutral=1.0,
+                                alpha=AUDIT_OUTLIER_ALPHA)
     assert z[0] < -3 and (np.abs(z[1:]) < 3).all() and abs(centre[0] - 1) < 0.2, (z, centre)
