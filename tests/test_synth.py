@@ -205,7 +205,10 @@ def test_evaluation_recovers_planted_effects(region):
     # chance -- the bar of issue 40 is at most one per world)
     assert len(set(o.index[o["funnel_flag"].isin(["alarm_high", "alarm_low"])]) - (bad | casemix)) <= 1
     assert o.loc[sorted(bad | casemix), "funnel_flag"].isin(["alert_high", "alarm_high"]).all()
-    assert (o.groupby("peer_group")["tau2"].nunique() == 1).all()  # one tau2 per peer group
+    # one over-dispersion test per peer group; tau2 and the centre are each hospital's from the others of its group
+    assert (o.groupby("peer_group")[["phi", "od_test_p", "od_method"]].nunique() == 1).all().all()
+    judged = o[o["expected"] > 0]  # (a hospital of the network without cases has a row of blanks)
+    assert (judged["tau2"] >= 0).all() and (judged["peer_centre"] > 0).all()
     # the default (auto: random effects where a level is over-dispersed) names no ordinary hospital either
     d = evaluate(df.assign(status=df["status"].astype(str), drg=df["drg"].astype(str)),
                  hospitals=hospitals)["outcomes"].set_index("hospital_id")
