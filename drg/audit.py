@@ -11,50 +11,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from evaluation.coded import Vocab, included, numbers
+
 from .io import InputError
 
 # read under these canonical names (drg.contract finds them under the 病案首页 / 结算清单 names too); the patient id
 # (an ID-card number is best hashed before export) is hashed again on reading and never written out
 AUDIT_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "mdc", "dx", "px", "age_years", "sex",
                  "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date", "patient_id"]
-GROUPED_STATUS = ("分组成功", "ok")
 MIN_SCORE = 0.05  # cases less likely than this to be an excess case stay off the review list
 LIKELY_SPLIT = 0.5  # the split pairs the console counts
-
-
-class _Vocab:
-    """Text -> dense id over batches (-1 missing)."""
-
-    def __init__(self):
-        self.ids: dict = {}
-        self.words: list = []
-
-    def lut(self, words) -> np.ndarray:
-        out = np.empty(len(words) + 1, np.int64)
-        for k, w in enumerate(words):
-            if w is None or w == "":
-                out[k] = -1
-                continue
-            i = self.ids.get(w)
-            if i is None:
-                i = self.ids[w] = len(self.words)
-                self.words.append(w)
-            out[k] = i
-        out[-1] = -1
-        return out
-
-    def encode(self, col) -> np.ndarray:
-        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(arr.type.value_type)
-        enc = pc.dictionary_encode(pc.cast(arr, pa.string()))
-        return _indices(enc, self.lut(enc.dictionary.to_pylist()))
-
-
-def _indices(enc: pa.DictionaryArray, lut: np.ndarray) -> np.ndarray:
-    idx = enc.indices.to_numpy(zero_copy_only=False)
-    null = enc.indices.is_null().to_numpy(zero_copy_only=False)
-    return lut[np.where(null, len(lut) - 1, np.nan_to_num(idx).astype(np.int64))]
 
 
 def _days(col) -> np.ndarray:
@@ -78,12 +44,6 @@ def _days(col) -> np.ndarray:
     return out
 
 
-def _num(col) -> np.ndarray:
-    from .risk import _num as num
-
-    return num(pa.table({"x": col}), "x")
-
-
 COMPACT = {"hosp": np.int32, "drg": np.int32, "adrg": np.int32, "mdc": np.int32, "los": np.float32, "age": np.float32,
            "sex": np.float32, "admit": np.int32, "discharge": np.int32, "year": np.int32, "pdx": np.int32, "ppx": np.int32,
            "sdx": np.int32, "n_sdx": np.int16}
@@ -94,7 +54,7 @@ class _Reader:
 
     def __init__(self, lookup, patient_col: str | None, date_cols: dict):
         self.lookup, self.patient_col, self.date_cols = lookup, patient_col, date_cols
-        self.hosp, self.drg, self.adrg, self.mdc, self.dx, self.px = (_Vocab() for _ in range(6))
+        self.hosp, self.drg, self.adrg, self.mdc, self.dx, self.px = (Vocab() for _ in range(6))
         self.parts: dict = {}
         self.case_ids: list = []
 
@@ -104,13 +64,7 @@ class _Reader:
         n = batch.num_rows
         names = batch.column_names
         d = {"hosp": self.hosp.encode(batch.column("hospital_id")), "drg": self.drg.encode(batch.column("drg"))}
-        ok = d["drg"] >= 0
-        if "status" in names:
-            status = pc.cast(batch.column("status"), pa.string())
-            ok &= pc.fill_null(pc.is_in(status, pa.array(list(GROUPED_STATUS))), False).to_numpy(zero_copy_only=False)
-        drg_words = self.drg.words
-        bad = np.array([w in ("0000", "000", "") or "QY" in w for w in drg_words] + [True])
-        ok &= ~bad[np.where(d["drg"] >= 0, d["drg"], len(drg_words))]
+        ok = included(batch)
         d["ok"] = ok
         # without adrg / mdc columns: the CHS-DRG code's first three characters and first letter (as evaluate does)
         drg_text = pc.cast(batch.column("drg"), pa.string())
@@ -119,18 +73,18 @@ class _Reader:
         d["mdc"] = np.where(ok, d["mdc"], -1)
         from evaluation.common import usable_age, usable_cost, usable_los
 
-        d["los"] = usable_los(_num(batch.column("los_days"))) if "los_days" in names else np.full(n, np.nan)
-        d["cost"] = usable_cost(_num(batch.column("total_cost"))) if "total_cost" in names else np.full(n, np.nan)
-        d["age"] = usable_age(_num(batch.column("age_years"))) if "age_years" in names else np.full(n, np.nan)
-        d["sex"] = _num(batch.column("sex")) if "sex" in names else np.full(n, np.nan)
-        lv = _num(batch.column("leaving_type")) if "leaving_type" in names else None
+        d["los"] = usable_los(numbers(batch.column("los_days"))) if "los_days" in names else np.full(n, np.nan)
+        d["cost"] = usable_cost(numbers(batch.column("total_cost"))) if "total_cost" in names else np.full(n, np.nan)
+        d["age"] = usable_age(numbers(batch.column("age_years"))) if "age_years" in names else np.full(n, np.nan)
+        d["sex"] = numbers(batch.column("sex")) if "sex" in names else np.full(n, np.nan)
+        lv = numbers(batch.column("leaving_type")) if "leaving_type" in names else None
         d["leaving"] = np.where(np.isfinite(lv) & (lv >= 0) & (lv <= 9), lv, -1).astype(np.int8) if lv is not None \
             else np.full(n, -1, np.int8)
         admit = _days(batch.column(self.date_cols["admit_date"])) if self.date_cols.get("admit_date") else np.full(n, -1)
         discharge = _days(batch.column(self.date_cols["discharge_date"])) if self.date_cols.get("discharge_date") else np.full(n, -1)
         d["admit"], d["discharge"] = admit, discharge
         if "year" in names:
-            year = _num(batch.column("year"))
+            year = numbers(batch.column("year"))
             year = np.where(np.isfinite(year) & (year >= 1) & (year <= 9999), np.floor(year), -1)
         else:
             year = np.where(discharge >= 0, discharge.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970, -1)

@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from evaluation.coded import Vocab, included, numbers
+
 from .io import InputError
 
 RISK_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "dx", "age_years", "age_days", "sex",
@@ -18,14 +20,12 @@ RISK_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "dx",
 NEEDED = {"case_id": "names each case in cases.parquet", "hospital_id": "the hospital tables",
           "drg": "the DRG the model conditions on (group the records first: drg group)"}
 OUTCOME_NEEDS = {"death": "leaving_type", "los": "los_days", "cost": "total_cost"}
-GROUPED_STATUS = ("分组成功", "ok")
 # a model fit to adjust hospitals' expectations: discrimination at least "acceptable" (c >= 0.7, Hosmer & Lemeshow,
 # Applied Logistic Regression, 3rd ed., 5.2.4) is the usual bar; 0.6 is the floor below which it ranks hardly better
 # than chance; a calibration slope far from 1 means its spread of risk is wrong (Steyerberg, Clinical Prediction
 # Models, 2nd ed., 15.3)
 USEFUL_C, USEFUL_SLOPE, USEFUL_R2 = 0.6, (0.5, 2.0), 0.02
 EVAL_ROWS = 2_000_000  # held-out predictions kept for the model report (exact metrics on this many cases)
-
 
 
 class TooFewCases(InputError):
@@ -50,23 +50,6 @@ def code_lookup(scheme_path: str | None):
     return CodeLookup(table(a["mcc_ex"]), table(a["cc_ex"]), table(a["pdx_ex"]))
 
 
-class _Vocab:
-    """Text value -> dense id, growing over batches (-1 for missing)."""
-
-    def __init__(self):
-        self.ids: dict = {}
-
-    def encode(self, col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        if not pa.types.is_dictionary(arr.type):
-            arr = pc.dictionary_encode(arr)
-        words = arr.dictionary.to_pylist()
-        lut = np.array([self.ids.setdefault(str(w), len(self.ids)) if w is not None else -1 for w in words] + [-1], np.int64)
-        idx = arr.indices.to_numpy(zero_copy_only=False)
-        idx = np.where(arr.indices.is_null().to_numpy(zero_copy_only=False), len(words), np.nan_to_num(idx).astype(np.int64))
-        return lut[idx]
-
-
 def _year(batch: pa.Table) -> pa.Array:
     """The year of each case as int64: its whole number (text such as "2019" too), null where missing, not a
     number or not whole (a cast would fail the batch on one bad cell)."""
@@ -79,27 +62,9 @@ def _year(batch: pa.Table) -> pa.Array:
 
 
 def _num(batch: pa.Table, name: str):
-    """A column as float64 (NaN where missing or not a number; text such as "1" is read as its number);
-    ``None`` when the input has no such column (batches arrive under canonical names: drg.contract)."""
-    if name not in batch.column_names:
-        return None
-    col = batch.column(name)
-    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(col.type.value_type)
-    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
-        return pc.cast(col, pa.float64(), safe=False).to_numpy(zero_copy_only=False)  # 2**63-1 is a (useless) float
-    enc = pc.dictionary_encode(pc.cast(col, pa.string()))
-    lut = np.array([_to_float(v) for v in enc.dictionary.to_pylist()] + [np.nan])
-    idx = enc.indices.to_numpy(zero_copy_only=False)
-    return lut[np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), len(lut) - 1, np.nan_to_num(idx).astype(np.int64))]
-
-
-def _to_float(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
+    """A column as float64 (:func:`evaluation.coded.numbers`); ``None`` when the input has no such column (batches
+    arrive under canonical names: drg.contract)."""
+    return numbers(batch.column(name)) if name in batch.column_names else None
 
 
 def _outcomes(batch: pa.Table) -> dict:
@@ -151,7 +116,7 @@ class _Pass:
 
     def __init__(self, folds: int, by_hospital: bool, seed: int, lookup):
         self.folds, self.by_hospital, self.seed, self.lookup = folds, by_hospital, seed, lookup
-        self.drg, self.adrg = _Vocab(), _Vocab()
+        self.drg, self.adrg = Vocab(), Vocab()
 
     def keys(self, batch: pa.Table, start: int) -> dict:
         from evaluation.risk import case_folds, hospital_folds
@@ -216,11 +181,13 @@ def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int,
     for batch in batches(grouped, columns, mapping, batch_size):
         k = p.keys(batch, start)
         y = _outcomes(batch)
-        encoder.add(k["drg"], k["adrg"], k["fold"], y, len(p.drg.ids), len(p.adrg.ids))
+        inc = included(batch)  # the model learns from the cases every analysis counts (rows keep their numbers)
+        encoder.add(k["drg"][inc], k["adrg"][inc], k["fold"][inc], {o: v[inc] for o, v in y.items()}, len(p.drg.ids),
+                    len(p.adrg.ids))
         stratum = (y["death"] == 1).astype(np.int64)
-        totals += np.bincount(stratum, minlength=2)
+        totals += np.bincount(stratum[inc], minlength=2)
         u = uniform(k["row"], p.seed + 1)
-        take = np.flatnonzero(u <= np.where(stratum == 1, cuts[1], cuts[0]))
+        take = np.flatnonzero(inc & (u <= np.where(stratum == 1, cuts[1], cuts[0])))
         if len(take):
             sub = batch.take(pa.array(take))
             parts.append({"X": p.features(sub), "u": u[take], "stratum": stratum[take], **{n: v[take] for n, v in k.items()},
@@ -268,7 +235,7 @@ def _second_pass(grouped, columns, p, encoder, models: dict, steps: dict, out_pa
                 out = out.rename_columns([LABELS.get(c, c) for c in out.column_names])
             writer = writer or pq.ParquetWriter(out_path, out.schema)
             writer.write_table(out)
-            sums.append(_hospital_sums(_grouped(batch), hospital, year, y, exp, list(raw)))
+            sums.append(_hospital_sums(included(batch), hospital, year, y, exp, list(raw)))
             keep = uniform(k["row"], p.seed + 2) < eval_rate
             held.append({**{o: y[o][keep] for o in raw}, **{f"p_{o}": raw[o][keep] for o in raw}})
             start += batch.num_rows
@@ -290,15 +257,6 @@ def _hospital_sums(grouped: np.ndarray, hospital, year, y: dict, exp: dict, outc
         d[f"{o}_observed"] = np.where(ok, y[o], 0.0)[grouped]
         d[f"{o}_expected"] = np.where(ok, exp[o], 0.0)[grouped]
     return pd.DataFrame(d).groupby(["hospital_id", "year"], sort=True, dropna=False).sum()
-
-
-def _grouped(batch: pa.Table) -> np.ndarray:
-    """Cases that the hospital tables count: grouped into a DRG (as drg evaluate counts them)."""
-    ok = pc.is_valid(batch.column("drg")).to_numpy(zero_copy_only=False)
-    if "status" in batch.column_names:
-        status = pc.cast(batch.column("status"), pa.string())
-        ok &= pc.fill_null(pc.is_in(status, pa.array(list(GROUPED_STATUS))), False).to_numpy(zero_copy_only=False)
-    return ok
 
 
 MIN_EVENTS = 200  # deaths (and survivors) a death model needs in its fitting sample; cases for LOS and cost: 50x

@@ -21,9 +21,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .coded import included_codes
+from .coded import numbers as _number
+from .coded import text_codes as _text
 from .common import (
-    FAIL_CODES,
-    GROUPED_STATUS,
     LEVEL_ALIASES,
     PERIODS,
     EvaluationError,
@@ -37,31 +38,6 @@ from .common import (
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
 _BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell id
 FOLD_AT = 1 << 20  # pending cells (:meth:`CaseCells.merge`) folded in once there are more than this and the cells
-
-
-def _text(col) -> tuple[np.ndarray, list]:
-    """(int64 codes, values as str or None) of a column; -1 for a missing value. The values are each distinct
-    value's text as :func:`evaluation.common._categorical` makes it (``str(v)``)."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    if not pa.types.is_dictionary(col.type):
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            cat = pd.Categorical(col.to_pandas())
-            return cat.codes.astype(np.int64), [str(v) for v in cat.categories]
-        col = pc.dictionary_encode(col)
-    idx = col.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(col.indices.is_null().to_numpy(zero_copy_only=False), -1, idx).astype(np.int64) \
-        if col.indices.null_count else idx.astype(np.int64)
-    values = col.dictionary.to_pylist()
-    return codes, [None if v is None else str(v) for v in values]
-
-
-def _number(col) -> np.ndarray:
-    """float64 of a column, NaN where missing or not a number (``pd.to_numeric(errors="coerce")``)."""
-    t = col.type
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(float, copy=False)
-    return pd.to_numeric(col.to_pandas(), errors="coerce").astype(float).to_numpy()
 
 
 def _month_index(col, per_year: int) -> np.ndarray:
@@ -101,11 +77,8 @@ class CodedBatch:
         n = t.num_rows
         self.h, self.hosp = _text(t.column("hospital_id"))
         self.g, self.drgs = _text(t.column("drg"))
-        ok_drg = np.array([bool(v) and v not in FAIL_CODES and "QY" not in v for v in self.drgs] + [False])
-        self.included = ok_drg[self.g] & (self.h >= 0)
-        if "status" in names:
-            s, statuses = _text(t.column("status"))
-            self.included &= np.array([v in GROUPED_STATUS for v in statuses] + [False])[s]
+        self.included = included_codes((self.g, self.drgs), (self.h, self.hosp),
+                                       _text(t.column("status")) if "status" in names else None)
         cost = _number(t.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
         self.cost = usable_cost(cost)
         los = _number(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)

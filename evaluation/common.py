@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .coded import FAIL_CODES, GROUPED_STATUS, included_codes  # noqa: F401  (FAIL_CODES, GROUPED_STATUS: re-exported)
 from .text import BOOL_LABELS, LABELS, SCENARIO_PREFIXES, VALUE_LABELS
 
 INVERSE_LABELS = {zh: en for en, zh in LABELS.items()}
@@ -17,10 +18,6 @@ LEVEL_ALIASES = {
     "secondary": "secondary", "二级": "secondary", "2": "secondary", "二甲": "secondary", "二乙": "secondary",
     "primary": "primary", "一级": "primary", "1": "primary", "基层": "primary",
 }
-FAIL_CODES = {"", "0000", "000", "0000A", "0000B"}
-# the `status` of a grouped record (drg group writes 分组成功, or ok with --lang en): evaluation reads the
-# grouped table's values, it does not import the engine
-GROUPED_STATUS = ("分组成功", "ok")
 PERIODS = {"month": 12, "quarter": 4, "year": 1}  # periods a year of the --period tables
 
 
@@ -167,11 +164,11 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     out["hospital_id"] = _categorical(df["hospital_id"])
     drg = _categorical(df["drg"])
     out["drg"] = drg
-    ok_code = _on_categories(drg, lambda g: bool(g) and g not in FAIL_CODES and "QY" not in g).astype(bool)
-    included = ok_code & out["hospital_id"].notna()
-    if "status" in df.columns:
-        included &= _on_categories(_categorical(df["status"]), lambda v: v in GROUPED_STATUS).astype(bool)
-    out["included"] = included.astype(bool)
+    def coded(cat: pd.Series) -> tuple:
+        return cat.cat.codes.to_numpy().astype(np.int64), [str(c) for c in cat.cat.categories]
+
+    status = coded(_categorical(df["status"])) if "status" in df.columns else None
+    out["included"] = included_codes(coded(drg), coded(out["hospital_id"]), status)  # the one rule: evaluation.coded
     out["mdc"] = _categorical(df["mdc"]) if "mdc" in df.columns else _on_categories(drg, lambda g: "MDC" + g[:1] if g else "").astype("category")
     out["adrg"] = _categorical(df["adrg"]) if "adrg" in df.columns else _on_categories(drg, lambda g: g[:3] if g else "").astype("category")
     cost = pd.to_numeric(df["total_cost"], errors="coerce") if "total_cost" in df.columns else pd.Series(np.nan, index=df.index)

@@ -27,7 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cells import CaseCells, CodedBatch, _month_index, _number, _sorted_categorical, _text, first_rows, levels_of
+from .cells import CaseCells, CodedBatch, _month_index, _sorted_categorical, first_rows, levels_of
+from .coded import numbers as _number
+from .coded import text_codes as _text
 from .common import EvaluationError, key_codes, usable_year
 from .exact import exact_sums, merge_sums, to_float
 from .payment import (

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .cells import CodedBatch, _number, _text, levels_of
+from .cells import CodedBatch, levels_of
+from .coded import numbers as _number
+from .coded import text_codes as _text
 from .common import normalize_level, usable_year
 from .tiered_care import LEVEL_RANK, REVENUE, transfer_receivers
 
