@@ -205,13 +205,13 @@ def parse_scenario(text: str, base):
     import dataclasses
 
     from evaluation.common import EvaluationError
-    from evaluation.payment import _FIELDS, check_budget
+    from evaluation.payment import CONFIG_FIELDS, check_budget
 
     name, _, body = text.partition(":")
     if not name.strip() or not body:
         raise UsageError(f"--scenario {text!r}: no name or no change; write NAME:key=value,..., e.g. tight:budget=9e8 or k3:k_hi=3")
     budget, changes = None, {}
-    scalar = sorted(k for k, spec in _FIELDS.items() if spec[0] != "factors")
+    scalar = sorted(k for k, spec in CONFIG_FIELDS.items() if spec[0] != "factors")
     try:
         for part in body.split(","):
             key, _, val = part.partition("=")
@@ -223,7 +223,7 @@ def parse_scenario(text: str, base):
                 coeffs[key.split(".", 1)[1]] = float(val)
                 changes["coefficients"] = coeffs
             elif key in scalar:
-                kind = _FIELDS[key][0]
+                kind = CONFIG_FIELDS[key][0]
                 changes[key] = val if kind == "choice" else (int(val) if kind == "int" else float(val))
             else:
                 raise UsageError(f"--scenario {text!r}: unknown key {key!r}; use budget, coefficient.LEVEL or one of "

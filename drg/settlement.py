@@ -395,7 +395,7 @@ def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22, *, run=None
 
 def _case_ids_at(grouped: str, mapping, rows: np.ndarray, batch_size: int) -> dict:
     """{row: case id as text} of the given rows (sorted), read from the case_id column alone."""
-    from evaluation.payment_batches import _case_ids
+    from evaluation.payment_batches import batch_case_ids
 
     from .contract import batches, read_plan
 
@@ -406,7 +406,7 @@ def _case_ids_at(grouped: str, mapping, rows: np.ndarray, batch_size: int) -> di
         n = b.num_rows
         lo, hi = np.searchsorted(rows, [offset, offset + n])
         if hi > lo:
-            ids = _case_ids(b, offset)
+            ids = batch_case_ids(b, offset)
             for r in rows[lo:hi]:
                 out[int(r)] = ids[int(r) - offset].as_py()
         offset += n

@@ -40,7 +40,7 @@ _BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell i
 FOLD_AT = 1 << 20  # pending cells (:meth:`CaseCells.merge`) folded in once there are more than this and the cells
 
 
-def _month_index(col, per_year: int) -> np.ndarray:
+def month_index(col, per_year: int) -> np.ndarray:
     """Per case its period as year * per_year + part of the year, -1 where the date is missing or unreadable."""
     t = col.type
     if pa.types.is_date(t) or pa.types.is_timestamp(t):
@@ -183,7 +183,7 @@ class CaseCells:
             if "discharge_date" not in names:
                 raise EvaluationError("--period needs discharge_date (出院日期) to place each case in its period; map it "
                                       "with --columns if the file names it otherwise")
-            period = _month_index(t.column("discharge_date"), PERIODS[self.period])
+            period = month_index(t.column("discharge_date"), PERIODS[self.period])
         if not keep.all():
             sel = np.flatnonzero(keep)
             h, g, mdc, adrg, cost, los, died, level, kind, included = (a[sel] for a in (h, g, mdc, adrg, cost, los, died, level,
@@ -343,9 +343,9 @@ class CaseCells:
         tri = np.array(self.triples + [(None, None, None)], dtype=object).reshape(-1, 3)
         t = (self.cell_id >> _BITS) & mask
         # categoricals with sorted categories: the per-DRG maps of the tables work on the few distinct values
-        out = pd.DataFrame({"hospital_id": _sorted_categorical(self.hosp, self.cell_id >> (2 * _BITS)),
-                            "drg": _sorted_categorical(tri[:, 0], t), "mdc": _sorted_categorical(tri[:, 1], t),
-                            "adrg": _sorted_categorical(tri[:, 2], t)})
+        out = pd.DataFrame({"hospital_id": sorted_categorical(self.hosp, self.cell_id >> (2 * _BITS)),
+                            "drg": sorted_categorical(tri[:, 0], t), "mdc": sorted_categorical(tri[:, 1], t),
+                            "adrg": sorted_categorical(tri[:, 2], t)})
         if self.period:
             p = (self.cell_id & mask).astype(float) - 1
             out["_period"] = np.where(p >= 0, p, np.nan)
@@ -398,7 +398,7 @@ def _dense_cells(h, g, mdc, adrg, p, included, n_h: int, n_g: int):
     return lut[key], k, at // (n_p * n_g), cg, mdc_of[cg], adrg_of[cg], np.where(cp > 0, cp + (lo - 1), 0)
 
 
-def _sorted_categorical(values, codes: np.ndarray) -> pd.Categorical:
+def sorted_categorical(values, codes: np.ndarray) -> pd.Categorical:
     """``values[codes]`` as a Categorical whose categories are the distinct values, sorted (None is missing)."""
     values = np.asarray(list(values), dtype=object)
     present = [v for v in values if v is not None]

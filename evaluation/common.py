@@ -141,7 +141,7 @@ def align(values: pd.Series, index: pd.Index, fill=np.nan) -> pd.Series:
     return out if fill is np.nan else out.fillna(fill)
 
 
-def _on_categories(s: pd.Series, fn) -> pd.Series:
+def on_categories(s: pd.Series, fn) -> pd.Series:
     """Apply ``fn`` (str -> value) to the categories of a categorical and broadcast by code."""
     cats = s.cat.categories
     vals = np.array([fn(c) for c in cats] + [fn(None)], dtype=object)
@@ -169,8 +169,8 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
 
     status = coded(_categorical(df["status"])) if "status" in df.columns else None
     out["included"] = included_codes(coded(drg), coded(out["hospital_id"]), status)  # the one rule: evaluation.coded
-    out["mdc"] = _categorical(df["mdc"]) if "mdc" in df.columns else _on_categories(drg, lambda g: "MDC" + g[:1] if g else "").astype("category")
-    out["adrg"] = _categorical(df["adrg"]) if "adrg" in df.columns else _on_categories(drg, lambda g: g[:3] if g else "").astype("category")
+    out["mdc"] = _categorical(df["mdc"]) if "mdc" in df.columns else on_categories(drg, lambda g: "MDC" + g[:1] if g else "").astype("category")
+    out["adrg"] = _categorical(df["adrg"]) if "adrg" in df.columns else on_categories(drg, lambda g: g[:3] if g else "").astype("category")
     cost = pd.to_numeric(df["total_cost"], errors="coerce") if "total_cost" in df.columns else pd.Series(np.nan, index=df.index)
     # NaN, ±inf and non-positive costs (negative LOS) are missing values of their rows: they never reach a sum
     out["cost"] = usable_cost(cost.to_numpy(float))
@@ -179,7 +179,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     if "leaving_type" in df.columns:
         lt = _categorical(df["leaving_type"])
         out["leaving_type"] = lt
-        out["died"] = _on_categories(lt, lambda v: v == "5").astype(np.int64)
+        out["died"] = on_categories(lt, lambda v: v == "5").astype(np.int64)
     else:
         out["leaving_type"] = pd.Categorical([""] * len(df))
         out["died"] = 0
@@ -190,7 +190,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     if "year" in df.columns:
         out["year"] = pd.Series(usable_year(pd.to_numeric(df["year"], errors="coerce").to_numpy(float)), index=df.index)
     if "level" in df.columns:
-        out["level"] = _on_categories(_categorical(df["level"]), lambda v: LEVEL_ALIASES.get(v.strip(), v.strip()) if v else "unknown")
+        out["level"] = on_categories(_categorical(df["level"]), lambda v: LEVEL_ALIASES.get(v.strip(), v.strip()) if v else "unknown")
     return out
 
 
@@ -214,8 +214,8 @@ def attach_levels(cases: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.Dat
     lv = dict(zip(h["hospital_id"], normalize_level(h["level"])))
     kd = dict(zip(h["hospital_id"], h["kind"].astype(str))) if "kind" in h.columns else {}
     hid = cases["hospital_id"] if isinstance(cases["hospital_id"].dtype, pd.CategoricalDtype) else _categorical(cases["hospital_id"])
-    cases["level"] = _on_categories(hid, lambda i: lv.get(i, "unknown") if i is not None else "unknown")
-    cases["kind"] = _on_categories(hid, lambda i: kd.get(i, "unknown") if i is not None else "unknown")
+    cases["level"] = on_categories(hid, lambda i: lv.get(i, "unknown") if i is not None else "unknown")
+    cases["kind"] = on_categories(hid, lambda i: kd.get(i, "unknown") if i is not None else "unknown")
     return cases
 
 

@@ -66,7 +66,7 @@ def _rates(inc: pd.DataFrame, levels: pd.DataFrame, key: list, level: int) -> tu
     return n, d
 
 
-def _unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench_los: dict,
+def unit_indicators(inc: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench_los: dict,
                      levels: pd.DataFrame, min_cases_drgcount: int = 1, high_weight: float = 2.0,
                      loo_cost: pd.Series | None = None, loo_los: pd.Series | None = None) -> pd.DataFrame:
     """Capacity, efficiency and safety indicators for the groups ``key`` of the included cases."""
@@ -123,7 +123,7 @@ def benchmarks(cases: pd.DataFrame) -> tuple[dict, dict]:
             inc.dropna(subset=["los"]).groupby("drg", observed=True)["los"].mean().to_dict())
 
 
-def _rank(values: pd.Series, groups: pd.Series, eligible: pd.Series, ascending: bool) -> pd.Series:
+def rank_within_groups(values: pd.Series, groups: pd.Series, eligible: pd.Series, ascending: bool) -> pd.Series:
     """Rank 1 = best within each group, among eligible rows only (ties share the lower rank)."""
     v = values.where(eligible & values.notna())
     return v.groupby(groups, observed=True).rank(method="min", ascending=ascending).astype("Int64")
@@ -159,7 +159,7 @@ def hospital_indicators(cases: pd.DataFrame, weights: pd.DataFrame, *, peer: str
         ref_inc = ref[ref["included"]]
         loo = {"loo_cost": leave_one_out_rate(inc, ref_inc, "hospital_id", "cost"),
                "loo_los": leave_one_out_rate(inc, ref_inc, "hospital_id", "los")}
-    out = _unit_indicators(inc, ["hospital_id"], rw, bench_cost, bench_los, levels, **loo)
+    out = unit_indicators(inc, ["hospital_id"], rw, bench_cost, bench_los, levels, **loo)
     first = cases.groupby("hospital_id", observed=True)[["level", "kind"]].first()
     return rank_hospitals(out, first, peer=peer, hospitals=hospitals, min_cases_rank=min_cases_rank,
                           min_rate_denominator=min_rate_denominator, min_peer_hospitals=min_peer_hospitals,
@@ -186,10 +186,10 @@ def rank_hospitals(out: pd.DataFrame, first: pd.DataFrame, *, peer: str = "level
     n_peer = big.groupby(out["peer_group"], observed=True).transform("sum")
     eligible = big & (n_peer >= min_peer_hospitals) & (out["level"] != "unknown")
     out["ranked"] = eligible
-    out["rank_cmi"] = _rank(out["cmi"], out["peer_group"], eligible, ascending=False)
-    out["rank_cost_index"] = _rank(out["cost_index"], out["peer_group"], eligible, ascending=True)
-    out["rank_time_index"] = _rank(out["time_index"], out["peer_group"], eligible, ascending=True)
-    out["rank_low_risk_mortality"] = _rank(out["low_risk_mortality"], out["peer_group"],
+    out["rank_cmi"] = rank_within_groups(out["cmi"], out["peer_group"], eligible, ascending=False)
+    out["rank_cost_index"] = rank_within_groups(out["cost_index"], out["peer_group"], eligible, ascending=True)
+    out["rank_time_index"] = rank_within_groups(out["time_index"], out["peer_group"], eligible, ascending=True)
+    out["rank_low_risk_mortality"] = rank_within_groups(out["low_risk_mortality"], out["peer_group"],
                                            eligible & (out["low_risk_cases"] >= min_rate_denominator), ascending=True)
     for name in ("cost_index", "time_index"):  # a judgment, not only a rank: the funnel of each index among peers
         if f"{name}_var" in out.columns:
@@ -221,7 +221,7 @@ def discipline(cases: pd.DataFrame, weights: pd.DataFrame, *, by: str = "mdc", r
     bench_cost, bench_los = benchmarks(ref)
     levels = risk_levels(ref, min_cases_risk=min_cases_risk, external=external_levels)
     inc = cases[cases["included"]]
-    out = _unit_indicators(inc, ["hospital_id", by], rw, bench_cost, bench_los, levels)
+    out = unit_indicators(inc, ["hospital_id", by], rw, bench_cost, bench_los, levels)
     ref_inc = ref[ref["included"]]
     add_coverage(out, inc, ref_inc, by)
     rw_ref = ref_inc["drg"].map(rw).astype(float)

@@ -241,7 +241,7 @@ def funnel_limits(expected, method: str | None = None, phi: float = 1.0, tau2: f
     return {name: np.maximum(widen(poisson_funnel_limit(e, p), f), 0.0) for name, p, _ in LIMITS}
 
 
-def _od_method(overdispersion) -> str | None:
+def overdispersion_method(overdispersion) -> str | None:
     if overdispersion in (False, None, "none"):
         return None
     if overdispersion in (True, "additive"):
@@ -361,7 +361,7 @@ def standardized_mortality(cases: pd.DataFrame, *, reference: pd.DataFrame | Non
     ``expected_cases``: per case (index of ``cases``) a patient-level death probability (``drg risk``'s
     cross-fitted model) used instead of the DRG rates; cases without one count as dropped.
     """
-    method = _od_method(overdispersion)
+    method = overdispersion_method(overdispersion)
     ref = cases if reference is None else reference
     inc = cases[cases["included"]]
     ref_inc = ref[ref["included"]]
@@ -432,7 +432,7 @@ def index_funnel(index, variance, groups, judged, overdispersion="auto") -> tupl
     ``none`` never. Flags: ``alarm_high`` / ``alarm_low`` beyond the 99.8% limits, ``alert_*`` beyond the 95% limits,
     ``within``; ``too_few_cases`` where the unit has no index or variance. Hospitals' costs differ by more than
     chance for reasons of price and practice, so an index is named only when it is outside what its peers differ by."""
-    method = _od_method(overdispersion)
+    method = overdispersion_method(overdispersion)
     idx, var = np.asarray(index, float), np.asarray(variance, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(idx > 0, np.log(idx), np.nan)

@@ -98,7 +98,7 @@ def _finite_number(value) -> bool:
 
 # every PaymentConfig field: (kind, low, high) for numbers (inclusive; low exclusive when kind ends in ">"),
 # the allowed words for text, "factors" for {id: factor}; None allowed where the default is None
-_FIELDS = {
+CONFIG_FIELDS = {
     "method": ("choice", ("rate", "points")),
     "coefficients": ("factors", 0.0, 100.0),
     "quality_factors": ("factors", 0.0, 100.0),
@@ -123,7 +123,7 @@ _NONE_ALLOWED = {"k_hi", "short_stay_days"}
 
 def check_field(name: str, value) -> None:
     """:class:`EvaluationError` naming ``name`` and the values allowed when ``value`` is not one of them."""
-    spec = _FIELDS[name]
+    spec = CONFIG_FIELDS[name]
     kind = spec[0]
     if value is None and name in _NONE_ALLOWED:
         return
@@ -189,9 +189,9 @@ class PaymentConfig:
         return cls(**data)
 
     def check(self) -> None:
-        """Every field against its type, range or allowed words (:data:`_FIELDS`), whatever set it: the defaults,
+        """Every field against its type, range or allowed words (:data:`CONFIG_FIELDS`), whatever set it: the defaults,
         ``--config`` TOML, a ``--quality-factors`` CSV, ``--method``/``--rate-basis`` or a ``--scenario``."""
-        for name in _FIELDS:
+        for name in CONFIG_FIELDS:
             check_field(name, getattr(self, name))
 
 
@@ -356,7 +356,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
     rw_map = dict(zip(weights["drg"], weights["rw"].astype(float)))
     mean_map = dict(zip(weights["drg"], weights["mean_cost"].astype(float)))
     if pooled_mean is None:
-        pooled_mean = _pooled_mean(weights)
+        pooled_mean = pooled_mean_cost(weights)
     rw = cases["drg"].map(rw_map).astype(float).to_numpy()
     mean_g = cases["drg"].map(mean_map).astype(float).to_numpy()
     special, over_cap = special_review_mask(cases, period.special_review, cfg)
@@ -376,7 +376,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
     else:
         a, b = rate_terms(code, rw, K, cost, mean_g, pooled_mean, cfg)
         if cfg.rate_basis == "balance":
-            r = _balanced_rate(B, a, b)
+            r = balanced_rate(B, a, b)
             # the payments a·r + b sum to the budget: shared to the fen by largest remainders, as points are
             keys = cases["case_id"].to_numpy() if "case_id" in cases.columns else np.arange(len(cases))
             pay_fen = allocate_fen(budget_fen, a * r + b, keys)
@@ -416,7 +416,7 @@ def simulate(cases: pd.DataFrame, weights: pd.DataFrame, budget: float | Period,
     return per_case, st, params if advances is None else {**params, "_monthly": advances}
 
 
-def _pooled_mean(weights: pd.DataFrame) -> float:
+def pooled_mean_cost(weights: pd.DataFrame) -> float:
     if "cases_trimmed" in weights.columns and weights["cases_trimmed"].sum() > 0:
         w = weights.dropna(subset=["mean_cost"])
         return float((w["mean_cost"] * w["cases_trimmed"]).sum() / w["cases_trimmed"].sum())
@@ -456,7 +456,7 @@ def rate_terms(code, rw, K, cost, mean_g, pooled_mean, cfg) -> tuple[np.ndarray,
     return np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0)
 
 
-def _balanced_rate(B: float, a: np.ndarray, b: np.ndarray) -> float:
+def balanced_rate(B: float, a: np.ndarray, b: np.ndarray) -> float:
     """The base rate at which the period's payments ``Σ(a·r + b)`` equal the budget."""
     units, fixed = math.fsum(a), math.fsum(b)
     if not units > 0:

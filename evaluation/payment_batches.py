@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cells import CaseCells, CodedBatch, _month_index, _sorted_categorical, first_rows, levels_of
+from .cells import CaseCells, CodedBatch, month_index, sorted_categorical, first_rows, levels_of
 from .coded import numbers as _number
 from .coded import text_codes as _text
 from .common import EvaluationError, key_codes, usable_year
@@ -37,8 +37,8 @@ from .payment import (
     NO_YEAR,
     SETTLED_CLASSES,
     PaymentConfig,
-    _balanced_rate,
-    _pooled_mean,
+    balanced_rate,
+    pooled_mean_cost,
     advances_table,
     case_points,
     check_budget,
@@ -138,7 +138,7 @@ def first_pass(t: pa.Table, offset: int, hospitals: pd.DataFrame | None, listed:
         inc = cb.included & known
         hs = np.array(cb.hosp, dtype=object)[cb.h[inc]]
         out.grouped = pd.Series(1, index=pd.MultiIndex.from_arrays([year[inc].astype(np.int64), hs])).groupby(level=[0, 1]).sum()
-        ids = _case_ids(t, offset)
+        ids = batch_case_ids(t, offset)
         hit = pc.is_in(ids, value_set=pa.array(listed, pa.string())).to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(hit & inc & ~np.isnan(cb.cost))
         cid = ids.take(pa.array(rows)).to_pylist()
@@ -146,7 +146,7 @@ def first_pass(t: pa.Table, offset: int, hospitals: pd.DataFrame | None, listed:
     return out
 
 
-def _case_ids(t: pa.Table, offset: int) -> pa.Array:
+def batch_case_ids(t: pa.Table, offset: int) -> pa.Array:
     """The batch's case ids as text (the row number in the input when the file has no case_id column)."""
     if "case_id" not in t.column_names:
         return pa.array(np.arange(offset, offset + t.num_rows).astype(str), pa.string())
@@ -184,7 +184,7 @@ def plan_from_first(first: FirstPass, hospitals: pd.DataFrame | None, runs: list
         raise EvaluationError("no DRG has a weight: no case has a usable total_cost (missing, NaN, infinite or <= 0) "
                               "and no published weights were given; fix the cost column or pass --weights CSV")
     plan = PayPlan(levels_of(hospitals), years, runs, dict(zip(w["drg"], w["rw"].astype(float))),
-                   dict(zip(w["drg"], w["mean_cost"].astype(float))), _pooled_mean(w))
+                   dict(zip(w["drg"], w["mean_cost"].astype(float))), pooled_mean_cost(w))
     if listed and first.candidates:
         position = {str(c): i for i, c in enumerate(listed)}
         cand = pd.DataFrame(first.candidates, columns=["row", "h", "year", "cid"])
@@ -351,7 +351,7 @@ def rates_from_second(plan: PayPlan, sums: list) -> list:
             else:
                 if run.cfg.rate_basis == "balance":
                     units, fixed = to_float(s["a"].get(i, 0)), to_float(s["b"].get(i, 0))
-                    r = _balanced_rate(B, np.array([units]), np.array([fixed]))
+                    r = balanced_rate(B, np.array([units]), np.array([fixed]))
                 else:
                     basis = i - 1 if i > 0 else i  # the previous settled year's cases, the year's own for the first
                     v = to_float(s["volume"].get(basis, 0)) * (1.0 + run.cfg.growth)
@@ -516,8 +516,8 @@ def case_table(cb: CodedBatch, t: pa.Table, p: Priced, pay: np.ndarray, years: l
     code = np.where(settled, p.code, NO_YEAR).astype(np.int8)
     out = pd.DataFrame({
         "year": year,
-        "hospital_id": _sorted_categorical(cb.hosp, cb.h),
-        "level": _sorted_categorical(cb.level_names, level), "drg": _sorted_categorical(cb.drgs, cb.g),
+        "hospital_id": sorted_categorical(cb.hosp, cb.h),
+        "level": sorted_categorical(cb.level_names, level), "drg": sorted_categorical(cb.drgs, cb.g),
         "rw": p.rw, "coefficient": p.level_k, "quality_factor": p.quality,
         "payment_class": pd.Categorical.from_codes(code, CLASSES), "total_cost": cost,
         "points": np.where(settled, p.points, np.nan) if p.points is not None else np.full(n, np.nan)})
@@ -529,13 +529,13 @@ def case_table(cb: CodedBatch, t: pa.Table, p: Priced, pay: np.ndarray, years: l
     names = t.column_names
     if "dept" in names:
         codes, values = _text(t.column("dept"))
-        out["dept"] = _sorted_categorical([v if v else None for v in values], codes)
+        out["dept"] = sorted_categorical([v if v else None for v in values], codes)
     if "self_pay" in names:
         sp = to_fen(usable_self_pay(_number(t.column("self_pay"))))
         out["self_pay_fen"] = sp
         out["fund_payment_fen"] = np.where(settled, out["payment_fen"].to_numpy() - sp, 0)
     if "discharge_date" in names:
-        m = _month_index(t.column("discharge_date"), 12)
+        m = month_index(t.column("discharge_date"), 12)
         out["month"] = np.where(m >= 0, m % 12 + 1, np.nan).astype(float)
     return out
 

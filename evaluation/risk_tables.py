@@ -9,7 +9,7 @@ import pandas as pd
 
 from .api import with_every_hospital
 from .common import attach_levels, peer_key
-from .outcomes import _od_method, observed_expected
+from .outcomes import overdispersion_method, observed_expected
 from .risk import amount_metrics, death_metrics, decile_table, feature_names
 
 
@@ -28,7 +28,7 @@ def _one_table(sums: pd.DataFrame, outcomes: list, hospitals, overdispersion, pe
         out["dropped_cases"] = sums["death_dropped"].to_numpy(np.int64)
         out["observed"] = sums["death_observed"].to_numpy().round().astype(np.int64)
         out["expected"] = sums["death_expected"].to_numpy()
-        out = observed_expected(out, groups.to_numpy(), _od_method(overdispersion))
+        out = observed_expected(out, groups.to_numpy(), overdispersion_method(overdispersion))
         out["reference"] = "patient_model"
     for o in ("los", "cost"):
         if o in outcomes:

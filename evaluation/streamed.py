@@ -126,7 +126,7 @@ def benchmarks_cells(cells: pd.DataFrame) -> tuple[dict, dict]:
 def unit_cells(cells: pd.DataFrame, key: list, rw: dict, bench_cost: dict, bench_los: dict, levels: pd.DataFrame,
                high_weight: float = 2.0, loo_cost: np.ndarray | None = None, loo_los: np.ndarray | None = None,
                ratio_var: tuple | None = None) -> pd.DataFrame:
-    """:func:`evaluation.indicators._unit_indicators` from cells: sums of cases, weights and cost / benchmark
+    """:func:`evaluation.indicators.unit_indicators` from cells: sums of cases, weights and cost / benchmark
     ratios per group of ``key`` (a cell's cost ratio sum is its cost sum over the DRG benchmark)."""
     n = cells["n"].to_numpy(float)
     w = cells["drg"].map(rw).astype(float).to_numpy()
@@ -191,9 +191,9 @@ def _leave_one_out(cells: pd.DataFrame, count: str, total: str, min_cases: int =
 
 def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion="auto", leave_one_out: bool = False) -> pd.DataFrame:
     """:func:`evaluation.outcomes.standardized_mortality` per hospital from cells (``groups``: each hospital's peer group)."""
-    from .outcomes import _od_method, observed_expected  # scipy: only where the funnel is drawn
+    from .outcomes import overdispersion_method, observed_expected  # scipy: only where the funnel is drawn
 
-    method = _od_method(overdispersion)
+    method = overdispersion_method(overdispersion)
     if leave_one_out:
         p = _leave_one_out(cells, "n", "died")
     else:

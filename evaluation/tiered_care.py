@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import EvaluationError, _on_categories, normalize_level, read_toml
+from .common import EvaluationError, on_categories, normalize_level, read_toml
 from .text import DEFINITIONS
 from .weights import baseline_weights
 
@@ -260,7 +260,7 @@ def referral_sums(cases: pd.DataFrame, raw: pd.DataFrame, hospitals: pd.DataFram
     receiver, how = transfer_receivers(raw, hospitals, lt)
     transfer = lt == "2"
     hid = cases["hospital_id"]
-    sender_rank = (_on_categories(hid, lambda h: rank_of.get(h, np.nan)) if isinstance(hid.dtype, pd.CategoricalDtype)
+    sender_rank = (on_categories(hid, lambda h: rank_of.get(h, np.nan)) if isinstance(hid.dtype, pd.CategoricalDtype)
                    else hid.astype(str).map(rank_of)).astype(float)  # per hospital, not per case
     receiver_rank = pd.Series(np.nan, index=cases.index)
     receiver_rank[transfer] = receiver[transfer].astype(object).map(rank_of).astype(float)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .common import PERIODS
-from .indicators import _rank, _unit_indicators, benchmarks, risk_levels
+from .indicators import rank_within_groups, unit_indicators, benchmarks, risk_levels
 
 VIEWS = {"dept": ["dept"], "doctor": ["doctor_id"], "hospital-dept": ["hospital_id", "dept"]}
 MIN_CASES_UNIT = 30  # cases a department or doctor needs to be ranked (the sheet's minimum for a rate's denominator)
@@ -101,7 +101,7 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
     rw = dict(zip(weights["drg"], weights["rw"]))
     bench_cost, bench_los = benchmarks(cases)
     levels = risk_levels(cases, min_cases_risk=min_cases_risk, external=external_levels)
-    t = _unit_indicators(inc, keys, rw, bench_cost, bench_los, levels).reset_index()
+    t = unit_indicators(inc, keys, rw, bench_cost, bench_los, levels).reset_index()
     unit = inc[keys[0]].astype(str) if len(keys) == 1 else inc[keys[0]].astype(str) + "|" + inc[keys[1]].astype(str)
     first = inc.assign(_unit=unit.to_numpy()).groupby("_unit", observed=True)
     extra = [c for c in ("hospital_id", "dept") if c in inc.columns and c not in keys]
@@ -145,9 +145,9 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
         t["detectable_or"] = np.where(judged, detectable_ratio(t["expected"].to_numpy(float), t["tau2"].to_numpy(float),
                                                                int(judged.sum())), np.nan)
     t["reference"] = ("own_hospital" if by == "doctor" else "region") + ("/patient_model" if expected_deaths is not None else "")
-    t["rank_cost_index"] = _rank(t["cost_index"], t["peer_group"], ok, ascending=True)
-    t["rank_time_index"] = _rank(t["time_index"], t["peer_group"], ok, ascending=True)
-    t["rank_cmi"] = _rank(t["cmi"], t["peer_group"], ok, ascending=False)
+    t["rank_cost_index"] = rank_within_groups(t["cost_index"], t["peer_group"], ok, ascending=True)
+    t["rank_time_index"] = rank_within_groups(t["time_index"], t["peer_group"], ok, ascending=True)
+    t["rank_cmi"] = rank_within_groups(t["cmi"], t["peer_group"], ok, ascending=False)
     lead = keys + [c for c in ("hospital_id", "dept") if c in t.columns and c not in keys]
     region = [c for c in ("cost_index_region", "time_index_region") if c in t.columns]
     cols = lead + ["peer_group", "status", "cases", "drg_count", "total_weight", "cmi", "cost_index", "time_index",
@@ -180,7 +180,7 @@ def period_view(cases: pd.DataFrame, weights: pd.DataFrame, period: str) -> pd.D
     rw = dict(zip(weights["drg"], weights["rw"]))
     bench_cost, bench_los = benchmarks(cases)
     levels = risk_levels(cases)
-    t = _unit_indicators(inc, ["hospital_id", "_period"], rw, bench_cost, bench_los, levels)
+    t = unit_indicators(inc, ["hospital_id", "_period"], rw, bench_cost, bench_los, levels)
     g = inc.groupby(["hospital_id", "_period"], observed=True)["died"]
     t["deaths"] = g.sum().reindex(t.index).fillna(0).astype(np.int64)
     t["mortality"] = t["deaths"] / t["cases"]

@@ -57,6 +57,26 @@ def test_no_layer_imports_a_higher_one():
     assert not bad, bad
 
 
+def test_no_private_name_is_imported_across_modules():
+    """A name with a leading underscore is its module's own: another module that needs it needs a public name
+    (issue 35). ``from x import public as _alias`` is fine; ``import x`` followed by ``x._private`` is caught too."""
+    mods = _modules_cache()
+    bad = []
+    for name, tree in mods.items():
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                bad += [(name, node.module, a.name) for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+            elif isinstance(node, ast.Import):
+                aliases.update({(a.asname or a.name): a.name for a in node.names})
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and aliases.get(node.value.id, "") in mods):
+                bad.append((name, aliases[node.value.id], node.attr))
+    assert not bad, bad
+
+
 def test_no_import_cycles():
     graph = {m: {d for d in deps if d.split(".")[0] == m.split(".")[0] and d != m.split(".")[0]}
              for m, deps in import_graph().items()}

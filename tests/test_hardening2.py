@@ -361,11 +361,11 @@ def test_every_payment_config_field_is_checked():
     import dataclasses
 
     from evaluation.common import EvaluationError
-    from evaluation.payment import _FIELDS, PaymentConfig
+    from evaluation.payment import CONFIG_FIELDS, PaymentConfig
 
-    assert set(_FIELDS) == {f.name for f in dataclasses.fields(PaymentConfig)}
+    assert set(CONFIG_FIELDS) == {f.name for f in dataclasses.fields(PaymentConfig)}
     PaymentConfig().check()
-    for name in _FIELDS:
+    for name in CONFIG_FIELDS:
         for bad in ("nope", float("nan"), True, -5, [1], {"x": "a"}):
             cfg = PaymentConfig()
             setattr(cfg, name, bad)
