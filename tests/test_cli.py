@@ -83,9 +83,17 @@ def test_csv_output_and_only_results(tmp_path, tiny_dir):
 
 
 def test_scheme_from_environment(tmp_path, tiny_dir):
+    """$DRG_SCHEME is the scheme when --scheme is not given: the records group as under --scheme (the tiny scheme's
+    groups and scheme id), not as under the built-in national scheme."""
     src = tmp_path / "in.parquet"
     ROWS.to_parquet(src, index=False)
-    drg("group", src, "-o", tmp_path / "o.parquet", "-q", env={"DRG_SCHEME": str(tiny_dir)})
+    drg("group", src, "-o", tmp_path / "env.parquet", "-q", "--lang", "en", env={"DRG_SCHEME": str(tiny_dir)})
+    drg("group", src, "--scheme", tiny_dir, "-o", tmp_path / "flag.parquet", "-q", "--lang", "en")
+    drg("group", src, "-o", tmp_path / "default.parquet", "-q", "--lang", "en", env={"DRG_SCHEME": ""})
+    env, flag, default = (pd.read_parquet(tmp_path / f"{n}.parquet") for n in ("env", "flag", "default"))
+    cols = [c for c in ("status", "mdc", "adrg", "drg") if c in env.columns]
+    assert cols and env[cols].equals(flag[cols])
+    assert not env[cols].equals(default[cols])  # the built-in scheme groups these records otherwise
 
 
 def test_output_is_byte_identical(tmp_path):
