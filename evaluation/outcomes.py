@@ -171,39 +171,51 @@ def _mixture_tail(r: np.ndarray, e: np.ndarray, tau, upper: bool = False) -> np.
 _P_EDGE = 1e-15  # a limit at probability beyond this (few peers, Student's t of 1-2 df) is no limit: 0 or infinity
 
 
-def mixture_funnel_limit(expected, p, tau2) -> np.ndarray:
+def mixture_funnel_limit(expected, p, tau2, upper_tail=None) -> np.ndarray:
     """Random-effects control limit of O/E at probability ``p``: the quantile of O ~ Poisson(E·exp(U)),
     U ~ N(0, tau²) (the additive model of Spiegelhalter 2005 for counts, computed by quadrature
     (:func:`_mixture_tail`) instead of the normal approximation on the log scale), interpolated as the
     exact Poisson limits of section 5.3. Equals :func:`poisson_funnel_limit` at tau² = 0 and tends to
     :func:`additive_limit` as E grows; at small E the normal approximation is too narrow below (E = 37,
     tau = 0.1: 0.555 against 0.470) and flags small units by chance. ``p`` and ``tau2``: one value or one per
-    unit."""
+    unit. ``upper_tail``: ``1 - p`` computed without rounding (an upper limit read with Student's t of few degrees of
+    freedom sits at 1 - 1e-13, where differences of CDF values near 1 keep three digits): the search and the
+    interpolation then run on the survival function."""
     e = np.asarray(expected, dtype=float)
     p = np.broadcast_to(np.asarray(p, dtype=float), e.shape)
+    q = 1.0 - p if upper_tail is None else np.broadcast_to(np.asarray(upper_tail, dtype=float), e.shape)
     t2 = np.broadcast_to(np.asarray(tau2, dtype=float), e.shape)
     out = np.full(e.shape, np.nan)
     pois = (e > 0) & ~(t2 > 0)
     if pois.any():
         out[pois] = poisson_funnel_limit(e[pois], p[pois])
     ok = (e > 0) & (t2 > 0)
-    out[ok & (p >= 1 - _P_EDGE)] = np.inf
+    out[ok & (q <= _P_EDGE)] = np.inf
     out[ok & (p <= _P_EDGE)] = 0.0
-    ok &= (p > _P_EDGE) & (p < 1 - _P_EDGE)
+    ok &= (p > _P_EDGE) & (q > _P_EDGE)
     if not ok.any():
         return out
-    ee, tau, pp = e[ok], np.sqrt(t2[ok]), p[ok]
+    ee, tau, pp, qq = e[ok], np.sqrt(t2[ok]), p[ok], q[ok]
+    upper = pp > 0.5  # searched on P(O > r) <= q: the upper limits' probabilities are tiny tails, not CDFs near 1
+
+    def reached_at(r):
+        return np.where(upper, _mixture_tail(r, ee, tau, upper=True) <= qq, _mixture_tail(r, ee, tau) >= pp)
+
     lo = np.zeros(len(ee))
-    sds = np.maximum(6.0, np.abs(dist.norm_ppf(pp)) + 2.0)
+    sds = np.maximum(6.0, np.abs(dist.norm_isf(np.minimum(pp, qq))) + 2.0)
     hi = np.ceil(ee * np.exp(sds * np.sqrt(1.0 / ee + tau ** 2)) + 20.0)
     while (lo < hi).any():  # smallest r with F(r) >= p, by bisection over integers
         mid = np.floor((lo + hi) / 2)
-        reached = _mixture_tail(mid, ee, tau) >= pp
+        reached = reached_at(mid)
         hi = np.where(reached, mid, hi)
         lo = np.where(reached, lo, mid + 1)
-    f_r = _mixture_tail(lo, ee, tau)
-    f_prev = np.where(lo > 0, _mixture_tail(np.maximum(lo - 1, 0), ee, tau), 0.0)
-    out[ok] = (lo - (f_r - pp) / (f_r - f_prev)) / ee
+    prev = np.maximum(lo - 1, 0)
+    sf_r, sf_prev = _mixture_tail(lo, ee, tau, upper=True), _mixture_tail(prev, ee, tau, upper=True)
+    f_r, f_prev = _mixture_tail(lo, ee, tau), np.where(lo > 0, _mixture_tail(prev, ee, tau), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # (F(r) - p) / (F(r) - F(r-1)), on the upper side as (q - S(r)) / (S(r-1) - S(r))
+        a = np.where(upper, (qq - sf_r) / np.where(lo > 0, sf_prev - sf_r, 1.0 - sf_r), (f_r - pp) / (f_r - f_prev))
+    out[ok] = (lo - a) / ee
     return out
 
 
@@ -251,12 +263,14 @@ def overdispersion_method(overdispersion) -> str | None:
     raise ValueError(f"overdispersion={overdispersion!r}: use auto (default), additive, multiplicative or none")
 
 
-def _t_probability(p: float, df) -> np.ndarray:
-    """The probability at which a limit is drawn so that a unit judged with Student's t (``df``; infinite: normal)
-    is outside it exactly when its score is beyond the normal quantile of ``p`` (:func:`evaluation.peers.t_to_z`)."""
+def _t_probability(p: float, df) -> tuple[np.ndarray, np.ndarray]:
+    """(probability, 1 - probability without rounding) at which a limit is drawn so that a unit judged with Student's
+    t (``df``; infinite: normal) is outside it exactly when its score is beyond the normal quantile of ``p``
+    (:func:`evaluation.peers.t_to_z`)."""
     df = np.asarray(df, dtype=float)
     finite = np.isfinite(df) & (df > 0)
-    return np.where(finite, dist.norm_cdf(dist.t_ppf(p, np.where(finite, df, 1.0))), p)
+    x = dist.t_ppf(p, np.where(finite, df, 1.0))
+    return np.where(finite, dist.norm_cdf(x), p), np.where(finite, dist.norm_sf(x), 1.0 - p)
 
 
 def _funnel_by_group(o: np.ndarray, e: np.ndarray, groups: np.ndarray, method: str | None):
@@ -293,7 +307,8 @@ def _funnel_by_group(o: np.ndarray, e: np.ndarray, groups: np.ndarray, method: s
         phis[at], tau2s[at], centres[at], used[at] = phi, tau2, centre, how or "none"
         if how == "additive":
             for name, p, _ in LIMITS:
-                limit = mixture_funnel_limit(e[at] * centre, _t_probability(p, df), spread) * centre
+                prob, tail = _t_probability(p, df)
+                limit = mixture_funnel_limit(e[at] * centre, prob, spread, upper_tail=tail) * centre
                 limits[name][at] = np.maximum(limit, 0.0)
         else:
             for name, limit in funnel_limits(e[at], how, phi, 0.0).items():

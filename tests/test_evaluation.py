@@ -418,3 +418,22 @@ def test_leave_one_out_reference_for_a_dominant_hospital():
     assert math.isclose(lh.loc["H1", "cost_index"], 3000 / 1500) and math.isclose(lh.loc["H1", "time_index"], 10 / 5)
     assert math.isclose(ph.loc["H1", "cost_index"], 3000 / (1_800_000 / 700))
     assert (lo["reference"] == "leave_one_out").all() and (ph["reference"] == "pooled").all()
+
+
+def test_far_upper_limits_are_computed_on_the_survival_side():
+    """A hospital judged with Student's t of few degrees of freedom has its 99.8% limit at probability 1 - 1e-13
+    (t of 4 df at 0.999 is 7.17 on the normal scale); there differences of CDF values near 1 keep three digits and
+    two inputs equal to 1e-16 gave limits 1e-4 apart (a streamed run against a per-case one). On the survival side
+    they agree to the last digits, and the limit is the one the exact tail puts there."""
+    from evaluation import distributions as dist
+    from evaluation.outcomes import _mixture_tail, mixture_funnel_limit
+
+    x = 7.17
+    p, q = dist.norm_cdf(x), dist.norm_sf(x)
+    e = np.array([0.278409, 1.063492, 2.098485, 30.0])
+    a = mixture_funnel_limit(e, p, 0.5, upper_tail=q)
+    b = mixture_funnel_limit(e * (1 + 2e-16), p, 0.5, upper_tail=q)
+    assert np.allclose(a, b, rtol=1e-12)
+    r = np.floor(a * e)  # the limit's count lies where the exact upper tail crosses q
+    assert (_mixture_tail(r, e, np.sqrt(0.5), upper=True) >= q).all()
+    assert (_mixture_tail(r + 1, e, np.sqrt(0.5), upper=True) <= q).all()
