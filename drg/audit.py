@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evaluation.coded import Vocab, included, numbers
+from evaluation.coded import Vocab, included, numbers, years
 
 from .io import InputError
 
@@ -84,8 +84,7 @@ class _Reader:
         discharge = _days(batch.column(self.date_cols["discharge_date"])) if self.date_cols.get("discharge_date") else np.full(n, -1)
         d["admit"], d["discharge"] = admit, discharge
         if "year" in names:
-            year = numbers(batch.column("year"))
-            year = np.where(np.isfinite(year) & (year >= 1) & (year <= 9999), np.floor(year), -1)
+            year = np.nan_to_num(years(batch), nan=-1.0)
         else:
             year = np.where(discharge >= 0, discharge.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970, -1)
         d["year"] = year.astype(np.int64)

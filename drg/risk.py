@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evaluation.coded import Vocab, included, numbers
+from evaluation.coded import Vocab, included, numbers, years
 
 from .io import InputError
 
@@ -51,13 +51,11 @@ def code_lookup(scheme_path: str | None):
 
 
 def _year(batch: pa.Table) -> pa.Array:
-    """The year of each case as int64: its whole number (text such as "2019" too), null where missing, not a
-    number or not whole (a cast would fail the batch on one bad cell)."""
-    v = _num(batch, "year")
+    """The year of each case as int64 (:func:`evaluation.coded.years`), null where it has none."""
+    v = years(batch)
     if v is None:
         return pa.nulls(batch.num_rows, pa.int64())
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < 1e9)
+    ok = np.isfinite(v)
     return pa.array(np.where(ok, v, 0).astype(np.int64), mask=~ok)
 
 

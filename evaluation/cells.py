@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .coded import included_codes
+from .coded import included_codes, years
 from .coded import numbers as _number
 from .coded import text_codes as _text
 from .common import (
@@ -32,7 +32,6 @@ from .common import (
     normalize_level,
     usable_cost,
     usable_los,
-    usable_year,
 )
 
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
@@ -175,7 +174,7 @@ class CaseCells:
         los_integral = cb.los_integral
         keep = np.ones(n, dtype=bool)
         if self.years is not None and "year" in names:
-            keep &= np.isin(usable_year(_number(t.column("year"))), np.array(list(self.years), dtype=float))
+            keep &= np.isin(years(t), np.array(list(self.years), dtype=float))
         if self.levels is not None:
             keep &= np.isin(np.array(level_names, dtype=object)[level], np.array(list(self.levels), dtype=object))
         period = None
@@ -487,7 +486,7 @@ def add_by_year(by_year: dict, table: pa.Table, make) -> None:
     if "year" not in table.column_names:
         by_year.setdefault(0, make()).add(table)
         return
-    y = usable_year(_number(table.column("year")))
+    y = years(table)
     lo, hi = np.fmin.reduce(y, initial=np.inf), np.fmax.reduce(y, initial=-np.inf)
     if lo == hi and not np.isnan(y).any():  # a batch of one year (a file in date order has few others)
         by_year.setdefault(int(lo), make()).add(table)

@@ -92,6 +92,17 @@ def numbers(col) -> np.ndarray:
                         np.nan_to_num(idx).astype(np.int64))]
 
 
+def years(batch: pa.Table) -> np.ndarray | None:
+    """The year of each case as float64, whole (a fractional year is its whole part), NaN where it is not a year from
+    1 to 9999 (blank, text, 0, 1e308); ``None`` when the batch has no year column (drg.contract adds one from the
+    discharge date where it can)."""
+    if "year" not in batch.column_names:
+        return None
+    v = numbers(batch.column("year"))
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(v) & (v >= 1) & (v < 10000), np.floor(v), np.nan)
+
+
 def _to_float(v) -> float:
     if v is None or "_" in v:  # Python reads 1_000 as a number; an export's cell "1_000" is not one
         return float("nan")

@@ -29,8 +29,9 @@ import pyarrow.compute as pc
 
 from .cells import CaseCells, CodedBatch, month_index, sorted_categorical, first_rows, levels_of
 from .coded import numbers as _number
+from .coded import years
 from .coded import text_codes as _text
-from .common import EvaluationError, key_codes, usable_year
+from .common import EvaluationError, key_codes
 from .exact import exact_sums, merge_sums, to_float
 from .payment import (
     CLASSES,
@@ -112,7 +113,8 @@ class FirstPass:
 
 
 def _year_values(t: pa.Table) -> np.ndarray:
-    return usable_year(_number(t.column("year"))) if "year" in t.column_names else np.zeros(t.num_rows)
+    y = years(t)
+    return np.zeros(t.num_rows) if y is None else y
 
 
 def first_pass(t: pa.Table, offset: int, hospitals: pd.DataFrame | None, listed: list | None) -> FirstPass:

@@ -13,7 +13,8 @@ import pyarrow as pa
 from .cells import CodedBatch, levels_of
 from .coded import numbers as _number
 from .coded import text_codes as _text
-from .common import normalize_level, usable_year
+from .coded import years
+from .common import normalize_level
 from .tiered_care import LEVEL_RANK, REVENUE, transfer_receivers
 
 
@@ -22,7 +23,7 @@ def _years(t: pa.Table) -> pd.Series:
     if "year" not in t.column_names:
         return pd.Series(np.zeros(t.num_rows, np.int64))
     raw = pd.to_numeric(t.column("year").to_pandas(), errors="coerce")
-    year = usable_year(raw.to_numpy(float))
+    year = years(t)
     if np.array_equal(year, raw.to_numpy(float), equal_nan=True):  # every year readable as it is: its own type
         return raw
     return pd.Series(year)  # 1e308, 0 or 2018.5: unreadable ones empty, whole years

@@ -125,3 +125,13 @@ def test_the_commands_count_the_same_included_cases(tmp_path):
     assert got[got > 0].to_dict() == per_hospital.to_dict()
     audit = audit_to(str(path), str(tmp_path / "audit"), lang="en")
     assert audit["hospital_flags"]["hospital_id"].isin(per_hospital.index).all()
+
+
+def test_one_year_reader():
+    """Years as every analysis reads them: whole years 1-9999 from numbers or text, NaN otherwise; no column: None."""
+    from evaluation.coded import years
+
+    t = pa.table({"year": ["2021", " 2022 ", "2018.5", "0", "1e308", "", None, "二〇二一", "9999", "10000"]})
+    assert np.allclose(years(t), [2021, 2022, 2018, np.nan, np.nan, np.nan, np.nan, np.nan, 9999, np.nan], equal_nan=True)
+    assert np.allclose(years(pa.table({"year": [2020, None, -1]})), [2020, np.nan, np.nan], equal_nan=True)
+    assert years(pa.table({"x": [1]})) is None
