@@ -106,6 +106,7 @@ def audited(tmp_path_factory):
     return out, truth, tables, cases
 
 
+@pytest.mark.slow
 def test_synth_plants_the_coding_games(audited):
     out, truth, tables, cases = audited
     h = pd.DataFrame(truth["hospitals"])
@@ -126,6 +127,7 @@ def test_synth_plants_the_coding_games(audited):
     assert df["patient_id"].nunique() < len(df)  # natural repeat admissions exist too
 
 
+@pytest.mark.slow
 def test_upcoders_flagged_from_their_onset_and_nobody_else(audited):
     out, truth, tables, cases = audited
     f = tables["hospital_flags"]
@@ -140,6 +142,7 @@ def test_upcoders_flagged_from_their_onset_and_nobody_else(audited):
     assert flagged <= set(h.index[h["upcoding_from"].notna()])  # no MCC/CC flag where nobody upcodes
 
 
+@pytest.mark.slow
 def test_unplanted_hospital_years_are_rarely_flagged(audited):
     out, truth, tables, cases = audited
     f = tables["hospital_flags"]
@@ -156,6 +159,7 @@ def test_unplanted_hospital_years_are_rarely_flagged(audited):
             assert f.loc[(f["target_area"] == area) & (f["hospital_id"] == hid), "flag"].all(), (area, hid)
 
 
+@pytest.mark.slow
 def test_split_pairs_found(audited):
     out, truth, tables, cases = audited
     planted = set(zip(cases.loc[cases["split_of"].notna(), "case_id"], cases.loc[cases["split_of"].notna(), "split_of"]))
@@ -169,6 +173,7 @@ def test_split_pairs_found(audited):
     assert (other["probability"] == 0).all()
 
 
+@pytest.mark.slow
 def test_review_list_puts_upcoded_cases_first(audited):
     out, truth, tables, cases = audited
     r = tables["review_cases"]
@@ -183,6 +188,7 @@ def test_review_list_puts_upcoded_cases_first(audited):
     assert set(r["hospital_id"]) <= gaming
 
 
+@pytest.mark.slow
 def test_audit_is_deterministic_and_chinese_by_default(audited, tmp_path):
     from drg.audit import audit_to
 
@@ -200,6 +206,7 @@ def test_audit_is_deterministic_and_chinese_by_default(audited, tmp_path):
     assert "MCC/CC编码率" in set(f["目标领域"]) and not set(f["医院级别"]) & {"tertiary", "secondary", "primary"}
 
 
+@pytest.mark.slow
 def test_chinese_headers_csv_and_no_patient_id(audited, tmp_path):
     """A CSV export with 病案首页 names (患者ID, 入院日期, 出院日期, diagnoses as A|B) is read; without a patient
     identifier the patient areas are reported as not computed, not silently empty."""

@@ -36,6 +36,7 @@ def _flagged(tables) -> pd.DataFrame:
     return f[f["flag"]]
 
 
+@pytest.mark.slow
 def test_sicker_patients_are_never_flagged_and_the_games_are(audited):
     w, tables = audited
     flagged = _flagged(tables)
@@ -53,6 +54,7 @@ def test_sicker_patients_are_never_flagged_and_the_games_are(audited):
     assert set(split["hospital_id"]) == set(w.splitter) and len(split) == 2, split
 
 
+@pytest.mark.slow
 def test_a_flags_words_follow_its_evidence(audited):
     """Upcoding is named only where the coded severity came without its cost; the sicker hospitals' high coding is
     reported for what it is (with the cost to match, not flagged); other flags read "higher than expected"."""
@@ -73,6 +75,7 @@ def test_a_flags_words_follow_its_evidence(audited):
         assert set(up["hospital_id"]) == {h for h, _ in w.upcoder_years}
 
 
+@pytest.mark.slow
 def test_split_pairs_are_scored_from_their_own_features(audited):
     w, tables = audited
     sp = tables["split_admissions"]
@@ -90,6 +93,7 @@ def test_split_pairs_are_scored_from_their_own_features(audited):
     assert (sp.loc[~sp["hospital_id"].isin(w.splitter), "probability"] == 0).all()
 
 
+@pytest.mark.slow
 def test_the_null_world_gives_no_review_list(audited):
     from drg.audit import audit_summary
 
@@ -118,6 +122,7 @@ def _naive_slopes(x, r, stratum, unit, n_units, cap=8, m=10.0):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_resource_gradient_equals_a_slow_reference_and_sees_codes_without_cost(seed):
     from evaluation.audit import AUDIT_OUTLIER_ALPHA, peer_test, resource_gradient

@@ -131,6 +131,7 @@ OPTIONS = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 600), cuts=st.lists(st.integers(1, 300), max_size=5),
        options=OPTIONS, period=st.sampled_from([None, "month", "quarter", "year"]), with_table=st.booleans(),

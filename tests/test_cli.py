@@ -96,6 +96,7 @@ def test_scheme_from_environment(tmp_path, tiny_dir):
     assert not env[cols].equals(default[cols])  # the built-in scheme groups these records otherwise
 
 
+@pytest.mark.slow
 def test_output_is_byte_identical(tmp_path):
     need_shared()
     src = CASES / "chs-drg-1.1.parquet"
@@ -192,6 +193,7 @@ def test_sigkill_leaves_no_partial_output_and_rerun_succeeds(tmp_path, tiny_dir)
     assert t.num_rows == n and set(t.column("drg").to_pylist()) == {"BR11"}
 
 
+@pytest.mark.slow
 def test_evaluate_and_pay_commands(tmp_path):
     need_shared()
     from drg.synth import synthesize

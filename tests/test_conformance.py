@@ -56,6 +56,7 @@ def test_naive_reference_agrees_on_cases(map_mode, suffix):
             assert group_record(naive, rec, map_mode) == want, rec["case_id"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("map_mode,suffix", MODES, ids=["direct", "map"])
 def test_explain_agrees_with_labels(map_mode, suffix):
     for name in _cases_or_skip():

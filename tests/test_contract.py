@@ -50,6 +50,7 @@ def exports(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["evaluate"], ["pay", "--budget", "1e8"], ["tiered-care"], ["support"],
                                      ["risk", "--sample", "5000"], ["audit"]])
 def test_every_command_reads_the_settlement_list_export(exports, command):
@@ -58,6 +59,7 @@ def test_every_command_reads_the_settlement_list_export(exports, command):
     assert any(out.glob("*.parquet"))
 
 
+@pytest.mark.slow
 def test_the_export_gives_the_same_evaluation_as_canonical_names(exports):
     drg("evaluate", exports / "grouped_gbk.csv", "-o", exports / "e1", "--lang", "en")
     drg("evaluate", exports / "grouped.parquet", "-o", exports / "e2", "--lang", "en")
@@ -68,6 +70,7 @@ def test_the_export_gives_the_same_evaluation_as_canonical_names(exports):
     assert int(a["cases"].sum()) > 19_000
 
 
+@pytest.mark.slow
 def test_columns_mapping_and_one_line_errors(exports, tmp_path):
     g = pd.read_csv(exports / "grouped.csv", dtype=str, keep_default_na=False).rename(columns={"定点医疗机构代码": "机构X"})
     g.to_csv(tmp_path / "odd.csv", index=False)
@@ -101,6 +104,7 @@ def test_resolve_prefers_mapping_then_canonical_then_aliases_in_order():
         resolve(["a"], {"hospital_id": "b"})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang,without", [("zh", "residence_county"), ("en", "residence_county"), ("zh", "year")])
 def test_tiered_care_without_residence_or_year_says_why_there_are_no_county_rates(exports, lang, without):
     """A file without the patients' county, or with no readable year, still gives its tables; the summary line says

@@ -46,6 +46,7 @@ def test_dask_dataframe_equals_local(client, tiny):
         assert remote[c].astype(str).tolist() == local[c].astype(str).tolist(), c
 
 
+@pytest.mark.slow
 def test_cli_dask_local_equals_local_run(tmp_path):
     """Same bytes, same summary: the workers run the local code path on the same parts."""
     need_shared()

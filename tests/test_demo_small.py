@@ -3,12 +3,15 @@ Chinese, as every output is by default (issue 33, 8)."""
 
 from __future__ import annotations
 
+import pytest
+
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.mark.slow
 def test_a_small_demo_runs_and_says_what_it_skipped(tmp_path, capsys):
     from drg.cli import main
     from test_user_export import english_words, report_text, workbook_text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import math
 
 import numpy as np
@@ -320,6 +322,7 @@ def test_random_effects_limits_are_the_mixture_quantiles(e, tau, p):
     assert np.allclose(mixture_funnel_limit(big, p, tau * tau), additive_limit(big, z, tau * tau), rtol=0.01)
 
 
+@pytest.mark.slow
 def test_random_effects_funnel_flags_the_planted_outlier_and_few_ordinary_hospitals():
     """Ten synthetic provinces of 40 hospitals (E 200-3,000 deaths, log-uniform): 39 ordinary ones whose
     true mortality varies (log-normal, sd 0.1, spread over the normal quantiles of 39 equal steps) and one

@@ -283,6 +283,7 @@ def test_output_folder_is_replaced_as_a_unit(tmp_path):
     assert (mine / "thesis.docx").exists()
 
 
+@pytest.mark.slow
 def test_killed_synth_leaves_the_previous_folder_and_no_mix(tmp_path):
     need_shared()
     out = tmp_path / "syn"
@@ -490,6 +491,7 @@ def test_full_disk_while_writing_the_workbook(tmp_path, grouped_region):
 
 # -- 9-11. a newcomer path that cannot break ----------------------------------------------------------
 
+@pytest.mark.slow
 def test_kernel_cache_stays_out_of_an_installed_package(tmp_path):
     """pip install (not editable), run, uninstall: nothing of ours is left in site-packages."""
     target = tmp_path / "site"

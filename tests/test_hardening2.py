@@ -159,6 +159,7 @@ def _materialise(argv, d: Path) -> list:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command,argv,refused", _bad_option_cases())
 def test_every_bad_option_is_one_line_never_a_traceback(region, tmp_path, capsys, command, argv, refused):
     args = [command, str(region / "g.parquet"), *_materialise(argv, tmp_path), "-o", str(tmp_path / "out")]
@@ -173,6 +174,7 @@ def test_every_bad_option_is_one_line_never_a_traceback(region, tmp_path, capsys
             one_line(rc, err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [
     ["synth", "--seed", "-1", "--cases", "300"], ["demo", "--seed", "-1", "--cases", "300"], ["demo", "--cases", "0"],
     ["synth", "--cases", "0"], ["synth", "--years", "0", "--cases", "300"], ["synth", "--years", "1", "--cases", "300"],
@@ -204,6 +206,7 @@ def _with(src: Path, dst: Path, **columns) -> Path:
     return dst
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["evaluate", "pay", "tiered-care", "support", "audit", "risk"])
 def test_bad_data_columns_run_or_refuse_in_one_line(region, tmp_path, capsys, command):
     """Absurd numbers (1e308, infinity, 2**63-1), unreadable years and a column named twice: each command runs
@@ -261,6 +264,7 @@ def _random_grouped(rng, n: int, max_cost: float, missing_years: bool) -> pd.Dat
         "los_days": rng.integers(0, 90, n), "leaving_type": rng.choice(["1", "2", "5"], n), "year": year})
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31), n=st.integers(20, 300), log_budget=st.floats(0, 13), log_cost=st.floats(3, 12),
        method=st.sampled_from(["points", "rate"]), missing=st.booleans(), batch=st.integers(100, 400))
@@ -300,6 +304,7 @@ def test_payments_are_never_negative_and_every_year_sums_to_its_budget(tmp_path_
         assert int(g["payment_fen"].sum()) == int(round(budget * 100))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", ["1.0000001e13", "1e17", "1e300"])
 def test_budgets_beyond_the_bound_are_one_line_naming_the_value(region, tmp_path, capsys, budget):
     rc, _, err, _ = run(["pay", region / "g.parquet", "--budget", budget, "-o", tmp_path / "p"], capsys)
@@ -307,6 +312,7 @@ def test_budgets_beyond_the_bound_are_one_line_naming_the_value(region, tmp_path
     assert "1e+13" in err and "--budget" in err
 
 
+@pytest.mark.slow
 def test_costs_beyond_the_bound_are_unusable_and_a_total_past_int64_is_refused(region, tmp_path, capsys):
     """A cost above 1e12 yuan is not a cost (as infinity is not): the others are settled. Costs that together pass
     what fen sums hold stop the run with one line, before anything is paid."""
@@ -331,6 +337,7 @@ def test_costs_beyond_the_bound_are_unusable_and_a_total_past_int64_is_refused(r
         check_cost_total(None, SUM_MAX_YUAN * 1.01)
 
 
+@pytest.mark.slow
 def test_a_negative_quality_factor_is_refused_from_every_source(region, tmp_path, capsys):
     g = region / "g.parquet"
     cfg = tmp_path / "c.toml"
@@ -388,6 +395,7 @@ def _drg(env_cache: Path, *argv) -> subprocess.CompletedProcess:
                           cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_numba_index_pickles_are_never_loaded_from_a_folder_others_can_write(tmp_path):
     """Numba's .nbi index files are pickles. Planted in a cache folder that group or others can write (or another
     user owns), they run nothing; planted in our own private folder Numba would load them (the control that
@@ -477,6 +485,7 @@ def test_every_terminal_line_goes_through_the_cleaner(tmp_path, capsys):
     assert "\x1b" not in out + err and "\u202e" not in out + err
 
 
+@pytest.mark.slow
 def test_scheme_check_and_audit_print_ids_clean(tmp_path, tiny_dir, region, capsys):
     d = tmp_path / "scheme"
     shutil.copytree(tiny_dir, d)
@@ -517,6 +526,7 @@ def _killed(after: int, *argv, under: Path) -> subprocess.CompletedProcess:
                           cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_a_kill_between_group_output_and_summary_is_detected(region, tmp_path):
     from drg.batch import summary_matches, summary_path
 
@@ -536,6 +546,7 @@ def test_a_kill_between_group_output_and_summary_is_detected(region, tmp_path):
     assert not [p for p in tmp_path.iterdir() if ".drgtmp-" in p.name]  # the next run cleaned the dead temporaries
 
 
+@pytest.mark.slow
 def test_a_kill_between_report_and_workbook_is_detected_and_one_path_is_refused(region, tmp_path, capsys):
     from drg.report import report_pair_matches
 
@@ -555,6 +566,7 @@ def test_a_kill_between_report_and_workbook_is_detected_and_one_path_is_refused(
     assert "同一个文件" in err  # Chinese by default
 
 
+@pytest.mark.slow
 def test_a_killed_pay_leaves_no_spill_after_the_next_run(region, tmp_path):
     g = region / "g.parquet"
     out = tmp_path / "pay"
@@ -566,6 +578,7 @@ def test_a_killed_pay_leaves_no_spill_after_the_next_run(region, tmp_path):
 
 
 # -- errors that name what the user named -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_full_disk_names_the_output_not_a_temporary(region, tmp_path):
     import resource
 
@@ -600,6 +613,7 @@ def test_an_os_error_on_a_temporary_names_the_target():
     assert "/data/out/grouped.parquet" in line and "free disk space" in line
 
 
+@pytest.mark.slow
 def test_report_leaves_out_incomplete_sections_with_a_note(region, tmp_path, capsys):
     folder = tmp_path / "o"
     rc, _, err, _ = run(["evaluate", region / "g.parquet", "--lang", "en", "-o", folder / "evaluation"], capsys)

@@ -33,6 +33,7 @@ def world(request):
                                    secondary=100, years=(2021, 2022, 2023, 2024))
 
 
+@pytest.mark.slow
 def test_default_funnel_finds_the_planted_and_names_no_ordinary_hospital(world):
     from evaluation.api import evaluate
 
@@ -47,6 +48,7 @@ def test_default_funnel_finds_the_planted_and_names_no_ordinary_hospital(world):
     assert len(plain & set(world.ordinary)) >= len(alarms & set(world.ordinary))
 
 
+@pytest.mark.slow
 def test_patient_level_expectations_clear_the_sicker_hospitals(world):
     """With each case's true death risk from its coded comorbidity as the expectation (what `drg risk` estimates),
     the case-mix-only hospitals are not flagged and the outliers still are."""
@@ -81,6 +83,7 @@ def _small_groups(rng, groups: int, size: int, outliers: int, sd: float, ratio: 
     return rng.poisson(e * np.exp(u)).astype(float), e, np.repeat(np.arange(groups), size), planted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outliers", [1, 2])
 def test_an_outlier_in_a_small_peer_group_is_not_hidden_by_the_variance_it_makes(outliers):
     """Issue 40, point 2, both ways, over 150 peer groups of ten hospitals (ordinary spread sd 0.1): one or two of OR
@@ -243,6 +246,7 @@ def costly(request):
     return second_world.make_world(CASES / "chs-drg-1.1.parquet", seed=11, planted=request.param, games=True)
 
 
+@pytest.mark.slow
 def test_cost_and_time_indices_are_judged_by_default(costly):
     """Issue 40, point 6: the cost and time indices get a funnel among peers (random effects where hospitals differ by
     more than chance): the hospital whose costs and stays run 1.3 times its peers' is named, at most one ordinary
@@ -263,6 +267,7 @@ def test_cost_and_time_indices_are_judged_by_default(costly):
     assert ranked.loc[ranked["rank_cost_index"] == 1, "cost_index"].iloc[0] == ranked["cost_index"].min()
 
 
+@pytest.mark.slow
 def test_doctor_and_department_funnels_name_no_ordinary_hospital_and_say_what_they_could_detect(costly):
     """Issue 40, points 1 and 7 on the doctor (about 1,600 doctors) and department views: their alarms (after the
     false-discovery step) fall in at most one ordinary hospital, and each unit states the smallest death ratio its

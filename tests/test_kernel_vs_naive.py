@@ -8,6 +8,8 @@ is the test that says so.
 
 from __future__ import annotations
 
+import pytest
+
 import os
 
 import pyarrow as pa
@@ -40,6 +42,7 @@ def check(tables, recs, tmp_path_factory, map_mode):
     assert all(r is not None for r in out.column("reason").to_pylist())
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get('DRG_HYPOTHESIS_EXAMPLES', '300')), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(tables=schemes(), recs=st.lists(records(), min_size=1, max_size=25), map_mode=st.booleans())
 def test_kernel_equals_naive_on_random_schemes(tables, recs, map_mode, tmp_path_factory):

@@ -58,6 +58,7 @@ def grouped(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow
 def test_terminal_lines_follow_lang(grouped):
     zh = drg("evaluate", grouped / "grouped.parquet", "-o", grouped / "ev_zh").stdout
     en = drg("evaluate", grouped / "grouped.parquet", "-o", grouped / "ev_en", "--lang", "en").stdout
@@ -65,6 +66,7 @@ def test_terminal_lines_follow_lang(grouped):
     assert en.startswith("evaluated") and not CJK.search(en.split("->")[0])
 
 
+@pytest.mark.slow
 def test_csv_output_has_a_bom_by_default_and_gbk_on_request(grouped, tmp_path):
     src = grouped / "syn" / "discharges.parquet"
     small = tmp_path / "small.parquet"

@@ -86,6 +86,7 @@ def test_a_message_inside_a_message_is_translated_in_turn():
     assert translate("something a library said") == "something a library said"  # not ours: as it is
 
 
+@pytest.mark.slow
 def test_the_command_line_helps_a_user_who_types(capsys):
     """drg --version; examples under every command's help; help wrapped without splitting a word; --lang before or
     after the command; a mistyped option or command gets the one meant; drg alone says to write a command."""

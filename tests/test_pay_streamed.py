@@ -95,6 +95,7 @@ OPTIONS = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31), n=st.integers(50, 900), batch=st.integers(40, 400), cfg=CONFIGS, opts=OPTIONS)
 def test_streamed_pay_settles_every_case_as_the_per_case_settlement(tmp_path_factory, seed, n, batch, cfg, opts):
@@ -189,6 +190,7 @@ def _pay_file(path, n=6000, seed=5) -> pd.DataFrame:
     return df
 
 
+@pytest.mark.slow
 def test_cli_pay_on_a_dask_local_cluster_writes_the_same_bytes(tmp_path):
     pytest.importorskip("distributed", reason="Dask is an optional extra: pip install '.[dask]'")
     from drg.cli import main

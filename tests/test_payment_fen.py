@@ -67,6 +67,7 @@ case_row = st.tuples(st.sampled_from(["H1", "H2", "H3"]), st.sampled_from(["A", 
                      st.one_of(st.none(), st.floats(1, 200000, allow_nan=False), st.just(float("inf"))), st.integers(0, 90))
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None)
 @given(st.lists(case_row, min_size=1, max_size=120), st.integers(100, 10**11), st.randoms(use_true_random=False))
 def test_points_pay_the_budget_to_the_fen_in_any_row_order(rows, budget_fen, rnd):

@@ -99,6 +99,7 @@ def _check_page(drv, report, shots, lang):
         assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)]  # words, not snake_case
 
 
+@pytest.mark.slow
 def test_demo_report_in_browser(demo_dir, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -142,6 +143,7 @@ def test_demo_report_in_browser(demo_dir, tmp_path):
         drv.quit()
 
 
+@pytest.mark.slow
 def test_report_from_evaluate_alone_shows_grouping_status(demo_dir, tmp_path):
     """Without the grouping summary the status chart comes from the evaluation's grouping rate (not empty)."""
     from drg.report import build_report
@@ -158,6 +160,7 @@ def test_report_from_evaluate_alone_shows_grouping_status(demo_dir, tmp_path):
     assert failed > 0.9 and abs(grouped / (grouped + failed) - q["入组率"]) < 1e-4
 
 
+@pytest.mark.slow
 def test_report_escapes_data_and_excel_keeps_formulas_as_text(demo_dir, tmp_path):
     from drg.report import build_report
 
@@ -191,6 +194,7 @@ def test_report_escapes_data_and_excel_keeps_formulas_as_text(demo_dir, tmp_path
             drv.quit()
 
 
+@pytest.mark.slow
 def test_workbook_number_formats_follow_meaning(demo_dir):
     """Money with separators, rates as %, indices with 4 decimals, counts as integers, years as written."""
     import openpyxl

@@ -223,6 +223,7 @@ def _flags(path):
     return t, set(t.index[t["funnel_flag"].isin(["alarm_high", "alarm_low"])])
 
 
+@pytest.mark.slow
 def test_patient_level_model_clears_casemix_and_keeps_quality_outliers(region):
     from scipy import stats
 
@@ -262,6 +263,7 @@ def test_patient_level_model_clears_casemix_and_keeps_quality_outliers(region):
     assert os.path.exists(d / "ev_model" / "risk_model.parquet")
 
 
+@pytest.mark.slow
 def test_model_is_discriminating_and_calibrated_on_held_out_folds(region):
     from sklearn.metrics import roc_auc_score
 
@@ -284,6 +286,7 @@ def test_model_is_discriminating_and_calibrated_on_held_out_folds(region):
     assert len(death) == 10 and death["expected_sum"].is_monotonic_increasing
 
 
+@pytest.mark.slow
 def test_risk_is_deterministic_and_speaks_chinese_by_default(region, tmp_path):
     d, _ = region
     run = [sys.executable, "-m", "drg.cli", "risk", str(d / "g.parquet"), "--outcomes", "death", "--sample", "20000"]
@@ -296,6 +299,7 @@ def test_risk_is_deterministic_and_speaks_chinese_by_default(region, tmp_path):
     assert "病案号" in cols and "预期死亡概率" in cols
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
     (["--outcomes", "death,mood"], "--outcomes"),
     (["--folds", "1"], "--folds"),
@@ -321,6 +325,7 @@ def test_missing_columns_and_a_foreign_model_are_one_line(tmp_path):
     assert r.returncode == 2 and "--risk-model" in r.stderr and r.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_truth_names_the_planted_patient_risk(region):
     d, truth = region
     assert isinstance(truth["casemix_only"], list) and truth["patient_risk"]["comorbidities"]
@@ -329,6 +334,7 @@ def test_truth_names_the_planted_patient_risk(region):
     json.dumps(truth)
 
 
+@pytest.mark.slow
 def test_a_csv_export_with_text_codes_runs_and_uses_its_comorbidities(region, tmp_path):
     """drg group's CSV output (diagnoses as A|B|C, numbers as text) with the 病案首页 name 入院途径."""
     import pyarrow.csv as pv
@@ -364,6 +370,7 @@ def test_folds_by_hospital_keep_each_hospital_whole_and_folds_by_case_ignore_bat
     assert abs(np.bincount(whole) / len(whole) - 0.2).max() < 0.02
 
 
+@pytest.mark.slow
 def test_too_few_events_is_said_not_fitted(region, tmp_path):
     """A model on a handful of deaths is noise (300 cases gave a c-statistic of 0.37 and O/E of 400): below
     the minimum an outcome is reported as not fitted, and with no outcome left the command says why."""
@@ -395,6 +402,7 @@ def test_too_few_events_is_said_not_fitted(region, tmp_path):
     assert "funnel_flag" not in pd.read_parquet(tmp_path / "b" / "hospital.parquet").columns
 
 
+@pytest.mark.slow
 def test_without_adrg_the_drg_prefix_stands_for_it_and_notes_speak_chinese(region, tmp_path):
     """A file without the adrg column (it was an IndexError deep in the encoder) gives the same expected values as
     one with it (the synthetic ADRG is the DRG code's first three characters); the model table's note on an
@@ -417,13 +425,14 @@ def test_without_adrg_the_drg_prefix_stands_for_it_and_notes_speak_chinese(regio
 
 
 @pytest.mark.parametrize("values,expected", [
-    (["2019", "", "垃圾", None, "2020.0", "2020.5"], [2019, None, None, None, 2020, None]),
+    (["2019", "", "垃圾", None, "2020.0", "2020.5"], [2019, None, None, None, 2020, 2020]),
     ([2019.0, float("nan"), 2021.0], [2019, None, 2021]),
     ([2018, None, 2019], [2018, None, 2019]),
 ])
 def test_a_year_cell_that_is_not_a_whole_number_is_null_not_a_failed_batch(values, expected):
-    """risk's per-case table takes each year's whole number; a text or fractional year is null (a cast of the
-    column failed the whole command on one empty cell)."""
+    """risk's per-case table takes each year as every analysis reads it (evaluation.coded.years: a fractional year is
+    its whole part, text that is no number is null; a cast of the column failed the whole command on one empty
+    cell)."""
     from drg.risk import _year
 
     assert _year(pa.table({"year": values})).to_pylist() == expected

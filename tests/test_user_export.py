@@ -113,6 +113,7 @@ def pipeline(export):
     return {name: drg(d, *args) for name, args in steps.items()}
 
 
+@pytest.mark.slow
 def test_the_pipeline_runs_to_the_end_without_a_traceback(pipeline, export):
     for name, p in pipeline.items():
         assert "Traceback" not in p.stderr, (name, p.stderr[-2000:])
@@ -131,11 +132,13 @@ def test_the_pipeline_runs_to_the_end_without_a_traceback(pipeline, export):
             assert len(pd.read_parquet(d / folder / f"{t}.parquet")) > 0, (folder, t)
 
 
+@pytest.mark.slow
 def test_the_grouping_of_the_export_is_the_reference_grouping(pipeline, export):
     g = pd.read_parquet(export["folder"] / "grouped.parquet")
     assert (g["drg"].to_numpy() == export["expected"]["expected_drg"].to_numpy()).all()
 
 
+@pytest.mark.slow
 def test_the_year_comes_from_the_discharge_date_in_every_command(pipeline, export):
     d = export["folder"]
     dates = pd.read_csv(export["csv"], encoding="gbk", dtype=str)["出院日期"]
@@ -154,6 +157,7 @@ def test_the_year_comes_from_the_discharge_date_in_every_command(pipeline, expor
     assert "全部年度" not in terminal(pipeline["pay"]) and not re.search(r"\bnan\b", report_text(d / "report.html"))
 
 
+@pytest.mark.slow
 def test_the_report_shows_every_section_the_tables_allow_and_names_the_rest(pipeline, export):
     page = (export["folder"] / "report.html").read_text(encoding="utf-8")
     assert "data-error" not in page  # no section failed
@@ -166,6 +170,7 @@ def test_the_report_shows_every_section_the_tables_allow_and_names_the_rest(pipe
         assert name in page  # hospitals without names are shown by their ids
 
 
+@pytest.mark.slow
 def test_a_report_of_hospitals_of_unknown_level(pipeline, export, tmp_path):
     """Without a hospitals file: the report names the hospitals by id and their level 级别未知."""
     d = tmp_path / "out"
@@ -178,6 +183,7 @@ def test_a_report_of_hospitals_of_unknown_level(pipeline, export, tmp_path):
     assert "级别未知" in page and "data-error" not in page
 
 
+@pytest.mark.slow
 def test_no_english_words_in_the_chinese_outputs(pipeline, export):
     d = export["folder"]
     ids = {h[0] for h in userexport.HOSPITALS}
@@ -193,6 +199,7 @@ def test_no_english_words_in_the_chinese_outputs(pipeline, export):
         assert not words, (book, words)
 
 
+@pytest.mark.slow
 def test_the_xlsx_export_groups_as_the_csv_export(export, tmp_path):
     p = drg(export["folder"], "group", "结算清单.xlsx", "-o", tmp_path / "grouped.xlsx")
     assert p.returncode == 0, p.stderr
@@ -208,6 +215,7 @@ VARIANTS = [("主要诊断编码", "主要诊断"), ("出院日期", "出院时�
             ("定点医疗机构代码", "医疗机构编码"), ("实际住院天数", "住院天数"), ("性别", "性别代码")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("header,variant", VARIANTS)
 def test_header_spelling_variants(export, tmp_path, header, variant):
     frame = pd.read_csv(export["csv"], encoding="gbk", dtype=str, keep_default_na=False)
@@ -224,6 +232,7 @@ def test_header_spelling_variants(export, tmp_path, header, variant):
     assert pd.read_parquet(tmp_path / "pay" / "settlement.parquet")["无有效费用病例数"].sum() < 40  # the cost was read
 
 
+@pytest.mark.slow
 def test_a_name_column_beside_the_code_is_not_taken_for_the_code(export, tmp_path):
     """主要诊断 (a name) beside 主要诊断编码 (the code): the code is the principal diagnosis."""
     frame = pd.read_csv(export["csv"], encoding="gbk", dtype=str, keep_default_na=False)
@@ -235,6 +244,7 @@ def test_a_name_column_beside_the_code_is_not_taken_for_the_code(export, tmp_pat
     assert (g["drg"].to_numpy() == export["expected"]["expected_drg"].to_numpy()).all()
 
 
+@pytest.mark.slow
 def test_evaluate_says_what_it_could_not_compute(pipeline, export, tmp_path):
     """No cost column, hospitals of unknown level: evaluate says which indicators and ranks are empty and why; with
     costs and levels it says nothing of the kind."""
@@ -248,6 +258,7 @@ def test_evaluate_says_what_it_could_not_compute(pipeline, export, tmp_path):
     assert p.returncode == 0 and "未计算" not in p.stderr and "级别未知" not in p.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_and_the_report_count_the_same_hospitals(pipeline, export, tmp_path):
     """A hospital of the hospitals table without a case is listed, not counted as evaluated, in both."""
     hospitals = pd.read_csv(export["hospitals"], encoding="gbk", dtype=str)
@@ -279,6 +290,7 @@ def test_risk_warns_of_a_useless_model():
     assert "warning: the death model is not fit" in risk_summary(tables(0.55, 1.0, 0.3), "risk", "en")
 
 
+@pytest.mark.slow
 def test_long_commands_show_their_progress(pipeline, export, tmp_path):
     """A command running past a second draws its phase, rows and time left on stderr (DRG_PROGRESS=1 stands in for a
     terminal); -q draws nothing."""
@@ -297,6 +309,7 @@ def test_long_commands_show_their_progress(pipeline, export, tmp_path):
     assert p.returncode == 0 and "行/秒" not in p.stderr and "\r" not in p.stderr
 
 
+@pytest.mark.slow
 def test_the_report_of_the_export_draws_every_chart_in_a_browser(pipeline, export, tmp_path):
     """The screenshot check: in headless Chromium every section of the user's report is drawn (every chart an SVG
     with its title, no script error) and its screenshot is not blank."""

@@ -36,6 +36,7 @@ def doctors(region):
     return evaluate(df, by="doctor")["doctor"].set_index("doctor_id")
 
 
+@pytest.mark.slow
 def test_synth_departments_and_doctors_are_coherent(region):
     truth, df = region
     docs = pd.DataFrame(truth["doctors"]).T
@@ -50,6 +51,7 @@ def test_synth_departments_and_doctors_are_coherent(region):
     assert (obst.loc[~obst["hospital_id"].isin(towns), "dept"] == "产科").mean() > 0.95
 
 
+@pytest.mark.slow
 def test_planted_doctors_found_and_no_other(region, doctors):
     truth, _ = region
     docs = pd.DataFrame(truth["doctors"]).T
@@ -65,6 +67,7 @@ def test_planted_doctors_found_and_no_other(region, doctors):
     assert (d["reference"] == "own_hospital").all()
 
 
+@pytest.mark.slow
 def test_department_view_within_specialty(region):
     from evaluation.api import evaluate
 
@@ -80,6 +83,7 @@ def test_department_view_within_specialty(region):
     assert evaluate(df, by="dept")["dept"]["dept"].is_unique
 
 
+@pytest.mark.slow
 def test_months_with_seasonality_and_changes(region):
     from evaluation.api import evaluate
 
@@ -96,6 +100,7 @@ def test_months_with_seasonality_and_changes(region):
     assert q["period"].str.match(r"^\d{4}Q[1-4]$").all()
 
 
+@pytest.mark.slow
 def test_views_need_their_columns(region):
     from evaluation.api import evaluate
     from evaluation.common import EvaluationError
@@ -107,6 +112,7 @@ def test_views_need_their_columns(region):
         evaluate(df.drop(columns=["discharge_date"]).head(5000), period="month")
 
 
+@pytest.mark.slow
 def test_explain_estimates_the_case_payment(tmp_path):
     """drg explain --weights --point-value|--base-rate: the payment of the sheet's formulas (4.3, 4.4) in words."""
     need_shared()
