@@ -356,7 +356,7 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     """Per case and target area: (denominator mask, numerator value, expected value, its variance), and the per-case
     quantities the review list explains itself with (``p_capture``, ``split_first``, ``weight``...).
 
-    ``a``: the arrays of :class:`drg.audit._Reader` (hosp, year, ok, drg, adrg, mdc, los, cost, age, sex,
+    ``a``: the arrays of :class:`evaluation.audit_cases.AuditCases` (hosp, year, ok, drg, adrg, mdc, los, cost, age, sex,
     leaving, admit, discharge, patient, mcc_cc, n_sdx, pdx, sdx, sdx_offsets, ppx)."""
     from .risk import hospital_folds
 

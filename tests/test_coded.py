@@ -56,7 +56,7 @@ def _table() -> pa.Table:
 
 
 def test_every_reader_includes_the_cases_of_the_one_rule():
-    from drg.audit import _Reader
+    from evaluation.audit_cases import AuditCases
     from evaluation.cells import CodedBatch
     from evaluation.coded import included
     from evaluation.common import prepare
@@ -69,7 +69,7 @@ def test_every_reader_includes_the_cases_of_the_one_rule():
     assert (CodedBatch(t).included == want).all()
     from drg.risk import code_lookup
 
-    reader = _Reader(code_lookup(None), None, {})
+    reader = AuditCases(code_lookup(None), None, {})
     reader.add(t)
     assert (np.concatenate(reader.parts["ok"]) == want).all()
     # dictionary-encoded columns (as Parquet hands them over) give the same answer
