@@ -351,6 +351,97 @@ def _group_mean(key, value, mask, size) -> np.ndarray:
         return np.bincount(key[m], weights=value[m], minlength=size) / np.bincount(key[m], minlength=size)
 
 
+def _capture_areas(out: dict, a: dict, hospital_words: list, n_drg: int, n_adrg: int, folds: int, seed: int) -> None:
+    """MCC/CC capture (in ADRGs that split), expected from the cross-fitted patient-level model: ``p_capture`` and the
+    area's (denominator, numerator, expected, variance)."""
+    from .risk import hospital_folds
+
+    n, ok, year, drg, adrg = len(a["ok"]), a["ok"], a["year"], a["drg"], a["adrg"]
+    drg0, adrg0 = np.maximum(drg, 0), np.maximum(adrg, 0)
+    grouped_adrg = ok & (adrg >= 0)
+    pairs = np.unique(adrg0[grouped_adrg].astype(np.int64) * (n_drg + 1) + drg0[grouped_adrg])
+    drgs_in_adrg = np.bincount(pairs // (n_drg + 1), minlength=n_adrg)
+    den = ok & (adrg >= 0) & (drgs_in_adrg[adrg0] >= 2)
+    y = a["mcc_cc"].astype(np.float64)
+    # a case without a hospital id (code -1) takes fold 0: it is in no hospital's table
+    fold = np.append(hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed), 0)[a["hosp"]].astype(np.int64)
+    p = np.full(n, np.nan)
+    at = np.flatnonzero(den)
+    if len(at):
+        X = capture_features(a["pdx"][at], a["ppx"][at], adrg[at], a["age"][at], a["sex"][at], y[at], fold[at], folds)
+        p[at] = capture_model(X, y[at], fold[at], folds, year[at], seed=seed)
+    out["p_capture"] = p
+    out["mcc_cc_capture"] = _binary(den, y, p)
+
+
+def _principal_choice(out: dict, a: dict, w: np.ndarray) -> int:
+    """Principal choice: a secondary diagnosis whose cases (as principal) weigh more than the principal's. Returns the
+    number of diagnosis codes (the CMI jump's expectation uses it)."""
+    n, ok, year, adrg = len(a["ok"]), a["ok"], a["year"], a["adrg"]
+    adrg0 = np.maximum(adrg, 0)
+    n_codes = int(max(a["pdx"].max(initial=-1), a["sdx"].max(initial=-1))) + 2
+    pdx0 = np.maximum(a["pdx"], 0)
+    as_principal = np.bincount(pdx0[ok & (a["pdx"] >= 0) & np.isfinite(w)], minlength=n_codes)
+    code_w = _group_mean(pdx0, w, ok & (a["pdx"] >= 0), n_codes)
+    code_w[as_principal < 10] = np.nan
+    lengths = np.diff(a["sdx_offsets"])
+    row = np.repeat(np.arange(n), lengths)
+    sw = np.where(a["sdx"] >= 0, code_w[np.maximum(a["sdx"], 0)], np.nan) if n_codes else np.zeros(0)
+    best = np.full(n, -np.inf)
+    has_alt = np.isfinite(sw)
+    np.maximum.at(best, row[has_alt], sw[has_alt])
+    own = np.where(a["pdx"] >= 0, code_w[pdx0] if n_codes else np.nan, np.nan)
+    den = ok & np.isfinite(own) & np.isfinite(best)
+    alt = den & (best > own * (1 + 1e-9))
+    out["principal_choice"] = _binary(den, alt, stratum_rate(alt, den, adrg0, year))
+    return n_codes
+
+
+def _patient_stay_areas(out: dict, a: dict, ended: np.ndarray, dx_words: list | None) -> None:
+    """The areas of stays of the same patient: readmissions within 15 and 30 days, split admissions (and each pair's
+    cell for its split probability)."""
+    ok, year, adrg, mdc = a["ok"], a["year"], a["adrg"], a["mdc"]
+    have = (a["patient"] != 0) & (a["discharge"] >= 0) & (a["admit"] >= 0)
+    readmit, split_first = patient_pairs(np.where(have, a["patient"], 0), a["admit"], a["discharge"], a["hosp"],
+                                         np.where(ok, mdc, -1), ended)
+    out["split_first"] = split_first
+    out["pair_cell"] = pair_cells(split_first, a["pdx"], adrg, a["admit"], a["discharge"], a["leaving"],
+                                  planned_principal(a["pdx"], dx_words))
+    mdc0 = np.maximum(mdc, 0)
+    for k, days in enumerate((15, 30)):
+        den = ok & have & ~ended & (mdc >= 0)
+        out[f"readmission_{days}"] = _binary(den, readmit[k], stratum_rate(readmit[k], den, mdc0, year))
+    den = ok & have & (mdc >= 0)
+    split = split_first >= 0
+    out["split_admissions"] = _binary(den, split, stratum_rate(split, den, mdc0, year))
+
+
+def _mix_and_gain(out: dict, a: dict, w: np.ndarray, n_adrg: int, n_codes: int) -> None:
+    """Per case the CMI jump's case-mix expectation (``mix_weight``) and what its coding may have added to its payment
+    (``weight_gain``)."""
+    ok, adrg = a["ok"], a["adrg"]
+    adrg0, pdx0 = np.maximum(adrg, 0), np.maximum(a["pdx"], 0)
+    # ADRG mean weight (all years): the CMI jump's case-mix expectation
+    # the CMI jump's case-mix expectation: per case the regional mean weight (all years) of the cases with its ADRG
+    # and principal diagnosis (its ADRG's where that pair has fewer than 10 cases): the diagnosis and treatment
+    # mix, leaving only the severity split -- what coding moves -- unexplained
+    e_adrg = _group_mean(adrg0, w, ok & (adrg >= 0), n_adrg)
+    pair = adrg0.astype(np.int64) * (n_codes + 1) + pdx0
+    uniq, inv = np.unique(pair, return_inverse=True)
+    use = ok & (adrg >= 0) & (a["pdx"] >= 0) & np.isfinite(w)
+    cnt = np.bincount(inv[use], minlength=len(uniq))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e_pair = np.bincount(inv[use], weights=w[use], minlength=len(uniq)) / cnt
+    e = np.where(use & (cnt[inv] >= 10), e_pair[inv], e_adrg[adrg0])
+    out["mix_weight"] = np.where(ok & (adrg >= 0), e, np.nan)
+    # what a case's coding may have added to its payment: its weight over that of its ADRG's cases without an
+    # MCC/CC (the split it would be in without one)
+    plain = _group_mean(adrg0, w, ok & (adrg >= 0) & ~a["mcc_cc"], n_adrg)
+    out["weight_gain"] = np.maximum(np.where(ok & (adrg >= 0), w - plain[adrg0], np.nan), 0)
+
+
+
+
 def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 5, seed: int = 0,
                supplied_rw=None, dx_words: list | None = None) -> dict:
     """Per case and target area: (denominator mask, numerator value, expected value, its variance), and the per-case
@@ -358,10 +449,8 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
 
     ``a``: the arrays of :class:`evaluation.audit_cases.AuditCases` (hosp, year, ok, drg, adrg, mdc, los, cost, age, sex,
     leaving, admit, discharge, patient, mcc_cc, n_sdx, pdx, sdx, sdx_offsets, ppx)."""
-    from .risk import hospital_folds
-
     n = len(a["ok"])
-    ok, year, drg, adrg, mdc = a["ok"], a["year"], a["drg"], a["adrg"], a["mdc"]
+    ok, year, drg, adrg = a["ok"], a["year"], a["drg"], a["adrg"]
     drg0, adrg0 = np.maximum(drg, 0), np.maximum(adrg, 0)
     n_drg, n_adrg = max(int(drg.max(initial=-1)) + 1, 1), max(int(adrg.max(initial=-1)) + 1, len(adrg_words), 1)
     rw = drg_weights(drg0, ok, a["cost"], supplied_rw)
@@ -380,43 +469,14 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     # ungroupable
     bad = ~ok
     out["ungroupable"] = _binary(np.ones(n, bool), bad, stratum_rate(bad, np.ones(n, bool), zero, year))
-    # MCC/CC capture, expected from the cross-fitted patient-level model
-    grouped_adrg = ok & (adrg >= 0)
-    pairs = np.unique(adrg0[grouped_adrg].astype(np.int64) * (n_drg + 1) + drg0[grouped_adrg])
-    drgs_in_adrg = np.bincount(pairs // (n_drg + 1), minlength=n_adrg)
-    den = ok & (adrg >= 0) & (drgs_in_adrg[adrg0] >= 2)
-    y = a["mcc_cc"].astype(np.float64)
-    # a case without a hospital id (code -1) takes fold 0: it is in no hospital's table
-    fold = np.append(hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed), 0)[a["hosp"]].astype(np.int64)
-    p = np.full(n, np.nan)
-    at = np.flatnonzero(den)
-    if len(at):
-        X = capture_features(a["pdx"][at], a["ppx"][at], adrg[at], a["age"][at], a["sex"][at], y[at], fold[at], folds)
-        p[at] = capture_model(X, y[at], fold[at], folds, year[at], seed=seed)
-    out["p_capture"] = p
-    out["mcc_cc_capture"] = _binary(den, y, p)
+    _capture_areas(out, a, hospital_words, n_drg, n_adrg, folds, seed)
     # secondary diagnoses per case
     sdx = a["n_sdx"].astype(float)
     mean_sdx = stratum_rate(sdx, ok, adrg0, year)
     out["secondary_diagnoses"] = (ok, a["n_sdx"], mean_sdx.astype(np.float32),
                                   np.maximum(stratum_rate(sdx * sdx, ok, adrg0, year) - mean_sdx ** 2, 0).astype(np.float32))
     del sdx, mean_sdx
-    # principal choice: a secondary diagnosis whose cases (as principal) weigh more than the principal's
-    n_codes = int(max(a["pdx"].max(initial=-1), a["sdx"].max(initial=-1))) + 2
-    pdx0 = np.maximum(a["pdx"], 0)
-    as_principal = np.bincount(pdx0[ok & (a["pdx"] >= 0) & np.isfinite(w)], minlength=n_codes)
-    code_w = _group_mean(pdx0, w, ok & (a["pdx"] >= 0), n_codes)
-    code_w[as_principal < 10] = np.nan
-    lengths = np.diff(a["sdx_offsets"])
-    row = np.repeat(np.arange(n), lengths)
-    sw = np.where(a["sdx"] >= 0, code_w[np.maximum(a["sdx"], 0)], np.nan) if n_codes else np.zeros(0)
-    best = np.full(n, -np.inf)
-    has_alt = np.isfinite(sw)
-    np.maximum.at(best, row[has_alt], sw[has_alt])
-    own = np.where(a["pdx"] >= 0, code_w[pdx0] if n_codes else np.nan, np.nan)
-    den = ok & np.isfinite(own) & np.isfinite(best)
-    alt = den & (best > own * (1 + 1e-9))
-    out["principal_choice"] = _binary(den, alt, stratum_rate(alt, den, adrg0, year))
+    n_codes = _principal_choice(out, a, w)
     # short stays in high-weight DRGs
     mean_los = _group_mean(drg0, los, ok, n_drg)
     out["mean_los"] = np.where(ok, mean_los[drg0] if n_drg else np.nan, np.nan)
@@ -427,42 +487,13 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
     den = ok & (w < HIGH_WEIGHT) & ~ended & np.isfinite(los)
     short = den & (los < out["mean_los"] / 3)
     out["short_stay_control"] = _binary(den, short, stratum_rate(short, den, drg0, year))
-    # stays of the same patient
-    have = (a["patient"] != 0) & (a["discharge"] >= 0) & (a["admit"] >= 0)
-    readmit, split_first = patient_pairs(np.where(have, a["patient"], 0), a["admit"], a["discharge"], a["hosp"],
-                                         np.where(ok, mdc, -1), ended)
-    out["split_first"] = split_first
-    out["pair_cell"] = pair_cells(split_first, a["pdx"], adrg, a["admit"], a["discharge"], a["leaving"],
-                                  planned_principal(a["pdx"], dx_words))
-    mdc0 = np.maximum(mdc, 0)
-    for k, days in enumerate((15, 30)):
-        den = ok & have & ~ended & (mdc >= 0)
-        out[f"readmission_{days}"] = _binary(den, readmit[k], stratum_rate(readmit[k], den, mdc0, year))
-    den = ok & have & (mdc >= 0)
-    split = split_first >= 0
-    out["split_admissions"] = _binary(den, split, stratum_rate(split, den, mdc0, year))
+    _patient_stay_areas(out, a, ended, dx_words)
     # 0-1-day stays in low-weight medical DRGs
     medical = np.array([len(x) > 1 and "R" <= x[1] <= "Z" for x in adrg_words] + [False] * (n_adrg - len(adrg_words)), bool)
     den = ok
     oneday = ok & (adrg >= 0) & medical[adrg0] & (w < LOW_WEIGHT) & (los <= 1) & ~ended
     out["one_day_low_weight_medical"] = _binary(den, oneday, stratum_rate(oneday, den, drg0, year))
-    # ADRG mean weight (all years): the CMI jump's case-mix expectation
-    # the CMI jump's case-mix expectation: per case the regional mean weight (all years) of the cases with its ADRG
-    # and principal diagnosis (its ADRG's where that pair has fewer than 10 cases): the diagnosis and treatment
-    # mix, leaving only the severity split -- what coding moves -- unexplained
-    e_adrg = _group_mean(adrg0, w, ok & (adrg >= 0), n_adrg)
-    pair = adrg0.astype(np.int64) * (n_codes + 1) + pdx0
-    uniq, inv = np.unique(pair, return_inverse=True)
-    use = ok & (adrg >= 0) & (a["pdx"] >= 0) & np.isfinite(w)
-    cnt = np.bincount(inv[use], minlength=len(uniq))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e_pair = np.bincount(inv[use], weights=w[use], minlength=len(uniq)) / cnt
-    e = np.where(use & (cnt[inv] >= 10), e_pair[inv], e_adrg[adrg0])
-    out["mix_weight"] = np.where(ok & (adrg >= 0), e, np.nan)
-    # what a case's coding may have added to its payment: its weight over that of its ADRG's cases without an
-    # MCC/CC (the split it would be in without one)
-    plain = _group_mean(adrg0, w, ok & (adrg >= 0) & ~a["mcc_cc"], n_adrg)
-    out["weight_gain"] = np.maximum(np.where(ok & (adrg >= 0), w - plain[adrg0], np.nan), 0)
+    _mix_and_gain(out, a, w, n_adrg, n_codes)
     return out
 
 
