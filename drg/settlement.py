@@ -262,27 +262,12 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     into ``out_dir`` batch by batch and returns (the tables, {"cases": settled cases, "no_year": cases without a
     readable year (in no year's budget: not settled), "cost_unusable": n}). Memory
     follows the batch, the hospitals and DRGs, and a spill file of 10 bytes a case on disk (point method)."""
-    import concurrent.futures
     import functools
     import tempfile
 
     from evaluation.payment import scenario_runs
-    from evaluation.payment_batches import (
-        FirstPass,
-        Run,
-        Totals,
-        finish,
-        merge_second,
-        plan_from_first,
-        rates_from_second,
-        denominators_from_spill,
-        resolve_ties,
-        select_remainders,
-        shares_budget,
-        tied_rows,
-    )
+    from evaluation.payment_batches import FirstPass, Run, finish, plan_from_first
 
-    from .io import AtomicWriter
     from .streamed import release_freed_memory, stream
 
     listed = None if special is None else [str(c) for c in special]
@@ -302,70 +287,105 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
 
     # the spill lives inside the command's temporary output folder: a killed run's is removed with it by the next run
     with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=out_dir) as spill_dir:
-        spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
-        year_file = os.path.join(spill_dir, "year.i2")
-        state = {"sums": None}
-        with open(year_file, "wb") as yf:
-            files = [open(p, "wb") if shares_budget(run.cfg) else None for p, run in zip(spills, runs)]
-            try:
-                def merge2(part):
-                    sums, year, points = part
-                    state["sums"] = merge_second(state["sums"], sums)
-                    year.tofile(yf)
-                    for f, p in zip(files, points):
-                        if f is not None:
-                            p.tofile(f)
-
-                stream(grouped, priced, mapping, batch_size, dask, functools.partial(_reduce_second, plan=plan), merge2,
-                       offsets=True)
-            finally:
-                for f in files:
-                    if f is not None:
-                        f.close()
-        params = rates_from_second(plan, state["sums"] or [{} for _ in runs])
-        for r, run in enumerate(runs):
-            if run.cfg.method == "points":
-                select_remainders(run, plan.years, functools.partial(_spilled, year_file, spills[r]))
-            elif shares_budget(run.cfg):  # the balanced rate: shares a·r + b, their exact totals, then the same
-                chunks = functools.partial(_spilled, year_file, spills[r], run=run, n_years=len(plan.years))
-                denominators_from_spill(run, plan.years, chunks)
-                select_remainders(run, plan.years, chunks)
-        need = tied_rows(runs)
-        ids = _case_ids_at(grouped, mapping, need, batch_size) if len(need) else {}
-        for run in runs:
-            resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
-        totals = Totals(len(runs))
-        from evaluation.common import column_label
-
-        # a Parquet dictionary for the columns of few values only: for amounts and ids it is built and dropped
-        few = [column_label(c) if lang == "zh" else c for c in FEW_VALUES]
-        writer = AtomicWriter(os.path.join(out_dir, "cases.parquet"), dictionary=few)
-        pending = []  # the batch being written while the next is computed (the write releases the GIL)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            try:
-                def merge3(part):
-                    while pending:
-                        pending.pop().result()
-                    pending.append(pool.submit(writer.write, part.cases))
-                    part.cases = None
-                    totals.add(part)
-
-                # each result holds its batch's per-case table: two at a time keep memory near one batch's worth
-                stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_reduce_third, plan=plan, lang=lang),
-                       merge3, offsets=True, max_threads=2)
-                while pending:
-                    pending.pop().result()
-                writer.commit()
-            except BaseException:
-                for f in pending:
-                    f.cancel()
-                concurrent.futures.wait(pending)
-                writer.abort()
-                raise
+        params = _rates_and_shares(grouped, priced, mapping, batch_size, dask, plan, runs, spill_dir)
+        totals = _write_cases(grouped, wanted, mapping, batch_size, dask, plan, runs, lang, out_dir)
     tables = finish(plan, params, totals, first)
     settled = int(first.per_year["cases"].sum()) if plan.years != [None] else first.cells.rows
     return tables, {"cases": settled, "no_year": first.cells.rows - settled,
                     "cost_unusable": int(tables["parameters"]["cases_cost_unusable"].sum())}
+
+
+def _rates_and_shares(grouped, priced, mapping, batch_size, dask, plan, runs, spill_dir):
+    """The second pass (sums for the rates; each case's points and year spilled to ``spill_dir``), then each run's
+    exact shares of its budget from the spill and the ties resolved by case id. Returns the rates' parameters."""
+    import functools
+
+    from evaluation.payment_batches import (
+        denominators_from_spill,
+        merge_second,
+        rates_from_second,
+        resolve_ties,
+        select_remainders,
+        shares_budget,
+        tied_rows,
+    )
+
+    from .streamed import stream
+
+    spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
+    year_file = os.path.join(spill_dir, "year.i2")
+    state = {"sums": None}
+    with open(year_file, "wb") as yf:
+        files = [open(p, "wb") if shares_budget(run.cfg) else None for p, run in zip(spills, runs)]
+        try:
+            def merge2(part):
+                sums, year, points = part
+                state["sums"] = merge_second(state["sums"], sums)
+                year.tofile(yf)
+                for f, p in zip(files, points):
+                    if f is not None:
+                        p.tofile(f)
+
+            stream(grouped, priced, mapping, batch_size, dask, functools.partial(_reduce_second, plan=plan), merge2,
+                   offsets=True)
+        finally:
+            for f in files:
+                if f is not None:
+                    f.close()
+    params = rates_from_second(plan, state["sums"] or [{} for _ in runs])
+    for r, run in enumerate(runs):
+        if run.cfg.method == "points":
+            select_remainders(run, plan.years, functools.partial(_spilled, year_file, spills[r]))
+        elif shares_budget(run.cfg):  # the balanced rate: shares a·r + b, their exact totals, then the same
+            chunks = functools.partial(_spilled, year_file, spills[r], run=run, n_years=len(plan.years))
+            denominators_from_spill(run, plan.years, chunks)
+            select_remainders(run, plan.years, chunks)
+    need = tied_rows(runs)
+    ids = _case_ids_at(grouped, mapping, need, batch_size) if len(need) else {}
+    for run in runs:
+        resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
+    return params
+
+
+def _write_cases(grouped, wanted, mapping, batch_size, dask, plan, runs, lang, out_dir):
+    """The third pass: each case settled and written to ``out_dir``/cases.parquet (atomically: all or nothing), the
+    next batch computed while one is written. Returns the totals."""
+    import concurrent.futures
+    import functools
+
+    from evaluation.common import column_label
+    from evaluation.payment_batches import Totals
+
+    from .io import AtomicWriter
+    from .streamed import stream
+
+    totals = Totals(len(runs))
+    # a Parquet dictionary for the columns of few values only: for amounts and ids it is built and dropped
+    few = [column_label(c) if lang == "zh" else c for c in FEW_VALUES]
+    writer = AtomicWriter(os.path.join(out_dir, "cases.parquet"), dictionary=few)
+    pending = []  # the batch being written while the next is computed (the write releases the GIL)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            def merge3(part):
+                while pending:
+                    pending.pop().result()
+                pending.append(pool.submit(writer.write, part.cases))
+                part.cases = None
+                totals.add(part)
+
+            # each result holds its batch's per-case table: two at a time keep memory near one batch's worth
+            stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_reduce_third, plan=plan, lang=lang),
+                   merge3, offsets=True, max_threads=2)
+            while pending:
+                pending.pop().result()
+            writer.commit()
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            concurrent.futures.wait(pending)
+            writer.abort()
+            raise
+    return totals
 
 
 # the per-case table's columns of few distinct values (the rest: case ids and amounts, nearly one value per case)
