@@ -1165,9 +1165,28 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
     support, programs = _planted_support(w, tally)
     write_table_atomic(pa.Table.from_pandas(w.plan.drop(columns=["planted_effect"]), preserve_index=False),
                        os.path.join(out_dir, "support_pairs.csv"))
+    truth = _truth(w, tally, seed, years, scheme, region, support, programs)
+    write_json_atomic(os.path.join(out_dir, "truth.json"), truth)
+    prof_out = w.prof.reset_index().rename(columns={"index": "drg"})
+    write_table_atomic(pa.Table.from_pandas(prof_out, preserve_index=False), os.path.join(out_dir, "drg_profile.parquet"))
+    from .atomic import target_of
+
+    path = target_of(os.path.join(out_dir, "discharges.parquet"), keep_rest=True)  # the user's folder, not ours
+    say(SYNTH_WORDS[lang]["wrote"].format(n=int(tally.n), path=path))
+    return truth
+
+
+# columns with few distinct values: a Parquet dictionary pays for them; for ids and costs it costs a third of the write
+FEW_VALUES = ["hospital_id", "year", "residence_county", "sex", "age_years", "age_days", "weight_g", "dept", "doctor_id",
+              "los_days", "leaving_type", "icu_hours", "receiving_institution", "dx", "px",
+              "intended_drg", "transfer_to", "comorbidities"]
+
+
+def _truth(w, tally, seed: int, years: list, scheme, region, support: dict, programs) -> dict:
+    """truth.json: every planted effect of the world and what the parts tallied."""
     doctor_ids, doctor_hosp, doctor_dept = _doctor_names(w, tally.doctors)
     doctor_factor = tally.planted
-    truth = {
+    return {
         "seed": seed, "cases": int(tally.n), "years": years, "scheme": scheme.id, "region": str(region),
         "error_rate": ERROR_RATE, "unknown_pdx": UNKNOWN_PDX, "support_start": SUPPORT_START,
         "support_tilt": SUPPORT_TILT, "support_surgical_multiplier": SUPPORT_SURGICAL,
@@ -1197,20 +1216,6 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
         "support": support,
         "drgs": int(w.n_drg),
     }
-    write_json_atomic(os.path.join(out_dir, "truth.json"), truth)
-    prof_out = w.prof.reset_index().rename(columns={"index": "drg"})
-    write_table_atomic(pa.Table.from_pandas(prof_out, preserve_index=False), os.path.join(out_dir, "drg_profile.parquet"))
-    from .atomic import target_of
-
-    path = target_of(os.path.join(out_dir, "discharges.parquet"), keep_rest=True)  # the user's folder, not ours
-    say(SYNTH_WORDS[lang]["wrote"].format(n=int(tally.n), path=path))
-    return truth
-
-
-# columns with few distinct values: a Parquet dictionary pays for them; for ids and costs it costs a third of the write
-FEW_VALUES = ["hospital_id", "year", "residence_county", "sex", "age_years", "age_days", "weight_g", "dept", "doctor_id",
-              "los_days", "leaving_type", "icu_hours", "receiving_institution", "dx", "px",
-              "intended_drg", "transfer_to", "comorbidities"]
 
 
 def _in_order(make, count: int, workers: int | None):

@@ -58,17 +58,11 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
         Per case (index of ``data``) the patient-level death probability of ``drg risk``: the outcomes
         table then uses it as expected deaths instead of the DRG rates (``reference`` = patient_model).
     """
-    from .views import VIEWS, unit_view
+    from .views import VIEWS
 
     if by not in ("hospital", "hospital-mdc", "hospital-adrg", *VIEWS):
         raise ValueError(f"--by {by!r}: use hospital, hospital-mdc, hospital-adrg, dept, doctor or hospital-dept")
-    cases = attach_levels(prepare(data), hospitals)
-    if period and "discharge_date" in data.columns:  # the period view's clock
-        cases["discharge_date"] = pd.to_datetime(data["discharge_date"], errors="coerce")
-    if years is not None and "year" in cases.columns:
-        cases = cases[cases["year"].isin(list(years))]
-    if levels is not None:
-        cases = cases[cases["level"].isin(list(levels))]
+    cases = _cases_of(data, hospitals, period, years, levels)
     kept = trimmed_cases(cases, trim_method=trim_method)  # shared by the weights and the RIV
     w = compute_weights(cases, trim_method=trim_method, supplied=weights, drg_names=drg_names, kept=kept)
     out = {
@@ -88,15 +82,36 @@ def evaluate(data: pd.DataFrame, *, hospitals: pd.DataFrame | None = None, weigh
     lv = out["hospital"].set_index("hospital_id")["level"]
     out["outcomes"] = with_every_hospital(out["outcomes"], ids, cases, hospitals, min_cases_rank)
     out["outcomes"].insert(2, "level", out["outcomes"]["hospital_id"].map(lv))
+    out.update(_view_tables(cases, w, by, period, overdispersion, min_cases_risk, risk_levels_table, expected_deaths))
+    return out
+
+
+def _cases_of(data: pd.DataFrame, hospitals, period, years, levels) -> pd.DataFrame:
+    """The evaluation frame (:func:`evaluation.common.prepare`) with the hospitals' levels, the period view's clock, and
+    only the ``years`` and ``levels`` asked for."""
+    cases = attach_levels(prepare(data), hospitals)
+    if period and "discharge_date" in data.columns:  # the period view's clock
+        cases["discharge_date"] = pd.to_datetime(data["discharge_date"], errors="coerce")
+    if years is not None and "year" in cases.columns:
+        cases = cases[cases["year"].isin(list(years))]
+    if levels is not None:
+        cases = cases[cases["level"].isin(list(levels))]
+    return cases
+
+
+def _view_tables(cases, w, by, period, overdispersion, min_cases_risk, risk_levels_table, expected_deaths) -> dict:
+    """The tables ``by`` and ``period`` add: discipline (学科) by MDC or ADRG, per hospital and period, or per
+    department / doctor (named for its unit: dept, doctor, hospital_dept)."""
+    from .views import VIEWS, period_view, unit_view
+
+    out = {}
     if by == "hospital-mdc":
         out["discipline_mdc"] = discipline(cases, w, by="mdc", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     elif by == "hospital-adrg":
         out["discipline_adrg"] = discipline(cases, w, by="adrg", min_cases_risk=min_cases_risk, external_levels=risk_levels_table)
     if period:  # per hospital and month / quarter / year, with 环比 and 同比
-        from .views import period_view
-
         out[f"hospital_{period}"] = period_view(cases, w, period)
-    if by in VIEWS:  # the department / doctor table, named for its unit: dept, doctor, hospital_dept
+    if by in VIEWS:
         out[by.replace("-", "_")] = unit_view(cases, w, by, overdispersion=overdispersion or "additive",
                                               min_cases_risk=min_cases_risk, external_levels=risk_levels_table,
                                               expected_deaths=None if expected_deaths is None else expected_deaths.reindex(cases.index))

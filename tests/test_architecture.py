@@ -77,6 +77,14 @@ def test_no_private_name_is_imported_across_modules():
     assert not bad, bad
 
 
+def test_no_function_is_longer_than_80_lines():
+    """Issue 35: a function that does several things says so by being several functions (docstring included)."""
+    long = [(name, node.name, node.end_lineno - node.lineno + 1) for name, tree in _modules_cache().items()
+            for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > 80]
+    assert not long, long
+
+
 def test_no_import_cycles():
     graph = {m: {d for d in deps if d.split(".")[0] == m.split(".")[0] and d != m.split(".")[0]}
              for m, deps in import_graph().items()}
