@@ -454,17 +454,17 @@ def index_funnel(index, variance, groups, judged, overdispersion="auto") -> tupl
         s2 = np.where(idx > 0, var / idx ** 2, np.nan)
     groups = np.asarray(groups, dtype=object)
     judged = np.asarray(judged, bool) & np.isfinite(y) & (s2 > 0)
-    z, centre, tau2, df = peer_test(y, s2, groups, judged)
+    z, centre, tau2, _ = peer_test(y, s2, groups, judged)
     for g in np.unique(groups):
         at = groups == g
         fit = at & judged & (np.abs(np.nan_to_num(z)) <= Z998)
         n = int(fit.sum())
         phi = float(((y[fit] - centre[fit]) ** 2 / s2[fit]).mean()) if n else float("nan")
         over = n > 2 and overdispersion_p(phi, n) < OD_TEST_ALPHA
-        if method is None or (method == "auto" and not over):
-            tau2[at], df[at] = 0.0, np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = t_to_z((y - centre) / np.sqrt(s2 + tau2), df)
+        if method is None or (method == "auto" and not over):  # no spread between hospitals: sampling variance only
+            tau2[at] = 0.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z[at] = (y[at] - centre[at]) / np.sqrt(s2[at])
     flag = np.select([~np.isfinite(z), z > Z998, z < -Z998, z > Z95, z < -Z95],
                      ["too_few_cases", "alarm_high", "alarm_low", "alert_high", "alert_low"], "within").astype(object)
     return z, flag, tau2
