@@ -119,8 +119,12 @@ def _view_tables(cases, w, by, period, overdispersion, min_cases_risk, risk_leve
 
 
 def every_hospital(cases, hospitals: pd.DataFrame | None, levels=None) -> list[str]:
-    """Hospital ids of the (filtered) input (case frame or ids), and of the hospitals table at the chosen levels."""
+    """Hospital ids of the (filtered) input (case frame or ids), and of the hospitals table at the chosen levels; a
+    blank id is no hospital (its cases are not included: :mod:`evaluation.coded`)."""
+    from .coded import known
+
     ids = set(map(str, pd.unique(cases["hospital_id"].dropna()))) if isinstance(cases, pd.DataFrame) else set(map(str, cases))
+    ids = {i for i in ids if known(i)}
     if hospitals is not None:
         h = hospitals.assign(level=normalize_level(hospitals["level"]))
         if levels is not None:
