@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .coded import Vocab, included, numbers, years
+from .coded import Vocab, included_codes, numbers, text_codes, years
 
 
 def days(col) -> np.ndarray:
@@ -53,7 +53,9 @@ class AuditCases:
         n = batch.num_rows
         names = batch.column_names
         d = {"hosp": self.hosp.encode(batch.column("hospital_id")), "drg": self.drg.encode(batch.column("drg"))}
-        ok = included(batch)
+        # the one rule, on the codes just made (blank hospitals are -1 already)
+        ok = included_codes((d["drg"], self.drg.words), (d["hosp"], self.hosp.words),
+                            text_codes(batch.column("status")) if "status" in names else None)
         d["ok"] = ok
         # without adrg / mdc columns: the CHS-DRG code's first three characters and first letter (as evaluate does)
         drg_text = pc.cast(batch.column("drg"), pa.string())

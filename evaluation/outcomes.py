@@ -90,6 +90,15 @@ def random_effects_tau2(observed, expected, trim: float = 0.1) -> tuple[float, f
 OD_TEST_ALPHA = 0.05  # "auto": random-effects limits when the test of no over-dispersion rejects at this level
 
 
+def log_oe(observed, expected) -> tuple[np.ndarray, np.ndarray]:
+    """(log O/E, its variance 1/E) of units with E > 0 (NaN for the others), a unit with O = 0 counted as O = 0.5: the
+    scale of the random-effects funnel (Spiegelhalter 2005)."""
+    o, e = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    pos = e > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pos, np.log(np.maximum(o, 0.5) / e), np.nan), 1.0 / np.where(pos, e, 1.0)
+
+
 def robust_tau2(observed, expected, trim: float = 0.1) -> tuple[float, float, np.ndarray]:
     """(phi, tau2, the units used): the between-unit variance of log O/E estimated without the outlying units
     (:func:`evaluation.peers.robust_fit` on ``y = log(max(O, 0.5) / E)``, ``s2 = 1/E``: Rosner's generalized ESD on
@@ -110,8 +119,7 @@ def robust_tau2(observed, expected, trim: float = 0.1) -> tuple[float, float, np
     keep = np.zeros(len(e), bool)
     if len(at) < 2:
         return float("nan"), 0.0, e > 0
-    oo, ee = o[at], e[at]
-    y, s2 = np.log(np.maximum(oo, 0.5) / ee), 1.0 / ee
+    y, s2 = log_oe(o[at], e[at])
     _, tau2, kept = robust_fit(y, s2, trim)
     keep[at[kept]] = True
     phi, _ = random_effects_tau2(o[keep], e[keep], trim)
@@ -198,8 +206,17 @@ def mixture_funnel_limit(expected, p, tau2, upper_tail=None) -> np.ndarray:
     ee, tau, pp, qq = e[ok], np.sqrt(t2[ok]), p[ok], q[ok]
     upper = pp > 0.5  # searched on P(O > r) <= q: the upper limits' probabilities are tiny tails, not CDFs near 1
 
+    def tail(r):  # each unit's own side only: P(O > r) for an upper limit, P(O <= r) for a lower one
+        out_ = np.empty(len(ee))
+        for side in (True, False):
+            at_ = upper == side
+            if at_.any():
+                out_[at_] = _mixture_tail(r[at_], ee[at_], tau[at_], upper=side)
+        return out_
+
     def reached_at(r):
-        return np.where(upper, _mixture_tail(r, ee, tau, upper=True) <= qq, _mixture_tail(r, ee, tau) >= pp)
+        t = tail(r)
+        return np.where(upper, t <= qq, t >= pp)
 
     lo = np.zeros(len(ee))
     sds = np.maximum(6.0, np.abs(dist.norm_isf(np.minimum(pp, qq))) + 2.0)
@@ -209,12 +226,11 @@ def mixture_funnel_limit(expected, p, tau2, upper_tail=None) -> np.ndarray:
         reached = reached_at(mid)
         hi = np.where(reached, mid, hi)
         lo = np.where(reached, lo, mid + 1)
-    prev = np.maximum(lo - 1, 0)
-    sf_r, sf_prev = _mixture_tail(lo, ee, tau, upper=True), _mixture_tail(prev, ee, tau, upper=True)
-    f_r, f_prev = _mixture_tail(lo, ee, tau), np.where(lo > 0, _mixture_tail(prev, ee, tau), 0.0)
+    t_r = tail(lo)
+    t_prev = np.where(lo > 0, tail(np.maximum(lo - 1, 0)), np.where(upper, 1.0, 0.0))  # S(-1) = 1, F(-1) = 0
     with np.errstate(divide="ignore", invalid="ignore"):
         # (F(r) - p) / (F(r) - F(r-1)), on the upper side as (q - S(r)) / (S(r-1) - S(r))
-        a = np.where(upper, (qq - sf_r) / np.where(lo > 0, sf_prev - sf_r, 1.0 - sf_r), (f_r - pp) / (f_r - f_prev))
+        a = np.where(upper, (qq - t_r) / (t_prev - t_r), (t_r - pp) / (t_r - t_prev))
     out[ok] = (lo - a) / ee
     return out
 
@@ -295,10 +311,7 @@ def _funnel_by_group(o: np.ndarray, e: np.ndarray, groups: np.ndarray, method: s
             if method == "auto":  # random effects only where the group is over-dispersed
                 how = "additive" if tau2_group > 0 and pvals[at][0] < OD_TEST_ALPHA else "none"
             if how == "additive" and kept.sum() >= 3:
-                ea = e[at]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    y = np.where(ea > 0, np.log(np.maximum(o[at], 0.5) / ea), np.nan)
-                c, tau2, var_c, df = leave_one_out_fit(y, 1.0 / np.where(ea > 0, ea, 1.0), kept)
+                c, tau2, var_c, df = leave_one_out_fit(*log_oe(o[at], e[at]), kept)
                 df = np.where(tau2 > 0, df, np.inf)  # no spread estimated: Poisson's, known
                 centre, spread = np.exp(c), tau2 + var_c
             elif how == "additive":

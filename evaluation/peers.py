@@ -45,10 +45,10 @@ def leave_one_out_fit(y, s2, keep) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     ``m - 1`` for ``m`` reference units. A unit outside ``keep`` is judged against all of ``keep``."""
     y, s2 = np.asarray(y, float), np.asarray(s2, float)
     keep = np.asarray(keep, bool)
+    yk = np.where(keep, y, 0.0)  # units outside keep weigh nothing (and their NaNs reach no sum)
     w = np.where(keep, 1 / np.where(keep, s2, 1.0), 0.0)
-    wy = np.where(keep, w * np.where(keep, y, 0.0), 0.0)
-    W, W2, S, S2 = w.sum() - w, (w * w).sum() - w * w, wy.sum() - wy, (wy * np.where(keep, y, 0.0)).sum()
-    S2 = S2 - wy * np.where(keep, y, 0.0)
+    wy, wyy = w * yk, w * yk * yk
+    W, W2, S, S2 = w.sum() - w, (w * w).sum() - w * w, wy.sum() - wy, wyy.sum() - wyy
     m = keep.sum() - keep
     with np.errstate(divide="ignore", invalid="ignore"):
         c = S / W
@@ -136,8 +136,7 @@ def peer_test(y, s2, groups, judged, neutral: float = 0.0, trim: float = 0.1, al
     and no tau2. Returns (z, centre, tau2, df) per unit: the centre, tau2 and degrees of freedom each unit is judged
     against (df infinite where there is no tau2 to estimate)."""
     n = len(y)
-    z, centre, tau2 = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
-    var_c, df = np.zeros(n), np.full(n, np.inf)
+    centre, tau2, var_c, df = np.full(n, np.nan), np.zeros(n), np.zeros(n), np.full(n, np.inf)
     ok_all = np.isfinite(y) & np.isfinite(s2) & (s2 > 0)
     for g in np.unique(groups):
         at = np.flatnonzero((groups == g) & ok_all)
