@@ -80,10 +80,21 @@ def reason_ids(scheme, res, stat, info) -> np.ndarray:
     return out
 
 
-def _dict_column(outcome: np.ndarray, strings: list) -> pa.DictionaryArray:
-    """A dictionary-encoded string column: outcome id -> strings[outcome], dictionary unique."""
-    uniq, inv = np.unique(np.array(strings, dtype=object), return_inverse=True)
-    return pa.DictionaryArray.from_arrays(pa.array(inv.astype(np.int32)[outcome]), pa.array(uniq.tolist(), pa.string()))
+_COLUMN_CACHE: dict = {}  # (id(scheme), column, lang) -> (scheme, codes, dictionary): a scheme's outputs never change
+
+
+def _dict_column(outcome: np.ndarray, strings, key=None) -> pa.DictionaryArray:
+    """A dictionary-encoded string column: outcome id -> strings()[outcome], dictionary unique. ``key`` = (scheme,
+    column, lang) keeps the unique strings of a scheme's column between batches."""
+    hit = _COLUMN_CACHE.get((id(key[0]),) + key[1:]) if key else None
+    if hit is None or hit[0] is not key[0]:
+        uniq, inv = np.unique(np.array(strings(), dtype=object), return_inverse=True)
+        hit = (key[0] if key else None, inv.astype(np.int32), pa.array(uniq.tolist(), pa.string()))
+        if key:
+            if len(_COLUMN_CACHE) > 256:
+                _COLUMN_CACHE.clear()
+            _COLUMN_CACHE[(id(key[0]),) + key[1:]] = hit
+    return pa.DictionaryArray.from_arrays(pa.array(hit[1][outcome]), hit[2])
 
 
 def _annotated(dictionary: pa.Array, wanted: np.ndarray, scheme, t: dict) -> list:
@@ -183,6 +194,6 @@ def decode(scheme, res, stat, info, lang: str = "zh") -> dict:
     rows = list(scheme.result_rows) + [(s, c, rej[0], rej[1], rej[2], "") for s, c in FAIL_KINDS]
     cols = {}
     for j, name in enumerate(("status", "status_code", "mdc", "adrg", "drg", "drg_name")):
-        cols[name] = _dict_column(outcome, [r[j] for r in rows])
-    cols["reason"] = _dict_column(reason_ids(scheme, res, stat, info), reason_table(scheme, lang))
+        cols[name] = _dict_column(outcome, lambda j=j: [r[j] for r in rows], (scheme, name, ""))
+    cols["reason"] = _dict_column(reason_ids(scheme, res, stat, info), lambda: reason_table(scheme, lang), (scheme, "reason", lang))
     return cols

@@ -98,16 +98,24 @@ def _dictionary(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return enc.dictionary, enc.indices
 
 
-def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+SMALL_DICTIONARY = 512  # fewer distinct codes than this: dict lookups (index_in hashes the scheme's ~50k codes per call)
+
+
+def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array, index: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(scheme ids, dictionary indices) of dictionary-encoded codes.
 
     Ids are int32, -1 for a code unknown to the scheme; a null code reads as "".
-    Indices are int64 positions in ``dictionary``, ``len(dictionary)`` for null."""
+    Indices are int64 positions in ``dictionary``, ``len(dictionary)`` for null. ``index`` (code -> position in
+    ``value_set``) makes a small dictionary cheap to look up; the ids are the same."""
     if pa.types.is_large_string(dictionary.type):
         dictionary = pc.cast(dictionary, pa.string())
-    lookup = pc.fill_null(pc.index_in(dictionary, value_set=value_set), -1).to_numpy(zero_copy_only=False).astype(np.int32)
-    empty_id = pc.index_in(pa.array([""]), value_set=value_set)[0].as_py()
-    lookup = np.append(lookup, np.int32(-1 if empty_id is None else empty_id))
+    if index is not None and len(dictionary) < SMALL_DICTIONARY:
+        lookup = np.array([-1 if s is None else index.get(s, -1) for s in dictionary.to_pylist()] + [index.get("", -1)],
+                          dtype=np.int32)
+    else:
+        lookup = pc.fill_null(pc.index_in(dictionary, value_set=value_set), -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        empty_id = pc.index_in(pa.array([""]), value_set=value_set)[0].as_py()
+        lookup = np.append(lookup, np.int32(-1 if empty_id is None else empty_id))
     if indices.null_count:
         indices = pc.fill_null(indices, len(lookup) - 1)
     idx = indices.to_numpy(zero_copy_only=False)
@@ -228,7 +236,7 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         if _has_separator(dictionary):  # rare: split, then encode again
             values, off, split_rows[which] = _split_separators(values, off)
             dictionary, indices = _dictionary(values)
-        ids, idx = encode_codes(dictionary, indices, value_set)
+        ids, idx = encode_codes(dictionary, indices, value_set, codes_index)
         lists[which] = (values, off, ids, dictionary, idx)
 
     _, dx_in_off, dx_ids_in, dx_dict, dx_idx = lists["dx"]
