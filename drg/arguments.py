@@ -297,6 +297,25 @@ def _explain(sub) -> None:
     e.set_defaults(command="explain")
 
 
+def _serve(sub) -> None:
+    s = sub.add_parser("serve", help="pre-grouping service: an HTTP API and a coder's page for grouping, explaining and pricing cases as they are coded")
+    s.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
+    s.add_argument("--weights", help="weights CSV (drg, weight[, mean_cost]): results carry the weight and, with a point value or base rate, the payment estimate")
+    s.add_argument("--point-value", type=amount(0, 1e9, above=True), help="yuan per point (points method; with --weights)")
+    s.add_argument("--base-rate", type=amount(0, 1e9, above=True), help="yuan per weight unit (rate method; with --weights)")
+    s.add_argument("--coefficient", type=amount(0, 100, above=True), default=1.0, help="the hospital's level coefficient (default 1.0)")
+    s.add_argument("--config", help="TOML with [payment] rules (k_lo, k_hi, los_max, ...), as drg pay")
+    s.add_argument("--map-codes", action="store_true", help="convert codes with the scheme's dx/px maps first")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only; any other needs --token)")
+    s.add_argument("--port", type=whole(1, 65535), default=8000, help="port (default 8000)")
+    s.add_argument("--workers", type=whole(1, 64), default=1, help="server processes (default 1), each with the scheme loaded")
+    s.add_argument("--token", help="a secret every API request must carry (header Authorization: Bearer TOKEN); required off 127.0.0.1")
+    s.add_argument("--max-body-mb", type=amount(0, 4096, above=True), default=8, help="largest JSON request in MB (default 8; larger: 413)")
+    s.add_argument("--log-requests", action="store_true", help="log each request's method, path and status (never its body)")
+    s.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the start-up lines")
+    s.set_defaults(command="serve")
+
+
 def _scheme(sub) -> None:
     s = sub.add_parser("scheme", help="scheme tools")
     ssub = s.add_subparsers(dest="scheme_command", required=True)
@@ -505,7 +524,7 @@ def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
     p.add_argument("--lang", dest="top_lang", choices=["zh", "en"],
                    help="语言：zh(默认)或 en，写在命令前后均可" if lang == "zh" else "language: zh (default) or en, before or after the command")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth):
+    for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth, _serve):
         add(sub)
     _every_command(sub, lang)
     _localize(p, lang)
@@ -523,7 +542,7 @@ def version() -> str:
 
 
 EXAMPLES_COMMANDS = ("group", "explain", "scheme check", "demo", "evaluate", "risk", "audit", "pay", "tiered-care", "support",
-                     "report", "synth")  # every command a user types: each has examples under its help
+                     "report", "synth", "serve")  # every command a user types: each has examples under its help
 
 
 def _every_command(sub, lang: str) -> None:

@@ -6,6 +6,7 @@ one line ``drg: error: <problem>; <fix>`` and exit status 2.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -81,7 +82,7 @@ def cmd_explain(a) -> int:
     import grouper
 
     from .explain_words import explain_in_words
-    from .settlement import case_payment_estimate
+    from .estimate import case_payment_estimate
 
     scheme = _load(a.scheme)
     rec = {"case_id": "explain", "sex": a.sex, "age_years": a.age, "age_days": a.age_days, "weight_g": a.weight,
@@ -224,17 +225,14 @@ def cmd_support(a) -> int:
     return 0
 
 
-def cmd_report(a) -> int:
-    from .report import build_report
-
-    sizes = build_report(a.eval_dir, a.output, a.xlsx, lang=a.lang)
-    print(", ".join(f"{p} ({n / 1e6:.1f} MB)" for p, n in sizes.items()))
-    return 0
+def _later(module: str, name: str):
+    """A command whose module is imported when it runs (`drg serve`'s server libraries load only for it)."""
+    return lambda a: getattr(importlib.import_module(module, "drg"), name)(a)
 
 
 COMMANDS = {"group": cmd_group, "explain": cmd_explain, "scheme_check": cmd_scheme_check, "demo": cmd_demo,
             "evaluate": cmd_evaluate, "risk": cmd_risk, "audit": cmd_audit, "pay": cmd_pay, "tiered_care": cmd_tiered_care, "support": cmd_support,
-            "report": cmd_report, "synth": cmd_synth}
+            "report": _later(".report", "report_command"), "synth": cmd_synth, "serve": _later(".serve.command", "serve")}
 
 
 def main(argv=None) -> int:
@@ -259,7 +257,7 @@ def _run(argv) -> int:
         return e.code if isinstance(e.code, int) else 2
     from . import progress
 
-    if args.command not in ("group", "explain", "scheme_check"):  # group draws its own bar; the others are instant
+    if args.command not in ("group", "explain", "scheme_check", "serve"):  # group draws its own bar; the others are instant
         progress.start(args.command.replace("_", "-"), getattr(args, "lang", "zh"), getattr(args, "quiet", False))
     from .contract import NOTES
 

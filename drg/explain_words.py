@@ -86,8 +86,9 @@ class Words:
         return out
 
 
-def explain_in_words(explanation, scheme_dir: str, dx: list, px: list, lang: str) -> str:
-    """The trace with names: the codes of the record first, then every line with its lists and units named."""
-    w = Words(scheme_dir, lang)
+def explain_in_words(explanation, scheme_dir: str, dx: list, px: list, lang: str, words: Words | None = None) -> str:
+    """The trace with names: the codes of the record first, then every line with its lists and units named
+    (``words``: the scheme's names already read, as `drg serve` keeps them)."""
+    w = words or Words(scheme_dir, lang)
     lines = list(explanation.lines)
     return "\n".join(lines[:1] + w.codes(dx, px) + [w.line(x) for x in lines[1:]])

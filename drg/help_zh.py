@@ -9,6 +9,18 @@ HELP_ZH = {
     "or a drg demo folder": "存放 drg 输出的文件夹(任意层级：drg evaluate -o eval/、pay -o pay/ 等，按其清单文件识别)，如 . 或 drg demo 的输出文件夹",
     "sex: 1/2, 男/女 or M/F, as files write it": "性别：1/2、男/女或M/F(与文件中的写法相同)",
     "show this help message and exit": "显示本帮助并退出",
+    "pre-grouping service: an HTTP API and a coder's page for grouping, explaining and pricing cases as they are coded":
+        "入组预测服务：HTTP接口和编码员页面，编码时即可分组、查看分组路径、模拟和估算支付",
+    "weights CSV (drg, weight[, mean_cost]): results carry the weight and, with a point value or base rate, the payment estimate":
+        "权重表CSV(drg, weight[, mean_cost])：结果带权重；再给点值或费率时带支付估算",
+    "address to listen on (default 127.0.0.1: this machine only; any other needs --token)": "监听地址(默认127.0.0.1：仅本机；其他地址须设 --token)",
+    "port (default 8000)": "端口(默认8000)",
+    "server processes (default 1), each with the scheme loaded": "服务进程数(默认1)，每个进程各自载入方案",
+    "a secret every API request must carry (header Authorization: Bearer TOKEN); required off 127.0.0.1":
+        "访问口令：每个接口请求须携带(请求头 Authorization: Bearer 口令)；非127.0.0.1时必填",
+    "largest JSON request in MB (default 8; larger: 413)": "单个JSON请求的上限(MB，默认8；超过返回413)",
+    "log each request's method, path and status (never its body)": "记录每个请求的方法、路径和状态(从不记录请求内容)",
+    "language of the start-up lines": "启动信息的语言",
     "group discharge records (Parquet/CSV/Excel) into DRGs": "将出院病案(Parquet/CSV/Excel)分入DRG组",
     "show every rule tried for one record": "逐条显示一份病案尝试过的分组规则",
     "scheme tools": "分组方案工具",
@@ -182,5 +194,7 @@ EXAMPLES = {
     "tiered-care": ["drg tiered-care grouped.parquet --hospitals 医院.csv -o tiered/"],
     "support": ["drg support grouped.parquet --pairs 对口支援.csv --hospitals 医院.csv -o support/"],
     "report": ["drg report . -o report.html --xlsx report.xlsx", "drg report demo-output -o report.html --lang en"],
+    "serve": ["drg serve", "drg serve --weights 权重.csv --point-value 12.5 --port 8080",
+              "drg serve --host 0.0.0.0 --token 换成一串随机字符 --workers 2"],
     "synth": ["drg synth --region dezhou --years 2018-2021 --cases 200000 -o synthetic/"],
 }

@@ -498,6 +498,13 @@ def report_pair_matches(html: str, xlsx: str) -> bool:
     return a is not None and a == b
 
 
+def report_command(a) -> int:
+    """`drg report EVAL_DIR -o report.html [--xlsx FILE]`."""
+    sizes = build_report(a.eval_dir, a.output, a.xlsx, lang=a.lang)
+    print(", ".join(f"{p} ({n / 1e6:.1f} MB)" for p, n in sizes.items()))
+    return 0
+
+
 def build_report(root: str, out_html: str, xlsx: str | None = None, lang: str = "zh") -> dict:
     """Write the HTML report (and the workbook); returns {path: bytes}."""
     from evaluation.common import label

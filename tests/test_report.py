@@ -10,10 +10,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from conftest import SCHEMES, need_shared
+from conftest import CHROMIUM, DRIVER, SCHEMES, browser as _browser, need_shared
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 EVIL = '<script>window.__pwned=1</script>'
 SECTIONS = ("overview", "peer", "quadrant", "funnel", "heatmap", "weights", "risk", "payment", "tiered", "support", "audit",
             "views", "trends")
@@ -30,21 +28,6 @@ def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     run_demo(str(SCHEMES / "chs-drg-1.1"), str(out), cases=40_000, seed=7, quiet=True)
     return out
-
-
-def _browser():
-    if not (CHROMIUM and DRIVER):
-        pytest.skip("headless Chromium not installed (Debian packages chromium and chromium-driver; scripts/test.sh installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (pip install '.[test]')")
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1440,1000"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(service=Service(DRIVER), options=opts)
 
 
 def _figures(path) -> dict:

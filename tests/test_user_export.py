@@ -313,7 +313,7 @@ def test_long_commands_show_their_progress(pipeline, export, tmp_path):
 def test_the_report_of_the_export_draws_every_chart_in_a_browser(pipeline, export, tmp_path):
     """The screenshot check: in headless Chromium every section of the user's report is drawn (every chart an SVG
     with its title, no script error) and its screenshot is not blank."""
-    from test_report import _browser
+    from conftest import browser as _browser
 
     drv = _browser()
     try:
