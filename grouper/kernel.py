@@ -357,41 +357,61 @@ def input_check(fields, i, d0, d1):
     return 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def group_record(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, empty_rank, retry_px, i, res, stat, info):
+    """Group record ``i`` into ``res[i], stat[i], info[i]``. ``pre_stat`` carries map-mode failures (6/7) from
+    :func:`map_codes`."""
+    d0 = dx_off[i]
+    d1 = dx_off[i + 1]
+    p0 = px_off[i]
+    p1 = px_off[i + 1]
+    if pre_stat[i] != 0:
+        stat[i] = pre_stat[i]
+        return
+    c = input_check(fields, i, d0, d1)
+    if c != 0:
+        stat[i] = c
+        return
+    # attempt 0: the record as it is; attempts 1..: each secondary procedure alone
+    # (FORMAT.md 6 step 5). One call site, so group_one is inlined once.
+    n_try = p1 - p0 if (retry_px and p1 - p0 > 1) else 1
+    r = 0
+    inf = -1
+    for t in range(n_try):
+        q0 = p0 if t == 0 else p0 + t
+        q1 = p1 if t == 0 else p0 + t + 1
+        r2, inf2 = group_one(S, dx, d0, d1, px, q0, q1, fields, sids, i, lit_rank, empty_rank)
+        if t == 0 or r2 != 0:
+            r = r2
+            inf = inf2
+        if r2 != 0:
+            break
+    res[i] = r
+    info[i] = inf
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def group_kernel(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, empty_rank, retry_px):
-    """Group every record. ``pre_stat`` carries map-mode failures (6/7) from :func:`map_codes`."""
+    """Group every record, across Numba's threads."""
     n = dx_off.shape[0] - 1
     res = np.zeros(n, dtype=np.int32)
     stat = np.zeros(n, dtype=np.int8)
     info = np.full(n, -1, dtype=np.int32)
     for i in prange(n):
-        d0 = dx_off[i]
-        d1 = dx_off[i + 1]
-        p0 = px_off[i]
-        p1 = px_off[i + 1]
-        if pre_stat[i] != 0:
-            stat[i] = pre_stat[i]
-            continue
-        c = input_check(fields, i, d0, d1)
-        if c != 0:
-            stat[i] = c
-            continue
-        # attempt 0: the record as it is; attempts 1..: each secondary procedure alone
-        # (FORMAT.md 6 step 5). One call site, so group_one is inlined once.
-        n_try = p1 - p0 if (retry_px and p1 - p0 > 1) else 1
-        r = 0
-        inf = -1
-        for t in range(n_try):
-            q0 = p0 if t == 0 else p0 + t
-            q1 = p1 if t == 0 else p0 + t + 1
-            r2, inf2 = group_one(S, dx, d0, d1, px, q0, q1, fields, sids, i, lit_rank, empty_rank)
-            if t == 0 or r2 != 0:
-                r = r2
-                inf = inf2
-            if r2 != 0:
-                break
-        res[i] = r
-        info[i] = inf
+        group_record(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, empty_rank, retry_px, i, res, stat, info)
+    return res, stat, info
+
+
+@njit(cache=True, nogil=True)
+def group_kernel_serial(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, empty_rank, retry_px):
+    """:func:`group_kernel` in the calling thread: for one record (`drg serve`), where starting Numba's thread pool
+    per call costs more than the grouping and competes with the server's clients for the cores."""
+    n = dx_off.shape[0] - 1
+    res = np.zeros(n, dtype=np.int32)
+    stat = np.zeros(n, dtype=np.int8)
+    info = np.full(n, -1, dtype=np.int32)
+    for i in range(n):
+        group_record(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, empty_rank, retry_px, i, res, stat, info)
     return res, stat, info
 
 

@@ -1,17 +1,18 @@
 """Group one record at a time, in microseconds: what `drg serve` answers a coder with while a case is coded.
 
 ``group_table`` on a one-row table costs about a millisecond of fixed pyarrow work (hashing, casting, building
-dictionary columns). A record that needs none of the batch encoder's repairs -- codes as a list of known codes
-without ``,``/``|`` inside, numbers as numbers (or sex as 1/2/男/女), no value that would be warned about, no map
-mode -- is encoded here with dictionary lookups into the very arrays ``records.encode`` builds, grouped by the same
-kernel and decoded by the same tables. Any other record goes through ``group_table`` on a one-row table, so every
-record gets exactly what ``drg group`` gives it; ``tests/test_serve.py`` compares the two on every reference case
-and on random records.
+dictionary columns). A record that needs none of the batch encoder's repairs -- codes as a list of texts without
+``,``/``|`` inside, numbers as numbers (or sex as 1/2/男/女), no value that would be warned about, no map mode -- is
+encoded here with dictionary lookups into the very arrays ``records.encode`` builds, grouped by the same kernel
+body (in the calling thread) and decoded by the same tables, its unknown codes warned about in the same words. Any
+other record goes through ``group_table`` on a one-row table, so every record gets exactly what ``drg group`` gives
+it; ``tests/test_serve.py`` compares the two on the reference cases and on random records (Hypothesis).
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import numpy as np
 import pyarrow as pa
@@ -19,9 +20,10 @@ import pyarrow as pa
 from .columns import ColumnError, resolve_columns
 from .decode import PLAUSIBLE, RESULT_COLUMNS, reason_table
 from .decode import FAIL_KINDS
-from .kernel import group_kernel, scheme_arrays
+from .kernel import group_kernel_serial, scheme_arrays
 from .language import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
 from .records import INT_COLUMNS, STR_COLUMNS
+from .text import TEXT
 
 _SEX_TEXT = {"1": 1, "2": 2, "男": 1, "女": 2}
 _LIMIT = 2**53  # beyond this a batch clamps the value; such a record takes the batch path
@@ -142,19 +144,40 @@ def _text(v):
     return False
 
 
-def _codes(v, index: dict, known) -> np.ndarray | None:
-    """Scheme ids of a code list, or None unless every code is a known code of the scheme (no warning)."""
+def _codes(v, index: dict, known) -> tuple | None:
+    """(scheme ids, the codes a warning names) of a code list, or None when the batch encoder would repair it
+    (not a list, a null code, a code holding , or |)."""
     if v is None:
-        return np.zeros(0, np.int32)
+        return np.zeros(0, np.int32), []
     if not isinstance(v, list):
         return None
     out = np.empty(len(v), np.int32)
+    problems = []
     for k, c in enumerate(v):
-        i = index.get(c) if isinstance(c, str) else None
-        if i is None or not known[i]:
+        if not isinstance(c, str) or "," in c or "|" in c:
             return None
+        i = index.get(c, -1)
+        if i < 0 or not known[i]:
+            problems.append(c)
         out[k] = i
-    return out
+    return out, problems
+
+
+def _shown(code: str, index: dict, t: dict) -> str:
+    """decode._annotated for one code: the code, with a hint when its normalised form is a code of the scheme."""
+    if code == "":
+        return t["empty_code"]
+    norm = unicodedata.normalize("NFKC", code).strip()
+    hint = next((c for c in (norm, norm.upper()) if c != code and c in index), None)
+    return code + (t["looks_like"].format(code=hint) if hint else "")
+
+
+def _warnings(dx_problems: list, px_problems: list, index: dict, lang: str):
+    """decode.warnings_column for a record whose only warnings are its problem codes."""
+    t = TEXT[lang]
+    parts = [t["unknown_" + which] + ",".join(_shown(c, index, t) for c in codes)
+             for which, codes in (("dx", dx_problems), ("px", px_problems)) if codes]
+    return "; ".join(parts) or None
 
 
 def encode_one(record: dict, scheme):
@@ -166,8 +189,11 @@ def encode_one(record: dict, scheme):
     index = scheme.code_index
     dx = _codes(record.get(found["dx"]), index, t.dx_known)
     px = _codes(record.get(found["px"]) if "px" in found else None, index, t.px_known)
-    if dx is None or px is None or len(dx) == 0:
+    if dx is None or px is None:
         return None
+    (dx, dx_problems), (px, px_problems) = dx, px
+    if len(dx) == 0:  # [quirk] dx [] -> [""], as records.encode fills it (the input check then refuses the record)
+        dx = np.array([index[""]], np.int32)
     fields = np.empty((1, N_FIELDS), np.int64)
     for field_name, canon in INT_COLUMNS.items():
         v = _whole(record.get(found[canon]) if canon in found else None, field_name)
@@ -191,7 +217,7 @@ def encode_one(record: dict, scheme):
         fields[0, STR_SLOT0 + j] = NULL if v is None else rank_of[v]
         sids[0, j] = -1 if v is None else index.get(v, -1)
     lit_rank = np.array([rank_of[s] for s in t.literals], np.int64) if t.literals else np.zeros(1, np.int64)
-    return dx, px, fields, sids, lit_rank, rank_of[""]
+    return dx, px, fields, sids, lit_rank, rank_of[""], dx_problems, px_problems
 
 
 def group_one(record: dict, scheme, *, map_codes: bool = False, lang: str = "zh") -> dict:
@@ -202,14 +228,14 @@ def group_one(record: dict, scheme, *, map_codes: bool = False, lang: str = "zh"
     if enc is None:
         return _batch_path(record, scheme, map_codes, lang)
     t = _tables(scheme)
-    dx, px, fields, sids, lit_rank, empty_rank = enc
-    res, stat, info = group_kernel(t.arrays, dx, np.array([0, len(dx)], np.int64), px, np.array([0, len(px)], np.int64),
+    dx, px, fields, sids, lit_rank, empty_rank, dx_problems, px_problems = enc
+    res, stat, info = group_kernel_serial(t.arrays, dx, np.array([0, len(dx)], np.int64), px, np.array([0, len(px)], np.int64),
                                    fields, sids, np.zeros(1, np.int8), lit_rank, np.int64(empty_rank), t.retry)
     s = int(stat[0])
     row = t.rows[t.n_res + s - 1 if s > 0 else int(res[0])]
     out = dict(zip(RESULT_COLUMNS[:6], row))
     out["reason"] = t.reason(lang, int(res[0]), s, int(info[0]))
-    out["warnings"] = None
+    out["warnings"] = _warnings(dx_problems, px_problems, scheme.code_index, lang) if dx_problems or px_problems else None
     return _with_case_id(record, out, _columns(t, record))
 
 

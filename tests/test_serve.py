@@ -92,9 +92,9 @@ def service(scheme, weights):
 
 @pytest.fixture(scope="module")
 def server(service):
-    from drg.serve.app import create_app
+    from drg.serve.app import serving_app
 
-    srv = Server(create_app(service, max_body=2 * 2**20))
+    srv = Server(serving_app(service, max_body=2 * 2**20))
     yield srv
     srv.stop()
 
@@ -243,8 +243,8 @@ def test_code_search_by_prefix_and_by_name_equals_a_plain_scan(server, service):
 # -- refusals: 4xx with a message, never a 5xx or a trace --------------------------------------------------------
 def _malformed():
     ok = {"sex": 1, "age_years": 60, "dx": ["I10.x00"]}
-    evil = ["'; DROP TABLE cases; --", "<script>alert(1)</script>", "=cmd|' /C calc'!A0", "../../etc/passwd", "I10\x00x00",
-            "{{7*7}}", "${jndi:ldap://x/a}", "I10.x00\nX-Injected: 1", "急性心肌梗死", "%s%s%s%n"]
+    evil = ["'; DROP TABLE cases; --", "<script>alert(1)</script>", "=cmd|' /C calc'!A0", "..\\..\\windows\\system32", "I10\x00x00",
+            "{{7*7}}", "${jndi:ldap://x/a}", "I10.x00\nX-Injected: 1", "I10.x00\"", "%s%s%s%n"]
     out = []
     for raw in (b"", b"{", b"[1,2]", b'"text"', b"42", b"null", b"{'sex': 1}", b"\xff\xfe{}", b'{"sex": 1,}', b"[" * 5000 + b"]" * 5000,
                 b'{"sex": NaN, "dx": Infinity}', b"{" + b'"a":' * 3000):
@@ -307,12 +307,19 @@ def test_two_hundred_malformed_requests_get_a_4xx_with_a_message(server):
     assert {413, 400, 404, 405} <= set(statuses)
 
 
+def test_an_odd_code_of_code_characters_is_an_unknown_code_not_a_refusal(server):
+    """A path-like or lower-case code is made of characters codes have: it groups as drg group groups it, with the
+    warning naming the unknown code."""
+    status, got = server.json("POST", "/api/group", {"sex": 1, "age_years": 60, "dx": ["I10.x00", "../../etc/passwd"]})
+    assert status == 200 and "../../etc/passwd" in got["warnings"]
+
+
 def test_nothing_of_a_case_reaches_the_log(scheme, capfd):
     """The server's log (uvicorn and ours, default options) holds no field of the records it grouped or refused."""
-    from drg.serve.app import create_app
+    from drg.serve.app import serving_app
     from drg.serve.service import Service
 
-    srv = Server(create_app(Service(scheme)))
+    srv = Server(serving_app(Service(scheme)))
     try:
         secret = "SECRETCASE12345"
         srv.json("POST", "/api/group", {"case_id": secret, "sex": 1, "age_years": 60, "dx": ["I10.x00"]})
@@ -325,10 +332,10 @@ def test_nothing_of_a_case_reaches_the_log(scheme, capfd):
 
 
 def test_a_token_is_required_when_one_is_set(scheme):
-    from drg.serve.app import create_app
+    from drg.serve.app import serving_app
     from drg.serve.service import Service
 
-    srv = Server(create_app(Service(scheme), token="s3cret"))
+    srv = Server(serving_app(Service(scheme), token="s3cret"))
     try:
         rec = {"sex": 1, "age_years": 60, "dx": ["I10.x00"]}
         assert srv.json("POST", "/api/group", rec)[0] == 401

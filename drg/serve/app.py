@@ -1,6 +1,7 @@
 """The HTTP side of `drg serve`: a Starlette application on uvicorn.
 
-Starlette was chosen by measurement (benchmarks/serve_scale.py's note): a JSON echo endpoint on one uvicorn worker
+JSON is read and written by orjson (the records of a 10,000-record batch parse in a fifth of the time of the standard
+library's, and results are written ten times faster). Starlette was chosen by measurement (benchmarks/serve_scale.py's note): a JSON echo endpoint on one uvicorn worker
 answered 17,100 requests/s (p99 1.0 ms) against FastAPI's 6,900 (p99 2.7 ms) on 2 cores with 8 clients; the request
 checks live in :mod:`drg.serve.records` either way, with messages that say what to send instead.
 
@@ -18,6 +19,7 @@ import shutil
 import tempfile
 from importlib import resources
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -34,8 +36,7 @@ log = logging.getLogger("drg.serve")
 
 
 def _json(obj, status: int = 200) -> Response:
-    return Response(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(), status,
-                    media_type="application/json")
+    return Response(orjson.dumps(obj), status, media_type="application/json")
 
 
 def _error(status: int, error: str, fix: str) -> Response:
@@ -58,14 +59,10 @@ async def _body(request: Request, limit: int) -> bytes:
 async def _json_body(request: Request):
     raw = await _body(request, request.app.state.max_body)
     try:
-        body = json.loads(raw)
-    except UnicodeDecodeError:
-        raise RequestError("the body is not UTF-8 text", "send JSON encoded as UTF-8") from None
-    except json.JSONDecodeError as e:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
         raise RequestError(f"malformed JSON: {e.msg} (line {e.lineno}, column {e.colno})",
-                           'send one JSON object, e.g. {"sex": 1, "age_years": 60, "dx": ["I21.000"]}') from None
-    except RecursionError:
-        raise RequestError("the JSON is nested too deeply", "send a flat record object") from None
+                           'send one JSON object (UTF-8, no NaN), e.g. {"sex": 1, "age_years": 60, "dx": ["I21.000"]}') from None
     if not isinstance(body, dict):
         raise RequestError(f"the body is a JSON {type(body).__name__}, not an object", 'send {"sex": ..., "dx": [...]} or {"records": [...]}')
     return body
@@ -199,6 +196,54 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     return _error(exc.status_code, exc.detail or "error", fix.get(exc.status_code, "see GET /openapi.json"))
 
 
+class OneRecordFastPath:
+    """POST /api/group with one record, straight on ASGI: the coder's hot path skips Starlette's request object,
+    router and middleware (measured: a third of a one-record request's time). Whatever is not a plain success -- a
+    token to check, a query, a batch, any refusal -- is replayed, body and all, into the application, which answers
+    it as it answers every request."""
+
+    def __init__(self, app: Starlette):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        state = self.app.state
+        if (scope["type"] != "http" or scope["path"] != "/api/group" or scope["method"] != "POST" or scope["query_string"]
+                or state.token):
+            return await self.app(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return
+            chunks.append(msg.get("body", b""))
+            size += len(chunks[-1])
+            more = msg.get("more_body", False)
+            if size > state.max_body:
+                break
+        body = b"".join(chunks)
+        out = None
+        if not more and size <= state.max_body:
+            try:
+                rec = orjson.loads(body)
+                if type(rec) is dict and "records" not in rec:
+                    out = orjson.dumps(state.service.group(rec))
+            except Exception:  # the application says what is wrong
+                out = None
+        if out is None:
+            replayed = False
+
+            async def replay():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": more}
+                return await receive()
+            return await self.app(scope, replay, send)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
+        await send({"type": "http.response.body", "body": out})
+
+
 def create_app(service, *, token: str | None = None, max_body: int = MAX_BODY, max_file: int = MAX_FILE) -> Starlette:
     """The application serving ``service`` (a :class:`drg.serve.service.Service`)."""
     routes = [
@@ -214,6 +259,11 @@ def create_app(service, *, token: str | None = None, max_body: int = MAX_BODY, m
     return app
 
 
+def serving_app(service, **options):
+    """:func:`create_app` behind :class:`OneRecordFastPath`: what `drg serve` runs."""
+    return OneRecordFastPath(create_app(service, **options))
+
+
 def app_from_environment():
     """The application of a uvicorn worker process (``--workers N``): options from ``DRG_SERVE_OPTIONS``."""
     import grouper
@@ -223,4 +273,8 @@ def app_from_environment():
 
     scheme = grouper.load_scheme(opts.pop("scheme"))
     token, max_body = opts.pop("token"), opts.pop("max_body")
-    return create_app(Service(scheme, **opts), token=token, max_body=max_body)
+    app = serving_app(Service(scheme, **opts), token=token, max_body=max_body)
+    import gc
+
+    gc.freeze()  # as drg.serve.command
+    return app

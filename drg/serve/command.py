@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import json
 import os
@@ -26,7 +27,7 @@ def serve(a) -> int:
 
     from ..arguments import UsageError
     from grouper.scheme import DEFAULT_SCHEME
-    from .app import MAX_FILE, create_app
+    from .app import MAX_FILE, serving_app
     from .service import Service
 
     zh = a.lang == "zh"
@@ -41,6 +42,7 @@ def serve(a) -> int:
     max_body = int(a.max_body_mb * 2**20)
     scheme = grouper.load_scheme(scheme_path)
     service = Service(scheme, **opts)  # a bad weights file or option stops here, before the port is taken
+    gc.freeze()  # the scheme's millions of objects out of the collector's sight: a big batch no longer pays to walk them
     url = f"http://{a.host if ':' not in a.host else '[' + a.host + ']'}:{a.port}/"
     info = service.info()["scheme"]
     lines = [f"drg serve: {url}  ({'方案' if zh else 'scheme'} {info['id']} {info['name']}, DRG {info['drg']}"
@@ -55,7 +57,7 @@ def serve(a) -> int:
     print("\n".join(lines), file=sys.stderr, flush=True)
     log_level = "info" if a.log_requests else "warning"
     if a.workers == 1:
-        app = create_app(service, token=a.token, max_body=max_body, max_file=MAX_FILE)
+        app = serving_app(service, token=a.token, max_body=max_body, max_file=MAX_FILE)
         uvicorn.run(app, host=a.host, port=a.port, log_level=log_level, access_log=a.log_requests,
                     server_header=False, date_header=False)
         return 0

@@ -14,7 +14,7 @@ from grouper.columns import ColumnError, canonicalize, resolve_columns
 from grouper.decode import RESULT_COLUMNS
 
 from .codes import CodeIndex
-from .records import CODE_TEXT, RequestError, check_code, check_record, check_records, cost_of, grouping_fields, records_table
+from .records import COST_SET, RequestError, check_code, check_record, check_records, code_characters, cost_of, columns_table, grouping_fields, records_table
 
 MAX_ADDED = 50  # codes a what-if may add
 
@@ -43,6 +43,7 @@ class Service:
         from ..explain_words import Words
 
         self.scheme, self.map_codes, self.coefficient = scheme, map_codes, coefficient
+        self.chars = code_characters(scheme)
         self.words = {lang: Words(str(scheme.path), lang) for lang in ("zh", "en")}
         zh = self.words["zh"]
         known = {k: [c for c, ok in zip(scheme.codes, scheme.arrays[k + "_known"]) if ok] for k in ("dx", "px")}
@@ -59,7 +60,7 @@ class Service:
     # -- grouping ---------------------------------------------------------------------------------------------
     def group(self, rec: dict, lang: str = "zh") -> dict:
         """One record's result (``status ... warnings``, ``rw`` and ``payment_estimate`` with weights)."""
-        check_record(rec)
+        check_record(rec, chars=self.chars)
         try:
             out = self._group_one(grouping_fields(rec), self.scheme, map_codes=self.map_codes, lang=lang)
         except ColumnError as e:
@@ -70,10 +71,11 @@ class Service:
 
     def group_many(self, body: dict, lang: str = "zh") -> list[dict]:
         """The results of ``body["records"]`` in order, exactly as ``drg group`` on a file of them."""
-        recs = check_records(body)
+        cols = check_records(body, self.chars)
+        recs = body["records"]
         if not recs:
             return []
-        out = self._table_results(records_table([grouping_fields(r) for r in recs]), lang)
+        out = self._table_results(columns_table({k: v for k, v in cols.items() if k not in COST_SET}, len(recs)), lang)
         if self.estimator is not None:
             self._price(out, recs)
         return out
@@ -102,7 +104,7 @@ class Service:
     # -- explain and simulate ---------------------------------------------------------------------------------
     def canonical(self, rec: dict) -> dict:
         """The record in canonical fields with ``dx``/``px`` as lists, as the grouper reads it."""
-        check_record(rec)
+        check_record(rec, chars=self.chars)
         try:
             row = canonicalize(records_table([grouping_fields(rec)])).to_pylist()[0]
         except ColumnError as e:
@@ -143,7 +145,7 @@ class Service:
             if not isinstance(v, list) or len(v) > MAX_ADDED or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in v):
                 raise RequestError(f"{key} is {str(v)[:60]}", f"{key} is a list of at most {MAX_ADDED} codes")
             for c in v:
-                check_code(c, CODE_TEXT, "", key)
+                check_code(c, self.chars, "", key)
             adds[key] = v
         base = self.canonical(rec)
         variants = [("record", None, base)] + _variants(base, adds["add_dx"], adds["add_px"])
