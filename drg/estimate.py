@@ -25,7 +25,8 @@ class PaymentEstimator:
     weights : str
         CSV with ``drg, weight`` (or ``rw``) and optionally ``mean_cost``.
     point_value, base_rate : float
-        Exactly one: yuan per point (points method) or yuan per weight unit (rate method).
+        At most one: yuan per point (points method) or yuan per weight unit (rate method); with neither, only
+        :meth:`weight` answers (``priced`` is False).
     config : str, optional
         TOML with ``[payment]`` rules, as ``drg pay --config``.
     """
@@ -36,8 +37,8 @@ class PaymentEstimator:
         from .settlement import payment_config
         from .tables import supplied_weights
 
-        if (point_value is None) == (base_rate is None):
-            raise InputError("--weights needs one of --point-value (yuan per point) or --base-rate (yuan per weight unit)")
+        if point_value is not None and base_rate is not None:
+            raise InputError("give one of --point-value (yuan per point) or --base-rate (yuan per weight unit), not both")
         t = supplied_weights(weights)
         t.columns = [str(c).strip().lower() for c in t.columns]
         self.rw_of = dict(zip(t["drg"].astype(str), pd.to_numeric(t["weight" if "weight" in t.columns else "rw"], errors="coerce")))
@@ -45,6 +46,7 @@ class PaymentEstimator:
                         if "mean_cost" in t.columns else {})
         self.pooled = float(np.nanmedian(list(self.mean_of.values()))) if self.mean_of else np.nan
         self.point_value, self.base_rate = point_value, base_rate
+        self.priced = point_value is not None or base_rate is not None
         self.cfg = payment_config(config, "points" if point_value is not None else "rate")
 
     def weight(self, drg: str) -> float | None:
@@ -121,5 +123,9 @@ def case_payment_estimate(drg: str, status_ok: bool, *, weights: str, point_valu
                           leaving_type: str | None = None, coefficient: float = 1.0, config: str | None = None,
                           lang: str = "zh") -> str:
     """`drg explain --weights ... --point-value|--base-rate`: what one case would be paid, in words."""
+    from .io import InputError
+
+    if (point_value is None) == (base_rate is None):
+        raise InputError("--weights needs one of --point-value (yuan per point) or --base-rate (yuan per weight unit)")
     est = PaymentEstimator(weights, point_value=point_value, base_rate=base_rate, config=config)
     return est.words(est.estimate(drg, status_ok, cost=cost, los=los, leaving_type=leaving_type, coefficient=coefficient), lang)

@@ -33,6 +33,8 @@ class Explanation:
     reason: str
     warnings: str | None
     lines: list = field(default_factory=list)
+    # the same trace as data: {"level": "mdc" | "step" | "split" | "retry", "name", "kind", "rule", "holds", "notes"}
+    steps: list = field(default_factory=list)
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
@@ -49,6 +51,7 @@ class _Ctx:
         self.empty_rank = empty_rank
         a = scheme.arrays
         self.mptr, self.mlists = a["member_ptr"], a["member_lists"]
+        self.steps: list = []
 
     def code(self, i):
         return self.s.codes[i] if i >= 0 else "?"
@@ -120,6 +123,7 @@ def _group_traced(ctx, t, lines):
         ok = ctx.ev(ast, notes)
         lines.append(f"{t['mdc'].format(name=s.mdc_names[m])}: {text} -> {t['true'] if ok else t['false']}"
                      + (f"  [{'; '.join(notes)}]" if ok or len(notes) <= 2 else ""))
+        ctx.steps.append({"level": "mdc", "name": s.mdc_names[m], "kind": "mdc", "rule": text, "holds": bool(ok), "notes": notes})
         if not ok:
             continue
         if first_mdc < 0:
@@ -131,6 +135,8 @@ def _group_traced(ctx, t, lines):
             ok = ctx.ev(ast, notes)
             lines.append(f"{t['step'].format(name=s.step_names[st], kind=s.step_kinds[st])}: {text} -> {t['true'] if ok else t['false']}"
                          + (f"  [{'; '.join(notes)}]" if notes else ""))
+            ctx.steps.append({"level": "step", "name": s.step_names[st], "kind": s.step_kinds[st], "rule": text, "holds": bool(ok),
+                              "notes": notes})
             if not ok:
                 continue
             if s.step_kinds[st] == "qy":
@@ -142,6 +148,7 @@ def _group_traced(ctx, t, lines):
                 ok = ctx.ev(ast, notes)
                 lines.append(f"{t['split'].format(drg=drg)}: {text} -> {t['true'] if ok else t['false']}"
                              + (f"  [{'; '.join(notes)}]" if notes else ""))
+                ctx.steps.append({"level": "split", "name": drg, "kind": "drg", "rule": text, "holds": bool(ok), "notes": notes})
                 if ok:
                     return drg, st
             if s.step_kinds[st] == "adrg":
@@ -197,6 +204,7 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
             full_px = ctx.px
             for p in full_px[1:]:
                 lines.append(t["retry"].format(code=ctx.code(p)))
+                ctx.steps.append({"level": "retry", "name": ctx.code(p), "kind": "px_alone", "rule": "", "holds": True, "notes": []})
                 ctx.px = [p]
                 res_code, info = _group_traced(ctx, t, lines)
                 if res_code != "0000":
@@ -210,4 +218,4 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
         lines.append((t["map_fail"] if stat >= STAT_DX_MAP else t["check_fail"]).format(why=out["reason"]))
     lines.append(f"{t['result']}: {out['status']} {out['mdc']} {out['adrg']} {out['drg']} {out['drg_name']}"
                  + (f" ({out['reason']})" if out["reason"] else "") + (f" [{warn}]" if warn else ""))
-    return Explanation(warnings=warn, lines=lines, **out)
+    return Explanation(warnings=warn, lines=lines, steps=ctx.steps, **out)

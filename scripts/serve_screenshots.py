@@ -3,9 +3,10 @@
     python scripts/serve_screenshots.py --demo demo-output [--out docs/screenshots]
 
 The server runs in this process on a free port with the packaged CHS-DRG 1.1 scheme and the weights of the demo
-region (``DEMO/evaluation/weights.parquet``, written by ``drg demo``), priced at 120 yuan a point. One public-style
-case (a valve operation of an 85-year-old woman, with a major complication) is typed in by code search, grouped,
-explained and simulated; then the page in English and the batch tab.
+region (``DEMO/evaluation/weights.parquet``, written by ``drg demo``), priced at 120 yuan a point. One case (aortic
+stenosis operated with a valve replacement under bypass, a 72-year-old woman with heart failure, pneumonia and
+diabetes; the what-if adds acute respiratory failure) is typed in by code search, grouped, explained and simulated;
+then the page in English and the batch tab.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CASE = {"sex": "2", "age": "85", "los": "39", "leaving": "4", "cost": "98600",
-        "dx": ["T82.800x305", "T60.300x002", "I50.900x007"], "px": ["35.1100x005", "39.5200x007"], "add": "J96.000"}
+CASE = {"sex": "2", "age": "72", "los": "18", "leaving": "1", "cost": "126800",
+        "dx": ["I35.000", "I50.900x007", "J18.900", "E11.900"], "px": ["35.2201", "39.6100"], "add": "J96.000"}
 
 
 def serve(weights: str):
@@ -73,8 +74,9 @@ def main() -> int:
     try:
         drv.get(f"http://127.0.0.1:{port}/?lang=zh")
         wait.until(lambda d: "chs-drg-1.1" in d.find_element(By.ID, "scheme").text)
+        wait.until(lambda d: d.execute_script("return document.fonts.status") == "loaded")
         box = drv.find_element(By.ID, "dx-search")
-        box.send_keys("人工心脏瓣膜")
+        box.send_keys("主动脉瓣狭窄")
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#dx-suggest li .c")) > 3)
         time.sleep(0.3)
         drv.save_screenshot(str(out / "serve-search.png"))
@@ -100,14 +102,18 @@ def main() -> int:
         drv.save_screenshot(str(out / "serve-trace.png"))
         drv.execute_script("window.scrollTo(0, 0)")
         drv.find_element(By.ID, "lang-btn").click()
-        wait.until(lambda d: "Status" in d.find_element(By.ID, "result-kv").text)
+        try:
+            wait.until(lambda d: "grouped" in d.find_element(By.ID, "result-kv").text)
+        except Exception:
+            print(drv.find_element(By.ID, "result-kv").text, drv.find_element(By.ID, "error").text, drv.get_log("browser"))
+            raise
         time.sleep(0.5)
         drv.save_screenshot(str(out / "serve-english.png"))
         drv.find_element(By.ID, "lang-btn").click()
         drv.find_element(By.ID, "tab-batch").click()
         csv = tmp / "结算清单.csv"
         csv.write_bytes("病案号,性别,年龄,住院天数,主要诊断编码,其他诊断编码1,主要手术操作编码\n"
-                        "A1,女,85,39,T82.800x305,T60.300x002,35.1100x005\nA2,男,67,9,I10.x00,,\n".encode("gbk"))
+                        "A1,女,72,18,I35.000,I50.900x007,35.2201\nA2,男,67,9,I10.x00,,\n".encode("gbk"))
         drv.find_element(By.ID, "batch-file").send_keys(str(csv))
         drv.find_element(By.ID, "batch-btn").click()
         wait.until(lambda d: d.find_element(By.ID, "batch-link").is_displayed())

@@ -203,6 +203,19 @@ def test_explain_gives_the_group_and_the_trace_in_words(server, scheme, public_r
         assert got["drg"] == ref["drg"] and got["status_code"] == ref["status_code"]
         assert len(got["trace"]) > 3 and rec["dx"][0] in got["text"]
         assert ("支付估算" in got["text"]) == (lang == "zh")
+        # the steps are the trace's rule lines as data: one per line between the prepared codes and the result
+        assert len(got["steps"]) == len(got["trace"]) - 3
+        held = [st for st in got["steps"] if st["holds"]]
+        if got["status_code"] == "ok":
+            assert held[-1]["name"] in (got["drg"], got["adrg"]) or held[-1]["name"].startswith(got["adrg"])
+
+
+def test_weights_without_a_price_give_the_weight_only(scheme, weights):
+    from drg.serve.service import Service
+
+    svc = Service(scheme, weights=weights)
+    got = svc.group({"sex": 2, "age_years": 30, "dx": ["O80.000"], "px": ["73.5900"]})
+    assert "payment_estimate" not in got and (got["rw"] is not None) == (got["status_code"] == "ok")
 
 
 def test_simulate_groups_every_variant_as_drg_group_would_and_ranks_by_weight(server, scheme, service, public_records):

@@ -185,6 +185,13 @@ async def docs(request: Request) -> Response:
     return HTMLResponse(request.app.state.docs)
 
 
+async def font(request: Request) -> Response:
+    """The packaged Chinese font (Noto Sans CJK, GB2312 glyphs; OFL): the page reads Chinese on a machine without a
+    Chinese font, and nothing is fetched from the internet."""
+    path = resources.files("drg").joinpath("data/fonts/cjk-sans-gb2312.woff")
+    return FileResponse(str(path), media_type="font/woff", headers={"Cache-Control": "public, max-age=86400"})
+
+
 async def openapi(request: Request) -> Response:
     from .openapi import spec
 
@@ -247,7 +254,7 @@ class OneRecordFastPath:
 def create_app(service, *, token: str | None = None, max_body: int = MAX_BODY, max_file: int = MAX_FILE) -> Starlette:
     """The application serving ``service`` (a :class:`drg.serve.service.Service`)."""
     routes = [
-        Route("/", page), Route("/docs", docs), Route("/openapi.json", openapi),
+        Route("/", page), Route("/docs", docs), Route("/openapi.json", openapi), Route("/font.woff", font),
         Route("/api/info", api_info), Route("/api/codes", api_codes),
         Route("/api/group", api_group, methods=["POST"]), Route("/api/explain", api_explain, methods=["POST"]),
         Route("/api/simulate", api_simulate, methods=["POST"]), Route("/api/group-file", api_group_file, methods=["POST"]),

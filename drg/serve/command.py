@@ -36,6 +36,8 @@ def serve(a) -> int:
                          "or listen on 127.0.0.1")
     if (a.point_value is not None or a.base_rate is not None) and not a.weights:
         raise UsageError("--point-value/--base-rate price cases by weight; give --weights weights.csv too")
+    if a.point_value is not None and a.base_rate is not None:
+        raise UsageError("give one of --point-value (points method) or --base-rate (rate method), not both")
     scheme_path = a.scheme or os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME  # as every command
     opts = {"weights": a.weights, "point_value": a.point_value, "base_rate": a.base_rate, "config": a.config,
             "coefficient": a.coefficient, "map_codes": a.map_codes}

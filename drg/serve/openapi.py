@@ -69,8 +69,14 @@ def spec() -> dict:
                                 {"oneOf": [ref, {"type": "object", "properties": {"records": {"type": "array", "items": ref,
                                                                                              "maxItems": MAX_RECORDS}}}]},
                                 {"oneOf": [res, {"type": "object", "properties": {"results": {"type": "array", "items": res}}}]}),
-            "/api/explain": _post("The result and every rule tried, as lines (trace) and in words (text)", ref,
-                                  {"allOf": [res, {"type": "object", "properties": {"trace": {"type": "array"}, "text": {"type": "string"}}}]}),
+            "/api/explain": _post("The result and every rule tried: as lines (trace), as data (steps) and in words (text)", ref,
+                                  {"allOf": [res, {"type": "object", "properties": {
+                                      "trace": {"type": "array", "items": {"type": "string"}},
+                                      "steps": {"type": "array", "items": {"type": "object", "properties": {
+                                          "level": {"enum": ["mdc", "step", "split", "retry"]}, "name": {"type": "string"},
+                                          "kind": {"type": "string"}, "rule": {"type": "string"}, "holds": {"type": "boolean"},
+                                          "notes": {"type": "array", "items": {"type": "string"}}}}},
+                                      "text": {"type": "string"}}}]}),
             "/api/simulate": _post("What-if: each secondary code removed or taken as principal, each add_dx/add_px added; "
                                    "ranked by weight",
                                    {"type": "object", "properties": {"record": ref, "add_dx": {"type": "array", "items": {"type": "string"}},

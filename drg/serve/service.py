@@ -92,8 +92,14 @@ class Service:
         return [dict(zip(names, row)) for row in zip(*cols)]
 
     def _price(self, results: list, recs: list) -> None:
+        """``rw`` on every result; ``payment_estimate`` too when a point value or base rate is loaded."""
+        est = self.estimator
+        if not est.priced:
+            for r in results:
+                r["rw"] = est.weight(r["drg"] or "")
+            return
         found = [resolve_columns(list(r)) for r in recs]
-        ests = self.estimator.estimate_many(
+        ests = est.estimate_many(
             [r["drg"] or "" for r in results], [r["status_code"] == "ok" for r in results],
             costs=[cost_of(r) for r in recs], los=[_num(r.get(f.get("los_days"))) for r, f in zip(recs, found)],
             leaving_types=[_text(r.get(f.get("leaving_type"))) for r, f in zip(recs, found)], coefficient=self.coefficient)
@@ -117,7 +123,8 @@ class Service:
         return out
 
     def explain(self, rec: dict, lang: str = "zh") -> dict:
-        """The result, the engine's trace (``trace``: lines) and the trace in words (``text``), as ``drg explain``."""
+        """The result, the engine's trace (``trace``: its lines; ``steps``: each rule tried as data -- level, name,
+        kind, rule, holds, notes) and the trace in words (``text``), as ``drg explain``."""
         import grouper
 
         from ..explain_words import explain_in_words
@@ -128,8 +135,9 @@ class Service:
         out = {k: getattr(e, k) for k in RESULT_COLUMNS}
         if self.estimator is not None:
             self._price([out], [rec])
-            text += "\n" + self.estimator.words(out["payment_estimate"], lang)
-        out.update(trace=e.lines, text=text)
+            if self.estimator.priced:
+                text += "\n" + self.estimator.words(out["payment_estimate"], lang)
+        out.update(trace=e.lines, steps=e.steps, text=text)
         return out
 
     def simulate(self, body: dict, lang: str = "zh") -> dict:
@@ -174,7 +182,7 @@ class Service:
     def info(self) -> dict:
         s = self.scheme.summary()
         return {"scheme": {k: s[k] for k in ("id", "name", "mdc", "adrg", "drg")}, "weights": self.estimator is not None,
-                "payment": None if self.estimator is None else
+                "payment": None if self.estimator is None or not self.estimator.priced else
                 ("points" if self.estimator.point_value is not None else "rate"), "map_codes": self.map_codes}
 
 
