@@ -416,6 +416,72 @@ MESSAGES = {
         '{}(或 {})',
     '诊断编码 (a list or A|B string) or 主要诊断编码 + 其他诊断编码1..N':
         '诊断编码(列表或 A|B 字符串)或 主要诊断编码 + 其他诊断编码1..N',
+    # drg serve (its JSON errors are in Chinese unless ?lang=en) and its options
+    'give one of --point-value (yuan per point) or --base-rate (yuan per weight unit), not both':
+        '--point-value(每点元数)与 --base-rate(每权重单位元数)只能给一个',
+    '--host {} lets other machines in; give --token SECRET (every request must carry it) or listen on 127.0.0.1':
+        '--host {} 允许其他机器访问; 请给出 --token 口令(每个请求都须携带)，或只监听 127.0.0.1',
+    '--point-value/--base-rate price cases by weight; give --weights weights.csv too':
+        '--point-value/--base-rate 按权重计价; 请同时给出 --weights 权重表.csv',
+    'give one of --point-value (points method) or --base-rate (rate method), not both':
+        '--point-value(点数法)与 --base-rate(费率法)只能给一个',
+    'record': '病例',
+    'the request body is {} bytes': '请求内容有 {} 字节',
+    'the request body is over {} bytes': '请求内容超过 {} 字节',
+    'send at most {} bytes': '请求内容最多 {} 字节',
+    'the body is a JSON {}, not an object': '请求内容是 JSON {}，不是对象',
+    'send {"sex": ..., "dx": [...]} or {"records": [...]}': '请发送 {"sex": ..., "dx": [...]} 或 {"records": [...]}',
+    'lang={}': '语言参数 lang={} 无效',
+    'lang is zh (default) or en': 'lang 为 zh(默认)或 en',
+    'filename={}': '文件名参数 filename={} 无效',
+    "name the file's kind: ?filename=cases.csv, .xlsx or .parquet": '请用文件名说明文件类型：?filename=cases.csv、.xlsx 或 .parquet',
+    'malformed JSON: {} (line {}, column {})': 'JSON 格式错误：{}(第{}行第{}列)',
+    'send one JSON object (UTF-8, no NaN), e.g. {"sex": 1, "age_years": 60, "dx": ["I21.000"]}':
+        '请发送一个 JSON 对象(UTF-8 编码，不含 NaN)，如 {"sex": 1, "age_years": 60, "dx": ["I21.000"]}',
+    'limit is not a number': 'limit 不是数字',
+    'limit is a whole number from 1 to 100': 'limit 为 1 到 100 的整数',
+    '{} is {}, not a JSON object': '{}是 {}，不是 JSON 对象',
+    'send one object such as {"sex": 1, "age_years": 60, "dx": ["I21.000"], "px": []}':
+        '请发送一个对象，如 {"sex": 1, "age_years": 60, "dx": ["I21.000"], "px": []}',
+    '{}: {} is {}': '{}：{} 的值为 {}',
+    '{} is a number or a short text (男/女, 70岁, 3500克), or null': '{} 应为数字或短文本(男/女、70岁、3500克)或 null',
+    '{}: {} holds {}, which is not a diagnosis or procedure code': '{}：{} 中的 {} 不是诊断或手术操作编码',
+    "send codes such as I21.000 or 36.0600 (letters, digits, . + * / and the scheme's own characters); "
+    "find a code by its name with GET /api/codes?q=名称":
+        '请发送 I21.000、36.0600 这样的编码(字母、数字、. + * / 及方案编码中的字符); 按名称查编码：GET /api/codes?q=名称',
+    'records is not a list': 'records 不是列表',
+    '{"records": [{...}, {...}]}': '请发送 {"records": [{...}, {...}]}',
+    '{} records in one request': '一次请求 {} 条病例',
+    'send at most {} per request, or a file to /api/group-file': '每次最多 {} 条，或把文件发到 /api/group-file',
+    '{}: unknown field {}': '{}：未知字段 {}',
+    "use the fields of drg group's input: {}": '请使用 drg group 的输入字段：{}',
+    'send {} as a list of codes or one "A|B" text': '{} 请发送编码列表或一个 "A|B" 文本',
+    '{} holds one code text, e.g. I21.000': '{} 为一个编码文本，如 I21.000',
+    '{}: {} has {} codes': '{}：{} 有 {} 个编码',
+    'send at most {} codes in one list': '一个列表最多 {} 个编码',
+    '{} is {}': '{} 的值为 {}',
+    "{} is the case's total cost in yuan, a number": '{} 为病例总费用(元)，应为数字',
+    '{}: {} holds {}': '{}：{} 中有 {}',
+    '{} is a list of code texts, e.g. ["I21.000", "I10.x00"]': '{} 为编码文本列表，如 ["I21.000", "I10.x00"]',
+    'the body has no "record"': '请求中没有 "record"(病例)',
+    'send {"record": {...}, "add_dx": ["E11.900"], "add_px": []}': '请发送 {"record": {...}, "add_dx": ["E11.900"], "add_px": []}',
+    'kind={}': '类别参数 kind={} 无效',
+    'kind is dx, px or left out': 'kind 为 dx、px 或不写',
+    'q has {} characters': 'q 有 {} 个字符',
+    "search with a code's start or part of its name (at most 64 characters)": '请用编码开头或名称的一部分搜索(最多64个字符)',
+    'limit={}': '数量参数 limit={} 无效',
+    '{} is a list of at most {} codes': '{} 为最多 {} 个编码的列表',
+    'missing or wrong token': '缺少口令或口令错误',
+    'send the token drg serve was started with: header Authorization: Bearer TOKEN':
+        '请携带 drg serve 启动时设定的口令：请求头 Authorization: Bearer 口令',
+    'internal error': '服务内部错误',
+    'this is a bug in drg serve; please report it with the request that caused it': '这是 drg serve 的缺陷; 请连同引发它的请求一起报告',
+    'Not Found': '找不到该地址', 'Method Not Allowed': '该地址不支持此请求方法',
+    'see GET /openapi.json for the endpoints': '接口列表见 GET /openapi.json',
+    "see GET /openapi.json for each endpoint's method": '各接口的请求方法见 GET /openapi.json',
+    'see GET /openapi.json': '见 GET /openapi.json',
+    "see GET /openapi.json for the record's fields": '病例字段见 GET /openapi.json',
+    "check the file's columns (README 'Input columns')": "请检查文件的列(见 README 'Input columns')",
 }
 
 

@@ -13,7 +13,8 @@ from drg.messages_zh import MESSAGES, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 ERRORS = {"InputError", "UsageError", "ColumnError", "SchemeError", "OutputError", "EvaluationError", "TooFewCases",
-          "RuleError", "ArgumentTypeError"}
+          "RuleError", "ArgumentTypeError", "RequestError"}
+TWO_PARTS = {"RequestError"}  # (problem, fix): both are shown
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -32,14 +33,15 @@ def raised_templates() -> list:
     """(file, line, template) of every error we raise with a message written in place."""
     out = []
     for folder in ("drg", "evaluation", "grouper"):
-        for f in sorted((ROOT / folder).glob("*.py")):
+        for f in sorted((ROOT / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Call) and node.args:
                     fn = node.func
                     name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
-                    t = _template(node.args[0]) if name in ERRORS else None
-                    if t is not None:
-                        out.append((f"{folder}/{f.name}", node.lineno, t))
+                    for arg in node.args[:2 if name in TWO_PARTS else 1] if name in ERRORS else ():
+                        t = _template(arg)
+                        if t is not None:
+                            out.append((str(f.relative_to(ROOT)), node.lineno, t))
     return out
 
 

@@ -320,6 +320,24 @@ def test_two_hundred_malformed_requests_get_a_4xx_with_a_message(server):
     assert {413, 400, 404, 405} <= set(statuses)
 
 
+def test_refusals_are_in_chinese_by_default_and_english_with_lang_en(server):
+    """Every refusal of the malformed set (other than a missing route's) says its problem and fix in Chinese by
+    default, as the command line does; with ?lang=en in English."""
+    import re
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for method, path, raw in _malformed():
+        if "lang=" in path:
+            continue
+        status, payload, _ = server.ask(method, path, raw=raw, headers={"Content-Type": "application/json"})
+        zh = json.loads(payload)
+        assert cjk.search(zh["error"] + zh["fix"]), (path, zh)
+        sep = "&" if "?" in path else "?"
+        status, payload, _ = server.ask(method, path + sep + "lang=en", raw=raw, headers={"Content-Type": "application/json"})
+        en = json.loads(payload)
+        assert 400 <= status < 500 and en != zh and re.search(r"[A-Za-z]{2,}", en["error"]), (path, en)
+
+
 def test_an_odd_code_of_code_characters_is_an_unknown_code_not_a_refusal(server):
     """A path-like or lower-case code is made of characters codes have: it groups as drg group groups it, with the
     warning naming the unknown code."""

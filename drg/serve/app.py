@@ -39,8 +39,22 @@ def _json(obj, status: int = 200) -> Response:
     return Response(orjson.dumps(obj), status, media_type="application/json")
 
 
-def _error(status: int, error: str, fix: str) -> Response:
+def _error(status: int, error: str, fix: str, lang: str = "zh") -> Response:
+    """``{"error", "fix"}`` in ``lang``: Chinese by default (drg.messages_zh, as the command line's refusals)."""
+    if lang == "zh":
+        from ..messages_zh import translate
+
+        zh_error, zh_fix = translate(error), translate(fix)
+        if zh_error == error:  # a refusal of the engine, written as one "problem; fix" message
+            whole = translate(f"{error}; {fix}")
+            if whole != f"{error}; {fix}" and "; " in whole:
+                zh_error, _, zh_fix = whole.partition("; ")
+        error, fix = zh_error, zh_fix
     return _json({"error": error, "fix": fix}, status)
+
+
+def _error_lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -82,14 +96,16 @@ def endpoint(fn):
         if token:
             given = request.headers.get("x-drg-token") or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not hmac.compare_digest(given.encode(), token.encode()):
-                return _error(401, "missing or wrong token", "send the token drg serve was started with: header Authorization: Bearer TOKEN")
+                return _error(401, "missing or wrong token", "send the token drg serve was started with: header Authorization: Bearer TOKEN",
+                              _error_lang(request))
         try:
             return await fn(request)
         except RequestError as e:
-            return _error(e.status, e.error, e.fix)
+            return _error(e.status, e.error, e.fix, _error_lang(request))
         except Exception as e:  # a bug: say so without the record or the trace
             log.error("internal error in %s: %s", request.url.path, type(e).__name__)
-            return _error(500, "internal error", "this is a bug in drg serve; please report it with the request that caused it")
+            return _error(500, "internal error", "this is a bug in drg serve; please report it with the request that caused it",
+                          _error_lang(request))
     run.__name__ = fn.__name__
     return run
 
@@ -200,7 +216,7 @@ async def openapi(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     fix = {404: "see GET /openapi.json for the endpoints", 405: "see GET /openapi.json for each endpoint's method"}
-    return _error(exc.status_code, exc.detail or "error", fix.get(exc.status_code, "see GET /openapi.json"))
+    return _error(exc.status_code, exc.detail or "error", fix.get(exc.status_code, "see GET /openapi.json"), _error_lang(request))
 
 
 class OneRecordFastPath:

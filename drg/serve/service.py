@@ -146,7 +146,7 @@ class Service:
         variant grouped (and priced), ranked by weight (highest first, the record's own order among equals)."""
         rec = body.get("record")
         if rec is None:
-            raise RequestError("no record", '{"record": {...}, "add_dx": ["E11.900"], "add_px": []}')
+            raise RequestError('the body has no "record"', 'send {"record": {...}, "add_dx": ["E11.900"], "add_px": []}')
         adds = {}
         for key in ("add_dx", "add_px"):
             v = body.get(key) or []
