@@ -154,6 +154,35 @@ def batches(port: int, recs: list, parquet: str, csv: str, file_rows: int) -> di
     return out
 
 
+def one_record_in_process(scheme, table) -> dict:
+    """One record at a time in this process: grouper.single.group_one vs group_table on a one-row table (what the
+    server did before), and the code search of the page (typical prefixes and names)."""
+    from grouper.api import group_table
+    from grouper.single import group_one
+    from drg.serve.codes import CodeIndex
+    from drg.explain_words import Words
+
+    recs = table.slice(0, 3000).to_pylist()
+    group_one(recs[0], scheme)
+    t0 = time.perf_counter()
+    for r in recs:
+        group_one(r, scheme)
+    fast = (time.perf_counter() - t0) / len(recs)
+    t0 = time.perf_counter()
+    for i in range(300):
+        group_table(table.slice(i, 1), scheme)
+    one_row = (time.perf_counter() - t0) / 300
+    w = Words(str(scheme.path), "zh")
+    index = CodeIndex({"dx": w.dx, "px": w.px})
+    queries = ["I21", "i10.x", "J18.9", "心肌梗死", "肺炎", "糖尿病", "36.06", "阑尾", "骨折", "Z"] * 20
+    t0 = time.perf_counter()
+    for q in queries:
+        index.search(q, None, 15)
+    search = (time.perf_counter() - t0) / len(queries)
+    return {"group_one_us": round(fast * 1e6, 1), "group_table_one_row_ms": round(one_row * 1e3, 2),
+            "code_search_ms": round(search * 1e3, 2)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", default="1,2")
@@ -196,7 +225,8 @@ def main() -> int:
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "drg.cli", "group", str(csv), "-o", str(tmp / "g.csv"), "-q"], check=True)
     cli_csv = time.perf_counter() - t0
-    report = {"records": len(recs), "file_records": big.num_rows, "drg_group_parquet_records_per_s": round(big.num_rows / cli),
+    in_process = one_record_in_process(scheme, table)
+    report = {"records": len(recs), "file_records": big.num_rows, **in_process, "drg_group_parquet_records_per_s": round(big.num_rows / cli),
               "drg_group_csv_records_per_s": round(big.num_rows / cli_csv),
               "group_table_records_per_s_in_process": round(len(recs) / inproc), "cores": os.cpu_count()}
     for w in [int(x) for x in a.workers.split(",")]:

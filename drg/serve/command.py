@@ -56,7 +56,8 @@ def serve(a) -> int:
                      f" {'页面地址加' if zh else 'open the page as'} {url}?token=<--token>")
     if not _loopback(a.host):
         lines.append(f"  {'注意：其他机器可以访问此服务' if zh else 'note: other machines can reach this service'} ({a.host})")
-    print("\n".join(lines), file=sys.stderr, flush=True)
+    if not a.quiet:
+        print("\n".join(lines), file=sys.stderr, flush=True)
     log_level = "info" if a.log_requests else "warning"
     if a.workers == 1:
         app = serving_app(service, token=a.token, max_body=max_body, max_file=MAX_FILE)
