@@ -426,6 +426,8 @@ MESSAGES = {
     'give one of --point-value (points method) or --base-rate (rate method), not both':
         '--point-value(点数法)与 --base-rate(费率法)只能给一个',
     'record': '病例',
+    '--host {} --port {}: cannot listen there ({}); choose another --port, or stop what listens on it':
+        '--host {} --port {}：无法在此监听({}); 请换一个 --port，或停止占用该端口的程序',
     'the request body is {} bytes': '请求内容有 {} 字节',
     'the request body is over {} bytes': '请求内容超过 {} 字节',
     'send at most {} bytes': '请求内容最多 {} 字节',

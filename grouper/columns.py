@@ -136,7 +136,8 @@ def _as_list_column(col: pa.ChunkedArray | pa.Array) -> pa.Array:
         t = col.type
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         col = pc.cast(col, pa.string())
-    parts = pc.split_pattern_regex(pc.utf8_trim_whitespace(col), DELIMITERS)
+    # split at | , ; -- as split_pattern_regex(DELIMITERS), a third of its time: , and ; become | first
+    parts = pc.split_pattern(pc.replace_substring(pc.replace_substring(pc.utf8_trim_whitespace(col), ",", "|"), ";", "|"), "|")
     flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
     keep = pc.not_equal(flat, "")
     lengths = pc.fill_null(pc.list_value_length(parts), 0)
@@ -148,11 +149,11 @@ def _rebuild_lists(flat: pa.Array, lengths, keep) -> pa.Array:
 
     lengths = np.asarray(lengths, dtype=np.int64)
     keep = np.asarray(pc.fill_null(keep, False), dtype=bool)
-    row = np.repeat(np.arange(len(lengths)), lengths)
-    counts = np.bincount(row[keep], minlength=len(lengths))
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), flat.filter(pa.array(keep)))
+    bounds = np.zeros(len(lengths) + 1, dtype=np.int64)  # each row's range in ``flat``
+    np.cumsum(lengths, out=bounds[1:])
+    kept = np.zeros(len(keep) + 1, dtype=np.int64)  # codes kept before each position
+    np.cumsum(keep, out=kept[1:])
+    return pa.ListArray.from_arrays(pa.array(kept[bounds].astype(np.int32)), flat.filter(pa.array(keep)))
 
 
 def _wide_to_list(table: pa.Table, cols: list[str]) -> pa.Array:

@@ -378,10 +378,17 @@ def test_a_token_is_required_when_one_is_set(scheme):
         srv.stop()
 
 
-def test_serve_off_loopback_needs_a_token():
+def test_serve_off_loopback_needs_a_token_and_a_taken_port_is_one_line(capsys):
     from drg.cli import main
 
     assert main(["serve", "--host", "0.0.0.0", "--port", str(_free_port())]) == 2
+    assert "--token" in capsys.readouterr().err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert main(["serve", "--port", str(s.getsockname()[1])]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("drg: error:") and "--port" in err[0]
 
 
 def test_group_file_returns_what_drg_group_writes(server, tmp_path, public_records, scheme):

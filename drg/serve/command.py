@@ -20,6 +20,22 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _port_free(host: str, port: int) -> None:
+    """One line now, instead of uvicorn's log after the scheme has loaded, when the address cannot be listened on."""
+    import socket
+
+    from ..arguments import UsageError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise UsageError(f"--host {host} --port {port}: cannot listen there ({e.strerror}); "
+                             "choose another --port, or stop what listens on it") from None
+
+
 def serve(a) -> int:
     import uvicorn
 
@@ -38,6 +54,7 @@ def serve(a) -> int:
         raise UsageError("--point-value/--base-rate price cases by weight; give --weights weights.csv too")
     if a.point_value is not None and a.base_rate is not None:
         raise UsageError("give one of --point-value (points method) or --base-rate (rate method), not both")
+    _port_free(a.host, a.port)
     scheme_path = a.scheme or os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME  # as every command
     opts = {"weights": a.weights, "point_value": a.point_value, "base_rate": a.base_rate, "config": a.config,
             "coefficient": a.coefficient, "map_codes": a.map_codes}
