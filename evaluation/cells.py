@@ -21,9 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .coded import included_codes, years
-from .coded import numbers as _number
-from .coded import text_codes as _text
+from .coded import included_codes, numbers, text_codes, years
 from .common import (
     LEVEL_ALIASES,
     PERIODS,
@@ -74,17 +72,17 @@ class CodedBatch:
     def __init__(self, t: pa.Table, levels_of: tuple | None = None):
         names = set(t.column_names)
         n = t.num_rows
-        self.h, self.hosp = _text(t.column("hospital_id"))
-        self.g, self.drgs = _text(t.column("drg"))
+        self.h, self.hosp = text_codes(t.column("hospital_id"))
+        self.g, self.drgs = text_codes(t.column("drg"))
         self.included = included_codes((self.g, self.drgs), (self.h, self.hosp),
-                                       _text(t.column("status")) if "status" in names else None)
-        cost = _number(t.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
+                                       text_codes(t.column("status")) if "status" in names else None)
+        cost = numbers(t.column("total_cost")) if "total_cost" in names else np.full(n, np.nan)
         self.cost = usable_cost(cost)
-        los = _number(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)
+        los = numbers(t.column("los_days")) if "los_days" in names else np.full(n, np.nan)
         self.los = usable_los(los)
         self.los_integral = "los_days" in names and pa.types.is_integer(t.column("los_days").type)
         if "leaving_type" in names:
-            self.lt, self.lts = _text(t.column("leaving_type"))
+            self.lt, self.lts = text_codes(t.column("leaving_type"))
             self.died = np.array([v == "5" for v in self.lts] + [False], dtype=np.int64)[self.lt]
         else:
             self.lt, self.lts = np.full(n, -1, np.int64), None
@@ -102,7 +100,7 @@ def _levels(t: pa.Table, names: set, h: np.ndarray, hosp: list, levels_of: tuple
         return h.copy(), h.copy(), level_names, kind_names  # code -1 (no hospital) takes the last name
     kind = np.full(len(h), -1)
     if "level" in names:
-        c, vals = _text(t.column("level"))
+        c, vals = text_codes(t.column("level"))
         level_names = [LEVEL_ALIASES.get(v.strip(), v.strip()) if v else "unknown" for v in vals] + ["unknown"]
         return c, kind, level_names, ["unknown"]
     return np.full(len(h), -1), kind, ["unknown"], ["unknown"]
@@ -169,8 +167,8 @@ class CaseCells:
         cb = CodedBatch(t, self._levels_of)
         h, hosp, g, drgs, included, cost, los, died = cb.h, cb.hosp, cb.g, cb.drgs, cb.included, cb.cost, cb.los, cb.died
         level, kind, level_names, kind_names = cb.level, cb.kind, cb.level_names, cb.kind_names
-        mdc, mdcs = _text(t.column("mdc")) if "mdc" in names else (g, ["MDC" + v[:1] if v else "" for v in drgs])
-        adrg, adrgs = _text(t.column("adrg")) if "adrg" in names else (g, [v[:3] if v else "" for v in drgs])
+        mdc, mdcs = text_codes(t.column("mdc")) if "mdc" in names else (g, ["MDC" + v[:1] if v else "" for v in drgs])
+        adrg, adrgs = text_codes(t.column("adrg")) if "adrg" in names else (g, [v[:3] if v else "" for v in drgs])
         los_integral = cb.los_integral
         keep = np.ones(n, dtype=bool)
         if self.years is not None and "year" in names:

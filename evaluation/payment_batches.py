@@ -28,9 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cells import CaseCells, CodedBatch, month_index, sorted_categorical, first_rows, levels_of
-from .coded import numbers as _number
-from .coded import years
-from .coded import text_codes as _text
+from .coded import numbers, text_codes, years
 from .common import EvaluationError, key_codes
 from .exact import exact_sums, merge_sums, to_float
 from .payment import (
@@ -530,10 +528,10 @@ def case_table(cb: CodedBatch, t: pa.Table, p: Priced, pay: np.ndarray, years: l
     out["special_review_over_cap"] = p.over_cap & settled
     names = t.column_names
     if "dept" in names:
-        codes, values = _text(t.column("dept"))
+        codes, values = text_codes(t.column("dept"))
         out["dept"] = sorted_categorical([v if v else None for v in values], codes)
     if "self_pay" in names:
-        sp = to_fen(usable_self_pay(_number(t.column("self_pay"))))
+        sp = to_fen(usable_self_pay(numbers(t.column("self_pay"))))
         out["self_pay_fen"] = sp
         out["fund_payment_fen"] = np.where(settled, out["payment_fen"].to_numpy() - sp, 0)
     if "discharge_date" in names:

@@ -11,9 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .cells import CodedBatch, levels_of
-from .coded import numbers as _number
-from .coded import text_codes as _text
-from .coded import years
+from .coded import numbers, text_codes, years
 from .common import normalize_level
 from .tiered_care import LEVEL_RANK, REVENUE, transfer_receivers
 
@@ -54,7 +52,7 @@ def batch_counts(t: pa.Table, hospitals: pd.DataFrame) -> tuple[pd.DataFrame, pd
     yv = np.asarray(yv) if len(yv) else np.zeros(1, np.int64)
     # county counts: residence county x year x the hospital's county
     if "residence_county" in t.column_names:
-        rc, rv = _text(t.column("residence_county"))
+        rc, rv = text_codes(t.column("residence_county"))
     else:
         rc, rv = np.full(n, -1, np.int64), []
     hc = {h: (None if pd.isna(c) else str(c)) for h, c in zip(hospitals["hospital_id"].astype(str), hospitals["county"])}
@@ -99,8 +97,8 @@ def _referrals(t: pa.Table, cb: CodedBatch, hosp_text: list, year: pd.Series, ho
     names = t.column_names
     revenue = None
     if all(c in names for c in REVENUE) and "total_cost" in names:
-        total = _number(t.column("total_cost"))
-        parts = [_number(t.column(c)) for c in REVENUE]
+        total = numbers(t.column("total_cost"))
+        parts = [numbers(t.column(c)) for c in REVENUE]
         with np.errstate(invalid="ignore"):
             complete = ~np.isnan(total) & (total > 0)
             for p in parts:
