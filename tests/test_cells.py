@@ -242,8 +242,8 @@ def test_dense_and_hashed_cells_are_the_same_cells(monkeypatch, period):
         cb = CaseCells(HOSPITALS, period=period)
         t = pa.Table.from_pandas(df, preserve_index=False)
         c = cells_module.CodedBatch(t, cb._levels_of)
-        mdc, _ = cells_module._text(t.column("mdc"))
-        adrg, _ = cells_module._text(t.column("adrg"))
+        mdc, _ = cells_module.text_codes(t.column("mdc"))
+        adrg, _ = cells_module.text_codes(t.column("adrg"))
         args.append(cells_module._dense_cells(c.h, c.g, mdc, adrg, np.zeros(len(df), np.int64), c.included,
                                               len(c.hosp), len(c.drgs)))
     assert args[0] is not None and args[1] is None
