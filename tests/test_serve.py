@@ -413,6 +413,24 @@ def test_group_file_returns_what_drg_group_writes(server, tmp_path, public_recor
     assert "attachment" in headers.get("content-disposition", "")
 
 
+def test_a_file_over_the_limit_is_refused_while_it_arrives(service):
+    """/api/group-file writes the body to disk as it arrives and stops at the limit: 413, nothing grouped."""
+    from drg.serve.app import serving_app
+
+    srv = Server(serving_app(service, max_file=10_000))
+    try:
+        body = ("病案号,性别,年龄,主要诊断编码\n" + "A1,男,60,I10.x00\n" * 2000).encode("utf-8")
+        status, payload, _ = srv.ask("POST", "/api/group-file?filename=big.csv", raw=body,
+                                     headers={"Content-Type": "application/octet-stream"})
+        assert status == 413 and json.loads(payload)["fix"]
+        small = ("病案号,性别,年龄,主要诊断编码\n" + "A1,男,60,I10.x00\n" * 5).encode("utf-8")
+        status, payload, _ = srv.ask("POST", "/api/group-file?filename=small.csv", raw=small,
+                                     headers={"Content-Type": "application/octet-stream"})
+        assert status == 200 and payload.count(b"\n") == 6
+    finally:
+        srv.stop()
+
+
 def test_the_openapi_page_and_docs_are_served(server):
     status, spec = server.json("GET", "/openapi.json")
     assert status == 200 and set(spec["paths"]) >= {"/api/group", "/api/explain", "/api/simulate", "/api/codes", "/api/group-file"}

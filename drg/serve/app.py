@@ -70,6 +70,21 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _body_to_file(request: Request, path: str, limit: int) -> None:
+    """The body written to ``path`` as it arrives (memory: one network chunk, whatever the file's size); 413 past
+    ``limit``."""
+    size = request.headers.get("content-length")
+    if size is not None and (not size.isdigit() or int(size) > limit):
+        raise RequestError(f"the request body is {size} bytes", f"send at most {limit:,} bytes", 413)
+    n = 0
+    with open(path, "wb") as f:
+        async for chunk in request.stream():
+            n += len(chunk)
+            if n > limit:
+                raise RequestError(f"the request body is over {limit:,} bytes", f"send at most {limit:,} bytes", 413)
+            f.write(chunk)
+
+
 async def _json_body(request: Request):
     raw = await _body(request, request.app.state.max_body)
     try:
@@ -157,13 +172,10 @@ async def api_group_file(request: Request) -> Response:
     if ext not in FILE_KINDS:
         raise RequestError(f"filename={name[:60]!r}", "name the file's kind: ?filename=cases.csv, .xlsx or .parquet")
     lang = _lang(request)
-    raw = await _body(request, request.app.state.max_file)
-    folder = tempfile.mkdtemp(prefix="drg-serve-")
+    folder = tempfile.mkdtemp(prefix="drg-serve-")  # 0700, this process's user only
     try:
         src, dst = os.path.join(folder, "input" + ext), os.path.join(folder, "grouped" + ext)
-        with open(src, "wb") as f:
-            f.write(raw)
-        del raw
+        await _body_to_file(request, src, request.app.state.max_file)
         await run_in_threadpool(_group_file, request.app.state.service, src, dst, lang)
     except BaseException:
         shutil.rmtree(folder, True)
