@@ -434,8 +434,9 @@ def test_a_file_over_the_limit_is_refused_while_it_arrives(service):
 def test_the_openapi_page_and_docs_are_served(server):
     status, spec = server.json("GET", "/openapi.json")
     assert status == 200 and set(spec["paths"]) >= {"/api/group", "/api/explain", "/api/simulate", "/api/codes", "/api/group-file"}
-    status, page, _ = server.ask("GET", "/docs")
+    status, page, headers = server.ask("GET", "/docs")
     assert status == 200 and b"/openapi.json" in page
+    assert "default-src 'self'" in headers["content-security-policy"]
     assert b"http://" not in page.replace(b"http://127.0.0.1", b"") and b"https://" not in page
 
 
