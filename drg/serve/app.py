@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from importlib import resources
@@ -33,6 +34,7 @@ MAX_BODY = 8 * 2**20  # JSON requests
 MAX_FILE = 512 * 2**20  # files posted to /api/group-file
 FILE_KINDS = (".csv", ".xlsx", ".parquet")
 log = logging.getLogger("drg.serve")
+_ENGLISH = re.compile(r"[A-Za-z]{3,}")
 
 
 def _json(obj, status: int = 200) -> Response:
@@ -45,10 +47,9 @@ def _error(status: int, error: str, fix: str, lang: str = "zh") -> Response:
         from ..messages_zh import translate
 
         zh_error, zh_fix = translate(error), translate(fix)
-        if zh_error == error:  # a refusal of the engine, written as one "problem; fix" message
-            whole = translate(f"{error}; {fix}")
-            if whole != f"{error}; {fix}" and "; " in whole:
-                zh_error, _, zh_fix = whole.partition("; ")
+        whole = translate(f"{error}; {fix}")  # a refusal of the engine is one "problem; fix" message
+        if "; " in whole and len(_ENGLISH.findall(whole)) < len(_ENGLISH.findall(zh_error + " " + zh_fix)):
+            zh_error, _, zh_fix = whole.partition("; ")
         error, fix = zh_error, zh_fix
     return _json({"error": error, "fix": fix}, status)
 
@@ -168,26 +169,26 @@ async def api_group_file(request: Request) -> Response:
     """A CSV, XLSX or Parquet file in the body (``?filename=`` names its kind): the grouped file back, as `drg group`
     writes it."""
     name = os.path.basename(request.query_params.get("filename", ""))
-    ext = os.path.splitext(name)[1].lower()
-    if ext not in FILE_KINDS:
+    ext = next((k for k in FILE_KINDS if name.lower().endswith(k)), "")  # ".csv" alone is a CSV too
+    if not ext:
         raise RequestError(f"filename={name[:60]!r}", "name the file's kind: ?filename=cases.csv, .xlsx or .parquet")
     lang = _lang(request)
     folder = tempfile.mkdtemp(prefix="drg-serve-")  # 0700, this process's user only
     try:
         src, dst = os.path.join(folder, "input" + ext), os.path.join(folder, "grouped" + ext)
         await _body_to_file(request, src, request.app.state.max_file)
-        await run_in_threadpool(_group_file, request.app.state.service, src, dst, lang)
+        await run_in_threadpool(_group_file, request.app.state.service, src, dst, lang, name)
     except BaseException:
         shutil.rmtree(folder, True)
         raise
-    stem = os.path.splitext(name)[0] or "cases"
+    stem = name[:-len(ext)] or "cases"
     from starlette.background import BackgroundTask
 
     return FileResponse(dst, filename=f"{stem}_分组结果{ext}" if lang == "zh" else f"{stem}_grouped{ext}",
                         background=BackgroundTask(shutil.rmtree, folder, True))
 
 
-def _group_file(svc, src: str, dst: str, lang: str) -> None:
+def _group_file(svc, src: str, dst: str, lang: str, name: str) -> None:
     from grouper.columns import ColumnError
 
     from ..batch import group_file
@@ -196,7 +197,7 @@ def _group_file(svc, src: str, dst: str, lang: str) -> None:
     try:
         group_file(src, dst, svc.scheme, map_codes=svc.map_codes, lang=lang, quiet=True)
     except (InputError, ColumnError) as e:
-        text = str(e).replace(src, "the file")
+        text = str(e).replace(src, name)  # the user's name for the file, not the server's temporary path
         head, _, fix = text.partition(";")
         raise RequestError(head.strip(), fix.strip() or "check the file's columns (README 'Input columns')") from None
 
@@ -231,12 +232,15 @@ async def font(request: Request) -> Response:
 async def openapi(request: Request) -> Response:
     from .openapi import spec
 
-    return _json(spec())
+    return _json(spec(request.app.state.service.chars))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     fix = {404: "see GET /openapi.json for the endpoints", 405: "see GET /openapi.json for each endpoint's method"}
-    return _error(exc.status_code, exc.detail or "error", fix.get(exc.status_code, "see GET /openapi.json"), _error_lang(request))
+    out = _error(exc.status_code, exc.detail or "error", fix.get(exc.status_code, "see GET /openapi.json"), _error_lang(request))
+    for k, v in (exc.headers or {}).items():  # 405's Allow (RFC 9110)
+        out.headers[k] = v
+    return out
 
 
 class OneRecordFastPath:
