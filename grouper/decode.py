@@ -97,20 +97,22 @@ def _dict_column(outcome: np.ndarray, strings, key=None) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(hit[1][outcome]), hit[2])
 
 
+def shown_code(code: str | None, index: dict, t: dict) -> str:
+    """A problem code as a warning shows it: the code, with a hint when a normalised form is a code of the scheme
+    (stray spaces, full-width characters, lower case); an empty or null code in words."""
+    if code is None or code == "":
+        return t["empty_code"]
+    norm = unicodedata.normalize("NFKC", code).strip()
+    hint = next((c for c in (norm, norm.upper()) if c != code and c in index), None)
+    return code + (t["looks_like"].format(code=hint) if hint else "")
+
+
 def _annotated(dictionary: pa.Array, wanted: np.ndarray, scheme, t: dict) -> list:
-    """Display text for the distinct codes at positions ``wanted`` (others None), with a hint when
-    a normalised form is a known code (stray spaces, full-width characters, lower case); position
-    ``len(dictionary)`` stands for a null code."""
-    index = scheme.code_index
+    """:func:`shown_code` of the distinct codes at positions ``wanted`` (others None); position ``len(dictionary)``
+    stands for a null code."""
     shown = [None] * (len(dictionary) + 1)
     for k in wanted.tolist():
-        s = dictionary[k].as_py() if k < len(dictionary) else None
-        if s is None or s == "":
-            shown[k] = t["empty_code"]
-            continue
-        norm = unicodedata.normalize("NFKC", s).strip()
-        hint = next((c for c in (norm, norm.upper()) if c != s and c in index), None)
-        shown[k] = s + (t["looks_like"].format(code=hint) if hint else "")
+        shown[k] = shown_code(dictionary[k].as_py() if k < len(dictionary) else None, scheme.code_index, t)
     return shown
 
 

@@ -12,13 +12,12 @@ it; ``tests/test_serve.py`` compares the two on the reference cases and on rando
 from __future__ import annotations
 
 import math
-import unicodedata
 
 import numpy as np
 import pyarrow as pa
 
 from .columns import ColumnError, resolve_columns
-from .decode import PLAUSIBLE, RESULT_COLUMNS, reason_table
+from .decode import PLAUSIBLE, RESULT_COLUMNS, reason_table, shown_code
 from .decode import FAIL_KINDS
 from .kernel import group_kernel_serial, scheme_arrays
 from .language import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
@@ -163,19 +162,10 @@ def _codes(v, index: dict, known) -> tuple | None:
     return out, problems
 
 
-def _shown(code: str, index: dict, t: dict) -> str:
-    """decode._annotated for one code: the code, with a hint when its normalised form is a code of the scheme."""
-    if code == "":
-        return t["empty_code"]
-    norm = unicodedata.normalize("NFKC", code).strip()
-    hint = next((c for c in (norm, norm.upper()) if c != code and c in index), None)
-    return code + (t["looks_like"].format(code=hint) if hint else "")
-
-
 def _warnings(dx_problems: list, px_problems: list, index: dict, lang: str):
     """decode.warnings_column for a record whose only warnings are its problem codes."""
     t = TEXT[lang]
-    parts = [t["unknown_" + which] + ",".join(_shown(c, index, t) for c in codes)
+    parts = [t["unknown_" + which] + ",".join(shown_code(c, index, t) for c in codes)
              for which, codes in (("dx", dx_problems), ("px", px_problems)) if codes]
     return "; ".join(parts) or None
 
