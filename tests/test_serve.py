@@ -378,6 +378,29 @@ def test_a_token_is_required_when_one_is_set(scheme):
         srv.stop()
 
 
+def test_a_worker_process_builds_the_same_application_from_its_environment(monkeypatch, weights, scheme):
+    """`drg serve --workers N` hands each uvicorn worker its options in DRG_SERVE_OPTIONS: the application it builds
+    groups, prices and checks the token as the one-process server does."""
+    from grouper.scheme import DEFAULT_SCHEME
+    from drg.serve.app import app_from_environment
+
+    opts = {"scheme": DEFAULT_SCHEME, "weights": weights, "point_value": 12.5, "base_rate": None, "config": None,
+            "coefficient": 1.0, "map_codes": False, "token": "t0k", "max_body": 2**20}
+    monkeypatch.setenv("DRG_SERVE_OPTIONS", json.dumps(opts))
+    srv = Server(app_from_environment())
+    try:
+        rec = {"sex": 2, "age_years": 30, "dx": ["O80.000"], "px": ["73.5900"]}
+        assert srv.json("POST", "/api/group", rec)[0] == 401
+        status, got = srv.json("POST", "/api/group", rec, headers={"Authorization": "Bearer t0k"})
+        from grouper.single import group_one
+
+        assert status == 200 and {k: got[k] for k in ("drg", "status", "reason")} == {
+            k: v for k, v in group_one(rec, scheme).items() if k in ("drg", "status", "reason")}
+        assert got["payment_estimate"]["point_value"] == 12.5 and got["payment_estimate"]["fen"] >= 0
+    finally:
+        srv.stop()
+
+
 def test_serve_off_loopback_needs_a_token_and_a_taken_port_is_one_line(capsys):
     from drg.cli import main
 
