@@ -1234,7 +1234,8 @@ def _in_order(make, count: int, workers: int | None):
 
     global _MAKE
     _MAKE = make  # inherited by the forked workers (a closure cannot be pickled)
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         pending = deque()
         nxt = 0
         while nxt < count and len(pending) < workers:
@@ -1249,6 +1250,23 @@ def _in_order(make, count: int, workers: int | None):
 
 
 _MAKE = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when the command does, also when the command is killed outright (SIGKILL, the OOM killer):
+    Linux's parent-death signal; otherwise a worker would wait on the task queue forever, holding its copy of the
+    world. (Ctrl-C reaches the workers anyway: they are in the command's process group.)"""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:  # the command died before the signal was set
+            os._exit(1)
 
 
 def _make_inherited(k: int):

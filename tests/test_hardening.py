@@ -284,6 +284,22 @@ def test_output_folder_is_replaced_as_a_unit(tmp_path):
 
 
 @pytest.mark.slow
+def _processes_mentioning(*words) -> list:
+    """Live processes (not zombies) whose command line holds every word."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (d / "stat").read_text().split(") ")[-1][:1]
+        except OSError:
+            continue
+        if state != "Z" and all(w in cmd for w in words):
+            found.append(int(d.name))
+    return found
+
+
 def test_killed_synth_leaves_the_previous_folder_and_no_mix(tmp_path):
     need_shared()
     out = tmp_path / "syn"
@@ -300,6 +316,11 @@ def test_killed_synth_leaves_the_previous_folder_and_no_mix(tmp_path):
     assert proc.poll() is None, "synth ended before it could be killed; ask for more cases"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # its forked workers end with it (none left waiting on the task queue, each holding a copy of the world)
+    deadline = time.time() + 10
+    while time.time() < deadline and _processes_mentioning(f"{out}", "400000"):
+        time.sleep(0.1)
+    assert not _processes_mentioning(f"{out}", "400000")
     assert {p.name: sha(p) for p in out.iterdir()} == before
     assert any(".drgtmp-" in p.name for p in tmp_path.iterdir())  # the killed run's leftover ...
     subprocess.run(cmd + ["--cases", "2000", "--seed", "4"], check=True, capture_output=True)
