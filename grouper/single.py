@@ -16,9 +16,8 @@ import math
 import numpy as np
 import pyarrow as pa
 
-from .columns import ColumnError, resolve_columns
-from .decode import PLAUSIBLE, RESULT_COLUMNS, reason_table, shown_code
-from .decode import FAIL_KINDS
+from .columns import WIDE, ColumnError, norm_header, resolve_columns
+from .decode import FAIL_KINDS, PLAUSIBLE, RESULT_COLUMNS, reason_table, shown_code
 from .kernel import group_kernel_serial, scheme_arrays
 from .language import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
 from .records import INT_COLUMNS, STR_COLUMNS
@@ -96,11 +95,11 @@ def _columns(t: _Tables, record: dict):
     return t.names[keys]
 
 
-def _looks_wide(key) -> bool:
-    from .columns import WIDE, norm_header
+_WIDE_STEMS = tuple(norm_header(stem) for which in WIDE.values() for names in which for stem in names)
 
-    h = norm_header(key)
-    return any(h.startswith(norm_header(stem)) for which in WIDE.values() for names in which for stem in names)
+
+def _looks_wide(key) -> bool:
+    return norm_header(key).startswith(_WIDE_STEMS)
 
 
 def _whole(v, name: str):
@@ -219,8 +218,9 @@ def group_one(record: dict, scheme, *, map_codes: bool = False, lang: str = "zh"
         return _batch_path(record, scheme, map_codes, lang)
     t = _tables(scheme)
     dx, px, fields, sids, lit_rank, empty_rank, dx_problems, px_problems = enc
-    res, stat, info = group_kernel_serial(t.arrays, dx, np.array([0, len(dx)], np.int64), px, np.array([0, len(px)], np.int64),
-                                   fields, sids, np.zeros(1, np.int8), lit_rank, np.int64(empty_rank), t.retry)
+    res, stat, info = group_kernel_serial(t.arrays, dx, np.array([0, len(dx)], np.int64), px,
+                                          np.array([0, len(px)], np.int64), fields, sids, np.zeros(1, np.int8), lit_rank,
+                                          np.int64(empty_rank), t.retry)
     s = int(stat[0])
     row = t.rows[t.n_res + s - 1 if s > 0 else int(res[0])]
     out = dict(zip(RESULT_COLUMNS[:6], row))
@@ -230,10 +230,8 @@ def group_one(record: dict, scheme, *, map_codes: bool = False, lang: str = "zh"
 
 
 def _with_case_id(record: dict, out: dict, found: dict) -> dict:
-    if "case_id" in found:
-        cid = record[found["case_id"]]
-        return {"case_id": cid if cid is None else str(cid) if not isinstance(cid, str) else cid, **out}
-    return out
+    """The record's own case id (as it was sent) ahead of its result."""
+    return {"case_id": record[found["case_id"]], **out} if "case_id" in found else out
 
 
 def _batch_path(record: dict, scheme, map_codes: bool, lang: str) -> dict:

@@ -58,31 +58,27 @@ def _error_lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    size = request.headers.get("content-length")
-    if size is not None and (not size.isdigit() or int(size) > limit):
-        raise RequestError(f"the request body is {size} bytes", f"send at most {limit:,} bytes", 413)
-    chunks, n = [], 0
-    async for chunk in request.stream():
-        n += len(chunk)
-        if n > limit:
-            raise RequestError(f"the request body is over {limit:,} bytes", f"send at most {limit:,} bytes", 413)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _body_to_file(request: Request, path: str, limit: int) -> None:
-    """The body written to ``path`` as it arrives (memory: one network chunk, whatever the file's size); 413 past
-    ``limit``."""
+async def _chunks(request: Request, limit: int):
+    """The body's chunks as they arrive; 413 when the declared or the received size passes ``limit``."""
     size = request.headers.get("content-length")
     if size is not None and (not size.isdigit() or int(size) > limit):
         raise RequestError(f"the request body is {size} bytes", f"send at most {limit:,} bytes", 413)
     n = 0
+    async for chunk in request.stream():
+        n += len(chunk)
+        if n > limit:
+            raise RequestError(f"the request body is over {limit:,} bytes", f"send at most {limit:,} bytes", 413)
+        yield chunk
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    return b"".join([chunk async for chunk in _chunks(request, limit)])
+
+
+async def _body_to_file(request: Request, path: str, limit: int) -> None:
+    """The body written to ``path`` as it arrives (memory: one network chunk, whatever the file's size)."""
     with open(path, "wb") as f:
-        async for chunk in request.stream():
-            n += len(chunk)
-            if n > limit:
-                raise RequestError(f"the request body is over {limit:,} bytes", f"send at most {limit:,} bytes", 413)
+        async for chunk in _chunks(request, limit):
             f.write(chunk)
 
 

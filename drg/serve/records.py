@@ -30,6 +30,8 @@ def code_characters(scheme) -> frozenset:
     Chinese words some lists use), ASCII letters and digits, space. A code with any other character (< > ' " = ; $
     { } control characters ...) is no code of any scheme: refused with the fix, instead of grouped as unknown."""
     return frozenset("".join(scheme.codes)) | ASCII_CODE
+
+
 _WIDE_STEMS = tuple(norm_header(x) for which in WIDE.values() for names in which for x in names)
 _FIELDS_HELP = ", ".join(CANONICAL) + " (or their Chinese names: 性别, 年龄, 主要诊断编码, 其他诊断编码1 ...), total_cost"
 
@@ -100,11 +102,7 @@ def check_record(rec, where: str = "record", chars: frozenset = ASCII_CODE) -> d
                 check_code(v, chars, where, key)
                 continue
             raise RequestError(f"{where}: {key} is {_short(v)}", f"{key} holds one code text, e.g. I21.000")
-        if v is None or isinstance(v, (int, float)) and not isinstance(v, bool):
-            if isinstance(v, float) and v != v:
-                continue
-            continue
-        if isinstance(v, str) and len(v) <= MAX_TEXT:
+        if v is None or isinstance(v, (int, float)) and not isinstance(v, bool) or isinstance(v, str) and len(v) <= MAX_TEXT:
             continue
         raise RequestError(f"{where}: {key} is {_short(v)}", f"{key} is a number or a short text (男/女, 70岁, 3500克), or null")
     return rec

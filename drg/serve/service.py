@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grouper.columns import ColumnError, canonicalize, resolve_columns
+from grouper.columns import CANONICAL, ColumnError, canonicalize, resolve_columns
 from grouper.decode import RESULT_COLUMNS
 
 from .codes import CodeIndex
@@ -64,7 +64,7 @@ class Service:
         try:
             out = self._group_one(grouping_fields(rec), self.scheme, map_codes=self.map_codes, lang=lang)
         except ColumnError as e:
-            raise RequestError(str(e).split(";")[0], _fix(e)) from None
+            raise _refused(e) from None
         if self.estimator is not None:
             self._price([out], [rec])
         return out
@@ -86,7 +86,7 @@ class Service:
         try:
             res = group_table(table, self.scheme, map_codes=self.map_codes, lang=lang, only_results=True, keep_dictionary=False)
         except ColumnError as e:
-            raise RequestError(str(e).split(";")[0], _fix(e)) from None
+            raise _refused(e) from None
         names = [c for c in (["case_id"] if "case_id" in res.column_names else []) + list(RESULT_COLUMNS)]
         cols = [res.column(c).to_pylist() for c in names]
         return [dict(zip(names, row)) for row in zip(*cols)]
@@ -114,9 +114,7 @@ class Service:
         try:
             row = canonicalize(records_table([grouping_fields(rec)])).to_pylist()[0]
         except ColumnError as e:
-            raise RequestError(str(e).split(";")[0], _fix(e)) from None
-        from grouper.columns import CANONICAL
-
+            raise _refused(e) from None
         out = {k: row[k] for k in CANONICAL if k in row}
         out["dx"] = [c or "" for c in (row.get("dx") or [])]
         out["px"] = [c or "" for c in (row.get("px") or [])]
@@ -201,9 +199,10 @@ def _variants(base: dict, add_dx: list, add_px: list) -> list:
     return out
 
 
-def _fix(e: Exception) -> str:
-    parts = str(e).split(";", 1)
-    return parts[1].strip() if len(parts) > 1 else "see GET /openapi.json for the record's fields"
+def _refused(e: Exception) -> RequestError:
+    """An engine refusal (``problem; fix``) as the request's refusal."""
+    problem, _, fix = str(e).partition(";")
+    return RequestError(problem, fix.strip() or "see GET /openapi.json for the record's fields")
 
 
 def _num(v):
