@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from evaluation.api import evaluate
@@ -87,7 +87,10 @@ def assert_same_tables(a: dict, b: dict) -> None:
                 if name == "quality" and c == "value":  # RIV = 1 - SSW / SST: compare SSW / SST itself
                     riv = x["metric"].str.startswith("riv").to_numpy()
                     uu, vv = np.where(riv, 1 - uu, uu), np.where(riv, 1 - vv, vv)
-                np.testing.assert_allclose(vv, uu, rtol=1e-12, atol=0, err_msg=f"{name}.{c}")
+                # phi is a mean of squared z-scores (scale 1): where every O equals its E, each path's z is log(1 ± an
+                # ulp), so phi is 0 or ~1e-32 by summation order; it is compared to 12 digits of its scale
+                atol = 1e-12 if c == "phi" else 0
+                np.testing.assert_allclose(vv, uu, rtol=1e-12, atol=atol, err_msg=f"{name}.{c}")
             else:
                 su = [None if pd.isna(e) else str(e) for e in u.astype(object)]
                 sv = [None if pd.isna(e) else str(e) for e in v.astype(object)]
@@ -133,6 +136,9 @@ OPTIONS = st.fixed_dictionaries({
 
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(seed=101, n=186, cuts=[], period="month", with_table=False, with_mdc=True, fractional=False, subset="levels",
+         supplied=False, options={"by": "hospital", "peer": "level", "leave_one_out": False, "overdispersion": "additive",
+                                  "trim_method": "iqr", "min_cases_rank": 1, "min_cases_risk": 1})  # phi 0 vs ~1e-32
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 600), cuts=st.lists(st.integers(1, 300), max_size=5),
        options=OPTIONS, period=st.sampled_from([None, "month", "quarter", "year"]), with_table=st.booleans(),
        with_mdc=st.sampled_from([True, False, "mixed"]), fractional=st.booleans(), subset=st.sampled_from([None, "years", "levels"]),
