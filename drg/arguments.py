@@ -316,6 +316,17 @@ def _serve(sub) -> None:
     s.set_defaults(command="serve")
 
 
+def _check(sub) -> None:
+    c = sub.add_parser("check", help="settlement-list quality control (结算清单质控) before upload: every issue per case, by rule tables a region can extend")
+    c.add_argument("input", help="a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob (anything drg group reads)")
+    c.add_argument("-o", "--output", required=True, help="output folder: issues.parquet, hospitals/departments/rules.parquet, check.xlsx, check.json")
+    c.add_argument("--scheme", help="scheme directory (default: $DRG_SCHEME, else the national CHS-DRG 1.1 shipped with drg)")
+    c.add_argument("--rules", help="a folder of rule tables (CSV, docs/check-rules.md) added to the default rules; a rule_id already known replaces that rule")
+    c.add_argument("--columns", help="TOML mapping canonical names to your columns ([columns] hospital_id = \"机构\")")
+    c.add_argument("--batch-size", type=BATCH, default=200_000, help="rows per batch (memory bound; default 200,000)")
+    c.set_defaults(command="check")
+
+
 def _scheme(sub) -> None:
     s = sub.add_parser("scheme", help="scheme tools")
     ssub = s.add_subparsers(dest="scheme_command", required=True)
@@ -524,7 +535,7 @@ def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
     p.add_argument("--lang", dest="top_lang", choices=["zh", "en"],
                    help="语言：zh(默认)或 en，写在命令前后均可" if lang == "zh" else "language: zh (default) or en, before or after the command")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (_group, _explain, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth, _serve):
+    for add in (_group, _explain, _check, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth, _serve):
         add(sub)
     _every_command(sub, lang)
     _localize(p, lang)
@@ -541,7 +552,7 @@ def version() -> str:
         return "0+unknown"
 
 
-EXAMPLES_COMMANDS = ("group", "explain", "scheme check", "demo", "evaluate", "risk", "audit", "pay", "tiered-care", "support",
+EXAMPLES_COMMANDS = ("group", "explain", "check", "scheme check", "demo", "evaluate", "risk", "audit", "pay", "tiered-care", "support",
                      "report", "synth", "serve")  # every command a user types: each has examples under its help
 
 

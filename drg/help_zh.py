@@ -15,6 +15,17 @@ HELP_ZH = {
         "权重表CSV(drg, weight[, mean_cost])：结果带权重；再给点值或费率时带支付估算",
     "address to listen on (default 127.0.0.1: this machine only; any other needs --token)": "监听地址(默认127.0.0.1：仅本机；其他地址须设 --token)",
     "port (default 8000)": "端口(默认8000)",
+    "settlement-list quality control (结算清单质控) before upload: every issue per case, by rule tables a region can extend":
+        "结算清单上传前质控：按规则表逐例列出全部问题，地区可增补规则",
+    "a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob (anything drg group reads)":
+        ".parquet/.csv/.xlsx文件、Parquet文件夹或通配符(drg group 能读的都可以)",
+    "output folder: issues.parquet, hospitals/departments/rules.parquet, check.xlsx, check.json":
+        "输出文件夹：issues.parquet、hospitals/departments/rules.parquet、check.xlsx、check.json",
+    "a folder of rule tables (CSV, docs/check-rules.md) added to the default rules; a rule_id already known replaces that rule":
+        "规则表文件夹(CSV，见 docs/check-rules.md)，追加到默认规则；规则编号相同则替换该规则",
+    "TOML mapping canonical names to your columns ([columns] hospital_id = \"机构\")":
+        "TOML列名映射：标准列名 = 文件中的列名([columns] hospital_id = \"机构\")",
+    "rows per batch (memory bound; default 200,000)": "每批行数(决定内存占用；默认200,000)",
     "server processes (default 1), each with the scheme loaded": "服务进程数(默认1)，每个进程各自载入方案",
     "a secret every API request must carry (header Authorization: Bearer TOKEN); required off 127.0.0.1":
         "访问口令：每个接口请求须携带(请求头 Authorization: Bearer 口令)；非127.0.0.1时必填",
@@ -196,5 +207,6 @@ EXAMPLES = {
     "report": ["drg report . -o report.html --xlsx report.xlsx", "drg report demo-output -o report.html --lang en"],
     "serve": ["drg serve", "drg serve --weights 权重.csv --point-value 12.5 --port 8080",
               "drg serve --host 0.0.0.0 --token 换成一串随机字符 --workers 2"],
+    "check": ["drg check 结算清单.csv -o 质控/", "drg check discharges.parquet -o qc/ --rules 本地规则/ --lang en"],
     "synth": ["drg synth --region dezhou --years 2018-2021 --cases 200000 -o synthetic/"],
 }

@@ -1,0 +1,257 @@
+"""``drg check INPUT -o OUT``: settlement-list quality control, streamed batch by batch.
+
+OUT is a folder written as a unit: ``issues.parquet`` (one row per issue: row, case_id, hospital_id, dept,
+rule_id, severity, field, value, message, affects_grouping; duplicates of a case come last, found once the whole
+input was read), ``hospitals.parquet`` and ``departments.parquet`` (cases checked, cases with errors, 质控通过率,
+top rules), ``rules.parquet`` (each rule: applied or not, issues, cases), ``check.xlsx`` (the same for people, in
+the output language) and ``check.json`` (the run). Exit 0 whatever was found."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .engine import ISSUE_SCHEMA, Checker
+from .rules import load_rules
+
+XLSX_ISSUES = 100_000  # issue rows in check.xlsx; issues.parquet has them all
+LABELS_ZH = {"row": "行号", "case_id": "病案号", "hospital_id": "定点医疗机构代码", "dept": "科室", "rule_id": "规则编号",
+             "severity": "严重程度", "field": "字段", "value": "值", "message": "问题说明", "affects_grouping": "影响分组",
+             "cases": "病例数", "cases_with_errors": "有错误病例数", "cases_with_warnings": "有警告病例数",
+             "pass_rate": "质控通过率", "issues": "问题数", "top_rules": "主要问题(规则×次数)", "kind": "规则类型",
+             "source": "依据", "applied": "已执行", "affects_grouping_issues": "影响分组的问题数", "item": "项目",
+             "value_": "值"}
+SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+BLANK = {"zh": "(未填写)", "en": "(blank)"}
+
+
+class Tally:
+    """Counts for the summaries: per (hospital, department) cases, cases with errors and with warnings, issues;
+    per (hospital, rule) and per rule issues, cases and issues that affect grouping."""
+
+    def __init__(self):
+        self.units: dict = collections.defaultdict(lambda: np.zeros(4, dtype=np.int64))
+        self.hospital_rules: collections.Counter = collections.Counter()
+        self.rules: dict = collections.defaultdict(lambda: np.zeros(3, dtype=np.int64))
+        self.cases = 0
+
+    def add(self, hospital: np.ndarray, dept: np.ndarray, error: np.ndarray, warning: np.ndarray, issues: pa.Table) -> None:
+        per_row = np.zeros(len(hospital), dtype=np.int64)
+        rows = issues.column("row").to_numpy() - 1 - self.cases
+        np.add.at(per_row, rows, 1)
+        df = pd.DataFrame({"h": hospital, "d": dept, "n": 1, "e": error, "w": warning, "i": per_row})
+        for (h, d), v in df.groupby(["h", "d"], sort=False)[["n", "e", "w", "i"]].sum().iterrows():
+            self.units[(h, d)] += v.to_numpy(dtype=np.int64)
+        self.cases += len(hospital)
+        self.add_issues(issues)
+
+    def add_issues(self, issues: pa.Table) -> None:
+        if not issues.num_rows:
+            return
+        df = issues.select(["row", "hospital_id", "rule_id", "affects_grouping"]).to_pandas()
+        df["hospital_id"] = df["hospital_id"].fillna("")
+        for (h, r), n in df.groupby(["hospital_id", "rule_id"], sort=False).size().items():
+            self.hospital_rules[(h, r)] += int(n)
+        g = df.groupby("rule_id", sort=False)
+        for r, (n, c, a) in pd.DataFrame({"n": g.size(), "c": g["row"].nunique(), "a": g["affects_grouping"].sum()}).iterrows():
+            self.rules[r] += np.array([n, c, a], dtype=np.int64)
+
+    def add_late(self, found: pa.Table, severity: str) -> None:
+        """Cases found only at the end (duplicates): counted with errors/warnings unless they were already."""
+        t = found.to_pandas()
+        for (h, d), g in t.groupby([t["hospital_id"].fillna(""), t["dept"].fillna("")], sort=False):
+            u = self.units[(h, d)]
+            u[1 if severity == "error" else 2] += int((~g["had_error" if severity == "error" else "had_warning"]).sum())
+            u[3] += len(g)
+
+
+def _top(counter_items, lang: str, k: int = 5) -> str:
+    best = sorted(counter_items, key=lambda kv: (-kv[1], kv[0]))[:k]
+    return ", ".join(f"{r}×{n}" for r, n in best)
+
+
+def summaries(tally: Tally, checker: Checker, lang: str) -> dict:
+    """The hospital, department and rule tables (canonical names; ``pass_rate`` a share of cases without errors)."""
+    rows = [(h, d, *v.tolist()) for (h, d), v in tally.units.items()]
+    units = pd.DataFrame(rows, columns=["hospital_id", "dept", "cases", "cases_with_errors", "cases_with_warnings", "issues"])
+    units = units.sort_values(["hospital_id", "dept"], kind="stable").reset_index(drop=True)
+    by_rule = collections.defaultdict(list)
+    for (h, r), n in tally.hospital_rules.items():
+        by_rule[h].append((r, n))
+    hospitals = units.groupby("hospital_id", sort=True)[["cases", "cases_with_errors", "cases_with_warnings", "issues"]].sum().reset_index()
+    for t in (hospitals, units):
+        t["pass_rate"] = 1.0 - t["cases_with_errors"] / t["cases"].where(t["cases"] > 0)
+    hospitals["top_rules"] = [_top(by_rule.get(h, []), lang) for h in hospitals["hospital_id"]]
+    rules = pd.DataFrame([{
+        "rule_id": r.rule_id, "kind": r.kind, "severity": r.severity, "field": "|".join(r.fields), "message": r.message(lang),
+        "source": r.source, "applied": r.rule_id in checker.applied and r.rule_id not in checker.skipped,
+        "issues": int(tally.rules[r.rule_id][0]) if r.rule_id in tally.rules else 0,
+        "cases": int(tally.rules[r.rule_id][1]) if r.rule_id in tally.rules else 0,
+        "affects_grouping_issues": int(tally.rules[r.rule_id][2]) if r.rule_id in tally.rules else 0}
+        for r in checker.rules])
+    blank = BLANK[lang]
+    for t in (hospitals, units):
+        t["hospital_id"] = t["hospital_id"].replace("", blank)
+    units["dept"] = units["dept"].replace("", blank)
+    return {"hospitals": hospitals, "departments": units, "rules": rules}
+
+
+def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    if lang != "zh":
+        return df
+    out = df.copy()
+    if "severity" in out:
+        out["severity"] = out["severity"].map(lambda v: SEVERITY_ZH.get(v, v))
+    for c in ("affects_grouping", "applied"):
+        if c in out:
+            out[c] = out[c].map({True: "是", False: "否"})
+    return out.rename(columns=LABELS_ZH)
+
+
+def _overview(run: dict, lang: str) -> pd.DataFrame:
+    zh = lang == "zh"
+    items = [("输入" if zh else "input", run["input"]), ("方案" if zh else "scheme", run["scheme"]),
+             ("检查病例数" if zh else "cases checked", run["cases"]),
+             ("有错误病例数" if zh else "cases with errors", run["cases_with_errors"]),
+             ("有警告病例数" if zh else "cases with warnings", run["cases_with_warnings"]),
+             ("质控通过率" if zh else "pass rate", run["pass_rate"]), ("问题数" if zh else "issues", run["issues"]),
+             ("执行规则数" if zh else "rules applied", len(run["rules_applied"])),
+             ("未执行规则(缺列)" if zh else "rules not applied (columns absent)", ", ".join(run["rules_not_applied"]) or "-")]
+    return pd.DataFrame(items, columns=["项目", "值"] if zh else ["item", "value"])
+
+
+def check_file(input_spec: str, output: str, scheme, *, rules_dir: str | None = None, lang: str = "zh",
+               batch_size: int = 200_000, quiet: bool = False, aliases: dict | None = None) -> dict:
+    """Check ``input_spec`` (anything ``drg group`` reads) into the folder ``output``; returns the run summary."""
+    from ..batch import Progress, prefetch
+    from ..excel import write_workbook
+    from ..io import count_rows, input_files, read_batches
+    from ..tables import output_folder
+    from .duplicates import DuplicateSpill
+
+    start = time.perf_counter()
+    rules = load_rules(rules_dir)
+    checker = Checker(scheme, rules, lang=lang, aliases=aliases)
+    kind, files = input_files(input_spec)
+    progress = Progress(count_rows(kind, files), quiet, lang=lang)
+    tally = Tally()
+    with output_folder(output, [input_spec], "check") as out:
+        spills = [DuplicateSpill(r, os.path.join(out, f".keys-{r.rule_id}")) for r in rules if r.kind == "duplicate_case"]
+        writer = pq.ParquetWriter(os.path.join(out, "issues.parquet"), ISSUE_SCHEMA)
+        first = 0
+        try:
+            for table in prefetch(read_batches(input_spec, batch_size=batch_size)):
+                issues, b = checker.check(table, first, skip_kinds=("duplicate_case",))
+                err, warn = _flags(issues, first, b.n)
+                hospital, dept = _text_or_blank(b, "hospital_id"), _text_or_blank(b, "dept")
+                for s in spills:
+                    s.add(b, checker.take_text(b, "case_id", pa.array(np.arange(b.n))), hospital, dept, err, warn)
+                writer.write_table(issues)
+                tally.add(np.asarray(hospital.to_numpy(zero_copy_only=False), dtype=object),
+                          np.asarray(dept.to_numpy(zero_copy_only=False), dtype=object), err, warn, issues)
+                first += b.n
+                progress.update(b.n)
+            for s in spills:
+                _finish_duplicates(s, checker, tally, writer, lang)
+        finally:
+            writer.close()
+        progress.close()
+        tables = summaries(tally, checker, lang)
+        for name, df in tables.items():
+            pq.write_table(pa.Table.from_pandas(df, preserve_index=False), os.path.join(out, f"{name}.parquet"))
+        run = _run_summary(input_spec, scheme, tally, checker, rules_dir, time.perf_counter() - start)
+        issues_head = pq.ParquetFile(os.path.join(out, "issues.parquet"))
+        head = next(issues_head.iter_batches(batch_size=XLSX_ISSUES), None)
+        head = (pa.Table.from_batches([head]) if head is not None else ISSUE_SCHEMA.empty_table()).to_pandas()
+        zh = lang == "zh"
+        sheets = {("概况" if zh else "overview"): _overview(run, lang),
+                  ("医院" if zh else "hospitals"): _labelled(tables["hospitals"], lang),
+                  ("科室" if zh else "departments"): _labelled(tables["departments"], lang),
+                  ("规则" if zh else "rules"): _labelled(tables["rules"], lang),
+                  ("问题明细" if zh else "issues"): _labelled(head, lang)}
+        write_workbook(sheets, os.path.join(out, "check.xlsx"), lang=lang)
+        with open(os.path.join(out, "check.json"), "w", encoding="utf-8") as f:
+            json.dump(run, f, ensure_ascii=False, indent=2)
+    return run
+
+
+def _text_or_blank(b, field: str) -> pa.Array:
+    t = b.text(field)
+    return pa.array([""] * b.n, pa.string()) if t is None else pc.fill_null(t, "")
+
+
+def _flags(issues: pa.Table, first: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = issues.column("row").to_numpy() - 1 - first
+    sev = issues.column("severity")
+    err = np.zeros(n, dtype=bool)
+    warn = np.zeros(n, dtype=bool)
+    err[rows[np.asarray(pc.equal(sev, "error"), dtype=bool)]] = True
+    warn[rows[np.asarray(pc.equal(sev, "warning"), dtype=bool)]] = True
+    return err, warn
+
+
+def _finish_duplicates(spill, checker: Checker, tally: Tally, writer, lang: str) -> None:
+    rule = spill.rule
+    found = spill.finish()
+    if not spill.applied:
+        checker.skipped.add(rule.rule_id)
+        return
+    checker.applied.add(rule.rule_id)
+    k = found.num_rows
+    issues = pa.table({"row": pc.add(found.column("row"), 1), "case_id": found.column("case_id"),
+                       "hospital_id": found.column("hospital_id"), "dept": found.column("dept"),
+                       "rule_id": pa.array([rule.rule_id] * k, pa.string()), "severity": pa.array([rule.severity] * k, pa.string()),
+                       "field": pa.array([rule.field] * k, pa.string()), "value": found.column("key"),
+                       "message": pa.array([rule.message(lang)] * k, pa.string()),
+                       "affects_grouping": pa.array(np.zeros(k, dtype=bool))}, schema=ISSUE_SCHEMA)
+    writer.write_table(issues)
+    tally.add_issues(issues)
+    tally.add_late(found, rule.severity)
+
+
+def _run_summary(input_spec, scheme, tally: Tally, checker: Checker, rules_dir, seconds: float) -> dict:
+    totals = np.sum(list(tally.units.values()), axis=0) if tally.units else np.zeros(4, dtype=np.int64)
+    cases = int(totals[0])
+    return {"input": input_spec, "scheme": f"{scheme.id} {scheme.name}", "rules": rules_dir or "default",
+            "cases": cases, "cases_with_errors": int(totals[1]), "cases_with_warnings": int(totals[2]),
+            "pass_rate": round(1 - int(totals[1]) / cases, 6) if cases else None, "issues": int(totals[3]),
+            "rules_applied": sorted(checker.applied - checker.skipped), "rules_not_applied": sorted(checker.skipped),
+            "seconds": round(seconds, 3), "rows_per_second": round(cases / seconds) if seconds > 0 else None}
+
+
+def check(a) -> int:
+    """The command: ``drg check INPUT -o OUT [--scheme] [--rules] [--batch-size] [--columns] [--lang]``."""
+    import grouper
+    from grouper.numba_cache import skip_blas_probe
+    from grouper.scheme import DEFAULT_SCHEME
+
+    from ..contract import load_mapping
+    from ..terminal import clean
+
+    skip_blas_probe()
+    scheme = grouper.load_scheme(a.scheme or os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME)  # as every command
+    run = check_file(a.input, a.output, scheme, rules_dir=a.rules, lang=a.lang, batch_size=a.batch_size,
+                     quiet=a.quiet, aliases=load_mapping(a.columns))
+    if not a.quiet:
+        rate = "-" if run["pass_rate"] is None else f"{100 * run['pass_rate']:.2f}%"
+        if a.lang == "zh":
+            line = (f"检查 {run['cases']:,} 例：{run['cases_with_errors']:,} 例有错误，{run['cases_with_warnings']:,} 例有警告，"
+                    f"质控通过率 {rate}；问题 {run['issues']:,} 条 -> {a.output} ({run['seconds']:.1f} 秒)")
+            skipped = f"未执行的规则(输入缺少所需列)：{', '.join(run['rules_not_applied'])}"
+        else:
+            line = (f"checked {run['cases']:,} cases: {run['cases_with_errors']:,} with errors, {run['cases_with_warnings']:,} "
+                    f"with warnings, pass rate {rate}; {run['issues']:,} issues -> {a.output} ({run['seconds']:.1f} s)")
+            skipped = f"rules not applied (the input lacks their columns): {', '.join(run['rules_not_applied'])}"
+        print(clean(line), file=sys.stderr)
+        if run["rules_not_applied"]:
+            print(clean(skipped), file=sys.stderr)
+    return 0

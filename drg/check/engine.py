@@ -1,0 +1,168 @@
+"""Run the rules on a batch and write what they found as issue rows, with ``affects_grouping``: whether fixing
+the issue can change the case's DRG, found by regrouping the case with the offending code removed (or, for an
+unknown code the scheme's map converts, replaced by its conversion) or the offending field blanked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from grouper.columns import CANONICAL
+
+from .kinds import KINDS
+from .records import Batch, as_text
+
+ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("case_id", pa.string()), ("hospital_id", pa.string()),
+                          ("dept", pa.string()), ("rule_id", pa.string()), ("severity", pa.string()),
+                          ("field", pa.string()), ("value", pa.string()), ("message", pa.string()),
+                          ("affects_grouping", pa.bool_())])
+# the fields the grouper reads besides the codes: blanking one may change the group
+GROUPER_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los_days", "leaving_type", "icu_hours", "dept")
+
+
+class Checker:
+    """The rules, ready to run on batches: ``check(table)`` -> (issues table, the batch as the rules read it).
+
+    Rules whose columns the input lacks are not applied; :attr:`skipped` names them for the run's summary."""
+
+    def __init__(self, scheme, rules: list, *, lang: str = "zh", regroup: bool = True, aliases: dict | None = None):
+        self.scheme = scheme
+        self.rules = list(rules)
+        self.lang = lang
+        self.regroup = regroup
+        self.aliases = aliases
+        self.applied: set = set()
+        self.skipped: set = set()
+
+    def check(self, table: pa.Table, first_row: int = 0, skip_kinds: tuple = ()) -> tuple[pa.Table, Batch]:
+        """Issues of ``table`` (rows numbered from ``first_row`` + 1), ordered by row, then rule, then code."""
+        b = Batch(table, self.scheme, first_row, self.aliases)
+        found = []
+        for order, rule in enumerate(self.rules):
+            if rule.kind in skip_kinds:
+                continue
+            f = KINDS[rule.kind].find(rule, b)
+            if f is None:
+                self.skipped.add(rule.rule_id)
+                continue
+            self.applied.add(rule.rule_id)
+            if len(f.rows):
+                found.append((order, rule, f))
+        return self.issues(b, found), b
+
+    def issues(self, b: Batch, found: list) -> pa.Table:
+        if not found:
+            return ISSUE_SCHEMA.empty_table()
+        rows = np.concatenate([f.rows for _, _, f in found])
+        order = np.concatenate([np.full(len(f.rows), o) for o, _, f in found])
+        element = np.concatenate([f.elements if f.elements is not None else np.zeros(len(f.rows), np.int64)
+                                  for _, _, f in found])
+        rule_of = np.concatenate([np.full(len(f.rows), i) for i, (_, _, f) in enumerate(found)])
+        affects = self.affects_grouping(b, found) if self.regroup else np.zeros(len(rows), dtype=bool)
+        sort = np.lexsort((element, order, rows))
+        values = pa.concat_arrays([pc.cast(f.values, pa.string()) for _, _, f in found]).take(pa.array(sort))
+        rules = [r for _, r, _ in found]
+        pick = rule_of[sort]
+
+        def per_rule(texts):
+            return pa.DictionaryArray.from_arrays(pa.array(pick.astype(np.int32)), pa.array(texts, pa.string())).dictionary_decode()
+
+        taken = pa.array(rows[sort])
+        return pa.table({
+            "row": pa.array(rows[sort] + b.first_row + 1, pa.int64()),
+            "case_id": self.take_text(b, "case_id", taken), "hospital_id": self.take_text(b, "hospital_id", taken),
+            "dept": self.take_text(b, "dept", taken),
+            "rule_id": per_rule([r.rule_id for r in rules]), "severity": per_rule([r.severity for r in rules]),
+            "field": per_rule([r.field for r in rules]), "value": values,
+            "message": per_rule([r.message(self.lang) for r in rules]),
+            "affects_grouping": pa.array(affects[sort], pa.bool_()),
+        }, schema=ISSUE_SCHEMA)
+
+    @staticmethod
+    def take_text(b: Batch, field: str, rows: pa.Array) -> pa.Array:
+        col = b.column(field)
+        return pa.nulls(len(rows), pa.string()) if col is None else as_text(col).take(rows)
+
+    def affects_grouping(self, b: Batch, found: list) -> np.ndarray:
+        """Per issue (in ``found``'s order): the case's DRG changes when the issue is fixed as far as a rule knows
+        how (code removed or converted; field blanked), or the case cannot be grouped as it is."""
+        from grouper.api import group_table
+
+        base = self._grouping_table(b)
+        variants, where = [], []
+        start = 0
+        for _, rule, f in found:
+            k = len(f.rows)
+            if KINDS[rule.kind].fix == "add":
+                pass
+            elif f.elements is not None:
+                variants.append(self._without_code(b, base, f))
+                where.append((start, k))
+            elif rule.field in GROUPER_FIELDS or any(x in GROUPER_FIELDS for x in rule.fields):
+                name = next(x for x in rule.fields if x in GROUPER_FIELDS)
+                t = base.take(pa.array(f.rows))
+                if name in t.column_names:
+                    t = t.set_column(t.column_names.index(name), name, pa.nulls(k, t.schema.field(name).type))
+                variants.append(t)
+                where.append((start, k))
+            start += k
+        rows = np.concatenate([f.rows for _, _, f in found])
+        out = np.zeros(len(rows), dtype=bool)
+        unique_rows, inverse = np.unique(rows, return_inverse=True)
+        tables = [base.take(pa.array(unique_rows))] + variants
+        grouped = group_table(pa.concat_tables(tables), self.scheme, only_results=True)
+        drg = np.asarray(grouped.column("drg").to_pylist(), dtype=object)
+        ok = np.asarray(pc.equal(grouped.column("status_code"), "ok").to_numpy(zero_copy_only=False), dtype=bool)
+        base_drg, base_ok = drg[:len(unique_rows)][inverse], ok[:len(unique_rows)][inverse]
+        out |= ~base_ok
+        at = len(unique_rows)
+        for s, k in where:
+            out[s:s + k] |= drg[at:at + k] != base_drg[s:s + k]
+            at += k
+        return out
+
+    def _grouping_table(self, b: Batch) -> pa.Table:
+        cols = {}
+        for name in CANONICAL:
+            if name in ("dx", "px"):
+                c = b.codes(name)
+                cols[name] = pa.ListArray.from_arrays(pa.array(c.off.astype(np.int32)), c.raw.take(pa.array(c.idx)))
+            elif name != "case_id" and name in b.canon.column_names:
+                cols[name] = b.canon.column(name)
+        return pa.table(cols)
+
+    def _without_code(self, b: Batch, base: pa.Table, f) -> pa.Table:
+        """The issue rows' grouping records with the offending code removed, or replaced by the scheme's
+        conversion of it (``dx_map``/``px_map``) where there is one."""
+        c = b.codes(f.which)
+        rows, el = f.rows, f.elements
+        replacement = self._conversions(c.values(el).to_pylist(), f.which)
+        has_rep = np.array([r is not None for r in replacement], dtype=bool)
+        lengths = c.off[rows + 1] - c.off[rows]
+        which_issue = np.repeat(np.arange(len(rows)), lengths)
+        first = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=first[1:])
+        pos = c.off[rows][which_issue] + (np.arange(first[-1]) - first[which_issue])
+        at_issue = pos == el[which_issue]
+        flat = c.raw.take(pa.array(c.idx[pos]))
+        if has_rep.any():
+            rep = pa.array([replacement[i] or "" for i in which_issue], pa.string())
+            flat = pc.if_else(pa.array(at_issue & has_rep[which_issue]), rep, flat)
+        keep = ~at_issue | has_rep[which_issue]
+        new_len = lengths - (~has_rep).astype(np.int64)
+        off = np.zeros(len(rows) + 1, dtype=np.int32)
+        np.cumsum(new_len, out=off[1:])
+        t = base.take(pa.array(rows))
+        return t.set_column(t.column_names.index(f.which), f.which,
+                            pa.ListArray.from_arrays(pa.array(off), flat.filter(pa.array(keep))))
+
+    def _conversions(self, codes: list, which: str) -> list:
+        arrays = self.scheme.arrays
+        index = self.scheme.code_index
+        out = []
+        for code in codes:
+            i = index.get(code, -1)
+            target = arrays[which + "_map"][i] if i >= 0 else -1
+            out.append(self.scheme.codes[target] if target >= 0 and self.scheme.codes[target] != code else None)
+        return out

@@ -1,0 +1,216 @@
+"""One batch of records as the rule kinds read it: columns found once under their canonical names, codes
+flattened and dictionary-encoded once (each rule looks at the batch's distinct codes, then gathers to the codes
+by position), and the values rules compare (sex, age, numbers, dates) parsed once per batch, on demand."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from grouper.columns import canonicalize, norm_header
+
+SEX_VALUES = {"1": 1, "2": 2, "男": 1, "女": 2, "m": 1, "f": 2, "male": 1, "female": 2}
+
+
+def _plain(col) -> pa.Array:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    return col
+
+
+def as_text(col: pa.Array) -> pa.Array:
+    """Values as trimmed text (numbers written as they read: 1, not 1.0), null stays null."""
+    if pa.types.is_floating(col.type):
+        v = col.to_numpy(zero_copy_only=False)
+        if np.all(np.isnan(v) | (v == np.round(v))):
+            col = pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string())
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = pc.cast(col, pa.string())
+    return pc.utf8_trim_whitespace(col)
+
+
+class Codes:
+    """The dx (or px) lists of a batch: flat codes, each code's row and place in its list, the batch's distinct
+    codes (raw and as :func:`drg.check.rules.normal_code` writes them) and each code's index among them."""
+
+    def __init__(self, col: pa.Array | None, n: int):
+        if col is None:
+            col = pa.array([[]] * n, pa.list_(pa.string()))
+        col = _plain(col)
+        lengths = pc.fill_null(pc.list_value_length(col), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.off = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.off[1:])
+        values = pc.list_flatten(col)
+        if pa.types.is_dictionary(values.type):
+            self.raw, idx = values.dictionary, values.indices
+        else:
+            enc = pc.dictionary_encode(pc.fill_null(values, ""))
+            self.raw, idx = enc.dictionary, enc.indices
+        self.raw = pc.cast(self.raw, pa.string()) if not pa.types.is_string(self.raw.type) else self.raw
+        self.idx = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        self.pos = np.arange(len(self.row), dtype=np.int64) - self.off[self.row]
+        trimmed = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(self.raw, "")))
+        primary = pc.list_element(pc.split_pattern(trimmed, "+", max_splits=1), 0)
+        normal = pc.replace_substring_regex(primary, r"[.*†\s]", "")
+        self.norm = np.asarray(normal.to_numpy(zero_copy_only=False), dtype="U16")
+        self.blank = np.asarray(pc.equal(trimmed, ""), dtype=bool)
+        self.combined = np.asarray(pc.match_substring(trimmed, "+"), dtype=bool)  # A01.002+G01*: dagger and asterisk
+        self.asterisk = np.asarray(pc.ends_with(trimmed, "*"), dtype=bool)
+        self.dagger = np.asarray(pc.or_(pc.ends_with(trimmed, "†"), pc.ends_with(trimmed, "+")), dtype=bool)
+
+    def elements(self, in_set: np.ndarray, position: str = "any") -> np.ndarray:
+        """Mask over the flat codes: the code's distinct value is in ``in_set``, at ``position``."""
+        m = in_set[self.idx]
+        if position == "principal":
+            m &= self.pos == 0
+        elif position == "secondary":
+            m &= self.pos > 0
+        return m
+
+    def rows_having(self, in_set: np.ndarray, n: int) -> np.ndarray:
+        """Mask over rows: some code of the row is in ``in_set``."""
+        out = np.zeros(n, dtype=bool)
+        out[self.row[in_set[self.idx]]] = True
+        return out
+
+    def values(self, elements: np.ndarray) -> pa.Array:
+        return self.raw.take(pa.array(self.idx[elements]))
+
+
+class Batch:
+    """A batch of input records for the rules: ``n`` rows, ``first_row`` its first row's number in the input."""
+
+    def __init__(self, table: pa.Table, scheme, first_row: int = 0, aliases: dict | None = None):
+        from ..contract import resolve
+
+        self.canon = canonicalize(table)
+        self.n = table.num_rows
+        self.first_row = first_row
+        self.scheme = scheme
+        names = self.canon.column_names
+        self.found = {c: c for c in names}
+        for canon, col in resolve(names, aliases).items():
+            self.found.setdefault(canon, col)
+        self._norm = {norm_header(c): c for c in reversed(names)}
+        self._memo: dict = {}
+
+    def column(self, field: str) -> pa.Array | None:
+        """The column a rule names: a canonical name (or its aliases), else the input's header as written."""
+        name = self.found.get(field) or self._norm.get(norm_header(field))
+        return None if name is None else _plain(self.canon.column(name))
+
+    def has(self, field: str) -> bool:
+        return field in self.found or norm_header(field) in self._norm
+
+    def codes(self, which: str) -> Codes:
+        key = ("codes", which)
+        if key not in self._memo:
+            self._memo[key] = Codes(self.column(which) if which in self.found else None, self.n)
+        return self._memo[key]
+
+    def known(self, which: str) -> np.ndarray:
+        """Per distinct code of ``which``: known to the scheme as a ``which`` code (the grouper's own test)."""
+        from grouper.records import encode_codes
+
+        key = ("known", which)
+        if key not in self._memo:
+            c = self.codes(which)
+            ids, _ = encode_codes(c.raw, pa.array(np.arange(len(c.raw), dtype=np.int64)), self.scheme.value_set,
+                                  self.scheme.code_index)
+            self._memo[key] = (ids >= 0) & self.scheme.arrays[which + "_known"][np.where(ids >= 0, ids, 0)]
+        return self._memo[key]
+
+    @functools.cached_property
+    def sex(self) -> np.ndarray:
+        """1 male, 2 female, 0 blank or unreadable."""
+        col = self.column("sex")
+        if col is None:
+            return np.zeros(self.n, dtype=np.int8)
+        text = pc.utf8_lower(as_text(col))
+        keys = list(SEX_VALUES)
+        pos = pc.fill_null(pc.index_in(text, value_set=pa.array(keys)), -1).to_numpy(zero_copy_only=False)
+        lookup = np.array([SEX_VALUES[k] for k in keys] + [0], dtype=np.int8)
+        return lookup[np.where(pos < 0, len(keys), pos)]
+
+    def blank(self, field: str) -> np.ndarray | None:
+        """Mask of blank values (null, empty text, an empty code list); None when the column is absent."""
+        if field in ("dx", "px"):
+            if field not in self.found:
+                return None
+            c = self.codes(field)
+            first = np.ones(self.n, dtype=bool)
+            has = np.diff(c.off) > 0
+            first[has] = c.blank[c.idx[c.off[:-1][has]]]
+            return first
+        col = self.column(field)
+        if col is None:
+            return None
+        return np.asarray(pc.fill_null(pc.equal(as_text(col), ""), True), dtype=bool)
+
+    def text(self, field: str) -> pa.Array | None:
+        col = self.column(field)
+        return None if col is None else as_text(col)
+
+    def numbers(self, field: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(values as float64, NaN when blank or unreadable; mask of unreadable non-blank values)."""
+        key = ("num", field)
+        if key in self._memo:
+            return self._memo[key]
+        col = self.column(field)
+        if col is None:
+            return None
+        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
+            v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+            bad = np.zeros(self.n, dtype=bool)
+        else:
+            text = as_text(col)
+            number = pc.struct_field(pc.extract_regex(text, r"^\s*(?P<n>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*"
+                                                      r"(?:岁|周岁|天|日|克|g|kg|小时|h|元)?\s*$"), [0])
+            v = pc.cast(number, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+            filled = np.asarray(pc.fill_null(pc.not_equal(text, ""), False), dtype=bool)
+            bad = filled & np.isnan(v)
+        self._memo[key] = (v, bad)
+        return v, bad
+
+    def dates(self, field: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(days since 1970-01-01 as float64, NaN when blank or unreadable; mask of unreadable values)."""
+        col = self.column(field)
+        if col is None:
+            return None
+        if pa.types.is_timestamp(col.type) or pa.types.is_date64(col.type):
+            col = pc.cast(col, pa.date32())
+        if pa.types.is_date32(col.type):
+            v = pc.cast(col, pa.int32()).to_numpy(zero_copy_only=False).astype(np.float64)
+            return v, np.zeros(self.n, dtype=bool)
+        text = as_text(col)
+        iso = pc.replace_substring_regex(pc.replace_substring_regex(text, r"[/.年月]", "-"), r"^(\d{4})(\d{2})(\d{2})", r"\1-\2-\3")
+        day = pc.utf8_slice_codeunits(iso, 0, 10)
+        parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
+        v = pc.cast(pc.cast(parsed, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False).astype(np.float64)
+        filled = np.asarray(pc.fill_null(pc.not_equal(text, ""), False), dtype=bool)
+        return v, filled & np.isnan(v)
+
+    @functools.cached_property
+    def age_days(self) -> np.ndarray:
+        """Age in days: the days column for a child under one (or when the years are blank), else years x 365."""
+        years = self.numbers("age_years")
+        days = self.numbers("age_days")
+        y = years[0] if years is not None else np.full(self.n, np.nan)
+        d = days[0] if days is not None else np.full(self.n, np.nan)
+        use_days = ~np.isnan(d) & (np.isnan(y) | (y == 0))
+        return np.where(use_days, d, y * 365.0)
+
+    @functools.cached_property
+    def age_years(self) -> np.ndarray:
+        years = self.numbers("age_years")
+        y = years[0] if years is not None else np.full(self.n, np.nan)
+        return np.where(np.isnan(y), self.age_days / 365.0, y)
+
+    def age(self, unit: str) -> np.ndarray:
+        return self.age_days if unit == "days" else self.age_years
