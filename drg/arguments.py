@@ -556,7 +556,7 @@ EXAMPLES_COMMANDS = ("group", "explain", "check", "scheme check", "demo", "evalu
                      "report", "synth", "serve")  # every command a user types: each has examples under its help
 
 
-def _every_command(sub, lang: str) -> None:
+def _every_command(sub, lang: str, parent: str = "") -> None:
     """What every command has: ``--lang`` and ``-q`` (no progress), and its examples under the help."""
     from .help_zh import EXAMPLES
 
@@ -566,12 +566,12 @@ def _every_command(sub, lang: str) -> None:
             sp.add_argument("--lang", choices=["zh", "en"], default="zh")
         if "-q" not in have and name != "scheme":
             sp.add_argument("-q", "--quiet", action="store_true")
-        lines = EXAMPLES.get(name)
+        lines = EXAMPLES.get(f"{parent} {name}".strip())
         if lines:
             sp.epilog = ("示例：\n" if lang == "zh" else "examples:\n") + "\n".join(f"  {x}" for x in lines)
         for a in sp._actions:
             if isinstance(a, argparse._SubParsersAction):
-                _every_command(a, lang)
+                _every_command(a, lang, f"{parent} {name}".strip())
 
 
 def lang_after_command(argv: list[str]) -> list[str]:

@@ -191,7 +191,7 @@ EXAMPLES = {
     "group": ["drg group 结算清单.csv -o grouped.parquet", "drg group 结算清单.xlsx -o grouped.xlsx",
               "drg group 'data/2024/*.parquet' -o grouped.parquet --only-results --threads 16"],
     "explain": ['drg explain --dx "I63.900,J96.000" --sex 男 --age 70'],
-    "check": ["drg scheme check schemes/chs-drg-1.1"],
+    "scheme check": ["drg scheme check schemes/chs-drg-1.1"],
     "demo": ["drg demo -o demo-output", "drg demo --cases 20000 -o small-demo --lang en"],
     "evaluate": ["drg evaluate grouped.parquet --hospitals 医院.csv -o eval/",
                  "drg evaluate grouped.parquet --by hospital-mdc --period month -o eval/",

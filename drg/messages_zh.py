@@ -10,6 +10,38 @@ import functools
 import re
 
 MESSAGES = {
+    '{}: a {} rule checks dx or px; write field dx or px':
+        '{}：{}规则检查 dx 或 px; 请将 field 写为 dx 或 px',
+    '{}: a {} rule needs {}; see docs/check-rules.md':
+        '{}：{}规则需要 {}; 见 docs/check-rules.md',
+    '{}: pattern {} is not a regular expression we read ({}); write e.g. [1-5]|9':
+        '{}：pattern {} 不是可识别的正则表达式({}); 请写成如 [1-5]|9',
+    '{}: {} {} is not a number; write a number or leave it blank':
+        '{}：{} {} 不是数; 请写数字或留空',
+    '{}: kind {} is not one of ours; use one of {}':
+        '{}：规则类型 {} 不存在; 请使用以下之一：{}',
+    '{}: severity {}; use error, warning or off':
+        '{}：严重程度 {} 无效; 请写 error、warning 或 off',
+    '{}: position {}; use any, principal or secondary':
+        '{}：位置 {} 无效; 请写 any、principal 或 secondary',
+    '{}: age_unit {}; use years or days':
+        '{}：年龄单位 {} 无效; 请写 years 或 days',
+    '{}: sex {}; use 1 (male) or 2 (female), or leave it blank':
+        '{}：性别 {} 无效; 请写 1(男)或 2(女)，或留空',
+    '{}: field is blank; name the column the rule checks (e.g. dx, sex, los_days)':
+        '{}：field 为空; 请写出规则检查的列(如 dx、sex、los_days)',
+    '{} {}: unknown column {}; the columns are {}':
+        '{} {}：未知列 {}; 可用的列为 {}',
+    '{}: codes is empty; write code prefixes or ranges, e.g. O00-O99|Z37':
+        '{}：codes 为空; 请写编码前缀或范围，如 O00-O99|Z37',
+    '{}: {} is blank; write what the coder should read':
+        '{}：{} 为空; 请写出编码员应看到的说明',
+    '{}: codes {} is not a code prefix or range; write e.g. O00-O99|Z37':
+        '{}：codes 中的 {} 不是编码前缀或范围; 请写成如 O00-O99|Z37',
+    '--rules {}: no .csv file in the folder; put rule tables (docs/check-rules.md) in it':
+        '--rules {}：文件夹中没有 .csv 文件; 请放入规则表(见 docs/check-rules.md)',
+    '--rules {}: no such folder or file; give a folder of rule tables (CSV)':
+        '--rules {}：文件夹或文件不存在; 请给出规则表(CSV)所在的文件夹',
     '{}={}: out of range; write a number above {} and at most {}':
         '{}={}：超出范围; 请写大于{}且不超过{}的数',
     '{}={}: out of range; write a number from {} to {}':

@@ -91,36 +91,39 @@ class Checker:
 
         base = self._grouping_table(b)
         variants, where = [], []
+        rows = np.concatenate([f.rows for _, _, f in found])
+        touches = np.zeros(len(rows), dtype=bool)  # the issue is about something the grouper reads
         start = 0
         for _, rule, f in found:
             k = len(f.rows)
-            if KINDS[rule.kind].fix == "add":
+            names = [x for x in rule.fields if x in GROUPER_FIELDS]
+            touches[start:start + k] = KINDS[rule.kind].code or bool(names) or rule.field in ("dx", "px")
+            if KINDS[rule.kind].fix == "add" or (f.elements is None and not names):
                 pass
             elif f.elements is not None:
                 variants.append(self._without_code(b, base, f))
                 where.append((start, k))
-            elif rule.field in GROUPER_FIELDS or any(x in GROUPER_FIELDS for x in rule.fields):
-                name = next(x for x in rule.fields if x in GROUPER_FIELDS)
+            else:
                 t = base.take(pa.array(f.rows))
-                if name in t.column_names:
-                    t = t.set_column(t.column_names.index(name), name, pa.nulls(k, t.schema.field(name).type))
+                if names[0] in t.column_names:
+                    t = t.set_column(t.column_names.index(names[0]), names[0], pa.nulls(k, t.schema.field(names[0]).type))
                 variants.append(t)
                 where.append((start, k))
             start += k
-        rows = np.concatenate([f.rows for _, _, f in found])
-        out = np.zeros(len(rows), dtype=bool)
         unique_rows, inverse = np.unique(rows, return_inverse=True)
-        tables = [base.take(pa.array(unique_rows))] + variants
-        grouped = group_table(pa.concat_tables(tables), self.scheme, only_results=True)
-        drg = np.asarray(grouped.column("drg").to_pylist(), dtype=object)
+        grouped = group_table(pa.concat_tables([base.take(pa.array(unique_rows))] + variants), self.scheme, only_results=True)
+        drg = grouped.column("drg").combine_chunks()
+        drg = drg.dictionary_decode() if pa.types.is_dictionary(drg.type) else drg
         ok = np.asarray(pc.equal(grouped.column("status_code"), "ok").to_numpy(zero_copy_only=False), dtype=bool)
-        base_drg, base_ok = drg[:len(unique_rows)][inverse], ok[:len(unique_rows)][inverse]
-        out |= ~base_ok
-        at = len(unique_rows)
+        m = len(unique_rows)
+        base_drg = drg.slice(0, m).take(pa.array(inverse))
+        out = ~ok[:m][inverse]
+        at = m
         for s, k in where:
-            out[s:s + k] |= drg[at:at + k] != base_drg[s:s + k]
+            changed = pc.not_equal(drg.slice(at, k), base_drg.slice(s, k))
+            out[s:s + k] |= np.asarray(pc.fill_null(changed, True), dtype=bool)
             at += k
-        return out
+        return out & touches
 
     def _grouping_table(self, b: Batch) -> pa.Table:
         cols = {}

@@ -29,7 +29,7 @@ def as_text(col: pa.Array) -> pa.Array:
         v = col.to_numpy(zero_copy_only=False)
         if np.all(np.isnan(v) | (v == np.round(v))):
             col = pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string())
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+    if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
     return pc.utf8_trim_whitespace(col)
 
