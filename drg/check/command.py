@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from .engine import ISSUE_SCHEMA, Checker
 from .rules import load_rules
 
-XLSX_ISSUES = 100_000  # issue rows in check.xlsx; issues.parquet has them all
+XLSX_ISSUES = 50_000  # issue rows in check.xlsx; issues.parquet has them all
 LABELS_ZH = {"row": "行号", "case_id": "病案号", "hospital_id": "定点医疗机构代码", "dept": "科室", "rule_id": "规则编号",
              "severity": "严重程度", "field": "字段", "value": "值", "message": "问题说明", "affects_grouping": "影响分组",
              "cases": "病例数", "cases_with_errors": "有错误病例数", "cases_with_warnings": "有警告病例数",
@@ -44,14 +44,16 @@ class Tally:
         self.rules: dict = collections.defaultdict(lambda: np.zeros(3, dtype=np.int64))
         self.cases = 0
 
-    def add(self, hospital: np.ndarray, dept: np.ndarray, error: np.ndarray, warning: np.ndarray, issues: pa.Table) -> None:
-        per_row = np.zeros(len(hospital), dtype=np.int64)
-        rows = issues.column("row").to_numpy() - 1 - self.cases
-        np.add.at(per_row, rows, 1)
-        df = pd.DataFrame({"h": hospital, "d": dept, "n": 1, "e": error, "w": warning, "i": per_row})
-        for (h, d), v in df.groupby(["h", "d"], sort=False)[["n", "e", "w", "i"]].sum().iterrows():
-            self.units[(h, d)] += v.to_numpy(dtype=np.int64)
-        self.cases += len(hospital)
+    def add(self, hospital: pa.Array, dept: pa.Array, error: np.ndarray, warning: np.ndarray, issues: pa.Table) -> None:
+        n = len(hospital)
+        per_row = np.bincount(issues.column("row").to_numpy() - 1 - self.cases, minlength=n)
+        t = pa.table({"h": hospital, "d": dept, "n": np.ones(n, np.int64), "e": error.astype(np.int64),
+                      "w": warning.astype(np.int64), "i": per_row.astype(np.int64)})
+        g = t.group_by(["h", "d"], use_threads=False).aggregate([("n", "sum"), ("e", "sum"), ("w", "sum"), ("i", "sum")])
+        sums = np.column_stack([g.column(f"{c}_sum").to_numpy() for c in "newi"])
+        for h, d, v in zip(g.column("h").to_pylist(), g.column("d").to_pylist(), sums):
+            self.units[(h, d)] += v
+        self.cases += n
         self.add_issues(issues)
 
     def add_issues(self, issues: pa.Table) -> None:
@@ -129,6 +131,23 @@ def _overview(run: dict, lang: str) -> pd.DataFrame:
     return pd.DataFrame(items, columns=["项目", "值"] if zh else ["item", "value"])
 
 
+def columns_read(input_spec: str, rules: list, aliases: dict | None = None) -> list[str]:
+    """The input columns the rules and the regrouping read (the grouping columns, the case, hospital and
+    department, every field a rule names), in the file's order; the others are never read."""
+    from grouper.columns import norm_header
+
+    from ..batch import grouping_columns
+    from ..contract import resolve
+    from ..io import input_columns
+
+    names = input_columns(input_spec)
+    wanted = {"case_id", "hospital_id", "dept"} | {f for r in rules for f in r.fields}
+    keep = set(grouping_columns(input_spec))
+    keep |= {col for canon, col in resolve(names, aliases).items() if canon in wanted}
+    keep |= {n for n in names if norm_header(n) in {norm_header(f) for f in wanted}}
+    return [n for n in names if n in keep]
+
+
 def check_file(input_spec: str, output: str, scheme, *, rules_dir: str | None = None, lang: str = "zh",
                batch_size: int = 200_000, quiet: bool = False, aliases: dict | None = None) -> dict:
     """Check ``input_spec`` (anything ``drg group`` reads) into the folder ``output``; returns the run summary."""
@@ -149,15 +168,14 @@ def check_file(input_spec: str, output: str, scheme, *, rules_dir: str | None = 
         writer = pq.ParquetWriter(os.path.join(out, "issues.parquet"), ISSUE_SCHEMA)
         first = 0
         try:
-            for table in prefetch(read_batches(input_spec, batch_size=batch_size)):
+            for table in prefetch(read_batches(input_spec, batch_size=batch_size, columns=columns_read(input_spec, rules, aliases))):
                 issues, b = checker.check(table, first, skip_kinds=("duplicate_case",))
                 err, warn = _flags(issues, first, b.n)
                 hospital, dept = _text_or_blank(b, "hospital_id"), _text_or_blank(b, "dept")
                 for s in spills:
                     s.add(b, checker.take_text(b, "case_id", pa.array(np.arange(b.n))), hospital, dept, err, warn)
                 writer.write_table(issues)
-                tally.add(np.asarray(hospital.to_numpy(zero_copy_only=False), dtype=object),
-                          np.asarray(dept.to_numpy(zero_copy_only=False), dtype=object), err, warn, issues)
+                tally.add(hospital, dept, err, warn, issues)
                 first += b.n
                 progress.update(b.n)
             for s in spills:

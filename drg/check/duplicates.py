@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from .kinds import duplicate_keys
@@ -15,6 +16,25 @@ from .kinds import duplicate_keys
 BUCKETS = 64
 _SCHEMA = pa.schema([("row", pa.int64()), ("key", pa.string()), ("case_id", pa.string()), ("hospital_id", pa.string()),
                      ("dept", pa.string()), ("had_error", pa.bool_()), ("had_warning", pa.bool_())])
+
+
+def string_hash(text: pa.Array, most: int = 64) -> np.ndarray:
+    """A 64-bit FNV-1a hash of each string's first ``most`` bytes and its length, straight from the Arrow buffers
+    (one numpy pass per byte position, not one Python call per string); deterministic across runs and machines."""
+    text = pc.cast(text, pa.large_string()) if not pa.types.is_large_string(text.type) else text
+    text = text.fill_null("") if text.null_count else text
+    _, offsets, data = text.buffers()
+    off = np.frombuffer(offsets, dtype=np.int64, count=len(text) + 1, offset=text.offset * 8)
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    start, length = off[:-1], np.diff(off)
+    h = np.full(len(text), np.uint64(14695981039346656037), dtype=np.uint64)
+    prime = np.uint64(1099511628211)
+    with np.errstate(over="ignore"):
+        for j in range(int(min(length.max(initial=0), most))):
+            live = np.flatnonzero(length > j)
+            h[live] = (h[live] ^ raw[start[live] + j].astype(np.uint64)) * prime
+        h = (h ^ length.astype(np.uint64)) * prime
+    return h
 
 
 class DuplicateSpill:
@@ -31,12 +51,12 @@ class DuplicateSpill:
         if keys is None:
             self.applied = False
             return
-        filled = np.array([k is not None for k in keys], dtype=bool) if keys.dtype == object else np.ones(len(keys), bool)
-        where = np.flatnonzero(filled)
+        where = np.flatnonzero(np.asarray(keys.is_valid(), dtype=bool))
         if not len(where):
             return
-        bucket = (pd.util.hash_array(keys[where].astype(str)) % BUCKETS).astype(np.int64)
-        t = pa.table({"row": pa.array(where + batch.first_row, pa.int64()), "key": pa.array(keys[where], pa.string()),
+        key_text = keys.take(pa.array(where))
+        bucket = (string_hash(key_text) % np.uint64(BUCKETS)).astype(np.int64)
+        t = pa.table({"row": pa.array(where + batch.first_row, pa.int64()), "key": key_text,
                       "case_id": case_id.take(pa.array(where)), "hospital_id": hospital_id.take(pa.array(where)),
                       "dept": dept.take(pa.array(where)), "had_error": pa.array(had_error[where]),
                       "had_warning": pa.array(had_warning[where])}, schema=_SCHEMA)

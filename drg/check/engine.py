@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from grouper.columns import CANONICAL
 
 from .kinds import KINDS
-from .records import Batch, as_text
+from .records import Batch
 
 ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("case_id", pa.string()), ("hospital_id", pa.string()),
                           ("dept", pa.string()), ("rule_id", pa.string()), ("severity", pa.string()),
@@ -81,8 +81,8 @@ class Checker:
 
     @staticmethod
     def take_text(b: Batch, field: str, rows: pa.Array) -> pa.Array:
-        col = b.column(field)
-        return pa.nulls(len(rows), pa.string()) if col is None else as_text(col).take(rows)
+        text = b.text(field, rows)
+        return pa.nulls(len(rows), pa.string()) if text is None else text
 
     def affects_grouping(self, b: Batch, found: list) -> np.ndarray:
         """Per issue (in ``found``'s order): the case's DRG changes when the issue is fixed as far as a rule knows
@@ -140,8 +140,8 @@ class Checker:
         conversion of it (``dx_map``/``px_map``) where there is one."""
         c = b.codes(f.which)
         rows, el = f.rows, f.elements
-        replacement = self._conversions(c.values(el).to_pylist(), f.which)
-        has_rep = np.array([r is not None for r in replacement], dtype=bool)
+        target = b.conversions(f.which)[c.idx[el]]
+        has_rep = target >= 0
         lengths = c.off[rows + 1] - c.off[rows]
         which_issue = np.repeat(np.arange(len(rows)), lengths)
         first = np.zeros(len(rows) + 1, dtype=np.int64)
@@ -150,7 +150,7 @@ class Checker:
         at_issue = pos == el[which_issue]
         flat = c.raw.take(pa.array(c.idx[pos]))
         if has_rep.any():
-            rep = pa.array([replacement[i] or "" for i in which_issue], pa.string())
+            rep = self.scheme.value_set.take(pa.array(np.maximum(target, 0)[which_issue]))
             flat = pc.if_else(pa.array(at_issue & has_rep[which_issue]), rep, flat)
         keep = ~at_issue | has_rep[which_issue]
         new_len = lengths - (~has_rep).astype(np.int64)
@@ -159,13 +159,3 @@ class Checker:
         t = base.take(pa.array(rows))
         return t.set_column(t.column_names.index(f.which), f.which,
                             pa.ListArray.from_arrays(pa.array(off), flat.filter(pa.array(keep))))
-
-    def _conversions(self, codes: list, which: str) -> list:
-        arrays = self.scheme.arrays
-        index = self.scheme.code_index
-        out = []
-        for code in codes:
-            i = index.get(code, -1)
-            target = arrays[which + "_map"][i] if i >= 0 else -1
-            out.append(self.scheme.codes[target] if target >= 0 and self.scheme.codes[target] != code else None)
-        return out

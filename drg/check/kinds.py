@@ -180,8 +180,8 @@ def exclusive_codes(rule, batch) -> Found:
 def _field_found(batch, rule, mask: np.ndarray, field: str | None = None, values=None) -> Found:
     rows = np.flatnonzero(mask)
     if values is None:
-        text = batch.text(field or rule.field)
-        values = pa.nulls(len(rows), pa.string()) if text is None else text.take(pa.array(rows))
+        text = batch.text(field or rule.field, pa.array(rows))
+        values = pa.nulls(len(rows), pa.string()) if text is None else text
     return Found(rows, values)
 
 
@@ -244,7 +244,7 @@ def date_los(rule, batch) -> Found | None:
             expected = np.maximum(d - a, 1)
             wrong |= np.abs(los[0] - expected) > rule.tolerance
     rows = np.flatnonzero(wrong)
-    parts = [batch.text(f).take(pa.array(rows)) for f in rule.fields if batch.has(f)]
+    parts = [batch.text(f, pa.array(rows)) for f in rule.fields if batch.has(f)]
     values = pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], " / ")
     return Found(rows, values)
 
@@ -278,18 +278,18 @@ def duplicate_case(rule, batch) -> Found | None:
         return None
     import pandas as pd
 
-    s = pd.Series(keys, dtype=object)
+    s = pd.Series(keys.to_numpy(zero_copy_only=False), dtype=object)
     mask = s.duplicated().to_numpy() & s.notna().to_numpy()
-    return _field_found(batch, rule, mask, values=pa.array(keys, pa.string()).filter(pa.array(mask)))
+    return _field_found(batch, rule, mask, values=keys.filter(pa.array(mask)))
 
 
-def duplicate_keys(rule, batch) -> np.ndarray | None:
-    """Each row's key (the fields' values joined by ``/``), None where a field is blank; None when a field is absent."""
+def duplicate_keys(rule, batch) -> pa.Array | None:
+    """Each row's key (the fields' values joined by ``/``), null where a field is blank; None when a field is absent."""
     texts = [batch.text(f) for f in rule.fields]
     if any(t is None for t in texts):
         return None
+    blank = pc.equal(texts[0], "")
+    for t in texts[1:]:
+        blank = pc.or_kleene(blank, pc.equal(t, ""))
     joined = pc.binary_join_element_wise(*texts, "/") if len(texts) > 1 else texts[0]
-    blank = np.logical_or.reduce([np.asarray(pc.fill_null(pc.equal(t, ""), True), dtype=bool) for t in texts])
-    out = np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
-    out[blank] = None
-    return out
+    return pc.if_else(pc.fill_null(blank, True), pa.scalar(None, pa.string()), joined)

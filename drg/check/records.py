@@ -114,17 +114,30 @@ class Batch:
             self._memo[key] = Codes(self.column(which) if which in self.found else None, self.n)
         return self._memo[key]
 
-    def known(self, which: str) -> np.ndarray:
-        """Per distinct code of ``which``: known to the scheme as a ``which`` code (the grouper's own test)."""
+    def scheme_ids(self, which: str) -> np.ndarray:
+        """Per distinct code of ``which``: its id in the scheme's code dictionary, -1 when it has none."""
         from grouper.records import encode_codes
 
-        key = ("known", which)
+        key = ("ids", which)
         if key not in self._memo:
             c = self.codes(which)
             ids, _ = encode_codes(c.raw, pa.array(np.arange(len(c.raw), dtype=np.int64)), self.scheme.value_set,
                                   self.scheme.code_index)
-            self._memo[key] = (ids >= 0) & self.scheme.arrays[which + "_known"][np.where(ids >= 0, ids, 0)]
+            self._memo[key] = ids
         return self._memo[key]
+
+    def known(self, which: str) -> np.ndarray:
+        """Per distinct code of ``which``: known to the scheme as a ``which`` code (the grouper's own test)."""
+        ids = self.scheme_ids(which)
+        return (ids >= 0) & self.scheme.arrays[which + "_known"][np.where(ids >= 0, ids, 0)]
+
+    def conversions(self, which: str) -> np.ndarray:
+        """Per distinct code of ``which``: the scheme id of its conversion (``dx_map``/``px_map``) when that is
+        another code, else -1."""
+        ids = self.scheme_ids(which)
+        safe = np.where(ids >= 0, ids, 0)
+        target = np.where(ids >= 0, self.scheme.arrays[which + "_map"][safe], -1)
+        return np.where(target != ids, target, -1)
 
     @functools.cached_property
     def sex(self) -> np.ndarray:
@@ -151,11 +164,21 @@ class Batch:
         col = self.column(field)
         if col is None:
             return None
-        return np.asarray(pc.fill_null(pc.equal(as_text(col), ""), True), dtype=bool)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            return np.asarray(col.is_null(), dtype=bool)  # a number or a date is blank only when null
+        return np.asarray(pc.fill_null(pc.equal(self.text(field), ""), True), dtype=bool)
 
-    def text(self, field: str) -> pa.Array | None:
+    def text(self, field: str, rows: pa.Array | None = None) -> pa.Array | None:
+        """The column as trimmed text (of ``rows`` only, when given); None when absent."""
         col = self.column(field)
-        return None if col is None else as_text(col)
+        if col is None:
+            return None
+        if rows is not None:
+            return as_text(col.take(rows))
+        key = ("text", field)
+        if key not in self._memo:
+            self._memo[key] = as_text(col)
+        return self._memo[key]
 
     def numbers(self, field: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(values as float64, NaN when blank or unreadable; mask of unreadable non-blank values)."""
