@@ -306,6 +306,7 @@ def _serve(sub) -> None:
     s.add_argument("--coefficient", type=amount(0, 100, above=True), default=1.0, help="the hospital's level coefficient (default 1.0)")
     s.add_argument("--config", help="TOML with [payment] rules (k_lo, k_hi, los_max, ...), as drg pay")
     s.add_argument("--map-codes", action="store_true", help="convert codes with the scheme's dx/px maps first")
+    s.add_argument("--rules", help="a folder of rule tables (CSV) added to the default quality-control rules of /api/check, as drg check --rules")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only; any other needs --token)")
     s.add_argument("--port", type=whole(1, 65535), default=8000, help="port (default 8000)")
     s.add_argument("--workers", type=whole(1, 64), default=1, help="server processes (default 1), each with the scheme loaded")

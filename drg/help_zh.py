@@ -15,6 +15,8 @@ HELP_ZH = {
         "权重表CSV(drg, weight[, mean_cost])：结果带权重；再给点值或费率时带支付估算",
     "address to listen on (default 127.0.0.1: this machine only; any other needs --token)": "监听地址(默认127.0.0.1：仅本机；其他地址须设 --token)",
     "port (default 8000)": "端口(默认8000)",
+    "a folder of rule tables (CSV) added to the default quality-control rules of /api/check, as drg check --rules":
+        "规则表(CSV)文件夹，追加到 /api/check 的默认质控规则，同 drg check --rules",
     "settlement-list quality control (结算清单质控) before upload: every issue per case, by rule tables a region can extend":
         "结算清单上传前质控：按规则表逐例列出全部问题，地区可增补规则",
     "a .parquet/.csv/.xlsx file, a directory of Parquet files, or a glob (anything drg group reads)":

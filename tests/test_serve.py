@@ -493,6 +493,11 @@ def test_the_page_groups_a_typed_case_in_a_browser_offline(server, scheme):
         assert drv.find_element(By.ID, "result-drg").text == (want["drg"] or want["adrg"])
         assert drv.find_element(By.ID, "result-name").text == want["drg_name"]
         wait.until(lambda d: "MDC" in d.find_element(By.ID, "trace").text)
+        status, qc = server.json("POST", "/api/check", {"sex": 1, "age_years": 70, "los_days": 8, "leaving_type": "1",
+                                                         "dx": [first], "px": []})
+        shown = [li.text for li in drv.find_elements(By.CSS_SELECTOR, "#qc-list li")]
+        assert shown == ([f"{'错误' if i['severity'] == 'error' else '警告'} {i['rule_id']} {i['message']}" for i in qc["issues"]]
+                         if qc["issues"] else ["未发现问题"]) or all(i["rule_id"] in " ".join(shown) for i in qc["issues"]), shown
         drv.find_element(By.ID, "lang-btn").click()
         assert drv.find_element(By.ID, "group-btn").text == "Group"
         errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
@@ -502,3 +507,33 @@ def test_the_page_groups_a_typed_case_in_a_browser_offline(server, scheme):
         assert all(u.startswith(f"http://127.0.0.1:{server.port}/") or u.startswith(("data:", "blob:")) for u in urls if u), urls
     finally:
         drv.quit()
+
+
+# -- settlement-list quality control -------------------------------------------------------------------------------
+def test_check_one_by_one_and_as_a_batch_equals_drg_check(server, scheme):
+    """/api/check on records made by tests/qc_world.py (planted errors of every kind, clean ones): the issues of
+    each record, one by one and as one batch, are those `drg check`'s engine finds in the same records."""
+    from drg.check.engine import Checker
+    from drg.check.rules import load_rules
+    from qc_world import World, records
+
+    world = World(scheme, load_rules(), 4)
+    frame, _ = records(world, clean=60, per_kind=2)
+    recs = [{k: (None if v is None or v != v else v) for k, v in r.items()} for r in frame.astype(object).to_dict("records")]
+    want = Checker(scheme, load_rules()).check(pa.Table.from_pylist(recs))[0].to_pylist()
+    by_row: dict = {}
+    for t in want:
+        by_row.setdefault(t.pop("row") - 1, []).append({k: v for k, v in t.items() if k not in ("hospital_id", "dept")})
+    status, batch = server.json("POST", "/api/check", {"records": recs})
+    assert status == 200 and len(batch["results"]) == len(recs)
+    for i, rec in enumerate(recs):
+        got = batch["results"][i]["issues"]
+        assert got == by_row.get(i, []), (i, rec)
+        if not any(x["rule_id"] == "U101" for x in got):  # a duplicate is one only among the batch
+            status, one = server.json("POST", "/api/check", rec)
+            assert status == 200 and one["issues"] == got
+            assert one["errors"] == sum(x["severity"] == "error" for x in got)
+    status, en = server.json("POST", "/api/check?lang=en", {"sex": 1, "age_years": 30, "dx": ["N80.000"]})
+    assert status == 200 and en["issues"][0]["rule_id"] == "C301" and "females only" in en["issues"][0]["message"]
+    status, err = server.json("POST", "/api/check", {"sex": 1, "no_such_field": 1, "dx": ["I10.x00"]})
+    assert status == 400 and "no_such_field" in err["error"]

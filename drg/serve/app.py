@@ -145,6 +145,14 @@ async def api_simulate(request: Request) -> Response:
 
 
 @endpoint
+async def api_check(request: Request) -> Response:
+    body, lang = await _json_body(request), _lang(request)
+    svc = request.app.state.service
+    big = "records" in body and isinstance(body["records"], list) and len(body["records"]) > 64  # off the event loop
+    return _json(await run_in_threadpool(svc.check, body, lang) if big else svc.check(body, lang))
+
+
+@endpoint
 async def api_codes(request: Request) -> Response:
     q = request.query_params
     _lang(request)  # checked: the names are the scheme's (Chinese) in either language
@@ -293,7 +301,7 @@ def create_app(service, *, token: str | None = None, max_body: int = MAX_BODY, m
         Route("/", page), Route("/docs", docs), Route("/openapi.json", openapi), Route("/font.woff", font),
         Route("/api/info", api_info), Route("/api/codes", api_codes),
         Route("/api/group", api_group, methods=["POST"]), Route("/api/explain", api_explain, methods=["POST"]),
-        Route("/api/simulate", api_simulate, methods=["POST"]), Route("/api/group-file", api_group_file, methods=["POST"]),
+        Route("/api/simulate", api_simulate, methods=["POST"]), Route("/api/check", api_check, methods=["POST"]), Route("/api/group-file", api_group_file, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.service, app.state.token = service, token

@@ -57,7 +57,7 @@ def serve(a) -> int:
     _port_free(a.host, a.port)
     scheme_path = a.scheme or os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME  # as every command
     opts = {"weights": a.weights, "point_value": a.point_value, "base_rate": a.base_rate, "config": a.config,
-            "coefficient": a.coefficient, "map_codes": a.map_codes}
+            "coefficient": a.coefficient, "map_codes": a.map_codes, "rules": a.rules}
     max_body = int(a.max_body_mb * 2**20)
     scheme = grouper.load_scheme(scheme_path)
     service = Service(scheme, **opts)  # a bad weights file or option stops here, before the port is taken

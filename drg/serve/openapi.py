@@ -6,7 +6,8 @@ import re
 
 from grouper.columns import ALIASES, WIDE
 
-from .records import ASCII_CODE, COST_FIELDS, MAX_CODES, MAX_RECORDS, MAX_TEXT
+from ..contract import ALIASES as CONTRACT_ALIASES
+from .records import ASCII_CODE, COST_FIELDS, LIST_FIELDS, MAX_CODES, MAX_RECORDS, MAX_TEXT
 
 _FILE = r"^[^/\\]*\.([cC][sS][vV]|[xX][lL][sS][xX]|[pP][aA][rR][qQ][uU][eE][tT])$"
 
@@ -46,6 +47,10 @@ def _record(chars) -> dict:
             props.setdefault(name, {**canonical[canon], "description": f"= {canon}"})
     for name in COST_FIELDS:
         props[name] = {"type": ["number", "string", "null"], "maxLength": 200, "description": "total cost in yuan, for the estimate"}
+    for canon in LIST_FIELDS:
+        for name in CONTRACT_ALIASES[canon]:
+            props.setdefault(name, {"type": ["number", "string", "null"], "maxLength": MAX_TEXT,
+                                    "description": f"= {canon}: a settlement-list field /api/check reads (grouping does not)"})
     wide = {}
     for which, (mains, numbered) in WIDE.items():
         for name in mains:
@@ -97,6 +102,14 @@ def _post(summary: str, request: dict, response: dict, *codes) -> dict:
                                    **_errors(400, 401, 413, *codes)}}}
 
 
+_ISSUES = {"type": "object", "required": ["issues", "errors", "warnings"], "properties": {
+    "errors": {"type": "integer"}, "warnings": {"type": "integer"},
+    "issues": {"type": "array", "items": {"type": "object", "properties": {
+        "case_id": {"type": ["string", "null"]}, "rule_id": {"type": "string"}, "severity": {"enum": ["error", "warning"]},
+        "field": {"type": "string"}, "value": {"type": ["string", "null"]}, "message": {"type": "string"},
+        "affects_grouping": {"type": "boolean", "description": "fixing the issue can change the DRG (found by regrouping)"}}}}}}
+
+
 def spec(chars=ASCII_CODE) -> dict:
     """The description; ``chars``: the characters the loaded scheme's codes are made of."""
     ref = {"$ref": "#/components/schemas/Record"}
@@ -129,6 +142,10 @@ def spec(chars=ASCII_CODE) -> dict:
                                        "add_px": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _pattern(chars)}}},
                                     "required": ["record"], "additionalProperties": False},
                                    {"type": "object", "properties": {"record": res, "variants": {"type": "array", "items": res}}}),
+            "/api/check": _post("Settlement-list quality control (结算清单质控) of one record, or {\"records\": [...]}: every "
+                                "issue the rules find, as `drg check` finds them (duplicates within the request)",
+                                {"oneOf": [ref, batch]}, {"oneOf": [_ISSUES, {"type": "object", "properties": {
+                                    "results": {"type": "array", "items": _ISSUES}}, "required": ["results"]}]}),
             "/api/group-file": {"post": {
                 "summary": "A CSV, XLSX or Parquet file in the body: the grouped file back (as `drg group` writes it)",
                 "parameters": [{"name": "filename", "in": "query", "required": True,

@@ -16,6 +16,8 @@ import pyarrow as pa
 
 from grouper.columns import CANONICAL, WIDE, norm_header, resolve_columns
 
+from ..contract import ALIASES as CONTRACT_ALIASES
+
 COST_FIELDS = ("total_cost", "总费用", "住院总费用", "医疗总费用")
 COST_SET = frozenset(COST_FIELDS)
 MAX_CODES = 200  # codes in one list: a settlement list holds at most a few dozen
@@ -32,8 +34,13 @@ def code_characters(scheme) -> frozenset:
     return frozenset("".join(scheme.codes)) | ASCII_CODE
 
 
+# read by /api/check, not by grouping (no patient or doctor identifiers: the checks need none)
+LIST_FIELDS = ("hospital_id", "admit_date", "discharge_date", "total_cost", "drug_cost", "consumables_cost", "service_cost",
+               "exam_cost", "other_cost", "self_pay")
+_LIST_FIELDS = frozenset(norm_header(a) for k in LIST_FIELDS for a in CONTRACT_ALIASES[k])
 _WIDE_STEMS = tuple(norm_header(x) for which in WIDE.values() for names in which for x in names)
-_FIELDS_HELP = ", ".join(CANONICAL) + " (or their Chinese names: 性别, 年龄, 主要诊断编码, 其他诊断编码1 ...), total_cost"
+_FIELDS_HELP = (", ".join(CANONICAL) + " (or their Chinese names: 性别, 年龄, 主要诊断编码, 其他诊断编码1 ...), total_cost, "
+                "and for /api/check hospital_id, admit_date, discharge_date and the cost components")
 
 
 class RequestError(ValueError):
@@ -50,7 +57,8 @@ def _short(v) -> str:
 
 
 def _field_kind(key: str) -> str | None:
-    """"codes" (dx, px), "code" (a wide column: 主要诊断编码, 其他诊断编码3), "value", "cost" or None (unknown)."""
+    """"codes" (dx, px), "code" (a wide column: 主要诊断编码, 其他诊断编码3), "value", "cost", "list" (a field of the
+    settlement list grouping does not read: hospital, dates, cost components; checked by /api/check) or None."""
     if key in COST_FIELDS:
         return "cost"
     found = resolve_columns([key])
@@ -59,6 +67,8 @@ def _field_kind(key: str) -> str | None:
     h = norm_header(key)
     if any(h == s or (h.startswith(s) and h[len(s):].isdigit()) for s in _WIDE_STEMS):
         return "code"
+    if h in _LIST_FIELDS:
+        return "list"
     return None
 
 
@@ -197,8 +207,9 @@ def _column_ok(kind: str, vals: list, chars: frozenset) -> bool:
 
 
 def grouping_fields(rec: dict) -> dict:
-    """The record without the fields grouping does not read (the cost)."""
-    return {k: v for k, v in rec.items() if field_kind(k) != "cost"} if not COST_SET.isdisjoint(rec) else rec
+    """The record without the fields grouping does not read (the cost, the settlement list's other fields)."""
+    kinds = [field_kind(k) for k in rec]
+    return rec if "cost" not in kinds and "list" not in kinds else {k: v for k, v in rec.items() if field_kind(k) not in ("cost", "list")}
 
 
 def cost_of(rec: dict) -> float | None:

@@ -14,7 +14,7 @@ from grouper.columns import CANONICAL, ColumnError, canonicalize, resolve_column
 from grouper.decode import RESULT_COLUMNS
 
 from .codes import CodeIndex
-from .records import COST_SET, RequestError, check_code, check_record, check_records, code_characters, cost_of, columns_table, grouping_fields, records_table
+from .records import RequestError, check_code, check_record, check_records, code_characters, cost_of, columns_table, field_kind, grouping_fields, records_table
 
 MAX_ADDED = 50  # codes a what-if may add
 
@@ -32,11 +32,13 @@ class Service:
         As ``drg explain``.
     map_codes : bool
         Convert codes with the scheme's maps first (FORMAT.md 5.2), as ``drg group --map-codes``.
+    rules : str, optional
+        A folder of rule tables added to the default quality-control rules (``drg check --rules``).
     """
 
     def __init__(self, scheme, *, weights: str | None = None, point_value: float | None = None,
                  base_rate: float | None = None, config: str | None = None, coefficient: float = 1.0,
-                 map_codes: bool = False):
+                 map_codes: bool = False, rules: str | None = None):
         from grouper.api import warm_up
         from grouper.single import group_one
 
@@ -53,6 +55,11 @@ class Service:
             from ..estimate import PaymentEstimator
 
             self.estimator = PaymentEstimator(weights, point_value=point_value, base_rate=base_rate, config=config)
+        from ..check.engine import Checker
+        from ..check.rules import load_rules
+
+        checks = load_rules(rules)  # a bad rule table stops the start, as a bad weights file does
+        self.checkers = {lang: Checker(scheme, checks, lang=lang) for lang in ("zh", "en")}
         warm_up(scheme, map_codes)
         group_one({"sex": 1, "age_years": 40, "dx": [known["dx"][0]] if known["dx"] else ["?"]}, scheme)
         self._group_one = group_one
@@ -75,7 +82,7 @@ class Service:
         recs = body["records"]
         if not recs:
             return []
-        out = self._table_results(columns_table({k: v for k, v in cols.items() if k not in COST_SET}, len(recs)), lang)
+        out = self._table_results(columns_table({k: v for k, v in cols.items() if field_kind(k) not in ("cost", "list")}, len(recs)), lang)
         if self.estimator is not None:
             self._price(out, recs)
         return out
@@ -106,6 +113,30 @@ class Service:
         for r, e in zip(results, ests):
             r["rw"] = e["weight"]
             r["payment_estimate"] = e
+
+    # -- quality control ------------------------------------------------------------------------------------------
+    def check(self, body: dict, lang: str = "zh") -> dict:
+        """Every issue of a record (``{"issues": [...], "errors": n, "warnings": n}``), or of ``{"records": [...]}``
+        (``{"results": [...]}`` in order), as ``drg check`` finds them; duplicates are looked for within the request."""
+        one = not ("records" in body and len(body) == 1)
+        if one:
+            check_record(body, chars=self.chars)
+            cols, n = {k: [v] for k, v in body.items()}, 1
+        else:
+            cols, n = check_records(body, self.chars), len(body["records"])
+        out: list = [{"issues": [], "errors": 0, "warnings": 0} for _ in range(n)]
+        if n:
+            try:
+                issues, _ = self.checkers[lang].check(columns_table(cols, n))
+            except ColumnError as e:
+                raise _refused(e) from None
+            for t in issues.to_pylist():
+                r = out[t.pop("row") - 1]
+                for k in ("hospital_id", "dept"):
+                    t.pop(k)
+                r["issues"].append(t)
+                r["errors" if t["severity"] == "error" else "warnings"] += 1
+        return out[0] if one else {"results": out}
 
     # -- explain and simulate ---------------------------------------------------------------------------------
     def canonical(self, rec: dict) -> dict:
