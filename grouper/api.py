@@ -39,6 +39,20 @@ def group_table(table: pa.Table, scheme, *, map_codes: bool = False, lang: str =
     return (base, enc) if return_encoded else base
 
 
+def group_outcomes(table: pa.Table, scheme, *, map_codes: bool = False) -> np.ndarray:
+    """Each row's outcome id (a row of ``grouper.decode.outcome_rows``: status, status_code, mdc, adrg, drg,
+    drg_name) without decoding any text: for callers that only compare groups (``drg check``'s regrouping)."""
+    from .columns import canonicalize
+    from .decode import outcome_ids
+
+    enc = encode(canonicalize(table), scheme, map_mode=map_codes)
+    res, stat, _ = group_kernel(
+        scheme_arrays(scheme), enc.dx, enc.dx_off, enc.px, enc.px_off, enc.fields, enc.sids, enc.pre_stat,
+        enc.lit_rank, np.int64(enc.empty_rank), bool(scheme.meta.get("retry_secondary_px_alone")),
+    )
+    return outcome_ids(scheme, res, stat)
+
+
 def warm_up(scheme, map_codes: bool = False) -> None:
     """Load every kernel a run will call (from Numba's cache: ~0.5 s) by grouping two tiny records;
     ``drg group`` does this in a thread while the first batch is being read."""

@@ -187,13 +187,22 @@ def warnings_column(enc, scheme, map_mode: bool, lang: str) -> pa.Array:
     return string_array(offsets, data, valid)
 
 
+def outcome_ids(scheme, res, stat) -> np.ndarray:
+    """Each record's outcome: a row of :func:`outcome_rows` (a result, or a kind of failure)."""
+    return np.where(stat > 0, len(scheme.results) + stat.astype(np.int32) - 1, res).astype(np.int64)
+
+
+def outcome_rows(scheme) -> list:
+    """(status, status_code, mdc, adrg, drg, drg_name) of every outcome id."""
+    rej = scheme.meta["output_codes_rejected"]
+    return list(scheme.result_rows) + [(s, c, rej[0], rej[1], rej[2], "") for s, c in FAIL_KINDS]
+
+
 def decode(scheme, res, stat, info, lang: str = "zh") -> dict:
     """Dictionary-encoded output columns (status ... reason) for kernel outputs."""
     _check_lang(lang)
-    n_res = len(scheme.results)
-    outcome = np.where(stat > 0, n_res + stat.astype(np.int32) - 1, res).astype(np.int64)
-    rej = scheme.meta["output_codes_rejected"]
-    rows = list(scheme.result_rows) + [(s, c, rej[0], rej[1], rej[2], "") for s, c in FAIL_KINDS]
+    outcome = outcome_ids(scheme, res, stat)
+    rows = outcome_rows(scheme)
     cols = {}
     for j, name in enumerate(("status", "status_code", "mdc", "adrg", "drg", "drg_name")):
         cols[name] = _dict_column(outcome, lambda j=j: [r[j] for r in rows], (scheme, name, ""))

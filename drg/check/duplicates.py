@@ -62,9 +62,10 @@ class DuplicateSpill:
                       "had_warning": pa.array(had_warning[where])}, schema=_SCHEMA)
         order = np.argsort(bucket, kind="stable")
         bounds = np.searchsorted(bucket[order], np.arange(BUCKETS + 1))
+        t = t.take(pa.array(order))  # one gather; each bucket is then a slice of it
         for k in range(BUCKETS):
             if bounds[k + 1] > bounds[k]:
-                self._writer(k).write_table(t.take(pa.array(order[bounds[k]:bounds[k + 1]])))
+                self._writer(k).write_table(t.slice(bounds[k], bounds[k + 1] - bounds[k]))
 
     def _writer(self, k: int):
         if k not in self.writers:

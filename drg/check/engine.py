@@ -87,7 +87,8 @@ class Checker:
     def affects_grouping(self, b: Batch, found: list) -> np.ndarray:
         """Per issue (in ``found``'s order): the case's DRG changes when the issue is fixed as far as a rule knows
         how (code removed or converted; field blanked), or the case cannot be grouped as it is."""
-        from grouper.api import group_table
+        from grouper.api import group_outcomes
+        from grouper.decode import outcome_rows
 
         base = self._grouping_table(b)
         variants, where = [], []
@@ -111,17 +112,17 @@ class Checker:
                 where.append((start, k))
             start += k
         unique_rows, inverse = np.unique(rows, return_inverse=True)
-        grouped = group_table(pa.concat_tables([base.take(pa.array(unique_rows))] + variants), self.scheme, only_results=True)
-        drg = grouped.column("drg").combine_chunks()
-        drg = drg.dictionary_decode() if pa.types.is_dictionary(drg.type) else drg
-        ok = np.asarray(pc.equal(grouped.column("status_code"), "ok").to_numpy(zero_copy_only=False), dtype=bool)
+        outcome = group_outcomes(pa.concat_tables([base.take(pa.array(unique_rows))] + variants), self.scheme)
+        rows_of = outcome_rows(self.scheme)
+        _, drg_id = np.unique(np.array([r[4] or "" for r in rows_of], dtype=object), return_inverse=True)
+        drg = drg_id[outcome]  # outcomes with the same DRG code compare equal
+        ok = np.array([r[1] == "ok" for r in rows_of])[outcome]
         m = len(unique_rows)
-        base_drg = drg.slice(0, m).take(pa.array(inverse))
+        base_drg = drg[:m][inverse]
         out = ~ok[:m][inverse]
         at = m
         for s, k in where:
-            changed = pc.not_equal(drg.slice(at, k), base_drg.slice(s, k))
-            out[s:s + k] |= np.asarray(pc.fill_null(changed, True), dtype=bool)
+            out[s:s + k] |= drg[at:at + k] != base_drg[s:s + k]
             at += k
         return out & touches
 
