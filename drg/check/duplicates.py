@@ -30,7 +30,10 @@ def string_hash(text: pa.Array, most: int = 64) -> np.ndarray:
     h = np.full(len(text), np.uint64(14695981039346656037), dtype=np.uint64)
     prime = np.uint64(1099511628211)
     with np.errstate(over="ignore"):
-        for j in range(int(min(length.max(initial=0), most))):
+        common = int(min(length.min(initial=0), most))
+        for j in range(common):  # every string has byte j: no mask
+            h = (h ^ raw[start + j].astype(np.uint64)) * prime
+        for j in range(common, int(min(length.max(initial=0), most))):
             live = np.flatnonzero(length > j)
             h[live] = (h[live] ^ raw[start[live] + j].astype(np.uint64)) * prime
         h = (h ^ length.astype(np.uint64)) * prime
@@ -55,13 +58,13 @@ class DuplicateSpill:
         if not len(where):
             return
         key_text = keys.take(pa.array(where))
-        bucket = (string_hash(key_text) % np.uint64(BUCKETS)).astype(np.int64)
+        bucket = (string_hash(key_text) % np.uint64(BUCKETS)).astype(np.uint8)  # uint8: the stable sort is a radix sort
         t = pa.table({"row": pa.array(where + batch.first_row, pa.int64()), "key": key_text,
                       "case_id": case_id.take(pa.array(where)), "hospital_id": hospital_id.take(pa.array(where)),
                       "dept": dept.take(pa.array(where)), "had_error": pa.array(had_error[where]),
                       "had_warning": pa.array(had_warning[where])}, schema=_SCHEMA)
         order = np.argsort(bucket, kind="stable")
-        bounds = np.searchsorted(bucket[order], np.arange(BUCKETS + 1))
+        bounds = np.searchsorted(bucket[order], np.arange(BUCKETS + 1), side="left")
         t = t.take(pa.array(order))  # one gather; each bucket is then a slice of it
         for k in range(BUCKETS):
             if bounds[k + 1] > bounds[k]:

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from grouper.columns import CANONICAL
 
 from .kinds import KINDS
-from .records import Batch
+from .records import Batch, SchemeCodes
 
 ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("case_id", pa.string()), ("hospital_id", pa.string()),
                           ("dept", pa.string()), ("rule_id", pa.string()), ("severity", pa.string()),
@@ -34,10 +34,11 @@ class Checker:
         self.aliases = aliases
         self.applied: set = set()
         self.skipped: set = set()
+        self.scheme_codes = SchemeCodes(scheme)
 
     def check(self, table: pa.Table, first_row: int = 0, skip_kinds: tuple = ()) -> tuple[pa.Table, Batch]:
         """Issues of ``table`` (rows numbered from ``first_row`` + 1), ordered by row, then rule, then code."""
-        b = Batch(table, self.scheme, first_row, self.aliases)
+        b = Batch(table, self.scheme, first_row, self.aliases, self.scheme_codes)
         found = []
         for order, rule in enumerate(self.rules):
             if rule.kind in skip_kinds:

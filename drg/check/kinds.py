@@ -77,7 +77,7 @@ def _code_found(batch, rule, elements: np.ndarray) -> Found:
 
 def _in_codes(batch, rule, codeset=None) -> np.ndarray:
     c = batch.codes(rule.field)
-    return c.elements((codeset or rule.codes).contains(c.norm), rule.position)
+    return c.elements(batch.member(rule.field, codeset or rule.codes), rule.position)
 
 
 def _outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -89,7 +89,7 @@ def _outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
 def unknown_code(rule, batch) -> Found:
     """A code the scheme does not list as a diagnosis (dx) or procedure (px) code; with ``codes``, one outside them."""
     c = batch.codes(rule.field)
-    ok = rule.codes.contains(c.norm) if rule.codes is not None else batch.known(rule.field)
+    ok = batch.member(rule.field, rule.codes) if rule.codes is not None else batch.known(rule.field)
     return _code_found(batch, rule, c.elements(~ok & ~c.blank, rule.position))
 
 
@@ -103,7 +103,7 @@ def code_position(rule, batch) -> Found:
 def not_principal(rule, batch) -> Found:
     """A code of ``codes`` as the principal (first) code."""
     c = batch.codes(rule.field)
-    return _code_found(batch, rule, c.elements(rule.codes.contains(c.norm), "principal"))
+    return _code_found(batch, rule, c.elements(batch.member(rule.field, rule.codes), "principal"))
 
 
 @kind("sex_code", needs=("codes", "sex"), code=True)
@@ -146,7 +146,7 @@ def dagger_asterisk(rule, batch) -> Found:
     """An asterisk code (of ``codes``, or written with ``*``) not combined with its dagger code (``A+B*``) and not
     right after a code written with ``†`` or ``+`` (or, given ``other_codes``, one of them)."""
     c = batch.codes(rule.field)
-    star = (rule.codes.contains(c.norm) | c.asterisk) & ~c.combined
+    star = (batch.member(rule.field, rule.codes) | c.asterisk) & ~c.combined
     elements = c.elements(star, rule.position)
     prev = np.flatnonzero(elements)
     ok = np.zeros(len(prev), dtype=bool)
@@ -154,7 +154,7 @@ def dagger_asterisk(rule, batch) -> Found:
     before = c.idx[prev[has_prev] - 1]
     dagger = c.dagger[before]
     if rule.other is not None:
-        dagger |= rule.other.contains(c.norm)[before]
+        dagger |= batch.member(rule.field, rule.other)[before]
     ok[has_prev] = dagger
     elements[prev[ok]] = False
     return _code_found(batch, rule, elements)
@@ -164,7 +164,7 @@ def dagger_asterisk(rule, batch) -> Found:
 def requires_code(rule, batch) -> Found:
     """A code of ``codes`` (at ``position``) on a case with no code of ``other_codes``."""
     c = batch.codes(rule.field)
-    has_other = c.rows_having(rule.other.contains(c.norm), batch.n)
+    has_other = c.rows_having(batch.member(rule.field, rule.other), batch.n)
     return _code_found(batch, rule, _in_codes(batch, rule) & ~has_other[c.row])
 
 
@@ -172,8 +172,8 @@ def requires_code(rule, batch) -> Found:
 def exclusive_codes(rule, batch) -> Found:
     """A code of ``codes`` on a case that also has a code of ``other_codes``."""
     c = batch.codes(rule.field)
-    other = rule.other.contains(c.norm)
-    has_other = c.rows_having(other & ~rule.codes.contains(c.norm), batch.n)
+    other = batch.member(rule.field, rule.other)
+    has_other = c.rows_having(other & ~batch.member(rule.field, rule.codes), batch.n)
     return _code_found(batch, rule, _in_codes(batch, rule) & has_other[c.row])
 
 
@@ -212,8 +212,10 @@ def field_format(rule, batch) -> Found | None:
     text = batch.text(rule.field)
     if text is None:
         return None
-    match = pc.match_substring_regex(text, f"^(?:{rule.pattern})$")
-    mask = np.asarray(pc.fill_null(pc.and_(pc.not_equal(text, ""), pc.invert(match)), False), dtype=bool)
+    enc = pc.dictionary_encode(text)  # a field of few values: each distinct value matched once
+    wrong = pc.and_(pc.not_equal(enc.dictionary, ""), pc.invert(pc.match_substring_regex(enc.dictionary, f"^(?:{rule.pattern})$")))
+    lookup = np.append(np.asarray(wrong, dtype=bool), False)
+    mask = lookup[pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)]
     return _field_found(batch, rule, mask & _in_scope(rule, batch))
 
 

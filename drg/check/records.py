@@ -34,6 +34,31 @@ def as_text(col: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(col)
 
 
+def normal_codes(codes: pa.Array) -> np.ndarray:
+    """Codes as rules compare them (``drg.check.rules.normal_code``, vectorised): upper case, the part before ``+``,
+    without ``.``, ``*``, ``†`` and spaces; a numpy unicode array."""
+    trimmed = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(codes, "")))
+    primary = pc.list_element(pc.split_pattern(trimmed, "+", max_splits=1), 0)
+    normal = pc.replace_substring_regex(primary, r"[.*†\s]", "")
+    return np.asarray(normal.to_numpy(zero_copy_only=False), dtype="U16")
+
+
+class SchemeCodes:
+    """The scheme's codes as rules compare them, and each code set's membership over them, computed once per
+    scheme and code set: a batch then looks its codes' membership up by scheme id, and tests only the codes the
+    scheme does not have."""
+
+    def __init__(self, scheme):
+        self.norm = normal_codes(scheme.value_set)
+        self._sets: dict = {}
+
+    def member(self, codeset) -> np.ndarray:
+        key = id(codeset)
+        if key not in self._sets:
+            self._sets[key] = (codeset, codeset.contains(self.norm))  # the set is kept: its id stays its own
+        return self._sets[key][1]
+
+
 class Codes:
     """The dx (or px) lists of a batch: flat codes, each code's row and place in its list, the batch's distinct
     codes (raw and as :func:`drg.check.rules.normal_code` writes them) and each code's index among them."""
@@ -56,20 +81,26 @@ class Codes:
         self.row = np.repeat(np.arange(n, dtype=np.int64), lengths)
         self.pos = np.arange(len(self.row), dtype=np.int64) - self.off[self.row]
         trimmed = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(self.raw, "")))
-        primary = pc.list_element(pc.split_pattern(trimmed, "+", max_splits=1), 0)
-        normal = pc.replace_substring_regex(primary, r"[.*†\s]", "")
-        self.norm = np.asarray(normal.to_numpy(zero_copy_only=False), dtype="U16")
+        self._trimmed = trimmed
         self.blank = np.asarray(pc.equal(trimmed, ""), dtype=bool)
         self.combined = np.asarray(pc.match_substring(trimmed, "+"), dtype=bool)  # A01.002+G01*: dagger and asterisk
         self.asterisk = np.asarray(pc.ends_with(trimmed, "*"), dtype=bool)
         self.dagger = np.asarray(pc.or_(pc.ends_with(trimmed, "†"), pc.ends_with(trimmed, "+")), dtype=bool)
 
+    @functools.cached_property
+    def norm(self) -> np.ndarray:
+        """The distinct codes as rules compare them (:func:`normal_codes`)."""
+        return normal_codes(self._trimmed)
+
     def elements(self, in_set: np.ndarray, position: str = "any") -> np.ndarray:
         """Mask over the flat codes: the code's distinct value is in ``in_set``, at ``position``."""
+        if position == "principal":  # one code a row: gather those only
+            m = np.zeros(len(self.idx), dtype=bool)
+            first = self.off[:-1][np.diff(self.off) > 0]
+            m[first] = in_set[self.idx[first]]
+            return m
         m = in_set[self.idx]
-        if position == "principal":
-            m &= self.pos == 0
-        elif position == "secondary":
+        if position == "secondary":
             m &= self.pos > 0
         return m
 
@@ -86,9 +117,11 @@ class Codes:
 class Batch:
     """A batch of input records for the rules: ``n`` rows, ``first_row`` its first row's number in the input."""
 
-    def __init__(self, table: pa.Table, scheme, first_row: int = 0, aliases: dict | None = None):
+    def __init__(self, table: pa.Table, scheme, first_row: int = 0, aliases: dict | None = None,
+                 scheme_codes: SchemeCodes | None = None):
         from ..contract import resolve
 
+        self.scheme_codes = scheme_codes or SchemeCodes(scheme)
         self.canon = canonicalize(table)
         self.n = table.num_rows
         self.first_row = first_row
@@ -124,6 +157,20 @@ class Batch:
             ids, _ = encode_codes(c.raw, pa.array(np.arange(len(c.raw), dtype=np.int64)), self.scheme.value_set,
                                   self.scheme.code_index)
             self._memo[key] = ids
+        return self._memo[key]
+
+    def member(self, which: str, codeset) -> np.ndarray:
+        """Per distinct code of ``which``: in ``codeset``. Codes the scheme has are looked up in the scheme-wide
+        membership; the others are tested here."""
+        key = ("member", which, id(codeset))
+        if key not in self._memo:
+            ids = self.scheme_ids(which)
+            out = np.zeros(len(ids), dtype=bool)
+            have = ids >= 0
+            out[have] = self.scheme_codes.member(codeset)[ids[have]]
+            if not have.all():
+                out[~have] = codeset.contains(self.codes(which).norm[~have])
+            self._memo[key] = out
         return self._memo[key]
 
     def known(self, which: str) -> np.ndarray:
