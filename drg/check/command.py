@@ -173,7 +173,7 @@ def check_file(input_spec: str, output: str, scheme, *, rules_dir: str | None = 
                 err, warn = _flags(issues, first, b.n)
                 hospital, dept = _text_or_blank(b, "hospital_id"), _text_or_blank(b, "dept")
                 for s in spills:
-                    s.add(b, checker.take_text(b, "case_id", pa.array(np.arange(b.n))), hospital, dept, err, warn)
+                    s.add(b, err, warn)
                 writer.write_table(issues)
                 tally.add(hospital, dept, err, warn, issues)
                 first += b.n

@@ -40,6 +40,11 @@ def string_hash(text: pa.Array, most: int = 64) -> np.ndarray:
     return h
 
 
+def _text(batch, field: str) -> pa.Array:
+    t = batch.text(field)
+    return pa.nulls(batch.n, pa.string()) if t is None else t
+
+
 class DuplicateSpill:
     """Keys of ``rule`` (a duplicate_case rule) spilled under ``folder``, found again by :meth:`finish`."""
 
@@ -49,20 +54,21 @@ class DuplicateSpill:
         self.writers: dict = {}
         self.applied = True
 
-    def add(self, batch, case_id, hospital_id, dept, had_error: np.ndarray, had_warning: np.ndarray) -> None:
+    def add(self, batch, had_error: np.ndarray, had_warning: np.ndarray) -> None:
+        """Spill the keys of one batch (with the case, hospital, department and what the rules found on the row)."""
         keys = duplicate_keys(self.rule, batch)
         if keys is None:
             self.applied = False
             return
-        where = np.flatnonzero(np.asarray(keys.is_valid(), dtype=bool))
-        if not len(where):
+        t = pa.table({"row": pa.array(np.arange(batch.first_row, batch.first_row + batch.n), pa.int64()), "key": keys,
+                      "case_id": _text(batch, "case_id"), "hospital_id": _text(batch, "hospital_id"),
+                      "dept": _text(batch, "dept"), "had_error": pa.array(had_error), "had_warning": pa.array(had_warning)},
+                     schema=_SCHEMA)
+        if keys.null_count:  # a blank key is nobody's duplicate
+            t = t.filter(keys.is_valid())
+        if not t.num_rows:
             return
-        key_text = keys.take(pa.array(where))
-        bucket = (string_hash(key_text) % np.uint64(BUCKETS)).astype(np.uint8)  # uint8: the stable sort is a radix sort
-        t = pa.table({"row": pa.array(where + batch.first_row, pa.int64()), "key": key_text,
-                      "case_id": case_id.take(pa.array(where)), "hospital_id": hospital_id.take(pa.array(where)),
-                      "dept": dept.take(pa.array(where)), "had_error": pa.array(had_error[where]),
-                      "had_warning": pa.array(had_warning[where])}, schema=_SCHEMA)
+        bucket = (string_hash(t.column("key").combine_chunks()) % np.uint64(BUCKETS)).astype(np.uint8)  # uint8: a radix sort
         order = np.argsort(bucket, kind="stable")
         bounds = np.searchsorted(bucket[order], np.arange(BUCKETS + 1), side="left")
         t = t.take(pa.array(order))  # one gather; each bucket is then a slice of it
@@ -86,9 +92,12 @@ class DuplicateSpill:
             with ipc.open_stream(path) as r:
                 t = r.read_all()
             os.remove(path)
-            keys = t.column("key").to_numpy(zero_copy_only=False)
-            later = pd.Series(keys).duplicated().to_numpy()  # rows arrive in input order within a bucket
-            if later.any():
+            counts = t.group_by("key", use_threads=False).aggregate([("row", "count")])
+            twice = counts.filter(pc.greater(counts.column("row_count"), 1)).column("key")
+            if len(twice):
+                t = t.filter(pc.is_in(t.column("key"), value_set=twice.combine_chunks()))
+                keys = t.column("key").to_numpy(zero_copy_only=False)
+                later = pd.Series(keys).duplicated().to_numpy()  # rows arrive in input order within a bucket
                 found.append(t.filter(pa.array(later)))
         self.writers.clear()
         if os.path.isdir(self.folder):
