@@ -266,6 +266,8 @@ def _group(sub) -> None:
     g.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
     g.add_argument("--threads", type=THREADS, help="Numba threads (default: all cores)")
     g.add_argument("--dask", metavar="local|ADDRESS", help="group on a Dask cluster (pip install .[dask])")
+    g.add_argument("--check", action="store_true", help="add drg check's settlement-list issues to each row's warnings (duplicates within a batch)")
+    g.add_argument("--rules", help="with --check: a folder of rule tables added to the default rules, as drg check --rules")
     g.add_argument("--csv-raw", action="store_true",
                    help="CSV output: write text cells as they are (default: a cell starting with = + - @ TAB CR gets a "
                         "leading ' so a spreadsheet cannot run it as a formula); for machine pipelines")

@@ -273,10 +273,23 @@ def result_headers(input_spec: str, lang: str) -> dict:
     return {k: v for k, v in RESULT_HEADERS_ZH.items() if v not in have}
 
 
+def _checked(out, batch, checker, first: int, lang: str):
+    """``out`` with the issues of ``batch`` added to its warnings (and counted: ``check_issues`` in the summary)."""
+    from .check.engine import issue_warnings, with_issues
+
+    issues, _ = checker.check(batch, first)
+    extra = issue_warnings(issues, batch.num_rows, first, lang)
+    i = out.column_names.index("warnings")
+    return out.set_column(i, "warnings", with_issues(out.column("warnings"), extra))
+
+
 def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False, only_results: bool = False,
                lang: str = "zh", batch_size: int = DEFAULT_BATCH, quiet: bool = False, summary: bool = True,
-               csv_guard: bool = True, encoding: str = "utf-8-sig") -> dict:
+               csv_guard: bool = True, encoding: str = "utf-8-sig", check: bool = False, rules: str | None = None) -> dict:
     """Group ``input_spec`` into ``output`` (.parquet, .csv or .xlsx) and return the run summary.
+
+    ``check``: the settlement-list checks of ``drg check`` (default rules, plus ``rules``, a folder of rule tables)
+    add each row's issues to its ``warnings`` (duplicates looked for within each batch).
 
     Text cells of a CSV output that start with ``= + - @`` TAB or CR get a leading
     apostrophe (OWASP CSV injection) unless ``csv_guard`` is False."""
@@ -300,6 +313,13 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
     writer = AtomicWriter(output, no_statistics=RESULT_COLUMNS, csv_guard=csv_guard, encoding=encoding,
                           numeric=numeric_headers(input_columns(input_spec)) if output_kind(output) == "excel" else (),
                           headers=result_headers(input_spec, lang))
+    checker = None
+    if check:
+        from .check.engine import Checker
+        from .check.rules import load_rules
+
+        checker = Checker(scheme, load_rules(rules), lang=lang)
+    first = 0
     background = BackgroundWriter(writer)
     frozen = gc.get_freeze_count() == 0
     if frozen:  # the many import-time objects (Numba's) need not be scanned by every collection
@@ -309,6 +329,9 @@ def group_file(input_spec: str, output: str, scheme, *, map_codes: bool = False,
             if warming.is_alive():
                 warming.join()
             out, enc = group_table(batch, scheme, map_codes=map_codes, lang=lang, only_results=only_results, return_encoded=True)
+            if checker is not None:
+                out = _checked(out, batch, checker, first, lang)
+            first += batch.num_rows
             tally.add(batch.num_rows, out, enc, scheme, map_codes)
             background.write(out)
             progress.update(batch.num_rows)

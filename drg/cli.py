@@ -58,6 +58,8 @@ def cmd_group(a) -> int:
     if a.batch_size < 1:
         raise UsageError(f"--batch-size {a.batch_size}: must be a positive number of rows")
     scheme = _load(a.scheme)
+    if a.dask and (a.check or a.rules):
+        raise UsageError("--check runs on this machine; run without --dask (or check with drg check)")
     if a.dask:
         from .cluster import group_file_dask
 
@@ -67,7 +69,7 @@ def cmd_group(a) -> int:
     else:
         summary = group_file(a.input, a.output, scheme, map_codes=a.map_codes, only_results=a.only_results,
                              lang=a.lang, batch_size=a.batch_size, quiet=a.quiet, csv_guard=not a.csv_raw,
-                             encoding=a.encoding)
+                             encoding=a.encoding, check=a.check or bool(a.rules), rules=a.rules)
     if not a.quiet:
         counts = ", ".join(f"{k} {v:,}" for k, v in summary["status_counts"].items())
         print(clean(say(a.lang, "group_done", rows=summary["rows_in"], output=a.output, seconds=summary["seconds"],

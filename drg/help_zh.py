@@ -15,6 +15,10 @@ HELP_ZH = {
         "权重表CSV(drg, weight[, mean_cost])：结果带权重；再给点值或费率时带支付估算",
     "address to listen on (default 127.0.0.1: this machine only; any other needs --token)": "监听地址(默认127.0.0.1：仅本机；其他地址须设 --token)",
     "port (default 8000)": "端口(默认8000)",
+    "add drg check's settlement-list issues to each row's warnings (duplicates within a batch)":
+        "将 drg check 的结算清单质控问题加入每行的警告(重复病例只在同一批内查找)",
+    "with --check: a folder of rule tables added to the default rules, as drg check --rules":
+        "与 --check 同用：规则表文件夹，追加到默认规则，同 drg check --rules",
     "a folder of rule tables (CSV) added to the default quality-control rules of /api/check, as drg check --rules":
         "规则表(CSV)文件夹，追加到 /api/check 的默认质控规则，同 drg check --rules",
     "settlement-list quality control (结算清单质控) before upload: every issue per case, by rule tables a region can extend":

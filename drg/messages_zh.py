@@ -10,6 +10,8 @@ import functools
 import re
 
 MESSAGES = {
+    '--check runs on this machine; run without --dask (or check with drg check)':
+        '--check 在本机运行; 请去掉 --dask(或用 drg check 检查)',
     '{}: a {} rule checks dx or px; write field dx or px':
         '{}：{}规则检查 dx 或 px; 请将 field 写为 dx 或 px',
     '{}: a {} rule needs {}; see docs/check-rules.md':

@@ -245,3 +245,31 @@ def test_default_rules_cite_a_source_and_speak_both_languages():
         assert any("\u4e00" <= ch <= "\u9fff" for ch in r.message_zh)
     assert {r.kind for r in rules} | {"code_position"} == set(KINDS)
     assert os.path.basename(DEFAULT_RULES) == "rules.csv" and Path(DEFAULT_RULES).is_file()
+
+
+def test_drg_group_check_puts_the_issues_in_the_warnings(scheme, rules_dir, tmp_path):
+    """`drg group --check`: each row's warnings end with the issues `drg check` finds in it (rule id and code), the
+    grouping itself unchanged; without --check the warnings are the grouper's own."""
+    world = World(scheme, load_rules(str(rules_dir)), 6)
+    frame, truth = records(world, clean=300, per_kind=5)
+    path = tmp_path / "r.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    assert main(["group", str(path), "-o", str(tmp_path / "plain.parquet"), "-q"]) == 0
+    assert main(["group", str(path), "-o", str(tmp_path / "checked.parquet"), "--check", "--rules", str(rules_dir),
+                 "--batch-size", "1000", "-q", "--lang", "en"]) == 0
+    plain = pq.read_table(tmp_path / "plain.parquet").to_pandas()
+    checked = pq.read_table(tmp_path / "checked.parquet").to_pandas()
+    assert (plain["drg"] == checked["drg"]).all()
+    issues, _ = Checker(scheme, load_rules(str(rules_dir)), lang="en").check(pa.Table.from_pandas(frame, preserve_index=False))
+    by_row = collections.defaultdict(list)
+    for t in issues.to_pylist():
+        by_row[t["row"] - 1].append(t)
+    for i in range(len(frame)):
+        w = "" if pd.isna(checked["warnings"][i]) else checked["warnings"][i]
+        want = by_row.get(i, [])
+        for t in want:
+            assert f"{t['rule_id']} {t['value']}: " in w or (t["value"] is None and f"{t['rule_id']}: " in w), (i, w, t)
+        assert w.count(": ") >= len(want)
+        if not want:
+            assert w == ("" if pd.isna(plain["warnings"][i]) else plain["warnings"][i])
+    assert main(["group", str(path), "-o", str(tmp_path / "x.parquet"), "--check", "--dask", "local"]) == 2

@@ -161,3 +161,31 @@ class Checker:
         t = base.take(pa.array(rows))
         return t.set_column(t.column_names.index(f.which), f.which,
                             pa.ListArray.from_arrays(pa.array(off), flat.filter(pa.array(keep))))
+
+
+def issue_warnings(issues: pa.Table, n: int, first_row: int = 0, lang: str = "zh") -> pa.Array:
+    """Per row of a batch of ``n`` rows: its issues as one text (``C301 N83.500：<message>; ...``, ``(affects
+    grouping)`` marked), null for a row without any; for ``drg group --check``'s ``warnings``."""
+    if not issues.num_rows:
+        return pa.nulls(n, pa.string())
+    rule = issues.column("rule_id")
+    head = pc.coalesce(pc.binary_join_element_wise(rule, issues.column("value"), " "), rule)
+    text = pc.binary_join_element_wise(head, issues.column("message"), "：" if lang == "zh" else ": ")
+    mark = "（影响分组）" if lang == "zh" else " (affects grouping)"
+    text = pc.if_else(issues.column("affects_grouping"), pc.binary_join_element_wise(text, pa.scalar(mark), ""), text)
+    rows = issues.column("row").to_numpy() - 1 - first_row
+    counts = np.bincount(rows, minlength=n)
+    off = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=off[1:])
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(off), pc.cast(text, pa.string()).combine_chunks()
+                                                     if isinstance(text, pa.ChunkedArray) else text), "; ")
+    return pc.if_else(pa.array(counts > 0), joined, pa.scalar(None, pa.string()))
+
+
+def with_issues(warnings, extra: pa.Array) -> pa.Array:
+    """The grouper's warnings, then the check's (``; `` between), null where neither has any."""
+    warnings = warnings.combine_chunks() if isinstance(warnings, pa.ChunkedArray) else warnings
+    if pa.types.is_dictionary(warnings.type):
+        warnings = warnings.dictionary_decode()
+    both = pc.binary_join_element_wise(warnings, extra, "; ")
+    return pc.if_else(pc.is_null(extra), warnings, pc.if_else(pc.is_null(warnings), extra, both))
