@@ -22,13 +22,15 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
                          "years); e.g. --cases 20000")
     final = output
     with OutputFolder(final, command="demo") as output:  # the whole demo folder appears as a unit
-        summary, flagged, support, audit = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet, lang)
+        summary, flagged, support, audit, checked = _run(grouper.load_scheme(scheme_path), output, final, cases, seed, quiet, lang)
     output = final
     ok = summary["status_counts"].get(STATUS_OK, 0) / max(summary["rows_in"], 1)
     none = say(lang, "none")
     for key, values in (("demo_done", {"rows": summary["rows_in"], "ok": ok, "status": STATUS_OK}),
                         ("demo_synth", {"path": os.path.join(output, "synthetic")}),
                         ("demo_grouped", {"path": os.path.join(output, "grouped.parquet")}),
+                        ("demo_check", {"path": os.path.join(output, "check"), "rate": checked["pass_rate"],
+                                        "errors": checked["cases_with_errors"]}),
                         ("demo_eval", {"path": os.path.join(output, "evaluation")}),
                         ("demo_funnel", {"ids": ", ".join(flagged["drg"]) or none}),
                         ("demo_risk", {"path": os.path.join(output, "risk"), "ids": ", ".join(flagged["patient"]) or none})
@@ -62,6 +64,11 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool, la
     for key in ("input", "output"):  # the paths the user will see, not the temporary folder's
         summary[key] = os.path.join(final, os.path.relpath(summary[key], output))
     write_json_atomic(summary_path(grouped), summary)
+    step("demo_2c")
+    from .check.command import check_file
+
+    checked = check_file(os.path.join(synth_dir, "discharges.parquet"), os.path.join(output, "check"), scheme, quiet=quiet,
+                         lang=lang)
     step("demo_3")
     from .analyses import evaluate_to, pay_to, support_to, tiered_care_to
     from .report import build_report
@@ -98,7 +105,7 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool, la
     tiered_care_to(grouped, os.path.join(output, "tiered_care"), lang=lang)
     support = support_to(grouped, os.path.join(output, "support"), pairs=os.path.join(synth_dir, "support_pairs.csv"), lang=lang)
     build_report(output, os.path.join(output, "report.html"), os.path.join(output, "report.xlsx"), lang=lang)
-    return summary, flagged, _support_headline(support["support_did"], lang), audit
+    return summary, flagged, _support_headline(support["support_did"], lang), audit, checked
 
 
 def _audit_headline(tables: dict, truth_path: str, lang: str = "zh") -> dict:

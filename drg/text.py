@@ -131,6 +131,8 @@ STATUS_EN = {"分组成功": "grouped", "歧义病案": "ambiguous (QY)", "无�
 CONSOLE = {
     "zh": {
         "demo_1": "[1/4] 合成德州地区{cases:,}份出院病案(分组方案 {scheme}) ...", "demo_2": "[2/4] 分组 ...",
+        "demo_2c": "      结算清单质控(默认规则：编码、性别年龄、必填项、日期与费用、重复病例) ...",
+        "demo_check": "  结算清单质控：{path}/ (check.xlsx)；{errors:,}例有错误，质控通过率{rate:.1%}(合成数据的次要诊断未按性别年龄筛选，见 README)",
         "demo_3": "[3/4] 医院评价(权重、同级指标、学科、死亡风险调整) ...", "demo_3r": "      患者层面风险模型(预期死亡、住院日、费用；交叉拟合) ...",
         "demo_3a": "      编码质量监测(目标领域、病案抽查清单、疑似分解住院) ...", "demo_3v": "      科室与主诊医师视图、月度趋势 ...",
         "demo_4": "[4/4] 支付模拟(点数法，预算=各年实际费用)、分级诊疗、对口支援、报告 ...",
@@ -172,6 +174,8 @@ CONSOLE = {
     },
     "en": {
         "demo_1": "[1/4] synthesizing {cases:,} discharges of the Dezhou region under {scheme} ...", "demo_2": "[2/4] grouping ...",
+        "demo_2c": "      settlement-list checks (default rules: codes, sex and age, required fields, dates and costs, duplicates) ...",
+        "demo_check": "  settlement-list checks: {path}/ (check.xlsx); {errors:,} cases with errors, pass rate {rate:.1%} (the synthetic secondaries ignore sex and age: see README)",
         "demo_3": "[3/4] evaluating hospitals (weights, indicators by peer group, discipline, risk-adjusted mortality) ...",
         "demo_3r": "      patient-level risk models (expected death, LOS, cost per case; cross-fitted) ...",
         "demo_3a": "      coding audit (target areas per hospital-year, review list, split admissions) ...",
