@@ -228,7 +228,7 @@ def _finish_duplicates(spill, checker: Checker, tally: Tally, writer, lang: str)
     issues = pa.table({"row": pc.add(found.column("row"), 1), "case_id": found.column("case_id"),
                        "hospital_id": found.column("hospital_id"), "dept": found.column("dept"),
                        "rule_id": pa.array([rule.rule_id] * k, pa.string()), "severity": pa.array([rule.severity] * k, pa.string()),
-                       "field": pa.array([rule.field] * k, pa.string()), "value": found.column("key"),
+                       "field": pa.array([rule.fields[-1]] * k, pa.string()), "value": found.column("key"),
                        "message": pa.array([rule.message(lang)] * k, pa.string()),
                        "affects_grouping": pa.array(np.zeros(k, dtype=bool))}, schema=ISSUE_SCHEMA)
     writer.write_table(issues)

@@ -1,5 +1,10 @@
-"""Duplicate cases across a whole input with memory by batch: each batch's keys go to one of ``BUCKETS`` files on
-disk by a hash of the key; at the end each bucket is read alone and every later copy of a key is an issue."""
+"""Duplicate cases across a whole input with memory by batch.
+
+Each batch writes two spills: its keys' 64-bit hashes (with the row and what the rules found on it) into one of
+``BUCKETS`` numeric files by hash, and its texts (key, case, hospital, department) in row order into one Arrow
+stream, without reordering a string. At the end each bucket is read alone: rows whose hash occurs twice are the
+candidates; one pass over the text stream fetches their keys, and every later row of an equal key (compared as
+text, so a hash collision is never a duplicate) is an issue."""
 
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ import pyarrow.ipc as ipc
 from .kinds import duplicate_keys
 
 BUCKETS = 64
-_SCHEMA = pa.schema([("row", pa.int64()), ("key", pa.string()), ("case_id", pa.string()), ("hospital_id", pa.string()),
-                     ("dept", pa.string()), ("had_error", pa.bool_()), ("had_warning", pa.bool_())])
+_NUMBERS = np.dtype([("hash", "<u8"), ("row", "<i8"), ("flags", "u1")])  # flags: 1 error, 2 warning on the row
+_TEXTS = pa.schema([("key", pa.string()), ("case_id", pa.string()), ("hospital_id", pa.string()), ("dept", pa.string())])
+FOUND = pa.schema([("row", pa.int64()), ("key", pa.string()), ("case_id", pa.string()), ("hospital_id", pa.string()),
+                   ("dept", pa.string()), ("had_error", pa.bool_()), ("had_warning", pa.bool_())])
 
 
 def string_hash(text: pa.Array, most: int = 64) -> np.ndarray:
@@ -51,7 +58,8 @@ class DuplicateSpill:
     def __init__(self, rule, folder: str):
         self.rule = rule
         self.folder = folder
-        self.writers: dict = {}
+        self.files: dict = {}
+        self.texts = None
         self.applied = True
 
     def add(self, batch, had_error: np.ndarray, had_warning: np.ndarray) -> None:
@@ -60,49 +68,65 @@ class DuplicateSpill:
         if keys is None:
             self.applied = False
             return
-        t = pa.table({"row": pa.array(np.arange(batch.first_row, batch.first_row + batch.n), pa.int64()), "key": keys,
-                      "case_id": _text(batch, "case_id"), "hospital_id": _text(batch, "hospital_id"),
-                      "dept": _text(batch, "dept"), "had_error": pa.array(had_error), "had_warning": pa.array(had_warning)},
-                     schema=_SCHEMA)
-        if keys.null_count:  # a blank key is nobody's duplicate
-            t = t.filter(keys.is_valid())
-        if not t.num_rows:
+        os.makedirs(self.folder, exist_ok=True)
+        if self.texts is None:
+            self.texts = ipc.new_stream(os.path.join(self.folder, "texts.arrow"), _TEXTS)
+        self.texts.write_table(pa.table({"key": keys, "case_id": _text(batch, "case_id"), "hospital_id": _text(batch, "hospital_id"),
+                                         "dept": _text(batch, "dept")}, schema=_TEXTS))
+        where = np.flatnonzero(np.asarray(keys.is_valid(), dtype=bool)) if keys.null_count else np.arange(batch.n)
+        if not len(where):  # a blank key is nobody's duplicate
             return
-        bucket = (string_hash(t.column("key").combine_chunks()) % np.uint64(BUCKETS)).astype(np.uint8)  # uint8: a radix sort
+        numbers = np.empty(len(where), dtype=_NUMBERS)
+        numbers["hash"] = string_hash(keys.take(pa.array(where)) if len(where) < batch.n else keys)
+        numbers["row"] = where + batch.first_row
+        numbers["flags"] = had_error[where].astype(np.uint8) | (had_warning[where].astype(np.uint8) << 1)
+        bucket = (numbers["hash"] % np.uint64(BUCKETS)).astype(np.uint8)  # uint8: the stable sort is a radix sort
         order = np.argsort(bucket, kind="stable")
+        numbers = numbers[order]
         bounds = np.searchsorted(bucket[order], np.arange(BUCKETS + 1), side="left")
-        t = t.take(pa.array(order))  # one gather; each bucket is then a slice of it
-        for k in range(BUCKETS):
-            if bounds[k + 1] > bounds[k]:
-                self._writer(k).write_table(t.slice(bounds[k], bounds[k + 1] - bounds[k]))
+        for k in np.flatnonzero(np.diff(bounds)):
+            if k not in self.files:
+                self.files[k] = open(os.path.join(self.folder, f"keys-{k:02d}.bin"), "ab")
+            numbers[bounds[k]:bounds[k + 1]].tofile(self.files[k])
 
-    def _writer(self, k: int):
-        if k not in self.writers:
-            os.makedirs(self.folder, exist_ok=True)
-            self.writers[k] = ipc.new_stream(os.path.join(self.folder, f"keys-{k:02d}.arrow"), _SCHEMA)
-        return self.writers[k]
-
-    def finish(self):
-        """Each later copy of a key, bucket by bucket, in row order: a table of _SCHEMA's columns."""
-        for w in self.writers.values():
-            w.close()
-        found = []
-        for k in sorted(self.writers):
-            path = os.path.join(self.folder, f"keys-{k:02d}.arrow")
-            with ipc.open_stream(path) as r:
-                t = r.read_all()
+    def finish(self) -> pa.Table:
+        """Each later copy of a key, in row order: a table of :data:`FOUND`'s columns."""
+        for f in self.files.values():
+            f.close()
+        if self.texts is not None:
+            self.texts.close()
+        candidates = []
+        for k in sorted(self.files):
+            path = os.path.join(self.folder, f"keys-{k:02d}.bin")
+            numbers = np.fromfile(path, dtype=_NUMBERS)
             os.remove(path)
-            counts = t.group_by("key", use_threads=False).aggregate([("row", "count")])
-            twice = counts.filter(pc.greater(counts.column("row_count"), 1)).column("key")
-            if len(twice):
-                t = t.filter(pc.is_in(t.column("key"), value_set=twice.combine_chunks()))
-                keys = t.column("key").to_numpy(zero_copy_only=False)
-                later = pd.Series(keys).duplicated().to_numpy()  # rows arrive in input order within a bucket
-                found.append(t.filter(pa.array(later)))
-        self.writers.clear()
+            _, first, counts = np.unique(numbers["hash"], return_index=True, return_counts=True)
+            twice = np.isin(numbers["hash"], numbers["hash"][first[counts > 1]])
+            if twice.any():
+                candidates.append(numbers[twice])
+        self.files.clear()
+        found = self._texts_of(np.concatenate(candidates)) if candidates else FOUND.empty_table()
+        for name in ("texts.arrow",):
+            if os.path.exists(os.path.join(self.folder, name)):
+                os.remove(os.path.join(self.folder, name))
         if os.path.isdir(self.folder):
             os.rmdir(self.folder)
-        if not found:
-            return _SCHEMA.empty_table()
-        t = pa.concat_tables(found)
-        return t.take(pa.array(np.argsort(t.column("row").to_numpy(), kind="stable")))
+        return found
+
+    def _texts_of(self, numbers: np.ndarray) -> pa.Table:
+        """The candidates' texts, fetched in one pass over the text spill; the later rows of each equal key."""
+        numbers = numbers[np.argsort(numbers["row"], kind="stable")]
+        rows = numbers["row"]
+        parts, start = [], 0
+        with ipc.open_stream(os.path.join(self.folder, "texts.arrow")) as reader:
+            for b in reader:
+                lo, hi = np.searchsorted(rows, [start, start + b.num_rows])
+                if hi > lo:
+                    parts.append(pa.Table.from_batches([b]).take(pa.array(rows[lo:hi] - start)))
+                start += b.num_rows
+        texts = pa.concat_tables(parts)
+        later = pd.Series(texts.column("key").to_numpy(zero_copy_only=False)).duplicated().to_numpy()
+        t = pa.table({"row": pa.array(rows), **{c: texts.column(c) for c in _TEXTS.names},
+                      "had_error": pa.array((numbers["flags"] & 1) > 0), "had_warning": pa.array((numbers["flags"] & 2) > 0)},
+                     schema=FOUND)
+        return t.filter(pa.array(later))
