@@ -53,6 +53,67 @@ def group_outcomes(table: pa.Table, scheme, *, map_codes: bool = False) -> np.nd
     return outcome_ids(scheme, res, stat)
 
 
+def _edited_lists(ids_in, off_in, rows, drop=None, replace=None):
+    """The input code lists of ``rows`` (scheme ids), each with its flat position ``drop[i]`` removed, or replaced
+    by the id ``replace[i]`` where that is >= 0 (``drop[i]`` -1: the list as it is)."""
+    lengths = off_in[rows + 1] - off_in[rows]
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    first = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=first[1:])
+    pos = off_in[rows][owner] + (np.arange(first[-1]) - first[owner])
+    ids = ids_in[pos]
+    keep = np.ones(len(pos), dtype=bool)
+    if drop is not None:
+        hit = pos == drop[owner]
+        swap = hit & (replace[owner] >= 0)
+        ids = np.where(swap, replace[owner], ids).astype(ids_in.dtype)
+        keep = ~hit | swap
+    off = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[keep], minlength=len(rows)), out=off[1:])
+    return np.ascontiguousarray(ids[keep]), off
+
+
+def group_edited(enc, scheme, rows, *, which: str | None = None, drop=None, replace=None, blank: str | None = None) -> np.ndarray:
+    """Outcome ids (as :func:`group_outcomes`) of the records ``rows`` of a batch encoded by ``records.encode``
+    (not map mode), each edited without encoding any text again: with ``which`` (dx or px), the code at flat input
+    position ``drop[i]`` of record ``rows[i]`` removed, or replaced by the scheme id ``replace[i]`` where that is
+    >= 0; with ``blank``, that input column (sex, age_years, age_days, weight_g, los_days, icu_hours, dept,
+    leaving_type) read as blank. Equal to grouping the edited records as a table."""
+    from .decode import outcome_ids
+    from .kernel import fill_empty
+    from .language import FIELD_SLOTS, NULL, STR_SLOT0
+    from .records import INT_COLUMNS, STR_COLUMNS
+
+    rows = np.asarray(rows, dtype=np.int64)
+    lists = {}
+    for w, ids_in, off_in in (("dx", enc.dx_ids_in, enc.dx_in_off), ("px", enc.px_ids_in, enc.px_in_off)):
+        edit = w == which
+        lists[w] = _edited_lists(ids_in, off_in, rows, np.asarray(drop, np.int64) if edit else None,
+                                 np.asarray(replace, np.int32) if edit and replace is not None else
+                                 (np.full(len(rows), -1, np.int32) if edit else None))
+    dx, dx_off = lists["dx"]
+    if (np.diff(dx_off) == 0).any():
+        dx, dx_off = fill_empty(dx, dx_off, np.int32(scheme.code_index[""]))  # [quirk] dx [] -> [""], as encode
+    px, px_off = lists["px"]
+    fields, sids = enc.fields[rows], enc.sids[rows]
+    if blank is not None:
+        ints = {col: slot for slot, col in INT_COLUMNS.items()}
+        strs = list(STR_COLUMNS.values())
+        if blank in ints:
+            zero = scheme.meta.get("missing_age_days_weight_as_zero") and ints[blank] in ("age_days", "weight_g")
+            fields[:, FIELD_SLOTS[ints[blank]]] = 0 if zero else NULL
+        elif blank in strs:
+            fields[:, STR_SLOT0 + strs.index(blank)] = NULL
+            sids[:, strs.index(blank)] = -1
+        else:
+            raise ValueError(f"blank={blank!r}: not a field the grouper reads")
+    res, stat, _ = group_kernel(
+        scheme_arrays(scheme), dx, dx_off, px, px_off, np.ascontiguousarray(fields), np.ascontiguousarray(sids),
+        enc.pre_stat[rows], enc.lit_rank, np.int64(enc.empty_rank), bool(scheme.meta.get("retry_secondary_px_alone")),
+    )
+    return outcome_ids(scheme, res, stat)
+
+
 def warm_up(scheme, map_codes: bool = False) -> None:
     """Load every kernel a run will call (from Numba's cache: ~0.5 s) by grouping two tiny records;
     ``drg group`` does this in a thread while the first batch is being read."""

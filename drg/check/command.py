@@ -31,6 +31,10 @@ LABELS_ZH = {"row": "行号", "case_id": "病案号", "hospital_id": "定点医�
              "source": "依据", "applied": "已执行", "affects_grouping_issues": "影响分组的问题数", "item": "项目",
              "value_": "值"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+KIND_ZH = {"unknown_code": "编码不在方案中", "code_position": "编码位置", "not_principal": "不能作主要诊断", "sex_code": "性别限定编码",
+           "age_code": "年龄限定编码", "newborn_only": "新生儿编码", "maternal_only": "孕产编码", "dagger_asterisk": "剑号星号配对",
+           "requires_code": "须附加编码", "exclusive_codes": "互斥编码", "required_field": "必填项", "field_format": "格式",
+           "field_range": "取值范围", "date_los": "日期与住院天数", "cost_total": "费用合计", "duplicate_case": "重复病例"}
 BLANK = {"zh": "(未填写)", "en": "(blank)"}
 
 
@@ -95,7 +99,7 @@ def summaries(tally: Tally, checker: Checker, lang: str) -> dict:
     hospitals["top_rules"] = [_top(by_rule.get(h, []), lang) for h in hospitals["hospital_id"]]
     rules = pd.DataFrame([{
         "rule_id": r.rule_id, "kind": r.kind, "severity": r.severity, "field": "|".join(r.fields), "message": r.message(lang),
-        "source": r.source, "applied": r.rule_id in checker.applied and r.rule_id not in checker.skipped,
+        "source": r.cited(lang), "applied": r.rule_id in checker.applied and r.rule_id not in checker.skipped,
         "issues": int(tally.rules[r.rule_id][0]) if r.rule_id in tally.rules else 0,
         "cases": int(tally.rules[r.rule_id][1]) if r.rule_id in tally.rules else 0,
         "affects_grouping_issues": int(tally.rules[r.rule_id][2]) if r.rule_id in tally.rules else 0}
@@ -107,12 +111,28 @@ def summaries(tally: Tally, checker: Checker, lang: str) -> dict:
     return {"hospitals": hospitals, "departments": units, "rules": rules}
 
 
+def field_zh(field: str) -> str:
+    """A rule's field in Chinese: each canonical name as its first Chinese header (dx 诊断编码, sex 性别 ...)."""
+    from ..contract import ALIASES
+
+    from grouper.columns import ALIASES as GROUPING
+
+    def one(name):
+        names = GROUPING.get(name) or ALIASES.get(name) or []
+        return next((n for n in names if any("\u4e00" <= ch <= "\u9fff" for ch in n)), name)
+    return "|".join(one(f) for f in str(field).split("|"))
+
+
 def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     if lang != "zh":
         return df
     out = df.copy()
     if "severity" in out:
         out["severity"] = out["severity"].map(lambda v: SEVERITY_ZH.get(v, v))
+    if "kind" in out:
+        out["kind"] = out["kind"].map(lambda v: KIND_ZH.get(v, v))
+    if "field" in out:
+        out["field"] = out["field"].map(field_zh)
     for c in ("affects_grouping", "applied"):
         if c in out:
             out[c] = out[c].map({True: "是", False: "否"})
@@ -122,6 +142,7 @@ def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 def _overview(run: dict, lang: str) -> pd.DataFrame:
     zh = lang == "zh"
     items = [("输入" if zh else "input", run["input"]), ("方案" if zh else "scheme", run["scheme"]),
+             ("规则" if zh else "rules", ("默认规则" if zh else "default rules") + (" + " + run["rules"] if run["rules"] else "")),
              ("检查病例数" if zh else "cases checked", run["cases"]),
              ("有错误病例数" if zh else "cases with errors", run["cases_with_errors"]),
              ("有警告病例数" if zh else "cases with warnings", run["cases_with_warnings"]),
@@ -239,7 +260,7 @@ def _finish_duplicates(spill, checker: Checker, tally: Tally, writer, lang: str)
 def _run_summary(input_spec, scheme, tally: Tally, checker: Checker, rules_dir, seconds: float) -> dict:
     totals = np.sum(list(tally.units.values()), axis=0) if tally.units else np.zeros(4, dtype=np.int64)
     cases = int(totals[0])
-    return {"input": input_spec, "scheme": f"{scheme.id} {scheme.name}", "rules": rules_dir or "default",
+    return {"input": input_spec, "scheme": f"{scheme.id} {scheme.name}", "rules": rules_dir,
             "cases": cases, "cases_with_errors": int(totals[1]), "cases_with_warnings": int(totals[2]),
             "pass_rate": round(1 - int(totals[1]) / cases, 6) if cases else None, "issues": int(totals[3]),
             "rules_applied": sorted(checker.applied - checker.skipped), "rules_not_applied": sorted(checker.skipped),

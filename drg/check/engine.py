@@ -87,9 +87,55 @@ class Checker:
 
     def affects_grouping(self, b: Batch, found: list) -> np.ndarray:
         """Per issue (in ``found``'s order): the case's DRG changes when the issue is fixed as far as a rule knows
-        how (code removed or converted; field blanked), or the case cannot be grouped as it is."""
+        how (code removed or converted; field blanked), or the case cannot be grouped as it is. The issue rows are
+        encoded once; each fix is an edit of their integer codes (``grouper.api.group_edited``)."""
+        from grouper.api import group_edited
+        from grouper.columns import canonicalize
+        from grouper.records import encode
+
+        rows = np.concatenate([f.rows for _, _, f in found])
+        unique_rows, inverse = np.unique(rows, return_inverse=True)
+        enc = encode(canonicalize(self._grouping_table(b).take(pa.array(unique_rows))), self.scheme)
+        if any(v.any() for v in enc.split_rows.values()):  # a code split at , or |: positions differ from ours
+            return self._affects_by_tables(b, found)
+        drg_of, ok_of = self._outcome_words()
+        base = group_edited(enc, self.scheme, np.arange(len(unique_rows)))
+        base_drg = drg_of[base][inverse]
+        out = ~ok_of[base][inverse]
+        touches = np.zeros(len(rows), dtype=bool)  # the issue is about something the grouper reads
+        start = 0
+        for _, rule, f in found:
+            k, local = len(f.rows), inverse[start:start + len(f.rows)]
+            names = [x for x in rule.fields if x in GROUPER_FIELDS]
+            touches[start:start + k] = KINDS[rule.kind].code or bool(names) or rule.field in ("dx", "px")
+            edited = None
+            if KINDS[rule.kind].fix == "add":
+                pass
+            elif f.elements is not None:
+                c = b.codes(f.which)
+                off_in = enc.dx_in_off if f.which == "dx" else enc.px_in_off
+                edited = group_edited(enc, self.scheme, local, which=f.which, drop=off_in[local] + c.pos[f.elements],
+                                      replace=b.conversions(f.which)[c.idx[f.elements]])
+            elif names:
+                edited = group_edited(enc, self.scheme, local, blank=names[0])
+            if edited is not None:
+                out[start:start + k] |= drg_of[edited] != base_drg[start:start + k]
+            start += k
+        return out & touches
+
+    def _outcome_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per outcome id: a number for its DRG code (equal codes, equal numbers) and whether it is a grouped case."""
+        if not hasattr(self, "_words"):
+            from grouper.decode import outcome_rows
+
+            rows_of = outcome_rows(self.scheme)
+            _, drg_id = np.unique(np.array([r[4] or "" for r in rows_of], dtype=object), return_inverse=True)
+            self._words = (drg_id, np.array([r[1] == "ok" for r in rows_of]))
+        return self._words
+
+    def _affects_by_tables(self, b: Batch, found: list) -> np.ndarray:
+        """:meth:`affects_grouping` by grouping edited tables (a batch whose codes the grouper splits at , or |)."""
         from grouper.api import group_outcomes
-        from grouper.decode import outcome_rows
 
         base = self._grouping_table(b)
         variants, where = [], []
@@ -114,10 +160,8 @@ class Checker:
             start += k
         unique_rows, inverse = np.unique(rows, return_inverse=True)
         outcome = group_outcomes(pa.concat_tables([base.take(pa.array(unique_rows))] + variants), self.scheme)
-        rows_of = outcome_rows(self.scheme)
-        _, drg_id = np.unique(np.array([r[4] or "" for r in rows_of], dtype=object), return_inverse=True)
-        drg = drg_id[outcome]  # outcomes with the same DRG code compare equal
-        ok = np.array([r[1] == "ok" for r in rows_of])[outcome]
+        drg_of, ok_of = self._outcome_words()
+        drg, ok = drg_of[outcome], ok_of[outcome]
         m = len(unique_rows)
         base_drg = drg[:m][inverse]
         out = ~ok[:m][inverse]

@@ -15,7 +15,7 @@ import numpy as np
 from ..io import InputError
 
 COLUMNS = ("rule_id", "kind", "severity", "field", "codes", "other_codes", "position", "sex", "age_min", "age_max",
-           "age_unit", "min", "max", "pattern", "tolerance", "message_zh", "message_en", "source")
+           "age_unit", "min", "max", "pattern", "tolerance", "message_zh", "message_en", "source", "source_en")
 NEEDED = ("rule_id", "kind", "severity", "field", "message_zh", "message_en")
 SEVERITIES = ("error", "warning", "off")
 POSITIONS = ("any", "principal", "secondary")
@@ -79,6 +79,7 @@ class Rule:
     message_zh: str
     message_en: str
     source: str
+    source_en: str = ""
 
     @property
     def field(self) -> str:
@@ -86,6 +87,10 @@ class Rule:
 
     def message(self, lang: str) -> str:
         return self.message_zh if lang == "zh" else self.message_en
+
+    def cited(self, lang: str) -> str:
+        """The source in ``lang`` (``source`` in Chinese, ``source_en`` in English; either when the other is blank)."""
+        return (self.source or self.source_en) if lang == "zh" else (self.source_en or self.source)
 
     def age_window(self) -> tuple:
         """(low, high, unit) of the rule's ages, open ends as -inf / inf."""
@@ -135,7 +140,8 @@ def _rule(row: dict, where: str) -> Rule:
         age_min=_number(row.get("age_min", ""), where, "age_min"), age_max=_number(row.get("age_max", ""), where, "age_max"),
         age_unit=unit, min=_number(row.get("min", ""), where, "min"), max=_number(row.get("max", ""), where, "max"),
         pattern=row.get("pattern") or "", tolerance=_number(row.get("tolerance", ""), where, "tolerance") or 0.0,
-        message_zh=row["message_zh"], message_en=row["message_en"], source=row.get("source") or "")
+        message_zh=row["message_zh"], message_en=row["message_en"], source=row.get("source") or "",
+        source_en=row.get("source_en") or "")
     if not rule.fields:
         raise InputError(f"{where}: field is blank; name the column the rule checks (e.g. dx, sex, los_days)")
     validate(rule, where)
