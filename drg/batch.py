@@ -41,6 +41,7 @@ class Progress:
         from .progress import WORDS
 
         self.words = WORDS.get(lang, WORDS["zh"])
+        self.sep = "" if lang == "zh" else " "  # 20,000行 / 20,000 rows
         self.total = total
         self.quiet = quiet
         self.stream = stream or sys.stderr
@@ -63,10 +64,11 @@ class Progress:
             filled = int(width * self.rows / self.total)
             bar = "#" * filled + "-" * (width - filled)
             w = self.words
-            msg = (f"\r[{bar}] {self.rows:,}/{self.total:,}{w['rows']} ({pct:5.1f}%)  {rate:,.0f}{w['per_s']}  "
+            sp = self.sep
+            msg = (f"\r[{bar}] {self.rows:,}/{self.total:,}{sp}{w['rows']} ({pct:5.1f}%)  {rate:,.0f}{sp}{w['per_s']}  "
                    f"{w['left']} {eta:,.0f}{w['s']}")
         else:
-            msg = f"\r{self.rows:,}{self.words['rows']}  {rate:,.0f}{self.words['per_s']}"
+            msg = f"\r{self.rows:,}{self.sep}{self.words['rows']}  {rate:,.0f}{self.sep}{self.words['per_s']}"
         self.stream.write(msg)
         self.stream.flush()
 
