@@ -75,6 +75,11 @@ def test_planted_errors_found_and_clean_records_left_alone(scheme, rules_dir, tm
     assert (hospitals["cases"] == cases.reindex(hospitals.index)).all()
     assert (hospitals["cases_with_errors"] == errors.reindex(hospitals.index).fillna(0)).all()
     assert np.allclose(hospitals["pass_rate"], 1 - hospitals["cases_with_errors"] / hospitals["cases"])
+    departments = pq.read_table(tmp_path / "qc" / "departments.parquet").to_pandas()
+    for r in departments.itertuples():  # the most frequent rules of each department, counted here again
+        n = issues[(issues["hospital_id"] == r.hospital_id) & (issues["dept"] == r.dept)]["rule_id"].value_counts()
+        best = sorted(n.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        assert r.top_rules == ", ".join(f"{k}×{v}" for k, v in best)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],

@@ -44,7 +44,7 @@ class Tally:
 
     def __init__(self):
         self.units: dict = collections.defaultdict(lambda: np.zeros(4, dtype=np.int64))
-        self.hospital_rules: collections.Counter = collections.Counter()
+        self.unit_rules: collections.Counter = collections.Counter()  # (hospital, department, rule) -> issues
         self.rules: dict = collections.defaultdict(lambda: np.zeros(3, dtype=np.int64))
         self.cases = 0
 
@@ -63,10 +63,11 @@ class Tally:
     def add_issues(self, issues: pa.Table) -> None:
         if not issues.num_rows:
             return
-        df = issues.select(["row", "hospital_id", "rule_id", "affects_grouping"]).to_pandas()
+        df = issues.select(["row", "hospital_id", "dept", "rule_id", "affects_grouping"]).to_pandas()
         df["hospital_id"] = df["hospital_id"].fillna("")
-        for (h, r), n in df.groupby(["hospital_id", "rule_id"], sort=False).size().items():
-            self.hospital_rules[(h, r)] += int(n)
+        df["dept"] = df["dept"].fillna("")
+        for (h, d, r), n in df.groupby(["hospital_id", "dept", "rule_id"], sort=False).size().items():
+            self.unit_rules[(h, d, r)] += int(n)
         g = df.groupby("rule_id", sort=False)
         for r, (n, c, a) in pd.DataFrame({"n": g.size(), "c": g["row"].nunique(), "a": g["affects_grouping"].sum()}).iterrows():
             self.rules[r] += np.array([n, c, a], dtype=np.int64)
@@ -90,13 +91,15 @@ def summaries(tally: Tally, checker: Checker, lang: str) -> dict:
     rows = [(h, d, *v.tolist()) for (h, d), v in tally.units.items()]
     units = pd.DataFrame(rows, columns=["hospital_id", "dept", "cases", "cases_with_errors", "cases_with_warnings", "issues"])
     units = units.sort_values(["hospital_id", "dept"], kind="stable").reset_index(drop=True)
-    by_rule = collections.defaultdict(list)
-    for (h, r), n in tally.hospital_rules.items():
-        by_rule[h].append((r, n))
+    by_hospital, by_unit = collections.defaultdict(collections.Counter), collections.defaultdict(list)
+    for (h, d, r), n in tally.unit_rules.items():
+        by_hospital[h][r] += n
+        by_unit[(h, d)].append((r, n))
     hospitals = units.groupby("hospital_id", sort=True)[["cases", "cases_with_errors", "cases_with_warnings", "issues"]].sum().reset_index()
     for t in (hospitals, units):
         t["pass_rate"] = 1.0 - t["cases_with_errors"] / t["cases"].where(t["cases"] > 0)
-    hospitals["top_rules"] = [_top(by_rule.get(h, []), lang) for h in hospitals["hospital_id"]]
+    hospitals["top_rules"] = [_top(by_hospital[h].items() if h in by_hospital else [], lang) for h in hospitals["hospital_id"]]
+    units["top_rules"] = [_top(by_unit.get((h, d), []), lang) for h, d in zip(units["hospital_id"], units["dept"])]
     rules = pd.DataFrame([{
         "rule_id": r.rule_id, "kind": r.kind, "severity": r.severity, "field": "|".join(r.fields), "message": r.message(lang),
         "source": r.cited(lang), "applied": r.rule_id in checker.applied and r.rule_id not in checker.skipped,
