@@ -194,8 +194,8 @@ SETS = {"evaluate": ("hospital", "outcomes", "weights", "quality", "discipline_m
                      "dept", "doctor", "hospital_dept", "hospital_month", "hospital_quarter", "hospital_year"),
         "pay": ("settlement", "drg_profit_loss"), "tiered-care": ("county", "region", "hospital"),
         "support": ("support", "support_did", "support_summary"), "risk": ("model", "calibration"),
-        "audit": ("hospital_flags",)}
-PREFIX = {"pay": "payment", "tiered-care": "tiered_care", "support": "support", "risk": "risk", "audit": "audit"}
+        "audit": ("hospital_flags",), "check": ("hospitals", "rules")}
+PREFIX = {"pay": "payment", "tiered-care": "tiered_care", "support": "support", "risk": "risk", "audit": "audit", "check": "check"}
 
 
 def find_outputs(root: str) -> dict:
@@ -282,7 +282,7 @@ def _main_evaluation(folders: list) -> Path | None:
 def _hospitals_of(o: dict) -> pd.DataFrame:
     """Without an evaluation: the hospitals the other tables name (id only), so their sections can still name them."""
     ids = set()
-    for key in ("payment.settlement", "tiered_care.hospital", "audit.hospital_flags"):
+    for key in ("payment.settlement", "tiered_care.hospital", "audit.hospital_flags", "check.hospitals"):
         t = o.get(key)
         if t is not None and "hospital_id" in t.columns:
             ids |= set(t["hospital_id"].dropna().astype(str))

@@ -356,6 +356,27 @@ def audit(r) -> str:
     return section("audit", t["audit"], body)
 
 
+def quality_control(r) -> str:
+    """drg check: the hospitals with the lowest 质控通过率, the region's rate, the rules that found issues, every hospital."""
+    h, rules, t = r.o.get("check.hospitals"), r.o.get("check.rules"), r.t
+    if h is None or not len(h):
+        return ""
+    h = h.sort_values(["pass_rate", "hospital_id"], kind="stable")
+    worst = h.head(20)
+    fig = hbar([r.name(i) for i in worst["hospital_id"]], list(worst["pass_rate"]), t["check_chart"], t["check_axis"],
+               texts=[f"{v:.1%}" for v in worst["pass_rate"]], tickformat=".0%")
+    cases, errors = int(h["cases"].sum()), int(h["cases_with_errors"].sum())
+    body = r.chart(fig) + f"<p class='note'>{esc(t['check_note'].format(cases=cases, errors=errors, rate=1 - errors / max(cases, 1)))}</p>"
+    if rules is not None and len(rules):
+        found = rules[rules["issues"] > 0].sort_values(["issues", "rule_id"], ascending=[False, True], kind="stable")
+        found = found[["rule_id", "severity", "message", "issues", "cases", "affects_grouping_issues"]]
+        if r.lang == "zh":
+            found = found.assign(severity=found["severity"].map({"error": "错误", "warning": "警告"}))
+        body += r.table(found)
+    cols = ["hospital_id", "cases", "cases_with_errors", "cases_with_warnings", "pass_rate", "top_rules"]
+    return section("check", t["check"], body + r.table(h[cols]))
+
+
 def views(r) -> str:
     t, body = r.t, ""
     dept = r.o.get("views.dept")
@@ -436,7 +457,7 @@ def trends(r) -> str:
 ABSENT = (("outcomes", "funnel", "drg evaluate"), ("discipline_mdc", "heatmap", "drg evaluate --by hospital-mdc"),
           ("risk.calibration", "risk_section", "drg risk"), ("payment.settlement", "payment", "drg pay"),
           ("tiered_care.region", "tiered", "drg tiered-care"), ("support.support", "support", "drg support"),
-          ("audit.hospital_flags", "audit", "drg audit"), ("views.dept", "dept_section", "drg evaluate --by dept"),
+          ("audit.hospital_flags", "audit", "drg audit"), ("check.hospitals", "check", "drg check"), ("views.dept", "dept_section", "drg evaluate --by dept"),
           ("views.doctor", "doctor_section", "drg evaluate --by doctor"),
           ("views.hospital_month", "month_section", "drg evaluate --period month"))
 
@@ -452,8 +473,8 @@ def absent(r) -> str:
     return section("absent", t["absent"], f"<p class='note'>{esc(t['absent_note'])}</p><ul>{''.join(items)}</ul>")
 
 
-SECTIONS = (overview, peers, quadrants, funnel, heatmap, weights, risk, payment, tiered, support, audit, views, trends,
-            absent)
+SECTIONS = (overview, peers, quadrants, funnel, heatmap, weights, risk, payment, tiered, support, audit, quality_control,
+            views, trends, absent)
 
 
 def reason_translator(lang: str):

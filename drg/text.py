@@ -63,7 +63,10 @@ REPORT["zh"].update({
     "loss_share": "亏损病例占比", "tiered_chart": "{year}年各县(区)县域内就诊率", "rate_axis": "县域内就诊率",
     "in_county_rate": "县域内就诊率", "residents": "居民住院人次", "support_chart": "三级医院对口帮扶：受援医院支援前后CMI",
     "recipient_axis": "受援医院", "did": "双重差分估计(95%置信区间)", "did_chart": "双重差分(红色P<0.05)",
-    "did_axis": "双重差分估计值", "audit": "编码质量与违规行为监测", "audit_chart": "各目标领域被标记的医院年度数",
+    "did_axis": "双重差分估计值", "check": "结算清单质控", "check_chart": "质控通过率最低的医院",
+    "check_axis": "质控通过率(无错误病例占比)",
+    "check_note": "共检查{cases:,}例，{errors:,}例有错误，全地区质控通过率{rate:.1%}；规则与依据见 drg check 输出的 rules 表。",
+    "audit": "编码质量与违规行为监测", "audit_chart": "各目标领域被标记的医院年度数",
     "flag_axis": "被标记的医院年度数", "audit_note": "标记需同时满足：超出99.8%界限、病例数≥11、超额有实际意义、同领域错误发现率Q≤5%。",
     "views": "科室与医师", "dept": "科室(同专科全区比较)", "dept_chart": "各科室CMI与费用消耗指数(点大小=病例数)",
     "doctor": "主诊医师死亡率漏斗图(与本院同事比较)", "doctor_chart": "主诊医师标准化死亡比", "doctor_note":
@@ -97,7 +100,10 @@ REPORT["en"].update({
     "loss_share": "share of losing cases", "tiered_chart": "In-county rate by county, {year}", "rate_axis": "in-county rate",
     "in_county_rate": "in-county rate", "residents": "residents' episodes", "support_chart": "Tertiary pairing: recipients' CMI before and after support",
     "recipient_axis": "recipient hospital", "did": "Difference-in-differences (95% CI)", "did_chart": "DiD (red: P < 0.05)",
-    "did_axis": "DiD estimate", "audit": "Coding quality and gaming surveillance", "audit_chart": "Flagged hospital-years per target area",
+    "did_axis": "DiD estimate", "check": "Settlement-list quality control", "check_chart": "Hospitals with the lowest pass rates",
+    "check_axis": "pass rate (share of cases without an error)",
+    "check_note": "{cases:,} cases checked, {errors:,} with an error: a pass rate of {rate:.1%} over the region; the rules and their sources are in drg check's rules table.",
+    "audit": "Coding quality and gaming surveillance", "audit_chart": "Flagged hospital-years per target area",
     "flag_axis": "flagged hospital-years", "audit_note": "A flag needs all of: beyond the 99.8% limit, at least 11 cases, a material excess, "
     "and a false discovery rate q <= 5% within the area.", "views": "Departments and doctors",
     "dept": "Departments (compared with the same specialty region-wide)", "dept_chart": "CMI and cost index by department (size = cases)",

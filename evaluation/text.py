@@ -101,6 +101,10 @@ DEFINITIONS = {
 }
 
 LABELS.update({
+    # drg check's tables (settlement-list quality control)
+    "cases_with_errors": "有错误病例数", "cases_with_warnings": "有警告病例数", "pass_rate": "质控通过率",
+    "top_rules": "主要问题(规则×次数)", "issues": "问题数", "rule_id": "规则编号", "severity": "严重程度", "message": "问题说明",
+    "affects_grouping_issues": "影响分组的问题数",
     "missing_residence": "缺少居住地病例数", "in_county_rate_target": "县域内就诊率目标", "in_region_rate_target": "区域内就诊比例目标",
     "episodes": "住院人次", "primary_episodes": "基层住院人次", "basic_care_cases": "基层病种病例数",
     "tertiary_basic_care_share": "三级医院基层病种占比", "primary_share_target": "基层住院人次比例目标",

@@ -331,3 +331,22 @@ def test_group_edited_equals_grouping_the_edited_records(scheme, seed):
     for name in ("sex", "age_years", "los_days", "leaving_type", "dept", "age_days"):
         edited = [{**{k: r.get(k) for k in fields}, name: None} for r in recs]
         assert drgs(group_edited(enc, scheme, rows, blank=name)) == reference(edited), name
+
+
+def test_the_report_shows_the_check(scheme, tmp_path):
+    """drg report on a folder holding drg check's output: a 结算清单质控 section with the region's pass rate,
+    counted here from the issue rows, and the rules that found issues."""
+    world = World(scheme, load_rules(), 8)
+    frame, _ = records(world, clean=400, per_kind=4)
+    path = tmp_path / "r.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    out = tmp_path / "outputs"
+    out.mkdir()
+    assert main(["check", str(path), "-o", str(out / "check"), "-q"]) == 0
+    assert main(["report", str(out), "-o", str(tmp_path / "report.html"), "-q"]) == 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    issues = pq.read_table(out / "check" / "issues.parquet").to_pandas()
+    errors = issues[issues["severity"] == "error"]["row"].nunique()
+    assert "结算清单质控" in page
+    assert f"共检查{len(frame):,}例，{errors:,}例有错误，全地区质控通过率{1 - errors / len(frame):.1%}" in page
+    assert all(rule in page for rule in set(issues["rule_id"]))
