@@ -53,9 +53,10 @@ def group_outcomes(table: pa.Table, scheme, *, map_codes: bool = False) -> np.nd
     return outcome_ids(scheme, res, stat)
 
 
-def _edited_lists(ids_in, off_in, rows, drop=None, replace=None):
+def _edited_lists(ids_in, off_in, rows, drop=None, replace=None, demote: bool = False):
     """The input code lists of ``rows`` (scheme ids), each with its flat position ``drop[i]`` removed, or replaced
-    by the id ``replace[i]`` where that is >= 0 (``drop[i]`` -1: the list as it is)."""
+    by the id ``replace[i]`` where that is >= 0, or (``demote``) moved to the end of its list (``drop[i]`` -1: the
+    list as it is)."""
     lengths = off_in[rows + 1] - off_in[rows]
     owner = np.repeat(np.arange(len(rows)), lengths)
     first = np.zeros(len(rows) + 1, dtype=np.int64)
@@ -63,6 +64,9 @@ def _edited_lists(ids_in, off_in, rows, drop=None, replace=None):
     pos = off_in[rows][owner] + (np.arange(first[-1]) - first[owner])
     ids = ids_in[pos]
     keep = np.ones(len(pos), dtype=bool)
+    if drop is not None and demote:
+        order = np.lexsort((pos, pos == drop[owner], owner))  # within each list, the moved code last
+        return np.ascontiguousarray(ids[order]), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     if drop is not None:
         hit = pos == drop[owner]
         swap = hit & (replace[owner] >= 0)
@@ -73,11 +77,12 @@ def _edited_lists(ids_in, off_in, rows, drop=None, replace=None):
     return np.ascontiguousarray(ids[keep]), off
 
 
-def group_edited(enc, scheme, rows, *, which: str | None = None, drop=None, replace=None, blank: str | None = None) -> np.ndarray:
+def group_edited(enc, scheme, rows, *, which: str | None = None, drop=None, replace=None, demote: bool = False,
+                 blank: str | None = None) -> np.ndarray:
     """Outcome ids (as :func:`group_outcomes`) of the records ``rows`` of a batch encoded by ``records.encode``
     (not map mode), each edited without encoding any text again: with ``which`` (dx or px), the code at flat input
     position ``drop[i]`` of record ``rows[i]`` removed, or replaced by the scheme id ``replace[i]`` where that is
-    >= 0; with ``blank``, that input column (sex, age_years, age_days, weight_g, los_days, icu_hours, dept,
+    >= 0, or (``demote``) moved to the end of its list (a principal code made secondary); with ``blank``, that input column (sex, age_years, age_days, weight_g, los_days, icu_hours, dept,
     leaving_type) read as blank. Equal to grouping the edited records as a table."""
     from .decode import outcome_ids
     from .kernel import fill_empty
@@ -90,7 +95,7 @@ def group_edited(enc, scheme, rows, *, which: str | None = None, drop=None, repl
         edit = w == which
         lists[w] = _edited_lists(ids_in, off_in, rows, np.asarray(drop, np.int64) if edit else None,
                                  np.asarray(replace, np.int32) if edit and replace is not None else
-                                 (np.full(len(rows), -1, np.int32) if edit else None))
+                                 (np.full(len(rows), -1, np.int32) if edit else None), demote and edit)
     dx, dx_off = lists["dx"]
     if (np.diff(dx_off) == 0).any():
         dx, dx_off = fill_empty(dx, dx_off, np.int32(scheme.code_index[""]))  # [quirk] dx [] -> [""], as encode

@@ -142,8 +142,10 @@ def _compare_with_regrouping(scheme, rules, recs, issues):
             i = codes.index(t["value"])  # the first such code: the issue of a repeated code names each copy
             fixed[rule.field] = codes[:i] + codes[i + 1:]
             conv = scheme.arrays[rule.field + "_map"][scheme.code_index[t["value"]]] if t["value"] in scheme.code_index else -1
-            if conv >= 0 and scheme.codes[conv] != t["value"]:
+            if conv >= 0 and scheme.codes[conv] != t["value"] and KINDS[rule.kind].fix == "remove":
                 fixed[rule.field] = codes[:i] + [scheme.codes[conv]] + codes[i + 1:]
+            if KINDS[rule.kind].fix == "demote":  # a code never principal: made the last secondary
+                fixed[rule.field] = codes[:i] + codes[i + 1:] + [codes[i]]
             if codes.count(t["value"]) > 1:
                 continue
             want = not ok or drg_of(fixed)[0] != base
@@ -328,6 +330,10 @@ def test_group_edited_equals_grouping_the_edited_records(scheme, seed):
             edited.append({**{k: recs[i].get(k) for k in fields}, which: codes})
         got = group_edited(enc, scheme, np.array(has), which=which, drop=off[np.array(has)] + pos, replace=replace)
         assert drgs(got) == reference(edited)
+        moved = [{**{k: recs[i].get(k) for k in fields},
+                  which: recs[i][which][:pos[j]] + recs[i][which][pos[j] + 1:] + [recs[i][which][pos[j]]]} for j, i in enumerate(has)]
+        got = group_edited(enc, scheme, np.array(has), which=which, drop=off[np.array(has)] + pos, demote=True)
+        assert drgs(got) == reference(moved)
     for name in ("sex", "age_years", "los_days", "leaving_type", "dept", "age_days"):
         edited = [{**{k: r.get(k) for k in fields}, name: None} for r in recs]
         assert drgs(group_edited(enc, scheme, rows, blank=name)) == reference(edited), name

@@ -114,8 +114,9 @@ class Checker:
             elif f.elements is not None:
                 c = b.codes(f.which)
                 off_in = enc.dx_in_off if f.which == "dx" else enc.px_in_off
+                demote = KINDS[rule.kind].fix == "demote"
                 edited = group_edited(enc, self.scheme, local, which=f.which, drop=off_in[local] + c.pos[f.elements],
-                                      replace=b.conversions(f.which)[c.idx[f.elements]])
+                                      replace=None if demote else b.conversions(f.which)[c.idx[f.elements]], demote=demote)
             elif names:
                 edited = group_edited(enc, self.scheme, local, blank=names[0])
             if edited is not None:
@@ -149,7 +150,7 @@ class Checker:
             if KINDS[rule.kind].fix == "add" or (f.elements is None and not names):
                 pass
             elif f.elements is not None:
-                variants.append(self._without_code(b, base, f))
+                variants.append(self._without_code(b, base, f, demote=KINDS[rule.kind].fix == "demote"))
                 where.append((start, k))
             else:
                 t = base.take(pa.array(f.rows))
@@ -181,12 +182,12 @@ class Checker:
                 cols[name] = b.canon.column(name)
         return pa.table(cols)
 
-    def _without_code(self, b: Batch, base: pa.Table, f) -> pa.Table:
+    def _without_code(self, b: Batch, base: pa.Table, f, demote: bool = False) -> pa.Table:
         """The issue rows' grouping records with the offending code removed, or replaced by the scheme's
-        conversion of it (``dx_map``/``px_map``) where there is one."""
+        conversion of it (``dx_map``/``px_map``) where there is one, or (``demote``) moved to the end."""
         c = b.codes(f.which)
         rows, el = f.rows, f.elements
-        target = b.conversions(f.which)[c.idx[el]]
+        target = np.full(len(el), -1) if demote else b.conversions(f.which)[c.idx[el]]
         has_rep = target >= 0
         lengths = c.off[rows + 1] - c.off[rows]
         which_issue = np.repeat(np.arange(len(rows)), lengths)
@@ -199,6 +200,10 @@ class Checker:
             rep = self.scheme.value_set.take(pa.array(np.maximum(target, 0)[which_issue]))
             flat = pc.if_else(pa.array(at_issue & has_rep[which_issue]), rep, flat)
         keep = ~at_issue | has_rep[which_issue]
+        if demote:  # every code kept, the offending one last
+            order = np.lexsort((np.arange(len(pos)), at_issue, which_issue))
+            flat, keep = flat.take(pa.array(order)), np.ones(len(pos), dtype=bool)
+            has_rep = np.ones(len(rows), dtype=bool)
         new_len = lengths - (~has_rep).astype(np.int64)
         off = np.zeros(len(rows) + 1, dtype=np.int32)
         np.cumsum(new_len, out=off[1:])

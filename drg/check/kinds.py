@@ -34,8 +34,8 @@ class Kind:
     needs: tuple  # what a rule of this kind must give: codes, other_codes, sex, age, pattern, range, fields2, fields3
     code: bool  # a code kind: field is dx or px
     doc: str
-    fix: str  # how regrouping fixes an issue: "remove" the code (a conversion where the scheme has one), "add" a
-    # code the rule cannot name (not regrouped), "blank" the field
+    fix: str  # how regrouping fixes an issue: "remove" the code (a conversion where the scheme has one), "demote" it
+    # (a code never principal made the last secondary), "add" a code the rule cannot name (not regrouped), "blank" the field
 
 
 KINDS: dict = {}
@@ -99,7 +99,7 @@ def code_position(rule, batch) -> Found:
     return _code_found(batch, rule, _in_codes(batch, rule))
 
 
-@kind("not_principal", needs=("codes",), code=True)
+@kind("not_principal", needs=("codes",), code=True, fix="demote")
 def not_principal(rule, batch) -> Found:
     """A code of ``codes`` as the principal (first) code."""
     c = batch.codes(rule.field)
