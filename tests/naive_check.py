@@ -4,6 +4,7 @@ reading of the rule tables, one record at a time in plain Python, no code shared
 from __future__ import annotations
 
 import csv
+import functools
 import datetime as dt
 import re
 
@@ -27,11 +28,18 @@ def norm(code: str) -> str:
     return "".join(ch for ch in c if ch not in ".*† \t")
 
 
-def in_set(code: str, text: str) -> bool:
-    c = norm(code)
+@functools.lru_cache(maxsize=None)
+def _ranges(text: str) -> tuple:
+    out = []
     for token in text.split("|"):
         lo, _, hi = token.strip().partition("-")
-        lo, hi = norm(lo), norm(hi or lo)
+        out.append((norm(lo), norm(hi or lo)))
+    return tuple(out)
+
+
+def in_set(code: str, text: str) -> bool:
+    c = norm(code)
+    for lo, hi in _ranges(text):
         if lo == hi and c.startswith(lo):
             return True
         if lo != hi and c[:len(lo)] >= lo and c[:len(hi)] <= hi:

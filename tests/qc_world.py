@@ -32,14 +32,18 @@ class World:
                 if s is not None:
                     restricted |= s.contains(norm)
         plain = np.array(["*" not in c and "+" not in c for c in codes])
+        self.plain = plain
+        self._ranges: dict = {}
         self.pool = {w: codes[scheme.arrays[f"{w}_known"] & ~restricted & plain] for w in ("dx", "px")}
 
     def known(self, which: str, lo: str, hi: str | None = None) -> str:
         """A random known ``which`` code in the range lo..hi (3-character prefixes)."""
-        hi = hi or lo
-        m = self.scheme.arrays[f"{which}_known"] & (self.norm.astype(f"U{len(lo)}") >= lo) & (self.norm.astype(f"U{len(hi)}") <= hi)
-        m &= np.array(["*" not in c and "+" not in c for c in self.codes])
-        return str(self.rng.choice(self.codes[m]))
+        key = (which, lo, hi or lo)
+        if key not in self._ranges:
+            hi = hi or lo
+            m = self.scheme.arrays[f"{which}_known"] & (self.norm.astype(f"U{len(lo)}") >= lo) & (self.norm.astype(f"U{len(hi)}") <= hi)
+            self._ranges[key] = self.codes[m & self.plain]
+        return str(self.rng.choice(self._ranges[key]))
 
     def clean(self, i: int) -> dict:
         rng = self.rng
