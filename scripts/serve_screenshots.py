@@ -6,7 +6,7 @@ The server runs in this process on a free port with the packaged CHS-DRG 1.1 sch
 region (``DEMO/evaluation/weights.parquet``, written by ``drg demo``), priced at 120 yuan a point. One case (aortic
 stenosis operated with a valve replacement under bypass, a 72-year-old woman with heart failure, pneumonia and
 diabetes; the what-if adds acute respiratory failure) is typed in by code search, grouped, explained and simulated;
-then the page in English and the batch tab.
+then the page in English; the case as a man with a pregnancy code and an external cause (the 质控 panel); the batch tab.
 """
 
 from __future__ import annotations
@@ -110,6 +110,19 @@ def main() -> int:
         time.sleep(0.5)
         drv.save_screenshot(str(out / "serve-english.png"))
         drv.find_element(By.ID, "lang-btn").click()
+        # the same case recorded as a man, with a pregnancy code and an external cause added: the 质控 panel
+        field = drv.find_element(By.ID, "dx-search")
+        for code in ("O99.400", "W19.x00"):
+            field.send_keys(code)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#dx-suggest li .c"))
+            field.send_keys(Keys.ENTER)
+        drv.find_element(By.CSS_SELECTOR, "#sex option[value='1']").click()
+        drv.find_element(By.ID, "group-btn").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#qc-list .sev"))
+        time.sleep(0.3)
+        drv.execute_script("document.getElementById('qc-list').scrollIntoView({block: 'center'})")
+        drv.save_screenshot(str(out / "serve-check.png"))
+        drv.execute_script("window.scrollTo(0, 0)")
         drv.find_element(By.ID, "tab-batch").click()
         csv = tmp / "结算清单.csv"
         csv.write_bytes("病案号,性别,年龄,住院天数,主要诊断编码,其他诊断编码1,主要手术操作编码\n"
