@@ -71,9 +71,10 @@ class Progress:
             msg = f"\r{self.rows:,}{self.sep}{self.words['rows']}  {rate:,.0f}{self.sep}{self.words['per_s']}"
         self.stream.write(msg)
         self.stream.flush()
+        self.drawn = True
 
     def close(self) -> None:
-        if not self.quiet and self.rows:
+        if not self.quiet and (self.rows or getattr(self, "drawn", False)):  # a bar was drawn (0 rows too): end its line
             self.stream.write("\n")
             self.stream.flush()
 
