@@ -65,7 +65,7 @@ REPORT["zh"].update({
     "recipient_axis": "受援医院", "did": "双重差分估计(95%置信区间)", "did_chart": "双重差分(红色P<0.05)",
     "did_axis": "双重差分估计值", "check": "结算清单质控", "check_chart": "质控通过率最低的医院",
     "check_axis": "质控通过率(无错误病例占比)",
-    "check_note": "共检查{cases:,}例，{errors:,}例有错误，全地区质控通过率{rate:.1%}；规则与依据见 drg check 输出的 rules 表。",
+    "check_note": "共检查{cases:,}例，{errors:,}例有错误，全地区质控通过率{rate:.1%}；各规则及其依据见质控结果中的 rules.parquet。",
     "audit": "编码质量与违规行为监测", "audit_chart": "各目标领域被标记的医院年度数",
     "flag_axis": "被标记的医院年度数", "audit_note": "标记需同时满足：超出99.8%界限、病例数≥11、超额有实际意义、同领域错误发现率Q≤5%。",
     "views": "科室与医师", "dept": "科室(同专科全区比较)", "dept_chart": "各科室CMI与费用消耗指数(点大小=病例数)",
