@@ -361,7 +361,7 @@ def quality_control(r) -> str:
     h, rules, t = r.o.get("check.hospitals"), r.o.get("check.rules"), r.t
     if h is None or not len(h):
         return ""
-    h = h.sort_values(["pass_rate", "hospital_id"], kind="stable")
+    h = h.assign(hospital_id=h["hospital_id"].fillna("—")).sort_values(["pass_rate", "hospital_id"], kind="stable")
     worst = h.head(20)
     fig = hbar([r.name(i) for i in worst["hospital_id"]], list(worst["pass_rate"]), t["check_chart"], t["check_axis"],
                texts=[f"{v:.1%}" for v in worst["pass_rate"]], tickformat=".0%")

@@ -107,10 +107,9 @@ def summaries(tally: Tally, checker: Checker, lang: str) -> dict:
         "cases": int(tally.rules[r.rule_id][1]) if r.rule_id in tally.rules else 0,
         "affects_grouping_issues": int(tally.rules[r.rule_id][2]) if r.rule_id in tally.rules else 0}
         for r in checker.rules])
-    blank = BLANK[lang]
-    for t in (hospitals, units):
-        t["hospital_id"] = t["hospital_id"].replace("", blank)
-    units["dept"] = units["dept"].replace("", blank)
+    for t in (hospitals, units):  # a blank hospital or department is null in Parquet, words only where people read
+        t["hospital_id"] = t["hospital_id"].replace("", None)
+    units["dept"] = units["dept"].replace("", None)
     return {"hospitals": hospitals, "departments": units, "rules": rules}
 
 
@@ -127,9 +126,12 @@ def field_zh(field: str) -> str:
 
 
 def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    if lang != "zh":
-        return df
     out = df.copy()
+    for c in ("hospital_id", "dept"):
+        if c in out:
+            out[c] = out[c].astype(object).where(out[c].notna(), BLANK[lang])
+    if lang != "zh":
+        return out
     if "severity" in out:
         out["severity"] = out["severity"].map(lambda v: SEVERITY_ZH.get(v, v))
     if "kind" in out:
