@@ -39,20 +39,6 @@ def group_table(table: pa.Table, scheme, *, map_codes: bool = False, lang: str =
     return (base, enc) if return_encoded else base
 
 
-def group_outcomes(table: pa.Table, scheme, *, map_codes: bool = False) -> np.ndarray:
-    """Each row's outcome id (a row of ``grouper.decode.outcome_rows``: status, status_code, mdc, adrg, drg,
-    drg_name) without decoding any text: for callers that only compare groups (``drg check``'s regrouping)."""
-    from .columns import canonicalize
-    from .decode import outcome_ids
-
-    enc = encode(canonicalize(table), scheme, map_mode=map_codes)
-    res, stat, _ = group_kernel(
-        scheme_arrays(scheme), enc.dx, enc.dx_off, enc.px, enc.px_off, enc.fields, enc.sids, enc.pre_stat,
-        enc.lit_rank, np.int64(enc.empty_rank), bool(scheme.meta.get("retry_secondary_px_alone")),
-    )
-    return outcome_ids(scheme, res, stat)
-
-
 def _edited_lists(ids_in, off_in, rows, drop=None, replace=None, demote: bool = False):
     """The input code lists of ``rows`` (scheme ids), each with its flat position ``drop[i]`` removed, or replaced
     by the id ``replace[i]`` where that is >= 0, or (``demote``) moved to the end of its list (``drop[i]`` -1: the
@@ -79,7 +65,8 @@ def _edited_lists(ids_in, off_in, rows, drop=None, replace=None, demote: bool = 
 
 def group_edited(enc, scheme, rows, *, which: str | None = None, drop=None, replace=None, demote: bool = False,
                  blank: str | None = None) -> np.ndarray:
-    """Outcome ids (as :func:`group_outcomes`) of the records ``rows`` of a batch encoded by ``records.encode``
+    """Outcome ids (rows of ``grouper.decode.outcome_rows``: status, status_code, mdc, adrg, drg, drg_name; no text
+    decoded) of the records ``rows`` of a batch encoded by ``records.encode``
     (not map mode), each edited without encoding any text again: with ``which`` (dx or px), the code at flat input
     position ``drop[i]`` of record ``rows[i]`` removed, or replaced by the scheme id ``replace[i]`` where that is
     >= 0, or (``demote``) moved to the end of its list (a principal code made secondary); with ``blank``, that input column (sex, age_years, age_days, weight_g, los_days, icu_hours, dept,

@@ -21,6 +21,12 @@ ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("case_id", pa.string()), ("hospi
 GROUPER_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los_days", "leaving_type", "icu_hours", "dept")
 
 
+def _touches(rule) -> tuple[bool, str | None]:
+    """(whether an issue of ``rule`` is about something the grouper reads, the grouper's field its fix blanks)."""
+    blank = next((x for x in rule.fields if x in GROUPER_FIELDS), None)
+    return KINDS[rule.kind].code or blank is not None or rule.field in ("dx", "px"), blank
+
+
 class Checker:
     """The rules, ready to run on batches: ``check(table)`` -> (issues table, the batch as the rules read it).
 
@@ -90,24 +96,22 @@ class Checker:
         how (code removed or converted; field blanked), or the case cannot be grouped as it is. The issue rows are
         encoded once; each fix is an edit of their integer codes (``grouper.api.group_edited``)."""
         from grouper.api import group_edited
-        from grouper.columns import canonicalize
         from grouper.records import encode
 
         rows = np.concatenate([f.rows for _, _, f in found])
         unique_rows, inverse = np.unique(rows, return_inverse=True)
-        enc = encode(canonicalize(self._grouping_table(b).take(pa.array(unique_rows))), self.scheme)
+        enc = encode(self._grouping_table(b, unique_rows), self.scheme)
         if any(v.any() for v in enc.split_rows.values()):  # a code split at , or |: positions differ from ours
             return self._affects_by_tables(b, found)
         drg_of, ok_of = self._outcome_words()
         base = group_edited(enc, self.scheme, np.arange(len(unique_rows)))
         base_drg = drg_of[base][inverse]
         out = ~ok_of[base][inverse]
-        touches = np.zeros(len(rows), dtype=bool)  # the issue is about something the grouper reads
+        touches = np.zeros(len(rows), dtype=bool)
         start = 0
         for _, rule, f in found:
             k, local = len(f.rows), inverse[start:start + len(f.rows)]
-            names = [x for x in rule.fields if x in GROUPER_FIELDS]
-            touches[start:start + k] = KINDS[rule.kind].code or bool(names) or rule.field in ("dx", "px")
+            touches[start:start + k], blank = _touches(rule)
             edited = None
             if KINDS[rule.kind].fix == "add":
                 pass
@@ -117,8 +121,8 @@ class Checker:
                 demote = KINDS[rule.kind].fix == "demote"
                 edited = group_edited(enc, self.scheme, local, which=f.which, drop=off_in[local] + c.pos[f.elements],
                                       replace=None if demote else b.conversions(f.which)[c.idx[f.elements]], demote=demote)
-            elif names:
-                edited = group_edited(enc, self.scheme, local, blank=names[0])
+            elif blank:
+                edited = group_edited(enc, self.scheme, local, blank=blank)
             if edited is not None:
                 out[start:start + k] |= drg_of[edited] != base_drg[start:start + k]
             start += k
@@ -136,31 +140,32 @@ class Checker:
 
     def _affects_by_tables(self, b: Batch, found: list) -> np.ndarray:
         """:meth:`affects_grouping` by grouping edited tables (a batch whose codes the grouper splits at , or |)."""
-        from grouper.api import group_outcomes
+        from grouper.api import group_edited
+        from grouper.records import encode
 
-        base = self._grouping_table(b)
+        base = self._grouping_table(b, np.arange(b.n))
         variants, where = [], []
         rows = np.concatenate([f.rows for _, _, f in found])
-        touches = np.zeros(len(rows), dtype=bool)  # the issue is about something the grouper reads
+        touches = np.zeros(len(rows), dtype=bool)
         start = 0
         for _, rule, f in found:
             k = len(f.rows)
-            names = [x for x in rule.fields if x in GROUPER_FIELDS]
-            touches[start:start + k] = KINDS[rule.kind].code or bool(names) or rule.field in ("dx", "px")
-            if KINDS[rule.kind].fix == "add" or (f.elements is None and not names):
+            touches[start:start + k], blank = _touches(rule)
+            if KINDS[rule.kind].fix == "add" or (f.elements is None and not blank):
                 pass
             elif f.elements is not None:
                 variants.append(self._without_code(b, base, f, demote=KINDS[rule.kind].fix == "demote"))
                 where.append((start, k))
             else:
                 t = base.take(pa.array(f.rows))
-                if names[0] in t.column_names:
-                    t = t.set_column(t.column_names.index(names[0]), names[0], pa.nulls(k, t.schema.field(names[0]).type))
+                if blank in t.column_names:
+                    t = t.set_column(t.column_names.index(blank), blank, pa.nulls(k, t.schema.field(blank).type))
                 variants.append(t)
                 where.append((start, k))
             start += k
         unique_rows, inverse = np.unique(rows, return_inverse=True)
-        outcome = group_outcomes(pa.concat_tables([base.take(pa.array(unique_rows))] + variants), self.scheme)
+        table = pa.concat_tables([base.take(pa.array(unique_rows))] + variants)
+        outcome = group_edited(encode(table, self.scheme), self.scheme, np.arange(table.num_rows))
         drg_of, ok_of = self._outcome_words()
         drg, ok = drg_of[outcome], ok_of[outcome]
         m = len(unique_rows)
@@ -172,14 +177,16 @@ class Checker:
             at += k
         return out & touches
 
-    def _grouping_table(self, b: Batch) -> pa.Table:
+    @staticmethod
+    def _grouping_table(b: Batch, rows: np.ndarray) -> pa.Table:
+        """The grouping columns of ``rows`` (canonical, dx/px as the rules read them), ready for ``encode``."""
+        taken = pa.array(rows)
         cols = {}
         for name in CANONICAL:
             if name in ("dx", "px"):
-                c = b.codes(name)
-                cols[name] = pa.ListArray.from_arrays(pa.array(c.off.astype(np.int32)), c.raw.take(pa.array(c.idx)))
+                cols[name] = b.codes(name).lists(rows)
             elif name != "case_id" and name in b.canon.column_names:
-                cols[name] = b.canon.column(name)
+                cols[name] = b.canon.column(name).take(taken)
         return pa.table(cols)
 
     def _without_code(self, b: Batch, base: pa.Table, f, demote: bool = False) -> pa.Table:

@@ -110,6 +110,15 @@ class Codes:
         out[self.row[in_set[self.idx]]] = True
         return out
 
+    def lists(self, rows: np.ndarray) -> pa.ListArray:
+        """The code lists of ``rows`` as list<string> (what the grouper reads), gathered for those rows only."""
+        lengths = self.off[rows + 1] - self.off[rows]
+        off = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=off[1:])
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        pos = self.off[rows][owner] + (np.arange(off[-1]) - off[owner])
+        return pa.ListArray.from_arrays(pa.array(off.astype(np.int32)), self.raw.take(pa.array(self.idx[pos])))
+
     def values(self, elements: np.ndarray) -> pa.Array:
         return self.raw.take(pa.array(self.idx[elements]))
 
