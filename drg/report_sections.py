@@ -369,10 +369,7 @@ def quality_control(r) -> str:
     body = r.chart(fig) + f"<p class='note'>{esc(t['check_note'].format(cases=cases, errors=errors, rate=1 - errors / max(cases, 1)))}</p>"
     if rules is not None and len(rules):
         found = rules[rules["issues"] > 0].sort_values(["issues", "rule_id"], ascending=[False, True], kind="stable")
-        found = found[["rule_id", "severity", "message", "issues", "cases", "affects_grouping_issues"]]
-        if r.lang == "zh":
-            found = found.assign(severity=found["severity"].map({"error": "错误", "warning": "警告"}))
-        body += r.table(found)
+        body += r.table(found[["rule_id", "severity", "message", "issues", "cases", "affects_grouping_issues"]])
     cols = ["hospital_id", "cases", "cases_with_errors", "cases_with_warnings", "pass_rate", "top_rules"]
     return section("check", t["check"], body + r.table(h[cols]))
 

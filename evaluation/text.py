@@ -164,6 +164,7 @@ VALUE_LABELS = {
     "quadrant_time": {"I": "I 高CMI短住院", "II": "II 高CMI长住院", "III": "III 低CMI长住院", "IV": "IV 低CMI短住院"},
 }
 VALUE_LABELS["peer_group"] = _LEVELS
+VALUE_LABELS["severity"] = {"error": "错误", "warning": "警告"}  # drg check's issues
 VALUE_LABELS["indicator"] = {k: LABELS.get(k, k) for k in (
     "basic_care_tertiary_share", "cases", "cmi", "drg_count", "in_county_rate", "in_region_rate", "level2_surgery",
     "primary_share", "service_share", "surgical_share", "mortality", "cost_index", "time_index")}

@@ -24,13 +24,10 @@ from .engine import ISSUE_SCHEMA, Checker
 from .rules import load_rules
 
 XLSX_ISSUES = 50_000  # issue rows in check.xlsx; issues.parquet has them all
-LABELS_ZH = {"row": "行号", "case_id": "病案号", "hospital_id": "定点医疗机构代码", "dept": "科室", "rule_id": "规则编号",
-             "severity": "严重程度", "field": "字段", "value": "值", "message": "问题说明", "affects_grouping": "影响分组",
-             "cases": "病例数", "cases_with_errors": "有错误病例数", "cases_with_warnings": "有警告病例数",
-             "pass_rate": "质控通过率", "issues": "问题数", "top_rules": "主要问题(规则×次数)", "kind": "规则类型",
-             "source": "依据", "applied": "已执行", "affects_grouping_issues": "影响分组的问题数", "item": "项目",
-             "value_": "值"}
-SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+# the workbook's headers of drg check's own columns; the shared ones (病案号, 规则编号, 质控通过率 ...) are
+# evaluation.text's LABELS, read through column_label
+LABELS_ZH = {"row": "行号", "hospital_id": "定点医疗机构代码", "field": "字段", "value": "值", "affects_grouping": "影响分组",
+             "kind": "规则类型", "source": "依据", "applied": "已执行"}
 KIND_ZH = {"unknown_code": "编码不在方案中", "code_position": "编码位置", "not_principal": "不能作主要诊断", "sex_code": "性别限定编码",
            "age_code": "年龄限定编码", "newborn_only": "新生儿编码", "maternal_only": "孕产编码", "dagger_asterisk": "剑号星号配对",
            "requires_code": "须附加编码", "exclusive_codes": "互斥编码", "required_field": "必填项", "field_format": "格式",
@@ -126,6 +123,9 @@ def field_zh(field: str) -> str:
 
 
 def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    from evaluation.common import column_label
+    from evaluation.text import VALUE_LABELS
+
     out = df.copy()
     for c in ("hospital_id", "dept"):
         if c in out:
@@ -133,7 +133,7 @@ def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     if lang != "zh":
         return out
     if "severity" in out:
-        out["severity"] = out["severity"].map(lambda v: SEVERITY_ZH.get(v, v))
+        out["severity"] = out["severity"].map(lambda v: VALUE_LABELS["severity"].get(v, v))
     if "kind" in out:
         out["kind"] = out["kind"].map(lambda v: KIND_ZH.get(v, v))
     if "field" in out:
@@ -141,7 +141,7 @@ def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     for c in ("affects_grouping", "applied"):
         if c in out:
             out[c] = out[c].map({True: "是", False: "否"})
-    return out.rename(columns=LABELS_ZH)
+    return out.rename(columns={c: LABELS_ZH.get(c) or column_label(c) for c in out.columns})
 
 
 def _overview(run: dict, lang: str) -> pd.DataFrame:
