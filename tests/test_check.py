@@ -356,3 +356,19 @@ def test_the_report_shows_the_check(scheme, tmp_path):
     assert "结算清单质控" in page
     assert f"共检查{len(frame):,}例，{errors:,}例有错误，全地区质控通过率{1 - errors / len(frame):.1%}" in page
     assert all(rule in page for rule in set(issues["rule_id"]))
+
+
+def test_numbers_with_units_are_read_as_the_grouper_reads_them(scheme):
+    """A number with a unit (70岁, 3.5kg = 3,500 g, 100元) is the number the grouper reads; a unit the field has not
+    (3斤, 70天 as an age) is unreadable for both: a field_range issue here, an unreadable-value warning there."""
+    from grouper.api import group_table
+
+    recs = [{"sex": "2", "age_years": a, "age_days": "10天", "weight_g": w, "total_cost": c, "dx": ["P07.100"]}
+            for a, w, c in (("0岁", "3.5kg", "100元"), ("0", "3500克", "100.5"), ("70天", "3斤", "100天"))]
+    issues, _ = Checker(scheme, load_rules()).check(pa.Table.from_pylist(recs))
+    found = {(t["row"], t["rule_id"]) for t in issues.to_pylist()}
+    assert {(3, "F301"), (3, "F303"), (3, "F306")} <= found
+    assert not {r for r in found if r[0] < 3 and r[1] in ("F301", "F303", "F306")}, found
+    warned = group_table(pa.Table.from_pylist([{k: v for k, v in r.items() if k != "total_cost"} for r in recs]), scheme,
+                         lang="en", only_results=True).column("warnings").to_pylist()
+    assert [bool(w and "could not be read" in w) for w in warned] == [False, False, True], warned

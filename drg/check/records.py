@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from grouper.columns import canonicalize, norm_header
+from grouper.records import SEX_WORDS
 
-SEX_VALUES = {"1": 1, "2": 2, "男": 1, "女": 2, "m": 1, "f": 2, "male": 1, "female": 2}
+SEX_VALUES = {"1": 1, "2": 2, **SEX_WORDS}
 
 
 def _plain(col) -> pa.Array:
@@ -41,6 +42,23 @@ def normal_codes(codes: pa.Array) -> np.ndarray:
     primary = pc.list_element(pc.split_pattern(trimmed, "+", max_splits=1), 0)
     normal = pc.replace_substring_regex(primary, r"[.*†\s]", "")
     return np.asarray(normal.to_numpy(zero_copy_only=False), dtype="U16")
+
+
+def _numbers_with_units(text: pa.Array, field: str) -> tuple[np.ndarray, np.ndarray]:
+    """Text numbers read as the grouper reads them (``grouper.records.UNITS``: 70岁, 3500克, 3.5kg = 3500 g, 12天; 元
+    after a number of a field the grouper does not read): values (NaN when blank or unreadable) and the mask of
+    unreadable non-blank values (a unit the field has not: 3斤)."""
+    from grouper.records import INT_COLUMNS, UNITS
+
+    slot = next((s for s, c in INT_COLUMNS.items() if c == field), None)
+    units = {"": 1, **(UNITS.get(slot, {}) if slot else {"元": 1})}
+    parts = pc.extract_regex(pc.utf8_lower(text), r"^(?P<n>[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(?P<u>[^\d\s.+-]*)$")
+    number = pc.cast(pc.struct_field(parts, [0]), pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    at = pc.index_in(pc.struct_field(parts, [1]), value_set=pa.array(list(units)))
+    factor = np.append(np.array(list(units.values()), dtype=np.float64), np.nan)
+    v = number * factor[pc.fill_null(at, len(units)).to_numpy(zero_copy_only=False)]
+    filled = np.asarray(pc.fill_null(pc.not_equal(text, ""), False), dtype=bool)
+    return v, filled & np.isnan(v)
 
 
 class SchemeCodes:
@@ -248,12 +266,7 @@ class Batch:
             v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
             bad = np.zeros(self.n, dtype=bool)
         else:
-            text = as_text(col)
-            number = pc.struct_field(pc.extract_regex(text, r"^\s*(?P<n>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*"
-                                                      r"(?:岁|周岁|天|日|克|g|kg|小时|h|元)?\s*$"), [0])
-            v = pc.cast(number, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
-            filled = np.asarray(pc.fill_null(pc.not_equal(text, ""), False), dtype=bool)
-            bad = filled & np.isnan(v)
+            v, bad = _numbers_with_units(as_text(col), field)
         self._memo[key] = (v, bad)
         return v, bad
 
