@@ -106,9 +106,8 @@ class DuplicateSpill:
                 candidates.append(numbers[twice])
         self.files.clear()
         found = self._texts_of(np.concatenate(candidates)) if candidates else FOUND.empty_table()
-        for name in ("texts.arrow",):
-            if os.path.exists(os.path.join(self.folder, name)):
-                os.remove(os.path.join(self.folder, name))
+        if os.path.exists(os.path.join(self.folder, "texts.arrow")):
+            os.remove(os.path.join(self.folder, "texts.arrow"))
         if os.path.isdir(self.folder):
             os.rmdir(self.folder)
         return found

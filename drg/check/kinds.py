@@ -177,10 +177,10 @@ def exclusive_codes(rule, batch) -> Found:
     return _code_found(batch, rule, _in_codes(batch, rule) & has_other[c.row])
 
 
-def _field_found(batch, rule, mask: np.ndarray, field: str | None = None, values=None) -> Found:
+def _field_found(batch, rule, mask: np.ndarray, values=None) -> Found:
     rows = np.flatnonzero(mask)
     if values is None:
-        text = batch.text(field or rule.field, pa.array(rows))
+        text = batch.text(rule.field, pa.array(rows))
         values = pa.nulls(len(rows), pa.string()) if text is None else text
     return Found(rows, values)
 
