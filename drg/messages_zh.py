@@ -352,6 +352,22 @@ MESSAGES = {
         'dx_region_count(...) {} 之后应为整数，却是 {}',
     'expected a comparison operator after {}, found {}':
         '{} 之后应为比较运算符，却是 {}',
+    'expected dx, px, sdx or spx in count(...), found {}':
+        'count(...) 中应为 dx、px、sdx 或 spx，却是 {}',
+    'expected a comparison after count(...), found {}':
+        'count(...) 之后应为比较，却是 {}',
+    'expected an integer after count(...) {}, found {}':
+        'count(...) {} 之后应为整数，却是 {}',
+    '{}: key input_checks: {} is not a check; write some of {} (FORMAT.md 5.3)':
+        '{}: 键 input_checks: {} 不是一项输入校验; 请写 {} 中的若干项(FORMAT.md 5.3)',
+    '{}: column seq has a value used twice; give each reject rule its own seq':
+        '{}: seq 列有重复的值; 请给每条拒绝规则不同的 seq',
+    "{}: {} reject rules; at most {} (join rules with 'or')":
+        "{}: 有 {} 条拒绝规则; 最多 {} 条(可用 'or' 合并规则)",
+    '{}: key {}: {} must be one of {}':
+        '{}: 键 {}: {} 必须是 {} 之一',
+    '{}: row {}, column status: empty; write the status the record ends with':
+        '{}: 第 {} 行 status 列为空; 请写出该规则成立时病案的分组状态',
     "expected dx, px, sdx or spx after 'any', found {}":
         "'any' 之后应为 dx、px、sdx 或 spx，却是 {}",
     'column {} has type {}; codes must be text (A|B) or a list of text codes, not nested lists, structs or maps: re-export the column as text':

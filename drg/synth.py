@@ -127,13 +127,19 @@ class _Lists:
         return self.by_list.get(lid, np.zeros(0, np.int64)) if lid is not None else np.zeros(0, np.int64)
 
 
+# CHS-DRG 2.0 / 3.0 fields (FORMAT.md 2): drawn only when a rule asks for them, else unknown; their usual range
+NEW_FIELDS = ("admission_weight_g", "new_technique", "intensive_care", "day_surgery", "crrt_hours")
+NEW_RANGE = {"admission_weight_g": (400, 5000), "new_technique": (0, 1), "intensive_care": (0, 1), "day_surgery": (0, 1),
+             "crrt_hours": (0, 400)}
+
+
 class _Draft:
     def __init__(self):
         self.dx0 = None
         self.sdx: list = []
         self.px0 = None
         self.spx: list = []
-        self.bounds = {f: [-10**9, 10**9] for f in ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")}
+        self.bounds = {f: [-10**9, 10**9] for f in ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours") + NEW_FIELDS}
         self.need = set()
         self.strs: dict = {}
         self.min_dx = 1
@@ -205,13 +211,14 @@ def _finish(d: _Draft, L: _Lists, rng, level: int) -> dict:
     if (age == 0 and age_days is not None and age_days <= 28) or "weight_g" in d.need:
         weight = _pick(b["weight_g"], 400, 5000, rng, (2500, 4000))
     icu = _pick(b["icu_hours"], 0, 400, rng) if "icu_hours" in d.need else 0
+    new = {f: _pick(b[f], *NEW_RANGE[f], rng) if f in d.need else None for f in NEW_FIELDS}
     los_lo = b["los"][0] if b["los"][0] > -10**9 else 1
     los_hi = b["los"][1] if b["los"][1] < 10**9 else 10**6
     return {
         "sex": sex, "age_years": age, "age_days": age_days, "weight_g": weight,
         "dept": d.strs.get("dept", ""), "leaving_type": d.strs.get("leaving_type"), "icu_hours": icu,
         "los_lo": max(int(los_lo), 1), "los_hi": int(max(los_hi, 1)), "complication": level,
-        "dx": [pdx] + sdx, "px": px,
+        "dx": [pdx] + sdx, "px": px, **new,
     }
 
 
@@ -250,8 +257,9 @@ def _templates_for(scheme, L, steps, per_step, rng) -> pd.DataFrame:
             rec["step"] = st
             rows.append(rec)
     df = pd.DataFrame(rows)
-    table = pa.Table.from_pandas(df[["sex", "age_years", "age_days", "weight_g", "dept", "leaving_type", "icu_hours", "dx", "px"]],
-                                 preserve_index=False)
+    used = [f for f in NEW_FIELDS if df[f].notna().any()]
+    table = pa.Table.from_pandas(df[["sex", "age_years", "age_days", "weight_g", "dept", "leaving_type", "icu_hours", "dx", "px"]
+                                    + used].astype({f: "Int64" for f in used}), preserve_index=False)
     table = table.append_column("los_days", pa.array(df["los_lo"].to_numpy(np.int64)))
     out = grouper.group_table(table, scheme, only_results=True, keep_dictionary=False)
     df["status"] = out.column("status").to_pylist()
@@ -519,6 +527,9 @@ def _prepare(w: SimpleNamespace, scheme) -> None:
     w.t_cols = {name: pa.array(t[name].to_numpy(), typ, from_pandas=True)
                 for name, typ in (("sex", pa.int8()), ("age_years", pa.int16()), ("age_days", pa.int16()),
                                   ("weight_g", pa.int32()), ("icu_hours", pa.int32()))}
+    # the 2.0 / 3.0 fields a scheme's rules use (none for 1.x schemes: their output keeps its columns)
+    w.t_new = {f: pa.array(pd.array(t[f], dtype="Int64").to_numpy(dtype=float, na_value=np.nan), pa.int32(), from_pandas=True)
+               for f in NEW_FIELDS if f in t.columns and t[f].notna().any()}
     w.t_px = pa.array(t["px"].tolist(), pa.list_(pa.string()))
     # leaving types (离院方式) as codes; a template may fix one
     fixed = t["leaving_type"]
@@ -989,6 +1000,7 @@ def _tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> tupl
         "los_days": pa.array(c.los[order].astype(np.int32)),
         "leaving_type": w.leave_vocab.take(pa.array(c.leaving[order])),
         "icu_hours": w.t_cols["icu_hours"].take(take),
+        **{f: col.take(take) for f, col in w.t_new.items()},
         "receiving_institution": _codes_column(w.receiver_vocab, c.receiver_text[order]),
         "dx": dx,
         "px": w.t_px.take(take),
@@ -1178,7 +1190,7 @@ def synthesize(scheme, out_dir: str, *, region: str = "dezhou", years=(2018, 201
 
 # columns with few distinct values: a Parquet dictionary pays for them; for ids and costs it costs a third of the write
 FEW_VALUES = ["hospital_id", "year", "residence_county", "sex", "age_years", "age_days", "weight_g", "dept", "doctor_id",
-              "los_days", "leaving_type", "icu_hours", "receiving_institution", "dx", "px",
+              "los_days", "leaving_type", "icu_hours", *NEW_FIELDS, "receiving_institution", "dx", "px",
               "intended_drg", "transfer_to", "comorbidities"]
 
 

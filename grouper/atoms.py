@@ -27,7 +27,7 @@ from .language import (
 # Opcodes of kernel.eval_program: (op, a, b, c) per instruction
 OP_TRUE, OP_FALSE = 0, 1
 OP_PDX, OP_PPX, OP_ANY_DX, OP_ANY_PX, OP_ANY_SDX, OP_ANY_SPX, OP_SFIELD_IN = 2, 3, 4, 5, 6, 7, 8
-OP_MCC, OP_CC, OP_KNOWN, OP_NONZERO, OP_REGIONS, OP_CMP = 9, 10, 11, 12, 13, 14
+OP_MCC, OP_CC, OP_KNOWN, OP_NONZERO, OP_REGIONS, OP_CMP, OP_COUNT = 9, 10, 11, 12, 13, 14, 15
 OP_JF, OP_JT, OP_NOT = 20, 21, 22
 CMP_CODE = {op: i for i, op in enumerate(CMP_OPS)}  # == != < <= > >=: the kernel's compare() codes
 IN_OPS = {"pdx": OP_PDX, "ppx": OP_PPX, "any_dx": OP_ANY_DX, "any_px": OP_ANY_PX, "any_sdx": OP_ANY_SDX, "any_spx": OP_ANY_SPX}
@@ -35,9 +35,27 @@ IN_OPS = {"pdx": OP_PDX, "ppx": OP_PPX, "any_dx": OP_ANY_DX, "any_px": OP_ANY_PX
 V_INT_FIELD, V_STR_FIELD, V_DX_COUNT, V_PX_COUNT, V_INT, V_STR = 0, 1, 2, 3, 4, 5
 
 
+COUNT_TARGETS = ("dx", "px", "sdx", "spx")  # count(...) target codes 0..3 of OP_COUNT
+
+
 def list_key(ref) -> tuple:
     """The identity of a list reference: ("named", NAME) or ("inline", sorted distinct codes)."""
     return ("named", ref[1]) if ref[0] == "named" else ("inline", tuple(sorted(set(ref[1]))))
+
+
+def prefix_key(ref) -> tuple:
+    """The identity of a list of code prefixes (``pdx prefix in L``): ("prefix", "named", NAME) or
+    ("prefix", "inline", sorted distinct prefixes)."""
+    return ("prefix",) + list_key(ref)
+
+
+def key_of(node) -> tuple:
+    """The list identity a membership node (``in`` or ``prefix``) tests."""
+    return prefix_key(node[2]) if node[0] == "prefix" else list_key(node[2])
+
+
+def _ref_text(ref) -> str:
+    return "@" + ref[1] if ref[0] == "named" else "{" + ",".join(f'"{c}"' for c in ref[1]) + "}"
 
 
 def _hits(text: str, r: bool, hits) -> str:
@@ -324,6 +342,123 @@ class RegionCount(Atom):
         d.sdx.extend(lists.codes[c] for c in list(regs.values())[: max(want, 1)])
 
 
+class Prefix(Atom):
+    """``pdx prefix in L`` / ``ppx prefix in L``: the principal code starts with one of the strings of L (CHS-DRG
+    2.0 sub-groups by code family, e.g. Shanghai BR1 with I61.0). Compiled to list membership: a code the scheme
+    names is a member when it starts with a prefix; a code unknown to the scheme is encoded as the entry of its
+    longest prefix (``records.encode``), which is a member of exactly the lists of the prefixes it starts with."""
+
+    nodes = ("prefix",)
+    opcodes = (OP_PDX, OP_PPX)
+    words = ("prefix",)
+
+    def parse(self, p):
+        kind, val = p.peek()
+        if kind != "word" or val not in ("pdx", "ppx") or p.peek(1) != ("word", "prefix"):
+            return None
+        p.take()
+        p.take()
+        p.expect_in()
+        return ("prefix", val, p.listref())
+
+    def text(self, node):
+        return f"{node[1]} prefix in {_ref_text(node[2])}"
+
+    def emit(self, c, node):
+        c.ins.append([OP_PDX if node[1] == "pdx" else OP_PPX, c.list_id(prefix_key(node[2])), 0, 0])
+
+    def trace(self, ctx, node, notes):
+        codes = (ctx.dx if node[1] == "pdx" else ctx.px)[:1]
+        hits = [c for c in codes if ctx.member(c, prefix_key(node[2]))]
+        notes.append(_hits(self.text(node), bool(hits), [ctx.code(c) for c in hits]))
+        return bool(hits)
+
+    def refs(self, node):
+        return [("list", node[2][1])] if node[2][0] == "named" else []
+
+    def satisfy(self, node, d, lists, rng):
+        codes = lists.members(prefix_key(node[2]))
+        codes = [c for c in codes if not lists.codes[int(c)].endswith("\x00")]  # a code, not a prefix's entry
+        if len(codes) == 0:
+            return
+        c = lists.codes[int(rng.choice(codes))]
+        if node[1] == "pdx":
+            d.dx0 = c
+        else:
+            d.px0 = c
+
+
+class Count(Atom):
+    """``count([distinct] dx|px|sdx|spx in L) OP N``: how many codes of the list (positions, or distinct codes)
+    are in L (CHS-DRG 3.0 IC2 "两个及以上", regional "N个及以上不重复的次要诊断")."""
+
+    nodes = ("count",)
+    opcodes = (OP_COUNT,)
+    words = ("count", "distinct")
+
+    def parse(self, p):
+        if p.peek() != ("word", "count") or p.peek(1) != ("punct", "("):
+            return None
+        p.take()
+        p.take()
+        distinct = p.peek() == ("word", "distinct")
+        if distinct:
+            p.take()
+        _, what = p.take()
+        if what not in COUNT_TARGETS:
+            raise RuleError(f"expected dx, px, sdx or spx in count(...), found {what!r}")
+        p.expect_in()
+        ref = p.listref()
+        p.expect(")")
+        _, op = p.take()
+        if op not in CMP_OPS:
+            raise RuleError(f"expected a comparison after count(...), found {op!r}")
+        k, num = p.take()
+        if k != "int":
+            raise RuleError(f"expected an integer after count(...) {op}, found {num!r}")
+        return ("count", what, distinct, ref, op, int64_literal(num))
+
+    def text(self, node):
+        return f"count({'distinct ' if node[2] else ''}{node[1]} in {_ref_text(node[3])}) {node[4]} {node[5]}"
+
+    def emit(self, c, node):
+        b = COUNT_TARGETS.index(node[1]) * 2 + int(node[2]) + 16 * CMP_CODE[node[4]]
+        c.ins.append([OP_COUNT, c.listref(node[3]), b, node[5]])
+
+    def trace(self, ctx, node, notes):
+        lst = ctx.dx if node[1] in ("dx", "sdx") else ctx.px
+        lst = lst[1:] if node[1] in ("sdx", "spx") else lst
+        hits = [c for c in lst if ctx.member(c, list_key(node[3]))]
+        n = len(set(hits)) if node[2] else len(hits)
+        r = compare(n, node[4], node[5])
+        notes.append(f"{self.text(node)} = {r} (count {n}{': ' + ', '.join(ctx.code(c) for c in hits) if hits else ''})")
+        return r
+
+    def refs(self, node):
+        return [("list", node[3][1])] if node[3][0] == "named" and node[3][1] != "OR" else []
+
+    def satisfy(self, node, d, lists, rng):
+        op, n = node[4], node[5]
+        if op not in (">", ">=", "=="):
+            return
+        want = n + (1 if op == ">" else 0)
+        codes = lists.members(list_key(node[3]))
+        if len(codes) == 0 or want <= 0:
+            return
+        picked = [lists.codes[int(c)] for c in rng.permutation(codes)[:want]]
+        while len(picked) < want and not node[2]:
+            picked.append(picked[-1])
+        t = node[1]
+        if t in ("dx", "sdx"):
+            d.sdx.extend(picked)
+            d.min_dx = max(d.min_dx, 1 + len(picked))
+        else:
+            if t == "px" and d.px0 is None:
+                d.px0 = picked.pop(0)
+            d.spx.extend(picked)
+            d.min_px = max(d.min_px, 1 + len(d.spx))
+
+
 class Comparison(Atom):
     """``VALUE OP VALUE`` over fields, ``dx_count`` / ``px_count``, integers and quoted strings (the
     parser's last resort: every other atom starts with its own word)."""
@@ -412,7 +547,7 @@ def _narrow(b: list, cop: str, n: int) -> None:
 
 
 # In parsing order: each atom but the comparison starts with its own word; the comparison comes last.
-ATOMS = (InList(), PxTag(), Complication(), FieldState(), RegionCount(), Comparison())
+ATOMS = (InList(), Prefix(), PxTag(), Complication(), FieldState(), RegionCount(), Count(), Comparison())
 BY_NODE = {name: a for a in ATOMS for name in a.nodes}
 
 

@@ -16,6 +16,7 @@ STATUS_PX_MAP = "手术操作不能转换为分组器支持的编码"
 STAT_GROUPED = 0
 STAT_DX_MAP = 6
 STAT_PX_MAP = 7
+STAT_REJECT = 8  # 8 + k: reject rule k of reject.csv held (FORMAT.md 5.4)
 
 # Step kinds of adrg.csv and their kernel codes
 KIND_CODE = {"adrg": 0, "adrg_next": 1, "qy": 2}

@@ -15,7 +15,8 @@ import unicodedata
 import pyarrow as pa
 import pyarrow.compute as pc
 
-CANONICAL = ("case_id", "sex", "age_years", "age_days", "weight_g", "dept", "los_days", "leaving_type", "icu_hours", "dx", "px")
+CANONICAL = ("case_id", "sex", "age_years", "age_days", "weight_g", "dept", "los_days", "leaving_type", "icu_hours",
+             "admission_weight_g", "new_technique", "intensive_care", "day_surgery", "crrt_hours", "dx", "px")
 REQUIRED = ("sex", "age_years", "dx")
 
 # Header aliases (compared after NFKC normalisation, so full-width brackets match too,
@@ -30,6 +31,12 @@ ALIASES = {
     "los_days": ["los_days", "los", "inhospitaltime", "住院天数", "实际住院天数", "实际住院(天)", "住院天数(天)"],
     "leaving_type": ["leaving_type", "leavingtype", "discharge_type", "离院方式", "离院方式代码"],
     "icu_hours": ["icu_hours", "icuhours", "重症监护时长(小时)", "重症监护室时长(小时)", "重症监护时长", "icu时长(小时)", "icu时长"],
+    "admission_weight_g": ["admission_weight_g", "admission_weight", "入院体重", "入院体重(克)", "新生儿入院体重(克)",
+                           "新生儿入院体重"],
+    "new_technique": ["new_technique", "新技术", "是否新技术", "新技术标志", "新技术项目"],
+    "intensive_care": ["intensive_care", "是否重症监护", "重症监护标志", "入住重症监护室", "是否入住重症监护室"],
+    "day_surgery": ["day_surgery", "日间手术", "是否日间手术", "日间手术标志"],
+    "crrt_hours": ["crrt_hours", "crrt时长(小时)", "crrt时长", "crrt治疗时长(小时)", "连续性肾脏替代治疗时长(小时)"],
     "dx": ["dx", "diagnoses", "zdlist", "诊断编码", "诊断代码", "诊断", "诊断列表"],
     "px": ["px", "procedures", "sslist", "手术操作编码", "手术及操作编码", "手术操作代码", "手术操作", "手术列表"],
 }
@@ -43,7 +50,8 @@ WIDE = {  # principal headers in order of preference: a code column before one t
            ["手术操作编码", "其他手术操作编码", "手术及操作编码", "其他手术及操作编码", "手术操作代码"]),
 }
 # the fields whose value decides the group: two input columns for one of them is an error, never a silent choice
-DECISIVE = ("sex", "age_years", "age_days", "weight_g", "los_days", "leaving_type", "icu_hours", "dx", "px")
+DECISIVE = ("sex", "age_years", "age_days", "weight_g", "los_days", "leaving_type", "icu_hours", "admission_weight_g",
+            "new_technique", "intensive_care", "day_surgery", "crrt_hours", "dx", "px")
 _PRINCIPAL_HINT = {"dx": ("主", "诊断"), "px": ("主", "手术")}
 DELIMITERS = r"[|,;]"
 

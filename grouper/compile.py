@@ -34,10 +34,15 @@ from .atoms import (
     V_STR,
     V_STR_FIELD,
     atom_of,
+    key_of,
     list_key,
 )
 from .codes import KIND_CODE, STATUS_FAIL, STATUS_OK, STATUS_QY
 from .language import FIELD_SLOTS, STR_FIELDS
+
+PREFIX_END = "\x00"  # a prefix P's dictionary entry is P + PREFIX_END: the id of an unknown code whose longest prefix is P
+NO_SPLIT = ":0000"  # result code suffix of an ADRG without a matching split, where the scheme reports 0000
+CHECK_BITS = {"sex": 1, "age_years": 2, "age_days": 4, "weight_g": 8, "dx": 16}  # FORMAT.md 5.3 checks 1-5
 
 
 @dataclass
@@ -67,6 +72,8 @@ class CompiledScheme:
     rlist_ids: dict  # region list name -> row of arrays["region"]
     drg_names: dict
     warnings: list = field(default_factory=list)
+    prefixes: list = field(default_factory=list)  # every prefix of the prefix lists (pdx/ppx prefix in L), sorted
+    reject_asts: list = field(default_factory=list)  # (seq, status, rule_text, ast) of reject.csv, in seq order
 
     @property
     def n_codes(self) -> int:
@@ -77,7 +84,15 @@ class CompiledScheme:
         state = dict(self.__dict__)
         state.pop("_value_set", None)
         state.pop("_code_index", None)
+        state.pop("_prefix_set", None)
         return state
+
+    @property
+    def prefix_set(self) -> frozenset:
+        """The prefixes of the prefix lists, as a set (empty for most schemes)."""
+        if getattr(self, "_prefix_set", None) is None:
+            self._prefix_set = frozenset(self.prefixes)
+        return self._prefix_set
 
     @property
     def value_set(self):
@@ -121,8 +136,11 @@ def result_row(code: str, meta: dict, drg_names: dict):
     if code == "0000":
         return (STATUS_FAIL, "ungroupable", "0000", "00", meta["output_drg_fail"], "")
     mdc = "MDC" + code[0]
+    if code.endswith(NO_SPLIT):  # output_no_split = 0000: the ADRG kept, no DRG
+        return (STATUS_FAIL, "ungroupable", mdc, code[: -len(NO_SPLIT)], "0000", "")
     if code[1:3] == "QY":
-        return (STATUS_QY, "ambiguous", mdc, "QY", code, drg_names.get(code, ""))
+        adrg = code if meta.get("output_qy_adrg") == "code" else "QY"
+        return (STATUS_QY, "ambiguous", mdc, adrg, code, drg_names.get(code, ""))
     if code[1:3] == "00":
         return (STATUS_FAIL, "ungroupable", mdc, "00", meta["output_drg_fail_in_mdc"], "")
     return (STATUS_OK, "ok", mdc, code[:3], code, drg_names.get(code, ""))
@@ -196,10 +214,10 @@ def _never(node) -> bool:
 
 
 def _necessary(node, target: str):
-    """List refs L1..Lk such that the rule can hold only if `target in L1 or ... Lk`; None if none."""
+    """List keys L1..Lk such that the rule can hold only if `target in L1 or ... Lk`; None if none."""
     op = node[0]
-    if op == "in" and node[1] == target:
-        return [node[2]]
+    if op in ("in", "prefix") and node[1] == target:
+        return [key_of(node)]
     if op == "and":
         a = _necessary(node[1], target)
         return a if a is not None else _necessary(node[2], target)
@@ -257,10 +275,27 @@ def _string_table(t, comp) -> list:
         if key[0] == "inline":
             strings.update(key[1])
     strings.update(comp.str_literals)
+    strings.update(p + PREFIX_END for p in _prefixes(t, comp))
     return sorted(strings)
 
 
-def _membership(t, comp, index: dict, n: int):
+def _prefix_members(t, key) -> list:
+    """The prefixes of a prefix list key."""
+    return t.lists.get(key[2], []) if key[1] == "named" else list(key[2])
+
+
+def _prefixes(t, comp) -> list:
+    """Every prefix that a rule tests (``pdx|ppx prefix in L``), sorted."""
+    return sorted({p for key in comp.list_keys if key[0] == "prefix" for p in _prefix_members(t, key)})
+
+
+def _starting_with(codes: list, prefix: str) -> list:
+    import bisect
+
+    return codes[bisect.bisect_left(codes, prefix): bisect.bisect_left(codes, prefix + "\U0010ffff")]
+
+
+def _membership(t, comp, index: dict, n: int, codes: list):
     """List membership as CSR by code (list ids sorted): (member_ptr, member_lists, members per list id)."""
     pair_codes, pair_lists = [], []
     list_members: dict = {}
@@ -275,6 +310,8 @@ def _membership(t, comp, index: dict, n: int):
             members = t.or_codes if key[1] == "OR" else t.lists.get(key[1], [])
         elif key[0] == "inline":
             members = key[1]
+        elif key[0] == "prefix":  # the codes that start with a prefix: a range of the sorted dictionary each
+            members = [c for p in _prefix_members(t, key) for c in _starting_with(codes, p)]
         else:  # ("tag", tlist, tag)
             members = [c for c, tag in first_tag.get(key[1], {}).items() if tag == key[2]]
         ids = np.unique(_ids(index, list(members)))
@@ -337,8 +374,8 @@ def _candidate_index(rule_asts: list, comp, list_members: dict, n: int) -> dict:
             keys = _necessary(ast, target)
             if keys is not None:
                 members = set()
-                for ref in keys:
-                    members.update(list_members[comp.listref(ref)])
+                for key in keys:
+                    members.update(list_members[comp.list_id(key)])
                 ids = np.array(sorted(members), dtype=np.int64)
                 pairs[target][0].append(ids)
                 pairs[target][1].append(np.full(len(ids), r, dtype=np.int64))
@@ -366,10 +403,12 @@ def compile_scheme(t) -> CompiledScheme:
     comp = _Compiler(t)
     lay = _layout(t, comp)
     steps_in_order = lay["steps_in_order"]
+    reject_prog = [comp.program(r.rule) for r in t.rejects]
+    null_list = comp.list_id(("named", t.meta["null_ppx_list"])) if t.meta.get("null_ppx_list") else -1
     codes = _string_table(t, comp)
     index = {c: i for i, c in enumerate(codes)}
     n = len(codes)
-    member_ptr, member_lists, list_members = _membership(t, comp, index, n)
+    member_ptr, member_lists, list_members = _membership(t, comp, index, n, codes)
     # Results: 0 = "0000"; then every step code and every split code.
     results = ["0000"]
     result_index = {"0000": 0}
@@ -382,6 +421,11 @@ def compile_scheme(t) -> CompiledScheme:
 
     step_result = [rid(a) for a in lay["step_adrg"]]
     split_result = [rid(d) for d in lay["split_drg"]]
+    no_split_0000 = t.meta.get("output_no_split") == "0000"
+    step_nosplit = [rid(a + NO_SPLIT) if no_split_0000 and k == "adrg" else r
+                    for a, k, r in zip(lay["step_adrg"], lay["step_kind"], step_result)]
+    flags = [sum(CHECK_BITS[c] for c in t.meta.get("input_checks", CHECK_BITS)), null_list,
+             int(bool(t.meta.get("medical_only_without_ppx"))), int(bool(t.meta.get("day_surgery_no_cc")))]
     rule_asts = [m.rule for m in t.mdcs] + [st.rule for st in steps_in_order]
     arrays = {
         "ins": np.array(comp.ins, dtype=np.int64).reshape(-1, 4) if comp.ins else np.zeros((0, 4), np.int64),
@@ -394,6 +438,11 @@ def compile_scheme(t) -> CompiledScheme:
         "step_splits": _ranges(lay["step_splits"]),
         "split_prog": _ranges(lay["split_prog"]),
         "split_result": np.array(split_result, dtype=np.int64),
+        "step_nosplit": np.array(step_nosplit, dtype=np.int64),
+        # medical ADRGs (second letter R-Z): the only ones tried without a principal procedure where the scheme says so
+        "step_medical": np.array([a[1:2] >= "R" and a[1:2] <= "Z" for a in lay["step_adrg"]], dtype=np.bool_),
+        "reject_prog": _ranges(reject_prog),
+        "flags": np.array(flags, dtype=np.int64),
         "member_ptr": member_ptr,
         "member_lists": member_lists,
         **_code_tables(t, comp, index, n),
@@ -425,4 +474,6 @@ def compile_scheme(t) -> CompiledScheme:
         rlist_ids=dict(comp.rlist_keys),
         drg_names=dict(t.drg_names),
         warnings=list(t.warnings),
+        prefixes=_prefixes(t, comp),
+        reject_asts=[(r.seq, r.status, r.text, r.rule) for r in t.rejects],
     )

@@ -14,7 +14,7 @@ import unicodedata
 import numpy as np
 import pyarrow as pa
 
-from .codes import STATUS_DX_MAP, STATUS_INPUT, STATUS_PX_MAP
+from .codes import STAT_REJECT, STATUS_DX_MAP, STATUS_INPUT, STATUS_PX_MAP
 from .language import FIELD_SLOTS, NULL
 from .text import FIELD_LABEL, TEXT
 from .textkernel import SEP, build_warnings, string_array, string_buffers, utf8
@@ -52,9 +52,18 @@ def reason_table(scheme, lang: str = "zh") -> list[str]:
     out = list(t["fail"]) + [t["no_mdc"]]
     out += [t["mdc_no_adrg"].format(mdc=m) for m in scheme.mdc_names]
     out += [t["qy"].format(step=s) if k == "qy" else "" for s, k in zip(scheme.step_names, scheme.step_kinds)]
-    out += [t["adrg_only"].format(adrg=a, step=s) for s, a in zip(scheme.step_names, scheme.step_adrg)]
+    no_split = t["no_split"] if scheme.meta.get("output_no_split") == "0000" else t["adrg_only"]
+    out += [no_split.format(adrg=a, step=s) for s, a in zip(scheme.step_names, scheme.step_adrg)]
     out.append("")
+    out += [t["reject"].format(seq=seq, rule=text) for seq, _, text, _ in scheme.reject_asts]
     return out
+
+
+def outcome_stat(stat: np.ndarray, n_mdc: int, n_steps: int) -> np.ndarray:
+    """Reason index of a failed record: its input check or map failure (stat 1-7), or its reject rule (after the
+    step reasons)."""
+    s = stat.astype(np.int32)
+    return np.where(s >= STAT_REJECT, 9 + n_mdc + 2 * n_steps + s - STAT_REJECT, s - 1)
 
 
 def reason_ids(scheme, res, stat, info) -> np.ndarray:
@@ -63,7 +72,7 @@ def reason_ids(scheme, res, stat, info) -> np.ndarray:
     base_step = 8 + n_mdc
     out = np.full(len(res), base_step + 2 * n_steps, dtype=np.int32)  # success: no reason
     failed = stat > 0
-    out[failed] = stat[failed].astype(np.int32) - 1
+    out[failed] = outcome_stat(stat[failed], n_mdc, n_steps)
     ok = ~failed
     no_group = ok & (res == 0)
     out[no_group & (info == -1)] = 7
@@ -71,7 +80,7 @@ def reason_ids(scheme, res, stat, info) -> np.ndarray:
     out[in_mdc] = 8 + (-info[in_mdc] - 2)
     grouped = ok & (res != 0)
     step = np.where(grouped, info, 0)
-    step_result = np.append(scheme.arrays["step_result"], -1)  # a scheme may have no steps
+    step_result = np.append(scheme.arrays["step_nosplit"], -1)  # a scheme may have no steps
     kinds = np.array([k == "qy" for k in scheme.step_kinds] + [False])
     qy = grouped & kinds[step]
     out[qy] = base_step + step[qy]
@@ -193,9 +202,11 @@ def outcome_ids(scheme, res, stat) -> np.ndarray:
 
 
 def outcome_rows(scheme) -> list:
-    """(status, status_code, mdc, adrg, drg, drg_name) of every outcome id."""
+    """(status, status_code, mdc, adrg, drg, drg_name) of every outcome id: the results, the failures of stat 1-7,
+    then one row per reject rule (its own status)."""
     rej = scheme.meta["output_codes_rejected"]
-    return list(scheme.result_rows) + [(s, c, rej[0], rej[1], rej[2], "") for s, c in FAIL_KINDS]
+    return (list(scheme.result_rows) + [(s, c, rej[0], rej[1], rej[2], "") for s, c in FAIL_KINDS]
+            + [(status, "rejected", rej[0], rej[1], rej[2], "") for _, status, _, _ in scheme.reject_asts])
 
 
 def decode(scheme, res, stat, info, lang: str = "zh") -> dict:

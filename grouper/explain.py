@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from .atoms import atom_of
-from .codes import STAT_DX_MAP
+from .codes import STAT_DX_MAP, STAT_REJECT
+from .compile import PREFIX_END
 from .language import FIELD_SLOTS, NULL, STR_SLOT0
 from .text import EXPLAIN
 
@@ -52,9 +53,14 @@ class _Ctx:
         a = scheme.arrays
         self.mptr, self.mlists = a["member_ptr"], a["member_lists"]
         self.steps: list = []
+        # day surgery counts as no CC where the scheme says so
+        self.no_cx = bool(a["flags"][3]) and int(frow[FIELD_SLOTS["day_surgery"]]) == 1
 
     def code(self, i):
-        return self.s.codes[i] if i >= 0 else "?"
+        if i < 0:
+            return "?"
+        c = self.s.codes[i]
+        return c[:-1] + "…" if c.endswith(PREFIX_END) else c  # an unknown code, known by its longest prefix
 
     def member(self, code, key):
         lid = self.s.list_ids.get(key)
@@ -65,6 +71,8 @@ class _Ctx:
 
     def cx(self, which):
         a = self.s.arrays
+        if self.no_cx:
+            return False, []
         ex = a["mcc_ex"] if which == "mcc" else a["cc_ex"]
         if len(self.dx) <= 1:
             return False, []
@@ -114,8 +122,29 @@ def _record_table(record) -> pa.Table:
     return pa.table(rec)
 
 
+def _routing_px(ctx) -> list:
+    """The procedures MDC / ADRG / QY rules see: a principal procedure on the scheme's null_ppx_list is there as a
+    code that matches nothing (FORMAT.md 6)."""
+    lid = int(ctx.s.arrays["flags"][1])
+    if lid >= 0 and ctx.px and ctx.px[0] >= 0 and lid in ctx.mlists[ctx.mptr[ctx.px[0]]:ctx.mptr[ctx.px[0] + 1]]:
+        return [-1] + ctx.px[1:]
+    return ctx.px
+
+
 def _group_traced(ctx, t, lines):
     """FORMAT.md 6 steps 2-4 for the context's lists; returns (result code, info)."""
+    full_px = ctx.px
+    ctx.px = _routing_px(ctx)
+    if ctx.px is not full_px:
+        lines.append(t["nulled"].format(code=ctx.code(full_px[0])))
+    medical_only = bool(ctx.s.arrays["flags"][2]) and (not full_px or ctx.px is not full_px)
+    try:
+        return _walk_traced(ctx, t, lines, full_px, medical_only)
+    finally:
+        ctx.px = full_px
+
+
+def _walk_traced(ctx, t, lines, full_px, medical_only):
     s = ctx.s
     first_mdc = -1
     for m, (text, ast) in enumerate(s.mdc_asts):
@@ -131,6 +160,9 @@ def _group_traced(ctx, t, lines):
         a, b = s.mdc_steps[m]
         for st in range(a, b):
             text, ast = s.step_asts[st]
+            if medical_only and s.step_kinds[st] != "qy" and not s.arrays["step_medical"][st]:
+                lines.append(f"{t['step'].format(name=s.step_names[st], kind=s.step_kinds[st])}: {t['not_medical']}")
+                continue
             notes = []
             ok = ctx.ev(ast, notes)
             lines.append(f"{t['step'].format(name=s.step_names[st], kind=s.step_kinds[st])}: {text} -> {t['true'] if ok else t['false']}"
@@ -142,6 +174,7 @@ def _group_traced(ctx, t, lines):
             if s.step_kinds[st] == "qy":
                 return s.step_adrg[st], st
             x, y = s.step_splits[st]
+            routing_px, ctx.px = ctx.px, full_px  # splits see the procedures as coded
             for k in range(x, y):
                 drg, text, ast = s.split_asts[k]
                 notes = []
@@ -151,9 +184,23 @@ def _group_traced(ctx, t, lines):
                 ctx.steps.append({"level": "split", "name": drg, "kind": "drg", "rule": text, "holds": bool(ok), "notes": notes})
                 if ok:
                     return drg, st
+            ctx.px = routing_px
             if s.step_kinds[st] == "adrg":
-                return s.step_adrg[st], st
+                return s.results[int(s.arrays["step_nosplit"][st])], st
     return "0000", (-1 if first_mdc < 0 else -2 - first_mdc)
+
+
+def _reject_traced(ctx, t, lines) -> int:
+    """FORMAT.md 5.4: the stat of the first reject rule that holds (0: none)."""
+    for k, (seq, status, text, ast) in enumerate(ctx.s.reject_asts):
+        notes: list = []
+        ok = ctx.ev(ast, notes)
+        lines.append(f"{t['reject'].format(seq=seq, status=status)}: {text} -> {t['true'] if ok else t['false']}"
+                     + (f"  [{'; '.join(notes)}]" if notes else ""))
+        ctx.steps.append({"level": "reject", "name": str(seq), "kind": "reject", "rule": text, "holds": bool(ok), "notes": notes})
+        if ok:
+            return STAT_REJECT + k
+    return 0
 
 
 def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Explanation:
@@ -196,7 +243,9 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
 
     stat = int(enc.pre_stat[0])
     if stat == 0:
-        stat = int(input_check(enc.fields, 0, enc.dx_off[0], enc.dx_off[1]))
+        stat = int(input_check(enc.fields, 0, enc.dx_off[0], enc.dx_off[1], scheme.arrays["flags"][0]))
+    if stat == 0:
+        stat = _reject_traced(ctx, t, lines)
     res_code, info = "0000", -1
     if stat == 0:
         res_code, info = _group_traced(ctx, t, lines)
@@ -214,7 +263,7 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
     cols = decode(scheme, res, np.array([stat], dtype=np.int8), np.array([info], dtype=np.int32), lang=lang)
     out = {k: v.dictionary_decode()[0].as_py() for k, v in cols.items()}
     warn = warnings_column(enc, scheme, map_codes, lang)[0].as_py()
-    if stat:
+    if stat and stat < STAT_REJECT:
         lines.append((t["map_fail"] if stat >= STAT_DX_MAP else t["check_fail"]).format(why=out["reason"]))
     lines.append(f"{t['result']}: {out['status']} {out['mdc']} {out['adrg']} {out['drg']} {out['drg_name']}"
                  + (f" ({out['reason']})" if out["reason"] else "") + (f" [{warn}]" if warn else ""))

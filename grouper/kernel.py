@@ -10,7 +10,7 @@ Outputs per record:
 * ``res``: result id (index into ``CompiledScheme.results``; 0 = ``0000``);
 * ``stat``: 0 grouped, 1-5 the failed input check of FORMAT.md 5.3,
   6 a diagnosis that cannot be converted, 7 a procedure that cannot be
-  converted (map mode);
+  converted (map mode), ``8 + k`` reject rule ``k`` held (FORMAT.md 5.4);
 * ``info``: for a grouped record the step that decided it, ``-1`` when no MDC
   rule held, ``-2 - m`` when MDC ``m`` was the first entered but no step matched.
 """
@@ -30,6 +30,7 @@ from .atoms import (
     OP_ANY_SPX,
     OP_CC,
     OP_CMP,
+    OP_COUNT,
     OP_FALSE,
     OP_JF,
     OP_JT,
@@ -48,8 +49,10 @@ from .atoms import (
     V_PX_COUNT,
     V_STR_FIELD,
 )
-from .codes import KIND_ADRG, KIND_QY
-from .language import NULL, STR_SLOT0
+from .codes import KIND_ADRG, KIND_QY, STAT_REJECT
+from .language import FIELD_SLOTS, NULL, STR_SLOT0
+
+DAY_SURGERY = FIELD_SLOTS["day_surgery"]
 
 BIG = 1 << 40
 
@@ -67,6 +70,10 @@ class SchemeArrays(NamedTuple):
     step_splits: np.ndarray   # per step: [first, last) split
     split_prog: np.ndarray    # per split: its rule program
     split_result: np.ndarray  # per split: result id of its DRG
+    step_nosplit: np.ndarray  # per step: result id when no split holds (the ADRG, or its 0000 result)
+    step_medical: np.ndarray  # per step: a medical ADRG (second letter R-Z)
+    reject_prog: np.ndarray   # per reject rule: its program
+    flags: np.ndarray         # input check bits, null_ppx list id (-1), medical_only_without_ppx, day_surgery_no_cc
     member_ptr: np.ndarray    # list membership, CSR by code ...
     member_lists: np.ndarray  # ... list ids, sorted
     mcc_ex: np.ndarray        # per code: MCC exclusion id (-1 none)
@@ -157,6 +164,33 @@ def region_count(dx, d0, d1, regions):
     return n
 
 
+@njit(cache=True)
+def count_in(lst, how, member_ptr, member_lists, dx, d0, d1, px, p0, p1, nullpos):
+    """``count(...)``: codes of dx / px / sdx / spx (``how >> 1`` = 0-3) in the list; ``how & 1``: distinct codes."""
+    target = how >> 1
+    on_px = target == 1 or target == 3
+    skip = nullpos if on_px else -1
+    if on_px:
+        codes, a, b = px, p0 + (1 if target == 3 else 0), p1
+    else:
+        codes, a, b = dx, d0 + (1 if target == 2 else 0), d1
+    n = 0
+    for k in range(a, b):
+        c = codes[k]
+        if k == skip or not in_list(c, lst, member_ptr, member_lists):
+            continue
+        if how & 1:
+            seen = False
+            for q in range(a, k):
+                if codes[q] == c and q != skip:
+                    seen = True
+                    break
+            if seen:
+                continue
+        n += 1
+    return n
+
+
 @njit(cache=True, inline="always")
 def operand(k, opnd, frow, d0, d1, p0, p1, lit_rank):
     """(is_null, is_string, value) of a comparison operand."""
@@ -178,10 +212,11 @@ def operand(k, opnd, frow, d0, d1, p0, p1, lit_rank):
 
 
 @njit(cache=True)
-def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
+def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, nullpos, no_cx):
     """Evaluate one compiled rule for one record; short-circuit jumps as compiled.
 
-    ``frow``/``srow`` are the record's rows of ``fields``/``sids``."""
+    ``frow``/``srow`` are the record's rows of ``fields``/``sids``; the procedure at position ``nullpos`` (-1: none)
+    matches nothing (a nulled principal procedure, FORMAT.md 6); ``no_cx``: ``mcc``/``cc`` are false (day surgery)."""
     r = False
     pc = start
     while pc < end:
@@ -198,7 +233,7 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tab
         elif op == OP_PDX:
             r = d1 > d0 and in_list(dx[d0], a, member_ptr, member_lists)
         elif op == OP_PPX:
-            r = p1 > p0 and in_list(px[p0], a, member_ptr, member_lists)
+            r = p1 > p0 and p0 != nullpos and in_list(px[p0], a, member_ptr, member_lists)
         elif op == OP_NOT:
             r = not r
         elif op == OP_TRUE:
@@ -214,7 +249,7 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tab
         elif op == OP_ANY_PX or op == OP_ANY_SPX:
             r = False
             for k in range(p0 + (1 if op == OP_ANY_SPX else 0), p1):
-                if in_list(px[k], a, member_ptr, member_lists):
+                if k != nullpos and in_list(px[k], a, member_ptr, member_lists):
                     r = True
                     break
         elif op == OP_SFIELD_IN:
@@ -222,11 +257,14 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tab
         elif op == OP_MCC:  # cx caches mcc/cc: bit 1 mcc known, 2 mcc true, 4 cc known, 8 cc true
             if cx & 1 == 0:
                 cx |= 1 | (2 if has_complication(dx, d0, d1, ex_tables[0], ex_tables[2]) else 0)
-            r = cx & 2 != 0
+            r = cx & 2 != 0 and not no_cx
         elif op == OP_CC:
             if cx & 4 == 0:
                 cx |= 4 | (8 if has_complication(dx, d0, d1, ex_tables[1], ex_tables[2]) else 0)
-            r = cx & 8 != 0
+            r = cx & 8 != 0 and not no_cx
+        elif op == OP_COUNT:
+            r = compare(count_in(a, ins[pc, 2] & 15, member_ptr, member_lists, dx, d0, d1, px, p0, p1, nullpos),
+                        ins[pc, 2] >> 4, ins[pc, 3])
         elif op == OP_KNOWN:
             r = frow[a] != NULL
         elif op == OP_NONZERO:
@@ -293,11 +331,16 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
     nf = free.shape[0]
     ex_tables = (S.mcc_ex, S.cc_ex, S.pdx_ex)
     cx = 0  # mcc / cc of this record: computed by the first rule that asks, then reused
+    flags = S.flags
+    no_cx = flags[3] != 0 and frow[DAY_SURGERY] == 1  # day surgery counts as no CC
+    # a principal procedure on the invalid list is absent for MDC / ADRG / QY rules (its position kept); splits see it
+    nul = p0 if flags[1] >= 0 and p1 > p0 and in_list(px[p0], flags[1], mptr, mlists) else -1
+    medical_only = flags[2] != 0 and (p1 == p0 or nul >= 0)
     pa0 = pa1 = qa0 = qa1 = 0
     if d1 > d0 and dx[d0] >= 0:
         pa0 = pdx_ptr[dx[d0]]
         pa1 = pdx_ptr[dx[d0] + 1]
-    if p1 > p0 and px[p0] >= 0:
+    if p1 > p0 and px[p0] >= 0 and nul < 0:
         qa0 = ppx_ptr[px[p0]]
         qa1 = ppx_ptr[px[p0] + 1]
     kf, kp, kq = 0, pa0, qa0
@@ -306,7 +349,7 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
         m, kf, kp, kq = next_candidate(free, kf, nf, pdx_rules, kp, pa1, ppx_rules, kq, qa1)
         if m >= n_mdc:
             break
-        ok, cx = eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
+        ok, cx = eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, nul, no_cx)
         if not ok:
             continue
         if first_mdc < 0:
@@ -321,40 +364,57 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
             if r >= hi:
                 break
             s = r - n_mdc
-            ok, cx = eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
+            kind = step_kind[s]
+            if medical_only and kind != KIND_QY and not S.step_medical[s]:
+                continue
+            ok, cx = eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, nul, no_cx)
             if not ok:
                 continue
-            kind = step_kind[s]
             if kind == KIND_QY:
                 return step_result[s], s
             for k in range(step_splits[s, 0], step_splits[s, 1]):
-                ok, cx = eval_program(split_prog[k, 0], split_prog[k, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
+                ok, cx = eval_program(split_prog[k, 0], split_prog[k, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, -1, no_cx)
                 if ok:
                     return split_result[k], s
             if kind == KIND_ADRG:
-                return step_result[s], s  # [quirk] no split holds: the ADRG code itself
+                return S.step_nosplit[s], s  # [quirk] no split holds: the ADRG code itself (or its 0000 result)
             # adrg_next: as if the step's rule had been false [quirk]
     return 0, (-1 if first_mdc < 0 else -2 - first_mdc)
 
 
 @njit(cache=True)
-def input_check(fields, i, d0, d1):
-    """FORMAT.md 5.3: 0 when the record passes, else the number of the failed check."""
+def input_check(fields, i, d0, d1, checks):
+    """FORMAT.md 5.3: 0 when the record passes, else the number of the failed check (``checks``: the bits of the
+    checks the scheme applies, 1 sex, 2 age, 4 age in days, 8 newborn weight, 16 diagnoses)."""
     sex = fields[i, 0]
-    if sex == NULL or (sex != 1 and sex != 2):
+    if checks & 1 and (sex == NULL or (sex != 1 and sex != 2)):
         return 1
     age = fields[i, 1]
-    if age == NULL:
+    if checks & 2 and age == NULL:
         return 2
     if age == 0:
         days = fields[i, 2]
-        if days == NULL:
+        if checks & 4 and days == NULL:
             return 3
-        if days <= 28 and fields[i, 3] == NULL:
+        if checks & 8 and days != NULL and days <= 28 and fields[i, 3] == NULL:
             return 4
-    if d1 == d0:
+    if checks & 16 and d1 == d0:
         return 5
     return 0
+
+
+@njit(cache=True, inline="always")
+def reject_rule(S, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank):
+    """FORMAT.md 5.4: the first reject rule that holds for the record as it is (-1: none)."""
+    ex_tables = (S.mcc_ex, S.cc_ex, S.pdx_ex)
+    no_cx = S.flags[3] != 0 and frow[DAY_SURGERY] == 1
+    cx = 0
+    for k in range(S.reject_prog.shape[0]):
+        ok, cx = eval_program(S.reject_prog[k, 0], S.reject_prog[k, 1], S.ins, S.opnd, S.member_ptr, S.member_lists, S.region,
+                              ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, -1, no_cx)
+        if ok:
+            return k
+    return -1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -368,10 +428,15 @@ def group_record(S, dx, dx_off, px, px_off, fields, sids, pre_stat, lit_rank, em
     if pre_stat[i] != 0:
         stat[i] = pre_stat[i]
         return
-    c = input_check(fields, i, d0, d1)
+    c = input_check(fields, i, d0, d1, S.flags[0])
     if c != 0:
         stat[i] = c
         return
+    if S.reject_prog.shape[0] > 0:
+        k = reject_rule(S, dx, d0, d1, px, p0, p1, fields[i], sids[i], lit_rank, empty_rank)
+        if k >= 0:
+            stat[i] = STAT_REJECT + k
+            return
     # attempt 0: the record as it is; attempts 1..: each secondary procedure alone
     # (FORMAT.md 6 step 5). One call site, so group_one is inlined once.
     n_try = p1 - p0 if (retry_px and p1 - p0 > 1) else 1

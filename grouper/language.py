@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")
+INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours",
+              # CHS-DRG 2.0 / 3.0 fields (FORMAT.md 2): flags are 1 / 0
+              "admission_weight_g", "new_technique", "intensive_care", "day_surgery", "crrt_hours")
+FLAG_FIELDS = ("new_technique", "intensive_care", "day_surgery")
 STR_FIELDS = ("dept", "leaving_type")
 FIELDS = INT_FIELDS + STR_FIELDS
 CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")

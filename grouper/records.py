@@ -18,11 +18,15 @@ import pyarrow.compute as pc
 
 from .codes import STAT_DX_MAP, STAT_PX_MAP
 from .kernel import fill_empty, map_codes
-from .language import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
+from .language import FIELD_SLOTS, FLAG_FIELDS, N_FIELDS, NULL, STR_SLOT0
 
-INT_COLUMNS = {"sex": "sex", "age_years": "age_years", "age_days": "age_days", "weight_g": "weight_g", "los": "los_days", "icu_hours": "icu_hours"}
+INT_COLUMNS = {"sex": "sex", "age_years": "age_years", "age_days": "age_days", "weight_g": "weight_g", "los": "los_days",
+               "icu_hours": "icu_hours", "admission_weight_g": "admission_weight_g", "new_technique": "new_technique",
+               "intensive_care": "intensive_care", "day_surgery": "day_surgery", "crrt_hours": "crrt_hours"}
 STR_COLUMNS = {"dept": "dept", "leaving_type": "leaving_type"}
 SEX_WORDS = {"男": 1, "女": 2, "m": 1, "f": 2, "male": 1, "female": 2}
+# yes / no as exports write the flags (新技术, 日间手术, 重症监护): 1 / 0
+FLAG_WORDS = {"是": 1, "否": 0, "有": 1, "无": 0, "y": 1, "n": 0, "yes": 1, "no": 0, "true": 1, "false": 0}
 # Units that 病案首页 exports write after a number ("70岁", "3500克", "12天"), per field, as the
 # factor to the field's unit; any other suffix leaves the value unreadable (reported, never empty).
 UNITS = {
@@ -31,6 +35,8 @@ UNITS = {
     "weight_g": {"克": 1, "g": 1, "kg": 1000, "千克": 1000, "公斤": 1000},
     "los": {"天": 1, "日": 1},
     "icu_hours": {"小时": 1, "h": 1, "时": 1},
+    "admission_weight_g": {"克": 1, "g": 1, "kg": 1000, "千克": 1000, "公斤": 1000},
+    "crrt_hours": {"小时": 1, "h": 1, "时": 1},
 }
 _NUMBER_UNIT = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([^\d\s.+-]+)$")
 INVALID = -1  # an unparseable sex: not null, not 1/2, so check 1 reports it
@@ -103,12 +109,24 @@ def _dictionary(values: pa.Array) -> tuple[pa.Array, pa.Array]:
 SMALL_DICTIONARY = 12_000
 
 
-def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array, index: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+def prefix_id(code: str, prefixes, index: dict) -> int:
+    """The id of a code unknown to a scheme with prefix lists: the entry of its longest prefix that a rule tests
+    (``compile.PREFIX_END``), -1 when it starts with none. That entry is in exactly the prefix lists whose prefixes
+    the code starts with, so ``pdx prefix in L`` is exact for any code."""
+    for k in range(len(code), -1, -1):
+        if code[:k] in prefixes:
+            return index[code[:k] + "\x00"]
+    return -1
+
+
+def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array, index: dict | None = None,
+                 prefixes=None) -> tuple[np.ndarray, np.ndarray]:
     """(scheme ids, dictionary indices) of dictionary-encoded codes.
 
     Ids are int32, -1 for a code unknown to the scheme; a null code reads as "".
     Indices are int64 positions in ``dictionary``, ``len(dictionary)`` for null. ``index`` (code -> position in
-    ``value_set``) makes a small dictionary cheap to look up; the ids are the same."""
+    ``value_set``) makes a small dictionary cheap to look up; the ids are the same. ``prefixes`` (a set, with
+    ``index``): unknown codes get :func:`prefix_id`."""
     if pa.types.is_large_string(dictionary.type):
         dictionary = pc.cast(dictionary, pa.string())
     if index is not None and len(dictionary) < SMALL_DICTIONARY:
@@ -118,6 +136,11 @@ def encode_codes(dictionary: pa.Array, indices: pa.Array, value_set: pa.Array, i
         lookup = pc.fill_null(pc.index_in(dictionary, value_set=value_set), -1).to_numpy(zero_copy_only=False).astype(np.int32)
         empty_id = pc.index_in(pa.array([""]), value_set=value_set)[0].as_py()
         lookup = np.append(lookup, np.int32(-1 if empty_id is None else empty_id))
+    if prefixes:
+        unknown = np.flatnonzero(lookup[:-1] < 0)
+        if len(unknown):
+            texts = dictionary.take(pa.array(unknown)).to_pylist()
+            lookup[unknown] = [prefix_id(c, prefixes, index) for c in texts]
     if indices.null_count:
         indices = pc.fill_null(indices, len(lookup) - 1)
     idx = indices.to_numpy(zero_copy_only=False)
@@ -171,6 +194,9 @@ def _int_column(col, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
             continue
         if name == "sex" and v.lower() in SEX_WORDS:
             parsed[k] = SEX_WORDS[v.lower()]
+            continue
+        if name in FLAG_FIELDS and v.lower() in FLAG_WORDS:
+            parsed[k] = FLAG_WORDS[v.lower()]
             continue
         try:
             fv = _number(v, name)
@@ -238,7 +264,7 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         if _has_separator(dictionary):  # rare: split, then encode again
             values, off, split_rows[which] = _split_separators(values, off)
             dictionary, indices = _dictionary(values)
-        ids, idx = encode_codes(dictionary, indices, value_set, codes_index)
+        ids, idx = encode_codes(dictionary, indices, value_set, codes_index, scheme.prefix_set)
         lists[which] = (values, off, ids, dictionary, idx)
 
     _, dx_in_off, dx_ids_in, dx_dict, dx_idx = lists["dx"]

@@ -24,7 +24,7 @@ def _engine_version() -> str:
     """Hash of the modules that define the compiled form: any change to them invalidates the cache."""
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("rules.py", "scheme.py", "compile.py", "cache.py"):
+    for name in ("rules.py", "scheme.py", "compile.py", "cache.py", "atoms.py", "language.py", "codes.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -48,10 +48,14 @@ TABLES = {
     "px_codes.csv": ("code", "name"),
     "dx_map.csv": ("from", "to"),
     "px_map.csv": ("from", "to"),
+    "reject.csv": ("seq", "status", "rule"),
 }
 REQUIRED = ("mdc.csv", "adrg.csv", "drg.csv")
 STEP_KINDS = ("adrg", "adrg_next", "qy")
-BOOL_KEYS = ("missing_age_days_weight_as_zero", "retry_secondary_px_alone")
+BOOL_KEYS = ("missing_age_days_weight_as_zero", "retry_secondary_px_alone", "medical_only_without_ppx", "day_surgery_no_cc")
+INPUT_CHECKS = ("sex", "age_years", "age_days", "weight_g", "dx")  # FORMAT.md 5.3, in order
+CHOICES = {"output_no_split": ("adrg", "0000"), "output_qy_adrg": ("QY", "code")}
+MAX_REJECT_RULES = 100
 # The national CHS-DRG 1.1 tables (public) ship with the package; regional schemes never do.
 DEFAULT_SCHEME = str(Path(__file__).parent / "schemes" / "chs-drg-1.1")
 FORMAT_DOC = str(Path(__file__).parent / "schemes" / "FORMAT.md")
@@ -83,6 +87,7 @@ class SchemeTables:
     px_codes: list
     dx_map: list  # [(from, to)]
     px_map: list
+    rejects: list = field(default_factory=list)  # [RejectRow] in seq order
     warnings: list = field(default_factory=list)
 
 
@@ -186,7 +191,44 @@ def _read_meta(root: Path, rows) -> dict:
     meta["output_codes_rejected"] = tuple(rejected)
     meta.setdefault("output_drg_fail", "0000")
     meta.setdefault("output_drg_fail_in_mdc", "0000")
+    checks = meta.get("input_checks", "|".join(INPUT_CHECKS)).strip()
+    checks = tuple(c.strip() for c in checks.split("|")) if checks else ()
+    unknown = [c for c in checks if c not in INPUT_CHECKS]
+    if unknown:
+        raise SchemeError(f"{root / 'meta.csv'}: key input_checks: {unknown[0]!r} is not a check; write some of "
+                          f"{'|'.join(INPUT_CHECKS)} (FORMAT.md 5.3)")
+    meta["input_checks"] = checks
+    for key, allowed in CHOICES.items():
+        meta.setdefault(key, allowed[0])
+        if meta[key] not in allowed:
+            raise SchemeError(f"{root / 'meta.csv'}: key {key}: {meta[key]!r} must be one of {', '.join(allowed)}")
+    name = meta.get("null_ppx_list", "").strip().lstrip("@")
+    meta["null_ppx_list"] = name
     return meta
+
+
+class RejectRow(NamedTuple):
+    seq: int
+    status: str
+    text: str
+    rule: tuple
+    line: int
+
+
+def _read_rejects(p: Path, rows) -> list:
+    """The reject step (FORMAT.md 5.4): (seq, status, rule text, rule, row) in seq order."""
+    out = []
+    for lineno, r in rows:
+        if not r["status"].strip():
+            raise SchemeError(f"{p}: row {lineno}, column status: empty; write the status the record ends with")
+        out.append(RejectRow(_int(p, lineno, "seq", r["seq"]), r["status"].strip(), r["rule"], _parse(p, lineno, r["rule"]), lineno))
+    out.sort(key=lambda r: r.seq)
+    seqs = [r.seq for r in out]
+    if len(set(seqs)) != len(seqs):
+        raise SchemeError(f"{p}: column seq has a value used twice; give each reject rule its own seq")
+    if len(out) > MAX_REJECT_RULES:
+        raise SchemeError(f"{p}: {len(out)} reject rules; at most {MAX_REJECT_RULES} (join rules with 'or')")
+    return out
 
 
 def _read_mdcs(p: Path, rows) -> list:
@@ -258,13 +300,14 @@ def _grouped(rows, *fields) -> dict:
     return out
 
 
-def _empty_list_warnings(mdcs, steps, splits, lists, tagged, regions) -> list:
+def _empty_list_warnings(mdcs, steps, splits, lists, tagged, regions, rejects=()) -> list:
     """Lists that rules name but the tables do not define denote the empty list (FORMAT.md 3); that is
     legal, but usually a typo, so `drg scheme check` reports it."""
     warnings = []
     defined = {"list": lists, "tagged list": tagged, "region list": regions}
     for rule_ast, where in [(m.rule, f"mdc.csv {m.mdc}") for m in mdcs] + [(s.rule, f"adrg.csv {s.step}") for s in steps] + [
-        (sp.rule, f"drg.csv {sp.drg}") for rows in splits.values() for sp in rows
+        (sp.rule, f"drg.csv {sp.drg}") for rows in splits.values() for sp in rows] + [
+        (r.rule, f"reject.csv {r.seq}") for r in rejects
     ]:
         for node in walk(rule_ast):
             if node[0] in BY_NODE:
@@ -287,6 +330,7 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
     lists = _grouped(t["lists.csv"], "code")
     tagged = _grouped(t["tagged_lists.csv"], "code", "tag")
     regions = _grouped(t["region_lists.csv"], "code", "region")
+    rejects = _read_rejects(root / "reject.csv", t["reject.csv"])
     return SchemeTables(
         path=str(root),
         digest=digest or scheme_digest(root),
@@ -306,7 +350,8 @@ def read_tables(path: str | os.PathLike, digest: str | None = None) -> SchemeTab
         px_codes=[r["code"] for _, r in t["px_codes.csv"]],
         dx_map=[(r["from"], r["to"]) for _, r in t["dx_map.csv"]],
         px_map=[(r["from"], r["to"]) for _, r in t["px_map.csv"]],
-        warnings=_empty_list_warnings(mdcs, steps, splits, lists, tagged, regions),
+        rejects=rejects,
+        warnings=_empty_list_warnings(mdcs, steps, splits, lists, tagged, regions, rejects),
     )
 
 

@@ -17,10 +17,11 @@ import numpy as np
 import pyarrow as pa
 
 from .columns import WIDE, ColumnError, norm_header, resolve_columns
-from .decode import FAIL_KINDS, PLAUSIBLE, RESULT_COLUMNS, reason_table, shown_code
+from .codes import STAT_REJECT
+from .decode import PLAUSIBLE, RESULT_COLUMNS, outcome_rows, reason_table, shown_code
 from .kernel import group_kernel_serial, scheme_arrays
 from .language import FIELD_SLOTS, N_FIELDS, NULL, STR_SLOT0
-from .records import INT_COLUMNS, STR_COLUMNS
+from .records import INT_COLUMNS, STR_COLUMNS, prefix_id
 from .text import TEXT
 
 _SEX_TEXT = {"1": 1, "2": 2, "男": 1, "女": 2}
@@ -34,8 +35,7 @@ class _Tables:
 
     def __init__(self, scheme):
         self.scheme = scheme
-        rej = scheme.meta["output_codes_rejected"]
-        self.rows = list(scheme.result_rows) + [(s, c, rej[0], rej[1], rej[2], "") for s, c in FAIL_KINDS]
+        self.rows = outcome_rows(scheme)
         self.n_res = len(scheme.result_rows)
         self.arrays = scheme_arrays(scheme)
         self.reasons = {}
@@ -45,7 +45,7 @@ class _Tables:
         self.zero_fill = bool(scheme.meta.get("missing_age_days_weight_as_zero"))
         self.literals = list(scheme.str_literals)
         # reason_ids for one record (its sentinels appended: a scheme may have no steps)
-        self.step_result = scheme.arrays["step_result"].tolist() + [-1]
+        self.step_result = scheme.arrays["step_nosplit"].tolist() + [-1]
         self.step_qy = [k == "qy" for k in scheme.step_kinds] + [False]
         self.n_steps = len(scheme.step_names)
         self.base_step = 8 + len(scheme.mdc_names)
@@ -56,7 +56,9 @@ class _Tables:
         if lang not in self.reasons:
             self.reasons[lang] = reason_table(self.scheme, lang)
         done = self.base_step + 2 * self.n_steps
-        if stat > 0:
+        if stat >= STAT_REJECT:
+            k = done + 1 + stat - STAT_REJECT
+        elif stat > 0:
             k = stat - 1
         elif res == 0:
             k = 7 if info == -1 else 8 + (-info - 2) if info <= -2 else done
@@ -142,7 +144,7 @@ def _text(v):
     return False
 
 
-def _codes(v, index: dict, known) -> tuple | None:
+def _codes(v, index: dict, known, prefixes) -> tuple | None:
     """(scheme ids, the codes a warning names) of a code list, or None when the batch encoder would repair it
     (not a list, a null code, a code holding , or |)."""
     if v is None:
@@ -155,6 +157,8 @@ def _codes(v, index: dict, known) -> tuple | None:
         if not isinstance(c, str) or "," in c or "|" in c:
             return None
         i = index.get(c, -1)
+        if i < 0 and prefixes:
+            i = prefix_id(c, prefixes, index)
         if i < 0 or not known[i]:
             problems.append(c)
         out[k] = i
@@ -176,8 +180,8 @@ def encode_one(record: dict, scheme):
     if found is None:
         return None
     index = scheme.code_index
-    dx = _codes(record.get(found["dx"]), index, t.dx_known)
-    px = _codes(record.get(found["px"]) if "px" in found else None, index, t.px_known)
+    dx = _codes(record.get(found["dx"]), index, t.dx_known, scheme.prefix_set)
+    px = _codes(record.get(found["px"]) if "px" in found else None, index, t.px_known, scheme.prefix_set)
     if dx is None or px is None:
         return None
     (dx, dx_problems), (px, px_problems) = dx, px

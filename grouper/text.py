@@ -16,6 +16,8 @@ TEXT = {
         ],
         "no_mdc": "没有任何MDC的入组条件成立(主诊断不在各MDC主诊表内,主手术也不满足先期分组条件)",
         "mdc_no_adrg": "进入{mdc}后没有ADRG条件成立,其后各MDC亦未入组",
+        "no_split": "进入ADRG {adrg}({step})但没有细分规则成立,按方案输出0000",
+        "reject": "拒绝规则{seq}成立({rule})",
         "qy": "歧义组检查点{step}条件成立",
         "adrg_only": "进入ADRG {adrg}({step})但没有细分规则成立,按ADRG编码输出",
         "unknown_dx": "诊断编码不在方案编码库中: ",
@@ -42,6 +44,8 @@ TEXT = {
         ],
         "no_mdc": "no MDC entry rule holds (principal diagnosis in no MDC table and principal procedure not pre-MDC)",
         "mdc_no_adrg": "entered {mdc} but no ADRG rule held there, and no later MDC grouped the record",
+        "no_split": "entered ADRG {adrg} ({step}) but no split rule held; the scheme reports 0000",
+        "reject": "reject rule {seq} holds ({rule})",
         "qy": "ambiguous-group checkpoint {step} holds",
         "adrg_only": "entered ADRG {adrg} ({step}) but no split rule held; the ADRG code is the result",
         "unknown_dx": "diagnosis codes not in the scheme: ",
@@ -59,7 +63,9 @@ TEXT = {
 }
 
 FIELD_LABEL = {
-    "zh": {"sex": "性别", "age_years": "年龄", "age_days": "年龄(天)", "weight_g": "出生体重", "los_days": "住院天数", "icu_hours": "重症监护时长"},
+    "zh": {"sex": "性别", "age_years": "年龄", "age_days": "年龄(天)", "weight_g": "出生体重", "los_days": "住院天数", "icu_hours": "重症监护时长",
+           "admission_weight_g": "入院体重", "new_technique": "新技术", "intensive_care": "重症监护", "day_surgery": "日间手术",
+           "crrt_hours": "CRRT时长"},
     "en": {},
 }
 
@@ -70,6 +76,9 @@ EXPLAIN = {
         "split": "    细分 {drg}", "true": "成立", "false": "不成立", "result": "结果",
         "retry": "主手术未入组, 依次单独使用次要手术 {code} 重新分组", "none": "无",
         "skipped": "  (其余步骤未尝试)",
+        "nulled": "主手术 {code} 在无效手术表内: MDC/ADRG/歧义组规则视为无主手术(位置保留), 细分规则仍见原手术",
+        "not_medical": "无有效主手术, 只尝试内科ADRG(第二位字母R-Z), 跳过",
+        "reject": "拒绝规则 {seq} ({status})",
     },
     "en": {
         "input": "input", "prepared": "prepared", "check_fail": "input check failed: {why}",
@@ -77,5 +86,9 @@ EXPLAIN = {
         "split": "    split {drg}", "true": "true", "false": "false", "result": "result",
         "retry": "no group with the principal procedure; regrouping with secondary procedure {code} alone", "none": "none",
         "skipped": "  (remaining steps not tried)",
+        "nulled": "principal procedure {code} is on the invalid list: MDC/ADRG/QY rules see no principal procedure "
+                  "(its position kept); splits see it",
+        "not_medical": "no effective principal procedure: only medical ADRGs (second letter R-Z) are tried; skipped",
+        "reject": "reject rule {seq} ({status})",
     },
 }

@@ -50,6 +50,7 @@ class NaiveScheme:
             self.steps.setdefault(r["mdc"], []).append(r)
         for v in self.steps.values():
             v.sort(key=lambda r: int(r["seq"]))
+        self.rejects = sorted(_rows(path, "reject.csv"), key=lambda r: int(r["seq"]))
         self.splits = {}
         for r in _rows(path, "drg.csv"):
             self.splits.setdefault(r["step"], []).append(r)
@@ -136,6 +137,29 @@ class RuleParser:
             self.take()
             v = t == "true"
             return lambda r: v
+        if t in ("pdx", "ppx") and self.peek(1) == "prefix":
+            self.take(), self.take(), self.take()
+            P = tuple(self.codes())
+            key = "dx" if t == "pdx" else "px"
+            return lambda r: len(r[key]) > 0 and r[key][0] is not None and r[key][0].startswith(P)
+        if t == "count":
+            self.take(), self.take()
+            distinct = self.peek() == "distinct"
+            if distinct:
+                self.take()
+            what = self.take()
+            self.take()
+            L = self.codes()
+            self.take()
+            op = self.take()
+            n = int(self.take())
+            key = "dx" if "dx" in what else "px"
+            start = 1 if what.startswith("s") else 0
+
+            def f(r):
+                hits = [c for c in r[key][start:] if c in L]
+                return cmp(len(set(hits)) if distinct else len(hits), op, n)
+            return f
         if t in ("pdx", "ppx") and self.peek(1) == "in":
             self.take(), self.take()
             L = self.codes()
@@ -160,7 +184,7 @@ class RuleParser:
             table = self.s.mcc if t == "mcc" else self.s.cc
             def f(r):
                 dx = r["dx"]
-                if len(dx) <= 1:
+                if len(dx) <= 1 or (self.s.meta.get("day_surgery_no_cc") == "true" and r["day_surgery"] == 1):
                     return False
                 e = self.s.excl.get(dx[0], "")
                 return any(x in table and not (e != "" and e == table[x]) for x in dx[1:])
@@ -256,20 +280,36 @@ def group_record(s: NaiveScheme, rec: dict, map_mode: bool = False):
         "weight_g": rec.get("weight_g"), "los": rec.get("los_days"), "icu_hours": rec.get("icu_hours"),
         "dept": rec.get("dept"), "leaving_type": rec.get("leaving_type"),
     }
+    for k in ("admission_weight_g", "new_technique", "intensive_care", "day_surgery", "crrt_hours"):
+        r[k] = rec.get(k)
     if s.meta.get("missing_age_days_weight_as_zero") == "true":
         for k in ("age_days", "weight_g"):
             if r[k] is None:
                 r[k] = 0
-    if (r["sex"] not in (1, 2) or r["age_years"] is None or (r["age_years"] == 0 and r["age_days"] is None)
-            or (r["age_years"] == 0 and r["age_days"] <= 28 and r["weight_g"] is None) or not r["dx"]):
+    checks = s.meta.get("input_checks", "sex|age_years|age_days|weight_g|dx").split("|")
+    if (("sex" in checks and r["sex"] not in (1, 2)) or ("age_years" in checks and r["age_years"] is None)
+            or ("age_days" in checks and r["age_years"] == 0 and r["age_days"] is None)
+            or ("weight_g" in checks and r["age_years"] == 0 and r["age_days"] is not None and r["age_days"] <= 28
+                and r["weight_g"] is None)
+            or ("dx" in checks and not r["dx"])):
         return (INPUT, *rej)
+    for row in s.rejects:  # the reject step, on the record as coded
+        if s.rule(row["rule"])(r):
+            return (row["status"].strip(), *rej)
+    invalid = s.lists.get(s.meta.get("null_ppx_list", "").lstrip("@"), set()) if s.meta.get("null_ppx_list") else set()
 
     def run(r):
+        # routing sees a principal procedure on the invalid list as no code at all (its position kept)
+        nulled = bool(r["px"]) and r["px"][0] in invalid
+        route = dict(r, px=[None] + r["px"][1:]) if nulled else r
+        medical_only = s.meta.get("medical_only_without_ppx") == "true" and (not r["px"] or nulled)
         for m in s.mdcs:
-            if not s.rule(m["rule"])(r):
+            if not s.rule(m["rule"])(route):
                 continue
             for st in s.steps.get(m["mdc"], []):
-                if not s.rule(st["rule"])(r):
+                if medical_only and st["kind"] != "qy" and not ("R" <= st["adrg"][1:2] <= "Z"):
+                    continue
+                if not s.rule(st["rule"])(route):
                     continue
                 if st["kind"] == "qy":
                     return st["adrg"]
@@ -277,7 +317,7 @@ def group_record(s: NaiveScheme, rec: dict, map_mode: bool = False):
                     if s.rule(sp["rule"])(r):
                         return sp["drg"]
                 if st["kind"] == "adrg":
-                    return st["adrg"]
+                    return st["adrg"] + (":0000" if s.meta.get("output_no_split") == "0000" else "")
         return "0000"
 
     res = run(r)
@@ -288,8 +328,10 @@ def group_record(s: NaiveScheme, rec: dict, map_mode: bool = False):
                 break
     if res == "0000":
         return (FAIL, "0000", "00", s.meta.get("output_drg_fail", "0000"))
+    if res.endswith(":0000"):
+        return (FAIL, "MDC" + res[0], res[:-5], "0000")
     if res[1:3] == "QY":
-        return (QY, "MDC" + res[0], "QY", res)
+        return (QY, "MDC" + res[0], res if s.meta.get("output_qy_adrg") == "code" else "QY", res)
     if res[1:3] == "00":
         return (FAIL, "MDC" + res[0], "00", s.meta.get("output_drg_fail_in_mdc", "0000"))
     return (OK, "MDC" + res[0], res[:3], res)

@@ -12,7 +12,9 @@ DX = ["D0", "D1", "D2", "D3", "D4", "D5"]
 PX = ["P0", "P1", "P2", "P3", "P4"]
 CODES = DX + PX
 LISTS = ["L0", "L1", "L2", "L3", "Lempty"]  # Lempty is named by rules but has no rows
-FIELDS_INT = ["sex", "age_years", "age_days", "weight_g", "los", "icu_hours"]
+FIELDS_INT = ["sex", "age_years", "age_days", "weight_g", "los", "icu_hours", "admission_weight_g", "new_technique",
+              "intensive_care", "day_surgery", "crrt_hours"]
+PREFIXES = ["D", "D1", "P", "P0", "D9", "", "Q"]
 FIELDS_STR = ["dept", "leaving_type"]
 OPS = ["==", "!=", "<", "<=", ">", ">="]
 STRS = ["ICU", "A", "", "1", "2", "5"]
@@ -29,9 +31,21 @@ def listref(draw):
     return "{" + ",".join(q(c) for c in codes) + "}"
 
 
+def prefixref(draw):
+    if draw(st.booleans()):
+        return "@" + draw(st.sampled_from(LISTS))
+    return "{" + ",".join(q(c) for c in draw(st.lists(st.sampled_from(PREFIXES), min_size=1, max_size=3))) + "}"
+
+
 @st.composite
 def atom(draw):
-    k = draw(st.integers(0, 13))
+    k = draw(st.integers(0, 15))
+    if k == 14:  # pdx / ppx prefix in a list of prefixes
+        return f"{draw(st.sampled_from(['pdx', 'ppx']))} prefix in {prefixref(draw)}"
+    if k == 15:  # count([distinct] dx|px|sdx|spx in L) OP N
+        distinct = "distinct " if draw(st.booleans()) else ""
+        what = draw(st.sampled_from(["dx", "px", "sdx", "spx"]))
+        return f"count({distinct}{what} in {listref(draw)}) {draw(st.sampled_from(OPS))} {draw(st.integers(0, 3))}"
     if k == 0:
         return f"pdx in {listref(draw)}"
     if k == 1:
@@ -96,7 +110,7 @@ def schemes(draw):
         for seq in seqs:
             n_step += 1
             kind = draw(st.sampled_from(["adrg", "adrg_next", "qy"]))
-            code = L + ("QY" if kind == "qy" else draw(st.sampled_from(["B1", "B2", "C1", "00"])))
+            code = L + ("QY" if kind == "qy" else draw(st.sampled_from(["B1", "B2", "C1", "00", "R1", "T2"])))
             step = f"{code}_{n_step}" if draw(st.booleans()) else f"S{n_step}"
             adrg_rows.append([f"MDC{L}", str(seq), step, kind, code, draw(often)])
             n_split = draw(st.integers(0, 3))
@@ -127,13 +141,29 @@ def schemes(draw):
         meta.append(["output_drg_fail", "0000A"])
     if draw(st.booleans()):
         meta.append(["output_drg_fail_in_mdc", "0000B"])
+    # CHS-DRG 2.0 / 3.0 conventions (FORMAT.md 1.1), each drawn on its own
+    if draw(st.booleans()):
+        checks = draw(st.lists(st.sampled_from(["sex", "age_years", "age_days", "weight_g", "dx"]), unique=True))
+        meta.append(["input_checks", "|".join(checks)])
+    if draw(st.booleans()):
+        meta.append(["null_ppx_list", draw(st.sampled_from(["L0", "L1", "@L2", "Lempty"]))])
+    for key in ("medical_only_without_ppx", "day_surgery_no_cc"):
+        if draw(st.booleans()):
+            meta.append([key, draw(st.sampled_from(["true", "false"]))])
+    if draw(st.booleans()):
+        meta.append(["output_no_split", draw(st.sampled_from(["adrg", "0000", "0000"]))])
+    if draw(st.booleans()):
+        meta.append(["output_qy_adrg", draw(st.sampled_from(["QY", "code"]))])
+    rejects = [["seq", "status", "rule"]] + [
+        [str(seq), draw(st.sampled_from(["编码不规范：主要诊断无效", "主要诊断为灰码", "主要手术为灰码"])), draw(atom())]
+        for seq in draw(st.lists(st.integers(1, 9), max_size=2, unique=True))]
     names = [["drg", "name"]] + [[r[2], "名" + r[2]] for r in drg_rows[1:]]
     return {
         "meta.csv": meta, "mdc.csv": mdc_rows, "adrg.csv": adrg_rows, "drg.csv": drg_rows, "lists.csv": lists,
         "tagged_lists.csv": tagged, "region_lists.csv": regions, "mcc.csv": mcc, "cc.csv": cc,
         "cc_exclusion.csv": cc_ex, "or_procedures.csv": orp, "drg_names.csv": names,
         "dx_codes.csv": [["code", "name"]] + [[c, c] for c in DX], "px_codes.csv": [["code", "name"]] + [[c, c] for c in PX],
-        "dx_map.csv": dx_map, "px_map.csv": px_map,
+        "dx_map.csv": dx_map, "px_map.csv": px_map, "reject.csv": rejects,
     }
 
 
@@ -150,8 +180,8 @@ def maybe(s):
 
 @st.composite
 def records(draw):
-    code_dx = st.sampled_from(DX + ["D9", "", "X?", "D1|D2", "D0,P1"])
-    code_px = st.sampled_from(PX + ["P9", "", "P0|P1"])
+    code_dx = st.sampled_from(DX + ["D9", "", "X?", "D1|D2", "D0,P1", "D1x", "D9y", "Dz"])  # D1x ...: unknown, with prefixes
+    code_px = st.sampled_from(PX + ["P9", "", "P0|P1", "P0x", "Pq"])
     return {
         "case_id": "r",
         "sex": draw(st.sampled_from([1, 2, 1, 2, 1, 2, 0, 3, None])),
@@ -162,6 +192,11 @@ def records(draw):
         "los_days": draw(maybe(st.sampled_from([0, 1, 4, 5, 60, 61]))),
         "leaving_type": draw(maybe(st.sampled_from(["1", "2", "5", "9", ""]))),
         "icu_hours": draw(maybe(st.sampled_from([0, 1, 120, 121]))),
+        "admission_weight_g": draw(maybe(st.sampled_from([0, 1499, 1500, 2500]))),
+        "new_technique": draw(maybe(st.sampled_from([0, 1]))),
+        "intensive_care": draw(maybe(st.sampled_from([0, 1]))),
+        "day_surgery": draw(maybe(st.sampled_from([0, 1, 1]))),
+        "crrt_hours": draw(maybe(st.sampled_from([0, 24, 72]))),
         "dx": draw(st.lists(code_dx, max_size=5)),
         "px": draw(st.lists(code_px, max_size=4)),
     }

@@ -23,7 +23,9 @@ from schemegen import records, schemes, write_scheme
 SCHEMA = pa.schema([
     ("case_id", pa.string()), ("sex", pa.int8()), ("age_years", pa.int16()), ("age_days", pa.int16()),
     ("weight_g", pa.int32()), ("dept", pa.string()), ("los_days", pa.int32()), ("leaving_type", pa.string()),
-    ("icu_hours", pa.int32()), ("dx", pa.list_(pa.string())), ("px", pa.list_(pa.string())),
+    ("icu_hours", pa.int32()), ("admission_weight_g", pa.int32()), ("new_technique", pa.int8()),
+    ("intensive_care", pa.int8()), ("day_surgery", pa.int8()), ("crrt_hours", pa.int32()),
+    ("dx", pa.list_(pa.string())), ("px", pa.list_(pa.string())),
 ])
 
 
@@ -39,6 +41,18 @@ def check(tables, recs, tmp_path_factory, map_mode):
         want = group_record(naive, rec, map_mode)
         assert g == want, f"record {rec}\nscheme {tables}\nkernel {g} naive {want}"
         event(f"status {g[0]}")
+        if g[0] == "无法入组" and g[2] not in ("00", ""):
+            event("no split: 0000 with the ADRG kept")
+        if g[0] == "歧义病案" and g[2] != "QY":
+            event("QY code as the ADRG")
+    rules = " ".join(r[-1] for name in ("mdc.csv", "adrg.csv", "drg.csv", "reject.csv") for r in tables[name][1:])
+    meta = dict(tables["meta.csv"][1:])
+    for construct in ("prefix in", "count(", "distinct"):
+        if construct in rules:
+            event(f"scheme uses {construct}")
+    for key in ("null_ppx_list", "input_checks", "medical_only_without_ppx", "day_surgery_no_cc"):
+        if key in meta:
+            event(f"scheme sets {key}")
     assert all(r is not None for r in out.column("reason").to_pylist())
 
 

@@ -31,7 +31,7 @@ def code_characters(scheme) -> frozenset:
     """The characters a code may hold: those of the scheme's own codes (ICD letters, digits, . + * /, and the few
     Chinese words some lists use), ASCII letters and digits, space. A code with any other character (< > ' " = ; $
     { } control characters ...) is no code of any scheme: refused with the fix, instead of grouped as unknown."""
-    return frozenset("".join(scheme.codes)) | ASCII_CODE
+    return (frozenset("".join(scheme.codes)) - {"\x00"}) | ASCII_CODE  # \x00 ends a prefix's entry, never a code
 
 
 # read by /api/check, not by grouping (no patient or doctor identifiers: the checks need none)
