@@ -110,7 +110,7 @@ def cmd_scheme_check(a) -> int:
     print(f"  MDC {info['mdc']}, ADRG {info['adrg']}, DRG {info['drg']}, steps {info['steps']} "
           f"(ambiguity checkpoints {info['qy_checkpoints']}, enabled {info['qy_enabled']}), split rules {info['split_rules']}")
     print(f"  code lists {info['lists']}, diagnosis codes {info['dx_codes']}, procedure codes {info['px_codes']}, "
-          f"dx map {info['dx_map']}, px map {info['px_map']}")
+          f"dx map {info['dx_map']}, px map {info['px_map']}, reject rules {info['reject_rules']}, prefixes {info['prefixes']}")
     for w in scheme.warnings[:20]:
         print(f"  warning: {w}")
     if len(scheme.warnings) > 20:

@@ -128,6 +128,10 @@ class CompiledScheme:
             "dictionary": len(self.codes),
             "dx_map": int((self.arrays["dx_map"] >= 0).sum()),
             "px_map": int((self.arrays["px_map"] >= 0).sum()),
+            "reject_rules": len(self.reject_asts),
+            "prefixes": len(self.prefixes),
+            "conventions": {k: self.meta[k] for k in ("input_checks", "null_ppx_list", "medical_only_without_ppx",
+                                                       "day_surgery_no_cc", "output_no_split", "output_qy_adrg")},
         }
 
 

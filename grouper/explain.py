@@ -72,7 +72,7 @@ class _Ctx:
     def cx(self, which):
         a = self.s.arrays
         if self.no_cx:
-            return False, []
+            return False, [self.day_surgery_words]
         ex = a["mcc_ex"] if which == "mcc" else a["cc_ex"]
         if len(self.dx) <= 1:
             return False, []
@@ -235,6 +235,7 @@ def explain(record, scheme, *, map_codes: bool = False, lang: str = "zh") -> Exp
     dx = enc.dx[enc.dx_off[0]:enc.dx_off[1]]
     px = enc.px[enc.px_off[0]:enc.px_off[1]]
     ctx = _Ctx(scheme, dx, px, enc.fields[0], enc.sids[0], enc.lit_rank, enc.empty_rank)
+    ctx.day_surgery_words = t["day_surgery"]
     lines = [
         f"{t['input']}: dx={table.column('dx')[0].as_py()} px={table.column('px')[0].as_py() if 'px' in table.column_names else []}",
         f"{t['prepared']}: dx={[ctx.code(c) for c in ctx.dx]} px={[ctx.code(c) for c in ctx.px]}",

@@ -79,6 +79,7 @@ EXPLAIN = {
         "nulled": "主手术 {code} 在无效手术表内: MDC/ADRG/歧义组规则视为无主手术(位置保留), 细分规则仍见原手术",
         "not_medical": "无有效主手术, 只尝试内科ADRG(第二位字母R-Z), 跳过",
         "reject": "拒绝规则 {seq} ({status})",
+        "day_surgery": "日间手术按无并发症处理",
     },
     "en": {
         "input": "input", "prepared": "prepared", "check_fail": "input check failed: {why}",
@@ -90,5 +91,6 @@ EXPLAIN = {
                   "(its position kept); splits see it",
         "not_medical": "no effective principal procedure: only medical ADRGs (second letter R-Z) are tried; skipped",
         "reject": "reject rule {seq} ({status})",
+        "day_surgery": "day surgery counts as no CC",
     },
 }

@@ -27,6 +27,11 @@ def _canonical(code: str, codes: str) -> dict:
     "los_days": {"type": ["integer", "number", "string", "null"], "maxLength": 200},
     "leaving_type": {"type": ["string", "integer", "number", "null"], "maxLength": 200, "description": "离院方式 1-9"},
     "icu_hours": {"type": ["integer", "number", "string", "null"], "maxLength": 200},
+    "admission_weight_g": {"type": ["integer", "number", "string", "null"], "maxLength": 200,
+                           "description": "入院体重 in grams (CHS-DRG 3.0 newborn groups)"},
+    **{name: {"type": ["integer", "boolean", "string", "null"], "maxLength": 200, "description": f"{zh}: 1/0, 是/否"}
+       for name, zh in (("new_technique", "新技术"), ("intensive_care", "重症监护"), ("day_surgery", "日间手术"))},
+    "crrt_hours": {"type": ["integer", "number", "string", "null"], "maxLength": 200, "description": "CRRT时长 in hours"},
     "dx": {"type": ["array", "string", "null"], "items": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": code},
            "maxItems": MAX_CODES, "maxLength": 4 * MAX_TEXT, "pattern": codes,
            "description": "diagnoses, principal first: a list or one A|B text"},
