@@ -124,8 +124,14 @@ def benchmarks(cases: pd.DataFrame) -> tuple[dict, dict]:
 
 
 def rank_within_groups(values: pd.Series, groups: pd.Series, eligible: pd.Series, ascending: bool) -> pd.Series:
-    """Rank 1 = best within each group, among eligible rows only (ties share the lower rank)."""
+    """Rank 1 = best within each group, among eligible rows only (ties share the lower rank). Values are compared
+    to 12 significant digits: two hospitals whose CMIs are equal in exact arithmetic tie whatever order their
+    cases were summed in (a streamed and a per-case sum differ in the 16th digit)."""
     v = values.where(eligible & values.notna())
+    a = v.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 10.0 ** (11 - np.floor(np.log10(np.abs(np.where(a == 0, 1.0, a)))))
+        v = pd.Series(np.where(np.isfinite(scale), np.round(a * scale) / scale, a), index=v.index)
     return v.groupby(groups, observed=True).rank(method="min", ascending=ascending).astype("Int64")
 
 

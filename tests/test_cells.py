@@ -147,6 +147,10 @@ OPTIONS = st.fixed_dictionaries({
 @example(seed=2056, n=577, cuts=[], period=None, with_table=False, with_mdc=True, fractional=False, subset=None,
          supplied=False, options={"by": "hospital", "peer": "none", "leave_one_out": False, "overdispersion": "additive",
                                   "trim_method": "iqr", "min_cases_rank": 1, "min_cases_risk": 1})  # a low limit near 0
+@example(seed=53028567, n=25, cuts=[41, 110, 100, 203, 193], period="year", with_table=True, with_mdc="mixed",
+         fractional=False, subset=None, supplied=False,
+         options={"by": "hospital", "peer": "none", "leave_one_out": False, "overdispersion": False, "trim_method": "iqr",
+                  "min_cases_rank": 1, "min_cases_risk": 1})  # two CMIs equal but for the 16th digit: one rank
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 600), cuts=st.lists(st.integers(1, 300), max_size=5),
        options=OPTIONS, period=st.sampled_from([None, "month", "quarter", "year"]), with_table=st.booleans(),
        with_mdc=st.sampled_from([True, False, "mixed"]), fractional=st.booleans(), subset=st.sampled_from([None, "years", "levels"]),

@@ -156,3 +156,20 @@ def test_schemes_without_the_new_keys_keep_their_conventions(scheme):
     assert one.reject_asts == [] and one.prefixes == []
     assert (one.arrays["step_nosplit"] == one.arrays["step_result"]).all()
     assert list(one.arrays["flags"]) == [31, -1, 0, 0]
+
+
+def test_drg_synth_builds_records_for_a_scheme_using_the_constructs(tmp_path, scheme):
+    """The record builder meets count, prefix and the new fields (drawn where a rule asks for them): the synthetic
+    records reach nearly every DRG of the scheme, and carry the new fields its rules read."""
+    import pyarrow.parquet as pq
+
+    from drg.synth import synthesize
+
+    synthesize(scheme, str(tmp_path), cases=4_000, seed=5, quiet=True)
+    t = pq.read_table(tmp_path / "discharges.parquet")
+    assert {"admission_weight_g", "crrt_hours", "intensive_care"} <= set(t.column_names)
+    out = grouper.group(t, scheme, only_results=True)
+    reached = set(out.column("drg").to_pylist())
+    drgs = {d for d, _, _ in scheme.split_asts}
+    assert len(drgs - reached) <= 2, sorted(drgs - reached)
+    assert {"BB11", "BS11", "BR12", "PS11", "LR11"} <= reached  # count, distinct count, prefix, admission weight, CRRT
