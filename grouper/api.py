@@ -93,7 +93,8 @@ def group_edited(enc, scheme, rows, *, which: str | None = None, drop=None, repl
         strs = list(STR_COLUMNS.values())
         if blank in ints:
             zero = scheme.meta.get("missing_age_days_weight_as_zero") and ints[blank] in ("age_days", "weight_g")
-            fields[:, FIELD_SLOTS[ints[blank]]] = 0 if zero else NULL
+            if FIELD_SLOTS[ints[blank]] < fields.shape[1]:  # else a 2.0 field this scheme does not read
+                fields[:, FIELD_SLOTS[ints[blank]]] = 0 if zero else NULL
         elif blank in strs:
             fields[:, STR_SLOT0 + strs.index(blank)] = NULL
             sids[:, strs.index(blank)] = -1

@@ -273,7 +273,7 @@ class FieldState(Atom):
     def trace(self, ctx, node, notes):
         slot = FIELD_SLOTS[node[1]]
         v = int(ctx.frow[slot])
-        r = v != NULL if node[0] == "known" else (v != NULL and v != (ctx.empty_rank if slot >= STR_SLOT0 else 0))
+        r = v != NULL if node[0] == "known" else (v != NULL and v != (ctx.empty_rank if node[1] in STR_FIELDS else 0))
         notes.append(f"{self.text(node)} = {r}")
         return r
 

@@ -25,6 +25,8 @@ from .atoms import (
     OP_FALSE,
     OP_JF,
     OP_JT,
+    OP_KNOWN,
+    OP_NONZERO,
     OP_NOT,
     OP_TRUE,
     V_DX_COUNT,
@@ -38,7 +40,7 @@ from .atoms import (
     list_key,
 )
 from .codes import KIND_CODE, STATUS_FAIL, STATUS_OK, STATUS_QY
-from .language import FIELD_SLOTS, STR_FIELDS
+from .language import FIELD_SLOTS, N_FIELDS, STR_FIELDS, V1_WIDTH
 
 PREFIX_END = "\x00"  # a prefix P's dictionary entry is P + PREFIX_END: the id of an unknown code whose longest prefix is P
 NO_SPLIT = ":0000"  # result code suffix of an ADRG without a matching split, where the scheme reports 0000
@@ -73,6 +75,7 @@ class CompiledScheme:
     drg_names: dict
     warnings: list = field(default_factory=list)
     prefixes: list = field(default_factory=list)  # every prefix of the prefix lists (pdx/ppx prefix in L), sorted
+    field_width: int = N_FIELDS  # columns of the encoded fields the kernel reads (V1_WIDTH: no 2.0 field)
     reject_asts: list = field(default_factory=list)  # (seq, status, rule_text, ast) of reject.csv, in seq order
 
     @property
@@ -398,6 +401,14 @@ def _candidate_index(rule_asts: list, comp, list_members: dict, n: int) -> dict:
     return out
 
 
+def _field_width(comp, meta) -> int:
+    """How many columns of the fields matrix the rules read: all of them when a rule reads a 2.0 field (or day
+    surgery decides mcc / cc), else only the 1.x fields (the batch encoder then builds just those)."""
+    slots = [a for op, a, _, _ in comp.ins if op in (OP_KNOWN, OP_NONZERO)]
+    slots += [x for kind, x in comp.operands if kind in (V_INT_FIELD, V_STR_FIELD)]
+    return N_FIELDS if meta.get("day_surgery_no_cc") or any(s >= V1_WIDTH for s in slots) else V1_WIDTH
+
+
 def _ranges(pairs):
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
@@ -479,5 +490,6 @@ def compile_scheme(t) -> CompiledScheme:
         drg_names=dict(t.drg_names),
         warnings=list(t.warnings),
         prefixes=_prefixes(t, comp),
+        field_width=_field_width(comp, t.meta),
         reject_asts=[(r.seq, r.status, r.text, r.rule) for r in t.rejects],
     )

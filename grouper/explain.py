@@ -17,7 +17,7 @@ import pyarrow as pa
 from .atoms import atom_of
 from .codes import STAT_DX_MAP, STAT_REJECT
 from .compile import PREFIX_END
-from .language import FIELD_SLOTS, NULL, STR_SLOT0
+from .language import FIELD_SLOTS, NULL, STR_FIELDS
 from .text import EXPLAIN
 
 
@@ -85,7 +85,7 @@ class _Ctx:
         kind, x = v
         if kind == "field":
             raw = int(self.frow[FIELD_SLOTS[x]])
-            return (raw == NULL, FIELD_SLOTS[x] >= STR_SLOT0, raw)
+            return (raw == NULL, x in STR_FIELDS, raw)
         if kind == "count":
             return (False, False, len(self.dx) if x == "dx" else len(self.px))
         if kind == "int":

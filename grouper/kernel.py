@@ -50,7 +50,7 @@ from .atoms import (
     V_STR_FIELD,
 )
 from .codes import KIND_ADRG, KIND_QY, STAT_REJECT
-from .language import FIELD_SLOTS, NULL, STR_SLOT0
+from .language import FIELD_SLOTS, NULL, STR_SLOT0, STR_SLOT_END
 
 DAY_SURGERY = FIELD_SLOTS["day_surgery"]
 
@@ -165,24 +165,22 @@ def region_count(dx, d0, d1, regions):
 
 
 @njit(cache=True)
-def count_in(lst, how, member_ptr, member_lists, dx, d0, d1, px, p0, p1, nullpos):
+def count_in(lst, how, member_ptr, member_lists, dx, d0, d1, px, p0, p1):
     """``count(...)``: codes of dx / px / sdx / spx (``how >> 1`` = 0-3) in the list; ``how & 1``: distinct codes."""
     target = how >> 1
-    on_px = target == 1 or target == 3
-    skip = nullpos if on_px else -1
-    if on_px:
+    if target == 1 or target == 3:
         codes, a, b = px, p0 + (1 if target == 3 else 0), p1
     else:
         codes, a, b = dx, d0 + (1 if target == 2 else 0), d1
     n = 0
     for k in range(a, b):
         c = codes[k]
-        if k == skip or not in_list(c, lst, member_ptr, member_lists):
+        if not in_list(c, lst, member_ptr, member_lists):
             continue
         if how & 1:
             seen = False
             for q in range(a, k):
-                if codes[q] == c and q != skip:
+                if codes[q] == c:
                     seen = True
                     break
             if seen:
@@ -212,11 +210,10 @@ def operand(k, opnd, frow, d0, d1, p0, p1, lit_rank):
 
 
 @njit(cache=True)
-def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, nullpos, no_cx):
+def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx):
     """Evaluate one compiled rule for one record; short-circuit jumps as compiled.
 
-    ``frow``/``srow`` are the record's rows of ``fields``/``sids``; the procedure at position ``nullpos`` (-1: none)
-    matches nothing (a nulled principal procedure, FORMAT.md 6); ``no_cx``: ``mcc``/``cc`` are false (day surgery)."""
+    ``frow``/``srow`` are the record's rows of ``fields``/``sids``; ``cx`` caches mcc / cc (bits below)."""
     r = False
     pc = start
     while pc < end:
@@ -233,7 +230,7 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tab
         elif op == OP_PDX:
             r = d1 > d0 and in_list(dx[d0], a, member_ptr, member_lists)
         elif op == OP_PPX:
-            r = p1 > p0 and p0 != nullpos and in_list(px[p0], a, member_ptr, member_lists)
+            r = p1 > p0 and in_list(px[p0], a, member_ptr, member_lists)
         elif op == OP_NOT:
             r = not r
         elif op == OP_TRUE:
@@ -249,7 +246,7 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tab
         elif op == OP_ANY_PX or op == OP_ANY_SPX:
             r = False
             for k in range(p0 + (1 if op == OP_ANY_SPX else 0), p1):
-                if k != nullpos and in_list(px[k], a, member_ptr, member_lists):
+                if in_list(px[k], a, member_ptr, member_lists):
                     r = True
                     break
         elif op == OP_SFIELD_IN:
@@ -257,19 +254,16 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tab
         elif op == OP_MCC:  # cx caches mcc/cc: bit 1 mcc known, 2 mcc true, 4 cc known, 8 cc true
             if cx & 1 == 0:
                 cx |= 1 | (2 if has_complication(dx, d0, d1, ex_tables[0], ex_tables[2]) else 0)
-            r = cx & 2 != 0 and not no_cx
+            r = cx & 2 != 0
         elif op == OP_CC:
             if cx & 4 == 0:
                 cx |= 4 | (8 if has_complication(dx, d0, d1, ex_tables[1], ex_tables[2]) else 0)
-            r = cx & 8 != 0 and not no_cx
-        elif op == OP_COUNT:
-            r = compare(count_in(a, ins[pc, 2] & 15, member_ptr, member_lists, dx, d0, d1, px, p0, p1, nullpos),
-                        ins[pc, 2] >> 4, ins[pc, 3])
+            r = cx & 8 != 0
         elif op == OP_KNOWN:
             r = frow[a] != NULL
         elif op == OP_NONZERO:
             v = frow[a]
-            r = v != NULL and v != (empty_rank if a >= STR_SLOT0 else 0)
+            r = v != NULL and v != (empty_rank if STR_SLOT0 <= a < STR_SLOT_END else 0)
         elif op == OP_REGIONS:
             r = compare(region_count(dx, d0, d1, region[a]), ins[pc, 2], ins[pc, 3])
         elif op == OP_CMP:
@@ -281,6 +275,9 @@ def eval_program(start, end, ins, opnd, member_ptr, member_lists, region, ex_tab
                 r = eq if cop == 0 else not eq
             else:  # ordering is false with a null or across types
                 r = (not ln) and (not rn) and ls == rs and compare(lv, cop, rv)
+        elif op == OP_COUNT:  # last: the 1.x schemes never use it
+            r = compare(count_in(a, ins[pc, 2] & 15, member_ptr, member_lists, dx, d0, d1, px, p0, p1),
+                        ins[pc, 2] >> 4, ins[pc, 3])
         pc += 1
     return r, cx
 
@@ -330,17 +327,23 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
     n_mdc = mdc_prog.shape[0]
     nf = free.shape[0]
     ex_tables = (S.mcc_ex, S.cc_ex, S.pdx_ex)
-    cx = 0  # mcc / cc of this record: computed by the first rule that asks, then reused
     flags = S.flags
-    no_cx = flags[3] != 0 and frow[DAY_SURGERY] == 1  # day surgery counts as no CC
-    # a principal procedure on the invalid list is absent for MDC / ADRG / QY rules (its position kept); splits see it
-    nul = p0 if flags[1] >= 0 and p1 > p0 and in_list(px[p0], flags[1], mptr, mlists) else -1
-    medical_only = flags[2] != 0 and (p1 == p0 or nul >= 0)
+    # mcc / cc of this record: computed by the first rule that asks, then reused; day surgery: both known false
+    cx = 5 if flags[3] != 0 and frow[DAY_SURGERY] == 1 else 0
+    # a principal procedure on the invalid list is absent for MDC / ADRG / QY rules (a code matching nothing in its
+    # place: positions kept); the splits see the list as coded
+    nulled = flags[1] >= 0 and p1 > p0 and in_list(px[p0], flags[1], mptr, mlists)
+    medical_only = flags[2] != 0 and (p1 == p0 or nulled)
+    rpx, r0, r1 = px, p0, p1
+    if nulled:
+        rpx = px[p0:p1].copy()
+        rpx[0] = -1
+        r0, r1 = 0, p1 - p0
     pa0 = pa1 = qa0 = qa1 = 0
     if d1 > d0 and dx[d0] >= 0:
         pa0 = pdx_ptr[dx[d0]]
         pa1 = pdx_ptr[dx[d0] + 1]
-    if p1 > p0 and px[p0] >= 0 and nul < 0:
+    if p1 > p0 and px[p0] >= 0 and not nulled:
         qa0 = ppx_ptr[px[p0]]
         qa1 = ppx_ptr[px[p0] + 1]
     kf, kp, kq = 0, pa0, qa0
@@ -349,7 +352,7 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
         m, kf, kp, kq = next_candidate(free, kf, nf, pdx_rules, kp, pa1, ppx_rules, kq, qa1)
         if m >= n_mdc:
             break
-        ok, cx = eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, nul, no_cx)
+        ok, cx = eval_program(mdc_prog[m, 0], mdc_prog[m, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, rpx, r0, r1, frow, srow, lit_rank, empty_rank, cx)
         if not ok:
             continue
         if first_mdc < 0:
@@ -367,13 +370,13 @@ def group_one(S, dx, d0, d1, px, p0, p1, fields, sids, i, lit_rank, empty_rank):
             kind = step_kind[s]
             if medical_only and kind != KIND_QY and not S.step_medical[s]:
                 continue
-            ok, cx = eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, nul, no_cx)
+            ok, cx = eval_program(step_prog[s, 0], step_prog[s, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, rpx, r0, r1, frow, srow, lit_rank, empty_rank, cx)
             if not ok:
                 continue
             if kind == KIND_QY:
                 return step_result[s], s
             for k in range(step_splits[s, 0], step_splits[s, 1]):
-                ok, cx = eval_program(split_prog[k, 0], split_prog[k, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, -1, no_cx)
+                ok, cx = eval_program(split_prog[k, 0], split_prog[k, 1], ins, opnd, mptr, mlists, region, ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
                 if ok:
                     return split_result[k], s
             if kind == KIND_ADRG:
@@ -407,11 +410,10 @@ def input_check(fields, i, d0, d1, checks):
 def reject_rule(S, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank):
     """FORMAT.md 5.4: the first reject rule that holds for the record as it is (-1: none)."""
     ex_tables = (S.mcc_ex, S.cc_ex, S.pdx_ex)
-    no_cx = S.flags[3] != 0 and frow[DAY_SURGERY] == 1
-    cx = 0
+    cx = 5 if S.flags[3] != 0 and frow[DAY_SURGERY] == 1 else 0  # day surgery: mcc and cc known false
     for k in range(S.reject_prog.shape[0]):
         ok, cx = eval_program(S.reject_prog[k, 0], S.reject_prog[k, 1], S.ins, S.opnd, S.member_ptr, S.member_lists, S.region,
-                              ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx, -1, no_cx)
+                              ex_tables, dx, d0, d1, px, p0, p1, frow, srow, lit_rank, empty_rank, cx)
         if ok:
             return k
     return -1

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import numpy as np
 
-INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours",
-              # CHS-DRG 2.0 / 3.0 fields (FORMAT.md 2): flags are 1 / 0
-              "admission_weight_g", "new_technique", "intensive_care", "day_surgery", "crrt_hours")
+V1_INT_FIELDS = ("sex", "age_years", "age_days", "weight_g", "los", "icu_hours")
+# CHS-DRG 2.0 / 3.0 fields (FORMAT.md 2): flags are 1 / 0
+V2_INT_FIELDS = ("admission_weight_g", "new_technique", "intensive_care", "day_surgery", "crrt_hours")
+INT_FIELDS = V1_INT_FIELDS + V2_INT_FIELDS
 FLAG_FIELDS = ("new_technique", "intensive_care", "day_surgery")
 STR_FIELDS = ("dept", "leaving_type")
 FIELDS = INT_FIELDS + STR_FIELDS
 CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
 INT64 = (-(2**63), 2**63 - 1)
 
-# Field slots of the per-row ``fields`` matrix (int64, NULL sentinel for null).
-FIELD_SLOTS = {name: i for i, name in enumerate(INT_FIELDS + STR_FIELDS)}
+# Field slots of the per-row ``fields`` matrix (int64, NULL sentinel for null): the 1.x fields first, so that a
+# scheme that reads none of the 2.0 fields encodes (and the kernel reads) only the first V1_WIDTH columns.
+FIELD_SLOTS = {name: i for i, name in enumerate(V1_INT_FIELDS + STR_FIELDS + V2_INT_FIELDS)}
 N_FIELDS = len(FIELD_SLOTS)
-STR_SLOT0 = len(INT_FIELDS)  # dept, leaving_type hold ranks (see records.encode)
+V1_WIDTH = len(V1_INT_FIELDS) + len(STR_FIELDS)
+STR_SLOT0 = len(V1_INT_FIELDS)  # dept, leaving_type hold ranks (see records.encode)
+STR_SLOT_END = STR_SLOT0 + len(STR_FIELDS)
 NULL = np.iinfo(np.int64).min
 
 

@@ -52,7 +52,7 @@ class Encoded:
     dx_off: np.ndarray  # int64 offsets, len n+1
     px: np.ndarray
     px_off: np.ndarray
-    fields: np.ndarray  # (n, N_FIELDS) int64, NULL for null
+    fields: np.ndarray  # (n, scheme.field_width) int64, NULL for null
     sids: np.ndarray  # (n, 2) int32 scheme ids of dept, leaving_type
     lit_rank: np.ndarray  # rank of each string literal in this batch's string order
     empty_rank: int
@@ -284,9 +284,12 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         pre_stat[px_bad] = STAT_PX_MAP
         pre_stat[dx_bad] = STAT_DX_MAP
 
-    fields = np.empty((n, N_FIELDS), dtype=np.int64)
+    width = getattr(scheme, "field_width", N_FIELDS)
+    fields = np.empty((n, width), dtype=np.int64)  # a 1.x scheme reads no 2.0 field: not encoded
     bad_fields = {}
     for field_name, col_name in INT_COLUMNS.items():
+        if FIELD_SLOTS[field_name] >= width:
+            continue
         col = table.column(col_name) if col_name in names else None
         vals, bad = _int_column(col, field_name, n)
         fields[:, FIELD_SLOTS[field_name]] = vals
