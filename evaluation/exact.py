@@ -54,3 +54,62 @@ def merge_sums(into: dict, other: dict) -> dict:
 def to_float(total: int) -> float:
     """The exact total rounded once to the nearest float64 (Python's integer division is correctly rounded)."""
     return total / (1 << SHIFT)
+
+
+def split_exact(total: int) -> tuple[float, float]:
+    """An exact total of :func:`exact_sums` as two floats ``hi + lo``: ``hi`` rounded to nearest, ``lo`` the rest
+    (rounded), so that ``hi + lo`` carries ~106 bits of it."""
+    from fractions import Fraction
+
+    hi = to_float(total)
+    rest = total - int(Fraction(hi) * (1 << SHIFT))  # hi is a multiple of 2**-1074, a whole number of units
+    return hi, rest / (1 << SHIFT)
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _dekker_split(a):
+    c = 134217729.0 * a  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    p = a * b
+    ah, al = _dekker_split(a)
+    bh, bl = _dekker_split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+REMAINDER_BITS = 32  # remainders are compared in units of 2**-32 fen (2.3e-10 fen)
+
+
+def fen_shares(x: np.ndarray, s_hi, s_lo, total) -> tuple[np.ndarray, np.ndarray]:
+    """``floor(x * total / S)`` and its remainder for each share ``x`` of a sum ``S = s_hi + s_lo`` (from
+    :func:`split_exact`), ``total`` whole fen below 2**53. The remainder comes as an integer: rounded (half up) to
+    units of 2**-32 fen. The quotient is computed in double-double arithmetic (error-free products and sums, Dekker
+    1971; Shewchuk 1997), ~1e-18 fen at a 10**13-fen quotient, so the integer is exact unless the exact remainder
+    lies within that of a rounding boundary. Plain float64 resolves remainders only to ~1e-4 fen at such
+    quotients: the largest-remainder order then differed from exact arithmetic. Remainders equal in exact arithmetic
+    (often: a half, a third) get the same integer, so their order is the key's."""
+    x = np.asarray(x, dtype=float)
+    s_hi = np.asarray(s_hi, dtype=float)
+    s_lo = np.asarray(s_lo, dtype=float)
+    total = np.asarray(total, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ph, pl = _two_prod(x, total)
+        q1 = ph / s_hi
+        th, tl = _two_prod(q1, s_hi)
+        q2 = (((ph - th) - tl) + pl - q1 * s_lo) / s_hi  # ph - th is exact: th is within an ulp or two of ph
+        f = np.floor(q1)
+        rh, rl = _two_sum(q1 - f, q2)
+        f = np.where(rh < 0, f - 1, np.where(rh >= 1, f + 1, f))  # q1 a whole number and q2 < 0, or just below one
+        rh, rl = _two_sum(q1 - f, q2)
+        w = rh * float(1 << REMAINDER_BITS) + 0.5  # exact: a power-of-two scale and a half at this magnitude
+        r = np.floor(w)
+        r = np.where((w == r) & (rl < 0), r - 1, r)  # the low part decides only on a whole number
+    return f.astype(np.int64), r.astype(np.int64)

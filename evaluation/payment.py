@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .common import EvaluationError, align, read_toml
+from .exact import exact_sums, fen_shares, split_exact
 
 CLASSES = ("not_grouped", "special_review", "no_weight", "no_cost", "long_stay", "high_cost", "low_cost", "normal",
            "no_year")
@@ -215,24 +216,26 @@ def to_fen(yuan) -> np.ndarray:
 
 def allocate_fen(total_fen: int, shares: np.ndarray, keys) -> np.ndarray:
     """Split ``total_fen`` (an integer) over items in proportion to ``shares`` (>= 0): largest-remainder
-    method, ties to the smaller key. Sums to ``total_fen`` exactly; independent of the items' order."""
+    method (Hamilton), remainders compared in units of 2**-32 fen, ties to the smaller key. Sums to ``total_fen``
+    exactly; independent of the items' order. The shares' sum is exact (:func:`evaluation.exact.exact_sums`) and
+    each quotient is computed in double-double arithmetic (:func:`evaluation.exact.fen_shares`), so the fen go
+    where exact arithmetic puts them."""
     shares = np.asarray(shares, dtype=float)
     n = len(shares)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    denom = math.fsum(shares)  # exactly rounded: the same total whatever the row order
-    if not denom > 0:
+    exact = exact_sums(shares, np.zeros(n, np.int64), {}).get(0, 0) if np.isfinite(shares).all() else 0
+    if not exact > 0:
         raise EvaluationError("nothing to share the budget over (every share is 0)")
-    exact = (shares / denom) * float(total_fen)  # shares first: total / denom overflows when the shares are tiny
-    base = np.floor(exact).astype(np.int64)
+    s_hi, s_lo = split_exact(exact)
+    base, rem = fen_shares(shares, s_hi, s_lo, float(total_fen))
     left = int(total_fen - int(base.sum()))
-    rem = exact - base
-    while left < 0:  # float error only: take back from the smallest remainders (never in practice)
-        i = int(np.argmin(np.where(base > 0, rem, np.inf)))
+    while left < 0:  # a quotient within ~1e-18 of a whole number floored one too high (never in practice)
+        i = int(np.argmin(np.where(base > 0, rem, np.iinfo(np.int64).max)))
         base[i] -= 1
-        rem[i] += 1.0
+        rem[i] += 1 << 32
         left += 1
-    if left >= n:  # float error only: whole fen to everybody first
+    if left >= n:  # the same, the other way
         base += left // n
         left %= n
     if left:

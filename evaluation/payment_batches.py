@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from .cells import CaseCells, CodedBatch, month_index, sorted_categorical, first_rows, levels_of
 from .coded import numbers, text_codes, years
 from .common import EvaluationError, key_codes
-from .exact import exact_sums, merge_sums, to_float
+from .exact import exact_sums, fen_shares, merge_sums, split_exact, to_float
 from .payment import (
     CLASSES,
     NO_YEAR,
@@ -52,6 +52,7 @@ from .payment import (
 )
 
 _BUCKETS = 1 << 20  # remainder histogram resolution
+_BUCKET_SHIFT = 32 - 20  # remainders are in 2**-32 fen: the top 20 bits are the bucket
 
 
 @dataclass
@@ -63,9 +64,9 @@ class Run:
     budgets: dict
     accepted: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # special review: global rows
     over_cap: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    denom: dict = field(default_factory=dict)  # year index -> the year's points (point method)
+    denom: dict = field(default_factory=dict)  # year index -> the year's points (point method), or shares: (hi, lo)
     rate: dict = field(default_factory=dict)  # year index -> base rate (rate method)
-    threshold: dict = field(default_factory=dict)  # year index -> remainder above which a case gets one more fen
+    threshold: dict = field(default_factory=dict)  # year index -> remainder (2**-32 fen) above which a case gets one more fen
     tied: dict = field(default_factory=dict)  # year index -> rows at the threshold that get one more fen
     extra: dict = field(default_factory=dict)  # year index -> whole fen every case gets first (float error only)
 
@@ -317,10 +318,9 @@ def denominators_from_spill(run: Run, years: list, chunks) -> None:
         keep = year >= 0
         exact_sums(shares[keep], year[keep].astype(np.int64), total)
     for i in range(len(years)):
-        d = to_float(total.get(i, 0))
-        if not d > 0:
+        if not total.get(i, 0) > 0:
             raise EvaluationError(f"year {years[i]}: no payment to share the budget over; check the year column")
-        run.denom[i] = d
+        run.denom[i] = split_exact(total[i])
 
 
 def merge_second(total: list | None, part: list) -> list:
@@ -342,12 +342,11 @@ def rates_from_second(plan: PayPlan, sums: list) -> list:
             B = run.budgets[y]
             row = {"method": run.cfg.method, "budget": run.total_fen(y) / 100, "pooled_mean": plan.pooled}
             if run.cfg.method == "points":
-                denom = to_float(s["points"].get(i, 0))
-                if not denom > 0:
+                if not s["points"].get(i, 0) > 0:
                     raise EvaluationError(f"year {y}: no points to share the budget over (no grouped case with a weight "
                                           "and no cost); check the year column, or settle the years that have cases")
-                run.denom[i] = denom
-                row["point_value"] = B / denom
+                run.denom[i] = split_exact(s["points"][i])
+                row["point_value"] = B / run.denom[i][0]
             else:
                 if run.cfg.rate_basis == "balance":
                     units, fixed = to_float(s["a"].get(i, 0)), to_float(s["b"].get(i, 0))
@@ -373,7 +372,7 @@ def rates_from_second(plan: PayPlan, sums: list) -> list:
 def select_remainders(run: Run, years: list, chunks) -> None:
     """Fill ``run.threshold``, ``run.tied`` (rows whose tie needs the case ids: as ``(rows, need)``) and ``run.extra``."""
     n = len(years)
-    denom = np.array([run.denom[i] for i in range(n)])
+    denom = np.array([run.denom[i] for i in range(n)], dtype=float).reshape(n, 2)
     total = np.array([float(run.total_fen(y)) for y in years])
     base_sum, count = [0] * n, np.zeros(n, np.int64)
     hist = np.zeros(n * _BUCKETS, np.int64)
@@ -400,7 +399,7 @@ def select_remainders(run: Run, years: list, chunks) -> None:
         if count[i] and left >= count[i]:  # float error only: whole fen to everybody first
             extra, left = divmod(left, int(count[i]))
         run.extra[i] = extra
-        run.threshold[i] = np.inf
+        run.threshold[i] = _NO_THRESHOLD
         run.tied[i] = np.empty(0, np.int64)
         if left:
             h = hist[i * _BUCKETS:(i + 1) * _BUCKETS]
@@ -426,7 +425,7 @@ def select_remainders(run: Run, years: list, chunks) -> None:
             found[i][1].append(rem)
     for i, (b, k) in target.items():
         rows, rem = np.concatenate(found[i][0]), np.concatenate(found[i][1])
-        t = np.sort(rem)[::-1][k - 1]  # the k-th largest remainder of the bucket
+        t = int(np.sort(rem)[::-1][k - 1])  # the k-th largest remainder of the bucket
         need = k - int((rem > t).sum())
         tied = rows[rem == t]
         run.threshold[i] = t
@@ -471,13 +470,15 @@ def tied_rows(runs: list) -> np.ndarray:
 
 
 def _shares(points, year, denom, total):
-    exact = (points / denom[year]) * total[year]  # allocate_fen's arithmetic, case by case
-    base = np.floor(exact).astype(np.int64)
-    return base, exact - base
+    """(floor, remainder in 2**-32 fen) of each case's share: allocate_fen's arithmetic, case by case."""
+    return fen_shares(points, denom[year, 0], denom[year, 1], total[year])
+
+
+_NO_THRESHOLD = 1 << 40  # above every remainder: nobody gets a fen by remainder
 
 
 def _bucket(rem: np.ndarray) -> np.ndarray:
-    return np.minimum((rem * _BUCKETS).astype(np.int64), _BUCKETS - 1)
+    return np.minimum(rem >> _BUCKET_SHIFT, _BUCKETS - 1)
 
 
 # -- pass 3 -----------------------------------------------------------------------------------------------
@@ -487,10 +488,10 @@ def payments_fen(p: Priced, run: Run, years: list) -> np.ndarray:
     y = np.where(settled, p.year, 0)
     n = len(years)
     if shares_budget(run.cfg):
-        denom = np.array([run.denom.get(i, 1.0) for i in range(n)])
+        denom = np.array([run.denom.get(i, (1.0, 0.0)) for i in range(n)], dtype=float).reshape(n, 2)
         total = np.array([float(run.total_fen(v)) for v in years])
         base, rem = _shares(case_shares(p, run, n, y), y, denom, total)
-        bonus = rem > np.array([run.threshold.get(i, np.inf) for i in range(n)])[y]
+        bonus = rem > np.array([run.threshold.get(i, _NO_THRESHOLD) for i in range(n)], np.int64)[y]
         for i, rows in run.tied.items():
             bonus |= (y == i) & _in(p.rows, rows)
         pay = base + np.array([run.extra.get(i, 0) for i in range(n)], np.int64)[y] + bonus
