@@ -275,6 +275,13 @@ def _group(sub) -> None:
     g.set_defaults(command="group")
 
 
+def v2_fields(a) -> dict:
+    """The CHS-DRG 2.0 / 3.0 fields of ``drg explain``'s options (FORMAT.md 2), as a record holds them."""
+    flag = {"1": 1, "是": 1, "0": 0, "否": 0}
+    return {"admission_weight_g": a.admission_weight, "crrt_hours": a.crrt_hours,
+            **{k: flag.get(getattr(a, k)) for k in ("new_technique", "intensive_care", "day_surgery")}}
+
+
 def _explain(sub) -> None:
     e = sub.add_parser("explain", help="show every rule tried for one record")
     e.add_argument("--scheme")
@@ -288,6 +295,10 @@ def _explain(sub) -> None:
     e.add_argument("--leaving-type")
     e.add_argument("--dept")
     e.add_argument("--icu-hours", type=MEASURE)
+    e.add_argument("--admission-weight", type=MEASURE)
+    e.add_argument("--crrt-hours", type=MEASURE)
+    for flag in ("--new-technique", "--intensive-care", "--day-surgery"):
+        e.add_argument(flag, choices=["1", "0", "是", "否"])
     e.add_argument("--map-codes", action="store_true")
     e.add_argument("--weights", help="weights CSV (drg, weight[, mean_cost]): also estimate what the case would be paid")
     e.add_argument("--point-value", type=amount(0, 1e9, above=True), help="yuan per point (points method; with --weights)")

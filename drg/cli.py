@@ -18,7 +18,7 @@ from .arguments import (
     help_language,
     lang_after_command,
     parse_budgets,
-    parse_codes,
+    parse_codes, v2_fields,
     parse_outcomes,
     parse_scenario,
     parse_years,
@@ -89,7 +89,7 @@ def cmd_explain(a) -> int:
     scheme = _load(a.scheme)
     rec = {"case_id": "explain", "sex": a.sex, "age_years": a.age, "age_days": a.age_days, "weight_g": a.weight,
            "dept": a.dept, "los_days": a.los, "leaving_type": a.leaving_type, "icu_hours": a.icu_hours,
-           "dx": parse_codes(a.dx), "px": parse_codes(a.px)}
+           "dx": parse_codes(a.dx), "px": parse_codes(a.px), **v2_fields(a)}
     e = grouper.explain(rec, scheme, map_codes=a.map_codes, lang=a.lang)
     text = explain_in_words(e, str(scheme.path), rec["dx"], rec["px"], a.lang)
     print(text if not a.weights else f"{text}\n" + case_payment_estimate(

@@ -173,3 +173,14 @@ def test_drg_synth_builds_records_for_a_scheme_using_the_constructs(tmp_path, sc
     drgs = {d for d, _, _ in scheme.split_asts}
     assert len(drgs - reached) <= 2, sorted(drgs - reached)
     assert {"BB11", "BS11", "BR12", "PS11", "LR11"} <= reached  # count, distinct count, prefix, admission weight, CRRT
+
+
+def test_drg_explain_takes_the_new_fields(capsys):
+    from drg.cli import main
+
+    main(["explain", "--scheme", str(MINI), "--dx", "N40.x00|E11.900", "--px", "60.2100", "--sex", "1", "--age", "60",
+          "--day-surgery", "是"])
+    out = capsys.readouterr().out
+    assert "cc = False (日间手术按无并发症处理)" in out and "MB15" in out
+    main(["explain", "--scheme", str(MINI), "--dx", "N17.900", "--sex", "2", "--age", "50", "--crrt-hours", "80"])
+    assert "LR11" in capsys.readouterr().out
