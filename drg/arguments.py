@@ -341,6 +341,50 @@ def _check(sub) -> None:
     c.set_defaults(command="check")
 
 
+def _dip(sub) -> None:
+    d = sub.add_parser("dip", help="DIP (按病种分值付费): build a catalogue from the region's cases, group to it, settle in points")
+    dsub = d.add_subparsers(dest="dip_command", required=True)
+    b = dsub.add_parser("build", help="the disease-intervention catalogue from base-year cases (core and comprehensive groups, scores, severity tiers)")
+    b.add_argument("input", help="base-year cases with diagnoses, procedures and total cost (anything drg group reads)")
+    b.add_argument("-o", "--output", required=True, help="catalogue folder: groups.csv, severity.csv, procedure_kinds.csv, catalogue.json")
+    b.add_argument("--min-cases", type=whole(1, 10**6), default=15, help="cases a combination needs to be a core group (default 15)")
+    b.add_argument("--years", type=parse_years, help="base years to use, e.g. 2019-2021 (default: every case)")
+    b.add_argument("--reference", metavar="GROUP_ID", help="score against this group's mean cost instead of all cases' mean")
+    b.add_argument("--scheme", help="scheme directory whose operating-room list and procedure names give the kinds of treatment")
+    b.add_argument("--batch-size", type=BATCH, default=200_000, help="rows per batch (memory bound; default 200,000)")
+    b.set_defaults(command="dip_build")
+    g = dsub.add_parser("group", help="every case to one group of a DIP catalogue")
+    g.add_argument("input", help="cases to group (anything drg group reads)")
+    g.add_argument("-o", "--output", required=True, help="output .parquet, .csv or .xlsx: the input's columns and the DIP columns")
+    g.add_argument("--catalogue", required=True, help="catalogue folder (drg dip build, or an official one in its layout)")
+    g.add_argument("--batch-size", type=BATCH, default=200_000, help="rows per batch (memory bound; default 200,000)")
+    g.set_defaults(command="dip_group")
+    y = dsub.add_parser("pay", help="points per case, point value per year, payments in fen, settlement per hospital")
+    y.add_argument("input", help="drg dip group's output")
+    y.add_argument("--budget", required=True, type=parse_budgets, help="yuan per year (e.g. 1.2e9) or per year: 2019=1.1e9,2020=1.2e9")
+    y.add_argument("--coefficients", type=parse_coefficients, default={}, help="level coefficients, e.g. 三级=1.0,二级=0.9 (default 1)")
+    y.add_argument("--high", type=amount(1, 100, above=True), default=2.0, help="cost above this times the group's mean: a high-cost case (default 2)")
+    y.add_argument("--low", type=amount(0, 1, above=True), default=0.5, help="cost below this times the group's mean: a low-cost case (default 0.5)")
+    y.add_argument("-o", "--output", required=True, help="output folder: cases.parquet, hospitals.parquet, parameters.parquet, pay.json")
+    y.add_argument("--batch-size", type=BATCH, default=200_000, help="rows per batch (memory bound; default 200,000)")
+    y.set_defaults(command="dip_pay")
+
+
+def parse_coefficients(text: str) -> dict:
+    """三级=1.0,二级=0.9 -> {level: coefficient}."""
+    out = {}
+    for part in [p for p in text.replace("，", ",").split(",") if p.strip()]:
+        k, eq, v = part.partition("=")
+        try:
+            value = float(v)
+        except ValueError:
+            value = float("nan")
+        if not eq or not k.strip() or not 0 < value <= 100:
+            raise UsageError(f"--coefficients {text!r}: write level=coefficient pairs, e.g. 三级=1.0,二级=0.9")
+        out[k.strip()] = value
+    return out
+
+
 def _scheme(sub) -> None:
     s = sub.add_parser("scheme", help="scheme tools")
     ssub = s.add_subparsers(dest="scheme_command", required=True)
@@ -549,7 +593,8 @@ def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
     p.add_argument("--lang", dest="top_lang", choices=["zh", "en"],
                    help="语言：zh(默认)或 en，写在命令前后均可" if lang == "zh" else "language: zh (default) or en, before or after the command")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (_group, _explain, _check, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth, _serve):
+    for add in (_group, _explain, _check, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth, _serve,
+                _dip):
         add(sub)
     _every_command(sub, lang)
     _localize(p, lang)
@@ -567,7 +612,7 @@ def version() -> str:
 
 
 EXAMPLES_COMMANDS = ("group", "explain", "check", "scheme check", "demo", "evaluate", "risk", "audit", "pay", "tiered-care", "support",
-                     "report", "synth", "serve")  # every command a user types: each has examples under its help
+                     "report", "synth", "serve", "dip build", "dip group", "dip pay")  # every command a user types: each has examples under its help
 
 
 def _every_command(sub, lang: str, parent: str = "") -> None:

@@ -235,7 +235,7 @@ def _later(module: str, name: str):
 COMMANDS = {"group": cmd_group, "explain": cmd_explain, "scheme_check": cmd_scheme_check, "demo": cmd_demo,
             "evaluate": cmd_evaluate, "risk": cmd_risk, "audit": cmd_audit, "pay": cmd_pay, "tiered_care": cmd_tiered_care, "support": cmd_support,
             "report": _later(".report", "report_command"), "synth": cmd_synth, "serve": _later(".serve.command", "serve"),
-            "check": _later(".check.command", "check")}
+            "check": _later(".check.command", "check"), **{f"dip_{c}": _later(".dip", f"dip_{c}") for c in ("build", "group", "pay")}}
 
 
 def main(argv=None) -> int:
@@ -260,7 +260,7 @@ def _run(argv) -> int:
         return e.code if isinstance(e.code, int) else 2
     from . import progress
 
-    if args.command not in ("group", "explain", "scheme_check", "serve", "check"):  # group draws its own bar; the others are instant
+    if args.command not in ("group", "explain", "scheme_check", "serve", "check", "dip_build", "dip_group", "dip_pay"):  # group draws its own bar; the others are instant
         progress.start(args.command.replace("_", "-"), getattr(args, "lang", "zh"), getattr(args, "quiet", False))
     from .contract import NOTES
 

@@ -5,6 +5,31 @@ options that have none in English."""
 from __future__ import annotations
 
 HELP_ZH = {
+    "DIP (按病种分值付费): build a catalogue from the region's cases, group to it, settle in points":
+        "DIP(按病种分值付费)：由本地区病例建立病种目录，按目录入组，按分值结算",
+    "the disease-intervention catalogue from base-year cases (core and comprehensive groups, scores, severity tiers)":
+        "由基准年病例建立病种目录(核心病种、综合病种、分值、疾病严重程度辅助目录)",
+    "base-year cases with diagnoses, procedures and total cost (anything drg group reads)":
+        "含诊断、手术操作和医疗总费用的基准年病例(drg group 能读的都可以)",
+    "catalogue folder: groups.csv, severity.csv, procedure_kinds.csv, catalogue.json":
+        "目录文件夹：groups.csv、severity.csv、procedure_kinds.csv、catalogue.json",
+    "cases a combination needs to be a core group (default 15)": "组合成为核心病种所需的病例数(默认15)",
+    "base years to use, e.g. 2019-2021 (default: every case)": "使用的基准年度，如 2019-2021(默认：全部病例)",
+    "score against this group's mean cost instead of all cases' mean": "以该病种的平均费用(而非全部病例的平均费用)为分值基准",
+    "scheme directory whose operating-room list and procedure names give the kinds of treatment":
+        "分组方案文件夹：其手术室手术表和手术操作名称用于判定治疗方式",
+    "rows per batch (memory bound; default 200,000)": "每批行数(决定内存；默认200,000)",
+    "every case to one group of a DIP catalogue": "将每个病例入组到DIP目录中的一个病种",
+    "cases to group (anything drg group reads)": "待入组病例(drg group 能读的都可以)",
+    "output .parquet, .csv or .xlsx: the input's columns and the DIP columns": "输出 .parquet、.csv 或 .xlsx：输入的各列加DIP各列",
+    "catalogue folder (drg dip build, or an official one in its layout)": "目录文件夹(drg dip build 的输出，或同样格式的官方目录)",
+    "points per case, point value per year, payments in fen, settlement per hospital": "逐例分值、年度点值、以分计的支付、各医院结算",
+    "drg dip group's output": "drg dip group 的输出",
+    "yuan per year (e.g. 1.2e9) or per year: 2019=1.1e9,2020=1.2e9": "每年预算(元，如 1.2e9)或分年度：2019=1.1e9,2020=1.2e9",
+    "level coefficients, e.g. 三级=1.0,二级=0.9 (default 1)": "医院等级系数，如 三级=1.0,二级=0.9(默认1)",
+    "cost above this times the group's mean: a high-cost case (default 2)": "费用高于病种平均费用的此倍数为费用超高病例(默认2)",
+    "cost below this times the group's mean: a low-cost case (default 0.5)": "费用低于病种平均费用的此倍数为费用超低病例(默认0.5)",
+    "output folder: cases.parquet, hospitals.parquet, parameters.parquet, pay.json": "输出文件夹：cases.parquet、hospitals.parquet、parameters.parquet、pay.json",
     "a folder holding drg outputs at any depth (drg evaluate -o eval/, pay -o pay/, ...; found by their manifests), e.g. . "
     "or a drg demo folder": "存放 drg 输出的文件夹(任意层级：drg evaluate -o eval/、pay -o pay/ 等，按其清单文件识别)，如 . 或 drg demo 的输出文件夹",
     "sex: 1/2, 男/女 or M/F, as files write it": "性别：1/2、男/女或M/F(与文件中的写法相同)",
@@ -215,6 +240,9 @@ EXAMPLES = {
     "report": ["drg report . -o report.html --xlsx report.xlsx", "drg report demo-output -o report.html --lang en"],
     "serve": ["drg serve", "drg serve --weights 权重.csv --point-value 12.5 --port 8080",
               "drg serve --host 0.0.0.0 --token 换成一串随机字符 --workers 2"],
+    "dip build": ["drg dip build 2021年病例.parquet -o DIP目录/ --min-cases 15", "drg dip build cases.csv -o catalogue/ --years 2019-2021"],
+    "dip group": ["drg dip group 2022年病例.parquet -o 2022年DIP入组.parquet --catalogue DIP目录/"],
+    "dip pay": ["drg dip pay 2022年DIP入组.parquet --budget 1.2e9 -o DIP结算/", "drg dip pay dip.parquet --budget 2022=1.2e9 --coefficients 三级=1.0,二级=0.9 -o pay/"],
     "check": ["drg check 结算清单.csv -o 质控/", "drg check discharges.parquet -o qc/ --rules 本地规则/ --lang en"],
     "synth": ["drg synth --region dezhou --years 2018-2021 --cases 200000 -o synthetic/"],
 }

@@ -352,6 +352,28 @@ MESSAGES = {
         'dx_region_count(...) {} 之后应为整数，却是 {}',
     'expected a comparison operator after {}, found {}':
         '{} 之后应为比较运算符，却是 {}',
+    '{}: no grouped case with a year and points; check the year (or discharge date) column and that drg dip group grouped the cases':
+        '{}: 没有带年度和分值的已入组病例; 请检查年度(或出院日期)列，并确认已用 drg dip group 入组',
+    '--budget has no amount for {}; give every year, e.g. {}=1.2e9, or one amount for all':
+        '--budget 没有 {} 年的金额; 请给出每一年，如 {}=1.2e9，或给一个适用于所有年度的金额',
+    '{}: --years needs a year (or discharge date) column':
+        '{}: --years 需要年度(或出院日期)列',
+    '{}: column(s) {} missing; pay the output of drg dip group':
+        '{}: 缺少列 {}; 请对 drg dip group 的输出结算',
+    "no base case with a principal diagnosis and a positive total cost: the catalogue needs the base year's grouped cases with dx and total_cost":
+        '没有带主要诊断且总费用为正的基准病例：建立目录需要基准年度病例的诊断(dx)和医疗总费用(total_cost)',
+    '{}: no groups.csv; pass the folder drg dip build wrote (or an official catalogue in its layout, docs/dip.md)':
+        '{}: 没有 groups.csv; 请给出 drg dip build 输出的文件夹(或同样格式的官方目录，见 docs/dip.md)',
+    '{}: column(s) {} missing; groups.csv needs {}':
+        '{}: 缺少列 {}; groups.csv 需要 {}',
+    '{}: value {} in kind/treatment; kind is core or comprehensive, treatment one of {}':
+        '{}: kind/treatment 列中有值 {}; kind 为 core 或 comprehensive，treatment 为 {} 之一',
+    '{}: group_id {} twice; each group has its own id':
+        '{}: group_id {} 出现两次; 每个病种须有自己的编号',
+    '--reference {}: no such group; name a group_id of groups.csv':
+        '--reference {}: 没有该病种; 请写 groups.csv 中的一个 group_id',
+    '{}: column {} needs a positive number on every row':
+        '{}: {} 列每行都须为正数; 请改正目录',
     'expected dx, px, sdx or spx in count(...), found {}':
         'count(...) 中应为 dx、px、sdx 或 spx，却是 {}',
     'expected a comparison after count(...), found {}':

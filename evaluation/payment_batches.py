@@ -488,16 +488,25 @@ def payments_fen(p: Priced, run: Run, years: list) -> np.ndarray:
     y = np.where(settled, p.year, 0)
     n = len(years)
     if shares_budget(run.cfg):
-        denom = np.array([run.denom.get(i, (1.0, 0.0)) for i in range(n)], dtype=float).reshape(n, 2)
-        total = np.array([float(run.total_fen(v)) for v in years])
-        base, rem = _shares(case_shares(p, run, n, y), y, denom, total)
-        bonus = rem > np.array([run.threshold.get(i, _NO_THRESHOLD) for i in range(n)], np.int64)[y]
-        for i, rows in run.tied.items():
-            bonus |= (y == i) & _in(p.rows, rows)
-        pay = base + np.array([run.extra.get(i, 0) for i in range(n)], np.int64)[y] + bonus
+        pay = shares_fen(case_shares(p, run, n, y), y, p.rows, run, years)
     else:
         pay = to_fen(p.a * np.array([run.rate.get(i, 0.0) for i in range(n)])[y] + p.b)
     return np.where(settled, pay, 0)
+
+
+def shares_fen(shares: np.ndarray, year: np.ndarray, rows: np.ndarray, run: Run, years: list) -> np.ndarray:
+    """Each case's fen of its year's budget once :func:`select_remainders` and :func:`resolve_ties` have run:
+    the floor of its share, the whole fen everybody got, and one more for a remainder above the year's threshold
+    or a tie the case ids gave it (``year``: indices into ``years``, every case settled; ``rows``: the cases' global
+    rows, ascending). What `drg pay` and `drg dip pay` settle with."""
+    n = len(years)
+    denom = np.array([run.denom.get(i, (1.0, 0.0)) for i in range(n)], dtype=float).reshape(n, 2)
+    total = np.array([float(run.total_fen(v)) for v in years])
+    base, rem = _shares(shares, year, denom, total)
+    bonus = rem > np.array([run.threshold.get(i, _NO_THRESHOLD) for i in range(n)], np.int64)[year]
+    for i, tied in run.tied.items():
+        bonus |= (year == i) & _in(rows, tied)
+    return base + np.array([run.extra.get(i, 0) for i in range(n)], np.int64)[year] + bonus
 
 
 def case_table(cb: CodedBatch, t: pa.Table, p: Priced, pay: np.ndarray, years: list) -> pd.DataFrame:

@@ -187,10 +187,10 @@ def _wide_to_list(table: pa.Table, cols: list[str]) -> pa.Array:
     return _rebuild_lists(flat, np.full(n, k, dtype=np.int64), keep)
 
 
-def canonicalize(table: pa.Table) -> pa.Table:
+def canonicalize(table: pa.Table, required: tuple = REQUIRED) -> pa.Table:
     """Rename alias columns to canonical names and build list-typed ``dx``/``px``.
 
-    Raises :class:`ColumnError` when a required column (sex, age, diagnoses) is missing.
+    Raises :class:`ColumnError` when a ``required`` column (default: sex, age, diagnoses) is missing.
     """
     names = table.column_names
     twice = sorted({n for n in names if names.count(n) > 1})
@@ -214,7 +214,7 @@ def canonicalize(table: pa.Table) -> pa.Table:
             cols = wide_columns(names, which)
             if cols:
                 table = table.append_column(which, _wide_to_list(table, cols))
-    missing = [c for c in REQUIRED if c not in table.column_names]
+    missing = [c for c in required if c not in table.column_names]
     if missing:
         hints = {"sex": "性别", "age_years": "年龄", "dx": "诊断编码 (a list or A|B string) or 主要诊断编码 + 其他诊断编码1..N"}
         raise ColumnError(

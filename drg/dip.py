@@ -1,0 +1,404 @@
+"""``drg dip build | group | pay``: DIP (按病种分值付费) from a region's own cases, streamed batch by batch.
+
+* ``drg dip build BASE -o catalogue/``: the catalogue (:mod:`evaluation.dip`): groups.csv, severity.csv,
+  procedure_kinds.csv, catalogue.json, written as a unit;
+* ``drg dip group CASES -o OUT --catalogue DIR``: every case to one group, the input's columns kept and
+  ``dip_group, dip_kind, dip_match, dip_score, dip_mean_cost, dip_adjustment, dip_status, dip_status_code,
+  dip_reason`` added;
+* ``drg dip pay GROUPED_DIP --budget ... -o pay/``: points per case, the point value per year, every case's
+  payment in integer fen by the largest remainders of ``drg pay`` (:func:`evaluation.payment_batches.shares_fen`:
+  the budget exact), per hospital its settlement, DIP case-mix index, cost per point and the violation indices of
+  the auxiliary catalogue as reported factors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from evaluation import dip as D
+from evaluation.common import EvaluationError
+
+DIP_COLUMNS = ("dip_group", "dip_kind", "dip_match", "dip_score", "dip_mean_cost", "dip_adjustment", "dip_status",
+               "dip_status_code", "dip_reason")
+REASONS = {
+    "zh": {0: "主要诊断(亚目)与手术操作组合与核心病种一致", 1: "主要诊断相同,按所含手术操作最多的核心病种入组",
+           2: "按主要诊断类目与治疗方式入综合病种", -1: "无主要诊断", -2: "目录中没有该类目与治疗方式的综合病种"},
+    "en": {0: "principal diagnosis (subcategory) and procedures equal a core group's",
+           1: "same principal diagnosis: the core group with the most of the case's procedures",
+           2: "comprehensive group of the diagnosis category and kind of treatment", -1: "no principal diagnosis",
+           -2: "the catalogue has no comprehensive group of this category and kind of treatment"},
+}
+READMIT_DAYS = 15  # 二次入院: a readmission to the same hospital within 15 days of discharge
+LONG_STAY_DAYS = 60  # 超长住院
+
+
+def _batches(spec: str, batch_size: int, mapping: dict | None = None):
+    """The input's batches with canonical names: dx / px lists (any layout drg group reads) and the analysis
+    columns (total_cost, hospital_id, year, ... under the names of drg.contract)."""
+    from grouper.columns import canonicalize
+
+    from .batch import prefetch
+    from .contract import add_year, resolve
+    from .io import read_batches
+
+    for b in prefetch(read_batches(spec, batch_size=batch_size)):
+        t = canonicalize(b, required=("dx",))
+        found = resolve(t.column_names, mapping)
+        have = set(t.column_names)
+        rename = {src: canon for canon, src in found.items() if src != canon and canon not in have}
+        t = t.rename_columns([rename.get(c, c) for c in t.column_names])
+        source = next((c for c in ("discharge_date", "settlement_date") if c in t.column_names), None)
+        yield add_year(t, source)
+
+
+def _scheme_dir(arg: str | None) -> str:
+    from grouper.scheme import DEFAULT_SCHEME
+
+    return arg or os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME
+
+
+def _say(lang: str, zh: str, en: str) -> None:
+    import sys
+
+    print(zh if lang == "zh" else en, file=sys.stderr)
+
+
+# -- build ---------------------------------------------------------------------------------------------------------
+def build(input_spec: str, output: str, *, scheme: str | None = None, min_cases: int = 15, years=None,
+          reference: str | None = None, batch_size: int = 200_000, mapping: dict | None = None) -> dict:
+    """Build the catalogue of ``input_spec`` (base-year cases) into the folder ``output``; returns catalogue.json."""
+    from .tables import output_folder
+
+    kinds = D.procedure_kinds_table(_scheme_dir(scheme), [])
+    builder = D.CatalogueBuilder(dict(zip(kinds["code"], kinds["kind"])))
+    for t in _batches(input_spec, batch_size, mapping):
+        if years:
+            if "year" not in t.column_names:
+                raise EvaluationError(f"{input_spec}: --years needs a year (or discharge date) column")
+            t = t.filter(pc.is_in(t.column("year"), value_set=pa.array(sorted(years), t.column("year").type)))
+        builder.add(t)
+    cat = D.build_catalogue(builder.sums(), min_cases=min_cases, reference=reference)
+    cat["meta"]["base_years"] = sorted(years) if years else None
+    cat["meta"]["input"] = os.path.basename(str(input_spec))
+    with output_folder(output, [input_spec], "dip build") as out:
+        D.write_catalogue(cat, kinds, out)
+    return cat["meta"]
+
+
+# -- group ---------------------------------------------------------------------------------------------------------
+def group_table(t: pa.Table, matcher: D.Matcher, cat: dict, lang: str = "zh") -> pa.Table:
+    """``t`` with the DIP columns (:data:`DIP_COLUMNS`) appended."""
+    r = matcher.match(t)
+    g, how = r["group"], r["match"]
+    groups = matcher.groups
+    ok = g >= 0
+    safe = np.where(ok, g, 0)
+    no_comp = ~ok & pc.is_valid(r["dx"]).to_numpy(zero_copy_only=False)
+    code = np.where(ok, how, np.where(no_comp, -2, -1))
+    words = REASONS[lang]
+    adj = D.severity_adjustment(cat, g, r["cci"], r["age"])
+    cols = {
+        "dip_group": pa.array(np.where(ok, groups["group_id"].to_numpy(object)[safe], None), pa.string()),
+        "dip_kind": pa.array(np.where(ok, groups["kind"].to_numpy(object)[safe], None), pa.string()),
+        "dip_match": pa.array(np.where(ok, np.array(D.MATCH_NAMES, object)[np.clip(how, 0, 2)], None), pa.string()),
+        "dip_score": pa.array(np.where(ok, matcher.score[safe], np.nan), pa.float64(), from_pandas=True),
+        "dip_mean_cost": pa.array(np.where(ok, matcher.mean[safe], np.nan), pa.float64(), from_pandas=True),
+        "dip_adjustment": pa.array(np.where(ok, adj, np.nan), pa.float64(), from_pandas=True),
+        "dip_status": pa.array(np.where(ok, "分组成功", "无法入组"), pa.string()),
+        "dip_status_code": pa.array(np.where(ok, "ok", "ungroupable"), pa.string()),
+        "dip_reason": pa.array(np.array([words[c] for c in range(-2, 3)], object)[code + 2], pa.string()),
+    }
+    t = t.drop_columns([c for c in DIP_COLUMNS if c in t.column_names])
+    for name, col in cols.items():
+        t = t.append_column(name, col)
+    return t
+
+
+def group(input_spec: str, output: str, catalogue: str, *, lang: str = "zh", batch_size: int = 200_000,
+          mapping: dict | None = None) -> dict:
+    """Group ``input_spec`` to the catalogue folder into the file ``output``; returns counts by match."""
+    from .io import atomic_writer
+
+    cat = D.load_catalogue(catalogue)
+    matcher = D.Matcher(cat)
+    counts = {"cases": 0, "exact": 0, "partial": 0, "comprehensive": 0, "ungroupable": 0}
+    with atomic_writer(output) as w:
+        for t in _batches(input_spec, batch_size, mapping):
+            out = group_table(t, matcher, cat, lang)
+            m = out.column("dip_match").to_numpy(zero_copy_only=False)
+            for k in D.MATCH_NAMES:
+                counts[k] += int((m == k).sum())
+            counts["ungroupable"] += int(pd.isna(m).sum())
+            counts["cases"] += t.num_rows
+            w.write(out)
+    return counts
+
+
+# -- pay -----------------------------------------------------------------------------------------------------------
+PAY_NEEDS = ("dip_group", "dip_score", "dip_mean_cost", "dip_adjustment")
+
+
+def _priced(t: pa.Table, coefficients: dict, high: float, low: float) -> dict:
+    """Points and deviation class of a batch of grouped cases; year and hospital as text."""
+    from evaluation.coded import numbers
+
+    n = t.num_rows
+    score = numbers(t.column("dip_score"))
+    mean = numbers(t.column("dip_mean_cost"))
+    adj = numbers(t.column("dip_adjustment"))
+    adj = np.where(np.isfinite(adj) & (adj > 0), adj, 1.0)
+    cost = numbers(t.column("total_cost")) if "total_cost" in t.column_names else np.full(n, np.nan)
+    cost = np.where(np.isfinite(cost) & (cost > 0), cost, np.nan)
+    coef = np.ones(n)
+    if coefficients and "level" in t.column_names:
+        level = _text(t, "level")
+        for k, v in coefficients.items():
+            coef[level == k] = v
+    points, cls = D.case_points(score, mean, cost, adj, coef, high=high, low=low)
+    year = numbers(t.column("year")) if "year" in t.column_names else np.full(n, np.nan)
+    return {"points": points, "class": cls, "year": year, "cost": cost, "coefficient": coef, "score": score}
+
+
+def _text(t: pa.Table, name: str) -> np.ndarray:
+    if name not in t.column_names:
+        return np.full(t.num_rows, "", object)
+    col = t.column(name)
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    return np.array(pc.fill_null(pc.cast(col, pa.string()), "").to_pylist(), object)
+
+
+def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | None = None, high: float = 2.0,
+        low: float = 0.5, batch_size: int = 200_000, mapping: dict | None = None, lang: str = "zh") -> dict:
+    """Settle ``input_spec`` (drg dip group's output) into the folder ``output``: cases.parquet, hospitals.parquet,
+    parameters.parquet, pay.json. ``budgets``: {year: yuan} (None: every year)."""
+    from evaluation.exact import exact_sums, split_exact
+    from evaluation.payment import PaymentConfig
+    from evaluation.payment_batches import Run, resolve_ties, select_remainders, tied_rows
+
+    coefficients = coefficients or {}
+
+    def read():
+        for t in _batches(input_spec, batch_size, mapping):
+            missing = [c for c in PAY_NEEDS if c not in t.column_names]
+            if missing:
+                raise EvaluationError(f"{input_spec}: column(s) {', '.join(missing)} missing; pay the output of drg dip group")
+            yield t, _priced(t, coefficients, high, low)
+
+    sums: dict = {}
+    for _, p in read():  # pass 1: the exact points of every year
+        y = p["year"]
+        ok = np.isfinite(y)
+        exact_sums(p["points"][ok], y[ok].astype(np.int64), sums)
+    years = sorted(int(y) for y, v in sums.items() if v > 0)
+    if not years:
+        raise EvaluationError(f"{input_spec}: no grouped case with a year and points; check the year (or discharge "
+                                "date) column and that drg dip group grouped the cases")
+    per_year = {y: budgets.get(y, budgets.get(None)) for y in years}
+    lacking = [y for y, b in per_year.items() if b is None]
+    if lacking:
+        raise EvaluationError(f"--budget has no amount for {lacking[0]}; give every year, e.g. {lacking[0]}=1.2e9, "
+                                "or one amount for all")
+    run = Run("base", PaymentConfig(method="points"), per_year)
+    index = {y: i for i, y in enumerate(years)}
+    for i, y in enumerate(years):
+        run.denom[i] = split_exact(sums[y])
+
+    def chunks():
+        first = 0
+        for _, p in read():
+            y = _year_index(p["year"], years)
+            yield first, y, p["points"]
+            first += len(y)
+
+    select_remainders(run, years, chunks)  # pass 2: the remainders' threshold per year
+    need = tied_rows([run])
+    if len(need):  # pass 3 (only for ties): the case ids that break them
+        ids, first = {}, 0
+        for t, _ in read():
+            rows = need[(need >= first) & (need < first + t.num_rows)]
+            if len(rows):
+                cid = _text(t, "case_id")
+                ids.update({int(r): cid[r - first] for r in rows})
+            first += t.num_rows
+        resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
+    return _settle(read, run, years, index, output, input_spec, lang)
+
+
+def _settle(read, run, years: list, index: dict, output: str, input_spec: str, lang: str) -> dict:
+    from evaluation.payment_batches import shares_fen
+
+    from .tables import output_folder
+
+    hosp: dict = {}
+    spill = []
+    first = 0
+    with output_folder(output, [input_spec], "dip pay") as out:
+        writer = None
+        try:
+            for t, p in read():  # the last pass: every case's fen
+                n = t.num_rows
+                y = _year_index(p["year"], years)
+                settled = y >= 0
+                rows = first + np.arange(n)
+                fen = np.zeros(n, np.int64)
+                if settled.any():
+                    fen[settled] = shares_fen(p["points"][settled], y[settled], rows[settled], run, years)
+                h = _text(t, "hospital_id")
+                cases = pa.table({
+                    "case_id": pa.array(_text(t, "case_id"), pa.string()), "hospital_id": pa.array(h, pa.string()),
+                    "year": pa.array(np.where(settled, p["year"], np.nan), pa.float64(), from_pandas=True).cast(pa.int32()),
+                    "dip_group": t.column("dip_group"), "deviation": pa.array(np.array(D.DEVIATION, object)[p["class"]], pa.string()),
+                    "score": pa.array(p["score"], pa.float64(), from_pandas=True), "coefficient": pa.array(p["coefficient"]),
+                    "points": pa.array(p["points"]), "total_cost": pa.array(p["cost"], pa.float64(), from_pandas=True),
+                    "payment_fen": pa.array(np.where(settled, fen, 0))})
+                if writer is None:
+                    writer = pq.ParquetWriter(os.path.join(out, "cases.parquet"), cases.schema)
+                writer.write_table(cases)
+                _tally(hosp, t, h, p, fen, settled)
+                spill.append(_readmission_keys(t, h, first))
+                first += n
+        finally:
+            if writer is not None:
+                writer.close()
+        readmit = _readmissions(spill)
+        hospitals = _hospitals(hosp, readmit)
+        params = pd.DataFrame([{"year": y, "budget": run.total_fen(y) / 100, "points": float(run.denom[i][0]),
+                                "point_value": run.budgets[y] / float(run.denom[i][0])} for i, y in enumerate(years)])
+        pq.write_table(pa.Table.from_pandas(hospitals, preserve_index=False), os.path.join(out, "hospitals.parquet"))
+        pq.write_table(pa.Table.from_pandas(params, preserve_index=False), os.path.join(out, "parameters.parquet"))
+        summary = {"cases": first, "years": years, "paid_fen": int(hospitals["payment_fen"].sum()),
+                   "budget_fen": int(sum(run.total_fen(y) for y in years)), "specification": D.SPEC}
+        with open(os.path.join(out, "pay.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, ensure_ascii=False, indent=2)
+    return summary
+
+
+def _year_index(year: np.ndarray, years: list) -> np.ndarray:
+    """Each case's index in ``years`` (sorted), -1 for a year not settled."""
+    arr = np.array(years, float)
+    pos = np.clip(np.searchsorted(arr, year), 0, len(arr) - 1)
+    return np.where(np.isfinite(year) & (arr[pos] == year), pos, -1).astype(np.int64)
+
+
+def _tally(hosp: dict, t: pa.Table, h: np.ndarray, p: dict, fen: np.ndarray, settled: np.ndarray) -> None:
+    """Per hospital: cases, grouped cases, points, score sum, cost, fen, deviation counts, long stays, deaths in
+    low-score groups."""
+    from evaluation.coded import numbers
+
+    n = t.num_rows
+    los = numbers(t.column("los_days")) if "los_days" in t.column_names else np.full(n, np.nan)
+    died = _text(t, "leaving_type") == "5"
+    grouped = np.isfinite(p["score"])
+    low_score = grouped & (p["score"] < LOW_SCORE)
+    df = pd.DataFrame({"h": h, "cases": 1, "grouped": grouped.astype(int), "points": p["points"],
+                       "score": np.where(grouped, p["score"], 0.0), "cost": np.nan_to_num(p["cost"]),
+                       "costed": np.isfinite(p["cost"]).astype(int), "costed_points": np.where(np.isfinite(p["cost"]), p["points"], 0.0),
+                       "fen": np.where(settled, fen, 0), "high": (p["class"] == 1).astype(int), "low": (p["class"] == 2).astype(int),
+                       "long_stay": (los > LONG_STAY_DAYS).astype(int), "low_risk": low_score.astype(int),
+                       "low_risk_died": (low_score & died).astype(int)})
+    for k, row in df.groupby("h", sort=False).sum().iterrows():
+        acc = hosp.setdefault(k, {c: 0 for c in row.index})
+        for c, v in row.items():
+            acc[c] += v
+
+
+LOW_SCORE = 500.0  # 低风险病种: a score below half the region's mean case (死亡风险 factor)
+
+
+def _readmission_keys(t: pa.Table, h: np.ndarray, first: int) -> pd.DataFrame | None:
+    if not {"patient_id", "admit_date", "discharge_date"} <= set(t.column_names):
+        return None
+    days = {}
+    for c in ("admit_date", "discharge_date"):
+        col = t.column(c)
+        col = col.cast(pa.timestamp("s")) if not pa.types.is_timestamp(col.type) and not pa.types.is_date(col.type) else col
+        days[c] = pc.cast(pc.cast(col, pa.timestamp("s")), pa.int64()).to_numpy(zero_copy_only=False) // 86400
+    return pd.DataFrame({"p": _text(t, "patient_id"), "h": h, "a": days["admit_date"], "d": days["discharge_date"]})
+
+
+def _readmissions(parts: list) -> dict:
+    """Per hospital, its cases that were a readmission within :data:`READMIT_DAYS` days of a discharge from it."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return {}
+    df = pd.concat(parts, ignore_index=True)
+    df = df[df["p"] != ""].sort_values(["p", "h", "a"], kind="stable")
+    same = (df["p"].to_numpy()[1:] == df["p"].to_numpy()[:-1]) & (df["h"].to_numpy()[1:] == df["h"].to_numpy()[:-1])
+    gap = df["a"].to_numpy()[1:] - df["d"].to_numpy()[:-1]
+    hit = same & (gap >= 0) & (gap <= READMIT_DAYS)
+    return pd.Series(df["h"].to_numpy()[1:][hit]).value_counts().to_dict()
+
+
+def _hospitals(hosp: dict, readmit: dict) -> pd.DataFrame:
+    """One row per hospital: settlement, DIP case-mix index (mean score of grouped cases), cost per point, and the
+    violation indices (a hospital's rate over the region's: 二次入院, 低标入院, 超长住院, 死亡风险)."""
+    df = pd.DataFrame.from_dict(hosp, orient="index").sort_index()
+    df.index.name = "hospital_id"
+    df["readmissions"] = pd.Series(readmit, dtype=float).reindex(df.index).fillna(0).astype(int)
+    out = pd.DataFrame({"hospital_id": df.index, "cases": df["cases"].astype(int), "grouped": df["grouped"].astype(int),
+                        "points": df["points"], "dip_cmi": df["score"] / df["grouped"].where(df["grouped"] > 0),
+                        "cost_per_point": df["cost"] / df["costed_points"].where(df["costed_points"] > 0),
+                        "payment_fen": df["fen"].astype(np.int64), "high_cases": df["high"].astype(int),
+                        "low_cases": df["low"].astype(int)})
+    rates = {"readmission": df["readmissions"] / df["cases"], "low_standard": df["low"] / df["grouped"].where(df["grouped"] > 0),
+             "long_stay": df["long_stay"] / df["cases"], "death_risk": df["low_risk_died"] / df["low_risk"].where(df["low_risk"] > 0)}
+    region = {"readmission": df["readmissions"].sum() / df["cases"].sum(), "low_standard": df["low"].sum() / max(df["grouped"].sum(), 1),
+              "long_stay": df["long_stay"].sum() / df["cases"].sum(), "death_risk": df["low_risk_died"].sum() / max(df["low_risk"].sum(), 1)}
+    for k, r in rates.items():
+        out[f"{k}_rate"] = r.to_numpy()
+        out[f"{k}_index"] = (r / region[k]).to_numpy() if region[k] > 0 else np.nan
+    return out.reset_index(drop=True)
+
+
+# -- the commands --------------------------------------------------------------------------------------------------
+def _refusing(run):
+    """A command whose evaluation errors are one line (drg: error: ...; fix), as every command's."""
+    from evaluation.common import EvaluationError
+
+    from .io import InputError
+
+    def command(a) -> int:
+        try:
+            return run(a)
+        except EvaluationError as e:
+            raise InputError(str(e)) from None
+    command.__doc__ = run.__doc__
+    return command
+
+
+@_refusing
+def dip_build(a) -> int:
+    meta = build(a.input, a.output, scheme=a.scheme, min_cases=a.min_cases, years=a.years, reference=a.reference,
+                 batch_size=a.batch_size)
+    _say(a.lang, f"DIP目录: {meta['core_groups']:,}个核心病种覆盖{meta['core_share']:.1%}的病例, {meta['comprehensive_groups']:,}个综合病种 -> {a.output}",
+         f"DIP catalogue: {meta['core_groups']:,} core groups cover {meta['core_share']:.1%} of cases, "
+         f"{meta['comprehensive_groups']:,} comprehensive groups -> {a.output}")
+    return 0
+
+
+@_refusing
+def dip_group(a) -> int:
+    c = group(a.input, a.output, a.catalogue, lang=a.lang, batch_size=a.batch_size)
+    _say(a.lang, f"已入组{c['cases']:,}例: 核心病种精确匹配{c['exact']:,}, 核心病种部分匹配{c['partial']:,}, 综合病种{c['comprehensive']:,}, "
+                 f"无法入组{c['ungroupable']:,} -> {a.output}",
+         f"grouped {c['cases']:,} cases: exact {c['exact']:,}, partial {c['partial']:,}, comprehensive {c['comprehensive']:,}, "
+         f"ungroupable {c['ungroupable']:,} -> {a.output}")
+    return 0
+
+
+@_refusing
+def dip_pay(a) -> int:
+    s = pay(a.input, a.output, a.budget, coefficients=a.coefficients, high=a.high, low=a.low, batch_size=a.batch_size,
+            lang=a.lang)
+    _say(a.lang, f"DIP结算: {s['cases']:,}例, 支付{s['paid_fen'] / 100:,.2f}元(预算{s['budget_fen'] / 100:,.2f}元) -> {a.output}",
+         f"DIP settlement: {s['cases']:,} cases, paid {s['paid_fen'] / 100:,.2f} yuan (budget {s['budget_fen'] / 100:,.2f}) -> {a.output}")
+    return 0
