@@ -29,10 +29,11 @@ DIP_COLUMNS = ("dip_group", "dip_kind", "dip_match", "dip_score", "dip_mean_cost
                "dip_status_code", "dip_reason")
 REASONS = {
     "zh": {0: "主要诊断(亚目)与手术操作组合与核心病种一致", 1: "主要诊断相同,按所含手术操作最多的核心病种入组",
-           2: "按主要诊断类目与治疗方式入综合病种", -1: "无主要诊断", -2: "目录中没有该类目与治疗方式的综合病种"},
+           2: "按主要诊断类目与治疗方式入综合病种", -1: "无主要诊断或主要诊断编码无法识别", -2: "目录中没有该类目与治疗方式的综合病种"},
     "en": {0: "principal diagnosis (subcategory) and procedures equal a core group's",
            1: "same principal diagnosis: the core group with the most of the case's procedures",
-           2: "comprehensive group of the diagnosis category and kind of treatment", -1: "no principal diagnosis",
+           2: "comprehensive group of the diagnosis category and kind of treatment",
+           -1: "no principal diagnosis, or one that is not a diagnosis code",
            -2: "the catalogue has no comprehensive group of this category and kind of treatment"},
 }
 READMIT_DAYS = 15  # 二次入院: a readmission to the same hospital within 15 days of discharge
@@ -221,15 +222,16 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
 
     select_remainders(run, years, chunks)  # pass 2: the remainders' threshold per year
     need = tied_rows([run])
+    ids: dict = {}
     if len(need):  # pass 3 (only for ties): the case ids that break them
-        ids, first = {}, 0
+        first = 0
         for t, _ in read():
             rows = need[(need >= first) & (need < first + t.num_rows)]
             if len(rows):
                 cid = _text(t, "case_id")
                 ids.update({int(r): cid[r - first] for r in rows})
             first += t.num_rows
-        resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
+    resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
     return _settle(read, run, years, index, output, input_spec, lang)
 
 

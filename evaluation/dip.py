@@ -99,8 +99,7 @@ def case_keys(table: pa.Table, kinds: dict, with_procedures: bool = True) -> dic
     index there; -1 an empty cell) and ``px_off`` (offsets per case)."""
     n = table.num_rows
     dx = _list_column(table, "dx", n)
-    principal = pc.list_element(pc.fill_null(dx, pa.scalar([""], pa.list_(pa.string()))), 0) if n else pa.array([], pa.string())
-    sub = subcategory(principal)
+    sub = subcategory(_principal(dx, n))
     px = pc.fill_null(_list_column(table, "px", n), pa.scalar([], pa.list_(pa.string())))
     lengths = pc.list_value_length(px).to_numpy(zero_copy_only=False).astype(np.int64)
     off = np.zeros(n + 1, np.int64)
@@ -126,6 +125,16 @@ def case_keys(table: pa.Table, kinds: dict, with_procedures: bool = True) -> dic
     out["age"] = _numbers(table, "age_years", n)
     out["cci"] = _cci(dx, n)
     return out
+
+
+def _principal(dx: pa.Array, n: int) -> pa.Array:
+    """The first code of each list (null for a null or empty list)."""
+    lengths = pc.fill_null(pc.list_value_length(dx), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    first = np.zeros(n, np.int64)
+    np.cumsum(lengths[:-1], out=first[1:]) if n > 1 else None
+    flat = pc.list_flatten(dx)
+    at = pa.array(np.where(lengths > 0, first, 0), pa.int64(), mask=lengths == 0)
+    return flat.take(at) if len(flat) else pa.nulls(n, pa.string())
 
 
 def _list_column(table: pa.Table, name: str, n: int) -> pa.Array:

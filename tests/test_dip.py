@@ -1,0 +1,216 @@
+"""DIP (issue 39): the catalogue, matching and settlement of the national DIP technical specification on cases
+whose answers are worked out by hand; every case paid once and the budget exact (Hypothesis); on drg synth's
+region the core groups' coverage and their scores recomputed independently from the base data."""
+
+from __future__ import annotations
+
+import csv
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from drg.cli import main
+from evaluation import dip as D
+
+KINDS = {"39.2501": "surgical", "88.4800": "diagnostic", "47.0100": "surgical", "96.0400": "therapeutic"}
+
+
+def cases(rows) -> pa.Table:
+    """rows: (dx, px list, cost[, age, secondary dx])."""
+    out = {"case_id": [], "dx": [], "px": [], "total_cost": [], "age_years": []}
+    for i, r in enumerate(rows):
+        dx, px, cost = r[:3]
+        out["case_id"].append(f"c{i:03d}")
+        out["dx"].append(([dx] if dx else []) + (list(r[4]) if len(r) > 4 else []))
+        out["px"].append(list(px))
+        out["total_cost"].append(cost)
+        out["age_years"].append(r[3] if len(r) > 3 else 50)
+    return pa.table(out)
+
+
+BASE = ([("I74.801", ["39.2501"], c) for c in (9000.0, 10000.0, 11000.0)]
+        + [("I74.802", ["39.2501", "88.4800"], c) for c in (19000.0, 20000.0, 21000.0)]
+        + [("I74.803", [], c) for c in (2000.0, 3000.0, 4000.0)]
+        + [("I74.900", ["39.2501"], 8000.0)]
+        + [("K35.801", ["47.0100"], c) for c in (6000.0, 8000.0)])
+
+
+def build(rows, min_cases=3, **kw) -> dict:
+    b = D.CatalogueBuilder(KINDS)
+    b.add(cases(rows))
+    cat = D.build_catalogue(b.sums(), min_cases=min_cases, **kw)
+    return {**cat, "kinds": KINDS}
+
+
+def test_the_catalogue_as_worked_out_by_hand():
+    cat = build(BASE)
+    g = cat["groups"].set_index(["kind", "dx", "procedures", "category", "treatment"])
+    # all cases' mean cost: 121,000 / 12; a score is the group's mean over it, x 1000
+    want = {("core", "I74.8", "39.2501", "I74", "surgical"): (3, 10000, Fraction(120_000_000, 121_000)),
+            ("core", "I74.8", "39.2501+88.4800", "I74", "surgical"): (3, 20000, Fraction(240_000_000, 121_000)),
+            ("core", "I74.8", "", "I74", "conservative"): (3, 3000, Fraction(36_000_000, 121_000)),
+            ("comprehensive", "", "", "I74", "surgical"): (1, 8000, Fraction(96_000_000, 121_000)),
+            ("comprehensive", "", "", "K35", "surgical"): (2, 7000, Fraction(84_000_000, 121_000))}
+    assert sorted(g.index) == sorted(want)
+    for key, (n, mean, score) in want.items():
+        row = g.loc[key]
+        assert row["cases"] == n and row["mean_cost"] == pytest.approx(mean, rel=1e-15)
+        assert row["score"] == pytest.approx(float(score), rel=1e-14)
+    assert g.loc[("core", "I74.8", "39.2501", "I74", "surgical"), "cv"] == pytest.approx((2 / 3) ** 0.5 * 1000 / 10000)
+    assert cat["meta"]["core_share"] == pytest.approx(9 / 12)
+    ref = cat["groups"].loc[cat["groups"]["procedures"] == "39.2501+88.4800", "group_id"].iloc[0]
+    by_ref = build(BASE, reference=ref)["groups"]  # scores against a named reference group: it scores 1000
+    assert by_ref.loc[by_ref["group_id"] == ref, "score"].iloc[0] == pytest.approx(1000)
+
+
+def test_matching_as_the_specification_says():
+    cat = build(BASE + [("J18.000", ["A"], c) for c in (4000.0, 5000.0, 6000.0)]
+                + [("J18.001", ["B"], c) for c in (8000.0, 9000.0, 10000.0)], min_cases=3)
+    m = D.Matcher(cat)
+    gid = dict(zip(zip(cat["groups"]["kind"], cat["groups"]["dx"], cat["groups"]["procedures"], cat["groups"]["category"],
+                       cat["groups"]["treatment"]), range(len(cat["groups"]))))
+    core = lambda dx, px: gid[("core", dx, px, dx[:3], cat["groups"].loc[gid[next(k for k in gid if k[1] == dx and k[2] == px)], "treatment"])]  # noqa: E731
+    table = cases([
+        ("I74.801", ["39.2501"], 10000.0),                       # 0 exact
+        ("I74.809", ["39.2501", "39.2501"], 10000.0),            # 1 repeats ignored: exact
+        ("I74.805", ["39.2501", "88.4800", "96.0400"], 1.0),     # 2 the core group with the most of its procedures
+        ("I74.805", ["99.9999"], 1.0),                           # 3 only the conservative core group is within its set
+        ("I74.805", [], 1.0),                                    # 4 exact: the conservative core group
+        ("I74.900", ["39.2501"], 1.0),                           # 5 no core group of I74.9: comprehensive I74 surgical
+        ("I74.900", [], 1.0),                                    # 6 no comprehensive I74 conservative: no group
+        (None, ["39.2501"], 1.0),                                # 7 no principal diagnosis
+        ("J18.0", ["A", "B", "C"], 5500.0),                      # 8 two equal partials: the mean closest to the cost (A)
+        ("J18.0", ["A", "B", "C"], 8000.0),                      # 9 ... (B)
+        ("J18.0", ["A", "B", "C"], 7000.0),                      # 10 equally close: the higher score (B)
+        ("J18.0", ["A", "B", "C"], None),                        # 11 no cost: the higher score (B)
+    ])
+    r = m.match(table)
+    want_group = [core("I74.8", "39.2501"), core("I74.8", "39.2501"), core("I74.8", "39.2501+88.4800"), core("I74.8", ""),
+                  core("I74.8", ""), gid[("comprehensive", "", "", "I74", "surgical")], -1, -1,
+                  core("J18.0", "A"), core("J18.0", "B"), core("J18.0", "B"), core("J18.0", "B")]
+    assert r["group"].tolist() == want_group
+    assert r["match"].tolist() == [0, 0, 1, 1, 0, 2, -1, -1, 1, 1, 1, 1]
+
+
+def test_points_and_deviation_cases_as_the_specification_says():
+    score, mean = np.array([900.0] * 4 + [np.nan]), np.array([10000.0] * 4 + [np.nan])
+    cost = np.array([25000.0, 4000.0, 12000.0, np.nan, 5000.0])
+    points, cls = D.case_points(score, mean, cost, np.array([1.0, 1.0, 1.2, 1.0, 1.0]), np.array([1.0, 1.0, 0.9, 1.0, 1.0]))
+    # high: 900 x (2.5 - 2 + 1); low: 900 x 0.4; normal: 900 x 1.2 (severity) x 0.9 (level); no cost: normal; no group: 0
+    assert points.tolist() == pytest.approx([1350.0, 360.0, 972.0, 900.0, 0.0])
+    assert [D.DEVIATION[c] for c in cls] == ["high", "low", "normal", "normal", "no_group"]
+
+
+def test_severity_tiers_adjust_only_where_they_differ_significantly():
+    rng = np.random.default_rng(3)
+    rows = [("C34.100", [], float(c)) for c in rng.normal(5000, 300, 40)]
+    rows += [("C34.101", [], float(c), 50, ["C78.000"]) for c in rng.normal(15000, 300, 40)]  # metastases: Charlson 6
+    rows += [("C34.102", [], float(c), 70) for c in rng.normal(5000, 300, 40)]  # age 65+: not different
+    cat = build(rows, min_cases=15)
+    sev = cat["severity"].set_index(["dimension", "tier"])
+    group_mean = cat["groups"]["mean_cost"].iloc[0]
+    assert sev.loc[("cci", "cci3+"), "adjustment"] == pytest.approx(sev.loc[("cci", "cci3+"), "mean_cost"] / group_mean)
+    assert sev.loc[("cci", "cci3+"), "adjustment"] > 1.4 and sev.loc[("cci", "cci0"), "adjustment"] < 0.8
+    assert sev.loc[("age", "age65+"), "p_value"] > 0.05 or sev.loc[("age", "age65+"), "adjustment"] != 1.0
+    adj = D.severity_adjustment(cat, np.zeros(3, np.int64), np.array([0, 6, 0]), np.array([50.0, 50.0, 70.0]))
+    assert adj[1] == pytest.approx(sev.loc[("cci", "cci3+"), "adjustment"] * sev.loc[("age", "age18-64"), "adjustment"])
+
+
+def _export(path, rows, encoding="gbk"):
+    """A settlement-list export: Chinese wide headers, GBK, blank cells."""
+    with open(path, "w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["病案号", "定点医疗机构代码", "出院日期", "主要诊断编码", "其他诊断编码1", "主要手术操作编码", "手术操作编码1", "医疗总费用"])
+        for i, (h, dx, px, cost) in enumerate(rows):
+            w.writerow([f"a{i:03d}", h, "2022-03-01", dx, "", px[0] if px else "", px[1] if len(px) > 1 else "",
+                        "" if cost is None else cost])
+
+
+def test_the_commands_on_a_settlement_list_export(tmp_path, capsys):
+    rows = [(f"H{i % 3}", dx, px, c) for i, (dx, px, c) in enumerate(BASE)]
+    _export(tmp_path / "base.csv", rows)
+    assert main(["dip", "build", str(tmp_path / "base.csv"), "-o", str(tmp_path / "cat"), "--min-cases", "3"]) == 0
+    groups = pd.read_csv(tmp_path / "cat" / "groups.csv", keep_default_na=False)
+    assert (groups["kind"] == "core").sum() == 3
+    assert main(["dip", "group", str(tmp_path / "base.csv"), "-o", str(tmp_path / "g.parquet"), "--catalogue", str(tmp_path / "cat")]) == 0
+    g = pq.read_table(tmp_path / "g.parquet").to_pandas()
+    assert g["dip_status"].eq("分组成功").all() and set(g["dip_match"]) == {"exact", "comprehensive"}
+    assert main(["dip", "pay", str(tmp_path / "g.parquet"), "--budget", "1000.01", "-o", str(tmp_path / "pay")]) == 0
+    paid = pd.read_parquet(tmp_path / "pay" / "cases.parquet")
+    assert int(paid["payment_fen"].sum()) == 100001  # the budget to the fen
+    hosp = pd.read_parquet(tmp_path / "pay" / "hospitals.parquet")
+    assert int(hosp["payment_fen"].sum()) == 100001 and len(hosp) == 3
+    assert main(["dip", "pay", str(tmp_path / "g.parquet"), "--budget", "2021=5", "-o", str(tmp_path / "p2")]) == 2
+    assert "drg: error:" in capsys.readouterr().err  # a year without a budget: one line
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["I74.801", "I74.802", "K35.801", "J18.000", "Q99.999", ""]),
+                          st.lists(st.sampled_from(["39.2501", "88.4800", "47.0100", "96.0400", "X"]), max_size=3),
+                          st.one_of(st.none(), st.floats(1, 200000)), st.sampled_from(["H1", "H2", "H3"]),
+                          st.sampled_from([2021, 2022])), min_size=1, max_size=60),
+       st.integers(1, 10**12), st.integers(1, 40))
+def test_every_case_is_paid_once_and_the_budget_is_exact(tmp_path_factory, rows, budget_fen, batch):
+    tmp = tmp_path_factory.mktemp("dip")
+    cat_rows = BASE + [("J18.000", ["96.0400"], 3000.0)] * 3
+    b = D.CatalogueBuilder(KINDS)
+    b.add(cases(cat_rows))
+    D.write_catalogue(D.build_catalogue(b.sums(), min_cases=3), pd.DataFrame({"code": list(KINDS), "kind": list(KINDS.values())}), str(tmp))
+    t = cases([(dx, px, c) for dx, px, c, _, _ in rows])
+    t = t.append_column("hospital_id", pa.array([r[3] for r in rows])).append_column("year", pa.array([r[4] for r in rows]))
+    pq.write_table(t, tmp / "in.parquet")
+    from drg import dip
+
+    dip.group(str(tmp / "in.parquet"), str(tmp / "g.parquet"), str(tmp), batch_size=batch)
+    grouped = pq.read_table(tmp / "g.parquet")
+    assert grouped.num_rows == len(rows)
+    years = sorted({r[4] for r, s in zip(rows, grouped.column("dip_score").to_pylist()) if s is not None})
+    if not years:
+        return
+    budget = {None: budget_fen / 100}
+    dip.pay(str(tmp / "g.parquet"), str(tmp / "pay"), budget, batch_size=batch)
+    paid = pd.read_parquet(tmp / "pay" / "cases.parquet")
+    assert paid["case_id"].tolist() == t.column("case_id").to_pylist()  # every case once, in input order
+    per_year = paid.groupby("year")["payment_fen"].sum()
+    assert all(int(per_year.get(y, 0)) == round(budget_fen / 100 * 100) for y in years)
+    assert (paid["payment_fen"] >= 0).all() and (paid.loc[paid["points"] == 0, "payment_fen"] == 0).all()
+
+
+@pytest.mark.slow
+def test_on_drg_synths_region_core_groups_cover_most_cases_and_scores_recompute(tmp_path):
+    """drg synth's region (200,000 cases): core groups cover >= 80% of the cases, and each core group's score equals
+    an independent recomputation from the base data (pandas, from the raw codes)."""
+    from drg.synth import synthesize
+    import grouper
+
+    synthesize(grouper.load_scheme(), str(tmp_path / "s"), cases=200_000, seed=7, quiet=True)
+    assert main(["dip", "build", str(tmp_path / "s" / "discharges.parquet"), "-o", str(tmp_path / "cat")]) == 0
+    groups = pd.read_csv(tmp_path / "cat" / "groups.csv", keep_default_na=False)
+    raw = pq.read_table(tmp_path / "s" / "discharges.parquet", columns=["dx", "px", "total_cost"]).to_pandas()
+    import re
+
+    def sub(codes):  # the 亚目, written again: a letter and two characters, the dot and one more; else not a code
+        m = re.match(r"\s*([A-Za-z][0-9A-Za-z]{2})(\.[0-9A-Za-z])?", codes[0]) if len(codes) else None
+        return None if m is None else m.group(1) + (m.group(2) or "")
+
+    raw["sub"] = raw["dx"].map(sub)
+    raw = raw[raw["sub"].notna()]
+    raw["set"] = raw["px"].map(lambda p: "+".join(sorted(set(p))))
+    raw = raw[raw["total_cost"] > 0]
+    mean_all = raw["total_cost"].mean()
+    stats = raw.groupby(["sub", "set"])["total_cost"].agg(["size", "mean"])
+    core = stats[stats["size"] >= 15]
+    share = core["size"].sum() / len(raw)
+    print(f"core groups: {len(core)}, cover {share:.1%} of {len(raw)} cases")
+    assert share >= 0.80
+    mine = groups[groups["kind"] == "core"].set_index(["dx", "procedures"])
+    assert len(mine) == len(core)
+    want = core["mean"] / mean_all * 1000
+    got = mine.loc[want.index, "score"]
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
