@@ -407,3 +407,42 @@ def patient_pairs(stays, windows=(15, 30), split_gap=2):
                     if 0 <= gap <= w and stays[j]["mdc"] == a["mdc"]:
                         readmit[w].add(i)
     return readmit, split
+
+
+# -- DIP matching, written from the DIP technical specification (医保办发〔2020〕50号) and docs/dip.md alone ----------
+DIP_TREATMENTS = ["conservative", "diagnostic", "therapeutic", "surgical"]
+
+
+def dip_subcategory(code):
+    """The 亚目: a letter and two characters, then the dot and one more when there is one; None for anything else."""
+    m = re.match(r"\s*([A-Za-z][0-9A-Za-z]{2})(\.[0-9A-Za-z])?", code or "")
+    return None if m is None else m.group(1) + (m.group(2) or "")
+
+
+def dip_match(dx, px, cost, groups, kinds):
+    """(row of ``groups``, 0 exact / 1 partial / 2 comprehensive), (-1, -1) for no group. ``groups``: dicts in
+    catalogue order; ``kinds``: {procedure: kind}."""
+    sub = dip_subcategory(dx[0]) if dx else None
+    if sub is None:
+        return -1, -1
+    mine = {p for p in px if p is not None and p.strip()}
+    gap = lambda g: abs(g["mean_cost"] - cost) if cost is not None and cost == cost and 0 < cost < float("inf") else float("inf")  # noqa: E731
+    core = [(i, g) for i, g in enumerate(groups) if g["kind"] == "core" and g["dx"] == sub]
+    for i, g in core:
+        if set(p for p in g["procedures"].split("+") if p) == mine:
+            return i, 0
+    within = [(i, g) for i, g in core if set(p for p in g["procedures"].split("+") if p) <= mine]
+    if within:
+        i, _ = max(within, key=lambda ig: (len([p for p in ig[1]["procedures"].split("+") if p]), -gap(ig[1]), ig[1]["score"], -ig[0]))
+        return i, 1
+
+    def kind(p):
+        if p in kinds:
+            return kinds[p]
+        return "diagnostic" if p[:2] in ("87", "88", "89", "90", "91") else "therapeutic"
+
+    treatment = max((DIP_TREATMENTS.index(kind(p)) for p in mine), default=0)
+    for i, g in enumerate(groups):
+        if g["kind"] == "comprehensive" and g["category"] == sub[:3] and g["treatment"] == DIP_TREATMENTS[treatment]:
+            return i, 2
+    return -1, -1

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from drg.cli import main
@@ -214,3 +214,50 @@ def test_on_drg_synths_region_core_groups_cover_most_cases_and_scores_recompute(
     want = core["mean"] / mean_all * 1000
     got = mine.loc[want.index, "score"]
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
+
+
+_DX = ["I74.801", "I74.8", "I74.900", "K35", "k35.1", "X1", "", " I74.80"]
+_PX = ["39.2501", "88.4800", "47.0100", "96.0400", "87.0300", "Z", " ", ""]
+
+
+@st.composite
+def catalogues(draw):
+    rows = []
+    for _ in range(draw(st.integers(0, 12))):
+        procs = "+".join(sorted(set(draw(st.lists(st.sampled_from(_PX[:6]), max_size=3)))))
+        rows.append({"kind": "core", "dx": draw(st.sampled_from(["I74.8", "I74.9", "K35", "k35.1"])), "procedures": procs,
+                     "category": "", "treatment": "surgical"})
+    for cat in draw(st.lists(st.sampled_from(["I74", "K35", "k35"]), max_size=3, unique=True)):
+        for tr in draw(st.lists(st.sampled_from(D.TREATMENTS), min_size=1, max_size=4, unique=True)):
+            rows.append({"kind": "comprehensive", "dx": "", "procedures": "", "category": cat, "treatment": tr})
+    seen, out = set(), []
+    for r in rows:  # a catalogue has each combination once
+        key = (r["kind"], r["dx"], r["procedures"], r["category"], r["treatment"])
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    for i, r in enumerate(out):
+        r["group_id"] = f"G{i:03d}"
+        r["mean_cost"] = float(draw(st.sampled_from([1000, 5000, 9000])))  # few values: ties to break
+        r["score"] = float(draw(st.sampled_from([100, 500, 900])))
+        r["cases"], r["cv"] = 20, 0.3
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(catalogues(), st.lists(st.tuples(st.lists(st.sampled_from(_DX), max_size=2), st.lists(st.sampled_from(_PX), max_size=4),
+                                        st.one_of(st.none(), st.sampled_from([0.0, -3.0, 3000.0, 7000.0, float("nan")]))),
+                              min_size=1, max_size=30))
+def test_the_matching_kernel_equals_the_naive_reading_of_the_specification(groups, recs):
+    from naive import dip_match
+
+    kinds = {"39.2501": "surgical", "47.0100": "surgical", "88.4800": "diagnostic"}
+    cat = {"groups": pd.DataFrame(groups, columns=list(D.GROUP_COLUMNS)), "severity": pd.DataFrame(), "kinds": kinds}
+    table = pa.table({"dx": pa.array([r[0] for r in recs], pa.list_(pa.string())),
+                      "px": pa.array([r[1] for r in recs], pa.list_(pa.string())),
+                      "total_cost": pa.array([r[2] for r in recs], pa.float64())})
+    got = D.Matcher(cat).match(table)
+    for i, (dx, px, cost) in enumerate(recs):
+        want = dip_match(dx, px, cost, groups, kinds)
+        assert (int(got["group"][i]), int(got["match"][i])) == want, (dx, px, cost)
+        event(f"match {want[1]}")
