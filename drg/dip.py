@@ -94,7 +94,13 @@ def build(input_spec: str, output: str, *, scheme: str | None = None, min_cases:
 
 
 # -- group ---------------------------------------------------------------------------------------------------------
-def group_table(t: pa.Table, matcher: D.Matcher, cat: dict, lang: str = "zh") -> pa.Table:
+def _coded(index: np.ndarray, values, none: np.ndarray) -> pa.DictionaryArray:
+    """A dictionary column: ``values[index]``, null where ``none``."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.where(none, 0, index).astype(np.int32), mask=none),
+                                          pa.array(list(values), pa.string()))
+
+
+def group_table(t: pa.Table, matcher: D.Matcher, lang: str = "zh") -> pa.Table:
     """``t`` with the DIP columns (:data:`DIP_COLUMNS`) appended."""
     r = matcher.match(t)
     g, how = r["group"], r["match"]
@@ -104,17 +110,19 @@ def group_table(t: pa.Table, matcher: D.Matcher, cat: dict, lang: str = "zh") ->
     no_comp = ~ok & pc.is_valid(r["dx"]).to_numpy(zero_copy_only=False)
     code = np.where(ok, how, np.where(no_comp, -2, -1))
     words = REASONS[lang]
-    adj = D.severity_adjustment(cat, g, r["cci"], r["age"])
+    adj = D.severity_adjustment(matcher, g, r["cci"], r["age"])
+    kinds = sorted(D.KIND_ZH)
+    kind_of = np.array([kinds.index(k) for k in groups["kind"]], np.int64)
     cols = {
-        "dip_group": pa.array(np.where(ok, groups["group_id"].to_numpy(object)[safe], None), pa.string()),
-        "dip_kind": pa.array(np.where(ok, groups["kind"].to_numpy(object)[safe], None), pa.string()),
-        "dip_match": pa.array(np.where(ok, np.array(D.MATCH_NAMES, object)[np.clip(how, 0, 2)], None), pa.string()),
+        "dip_group": _coded(safe, groups["group_id"], ~ok),
+        "dip_kind": _coded(kind_of[safe], kinds, ~ok),
+        "dip_match": _coded(np.clip(how, 0, 2), D.MATCH_NAMES, ~ok),
         "dip_score": pa.array(np.where(ok, matcher.score[safe], np.nan), pa.float64(), from_pandas=True),
         "dip_mean_cost": pa.array(np.where(ok, matcher.mean[safe], np.nan), pa.float64(), from_pandas=True),
         "dip_adjustment": pa.array(np.where(ok, adj, np.nan), pa.float64(), from_pandas=True),
-        "dip_status": pa.array(np.where(ok, "分组成功", "无法入组"), pa.string()),
-        "dip_status_code": pa.array(np.where(ok, "ok", "ungroupable"), pa.string()),
-        "dip_reason": pa.array(np.array([words[c] for c in range(-2, 3)], object)[code + 2], pa.string()),
+        "dip_status": _coded((~ok).astype(np.int64), ["分组成功", "无法入组"], np.zeros(len(g), bool)),
+        "dip_status_code": _coded((~ok).astype(np.int64), ["ok", "ungroupable"], np.zeros(len(g), bool)),
+        "dip_reason": _coded(code + 2, [words[c] for c in range(-2, 3)], np.zeros(len(g), bool)),
     }
     t = t.drop_columns([c for c in DIP_COLUMNS if c in t.column_names])
     for name, col in cols.items():
@@ -132,11 +140,12 @@ def group(input_spec: str, output: str, catalogue: str, *, lang: str = "zh", bat
     counts = {"cases": 0, "exact": 0, "partial": 0, "comprehensive": 0, "ungroupable": 0}
     with atomic_writer(output) as w:
         for t in _batches(input_spec, batch_size, mapping):
-            out = group_table(t, matcher, cat, lang)
-            m = out.column("dip_match").to_numpy(zero_copy_only=False)
-            for k in D.MATCH_NAMES:
-                counts[k] += int((m == k).sum())
-            counts["ungroupable"] += int(pd.isna(m).sum())
+            out = group_table(t, matcher, lang)
+            m = out.column("dip_match").combine_chunks()
+            idx = pc.fill_null(m.indices, -1).to_numpy(zero_copy_only=False)
+            for j, k in enumerate(D.MATCH_NAMES):
+                counts[k] += int((idx == j).sum())
+            counts["ungroupable"] += int((idx < 0).sum())
             counts["cases"] += t.num_rows
             w.write(out)
     return counts

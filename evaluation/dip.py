@@ -355,32 +355,35 @@ class Matcher:
         g = cat["groups"].reset_index(drop=True)
         self.groups = g
         self.kinds = cat["kinds"]
-        core = g[g["kind"] == "core"]
-        self.dx_values = sorted(set(core["dx"]))
+        kind, dx, procs = g["kind"].tolist(), g["dx"].tolist(), g["procedures"].tolist()
+        core = [i for i, k in enumerate(kind) if k == "core"]
+        self.dx_values = sorted({dx[i] for i in core})
         dx_index = {d: i for i, d in enumerate(self.dx_values)}
-        px_all = sorted({p for s in core["procedures"] for p in s.split("+") if p})
+        px_all = sorted({p for i in core for p in procs[i].split("+") if p})
         self.px_values = px_all
         px_index = {p: i for i, p in enumerate(px_all)}
-        order = sorted(core.index, key=lambda i: (dx_index[core.at[i, "dx"]], i))
+        order = sorted(core, key=lambda i: (dx_index[dx[i]], i))
         self.dx_ptr = np.zeros(len(self.dx_values) + 1, np.int64)
-        np.cumsum(np.bincount([dx_index[core.at[i, "dx"]] for i in order], minlength=len(self.dx_values)), out=self.dx_ptr[1:])
+        np.cumsum(np.bincount([dx_index[dx[i]] for i in order], minlength=len(self.dx_values)), out=self.dx_ptr[1:])
         self.core_group = np.array(order, np.int64)
-        sets = [sorted(px_index[p] for p in core.at[i, "procedures"].split("+") if p) for i in order]
+        sets = [sorted(px_index[p] for p in procs[i].split("+") if p) for i in order]
         self.set_ptr = np.zeros(len(sets) + 1, np.int64)
-        np.cumsum([len(s) for s in sets], out=self.set_ptr[1:])
-        self.set_ids = np.array([p for s in sets for p in s], np.int64)
+        np.cumsum([len(x) for x in sets], out=self.set_ptr[1:])
+        self.set_ids = np.array([p for x in sets for p in x], np.int64)
         self.mean = g["mean_cost"].to_numpy(float)
         self.score = g["score"].to_numpy(float)
-        comp = g[g["kind"] == "comprehensive"]
-        self.cat_values = sorted(set(comp["category"]))
+        category, treatment = g["category"].tolist(), g["treatment"].tolist()
+        comp = [i for i, k in enumerate(kind) if k == "comprehensive"]
+        self.cat_values = sorted({category[i] for i in comp})
         cat_index = {c: i for i, c in enumerate(self.cat_values)}
         self.comp = np.full((max(len(self.cat_values), 1), len(TREATMENTS)), -1, np.int64)
         rank = {k: i for i, k in enumerate(TREATMENTS)}
-        for i in comp.index:
-            self.comp[cat_index[comp.at[i, "category"]], rank[comp.at[i, "treatment"]]] = i
+        for i in comp:
+            self.comp[cat_index[category[i]], rank[treatment[i]]] = i
         self.dx_set = pa.array(self.dx_values, pa.string())
         self.px_set = pa.array(self.px_values, pa.string())
         self.cat_set = pa.array(self.cat_values, pa.string())
+        self.tiers = _tier_tables(cat)
 
     def match(self, table: pa.Table) -> dict:
         """Per case: group (row of ``groups``, -1 none), match (0 exact, 1 partial, 2 comprehensive, -1 none), the
@@ -464,22 +467,30 @@ DEVIATION = ("normal", "high", "low", "no_group")
 DEVIATION_ZH = {"normal": "正常病例", "high": "费用超高病例", "low": "费用超低病例", "no_group": "未入组"}
 
 
-def severity_adjustment(cat: dict, group: np.ndarray, cci: np.ndarray, age: np.ndarray) -> np.ndarray:
-    """Each case's severity adjustment: the product of its CCI tier's and age tier's (1 where none is listed)."""
-    sev = cat["severity"]
-    g = cat["groups"]
+def _tier_tables(cat: dict) -> dict:
+    """{dimension: (groups + 1, tiers) adjustments} of the severity table (1 where none is listed)."""
+    sev, g = cat.get("severity"), cat["groups"]
     row_of = {gid: i for i, gid in enumerate(g["group_id"])}
-    out = np.ones(len(group), float)
-    if sev.empty:
-        return out
-    for dim, tiers, values in (("cci", CCI_TIERS, cci_tier(cci)), ("age", AGE_TIERS, age_tier(age))):
-        sub = sev[sev["dimension"] == dim]
+    out = {}
+    for dim, tiers in (("cci", CCI_TIERS), ("age", AGE_TIERS)):
         table = np.ones((len(g) + 1, len(tiers)), float)
-        for gid, tier, adj in zip(sub["group_id"], sub["tier"], pd.to_numeric(sub["adjustment"], errors="coerce")):
-            if gid in row_of and tier in tiers and np.isfinite(adj) and adj > 0:
-                table[row_of[gid], tiers.index(tier)] = adj
+        if sev is not None and len(sev):
+            sub = sev[sev["dimension"] == dim]
+            for gid, tier, adj in zip(sub["group_id"], sub["tier"], pd.to_numeric(sub["adjustment"], errors="coerce")):
+                if gid in row_of and tier in tiers and np.isfinite(adj) and adj > 0:
+                    table[row_of[gid], tiers.index(tier)] = adj
+        out[dim] = table
+    return out
+
+
+def severity_adjustment(cat, group: np.ndarray, cci: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Each case's severity adjustment: the product of its CCI tier's and age tier's (1 where none is listed).
+    ``cat``: a catalogue dict, or a :class:`Matcher` (its tables built once)."""
+    tables = cat.tiers if isinstance(cat, Matcher) else _tier_tables(cat)
+    out = np.ones(len(group), float)
+    for dim, values in (("cci", cci_tier(cci)), ("age", age_tier(age))):
         ok = (group >= 0) & (values >= 0)
-        out[ok] *= table[group[ok], values[ok]]
+        out[ok] *= tables[dim][group[ok], values[ok]]
     return out
 
 
