@@ -39,6 +39,7 @@ def run_demo(scheme_path: str, output: str, *, cases: int = 200_000, seed: int =
                                         "planted": audit["planted"]}),
                         ("demo_views", {"dept": os.path.join(output, "departments"), "doctor": os.path.join(output, "doctors"),
                                         "path": os.path.join(output, "evaluation")}),
+                        ("demo_dip", {"path": os.path.join(output, "dip")}),
                         ("demo_pay", {k: os.path.join(output, v) for k, v in (("pay", "payment"), ("tiered", "tiered_care"),
                                                                                ("support", "support"))}),
                         ("demo_did", {"text": "; ".join(support) or say(lang, "no_program")}),
@@ -102,10 +103,23 @@ def _run(scheme, output: str, final: str, cases: int, seed: int, quiet: bool, la
     spend = read_grouped(grouped, ["year", "total_cost"]).astype({"total_cost": float}).groupby("year")["total_cost"].sum()
     pay_to(grouped, os.path.join(output, "payment"), {int(y): round(float(v), 2) for y, v in spend.items()}, PaymentConfig(),
            variants={("预算减5%" if lang == "zh" else "budget-5pct"): ({int(y): round(float(v) * 0.95, 2) for y, v in spend.items()}, {})}, lang=lang)
+    step("demo_4d")
+    _dip(synth_dir, output, scheme, {int(y): round(float(v), 2) for y, v in spend.items()}, lang)
     tiered_care_to(grouped, os.path.join(output, "tiered_care"), lang=lang)
     support = support_to(grouped, os.path.join(output, "support"), pairs=os.path.join(synth_dir, "support_pairs.csv"), lang=lang)
     build_report(output, os.path.join(output, "report.html"), os.path.join(output, "report.xlsx"), lang=lang)
     return summary, flagged, _support_headline(support["support_did"], lang), audit, checked
+
+
+def _dip(synth_dir: str, output: str, scheme, budgets: dict, lang: str) -> None:
+    """DIP on the region: the catalogue from its first two years, every case grouped to it, every year settled."""
+    from . import dip
+
+    discharges = os.path.join(synth_dir, "discharges.parquet")
+    catalogue, grouped = os.path.join(output, "dip", "catalogue"), os.path.join(output, "dip", "grouped.parquet")
+    dip.build(discharges, catalogue, scheme=str(scheme.path), years=sorted(budgets)[:2])
+    dip.group(discharges, grouped, catalogue, lang=lang)
+    dip.pay(grouped, os.path.join(output, "dip", "settlement"), budgets, lang=lang)
 
 
 def _audit_headline(tables: dict, truth_path: str, lang: str = "zh") -> dict:

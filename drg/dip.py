@@ -5,7 +5,8 @@
 * ``drg dip group CASES -o OUT --catalogue DIR``: every case to one group, the input's columns kept and
   ``dip_group, dip_kind, dip_match, dip_score, dip_mean_cost, dip_adjustment, dip_status, dip_status_code,
   dip_reason`` added;
-* ``drg dip pay GROUPED_DIP --budget ... -o pay/``: points per case, the point value per year, every case's
+* ``drg dip pay GROUPED_DIP --budget ... -o pay/`` (cases.parquet, hospitals.parquet, parameters.parquet, dip.xlsx,
+  pay.json): points per case, the point value per year, every case's
   payment in integer fen by the largest remainders of ``drg pay`` (:func:`evaluation.payment_batches.shares_fen`:
   the budget exact), per hospital its settlement, DIP case-mix index, cost per point and the violation indices of
   the auxiliary catalogue as reported factors.
@@ -286,6 +287,13 @@ def _settle(read, run, years: list, index: dict, output: str, input_spec: str, l
                                 "point_value": run.budgets[y] / float(run.denom[i][0])} for i, y in enumerate(years)])
         pq.write_table(pa.Table.from_pandas(hospitals, preserve_index=False), os.path.join(out, "hospitals.parquet"))
         pq.write_table(pa.Table.from_pandas(params, preserve_index=False), os.path.join(out, "parameters.parquet"))
+        from evaluation.common import label
+
+        from .excel import write_workbook
+
+        zh = lang == "zh"
+        write_workbook({("医院结算" if zh else "hospitals"): label(hospitals, lang), ("点值" if zh else "point values"): label(params, lang)},
+                       os.path.join(out, "dip.xlsx"), lang=lang)
         summary = {"cases": first, "years": years, "paid_fen": int(hospitals["payment_fen"].sum()),
                    "budget_fen": int(sum(run.total_fen(y) for y in years)), "specification": D.SPEC}
         with open(os.path.join(out, "pay.json"), "w", encoding="utf-8") as f:

@@ -194,8 +194,9 @@ SETS = {"evaluate": ("hospital", "outcomes", "weights", "quality", "discipline_m
                      "dept", "doctor", "hospital_dept", "hospital_month", "hospital_quarter", "hospital_year"),
         "pay": ("settlement", "drg_profit_loss"), "tiered-care": ("county", "region", "hospital"),
         "support": ("support", "support_did", "support_summary"), "risk": ("model", "calibration"),
-        "audit": ("hospital_flags",), "check": ("hospitals", "rules")}
-PREFIX = {"pay": "payment", "tiered-care": "tiered_care", "support": "support", "risk": "risk", "audit": "audit", "check": "check"}
+        "audit": ("hospital_flags",), "check": ("hospitals", "rules"), "dip pay": ("hospitals", "parameters")}
+PREFIX = {"pay": "payment", "tiered-care": "tiered_care", "support": "support", "risk": "risk", "audit": "audit", "check": "check",
+          "dip pay": "dip"}
 
 
 def find_outputs(root: str) -> dict:
@@ -468,7 +469,7 @@ def excel_tables(o: dict) -> dict:
     names = {"hospital": "hospital", "outcomes": "outcomes", "weights": "weights", "quality": "quality", "discipline_mdc": "discipline_mdc",
              "payment.settlement": "settlement", "tiered_care.county": "county", "tiered_care.region": "region",
              "support.support": "support", "support.support_did": "support_did", "risk.model": "risk_model",
-             "risk.calibration": "risk_calibration"}
+             "risk.calibration": "risk_calibration", "dip.hospitals": "dip_hospitals", "dip.parameters": "dip_parameters"}
     return {v: o[k] for k, v in names.items() if o.get(k) is not None}
 
 

@@ -374,6 +374,24 @@ def quality_control(r) -> str:
     return section("check", t["check"], body + r.table(h[cols]))
 
 
+def dip(r) -> str:
+    """drg dip pay: each hospital's DIP case-mix index, cost per point, settlement and violation indices; the point
+    value of each year."""
+    h, params, t = r.o.get("dip.hospitals"), r.o.get("dip.parameters"), r.t
+    if h is None or not len(h):
+        return ""
+    h = h.sort_values(["dip_cmi", "hospital_id"], ascending=[False, True], kind="stable")
+    top = h.head(30)
+    fig = hbar([r.name(i) for i in top["hospital_id"]], list(top["dip_cmi"]), t["dip_chart"], t["dip_axis"],
+               texts=[f"{v:,.0f}" for v in top["dip_cmi"]])
+    body = r.chart(fig) + f"<p class='note'>{esc(t['dip_note'])}</p>"
+    if params is not None and len(params):
+        body += r.table(params[["year", "budget", "points", "point_value"]], searchable=False)
+    cols = ["hospital_id", "cases", "grouped", "points", "dip_cmi", "cost_per_point", "payment_fen", "high_cases", "low_cases",
+            "readmission_index", "low_standard_index", "long_stay_index", "death_risk_index"]
+    return section("dip", t["dip"], body + r.table(h[cols]))
+
+
 def views(r) -> str:
     t, body = r.t, ""
     dept = r.o.get("views.dept")
@@ -470,7 +488,7 @@ def absent(r) -> str:
     return section("absent", t["absent"], f"<p class='note'>{esc(t['absent_note'])}</p><ul>{''.join(items)}</ul>")
 
 
-SECTIONS = (overview, peers, quadrants, funnel, heatmap, weights, risk, payment, tiered, support, audit, quality_control,
+SECTIONS = (overview, peers, quadrants, funnel, heatmap, weights, risk, payment, dip, tiered, support, audit, quality_control,
             views, trends, absent)
 
 

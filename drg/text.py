@@ -31,7 +31,7 @@ REPORT = {
 }
 
 
-SHEET_NAMES_ZH = {"weights": "DRG权重", "quality": "分组质量", "hospital": "医院指标", "outcomes": "死亡风险调整",
+SHEET_NAMES_ZH = {"dip_hospitals": "DIP医院结算", "dip_parameters": "DIP点值", "weights": "DRG权重", "quality": "分组质量", "hospital": "医院指标", "outcomes": "死亡风险调整",
                   "risk_levels": "死亡风险等级", "discipline_mdc": "学科(MDC)", "discipline_adrg": "学科(ADRG)",
                   "cases": "病例结算", "settlement": "医院结算", "scenarios": "情景比较", "tiered_care": "分级诊疗",
                   "support": "对口支援", "support_summary": "支援方汇总",
@@ -65,6 +65,8 @@ REPORT["zh"].update({
     "recipient_axis": "受援医院", "did": "双重差分估计(95%置信区间)", "did_chart": "双重差分(红色P<0.05)",
     "did_axis": "双重差分估计值", "check": "结算清单质控", "check_chart": "质控通过率最低的医院",
     "check_axis": "质控通过率(无错误病例占比)",
+    "dip": "按病种分值付费(DIP)结算", "dip_chart": "各医院DIP病例组合指数(平均分值)", "dip_axis": "平均分值",
+    "dip_note": "分值 = 病种平均费用 / 全部病例平均费用 × 1000；点值 = 年度预算 / 年度总分值；违规指数为医院比率与全地区比率之比，仅供参考，不影响支付。",
     "check_note": "共检查{cases:,}例，{errors:,}例有错误，全地区质控通过率{rate:.1%}；各规则及其依据见质控结果中的 rules.parquet。",
     "audit": "编码质量与违规行为监测", "audit_chart": "各目标领域被标记的医院年度数",
     "flag_axis": "被标记的医院年度数", "audit_note": "标记需同时满足：超出99.8%界限、病例数≥11、超额有实际意义、同领域错误发现率Q≤5%。",
@@ -102,6 +104,9 @@ REPORT["en"].update({
     "recipient_axis": "recipient hospital", "did": "Difference-in-differences (95% CI)", "did_chart": "DiD (red: P < 0.05)",
     "did_axis": "DiD estimate", "check": "Settlement-list quality control", "check_chart": "Hospitals with the lowest pass rates",
     "check_axis": "pass rate (share of cases without an error)",
+    "dip": "DIP settlement (按病种分值付费)", "dip_chart": "DIP case-mix index by hospital (mean score)", "dip_axis": "mean score",
+    "dip_note": "score = the group's mean cost / all cases' mean cost x 1000; point value = the year's budget / the year's points; "
+                "a violation index is the hospital's rate over the region's, reported only: it does not change the payment.",
     "check_note": "{cases:,} cases checked, {errors:,} with an error: a pass rate of {rate:.1%} over the region; the rules and their sources are in drg check's rules table.",
     "audit": "Coding quality and gaming surveillance", "audit_chart": "Flagged hospital-years per target area",
     "flag_axis": "flagged hospital-years", "audit_note": "A flag needs all of: beyond the 99.8% limit, at least 11 cases, a material excess, "
@@ -142,6 +147,8 @@ CONSOLE = {
         "demo_3": "[3/4] 医院评价(权重、同级指标、学科、死亡风险调整) ...", "demo_3r": "      患者层面风险模型(预期死亡、住院日、费用；交叉拟合) ...",
         "demo_3a": "      编码质量监测(目标领域、病案抽查清单、疑似分解住院) ...", "demo_3v": "      科室与主诊医师视图、月度趋势 ...",
         "demo_4": "[4/4] 支付模拟(点数法，预算=各年实际费用)、分级诊疗、对口支援、报告 ...",
+        "demo_4d": "      按病种分值付费(DIP)：以前两年病例建立病种目录，全部病例入组并按年度结算 ...",
+        "demo_dip": "  DIP病种目录、入组与结算：{path}/",
         "demo_done": "演示完成：{rows:,}份出院病案，入组率{ok:.1%}({status})",
         "demo_synth": "  合成数据与植入效应：{path}/ (discharges.parquet, truth.json, truth.parquet)",
         "demo_grouped": "  分组结果：{path} (+ .summary.json)", "demo_eval": "  评价表与工作簿：{path}/ (evaluation.xlsx)",
@@ -187,6 +194,8 @@ CONSOLE = {
         "demo_3a": "      coding audit (target areas per hospital-year, review list, split admissions) ...",
         "demo_3v": "      department and doctor views, monthly trends ...",
         "demo_4": "[4/4] payment simulation (point method, budget = each year's spending), tiered care, counterpart support, report ...",
+        "demo_4d": "      DIP: a catalogue from the first two years, every case grouped to it and every year settled ...",
+        "demo_dip": "  DIP catalogue, grouping and settlement: {path}",
         "demo_done": "demo done: {rows:,} discharges, {ok:.1%} grouped ({status})",
         "demo_synth": "  synthetic data and planted effects: {path}/ (discharges.parquet, truth.json, truth.parquet)",
         "demo_grouped": "  grouped records: {path} (+ .summary.json)", "demo_eval": "  evaluation tables and workbook: {path}/ (evaluation.xlsx)",

@@ -4,6 +4,10 @@ tiered-care targets in words (Chinese and English)."""
 from __future__ import annotations
 
 LABELS = {
+    "grouped": "入组病例数", "dip_cmi": "DIP病例组合指数(平均分值)", "cost_per_point": "每分值费用(元)",
+    "high_cases": "费用超高病例数", "low_cases": "费用超低病例数", "readmission_rate": "二次入院率", "readmission_index": "二次入院指数",
+    "low_standard_rate": "低标入院率", "low_standard_index": "低标入院指数", "long_stay_rate": "超长住院率",
+    "long_stay_index": "超长住院指数", "death_risk_rate": "低风险病种死亡率", "death_risk_index": "死亡风险指数",
     # english -> chinese
     "drg": "DRG编码", "drg_name": "DRG名称", "adrg": "ADRG编码", "mdc": "MDC", "cases": "病例数", "cases_cost": "有效费用病例数",
     "cases_trimmed": "裁剪后病例数", "mean_cost": "例均费用(裁剪后)", "mean_cost_all": "例均费用(未裁剪)",
