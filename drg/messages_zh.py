@@ -372,6 +372,10 @@ MESSAGES = {
         '{}: group_id {} 出现两次; 每个病种须有自己的编号',
     '--reference {}: no such group; name a group_id of groups.csv':
         '--reference {}: 没有该病种; 请写 groups.csv 中的一个 group_id',
+    "{}: kind {}; a procedure is diagnostic, therapeutic or surgical":
+        "{}: 治疗方式 {}; 手术操作只能是 diagnostic(诊断性)、therapeutic(治疗性)或 surgical(手术)",
+    '{}: neither UTF-8 nor GBK text; save the table as UTF-8 CSV':
+        '{}: 既不是UTF-8也不是GBK文本; 请另存为UTF-8 CSV',
     '{}: column {} needs a positive number on every row':
         '{}: {} 列每行都须为正数; 请改正目录',
     'expected dx, px, sdx or spx in count(...), found {}':

@@ -317,8 +317,8 @@ def load_catalogue(folder: str) -> dict:
     if not os.path.isfile(path):
         raise EvaluationError(f"{folder}: no groups.csv; pass the folder drg dip build wrote (or an official catalogue "
                               "in its layout, docs/dip.md)")
-    groups = pd.read_csv(path, dtype={"group_id": str, "kind": str, "dx": str, "procedures": str, "category": str,
-                                      "treatment": str}, keep_default_na=False, encoding="utf-8-sig")
+    groups = _read_csv(path, dtype={"group_id": str, "kind": str, "dx": str, "procedures": str, "category": str,
+                                    "treatment": str})
     missing = [c for c in GROUP_COLUMNS if c not in groups.columns]
     if missing:
         raise EvaluationError(f"{path}: column(s) {', '.join(missing)} missing; groups.csv needs {','.join(GROUP_COLUMNS)}")
@@ -334,12 +334,24 @@ def load_catalogue(folder: str) -> dict:
         if groups[c].isna().any() or (groups[c] <= 0).any():
             raise EvaluationError(f"{path}: column {c} needs a positive number on every row")
     sev_path = os.path.join(folder, "severity.csv")
-    severity = (pd.read_csv(sev_path, dtype={"group_id": str, "dimension": str, "tier": str}, encoding="utf-8-sig")
+    severity = (_read_csv(sev_path, dtype={"group_id": str, "dimension": str, "tier": str})
                 if os.path.isfile(sev_path) else pd.DataFrame(columns=list(SEVERITY_COLUMNS)))
     kinds_path = os.path.join(folder, "procedure_kinds.csv")
-    kinds = (pd.read_csv(kinds_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-             if os.path.isfile(kinds_path) else pd.DataFrame(columns=["code", "kind"]))
+    kinds = _read_csv(kinds_path, dtype=str) if os.path.isfile(kinds_path) else pd.DataFrame(columns=["code", "kind"])
+    odd = sorted(set(kinds["kind"]) - set(TREATMENTS[1:]))
+    if odd:
+        raise EvaluationError(f"{kinds_path}: kind {odd[0]!r}; a procedure is diagnostic, therapeutic or surgical")
     return {"groups": groups, "severity": severity, "kinds": dict(zip(kinds["code"], kinds["kind"]))}
+
+
+def _read_csv(path: str, dtype) -> pd.DataFrame:
+    """A catalogue table as a region saves it: UTF-8 (with or without BOM) or GBK / GB18030."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(path, dtype=dtype, keep_default_na=False, encoding=enc)
+        except UnicodeDecodeError:
+            continue
+    raise EvaluationError(f"{path}: neither UTF-8 nor GBK text; save the table as UTF-8 CSV")
 
 
 # -- matching ------------------------------------------------------------------------------------------------------

@@ -146,6 +146,11 @@ def test_the_commands_on_a_settlement_list_export(tmp_path, capsys):
     assert int(paid["payment_fen"].sum()) == 100001  # the budget to the fen
     hosp = pd.read_parquet(tmp_path / "pay" / "hospitals.parquet")
     assert int(hosp["payment_fen"].sum()) == 100001 and len(hosp) == 3
+    # every case is a normal case (cost within 0.5-2x its group's mean), so the year's points are the scores' sum:
+    # sum of the groups' costs / all cases' mean x 1000 = 12 cases x 1000; the point value is the budget over it
+    params = pd.read_parquet(tmp_path / "pay" / "parameters.parquet")
+    assert params["points"].iloc[0] == pytest.approx(12_000) and params["point_value"].iloc[0] == pytest.approx(1000.01 / 12_000)
+    assert set(paid["deviation"]) == {"normal"}
     assert main(["dip", "pay", str(tmp_path / "g.parquet"), "--budget", "2021=5", "-o", str(tmp_path / "p2")]) == 2
     assert "drg: error:" in capsys.readouterr().err  # a year without a budget: one line
 
@@ -261,3 +266,20 @@ def test_the_matching_kernel_equals_the_naive_reading_of_the_specification(group
         want = dip_match(dx, px, cost, groups, kinds)
         assert (int(got["group"][i]), int(got["match"][i])) == want, (dx, px, cost)
         event(f"match {want[1]}")
+
+
+def test_an_official_catalogue_in_the_same_layout_groups_cases(tmp_path):
+    """A region's own catalogue (groups.csv only, GBK as an office saves it): loaded, checked and used."""
+    rows = [["group_id", "kind", "dx", "procedures", "category", "treatment", "cases", "mean_cost", "cv", "score"],
+            ["A0001", "core", "I74.8", "39.2501", "I74", "surgical", "30", "10000", "0.2", "1200"],
+            ["A0002", "comprehensive", "", "", "I74", "conservative", "12", "4000", "0.4", "480"]]
+    with open(tmp_path / "groups.csv", "w", encoding="gbk", newline="") as f:
+        csv.writer(f).writerows(rows)
+    cat = D.load_catalogue(str(tmp_path))
+    r = D.Matcher(cat).match(cases([("I74.801", ["39.2501"], 9000.0), ("I74.900", [], 3000.0), ("K35.1", [], 1.0)]))
+    assert r["group"].tolist() == [0, 1, -1] and r["match"].tolist() == [0, 2, -1]
+    rows[2][7] = "-1"
+    with open(tmp_path / "groups.csv", "w", encoding="gbk", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(D.EvaluationError, match="mean_cost needs a positive number"):
+        D.load_catalogue(str(tmp_path))
