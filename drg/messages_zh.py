@@ -346,10 +346,6 @@ MESSAGES = {
         "'px tag' 之后应为带引号的标签，却是 {}",
     '{}() takes one of {}, found {}':
         '{}() 只接受 {} 之一，却是 {}',
-    'expected a comparison after dx_region_count(...), found {}':
-        'dx_region_count(...) 之后应为比较，却是 {}',
-    'expected an integer after dx_region_count(...) {}, found {}':
-        'dx_region_count(...) {} 之后应为整数，却是 {}',
     'expected a comparison operator after {}, found {}':
         '{} 之后应为比较运算符，却是 {}',
     '{}: no grouped case with a year and points; check the year (or discharge date) column and that drg dip group grouped the cases':
@@ -380,10 +376,10 @@ MESSAGES = {
         '{}: {} 列每行都须为正数; 请改正目录',
     'expected dx, px, sdx or spx in count(...), found {}':
         'count(...) 中应为 dx、px、sdx 或 spx，却是 {}',
-    'expected a comparison after count(...), found {}':
-        'count(...) 之后应为比较，却是 {}',
-    'expected an integer after count(...) {}, found {}':
-        'count(...) {} 之后应为整数，却是 {}',
+    'expected a comparison after {}(...), found {}':
+        '{}(...) 之后应为比较，却是 {}',
+    'expected an integer after {}(...) {}, found {}':
+        '{}(...) {} 之后应为整数，却是 {}',
     '{}: key input_checks: {} is not a check; write some of {} (FORMAT.md 5.3)':
         '{}: 键 input_checks: {} 不是一项输入校验; 请写 {} 中的若干项(FORMAT.md 5.3)',
     '{}: column seq has a value used twice; give each reject rule its own seq':

@@ -58,6 +58,17 @@ def _ref_text(ref) -> str:
     return "@" + ref[1] if ref[0] == "named" else "{" + ",".join(f'"{c}"' for c in ref[1]) + "}"
 
 
+def _compared_to_int(p, name: str) -> tuple:
+    """The ``OP N`` after ``name(...)``: (operator, integer)."""
+    _, op = p.take()
+    if op not in CMP_OPS:
+        raise RuleError(f"expected a comparison after {name}(...), found {op!r}")
+    k, num = p.take()
+    if k != "int":
+        raise RuleError(f"expected an integer after {name}(...) {op}, found {num!r}")
+    return op, int64_literal(num)
+
+
 def _hits(text: str, r: bool, hits) -> str:
     return f"{text} = {r}" + (f" ({', '.join(hits)})" if hits else "")
 
@@ -301,13 +312,7 @@ class RegionCount(Atom):
         p.expect("(")
         rlist = p.named_only("region list")
         p.expect(")")
-        _, op = p.take()
-        if op not in CMP_OPS:
-            raise RuleError(f"expected a comparison after dx_region_count(...), found {op!r}")
-        k, num = p.take()
-        if k != "int":
-            raise RuleError(f"expected an integer after dx_region_count(...) {op}, found {num!r}")
-        return ("regions", rlist, op, int64_literal(num))
+        return ("regions", rlist, *_compared_to_int(p, "dx_region_count"))
 
     def text(self, node):
         return f"dx_region_count(@{node[1]}) {node[2]} {node[3]}"
@@ -410,13 +415,7 @@ class Count(Atom):
         p.expect_in()
         ref = p.listref()
         p.expect(")")
-        _, op = p.take()
-        if op not in CMP_OPS:
-            raise RuleError(f"expected a comparison after count(...), found {op!r}")
-        k, num = p.take()
-        if k != "int":
-            raise RuleError(f"expected an integer after count(...) {op}, found {num!r}")
-        return ("count", what, distinct, ref, op, int64_literal(num))
+        return ("count", what, distinct, ref, *_compared_to_int(p, "count"))
 
     def text(self, node):
         return f"count({'distinct ' if node[2] else ''}{node[1]} in {_ref_text(node[3])}) {node[4]} {node[5]}"

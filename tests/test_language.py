@@ -38,9 +38,12 @@ def test_help_is_chinese_by_default_and_english_with_lang_en():
     for lang in ("zh", "en"):
         parser = build_parser(lang)
         sub = next(a for a in parser._actions if a.dest == "command")
-        for name, sp in sub.choices.items():
+        commands = list(sub.choices.items())
+        while commands:
+            name, sp = commands.pop()
             for a in sp._actions:
-                if a.dest == "scheme_command":  # the sub-command list of `drg scheme`: its choices carry the help
+                if a.dest in ("scheme_command", "dip_command"):  # `drg scheme` / `drg dip`: their sub-commands carry the help
+                    commands += [(f"{name} {k}", v) for k, v in a.choices.items()]
                     continue
                 assert a.help, (lang, name, a.dest)
                 if lang == "zh":
