@@ -176,9 +176,12 @@ def test_every_case_is_paid_once_and_the_budget_is_exact(tmp_path_factory, rows,
     grouped = pq.read_table(tmp / "g.parquet")
     assert grouped.num_rows == len(rows)
     years = sorted({r[4] for r, s in zip(rows, grouped.column("dip_score").to_pylist()) if s is not None})
-    if not years:
-        return
     budget = {None: budget_fen / 100}
+    if not years:  # nothing grouped: pay refuses in one line instead of paying nobody
+        event("nothing to pay")
+        with pytest.raises(D.EvaluationError, match="no grouped case"):
+            dip.pay(str(tmp / "g.parquet"), str(tmp / "pay"), budget, batch_size=batch)
+        return
     dip.pay(str(tmp / "g.parquet"), str(tmp / "pay"), budget, batch_size=batch)
     paid = pd.read_parquet(tmp / "pay" / "cases.parquet")
     assert paid["case_id"].tolist() == t.column("case_id").to_pylist()  # every case once, in input order
