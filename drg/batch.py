@@ -107,8 +107,15 @@ def prefetch(iterable, depth: int = 1):
             if item is _DONE:
                 return
             yield item
-    finally:
-        stop.set()
+    finally:  # stopped early (an error downstream): let the reader finish its batch and end, so that no thread is
+        stop.set()  # still reading when the command exits (a pyarrow read killed at exit aborts the process)
+        while t.is_alive():
+            try:
+                while True:
+                    q.get_nowait()
+            except queue.Empty:
+                pass
+            t.join(timeout=0.1)
 
 
 class BackgroundWriter:

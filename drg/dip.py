@@ -50,14 +50,18 @@ def _batches(spec: str, batch_size: int, mapping: dict | None = None):
     from .contract import add_year, resolve
     from .io import read_batches
 
-    for b in prefetch(read_batches(spec, batch_size=batch_size)):
-        t = canonicalize(b, required=("dx",))
-        found = resolve(t.column_names, mapping)
-        have = set(t.column_names)
-        rename = {src: canon for canon, src in found.items() if src != canon and canon not in have}
-        t = t.rename_columns([rename.get(c, c) for c in t.column_names])
-        source = next((c for c in ("discharge_date", "settlement_date") if c in t.column_names), None)
-        yield add_year(t, source)
+    batches = prefetch(read_batches(spec, batch_size=batch_size))
+    try:  # closed on any exit: the reading thread stops with the command
+        for b in batches:
+            t = canonicalize(b, required=("dx",))
+            found = resolve(t.column_names, mapping)
+            have = set(t.column_names)
+            rename = {src: canon for canon, src in found.items() if src != canon and canon not in have}
+            t = t.rename_columns([rename.get(c, c) for c in t.column_names])
+            source = next((c for c in ("discharge_date", "settlement_date") if c in t.column_names), None)
+            yield add_year(t, source)
+    finally:
+        batches.close()
 
 
 def _scheme_dir(arg: str | None) -> str:
@@ -197,12 +201,19 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
 
     coefficients = coefficients or {}
 
+    from .io import input_columns
+
+    missing = [c for c in PAY_NEEDS if c not in input_columns(input_spec)]
+    if missing:  # before reading anything
+        raise EvaluationError(f"{input_spec}: column(s) {', '.join(missing)} missing; pay the output of drg dip group")
+
     def read():
-        for t in _batches(input_spec, batch_size, mapping):
-            missing = [c for c in PAY_NEEDS if c not in t.column_names]
-            if missing:
-                raise EvaluationError(f"{input_spec}: column(s) {', '.join(missing)} missing; pay the output of drg dip group")
-            yield t, _priced(t, coefficients, high, low)
+        batches = _batches(input_spec, batch_size, mapping)
+        try:
+            for t in batches:
+                yield t, _priced(t, coefficients, high, low)
+        finally:
+            batches.close()
 
     sums: dict = {}
     for _, p in read():  # pass 1: the exact points of every year
@@ -416,7 +427,9 @@ def dip_group(a) -> int:
 
 @_refusing
 def dip_pay(a) -> int:
-    s = pay(a.input, a.output, a.budget, coefficients=a.coefficients, high=a.high, low=a.low, batch_size=a.batch_size,
+    from .arguments import parse_budgets, parse_coefficients
+
+    s = pay(a.input, a.output, parse_budgets(a.budget), coefficients=parse_coefficients(a.coefficients), high=a.high, low=a.low, batch_size=a.batch_size,
             lang=a.lang)
     _say(a.lang, f"DIP结算: {s['cases']:,}例, 支付{s['paid_fen'] / 100:,.2f}元(预算{s['budget_fen'] / 100:,.2f}元) -> {a.output}",
          f"DIP settlement: {s['cases']:,} cases, paid {s['paid_fen'] / 100:,.2f} yuan (budget {s['budget_fen'] / 100:,.2f}) -> {a.output}")

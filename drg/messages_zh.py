@@ -372,6 +372,8 @@ MESSAGES = {
         "{}: 治疗方式 {}; 手术操作只能是 diagnostic(诊断性)、therapeutic(治疗性)或 surgical(手术)",
     '{}: neither UTF-8 nor GBK text; save the table as UTF-8 CSV':
         '{}: 既不是UTF-8也不是GBK文本; 请另存为UTF-8 CSV',
+    '--coefficients {}: write level=coefficient pairs, e.g. 三级=1.0,二级=0.9':
+        '--coefficients {}: 请写 等级=系数，如 三级=1.0,二级=0.9',
     '{}: column {} needs a positive number on every row':
         '{}: {} 列每行都须为正数; 请改正目录',
     'expected dx, px, sdx or spx in count(...), found {}':

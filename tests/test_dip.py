@@ -286,3 +286,22 @@ def test_an_official_catalogue_in_the_same_layout_groups_cases(tmp_path):
         csv.writer(f).writerows(rows)
     with pytest.raises(D.EvaluationError, match="mean_cost needs a positive number"):
         D.load_catalogue(str(tmp_path))
+
+
+def test_bad_input_is_one_line_and_nothing_aborts(tmp_path):
+    """A file that is not drg dip group's output, a budget or coefficients that do not parse: status 2 and one line
+    (in a child process: a reading thread left running at exit used to abort it, status 134)."""
+    import subprocess
+    import sys
+
+    t = cases(BASE)
+    pq.write_table(t, tmp_path / "raw.parquet")
+    code = "import sys; from drg.cli import main; sys.exit(main(sys.argv[1:]))"
+    for args in (["dip", "pay", str(tmp_path / "raw.parquet"), "--budget", "1e9", "-o", str(tmp_path / "p")],
+                 ["dip", "pay", str(tmp_path / "raw.parquet"), "--budget", "abc", "-o", str(tmp_path / "p")],
+                 ["dip", "pay", str(tmp_path / "raw.parquet"), "--budget", "1e9", "--coefficients", "三级", "-o", str(tmp_path / "p")],
+                 ["dip", "group", str(tmp_path / "raw.parquet"), "-o", str(tmp_path / "g.parquet"), "--catalogue", str(tmp_path)]):
+        r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+        lines = [x for x in r.stderr.splitlines() if x.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("drg: error: "), (args, r.returncode, r.stderr)
+        assert "Traceback" not in r.stderr and not (tmp_path / "p").exists()
