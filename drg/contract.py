@@ -41,6 +41,11 @@ ALIASES = {
     "admission_route": ["admission_route", "入院途径"],
     "level": ["level", "医院级别", "医疗机构级别", "机构级别"],
     "drg_name": ["drg_name", "DRG名称"],
+    # drg dip group's columns, under their headers in a CSV or xlsx for people
+    "dip_group": ["dip_group", "DIP病种编码"], "dip_kind": ["dip_kind", "DIP病种类型"], "dip_match": ["dip_match", "DIP入组方式"],
+    "dip_score": ["dip_score", "DIP病种分值"], "dip_mean_cost": ["dip_mean_cost", "DIP病种平均费用"],
+    "dip_adjustment": ["dip_adjustment", "DIP严重程度调整系数"], "dip_status": ["dip_status", "DIP入组状态"],
+    "dip_status_code": ["dip_status_code", "DIP状态代码"], "dip_reason": ["dip_reason", "DIP入组原因"],
 }
 
 

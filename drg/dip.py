@@ -41,9 +41,16 @@ READMIT_DAYS = 15  # 二次入院: a readmission to the same hospital within 15 
 LONG_STAY_DAYS = 60  # 超长住院
 
 
-def _batches(spec: str, batch_size: int, mapping: dict | None = None):
+DIP_HEADERS_ZH = {"dip_group": "DIP病种编码", "dip_kind": "DIP病种类型", "dip_match": "DIP入组方式", "dip_score": "DIP病种分值",
+                  "dip_mean_cost": "DIP病种平均费用", "dip_adjustment": "DIP严重程度调整系数", "dip_status": "DIP入组状态",
+                  "dip_status_code": "DIP状态代码", "dip_reason": "DIP入组原因"}
+MATCH_ZH = {"exact": "精确匹配核心病种", "partial": "部分匹配核心病种", "comprehensive": "综合病种"}
+
+
+def _batches(spec: str, batch_size: int, mapping: dict | None = None, with_input: bool = False):
     """The input's batches with canonical names: dx / px lists (any layout drg group reads) and the analysis
-    columns (total_cost, hospital_id, year, ... under the names of drg.contract)."""
+    columns (total_cost, hospital_id, year, ... under the names of drg.contract); ``with_input``: (the batch as
+    read, the batch with canonical names)."""
     from grouper.columns import canonicalize
 
     from .batch import prefetch
@@ -59,7 +66,7 @@ def _batches(spec: str, batch_size: int, mapping: dict | None = None):
             rename = {src: canon for canon, src in found.items() if src != canon and canon not in have}
             t = t.rename_columns([rename.get(c, c) for c in t.column_names])
             source = next((c for c in ("discharge_date", "settlement_date") if c in t.column_names), None)
-            yield add_year(t, source)
+            yield (b, add_year(t, source)) if with_input else add_year(t, source)
     finally:
         batches.close()
 
@@ -105,8 +112,9 @@ def _coded(index: np.ndarray, values, none: np.ndarray) -> pa.DictionaryArray:
                                           pa.array(list(values), pa.string()))
 
 
-def group_table(t: pa.Table, matcher: D.Matcher, lang: str = "zh") -> pa.Table:
-    """``t`` with the DIP columns (:data:`DIP_COLUMNS`) appended."""
+def dip_columns(t: pa.Table, matcher: D.Matcher, lang: str = "zh", people: bool = False) -> dict:
+    """The DIP columns (:data:`DIP_COLUMNS`) of a batch with canonical names; ``people`` (a CSV or xlsx in Chinese):
+    kinds and matches in Chinese words."""
     r = matcher.match(t)
     g, how = r["group"], r["match"]
     groups = matcher.groups
@@ -118,39 +126,45 @@ def group_table(t: pa.Table, matcher: D.Matcher, lang: str = "zh") -> pa.Table:
     adj = D.severity_adjustment(matcher, g, r["cci"], r["age"])
     kinds = sorted(D.KIND_ZH)
     kind_of = np.array([kinds.index(k) for k in groups["kind"]], np.int64)
-    cols = {
+    zh = people and lang == "zh"
+    every = np.zeros(len(g), bool)
+    return {
         "dip_group": _coded(safe, groups["group_id"], ~ok),
-        "dip_kind": _coded(kind_of[safe], kinds, ~ok),
-        "dip_match": _coded(np.clip(how, 0, 2), D.MATCH_NAMES, ~ok),
+        "dip_kind": _coded(kind_of[safe], [D.KIND_ZH[k] for k in kinds] if zh else kinds, ~ok),
+        "dip_match": _coded(np.clip(how, 0, 2), [MATCH_ZH[m] for m in D.MATCH_NAMES] if zh else D.MATCH_NAMES, ~ok),
         "dip_score": pa.array(np.where(ok, matcher.score[safe], np.nan), pa.float64(), from_pandas=True),
         "dip_mean_cost": pa.array(np.where(ok, matcher.mean[safe], np.nan), pa.float64(), from_pandas=True),
         "dip_adjustment": pa.array(np.where(ok, adj, np.nan), pa.float64(), from_pandas=True),
-        "dip_status": _coded((~ok).astype(np.int64), ["分组成功", "无法入组"], np.zeros(len(g), bool)),
-        "dip_status_code": _coded((~ok).astype(np.int64), ["ok", "ungroupable"], np.zeros(len(g), bool)),
-        "dip_reason": _coded(code + 2, [words[c] for c in range(-2, 3)], np.zeros(len(g), bool)),
+        "dip_status": _coded((~ok).astype(np.int64), ["分组成功", "无法入组"], every),
+        "dip_status_code": _coded((~ok).astype(np.int64), ["ok", "ungroupable"], every),
+        "dip_reason": _coded(code + 2, [words[c] for c in range(-2, 3)], every),
     }
-    t = t.drop_columns([c for c in DIP_COLUMNS if c in t.column_names])
-    for name, col in cols.items():
-        t = t.append_column(name, col)
-    return t
 
 
 def group(input_spec: str, output: str, catalogue: str, *, lang: str = "zh", batch_size: int = 200_000,
           mapping: dict | None = None) -> dict:
-    """Group ``input_spec`` to the catalogue folder into the file ``output``; returns counts by match."""
-    from .io import atomic_writer
+    """Group ``input_spec`` to the catalogue folder into the file ``output`` (the input's columns as they were read,
+    the DIP columns after them: Chinese headers and words in a CSV or xlsx with ``lang`` zh); returns counts by
+    match."""
+    from .contract import numeric_headers
+    from .io import atomic_writer, input_columns, output_kind
 
     cat = D.load_catalogue(catalogue)
     matcher = D.Matcher(cat)
+    people = output_kind(output) in ("csv", "excel")
+    have = set(input_columns(input_spec))
+    headers = {k: v for k, v in DIP_HEADERS_ZH.items() if v not in have} if people and lang == "zh" else {}
     counts = {"cases": 0, "exact": 0, "partial": 0, "comprehensive": 0, "ungroupable": 0}
-    with atomic_writer(output) as w:
-        for t in _batches(input_spec, batch_size, mapping):
-            out = group_table(t, matcher, lang)
-            m = out.column("dip_match").combine_chunks()
-            idx = pc.fill_null(m.indices, -1).to_numpy(zero_copy_only=False)
+    with atomic_writer(output, headers=headers, numeric=numeric_headers(list(have)) if output_kind(output) == "excel" else ()) as w:
+        for raw, t in _batches(input_spec, batch_size, mapping, with_input=True):
+            cols = dip_columns(t, matcher, lang, people)
+            out = raw.drop_columns([c for c in DIP_COLUMNS if c in raw.column_names])
+            for name, col in cols.items():
+                out = out.append_column(name, col)
+            g = pc.fill_null(cols["dip_match"].indices, -1).to_numpy(zero_copy_only=False)
             for j, k in enumerate(D.MATCH_NAMES):
-                counts[k] += int((idx == j).sum())
-            counts["ungroupable"] += int((idx < 0).sum())
+                counts[k] += int((g == j).sum())
+            counts["ungroupable"] += int((g < 0).sum())
             counts["cases"] += t.num_rows
             w.write(out)
     return counts
@@ -201,9 +215,10 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
 
     coefficients = coefficients or {}
 
+    from .contract import resolve
     from .io import input_columns
 
-    missing = [c for c in PAY_NEEDS if c not in input_columns(input_spec)]
+    missing = [c for c in PAY_NEEDS if c not in resolve(input_columns(input_spec), mapping)]
     if missing:  # before reading anything
         raise EvaluationError(f"{input_spec}: column(s) {', '.join(missing)} missing; pay the output of drg dip group")
 

@@ -151,6 +151,14 @@ def test_the_commands_on_a_settlement_list_export(tmp_path, capsys):
     params = pd.read_parquet(tmp_path / "pay" / "parameters.parquet")
     assert params["points"].iloc[0] == pytest.approx(12_000) and params["point_value"].iloc[0] == pytest.approx(1000.01 / 12_000)
     assert set(paid["deviation"]) == {"normal"}
+    # a CSV for people: the export's own headers kept, the DIP columns in Chinese; dip pay reads it back
+    assert main(["dip", "group", str(tmp_path / "base.csv"), "-o", str(tmp_path / "g.csv"), "--catalogue", str(tmp_path / "cat")]) == 0
+    people = pd.read_csv(tmp_path / "g.csv", dtype=str, keep_default_na=False)
+    assert list(people.columns[:3]) == ["病案号", "定点医疗机构代码", "出院日期"] and "DIP病种编码" in people.columns
+    assert set(people["DIP入组方式"]) == {"精确匹配核心病种", "综合病种"}
+    assert main(["dip", "pay", str(tmp_path / "g.csv"), "--budget", "1000.01", "-o", str(tmp_path / "pay_csv")]) == 0
+    again = pd.read_parquet(tmp_path / "pay_csv" / "cases.parquet")
+    assert again["payment_fen"].tolist() == paid["payment_fen"].tolist()
     assert main(["dip", "pay", str(tmp_path / "g.parquet"), "--budget", "2021=5", "-o", str(tmp_path / "p2")]) == 2
     assert "drg: error:" in capsys.readouterr().err  # a year without a budget: one line
 
