@@ -277,9 +277,9 @@ def _settle(read, run, years: list, index: dict, output: str, input_spec: str, l
     from .tables import output_folder
 
     hosp: dict = {}
-    spill = []
     first = 0
     with output_folder(output, [input_spec], "dip pay") as out:
+        spill = ReadmissionSpill(out)
         writer = None
         try:
             for t, p in read():  # the last pass: every case's fen
@@ -302,12 +302,12 @@ def _settle(read, run, years: list, index: dict, output: str, input_spec: str, l
                     writer = pq.ParquetWriter(os.path.join(out, "cases.parquet"), cases.schema)
                 writer.write_table(cases)
                 _tally(hosp, t, h, p, fen, settled)
-                spill.append(_readmission_keys(t, h, first))
+                spill.add(t, h)
                 first += n
         finally:
             if writer is not None:
                 writer.close()
-        readmit = _readmissions(spill)
+        readmit = spill.counts()
         hospitals = _hospitals(hosp, readmit)
         params = pd.DataFrame([{"year": y, "budget": run.total_fen(y) / 100, "points": float(run.denom[i][0]),
                                 "point_value": run.budgets[y] / float(run.denom[i][0])} for i, y in enumerate(years)])
@@ -359,28 +359,56 @@ def _tally(hosp: dict, t: pa.Table, h: np.ndarray, p: dict, fen: np.ndarray, set
 LOW_SCORE = 500.0  # 低风险病种: a score below half the region's mean case (死亡风险 factor)
 
 
-def _readmission_keys(t: pa.Table, h: np.ndarray, first: int) -> pd.DataFrame | None:
-    if not {"patient_id", "admit_date", "discharge_date"} <= set(t.column_names):
-        return None
-    days = {}
-    for c in ("admit_date", "discharge_date"):
-        col = t.column(c)
-        col = col.cast(pa.timestamp("s")) if not pa.types.is_timestamp(col.type) and not pa.types.is_date(col.type) else col
-        days[c] = pc.cast(pc.cast(col, pa.timestamp("s")), pa.int64()).to_numpy(zero_copy_only=False) // 86400
-    return pd.DataFrame({"p": _text(t, "patient_id"), "h": h, "a": days["admit_date"], "d": days["discharge_date"]})
+class ReadmissionSpill:
+    """二次入院 in memory that follows the batch: each case's (patient hash, hospital hash, admit day, discharge day)
+    appended to one of :data:`BUCKETS` files by its patient, then each bucket sorted and scanned on its own."""
 
+    BUCKETS = 64
+    DTYPE = np.dtype([("p", "<u8"), ("h", "<u8"), ("a", "<i8"), ("d", "<i8")])
 
-def _readmissions(parts: list) -> dict:
-    """Per hospital, its cases that were a readmission within :data:`READMIT_DAYS` days of a discharge from it."""
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return {}
-    df = pd.concat(parts, ignore_index=True)
-    df = df[df["p"] != ""].sort_values(["p", "h", "a"], kind="stable")
-    same = (df["p"].to_numpy()[1:] == df["p"].to_numpy()[:-1]) & (df["h"].to_numpy()[1:] == df["h"].to_numpy()[:-1])
-    gap = df["a"].to_numpy()[1:] - df["d"].to_numpy()[:-1]
-    hit = same & (gap >= 0) & (gap <= READMIT_DAYS)
-    return pd.Series(df["h"].to_numpy()[1:][hit]).value_counts().to_dict()
+    def __init__(self, folder: str):
+        self.folder = folder
+        self.names: dict = {}  # hospital hash -> id
+        self.used = False
+
+    def add(self, t: pa.Table, h: np.ndarray) -> None:
+        if not {"patient_id", "admit_date", "discharge_date"} <= set(t.column_names):
+            return
+        from evaluation.audit_cases import days as day_numbers
+
+        patient = _text(t, "patient_id")
+        days = [day_numbers(t.column(c)) for c in ("admit_date", "discharge_date")]
+        ok = (patient != "") & (days[0] >= 0) & (days[1] >= 0)  # the audit's reading of dates: -1 unreadable
+        if not ok.any():
+            return
+        ph = pd.util.hash_array(patient[ok].astype(object), categorize=True)
+        hh = pd.util.hash_array(h[ok].astype(object), categorize=True)
+        self.names.update(zip(hh.tolist(), h[ok].tolist()))
+        rec = np.empty(int(ok.sum()), self.DTYPE)
+        rec["p"], rec["h"], rec["a"], rec["d"] = ph, hh, days[0][ok], days[1][ok]
+        bucket = (ph % np.uint64(self.BUCKETS)).astype(np.int64)
+        for b in np.unique(bucket):
+            with open(os.path.join(self.folder, f"readmit-{b:02d}.bin"), "ab") as f:
+                rec[bucket == b].tofile(f)
+        self.used = True
+
+    def counts(self) -> dict:
+        """{hospital id: its cases that are a readmission within READMIT_DAYS of a discharge from it}."""
+        out: dict = {}
+        for b in range(self.BUCKETS):
+            path = os.path.join(self.folder, f"readmit-{b:02d}.bin")
+            if not os.path.exists(path):
+                continue
+            rec = np.fromfile(path, self.DTYPE)
+            os.unlink(path)
+            rec = rec[np.lexsort((rec["a"], rec["h"], rec["p"]))]
+            same = (rec["p"][1:] == rec["p"][:-1]) & (rec["h"][1:] == rec["h"][:-1])
+            gap = rec["a"][1:] - rec["d"][:-1]
+            hit = rec["h"][1:][same & (gap >= 0) & (gap <= READMIT_DAYS)]
+            for k, n in zip(*np.unique(hit, return_counts=True)):
+                name = self.names[int(k)]
+                out[name] = out.get(name, 0) + int(n)
+        return out
 
 
 def _hospitals(hosp: dict, readmit: dict) -> pd.DataFrame:

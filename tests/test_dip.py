@@ -108,18 +108,50 @@ def test_points_and_deviation_cases_as_the_specification_says():
 
 
 def test_severity_tiers_adjust_only_where_they_differ_significantly():
+    """Planted: in C34.1 the cases with metastases (Charlson 6) cost three times the others: both CCI tiers are
+    adjusted. Not planted: in C18.9 the over-65s cost what the others cost: no tier of it is adjusted."""
     rng = np.random.default_rng(3)
     rows = [("C34.100", [], float(c)) for c in rng.normal(5000, 300, 40)]
-    rows += [("C34.101", [], float(c), 50, ["C78.000"]) for c in rng.normal(15000, 300, 40)]  # metastases: Charlson 6
-    rows += [("C34.102", [], float(c), 70) for c in rng.normal(5000, 300, 40)]  # age 65+: not different
+    rows += [("C34.101", [], float(c), 50, ["C78.000"]) for c in rng.normal(15000, 300, 40)]
+    rows += [("C18.900", [], float(c), 50) for c in rng.normal(8000, 400, 40)]
+    rows += [("C18.901", [], float(c), 70) for c in rng.normal(8000, 400, 40)]
     cat = build(rows, min_cases=15)
-    sev = cat["severity"].set_index(["dimension", "tier"])
-    group_mean = cat["groups"]["mean_cost"].iloc[0]
-    assert sev.loc[("cci", "cci3+"), "adjustment"] == pytest.approx(sev.loc[("cci", "cci3+"), "mean_cost"] / group_mean)
-    assert sev.loc[("cci", "cci3+"), "adjustment"] > 1.4 and sev.loc[("cci", "cci0"), "adjustment"] < 0.8
-    assert sev.loc[("age", "age65+"), "p_value"] > 0.05 or sev.loc[("age", "age65+"), "adjustment"] != 1.0
-    adj = D.severity_adjustment(cat, np.zeros(3, np.int64), np.array([0, 6, 0]), np.array([50.0, 50.0, 70.0]))
-    assert adj[1] == pytest.approx(sev.loc[("cci", "cci3+"), "adjustment"] * sev.loc[("age", "age18-64"), "adjustment"])
+    g = cat["groups"].set_index("dx")
+    sev = cat["severity"].set_index(["group_id", "dimension", "tier"]).sort_index()
+    lung, colon = g.loc["C34.1", "group_id"], g.loc["C18.9", "group_id"]
+    hi, lo = sev.loc[(lung, "cci", "cci3+")], sev.loc[(lung, "cci", "cci0")]
+    assert hi["adjustment"] == pytest.approx(hi["mean_cost"] / g.loc["C34.1", "mean_cost"]) and hi["adjustment"] > 1.4
+    assert lo["adjustment"] == pytest.approx(lo["mean_cost"] / g.loc["C34.1", "mean_cost"]) and lo["adjustment"] < 0.6
+    assert (sev.loc[colon, "adjustment"] == 1.0).all()  # nothing planted, nothing adjusted
+    assert sev.loc[(colon, "age", "age65+"), "p_value"] > 0.05
+    row = {gid: i for i, gid in enumerate(cat["groups"]["group_id"])}  # a case's group: its row of groups.csv
+    adj = D.severity_adjustment(cat, np.array([row[lung], row[lung], row[colon], row[colon]]), np.array([0, 6, 0, 0]),
+                                np.array([50.0, 50.0, 50.0, 70.0]))
+    want = [sev.loc[(lung, "cci", t), "adjustment"] * sev.loc[(lung, "age", "age18-64"), "adjustment"] for t in ("cci0", "cci3+")]
+    assert adj[:2].tolist() == pytest.approx(want) and adj[2:].tolist() == [1.0, 1.0]
+
+
+def test_readmissions_are_counted_by_patient_hospital_and_days(tmp_path):
+    """二次入院: a stay at the same hospital within 15 days of a discharge from it, found across batches."""
+    from drg import dip
+
+    b = D.CatalogueBuilder(KINDS)
+    b.add(cases(BASE))
+    D.write_catalogue(D.build_catalogue(b.sums(), min_cases=3), pd.DataFrame({"code": [], "kind": []}), str(tmp_path))
+    stays = [("P1", "H1", "2022-01-01", "2022-01-10"), ("P1", "H1", "2022-01-25", "2022-01-30"),  # 15 days: counts
+             ("P1", "H1", "2022-02-20", "2022-02-22"),  # 21 days after: not
+             ("P2", "H1", "2022-01-01", "2022-01-05"), ("P2", "H2", "2022-01-06", "2022-01-08"),  # another hospital: not
+             ("P3", "H2", "2022-03-01", "2022-03-03"), ("P3", "H2", "2022-03-03", "2022-03-09")]  # same day: counts
+    t = cases([("I74.801", ["39.2501"], 10000.0)] * len(stays))
+    for name, i in (("patient_id", 0), ("hospital_id", 1), ("admit_date", 2), ("discharge_date", 3)):
+        t = t.append_column(name, pa.array([s[i] for s in stays]))
+    pq.write_table(t, tmp_path / "in.parquet")
+    dip.group(str(tmp_path / "in.parquet"), str(tmp_path / "g.parquet"), str(tmp_path), batch_size=2)
+    dip.pay(str(tmp_path / "g.parquet"), str(tmp_path / "pay"), {None: 100.0}, batch_size=2)
+    h = pd.read_parquet(tmp_path / "pay" / "hospitals.parquet").set_index("hospital_id")
+    assert h.loc["H1", "readmission_rate"] == pytest.approx(1 / 4) and h.loc["H2", "readmission_rate"] == pytest.approx(1 / 3)
+    assert h.loc["H1", "readmission_index"] == pytest.approx((1 / 4) / (2 / 7))
+    assert not list((tmp_path / "pay").glob("readmit-*"))  # the spill is gone
 
 
 def _export(path, rows, encoding="gbk"):
