@@ -50,20 +50,27 @@ def floor(folder: str, columns: list[str]) -> float:
                                 text=True).stdout.split()[0])
 
 
-def main() -> int:
+def scale_setup(doc: str, prefix: str) -> tuple:
+    """The scale scripts' options (--source, --rows, --dir), their work folder, and the discharges to tile (drg synth
+    --cases 1000000 there unless --source names one)."""
     from synthetic_region import DRG, run
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--source", help="a discharges Parquet to tile (default: drg synth --cases 1000000)")
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--dir", help="work folder (default: a temporary one)")
     a = p.parse_args()
-    d = a.dir or tempfile.mkdtemp(prefix="drg-check-")
-    source = a.source
-    if not source:
-        source = os.path.join(d, "synth", "discharges.parquet")
-        if not os.path.exists(source):
-            secs, _ = run(DRG + ["synth", "-o", os.path.join(d, "synth"), "--cases", "1000000", "-q"])
+    d = a.dir or tempfile.mkdtemp(prefix=prefix)
+    source = a.source or os.path.join(d, "synth", "discharges.parquet")
+    if not a.source and not os.path.exists(source):
+        run(DRG + ["synth", "-o", os.path.join(d, "synth"), "--cases", "1000000", "-q"])
+    return a, d, source
+
+
+def main() -> int:
+    from synthetic_region import DRG, run
+
+    a, d, source = scale_setup(__doc__, "drg-check-")
     from drg.check.command import columns_read
     from drg.check.rules import load_rules
 

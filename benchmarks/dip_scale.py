@@ -8,11 +8,9 @@ and at --rows (default 10M) rows; the catalogue is built from the 1M source firs
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -20,20 +18,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 def main() -> int:
     import pyarrow.parquet as pq
 
-    from check_scale import floor, tiles
+    from check_scale import floor, scale_setup, tiles
     from synthetic_region import DRG, run
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--source", help="a discharges Parquet to tile (default: drg synth --cases 1000000)")
-    p.add_argument("--rows", type=int, default=10_000_000)
-    p.add_argument("--dir", help="work folder (default: a temporary one)")
-    a = p.parse_args()
-    d = a.dir or tempfile.mkdtemp(prefix="drg-dip-")
-    source = a.source
-    if not source:
-        source = os.path.join(d, "synth", "discharges.parquet")
-        if not os.path.exists(source):
-            run(DRG + ["synth", "-o", os.path.join(d, "synth"), "--cases", "1000000", "-q"])
+    a, d, source = scale_setup(__doc__, "drg-dip-")
     cat = os.path.join(d, "catalogue")
     secs, peak = run(DRG + ["dip", "build", source, "-o", cat, "-q", "--lang", "en"])
     meta = json.load(open(os.path.join(cat, "catalogue.json"), encoding="utf-8"))

@@ -77,10 +77,12 @@ def _scheme_dir(arg: str | None) -> str:
     return arg or os.environ.get("DRG_SCHEME") or DEFAULT_SCHEME
 
 
-def _say(lang: str, zh: str, en: str) -> None:
+def _say(lang: str, key: str, **values) -> None:
     import sys
 
-    print(zh if lang == "zh" else en, file=sys.stderr)
+    from .text import say
+
+    print(say(lang, key, **values), file=sys.stderr)
 
 
 # -- build ---------------------------------------------------------------------------------------------------------
@@ -245,7 +247,6 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
         raise EvaluationError(f"--budget has no amount for {lacking[0]}; give every year, e.g. {lacking[0]}=1.2e9, "
                                 "or one amount for all")
     run = Run("base", PaymentConfig(method="points"), per_year)
-    index = {y: i for i, y in enumerate(years)}
     for i, y in enumerate(years):
         run.denom[i] = split_exact(sums[y])
 
@@ -268,10 +269,10 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
                 ids.update({int(r): cid[r - first] for r in rows})
             first += t.num_rows
     resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
-    return _settle(read, run, years, index, output, input_spec, lang)
+    return _settle(read, run, years, output, input_spec, lang)
 
 
-def _settle(read, run, years: list, index: dict, output: str, input_spec: str, lang: str) -> dict:
+def _settle(read, run, years: list, output: str, input_spec: str, lang: str) -> dict:
     from evaluation.payment_batches import shares_fen
 
     from .tables import output_folder
@@ -452,19 +453,14 @@ def _refusing(run):
 def dip_build(a) -> int:
     meta = build(a.input, a.output, scheme=a.scheme, min_cases=a.min_cases, years=a.years, reference=a.reference,
                  batch_size=a.batch_size)
-    _say(a.lang, f"DIP目录: {meta['core_groups']:,}个核心病种覆盖{meta['core_share']:.1%}的病例, {meta['comprehensive_groups']:,}个综合病种 -> {a.output}",
-         f"DIP catalogue: {meta['core_groups']:,} core groups cover {meta['core_share']:.1%} of cases, "
-         f"{meta['comprehensive_groups']:,} comprehensive groups -> {a.output}")
+    _say(a.lang, "dip_built", core=meta["core_groups"], share=meta["core_share"], comp=meta["comprehensive_groups"], output=a.output)
     return 0
 
 
 @_refusing
 def dip_group(a) -> int:
     c = group(a.input, a.output, a.catalogue, lang=a.lang, batch_size=a.batch_size)
-    _say(a.lang, f"已入组{c['cases']:,}例: 核心病种精确匹配{c['exact']:,}, 核心病种部分匹配{c['partial']:,}, 综合病种{c['comprehensive']:,}, "
-                 f"无法入组{c['ungroupable']:,} -> {a.output}",
-         f"grouped {c['cases']:,} cases: exact {c['exact']:,}, partial {c['partial']:,}, comprehensive {c['comprehensive']:,}, "
-         f"ungroupable {c['ungroupable']:,} -> {a.output}")
+    _say(a.lang, "dip_grouped", **c, output=a.output)
     return 0
 
 
@@ -474,6 +470,5 @@ def dip_pay(a) -> int:
 
     s = pay(a.input, a.output, parse_budgets(a.budget), coefficients=parse_coefficients(a.coefficients), high=a.high, low=a.low, batch_size=a.batch_size,
             lang=a.lang)
-    _say(a.lang, f"DIP结算: {s['cases']:,}例, 支付{s['paid_fen'] / 100:,.2f}元(预算{s['budget_fen'] / 100:,.2f}元) -> {a.output}",
-         f"DIP settlement: {s['cases']:,} cases, paid {s['paid_fen'] / 100:,.2f} yuan (budget {s['budget_fen'] / 100:,.2f}) -> {a.output}")
+    _say(a.lang, "dip_paid", cases=s["cases"], paid=s["paid_fen"] / 100, budget=s["budget_fen"] / 100, output=a.output)
     return 0

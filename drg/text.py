@@ -174,6 +174,10 @@ CONSOLE = {
         "transfer_none": "数据中没有", "transfer_by": "{how}识别",
         "support_did": "{program}：CMI双重差分 {did:+.4f}(95%CI {lo:+.4f}至{hi:+.4f}；{n}家受援医院，{m}家对照医院)",
         "support_none": "{program}：无CMI估计({status}；{n}家受援医院，{m}家对照医院)",
+        "dip_built": "DIP目录: {core:,}个核心病种覆盖{share:.1%}的病例, {comp:,}个综合病种 -> {output}",
+        "dip_grouped": "已入组{cases:,}例: 核心病种精确匹配{exact:,}, 核心病种部分匹配{partial:,}, 综合病种{comprehensive:,}, "
+                       "无法入组{ungroupable:,} -> {output}",
+        "dip_paid": "DIP结算: {cases:,}例, 支付{paid:,.2f}元(预算{budget:,.2f}元) -> {output}",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
         "scheme_ok": "{id} {name}：通过",
         "support_pre": " [开始年份组 {cohorts}；事前趋势检验 P = {p}]",
@@ -223,6 +227,10 @@ CONSOLE = {
         "transfer_none": "not in the data", "transfer_by": "found by {how}",
         "support_did": "{program}: CMI DiD {did:+.4f} (95% CI {lo:+.4f} to {hi:+.4f}; {n} recipients, {m} controls)",
         "support_none": "{program}: no CMI estimate ({status}; {n} recipients, {m} controls)",
+        "dip_built": "DIP catalogue: {core:,} core groups cover {share:.1%} of cases, {comp:,} comprehensive groups -> {output}",
+        "dip_grouped": "grouped {cases:,} cases: exact {exact:,}, partial {partial:,}, comprehensive {comprehensive:,}, "
+                       "ungroupable {ungroupable:,} -> {output}",
+        "dip_paid": "DIP settlement: {cases:,} cases, paid {paid:,.2f} yuan (budget {budget:,.2f}) -> {output}",
         "support_done": "-> {output}/ (support, support_did, support_event, support_summary; support.xlsx)",
         "scheme_ok": "{id} {name}: OK",
         "support_pre": " [start cohorts {cohorts}; pre-trend test p = {p}]",

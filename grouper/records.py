@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from .codes import STAT_DX_MAP, STAT_PX_MAP
 from .kernel import fill_empty, map_codes
-from .language import FIELD_SLOTS, FLAG_FIELDS, N_FIELDS, NULL, STR_SLOT0
+from .language import FIELD_SLOTS, FLAG_FIELDS, NULL, STR_SLOT0
 
 INT_COLUMNS = {"sex": "sex", "age_years": "age_years", "age_days": "age_days", "weight_g": "weight_g", "los": "los_days",
                "icu_hours": "icu_hours", "admission_weight_g": "admission_weight_g", "new_technique": "new_technique",
@@ -284,7 +284,7 @@ def encode(table: pa.Table, scheme, map_mode: bool = False) -> Encoded:
         pre_stat[px_bad] = STAT_PX_MAP
         pre_stat[dx_bad] = STAT_DX_MAP
 
-    width = getattr(scheme, "field_width", N_FIELDS)
+    width = scheme.field_width
     fields = np.empty((n, width), dtype=np.int64)  # a 1.x scheme reads no 2.0 field: not encoded
     bad_fields = {}
     for field_name, col_name in INT_COLUMNS.items():
