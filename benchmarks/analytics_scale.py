@@ -5,6 +5,8 @@ estimate for a national year (300M discharges) from the measured per-row costs.
     python benchmarks/analytics_scale.py --cases 1000000 --dir S          # synthesizes and groups into S unless there
     python benchmarks/analytics_scale.py --grouped G.parquet --hospitals H.csv --replicate 10 --dir BIG \\
         --commands evaluate,evaluate-mdc-month                             # 10 copies of G, written batch by batch
+    python benchmarks/analytics_scale.py --dir S --replicate 100 --commands evaluate-doctor,evaluate-doctor-model
+        # the doctor view, also adjusted by a drg risk model (fitted on S, its cases file copied as the grouped file)
 
 ``--replicate K`` writes the grouped file K times over (case ids suffixed) in row groups, in bounded memory: the
 same hospitals and DRGs with K times the cases, which is what a longer or larger input costs the streamed commands.
@@ -29,9 +31,12 @@ from drg.settlement import PAY_COLUMNS  # noqa: E402
 from drg.streamed import SUPPORT_COLUMNS as EVAL  # noqa: E402  (evaluate by hospital reads the same columns)
 from drg.streamed import TIERED_COLUMNS as TIERED  # noqa: E402
 
+MODEL = "{model}"  # stands for the drg risk folder made for the (replicated) grouped file
 COMMANDS = {  # name: (arguments after the input, the columns the command reads)
     "evaluate": (["evaluate"], EVAL),
     "evaluate-mdc-month": (["evaluate", "--by", "hospital-mdc", "--period", "month"], EVAL + ["discharge_date"]),
+    "evaluate-doctor": (["evaluate", "--by", "doctor"], EVAL + ["dept", "doctor_id"]),
+    "evaluate-doctor-model": (["evaluate", "--by", "doctor", "--risk-model", MODEL], EVAL + ["dept", "doctor_id", "case_id"]),
     "support": (["support"], EVAL),
     "tiered-care": (["tiered-care"], TIERED),
     "pay": (["pay", "--budget", "1e10"], PAY_COLUMNS + ["self_pay"]),
@@ -59,6 +64,28 @@ def replicate(src: str, dst: str, times: int, columns: list[str] | None) -> None
     writer.close()
 
 
+def risk_model_for(grouped: str, base_grouped: str, d: str, times: int) -> str:
+    """A drg risk folder for ``grouped``: the model fitted on ``base_grouped`` (death only), its cases file written
+    ``times`` times over with the copies' case ids (as :func:`replicate` writes them), row for row."""
+    import shutil
+
+    base = os.path.join(d, "risk")
+    if not os.path.exists(os.path.join(base, "cases.parquet")):
+        subprocess.run(DRG + ["risk", base_grouped, "--outcomes", "death", "-o", base, "--lang", "en"], check=True,
+                       stdout=subprocess.DEVNULL)
+    if times == 1:
+        return base
+    big = os.path.join(d, f"risk_x{times}")
+    if not os.path.exists(os.path.join(big, "cases.parquet")):
+        os.makedirs(big, exist_ok=True)
+        for name in ("model.parquet", "calibration.parquet"):
+            shutil.copy(os.path.join(base, name), big)
+        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {HERE!r}); import analytics_scale as s; "
+                        f"s.replicate({os.path.join(base, 'cases.parquet')!r}, {os.path.join(big, 'cases.parquet')!r}, "
+                        f"{times}, None)"], check=True)
+    return big
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=1_000_000)
@@ -79,6 +106,7 @@ def main() -> int:
         subprocess.run(DRG + ["synth", "--cases", str(a.cases), "--seed", str(a.seed), "-o", d, "-q"], check=True)
         subprocess.run(DRG + ["group", os.path.join(d, "discharges.parquet"), "-o", grouped, "-q"], check=True)
     names = [c for c in a.commands.split(",") if c]
+    base_grouped = grouped
     if a.replicate > 1:
         big = os.path.join(d, f"grouped_x{a.replicate}.parquet")
         if not os.path.exists(big):
@@ -92,6 +120,9 @@ def main() -> int:
     result = {}
     for name in names:
         args, columns = COMMANDS[name]
+        if MODEL in args:
+            model = risk_model_for(grouped, base_grouped, d, a.replicate)
+            args = [model if x == MODEL else x for x in args]
         floors, runs = [], []
         for _ in range(a.repeat):  # medians: a shared 2-core machine varies by a third from run to run
             rows, floor = read_floor(grouped, columns)

@@ -13,7 +13,6 @@ from .io import InputError
 from .regions import hospitals_table, load_region
 from .streamed import (
     DRG,
-    EVALUATED_BY,
     HOSPITAL,
     TIERED_COLUMNS,
     evaluate_streamed,
@@ -61,39 +60,26 @@ def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weig
     """`drg evaluate`: the tables of :func:`evaluation.api.evaluate` (``options`` are its keywords);
     ``risk_model``: a ``drg risk`` output folder whose per-case expected deaths replace the DRG rates.
 
-    Hospital, hospital-MDC and hospital-ADRG tables are streamed: one pass of ``batch_size`` rows builds the
-    sufficient statistics (:class:`evaluation.cells.CaseCells`), on the parts of a Dask cluster with ``dask``;
-    the department and doctor views and a risk model read the cases into memory."""
-    from evaluation.api import EVAL_COLUMNS, VIEW_COLUMNS, evaluate
-    from evaluation.common import EvaluationError
+    Every table is made from cells (:class:`evaluation.cells.CaseCells`) built in one pass of ``batch_size`` rows --
+    per hospital x DRG, and for a department or doctor view per unit x DRG too -- locally or on the parts of a Dask
+    cluster with ``dask``; a risk model's expectations are read beside the batches (:class:`drg.risk.RiskRows`), and a
+    doctor view adjusted by it solves its hospital effects in a few more passes. Memory follows the batch and the
+    cells, not the cases."""
+    from evaluation.api import EVAL_COLUMNS, VIEW_COLUMNS
 
     folder = output_folder(output, [grouped, hospitals, weights, risk_levels_csv, risk_model], "evaluate")  # before any work
     note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
     supplied, fixed_levels = supplied_weights(weights), risk_levels(risk_levels_csv)  # small files: before the big one
     extra = VIEW_COLUMNS.get(options.get("by"), []) + (VIEW_COLUMNS["period"] if options.get("period") else [])
-    if not risk_model and options.get("by", "hospital") in EVALUATED_BY:  # one pass in bounded memory
-        tables = evaluate_streamed(grouped, EVAL_COLUMNS + extra, load_mapping(columns), hospitals, hospital_ids, supplied,
-                                   fixed_levels, batch_size, dask, options)
-        return _written(folder, tables, lang, "evaluation")
-    if dask:
-        raise InputError("--dask: the department and doctor views and --risk-model read the cases on this machine; run "
-                         "without --dask")
-    data = read_grouped(grouped, EVAL_COLUMNS + extra + (["case_id"] if risk_model else []), load_mapping(columns))
-    _needs(data, grouped, {**HOSPITAL, **DRG}, "evaluate")
-    model_tables = {}
+    rows, model_tables = None, {}
     if risk_model:
-        from .risk import read_risk_model
+        from .io import count_rows, input_files
+        from .risk import RiskRows, risk_model_tables
 
-        options["expected_deaths"], model_tables = read_risk_model(risk_model, data)
-    table = hospitals_table(hospitals, data["hospital_id"].dropna().unique())
-    if hospital_ids:
-        data = data[data["hospital_id"].astype(str).isin(set(hospital_ids))]
-        if data.empty:
-            raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")
-    try:
-        tables = evaluate(data, hospitals=table, weights=supplied, risk_levels_table=fixed_levels, **options)
-    except (EvaluationError, ValueError) as e:
-        raise InputError(str(e)) from None
+        rows = RiskRows(risk_model, count_rows(*input_files(grouped)))
+        model_tables = risk_model_tables(risk_model)
+    tables = evaluate_streamed(grouped, EVAL_COLUMNS + extra + (["case_id"] if rows else []), load_mapping(columns),
+                               hospitals, hospital_ids, supplied, fixed_levels, batch_size, dask, options, rows)
     tables.update(model_tables)
     return _written(folder, tables, lang, "evaluation")
 

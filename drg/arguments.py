@@ -467,6 +467,8 @@ def _risk(sub) -> None:
                    choices=["auto", "additive", "multiplicative", "none"],
                    help="mortality funnel with over-dispersion, as in drg evaluate")
     r.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch (memory bound; default 1,000,000)")
+    r.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
+                                                            "the tables are those of a local run")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
     r.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
                        "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
@@ -485,6 +487,8 @@ def _audit(sub) -> None:
     r.add_argument("--review-limit", type=whole(0, 10**10), default=100_000, help="most cases in the review list (default 100,000)")
     r.add_argument("--seed", type=SEED, default=0)
     r.add_argument("--batch-size", type=BATCH, default=1_000_000, help="rows per batch read (default 1,000,000)")
+    r.add_argument("--dask", metavar="local|ADDRESS", help="read and reduce the input on a Dask cluster (pip install .[dask]); "
+                                                            "the tables are those of a local run")
     r.add_argument("--lang", choices=["zh", "en"], default="zh")
     r.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
                        "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")

@@ -1,6 +1,7 @@
 """`drg audit`: coding-quality and gaming surveillance over a grouped file (methods in :mod:`evaluation.audit`).
 
-One streaming pass turns the records into compact integer and float arrays (:class:`evaluation.audit_cases.AuditCases`:
+One pass (:func:`evaluation.audit_cases.coded_cases`, locally or on a Dask cluster) turns the records into compact
+integer and float arrays (:class:`evaluation.audit_cases.AuditCases`:
 about 60 bytes a case plus the secondary-diagnosis codes, encoded to integers once, as the grouper does); everything
 after works on those arrays. Writes ``hospital_flags``, ``review_cases``, ``split_admissions`` and ``target_areas``."""
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from evaluation.audit_cases import AuditCases
+from evaluation.audit_cases import coded_cases
 
 from .audit_text import AREA_TEXT, AUDIT_LABELS, FINDING_TEXT, LEVEL_ZH, VALUE_TEXT  # noqa: F401  (re-exported)
 from .io import InputError
@@ -23,31 +24,18 @@ MIN_SCORE = 0.05  # cases less likely than this to be an excess case stay off th
 LIKELY_SPLIT = 0.5  # the split pairs the console counts
 
 
-def _reasons(lang: str, area: str, score, extra: dict) -> list:
-    zh = lang == "zh"
-    if area == "mcc_cc_capture":
-        return [(f"MCC/CC编码可疑(概率{s:.0%})：同类病例(主要诊断、手术、年龄、性别)编码MCC/CC的概率仅{p:.0%}，本院当年MCC/CC编码率O/E {oe:.2f}"
-                 if zh else f"MCC/CC coded (suspicion {s:.0%}): similar cases (principal diagnosis, procedure, age, sex) have one "
-                 f"with probability {p:.0%}; the hospital's MCC/CC rate that year is {oe:.2f} x expected")
-                for s, p, oe in zip(score, extra["p"], extra["oe"])]
-    if area == "one_day_low_weight_medical":
-        return [(f"疑似低标准入院(概率{s:.0%})：低权重内科组住院{los:g}天" if zh else
-                 f"possible low-value admission (suspicion {s:.0%}): {los:g}-day stay in a low-weight medical DRG")
-                for s, los in zip(score, extra["los"])]
-    return [(f"高权重组短住院(概率{s:.0%})：住院{los:g}天，本组平均{m:.1f}天" if zh else
-             f"short stay in a high-weight DRG (suspicion {s:.0%}): {los:g} days against a DRG mean of {m:.1f}")
-            for s, los, m in zip(score, extra["los"], extra["mean_los"])]
-
-
 def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_path: str | None = None,
              weights: str | None = None, folds: int = 5, seed: int = 0, batch_size: int = 1_000_000,
-             review_limit: int = 100_000, lang: str = "zh", columns: str | None = None) -> dict:
+             review_limit: int = 100_000, lang: str = "zh", columns: str | None = None, dask: str | None = None) -> dict:
     """`drg audit`: hospital_flags, review_cases, split_admissions and target_areas tables (see
-    :mod:`evaluation.audit`)."""
-    from evaluation.audit import AREAS, PATIENT_AREAS, case_areas, hospital_flags, review_scores
+    :mod:`evaluation.audit`); the cases read in one pass (:func:`evaluation.audit_cases.coded_cases`) run by
+    :func:`drg.driver.run`, on a Dask cluster with ``dask``."""
+    from evaluation.audit import case_areas, hospital_flags, review_scores
+    from evaluation.audit_areas import REGISTRY
     from evaluation.common import normalize_level
 
-    from .contract import batches, load_mapping, note_year_source, read_plan, require
+    from .contract import load_mapping, note_year_source, read_plan, require
+    from .driver import run
     from .regions import hospitals_table
     from .risk import code_lookup
     from .tables import output_folder, supplied_weights, write_tables
@@ -65,9 +53,8 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     patient_col = "patient_id" if "patient_id" in have else None
     date_cols = {k: k if k in have else None for k in ("admit_date", "discharge_date")}
     supplied = supplied_weights(weights)
-    reader = AuditCases(code_lookup(scheme_path), patient_col, date_cols)
-    for batch in batches(grouped, AUDIT_COLUMNS, mapping, batch_size):
-        reader.add(batch)
+    reader = run(coded_cases(AUDIT_COLUMNS, code_lookup(scheme_path), patient_col, date_cols), grouped, mapping, batch_size,
+                 dask)
     if not reader.parts:
         raise InputError(f"{grouped}: no records; audit the output of drg group")
     if not reader.hosp.words:
@@ -98,12 +85,11 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     review = _review_table(a, areas, probs, stats_, reader, review_limit, lang)
     split = (_split_table(a, areas, reader.hosp.words, probs.get("split_admissions")) if patient_known
              else pd.DataFrame({"case_id": pd.Series(dtype=object), "first_case_id": pd.Series(dtype=object)}))
-    defs = pd.DataFrame([{"target_area": ar if lang == "en" else AREA_TEXT["zh"][ar][0], "area_name": AREA_TEXT[lang][ar][0],
-                          "direction": VALUE_TEXT[lang]["low" if ar == "principal_choice" else "high"],
-                          "definition": AREA_TEXT[lang][ar][1],
-                          "status": (VALUE_TEXT[lang]["ok"] if ar not in PATIENT_AREAS or patient_known else
+    defs = pd.DataFrame([{"target_area": ar.name if lang == "en" else ar.zh[0], "area_name": ar.words(lang)[0],
+                          "direction": VALUE_TEXT[lang][ar.direction], "definition": ar.words(lang)[1],
+                          "status": (VALUE_TEXT[lang]["ok"] if not ar.patient or patient_known else
                                      ("缺少患者标识或入出院日期，未计算" if lang == "zh" else "not computed: no patient_id or dates"))}
-                         for ar in AREAS])
+                         for ar in REGISTRY])
     tables = {"hospital_flags": flags, "review_cases": review, "split_admissions": split, "target_areas": defs}
     with folder as out:
         write_tables({k: v.rename(columns=AUDIT_LABELS) if lang == "zh" else v for k, v in tables.items()}, out, lang, "audit")
@@ -168,6 +154,7 @@ def _review_table(a, areas, probs: dict, stats_, reader, limit: int, lang: str) 
     (probability x weight at stake: what a bureau's reviewers are spent on first), with the reasons in words.
     Split admissions have their own list (``split_admissions``: both stays of each pair)."""
     from evaluation.audit import REVIEW_AREAS, weight_at_stake
+    from evaluation.audit_areas import BY_NAME
 
     cols = ["case_id", "score", "probability", "weight_at_stake", "reason", "hospital_id", "year", "drg", "target_area"]
     use = [ar for ar in REVIEW_AREAS if ar in probs]
@@ -200,7 +187,7 @@ def _review_table(a, areas, probs: dict, stats_, reader, limit: int, lang: str) 
             n, o, e, _ = stats_["sums"][ar]
             extra["p"] = areas["p_capture"][r]
             extra["oe"] = (o / np.where(e > 0, e, np.nan))[unit[at]]
-        for i, text in zip(at, _reasons(lang, ar, s[at], extra)):
+        for i, text in zip(at, BY_NAME[ar].reasons(lang, s[at], extra)):
             reasons[i].append((s[i], text))
     best_area = np.array(use, dtype=object)[k_best[rows]]
     if lang == "zh":

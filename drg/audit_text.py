@@ -1,48 +1,10 @@
-"""The words of `drg audit`: each target area's name and definition, the values and the headers of its
-tables, in Chinese and English (data only, read by the audit, the report and the number formats)."""
+"""The words of `drg audit`: each target area's name and definition (from the registered areas), the values and the
+headers of its tables, in Chinese and English (read by the audit, the report and the number formats)."""
 
-AREA_TEXT = {
-    "zh": {
-        "mcc_cc_capture": ("MCC/CC编码率", "可拆分ADRG病例中编码了有效MCC/CC(按主要诊断排除表)的比例；预期值来自按医院交叉拟合的"
-                           "患者层面模型(主要诊断、主要手术、ADRG、年龄、性别)；偏高且编码的严重程度未伴随相应费用时才标记(疑似高套)，"
-                           "费用相符者多为患者病情较重"),
-        "secondary_diagnoses": ("例均其他诊断数", "每例其他诊断个数；预期值为同年同ADRG地区均值；偏高且多编的诊断未伴随相应费用时才标记"
-                                "(疑似多编诊断)"),
-        "principal_choice": ("主要诊断存在更高权重备选的比例", "其他诊断中有某诊断(作为主要诊断时例均权重更高)的病例比例；"
-                             "偏低提示按支付高低选择主要诊断(高套)"),
-        "short_stay_high_weight": ("高权重组短住院比例", "RW≥2、非死亡非转院病例中住院日不足本组均值三分之一的比例；预期值为同年同DRG地区比例"),
-        "readmission_15": ("15天再入院率", "非死亡非转院出院后15天内同一患者同一MDC再入院(任一医院)的比例；预期值为同年同MDC地区比例"),
-        "readmission_30": ("30天再入院率", "非死亡非转院出院后30天内同一患者同一MDC再入院(任一医院)的比例；预期值为同年同MDC地区比例"),
-        "split_admissions": ("疑似分解住院比例", "同一患者在同一医院、同一MDC，前次非死亡非转院出院后0-2天内再次入院的病例比例"),
-        "one_day_low_weight_medical": ("低权重内科组0-1天住院比例", "权重<0.5的内科组(ADRG第二位R-Z)住院0-1天且非死亡非转院的病例比例；"
-                                       "偏高提示低标准入院；预期值为同年同DRG地区比例"),
-        "cmi_jump": ("CMI异常跃升(病例组合未变)", "ADRG内严重程度指数(总权重/各ADRG地区平均权重之和)较上年的升幅；病例组合不能解释的升高提示高套"),
-        "ungroupable": ("未入组/编码无效率", "未能入组(编码无效、缺失或歧义组QY)的病例比例；预期值为同年地区比例"),
-    },
-    "en": {
-        "mcc_cc_capture": ("MCC/CC capture", "share of cases in ADRGs with severity splits whose secondary diagnoses carry an MCC "
-                           "or CC valid for the principal diagnosis; expected from a patient-level model cross-fitted by "
-                           "hospital (principal diagnosis, principal procedure, ADRG, age, sex); flagged when high and the coded severity "
-                           "comes without the cost such severity brings (upcoding); high with costs to match: sicker patients"),
-        "secondary_diagnoses": ("secondary diagnoses per case", "mean number of secondary diagnoses; expected: the ADRG's regional "
-                                "mean in the year; high: over-coding"),
-        "principal_choice": ("principal with a higher-weight alternative", "share of cases with a secondary diagnosis whose cases "
-                             "(as principal) weigh more than the chosen principal's; low: the principal chosen by payment"),
-        "short_stay_high_weight": ("short stays in high-weight DRGs", "RW >= 2 cases, alive and not transferred, with a stay under "
-                                   "a third of their DRG's mean; expected: the DRG's regional rate in the year"),
-        "readmission_15": ("15-day readmission", "stays discharged alive, not transferred, followed within 15 days by an admission "
-                           "of the same patient in the same MDC (any hospital); expected: the MDC's regional rate"),
-        "readmission_30": ("30-day readmission", "as the 15-day rate, within 30 days"),
-        "split_admissions": ("possible split admissions", "stays of a patient at the same hospital and MDC admitted 0-2 days after "
-                             "the previous stay's routine discharge"),
-        "one_day_low_weight_medical": ("0-1-day stays in low-weight medical DRGs", "0-1-day stays, alive and not transferred, in "
-                                       "medical DRGs (ADRG R-Z in second place) of weight under 0.5; high: low-value admissions"),
-        "cmi_jump": ("CMI jump without a case-mix change", "rise of the within-ADRG severity index (total weight / the ADRGs' "
-                     "regional mean weights) over the hospital's previous year, which the ADRG mix does not explain"),
-        "ungroupable": ("ungroupable or invalid", "share of cases not grouped (invalid or missing codes, QY); expected: the "
-                        "year's regional rate"),
-    },
-}
+from evaluation.audit_areas import REGISTRY
+
+# each registered target area's (name, definition) per language (the words live with the area: evaluation.audit_areas)
+AREA_TEXT = {lang: {a.name: a.words(lang) for a in REGISTRY} for lang in ("zh", "en")}
 VALUE_TEXT = {"zh": {"high": "偏高为异常", "low": "偏低为异常", "ok": "已判定", "too_few_cases": "病例数不足(不判定)",
                      "no_previous_year": "无上年数据(不判定)", "unsupported": "费用未随编码严重程度上升", "supported": "费用与编码严重程度相符",
                      "not_available": "无费用或住院日(无法核实)", "none": "不适用"},

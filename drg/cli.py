@@ -143,7 +143,7 @@ def cmd_synth(a) -> int:
 
 def cmd_audit(a) -> int:
     from .audit import audit_summary, audit_to
-    opts = {k: getattr(a, k) for k in ("hospitals", "weights", "folds", "seed", "batch_size", "review_limit", "lang", "columns")}
+    opts = {k: getattr(a, k) for k in ("hospitals", "weights", "folds", "seed", "batch_size", "review_limit", "lang", "columns", "dask")}
     print(audit_summary(audit_to(a.grouped, a.output, scheme_path=resolve_scheme_path(a.scheme), **opts), a.output, a.lang))
     return 0
 
@@ -157,7 +157,7 @@ def cmd_risk(a) -> int:
         raise UsageError("--sample must be at least 1,000 cases and --batch-size a positive number of rows")
     tables = risk_to(a.grouped, a.output, outcomes=parse_outcomes(a.outcomes), hospitals=a.hospitals, columns=a.columns,
                      scheme_path=resolve_scheme_path(a.scheme), folds=a.folds, folds_by=a.folds_by, sample=a.sample,
-                     seed=a.seed, overdispersion=a.overdispersion, peer=a.peer, batch_size=a.batch_size, lang=a.lang)
+                     seed=a.seed, overdispersion=a.overdispersion, peer=a.peer, batch_size=a.batch_size, lang=a.lang, dask=a.dask)
     print(risk_summary(tables, a.output, a.lang))
     return 0
 

@@ -134,7 +134,7 @@ def _write_in_order(client, parts, writer, progress, task_args):
     return tally
 
 
-def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset, dictionary, year_source=None):
+def reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset, dictionary, year_source=None):
     """On a worker: ``reduce_batch`` of each batch of one part of the input, read exactly as a local run reads it
     (with ``offset``, the part's first row in the input: ``reduce_batch(batch, its first row)``)."""
     from .contract import add_year
@@ -148,51 +148,7 @@ def _reduce_part(f, run, rename, batch_size, schema, reduce_batch, offset, dicti
     return out
 
 
-def reduce_dask(grouped: str, wanted: list, mapping, batch_size: int, address: str, reduce_batch, merge,
-                offsets: bool = False, dictionary: tuple = ()) -> None:
-    """``merge(reduce_batch(batch))`` for every batch of a grouped Parquet input, the reduce on a Dask cluster: each
-    worker reads its parts (about one batch each); the driver merges the results batch by batch in input order, as
-    a local run does (:func:`drg.streamed.stream`), so the tables are those of a local run. ``address``: ``local``
-    (a LocalCluster on this machine) or a scheduler's."""
-    require_dask()
-    from distributed import Client, as_completed
-
-    from .contract import YEAR_FROM, dictionary_columns, read_plan
-    from .io import InputError, input_files, input_schema, parquet_parts
-
-    kind, files = input_files(grouped)
-    if kind != "parquet":
-        raise InputError(f"{grouped}: --dask reads Parquet only; convert the input or run without --dask")
-    cols, rename = read_plan(grouped, wanted, mapping)
-    year_source = rename.get(YEAR_FROM)
-    read_codes = dictionary_columns(cols, rename, dictionary)
-    rename = {c: rename.get(c, c) for c in cols}
-    parts = parquet_parts(files, batch_size)
-    schema = input_schema(kind, files, cols)
-    cluster = local_cluster() if address == "local" else None
-    client = Client(cluster if cluster is not None else address)
-    try:
-        shipped = client.scatter(reduce_batch, broadcast=True)  # its tables (hospitals) once per worker
-        starts = _part_starts(parts) if offsets else [None] * len(parts)
-        futures = [client.submit(_reduce_part, f, run, rename, batch_size, schema, shipped, start, read_codes, year_source,
-                             pure=False)
-                   for (f, run), start in zip(parts, starts)]
-        index = {f.key: i for i, f in enumerate(futures)}
-        done, after = {}, 0
-        for fut in as_completed(futures):
-            done[index[fut.key]] = fut.result()
-            fut.release()
-            while after in done:  # merged batch by batch in input order
-                for result in done.pop(after):
-                    merge(result)
-                after += 1
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _part_starts(parts) -> list:
+def part_starts(parts) -> list:
     """Each part's first row in the input (from the files' row-group sizes)."""
     from .io import open_parquet
 

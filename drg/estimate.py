@@ -12,10 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-CLASS_ZH = {"not_grouped": "未入组，按项目付费", "special_review": "特病单议", "no_weight": "无权重", "no_cost": "无费用，按标准付费",
-            "long_stay": "长住院", "high_cost": "高倍率病例", "low_cost": "低倍率病例", "normal": "正常病例",
-            "no_year": "无年度，未结算"}
-
+from evaluation.payment_classes import BY_NAME
 
 class PaymentEstimator:
     """Weights and payment rules, loaded once; :meth:`estimate` prices one case.
@@ -93,7 +90,7 @@ class PaymentEstimator:
         for i in range(n):
             cls = CLASSES[int(code[i])]
             e = {"drg": drgs[i] or None, "weight": float(rw[i]) if np.isfinite(rw[i]) else None, "coefficient": coefficient,
-                 "class": cls, "class_name_zh": CLASS_ZH.get(cls, cls)}
+                 "class": cls, "class_name_zh": BY_NAME[cls].explain_zh}
             if self.point_value is not None:
                 e.update(points=round(float(pts[i]), 6), point_value=self.point_value)
             else:
@@ -115,7 +112,8 @@ class PaymentEstimator:
         drg, k, yuan = e["drg"] or "-", e["coefficient"], e["yuan"]
         if zh:
             return f"支付估算: DRG {drg}（权重 {w}，医院系数 {k:g}，{e['class_name_zh']}）本病例预计支付 ¥{yuan:,.2f} = {how}"
-        return f"payment estimate: DRG {drg} (weight {w}, coefficient {k:g}, {e['class']}) this case would be paid ¥{yuan:,.2f} = {how}"
+        cls = BY_NAME[e["class"]].explain_en
+        return f"payment estimate: DRG {drg} (weight {w}, coefficient {k:g}, {cls}) this case would be paid ¥{yuan:,.2f} = {how}"
 
 
 def case_payment_estimate(drg: str, status_ok: bool, *, weights: str, point_value: float | None = None,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 import pandas as pd
 
 from .atomic import OutputError, check_file_target, discard, publish, temp_file
 from .text import SHEET_NAMES_ZH
+
+# a workbook's creation time is the ZIP epoch, not the clock, so that the same input gives byte-identical files
+FIXED_PROPERTIES = {"created": datetime.datetime(1980, 1, 1)}
+
 
 def _format_for(col: str, series: pd.Series) -> str | None:
     """Number format by meaning (:mod:`drg.formats`: counts #,##0, money, rates %, ratios and indices 4 decimals,
@@ -208,6 +213,7 @@ def stage_workbook(tables: dict, path: str, lang: str = "zh", properties: dict |
 
         with xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False,
                                        "nan_inf_to_errors": True, "remove_timezone": True}) as book:
+            book.set_properties(FIXED_PROPERTIES)  # no clock in the file: the same tables give the same bytes
             for key, value in (properties or {}).items():
                 book.set_custom_property(key, str(value))
             header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})

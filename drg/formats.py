@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import re
 
+from evaluation.audit_areas import REGISTRY as AUDIT_AREAS
+
 # kind -> (Excel number format, Python format of a finite float)
 FORMATS = {
     "count": ("#,##0", "{:,.0f}"),
@@ -47,7 +49,7 @@ MONEY_WORDS = {"cost", "payment", "yuan", "balance", "shared", "advance", "advan
 COUNT_WORDS = {"cases", "count", "n", "transfers", "hospitals", "recipients", "controls", "drgs", "fen", "losing"}
 
 # the audit's target areas whose measure is not a share of cases
-AUDIT_AREA_KINDS = {"secondary_diagnoses": "mean", "cmi_jump": "ratio"}
+AUDIT_AREA_KINDS = {a.name: a.kind for a in AUDIT_AREAS if a.kind != "rate"}  # each registered area's kind of number
 AUDIT_MIXED = ("rate", "expected_rate", "area_rate", "area_expected_rate", "peer_p10", "peer_median", "peer_p90", "previous_rate", "change")
 
 

@@ -548,6 +548,9 @@ class AtomicWriter:
             self._writer = xlsxwriter.Workbook(self.tmp, {"constant_memory": True, "strings_to_formulas": False,
                                                           "remove_timezone": True,
                                                           "strings_to_urls": False, "nan_inf_to_errors": True})
+            from .excel import FIXED_PROPERTIES
+
+            self._writer.set_properties(FIXED_PROPERTIES)  # no clock in the file: the same input gives the same bytes
             self._sheet = self._writer.add_worksheet("DRG")
             self._schema = table.schema
             self._sheet.write_row(0, 0, table.column_names, self._writer.add_format({"bold": True}))

@@ -70,8 +70,6 @@ MESSAGES = {
         '每例归属并据以评判的医院',
     "the case's DRG: run drg group first":
         '每例的DRG：请先运行 drg group',
-    '--dask: the department and doctor views and --risk-model read the cases on this machine; run without --dask':
-        '--dask：科室、主诊医师视图和 --risk-model 需要在本机读取病例; 请去掉 --dask 再运行',
     '--targets {}: no such file; pass a TOML with [targets] name = value':
         '--targets {}：文件不存在; 请提供含 [targets] 名称 = 数值 的TOML文件',
     '--dask: linking transfers by patient and dates reads the cases on this machine; run without --dask, or give the receiving institution (拟接收医疗机构)':
@@ -218,8 +216,8 @@ MESSAGES = {
         '--risk-model 需要已分组病案中的病案号(case_id)来匹配模型的病例; 请补充病案号列',
     '--risk-model {}: the model has no expected deaths; run drg risk with --outcomes death':
         '--risk-model {}：该模型没有期望死亡; 请用 --outcomes death 运行 drg risk',
-    '--risk-model {}: case ids repeat in cases.parquet; run drg risk on records with unique case_id':
-        '--risk-model {}：cases.parquet 中病案号重复; 请对病案号唯一的记录运行 drg risk',
+    '--risk-model {}: its cases are not those of the grouped file, row by row; run drg risk on the same grouped file':
+        '--risk-model {}：其中的病例与已分组文件逐行不一致; 请对同一个已分组文件运行 drg risk',
     '--risk-model {}: {} cases of the grouped file have no expectation there; run drg risk on the same grouped file':
         '--risk-model {}：已分组文件中有{}例在模型中没有期望值; 请对同一个已分组文件运行 drg risk',
     '--config {}: no such file; check the path':
@@ -258,8 +256,8 @@ MESSAGES = {
         '{}：第{}行没有{}; 请补全或删除该行',
     '{}: {} {} is listed twice; keep one row for it':
         '{}：{} {} 出现了两次; 请只保留一行',
-    'more than {} hospitals or DRGs: split the input by region or year':
-        '医院或DRG组超过{}个; 请按地区或年度拆分输入',
+    'more than {} hospitals, DRGs or doctors: split the input by region or year':
+        '医院、DRG组或医师超过{}个; 请按地区或年度拆分输入',
     '--period {}: use month, quarter or year':
         '--period {}：请使用 month、quarter 或 year',
     'missing column(s) hospital_id or drg; evaluate a grouped file (drg group output) that carries hospital_id':

@@ -1,6 +1,6 @@
-"""`drg risk`: patient-level expected death, LOS and cost per case, streamed in two passes over the grouped
-records (memory follows the batch and the fitting sample, not the input), and the hospital tables and
-model report built from them (:mod:`evaluation.risk` holds the models)."""
+"""`drg risk`: patient-level expected death, LOS and cost per case, streamed in three passes over the grouped
+records (memory follows the batch and the fitting sample, not the input; locally or on a Dask cluster alike), and the
+hospital tables and model report built from them (:mod:`evaluation.risk` holds the models)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evaluation.coded import Vocab, included, numbers, years
+from evaluation.analysis import Pass
+from evaluation.coded import Vocab, included, local_codes, numbers, years
 
 from .io import InputError
 
@@ -110,7 +111,8 @@ def _dx_features(batch: pa.Table, lookup) -> dict:
 
 
 class _Pass:
-    """What both passes compute per batch: ids, folds, outcomes and the patient features."""
+    """What the passes compute per batch: ids, folds, outcomes and the patient features (the DRG and ADRG words are
+    all met in pass 1: later passes, on threads or workers, only look them up)."""
 
     def __init__(self, folds: int, by_hospital: bool, seed: int, lookup):
         self.folds, self.by_hospital, self.seed, self.lookup = folds, by_hospital, seed, lookup
@@ -151,95 +153,131 @@ def _check_columns(grouped: str, have: list, outcomes: list) -> list:
 DEATH_SHARE = 0.25  # the fitting sample holds deaths up to this share (stratified); weights restore the population
 
 
-def _bottom(parts: list, sizes: dict) -> tuple[list, dict]:
-    """Per stratum (1: deaths, 0: everyone else) the sample rows with the ``sizes[stratum]`` smallest draws
-    (bottom-k sampling: the same rows whatever the batch size or the file format), and per stratum the draw
-    below which a later row can still enter."""
-    u = np.concatenate([x["u"] for x in parts])
-    st = np.concatenate([x["stratum"] for x in parts])
-    cuts = {}
-    for s, k in sizes.items():
-        us = u[st == s]
-        cuts[s] = 1.0 if len(us) <= k else float(np.partition(us, k - 1)[k - 1])
-    kept = [{n: v[x["u"] <= np.where(x["stratum"] == 1, cuts[1], cuts[0])] for n, v in x.items()} for x in parts]
-    return [x for x in kept if len(x["u"])], cuts
+def _count_batch(batch: pa.Table, offset: int, p: "_Pass") -> dict:
+    """Pass 1 of one batch: the DRG and ADRG codes (local), fold, outcomes, included rule and the sampling draw."""
+    from evaluation.risk import case_folds, hospital_folds, uniform
+
+    rows = np.arange(offset, offset + batch.num_rows, dtype=np.int64)
+    fold = (hospital_folds(batch.column("hospital_id").to_numpy(zero_copy_only=False), p.folds, p.seed)
+            if p.by_hospital else case_folds(rows, p.folds, p.seed))
+    adrg = batch.column("adrg") if "adrg" in batch.column_names else \
+        pc.utf8_slice_codeunits(batch.column("drg").cast(pa.string()), 0, 3)
+    y = _outcomes(batch)
+    return {"drg": local_codes(batch.column("drg")), "adrg": local_codes(adrg), "fold": fold.astype(np.int64),
+            "y": y, "inc": included(batch), "stratum": (y["death"] == 1).astype(np.int64), "u": uniform(rows, p.seed + 1)}
 
 
-def _first_pass(grouped, columns, p: _Pass, encoder, size: int, batch_size: int, mapping=None) -> tuple[dict, int]:
-    """DRG statistics per fold over every case, and the fitting sample: a sample stratified by outcome
-    (deaths up to ``DEATH_SHARE`` of ``size``, the rest from everyone else), each stratum the cases with the
-    smallest fixed random draws, with weights (stratum cases / sampled cases) that restore the population.
-    Memory is bounded by twice the sample, whatever the input's size."""
+class _Counts:
+    """Pass 1's merge: the DRG statistics per fold (the encoder), included cases per stratum, and per stratum the
+    ``size`` smallest draws (bottom-k: the sample's cut)."""
+
+    def __init__(self, p: "_Pass", encoder, sizes: dict):
+        self.p, self.encoder, self.sizes = p, encoder, sizes
+        self.totals, self.rows = np.zeros(2, np.int64), 0
+        self.draws: dict = {0: np.zeros(0), 1: np.zeros(0)}
+
+    def merge(self, part: dict) -> None:
+        drg, adrg = self.p.drg.of_local(*part["drg"]), self.p.adrg.of_local(*part["adrg"])
+        inc, y = part["inc"], part["y"]
+        self.encoder.add(drg[inc], adrg[inc], part["fold"][inc], {o: v[inc] for o, v in y.items()}, len(self.p.drg.ids),
+                         len(self.p.adrg.ids))
+        st = part["stratum"][inc]
+        self.totals += np.bincount(st, minlength=2)
+        self.rows += len(inc)
+        for s, k in self.sizes.items():
+            d = np.concatenate([self.draws[s], part["u"][inc][st == s]])
+            self.draws[s] = np.partition(d, k - 1)[:k] if len(d) > 2 * k else d
+
+    def cuts(self) -> dict:
+        """Per stratum the draw at or below which a case is in the sample (1.0: every case of a small stratum)."""
+        return {s: 1.0 if self.totals[s] <= k else float(np.partition(self.draws[s], k - 1)[k - 1])
+                for s, k in self.sizes.items()}
+
+
+def _sample_batch(batch: pa.Table, offset: int, p: "_Pass", cuts: dict) -> dict | None:
+    """Pass 2 of one batch: the sampled cases (draw at or below their stratum's cut) with features and outcomes."""
     from evaluation.risk import uniform
 
-    from .contract import batches
+    k = p.keys(batch, offset)
+    y = _outcomes(batch)
+    stratum = (y["death"] == 1).astype(np.int64)
+    u = uniform(k["row"], p.seed + 1)
+    take = np.flatnonzero(included(batch) & (u <= np.where(stratum == 1, cuts[1], cuts[0])))
+    if not len(take):
+        return None
+    return {"X": p.features(batch.take(pa.array(take))), "u": u[take], "stratum": stratum[take],
+            **{n: v[take] for n, v in k.items()}, **{o: y[o][take] for o in ("death", "los", "cost")}}
+
+
+def fitting_sample(grouped: str, columns: list, p: "_Pass", encoder, size: int):
+    """Passes 1 and 2: DRG statistics per fold over every case, and the fitting sample -- stratified by outcome
+    (deaths up to ``DEATH_SHARE`` of ``size``, the rest from everyone else), each stratum the cases with the smallest
+    fixed random draws (the same rows whatever the batch size, the file format or the cluster), with weights (stratum
+    cases / sampled cases) that restore the population. Returns (sample, rows). Memory: the draws of twice the sample
+    in pass 1, the sample in pass 2."""
+    import functools
 
     sizes = {1: int(size * DEATH_SHARE), 0: size - int(size * DEATH_SHARE)}
-    parts, start, cuts, held, totals = [], 0, {1: 1.0, 0: 1.0}, 0, np.zeros(2, np.int64)
-    for batch in batches(grouped, columns, mapping, batch_size):
-        k = p.keys(batch, start)
-        y = _outcomes(batch)
-        inc = included(batch)  # the model learns from the cases every analysis counts (rows keep their numbers)
-        encoder.add(k["drg"][inc], k["adrg"][inc], k["fold"][inc], {o: v[inc] for o, v in y.items()}, len(p.drg.ids),
-                    len(p.adrg.ids))
-        stratum = (y["death"] == 1).astype(np.int64)
-        totals += np.bincount(stratum[inc], minlength=2)
-        u = uniform(k["row"], p.seed + 1)
-        take = np.flatnonzero(inc & (u <= np.where(stratum == 1, cuts[1], cuts[0])))
-        if len(take):
-            sub = batch.take(pa.array(take))
-            parts.append({"X": p.features(sub), "u": u[take], "stratum": stratum[take], **{n: v[take] for n, v in k.items()},
-                          **{o: y[o][take] for o in ("death", "los", "cost")}})
-            held += len(take)
-            if held > 2 * size:
-                parts, cuts = _bottom(parts, sizes)
-                held = sum(len(x["u"]) for x in parts)
-        start += batch.num_rows
+    counts = _Counts(p, encoder, sizes)
+    light = [c for c in columns if c not in ("dx", "case_id", "age_years", "age_days", "sex", "admission_route")]
+    yield Pass(light, functools.partial(_count_batch, p=p), counts.merge, offsets=True)
+    parts: list = []
+    yield Pass(columns, functools.partial(_sample_batch, p=p, cuts=counts.cuts()),
+               lambda part: parts.append(part) if part is not None else None, offsets=True)
     if not parts:
         raise InputError(f"{grouped}: no records to fit a model on")
-    parts, _ = _bottom(parts, sizes)
     sample = {n: np.concatenate([x[n] for x in parts]) for n in parts[0]}
     sampled = np.bincount(sample["stratum"], minlength=2)
-    weight = (totals / np.maximum(sampled, 1))[sample["stratum"]]
+    weight = (counts.totals / np.maximum(sampled, 1))[sample["stratum"]]
     sample["weight"] = weight / weight.mean()  # relative weights: the ridge penalty keeps its strength
-    return sample, start
+    return sample, counts.rows
 
 
-def _second_pass(grouped, columns, p, encoder, models: dict, steps: dict, out_path: str, eval_rate: float,
-                 batch_size: int, lang: str, mapping=None) -> tuple[pd.DataFrame, dict]:
-    """Predict every case with its own fold's model, calibrated by ``steps``; write the cases file (headers
-    in ``lang``); sum observed and expected per hospital and year over the grouped cases; keep the
-    held-out predictions of a fixed random subset for the report."""
-    import pyarrow.parquet as pq
-
+def _predict_batch(batch: pa.Table, offset: int, p, encoder, models: dict, steps: dict, eval_rate: float, lang: str):
+    """Pass 3 of one batch: each case predicted by its own fold's model and calibrated; (its rows of cases.parquet,
+    the hospital-year sums over the grouped cases, the held-out predictions kept for the report)."""
     from evaluation.risk import calibrate, predict_cross_fitted, uniform
     from evaluation.text import LABELS
 
-    from .contract import batches
+    k = p.keys(batch, offset)
+    y = _outcomes(batch)
+    raw = predict_cross_fitted(models, p.features(batch), k["drg"], k["adrg"], k["fold"], encoder)
+    exp = {o: calibrate(o, raw[o], steps[o]) if o in raw else np.full(batch.num_rows, np.nan)
+           for o in ("death", "los", "cost")}
+    hospital = pc.cast(batch.column("hospital_id"), pa.string())
+    year = _year(batch)
+    out = pa.table({"case_id": pc.cast(batch.column("case_id"), pa.string()), "hospital_id": hospital, "year": year,
+                    **{f"expected_{o}": pa.array(exp[o]) for o in exp}})
+    if lang != "en":
+        out = out.rename_columns([LABELS.get(c, c) for c in out.column_names])
+    keep = uniform(k["row"], p.seed + 2) < eval_rate
+    return (out, _hospital_sums(included(batch), hospital, year, y, exp, list(raw)),
+            {**{o: y[o][keep] for o in raw}, **{f"p_{o}": raw[o][keep] for o in raw}})
 
-    held, sums, start, writer = [], [], 0, None
+
+def predictions(columns, p, encoder, models: dict, steps: dict, out_path: str, eval_rate: float, lang: str):
+    """Pass 3: predict every case with its own fold's model, calibrated by ``steps``; write the cases file (headers
+    in ``lang``) in input order; sum observed and expected per hospital and year over the grouped cases; keep the
+    held-out predictions of a fixed random subset for the report. Returns (sums, held)."""
+    import functools
+
+    import pyarrow.parquet as pq
+
+    held, sums, state = [], [], {"writer": None}
+
+    def merge(part):
+        out, s, h = part
+        state["writer"] = state["writer"] or pq.ParquetWriter(out_path, out.schema)
+        state["writer"].write_table(out)
+        sums.append(s)
+        held.append(h)
+
     try:
-        for batch in batches(grouped, columns, mapping, batch_size):
-            k = p.keys(batch, start)
-            y = _outcomes(batch)
-            raw = predict_cross_fitted(models, p.features(batch), k["drg"], k["adrg"], k["fold"], encoder)
-            exp = {o: calibrate(o, raw[o], steps[o]) if o in raw else np.full(batch.num_rows, np.nan)
-                   for o in ("death", "los", "cost")}
-            hospital = pc.cast(batch.column("hospital_id"), pa.string())
-            year = _year(batch)
-            out = pa.table({"case_id": pc.cast(batch.column("case_id"), pa.string()), "hospital_id": hospital, "year": year,
-                            **{f"expected_{o}": pa.array(exp[o]) for o in exp}})
-            if lang != "en":
-                out = out.rename_columns([LABELS.get(c, c) for c in out.column_names])
-            writer = writer or pq.ParquetWriter(out_path, out.schema)
-            writer.write_table(out)
-            sums.append(_hospital_sums(included(batch), hospital, year, y, exp, list(raw)))
-            keep = uniform(k["row"], p.seed + 2) < eval_rate
-            held.append({**{o: y[o][keep] for o in raw}, **{f"p_{o}": raw[o][keep] for o in raw}})
-            start += batch.num_rows
+        yield Pass(columns, functools.partial(_predict_batch, p=p, encoder=encoder, models=models, steps=steps,
+                                              eval_rate=eval_rate, lang=lang), merge, offsets=True, max_threads=2)
     finally:
-        if writer is not None:
-            writer.close()
+        if state["writer"] is not None:
+            state["writer"].close()
     per = pd.concat(sums).groupby(level=["hospital_id", "year"], sort=True, dropna=False).sum()
     return per, {n: np.concatenate([h[n] for h in held]) for n in held[0]}
 
@@ -284,52 +322,58 @@ def enough_events(sample: dict, outcomes: list, folds: int, lang: str = "en") ->
 def risk_to(grouped: str, output: str, *, outcomes=("death", "los", "cost"), hospitals: str | None = None,
             scheme_path: str | None = None, folds: int = 5, folds_by: str = "case", sample: int = 250_000, seed: int = 0,
             overdispersion="auto", peer: str = "level", min_cases: int = 100, batch_size: int = 1_000_000,
-            lang: str = "zh", columns: str | None = None) -> dict:
+            lang: str = "zh", columns: str | None = None, dask: str | None = None) -> dict:
     """`drg risk`: cases.parquet (expected death, LOS, cost per case), hospital and hospital_year tables
-    (observed, expected, O/E with CI and funnel flags, LOS and cost O/E), model and calibration tables."""
-    from evaluation.risk import (
-        Encoder,
-        fit_cross_fitted,
-        predict_cross_fitted,
-        region_calibration,
-    )
-    from evaluation.risk_tables import hospital_tables, model_tables
-
+    (observed, expected, O/E with CI and funnel flags, LOS and cost O/E), model and calibration tables; three passes
+    (:func:`risk_analysis`) run by :func:`drg.driver.run`, on a Dask cluster with ``dask``."""
     from .contract import load_mapping, note_year_source, read_plan
-    from .regions import hospitals_table
-    from .tables import output_folder, write_tables
+    from .driver import run
+    from .tables import output_folder
 
     folder = output_folder(output, [grouped, hospitals], "risk")
     mapping = load_mapping(columns)
     note_year_source(grouped, ["year"], mapping, lang)  # said once, before the work
     columns = _check_columns(grouped, list(read_plan(grouped, RISK_COLUMNS, mapping)[1].values()), list(outcomes))
     p = _Pass(folds, folds_by == "hospital", seed, code_lookup(scheme_path))
+    with folder as out:
+        return run(risk_analysis(grouped, out, columns, p, list(outcomes), hospitals, folds, folds_by, sample, seed,
+                                 overdispersion, peer, min_cases, lang), grouped, mapping, batch_size, dask)
+
+
+def risk_analysis(grouped, out, columns, p, outcomes, hospitals, folds, folds_by, sample, seed, overdispersion, peer,
+                  min_cases, lang):
+    """The fitting sample (passes 1 and 2), the cross-fitted models and their calibration (plan), every case
+    predicted and written (pass 3), then the hospital and model tables written into ``out``."""
+    from evaluation.risk import Encoder, fit_cross_fitted, predict_cross_fitted, region_calibration
+    from evaluation.risk_tables import hospital_tables, model_tables
+
+    from . import progress
+    from .regions import hospitals_table
+    from .tables import write_tables
+
     encoder = Encoder(folds)
-    fit_sample, n_rows = _first_pass(grouped, columns, p, encoder, sample, batch_size, mapping)
-    fitted, skipped = enough_events(fit_sample, list(outcomes), folds, lang)  # the why goes into the model table
+    fit_sample, n_rows = yield from fitting_sample(grouped, columns, p, encoder, sample)
+    fitted, skipped = enough_events(fit_sample, outcomes, folds, lang)  # the why goes into the model table
     if not fitted:  # one line in the command's language
         if lang == "zh":
             raise TooFewCases(f"{grouped}：病例太少，无法拟合风险模型({'；'.join(skipped.values())}); 请合并更多年度或医院的"
                               "数据，或使用 drg evaluate 按DRG死亡率计算的期望死亡")
         raise TooFewCases(f"{grouped}: too few cases to fit a risk model ({'; '.join(skipped.values())}); "
                           "pool more years or hospitals, or use drg evaluate's DRG-based expected deaths")
-    from . import progress
-
     progress.phase(progress.word("fit"))
     models = {o: fit_cross_fitted(fit_sample, encoder, o, folds, seed) for o in fitted}
     # the calibration step from the sample's own cross-fitted predictions (each by the model of its fold),
-    # weighted back to the population: no third pass over the data
+    # weighted back to the population: no pass over the data for it
     oof = predict_cross_fitted(models, fit_sample["X"], fit_sample["drg"], fit_sample["adrg"], fit_sample["fold"], encoder)
     steps = {o: region_calibration(o, fit_sample[o], oof[o], fit_sample["weight"]) for o in fitted}
     eval_rate = min(1.0, EVAL_ROWS / max(n_rows, 1))
-    with folder as out:
-        per, held = _second_pass(grouped, columns, p, encoder, models, steps, os.path.join(out, "cases.parquet"),
-                                 eval_rate, batch_size, lang, mapping)
-        progress.phase(progress.word("tables"))
-        table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
-        tables = hospital_tables(per, table, fitted, overdispersion=overdispersion, peer=peer, min_cases=min_cases)
-        tables.update(model_tables(held, fitted, fit_sample, n_rows, folds, folds_by, steps, skipped))
-        write_tables(tables, out, lang, "risk")
+    per, held = yield from predictions(columns, p, encoder, models, steps, os.path.join(out, "cases.parquet"), eval_rate,
+                                       lang)
+    progress.phase(progress.word("tables"))
+    table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
+    tables = hospital_tables(per, table, fitted, overdispersion=overdispersion, peer=peer, min_cases=min_cases)
+    tables.update(model_tables(held, fitted, fit_sample, n_rows, folds, folds_by, steps, skipped))
+    write_tables(tables, out, lang, "risk")
     return tables
 
 
@@ -373,37 +417,70 @@ def risk_summary(tables: dict, output: str, lang: str = "zh") -> str:
     return "\n".join(lines + warnings)
 
 
-def read_risk_model(folder: str, data: pd.DataFrame) -> tuple[pd.Series, dict]:
-    """(per case of ``data`` its expected death from a ``drg risk`` folder, the folder's model tables). The
-    folder must come from the same grouped records: every case id of ``data`` needs an expectation."""
-    import pyarrow.parquet as pq
+class RiskRows:
+    """A ``drg risk`` folder's expected deaths, read row by row beside the grouped file it was made from: each batch gets
+    its cases' ``expected_death`` (the rows at the same positions of cases.parquet, case ids checked), so a model's
+    expectations join a file of any size in the batch's memory, on threads or Dask workers (it holds only paths)."""
 
-    from evaluation.common import INVERSE_LABELS, unlabel
+    def __init__(self, folder: str, grouped_rows: int | None = None):
+        import pyarrow.parquet as pq
 
-    path = os.path.join(folder, "cases.parquet")
-    if not os.path.exists(path):
-        raise InputError(f"--risk-model {folder}: no cases.parquet there; pass the output folder of drg risk")
-    if "case_id" not in data.columns:
-        raise InputError("--risk-model needs case_id in the grouped records to match the model's cases")
-    want = [n for n in pq.ParquetFile(path).schema_arrow.names if INVERSE_LABELS.get(n, n) in ("case_id", "expected_death")]
-    cases = unlabel(pq.read_table(path, columns=want).to_pandas())
-    if "expected_death" not in cases.columns or cases["expected_death"].isna().all():
-        raise InputError(f"--risk-model {folder}: the model has no expected deaths; run drg risk with --outcomes death")
-    ids = data["case_id"].astype(str).to_numpy()
-    if len(cases) == len(data) and np.array_equal(cases["case_id"].to_numpy(dtype=object), ids):
-        expected = pd.Series(cases["expected_death"].to_numpy(), index=data.index)
-    else:
-        if cases["case_id"].duplicated().any():
-            raise InputError(f"--risk-model {folder}: case ids repeat in cases.parquet; run drg risk on records with unique case_id")
-        expected = pd.Series(pd.Index(cases["case_id"]).get_indexer(ids), index=data.index)
-        missing = int((expected < 0).sum())
-        if missing:
+        from evaluation.common import INVERSE_LABELS
+
+        self.folder, self.path = folder, os.path.join(folder, "cases.parquet")
+        if not os.path.exists(self.path):
+            raise InputError(f"--risk-model {folder}: no cases.parquet there; pass the output folder of drg risk")
+        meta = pq.ParquetFile(self.path).metadata
+        names = {INVERSE_LABELS.get(n, n): n for n in meta.schema.to_arrow_schema().names}
+        self.id_col, self.p_col = names.get("case_id"), names.get("expected_death")
+        if self.p_col is None or _all_null(meta, self.p_col):
+            raise InputError(f"--risk-model {folder}: the model has no expected deaths; run drg risk with --outcomes death")
+        self.starts = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+        if grouped_rows is not None and grouped_rows != self.starts[-1]:
+            missing = abs(grouped_rows - int(self.starts[-1]))
             raise InputError(f"--risk-model {folder}: {missing:,} cases of the grouped file have no expectation there; "
                              "run drg risk on the same grouped file")
-        expected = pd.Series(cases["expected_death"].to_numpy()[expected.to_numpy()], index=data.index)
+
+    def __call__(self, batch: pa.Table, offset: int) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        if "case_id" not in batch.column_names:
+            raise InputError("--risk-model needs case_id in the grouped records to match the model's cases")
+        n = batch.num_rows
+        if offset + n > self.starts[-1]:
+            missing = offset + n - int(self.starts[-1])
+            raise InputError(f"--risk-model {self.folder}: {missing:,} cases of the grouped file have no expectation there; "
+                             "run drg risk on the same grouped file")
+        lo = int(np.searchsorted(self.starts, offset, side="right")) - 1
+        hi = int(np.searchsorted(self.starts, offset + n, side="left"))
+        t = pq.ParquetFile(self.path).read_row_groups(list(range(lo, max(hi, lo + 1))), columns=[self.id_col, self.p_col])
+        t = t.slice(offset - int(self.starts[lo]), n)
+        ids, theirs = (pc.fill_null(pc.cast(c, pa.string()), "\x00") for c in (batch.column("case_id"), t.column(self.id_col)))
+        if n and not pc.all(pc.equal(ids, theirs)).as_py():
+            raise InputError(f"--risk-model {self.folder}: its cases are not those of the grouped file, row by row; run drg "
+                             "risk on the same grouped file")
+        return batch.append_column("expected_death", pc.cast(t.column(self.p_col), pa.float64()))
+
+
+def _all_null(meta, column: str) -> bool:
+    """Whether every value of a Parquet column is null (from the row groups' statistics; False where they are not kept)."""
+    at = meta.schema.to_arrow_schema().get_field_index(column)
+    for i in range(meta.num_row_groups):
+        st = meta.row_group(i).column(at).statistics
+        if st is None or not st.has_null_count or st.null_count < meta.row_group(i).num_rows:
+            return False
+    return meta.num_row_groups > 0
+
+
+def risk_model_tables(folder: str) -> dict:
+    """The model and calibration tables of a ``drg risk`` folder (shown beside the evaluation they adjust)."""
+    import pyarrow.parquet as pq
+
+    from evaluation.common import unlabel
+
     tables = {}
     for name in ("model", "calibration"):
         p = os.path.join(folder, f"{name}.parquet")
         if os.path.exists(p):
             tables[f"risk_{name}"] = unlabel(pq.read_table(p).to_pandas())
-    return expected, tables
+    return tables

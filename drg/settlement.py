@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from evaluation.analysis import Pass
+
 PAY_COLUMNS = ["case_id", "hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year",
                "level", "discharge_date", "dept"]
+
 from .contract import ALIASES
 
 # the patients' share of a case (医保结算清单 exports; drg.contract renames them to self_pay on reading)
@@ -194,17 +197,28 @@ def _plain_dictionaries(table):
 def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=None, supplied=None, special=None,
                  variants: dict | None = None, lang: str = "zh", mapping=None, batch_size: int = 1_000_000,
                  dask: str | None = None) -> tuple[dict, dict]:
-    """`drg pay` in three passes over the grouped file (:mod:`evaluation.payment_batches`): writes ``cases.parquet``
-    into ``out_dir`` batch by batch and returns (the tables, {"cases": settled cases, "no_year": cases without a
-    readable year (in no year's budget: not settled), "cost_unusable": n}). Memory
-    follows the batch, the hospitals and DRGs, and a spill file of 10 bytes a case on disk (point method)."""
+    """`drg pay` in three passes over the grouped file (:mod:`evaluation.payment_batches`, :func:`pay_analysis`) run by
+    :func:`drg.driver.run`: writes ``cases.parquet`` into ``out_dir`` batch by batch and returns (the tables,
+    {"cases": settled cases, "no_year": cases without a readable year (in no year's budget: not settled),
+    "cost_unusable": n}). Memory follows the batch, the hospitals and DRGs, and a spill file of 10 bytes a case on disk
+    (point method)."""
+    from .driver import run
+
+    return run(pay_analysis(grouped, mapping, out_dir, budgets, cfg, hospitals, supplied, special, variants, lang),
+               grouped, mapping, batch_size, dask)
+
+
+def pay_analysis(grouped, mapping, out_dir, budgets, cfg, hospitals, supplied, special, variants, lang):
+    """Pass 1: the cells that make the weights and the plan; pass 2: the rates' sums and each case's points (spilled);
+    the exact shares of each budget from the spill (ties by case id: one more pass over case_id where any tie is
+    left); pass 3: each case settled and written. Returns (tables, counts) as :func:`pay_streamed`."""
     import functools
     import tempfile
 
     from evaluation.payment import scenario_runs
     from evaluation.payment_batches import FirstPass, Run, finish, plan_from_first
 
-    from .streamed import release_freed_memory, stream
+    from .streamed import release_freed_memory
 
     listed = None if special is None else [str(c) for c in special]
     # each pass reads only what it uses (case ids are the costliest column to read)
@@ -212,8 +226,7 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
     first_cols = priced + ["mdc", "adrg"] + (["case_id"] if listed else [])
     wanted = [c for c in PAY_COLUMNS + ["self_pay"] if c not in ("mdc", "adrg")]
     first = FirstPass(hospitals)
-    stream(grouped, first_cols, mapping, batch_size, dask,
-           functools.partial(_reduce_first, hospitals=hospitals, listed=listed), first.merge, offsets=True)
+    yield Pass(first_cols, functools.partial(_reduce_first, hospitals=hospitals, listed=listed), first.merge, offsets=True)
     # a variant's budget: yuan for every year, {year: yuan}, or None (the base's)
     runs = [Run(name, c, dict(b) if isinstance(b, dict) else {None: float(b)} if b is not None else dict(budgets))
             for name, (b, c) in scenario_runs(None, cfg, variants or {}).items()]
@@ -223,15 +236,15 @@ def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=No
 
     # the spill lives inside the command's temporary output folder: a killed run's is removed with it by the next run
     with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=out_dir) as spill_dir:
-        params = _rates_and_shares(grouped, priced, mapping, batch_size, dask, plan, runs, spill_dir)
-        totals = _write_cases(grouped, wanted, mapping, batch_size, dask, plan, runs, lang, out_dir)
+        params = yield from _rates_and_shares(grouped, mapping, priced, plan, runs, spill_dir)
+        totals = yield from _write_cases(wanted, plan, runs, lang, out_dir)
     tables = finish(plan, params, totals, first)
     settled = int(first.per_year["cases"].sum()) if plan.years != [None] else first.cells.rows
     return tables, {"cases": settled, "no_year": first.cells.rows - settled,
                     "cost_unusable": int(tables["parameters"]["cases_cost_unusable"].sum())}
 
 
-def _rates_and_shares(grouped, priced, mapping, batch_size, dask, plan, runs, spill_dir):
+def _rates_and_shares(grouped, mapping, priced, plan, runs, spill_dir):
     """The second pass (sums for the rates; each case's points and year spilled to ``spill_dir``), then each run's
     exact shares of its budget from the spill and the ties resolved by case id. Returns the rates' parameters."""
     import functools
@@ -245,8 +258,6 @@ def _rates_and_shares(grouped, priced, mapping, batch_size, dask, plan, runs, sp
         shares_budget,
         tied_rows,
     )
-
-    from .streamed import stream
 
     spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
     year_file = os.path.join(spill_dir, "year.i2")
@@ -262,8 +273,7 @@ def _rates_and_shares(grouped, priced, mapping, batch_size, dask, plan, runs, sp
                     if f is not None:
                         p.tofile(f)
 
-            stream(grouped, priced, mapping, batch_size, dask, functools.partial(_reduce_second, plan=plan), merge2,
-                   offsets=True)
+            yield Pass(priced, functools.partial(_reduce_second, plan=plan), merge2, offsets=True)
         finally:
             for f in files:
                 if f is not None:
@@ -277,13 +287,13 @@ def _rates_and_shares(grouped, priced, mapping, batch_size, dask, plan, runs, sp
             denominators_from_spill(run, plan.years, chunks)
             select_remainders(run, plan.years, chunks)
     need = tied_rows(runs)
-    ids = _case_ids_at(grouped, mapping, need, batch_size) if len(need) else {}
+    ids = (yield from _case_ids_at(grouped, mapping, need)) if len(need) else {}
     for run in runs:
         resolve_ties(run, lambda rows: [ids[int(r)] for r in rows])
     return params
 
 
-def _write_cases(grouped, wanted, mapping, batch_size, dask, plan, runs, lang, out_dir):
+def _write_cases(wanted, plan, runs, lang, out_dir):
     """The third pass: each case settled and written to ``out_dir``/cases.parquet (atomically: all or nothing), the
     next batch computed while one is written. Returns the totals."""
     import concurrent.futures
@@ -293,7 +303,6 @@ def _write_cases(grouped, wanted, mapping, batch_size, dask, plan, runs, lang, o
     from evaluation.payment_batches import Totals
 
     from .io import AtomicWriter
-    from .streamed import stream
 
     totals = Totals(len(runs))
     # a Parquet dictionary for the columns of few values only: for amounts and ids it is built and dropped
@@ -310,8 +319,7 @@ def _write_cases(grouped, wanted, mapping, batch_size, dask, plan, runs, lang, o
                 totals.add(part)
 
             # each result holds its batch's per-case table: two at a time keep memory near one batch's worth
-            stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_reduce_third, plan=plan, lang=lang),
-                   merge3, offsets=True, max_threads=2)
+            yield Pass(wanted, functools.partial(_reduce_third, plan=plan, lang=lang), merge3, offsets=True, max_threads=2)
             while pending:
                 pending.pop().result()
             writer.commit()
@@ -349,21 +357,26 @@ def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22, *, run=None
             lo += len(year)
 
 
-def _case_ids_at(grouped: str, mapping, rows: np.ndarray, batch_size: int) -> dict:
-    """{row: case id as text} of the given rows (sorted), read from the case_id column alone."""
+def _ids_at(b, offset, rows):
+    """{row: case id as text} of the ``rows`` (sorted) that fall in the batch starting at ``offset``."""
     from evaluation.payment_batches import batch_case_ids
 
-    from .contract import batches, read_plan
+    lo, hi = np.searchsorted(rows, [offset, offset + b.num_rows])
+    if hi <= lo:
+        return {}
+    ids = batch_case_ids(b, offset)
+    return {int(r): ids[int(r) - offset].as_py() for r in rows[lo:hi]}
 
-    if not read_plan(grouped, ["case_id"], mapping)[0]:  # no case ids: the row numbers stand for them
+
+def _case_ids_at(grouped: str, mapping, rows: np.ndarray):
+    """A pass returning {row: case id as text} of the given rows (sorted), read from the case_id column alone (the row
+    numbers stand for the ids of a file without them)."""
+    import functools
+
+    from .contract import read_plan
+
+    if not read_plan(grouped, ["case_id"], mapping)[0]:
         return {int(r): str(int(r)) for r in rows}
-    out, offset = {}, 0
-    for b in batches(grouped, ["case_id"], mapping, batch_size):
-        n = b.num_rows
-        lo, hi = np.searchsorted(rows, [offset, offset + n])
-        if hi > lo:
-            ids = batch_case_ids(b, offset)
-            for r in rows[lo:hi]:
-                out[int(r)] = ids[int(r) - offset].as_py()
-        offset += n
+    out: dict = {}
+    yield Pass(["case_id"], functools.partial(_ids_at, rows=rows), out.update, offsets=True)
     return out

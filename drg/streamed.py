@@ -1,8 +1,7 @@
-"""The analysis commands that stream: `drg evaluate` (hospital, MDC, ADRG and period tables), `drg support` (the
-DRG-partition proxy) and `drg tiered-care` (receivers named or not linkable). Each is one reduce per batch and one
-merge in input order (:func:`stream`): locally over batches read ahead in a thread, or on a Dask cluster whose
-workers reduce their own parts (:func:`drg.cluster.reduce_dask`); the driver merges the same per-batch results in
-the same order, so both give the same bytes. Memory follows the batch and the number of cells, not the rows."""
+"""The analyses of `drg evaluate` (hospital, MDC, ADRG and period tables), `drg support` (the DRG-partition proxy) and
+`drg tiered-care` (receivers named or not linkable): each one pass (:class:`evaluation.analysis.Pass`: a reduce per
+batch, a merge in input order) and a finish, run by :func:`drg.driver.run` locally or on a Dask cluster with the same
+bytes. Memory follows the batch and the number of cells, not the rows."""
 
 from __future__ import annotations
 
@@ -10,63 +9,18 @@ import functools
 
 import pandas as pd
 
+from evaluation.analysis import Pass
+
+from .driver import run
 from .io import InputError
 from .regions import hospitals_table
 from .tables import only_hospitals
 
 HOSPITAL = {"hospital_id": "which hospital treated the case (定点医疗机构代码)"}
 DRG = {"drg": "the case's DRG: run drg group on the records first"}
-EVALUATED_BY = ("hospital", "hospital-mdc", "hospital-adrg")
-REDUCE_THREADS: int | None = None  # threads that reduce batches; None: one per core, at most 4
 TEXT_CODES = ("hospital_id", "residence_county")  # few distinct values: read as codes
 SUPPORT_COLUMNS = ["hospital_id", "drg", "status", "mdc", "adrg", "total_cost", "los_days", "leaving_type", "year"]
 TIERED_COLUMNS = SUPPORT_COLUMNS + ["residence_county", "drug_cost", "consumables_cost", "exam_cost", "receiving_institution"]
-
-
-def stream(grouped: str, wanted: list, mapping, batch_size: int, dask: str | None, reduce_batch, merge,
-           offsets: bool = False, max_threads: int | None = None, dictionary: tuple = ()) -> None:
-    """``merge(reduce_batch(batch))`` for every batch of the ``wanted`` columns, in input order; with ``offsets``,
-    ``reduce_batch(batch, offset)`` (the batch's first row in the input). Columns named in ``dictionary`` are read
-    dictionary-encoded (:func:`drg.contract.dictionary_columns`), locally and on a cluster alike.
-
-    Locally the batches are reduced a few at a time (one thread per core, at most 4, or :data:`REDUCE_THREADS`;
-    never more than ``max_threads``), read ahead in one more thread, and merged in input order as they finish: a
-    reduce is a pure function of its batch (it also runs on Dask workers), NumPy and Arrow release the GIL inside
-    their loops, and the merge sees the same results in the same order as one thread would, so the output is the
-    same bytes. Memory: a batch per thread in the reduce (their results merged as soon as they are next in order),
-    one read ahead and one being read."""
-    if batch_size < 1:
-        raise InputError(f"--batch-size {batch_size}: must be a positive number of rows")
-    if dask:
-        from .cluster import reduce_dask
-
-        reduce_dask(grouped, wanted, mapping, batch_size, dask, reduce_batch, merge, offsets, dictionary)
-        return
-    import collections
-    import concurrent.futures
-    import os
-
-    from .batch import prefetch
-    from .contract import batches
-
-    threads = REDUCE_THREADS or max(1, min(4, os.cpu_count() or 1))
-    threads = min(threads, max_threads) if max_threads else threads
-    offset = 0
-    pending: collections.deque = collections.deque()
-    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="drg-reduce") as pool:
-        try:
-            for b in prefetch(batches(grouped, wanted, mapping, batch_size, dictionary)):  # reading overlaps the reduce
-                pending.append(pool.submit(reduce_batch, b, offset) if offsets else pool.submit(reduce_batch, b))
-                offset += b.num_rows
-                del b
-                while len(pending) >= threads or (pending and pending[0].done()):
-                    merge(pending.popleft().result())
-            while pending:
-                merge(pending.popleft().result())
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
 
 
 def release_freed_memory() -> None:
@@ -128,36 +82,91 @@ def region_frame(data: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- evaluate ------------------------------------------------------------------------------------------
-def _cells_of(batch, table, cc_args, keep):
+def _cells_of(batch, table, cc_args, keep, unit=None, expected=False, newton=None):
+    """The batch's cells; with a department or doctor view (``unit``), also its cells per unit (with ``newton``, only
+    those, at the given hospital effects)."""
     from evaluation.cells import CaseCells
 
-    return CaseCells(table, **cc_args).of_batch(only_hospitals(batch, keep))
+    batch = only_hospitals(batch, keep)
+    view = dict(unit=unit, keep_costs=False, expected=expected, newton=newton)
+    if newton is not None:
+        return CaseCells(table, **{**cc_args, "period": None}, **view).of_batch(batch)
+    cells = CaseCells(table, **cc_args, expected=expected).of_batch(batch)
+    if unit is None:
+        return cells
+    return cells, CaseCells(table, **{**cc_args, "period": None}, **view).of_batch(batch)
+
+
+def _with_expected(batch, offset, risk_rows, **cells_args):
+    """:func:`_cells_of` of the batch with its cases' expected deaths (:class:`drg.risk.RiskRows`) beside it."""
+    return _cells_of(risk_rows(batch, offset), expected=True, **cells_args)
 
 
 def evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, supplied, fixed_levels, batch_size, dask,
-                      options) -> dict:
+                      options, risk_rows=None) -> dict:
     """`drg evaluate`'s tables from one pass (:mod:`evaluation.cells`, :mod:`evaluation.streamed`)."""
-    from evaluation.cells import CaseCells
     from evaluation.common import EvaluationError
-    from evaluation.streamed import evaluate_cells
 
     check_columns(grouped, wanted, mapping, "evaluate")
     table = hospitals_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping))
-    keep = set(hospital_ids) if hospital_ids else None
     opts = dict(options)
     cc_args = dict(years=opts.pop("years", None), levels=opts.pop("levels", None), period=opts.pop("period", None))
     try:
-        cc = CaseCells(table, **cc_args)
-        stream(grouped, wanted, mapping, batch_size, dask, functools.partial(_cells_of, table=table, cc_args=cc_args,
-                                                                            keep=keep), cc.merge,
-               dictionary=TEXT_CODES)
-        if keep and not cc.first_all:
-            raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")
-        return evaluate_cells(cc, hospitals=table, weights=supplied, risk_levels_table=fixed_levels, **opts)
+        return run(evaluate_analysis(grouped, wanted, table, hospital_ids, supplied, fixed_levels, cc_args, opts, risk_rows),
+                   grouped, mapping, batch_size, dask)
     except InputError:
         raise
     except (EvaluationError, ValueError) as e:
         raise InputError(str(e)) from None
+
+
+def evaluate_analysis(grouped, wanted, table, hospital_ids, supplied, fixed_levels, cc_args, opts, risk_rows=None):
+    """One pass building the cells of every case (:class:`evaluation.cells.CaseCells`; per unit too for a department
+    or doctor view), then the tables; a doctor view with a patient-level model adds the passes of its hospital
+    effects (:func:`hospital_effects`)."""
+    from evaluation.cells import CaseCells
+    from evaluation.streamed import evaluate_cells
+    from evaluation.view_cells import UNITS, view_table
+
+    keep = set(hospital_ids) if hospital_ids else None
+    by = opts.get("by", "hospital")
+    unit, expected = UNITS.get(by), risk_rows is not None
+    cc = CaseCells(table, **cc_args, expected=expected)
+    vc = CaseCells(table, **{**cc_args, "period": None}, unit=unit, keep_costs=False, expected=expected) if unit else None
+    args = dict(table=table, cc_args=cc_args, keep=keep, unit=unit)
+    reduce = functools.partial(_with_expected, risk_rows=risk_rows, **args) if expected else functools.partial(_cells_of, **args)
+    yield Pass(wanted, reduce, cc.merge if unit is None else lambda part: (cc.merge(part[0]), vc.merge(part[1])),
+               offsets=expected, dictionary=TEXT_CODES)
+    if keep and not cc.first_all:
+        raise InputError(f"--hospital {','.join(hospital_ids)}: none of these hospital ids is in {grouped}")
+    tables = evaluate_cells(cc, hospitals=table, weights=supplied, risk_levels_table=fixed_levels,
+                            **{**opts, "by": "hospital" if unit else by})
+    if unit:
+        newton = None
+        if expected and unit == "doctor_id":
+            newton = yield from hospital_effects(vc, wanted, args, risk_rows)
+        tables[by.replace("-", "_")] = view_table(cc, vc, tables, by, opts.get("overdispersion", "auto"), newton)
+    return tables
+
+
+def hospital_effects(vc, wanted, args, risk_rows, iterations: int = 30):
+    """Newton's method for the hospital effects of a doctor view adjusted by a patient-level model, one pass per step
+    (:func:`evaluation.views.own_hospital_expectation` per case: ``expit(logit(p_i) + theta_h)`` summed over a
+    hospital's cases must equal its deaths), started from the cells' solution with each cell's mean probability.
+    Returns the view's cells at the solution (their ``q_sum`` are the expected deaths)."""
+    from evaluation.view_cells import newton_start, newton_step
+
+    theta, rate = newton_start(vc.cells())
+    for _ in range(iterations):
+        at = (theta.to_dict(), rate)
+        nc = type(vc)(vc.hospitals, years=vc.years, levels=vc.levels, unit=vc.unit, keep_costs=False, newton=at)
+        yield Pass(wanted, functools.partial(_with_expected, risk_rows=risk_rows, **args, newton=at), nc.merge,
+                   offsets=True, dictionary=TEXT_CODES)
+        cells = nc.cells()
+        theta, step = newton_step(cells, theta)
+        if step < 1e-10:
+            break
+    return cells
 
 
 # -- support -------------------------------------------------------------------------------------------
@@ -183,14 +192,18 @@ def support_streamed(grouped, hospitals, plan, start, control_group, mapping=Non
                      dask: str | None = None) -> dict:
     """`drg support` from per-year cells: CMI with baseline weights, the hospital-year panel, then the same DiD as
     the per-case path (:func:`evaluation.support.support_tables`)."""
+    check_columns(grouped, SUPPORT_COLUMNS, mapping, "support")
+    table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "support")
+    return run(support_analysis(table, plan, start, control_group), grouped, mapping, batch_size, dask)
+
+
+def support_analysis(table, plan, start, control_group):
+    """One pass building per-year cells, then the panel and the difference-in-differences."""
     from evaluation.streamed import baseline_weights_cells, support_panel_cells
     from evaluation.support import support_plan, support_tables
 
-    check_columns(grouped, SUPPORT_COLUMNS, mapping, "support")
-    table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "support")
     by_year: dict = {}
-    stream(grouped, SUPPORT_COLUMNS, mapping, batch_size, dask, _years_of, functools.partial(_merge_years, by_year),
-           dictionary=TEXT_CODES)
+    yield Pass(SUPPORT_COLUMNS, _years_of, functools.partial(_merge_years, by_year), dictionary=TEXT_CODES)
     pairs = support_plan(plan, start)
     last_year = max(by_year) if by_year else start
     first_start = int(pairs["start_year"].min()) if len(pairs) else start
@@ -236,14 +249,18 @@ def _added(total: pd.DataFrame | None, part: pd.DataFrame, keys: list) -> pd.Dat
 def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int = 1_000_000, dask: str | None = None) -> dict:
     """`drg tiered-care` batch by batch: per batch the counts and sums of the county, region and hospital tables
     (:mod:`evaluation.tiered_care`), added up; the basic-care list's weights from the first year's cells."""
+    check_columns(grouped, TIERED_COLUMNS, mapping, "tiered-care")
+    table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "tiered-care")
+    return run(tiered_analysis(table, goals, basic), grouped, mapping, batch_size, dask)
+
+
+def tiered_analysis(table, goals, basic):
+    """One pass adding up the counts and sums per batch, then the county, region and hospital tables."""
     from evaluation.streamed import baseline_weights_cells
     from evaluation.tiered_care import county_table, referral_table, region_table as region_indicators_table
 
-    check_columns(grouped, TIERED_COLUMNS, mapping, "tiered-care")
-    table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "tiered-care")
     total = _TieredTotals()
-    stream(grouped, TIERED_COLUMNS, mapping, batch_size, dask, functools.partial(_tiered_of, table=table, basic=basic),
-           total.add, dictionary=TEXT_CODES)
+    yield Pass(TIERED_COLUMNS, functools.partial(_tiered_of, table=table, basic=basic), total.add, dictionary=TEXT_CODES)
     weights, weights_from = None, "given"
     if basic is None:
         weights, base = baseline_weights_cells(total.first, min(total.first) + 1 if total.first else 1)

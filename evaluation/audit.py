@@ -1,7 +1,9 @@
 """Coding-quality and gaming surveillance: target areas per hospital and year, each compared with what its case
 mix predicts and with its peers, and a ranked list of cases for chart review.
 
-Arrays in, arrays out; :mod:`drg.audit` streams a grouped file into these arrays and writes the tables.
+Arrays in, arrays out; :mod:`drg.audit` streams a grouped file into these arrays and writes the tables. The target
+areas are registered objects (:mod:`evaluation.audit_areas`: definition, expectation, direction, words, review weight),
+built from the per-case measures of :mod:`evaluation.audit_measures`; this module judges them per hospital-year.
 
 The design is CMS's PEPPER (Program for Evaluating Payment Patterns Electronic Report): a hospital's rate in a
 *target area* (a coding or admission pattern that DRG payment rewards) is set against the region and against
@@ -13,7 +15,7 @@ flagged only when it is outside what ordinary hospitals of its level differ by, 
 area's gaming direction, on at least 11 cases (PEPPER's minimum), by a material amount (2 percentage points),
 and with a false discovery rate within the area of at most 5% (Benjamini & Hochberg 1995; ``q_value``).
 
-Target areas (``AREAS``; rate = numerator / denominator per hospital-year):
+Target areas (the registry's, in its order; rate = numerator / denominator per hospital-year):
 
 * ``mcc_cc_capture`` (高套: MCC/CC added): cases whose secondary diagnoses carry an MCC or CC valid for their
   principal diagnosis (the scheme's tables with exclusions, FORMAT.md 4.1), among cases of ADRGs the region's
@@ -44,6 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .audit_areas import BY_NAME, REGISTRY, AuditContext
+from .audit_measures import PAIR_CELLS, SMOOTHING, group_mean, stratum_year
 from .peers import Z_FLAG, peer_test
 
 # The outlier step of the audit's peer tests (evaluation.peers.robust_fit) sets aside units at Rosner's 5%, bolder than
@@ -52,10 +56,10 @@ from .peers import Z_FLAG, peer_test
 # O/E 1.21 among 100 hospital-years with two sicker hospitals, is found at 5%, missed at 1%: z 3.04)
 AUDIT_OUTLIER_ALPHA = 0.05
 
-AREAS = ("mcc_cc_capture", "secondary_diagnoses", "principal_choice", "short_stay_high_weight", "readmission_15",
-         "readmission_30", "split_admissions", "one_day_low_weight_medical", "cmi_jump", "ungroupable")
-LOW_AREAS = ("principal_choice",)  # the gaming direction is a low rate
-PATIENT_AREAS = ("readmission_15", "readmission_30", "split_admissions")
+# the target areas are registered objects (evaluation.audit_areas): their names, directions and needs
+AREAS = tuple(a.name for a in REGISTRY)
+LOW_AREAS = tuple(a.name for a in REGISTRY if a.direction == "low")  # the gaming direction is a low rate
+PATIENT_AREAS = tuple(a.name for a in REGISTRY if a.patient)
 # Z_FLAG (evaluation.peers): the one-sided 99.9% point, outside the 99.8% funnel limit on the gaming side
 MIN_DENOMINATOR = 30  # a hospital-year with fewer cases in an area is shown, not judged
 # and none is flagged on fewer than 11 observed (or, for a low rate, expected) cases: PEPPER's cell-size rule.
@@ -66,188 +70,12 @@ MIN_COUNT = 11
 # rate (Benjamini-Hochberg, within the area over its hospital-years) of at most 5%, so that a region where
 # nobody games gets no flag at all with 95% probability, whatever its number of hospitals
 FDR = 0.05
-# and a material difference from the expectation: a flag names a hospital, and at millions of cases a trivial
-# excess is significant (rate areas: 2 percentage points; diagnoses per case: 0.1; the CMI index: 0.02)
-MIN_EXCESS = {"secondary_diagnoses": 0.1, "cmi_jump": 0.02}
-MIN_EXCESS_RATE = 0.02
-# coded severity (MCC/CC, diagnoses per case) is flagged as over-coding only with evidence that the codes came without
-# the resource use such severity brings (:func:`resource_gradient`): one-sided 1%, applied to hospital-years the
-# coding test has already found high
-RESOURCE_AREAS = {"mcc_cc_capture": "mcc_cc", "secondary_diagnoses": "n_sdx"}
+# and a material difference from the expectation (each area's ``min_excess``): a flag names a hospital, and at millions
+# of cases a trivial excess is significant (rate areas: 2 percentage points; diagnoses per case: 0.1; the CMI index: 0.02)
+# coded severity (an area's ``resource``: MCC/CC, diagnoses per case) is flagged as over-coding only with evidence that
+# the codes came without the resource use such severity brings (:func:`resource_gradient`): one-sided 1%, applied to
+# hospital-years the coding test has already found high
 Z_EVIDENCE = 2.326
-SPLIT_GAP_DAYS = 2
-HIGH_WEIGHT = 2.0
-LOW_WEIGHT = 0.5
-SMOOTHING = 10.0  # pseudo-cases of the parent rate behind an encoded rate
-DEATH, TRANSFER, COMMUNITY = 5, 2, 3  # leaving types (离院方式) that end a stay without a routine discharge
-
-
-# -- stays of the same patient ------------------------------------------------------------------------------
-
-def _pairs_kernel(order, patient, admit, discharge, hospital, mdc, ended, windows, split_gap):
-    n = len(order)
-    readmit = np.zeros((len(windows), len(patient)), np.bool_)
-    split_first = np.full(len(patient), -1, np.int64)
-    wmax = windows.max()
-    for a in range(n):
-        i = order[a]
-        if discharge[i] < 0:
-            continue
-        # the stay right after: a split when at the same hospital and MDC, 0..split_gap days after a routine discharge
-        if a + 1 < n:
-            j = order[a + 1]
-            if (patient[j] == patient[i] and admit[j] >= 0 and not ended[i] and hospital[j] == hospital[i]
-                    and mdc[j] == mdc[i] and mdc[i] >= 0 and 0 <= admit[j] - discharge[i] <= split_gap):
-                split_first[j] = i
-        if ended[i] or mdc[i] < 0:
-            continue
-        b = a + 1
-        while b < n:
-            j = order[b]
-            if patient[j] != patient[i]:
-                break
-            gap = admit[j] - discharge[i]
-            if gap > wmax:
-                break
-            if gap >= 0 and mdc[j] == mdc[i]:
-                for k in range(len(windows)):
-                    if gap <= windows[k]:
-                        readmit[k, i] = True
-            b += 1
-    return readmit, split_first
-
-
-_pairs_jit = None
-
-
-def patient_pairs(patient, admit, discharge, hospital, mdc, ended, windows=(15, 30), split_gap: int = SPLIT_GAP_DAYS):
-    """Readmissions and split admissions from the stays of each patient.
-
-    Parameters
-    ----------
-    patient : uint64 array (0 = unknown patient), admit, discharge : int days (-1 unknown), hospital, mdc : int
-        codes (mdc -1 = not grouped), ended : bool, the stay ended in death or transfer.
-
-    Returns
-    -------
-    readmit : bool array (len(windows), n): stay i (discharged alive, not transferred) is followed by an
-        admission of the same patient within ``windows[k]`` days of its discharge in the same MDC (any hospital).
-    split_first : int array: for a stay admitted 0..``split_gap`` days after the discharge of the same
-        patient's previous stay at the same hospital in the same MDC (that stay not a death or transfer), the
-        index of that previous stay; -1 otherwise.
-    """
-    global _pairs_jit
-    if _pairs_jit is None:
-        from numba import njit
-
-        _pairs_jit = njit(cache=True, nogil=True)(_pairs_kernel)
-    patient = np.asarray(patient, np.uint64)
-    admit = np.asarray(admit, np.int64)
-    known = np.flatnonzero(patient != 0)
-    order = known[np.lexsort((known, np.asarray(discharge, np.int64)[known], admit[known], patient[known]))]
-    return _pairs_jit(order, patient, admit, np.asarray(discharge, np.int64), np.asarray(hospital, np.int64),
-                      np.asarray(mdc, np.int64), np.asarray(ended, np.bool_), np.asarray(windows, np.int64), int(split_gap))
-
-
-# -- expected rates -----------------------------------------------------------------------------------------
-
-def stratum_year(stratum, year) -> np.ndarray:
-    """One integer key per (stratum, year): the cells expected values are standardised within."""
-    return np.asarray(stratum, np.int64) * 4096 + (np.asarray(year, np.int64) % 4096)
-
-
-def stratum_rate(num, den, stratum, year) -> np.ndarray:
-    """Per case the region's rate of ``num`` among ``den`` cases of its stratum in its year (indirect
-    standardisation); NaN where the case is outside the denominator."""
-    den = np.asarray(den, bool)
-    key = stratum_year(stratum, year)
-    uniq, inv = np.unique(key[den], return_inverse=True)
-    n = np.bincount(inv, minlength=len(uniq)).astype(float)
-    s = np.bincount(inv, weights=np.asarray(num, float)[den], minlength=len(uniq))
-    out = np.full(len(den), np.nan)
-    out[den] = (s / n)[inv]
-    return out
-
-
-def _logit(p):
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-def _encode(codes, y, fold, folds, prior, m=SMOOTHING):
-    """Per case: the smoothed rate of ``y`` among cases with its code in the other folds (code -1: its own
-    slot), shrunk towards ``prior`` (per case) by ``m`` pseudo-cases."""
-    c = np.asarray(codes, np.int64)
-    c = np.where(c < 0, c.max(initial=0) + 1, c)
-    size = int(c.max(initial=0)) + 1
-    key = fold.astype(np.int64) * size + c
-    n = np.bincount(key, minlength=folds * size).reshape(folds, size).astype(float)
-    e = np.bincount(key, weights=y, minlength=folds * size).reshape(folds, size)
-    n_out = n.sum(axis=0)[None, :] - n
-    e_out = e.sum(axis=0)[None, :] - e
-    return (e_out[fold, c] + m * prior) / (n_out[fold, c] + m)
-
-
-def capture_features(pdx, ppx, adrg, age, sex, y, fold, folds: int) -> np.ndarray:
-    """Features of the MCC/CC model, each case's encodings from the other folds only: logits of the smoothed
-    MCC/CC rate of its ADRG, principal diagnosis and principal procedure (shrunk to the ADRG's), age (with
-    squares, a missing indicator) and sex."""
-    y = np.asarray(y, float)
-    n_f = np.bincount(fold, minlength=folds).astype(float)
-    e_f = np.bincount(fold, weights=y, minlength=folds)
-    region = ((e_f.sum() - e_f) / np.maximum(n_f.sum() - n_f, 1))[fold]
-    r_adrg = _encode(adrg, y, fold, folds, region)
-    r_pdx = _encode(pdx, y, fold, folds, r_adrg)
-    r_ppx = _encode(ppx, y, fold, folds, r_adrg)
-    a = np.asarray(age, float)
-    miss = ~np.isfinite(a)
-    a = np.where(miss, 50.0, np.clip(a, 0, 100)) / 50.0 - 1.0
-    s = np.asarray(sex, float)
-    cols = [_logit(r_adrg), _logit(r_pdx), _logit(r_ppx), a, a * a, a * a * a, miss, s == 2, ~np.isin(s, (1, 2))]
-    return np.column_stack([np.asarray(c, np.float32) for c in cols])
-
-
-def capture_model(X, y, fold, folds: int, year, sample: int = 200_000, seed: int = 0) -> np.ndarray:
-    """Cross-fitted P(MCC/CC) per case: the model for fold k is a logistic regression fitted on (a fixed
-    sample of) the other folds' cases; then calibrated in the large within each year (a logit shift so that
-    the region's expected count equals its observed count)."""
-    from sklearn.linear_model import LogisticRegression
-
-    from .risk import uniform
-
-    n = len(y)
-    u = uniform(np.arange(n), seed + 19)
-    eta = np.zeros(n)
-    for k in range(folds):
-        train = np.flatnonzero(fold != k)
-        if len(train) > sample:
-            train = train[u[train] <= np.partition(u[train], sample - 1)[sample - 1]]
-        test = fold == k
-        yt = y[train]
-        if not test.any():
-            continue
-        if len(train) == 0 or yt.min() == yt.max():
-            eta[test] = _logit(np.full(int(test.sum()), yt.mean() if len(train) else 0.5))
-            continue
-        model = LogisticRegression(C=1.0, max_iter=500).fit(X[train], yt)
-        eta[test] = model.decision_function(X[test])
-    p = np.empty(n)
-    for t in np.unique(year):
-        at = year == t
-        p[at] = _calibrate(eta[at], float(y[at].sum()))
-    return p
-
-
-def _calibrate(eta, observed: float) -> np.ndarray:
-    """sigmoid(eta + d) with d solving sum = observed (Newton on a monotone function)."""
-    d = 0.0
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-(eta + d)))
-        f, g = p.sum() - observed, (p * (1 - p)).sum()
-        if g <= 0 or abs(f) < 1e-9 * max(observed, 1):
-            break
-        d -= f / g
-    return 1 / (1 + np.exp(-(eta + d)))
 
 
 # -- hospital-year statistics -------------------------------------------------------------------------------
@@ -322,100 +150,6 @@ def excess_share(o, e, n=None) -> np.ndarray:
         return np.clip(np.where(base > 0, excess / base, 0.0), 0, 1)
 
 
-# -- the target areas per case ------------------------------------------------------------------------------
-
-def drg_weights(drg, ok, cost, supplied=None) -> np.ndarray:
-    """Per DRG code: its mean cost over grouped cases with a valid cost / the mean over all of them (an
-    untrimmed RW; ``supplied``, per code with NaN where none, replaces it where given)."""
-    size = int(drg.max(initial=-1)) + 1
-    valid = ok & np.isfinite(cost) & (cost > 0)
-    s = np.bincount(drg[valid], weights=cost[valid], minlength=size)
-    c = np.bincount(drg[valid], minlength=size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rw = (s / c) / (cost[valid].mean() if valid.any() else np.nan)
-    if supplied is not None:
-        rw = np.where(np.isfinite(supplied[:size]), supplied[:size], rw)
-    return rw
-
-
-def _binary(den, num, expected) -> tuple:
-    """An area of yes/no cases: (denominator, numerator, expected probability, None: its variance is the
-    Bernoulli p(1-p), computed where it is summed, so that ten areas x millions of cases hold one float array
-    each)."""
-    return den, np.asarray(num, bool), np.asarray(expected, np.float32), None
-
-
-def _group_mean(key, value, mask, size) -> np.ndarray:
-    m = mask & np.isfinite(value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.bincount(key[m], weights=value[m], minlength=size) / np.bincount(key[m], minlength=size)
-
-
-def _capture_areas(out: dict, a: dict, hospital_words: list, n_drg: int, n_adrg: int, folds: int, seed: int) -> None:
-    """MCC/CC capture (in ADRGs that split), expected from the cross-fitted patient-level model: ``p_capture`` and the
-    area's (denominator, numerator, expected, variance)."""
-    from .risk import hospital_folds
-
-    n, ok, year, drg, adrg = len(a["ok"]), a["ok"], a["year"], a["drg"], a["adrg"]
-    drg0, adrg0 = np.maximum(drg, 0), np.maximum(adrg, 0)
-    grouped_adrg = ok & (adrg >= 0)
-    pairs = np.unique(adrg0[grouped_adrg].astype(np.int64) * (n_drg + 1) + drg0[grouped_adrg])
-    drgs_in_adrg = np.bincount(pairs // (n_drg + 1), minlength=n_adrg)
-    den = ok & (adrg >= 0) & (drgs_in_adrg[adrg0] >= 2)
-    y = a["mcc_cc"].astype(np.float64)
-    # a case without a hospital id (code -1) takes fold 0: it is in no hospital's table
-    fold = np.append(hospital_folds(np.asarray(hospital_words, dtype=object), folds, seed), 0)[a["hosp"]].astype(np.int64)
-    p = np.full(n, np.nan)
-    at = np.flatnonzero(den)
-    if len(at):
-        X = capture_features(a["pdx"][at], a["ppx"][at], adrg[at], a["age"][at], a["sex"][at], y[at], fold[at], folds)
-        p[at] = capture_model(X, y[at], fold[at], folds, year[at], seed=seed)
-    out["p_capture"] = p
-    out["mcc_cc_capture"] = _binary(den, y, p)
-
-
-def _principal_choice(out: dict, a: dict, w: np.ndarray) -> int:
-    """Principal choice: a secondary diagnosis whose cases (as principal) weigh more than the principal's. Returns the
-    number of diagnosis codes (the CMI jump's expectation uses it)."""
-    n, ok, year, adrg = len(a["ok"]), a["ok"], a["year"], a["adrg"]
-    adrg0 = np.maximum(adrg, 0)
-    n_codes = int(max(a["pdx"].max(initial=-1), a["sdx"].max(initial=-1))) + 2
-    pdx0 = np.maximum(a["pdx"], 0)
-    as_principal = np.bincount(pdx0[ok & (a["pdx"] >= 0) & np.isfinite(w)], minlength=n_codes)
-    code_w = _group_mean(pdx0, w, ok & (a["pdx"] >= 0), n_codes)
-    code_w[as_principal < 10] = np.nan
-    lengths = np.diff(a["sdx_offsets"])
-    row = np.repeat(np.arange(n), lengths)
-    sw = np.where(a["sdx"] >= 0, code_w[np.maximum(a["sdx"], 0)], np.nan) if n_codes else np.zeros(0)
-    best = np.full(n, -np.inf)
-    has_alt = np.isfinite(sw)
-    np.maximum.at(best, row[has_alt], sw[has_alt])
-    own = np.where(a["pdx"] >= 0, code_w[pdx0] if n_codes else np.nan, np.nan)
-    den = ok & np.isfinite(own) & np.isfinite(best)
-    alt = den & (best > own * (1 + 1e-9))
-    out["principal_choice"] = _binary(den, alt, stratum_rate(alt, den, adrg0, year))
-    return n_codes
-
-
-def _patient_stay_areas(out: dict, a: dict, ended: np.ndarray, dx_words: list | None) -> None:
-    """The areas of stays of the same patient: readmissions within 15 and 30 days, split admissions (and each pair's
-    cell for its split probability)."""
-    ok, year, adrg, mdc = a["ok"], a["year"], a["adrg"], a["mdc"]
-    have = (a["patient"] != 0) & (a["discharge"] >= 0) & (a["admit"] >= 0)
-    readmit, split_first = patient_pairs(np.where(have, a["patient"], 0), a["admit"], a["discharge"], a["hosp"],
-                                         np.where(ok, mdc, -1), ended)
-    out["split_first"] = split_first
-    out["pair_cell"] = pair_cells(split_first, a["pdx"], adrg, a["admit"], a["discharge"], a["leaving"],
-                                  planned_principal(a["pdx"], dx_words))
-    mdc0 = np.maximum(mdc, 0)
-    for k, days in enumerate((15, 30)):
-        den = ok & have & ~ended & (mdc >= 0)
-        out[f"readmission_{days}"] = _binary(den, readmit[k], stratum_rate(readmit[k], den, mdc0, year))
-    den = ok & have & (mdc >= 0)
-    split = split_first >= 0
-    out["split_admissions"] = _binary(den, split, stratum_rate(split, den, mdc0, year))
-
-
 def _mix_and_gain(out: dict, a: dict, w: np.ndarray, n_adrg: int, n_codes: int) -> None:
     """Per case the CMI jump's case-mix expectation (``mix_weight``) and what its coding may have added to its payment
     (``weight_gain``)."""
@@ -425,7 +159,7 @@ def _mix_and_gain(out: dict, a: dict, w: np.ndarray, n_adrg: int, n_codes: int) 
     # the CMI jump's case-mix expectation: per case the regional mean weight (all years) of the cases with its ADRG
     # and principal diagnosis (its ADRG's where that pair has fewer than 10 cases): the diagnosis and treatment
     # mix, leaving only the severity split -- what coding moves -- unexplained
-    e_adrg = _group_mean(adrg0, w, ok & (adrg >= 0), n_adrg)
+    e_adrg = group_mean(adrg0, w, ok & (adrg >= 0), n_adrg)
     pair = adrg0.astype(np.int64) * (n_codes + 1) + pdx0
     uniq, inv = np.unique(pair, return_inverse=True)
     use = ok & (adrg >= 0) & (a["pdx"] >= 0) & np.isfinite(w)
@@ -436,7 +170,7 @@ def _mix_and_gain(out: dict, a: dict, w: np.ndarray, n_adrg: int, n_codes: int) 
     out["mix_weight"] = np.where(ok & (adrg >= 0), e, np.nan)
     # what a case's coding may have added to its payment: its weight over that of its ADRG's cases without an
     # MCC/CC (the split it would be in without one)
-    plain = _group_mean(adrg0, w, ok & (adrg >= 0) & ~a["mcc_cc"], n_adrg)
+    plain = group_mean(adrg0, w, ok & (adrg >= 0) & ~a["mcc_cc"], n_adrg)
     out["weight_gain"] = np.maximum(np.where(ok & (adrg >= 0), w - plain[adrg0], np.nan), 0)
 
 
@@ -445,65 +179,31 @@ def _mix_and_gain(out: dict, a: dict, w: np.ndarray, n_adrg: int, n_codes: int) 
 def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 5, seed: int = 0,
                supplied_rw=None, dx_words: list | None = None) -> dict:
     """Per case and target area: (denominator mask, numerator value, expected value, its variance), and the per-case
-    quantities the review list explains itself with (``p_capture``, ``split_first``, ``weight``...).
+    quantities the review list explains itself with (``p_capture``, ``split_first``, ``weight``...): each registered
+    area's own (:mod:`evaluation.audit_areas`) from the quantities they share (:class:`AuditContext`).
 
     ``a``: the arrays of :class:`evaluation.audit_cases.AuditCases` (hosp, year, ok, drg, adrg, mdc, los, cost, age, sex,
     leaving, admit, discharge, patient, mcc_cc, n_sdx, pdx, sdx, sdx_offsets, ppx)."""
-    n = len(a["ok"])
-    ok, year, drg, adrg = a["ok"], a["year"], a["drg"], a["adrg"]
-    drg0, adrg0 = np.maximum(drg, 0), np.maximum(adrg, 0)
-    n_drg, n_adrg = max(int(drg.max(initial=-1)) + 1, 1), max(int(adrg.max(initial=-1)) + 1, len(adrg_words), 1)
-    rw = drg_weights(drg0, ok, a["cost"], supplied_rw)
-    w = np.where(ok, rw[drg0] if len(rw) else np.nan, np.nan)
-    leaving, los = a["leaving"], a["los"]
-    ended = np.isin(leaving, (DEATH, TRANSFER, COMMUNITY))
-    zero = np.zeros(n, np.int64)
-    out: dict = {"weight": w, "mcc_cc": a["mcc_cc"], "n_sdx": a["n_sdx"],
-                 "stratum": stratum_year(adrg0, year)}
+    ctx = AuditContext(a, adrg_words, hospital_words, folds, seed, supplied_rw, dx_words)
+    ok = a["ok"]
+    out: dict = {"weight": ctx.w, "mcc_cc": a["mcc_cc"], "n_sdx": a["n_sdx"], "stratum": stratum_year(ctx.adrg0, ctx.year)}
     # the resource use that coded severity is checked against: log cost, else log LOS (NaN where neither is known)
     cost_ok = np.isfinite(a["cost"]) & (a["cost"] > 0)
     los_ok = np.isfinite(a["los"]) & (a["los"] >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["resource"] = (np.where(cost_ok & ok, np.log(a["cost"]), np.nan) if cost_ok.any()
                            else np.where(los_ok & ok, np.log1p(a["los"]), np.nan))
-    # ungroupable
-    bad = ~ok
-    out["ungroupable"] = _binary(np.ones(n, bool), bad, stratum_rate(bad, np.ones(n, bool), zero, year))
-    _capture_areas(out, a, hospital_words, n_drg, n_adrg, folds, seed)
-    # secondary diagnoses per case
-    sdx = a["n_sdx"].astype(float)
-    mean_sdx = stratum_rate(sdx, ok, adrg0, year)
-    out["secondary_diagnoses"] = (ok, a["n_sdx"], mean_sdx.astype(np.float32),
-                                  np.maximum(stratum_rate(sdx * sdx, ok, adrg0, year) - mean_sdx ** 2, 0).astype(np.float32))
-    del sdx, mean_sdx
-    n_codes = _principal_choice(out, a, w)
-    # short stays in high-weight DRGs
-    mean_los = _group_mean(drg0, los, ok, n_drg)
-    out["mean_los"] = np.where(ok, mean_los[drg0] if n_drg else np.nan, np.nan)
-    den = ok & (w >= HIGH_WEIGHT) & ~ended & np.isfinite(los)
-    short = den & (los < out["mean_los"] / 3)
-    out["short_stay_high_weight"] = _binary(den, short, stratum_rate(short, den, drg0, year))
-    # the same short stays in the other DRGs: the hospital's own length-of-stay pattern the high-weight rate is read against
-    den = ok & (w < HIGH_WEIGHT) & ~ended & np.isfinite(los)
-    short = den & (los < out["mean_los"] / 3)
-    out["short_stay_control"] = _binary(den, short, stratum_rate(short, den, drg0, year))
-    _patient_stay_areas(out, a, ended, dx_words)
-    # 0-1-day stays in low-weight medical DRGs
-    medical = np.array([len(x) > 1 and "R" <= x[1] <= "Z" for x in adrg_words] + [False] * (n_adrg - len(adrg_words)), bool)
-    den = ok
-    oneday = ok & (adrg >= 0) & medical[adrg0] & (w < LOW_WEIGHT) & (los <= 1) & ~ended
-    out["one_day_low_weight_medical"] = _binary(den, oneday, stratum_rate(oneday, den, drg0, year))
-    _mix_and_gain(out, a, w, n_adrg, n_codes)
+    for area in REGISTRY:
+        if area.cases is not None:
+            out.update(area.cases(ctx))
+    _mix_and_gain(out, a, ctx.w, ctx.n_adrg, ctx.n_codes)
     return out
 
 
 def weight_at_stake(areas: dict, area: str) -> np.ndarray:
-    """Per case the weight a review could recover in ``area``: a coding area's weight gain over the ADRG's
-    cases without MCC/CC; a low-value admission's or a split stay's whole weight (the stay should not have
-    been paid for)."""
-    if area in ("mcc_cc_capture", "short_stay_high_weight"):
-        return np.nan_to_num(areas["weight_gain"])
-    return np.nan_to_num(areas["weight"])
+    """Per case the weight a review could recover in ``area`` (the area's ``stake``: a coding area's weight gain over
+    the ADRG's cases without MCC/CC; a low-value admission's whole weight)."""
+    return BY_NAME[area].stake(areas)
 
 
 def resource_gradient(severity, resource, stratum, unit, den, n_units: int, cap: int = 8, m: float = SMOOTHING) -> tuple:
@@ -559,19 +259,20 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
     prev = np.where(u_y > 0, np.arange(n_units) - 1, -1)
     prev = np.where((prev >= 0) & (years[np.maximum(u_y - 1, 0)] == years[u_y] - 1), prev, -1)
     rows, sums = [], {}
-    for area in AREAS:
-        if area == "cmi_jump" or area not in areas or (area in PATIENT_AREAS and not patient_known):
+    for ar in REGISTRY:
+        area = ar.name
+        if ar.cases is None or area not in areas or (ar.patient and not patient_known):
             continue
         den, num, exp, var = areas[area]
         n, o, e, v = unit_sums(unit, den, num, exp, var, n_units)
-        if area == "short_stay_high_weight" and "short_stay_control" in areas:
+        if ar.control and ar.control in areas:
             # a hospital whose stays are short in every DRG is not gaming the high-weight ones: its expectation is the
             # DRGs' regional rates times its own O/E of short stays in the other DRGs (one pseudo-case each side)
-            _, oc, ec, _ = unit_sums(unit, *areas["short_stay_control"], n_units)
+            _, oc, ec, _ = unit_sums(unit, *areas[ar.control], n_units)
             k = (oc + 1) / (ec + 1)
             e, v = e * k, v * k
         judged = n >= min_den
-        low = area in LOW_AREAS
+        low = ar.direction == "low"
         with np.errstate(divide="ignore", invalid="ignore"):
             # on the O/E scale: the peer group's typical O/E (robust) and between-hospital variance
             _, centre, tau2, _ = peer_test(o / e, v / e ** 2, levels, judged & (e > 0), neutral=1.0,
@@ -582,14 +283,14 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         z = np.where(n > 0, z, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate, exp_rate = o / n, e / n
-            material = (exp_rate - rate if low else rate - exp_rate) >= MIN_EXCESS.get(area, MIN_EXCESS_RATE)
+            material = (exp_rate - rate if low else rate - exp_rate) >= ar.min_excess
         flag = judged & material & ((z < -Z_FLAG) & (e >= MIN_COUNT) if low else (z > Z_FLAG) & (o >= MIN_COUNT))
         p = prob.norm_cdf(z) if low else prob.norm_sf(z)
         row = _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high")
-        if area in RESOURCE_AREAS:
+        if ar.resource:
             row["evidence"][:] = "not_available"
-        if area in RESOURCE_AREAS and RESOURCE_AREAS[area] in areas and np.isfinite(areas.get("resource", [np.nan])).any():
-            beta, var = resource_gradient(areas[RESOURCE_AREAS[area]], areas["resource"], areas["stratum"], unit, den, n_units)
+        if ar.resource and ar.resource in areas and np.isfinite(areas.get("resource", [np.nan])).any():
+            beta, var = resource_gradient(areas[ar.resource], areas["resource"], areas["stratum"], unit, den, n_units)
             zr, cr, _, _ = peer_test(beta, var, levels, judged & np.isfinite(beta), neutral=1.0, alpha=AUDIT_OUTLIER_ALPHA)
             with np.errstate(divide="ignore", invalid="ignore"):
                 row["resource_ratio"], row["resource_z"] = beta / cr, zr
@@ -604,7 +305,7 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         rows.append(_cmi_rows(areas, unit, n_units, groups, prev, min_den))
     for r in rows:  # the false discovery rate within each area, over its hospital-years (Benjamini-Hochberg)
         eligible = (r["status"] == "ok") & np.isfinite(r["p_value"])
-        if r["target_area"][0] not in LOW_AREAS and r["target_area"][0] != "cmi_jump":
+        if BY_NAME[r["target_area"][0]].direction != "low" and BY_NAME[r["target_area"][0]].cases is not None:
             eligible &= r["numerator"] >= MIN_COUNT
         r["q_value"] = benjamini_hochberg(r["p_value"], eligible)
         r["flag"] = r["flag"] & (r["q_value"] <= FDR)
@@ -662,7 +363,7 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
         z, _, tau2, _ = peer_test(delta, v, groups, has_prev, alpha=AUDIT_OUTLIER_ALPHA)
     from . import distributions as prob
 
-    flag = has_prev & (z > Z_FLAG) & (delta >= MIN_EXCESS["cmi_jump"])
+    flag = has_prev & (z > Z_FLAG) & (delta >= BY_NAME["cmi_jump"].min_excess)
     pct, dist = percentiles(delta, groups, has_prev)
     d = np.array([dist.get(g, (np.nan,) * 3) for g in groups]).reshape(len(groups), 3)
     prev_index = np.where(prev >= 0, index[pv], np.nan)
@@ -673,35 +374,6 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
             "peer_p90": d[:, 2], "percentile": pct, "previous_rate": prev_index, "change": delta,
             "status": np.where(has_prev, "ok", np.where(n >= min_den, "no_previous_year", "too_few_cases")).astype(object),
             "flag": flag, **_no_evidence(n_units)}
-
-
-# principal diagnoses of a stay that is planned by its nature (CMS/Yale CORE Planned Readmission Algorithm v4.0,
-# "always planned": maintenance chemotherapy and radiotherapy Z51.0-Z51.2, rehabilitation Z50, follow-up examination
-# Z08-Z09; the cycles 医保 rules on 分解住院 also exempt)
-PLANNED_PREFIXES = ("Z51", "Z50", "Z08", "Z09")
-PAIR_CELLS = 3 * (SPLIT_GAP_DAYS + 1) * 2 * 2
-
-
-def planned_principal(pdx, dx_words) -> np.ndarray:
-    """Per case: its principal diagnosis is one of a planned stay (:data:`PLANNED_PREFIXES`)."""
-    if not dx_words:
-        return np.zeros(len(pdx), bool)
-    planned = np.array([str(w).upper().startswith(PLANNED_PREFIXES) for w in dx_words] + [False], bool)
-    return planned[np.where(np.asarray(pdx) >= 0, pdx, len(dx_words))]
-
-
-def pair_cells(split_first, pdx, adrg, admit, discharge, leaving, planned) -> np.ndarray:
-    """Per second stay of a possible split pair, its cell of pair features (-1 elsewhere): the same principal
-    diagnosis as the first stay (2), the same ADRG (1) or neither (0); the gap in days (0..2); a routine first
-    discharge (离院方式 1: 医嘱离院); a planned second stay (:func:`planned_principal`)."""
-    j = np.flatnonzero(np.asarray(split_first) >= 0)
-    i = np.asarray(split_first)[j]
-    same = np.where((pdx[j] == pdx[i]) & (pdx[j] >= 0), 2, np.where((adrg[j] == adrg[i]) & (adrg[j] >= 0), 1, 0))
-    gap = np.clip(np.asarray(admit)[j] - np.asarray(discharge)[i], 0, SPLIT_GAP_DAYS)
-    cell = ((same * (SPLIT_GAP_DAYS + 1) + gap) * 2 + (np.asarray(leaving)[i] == 1)) * 2 + np.asarray(planned)[j]
-    out = np.full(len(split_first), -1, np.int64)
-    out[j] = cell
-    return out
 
 
 def split_probability(cell, unit, q) -> np.ndarray:
@@ -735,7 +407,7 @@ def split_probability(cell, unit, q) -> np.ndarray:
     return out
 
 
-REVIEW_AREAS = ("mcc_cc_capture", "short_stay_high_weight", "one_day_low_weight_medical")
+REVIEW_AREAS = tuple(a.name for a in REGISTRY if a.stake is not None)  # the areas of the chart-review list
 SCORED_AREAS = REVIEW_AREAS + ("split_admissions",)
 
 

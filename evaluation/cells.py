@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .coded import included_codes, numbers, text_codes, years
+from .coded import included_codes, known, numbers, text_codes, years
 from .common import (
     LEVEL_ALIASES,
     PERIODS,
@@ -33,6 +33,10 @@ from .common import (
 )
 
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
+# with a patient-level model's expected deaths (column ``expected_death``): its cases, their deaths and the expectation
+EXPECTED_STATS = ("e_n", "e_died", "e_sum")
+# with hospital effects (Newton's method, :mod:`evaluation.view_cells`): sum of q = expit(logit(p) + theta_h), q(1-q)
+NEWTON_STATS = ("q_sum", "qq_sum")
 _BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell id
 FOLD_AT = 1 << 20  # pending cells (:meth:`CaseCells.merge`) folded in once there are more than this and the cells
 
@@ -128,11 +132,19 @@ class CaseCells:
         Also keep cells per period of the discharge date (the ``hospital_<period>`` table).
     """
 
-    def __init__(self, hospitals: pd.DataFrame | None = None, *, years=None, levels=None, period: str | None = None):
+    def __init__(self, hospitals: pd.DataFrame | None = None, *, years=None, levels=None, period: str | None = None,
+                 unit: str | None = None, keep_costs: bool = True, expected: bool = False, newton: tuple | None = None):
         if period is not None and period not in PERIODS:
             raise EvaluationError(f"--period {period!r}: use month, quarter or year")
+        if unit is not None and period is not None:  # both would take the cell id's last slot
+            raise ValueError("cells are kept per period or per unit, not both")
         self.hospitals, self.years, self.levels, self.period = hospitals, years, levels, period
-        self.keys = ["hospital_id", "drg", "mdc", "adrg"] + (["_period"] if period else [])
+        self.unit, self.keep_costs, self.expected, self.newton = unit, keep_costs, expected or newton is not None, newton
+        self.stats = STATS + (EXPECTED_STATS if self.expected else ()) + (NEWTON_STATS if newton is not None else ())
+        self.keys = ["hospital_id", "drg", "mdc", "adrg"] + (["_period"] if period else []) + ([unit] if unit else [])
+        self.units: list = []  # unit values (department, doctor) by code
+        self.unit_first: dict = {}  # unit -> (hospital, department) of its first counted case
+        self.has_dept = False  # whether the file has a department column (a doctor view shows each doctor's)
         self.rows = self.cost_unusable = self.los_unusable = 0
         self.dated = 0  # cases with a readable discharge date (a period table needs some)
         self.hosp: list = []  # hospital ids by code
@@ -140,7 +152,7 @@ class CaseCells:
         self.first_all: dict = {}  # hospital -> (level, kind) of its first case (all cases)
         self.first_included: dict = {}  # ... of its first included case (the funnel's peer group)
         self.cell_id = np.empty(0, np.int64)
-        self.sums = np.empty((len(STATS), 0))
+        self.sums = np.empty((len(self.stats), 0))
         self._pending: list = []  # (ids, sums) of cells not yet in cell_id, in merge order (:meth:`_fold`)
         self._pending_size = 0
         self.costs: dict = {}  # drg -> list of (cost, los) arrays of its included cases
@@ -153,7 +165,8 @@ class CaseCells:
 
     def of_batch(self, data) -> "CaseCells":
         """The statistics of one batch alone (same options)."""
-        return CaseCells(self.hospitals, years=self.years, levels=self.levels, period=self.period)._reduce(data)
+        return CaseCells(self.hospitals, years=self.years, levels=self.levels, period=self.period, unit=self.unit,
+                         keep_costs=self.keep_costs, expected=self.expected, newton=self.newton)._reduce(data)
 
     def _reduce(self, data) -> "CaseCells":
         t = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
@@ -181,11 +194,19 @@ class CaseCells:
                 raise EvaluationError("--period needs discharge_date (出院日期) to place each case in its period; map it "
                                       "with --columns if the file names it otherwise")
             period = month_index(t.column("discharge_date"), PERIODS[self.period])
+        if self.unit:  # a case counts in a unit's cells when it names its unit; the unit's code takes the period's slot
+            period, dept = self._unit_codes(t, names)
+            included = included & (period >= 0)
+        extra = self._extra(t, names, h, hosp, g, drgs, died) if self.expected else []
         if not keep.all():
             sel = np.flatnonzero(keep)
             h, g, mdc, adrg, cost, los, died, level, kind, included = (a[sel] for a in (h, g, mdc, adrg, cost, los, died, level,
                                                                                           kind, included))
+            extra = [a[sel] for a in extra]
             period = None if period is None else period[sel]
+            dept = None if not self.unit or dept is None else (dept[0][sel], dept[1])
+        if self.unit:
+            self._first_of_units(np.where(included, period, -1), h, hosp, dept)
         self.rows = len(h)
         self.dated = 0 if period is None else int((period >= 0).sum())
         self.cost_unusable = int(np.isnan(cost).sum())
@@ -196,7 +217,9 @@ class CaseCells:
         if not included.any():
             return self
         p = np.zeros(len(h), np.int64) if period is None else np.where(period >= 0, period + 1, 0)
-        self._cells(h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs)
+        self._cells(h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs, extra)
+        if not self.keep_costs:
+            return self
         # per DRG its costs and LOS, in input order (Arrow's stable sort of small integers is a counting sort)
         sel = np.flatnonzero(included)
         gi = g[sel]
@@ -210,7 +233,43 @@ class CaseCells:
             self.costs.setdefault(drgs[code], []).append((cost[a:b], los[a:b]))
         return self
 
-    def _cells(self, h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs) -> None:
+    def _unit_codes(self, t: pa.Table, names: set) -> tuple[np.ndarray, tuple | None]:
+        """Each case's unit code (-1: none named) and, where the file has one, its department's codes and values."""
+        dept = text_codes(t.column("dept")) if "dept" in names else None
+        self.has_dept = dept is not None
+        if self.unit not in names:  # no unit named: the view says which column it needs
+            return np.full(t.num_rows, -1, np.int64), dept
+        u, self.units = text_codes(t.column(self.unit))
+        named = np.array([known(v) for v in self.units] + [False])
+        return np.where(named[u], u, -1), dept
+
+    def _first_of_units(self, u: np.ndarray, h: np.ndarray, hosp: list, dept: tuple | None) -> None:
+        """Each unit's hospital and department: the first of its counted cases that names one (as pandas' ``first``)."""
+        if len(u) == 0:
+            return
+        at = first_rows(u, len(self.units))
+        d_at = at if dept is None else first_rows(np.where(dept[0] >= 0, u, -1), len(self.units))
+        for code in np.flatnonzero(at < len(u)):
+            i, j = at[code], d_at[code]
+            d = None if dept is None or j >= len(u) else dept[1][dept[0][j]]
+            _first_known(self.unit_first, self.units[code], (hosp[h[i]] if h[i] >= 0 else None, d))
+
+    def _extra(self, t: pa.Table, names: set, h, hosp: list, g, drgs: list, died) -> list:
+        """Per case the weights of :data:`EXPECTED_STATS` (and :data:`NEWTON_STATS`): whether the model gave the case an
+        expectation, its death if so, the expectation; with ``newton = (theta by hospital, death rate by DRG)``, q and
+        q(1-q) of ``expit(logit(p) + theta_h)``, p the model's or, without one, the DRG's rate."""
+        p = numbers(t.column("expected_death")) if "expected_death" in names else np.full(len(h), np.nan)
+        has = np.isfinite(p)
+        out = [has.astype(float), np.where(has, died, 0), np.where(has, p, 0.0)]
+        if self.newton is None:
+            return out
+        theta, rate = self.newton
+        p = np.where(has, p, np.array([rate.get(v, np.nan) for v in drgs] + [np.nan])[g])
+        p = np.clip(np.nan_to_num(p, nan=0.5), 1e-12, 1 - 1e-12)
+        q = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + np.array([theta.get(v, 0.0) for v in hosp] + [0.0])[h])))
+        return out + [q, q * (1 - q)]
+
+    def _cells(self, h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs, extra=()) -> None:
         """The batch's cells: one id per hospital x (DRG, MDC, ADRG) x period of the included cases, and their sums."""
         dense = _dense_cells(h, g, mdc, adrg, p, included, len(self.hosp), len(drgs))
         if dense is not None:  # the usual case: counted over a small dense key, no hashing
@@ -225,7 +284,8 @@ class CaseCells:
                           np.bincount(code, weights=cv, minlength=k),
                           np.bincount(code, weights=np.where(cv, cost, 0.0), minlength=k),
                           np.bincount(code, weights=lv, minlength=k),
-                          np.bincount(code, weights=np.where(lv, los, 0.0), minlength=k)])
+                          np.bincount(code, weights=np.where(lv, los, 0.0), minlength=k),
+                          *(np.bincount(code, weights=w, minlength=k) for w in extra)])
         real = uniq != -1
         ch, cg, cm, ca, cp, sums = ch[real], cg[real], cm[real], ca[real], cp[real], sums[:, real]
         tcode, tuniq = pd.factorize((cg * (len(mdcs) + 1) + (cm + 1)) * (len(adrgs) + 1) + (ca + 1))
@@ -267,9 +327,12 @@ class CaseCells:
         self.cost_unusable += other.cost_unusable
         self.los_unusable += other.los_unusable
         self.dated += other.dated
+        self.has_dept |= other.has_dept
         for mine, theirs in ((self.first_all, other.first_all), (self.first_included, other.first_included)):
             for k, v in theirs.items():
                 mine.setdefault(k, v)
+        for k, v in other.unit_first.items():
+            _first_known(self.unit_first, k, v)
         for g, chunks in other.costs.items():
             self.costs.setdefault(g, []).extend(chunks)
         other._fold()
@@ -278,8 +341,10 @@ class CaseCells:
         hmap = _codes_into(self.hosp, other.hosp)
         tmap = _codes_into(self.triples, other.triples)
         mask = (1 << _BITS) - 1
-        theirs = (hmap[other.cell_id >> (2 * _BITS)] << (2 * _BITS)) | (tmap[(other.cell_id >> _BITS) & mask] << _BITS) | (
-            other.cell_id & mask)
+        last = other.cell_id & mask
+        if self.unit:  # unit codes are the batch's: made the run's (code + 1 in the slot)
+            last = _codes_into(self.units, other.units)[last - 1] + 1
+        theirs = (hmap[other.cell_id >> (2 * _BITS)] << (2 * _BITS)) | (tmap[(other.cell_id >> _BITS) & mask] << _BITS) | last
         if len(self.cell_id) == 0 and not self._pending:
             order = np.argsort(theirs)
             self.cell_id, self.sums = theirs[order], other.sums[:, order]
@@ -327,14 +392,15 @@ class CaseCells:
         old_at = np.flatnonzero(~is_new)
         cell_id = np.empty(len(is_new), np.int64)
         cell_id[new_at], cell_id[old_at] = ids, self.cell_id
-        merged = np.empty((len(STATS), len(is_new)))
-        for r in range(len(STATS)):  # row by row: contiguous rows
+        merged = np.empty((len(self.stats), len(is_new)))
+        for r in range(len(self.stats)):  # row by row: contiguous rows
             merged[r, new_at], merged[r, old_at] = total[r], self.sums[r]
         self.cell_id, self.sums = cell_id, merged
 
     # -- reading ----------------------------------------------------------------------------------
     def cells(self) -> pd.DataFrame:
-        """One row per cell: the keys and :data:`STATS`, sorted by the keys."""
+        """One row per cell: the keys and the sums (:data:`STATS`, then :data:`EXPECTED_STATS` and :data:`NEWTON_STATS`
+        where asked for), sorted by the keys."""
         self._fold()
         mask = (1 << _BITS) - 1
         tri = np.array(self.triples + [(None, None, None)], dtype=object).reshape(-1, 3)
@@ -346,8 +412,10 @@ class CaseCells:
         if self.period:
             p = (self.cell_id & mask).astype(float) - 1
             out["_period"] = np.where(p >= 0, p, np.nan)
-        for i, s in enumerate(STATS):
-            out[s] = self.sums[i].astype(np.int64) if s in ("n", "died", "cost_n", "los_n") else self.sums[i]
+        if self.unit:
+            out[self.unit] = sorted_categorical(self.units, (self.cell_id & mask) - 1)
+        for i, s in enumerate(self.stats):
+            out[s] = self.sums[i].astype(np.int64) if s in ("n", "died", "cost_n", "los_n", "e_n", "e_died") else self.sums[i]
         return out.take(_key_order(out, self.keys)).reset_index(drop=True)
 
     @property
@@ -438,7 +506,7 @@ def _codes_into(values: list, new: list) -> np.ndarray:
         out[i] = index[v]
     out[-1] = (1 << _BITS) - 1
     if len(values) >= (1 << _BITS) - 1:
-        raise EvaluationError(f"more than {(1 << _BITS) - 2:,} hospitals or DRGs: split the input by region or year")
+        raise EvaluationError(f"more than {(1 << _BITS) - 2:,} hospitals, DRGs or doctors: split the input by region or year")
     return out
 
 
@@ -476,6 +544,12 @@ def _first(h, level, kind, hosp, level_names, kind_names, seen: dict) -> None:
     for code in np.flatnonzero(first < len(h)):
         i = first[code]
         seen.setdefault(hosp[code], (level_names[level[i]], kind_names[kind[i]]))
+
+
+def _first_known(seen: dict, key, values: tuple) -> None:
+    """``seen[key]``: per field the first value that is not None (values met in input order)."""
+    have = seen.get(key)
+    seen[key] = values if have is None else tuple(v if v is not None else w for v, w in zip(have, values))
 
 
 def add_by_year(by_year: dict, table: pa.Table, make) -> None:

@@ -112,6 +112,20 @@ def _to_float(v) -> float:
         return float("nan")
 
 
+def local_codes(col) -> tuple[np.ndarray, list]:
+    """(codes local to the batch, -1 for a missing value; their words) in order of first appearance, as
+    :meth:`Vocab.encode` meets them: a merge that passes them through :meth:`Vocab.lut` in input order gives the run's
+    ids in the same order as encoding each batch would (a reduce on a worker cannot share the run's vocabulary)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    enc = pc.dictionary_encode(pc.cast(arr, pa.string()))
+    words = enc.dictionary.to_pylist()
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    null = enc.indices.is_null().to_numpy(zero_copy_only=False)
+    return np.where(null, -1, np.nan_to_num(idx).astype(np.int64)), words
+
+
 class Vocab:
     """Text value -> dense id, growing over batches; -1 for a missing or blank value (a blank cell is not a value)."""
 
@@ -135,11 +149,8 @@ class Vocab:
         return out
 
     def encode(self, col) -> np.ndarray:
-        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(arr.type.value_type)
-        enc = pc.dictionary_encode(pc.cast(arr, pa.string()))
-        lut = self.lut(enc.dictionary.to_pylist())
-        idx = enc.indices.to_numpy(zero_copy_only=False)
-        null = enc.indices.is_null().to_numpy(zero_copy_only=False)
-        return lut[np.where(null, len(lut) - 1, np.nan_to_num(idx).astype(np.int64))]
+        return self.of_local(*local_codes(col))
+
+    def of_local(self, local: np.ndarray, words: list) -> np.ndarray:
+        """Codes local to a batch (:func:`local_codes`) as the run's ids (-1 stays -1; a blank word is -1)."""
+        return self.lut(words)[np.where(local >= 0, local, len(words))]

@@ -49,12 +49,13 @@ import pandas as pd
 
 from .common import EvaluationError, align, read_toml
 from .exact import exact_sums, fen_shares, split_exact
+from . import payment_classes
+from .payment_classes import CLASSES, REGISTRY, Terms
 
-CLASSES = ("not_grouped", "special_review", "no_weight", "no_cost", "long_stay", "high_cost", "low_cost", "normal",
-           "no_year")
-NOT_GROUPED, SPECIAL, NO_WEIGHT, NO_COST, LONG, HIGH, LOW, NORMAL, NO_YEAR = range(len(CLASSES))
+# the classes are registered objects (evaluation.payment_classes); drg pay gives a case without a year this one
+NO_YEAR = CLASSES.index("no_year")
 # the classes of settled cases (a ``no_year`` case is listed in the per-case table, paid 0, in no year's settlement)
-SETTLED_CLASSES = CLASSES[:NO_YEAR]
+SETTLED_CLASSES = tuple(c.name for c in REGISTRY if c.settled)
 
 # Money bounds. Amounts are int64 fen (at most 9.2e18); these bounds keep every per-case amount and every sum
 # of them far inside that range, so no conversion or sum can wrap around.
@@ -263,34 +264,15 @@ def round_half_up(x) -> np.ndarray:
 
 # -- classes and case payments -----------------------------------------------------------------------
 
-def k_hi_for(rw: np.ndarray, cfg: PaymentConfig) -> np.ndarray:
-    if cfg.k_hi is not None:
-        return np.full(len(rw), float(cfg.k_hi))
-    pts = 100.0 * rw
-    return np.where(pts <= 100, 3.0, np.where(pts <= 300, 2.0, 1.5))
-
-
 def classify(cases: pd.DataFrame, rw: np.ndarray, mean_g: np.ndarray, cfg: PaymentConfig,
              special: np.ndarray | None = None) -> np.ndarray:
-    """One class per case (index into CLASSES), checked in the order of section 4.2; a case without a
-    usable cost is ``no_cost`` before any cost- or stay-based class (it has nothing to pay at cost)."""
-    cost = cases["cost"].to_numpy(float)
-    los = cases["los"].to_numpy(float)
-    k_hi = k_hi_for(rw, cfg)
-    grouped = cases["included"].to_numpy(bool)
-    has_w = grouped & np.isfinite(rw) & np.isfinite(mean_g) & (mean_g > 0)
-    costed = np.isfinite(cost)
-    with np.errstate(invalid="ignore"):
-        high = cost > k_hi * mean_g
-        low = cost < cfg.k_lo * mean_g
-    if cfg.short_stay_days is not None and "leaving_type" in cases.columns:
-        lt = cases["leaving_type"].astype(str).to_numpy()
-        short = (los <= cfg.short_stay_days) & (lt != "5") & (lt != "2")
-        low = low | (short & ~high)
-    sr = np.zeros(len(cases), dtype=bool) if special is None else special
-    conds = [~grouped, grouped & sr & costed, grouped & ~has_w, has_w & ~costed, has_w & (los > cfg.los_max),
-             has_w & high, has_w & low]
-    return np.select(conds, list(range(len(conds))), len(conds)).astype(np.int8)
+    """One class per case (index into CLASSES, :func:`evaluation.payment_classes.classify`), checked in the order of
+    section 4.2; a case without a usable cost is ``no_cost`` before any cost- or stay-based class (it has nothing to
+    pay at cost)."""
+    lt = cases["leaving_type"].astype(str).to_numpy() if "leaving_type" in cases.columns else None
+    return payment_classes.classify(Terms(cases["cost"].to_numpy(float), cases["los"].to_numpy(float),
+                                          cases["included"].to_numpy(bool), rw, mean_g, cfg,
+                                          np.zeros(len(cases), dtype=bool) if special is None else special, lt))
 
 
 def coefficients(cases: pd.DataFrame, cfg: PaymentConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -427,36 +409,21 @@ def pooled_mean_cost(weights: pd.DataFrame) -> float:
     return float(m.mean()) if len(m) else float("nan")
 
 
+def _terms(rw, K, cost, mean_g, pooled_mean, cfg) -> Terms:
+    n = len(rw)
+    return Terms(cost, np.full(n, np.nan), np.ones(n, bool), rw, mean_g, cfg, np.zeros(n, bool), K=K, pooled=pooled_mean)
+
+
 def case_points(code, rw, K, cost, mean_g, pooled_mean, cfg) -> np.ndarray:
-    """Points of section 4.4 per case (0 where a cost-ratio case has no cost)."""
-    P = 100.0 * rw
-    k_hi = k_hi_for(rw, cfg)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        ratio = cost / mean_g
-        cost_points = 100.0 * np.nan_to_num(cost, nan=0.0) / pooled_mean
-        pts = np.select([(code == NORMAL) | (code == NO_COST), code == HIGH, code == LOW],
-                        [P * K, P * K + (ratio - k_hi) * P, P * np.minimum(1.0, ratio)],
-                        cost_points)  # long stay, not grouped, no weight, special review
-    return np.nan_to_num(pts, nan=0.0, posinf=0.0, neginf=0.0)
+    """Points of section 4.4 per case (0 where a cost-ratio case has no cost): each class's
+    (:mod:`evaluation.payment_classes`)."""
+    return payment_classes.case_points(code, _terms(rw, K, cost, mean_g, pooled_mean, cfg))
 
 
 def rate_terms(code, rw, K, cost, mean_g, pooled_mean, cfg) -> tuple[np.ndarray, np.ndarray]:
     """Each case's payment is ``a·r + b`` (rate method, section 4.3): ``a`` weight units at the base
-    rate ``r``, ``b`` yuan paid whatever the rate."""
-    k_hi = k_hi_for(rw, cfg)
-    cost0 = np.nan_to_num(cost, nan=0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = cost / mean_g
-        units = rw * K
-        low_a = units * np.minimum(1.0, ratio) if cfg.low_pay == "proportional" else np.zeros(len(code))
-        low_b = np.zeros(len(code)) if cfg.low_pay == "proportional" else cost0
-        fb_a = cost0 / pooled_mean if cfg.fallback == "points" else np.zeros(len(code))
-        fb_b = np.zeros(len(code)) if cfg.fallback == "points" else cost0
-        std = (code == NORMAL) | (code == NO_COST)
-        a = np.select([std, code == HIGH, code == LOW, (code == LONG) | (code == SPECIAL)], [units, units, low_a, 0.0], fb_a)
-        b = np.select([std, code == HIGH, code == LOW, code == LONG, code == SPECIAL],
-                      [0.0, cfg.phi_hi * (cost - k_hi * mean_g), low_b, cfg.psi_long * cost0, cost0], fb_b)
-    return np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0)
+    rate ``r``, ``b`` yuan paid whatever the rate (each class's: :mod:`evaluation.payment_classes`)."""
+    return payment_classes.rate_terms(code, _terms(rw, K, cost, mean_g, pooled_mean, cfg))
 
 
 def balanced_rate(B: float, a: np.ndarray, b: np.ndarray) -> float:

@@ -77,6 +77,12 @@ def hospital_folds(hospital_ids, folds: int, seed: int) -> np.ndarray:
 
 # -- features ---------------------------------------------------------------------------------------
 
+def _dot(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``X @ w`` summed in one fixed order (NumPy's own loop, not BLAS): BLAS splits the sum by its thread count, which
+    differs between this process and a Dask worker (one thread), and the last bits of a prediction with it."""
+    return np.einsum("ij,j->i", X, w)
+
+
 class CodeLookup:
     """Per diagnosis code: comorbidity bits, MCC and CC exclusion ids (-1: not MCC/CC) and its own exclusion
     id as a principal diagnosis (-1 none), cached across batches. ``mcc``, ``cc``: {code: exclusion id};
@@ -357,14 +363,14 @@ class FoldModel:
         parts, rest, eta0 = self._parts
         eta = np.full(len(X), eta0)
         for tr, cols, w in parts:
-            eta += np.asarray(tr.transform(X[:, cols]), dtype=np.float64) @ w
+            eta += _dot(np.asarray(tr.transform(X[:, cols]), dtype=np.float64), w)
         if rest is not None:
             X64 = X if X.dtype == np.float64 else X.astype(np.float64)
-            part = X64 @ rest
+            part = _dot(X64, rest)
             bad = np.flatnonzero(np.isnan(part))  # a missing value in a transformed column: 0 x NaN is NaN
             if len(bad):
                 used = np.flatnonzero(rest)
-                part[bad] = X64[np.ix_(bad, used)] @ rest[used]
+                part[bad] = _dot(X64[np.ix_(bad, used)], rest[used])
             eta += part
         return eta
 

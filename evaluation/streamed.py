@@ -189,11 +189,19 @@ def _leave_one_out(cells: pd.DataFrame, count: str, total: str, min_cases: int =
         return np.where(rest >= min_cases, (tot[total] - own[total]).to_numpy(float) / rest, np.nan)
 
 
-def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion="auto", leave_one_out: bool = False) -> pd.DataFrame:
-    """:func:`evaluation.outcomes.standardized_mortality` per hospital from cells (``groups``: each hospital's peer group)."""
-    from .outcomes import overdispersion_method, observed_expected  # scipy: only where the funnel is drawn
+def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion="auto", leave_one_out: bool = False,
+                    patient_model: bool = False) -> pd.DataFrame:
+    """:func:`evaluation.outcomes.standardized_mortality` per hospital from cells (``groups``: each hospital's peer group);
+    ``patient_model``: the expected deaths are the sums of a patient-level model's (cells with :data:`EXPECTED_STATS`),
+    cases without one dropped."""
+    from .outcomes import overdispersion_method  # scipy: only where the funnel is drawn
 
     method = overdispersion_method(overdispersion)
+    if patient_model:
+        n = cells["n"].to_numpy(float)
+        x = pd.DataFrame({"hospital_id": cells["hospital_id"], "cases": cells["n"], "dropped": n - cells["e_n"].to_numpy(float),
+                          "observed": cells["e_died"].to_numpy(float), "expected": cells["e_sum"].to_numpy(float)})
+        return _mortality_table(x, groups, method, "patient_model")
     if leave_one_out:
         p = _leave_one_out(cells, "n", "died")
     else:
@@ -203,12 +211,19 @@ def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion="auto
     n = cells["n"].to_numpy(float)
     x = pd.DataFrame({"hospital_id": cells["hospital_id"], "cases": cells["n"], "dropped": np.where(has, 0.0, n),
                       "observed": np.where(has, cells["died"].to_numpy(float), 0.0), "expected": np.where(has, n * p, 0.0)})
+    return _mortality_table(x, groups, method, "leave_one_out" if leave_one_out else "pooled")
+
+
+def _mortality_table(x: pd.DataFrame, groups: pd.Series | None, method, reference: str) -> pd.DataFrame:
+    """Per hospital O, E, O/E and the funnel from per-cell cases, dropped cases, observed and expected deaths."""
+    from .outcomes import observed_expected
+
     s = x.groupby("hospital_id", sort=True, observed=True).sum()
     out = pd.DataFrame({"cases": s["cases"].astype(np.int64), "dropped_cases": s["dropped"].round().astype(np.int64),
                         "observed": s["observed"].round().astype(np.int64), "expected": s["expected"]})
     g = groups.reindex(out.index).astype(object).fillna("all") if groups is not None else None
     out = observed_expected(out, g, method)
-    out["reference"] = "leave_one_out" if leave_one_out else "pooled"
+    out["reference"] = reference
     out.index.name = "hospital_id"
     return out.reset_index()
 
@@ -278,7 +293,7 @@ def evaluate_cells(cc: CaseCells, *, weights: pd.DataFrame | None = None, by: st
     if peer not in ("level", "level-kind", "none"):
         raise EvaluationError(f"--peer {peer!r}: use level (default), level-kind or none")
     out = {"weights": w, "quality": quality_table(cc, w, rivs), "hospital": hospital,
-           "outcomes": mortality_cells(cells, groups, overdispersion, leave_one_out),
+           "outcomes": mortality_cells(cells, groups, overdispersion, leave_one_out, patient_model=cc.expected),
            "risk_levels": levels}
     ids = every_hospital(list(cc.first_all), hospitals, cc.levels)
     first_level = {h: v[0] for h, v in cc.first_all.items()}

@@ -3,6 +3,8 @@ tiered-care targets in words (Chinese and English)."""
 
 from __future__ import annotations
 
+from .payment_classes import REGISTRY as PAYMENT_CLASSES
+
 LABELS = {
     "grouped": "入组病例数", "dip_cmi": "DIP病例组合指数(平均分值)", "cost_per_point": "每分值费用(元)",
     "high_cases": "费用超高病例数", "low_cases": "费用超低病例数", "readmission_rate": "二次入院率", "readmission_index": "二次入院指数",
@@ -46,10 +48,9 @@ LABELS = {
     "losing_cases": "亏损病例数", "mean_balance": "例均结余", "loss_share": "亏损病例占比", "cost_usable": "费用可用",
     "budget": "预算", "paid": "实际支付", "paid_share_of_budget": "支付占预算比例", "point_value": "点值", "base_rate": "费率",
     "pooled_mean": "全部病例例均费用", "rate_basis": "费率测算口径", "method": "支付方式", "volume_basis": "病例数口径",
-    "unknown_level_hospitals": "级别未知的医院", "total_cost": "总费用", "cases_not_grouped": "未入组病例数",
-    "cases_special_review": "特病单议病例数", "cases_no_weight": "无权重病例数", "cases_no_cost": "无费用病例数",
-    "cases_long_stay": "长住院病例数", "cases_high_cost": "高倍率病例数", "cases_low_cost": "低倍率病例数",
-    "cases_normal": "正常病例数", "tau2": "医院间方差τ²", "peer_centre": "同级中心O/E", "z_score": "Z值(随机效应)", "od_method": "过度离散调整方法", "od_test_p": "过度离散检验P值",
+    "unknown_level_hospitals": "级别未知的医院", "total_cost": "总费用",
+    **{f"cases_{c.name}": c.cases_zh for c in PAYMENT_CLASSES if c.settled},  # the registered classes' counts
+    "tau2": "医院间方差τ²", "peer_centre": "同级中心O/E", "z_score": "Z值(随机效应)", "od_method": "过度离散调整方法", "od_test_p": "过度离散检验P值",
     "level_source": "风险等级来源", "min_cases": "最少病例数", "deaths": "死亡数", "reference": "参照(全体/除本院)",
     "in_region_status": "区域内就诊比例可否测算",
     "transfers": "医嘱转院人次", "transfer_down": "转往下级医院人次", "transfer_up": "转往上级医院人次",
@@ -145,9 +146,7 @@ VALUE_LABELS = {
                   "own_hospital/patient_model": "本院同事/患者层面模型"},
     "level_source": {"regional": "本区域", "too_few_cases": "病例数不足", "external": "外部等级表", "not_in_list": "不在等级表中"},
     "od_method": {"additive": "加性随机效应", "multiplicative": "乘性(φ)", "none": "无"},
-    "payment_class": {"not_grouped": "未入组", "special_review": "特病单议", "no_weight": "无权重", "no_cost": "无有效费用",
-                      "long_stay": "长住院", "high_cost": "高倍率", "low_cost": "低倍率", "normal": "正常",
-                      "no_year": "无年度未结算"},
+    "payment_class": {c.name: c.zh for c in PAYMENT_CLASSES},  # the registered classes' words
     "method": {"points": "点数法", "rate": "费率法"}, "rate_basis": {"balance": "收支平衡", "volume": "按病例数预测"},
     "outcome": {"death": "死亡", "los": "住院日", "cost": "费用"}, "folds_by": {"case": "按病例", "hospital": "按医院"},
     "program": {"county_alliance": "县域医共体", "tertiary_pairing": "三级医院对口帮扶", "support": "对口支援"},

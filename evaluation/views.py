@@ -127,6 +127,12 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
         t["cost_index_region"], t["time_index_region"] = t["cost_index"], t["time_index"]
         t["cost_index"] = t["doctor_id"].astype(str).map(own_hospital_index(inc, "cost", bench_cost))
         t["time_index"] = t["doctor_id"].astype(str).map(own_hospital_index(inc, "los", bench_los))
+    return finish_unit_view(t, keys, min_cases, by, expected_deaths is not None)
+
+
+def finish_unit_view(t: pd.DataFrame, keys: list, min_cases: int, by: str, patient_model: bool) -> pd.DataFrame:
+    """A view's table from its units' indicators and O/E (per case or from cells alike): status, the funnel flag with
+    the false discovery rate over the view's units, the detectable ratio, ranks within the specialty, columns."""
     ok = t["cases"] >= min_cases
     t["status"] = np.where(ok, "ok", "too_few_cases")
     t["funnel_flag"] = t["funnel_flag"].where(ok, "too_few_cases")  # one or two deaths of a handful of cases are no alarm
@@ -144,7 +150,7 @@ def unit_view(cases: pd.DataFrame, weights: pd.DataFrame, by: str, *, overdisper
         judged = ok.to_numpy() & np.isfinite(p)
         t["detectable_or"] = np.where(judged, detectable_ratio(t["expected"].to_numpy(float), t["tau2"].to_numpy(float),
                                                                int(judged.sum())), np.nan)
-    t["reference"] = ("own_hospital" if by == "doctor" else "region") + ("/patient_model" if expected_deaths is not None else "")
+    t["reference"] = ("own_hospital" if by == "doctor" else "region") + ("/patient_model" if patient_model else "")
     t["rank_cost_index"] = rank_within_groups(t["cost_index"], t["peer_group"], ok, ascending=True)
     t["rank_time_index"] = rank_within_groups(t["time_index"], t["peer_group"], ok, ascending=True)
     t["rank_cmi"] = rank_within_groups(t["cmi"], t["peer_group"], ok, ascending=False)

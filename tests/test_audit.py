@@ -4,6 +4,7 @@ coding games of the synthetic region found -- and nothing else reported."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import subprocess
 import sys
 
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 
 import naive
 from conftest import SCHEMES, need_shared
-from evaluation.audit import count_tail_z, patient_pairs, peer_test, stratum_rate
+from evaluation.audit import count_tail_z, peer_test
+from evaluation.audit_measures import patient_pairs, stratum_rate
 
 stay = st.fixed_dictionaries({
     "patient": st.one_of(st.none(), st.integers(1, 4)), "admit": st.one_of(st.none(), st.integers(0, 60)),
@@ -196,11 +198,14 @@ def test_audit_is_deterministic_and_chinese_by_default(audited, tmp_path):
     sub = pq.read_table(out / "grouped.parquet").slice(0, 60_000)
     pq.write_table(sub, tmp_path / "g.parquet")
     digests = []
-    for k in range(2):
-        audit_to(str(tmp_path / "g.parquet"), str(tmp_path / f"a{k}"), scheme_path=str(SCHEMES / "chs-drg-1.1"), batch_size=7_000 + k * 13_000)
-        digests.append({n: hashlib.sha256((tmp_path / f"a{k}" / f"{n}.parquet").read_bytes()).hexdigest()
-                        for n in ("hospital_flags", "review_cases", "split_admissions", "target_areas")})
-    assert digests[0] == digests[1]
+    dask = ["local"] if importlib.util.find_spec("distributed") else []  # an optional extra
+    for k, where in enumerate([None, None, *dask]):  # any batch size, locally or on a cluster: the same bytes
+        audit_to(str(tmp_path / "g.parquet"), str(tmp_path / f"a{k}"), scheme_path=str(SCHEMES / "chs-drg-1.1"),
+                 batch_size=7_000 + (k % 2) * 13_000, dask=where)
+        digests.append({n: hashlib.sha256((tmp_path / f"a{k}" / n).read_bytes()).hexdigest()
+                        for n in ("hospital_flags.parquet", "review_cases.parquet", "split_admissions.parquet",
+                                  "target_areas.parquet", "audit.xlsx")})
+    assert all(d == digests[0] for d in digests[1:]) and len(digests) == 2 + len(dask)
     f = pq.read_table(tmp_path / "a0" / "hospital_flags.parquet").to_pandas()
     assert {"医院编码", "年度", "目标领域", "是否标记"} <= set(f.columns)
     assert "MCC/CC编码率" in set(f["目标领域"]) and not set(f["医院级别"]) & {"tertiary", "secondary", "primary"}

@@ -24,7 +24,7 @@ HOSPITALS = pd.DataFrame({"hospital_id": ["H1", "H2", "H3", "H4", "H5"],
                           "kind": ["general", "general", "general", "tcm", "general"]})
 DRGS = [("AA19", "MDCA", "AA1"), ("ES31", "MDCE", "ES3"), ("ES33", "MDCE", "ES3"), ("FM19", "MDCF", "FM1"),
         ("GB25", "MDCG", "GB2"), ("0000", None, None), ("ESQY", "MDCE", None)]
-KEYS = ("hospital_id", "drg", "mdc", "adrg", "period", "metric")
+KEYS = ("hospital_id", "dept", "doctor_id", "drg", "mdc", "adrg", "period", "metric")
 
 
 def random_cases(rng: np.random.Generator, n: int, *, with_mdc: bool | str = True, fractional_los: bool = False) -> pd.DataFrame:
@@ -306,10 +306,65 @@ def test_cli_evaluate_streams_the_tables_of_the_in_memory_evaluation(tmp_path):
     assert_same_tables(ref, got)
 
 
+def _with_units(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Cases with a department and a doctor: each doctor works in one department of one hospital (a few in two
+    hospitals), some cases name neither; and a patient-level model's expected death for most cases."""
+    n = len(df)
+    depts = np.array(["心内科", "普外科", "骨科", "产科"], dtype=object)
+    doctor = rng.integers(0, 60, n)
+    dept = depts[doctor % 4]
+    moved = rng.random(n) < 0.03  # a doctor seen in another hospital too
+    df = df.assign(case_id=[f"C{i}" for i in range(n)], dept=np.where(rng.random(n) < 0.02, None, dept),
+                   doctor_id=np.where(rng.random(n) < 0.02, None, np.char.add("D", doctor.astype(str)).astype(object)))
+    df.loc[moved, "hospital_id"] = "H2"
+    p = np.clip(rng.beta(1, 12, n) + 0.3 * (df["leaving_type"] == "5").to_numpy(), 1e-4, 0.99)
+    return df.assign(expected_death=np.where(rng.random(n) < 0.04, np.nan, p))
+
+
+@pytest.mark.parametrize("by", ["dept", "doctor", "hospital-dept"])
+@pytest.mark.parametrize("model", [False, True])
+def test_cli_department_and_doctor_views_stream_the_tables_of_the_in_memory_evaluation(tmp_path, by, model):
+    """The views from cells (per unit x DRG, batch by batch) equal the per-case views, also adjusted by a patient-level
+    model (its expected deaths read beside the batches; a doctor view's hospital effects solved over passes)."""
+    from drg.cli import main
+
+    rng = np.random.default_rng(5)
+    df = _with_units(random_cases(rng, 6000), rng)
+    src = tmp_path / "grouped.parquet"
+    pq.write_table(pa.Table.from_pandas(df.drop(columns=["expected_death"]), preserve_index=False), src, row_group_size=1000)
+    (tmp_path / "model").mkdir()
+    pq.write_table(pa.table({"case_id": df["case_id"].astype(str), "expected_death": df["expected_death"]}),
+                   tmp_path / "model" / "cases.parquet", row_group_size=1700)  # row groups unlike the batches
+    HOSPITALS.to_csv(tmp_path / "hospitals.csv", index=False)
+    more = ["--risk-model", str(tmp_path / "model")] if model else []
+    assert main(["evaluate", str(src), "--hospitals", str(tmp_path / "hospitals.csv"), "--by", by, "--lang", "en",
+                 "--batch-size", "700", "-o", str(tmp_path / "e"), *more]) == 0
+    ref = evaluate(df, hospitals=HOSPITALS, by=by, expected_deaths=df["expected_death"] if model else None)
+    got = {name: pd.read_parquet(tmp_path / "e" / f"{name}.parquet") for name in ref}
+    assert len(ref[by.replace("-", "_")]) >= 4
+    assert_same_tables(ref, got)
+
+
+def test_a_risk_model_of_other_records_is_one_line(tmp_path, capsys):
+    from drg.cli import main
+
+    rng = np.random.default_rng(6)
+    df = _with_units(random_cases(rng, 900), rng)
+    src = tmp_path / "grouped.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src)
+    (tmp_path / "model").mkdir()
+    other = df["case_id"].astype(str).to_numpy().copy()
+    other[[10, 11]] = other[[11, 10]]
+    pq.write_table(pa.table({"case_id": other, "expected_death": df["expected_death"]}), tmp_path / "model" / "cases.parquet")
+    assert main(["evaluate", str(src), "--by", "doctor", "--risk-model", str(tmp_path / "model"), "-o", str(tmp_path / "e")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "drg risk" in err[0] and not (tmp_path / "e").exists()
+
+
 def test_batches_reduced_on_one_or_four_threads_give_the_same_results(tmp_path, monkeypatch):
     """Batches are reduced on a thread pool and merged in input order: evaluate (by MDC and month) and pay write the
     same bytes with one reduce thread and with four, and support and tiered-care give the same tables."""
-    import drg.streamed
+    import drg.driver
     from drg.cli import main
     from drg.streamed import support_streamed, tiered_streamed
 
@@ -325,7 +380,7 @@ def test_batches_reduced_on_one_or_four_threads_give_the_same_results(tmp_path, 
     runs = {"evaluate": ["--by", "hospital-mdc", "--period", "month"], "pay": ["--budget", "1e7"]}
     tables = {}
     for threads in (1, 4):
-        monkeypatch.setattr(drg.streamed, "REDUCE_THREADS", threads)
+        monkeypatch.setattr(drg.driver, "REDUCE_THREADS", threads)
         for command, extra in runs.items():
             assert main([command, str(src), "--hospitals", str(hosp), *extra, "--batch-size", "500", "--lang", "en",
                          "-o", str(tmp_path / f"{command}-{threads}")]) == 0, command
@@ -491,7 +546,9 @@ def test_dask_is_refused_with_one_line_where_the_cases_are_read_into_memory(tmp_
 
     src = tmp_path / "grouped.parquet"
     _grouped_file(src, n=500)
-    assert main(["evaluate", str(src), "--by", "dept", "--dask", "local", "-o", str(tmp_path / "e")]) == 2
+    pd.DataFrame({"code": ["36.0601"], "grade": [4]}).to_csv(tmp_path / "grades.csv", index=False)
+    assert main(["support", str(src), "--procedure-grades", str(tmp_path / "grades.csv"), "--dask", "local",
+                 "-o", str(tmp_path / "e")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("drg: error: --dask：")
     assert not (tmp_path / "e").exists()

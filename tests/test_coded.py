@@ -56,7 +56,8 @@ def _table() -> pa.Table:
 
 
 def test_every_reader_includes_the_cases_of_the_one_rule():
-    from evaluation.audit_cases import AuditCases
+    from evaluation.analysis import run_on_table
+    from evaluation.audit_cases import coded_cases
     from evaluation.cells import CodedBatch
     from evaluation.coded import included
     from evaluation.common import prepare
@@ -69,8 +70,7 @@ def test_every_reader_includes_the_cases_of_the_one_rule():
     assert (CodedBatch(t).included == want).all()
     from drg.risk import code_lookup
 
-    reader = AuditCases(code_lookup(None), None, {})
-    reader.add(t)
+    reader = run_on_table(coded_cases(t.column_names, code_lookup(None), None, {}), t, batch_size=3)
     assert (np.concatenate(reader.parts["ok"]) == want).all()
     # dictionary-encoded columns (as Parquet hands them over) give the same answer
     enc = pa.table({c: (t.column(c).dictionary_encode() if pa.types.is_string(t.column(c).type) else t.column(c))

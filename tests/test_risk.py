@@ -4,6 +4,7 @@ case-mix-only hospitals are cleared, the quality outlier is still found, nobody 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from evaluation import comorbidity as cm
@@ -290,11 +291,17 @@ def test_model_is_discriminating_and_calibrated_on_held_out_folds(region):
 def test_risk_is_deterministic_and_speaks_chinese_by_default(region, tmp_path):
     d, _ = region
     run = [sys.executable, "-m", "drg.cli", "risk", str(d / "g.parquet"), "--outcomes", "death", "--sample", "20000"]
-    for out in ("a", "b"):
-        r = subprocess.run(run + ["-o", str(tmp_path / out)], capture_output=True, text=True)
+    dask = ["--dask", "local"] if importlib.util.find_spec("distributed") else []  # an optional extra
+    for out, more in (("a", []), ("b", ["--batch-size", "70000"]), ("c", dask)):
+        r = subprocess.run(run + more + ["-o", str(tmp_path / out)], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
-    a, b = (open(tmp_path / x / "cases.parquet", "rb").read() for x in ("a", "b"))
-    assert a == b
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "cases.parquet" in names and "risk.xlsx" in names
+    for name in names:  # locally or on a cluster: the same bytes (the workbook too); any batch size: the same tables
+        a, c = ((tmp_path / x / name).read_bytes() for x in "ac")
+        assert a == c, name
+        if name.endswith(".parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / name), pd.read_parquet(tmp_path / "b" / name))
     cols = pd.read_parquet(tmp_path / "a" / "cases.parquet").columns
     assert "病案号" in cols and "预期死亡概率" in cols
 
@@ -436,3 +443,41 @@ def test_a_year_cell_that_is_not_a_whole_number_is_null_not_a_failed_batch(value
     from drg.risk import _year
 
     assert _year(pa.table({"year": values})).to_pylist() == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 400), size=st.integers(4, 300), batch=st.integers(1, 500), seed=st.integers(0, 3))
+def test_fitting_sample_is_the_smallest_draws_of_each_stratum_at_any_batch_size(n, size, batch, seed):
+    """Passes 1 and 2 of drg risk keep, per stratum (deaths, everyone else), the included cases with the smallest fixed
+    draws -- written out: sort each stratum's draws and take the first k -- and weight them back to the population."""
+    from drg.risk import DEATH_SHARE, _Pass, code_lookup, fitting_sample
+    from evaluation.analysis import run_on_table
+    from evaluation.risk import Encoder, uniform
+
+    rng = np.random.default_rng(seed)
+    t = pa.table({"case_id": [f"c{i}" for i in range(n)], "hospital_id": rng.choice(["H1", "H2", ""], n).tolist(),
+                  "drg": rng.choice(["AB11", "BR23", "0000"], n).tolist(), "leaving_type": rng.choice(["1", "5"], n).tolist(),
+                  "los_days": rng.integers(1, 20, n), "total_cost": rng.uniform(100, 9000, n),
+                  "dx": [["I21.000"]] * n})
+    analysis = fitting_sample("g", t.column_names, _Pass(5, False, seed, code_lookup(None)), Encoder(5), size)
+    inc = np.array([h != "" and d != "0000" for h, d in zip(t["hospital_id"].to_pylist(), t["drg"].to_pylist())])
+    if not inc.any():  # nothing to fit on: said, not an empty model
+        from drg.io import InputError
+
+        with pytest.raises(InputError, match="no records to fit"):
+            run_on_table(analysis, t, batch_size=batch)
+        event("no included case")
+        assume(False)
+    sample, rows = run_on_table(analysis, t, batch_size=batch)
+    assert rows == n
+    stratum = (np.array(t["leaving_type"].to_pylist()) == "5").astype(int)
+    u = uniform(np.arange(n, dtype=np.int64), seed + 1)
+    want = []
+    for s, k in ((1, int(size * DEATH_SHARE)), (0, size - int(size * DEATH_SHARE))):
+        rows_s = np.flatnonzero(inc & (stratum == s))
+        want += rows_s[np.argsort(u[rows_s], kind="stable")][:k].tolist()
+    assert sorted(sample["row"].tolist()) == sorted(want)
+    assert sample["row"].tolist() == sorted(sample["row"].tolist())  # input order
+    counts = np.bincount(stratum[inc], minlength=2)
+    w = (counts / np.maximum(np.bincount(sample["stratum"], minlength=2), 1))[sample["stratum"]]
+    assert np.allclose(sample["weight"], w / w.mean())

@@ -119,7 +119,8 @@ def test_explain_estimates_the_case_payment(tmp_path):
     import subprocess
     import sys
 
-    from evaluation.payment import PaymentConfig, k_hi_for
+    from evaluation.payment import PaymentConfig
+    from evaluation.payment_classes import BY_NAME, k_hi_for
 
     (tmp_path / "w.csv").write_text("drg,weight,mean_cost\nFE19,1.2345,15000\n", encoding="utf-8")
     case = ["--dx", "I25.800x012|B15.000|L50.800", "--px", "39.2500x004|39.7100x004", "--sex", "1", "--age", "50", "--los", "10"]
@@ -132,12 +133,12 @@ def test_explain_estimates_the_case_payment(tmp_path):
     cfg = PaymentConfig()
     p = 100 * 1.2345
     line, y = paid("--point-value", "80", "--cost", "15000")
-    assert "FE19" in line and "normal" in line and y == pytest.approx(round(p * 80, 2))
+    assert "FE19" in line and BY_NAME["normal"].explain_en in line and y == pytest.approx(round(p * 80, 2))
     k_hi = float(k_hi_for(np.array([1.2345]), cfg)[0])
     line, y = paid("--point-value", "80", "--cost", "60000")
-    assert "high_cost" in line and y == pytest.approx(round((p + (60000 / 15000 - k_hi) * p) * 80, 2))
+    assert BY_NAME["high_cost"].explain_en in line and y == pytest.approx(round((p + (60000 / 15000 - k_hi) * p) * 80, 2))
     line, y = paid("--point-value", "80", "--cost", "3000")
-    assert "low_cost" in line and y == pytest.approx(round(p * 0.2 * 80, 2))
+    assert BY_NAME["low_cost"].explain_en in line and y == pytest.approx(round(p * 0.2 * 80, 2))
     line, y = paid("--base-rate", "12000", "--cost", "16000", "--coefficient", "1.1")
     assert y == pytest.approx(round(1.2345 * 1.1 * 12000, 2))
     zh, _ = paid("--point-value", "80", "--cost", "15000", lang="zh")
