@@ -10,7 +10,7 @@ import pandas as pd
 
 from .contract import load_mapping, note_year_source, read_plan
 from .io import InputError
-from .regions import hospitals_table, load_region
+from .regions import load_region
 from .streamed import (
     DRG,
     HOSPITAL,
@@ -93,7 +93,7 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     from evaluation.common import EvaluationError
 
     from .settlement import PAY_COLUMNS, pay_streamed, payment_workbook
-    from .streamed import check_columns, hospital_ids_of
+    from .streamed import check_columns
 
     folder = output_folder(output, [grouped, hospitals, weights, special_review, quality_factors], "pay")
     note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
@@ -107,10 +107,9 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     supplied = supplied_weights(weights)
     mapping = load_mapping(columns)
     check_columns(grouped, PAY_COLUMNS + ["self_pay"], mapping, "pay")
-    table = hospitals_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping))
     with folder as out:
         try:
-            tables, counts = pay_streamed(grouped, out, budgets, cfg, hospitals=table, supplied=supplied, special=special,
+            tables, counts = pay_streamed(grouped, out, budgets, cfg, hospitals_arg=hospitals, supplied=supplied, special=special,
                                           variants=variants or {}, lang=lang, mapping=mapping, batch_size=batch_size,
                                           dask=dask)
         except EvaluationError as e:

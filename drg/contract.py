@@ -6,8 +6,6 @@ Every reader renames what it found to the canonical names, so the analyses see o
 
 from __future__ import annotations
 
-import os
-
 from grouper.columns import ALIASES as GROUPER_ALIASES
 from grouper.columns import norm_header
 

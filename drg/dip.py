@@ -7,7 +7,7 @@
   dip_reason`` added;
 * ``drg dip pay GROUPED_DIP --budget ... -o pay/`` (cases.parquet, hospitals.parquet, parameters.parquet, dip.xlsx,
   pay.json): points per case, the point value per year, every case's
-  payment in integer fen by the largest remainders of ``drg pay`` (:func:`evaluation.payment_batches.shares_fen`:
+  payment in integer fen by the largest remainders of ``drg pay`` (:func:`evaluation.payment_remainders.shares_fen`:
   the budget exact), per hospital its settlement, DIP case-mix index, cost per point and the violation indices of
   the auxiliary catalogue as reported factors.
 """
@@ -213,7 +213,8 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
     parameters.parquet, pay.json. ``budgets``: {year: yuan} (None: every year)."""
     from evaluation.exact import exact_sums, split_exact
     from evaluation.payment import PaymentConfig
-    from evaluation.payment_batches import Run, resolve_ties, select_remainders, tied_rows
+    from evaluation.payment_batches import Run
+    from evaluation.payment_remainders import resolve_ties, select_remainders, tied_rows
 
     coefficients = coefficients or {}
 
@@ -273,7 +274,7 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
 
 
 def _settle(read, run, years: list, output: str, input_spec: str, lang: str) -> dict:
-    from evaluation.payment_batches import shares_fen
+    from evaluation.payment_remainders import shares_fen
 
     from .tables import output_folder
 

@@ -18,7 +18,6 @@ HELP_ZH = {
     "score against this group's mean cost instead of all cases' mean": "以该病种的平均费用(而非全部病例的平均费用)为分值基准",
     "scheme directory whose operating-room list and procedure names give the kinds of treatment":
         "分组方案文件夹：其手术室手术表和手术操作名称用于判定治疗方式",
-    "rows per batch (memory bound; default 200,000)": "每批行数(决定内存；默认200,000)",
     "every case to one group of a DIP catalogue": "将每个病例入组到DIP目录中的一个病种",
     "cases to group (anything drg group reads)": "待入组病例(drg group 能读的都可以)",
     "output .parquet, .csv or .xlsx: the input's columns and the DIP columns": "输出 .parquet、.csv 或 .xlsx：输入的各列加DIP各列",

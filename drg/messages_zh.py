@@ -136,8 +136,6 @@ MESSAGES = {
         '--columns {}：{} 必须是文本形式的列名; 如 {}',
     '{}: the column {} appears {} times; keep one (or rename the others) and run again':
         '{}：列 {} 出现了{}次; 请只保留一列(或给其余列改名)后重新运行',
-    '{}: drg {} needs column{} {}; name them so, or map them with --columns mapping.toml':
-        '{}：drg {} 需要列{} {}; 请使用这些列名，或用 --columns mapping.toml 指定',
     '--columns maps {} to {}, which the file does not have; its columns are: {}{}':
         '--columns 把 {} 映射到 {}，但文件中没有该列; 文件的列为：{}{}',
     '--cases {}: the demo needs at least 1,000 cases (a region of 178 hospitals over four years); e.g. --cases 20000':

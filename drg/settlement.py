@@ -196,16 +196,22 @@ def _plain_dictionaries(table):
 
 def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=None, supplied=None, special=None,
                  variants: dict | None = None, lang: str = "zh", mapping=None, batch_size: int = 1_000_000,
-                 dask: str | None = None) -> tuple[dict, dict]:
+                 dask: str | None = None, hospitals_arg: str | None = None) -> tuple[dict, dict]:
     """`drg pay` in three passes over the grouped file (:mod:`evaluation.payment_batches`, :func:`pay_analysis`) run by
     :func:`drg.driver.run`: writes ``cases.parquet`` into ``out_dir`` batch by batch and returns (the tables,
     {"cases": settled cases, "no_year": cases without a readable year (in no year's budget: not settled),
     "cost_unusable": n}). Memory follows the batch, the hospitals and DRGs, and a spill file of 10 bytes a case on disk
-    (point method)."""
+    (point method). ``hospitals``: a hospitals table; else ``hospitals_arg`` (--hospitals) or the built-in network
+    (:func:`drg.region_of.run_in_region`)."""
     from .driver import run
+    from .region_of import run_in_region
 
-    return run(pay_analysis(grouped, mapping, out_dir, budgets, cfg, hospitals, supplied, special, variants, lang),
-               grouped, mapping, batch_size, dask)
+    def analysis(table):
+        return pay_analysis(grouped, mapping, out_dir, budgets, cfg, table, supplied, special, variants, lang)
+
+    if hospitals_arg is not None or hospitals is None:  # a --hospitals argument, or the built-in network if it applies
+        return run_in_region(analysis, grouped, mapping, batch_size, dask, hospitals_arg)
+    return run(analysis(hospitals), grouped, mapping, batch_size, dask)
 
 
 def pay_analysis(grouped, mapping, out_dir, budgets, cfg, hospitals, supplied, special, variants, lang):
@@ -216,7 +222,8 @@ def pay_analysis(grouped, mapping, out_dir, budgets, cfg, hospitals, supplied, s
     import tempfile
 
     from evaluation.payment import scenario_runs
-    from evaluation.payment_batches import FirstPass, Run, finish, plan_from_first
+    from evaluation.payment_batches import FirstPass, Run, plan_from_first
+    from evaluation.payment_totals import finish
 
     from .streamed import release_freed_memory
 
@@ -249,15 +256,8 @@ def _rates_and_shares(grouped, mapping, priced, plan, runs, spill_dir):
     exact shares of its budget from the spill and the ties resolved by case id. Returns the rates' parameters."""
     import functools
 
-    from evaluation.payment_batches import (
-        denominators_from_spill,
-        merge_second,
-        rates_from_second,
-        resolve_ties,
-        select_remainders,
-        shares_budget,
-        tied_rows,
-    )
+    from evaluation.payment_batches import denominators_from_spill, merge_second, rates_from_second, shares_budget
+    from evaluation.payment_remainders import resolve_ties, select_remainders, tied_rows
 
     spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
     year_file = os.path.join(spill_dir, "year.i2")
@@ -300,7 +300,7 @@ def _write_cases(wanted, plan, runs, lang, out_dir):
     import functools
 
     from evaluation.common import column_label
-    from evaluation.payment_batches import Totals
+    from evaluation.payment_totals import Totals
 
     from .io import AtomicWriter
 

@@ -11,7 +11,6 @@ import pandas as pd
 
 from evaluation.analysis import Pass
 
-from .driver import run
 from .io import InputError
 from .regions import hospitals_table
 from .tables import only_hospitals
@@ -42,32 +41,12 @@ def check_columns(grouped: str, wanted: list, mapping, command: str) -> None:
     require(grouped, [rename[c] for c in cols], {**HOSPITAL, **DRG}, command)
 
 
-def hospital_ids_of(grouped: str, mapping: dict | None) -> list:
-    """The distinct hospital ids of a grouped file, read column by column in batches."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from .contract import batches
-
-    ids = set()
-    for b in batches(grouped, ["hospital_id"], mapping):
-        if "hospital_id" in b.column_names:
-            col = b.column("hospital_id")
-            u = pc.unique(col.dictionary_decode() if pa.types.is_dictionary(col.type) else col)
-            ids.update(v for v in u.to_pylist() if v is not None)
-    return sorted(map(str, ids))
-
-
 def region_table(hospitals: str | None, ids, command: str) -> pd.DataFrame:
     """The hospitals table with each hospital's level (and county when known: a table without one gets an empty
     county column, and nothing is computed by county), or one line saying how to give it."""
-    table = hospitals_table(hospitals, ids)
-    if table is None:
-        raise InputError(f"drg {command} needs each hospital's level, and the hospitals of the file are in no built-in "
-                         "network; pass --hospitals CSV (hospital_id, level[, county]) or a region folder")
-    if "county" not in table.columns:
-        table = table.assign(county=None)
-    return table
+    from .region_of import with_levels
+
+    return with_levels(hospitals_table(hospitals, ids), command)
 
 
 def region_frame(data: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
@@ -107,13 +86,15 @@ def evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, supplie
     """`drg evaluate`'s tables from one pass (:mod:`evaluation.cells`, :mod:`evaluation.streamed`)."""
     from evaluation.common import EvaluationError
 
+    from .region_of import run_in_region
+
     check_columns(grouped, wanted, mapping, "evaluate")
-    table = hospitals_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping))
     opts = dict(options)
     cc_args = dict(years=opts.pop("years", None), levels=opts.pop("levels", None), period=opts.pop("period", None))
     try:
-        return run(evaluate_analysis(grouped, wanted, table, hospital_ids, supplied, fixed_levels, cc_args, opts, risk_rows),
-                   grouped, mapping, batch_size, dask)
+        return run_in_region(lambda table: evaluate_analysis(grouped, wanted, table, hospital_ids, supplied, fixed_levels,
+                                                             cc_args, opts, risk_rows),
+                             grouped, mapping, batch_size, dask, hospitals)
     except InputError:
         raise
     except (EvaluationError, ValueError) as e:
@@ -192,9 +173,11 @@ def support_streamed(grouped, hospitals, plan, start, control_group, mapping=Non
                      dask: str | None = None) -> dict:
     """`drg support` from per-year cells: CMI with baseline weights, the hospital-year panel, then the same DiD as
     the per-case path (:func:`evaluation.support.support_tables`)."""
+    from .region_of import run_in_region
+
     check_columns(grouped, SUPPORT_COLUMNS, mapping, "support")
-    table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "support")
-    return run(support_analysis(table, plan, start, control_group), grouped, mapping, batch_size, dask)
+    return run_in_region(lambda table: support_analysis(table, plan, start, control_group), grouped, mapping, batch_size,
+                         dask, hospitals, "support")
 
 
 def support_analysis(table, plan, start, control_group):
@@ -249,9 +232,11 @@ def _added(total: pd.DataFrame | None, part: pd.DataFrame, keys: list) -> pd.Dat
 def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int = 1_000_000, dask: str | None = None) -> dict:
     """`drg tiered-care` batch by batch: per batch the counts and sums of the county, region and hospital tables
     (:mod:`evaluation.tiered_care`), added up; the basic-care list's weights from the first year's cells."""
+    from .region_of import run_in_region
+
     check_columns(grouped, TIERED_COLUMNS, mapping, "tiered-care")
-    table = region_table(hospitals, None if hospitals else hospital_ids_of(grouped, mapping), "tiered-care")
-    return run(tiered_analysis(table, goals, basic), grouped, mapping, batch_size, dask)
+    return run_in_region(lambda table: tiered_analysis(table, goals, basic), grouped, mapping, batch_size, dask, hospitals,
+                         "tiered-care")
 
 
 def tiered_analysis(table, goals, basic):

@@ -21,12 +21,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cell_keys import (
+    CELL_BITS,
+    codes_into,
+    compact_los,
+    dense_cells,
+    first_rows,
+    key_order,
+    month_index,
+    sorted_categorical,
+)
 from .coded import included_codes, known, numbers, text_codes, years
 from .common import (
     LEVEL_ALIASES,
     PERIODS,
     EvaluationError,
-    fits_slots,
     normalize_level,
     usable_cost,
     usable_los,
@@ -37,32 +46,7 @@ STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
 EXPECTED_STATS = ("e_n", "e_died", "e_sum")
 # with hospital effects (Newton's method, :mod:`evaluation.view_cells`): sum of q = expit(logit(p) + theta_h), q(1-q)
 NEWTON_STATS = ("q_sum", "qq_sum")
-_BITS = 21  # hospital, DRG-triple and period codes each below 2**21 in a cell id
 FOLD_AT = 1 << 20  # pending cells (:meth:`CaseCells.merge`) folded in once there are more than this and the cells
-
-
-def month_index(col, per_year: int) -> np.ndarray:
-    """Per case its period as year * per_year + part of the year, -1 where the date is missing or unreadable."""
-    t = col.type
-    if pa.types.is_date(t) or pa.types.is_timestamp(t):
-        d = col.cast(pa.date32()) if pa.types.is_timestamp(t) else col
-        days = d.cast(pa.int32()).to_numpy(zero_copy_only=False) if d.null_count == 0 else \
-            d.cast(pa.int32()).fill_null(np.iinfo(np.int32).min).to_numpy(zero_copy_only=False)
-        missing = days == np.iinfo(np.int32).min
-        if missing.all():
-            return np.full(len(days), -1, np.int64)
-        lo, hi = int(days[~missing].min()), int(days[~missing].max())
-        span = np.arange(lo, hi + 1).astype("datetime64[D]")  # a few thousand days: the calendar once per day
-        year = span.astype("datetime64[Y]").astype(np.int64) + 1970
-        month = span.astype("datetime64[M]").astype(np.int64) % 12 + 1
-        lut = year * per_year + (month - 1) * per_year // 12
-        return np.where(missing, -1, lut[np.clip(days.astype(np.int64) - lo, 0, hi - lo)])
-    else:
-        parsed = pd.to_datetime(col.to_pandas(), errors="coerce")
-        missing = parsed.isna().to_numpy()
-        year = parsed.dt.year.fillna(0).to_numpy(np.int64)
-        month = parsed.dt.month.fillna(1).to_numpy(np.int64)
-    return np.where(missing, -1, year * per_year + (month - 1) * per_year // 12)
 
 
 class CodedBatch:
@@ -226,7 +210,7 @@ class CaseCells:
         if len(drgs) < 32767:
             gi = gi.astype(np.int16)
         order = sel[pc.array_sort_indices(pa.array(gi)).to_numpy()]
-        cost, los = cost[order], _compact(los[order], integral=los_integral)
+        cost, los = cost[order], compact_los(los[order], integral=los_integral)
         ends = np.cumsum(np.bincount(gi, minlength=len(drgs)))
         for code in np.flatnonzero(np.diff(ends, prepend=0)):
             a, b = (ends[code - 1] if code else 0), ends[code]
@@ -271,7 +255,7 @@ class CaseCells:
 
     def _cells(self, h, g, mdc, adrg, p, included, cost, los, died, drgs, mdcs, adrgs, extra=()) -> None:
         """The batch's cells: one id per hospital x (DRG, MDC, ADRG) x period of the included cases, and their sums."""
-        dense = _dense_cells(h, g, mdc, adrg, p, included, len(self.hosp), len(drgs))
+        dense = dense_cells(h, g, mdc, adrg, p, included, len(self.hosp), len(drgs))
         if dense is not None:  # the usual case: counted over a small dense key, no hashing
             code, k, ch, cg, cm, ca, cp = dense
             uniq = np.r_[np.zeros(k, np.int64), -1]  # code k: the cases left out
@@ -292,7 +276,7 @@ class CaseCells:
         first = np.full(len(tuniq), len(tcode))
         np.minimum.at(first, tcode, np.arange(len(tcode)))
         self.triples = [(drgs[cg[i]], mdcs[cm[i]] if cm[i] >= 0 else None, adrgs[ca[i]] if ca[i] >= 0 else None) for i in first]
-        self.cell_id = (ch.astype(np.int64) << (2 * _BITS)) | (tcode.astype(np.int64) << _BITS) | cp
+        self.cell_id = (ch.astype(np.int64) << (2 * CELL_BITS)) | (tcode.astype(np.int64) << CELL_BITS) | cp
         self.sums = sums
 
     def _hashed_cells(self, h, g, mdc, adrg, p, included, drgs, mdcs, adrgs):
@@ -314,7 +298,7 @@ class CaseCells:
         # very wide dictionaries: the triples first
         tkey = (g * (len(mdcs) + 1) + (mdc + 1)) * (len(adrgs) + 1) + (adrg + 1)
         tc, tu = pd.factorize(tkey)
-        key = np.where(included, (h << (2 * _BITS)) | (tc.astype(np.int64) << _BITS) | p, -1)
+        key = np.where(included, (h << (2 * CELL_BITS)) | (tc.astype(np.int64) << CELL_BITS) | p, -1)
         code, uniq = pd.factorize(key)
         row = np.full(len(uniq), len(key))
         np.minimum.at(row, code, np.arange(len(key)))
@@ -338,13 +322,13 @@ class CaseCells:
         other._fold()
         if len(other.cell_id) == 0:
             return self
-        hmap = _codes_into(self.hosp, other.hosp)
-        tmap = _codes_into(self.triples, other.triples)
-        mask = (1 << _BITS) - 1
+        hmap = codes_into(self.hosp, other.hosp)
+        tmap = codes_into(self.triples, other.triples)
+        mask = (1 << CELL_BITS) - 1
         last = other.cell_id & mask
         if self.unit:  # unit codes are the batch's: made the run's (code + 1 in the slot)
-            last = _codes_into(self.units, other.units)[last - 1] + 1
-        theirs = (hmap[other.cell_id >> (2 * _BITS)] << (2 * _BITS)) | (tmap[(other.cell_id >> _BITS) & mask] << _BITS) | last
+            last = codes_into(self.units, other.units)[last - 1] + 1
+        theirs = (hmap[other.cell_id >> (2 * CELL_BITS)] << (2 * CELL_BITS)) | (tmap[(other.cell_id >> CELL_BITS) & mask] << CELL_BITS) | last
         if len(self.cell_id) == 0 and not self._pending:
             order = np.argsort(theirs)
             self.cell_id, self.sums = theirs[order], other.sums[:, order]
@@ -402,11 +386,11 @@ class CaseCells:
         """One row per cell: the keys and the sums (:data:`STATS`, then :data:`EXPECTED_STATS` and :data:`NEWTON_STATS`
         where asked for), sorted by the keys."""
         self._fold()
-        mask = (1 << _BITS) - 1
+        mask = (1 << CELL_BITS) - 1
         tri = np.array(self.triples + [(None, None, None)], dtype=object).reshape(-1, 3)
-        t = (self.cell_id >> _BITS) & mask
+        t = (self.cell_id >> CELL_BITS) & mask
         # categoricals with sorted categories: the per-DRG maps of the tables work on the few distinct values
-        out = pd.DataFrame({"hospital_id": sorted_categorical(self.hosp, self.cell_id >> (2 * _BITS)),
+        out = pd.DataFrame({"hospital_id": sorted_categorical(self.hosp, self.cell_id >> (2 * CELL_BITS)),
                             "drg": sorted_categorical(tri[:, 0], t), "mdc": sorted_categorical(tri[:, 1], t),
                             "adrg": sorted_categorical(tri[:, 2], t)})
         if self.period:
@@ -416,7 +400,7 @@ class CaseCells:
             out[self.unit] = sorted_categorical(self.units, (self.cell_id & mask) - 1)
         for i, s in enumerate(self.stats):
             out[s] = self.sums[i].astype(np.int64) if s in ("n", "died", "cost_n", "los_n", "e_n", "e_died") else self.sums[i]
-        return out.take(_key_order(out, self.keys)).reset_index(drop=True)
+        return out.take(key_order(out, self.keys)).reset_index(drop=True)
 
     @property
     def included(self) -> int:
@@ -429,111 +413,6 @@ class CaseCells:
         if not chunks:
             return np.empty(0), np.empty(0)
         return (np.concatenate([c for c, _ in chunks]), np.concatenate([np.asarray(v, dtype=float) for _, v in chunks]))
-
-
-def _dense_cells(h, g, mdc, adrg, p, included, n_h: int, n_g: int):
-    """Cells counted over a dense key hospital x DRG x period, or None where that key would be too wide for the
-    batch. A grouped file gives each DRG one MDC and one ADRG: then the DRG code stands for the triple (checked
-    on the included cases; a DRG seen with two MDCs or ADRGs in the batch goes the hashed way).
-
-    Returns (cell code per case, k (the code of the cases left out), and per cell its hospital, DRG, MDC, ADRG and
-    period codes), cells in the order of their key."""
-    n_m = int(mdc.max(initial=-1)) + 2
-    ma = np.where(included, (adrg + 1) * n_m + (mdc + 1), -1)  # MDC and ADRG in one code; -1: left out
-    gj = np.where(included, g, n_g)  # the cases left out share one extra slot
-    ma_of = np.full(n_g + 1, -1, np.int64)
-    ma_of[gj] = ma
-    if not np.array_equal(ma_of[gj], ma):
-        return None
-    mdc_of, adrg_of = ma_of[:n_g] % n_m - 1, ma_of[:n_g] // n_m - 1
-    dated = p > 0
-    lo = int(p[dated].min()) if dated.any() else 1
-    n_p = int(p.max(initial=0)) - lo + 2 if dated.any() else 1
-    size = n_h * n_g * n_p
-    if not fits_slots(size, len(h)):
-        return None
-    key = (h * n_g + g) * n_p + (np.where(dated, p - (lo - 1), 0) if n_p > 1 else 0)
-    key = np.where(included, key, size)
-    at = np.flatnonzero(np.bincount(key, minlength=size + 1)[:size])
-    k = len(at)
-    lut = np.full(size + 1, k, np.int32 if k < 2**31 - 1 else np.int64)
-    lut[at] = np.arange(k)
-    cp = at % n_p
-    cg = (at // n_p) % n_g
-    return lut[key], k, at // (n_p * n_g), cg, mdc_of[cg], adrg_of[cg], np.where(cp > 0, cp + (lo - 1), 0)
-
-
-def sorted_categorical(values, codes: np.ndarray) -> pd.Categorical:
-    """``values[codes]`` as a Categorical whose categories are the distinct values, sorted (None is missing)."""
-    values = np.asarray(list(values), dtype=object)
-    present = [v for v in values if v is not None]
-    cats = np.array(sorted(set(present)), dtype=object)
-    position = {v: i for i, v in enumerate(cats)}
-    recode = np.array([position.get(v, -1) if v is not None else -1 for v in values] + [-1], dtype=np.int64)
-    return pd.Categorical.from_codes(recode[np.where(codes < len(values), codes, len(values))], categories=cats)
-
-
-def _key_order(cells: pd.DataFrame, keys: list, fit_bits: int = 62) -> np.ndarray:
-    """The row order of ``cells.sort_values(keys, kind="stable")`` for keys that are categoricals with sorted
-    categories (and a float period): by their codes, missing last, as one integer key where it fits in 62 bits
-    (sorting five object columns took a third of a second per million cells)."""
-    parts = []
-    for k in keys:
-        col = cells[k]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            code, width = col.cat.codes.to_numpy().astype(np.int64), len(col.cat.categories)
-        else:  # the period: whole numbers >= 0 or NaN
-            v = col.to_numpy(float)
-            ok = ~np.isnan(v)
-            code, width = np.where(ok, v, -1).astype(np.int64), int(v[ok].max()) + 1 if ok.any() else 0
-        parts.append((np.where(code >= 0, code, width), width + 1))  # missing after every value
-    if float(np.prod([float(w) for _, w in parts])) < 2.0 ** fit_bits:
-        key = np.zeros(len(cells), np.int64)
-        for code, width in parts:
-            key = key * width + code
-        return np.argsort(key, kind="stable")
-    return np.lexsort([code for code, _ in reversed(parts)])
-
-
-def _codes_into(values: list, new: list) -> np.ndarray:
-    """Codes in ``values`` (extended in place) of each of ``new``; the last entry maps a missing (-1) code."""
-    index = {v: i for i, v in enumerate(values)}
-    out = np.empty(len(new) + 1, np.int64)
-    for i, v in enumerate(new):
-        if v not in index:
-            index[v] = len(values)
-            values.append(v)
-        out[i] = index[v]
-    out[-1] = (1 << _BITS) - 1
-    if len(values) >= (1 << _BITS) - 1:
-        raise EvaluationError(f"more than {(1 << _BITS) - 2:,} hospitals, DRGs or doctors: split the input by region or year")
-    return out
-
-
-def _compact(los: np.ndarray, integral: bool = False) -> np.ndarray:
-    """LOS as float32 when that is exact (whole days below 2**24 are), else float64: 4 bytes a case instead of 8."""
-    f = los.astype(np.float32)
-    if integral:
-        return f if max(np.fmax.reduce(los, initial=0), -np.fmin.reduce(los, initial=0)) < 2**24 else los
-    return f if np.array_equal(f.astype(float), los, equal_nan=True) else los
-
-
-def first_rows(h: np.ndarray, k: int) -> np.ndarray:
-    """Row of the first occurrence of each code 0..k-1 of ``h`` (``len(h)`` where absent; -1 codes are skipped).
-
-    Codes that Arrow's dictionary encoding assigns appear in order (code j first appears after code j-1), so
-    the running maximum finds them by binary search; other orders fall back to ``np.minimum.at``."""
-    n = len(h)
-    present = np.zeros(k + 1, bool)
-    present[h] = True  # code -1 marks the last slot
-    present = present[:k]
-    first = np.searchsorted(np.maximum.accumulate(h), np.arange(k), side="left") if n else np.zeros(k, np.int64)
-    at = np.minimum(first, max(n - 1, 0))
-    if n and np.array_equal(h[at[present]], np.flatnonzero(present)):
-        return np.where(present, first, n)
-    first = np.full(k + 1, n)
-    np.minimum.at(first, np.where(h >= 0, h, k), np.arange(n))
-    return first[:k]
 
 
 def _first(h, level, kind, hosp, level_names, kind_names, seen: dict) -> None:

@@ -77,6 +77,13 @@ def t_ppf(q, df):
     return _quantile(q, df > 0, inner, -np.inf, np.inf)
 
 
+def t_isf(q, df):
+    q, df = _f(q, df)
+    with np.errstate(all="ignore"):
+        inner = -sc.stdtrit(df, q)
+    return _quantile(q, df > 0, inner, np.inf, -np.inf)
+
+
 def t_sf(x, df):
     x, df = _f(x, df)
     with np.errstate(all="ignore"):
@@ -84,6 +91,15 @@ def t_sf(x, df):
     ok = df > 0
     return _out(np.where(ok & (x > -np.inf) & (x < np.inf), inner,
                          np.where(~ok | np.isnan(x), np.nan, np.where(x == -np.inf, 1.0, 0.0))))
+
+
+def chi2_sf(x, df):
+    x, df = _f(x, df)
+    with np.errstate(all="ignore"):
+        inner = sc.chdtrc(df, x)
+    ok = df > 0
+    return _out(np.where(ok & (x > 0) & (x < np.inf), inner,
+                         np.where(~ok | np.isnan(x), np.nan, np.where(x <= 0, 1.0, 0.0))))
 
 
 def f_sf(x, dfn, dfd):

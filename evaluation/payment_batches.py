@@ -27,32 +27,28 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cells import CaseCells, CodedBatch, month_index, sorted_categorical, first_rows, levels_of
+from .cell_keys import month_index, sorted_categorical
+from .cells import CaseCells, CodedBatch, levels_of
 from .coded import numbers, text_codes, years
-from .common import EvaluationError, key_codes
-from .exact import exact_sums, fen_shares, merge_sums, split_exact, to_float
+from .common import EvaluationError
+from .exact import exact_sums, merge_sums, split_exact, to_float
 from .payment import (
     CLASSES,
     NO_YEAR,
-    SETTLED_CLASSES,
     PaymentConfig,
     balanced_rate,
     pooled_mean_cost,
-    advances_table,
     case_points,
     check_budget,
     check_cost_total,
     classify,
-    profit_loss_table,
     rate_terms,
-    scenario_table,
-    settlement_table,
     to_fen,
     usable_self_pay,
 )
+from .payment_remainders import in_sorted, shares_fen
+from .payment_totals import coded_profit_loss_sums, coded_settlement_sums, monthly_sums
 
-_BUCKETS = 1 << 20  # remainder histogram resolution
-_BUCKET_SHIFT = 32 - 20  # remainders are in 2**-32 fen: the top 20 bits are the bucket
 
 
 @dataclass
@@ -229,14 +225,6 @@ def year_index(t: pa.Table, years: list) -> np.ndarray:
     return out
 
 
-def _in(rows: np.ndarray, sorted_rows: np.ndarray) -> np.ndarray:
-    """Which of ``rows`` (ascending) are in ``sorted_rows``."""
-    if not len(sorted_rows) or not len(rows):
-        return np.zeros(len(rows), dtype=bool)
-    lo, hi = np.searchsorted(sorted_rows, [rows[0], rows[-1] + 1])
-    return np.isin(rows, sorted_rows[lo:hi])
-
-
 def price(cb: CodedBatch, t: pa.Table, rows: np.ndarray, year: np.ndarray, plan: PayPlan, run: Run) -> Priced:
     """Class, coefficients and points (point method) or rate terms ``a·r + b`` of each case, as :func:`simulate`."""
     cfg = run.cfg
@@ -245,7 +233,7 @@ def price(cb: CodedBatch, t: pa.Table, rows: np.ndarray, year: np.ndarray, plan:
     lt = pd.Categorical.from_codes(cb.lt, [v if v is not None else "None" for v in cb.lts]) if cb.lts is not None \
         else pd.Categorical([""] * len(rows))
     cases = pd.DataFrame({"cost": cb.cost, "los": cb.los, "included": cb.included, "leaving_type": lt}, copy=False)
-    special, over = _in(rows, run.accepted), _in(rows, run.over_cap)
+    special, over = in_sorted(rows, run.accepted), in_sorted(rows, run.over_cap)
     code = classify(cases, rw, mean_g, cfg, special)
     level_k = np.array([float(cfg.coefficients.get(v, 1.0)) for v in cb.level_names])[cb.level]
     if cfg.quality_factors:
@@ -292,7 +280,7 @@ def shares_budget(cfg: PaymentConfig) -> bool:
     return cfg.method == "points" or cfg.rate_basis == "balance"
 
 
-def case_shares(p: "Priced", run: Run, n_years: int, year: np.ndarray) -> np.ndarray:
+def caseexact_shares(p: "Priced", run: Run, n_years: int, year: np.ndarray) -> np.ndarray:
     """Each case's share of its year's budget under ``run``: points, or the rate method's ``a·r + b`` (yuan)."""
     if run.cfg.method == "points":
         return p.points
@@ -368,119 +356,6 @@ def rates_from_second(plan: PayPlan, sums: list) -> list:
     return params
 
 
-# -- the largest remainders, from the spill ---------------------------------------------------------------------
-def select_remainders(run: Run, years: list, chunks) -> None:
-    """Fill ``run.threshold``, ``run.tied`` (rows whose tie needs the case ids: as ``(rows, need)``) and ``run.extra``."""
-    n = len(years)
-    denom = np.array([run.denom[i] for i in range(n)], dtype=float).reshape(n, 2)
-    total = np.array([float(run.total_fen(y)) for y in years])
-    base_sum, count = [0] * n, np.zeros(n, np.int64)
-    hist = np.zeros(n * _BUCKETS, np.int64)
-
-    def tally(chunk):
-        _, year, points = chunk
-        keep = year >= 0
-        year, points = year[keep].astype(np.int64), points[keep]
-        base, rem = _shares(points, year, denom, total)
-        return ({int(i): int(base[year == i].sum()) for i in np.unique(year)}, np.bincount(year, minlength=n),
-                np.bincount(year * _BUCKETS + _bucket(rem), minlength=n * _BUCKETS))
-
-    for sums, counts, h in _in_threads(tally, chunks()):  # integer tallies: the same whatever the order
-        for i, v in sums.items():
-            base_sum[i] += v
-        count += counts
-        hist += h
-    target = {}
-    for i in range(n):
-        left = run.total_fen(years[i]) - base_sum[i]
-        if left < 0:
-            raise EvaluationError("the floors of the shares exceed the budget (float error): report this input")
-        extra = 0
-        if count[i] and left >= count[i]:  # float error only: whole fen to everybody first
-            extra, left = divmod(left, int(count[i]))
-        run.extra[i] = extra
-        run.threshold[i] = _NO_THRESHOLD
-        run.tied[i] = np.empty(0, np.int64)
-        if left:
-            h = hist[i * _BUCKETS:(i + 1) * _BUCKETS]
-            above = np.cumsum(h[::-1])[::-1] - h  # cases in higher buckets
-            b = int(np.flatnonzero(above + h >= left).max())
-            target[i] = (b, left - int(above[b]))
-    if not target:
-        return
-    found = {i: ([], []) for i in target}  # the threshold buckets' rows and remainders
-
-    def near(chunk):
-        first, year, points = chunk
-        keep = year >= 0
-        rows = first + np.flatnonzero(keep)
-        year, points = year[keep].astype(np.int64), points[keep]
-        _, rem = _shares(points, year, denom, total)
-        bucket = _bucket(rem)
-        return {i: (rows[sel], rem[sel]) for i, (b, _) in target.items() for sel in [(year == i) & (bucket == b)]}
-
-    for part in _in_threads(near, chunks()):  # in input order
-        for i, (rows, rem) in part.items():
-            found[i][0].append(rows)
-            found[i][1].append(rem)
-    for i, (b, k) in target.items():
-        rows, rem = np.concatenate(found[i][0]), np.concatenate(found[i][1])
-        t = int(np.sort(rem)[::-1][k - 1])  # the k-th largest remainder of the bucket
-        need = k - int((rem > t).sum())
-        tied = rows[rem == t]
-        run.threshold[i] = t
-        run.tied[i] = (tied, need)  # resolved by the case ids (:func:`resolve_ties`) when need < len(tied)
-
-
-def _in_threads(work, items, threads: int = 2):
-    """``work(item)`` of each item, in order, two at a time on threads (NumPy releases the GIL in its loops); at
-    most ``threads`` items read ahead, so memory stays a few chunks."""
-    import collections
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        pending: collections.deque = collections.deque()
-        for item in items:
-            pending.append(pool.submit(work, item))
-            if len(pending) >= threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def resolve_ties(run: Run, case_ids) -> None:
-    """Turn each year's ``(tied rows, need)`` into the rows that get the fen: all when every tie gets one, else the
-    ``need`` smallest case ids (``case_ids(rows)``: their ids as text, rows ascending), earlier rows first."""
-    for i, v in run.tied.items():
-        if not isinstance(v, tuple):
-            continue
-        tied, need = v
-        if need >= len(tied):
-            run.tied[i] = np.sort(tied)
-        else:
-            tied = np.sort(tied)
-            keys = np.array(case_ids(tied), dtype=object).astype(str)
-            run.tied[i] = np.sort(tied[np.argsort(keys, kind="stable")][:need])
-
-
-def tied_rows(runs: list) -> np.ndarray:
-    """The rows whose case ids break a tie (sorted)."""
-    parts = [v[0] for run in runs for v in run.tied.values() if isinstance(v, tuple) and v[1] < len(v[0])]
-    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
-
-
-def _shares(points, year, denom, total):
-    """(floor, remainder in 2**-32 fen) of each case's share: allocate_fen's arithmetic, case by case."""
-    return fen_shares(points, denom[year, 0], denom[year, 1], total[year])
-
-
-_NO_THRESHOLD = 1 << 40  # above every remainder: nobody gets a fen by remainder
-
-
-def _bucket(rem: np.ndarray) -> np.ndarray:
-    return np.minimum(rem >> _BUCKET_SHIFT, _BUCKETS - 1)
-
-
 # -- pass 3 -----------------------------------------------------------------------------------------------
 def payments_fen(p: Priced, run: Run, years: list) -> np.ndarray:
     """Each case's settled amount in fen (cases without a settled year: 0)."""
@@ -488,25 +363,10 @@ def payments_fen(p: Priced, run: Run, years: list) -> np.ndarray:
     y = np.where(settled, p.year, 0)
     n = len(years)
     if shares_budget(run.cfg):
-        pay = shares_fen(case_shares(p, run, n, y), y, p.rows, run, years)
+        pay = shares_fen(caseexact_shares(p, run, n, y), y, p.rows, run, years)
     else:
         pay = to_fen(p.a * np.array([run.rate.get(i, 0.0) for i in range(n)])[y] + p.b)
     return np.where(settled, pay, 0)
-
-
-def shares_fen(shares: np.ndarray, year: np.ndarray, rows: np.ndarray, run: Run, years: list) -> np.ndarray:
-    """Each case's fen of its year's budget once :func:`select_remainders` and :func:`resolve_ties` have run:
-    the floor of its share, the whole fen everybody got, and one more for a remainder above the year's threshold
-    or a tie the case ids gave it (``year``: indices into ``years``, every case settled; ``rows``: the cases' global
-    rows, ascending). What `drg pay` and `drg dip pay` settle with."""
-    n = len(years)
-    denom = np.array([run.denom.get(i, (1.0, 0.0)) for i in range(n)], dtype=float).reshape(n, 2)
-    total = np.array([float(run.total_fen(v)) for v in years])
-    base, rem = _shares(shares, year, denom, total)
-    bonus = rem > np.array([run.threshold.get(i, _NO_THRESHOLD) for i in range(n)], np.int64)[year]
-    for i, tied in run.tied.items():
-        bonus |= (year == i) & _in(rows, tied)
-    return base + np.array([run.extra.get(i, 0) for i in range(n)], np.int64)[year] + bonus
 
 
 def case_table(cb: CodedBatch, t: pa.Table, p: Priced, pay: np.ndarray, years: list) -> pd.DataFrame:
@@ -579,200 +439,9 @@ def third_pass(t: pa.Table, offset: int, plan: PayPlan) -> ThirdPass:
                 paid[int(i)] = int(sub["payment_fen"].sum())
                 profit_loss[int(i)] = coded_profit_loss_sums(sub)
                 if "month" in sub.columns:
-                    monthly[int(i)] = _monthly_sums(sub, run.cfg)
+                    monthly[int(i)] = monthly_sums(sub, run.cfg)
         settlement.append(per_year)
         if r == 0:
             cases = table
     return ThirdPass(cases, settlement, monthly, profit_loss, paid)
 
-
-def coded_settlement_sums(t: pd.DataFrame) -> pd.DataFrame:
-    """:func:`evaluation.payment.settlement_sums` of a batch's per-case table, summed on the hospital codes."""
-    hc = t["hospital_id"].cat.codes.to_numpy().astype(np.int64)
-    ok = hc >= 0
-    hc = hc[ok]
-    k = len(t["hospital_id"].cat.categories)
-    present = np.bincount(hc, minlength=k) > 0
-    first = first_rows(hc, k)[present]
-    rows = np.flatnonzero(ok)[first]
-    pay = t["payment_fen"].to_numpy()[ok]
-    costed = t["cost_usable"].to_numpy(bool)[ok]
-    points = t["points"].to_numpy(float)[ok]
-    has_points = np.bincount(hc, weights=~np.isnan(points), minlength=k)[present] > 0
-    out = pd.DataFrame({"level": t["level"].iloc[rows].to_numpy(),  # the hospitals' rows only: no text per case
-                        "coefficient": t["coefficient"].to_numpy()[rows], "quality_factor": t["quality_factor"].to_numpy()[rows],
-                        "cases": np.bincount(hc, minlength=k)[present].astype(np.int64),
-                        "points": np.where(has_points, np.bincount(hc, weights=np.nan_to_num(points), minlength=k)[present],
-                                           np.nan),
-                        "payment_fen": _int_sums(hc, pay, k)[present]},
-                       index=pd.Index(t["hospital_id"].cat.categories.to_numpy()[present], name="hospital_id"))
-    code = t["payment_class"].cat.codes.to_numpy().astype(np.int64)[ok]
-    by_class = np.bincount(hc * len(CLASSES) + code, minlength=k * len(CLASSES)).reshape(k, len(CLASSES))[present]
-    for j, c in enumerate(SETTLED_CLASSES):
-        out[f"cases_{c}"] = by_class[:, j].astype(np.int64)
-    out["cases_cost_unusable"] = np.bincount(hc, weights=~costed, minlength=k)[present].astype(np.int64)
-    out["special_review_over_cap"] = np.bincount(hc, weights=t["special_review_over_cap"].to_numpy(bool)[ok],
-                                                 minlength=k)[present].astype(np.int64)
-    out["payment_costed_fen"] = _int_sums(hc, np.where(costed, pay, 0), k)[present]
-    out["actual_cost_fen"] = _int_sums(hc, t["cost_fen"].to_numpy()[ok], k)[present]
-    if "self_pay_fen" in t.columns:
-        out["self_pay_fen"] = _int_sums(hc, t["self_pay_fen"].to_numpy()[ok], k)[present]
-    return out
-
-
-def coded_profit_loss_sums(t: pd.DataFrame) -> pd.DataFrame:
-    """:func:`evaluation.payment.profit_loss_sums` of a batch's per-case table, summed on integer keys."""
-    hc = t["hospital_id"].cat.codes.to_numpy().astype(np.int64)
-    gc = t["drg"].cat.codes.to_numpy().astype(np.int64)
-    ok = t["cost_usable"].to_numpy(bool) & (hc >= 0) & (gc >= 0)
-    parts = [(hc[ok], t["hospital_id"].cat.categories.to_numpy())]
-    names = ["hospital_id", "drg"]
-    if "dept" in t.columns:  # a case without a department is under dept ""
-        dc = t["dept"].cat.codes.to_numpy().astype(np.int64)[ok]
-        parts.append((np.where(dc >= 0, dc + 1, 0), np.r_[np.array([""], dtype=object), t["dept"].cat.categories.to_numpy()]))
-        names = ["hospital_id", "dept", "drg"]
-    parts.append((gc[ok], t["drg"].cat.categories.to_numpy()))
-    key = np.zeros(int(ok.sum()), np.int64)
-    size = 1
-    for codes, values in parts:
-        key = key * (len(values) + 1) + codes
-        size *= len(values) + 1
-    code, uniq = key_codes(key, size)
-    levels, rest = [], uniq
-    for codes, values in reversed(parts):
-        levels.append(np.asarray(values, dtype=object)[rest % (len(values) + 1)])
-        rest = rest // (len(values) + 1)
-    index = pd.MultiIndex.from_arrays(levels[::-1], names=names)
-    pay, cost = t["payment_fen"].to_numpy()[ok], t["cost_fen"].to_numpy()[ok]
-    k = len(uniq)
-    out = pd.DataFrame({"cases": np.bincount(code, minlength=k).astype(np.int64), "payment_fen": _int_sums(code, pay, k),
-                        "cost_fen": _int_sums(code, cost, k),
-                        "losing_cases": np.bincount(code, weights=pay < cost, minlength=k).astype(np.int64)}, index=index)
-    return out.sort_index()
-
-
-def _monthly_sums(sub: pd.DataFrame, cfg: PaymentConfig):
-    """Per (month, hospital_id) of a batch's cases of one year: cases and fen paid, and the exact points."""
-    m = sub["month"].to_numpy(float)
-    hc = sub["hospital_id"].cat.codes.to_numpy().astype(np.int64)
-    ok = np.isfinite(m) & (hc >= 0)
-    key = hc[ok] * 13 + m[ok].astype(np.int64)
-    code, uniq = pd.factorize(key)
-    index = pd.MultiIndex.from_arrays([uniq % 13, sub["hospital_id"].cat.categories.to_numpy()[uniq // 13]],
-                                      names=["month", "hospital_id"])
-    sums = pd.DataFrame({"cases": np.bincount(code, minlength=len(uniq)).astype(np.int64),
-                         "payment_fen": _int_sums(code, sub["payment_fen"].to_numpy()[ok], len(uniq))}, index=index)
-    points = {}
-    if cfg.method == "points":
-        ex = exact_sums(sub["points"].to_numpy(float)[ok], code, {})
-        points = {index[c]: v for c, v in ex.items()}
-    return sums.sort_index(), points
-
-
-def _int_sums(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Exact int64 sums by code: a float bincount where no partial sum can reach 2**53 (then every one is exact),
-    else integer additions (fen: amounts past 2**53 would round)."""
-    values = values.astype(np.int64)
-    if not len(values) or max(int(values.max()), -int(values.min())) < (1 << 53) // len(values):  # float sums exact
-        return np.rint(np.bincount(code, weights=values, minlength=k)).astype(np.int64)
-    out = np.zeros(k, np.int64)
-    np.add.at(out, code, values)
-    return out
-
-
-class Totals:
-    """The sums of pass 3 over the batches so far (integer sums: any order gives the same; the first level and
-    coefficient per hospital come from the earliest batch)."""
-
-    def __init__(self, runs: int):
-        self.settlement = [{} for _ in range(runs)]  # run -> year -> [sums frames]
-        self.monthly: dict = {}
-        self.points: dict = {}
-        self.profit_loss: dict = {}
-        self.paid: dict = {}
-        self.cases = 0
-
-    def add(self, part: ThirdPass) -> None:
-        self.cases += 0 if part.cases is None else len(part.cases)
-        for mine, theirs in zip(self.settlement, part.settlement):
-            for i, s in theirs.items():
-                _append(mine, i, s)
-        for i, s in part.profit_loss.items():
-            _append(self.profit_loss, i, s)
-        for i, (s, pts) in part.monthly.items():
-            _append(self.monthly, i, s)
-            merge_sums(self.points.setdefault(i, {}), pts)
-        for i, v in part.paid.items():
-            self.paid[i] = self.paid.get(i, 0) + v
-
-
-def _append(store: dict, key, frame: pd.DataFrame, every: int = 16) -> None:
-    """Keep a list of partial sums per key, folded into one every ``every`` parts (memory stays bounded)."""
-    parts = store.setdefault(key, [])
-    parts.append(frame)
-    if len(parts) >= every:
-        store[key] = [_fold(parts)]
-
-
-def _fold(parts: list) -> pd.DataFrame:
-    both = pd.concat(parts)
-    levels = list(range(both.index.nlevels))
-    if "level" in both.columns:  # settlement sums: the first level, coefficient and quality factor, the rest summed
-        g = both.groupby(level=levels, sort=True)
-        first = g[["level", "coefficient", "quality_factor"]].first()
-        summed = g[[c for c in both.columns if c not in first.columns]].sum(min_count=1)
-        out = first.join(summed)[list(both.columns)]
-        for c in out.columns:
-            if c not in ("level", "coefficient", "quality_factor", "points"):
-                out[c] = out[c].astype(np.int64)
-        return out
-    return both.groupby(level=levels, sort=True).sum()
-
-
-def finish(plan: PayPlan, params: list, totals: Totals, first: FirstPass) -> dict:
-    """The tables of :func:`drg.settlement.settle_years` from the passes' sums."""
-    base = plan.runs[0]
-    out = {"settlement": [], "parameters": [], "monthly": [], "drg_profit_loss": [], "scenarios": []}
-    for i, y in enumerate(plan.years):
-        settled = {}
-        advances = None
-        if i in totals.monthly:
-            sums = _fold(totals.monthly[i]).astype(np.int64)
-            points = None
-            if base.cfg.method == "points":
-                points = pd.Series([to_float(totals.points[i].get(k, 0)) for k in sums.index], index=sums.index)
-            m = advances_table(sums, points, base.total_fen(y), base.cfg)
-            out["monthly"].append(m.assign(year=y)[["year", *m.columns]])
-            advances = m.groupby("hospital_id")["advance_fen"].sum()
-        for r, run in enumerate(plan.runs):
-            parts = totals.settlement[r].get(i)
-            if not parts:
-                continue
-            s = _fold(parts)
-            s.index.name = "hospital_id"
-            settled[run.name] = settlement_table(s, run.cfg, advances if r == 0 else None)
-        if base.name in settled:
-            st = settled[base.name]
-            out["settlement"].append(st.assign(year=y)[["year", *st.columns]])
-        if i in totals.profit_loss:
-            pl = profit_loss_table(_fold(totals.profit_loss[i]))
-            out["drg_profit_loss"].append(pl.assign(year=y)[["year", *pl.columns]])
-        if len(plan.runs) > 1 and settled:
-            sc = scenario_table({run.name: settled[run.name] for run in plan.runs if run.name in settled})
-            out["scenarios"].append(sc.assign(year=y)[["year", *sc.columns]])
-        row = dict(params[0][i])
-        row["paid"] = totals.paid.get(i, 0) / 100
-        row["paid_share_of_budget"] = row["paid"] / row["budget"]
-        row["unknown_level_hospitals"] = ",".join(sorted(first.unknown.get(y if y is not None else 0, set())))
-        counts = first.per_year.reindex([y if y is not None else 0]).fillna(0)
-        row = {"year": y, **row, "cases_cost_unusable": int(counts["cost_unusable"].iloc[0]),
-               "cases_los_unusable": int(counts["los_unusable"].iloc[0])}
-        if base.cfg.method == "rate" and base.cfg.rate_basis == "volume":
-            row["volume_basis"] = "prior_year" if i > 0 else "this_year"
-        out["parameters"].append(row)
-    tables = {"settlement": pd.concat(out["settlement"], ignore_index=True) if out["settlement"] else pd.DataFrame(),
-              "parameters": pd.DataFrame(out["parameters"])}
-    for name in ("monthly", "drg_profit_loss", "scenarios"):
-        if out[name]:
-            tables[name] = pd.concat(out[name], ignore_index=True)
-    return tables

@@ -197,7 +197,7 @@ def test_batches_merge_in_any_grouping_to_the_same_cells():
 def test_cell_order_is_sort_values_of_the_keys(n, width, one_key, rnd):
     """The cells' order (integer key, or lexsort when the key would not fit) is pandas' stable sort of the key
     columns: categoricals by their sorted categories, missing last, and the period (NaN last)."""
-    from evaluation.cells import _key_order
+    from evaluation.cell_keys import key_order
 
     def cat(k):
         values = [f"v{i}" for i in range(k)]
@@ -208,7 +208,7 @@ def test_cell_order_is_sort_values_of_the_keys(n, width, one_key, rnd):
     keys = ["hospital_id", "drg"] if one_key else ["hospital_id", "drg", "mdc", "adrg", "_period"]
     want = df.sort_values(keys, kind="stable").index.to_numpy()
     for bits in (62, 1):  # one integer key; lexsort
-        np.testing.assert_array_equal(_key_order(df, keys, fit_bits=bits), want)
+        np.testing.assert_array_equal(key_order(df, keys, fit_bits=bits), want)
 
 
 @pytest.mark.parametrize("fold_at", [1, 50, 1 << 20])
@@ -262,11 +262,11 @@ def test_dense_and_hashed_cells_are_the_same_cells(monkeypatch, period):
         c = cells_module.CodedBatch(t, cb._levels_of)
         mdc, _ = cells_module.text_codes(t.column("mdc"))
         adrg, _ = cells_module.text_codes(t.column("adrg"))
-        args.append(cells_module._dense_cells(c.h, c.g, mdc, adrg, np.zeros(len(df), np.int64), c.included,
-                                              len(c.hosp), len(c.drgs)))
+        args.append(cells_module.dense_cells(c.h, c.g, mdc, adrg, np.zeros(len(df), np.int64), c.included,
+                                             len(c.hosp), len(c.drgs)))
     assert args[0] is not None and args[1] is None
     dense = run(consistent)
-    monkeypatch.setattr(cells_module, "_dense_cells", lambda *a: None)
+    monkeypatch.setattr(cells_module, "dense_cells", lambda *a: None)  # the name cells.py calls
     hashed = run(consistent)
     pd.testing.assert_frame_equal(dense.cells(), hashed.cells(), check_exact=True)
     assert dense.first_all == hashed.first_all and dense.first_included == hashed.first_included

@@ -22,8 +22,8 @@ def _same(a, b) -> None:
 
 CASES = [  # (ours, scipy's, number of arguments)
     (d.norm_cdf, stats.norm.cdf, 1), (d.norm_sf, stats.norm.sf, 1), (d.norm_pdf, stats.norm.pdf, 1),
-    (d.norm_ppf, stats.norm.ppf, 1), (d.norm_isf, stats.norm.isf, 1), (d.chi2_ppf, stats.chi2.ppf, 2),
-    (d.t_ppf, stats.t.ppf, 2), (d.t_sf, stats.t.sf, 2), (d.f_sf, stats.f.sf, 3), (d.poisson_cdf, stats.poisson.cdf, 2),
+    (d.norm_ppf, stats.norm.ppf, 1), (d.norm_isf, stats.norm.isf, 1), (d.chi2_ppf, stats.chi2.ppf, 2), (d.chi2_sf, stats.chi2.sf, 2),
+    (d.t_ppf, stats.t.ppf, 2), (d.t_isf, stats.t.isf, 2), (d.t_sf, stats.t.sf, 2), (d.f_sf, stats.f.sf, 3), (d.poisson_cdf, stats.poisson.cdf, 2),
     (d.poisson_sf, stats.poisson.sf, 2), (d.poisson_ppf, stats.poisson.ppf, 2),
 ]
 

@@ -50,13 +50,13 @@ def test_exact_sums_are_fsum_of_the_whole_however_cut(values, cut, rnd, spread):
 def test_integer_sums_by_code_are_exact(values, rnd):
     """Small amounts take the float bincount, large ones the integer path: each group's exact integer sum
     (wrapping as int64 addition does)."""
-    from evaluation.payment_batches import _int_sums
+    from evaluation.payment_totals import int_sums
 
     v = np.array(values, dtype=np.int64)
     code = np.array([rnd.randrange(4) for _ in values], dtype=np.int64)
     want = [sum(int(x) for x, c in zip(values, code) if c == g) for g in range(4)]
     want = [(w + 2**63) % 2**64 - 2**63 for w in want]
-    assert _int_sums(code, v, 4).tolist() == want
+    assert int_sums(code, v, 4).tolist() == want
 
 
 def _cases(rng: np.random.Generator, n: int, opts: dict) -> pd.DataFrame:
