@@ -33,11 +33,11 @@ def batch_ids(b: pa.Table) -> set:
     return ids
 
 
-def first_ids(grouped: str, mapping) -> set:
+def first_ids(grouped: str, mapping, batch_size: int) -> set:
     """The hospital ids of the file's first batch."""
     from .contract import batches
 
-    for b in batches(grouped, ["hospital_id"], mapping, dictionary=("hospital_id",)):
+    for b in batches(grouped, ["hospital_id"], mapping, batch_size, dictionary=("hospital_id",)):
         return batch_ids(b)
     return set()
 
@@ -86,7 +86,7 @@ def run_in_region(make, grouped: str, mapping, batch_size: int, dask, hospitals:
 
     if hospitals:
         return run(make(with_levels(hospitals_table(hospitals, None), command)), grouped, mapping, batch_size, dask)
-    table = hospitals_table(None, first_ids(grouped, mapping))
+    table = hospitals_table(None, first_ids(grouped, mapping, batch_size))
     if table is None:
         return run(make(with_levels(None, command)), grouped, mapping, batch_size, dask)
     seen: set = set()
