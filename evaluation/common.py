@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .coded import FAIL_CODES, GROUPED_STATUS, included_codes  # noqa: F401  (FAIL_CODES, GROUPED_STATUS: re-exported)
+from .coded import included_codes
 from .text import BOOL_LABELS, LABELS, SCENARIO_PREFIXES, VALUE_LABELS
 
 INVERSE_LABELS = {zh: en for en, zh in LABELS.items()}
