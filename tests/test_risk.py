@@ -350,9 +350,9 @@ def test_a_csv_export_with_text_codes_runs_and_uses_its_comorbidities(region, tm
     d, _ = region
     t = pq.read_table(d / "g.parquet").slice(0, 30_000)
     t = t.append_column("入院途径", pa.array(np.where(np.arange(t.num_rows) % 3 == 0, "1", "2")))
-    from drg.io import _for_csv
+    from drg.io import for_csv
 
-    pv.write_csv(_for_csv(t), tmp_path / "g.csv")
+    pv.write_csv(for_csv(t), tmp_path / "g.csv")
     r = subprocess.run([sys.executable, "-m", "drg.cli", "risk", str(tmp_path / "g.csv"), "-o", str(tmp_path / "r"),
                         "--lang", "en", "--outcomes", "death", "--sample", "30000"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
