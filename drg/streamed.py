@@ -135,12 +135,13 @@ def hospital_effects(vc, wanted, args, risk_rows, iterations: int = 30):
     (:func:`evaluation.views.own_hospital_expectation` per case: ``expit(logit(p_i) + theta_h)`` summed over a
     hospital's cases must equal its deaths), started from the cells' solution with each cell's mean probability.
     Returns the view's cells at the solution (their ``q_sum`` are the expected deaths)."""
+    from evaluation.cells import CaseCells
     from evaluation.view_cells import newton_start, newton_step
 
     theta, rate = newton_start(vc.cells())
     for _ in range(iterations):
         at = (theta.to_dict(), rate)
-        nc = type(vc)(vc.hospitals, years=vc.years, levels=vc.levels, unit=vc.unit, keep_costs=False, newton=at)
+        nc = CaseCells(vc.hospitals, years=vc.years, levels=vc.levels, unit=vc.unit, keep_costs=False, newton=at)
         yield Pass(wanted, functools.partial(_with_expected, risk_rows=risk_rows, **args, newton=at), nc.merge,
                    offsets=True, dictionary=TEXT_CODES)
         cells = nc.cells()
