@@ -2,7 +2,7 @@
 
 The built-in network applies when every hospital id of the file is in it (:func:`drg.regions.hospitals_table`). Rather
 than reading the whole file once more for its ids, :func:`run_in_region` takes the network when the first batch's ids
-are all in it, lets every pass of the analysis note the ids it reads (a batch's dictionary: no pass over its rows), and
+are all in it, lets the analysis' first pass note the ids it reads (a batch's dictionary: no pass over its rows), and
 runs the analysis again without the network in the rare file whose later ids are outside it -- the same tables as
 deciding from every id first, one pass fewer in the usual cases (a file of the network, a user's own export)."""
 
@@ -68,11 +68,12 @@ def _reduce_noting(batch, offset=None, *, reduce, offsets):
 
 
 def _seeing(analysis, seen: set):
-    """``analysis`` with every pass noting the hospital ids it reads."""
+    """``analysis`` with its first pass noting the hospital ids it reads (every pass reads the same file, and every
+    first pass reads hospital_id: the analyses check it is there before they start)."""
     try:
-        step = next(analysis)
+        step = _noting(next(analysis), seen)
         while True:
-            yield _noting(step, seen)
+            yield step
             step = analysis.send(None)
     except StopIteration as done:
         return done.value

@@ -110,6 +110,13 @@ def _dx_features(batch: pa.Table, lookup) -> dict:
     return diagnosis_features(offsets, idx, words, lookup)
 
 
+def _adrg(batch: pa.Table):
+    """The ADRG column; without one the DRG code's first three characters, as the evaluation takes it."""
+    if "adrg" in batch.column_names:
+        return batch.column("adrg")
+    return pc.utf8_slice_codeunits(batch.column("drg").cast(pa.string()), 0, 3)
+
+
 class _Pass:
     """What the passes compute per batch: ids, folds, outcomes and the patient features (the DRG and ADRG words are
     all met in pass 1: later passes, on threads or workers, only look them up)."""
@@ -118,16 +125,18 @@ class _Pass:
         self.folds, self.by_hospital, self.seed, self.lookup = folds, by_hospital, seed, lookup
         self.drg, self.adrg = Vocab(), Vocab()
 
-    def keys(self, batch: pa.Table, start: int) -> dict:
+    def rows_and_folds(self, batch: pa.Table, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each case's row in the input and its fold (by row, or by hospital)."""
         from evaluation.risk import case_folds, hospital_folds
 
         rows = np.arange(start, start + batch.num_rows, dtype=np.int64)
         fold = (hospital_folds(batch.column("hospital_id").to_numpy(zero_copy_only=False), self.folds, self.seed)
                 if self.by_hospital else case_folds(rows, self.folds, self.seed))
-        # without an adrg column the ADRG is the DRG code's first three characters, as the evaluation takes it
-        adrg = self.adrg.encode(batch.column("adrg") if "adrg" in batch.column_names else
-                                pc.utf8_slice_codeunits(batch.column("drg").cast(pa.string()), 0, 3))
-        return {"row": rows, "fold": fold.astype(np.int64), "drg": self.drg.encode(batch.column("drg")), "adrg": adrg}
+        return rows, fold.astype(np.int64)
+
+    def keys(self, batch: pa.Table, start: int) -> dict:
+        rows, fold = self.rows_and_folds(batch, start)
+        return {"row": rows, "fold": fold, "drg": self.drg.encode(batch.column("drg")), "adrg": self.adrg.encode(_adrg(batch))}
 
     def features(self, batch: pa.Table) -> np.ndarray:
         from evaluation.common import usable_age
@@ -155,15 +164,11 @@ DEATH_SHARE = 0.25  # the fitting sample holds deaths up to this share (stratifi
 
 def _count_batch(batch: pa.Table, offset: int, p: "_Pass") -> dict:
     """Pass 1 of one batch: the DRG and ADRG codes (local), fold, outcomes, included rule and the sampling draw."""
-    from evaluation.risk import case_folds, hospital_folds, uniform
+    from evaluation.risk import uniform
 
-    rows = np.arange(offset, offset + batch.num_rows, dtype=np.int64)
-    fold = (hospital_folds(batch.column("hospital_id").to_numpy(zero_copy_only=False), p.folds, p.seed)
-            if p.by_hospital else case_folds(rows, p.folds, p.seed))
-    adrg = batch.column("adrg") if "adrg" in batch.column_names else \
-        pc.utf8_slice_codeunits(batch.column("drg").cast(pa.string()), 0, 3)
+    rows, fold = p.rows_and_folds(batch, offset)
     y = _outcomes(batch)
-    return {"drg": local_codes(batch.column("drg")), "adrg": local_codes(adrg), "fold": fold.astype(np.int64),
+    return {"drg": local_codes(batch.column("drg")), "adrg": local_codes(_adrg(batch)), "fold": fold,
             "y": y, "inc": included(batch), "stratum": (y["death"] == 1).astype(np.int64), "u": uniform(rows, p.seed + 1)}
 
 

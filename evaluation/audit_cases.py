@@ -112,7 +112,7 @@ def _lists(batch, name) -> dict:
 def _first_and_rest(lists: dict, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
     """(each case's first code, -1 for none; the other codes, flat) as the run's ids."""
     offsets, local, words = lists["offsets"], lists["local"], lists["words"]
-    glob = vocab.lut(words)[np.where(local >= 0, local, len(words))]
+    glob = vocab.of_local(local, words)
     lengths = np.diff(offsets)
     first = np.full(len(lengths), -1, np.int64)
     has = lengths > 0
