@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from evaluation.audit_cases import coded_cases
 
-from .audit_text import AREA_TEXT, AUDIT_LABELS, FINDING_TEXT, LEVEL_ZH, VALUE_TEXT  # noqa: F401  (re-exported)
+from evaluation.words import AREA_TEXT, FINDING_TEXT
 from .io import InputError
 
 # read under these canonical names (drg.contract finds them under the 病案首页 / 结算清单 names too); the patient id
@@ -80,24 +80,22 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
     h_level = np.array([level.get(h, "unknown") for h in reader.hosp.words], dtype=object)
     progress.phase(progress.word("tables"))
     cols_, stats_ = hospital_flags(areas, a["hosp"], a["year"], h_level, patient_known=patient_known)
-    flags = _flags_frame(cols_, reader.hosp.words, h_level, table, lang)
+    flags = _flags_frame(cols_, reader.hosp.words, h_level, table)
     probs = review_scores(areas, stats_)
     review = _review_table(a, areas, probs, stats_, reader, review_limit, lang)
     split = (_split_table(a, areas, reader.hosp.words, probs.get("split_admissions")) if patient_known
              else pd.DataFrame({"case_id": pd.Series(dtype=object), "first_case_id": pd.Series(dtype=object)}))
-    defs = pd.DataFrame([{"target_area": ar.name if lang == "en" else ar.zh[0], "area_name": ar.words(lang)[0],
-                          "direction": VALUE_TEXT[lang][ar.direction], "definition": ar.words(lang)[1],
-                          "status": (VALUE_TEXT[lang]["ok"] if not ar.patient or patient_known else
-                                     ("缺少患者标识或入出院日期，未计算" if lang == "zh" else "not computed: no patient_id or dates"))}
-                         for ar in REGISTRY])
+    defs = pd.DataFrame([{"target_area": ar.name, "area_name": ar.words(lang)[0], "direction": ar.direction,
+                          "definition": ar.words(lang)[1],
+                          "status": "ok" if not ar.patient or patient_known else "not_computed"} for ar in REGISTRY])
     tables = {"hospital_flags": flags, "review_cases": review, "split_admissions": split, "target_areas": defs}
     with folder as out:
-        write_tables({k: v.rename(columns=AUDIT_LABELS) if lang == "zh" else v for k, v in tables.items()}, out, lang, "audit")
+        write_tables(tables, out, lang, "audit", kind="audit")
     tables["patient_known"] = patient_known
     return tables
 
 
-def _flags_frame(cols: dict, hosp_words, h_level, table, lang) -> pd.DataFrame:
+def _flags_frame(cols: dict, hosp_words, h_level, table) -> pd.DataFrame:
     names = dict(zip(table["hospital_id"].astype(str), table["name"])) if table is not None and "name" in table.columns else {}
     h = cols.pop("hospital")
     df = pd.DataFrame({"hospital_id": np.asarray(hosp_words, dtype=object)[h], "name": [names.get(hosp_words[i], "") for i in h],
@@ -105,16 +103,7 @@ def _flags_frame(cols: dict, hosp_words, h_level, table, lang) -> pd.DataFrame:
     df["flag"] = df["flag"].astype(bool)
     df["finding"] = _findings(df)
     df = df[[c for c in df.columns if c not in ("status", "flag", "finding")] + ["status", "flag", "finding"]]
-    df = df.sort_values(["hospital_id", "year", "target_area"], kind="stable").reset_index(drop=True)
-    if lang == "zh":
-        df["target_area"] = df["target_area"].map(lambda x: AREA_TEXT["zh"][x][0])
-    df["direction"] = df["direction"].map(VALUE_TEXT[lang])
-    df["status"] = df["status"].map(VALUE_TEXT[lang])
-    df["evidence"] = df["evidence"].map(VALUE_TEXT[lang])
-    df["finding"] = df["finding"].map(FINDING_TEXT[lang])
-    if lang == "zh":
-        df["level"] = df["level"].map(lambda v: LEVEL_ZH.get(v, v))
-    return df
+    return df.sort_values(["hospital_id", "year", "target_area"], kind="stable").reset_index(drop=True)
 
 
 def _findings(df: pd.DataFrame) -> np.ndarray:
@@ -190,8 +179,6 @@ def _review_table(a, areas, probs: dict, stats_, reader, limit: int, lang: str) 
         for i, text in zip(at, BY_NAME[ar].reasons(lang, s[at], extra)):
             reasons[i].append((s[i], text))
     best_area = np.array(use, dtype=object)[k_best[rows]]
-    if lang == "zh":
-        best_area = np.array([AREA_TEXT["zh"][x][0] for x in best_area], dtype=object)
     return pd.DataFrame({"case_id": ids[order], "score": score[order], "probability": best_p[rows],
                          "weight_at_stake": stake[rows, k_best[rows]],
                          "reason": ["；".join(t for _, t in sorted(r, key=lambda x: -x[0])) for r in reasons],
@@ -210,9 +197,9 @@ def audit_summary(tables: dict, output: str, lang: str = "zh") -> str:
               f"{len(flagged)} hospital-year-area rows flagged (of {len(f)})")]
     for area, g in flagged.groupby(area_col, sort=True):
         hs = ", ".join(f"{h} {y}" for h, y in zip(g["hospital_id"], g["year"]))
-        lines.append(f"  {area}({'；'.join(sorted(set(g['finding'])))}): {hs}" if zh else
-                     f"  {area} ({'; '.join(sorted(set(g['finding'])))}): {hs}")
-    sicker = f[f["finding"] == FINDING_TEXT[lang]["sicker"]]
+        found = sorted({FINDING_TEXT[lang][x] for x in g["finding"]})
+        lines.append(f"  {AREA_TEXT['zh'][area][0]}({'；'.join(found)}): {hs}" if zh else f"  {area} ({'; '.join(found)}): {hs}")
+    sicker = f[f["finding"] == "sicker"]
     if len(sicker):
         hs = ", ".join(f"{h} {y}" for h, y in sorted(set(zip(sicker["hospital_id"], sicker["year"]))))
         lines.append((f"编码高于预期但费用相应升高(患者病情较重，未标记): {hs}" if zh else

@@ -140,7 +140,7 @@ def _audit_headline(tables: dict, truth_path: str, lang: str = "zh") -> dict:
 
 def _support_headline(did, lang: str = "zh") -> list[str]:
     """Per support program: the CMI difference-in-differences with its CI, or why there is none."""
-    from evaluation.text import VALUE_LABELS
+    from evaluation.words import VALUE_LABELS
 
     out = []
     for r in did[did["indicator"] == "cmi"].itertuples():

@@ -315,7 +315,7 @@ def _settle(read, run, years: list, output: str, input_spec: str, lang: str) -> 
                                 "point_value": run.budgets[y] / float(run.denom[i][0])} for i, y in enumerate(years)])
         pq.write_table(pa.Table.from_pandas(hospitals, preserve_index=False), os.path.join(out, "hospitals.parquet"))
         pq.write_table(pa.Table.from_pandas(params, preserve_index=False), os.path.join(out, "parameters.parquet"))
-        from evaluation.common import label
+        from evaluation.words import label
 
         from .excel import write_workbook
 

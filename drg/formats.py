@@ -56,12 +56,12 @@ AUDIT_MIXED = ("rate", "expected_rate", "area_rate", "area_expected_rate", "peer
 @functools.lru_cache(maxsize=4096)
 def canonical(col) -> str:
     """The English name of a column whose header may be Chinese (read back through the tables' labels)."""
-    from evaluation.common import INVERSE_LABELS
+    from evaluation.words import INVERSE_LABELS
 
     name = str(col)
     if name in INVERSE_LABELS:
         return INVERSE_LABELS[name]
-    from .audit_text import AUDIT_LABELS
+    from evaluation.words import AUDIT_LABELS
 
     inverse = {zh: en for en, zh in AUDIT_LABELS.items()}
     return inverse.get(name, name)
@@ -112,7 +112,7 @@ def row_kinds(df) -> dict | None:
     area_col = next((c for c in df.columns if canonical(c) == "target_area"), None)
     if area_col is None:
         return None
-    from .audit_text import AREA_TEXT
+    from evaluation.words import AREA_TEXT
 
     ids = {names[0]: k for lang in AREA_TEXT for k, names in AREA_TEXT[lang].items()} | {k: k for k in AREA_TEXT["zh"]}
     areas = df[area_col].astype(object).map(lambda v: ids.get(v, v) if isinstance(v, str) else v)

@@ -238,11 +238,10 @@ def fitting_sample(grouped: str, columns: list, p: "_Pass", encoder, size: int):
     return sample, counts.rows
 
 
-def _predict_batch(batch: pa.Table, offset: int, p, encoder, models: dict, steps: dict, eval_rate: float, lang: str):
+def _predict_batch(batch: pa.Table, offset: int, p, encoder, models: dict, steps: dict, eval_rate: float):
     """Pass 3 of one batch: each case predicted by its own fold's model and calibrated; (its rows of cases.parquet,
     the hospital-year sums over the grouped cases, the held-out predictions kept for the report)."""
     from evaluation.risk import calibrate, predict_cross_fitted, uniform
-    from evaluation.text import LABELS
 
     k = p.keys(batch, offset)
     y = _outcomes(batch)
@@ -253,16 +252,14 @@ def _predict_batch(batch: pa.Table, offset: int, p, encoder, models: dict, steps
     year = _year(batch)
     out = pa.table({"case_id": pc.cast(batch.column("case_id"), pa.string()), "hospital_id": hospital, "year": year,
                     **{f"expected_{o}": pa.array(exp[o]) for o in exp}})
-    if lang != "en":
-        out = out.rename_columns([LABELS.get(c, c) for c in out.column_names])
     keep = uniform(k["row"], p.seed + 2) < eval_rate
     return (out, _hospital_sums(included(batch), hospital, year, y, exp, list(raw)),
             {**{o: y[o][keep] for o in raw}, **{f"p_{o}": raw[o][keep] for o in raw}})
 
 
-def predictions(columns, p, encoder, models: dict, steps: dict, out_path: str, eval_rate: float, lang: str):
-    """Pass 3: predict every case with its own fold's model, calibrated by ``steps``; write the cases file (headers
-    in ``lang``) in input order; sum observed and expected per hospital and year over the grouped cases; keep the
+def predictions(columns, p, encoder, models: dict, steps: dict, out_path: str, eval_rate: float):
+    """Pass 3: predict every case with its own fold's model, calibrated by ``steps``; write the cases file (canonical
+    names) in input order; sum observed and expected per hospital and year over the grouped cases; keep the
     held-out predictions of a fixed random subset for the report. Returns (sums, held)."""
     import functools
 
@@ -279,7 +276,7 @@ def predictions(columns, p, encoder, models: dict, steps: dict, out_path: str, e
 
     try:
         yield Pass(columns, functools.partial(_predict_batch, p=p, encoder=encoder, models=models, steps=steps,
-                                              eval_rate=eval_rate, lang=lang), merge, offsets=True, max_threads=2)
+                                              eval_rate=eval_rate), merge, offsets=True, max_threads=2)
     finally:
         if state["writer"] is not None:
             state["writer"].close()
@@ -372,8 +369,8 @@ def risk_analysis(grouped, out, columns, p, outcomes, hospitals, folds, folds_by
     oof = predict_cross_fitted(models, fit_sample["X"], fit_sample["drg"], fit_sample["adrg"], fit_sample["fold"], encoder)
     steps = {o: region_calibration(o, fit_sample[o], oof[o], fit_sample["weight"]) for o in fitted}
     eval_rate = min(1.0, EVAL_ROWS / max(n_rows, 1))
-    per, held = yield from predictions(columns, p, encoder, models, steps, os.path.join(out, "cases.parquet"), eval_rate,
-                                       lang)
+    per, held = yield from predictions(columns, p, encoder, models, steps, os.path.join(out, "cases.parquet"),
+                                       eval_rate)
     progress.phase(progress.word("tables"))
     table = hospitals_table(hospitals, per.index.get_level_values(0).unique())
     tables = hospital_tables(per, table, fitted, overdispersion=overdispersion, peer=peer, min_cases=min_cases)
@@ -430,7 +427,7 @@ class RiskRows:
     def __init__(self, folder: str, grouped_rows: int | None = None):
         import pyarrow.parquet as pq
 
-        from evaluation.common import INVERSE_LABELS
+        from evaluation.words import INVERSE_LABELS
 
         self.folder, self.path = folder, os.path.join(folder, "cases.parquet")
         if not os.path.exists(self.path):
@@ -481,7 +478,7 @@ def risk_model_tables(folder: str) -> dict:
     """The model and calibration tables of a ``drg risk`` folder (shown beside the evaluation they adjust)."""
     import pyarrow.parquet as pq
 
-    from evaluation.common import unlabel
+    from evaluation.words import unlabel
 
     tables = {}
     for name in ("model", "calibration"):

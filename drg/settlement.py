@@ -171,18 +171,17 @@ def _reduce_second(t, offset, plan):
     return second_pass(t, offset, plan)
 
 
-def _reduce_third(t, offset, plan, lang):
-    """Pass 3 of one batch, its per-case table already labelled and in Arrow (on the worker, with a cluster)."""
-    from evaluation.common import column_label, label
+def _reduce_third(t, offset, plan):
+    """Pass 3 of one batch, its per-case table in Arrow, canonical names and codes (on the worker, with a cluster)."""
     from evaluation.payment_batches import third_pass
 
     part = third_pass(t, offset, plan)
-    table = pa.Table.from_pandas(label(part.cases, lang), preserve_index=False).replace_schema_metadata(None)
+    table = pa.Table.from_pandas(part.cases, preserve_index=False).replace_schema_metadata(None)
     table = _plain_dictionaries(table)
     ids = t.column("case_id") if "case_id" in t.column_names else pa.array(np.arange(offset, offset + t.num_rows))
     if pa.types.is_dictionary(ids.type):
         ids = ids.dictionary_decode() if isinstance(ids, pa.Array) else pa.chunked_array([c.dictionary_decode() for c in ids.chunks])
-    part.cases = table.add_column(1, column_label("case_id") if lang == "zh" else "case_id", ids)
+    part.cases = table.add_column(1, "case_id", ids)
     return part
 
 
@@ -244,7 +243,7 @@ def pay_analysis(grouped, mapping, out_dir, budgets, cfg, hospitals, supplied, s
     # the spill lives inside the command's temporary output folder: a killed run's is removed with it by the next run
     with tempfile.TemporaryDirectory(prefix=".drg-pay-", dir=out_dir) as spill_dir:
         params = yield from _rates_and_shares(grouped, mapping, priced, plan, runs, spill_dir)
-        totals = yield from _write_cases(wanted, plan, runs, lang, out_dir)
+        totals = yield from _write_cases(wanted, plan, runs, out_dir)
     tables = finish(plan, params, totals, first)
     settled = int(first.per_year["cases"].sum()) if plan.years != [None] else first.cells.rows
     return tables, {"cases": settled, "no_year": first.cells.rows - settled,
@@ -293,21 +292,19 @@ def _rates_and_shares(grouped, mapping, priced, plan, runs, spill_dir):
     return params
 
 
-def _write_cases(wanted, plan, runs, lang, out_dir):
+def _write_cases(wanted, plan, runs, out_dir):
     """The third pass: each case settled and written to ``out_dir``/cases.parquet (atomically: all or nothing), the
     next batch computed while one is written. Returns the totals."""
     import concurrent.futures
     import functools
 
-    from evaluation.common import column_label
     from evaluation.payment_totals import Totals
 
     from .io import AtomicWriter
 
     totals = Totals(len(runs))
     # a Parquet dictionary for the columns of few values only: for amounts and ids it is built and dropped
-    few = [column_label(c) if lang == "zh" else c for c in FEW_VALUES]
-    writer = AtomicWriter(os.path.join(out_dir, "cases.parquet"), dictionary=few)
+    writer = AtomicWriter(os.path.join(out_dir, "cases.parquet"), dictionary=list(FEW_VALUES))
     pending = []  # the batch being written while the next is computed (the write releases the GIL)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         try:
@@ -319,7 +316,7 @@ def _write_cases(wanted, plan, runs, lang, out_dir):
                 totals.add(part)
 
             # each result holds its batch's per-case table: two at a time keep memory near one batch's worth
-            yield Pass(wanted, functools.partial(_reduce_third, plan=plan, lang=lang), merge3, offsets=True, max_threads=2)
+            yield Pass(wanted, functools.partial(_reduce_third, plan=plan), merge3, offsets=True, max_threads=2)
             while pending:
                 pending.pop().result()
             writer.commit()

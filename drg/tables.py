@@ -65,11 +65,13 @@ def only_hospitals(data, keep: set | None):
     return data.filter(pc.is_in(col, value_set=pa.array(sorted(keep))))
 
 
-def write_tables(tables: dict, out_dir: str, lang: str, stem: str, workbook: dict | None = None) -> None:
-    """Every table as Parquet, and a workbook of ``workbook`` (default: the same tables) for reading."""
+def write_tables(tables: dict, out_dir: str, lang: str, stem: str, workbook: dict | None = None,
+                 kind: str | None = None) -> None:
+    """Every table as Parquet in canonical column names and codes (the same file in every language: machines and
+    `drg report` read it), and a workbook of ``workbook`` (default: the same tables) in ``lang`` for people (``kind``: a kind of table with words of its own, :func:`evaluation.words.label`)."""
     import pyarrow as pa
 
-    from evaluation.common import label
+    from evaluation.words import label
 
     from .excel import write_workbook
     from .io import write_table_atomic
@@ -77,10 +79,9 @@ def write_tables(tables: dict, out_dir: str, lang: str, stem: str, workbook: dic
     from . import progress
 
     progress.phase(progress.word("write"))
-    labelled = {k: label(v, lang) for k, v in tables.items()}
-    for name, df in labelled.items():
+    for name, df in tables.items():
         write_table_atomic(pa.Table.from_pandas(df, preserve_index=False), os.path.join(out_dir, f"{name}.parquet"))
-    sheets = labelled if workbook is None else {k: label(v, lang) for k, v in workbook.items()}
+    sheets = {k: label(v, lang, kind) for k, v in (tables if workbook is None else workbook).items()}
     write_workbook(sheets, os.path.join(out_dir, f"{stem}.xlsx"), lang=lang)
 
 

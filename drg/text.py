@@ -329,7 +329,7 @@ def tiered_care_summary(tables: dict, lang: str, output: str) -> str:
         if how == "none":
             how = say(lang, "transfer_none")
         else:
-            from evaluation.text import VALUE_LABELS
+            from evaluation.words import VALUE_LABELS
 
             how = say(lang, "transfer_by", how=VALUE_LABELS["transfer_match"].get(how, how) if lang == "zh" else how)
         lines.append(say(lang, "tiered_transfers", transfers=transfers, how=how, found=transfers - unknown,

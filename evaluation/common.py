@@ -1,5 +1,5 @@
 """Shared rules of the formula sheet (methodology.md section 0): included cases, valid cost/LOS,
-hospital levels and peer groups, and the Chinese/English column labels of every output table."""
+hospital levels and peer groups (the words of the tables: :mod:`evaluation.words`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,6 @@ import numpy as np
 import pandas as pd
 
 from .coded import included_codes
-from .text import BOOL_LABELS, LABELS, SCENARIO_PREFIXES, VALUE_LABELS
-
-INVERSE_LABELS = {zh: en for en, zh in LABELS.items()}
-VALUE_INVERSE = {c: {zh: en for en, zh in table.items()} for c, table in VALUE_LABELS.items()}
-BOOL_INVERSE = {zh: en for en, zh in BOOL_LABELS.items()}
 
 LEVEL_ALIASES = {
     "tertiary": "tertiary", "三级": "tertiary", "3": "tertiary", "三甲": "tertiary", "三乙": "tertiary",
@@ -227,122 +222,3 @@ def peer_key(cases: pd.DataFrame, peer: str) -> pd.Series:
     if peer == "none":
         return pd.Series("all", index=cases.index)
     raise EvaluationError(f"--peer {peer!r}: use level (default), level-kind or none")
-
-
-def column_label(c: str) -> str:
-    """The Chinese header of column ``c`` (scenario columns ``payment_<name>`` keep the scenario's name)."""
-    if c in LABELS:
-        return LABELS[c]
-    for prefix, zh in SCENARIO_PREFIXES.items():
-        if isinstance(c, str) and c.startswith(prefix):
-            return f"{zh}({c[len(prefix):]})"
-    return c
-
-
-def _translate(s: pd.Series, table: dict, parts: tuple = ()) -> pd.Series:
-    """Values of ``s`` through ``table`` (others as they are); categories are renamed, not rebuilt per row.
-    ``parts``: the tables of the parts of a composite value (a level-kind peer group ``tertiary/general``)."""
-    def one(v):
-        if isinstance(v, str) and parts and v.count("/") == 1 and v not in table:
-            a, b = v.split("/")
-            return f"{parts[0].get(a, a)}/{parts[1].get(b, b)}"
-        return table.get(v, v) if isinstance(v, str) else v
-
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = [one(v) for v in s.cat.categories]
-        if len(set(cats)) == len(cats):
-            return s.cat.rename_categories(cats)
-        s = s.astype(object)
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        return s
-    uniq = pd.unique(s.dropna())
-    if len(uniq) > 1000:  # an identifier column, not a code list
-        return s
-    mapping = {v: one(v) for v in uniq}
-    return s.map(mapping).where(s.notna(), s) if any(mapping[v] != v for v in uniq) else s
-
-
-def _bools(s: pd.Series, words: dict) -> pd.Series:
-    """A boolean column as a two-word category (是/否), missing values kept missing."""
-    b = s.astype("boolean")
-    codes = np.where(b.isna().to_numpy(), -1, b.fillna(False).to_numpy(bool).astype(np.int8))
-    return pd.Series(pd.Categorical.from_codes(codes, [words[False], words[True]]), index=s.index, name=s.name)
-
-
-def _is_bool_column(s: pd.Series) -> bool:
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return True
-    if s.dtype == object and len(s):
-        vals = set(pd.unique(s.dropna()))
-        return bool(vals) and vals <= {True, False} and all(isinstance(v, (bool, np.bool_)) for v in vals)
-    return False
-
-
-# values made of words and numbers ("baseline 2018-2020": the years a table's weights were frozen at): per column
-# (English pattern, its Chinese, Chinese pattern, its English), each way exact
-PATTERN_LABELS = {
-    "weights_from": ((r"^baseline (\S+)$", r"基线 \1年", r"^基线 (\S+?)年$", r"baseline \1"),
-                     (r"^given$", "给定名单", r"^给定名单$", "given"), (r"^none$", "无", r"^无$", "none")),
-    "inference": ((r"^wild cluster bootstrap \(Webb 6-point\), t\((\d+)\)$", r"野聚类自助法(Webb六点权重)，t(\1)",
-                   r"^野聚类自助法\(Webb六点权重\)，t\((\d+)\)$", r"wild cluster bootstrap (Webb 6-point), t(\1)"),
-                  (r"^wild cluster bootstrap \(Rademacher\), t\((\d+)\)$", r"野聚类自助法(Rademacher权重)，t(\1)",
-                   r"^野聚类自助法\(Rademacher权重\)，t\((\d+)\)$", r"wild cluster bootstrap (Rademacher), t(\1)")),
-}
-
-
-def _patterned(s: pd.Series, rules, inverse: bool = False) -> pd.Series:
-    import re
-
-    def one(v):
-        if not isinstance(v, str):
-            return v
-        for en, zh, zh_pattern, en_template in rules:
-            pattern, template = (zh_pattern, en_template) if inverse else (en, zh)
-            if re.match(pattern, v):
-                return re.sub(pattern, template, v)
-        return v
-
-    return s.astype(object).map(one).where(s.notna(), None)
-
-
-def label(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """English identifiers (lang='en') or Chinese headers and values (lang='zh'), one to one: coded values
-    (levels, flags, statuses, classes, True/False) in Chinese too, so a table speaks one language."""
-    if lang == "en":
-        return df
-    if lang != "zh":
-        raise EvaluationError(f"--lang {lang!r}: use zh (default) or en")
-    out = df.copy(deep=False)
-    for c in out.columns:
-        if _is_bool_column(out[c]):
-            out[c] = _bools(out[c], BOOL_LABELS)
-        elif c in VALUE_LABELS:
-            out[c] = _translate(out[c], VALUE_LABELS[c], (VALUE_LABELS["level"], VALUE_LABELS["kind"]))
-        if c in PATTERN_LABELS and not pd.api.types.is_numeric_dtype(out[c].dtype):
-            out[c] = _patterned(out[c], PATTERN_LABELS[c])
-    return out.rename(columns={c: column_label(c) for c in out.columns})
-
-
-def unlabel(df: pd.DataFrame) -> pd.DataFrame:
-    """English identifiers and values back from a table written by :func:`label` in either language."""
-    out = df.rename(columns={c: INVERSE_LABELS.get(c, c) for c in df.columns})
-    out = out.rename(columns={c: _scenario_column(c) for c in out.columns})
-    for c in out.columns:
-        s = out[c]
-        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-            continue
-        vals = set(pd.unique(s.dropna().astype(object))) if len(s) else set()
-        if vals and len(vals) <= 2 and vals <= set(BOOL_INVERSE):
-            out[c] = s.astype(object).map(BOOL_INVERSE).where(s.notna(), None)
-        elif c in VALUE_INVERSE:
-            out[c] = _translate(s, VALUE_INVERSE[c], (VALUE_INVERSE["level"], VALUE_INVERSE["kind"]))
-        if c in PATTERN_LABELS:
-            out[c] = _patterned(out[c], PATTERN_LABELS[c], inverse=True)
-    return out
-
-
-def _scenario_column(c):
-    for prefix, zh in SCENARIO_PREFIXES.items():
-        if isinstance(c, str) and c.startswith(zh + "(") and c.endswith(")"):
-            return prefix + c[len(zh) + 1:-1]
-    return c

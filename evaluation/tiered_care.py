@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .common import EvaluationError, on_categories, normalize_level, read_toml
-from .text import DEFINITIONS
+from .words import DEFINITIONS
 from .weights import baseline_weights
 
 # Targets of the seed cities' plans (methodology.md section 6): (operator, value, definition). The

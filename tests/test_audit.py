@@ -20,6 +20,7 @@ import naive
 from conftest import SCHEMES, need_shared
 from evaluation.audit import count_tail_z, peer_test
 from evaluation.audit_measures import patient_pairs, stratum_rate
+from evaluation.words import FINDING_TEXT
 
 stay = st.fixed_dictionaries({
     "patient": st.one_of(st.none(), st.integers(1, 4)), "admit": st.one_of(st.none(), st.integers(0, 60)),
@@ -206,9 +207,12 @@ def test_audit_is_deterministic_and_chinese_by_default(audited, tmp_path):
                         for n in ("hospital_flags.parquet", "review_cases.parquet", "split_admissions.parquet",
                                   "target_areas.parquet", "audit.xlsx")})
     assert all(d == digests[0] for d in digests[1:]) and len(digests) == 2 + len(dask)
-    f = pq.read_table(tmp_path / "a0" / "hospital_flags.parquet").to_pandas()
-    assert {"医院编码", "年度", "目标领域", "是否标记"} <= set(f.columns)
-    assert "MCC/CC编码率" in set(f["目标领域"]) and not set(f["医院级别"]) & {"tertiary", "secondary", "primary"}
+    f = pq.read_table(tmp_path / "a0" / "hospital_flags.parquet").to_pandas()  # for machines: canonical
+    assert {"hospital_id", "year", "target_area", "flag"} <= set(f.columns) and "mcc_cc_capture" in set(f["target_area"])
+    book = pd.read_excel(tmp_path / "a0" / "audit.xlsx", sheet_name="目标领域预警")  # for people: Chinese by default
+    assert {"医院编码", "年度", "目标领域", "是否标记"} <= set(book.columns)
+    assert "MCC/CC编码率" in set(book["目标领域"]) and not set(book["医院级别"]) & {"tertiary", "secondary", "primary"}
+    assert set(book["是否标记"]) <= {"是", "否"} and set(book["结论"]) <= set(FINDING_TEXT["zh"].values())
 
 
 @pytest.mark.slow
@@ -231,7 +235,7 @@ def test_chinese_headers_csv_and_no_patient_id(audited, tmp_path):
     assert not none["patient_known"] and len(none["split_admissions"]) == 0
     assert not set(none["hospital_flags"]["target_area"]) & {"readmission_15", "readmission_30", "split_admissions"}
     status = none["target_areas"].set_index("target_area")["status"]
-    assert status["split_admissions"].startswith("not computed") and status["mcc_cc_capture"] == "ok"
+    assert status["split_admissions"] == "not_computed" and status["mcc_cc_capture"] == "ok"
 
 
 def test_cli_audit_errors_in_one_line(tmp_path):

@@ -19,7 +19,7 @@ def _zh(text: str) -> bool:
 
 
 def test_every_area_has_its_words_direction_kind_and_review_words():
-    from drg.audit_text import AREA_TEXT, VALUE_TEXT
+    from evaluation.words import AREA_TEXT, VALUE_TEXT
     from drg.formats import AUDIT_AREA_KINDS
 
     assert len(AREAS) == len(set(AREAS)) == len(REGISTRY)

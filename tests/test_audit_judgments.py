@@ -58,11 +58,11 @@ def test_sicker_patients_are_never_flagged_and_the_games_are(audited):
 def test_a_flags_words_follow_its_evidence(audited):
     """Upcoding is named only where the coded severity came without its cost; the sicker hospitals' high coding is
     reported for what it is (with the cost to match, not flagged); other flags read "higher than expected"."""
-    from drg.audit_text import FINDING_TEXT
+    from evaluation.words import FINDING_TEXT
 
     w, tables = audited
     f = tables["hospital_flags"]
-    words = FINDING_TEXT["en"]
+    words = {k: k for k in FINDING_TEXT["en"]}  # the table holds the finding's code; its words are in evaluation.words
     up = f[f["finding"] == words["upcoding"]]
     assert up["flag"].all() and (up["evidence"] == "unsupported").all()
     assert set(up["target_area"]) <= {"mcc_cc_capture", "secondary_diagnoses"}

@@ -205,8 +205,10 @@ def test_evaluate_and_pay_commands(tmp_path):
     g = tmp_path / "g.parquet"
     drg("group", tmp_path / "s" / "discharges.parquet", "--scheme", SCHEMES / "chs-drg-1.1", "-o", g, "-q")
     drg("evaluate", g, "--by", "hospital-mdc", "-o", tmp_path / "e")
-    h = pd.read_parquet(tmp_path / "e" / "hospital.parquet")
-    assert "病例组合指数(CMI)" in h.columns and "费用消耗指数" in h.columns  # Chinese headers by default
+    h = pd.read_parquet(tmp_path / "e" / "hospital.parquet")  # Parquet for machines: canonical in every language
+    assert "cmi" in h.columns and "cost_index" in h.columns
+    book = pd.read_excel(tmp_path / "e" / "evaluation.xlsx", sheet_name=None, nrows=1)  # for people: Chinese by default
+    assert any("病例组合指数(CMI)" in df.columns and "费用消耗指数" in df.columns for df in book.values())
     drg("evaluate", g, "-o", tmp_path / "e2", "--lang", "en")
     h2 = pd.read_parquet(tmp_path / "e2" / "hospital.parquet")
     for c in ["hospital_id", "level", "cases", "drg_count", "total_weight", "cmi", "cost_index", "time_index",

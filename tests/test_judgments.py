@@ -217,7 +217,6 @@ def test_the_review_list_follows_the_final_flags_not_the_ones_the_false_discover
 def test_the_review_list_holds_only_cases_of_flagged_hospital_years(tmp_path):
     """Issue 40, point 4: the chart-review list follows the final flags (after the false-discovery step): in the null
     world of the second simulator every listed case belongs to a flagged hospital-year (none listed when none is)."""
-    import pandas as pd
 
     from drg.audit import audit_to
 
@@ -253,7 +252,7 @@ def test_cost_and_time_indices_are_judged_by_default(costly):
     hospital is (their log cost levels are N(0, 0.05): 3.09 standard deviations happen), and the ranks say which
     way they run."""
     from evaluation.api import evaluate
-    from evaluation.text import LABELS
+    from evaluation.words import LABELS
 
     w = costly
     t = evaluate(w.cases, hospitals=second_world.hospitals_table(w))["hospital"].set_index("hospital_id")

@@ -95,28 +95,28 @@ def test_demo_report_in_browser(demo_dir, tmp_path):
         _check_page(drv, report, tmp_path, "zh")
         # sort the tertiary table by CMI (click twice: ascending, then descending) and compare with the evaluation table
         hosp = pd.read_parquet(demo_dir / "evaluation" / "hospital.parquet")
-        tert = hosp[hosp["同级组"] == "三级"].sort_values("病例组合指数(CMI)", ascending=True)
+        tert = hosp[hosp["peer_group"] == "tertiary"].sort_values("cmi", ascending=True)  # Parquet: canonical
         table = drv.find_elements(By.CSS_SELECTOR, "#peer table")[0]
         header = [th for th in table.find_elements(By.TAG_NAME, "th") if th.text == "病例组合指数(CMI)"][0]
         header.click()
-        assert table.find_element(By.CSS_SELECTOR, "tbody tr td").text == tert["医院编码"].iloc[0]
+        assert table.find_element(By.CSS_SELECTOR, "tbody tr td").text == tert["hospital_id"].iloc[0]
         header.click()
-        assert table.find_element(By.CSS_SELECTOR, "tbody tr td").text == tert["医院编码"].iloc[-1]
+        assert table.find_element(By.CSS_SELECTOR, "tbody tr td").text == tert["hospital_id"].iloc[-1]
         box = drv.find_elements(By.CSS_SELECTOR, "#peer input.search")[0]
-        box.send_keys(tert["医院编码"].iloc[0])
+        box.send_keys(tert["hospital_id"].iloc[0])
         assert len([r for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]) == 1
         # the heat map shows the top 30 hospitals; its selector widens it to all of them
         heat = drv.find_element(By.CSS_SELECTOR, "#heatmap div.chart")
         rows = drv.execute_script("return arguments[0].data[0].y.length", heat)
-        n_all = pd.read_parquet(demo_dir / "evaluation" / "discipline_mdc.parquet")["医院编码"].nunique()
+        n_all = pd.read_parquet(demo_dir / "evaluation" / "discipline_mdc.parquet")["hospital_id"].nunique()
         assert rows == min(30, n_all)
         drv.execute_script("arguments[0].scrollIntoView()", heat)
         heat.find_elements(By.CSS_SELECTOR, "g.updatemenu-button")[-1].find_element(By.CSS_SELECTOR, "text").click()
         assert drv.execute_script("return arguments[0].data[0].y.length", heat) == n_all
         # the funnel names the hospitals outside the 99.8% limits on the chart itself
         out = pd.read_parquet(demo_dir / "evaluation" / "outcomes.parquet")
-        alarms = out[out["漏斗图判定"].astype(str).str.contains("99.8%")]["医院编码"]
-        names = dict(zip(hosp["医院编码"], hosp["医院名称"]))
+        alarms = out[out["funnel_flag"].astype(str).str.startswith("alarm")]["hospital_id"]
+        names = dict(zip(hosp["hospital_id"], hosp["name"]))
         labels = " ".join(e.get_attribute("textContent") for e in drv.find_elements(By.CSS_SELECTOR, "#funnel g.textpoint"))
         assert len(alarms) and all(names[i] in labels for i in alarms)
         en = tmp_path / "report-en.html"
@@ -138,9 +138,9 @@ def test_report_from_evaluate_alone_shows_grouping_status(demo_dir, tmp_path):
     assert (tmp_path / "r.html").read_bytes() == (tmp_path / "again.html").read_bytes()  # deterministic, font subset too
     figs = _figures(tmp_path / "r.html")
     status = next(f for f in figs.values() if f["layout"]["title"]["text"] == "分组状态")
-    q = pd.read_parquet(only / "evaluation" / "quality.parquet").set_index("指标")["数值"]
+    q = pd.read_parquet(only / "evaluation" / "quality.parquet").set_index("metric")["value"]
     grouped, failed = status["data"][0]["x"]
-    assert failed > 0.9 and abs(grouped / (grouped + failed) - q["入组率"]) < 1e-4
+    assert failed > 0.9 and abs(grouped / (grouped + failed) - q["grouping_rate"]) < 1e-4
 
 
 @pytest.mark.slow
@@ -150,11 +150,11 @@ def test_report_escapes_data_and_excel_keeps_formulas_as_text(demo_dir, tmp_path
     bad = tmp_path / "bad"
     shutil.copytree(demo_dir, bad, ignore=shutil.ignore_patterns("*.html", "*.xlsx", "synthetic"))
     h = pd.read_parquet(bad / "evaluation" / "hospital.parquet")
-    h.loc[0, "医院名称"] = EVIL
-    h.loc[1, "医院名称"] = '=HYPERLINK("http://evil.example","x")'
-    h.loc[2, "医院名称"] = "+1+2"
-    h.loc[3, "医院名称"] = "@SUM(A1)"
-    h.loc[4, "医院名称"] = "-3"
+    h.loc[0, "name"] = EVIL
+    h.loc[1, "name"] = '=HYPERLINK("http://evil.example","x")'
+    h.loc[2, "name"] = "+1+2"
+    h.loc[3, "name"] = "@SUM(A1)"
+    h.loc[4, "name"] = "-3"
     h.to_parquet(bad / "evaluation" / "hospital.parquet", index=False)
     out = tmp_path / "r.html"
     xlsx = tmp_path / "r.xlsx"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -302,8 +303,10 @@ def test_risk_is_deterministic_and_speaks_chinese_by_default(region, tmp_path):
         assert a == c, name
         if name.endswith(".parquet"):
             pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / name), pd.read_parquet(tmp_path / "b" / name))
-    cols = pd.read_parquet(tmp_path / "a" / "cases.parquet").columns
-    assert "病案号" in cols and "预期死亡概率" in cols
+    cols = pd.read_parquet(tmp_path / "a" / "cases.parquet").columns  # canonical names in every language
+    assert "case_id" in cols and "expected_death" in cols
+    book = pd.read_excel(tmp_path / "a" / "risk.xlsx", sheet_name=None, nrows=1)  # the workbook speaks Chinese
+    assert all(re.search(r"[\u4e00-\u9fff]", str(c)) or c in ("MDC", "CMI") for df in book.values() for c in df.columns)
 
 
 @pytest.mark.slow

@@ -148,12 +148,12 @@ def test_the_year_comes_from_the_discharge_date_in_every_command(pipeline, expor
         assert terminal(p).count("年度取自日期列“出院日期”") <= 1
     assert "年度取自日期列“出院日期”" in pipeline["pay"].stderr
     par = pd.read_parquet(d / "pay" / "parameters.parquet")
-    assert sorted(par["年度"].astype(int)) == years  # one budget per year, not one for all years
-    assert (par["实际支付"] == 30_000_000).all()
+    assert sorted(par["year"].astype(int)) == years  # one budget per year, not one for all years (Parquet: canonical)
+    assert (par["paid"] == 30_000_000).all()
     cases = pd.read_parquet(d / "pay" / "cases.parquet")
-    assert cases["年度"].notna().all() and sorted(cases["年度"].astype(int).unique()) == years
+    assert cases["year"].notna().all() and sorted(cases["year"].astype(int).unique()) == years
     flags = pd.read_parquet(d / "audit" / "hospital_flags.parquet")
-    assert sorted(flags["年度"].dropna().astype(int).unique()) == years
+    assert sorted(flags["year"].dropna().astype(int).unique()) == years
     assert "全部年度" not in terminal(pipeline["pay"]) and not re.search(r"\bnan\b", report_text(d / "report.html"))
 
 
@@ -228,8 +228,8 @@ def test_header_spelling_variants(export, tmp_path, header, variant):
     p = drg(tmp_path, "pay", "grouped.parquet", "--budget", "1e7", "-o", "pay/", "-q")
     assert p.returncode == 0, p.stderr
     par = pd.read_parquet(tmp_path / "pay" / "parameters.parquet")
-    assert sorted(par["年度"].astype(int)) == [2023, 2024]
-    assert pd.read_parquet(tmp_path / "pay" / "settlement.parquet")["无有效费用病例数"].sum() < 40  # the cost was read
+    assert sorted(par["year"].astype(int)) == [2023, 2024]
+    assert pd.read_parquet(tmp_path / "pay" / "settlement.parquet")["cases_cost_unusable"].sum() < 40  # the cost was read
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ from .rules import load_rules
 
 XLSX_ISSUES = 50_000  # issue rows in check.xlsx; issues.parquet has them all
 # the workbook's headers of drg check's own columns; the shared ones (病案号, 规则编号, 质控通过率 ...) are
-# evaluation.text's LABELS, read through column_label
+# evaluation.words's LABELS, read through column_label
 LABELS_ZH = {"row": "行号", "hospital_id": "定点医疗机构代码", "field": "字段", "value": "值", "affects_grouping": "影响分组",
              "kind": "规则类型", "source": "依据", "applied": "已执行"}
 KIND_ZH = {"unknown_code": "编码不在方案中", "code_position": "编码位置", "not_principal": "不能作主要诊断", "sex_code": "性别限定编码",
@@ -123,8 +123,8 @@ def field_zh(field: str) -> str:
 
 
 def _labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    from evaluation.common import column_label
-    from evaluation.text import VALUE_LABELS
+    from evaluation.words import column_label
+    from evaluation.words import VALUE_LABELS
 
     out = df.copy()
     for c in ("hospital_id", "dept"):

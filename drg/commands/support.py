@@ -14,7 +14,7 @@ def cmd_support(a) -> int:
     tables = support_to(a.grouped, a.output, pairs=a.pairs, hospitals=a.hospitals, start=a.start, grades=a.procedure_grades,
                         control_group=a.control_group.replace("-", "_"), lang=a.lang, columns=a.columns, dask=a.dask,
                         batch_size=a.batch_size)
-    from evaluation.text import VALUE_LABELS
+    from evaluation.words import VALUE_LABELS
 
     def word(column, v):  # a coded value in the console's language
         return VALUE_LABELS.get(column, {}).get(v, v) if a.lang == "zh" else str(v).replace("_", " ")

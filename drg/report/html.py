@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from evaluation.text import VALUE_LABELS
+from evaluation.words import VALUE_LABELS
 
 from ..charts import esc, finite
 from ..text import REPORT
@@ -74,7 +74,7 @@ EN_HEADERS = {"cmi": "CMI", "drg": "DRG", "adrg": "ADRG", "mdc": "MDC", "oe_rati
 
 def header(col: str, lang: str) -> str:
     """What a reader sees above column ``col``: the Chinese label, or English words (not snake_case)."""
-    from evaluation.common import column_label
+    from evaluation.words import column_label
 
     if lang == "zh":
         return column_label(col)
@@ -88,7 +88,7 @@ def header(col: str, lang: str) -> str:
 
 def display_values(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Coded values (levels, flags, classes, True/False) in the report's language; columns keep their names."""
-    from evaluation.common import label
+    from evaluation.words import label
 
     if lang == "zh":
         shown = label(df, "zh")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluation.common import unlabel
+from evaluation.words import unlabel
 
 from ..io import InputError
 
@@ -173,7 +173,7 @@ def _summary_fields(s: dict) -> dict:
 
 def _audit_flags(folder: Path) -> pd.DataFrame | None:
     """``drg audit``'s hospital flags with English names and the target area's id in ``area``."""
-    from ..audit import AREA_TEXT, AUDIT_LABELS
+    from evaluation.words import AREA_TEXT, AUDIT_LABELS
 
     df = _read(folder, "hospital_flags")
     if df is None:

@@ -9,7 +9,7 @@ import os
 
 import pandas as pd
 
-from evaluation.text import VALUE_LABELS
+from evaluation.words import VALUE_LABELS
 
 from ..atomic import check_file_target, discard, publish, refuse_overlap, temp_file
 from ..charts import esc
@@ -98,7 +98,7 @@ class Page:
         return header(v, "en") if column == "indicator" else str(v).replace("_", " ")
 
     def area(self, key: str) -> str:
-        from ..audit import AREA_TEXT
+        from evaluation.words import AREA_TEXT
 
         return AREA_TEXT[self.lang].get(key, (key,))[0]
 
@@ -207,7 +207,7 @@ def report_command(a) -> int:
 
 def build_report(root: str, out_html: str, xlsx: str | None = None, lang: str = "zh") -> dict:
     """Write the HTML report (and the workbook); returns {path: bytes}."""
-    from evaluation.common import label
+    from evaluation.words import label
 
     from ..excel import stage_workbook
 

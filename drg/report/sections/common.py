@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.text import VALUE_LABELS
+from evaluation.words import VALUE_LABELS
 
 from ...charts import BLUE, ORANGE, RED, esc
 

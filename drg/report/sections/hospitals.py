@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.text import VALUE_LABELS
+from evaluation.words import VALUE_LABELS
 
 from ...charts import (
     BLUE,

@@ -1,8 +1,15 @@
-"""Every text the evaluation writes: Chinese column headers of its tables, and the definitions of the
-tiered-care targets in words (Chinese and English)."""
+"""The words of every table: Chinese headers and coded values (evaluation, payment, tiered care, support, risk,
+views, audit, check), the tiered-care targets' and audit areas' definitions, and :func:`label`, which applies them
+where people read (workbooks, CSV for people, the report, the terminal). Tables are computed and written to Parquet
+in canonical names and codes; :func:`unlabel` reads a table written in either language back."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
+from .audit_areas import REGISTRY as AUDIT_AREAS
+from .common import EvaluationError
 from .payment_classes import REGISTRY as PAYMENT_CLASSES
 
 LABELS = {
@@ -173,3 +180,178 @@ VALUE_LABELS["indicator"] = {k: LABELS.get(k, k) for k in (
     "primary_share", "service_share", "surgical_share", "mortality", "cost_index", "time_index")}
 VALUE_LABELS["indicator"].update({"service_share": "医疗服务收入占比", "cmi": "CMI"})
 BOOL_LABELS = {True: "是", False: "否"}
+
+
+# drg audit's words: each target area's name and definition, the values and headers of its tables
+# each registered target area's (name, definition) per language (the words live with the area: evaluation.audit_areas)
+AREA_TEXT = {lang: {a.name: a.words(lang) for a in AUDIT_AREAS} for lang in ("zh", "en")}
+VALUE_TEXT = {"zh": {"high": "偏高为异常", "low": "偏低为异常", "ok": "已判定", "too_few_cases": "病例数不足(不判定)",
+                     "no_previous_year": "无上年数据(不判定)", "unsupported": "费用未随编码严重程度上升", "supported": "费用与编码严重程度相符",
+                     "not_available": "无费用或住院日(无法核实)", "none": "不适用",
+                     "not_computed": "缺少患者标识或入出院日期，未计算"},
+              "en": {"high": "high", "low": "low", "ok": "ok", "too_few_cases": "too_few_cases", "no_previous_year": "no_previous_year",
+                     "unsupported": "unsupported", "supported": "supported", "not_available": "not_available", "none": "none",
+                     "not_computed": "not computed: no patient_id or dates"}}
+# what each hospital-year-area row says (``finding``): a flag's words follow its evidence
+FINDING_TEXT = {
+    "zh": {"upcoding": "编码严重程度高于预期且未伴随相应费用：疑似高套，建议抽查", "high": "高于预期，建议抽查",
+           "low": "低于预期，建议抽查", "sicker": "编码高于预期，但费用相应升高(患者病情较重)：不标记",
+           "too_few_cases": "病例数不足，不判定", "no_previous_year": "无上年数据，不判定", "none": "未见异常"},
+    "en": {"upcoding": "coded severity above expectation without the cost it brings: possible upcoding, sample for review",
+           "high": "higher than expected: sample for review", "low": "lower than expected: sample for review",
+           "sicker": "coding above expectation with the cost to match (sicker patients): not flagged",
+           "too_few_cases": "too few cases: not judged", "no_previous_year": "no previous year: not judged",
+           "none": "nothing unusual"},
+}
+# Chinese headers of the audit tables (their own words: the evaluation's "observed"/"expected" are deaths)
+AUDIT_LABELS = {
+    "hospital_id": "医院编码", "name": "医院名称", "level": "医院级别", "year": "年度", "target_area": "目标领域",
+    "direction": "异常方向", "numerator": "分子", "denominator": "分母", "rate": "比率", "expected_rate": "预期比率",
+    "observed": "实际数", "expected": "预期数", "oe_ratio": "O/E比", "z_score": "Z值", "p_value": "P值(单侧)",
+    "tau2": "医院间方差τ²", "peer_p10": "同级第10百分位", "peer_median": "同级中位数", "peer_p90": "同级第90百分位",
+    "percentile": "同级百分位", "previous_rate": "上年比率", "change": "较上年变化", "status": "状态", "flag": "是否标记",
+    "case_id": "病案号", "score": "预期可追回权重", "reason": "原因", "drg": "DRG编码", "first_case_id": "前次住院病案号",
+    "gap_days": "间隔天数", "definition": "口径", "area_name": "名称", "probability": "可能性",
+    "weight_at_stake": "涉及权重", "q_value": "Q值(错误发现率)", "resource_ratio": "费用梯度比(本院/同级)",
+    "resource_z": "费用证据Z值", "evidence": "费用证据", "finding": "结论", "same_principal": "主要诊断相同",
+}
+# the audit tables' coded values in words, per language (English keeps the codes that are English words)
+AUDIT_VALUES = {
+    "zh": {"target_area": {k: v[0] for k, v in AREA_TEXT["zh"].items()}, "direction": VALUE_TEXT["zh"],
+           "status": VALUE_TEXT["zh"], "evidence": VALUE_TEXT["zh"], "finding": FINDING_TEXT["zh"]},
+    "en": {"status": VALUE_TEXT["en"], "finding": FINDING_TEXT["en"]},
+}
+# the words of a kind of table where they differ from the evaluation's: (Chinese headers, values per language)
+TABLE_WORDS = {"audit": (AUDIT_LABELS, AUDIT_VALUES)}
+
+
+INVERSE_LABELS = {zh: en for en, zh in LABELS.items()}
+VALUE_INVERSE = {c: {zh: en for en, zh in table.items()} for c, table in VALUE_LABELS.items()}
+BOOL_INVERSE = {zh: en for en, zh in BOOL_LABELS.items()}
+
+
+def column_label(c: str) -> str:
+    """The Chinese header of column ``c`` (scenario columns ``payment_<name>`` keep the scenario's name)."""
+    if c in LABELS:
+        return LABELS[c]
+    for prefix, zh in SCENARIO_PREFIXES.items():
+        if isinstance(c, str) and c.startswith(prefix):
+            return f"{zh}({c[len(prefix):]})"
+    return c
+
+
+def _translate(s: pd.Series, table: dict, parts: tuple = ()) -> pd.Series:
+    """Values of ``s`` through ``table`` (others as they are); categories are renamed, not rebuilt per row.
+    ``parts``: the tables of the parts of a composite value (a level-kind peer group ``tertiary/general``)."""
+    def one(v):
+        if isinstance(v, str) and parts and v.count("/") == 1 and v not in table:
+            a, b = v.split("/")
+            return f"{parts[0].get(a, a)}/{parts[1].get(b, b)}"
+        return table.get(v, v) if isinstance(v, str) else v
+
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [one(v) for v in s.cat.categories]
+        if len(set(cats)) == len(cats):
+            return s.cat.rename_categories(cats)
+        s = s.astype(object)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return s
+    uniq = pd.unique(s.dropna())
+    if len(uniq) > 1000:  # an identifier column, not a code list
+        return s
+    mapping = {v: one(v) for v in uniq}
+    return s.map(mapping).where(s.notna(), s) if any(mapping[v] != v for v in uniq) else s
+
+
+def _bools(s: pd.Series, words: dict) -> pd.Series:
+    """A boolean column as a two-word category (是/否), missing values kept missing."""
+    b = s.astype("boolean")
+    codes = np.where(b.isna().to_numpy(), -1, b.fillna(False).to_numpy(bool).astype(np.int8))
+    return pd.Series(pd.Categorical.from_codes(codes, [words[False], words[True]]), index=s.index, name=s.name)
+
+
+def _is_bool_column(s: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return True
+    if s.dtype == object and len(s):
+        vals = set(pd.unique(s.dropna()))
+        return bool(vals) and vals <= {True, False} and all(isinstance(v, (bool, np.bool_)) for v in vals)
+    return False
+
+
+# values made of words and numbers ("baseline 2018-2020": the years a table's weights were frozen at): per column
+# (English pattern, its Chinese, Chinese pattern, its English), each way exact
+PATTERN_LABELS = {
+    "weights_from": ((r"^baseline (\S+)$", r"基线 \1年", r"^基线 (\S+?)年$", r"baseline \1"),
+                     (r"^given$", "给定名单", r"^给定名单$", "given"), (r"^none$", "无", r"^无$", "none")),
+    "inference": ((r"^wild cluster bootstrap \(Webb 6-point\), t\((\d+)\)$", r"野聚类自助法(Webb六点权重)，t(\1)",
+                   r"^野聚类自助法\(Webb六点权重\)，t\((\d+)\)$", r"wild cluster bootstrap (Webb 6-point), t(\1)"),
+                  (r"^wild cluster bootstrap \(Rademacher\), t\((\d+)\)$", r"野聚类自助法(Rademacher权重)，t(\1)",
+                   r"^野聚类自助法\(Rademacher权重\)，t\((\d+)\)$", r"wild cluster bootstrap (Rademacher), t(\1)")),
+}
+
+
+def _patterned(s: pd.Series, rules, inverse: bool = False) -> pd.Series:
+    import re
+
+    def one(v):
+        if not isinstance(v, str):
+            return v
+        for en, zh, zh_pattern, en_template in rules:
+            pattern, template = (zh_pattern, en_template) if inverse else (en, zh)
+            if re.match(pattern, v):
+                return re.sub(pattern, template, v)
+        return v
+
+    return s.astype(object).map(one).where(s.notna(), None)
+
+
+def label(df: pd.DataFrame, lang: str, kind: str | None = None) -> pd.DataFrame:
+    """A table for people in ``lang`` from its canonical form (English identifiers and codes): with 'zh', Chinese
+    headers and coded values (levels, flags, statuses, classes, True/False), one to one, so a table speaks one
+    language; with 'en', the codes that are not English words (an audit finding) in words. ``kind``: a kind of
+    table with words of its own (``TABLE_WORDS``: the audit's)."""
+    if lang not in ("zh", "en"):
+        raise EvaluationError(f"--lang {lang!r}: use zh (default) or en")
+    headers, values = TABLE_WORDS.get(kind, ({}, {}))
+    own = values.get(lang, {})
+    out = df.copy(deep=False)
+    for c in out.columns:
+        if c in own:
+            out[c] = _translate(out[c], own[c])
+        elif lang == "en":
+            continue
+        elif _is_bool_column(out[c]):
+            out[c] = _bools(out[c], BOOL_LABELS)
+        elif c in VALUE_LABELS:
+            out[c] = _translate(out[c], VALUE_LABELS[c], (VALUE_LABELS["level"], VALUE_LABELS["kind"]))
+        if lang == "zh" and c in PATTERN_LABELS and not pd.api.types.is_numeric_dtype(out[c].dtype):
+            out[c] = _patterned(out[c], PATTERN_LABELS[c])
+    if lang == "en":
+        return out
+    return out.rename(columns={c: headers.get(c) or column_label(c) for c in out.columns})
+
+
+def unlabel(df: pd.DataFrame) -> pd.DataFrame:
+    """English identifiers and values back from a table written by :func:`label` in either language."""
+    out = df.rename(columns={c: INVERSE_LABELS.get(c, c) for c in df.columns})
+    out = out.rename(columns={c: _scenario_column(c) for c in out.columns})
+    for c in out.columns:
+        s = out[c]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            continue
+        vals = set(pd.unique(s.dropna().astype(object))) if len(s) else set()
+        if vals and len(vals) <= 2 and vals <= set(BOOL_INVERSE):
+            out[c] = s.astype(object).map(BOOL_INVERSE).where(s.notna(), None)
+        elif c in VALUE_INVERSE:
+            out[c] = _translate(s, VALUE_INVERSE[c], (VALUE_INVERSE["level"], VALUE_INVERSE["kind"]))
+        if c in PATTERN_LABELS:
+            out[c] = _patterned(out[c], PATTERN_LABELS[c], inverse=True)
+    return out
+
+
+def _scenario_column(c):
+    for prefix, zh in SCENARIO_PREFIXES.items():
+        if isinstance(c, str) and c.startswith(zh + "(") and c.endswith(")"):
+            return prefix + c[len(zh) + 1:-1]
+    return c
