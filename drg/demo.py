@@ -126,15 +126,21 @@ def _audit_headline(tables: dict, truth_path: str, lang: str = "zh") -> dict:
     """Hospitals flagged per target area, beside the coding games the synthetic region planted."""
     import json
 
+    from evaluation.words import AREA_TEXT
+
     f = tables["hospital_flags"]
     f = f[f["flag"]]
-    flagged = "; ".join(f"{area}: {', '.join(sorted(set(g['hospital_id'])))}" for area, g in f.groupby("target_area", sort=True))
+    name = (lambda area: AREA_TEXT["zh"][area][0]) if lang == "zh" else (lambda area: area)
+    flagged = "; ".join(f"{name(area)}: {', '.join(sorted(set(g['hospital_id'])))}"
+                        for area, g in f.groupby("target_area", sort=True))
     with open(truth_path, encoding="utf-8") as fh:
         h = json.load(fh)["hospitals"]
     up = ", ".join(say(lang, "demo_from", id=x["hospital_id"], year=x["upcoding_from"]) for x in h if x["upcoding_from"])
     split = ", ".join(x["hospital_id"] for x in h if x["splits_admissions"])
     low = ", ".join(x["hospital_id"] for x in h if x["low_value_admissions"])
-    planted = say(lang, "demo_planted", up=up, split=split, low=low)
+    readmit = ", ".join(x["hospital_id"] for x in h if x.get("readmits"))
+    sloppy = ", ".join(x["hospital_id"] for x in h if x.get("sloppy_coding"))
+    planted = say(lang, "demo_planted", up=up, split=split, low=low, readmit=readmit or "-", sloppy=sloppy or "-")
     return {"flagged": flagged, "planted": planted}
 
 

@@ -212,10 +212,10 @@ REGISTRY = (
          ("15天再入院率", "非死亡非转院出院后15天内同一患者同一MDC再入院(任一医院)的比例；预期值为同年同MDC地区比例"),
          ("15-day readmission", "stays discharged alive, not transferred, followed within 15 days by an admission of the "
           "same patient in the same MDC (any hospital); expected: the MDC's regional rate"),
-         patient=True),
+         patient=True, plant="synth:readmits"),
     Area("readmission_30", _stays("readmission_30"),
          ("30天再入院率", "非死亡非转院出院后30天内同一患者同一MDC再入院(任一医院)的比例；预期值为同年同MDC地区比例"),
-         ("30-day readmission", "as the 15-day rate, within 30 days"), patient=True),
+         ("30-day readmission", "as the 15-day rate, within 30 days"), patient=True, plant="synth:readmits"),
     Area("split_admissions", _stays("split_admissions"),
          ("疑似分解住院比例", "同一患者在同一医院、同一MDC，前次非死亡非转院出院后0-2天内再次入院的病例比例"),
          ("possible split admissions", "stays of a patient at the same hospital and MDC admitted 0-2 days after the "
@@ -235,7 +235,7 @@ REGISTRY = (
     Area("ungroupable", _ungroupable,
          ("未入组/编码无效率", "未能入组(编码无效、缺失或歧义组QY)的病例比例；预期值为同年地区比例"),
          ("ungroupable or invalid", "share of cases not grouped (invalid or missing codes, QY); expected: the year's "
-          "regional rate")),
+          "regional rate"), plant="synth:sloppy_coding"),
 )
 BY_NAME = {a.name: a for a in REGISTRY}
 AREAS = tuple(a.name for a in REGISTRY)

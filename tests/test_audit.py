@@ -20,6 +20,7 @@ import naive
 from conftest import SCHEMES, need_shared
 from evaluation.audit import count_tail_z, peer_test
 from evaluation.audit_measures import patient_pairs, stratum_rate
+from drg.synth.gaming import gaming_hospitals
 from evaluation.words import FINDING_TEXT
 
 stay = st.fixed_dictionaries({
@@ -114,7 +115,9 @@ def test_synth_plants_the_coding_games(audited):
     out, truth, tables, cases = audited
     h = pd.DataFrame(truth["hospitals"])
     assert h["upcoding_from"].notna().sum() == 2 and h["splits_admissions"].sum() == 2 and h["low_value_admissions"].sum() == 1
-    games = h[h["upcoding_from"].notna() | h["splits_admissions"] | h["low_value_admissions"]]
+    assert h["readmits"].sum() == 1 and h["sloppy_coding"].sum() == 1
+    games = h[gaming_hospitals(h)]
+    assert len(games) == 7
     assert not (games[["quality_outlier", "casemix_only", "efficiency_outlier", "supported"]].any(axis=1)).any()
     disc = pq.read_table(out / "synth" / "discharges.parquet", columns=["case_id", "hospital_id", "patient_id", "year",
                                                                          "admit_date", "discharge_date", "dx"]).to_pandas()
@@ -128,6 +131,14 @@ def test_synth_plants_the_coding_games(audited):
     gap = (split["admit_date"].to_numpy() - first["discharge_date"].to_numpy()).astype("timedelta64[D]").astype(int)
     assert ((gap >= 0) & (gap <= 2)).all()
     assert df["patient_id"].nunique() < len(df)  # natural repeat admissions exist too
+    # the readmitter's patients come back 3-14 days after a routine discharge; the sloppy coder's codes fail more
+    again = df[df["hospital_id"].isin(h.loc[h["readmits"], "hospital_id"])].sort_values(["patient_id", "admit_date"])
+    admit, discharge = pd.to_datetime(again["admit_date"]), pd.to_datetime(again["discharge_date"])
+    gap = (admit - discharge.groupby(again["patient_id"]).shift()).dt.days
+    assert truth["gaming"]["readmissions"] > 100 and gap.between(3, 14).sum() >= 0.95 * truth["gaming"]["readmissions"]
+    rate = df.groupby("hospital_id")["coding_error"].mean()
+    sloppy = h.loc[h["sloppy_coding"], "hospital_id"]
+    assert (rate[sloppy] > 0.04).all() and rate.drop(sloppy).max() < 0.03
 
 
 @pytest.mark.slow
@@ -150,14 +161,18 @@ def test_unplanted_hospital_years_are_rarely_flagged(audited):
     out, truth, tables, cases = audited
     f = tables["hospital_flags"]
     h = pd.DataFrame(truth["hospitals"]).set_index("hospital_id")
-    gaming = set(h.index[h["upcoding_from"].notna() | h["splits_admissions"] | h["low_value_admissions"]])
+    gaming = set(h.index[gaming_hospitals(h)])
     hy = f.groupby(["hospital_id", "year"])["flag"].any()
     plain = hy[~hy.index.get_level_values(0).isin(gaming)]
     assert plain.mean() <= 0.05, plain[plain]
-    # the game-specific areas name only the hospitals that play them
-    for area, who in (("split_admissions", "splits_admissions"), ("one_day_low_weight_medical", "low_value_admissions")):
+    # the game-specific areas name only the hospitals that play them (a split's second stay, 0-2 days after the
+    # first, is a readmission too: a splitter may be named among the readmitters, nobody else)
+    for area, who, also in (("split_admissions", "splits_admissions", None),
+                            ("one_day_low_weight_medical", "low_value_admissions", None),
+                            ("readmission_15", "readmits", "splits_admissions"), ("readmission_30", "readmits", "splits_admissions"),
+                            ("ungroupable", "sloppy_coding", None)):
         got = set(f.loc[(f["target_area"] == area) & f["flag"], "hospital_id"])
-        assert got and got <= set(h.index[h[who]]), (area, got)
+        assert got and got <= set(h.index[h[who] | (h[also] if also else False)]), (area, got)
         for hid in h.index[h[who]]:
             assert f.loc[(f["target_area"] == area) & (f["hospital_id"] == hid), "flag"].all(), (area, hid)
 
@@ -187,7 +202,7 @@ def test_review_list_puts_upcoded_cases_first(audited):
     assert top["upcoded"].mean() >= 5 * base
     # no case of a hospital that plays no game is on the list
     h = pd.DataFrame(truth["hospitals"]).set_index("hospital_id")
-    gaming = set(h.index[h["upcoding_from"].notna() | h["splits_admissions"] | h["low_value_admissions"]])
+    gaming = set(h.index[gaming_hospitals(h)])
     assert set(r["hospital_id"]) <= gaming
 
 

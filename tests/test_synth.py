@@ -73,7 +73,8 @@ def test_a_synth_in_parts_is_one_region_in_date_order(tmp_path):
     assert (d["case_id"].to_numpy() == t["case_id"].to_numpy()).all()
     assert list(d["case_id"]) == [f"S{i:09d}" for i in range(1, 40_001)]
     day = d["discharge_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    split = (t["split_of"].notna() | t["case_id"].isin(t["split_of"])).to_numpy()
+    # a split's stays, and a planted readmission (written with the stay it follows, as a split's second stay is)
+    split = (t["split_of"].notna() | t["case_id"].isin(t["split_of"]) | t["readmission_of"].notna()).to_numpy()
     assert (np.diff(day[~split]) >= 0).all()  # the parts follow each other in time
     starts = np.cumsum([0] + [pq.ParquetFile(tmp_path / "w1" / "discharges.parquet").metadata.row_group(i).num_rows
                               for i in range(4)])
@@ -85,8 +86,9 @@ def test_a_synth_in_parts_is_one_region_in_date_order(tmp_path):
     assert np.abs(share - np.linspace(1, 1.15, 4) / np.linspace(1, 1.15, 4).sum()).max() < 0.01
     # the games: counted in truth.json as in truth.parquet; a split's stays are one patient, 0-2 days apart
     g = truth["gaming"]
-    assert (g["upcoded_cases"], g["low_value_cases"], g["split_pairs"]) == (
-        int(t["upcoded"].sum()), int(t["low_value"].sum()), int(t["split_of"].notna().sum()))
+    assert (g["upcoded_cases"], g["low_value_cases"], g["split_pairs"], g["readmissions"]) == (
+        int(t["upcoded"].sum()), int(t["low_value"].sum()), int(t["split_of"].notna().sum()),
+        int(t["readmission_of"].notna().sum()))
     assert g["split_pairs"] > 0 and g["upcoded_cases"] > 0 and g["low_value_cases"] > 0
     by_id = d.set_index("case_id")
     first, second = by_id.loc[t.loc[t["split_of"].notna(), "split_of"]], by_id.loc[t.loc[t["split_of"].notna(), "case_id"]]

@@ -23,8 +23,9 @@ Generation is generic over schemes (no per-scheme code):
 Everything planted is written to ``truth.json`` (hospitals with their death odds ratios
 -- ordinary ones spread around 1, the planted outliers at 3 --, counties, support programs
 with their staggered start years and whether each has an effect, per-recipient gains) and
-``truth.parquet`` (per case: the DRG aimed at, coding error flag, ``upcoded``, ``split_of``, ``low_value``) and
-the coding games (hospitals' ``upcoding_from``, ``splits_admissions``, ``low_value_admissions``); the synthetic world's
+``truth.parquet`` (per case: the DRG aimed at, coding error flag, ``upcoded``, ``split_of``, ``readmission_of``,
+``low_value``) and the coding games (hospitals' ``upcoding_from``, ``splits_admissions``, ``low_value_admissions``,
+``readmits``, ``sloppy_coding``); the synthetic world's
 support plan, with a ``start_year`` per pair, is ``support_pairs.csv``.
 """
 
@@ -39,16 +40,18 @@ import numpy as np
 import pyarrow as pa
 
 from ..io import atomic_writer, write_json_atomic, write_table_atomic
-from .gaming import plant_gaming, play_games
+from .gaming import GAMES, plant_gaming, play_games
 from .params import (
     AGE_LOG_OR,
     CASEMIX_PREVALENCE,
     ERROR_RATE,
     LOW_VALUE_EXTRA,
     QUALITY_SD,
+    READMIT_PLANT_SHARE,
     READMIT_SHARE,
     SEASON_AMPLITUDE,
     SEASON_PEAK_DAY,
+    SLOPPY_ERROR_RATE,
     SPLIT_SHARE,
     SUPPORT_START,
     SUPPORT_SURGICAL,
@@ -199,8 +202,9 @@ def _truth(w, tally, seed: int, years: list, scheme, region, support: dict, prog
                                                  "codes": list(map(str, codes))}
                                            for cat, codes, p, b, e in w.comorbidities}},
         "gaming": {"upcode_share": UPCODE_SHARE, "split_share": SPLIT_SHARE, "low_value_extra": LOW_VALUE_EXTRA,
-                   "readmit_share": READMIT_SHARE, "upcoded_cases": tally.upcoded,
-                   "split_pairs": tally.split_pairs, "low_value_cases": tally.low_value},
+                   "readmit_share": READMIT_SHARE, "readmit_plant_share": READMIT_PLANT_SHARE,
+                   "sloppy_error_rate": SLOPPY_ERROR_RATE, "upcoded_cases": tally.upcoded,
+                   "split_pairs": tally.split_pairs, "low_value_cases": tally.low_value, "readmissions": tally.readmissions},
         "programs": programs,
         "seasonality": {"amplitude": SEASON_AMPLITUDE, "peak_day": SEASON_PEAK_DAY},
         "doctors": {doctor_ids[i]: {"hospital_id": doctor_hosp[i], "dept": doctor_dept[i],
@@ -213,7 +217,7 @@ def _truth(w, tally, seed: int, years: list, scheme, region, support: dict, prog
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
             for row in w.h[["hospital_id", "name", "level", "kind", "county", "cost_factor", "los_factor", "death_or",
                             "quality_outlier", "casemix_only", "efficiency_outlier", "supported", "upcoding_from",
-                            "splits_admissions", "low_value_admissions"]].to_dict("records")
+                            *GAMES[1:]]].to_dict("records")
         ],
         "support": support,
         "drgs": int(w.n_drg),

@@ -1,5 +1,5 @@
-"""drg synth's coding games (planted for drg audit): upcoders, admission splitters, low-value admitters, and the
-patients' ids that let stays of one patient be linked."""
+"""drg synth's coding games (planted for drg audit): upcoders, admission splitters, low-value admitters,
+readmitters, sloppy coders, and the patients' ids that let stays of one patient be linked."""
 
 from __future__ import annotations
 
@@ -8,18 +8,30 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from .params import LOW_VALUE_EXTRA, READMIT_SHARE, SPLIT_SHARE, UPCODE_SHARE, part_streams
+from .params import (
+    LOW_VALUE_EXTRA,
+    READMIT_PLANT_SHARE,
+    READMIT_SHARE,
+    SLOPPY_ERROR_RATE,
+    SPLIT_SHARE,
+    UPCODE_SHARE,
+    part_streams,
+)
+
+GAMES = ("upcoding_from", "splits_admissions", "low_value_admissions", "readmits", "sloppy_coding")  # drg synth's columns
 from .world import stable_order
 
 
 def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
     """Which hospitals game the payment (planted, disjoint from every other plant): two upcoders from the
     second and third data years (``upcoding_from``), two that split admissions, one that admits low-value
-    short stays. All secondary hospitals: enough cases a year for an audit to judge them."""
+    short stays, one that readmits its patients within two weeks (``readmits``), one whose coding leaves many cases
+    ungroupable (``sloppy_coding``). All secondary hospitals: enough cases a year for an audit to judge them. (The
+    last two are drawn after the first five, from the rest: the first five are those of a world without them.)"""
     h = h.copy()
     h["upcoding_from"] = pd.Series([None] * len(h), dtype=object)
-    h["splits_admissions"] = False
-    h["low_value_admissions"] = False
+    for game in GAMES[1:]:
+        h[game] = False
     taken = h["quality_outlier"] | h["efficiency_outlier"] | h["casemix_only"] | h["supported"]
     pool = h.index[(h["level"] == "secondary") & ~taken].to_numpy()
     if len(pool) < 5:
@@ -30,7 +42,16 @@ def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
         h.at[hi, "upcoding_from"] = int(onsets[k])
     h.loc[pick[2:4], "splits_admissions"] = True
     h.loc[pick[4:5], "low_value_admissions"] = True
+    rest = np.setdiff1d(pool, pick)
+    more = rng.choice(rest, size=min(2, len(rest)), replace=False)
+    h.loc[more[:1], "readmits"] = True
+    h.loc[more[1:2], "sloppy_coding"] = True
     return h
+
+
+def gaming_hospitals(h: pd.DataFrame) -> np.ndarray:
+    """Which hospitals (rows of ``h``) play any of the games."""
+    return (h["upcoding_from"].notna() | h[list(GAMES[1:])].any(axis=1)).to_numpy()
 
 
 def _take_rows(c: SimpleNamespace, rows: np.ndarray) -> None:
@@ -124,6 +145,7 @@ def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.tmpl[rows] = w.t_start[drg] + (rng.random(len(rows)) * w.t_count[drg]).astype(np.int64)
     c.error[rows] = False
     c.split_src[rows] = -1
+    c.readmit_src[rows] = -1
     c.comorbid_ids[rows] = -1
     c.los[rows] = 1
     c.admit[rows] = c.discharge[rows] - 1
@@ -135,6 +157,29 @@ def _low_value(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     _rescale_cost(c, rows, prof["mean_cost"].to_numpy()[drg] * 0.25 * np.exp(rng.normal(0, 0.2, len(rows))))
 
 
+def _readmit(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """The readmitter's patients back 3-14 days after a routine discharge (``c.readmit_src``: the first stay of
+    each readmission, -1 otherwise): the same patient, DRG and kind of stay again, not a split (3 days or more)."""
+    c.readmit_src = np.full(c.n, -1, np.int64)
+    doy = (c.discharge - c.discharge.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64)
+    eligible = (w.h["readmits"].to_numpy()[c.hosp] & (c.leaving == w.leave["1"]) & ~c.error & (c.split_src < 0)
+                & (doy + 14 + c.los <= 360))
+    first = np.flatnonzero(eligible & (rng.random(c.n) < READMIT_PLANT_SHARE))
+    if not len(first):
+        return
+    again = _append_rows(c, first)
+    c.readmit_src[again] = first
+    gap = rng.integers(3, 15, len(first))
+    c.admit[again] = c.discharge[first] + gap
+    c.discharge[again] = c.admit[again] + c.los[first]
+
+
+def _sloppy(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """The sloppy coder's cases: ``SLOPPY_ERROR_RATE`` of them with an invalid principal diagnosis (not grouped)."""
+    mine = w.h["sloppy_coding"].to_numpy()[c.hosp]
+    c.error |= mine & (rng.random(c.n) < SLOPPY_ERROR_RATE) & (c.comorbid_ids[:, -1] < 0)
+
+
 def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     """Back to ``n`` cases: for each added stay (a split's second stay, a low-value admission) one ordinary case
     of a hospital that plays no game, with the same residence county and in-county status, is left out, so
@@ -142,7 +187,7 @@ def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     added = np.arange(n, c.n)
     if not len(added):
         return
-    gaming = (w.h["upcoding_from"].notna() | w.h["splits_admissions"] | w.h["low_value_admissions"]).to_numpy()
+    gaming = gaming_hospitals(w.h)
     ordinary = np.flatnonzero(~gaming[c.hosp[:n]] & (c.comorbid_ids[:n, -1] < 0))
     key = c.res * 2 + c.in_county.astype(np.int64)
     drop = []
@@ -154,6 +199,7 @@ def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     new_index = np.cumsum(keep) - 1
     _take_rows(c, np.flatnonzero(keep))
     c.split_src = np.where(c.split_src >= 0, new_index[np.maximum(c.split_src, 0)], -1)
+    c.readmit_src = np.where(c.readmit_src >= 0, new_index[np.maximum(c.readmit_src, 0)], -1)
 
 
 def _patient_ids(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None:
@@ -168,7 +214,7 @@ def _patient_ids(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> No
     else:
         pid = c.person.copy()
         pool_pid, pool_res = _placed_elsewhere(w, rng)
-    repeat = np.flatnonzero((rng.random(c.n) < READMIT_SHARE) & (c.split_src < 0) & ~c.low_value)
+    repeat = np.flatnonzero((rng.random(c.n) < READMIT_SHARE) & (c.split_src < 0) & (c.readmit_src < 0) & ~c.low_value)
     order = stable_order(pool_res)
     starts = np.searchsorted(pool_res[order], c.res[repeat], "left")
     ends = np.searchsorted(pool_res[order], c.res[repeat], "right")
@@ -177,6 +223,8 @@ def _patient_ids(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> No
     pid[repeat[found]] = pool_pid[order[pick[found]]]
     second = np.flatnonzero(c.split_src >= 0)
     pid[second] = pid[c.split_src[second]]
+    again = np.flatnonzero(c.readmit_src >= 0)
+    pid[again] = pid[c.readmit_src[again]]
     c.patient = pid
 
 
@@ -202,7 +250,9 @@ def play_games(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None
     _upcode(w, c, rng)
     n = c.n
     _split_stays(w, c, rng)
+    _readmit(w, c, rng)
     _low_value(w, c, rng)
+    _sloppy(w, c, rng)
     _keep_size(w, c, n, rng)
     c.year = c.discharge.astype("datetime64[Y]").astype(np.int64) + 1970
     _patient_ids(w, c, rng, window)

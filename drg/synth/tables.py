@@ -65,8 +65,11 @@ def part_tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> 
     take = pa.array(tmpl)
     position = np.empty(c.n, np.int64)
     position[order] = np.arange(c.n)
-    src = c.split_src[order]
-    split_of = case_id.take(pa.array(np.where(src >= 0, position[np.maximum(src, 0)], 0), mask=src < 0))
+
+    def stay_of(src):  # the case id of each case's first stay (a split's, a readmission's), null elsewhere
+        return case_id.take(pa.array(np.where(src >= 0, position[np.maximum(src, 0)], 0), mask=src < 0))
+
+    split_of, readmission_of = stay_of(c.split_src[order]), stay_of(c.readmit_src[order])
     t_dept = w.t_dept[tmpl]
     dept = np.where(t_dept >= 0, t_dept, w.dept_code[c.dept[order]])
     parts = np.take(c.parts, order, axis=0)
@@ -108,6 +111,7 @@ def part_tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> 
         "comorbidities": pa.array((extra[:, :-1] >= 0).sum(axis=1).astype(np.int8)),
         "upcoded": pa.array(extra[:, -1] >= 0),
         "split_of": split_of,
+        "readmission_of": readmission_of,
         "low_value": pa.array(c.low_value[order]),
     })
     return table, truth_cases
@@ -148,7 +152,7 @@ def tally_part(w: SimpleNamespace, c: SimpleNamespace) -> SimpleNamespace:
     base = c.year < int(w.plan["start_year"].min()) if len(w.plan) else np.ones(c.n, bool)
     return SimpleNamespace(
         n=c.n, upcoded=int((c.comorbid_ids[:, -1] >= 0).sum()), split_pairs=int((c.split_src >= 0).sum()),
-        low_value=int(c.low_value.sum()),
+        low_value=int(c.low_value.sum()), readmissions=int((c.readmit_src >= 0).sum()),
         drg_cases=np.bincount(c.drg, minlength=n_drg), drg_cost=np.bincount(c.drg, weights=c.total, minlength=n_drg),
         total=float(c.total.sum()),
         base_cases=np.bincount(c.drg[base], minlength=n_drg),
