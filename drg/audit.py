@@ -1,7 +1,7 @@
 """`drg audit`: coding-quality and gaming surveillance over a grouped file (methods in :mod:`evaluation.audit`).
 
-One pass (:func:`evaluation.audit_cases.coded_cases`, locally or on a Dask cluster) turns the records into compact
-integer and float arrays (:class:`evaluation.audit_cases.AuditCases`:
+One pass (:func:`evaluation.audit.cases.coded_cases`, locally or on a Dask cluster) turns the records into compact
+integer and float arrays (:class:`evaluation.audit.cases.AuditCases`:
 about 60 bytes a case plus the secondary-diagnosis codes, encoded to integers once, as the grouper does); everything
 after works on those arrays. Writes ``hospital_flags``, ``review_cases``, ``split_admissions`` and ``target_areas``."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from evaluation.audit_cases import coded_cases
+from evaluation.audit.cases import coded_cases
 
 from evaluation.words import AREA_TEXT, FINDING_TEXT
 from .io import InputError
@@ -28,10 +28,10 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
              weights: str | None = None, folds: int = 5, seed: int = 0, batch_size: int = 1_000_000,
              review_limit: int = 100_000, lang: str = "zh", columns: str | None = None, dask: str | None = None) -> dict:
     """`drg audit`: hospital_flags, review_cases, split_admissions and target_areas tables (see
-    :mod:`evaluation.audit`); the cases read in one pass (:func:`evaluation.audit_cases.coded_cases`) run by
+    :mod:`evaluation.audit`); the cases read in one pass (:func:`evaluation.audit.cases.coded_cases`) run by
     :func:`drg.driver.run`, on a Dask cluster with ``dask``."""
     from evaluation.audit import case_areas, hospital_flags, review_scores
-    from evaluation.audit_areas import REGISTRY
+    from evaluation.audit.areas import REGISTRY
     from evaluation.common import normalize_level
 
     from .contract import load_mapping, note_year_source, read_plan, require
@@ -143,7 +143,7 @@ def _review_table(a, areas, probs: dict, stats_, reader, limit: int, lang: str) 
     (probability x weight at stake: what a bureau's reviewers are spent on first), with the reasons in words.
     Split admissions have their own list (``split_admissions``: both stays of each pair)."""
     from evaluation.audit import REVIEW_AREAS, weight_at_stake
-    from evaluation.audit_areas import BY_NAME
+    from evaluation.audit.areas import BY_NAME
 
     cols = ["case_id", "score", "probability", "weight_at_stake", "reason", "hospital_id", "year", "drg", "target_area"]
     use = [ar for ar in REVIEW_AREAS if ar in probs]

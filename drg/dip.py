@@ -7,7 +7,7 @@
   dip_reason`` added;
 * ``drg dip pay GROUPED_DIP --budget ... -o pay/`` (cases.parquet, hospitals.parquet, parameters.parquet, dip.xlsx,
   pay.json): points per case, the point value per year, every case's
-  payment in integer fen by the largest remainders of ``drg pay`` (:func:`evaluation.payment_remainders.shares_fen`:
+  payment in integer fen by the largest remainders of ``drg pay`` (:func:`evaluation.payment.remainders.shares_fen`:
   the budget exact), per hospital its settlement, DIP case-mix index, cost per point and the violation indices of
   the auxiliary catalogue as reported factors.
 """
@@ -213,8 +213,8 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
     parameters.parquet, pay.json. ``budgets``: {year: yuan} (None: every year)."""
     from evaluation.exact import exact_sums, split_exact
     from evaluation.payment import PaymentConfig
-    from evaluation.payment_batches import Run
-    from evaluation.payment_remainders import resolve_ties, select_remainders, tied_rows
+    from evaluation.payment.batches import Run
+    from evaluation.payment.remainders import resolve_ties, select_remainders, tied_rows
 
     coefficients = coefficients or {}
 
@@ -274,7 +274,7 @@ def pay(input_spec: str, output: str, budgets: dict, *, coefficients: dict | Non
 
 
 def _settle(read, run, years: list, output: str, input_spec: str, lang: str) -> dict:
-    from evaluation.payment_remainders import shares_fen
+    from evaluation.payment.remainders import shares_fen
 
     from .tables import output_folder
 
@@ -376,7 +376,7 @@ class ReadmissionSpill:
     def add(self, t: pa.Table, h: np.ndarray) -> None:
         if not {"patient_id", "admit_date", "discharge_date"} <= set(t.column_names):
             return
-        from evaluation.audit_cases import days as day_numbers
+        from evaluation.audit.cases import days as day_numbers
 
         patient = _text(t, "patient_id")
         days = [day_numbers(t.column(c)) for c in ("admit_date", "discharge_date")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.payment_classes import BY_NAME
+from evaluation.payment.classes import BY_NAME
 
 class PaymentEstimator:
     """Weights and payment rules, loaded once; :meth:`estimate` prices one case.

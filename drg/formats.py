@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 
-from evaluation.audit_areas import REGISTRY as AUDIT_AREAS
+from evaluation.audit.areas import REGISTRY as AUDIT_AREAS
 
 # kind -> (Excel number format, Python format of a finite float)
 FORMATS = {

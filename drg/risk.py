@@ -347,7 +347,7 @@ def risk_analysis(grouped, out, columns, p, outcomes, hospitals, folds, folds_by
     """The fitting sample (passes 1 and 2), the cross-fitted models and their calibration (plan), every case
     predicted and written (pass 3), then the hospital and model tables written into ``out``."""
     from evaluation.risk import Encoder, fit_cross_fitted, predict_cross_fitted, region_calibration
-    from evaluation.risk_tables import hospital_tables, model_tables
+    from evaluation.risk.tables import hospital_tables, model_tables
 
     from . import progress
     from .regions import hospitals_table

@@ -1,6 +1,6 @@
 """`drg pay`: settle every year of a grouped file under the payment rules (evaluation.payment).
 
-The command streams: :func:`pay_streamed` makes three passes over the batches (evaluation.payment_batches),
+The command streams: :func:`pay_streamed` makes three passes over the batches (evaluation.payment.batches),
 with the year's budget, the previous year's volume for the sheet's volume basis, the special-review list,
 self-pay amounts and discharge months when the data have them. :func:`case_frame` and :func:`settle_years`
 settle the cases of a DataFrame in memory: the per-case reference the streamed passes are tested against
@@ -158,22 +158,22 @@ def payment_config(config: str | None, method: str | None = None, rate_basis: st
     return cfg
 
 
-# -- streamed: drg pay in three passes (evaluation.payment_batches) ----------------------------------------
+# -- streamed: drg pay in three passes (evaluation.payment.batches) ----------------------------------------
 def _reduce_first(t, offset, hospitals, listed):
-    from evaluation.payment_batches import first_pass
+    from evaluation.payment.batches import first_pass
 
     return first_pass(t, offset, hospitals, listed)
 
 
 def _reduce_second(t, offset, plan):
-    from evaluation.payment_batches import second_pass
+    from evaluation.payment.batches import second_pass
 
     return second_pass(t, offset, plan)
 
 
 def _reduce_third(t, offset, plan):
     """Pass 3 of one batch, its per-case table in Arrow, canonical names and codes (on the worker, with a cluster)."""
-    from evaluation.payment_batches import third_pass
+    from evaluation.payment.batches import third_pass
 
     part = third_pass(t, offset, plan)
     table = pa.Table.from_pandas(part.cases, preserve_index=False).replace_schema_metadata(None)
@@ -196,7 +196,7 @@ def _plain_dictionaries(table):
 def pay_streamed(grouped: str, out_dir: str, budgets: dict, cfg, *, hospitals=None, supplied=None, special=None,
                  variants: dict | None = None, lang: str = "zh", mapping=None, batch_size: int = 1_000_000,
                  dask: str | None = None, hospitals_arg: str | None = None) -> tuple[dict, dict]:
-    """`drg pay` in three passes over the grouped file (:mod:`evaluation.payment_batches`, :func:`pay_analysis`) run by
+    """`drg pay` in three passes over the grouped file (:mod:`evaluation.payment.batches`, :func:`pay_analysis`) run by
     :func:`drg.driver.run`: writes ``cases.parquet`` into ``out_dir`` batch by batch and returns (the tables,
     {"cases": settled cases, "no_year": cases without a readable year (in no year's budget: not settled),
     "cost_unusable": n}). Memory follows the batch, the hospitals and DRGs, and a spill file of 10 bytes a case on disk
@@ -221,8 +221,8 @@ def pay_analysis(grouped, mapping, out_dir, budgets, cfg, hospitals, supplied, s
     import tempfile
 
     from evaluation.payment import scenario_runs
-    from evaluation.payment_batches import FirstPass, Run, plan_from_first
-    from evaluation.payment_totals import finish
+    from evaluation.payment.batches import FirstPass, Run, plan_from_first
+    from evaluation.payment.totals import finish
 
     from .streamed import release_freed_memory
 
@@ -255,8 +255,8 @@ def _rates_and_shares(grouped, mapping, priced, plan, runs, spill_dir):
     exact shares of its budget from the spill and the ties resolved by case id. Returns the rates' parameters."""
     import functools
 
-    from evaluation.payment_batches import denominators_from_spill, merge_second, rates_from_second, shares_budget
-    from evaluation.payment_remainders import resolve_ties, select_remainders, tied_rows
+    from evaluation.payment.batches import denominators_from_spill, merge_second, rates_from_second, shares_budget
+    from evaluation.payment.remainders import resolve_ties, select_remainders, tied_rows
 
     spills = [os.path.join(spill_dir, f"points{r}.f8") for r in range(len(runs))]
     year_file = os.path.join(spill_dir, "year.i2")
@@ -298,7 +298,7 @@ def _write_cases(wanted, plan, runs, out_dir):
     import concurrent.futures
     import functools
 
-    from evaluation.payment_totals import Totals
+    from evaluation.payment.totals import Totals
 
     from .io import AtomicWriter
 
@@ -338,7 +338,7 @@ def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22, *, run=None
     """(first row, year indices, shares) of the spill files, ``chunk`` rows at a time (read, not mapped: a mapped
     file's pages would count in the process's memory): the points, or with ``run`` the rate method's ``a·r + b``
     from its spilled ``a, b`` pairs."""
-    from evaluation.payment_batches import shares_from_spill
+    from evaluation.payment.batches import shares_from_spill
 
     with open(year_file, "rb") as yf, open(points_file, "rb") as pf:
         lo = 0
@@ -356,7 +356,7 @@ def _spilled(year_file: str, points_file: str, chunk: int = 1 << 22, *, run=None
 
 def _ids_at(b, offset, rows):
     """{row: case id as text} of the ``rows`` (sorted) that fall in the batch starting at ``offset``."""
-    from evaluation.payment_batches import batch_case_ids
+    from evaluation.payment.batches import batch_case_ids
 
     lo, hi = np.searchsorted(rows, [offset, offset + b.num_rows])
     if hi <= lo:

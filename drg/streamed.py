@@ -83,7 +83,7 @@ def _with_expected(batch, offset, risk_rows, **cells_args):
 
 def evaluate_streamed(grouped, wanted, mapping, hospitals, hospital_ids, supplied, fixed_levels, batch_size, dask,
                       options, risk_rows=None) -> dict:
-    """`drg evaluate`'s tables from one pass (:mod:`evaluation.cells`, :mod:`evaluation.streamed`)."""
+    """`drg evaluate`'s tables from one pass (:mod:`evaluation.cells`, :mod:`evaluation.cells.tables`)."""
     from evaluation.common import EvaluationError
 
     from .region_of import run_in_region
@@ -106,8 +106,8 @@ def evaluate_analysis(grouped, wanted, table, hospital_ids, supplied, fixed_leve
     or doctor view), then the tables; a doctor view with a patient-level model adds the passes of its hospital
     effects (:func:`hospital_effects`)."""
     from evaluation.cells import CaseCells
-    from evaluation.streamed import evaluate_cells
-    from evaluation.view_cells import UNITS, view_table
+    from evaluation.cells.tables import evaluate_cells
+    from evaluation.cells.units import UNITS, view_table
 
     keep = set(hospital_ids) if hospital_ids else None
     by = opts.get("by", "hospital")
@@ -136,7 +136,7 @@ def hospital_effects(vc, wanted, args, risk_rows, iterations: int = 30):
     hospital's cases must equal its deaths), started from the cells' solution with each cell's mean probability.
     Returns the view's cells at the solution (their ``q_sum`` are the expected deaths)."""
     from evaluation.cells import CaseCells
-    from evaluation.view_cells import newton_start, newton_step
+    from evaluation.cells.units import newton_start, newton_step
 
     theta, rate = newton_start(vc.cells())
     for _ in range(iterations):
@@ -183,7 +183,7 @@ def support_streamed(grouped, hospitals, plan, start, control_group, mapping=Non
 
 def support_analysis(table, plan, start, control_group):
     """One pass building per-year cells, then the panel and the difference-in-differences."""
-    from evaluation.streamed import baseline_weights_cells, support_panel_cells
+    from evaluation.cells.tables import baseline_weights_cells, support_panel_cells
     from evaluation.support import support_plan, support_tables
 
     by_year: dict = {}
@@ -200,7 +200,7 @@ def support_analysis(table, plan, start, control_group):
 
 # -- tiered care ---------------------------------------------------------------------------------------
 def _tiered_of(batch, table, basic):
-    from evaluation.tiered_batches import batch_counts
+    from evaluation.tiered_care.batches import batch_counts
 
     county, region, sums, how = batch_counts(batch, table)
     return None if basic is not None else _years_of(batch), county, region, sums, how
@@ -242,7 +242,7 @@ def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int =
 
 def tiered_analysis(table, goals, basic):
     """One pass adding up the counts and sums per batch, then the county, region and hospital tables."""
-    from evaluation.streamed import baseline_weights_cells
+    from evaluation.cells.tables import baseline_weights_cells
     from evaluation.tiered_care import county_table, referral_table, region_table as region_indicators_table
 
     total = _TieredTotals()

@@ -13,7 +13,7 @@ Follows the national technical specification (国家医疗保障按病种分值�
 * a group's score (病种分值) is its mean cost over the mean cost of all cases (or of a named reference group)
   times 1,000;
 * the auxiliary catalogue (辅助目录) tiers each core group's cases by a Charlson comorbidity index of the
-  secondary diagnoses (CCI 0 / 1-2 / 3+, :mod:`evaluation.comorbidity`) and by age (under 18 / 18-64 / 65+); a
+  secondary diagnoses (CCI 0 / 1-2 / 3+, :mod:`evaluation.risk.comorbidity`) and by age (under 18 / 18-64 / 65+); a
   tier's score adjustment is its mean cost over the group's where the two differ significantly (Welch's t-test,
   p < 0.05, at least ``min_cases`` cases in the tier), else 1;
 * matching (病例入组): the core group of the same diagnosis and procedure set; else the core group of that
@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from numba import njit
 
 from .common import EvaluationError
-from .comorbidity import charlson_index, code_bits
+from .risk.comorbidity import charlson_index, code_bits
 
 SPEC = "国家医疗保障按病种分值付费(DIP)技术规范(医保办发〔2020〕50号)"
 TREATMENTS = ("conservative", "diagnostic", "therapeutic", "surgical")  # in rank order: a case takes its highest
@@ -168,7 +168,7 @@ def _numbers(table: pa.Table, name: str, n: int) -> np.ndarray:
 
 
 def _cci(dx, n: int) -> np.ndarray:
-    """Charlson comorbidity index of the secondary diagnoses (:mod:`evaluation.comorbidity`)."""
+    """Charlson comorbidity index of the secondary diagnoses (:mod:`evaluation.risk.comorbidity`)."""
     if n == 0:
         return np.zeros(0, np.int64)
     lengths = pc.fill_null(pc.list_value_length(dx), 0).to_numpy(zero_copy_only=False).astype(np.int64)

@@ -276,7 +276,7 @@ def support_tables(hospitals: pd.DataFrame, pairs: pd.DataFrame, panel_of, last_
                    indicators=("cmi", "surgical_share", "drg_count", "cases", "level2_surgery"), control_group: str = "never",
                    draws: int = 9999, seed: int = 0):
     """:func:`evaluate_support` from the hospital-year panel: ``panel_of(hospital ids, {recipient: MDC letters})``
-    gives it (:func:`hospital_year_panel` over cases, or the streamed panel of :mod:`evaluation.streamed`)."""
+    gives it (:func:`hospital_year_panel` over cases, or the streamed panel of :mod:`evaluation.cells.tables`)."""
     h = hospitals.copy()
     h["hospital_id"] = h["hospital_id"].astype(str)
     h["level"] = normalize_level(h["level"])

@@ -135,7 +135,7 @@ def weights_table(out: pd.DataFrame, pooled: float, *, min_cases_weight: int = 5
                   drg_names: dict | None = None) -> pd.DataFrame:
     """The weights table from per-DRG statistics (index ``drg``: ``cases, cases_cost, cases_trimmed, mean_cost,
     mean_cost_all, mean_los, cost_sd, los_sd_trimmed, los_mean_trimmed``) and the pooled trimmed mean cost;
-    shared by :func:`compute_weights` and the streamed evaluation (:mod:`evaluation.streamed`)."""
+    shared by :func:`compute_weights` and the streamed evaluation (:mod:`evaluation.cells.tables`)."""
     out = out.drop(columns=[c for c in ("cost_var_all", "los_var_all") if c in out.columns])  # the cost funnels' only
     out["rw"] = out["mean_cost"] / pooled
     out["weight_status"] = np.where(out["cases_trimmed"] >= min_cases_weight, "ok",

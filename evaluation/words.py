@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .audit_areas import REGISTRY as AUDIT_AREAS
+from .audit.areas import REGISTRY as AUDIT_AREAS
 from .common import EvaluationError
-from .payment_classes import REGISTRY as PAYMENT_CLASSES
+from .payment.classes import REGISTRY as PAYMENT_CLASSES
 
 LABELS = {
     "grouped": "入组病例数", "dip_cmi": "DIP病例组合指数(平均分值)", "cost_per_point": "每分值费用(元)",
@@ -183,7 +183,7 @@ BOOL_LABELS = {True: "是", False: "否"}
 
 
 # drg audit's words: each target area's name and definition, the values and headers of its tables
-# each registered target area's (name, definition) per language (the words live with the area: evaluation.audit_areas)
+# each registered target area's (name, definition) per language (the words live with the area: evaluation.audit.areas)
 AREA_TEXT = {lang: {a.name: a.words(lang) for a in AUDIT_AREAS} for lang in ("zh", "en")}
 VALUE_TEXT = {"zh": {"high": "偏高为异常", "low": "偏低为异常", "ok": "已判定", "too_few_cases": "病例数不足(不判定)",
                      "no_previous_year": "无上年数据(不判定)", "unsupported": "费用未随编码严重程度上升", "supported": "费用与编码严重程度相符",

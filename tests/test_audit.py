@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import naive
 from conftest import SCHEMES, need_shared
 from evaluation.audit import count_tail_z, peer_test
-from evaluation.audit_measures import patient_pairs, stratum_rate
+from evaluation.audit.measures import patient_pairs, stratum_rate
 from drg.synth.gaming import gaming_hospitals
 from evaluation.words import FINDING_TEXT
 

@@ -1,4 +1,4 @@
-"""The registered target areas (evaluation/audit_areas.py): each has its words in both languages, a direction, the
+"""The registered target areas (evaluation/audit/areas.py): each has its words in both languages, a direction, the
 kind of number its rate is, review words where it is on the review list, and a plant -- a gaming behaviour a synthetic
 world plants so the judgment can be tested both ways -- or is listed here as not planted yet (a new area must say)."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.audit_areas import AREAS, BY_NAME, REGISTRY
+from evaluation.audit.areas import AREAS, BY_NAME, REGISTRY
 
 # areas no synthetic world plants yet: their flags are tested only on null worlds (nothing planted, nothing flagged)
 NOT_PLANTED = {"principal_choice", "short_stay_high_weight"}

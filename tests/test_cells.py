@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from evaluation.api import evaluate
 from evaluation.cells import CaseCells
 from evaluation.common import EvaluationError
-from evaluation.streamed import evaluate_cells
+from evaluation.cells.tables import evaluate_cells
 
 HOSPITALS = pd.DataFrame({"hospital_id": ["H1", "H2", "H3", "H4", "H5"],
                           "level": ["三级", "tertiary", "secondary", "二级", "primary"],
@@ -197,7 +197,7 @@ def test_batches_merge_in_any_grouping_to_the_same_cells():
 def test_cell_order_is_sort_values_of_the_keys(n, width, one_key, rnd):
     """The cells' order (integer key, or lexsort when the key would not fit) is pandas' stable sort of the key
     columns: categoricals by their sorted categories, missing last, and the period (NaN last)."""
-    from evaluation.cell_keys import key_order
+    from evaluation.cells.keys import key_order
 
     def cat(k):
         values = [f"v{i}" for i in range(k)]
@@ -558,7 +558,7 @@ def test_dask_is_refused_with_one_line_where_the_cases_are_read_into_memory(tmp_
 def test_tiered_batch_counts_on_codes_equal_the_per_case_counts(seed):
     """One batch with missing years, DRGs, hospitals and leaving types: the coded counts are the per-case ones."""
     from drg.streamed import region_frame
-    from evaluation.tiered_batches import batch_counts
+    from evaluation.tiered_care.batches import batch_counts
     from evaluation.tiered_care import county_counts, referral_sums, region_counts
 
     df, hospitals = _tiered_region(seed, receiving=seed == 1)

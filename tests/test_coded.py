@@ -56,7 +56,7 @@ def _table() -> pa.Table:
 
 def test_every_reader_includes_the_cases_of_the_one_rule():
     from evaluation.analysis import run_on_table
-    from evaluation.audit_cases import coded_cases
+    from evaluation.audit.cases import coded_cases
     from evaluation.cells import CodedBatch
     from evaluation.coded import included
     from evaluation.common import prepare

@@ -1,4 +1,4 @@
-"""`drg pay` in three passes over batches (evaluation.payment_batches) settles exactly as the per-case settlement
+"""`drg pay` in three passes over batches (evaluation.payment.batches) settles exactly as the per-case settlement
 (drg.settlement.settle_years over evaluation.payment.simulate): every case's fen, every table, for random inputs cut
 into random batches, under every rule; on a Dask LocalCluster the same bytes as a local run.
 
@@ -24,7 +24,7 @@ from evaluation.cells import CaseCells
 from evaluation.common import EvaluationError
 from evaluation.exact import exact_sums, to_float
 from evaluation.payment import PaymentConfig
-from evaluation.streamed import drg_statistics
+from evaluation.cells.tables import drg_statistics
 from evaluation.weights import weights_table
 
 KEYS = {"settlement": ["year", "hospital_id"], "monthly": ["year", "month", "hospital_id"],
@@ -50,7 +50,7 @@ def test_exact_sums_are_fsum_of_the_whole_however_cut(values, cut, rnd, spread):
 def test_integer_sums_by_code_are_exact(values, rnd):
     """Small amounts take the float bincount, large ones the integer path: each group's exact integer sum
     (wrapping as int64 addition does)."""
-    from evaluation.payment_totals import int_sums
+    from evaluation.payment.totals import int_sums
 
     v = np.array(values, dtype=np.int64)
     code = np.array([rnd.randrange(4) for _ in values], dtype=np.int64)

@@ -1,4 +1,4 @@
-"""The registered payment classes (evaluation/payment_classes.py): every class has its words, a test strategy that
+"""The registered payment classes (evaluation/payment/classes.py): every class has its words, a test strategy that
 makes cases only it takes (checked against its rule and its payment written out by hand), and a synth plant that
 makes such cases in a world drg synth made -- so a class added without them fails here."""
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluation.payment import PaymentConfig
-from evaluation.payment_classes import BY_NAME, CLASSES, REGISTRY, Terms, case_points, classify, rate_terms
+from evaluation.payment.classes import BY_NAME, CLASSES, REGISTRY, Terms, case_points, classify, rate_terms
 
 MEAN = 10_000.0  # the DRG's mean cost in the strategies' cases
 RW = 1.2

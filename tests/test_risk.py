@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from evaluation import comorbidity as cm
+from evaluation.risk import comorbidity as cm
 from evaluation import risk as rk
 
 HERE = os.path.dirname(__file__)

@@ -120,7 +120,7 @@ def test_explain_estimates_the_case_payment(tmp_path):
     import sys
 
     from evaluation.payment import PaymentConfig
-    from evaluation.payment_classes import BY_NAME, k_hi_for
+    from evaluation.payment.classes import BY_NAME, k_hi_for
 
     (tmp_path / "w.csv").write_text("drg,weight,mean_cost\nFE19,1.2345,15000\n", encoding="utf-8")
     case = ["--dx", "I25.800x012|B15.000|L50.800", "--px", "39.2500x004|39.7100x004", "--sex", "1", "--age", "50", "--los", "10"]

@@ -173,7 +173,7 @@ def comorbidity_codes(scheme) -> list:
     """The planted comorbidities that the scheme has a neutral code for: (category, codes, prevalence,
     death log-OR, LOS/cost log-effect). A neutral code is a known diagnosis that is no CC or MCC and in no
     rule list, so adding it as a secondary diagnosis leaves every record's DRG as it was."""
-    from evaluation.comorbidity import code_bits, column_names
+    from evaluation.risk.comorbidity import code_bits, column_names
 
     a = scheme.arrays
     n = len(a["member_ptr"]) - 1

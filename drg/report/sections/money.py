@@ -23,7 +23,7 @@ def payment(r) -> str:
              zip(show["hospital_id"], show["balance"], show["payment"], show["actual_cost"])]
     fig = hbar(names, list(show["balance"] / 1e4), t["payment_chart"].format(year=year), t["balance_axis"], texts=texts,
                colors=[RED if v < 0 else GREEN for v in show["balance"]], hover=hover, tickformat=",.0f")
-    from evaluation.payment_classes import REGISTRY
+    from evaluation.payment.classes import REGISTRY
 
     exceptions = [f"cases_{c.name}" for c in REGISTRY if c.settled and c.name != "normal"]  # every registered class
     keep = [c for c in ("year", "hospital_id", "level", "cases", "payment", "actual_cost", "balance", "balance_rate", "shared",

@@ -2,8 +2,8 @@
 mix predicts and with its peers, and a ranked list of cases for chart review.
 
 Arrays in, arrays out; :mod:`drg.audit` streams a grouped file into these arrays and writes the tables. The target
-areas are registered objects (:mod:`evaluation.audit_areas`: definition, expectation, direction, words, review weight),
-built from the per-case measures of :mod:`evaluation.audit_measures`; this module judges them per hospital-year.
+areas are registered objects (:mod:`evaluation.audit.areas`: definition, expectation, direction, words, review weight),
+built from the per-case measures of :mod:`evaluation.audit.measures`; this module judges them per hospital-year.
 
 The design is CMS's PEPPER (Program for Evaluating Payment Patterns Electronic Report): a hospital's rate in a
 *target area* (a coding or admission pattern that DRG payment rewards) is set against the region and against
@@ -46,9 +46,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .audit_areas import BY_NAME, REGISTRY, AuditContext
-from .audit_measures import PAIR_CELLS, SMOOTHING, group_mean, stratum_year
-from .peers import Z_FLAG, peer_test
+from .areas import BY_NAME, REGISTRY, AuditContext
+from .measures import PAIR_CELLS, SMOOTHING, group_mean, stratum_year
+from ..peers import Z_FLAG, peer_test
 
 # The outlier step of the audit's peer tests (evaluation.peers.robust_fit) sets aside units at Rosner's 5%, bolder than
 # the funnels' 1%: an audit flag must also pass the false-discovery step and the resource evidence, and what the step
@@ -56,7 +56,7 @@ from .peers import Z_FLAG, peer_test
 # O/E 1.21 among 100 hospital-years with two sicker hospitals, is found at 5%, missed at 1%: z 3.04)
 AUDIT_OUTLIER_ALPHA = 0.05
 
-# the target areas are registered objects (evaluation.audit_areas): their names, directions and needs
+# the target areas are registered objects (evaluation.audit.areas): their names, directions and needs
 AREAS = tuple(a.name for a in REGISTRY)
 LOW_AREAS = tuple(a.name for a in REGISTRY if a.direction == "low")  # the gaming direction is a low rate
 PATIENT_AREAS = tuple(a.name for a in REGISTRY if a.patient)
@@ -98,7 +98,7 @@ def count_tail_z(o, mean, var, low: bool) -> np.ndarray:
     """The normal score of an observed count ``o`` in its gaming direction under a gamma distribution with
     the count's ``mean`` and ``var`` (moment-matched, with a half-unit continuity correction): right-skewed
     like a small Poisson or binomial count, normal for large ones. High: isf(P(O >= o)); low: ppf(P(O <= o))."""
-    from . import distributions as prob
+    from .. import distributions as prob
 
     mean = np.maximum(np.asarray(mean, float), 1e-12)
     var = np.maximum(np.asarray(var, float), 1e-12)
@@ -180,9 +180,9 @@ def case_areas(a: dict, adrg_words: list, hospital_words: list, *, folds: int = 
                supplied_rw=None, dx_words: list | None = None) -> dict:
     """Per case and target area: (denominator mask, numerator value, expected value, its variance), and the per-case
     quantities the review list explains itself with (``p_capture``, ``split_first``, ``weight``...): each registered
-    area's own (:mod:`evaluation.audit_areas`) from the quantities they share (:class:`AuditContext`).
+    area's own (:mod:`evaluation.audit.areas`) from the quantities they share (:class:`AuditContext`).
 
-    ``a``: the arrays of :class:`evaluation.audit_cases.AuditCases` (hosp, year, ok, drg, adrg, mdc, los, cost, age, sex,
+    ``a``: the arrays of :class:`evaluation.audit.cases.AuditCases` (hosp, year, ok, drg, adrg, mdc, los, cost, age, sex,
     leaving, admit, discharge, patient, mcc_cc, n_sdx, pdx, sdx, sdx_offsets, ppx)."""
     ctx = AuditContext(a, adrg_words, hospital_words, folds, seed, supplied_rw, dx_words)
     ok = a["ok"]
@@ -244,7 +244,7 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
                    patient_known: bool = True) -> tuple[dict, dict]:
     """One row per hospital x year x target area (as column arrays), and per area the per-unit sums the
     review list uses. ``hospital_level``: per hospital code its peer group (level)."""
-    from . import distributions as prob
+    from .. import distributions as prob
 
     years = np.unique(year)
     y_idx = np.searchsorted(years, year)
@@ -361,7 +361,7 @@ def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
     v = np.where(has_prev, var + var[pv], np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         z, _, tau2, _ = peer_test(delta, v, groups, has_prev, alpha=AUDIT_OUTLIER_ALPHA)
-    from . import distributions as prob
+    from .. import distributions as prob
 
     flag = has_prev & (z > Z_FLAG) & (delta >= BY_NAME["cmi_jump"].min_excess)
     pct, dist = percentiles(delta, groups, has_prev)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cell_keys import first_rows
-from .common import key_codes
-from .exact import exact_sums, merge_sums, to_float
-from .payment import (
+from ..cells.keys import first_rows
+from ..common import key_codes
+from ..exact import exact_sums, merge_sums, to_float
+from . import (
     CLASSES,
     SETTLED_CLASSES,
     PaymentConfig,
@@ -127,7 +127,7 @@ class Totals:
         self.cases = 0
 
     def add(self, part) -> None:
-        """A batch's :class:`evaluation.payment_batches.ThirdPass`, in input order."""
+        """A batch's :class:`evaluation.payment.batches.ThirdPass`, in input order."""
         self.cases += 0 if part.cases is None else len(part.cases)
         for mine, theirs in zip(self.settlement, part.settlement):
             for i, s in theirs.items():

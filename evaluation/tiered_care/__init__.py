@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import EvaluationError, on_categories, normalize_level, read_toml
-from .words import DEFINITIONS
-from .weights import baseline_weights
+from ..common import EvaluationError, on_categories, normalize_level, read_toml
+from ..words import DEFINITIONS
+from ..weights import baseline_weights
 
 # Targets of the seed cities' plans (methodology.md section 6): (operator, value, definition). The
 # definition is part of the target: the revenue-share target of 50% was set on the broad share

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .cells import CodedBatch, levels_of
-from .coded import numbers, text_codes, years
-from .common import normalize_level
-from .tiered_care import LEVEL_RANK, REVENUE, transfer_receivers
+from ..cells import CodedBatch, levels_of
+from ..coded import numbers, text_codes, years
+from ..common import normalize_level
+from . import LEVEL_RANK, REVENUE, transfer_receivers
 
 
 def _years(t: pa.Table) -> pd.Series:

@@ -1,7 +1,7 @@
 """The per-case measures the audit's target areas are made of (arrays in, arrays out): pairs of stays of the same
 patient (a Numba kernel), expected rates by stratum and year, the cross-fitted MCC/CC capture model, the DRG weights,
 the principal-choice and patient-stay measures, the features of a possible split pair. The areas
-(:mod:`evaluation.audit_areas`) are built from these; :mod:`evaluation.audit` judges them per hospital-year."""
+(:mod:`evaluation.audit.areas`) are built from these; :mod:`evaluation.audit` judges them per hospital-year."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def capture_model(X, y, fold, folds: int, year, sample: int = 200_000, seed: int
     the region's expected count equals its observed count)."""
     from sklearn.linear_model import LogisticRegression
 
-    from .risk import uniform
+    from ..risk import uniform
 
     n = len(y)
     u = uniform(np.arange(n), seed + 19)
@@ -212,7 +212,7 @@ def capture_area(a: dict, hospital_words: list, n_drg: int, n_adrg: int, folds: 
     """MCC/CC capture (in ADRGs that split), expected from the cross-fitted patient-level model: ``p_capture`` and the
     area's (denominator, numerator, expected, variance)."""
     out: dict = {}
-    from .risk import hospital_folds
+    from ..risk import hospital_folds
 
     n, ok, year, drg, adrg = len(a["ok"]), a["ok"], a["year"], a["drg"], a["adrg"]
     drg0, adrg0 = np.maximum(drg, 0), np.maximum(adrg, 0)

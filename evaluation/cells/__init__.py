@@ -1,5 +1,5 @@
 """Sufficient statistics of grouped cases, built batch by batch: memory follows the number of hospital x DRG
-cells, not the number of cases (tables from them: :mod:`evaluation.streamed`).
+cells, not the number of cases (tables from them: :mod:`evaluation.cells.tables`).
 
 :class:`CaseCells` keeps, per hospital x DRG x MDC x ADRG (x period) cell of the included cases, the counts and
 sums every indicator is made of (cases, deaths, valid costs and their sum, valid LOS and their sum), each
@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cell_keys import (
+from .keys import (
     CELL_BITS,
     codes_into,
     compact_los,
@@ -31,8 +31,8 @@ from .cell_keys import (
     month_index,
     sorted_categorical,
 )
-from .coded import included_codes, known, numbers, text_codes, years
-from .common import (
+from ..coded import included_codes, known, numbers, text_codes, years
+from ..common import (
     LEVEL_ALIASES,
     PERIODS,
     EvaluationError,
@@ -44,7 +44,7 @@ from .common import (
 STATS = ("n", "died", "cost_n", "cost_sum", "los_n", "los_sum")
 # with a patient-level model's expected deaths (column ``expected_death``): its cases, their deaths and the expectation
 EXPECTED_STATS = ("e_n", "e_died", "e_sum")
-# with hospital effects (Newton's method, :mod:`evaluation.view_cells`): sum of q = expit(logit(p) + theta_h), q(1-q)
+# with hospital effects (Newton's method, :mod:`evaluation.cells.units`): sum of q = expit(logit(p) + theta_h), q(1-q)
 NEWTON_STATS = ("q_sum", "qq_sum")
 FOLD_AT = 1 << 20  # pending cells (:meth:`CaseCells.merge`) folded in once there are more than this and the cells
 
@@ -55,7 +55,7 @@ class CodedBatch:
     ``los`` (NaN where not usable), ``lt``/``lts`` (leaving type; ``lts`` None without the column), ``died``, and
     ``level``/``kind`` codes into ``level_names``/``kind_names`` (the hospitals table's, else the file's ``level``
     column with kind unknown, else unknown; code -1 takes the last name). Shared by :class:`CaseCells` and the
-    payment passes (:mod:`evaluation.payment_batches`)."""
+    payment passes (:mod:`evaluation.payment.batches`)."""
 
     def __init__(self, t: pa.Table, levels_of: tuple | None = None):
         names = set(t.column_names)

@@ -27,12 +27,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cell_keys import month_index, sorted_categorical
-from .cells import CaseCells, CodedBatch, levels_of
-from .coded import numbers, text_codes, years
-from .common import EvaluationError
-from .exact import exact_sums, merge_sums, split_exact, to_float
-from .payment import (
+from ..cells.keys import month_index, sorted_categorical
+from ..cells import CaseCells, CodedBatch, levels_of
+from ..coded import numbers, text_codes, years
+from ..common import EvaluationError
+from ..exact import exact_sums, merge_sums, split_exact, to_float
+from . import (
     CLASSES,
     NO_YEAR,
     PaymentConfig,
@@ -46,8 +46,8 @@ from .payment import (
     to_fen,
     usable_self_pay,
 )
-from .payment_remainders import in_sorted, shares_fen
-from .payment_totals import coded_profit_loss_sums, coded_settlement_sums, monthly_sums
+from .remainders import in_sorted, shares_fen
+from .totals import coded_profit_loss_sums, coded_settlement_sums, monthly_sums
 
 
 
@@ -157,8 +157,8 @@ def batch_case_ids(t: pa.Table, offset: int) -> pa.Array:
 def plan_from_first(first: FirstPass, hospitals: pd.DataFrame | None, runs: list, supplied: pd.DataFrame | None,
                     listed: list | None) -> tuple[PayPlan, pd.DataFrame]:
     """The plan of the later passes and the weights table (every case's, as :func:`compute_weights` computes them)."""
-    from .streamed import drg_statistics
-    from .weights import weights_table
+    from ..cells.tables import drg_statistics
+    from ..weights import weights_table
 
     years = sorted(int(y) for y in first.per_year.index) if first.has_year else [None]
     if not first.cells.rows or not years:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-TABLE = Path(__file__).parent / "data" / "comorbidity_quan2005.csv"
+TABLE = Path(__file__).resolve().parents[1] / "data" / "comorbidity_quan2005.csv"  # evaluation/data
 # Charlson hierarchy: when both are present the index counts only the severe form (Quan 2005 / Charlson 1987)
 CHARLSON_HIERARCHY = (("msld", "mld"), ("diabwc", "diab"), ("metacanc", "canc"))
 

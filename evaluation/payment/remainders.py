@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import EvaluationError
-from .exact import fen_shares
+from ..common import EvaluationError
+from ..exact import fen_shares
 
 _BUCKETS = 1 << 20  # remainder histogram resolution
 _BUCKET_SHIFT = 32 - 20  # remainders are in 2**-32 fen: the top 20 bits are the bucket

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import CaseCells
-from .common import PERIODS
-from .indicators import add_coverage, levels_from_counts, rank_hospitals
-from .views import period_trends
-from .weights import iqr_fences, kept_sorted, weights_table
+from . import CaseCells
+from ..common import PERIODS
+from ..indicators import add_coverage, levels_from_counts, rank_hospitals
+from ..views import period_trends
+from ..weights import iqr_fences, kept_sorted, weights_table
 
 
 # -- per-DRG statistics -----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion="auto
     """:func:`evaluation.outcomes.standardized_mortality` per hospital from cells (``groups``: each hospital's peer group);
     ``patient_model``: the expected deaths are the sums of a patient-level model's (cells with :data:`EXPECTED_STATS`),
     cases without one dropped."""
-    from .outcomes import overdispersion_method  # scipy: only where the funnel is drawn
+    from ..outcomes import overdispersion_method  # scipy: only where the funnel is drawn
 
     method = overdispersion_method(overdispersion)
     if patient_model:
@@ -216,7 +216,7 @@ def mortality_cells(cells: pd.DataFrame, groups: pd.Series, overdispersion="auto
 
 def _mortality_table(x: pd.DataFrame, groups: pd.Series | None, method, reference: str) -> pd.DataFrame:
     """Per hospital O, E, O/E and the funnel from per-cell cases, dropped cases, observed and expected deaths."""
-    from .outcomes import observed_expected
+    from ..outcomes import observed_expected
 
     s = x.groupby("hospital_id", sort=True, observed=True).sum()
     out = pd.DataFrame({"cases": s["cases"].astype(np.int64), "dropped_cases": s["dropped"].round().astype(np.int64),
@@ -263,8 +263,8 @@ def evaluate_cells(cc: CaseCells, *, weights: pd.DataFrame | None = None, by: st
 
     ``by``: hospital, hospital-mdc or hospital-adrg (the department and doctor views and per-case expected
     deaths of a risk model need the cases themselves: :func:`evaluation.api.evaluate`)."""
-    from .api import every_hospital, with_every_hospital
-    from .common import EvaluationError
+    from ..api import every_hospital, with_every_hospital
+    from ..common import EvaluationError
 
     if by not in ("hospital", "hospital-mdc", "hospital-adrg"):
         raise EvaluationError(f"--by {by!r}: the streamed evaluation makes hospital, hospital-mdc and hospital-adrg tables")
@@ -278,7 +278,7 @@ def evaluate_cells(cc: CaseCells, *, weights: pd.DataFrame | None = None, by: st
     loo = {}
     if leave_one_out:
         loo = {"loo_cost": _leave_one_out(cells, "cost_n", "cost_sum"), "loo_los": _leave_one_out(cells, "los_n", "los_sum")}
-    from .indicators import drg_ratio_variance
+    from ..indicators import drg_ratio_variance
 
     ratio_var = (drg_ratio_variance(stats["cost_var_all"], bench_cost), drg_ratio_variance(stats["los_var_all"], bench_los))
     unit = unit_cells(cells, ["hospital_id"], rw, bench_cost, bench_los, levels, ratio_var=ratio_var, **loo)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .common import EvaluationError, fits_slots
+from ..common import EvaluationError, fits_slots
 
 CELL_BITS = 21  # hospital, DRG-triple and period (or unit) codes each below 2**21 in a cell id
 

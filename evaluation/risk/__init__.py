@@ -6,7 +6,7 @@ Arrays in, arrays out; the command that streams a file through these pieces is :
 
 * Features (:func:`case_features`): age, sex, admission route when present, the number of secondary
   diagnoses, MCC/CC presence under the scheme's tables with their exclusions, the Charlson index and the
-  48 Charlson/Elixhauser categories of the secondary diagnoses (:mod:`evaluation.comorbidity`), and
+  48 Charlson/Elixhauser categories of the secondary diagnoses (:mod:`evaluation.risk.comorbidity`), and
   per DRG/ADRG target encodings (death rate, mean log LOS, mean log cost, cost weight) learned only from
   the folds the model may see. Never an outcome or a post-admission fact (LOS, cost, leaving type) of
   the case itself.

@@ -27,10 +27,10 @@ MIN_EXCESS_RATE = 0.02  # a flag's material excess over the expected rate (2 per
 
 class AuditContext:
     """The per-case quantities several areas share, each computed once when first asked for (``a``: the arrays of
-    :class:`evaluation.audit_cases.AuditCases`)."""
+    :class:`evaluation.audit.cases.AuditCases`)."""
 
     def __init__(self, a: dict, adrg_words: list, hospital_words: list, folds: int, seed: int, supplied_rw, dx_words):
-        from .audit_measures import drg_weights
+        from .measures import drg_weights
 
         self.a, self.adrg_words, self.hospital_words, self.folds, self.seed = a, adrg_words, hospital_words, folds, seed
         self.dx_words = dx_words
@@ -46,7 +46,7 @@ class AuditContext:
 
     @functools.cached_property
     def mean_los(self) -> np.ndarray:
-        from .audit_measures import group_mean
+        from .measures import group_mean
 
         m = group_mean(self.drg0, self.los, self.ok, self.n_drg)
         return np.where(self.ok, m[self.drg0] if self.n_drg else np.nan, np.nan)
@@ -54,7 +54,7 @@ class AuditContext:
     @functools.cached_property
     def stays(self) -> dict:
         """The pairs of stays of the same patient (:func:`evaluation.audit.patient_stay_areas`)."""
-        from .audit_measures import patient_stay_areas
+        from .measures import patient_stay_areas
 
         out: dict = {}
         patient_stay_areas(out, self.a, self.ended, self.dx_words)
@@ -67,13 +67,13 @@ class AuditContext:
 
 def _binary(den, num, expected) -> tuple:
     """A rate area's per-case (denominator, numerator, expected, variance: p(1-p))."""
-    from .audit_measures import binary
+    from .measures import binary
 
     return binary(den, num, expected)
 
 
 def _rate(ctx: AuditContext, num, den, key) -> tuple:
-    from .audit_measures import stratum_rate
+    from .measures import stratum_rate
 
     return _binary(den, num, stratum_rate(num, den, key, ctx.year))
 
@@ -85,13 +85,13 @@ def _ungroupable(ctx: AuditContext) -> dict:
 
 
 def _capture(ctx: AuditContext) -> dict:
-    from .audit_measures import capture_area
+    from .measures import capture_area
 
     return capture_area(ctx.a, ctx.hospital_words, ctx.n_drg, ctx.n_adrg, ctx.folds, ctx.seed)
 
 
 def _secondary(ctx: AuditContext) -> dict:
-    from .audit_measures import stratum_rate
+    from .measures import stratum_rate
 
     sdx = ctx.a["n_sdx"].astype(float)
     mean_sdx = stratum_rate(sdx, ctx.ok, ctx.adrg0, ctx.year)
@@ -100,7 +100,7 @@ def _secondary(ctx: AuditContext) -> dict:
 
 
 def _principal(ctx: AuditContext) -> dict:
-    from .audit_measures import principal_choice_area
+    from .measures import principal_choice_area
 
     return {"principal_choice": principal_choice_area(ctx.a, ctx.w, ctx.n_codes)}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .streamed import unit_cells
-from .views import VIEWS, finish_unit_view
+from .tables import unit_cells
+from ..views import VIEWS, finish_unit_view
 
 UNITS = {"dept": "dept", "doctor": "doctor_id", "hospital-dept": "dept"}  # each view's unit column in the cells
 
@@ -117,7 +117,7 @@ def unit_view_cells(cells: pd.DataFrame, unit_first: dict, has_dept: bool, weigh
     unit's (hospital, department) at its first case; the benchmarks and risk levels those of every included case).
     Cells with :data:`~evaluation.cells.EXPECTED_STATS` carry a patient-level model's expected deaths; a doctor view
     adjusted by one takes its cells at the solved hospital effects (``newton``: their ``q_sum``)."""
-    from .outcomes import observed_expected, overdispersion_method  # scipy: only where a view's funnel is drawn
+    from ..outcomes import observed_expected, overdispersion_method  # scipy: only where a view's funnel is drawn
 
     keys = VIEWS[by]
     unit = keys[-1]
@@ -163,9 +163,9 @@ def unit_view_cells(cells: pd.DataFrame, unit_first: dict, has_dept: bool, weigh
 def view_table(cc, vc, tables: dict, by: str, overdispersion=None, newton: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ``by`` view's table from the evaluation's cells ``cc`` (benchmarks over every included case), the view's cells
     ``vc`` (:class:`evaluation.cells.CaseCells` with ``unit``) and the evaluation's weights and risk levels."""
-    from .coded import known
-    from .common import EvaluationError
-    from .streamed import benchmarks_cells
+    from ..coded import known
+    from ..common import EvaluationError
+    from .tables import benchmarks_cells
 
     if not any(known(u) for u in vc.units):
         raise EvaluationError(f"--by {by} needs column {', '.join([vc.unit])} (e.g. 出院科别 for dept, 主诊医师代码 for "

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .api import with_every_hospital
-from .common import attach_levels, peer_key
-from .outcomes import overdispersion_method, observed_expected
-from .risk import amount_metrics, death_metrics, decile_table, feature_names
+from ..api import with_every_hospital
+from ..common import attach_levels, peer_key
+from ..outcomes import overdispersion_method, observed_expected
+from . import amount_metrics, death_metrics, decile_table, feature_names
 
 
 def _peer_groups(ids: pd.Index, hospitals: pd.DataFrame | None, peer: str) -> tuple[pd.Series, pd.Series]:
@@ -65,7 +65,7 @@ def model_tables(held: dict, outcomes: list, sample: dict, cases: int, folds: in
     """``model``: one row per outcome with the discrimination and calibration of the cross-fitted (held-out)
     predictions, the region's calibration step, cases and features; ``calibration``: observed vs expected
     (after the region's calibration step) by decile of predicted risk."""
-    from .risk import calibrate
+    from . import calibrate
 
     rows, deciles = [], []
     n_features = len(feature_names())

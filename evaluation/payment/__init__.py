@@ -47,12 +47,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .common import EvaluationError, align, read_toml
-from .exact import exact_sums, fen_shares, split_exact
-from . import payment_classes
-from .payment_classes import CLASSES, REGISTRY, Terms
+from ..common import EvaluationError, align, read_toml
+from ..exact import exact_sums, fen_shares, split_exact
+from . import classes as payment_classes
+from .classes import CLASSES, REGISTRY, Terms
 
-# the classes are registered objects (evaluation.payment_classes); drg pay gives a case without a year this one
+# the classes are registered objects (evaluation.payment.classes); drg pay gives a case without a year this one
 NO_YEAR = CLASSES.index("no_year")
 # the classes of settled cases (a ``no_year`` case is listed in the per-case table, paid 0, in no year's settlement)
 SETTLED_CLASSES = tuple(c.name for c in REGISTRY if c.settled)
@@ -67,7 +67,7 @@ SUM_MAX_YUAN = 4e16  # the costs or payments of a period together (4e18 fen, und
 
 def usable_self_pay(v) -> np.ndarray:
     """Self-pay amounts, an unusable one (missing, NaN, infinite, negative or above a case's cost bound) as 0."""
-    from .common import COST_MAX_YUAN, within
+    from ..common import COST_MAX_YUAN, within
 
     return within(np.asarray(v, dtype=float), 0.0, COST_MAX_YUAN, fill=0.0)
 
@@ -266,7 +266,7 @@ def round_half_up(x) -> np.ndarray:
 
 def classify(cases: pd.DataFrame, rw: np.ndarray, mean_g: np.ndarray, cfg: PaymentConfig,
              special: np.ndarray | None = None) -> np.ndarray:
-    """One class per case (index into CLASSES, :func:`evaluation.payment_classes.classify`), checked in the order of
+    """One class per case (index into CLASSES, :func:`evaluation.payment.classes.classify`), checked in the order of
     section 4.2; a case without a usable cost is ``no_cost`` before any cost- or stay-based class (it has nothing to
     pay at cost)."""
     lt = cases["leaving_type"].astype(str).to_numpy() if "leaving_type" in cases.columns else None
@@ -416,13 +416,13 @@ def _terms(rw, K, cost, mean_g, pooled_mean, cfg) -> Terms:
 
 def case_points(code, rw, K, cost, mean_g, pooled_mean, cfg) -> np.ndarray:
     """Points of section 4.4 per case (0 where a cost-ratio case has no cost): each class's
-    (:mod:`evaluation.payment_classes`)."""
+    (:mod:`evaluation.payment.classes`)."""
     return payment_classes.case_points(code, _terms(rw, K, cost, mean_g, pooled_mean, cfg))
 
 
 def rate_terms(code, rw, K, cost, mean_g, pooled_mean, cfg) -> tuple[np.ndarray, np.ndarray]:
     """Each case's payment is ``a·r + b`` (rate method, section 4.3): ``a`` weight units at the base
-    rate ``r``, ``b`` yuan paid whatever the rate (each class's: :mod:`evaluation.payment_classes`)."""
+    rate ``r``, ``b`` yuan paid whatever the rate (each class's: :mod:`evaluation.payment.classes`)."""
     return payment_classes.rate_terms(code, _terms(rw, K, cost, mean_g, pooled_mean, cfg))
 
 
@@ -524,7 +524,7 @@ def monthly_advances(per_case: pd.DataFrame, budget_fen: int, cfg: PaymentConfig
     Point method: each month a twelfth of the budget is shared over that month's points (largest
     remainder, as for the year; each hospital's points summed exactly); rate method: the month's payments
     are the provisional amount. Cases without a month are left to the year-end settlement."""
-    from .exact import exact_sums, to_float
+    from ..exact import exact_sums, to_float
 
     pc = per_case[np.isfinite(per_case["month"].to_numpy(float))]
     pc = pc[pc["hospital_id"].notna().to_numpy()]

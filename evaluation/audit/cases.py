@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .coded import Vocab, included_codes, local_codes, numbers, text_codes, years
+from ..coded import Vocab, included_codes, local_codes, numbers, text_codes, years
 
 
 def days(col) -> np.ndarray:
@@ -40,8 +40,8 @@ COMPACT = {"hosp": np.int32, "drg": np.int32, "adrg": np.int32, "mdc": np.int32,
 def code_batch(batch: pa.Table, lookup, patient_col: str | None, date_cols: dict) -> dict:
     """One batch as the audit's arrays, its text codes local to the batch (a pure function of the batch: it runs on
     threads and Dask workers; :class:`AuditCases` merges the results in input order)."""
-    from .common import usable_age, usable_cost, usable_los
-    from .risk import diagnosis_features
+    from ..common import usable_age, usable_cost, usable_los
+    from ..risk import diagnosis_features
 
     n = batch.num_rows
     names = batch.column_names
@@ -158,7 +158,7 @@ def coded_cases(columns: list, lookup, patient_col: str | None, date_cols: dict)
     """The analysis (:mod:`evaluation.analysis`) that reads a grouped file into :class:`AuditCases` in one pass."""
     import functools
 
-    from .analysis import Pass
+    from ..analysis import Pass
 
     cases = AuditCases()
     yield Pass(columns, functools.partial(code_batch, lookup=lookup, patient_col=patient_col, date_cols=date_cols),
