@@ -126,9 +126,14 @@ def plant_long_stay(df, rng, plan):
 
 
 def plant_cost_tail(df, rng, plan):  # drg synth's log-normal costs have both tails; a few made extreme
-    rows = _rows(df, _grouped(df) & df["total_cost"].notna().to_numpy(), 60, rng)
-    df.loc[rows[:30], "total_cost"] = df.loc[rows[:30], "total_cost"] * 20
-    df.loc[rows[30:], "total_cost"] = df.loc[rows[30:], "total_cost"] * 0.02
+    # in DRGs of 30 costed cases or more (one extreme case cannot carry its DRG's trimmed mean along), at 6 and at
+    # 0.05 times the DRG's mean cost (x20 of a case already in the low tail may only reach the mean)
+    costed = _grouped(df) & df["total_cost"].notna().to_numpy()
+    drg = df["drg"].astype(str)
+    size, mean = drg[costed].value_counts(), df.loc[costed, "total_cost"].groupby(drg[costed]).mean()
+    rows = _rows(df, costed & (drg.map(size).fillna(0).to_numpy() >= 30), 60, rng)
+    df.loc[rows[:30], "total_cost"] = drg.iloc[rows[:30]].map(mean).to_numpy() * 6
+    df.loc[rows[30:], "total_cost"] = drg.iloc[rows[30:]].map(mean).to_numpy() * 0.05
     return rows
 
 
