@@ -1,256 +1,40 @@
-"""The ``drg`` command line: every command, option and help text, and the parsing of option values
-(the parser only; :mod:`drg.cli` runs the commands)."""
+"""The ``drg`` command line: every command and option with its help (the parser only; :mod:`drg.cli` runs the
+commands; the parser's machinery is :mod:`drg.parser`, the option values' readers :mod:`drg.option_values`)."""
 
 from __future__ import annotations
 
 import argparse
 
+from .option_values import (
+    BATCH,
+    MEASURE,
+    SEED,
+    THREADS,
+    amount,
+    parse_budgets,
+    parse_codes,
+    parse_coefficients,
+    parse_outcomes,
+    parse_scenario,
+    parse_years,
+    whole,
+)
+from .parser import (
+    LANG,
+    Parser,
+    UsageError,
+    display_width,
+    every_command,
+    help_language,
+    lang_after_command,
+    localize,
+    wrap_text,
+)
 
-class UsageError(ValueError):
-    pass
-
-
-LANG = {"now": "zh"}  # the language of the parser being built (its type errors are written in it)
-
-
-def _zh() -> bool:
-    return LANG["now"] == "zh"
-
-
-def display_width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def wrap_text(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` terminal columns (a Chinese character takes two), broken between
-    Chinese characters or at spaces, never inside a word, option or number (no ``fallb ack``)."""
-    import re
-
-    lines, line, w = [], "", 0
-    for tok in re.findall(r"[\x21-\x7e]+|\s+|.", " ".join(text.split())):
-        tw = display_width(tok)
-        if tok.isspace():
-            if line:
-                line, w = line + " ", w + 1
-            continue
-        if w + tw > width and line.strip():
-            lines.append(line.rstrip())
-            line, w = "", 0
-        line, w = line + tok, w + tw
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Help wrapped by display width (:func:`wrap_text`); descriptions and examples keep their lines."""
-
-    def _split_lines(self, text, width):
-        return wrap_text(text, width)
-
-
-def _all_options(parser) -> list[str]:
-    out = []
-    for a in parser._actions:
-        out += [o for o in a.option_strings if o.startswith("--")]
-        if isinstance(a, argparse._SubParsersAction):
-            for sp in a.choices.values():
-                out += _all_options(sp)
-    return sorted(set(out))
-
-
-def suggestion(message: str, parser) -> str:
-    """``did you mean --budget?`` for a mistyped option or command of ``message`` (difflib's close matches)."""
-    import difflib
-    import re
-
-    root = parser
-    while getattr(root, "_drg_root", None) is not None and root._drg_root is not root:
-        root = root._drg_root
-    words = []
-    pool = _all_options(root)
-    typed = [a.split("=")[0] for a in LANG.get("argv", []) if a.startswith("--") and a.split("=")[0] not in pool]
-    if "unrecognized" in message or "无法识别" in message or typed:
-        for tok in dict.fromkeys(typed + re.findall(r"--[\w-]+", message)):
-            if tok not in pool:
-                words += difflib.get_close_matches(tok, pool, n=1, cutoff=0.6)
-    m = re.search(r"'([^']+)'", message)
-    if m and ("invalid choice" in message or "无效的选项值" in message):
-        choices = re.findall(r"'([^']+)'", message.split("(", 1)[-1]) if "(" in message else []
-        for a in parser._actions:
-            if isinstance(a, argparse._SubParsersAction):
-                choices = list(a.choices)
-            elif a.choices and not choices:
-                choices = list(a.choices)
-        words += difflib.get_close_matches(m.group(1), [str(c) for c in choices], n=1, cutoff=0.5)
-    if not words:
-        return ""
-    return f"，是否想输入 {' '.join(words)}？" if _zh() else f"; did you mean {' '.join(words)}?"
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse's parser whose errors are one line, ``drg: error: <problem>; see drg CMD -h`` (exit 2), like
-    every other refusal of ours (argparse prints its usage block first), with the option or command meant when
-    one was mistyped."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message):
-        import sys
-
-        import re
-
-        hint = f"见 {self.prog} -h" if _zh() else f"see {self.prog} -h"
-        message = re.sub(r"^(?:argument |参数 ?)(\S+?)(?:: |：)", r"\1 ", message)  # "--batch-size 0 is outside ..."
-        if message.startswith("command "):
-            message = ("命令" if _zh() else "command ") + message[len("command "):]
-        if re.search(r"(required: |必需参数：)command$", message):  # `drg` alone
-            message = ("缺少命令：drg 之后写一个命令，如 drg group、drg evaluate、drg report" if _zh() else
-                       "no command: write one after drg, e.g. drg group, drg evaluate, drg report")
-        sys.stderr.write(f"drg: error: {message}{suggestion(message, self)}; {hint}\n")  # one format for every refusal
-        sys.exit(2)
-
-
-def whole(lo: int, hi: int):
-    """An argparse type: a whole number from ``lo`` to ``hi`` (thousands separators allowed), else one line."""
-
-    def parse(text: str) -> int:
-        try:
-            v = int(str(text).strip().replace(",", "").replace("_", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} 不是整数(应为 {lo:,} 到 {hi:,})" if _zh() else
-                                             f"{text!r} is not a whole number (from {lo:,} to {hi:,})") from None
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{text} 超出 {lo:,} 到 {hi:,} 的范围" if _zh() else
-                                             f"{text} is outside {lo:,} to {hi:,}")
-        return v
-
-    return parse
-
-
-def amount(lo: float, hi: float, *, above: bool = False):
-    """An argparse type: a finite number from ``lo`` (or above it) to ``hi``, else one line."""
-    import math
-
-    def parse(text: str) -> float:
-        try:
-            v = float(str(text).strip().replace(",", "").replace("_", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} 不是数字" if _zh() else f"{text!r} is not a number") from None
-        if not (math.isfinite(v) and (v > lo if above else v >= lo) and v <= hi):
-            raise argparse.ArgumentTypeError(
-                f"{text} 超出范围(应{'大于' if above else '不小于'} {lo:g} 且不大于 {hi:g})" if _zh() else
-                f"{text} is outside {'above ' if above else ''}{lo:g} to {hi:g}")
-        return v
-
-    return parse
-
-
-BATCH = whole(100, 100_000_000)  # rows per batch: below 100 the per-batch overhead dominates (1 row: minutes for 20k)
-SEED = whole(0, 2**32 - 1)
-THREADS = whole(1, 1024)
-MEASURE = whole(-1_000_000, 1_000_000)  # explain's ages, weights, stays: as read from files (negatives are warned about)
-
-
-def parse_codes(text):
-    if text is None:
-        return []
-    return [c for c in text.replace(";", "|").replace(",", "|").split("|") if c != ""]
-
-
-def _yuan(text: str) -> float:
-    """A yuan amount as users write it: 1.2e9, 1200000000, 30,000,000 or 30_000_000 (thousands separators
-    are dropped; a Chinese comma too)."""
-    import re
-
-    t = text.strip().replace("，", ",")
-    if "," in t and not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", t):
-        raise ValueError(text)
-    return float(t.replace(",", "").replace("_", ""))
-
-
-def parse_budgets(text: str) -> dict:
-    """--budget 1.2e9 (every year) or 2019=1.1e9,2020=1.2e9; each amount checked against the money bounds of
-    :func:`evaluation.payment.check_budget`."""
-    from evaluation.common import EvaluationError
-    from evaluation.payment import check_budget
-
-    how = "not an amount; write yuan, e.g. 1.2e9, or per year, e.g. 2019=1.1e9,2020=1.2e9"
-    try:
-        if "=" in text:
-            import re
-
-            parts = [p for p in re.split(r"[;；,，]\s*(?=\d+\s*=)", text) if p.strip()]  # 2019=30,000,000,2020=...
-            out = {}
-            for part in parts:
-                k, v = part.split("=", 1)
-                out[int(k)] = _yuan(v)
-        else:
-            out = {None: _yuan(text)}
-    except ValueError:
-        raise UsageError(f"--budget {text!r}: {how}") from None
-    try:
-        return {y: check_budget(b, "--budget" if y is None else f"--budget {y}") for y, b in out.items()}
-    except EvaluationError as e:
-        raise UsageError(str(e)) from None
-
-
-def parse_scenario(text: str, base):
-    """NAME:key=value,... (budget=, method=, k_lo=, k_hi=, los_max=, growth=, coefficient.LEVEL=): every value
-    read as its field's kind and the whole rule set checked as ``--config`` is (PaymentConfig.check)."""
-    import dataclasses
-
-    from evaluation.common import EvaluationError
-    from evaluation.payment import CONFIG_FIELDS, check_budget
-
-    name, _, body = text.partition(":")
-    if not name.strip() or not body:
-        raise UsageError(f"--scenario {text!r}: no name or no change; write NAME:key=value,..., e.g. tight:budget=9e8 or k3:k_hi=3")
-    budget, changes = None, {}
-    scalar = sorted(k for k, spec in CONFIG_FIELDS.items() if spec[0] != "factors")
-    try:
-        for part in body.split(","):
-            key, _, val = part.partition("=")
-            key, val = key.strip(), val.strip()
-            if key == "budget":
-                budget = check_budget(_yuan(val) if val else val, f"--scenario {name} budget")
-            elif key.startswith("coefficient."):
-                coeffs = dict(changes.get("coefficients", base.coefficients))
-                coeffs[key.split(".", 1)[1]] = float(val)
-                changes["coefficients"] = coeffs
-            elif key in scalar:
-                kind = CONFIG_FIELDS[key][0]
-                changes[key] = val if kind == "choice" else (int(val) if kind == "int" else float(val))
-            else:
-                raise UsageError(f"--scenario {text!r}: unknown key {key!r}; use budget, coefficient.LEVEL or one of "
-                                 f"{', '.join(scalar)}")
-        dataclasses.replace(base, **changes).check()
-    except ValueError as e:
-        if isinstance(e, (UsageError,)):
-            raise
-        why = str(e) if isinstance(e, EvaluationError) else f"a value is not a number ({e}); write e.g. tight:k_lo=0.5"
-        raise UsageError(f"--scenario {text!r}: {why}") from None
-    return name, (budget, changes)
-
-
-def parse_years(text: str) -> list[int]:
-    try:
-        if "-" in text:
-            lo, hi = (int(x) for x in text.split("-", 1))
-            years = list(range(lo, hi + 1))
-        else:
-            years = [int(y) for y in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--years {text!r}: write a range such as 2018-2021 or a list such as 2019,2020") from None
-    if not years or len(years) > 30:
-        raise UsageError(f"--years {text!r}: give between 1 and 30 years, e.g. 2018-2021")
-    if not all(1900 <= y <= 2200 for y in years):
-        raise UsageError(f"--years {text!r}: years from 1900 to 2200; write e.g. 2018-2021")
-    return years
+# what callers take from here: the commands' declarations and the names of the two modules above they use
+__all__ = ["BATCH", "EXAMPLES_COMMANDS", "MEASURE", "SEED", "THREADS", "UsageError", "amount", "build_parser",
+           "display_width", "help_language", "lang_after_command", "parse_budgets", "parse_codes", "parse_coefficients",
+           "parse_outcomes", "parse_scenario", "parse_years", "v2_fields", "version", "whole", "wrap_text"]
 
 
 def _group(sub) -> None:
@@ -370,21 +154,6 @@ def _dip(sub) -> None:
     y.set_defaults(command="dip_pay")
 
 
-def parse_coefficients(text: str) -> dict:
-    """三级=1.0,二级=0.9 -> {level: coefficient}."""
-    out = {}
-    for part in [p for p in text.replace("，", ",").split(",") if p.strip()]:
-        k, eq, v = part.partition("=")
-        try:
-            value = float(v)
-        except ValueError:
-            value = float("nan")
-        if not eq or not k.strip() or not 0 < value <= 100:
-            raise UsageError(f"--coefficients {text!r}: write level=coefficient pairs, e.g. 三级=1.0,二级=0.9")
-        out[k.strip()] = value
-    return out
-
-
 def _scheme(sub) -> None:
     s = sub.add_parser("scheme", help="scheme tools")
     ssub = s.add_subparsers(dest="scheme_command", required=True)
@@ -440,14 +209,6 @@ def _evaluate(sub) -> None:
     v.add_argument("--columns", metavar="TOML", help="[columns] canonical name = your column, for headers that are "
                        "neither canonical nor a known 病案首页/结算清单 name (e.g. hospital_id = \"机构\")")
     v.set_defaults(command="evaluate")
-
-
-def parse_outcomes(text: str) -> list[str]:
-    wanted = [o.strip() for o in text.split(",") if o.strip()]
-    bad = [o for o in wanted if o not in ("death", "los", "cost")]
-    if bad or not wanted:
-        raise UsageError(f"--outcomes {text!r}: choose from death, los, cost (comma-separated), e.g. death,los")
-    return list(dict.fromkeys(wanted))
 
 
 def _risk(sub) -> None:
@@ -600,8 +361,8 @@ def build_parser(lang: str = "zh") -> argparse.ArgumentParser:
     for add in (_group, _explain, _check, _scheme, _demo, _evaluate, _risk, _audit, _pay, _tiered_care, _support, _report, _synth, _serve,
                 _dip):
         add(sub)
-    _every_command(sub, lang)
-    _localize(p, lang)
+    every_command(sub, lang)
+    localize(p, lang)
     return p
 
 
@@ -617,65 +378,3 @@ def version() -> str:
 
 EXAMPLES_COMMANDS = ("group", "explain", "check", "scheme check", "demo", "evaluate", "risk", "audit", "pay", "tiered-care", "support",
                      "report", "synth", "serve", "dip build", "dip group", "dip pay")  # every command a user types: each has examples under its help
-
-
-def _every_command(sub, lang: str, parent: str = "") -> None:
-    """What every command has: ``--lang`` and ``-q`` (no progress), and its examples under the help."""
-    from .help_zh import EXAMPLES
-
-    for name, sp in sub.choices.items():
-        have = {o for a in sp._actions for o in a.option_strings}
-        if "--lang" not in have:
-            sp.add_argument("--lang", choices=["zh", "en"], default="zh")
-        if "-q" not in have and name != "scheme":
-            sp.add_argument("-q", "--quiet", action="store_true")
-        lines = EXAMPLES.get(f"{parent} {name}".strip())
-        if lines:
-            sp.epilog = ("示例：\n" if lang == "zh" else "examples:\n") + "\n".join(f"  {x}" for x in lines)
-        for a in sp._actions:
-            if isinstance(a, argparse._SubParsersAction):
-                _every_command(a, lang, f"{parent} {name}".strip())
-
-
-def lang_after_command(argv: list[str]) -> list[str]:
-    """``drg --lang en evaluate ...`` as ``drg evaluate ... --lang en``: the option is the command's."""
-    argv = list(argv)
-    LANG["argv"] = argv  # the options typed, for the suggestion of a mistyped one
-    if len(argv) > 2 and argv[0] == "--lang":
-        return argv[2:] + argv[:2]
-    if len(argv) > 1 and argv[0].startswith("--lang="):
-        return argv[1:] + argv[:1]
-    return argv
-
-
-def help_language(argv) -> str:
-    """The language of help and messages: ``--lang en`` anywhere on the command line, else Chinese."""
-    argv = list(argv or [])
-    for i, a in enumerate(argv):
-        if a == "--lang" and i + 1 < len(argv):
-            return "en" if argv[i + 1] == "en" else "zh"
-        if a.startswith("--lang="):
-            return "en" if a.split("=", 1)[1] == "en" else "zh"
-    return "zh"
-
-
-def _localize(parser: argparse.ArgumentParser, lang: str) -> None:
-    """Help texts in ``lang``."""
-    from .help_zh import HELP_BY_DEST, HELP_ZH
-
-    def walk(p):
-        if lang == "zh" and p.description:
-            p.description = HELP_ZH.get(p.description, p.description)
-        for a in p._actions:
-            if isinstance(a, argparse._SubParsersAction):
-                for choice in a._choices_actions:
-                    choice.help = HELP_ZH.get(choice.help, choice.help) if lang == "zh" else choice.help
-                for sp in a.choices.values():
-                    walk(sp)
-                continue
-            if a.help is None and a.dest in HELP_BY_DEST:
-                a.help = HELP_BY_DEST[a.dest][0 if lang == "zh" else 1]
-            elif lang == "zh" and a.help in HELP_ZH:
-                a.help = HELP_ZH[a.help]
-
-    walk(parser)
