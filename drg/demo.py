@@ -140,7 +140,9 @@ def _audit_headline(tables: dict, truth_path: str, lang: str = "zh") -> dict:
     low = ", ".join(x["hospital_id"] for x in h if x["low_value_admissions"])
     readmit = ", ".join(x["hospital_id"] for x in h if x.get("readmits"))
     sloppy = ", ".join(x["hospital_id"] for x in h if x.get("sloppy_coding"))
-    planted = say(lang, "demo_planted", up=up, split=split, low=low, readmit=readmit or "-", sloppy=sloppy or "-")
+    short = ", ".join(x["hospital_id"] for x in h if x.get("short_stays"))
+    planted = say(lang, "demo_planted", up=up, split=split, low=low, readmit=readmit or "-", sloppy=sloppy or "-",
+                  short=short or "-")
     return {"flagged": flagged, "planted": planted}
 
 

@@ -115,9 +115,9 @@ def test_synth_plants_the_coding_games(audited):
     out, truth, tables, cases = audited
     h = pd.DataFrame(truth["hospitals"])
     assert h["upcoding_from"].notna().sum() == 2 and h["splits_admissions"].sum() == 2 and h["low_value_admissions"].sum() == 1
-    assert h["readmits"].sum() == 1 and h["sloppy_coding"].sum() == 1
+    assert h["readmits"].sum() == 1 and h["sloppy_coding"].sum() == 1 and h["short_stays"].sum() == 1
     games = h[gaming_hospitals(h)]
-    assert len(games) == 7
+    assert len(games) == 8
     assert not (games[["quality_outlier", "casemix_only", "efficiency_outlier", "supported"]].any(axis=1)).any()
     disc = pq.read_table(out / "synth" / "discharges.parquet", columns=["case_id", "hospital_id", "patient_id", "year",
                                                                          "admit_date", "discharge_date", "dx"]).to_pandas()
@@ -170,7 +170,7 @@ def test_unplanted_hospital_years_are_rarely_flagged(audited):
     for area, who, also in (("split_admissions", "splits_admissions", None),
                             ("one_day_low_weight_medical", "low_value_admissions", None),
                             ("readmission_15", "readmits", "splits_admissions"), ("readmission_30", "readmits", "splits_admissions"),
-                            ("ungroupable", "sloppy_coding", None)):
+                            ("ungroupable", "sloppy_coding", None), ("short_stay_high_weight", "short_stays", None)):
         got = set(f.loc[(f["target_area"] == area) & f["flag"], "hospital_id"])
         assert got and got <= set(h.index[h[who] | (h[also] if also else False)]), (area, got)
         for hid in h.index[h[who]]:

@@ -12,13 +12,14 @@ from .params import (
     LOW_VALUE_EXTRA,
     READMIT_PLANT_SHARE,
     READMIT_SHARE,
+    SHORT_STAY_SHARE,
     SLOPPY_ERROR_RATE,
     SPLIT_SHARE,
     UPCODE_SHARE,
     part_streams,
 )
 
-GAMES = ("upcoding_from", "splits_admissions", "low_value_admissions", "readmits", "sloppy_coding")  # drg synth's columns
+GAMES = ("upcoding_from", "splits_admissions", "low_value_admissions", "readmits", "sloppy_coding", "short_stays")  # drg synth's columns
 from .world import stable_order
 
 
@@ -26,8 +27,9 @@ def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
     """Which hospitals game the payment (planted, disjoint from every other plant): two upcoders from the
     second and third data years (``upcoding_from``), two that split admissions, one that admits low-value
     short stays, one that readmits its patients within two weeks (``readmits``), one whose coding leaves many cases
-    ungroupable (``sloppy_coding``). All secondary hospitals: enough cases a year for an audit to judge them. (The
-    last two are drawn after the first five, from the rest: the first five are those of a world without them.)"""
+    ungroupable (``sloppy_coding``), one that discharges patients of high-weight DRGs early (``short_stays``). All
+    secondary hospitals: enough cases a year for an audit to judge them. (The last three are drawn after the first
+    five, from the rest: the first five are those of a world without them.)"""
     h = h.copy()
     h["upcoding_from"] = pd.Series([None] * len(h), dtype=object)
     for game in GAMES[1:]:
@@ -43,9 +45,10 @@ def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
     h.loc[pick[2:4], "splits_admissions"] = True
     h.loc[pick[4:5], "low_value_admissions"] = True
     rest = np.setdiff1d(pool, pick)
-    more = rng.choice(rest, size=min(2, len(rest)), replace=False)
+    more = rng.choice(rest, size=min(3, len(rest)), replace=False)
     h.loc[more[:1], "readmits"] = True
     h.loc[more[1:2], "sloppy_coding"] = True
+    h.loc[more[2:3], "short_stays"] = True
     return h
 
 
@@ -180,6 +183,20 @@ def _sloppy(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.error |= mine & (rng.random(c.n) < SLOPPY_ERROR_RATE) & (c.comorbid_ids[:, -1] < 0)
 
 
+def _short_stays(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """The early discharger's routine stays in high-weight DRGs (``w.short_stay_drgs``, templates without a length of
+    stay bound): ``SHORT_STAY_SHARE`` of them end after a quarter of the DRG's mean stay (at least a day), billed as
+    they were (the payment is the DRG's whatever the stay)."""
+    mine = w.h["short_stays"].to_numpy()[c.hosp]
+    eligible = (mine & w.short_stay_drgs[c.drg] & (c.leaving == w.leave["1"]) & ~c.error & w.t_free_los[c.tmpl]
+                & (c.split_src < 0) & (c.readmit_src < 0) & ~c.low_value)
+    rows = np.flatnonzero(eligible & (rng.random(c.n) < SHORT_STAY_SHARE))
+    short = np.maximum(1, np.floor(w.p_mean_los[c.drg[rows]] / 4)).astype(np.int64)
+    rows, short = rows[short < c.los[rows]], short[short < c.los[rows]]
+    c.los[rows] = short
+    c.discharge[rows] = c.admit[rows] + short
+
+
 def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     """Back to ``n`` cases: for each added stay (a split's second stay, a low-value admission) one ordinary case
     of a hospital that plays no game, with the same residence county and in-county status, is left out, so
@@ -253,6 +270,7 @@ def play_games(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None
     _readmit(w, c, rng)
     _low_value(w, c, rng)
     _sloppy(w, c, rng)
+    _short_stays(w, c, rng)
     _keep_size(w, c, n, rng)
     c.year = c.discharge.astype("datetime64[Y]").astype(np.int64) + 1970
     _patient_ids(w, c, rng, window)

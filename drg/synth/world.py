@@ -301,6 +301,10 @@ def prepare_world(w: SimpleNamespace, scheme) -> None:
     one_day = (t["los_lo"] <= 1).groupby(t["drg"]).all().reindex(prof.index, fill_value=False).to_numpy()
     cheap = prof["mean_cost"].to_numpy() <= np.quantile(prof["mean_cost"], 0.3)
     w.low_value_drgs = np.flatnonzero(~prof["surgical"].to_numpy() & cheap & one_day & ~prof["newborn"].to_numpy())
+    # high-weight DRGs (planted mean cost 2.5 times the case-weighted mean or more: RW >= 2 in any year's data) with
+    # stays long enough that a quarter of the mean is under a third of it
+    pop, mean_cost = prof["popularity"].to_numpy(float), prof["mean_cost"].to_numpy(float)
+    w.short_stay_drgs = (mean_cost >= 2.5 * np.sum(pop * mean_cost) / np.sum(pop)) & (prof["mean_los"].to_numpy(float) >= 6)
     # diagnosis codes: the scheme's, then any other the data may hold (the unknown code of a coding error)
     vocab = [str(x) for x in scheme.codes]
     index = {code: i for i, code in enumerate(vocab)}

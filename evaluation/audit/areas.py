@@ -207,7 +207,7 @@ REGISTRY = (
          ("高权重组短住院比例", "RW≥2、非死亡非转院病例中住院日不足本组均值三分之一的比例；预期值为同年同DRG地区比例"),
          ("short stays in high-weight DRGs", "RW >= 2 cases, alive and not transferred, with a stay under a third of their "
           "DRG's mean; expected: the DRG's regional rate in the year"),
-         stake=_gain, reasons=_short_stay_reasons, control="short_stay_control"),
+         stake=_gain, reasons=_short_stay_reasons, control="short_stay_control", plant="synth:short_stays"),
     Area("readmission_15", _stays("readmission_15"),
          ("15天再入院率", "非死亡非转院出院后15天内同一患者同一MDC再入院(任一医院)的比例；预期值为同年同MDC地区比例"),
          ("15-day readmission", "stays discharged alive, not transferred, followed within 15 days by an admission of the "
