@@ -168,27 +168,13 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
 def support_to(grouped: str, output: str, *, pairs: str | None = None, hospitals: str | None = None, start: int = 2019,
                grades: str | None = None, control_group: str = "never", lang: str = "zh", columns: str | None = None,
                dask: str | None = None, batch_size: int = 1_000_000) -> dict:
-    """`drg support`: trajectories, DiD per program and indicator, event study, supporter summary (streamed,
-    :func:`drg.streamed.support_streamed`, unless procedure grades need each case's procedures)."""
-    from evaluation.support import evaluate_support
-
+    """`drg support`: trajectories, DiD per program and indicator, event study, supporter summary, streamed in one
+    pass (:func:`drg.streamed.support_streamed`; with ``grades`` the principal procedures' level-2+ surgeries are
+    counted in the same pass), locally or on a Dask cluster."""
     folder = output_folder(output, [grouped, hospitals, pairs, grades], "support")
     note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
     grade_of = procedure_grades(grades) if grades else None
     plan = support_pairs(pairs) if pairs else load_region("dezhou")[1]
-    if grade_of is None:  # the DRG-partition proxy: one pass in bounded memory
-        tables = support_streamed(grouped, hospitals, plan, start, control_group, load_mapping(columns), batch_size, dask)
-        return _written(folder, tables, lang, "support")
-    if dask:
-        raise InputError("--dask: --procedure-grades reads each case's procedures on this machine; run without --dask")
-    data, cases, table = region_cases(grouped, hospitals, ["px"] if grade_of is not None else [], command="support",
-                                      columns=columns)
-    principal_grade = None
-    if grade_of is not None:
-        _needs(data, grouped, {"px": "--procedure-grades grades the principal procedure"}, "support")
-        principal_grade = data["px"].map(lambda v: v[0] if v is not None and len(v) else None).map(grade_of).astype(float)
-    # CMI over time with weights frozen at the baseline years (methodology 6.4), not the pooled ones
-    traj, did, summary, event = evaluate_support(cases, table, plan, None, start=start, principal_grade=principal_grade,
-                                                 control_group=control_group)
-    tables = {"support": traj, "support_did": did, "support_event": event, "support_summary": summary}
+    tables = support_streamed(grouped, hospitals, plan, start, control_group, load_mapping(columns), batch_size, dask,
+                              grades=grade_of)
     return _written(folder, tables, lang, "support")

@@ -74,8 +74,6 @@ MESSAGES = {
         '--targets {}：文件不存在; 请提供含 [targets] 名称 = 数值 的TOML文件',
     '--dask: linking transfers by patient and dates reads the cases on this machine; run without --dask, or give the receiving institution (拟接收医疗机构)':
         '--dask：按患者和日期关联转院需要在本机读取病例; 请去掉 --dask，或提供拟接收医疗机构列',
-    "--dask: --procedure-grades reads each case's procedures on this machine; run without --dask":
-        '--dask：--procedure-grades 需要在本机读取每例的手术操作; 请去掉 --dask 再运行',
     '--hospital {}: none of these hospital ids is in {}':
         '--hospital {}：这些医院编码都不在 {} 中; 请核对医院编码',
     '--targets {}':

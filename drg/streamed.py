@@ -171,30 +171,56 @@ def _merge_years(by_year: dict, part: dict, keep_first: bool = False) -> None:
 
 
 def support_streamed(grouped, hospitals, plan, start, control_group, mapping=None, batch_size: int = 1_000_000,
-                     dask: str | None = None) -> dict:
+                     dask: str | None = None, grades: dict | None = None) -> dict:
     """`drg support` from per-year cells: CMI with baseline weights, the hospital-year panel, then the same DiD as
-    the per-case path (:func:`evaluation.support.support_tables`)."""
+    the per-case path (:func:`evaluation.support.support_tables`); ``grades`` ({procedure code: surgical grade}):
+    level-2+ surgery counted from each case's principal procedure in the same pass, else the DRG-partition proxy."""
+    from .contract import require
     from .region_of import run_in_region
 
     check_columns(grouped, SUPPORT_COLUMNS, mapping, "support")
-    return run_in_region(lambda table: support_analysis(table, plan, start, control_group), grouped, mapping, batch_size,
-                         dask, hospitals, "support")
+    if grades is not None:
+        from .contract import read_plan
+
+        cols, rename = read_plan(grouped, SUPPORT_COLUMNS + ["px"], mapping)
+        require(grouped, [rename[c] for c in cols], {"px": "--procedure-grades grades the principal procedure"}, "support")
+    return run_in_region(lambda table: support_analysis(table, plan, start, control_group, grades), grouped, mapping,
+                         batch_size, dask, hospitals, "support")
 
 
-def support_analysis(table, plan, start, control_group):
-    """One pass building per-year cells, then the panel and the difference-in-differences."""
+def _support_batch(batch, level2_codes: frozenset | None):
+    """A batch's per-year cells and, with procedure grades, its level-2+ surgeries per (hospital, year)."""
+    from evaluation.support import level2_counts
+
+    return _years_of(batch), (None if level2_codes is None else level2_counts(batch, level2_codes))
+
+
+def _merge_support(by_year: dict, level2: dict, part) -> None:
+    years_part, counts = part
+    _merge_years(by_year, years_part)
+    for key, n in (counts or {}).items():
+        level2[key] = level2.get(key, 0) + n
+
+
+def support_analysis(table, plan, start, control_group, grades: dict | None = None):
+    """One pass building per-year cells (and, with procedure grades, the level-2+ surgeries per hospital and year),
+    then the panel and the difference-in-differences."""
     from evaluation.cells.tables import baseline_weights_cells, support_panel_cells
     from evaluation.support import support_plan, support_tables
 
     by_year: dict = {}
-    yield Pass(SUPPORT_COLUMNS, _years_of, functools.partial(_merge_years, by_year), dictionary=TEXT_CODES)
+    level2: dict | None = None if grades is None else {}
+    codes = None if grades is None else frozenset(str(c) for c, g in grades.items() if g >= 2)
+    yield Pass(SUPPORT_COLUMNS + (["px"] if grades is not None else []), functools.partial(_support_batch, level2_codes=codes),
+               functools.partial(_merge_support, by_year, level2 if level2 is not None else {}), dictionary=TEXT_CODES)
     pairs = support_plan(plan, start)
     last_year = max(by_year) if by_year else start
     first_start = int(pairs["start_year"].min()) if len(pairs) else start
     weights, base = baseline_weights_cells(by_year, first_start)
     weights_from = f"baseline {base[0]}-{base[-1]}" if base else "none"
-    traj, did, summary, event = support_tables(table, pairs, lambda ids, spec: support_panel_cells(by_year, weights, ids, spec),
-                                               last_year, weights_from, control_group=control_group)
+    traj, did, summary, event = support_tables(
+        table, pairs, lambda ids, spec: support_panel_cells(by_year, weights, ids, spec, level2=level2),
+        last_year, weights_from, control_group=control_group)
     return {"support": traj, "support_did": did, "support_event": event, "support_summary": summary}
 
 

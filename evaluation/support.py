@@ -21,6 +21,41 @@ SPECIALTY_MDC = {
 }
 
 
+def level2_counts(batch, level2_codes: frozenset) -> dict:
+    """{(hospital_id, year): included cases whose principal procedure (the first of ``px``) is in ``level2_codes``}
+    of one Arrow batch: the count :func:`hospital_year_panel` makes from ``principal_grade >= 2``, batch by batch.
+    Cases without a readable year are left out, as the year cells leave them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .coded import included, text_codes, years
+
+    n = batch.num_rows
+    px = batch.column("px").combine_chunks() if n else None
+    first = np.full(n, None, dtype=object)
+    if n and (pa.types.is_list(px.type) or pa.types.is_large_list(px.type)):
+        lengths = pc.fill_null(pc.list_value_length(px), 0).to_numpy(zero_copy_only=False)
+        has = np.flatnonzero(lengths > 0)
+        starts = np.asarray(px.offsets)[:-1][has]
+        values = px.values
+        if pa.types.is_dictionary(values.type):
+            values = values.dictionary_decode()
+        first[has] = np.asarray(values.take(pa.array(starts)).to_pylist(), dtype=object)
+    elif n:  # a delimited text column: its first code
+        import re
+
+        text = px.to_pylist()
+        first[:] = [re.split(r"[|,;]", t.strip())[0] if isinstance(t, str) and t.strip() else None for t in text]
+    hit = np.fromiter((v in level2_codes for v in first), bool, count=n)
+    y = years(batch) if "year" in batch.column_names else np.zeros(n)
+    keep = included(batch) & hit & np.isfinite(y)
+    if not keep.any():
+        return {}
+    codes, words = text_codes(batch.column("hospital_id"))
+    key = pd.DataFrame({"h": codes[keep], "y": y[keep].astype(np.int64)}).value_counts()
+    return {(str(words[h]), int(yy)): int(c) for (h, yy), c in key.items()}
+
+
 def hospital_year_panel(cases: pd.DataFrame, weights: pd.DataFrame, hospital_ids, specialty_mdcs: dict | None = None,
                         principal_grade: pd.Series | None = None) -> pd.DataFrame:
     """Per hospital and year: N, DRG count, CMI, surgical share, level-2+ surgery count/share, specialty cases.

@@ -452,21 +452,42 @@ def _support_region(seed: int):
     return df, hospitals, plan
 
 
-@pytest.mark.parametrize("seed,control_group", [(1, "never"), (2, "not_yet")])
-def test_streamed_support_equals_the_per_case_support(tmp_path, seed, control_group):
+GRADES = {"36.0601": 4, "81.5101": 3, "47.0901": 2, "86.2201": 1}  # a procedure grade table (手术分级目录)
+
+
+def _with_procedures(df: pd.DataFrame, rng) -> pd.DataFrame:
+    """Each case's procedures: none, or one to three codes of the grade table or outside it, principal first."""
+    pool = [*GRADES, "99.0401", "88.3801"]
+    k = rng.integers(0, 4, len(df))
+    return df.assign(px=[list(rng.choice(pool, n)) if n else [] for n in k])
+
+
+@pytest.mark.parametrize("seed,control_group,grades", [(1, "never", False), (2, "not_yet", False), (3, "never", True)])
+def test_streamed_support_equals_the_per_case_support(tmp_path, seed, control_group, grades):
+    """The streamed support tables equal the per-case reference (evaluation.support.evaluate_support), with the
+    DRG-partition proxy for level-2+ surgery and with a procedure grade table (the principal procedure's grade)."""
     from drg.streamed import support_streamed
     from evaluation.common import attach_levels, prepare
     from evaluation.support import evaluate_support
 
     df, hospitals, plan = _support_region(seed)
+    if grades:
+        df = _with_procedures(df, np.random.default_rng(seed))
     src, hosp = tmp_path / "g.parquet", tmp_path / "h.csv"
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=700)
     hospitals.to_csv(hosp, index=False)
     cases = attach_levels(prepare(df), hospitals)
-    traj, did, summary, event = evaluate_support(cases, hospitals, plan, None, start=2019, control_group=control_group)
+    principal = (df["px"].map(lambda v: v[0] if len(v) else None).map(GRADES).astype(float) if grades else None)
+    traj, did, summary, event = evaluate_support(cases, hospitals, plan, None, start=2019, control_group=control_group,
+                                                 principal_grade=principal)
     ref = {"support": traj, "support_did": did, "support_event": event, "support_summary": summary}
-    got = support_streamed(str(src), str(hosp), plan, 2019, control_group, None, batch_size=700)
+    got = support_streamed(str(src), str(hosp), plan, 2019, control_group, None, batch_size=700,
+                           grades=GRADES if grades else None)
     assert (ref["support_did"]["status"] == "ok").any()  # the comparison has numbers to compare
+    if grades:  # the grade table made a difference: some surgical DRG's principal procedure is of grade 1 or none
+        proxy = support_streamed(str(src), str(hosp), plan, 2019, control_group, None, batch_size=700)
+        assert (got["support"]["grade_source"] == "table").all()
+        assert (got["support"]["level2_surgery"] != proxy["support"]["level2_surgery"]).any()
     for name in ref:
         x, y = ref[name].reset_index(drop=True), got[name].reset_index(drop=True)
         assert list(x.columns) == list(y.columns) and len(x) == len(y), name
@@ -528,11 +549,14 @@ def test_cli_support_and_tiered_care_on_a_dask_local_cluster_write_the_same_byte
     df, hospitals, plan = _support_region(3)
     tiered, _ = _tiered_region(3)
     df = pd.concat([df, tiered.assign(year=2020, hospital_id="T01").drop(columns=["discharge_date"])], ignore_index=True)
-    src, hosp, pairs = tmp_path / "g.parquet", tmp_path / "h.csv", tmp_path / "pairs.csv"
+    df = _with_procedures(df, np.random.default_rng(3))
+    src, hosp, pairs, grades = tmp_path / "g.parquet", tmp_path / "h.csv", tmp_path / "pairs.csv", tmp_path / "grades.csv"
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=1500)
     hospitals.to_csv(hosp, index=False)
     plan.to_csv(pairs, index=False)
-    for command, extra in (("support", ["--pairs", str(pairs)]), ("tiered-care", [])):
+    pd.DataFrame({"code": list(GRADES), "grade": list(GRADES.values())}).to_csv(grades, index=False)
+    for command, extra in (("support", ["--pairs", str(pairs)]), ("tiered-care", []),
+                           ("support", ["--pairs", str(pairs), "--procedure-grades", str(grades)])):
         for where, more in (("local", []), ("dask", ["--dask", "local"])):
             assert main([command, str(src), "--hospitals", str(hosp), *extra, *more, "-o", str(tmp_path / f"{command}-{where}")]) == 0
         names = sorted(p.name for p in (tmp_path / f"{command}-local").glob("*.parquet"))
@@ -542,12 +566,18 @@ def test_cli_support_and_tiered_care_on_a_dask_local_cluster_write_the_same_byte
 
 
 def test_dask_is_refused_with_one_line_where_the_cases_are_read_into_memory(tmp_path, capsys):
+    """Tiered care linking transfers by patient and dates (no receiving institution) reads the cases here: --dask is
+    refused in one line, before any output."""
     from drg.cli import main
 
+    df, hospitals = _tiered_region(4, receiving=False)
+    df["patient_id"] = [f"P{i % 900}" for i in range(len(df))]
+    df["admit_date"] = pd.to_datetime("2020-01-01") + pd.to_timedelta(np.arange(len(df)) % 300, unit="D")
+    df["discharge_date"] = df["admit_date"] + pd.to_timedelta(3, unit="D")
     src = tmp_path / "grouped.parquet"
-    _grouped_file(src, n=500)
-    pd.DataFrame({"code": ["36.0601"], "grade": [4]}).to_csv(tmp_path / "grades.csv", index=False)
-    assert main(["support", str(src), "--procedure-grades", str(tmp_path / "grades.csv"), "--dask", "local",
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src)
+    hospitals.to_csv(tmp_path / "h.csv", index=False)
+    assert main(["tiered-care", str(src), "--hospitals", str(tmp_path / "h.csv"), "--dask", "local",
                  "-o", str(tmp_path / "e")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("drg: error: --dask：")

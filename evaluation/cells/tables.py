@@ -335,8 +335,10 @@ PANEL_COLUMNS = ["hospital_id", "year", "cases", "drg_count", "cmi", "cases_no_w
                  "level2_share", "grade_source"]
 
 
-def support_panel_cells(by_year: dict, weights: pd.DataFrame, hospital_ids, specialty_mdcs: dict | None = None) -> pd.DataFrame:
-    """:func:`evaluation.support.hospital_year_panel` (the DRG-partition proxy for level-2 surgery) from per-year cells."""
+def support_panel_cells(by_year: dict, weights: pd.DataFrame, hospital_ids, specialty_mdcs: dict | None = None,
+                        level2: dict | None = None) -> pd.DataFrame:
+    """:func:`evaluation.support.hospital_year_panel` from per-year cells: level-2+ surgery by the DRG-partition proxy,
+    or ``level2`` ({(hospital_id, year): cases}: :func:`evaluation.support.level2_counts` of each batch, summed)."""
     ids = set(map(str, hospital_ids))
     parts = []
     for y in sorted(by_year):
@@ -368,8 +370,10 @@ def support_panel_cells(by_year: dict, weights: pd.DataFrame, hospital_ids, spec
                         "drg_count": c.groupby(["hospital_id", "year"])["drg"].nunique().reindex(s.index).astype(np.int64),
                         "cmi": (s["tw"] / s["nw"]).where(s["nw"] > 0), "cases_no_weight": s["nnw"].round().astype(np.int64),
                         "surgical_share": s["surg"] / s["n"], "level2_surgery": s["surg"].round().astype(np.int64)})
+    if level2 is not None:  # from the principal procedures' grades (a table), not the proxy
+        out["level2_surgery"] = np.array([level2.get((h, int(y)), 0) for h, y in out.index], dtype=np.int64)
     out["level2_share"] = out["level2_surgery"] / out["cases"]
-    out["grade_source"] = "proxy"
+    out["grade_source"] = "proxy" if level2 is None else "table"
     if specialty_mdcs:
         out["specialty_cases"] = s["spec"].round().astype(np.int64)
     return out.reset_index()[cols]
