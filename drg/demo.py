@@ -141,8 +141,9 @@ def _audit_headline(tables: dict, truth_path: str, lang: str = "zh") -> dict:
     readmit = ", ".join(x["hospital_id"] for x in h if x.get("readmits"))
     sloppy = ", ".join(x["hospital_id"] for x in h if x.get("sloppy_coding"))
     short = ", ".join(x["hospital_id"] for x in h if x.get("short_stays"))
+    swap = ", ".join(x["hospital_id"] for x in h if x.get("principal_by_payment"))
     planted = say(lang, "demo_planted", up=up, split=split, low=low, readmit=readmit or "-", sloppy=sloppy or "-",
-                  short=short or "-")
+                  short=short or "-", swap=swap or "-")
     return {"flagged": flagged, "planted": planted}
 
 

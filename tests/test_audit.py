@@ -116,8 +116,9 @@ def test_synth_plants_the_coding_games(audited):
     h = pd.DataFrame(truth["hospitals"])
     assert h["upcoding_from"].notna().sum() == 2 and h["splits_admissions"].sum() == 2 and h["low_value_admissions"].sum() == 1
     assert h["readmits"].sum() == 1 and h["sloppy_coding"].sum() == 1 and h["short_stays"].sum() == 1
+    assert h["principal_by_payment"].sum() == 1
     games = h[gaming_hospitals(h)]
-    assert len(games) == 8
+    assert len(games) == 9
     assert not (games[["quality_outlier", "casemix_only", "efficiency_outlier", "supported"]].any(axis=1)).any()
     disc = pq.read_table(out / "synth" / "discharges.parquet", columns=["case_id", "hospital_id", "patient_id", "year",
                                                                          "admit_date", "discharge_date", "dx"]).to_pandas()
@@ -136,6 +137,8 @@ def test_synth_plants_the_coding_games(audited):
     admit, discharge = pd.to_datetime(again["admit_date"]), pd.to_datetime(again["discharge_date"])
     gap = (admit - discharge.groupby(again["patient_id"]).shift()).dt.days
     assert truth["gaming"]["readmissions"] > 100 and gap.between(3, 14).sum() >= 0.95 * truth["gaming"]["readmissions"]
+    swapped = df[df["principal_swapped"]]  # the payment-minded coder's principal diagnoses: a costlier secondary first
+    assert len(swapped) > 100 and set(swapped["hospital_id"]) == set(h.loc[h["principal_by_payment"], "hospital_id"])
     rate = df.groupby("hospital_id")["coding_error"].mean()
     sloppy = h.loc[h["sloppy_coding"], "hospital_id"]
     assert (rate[sloppy] > 0.04).all() and rate.drop(sloppy).max() < 0.03
@@ -166,13 +169,19 @@ def test_unplanted_hospital_years_are_rarely_flagged(audited):
     plain = hy[~hy.index.get_level_values(0).isin(gaming)]
     assert plain.mean() <= 0.05, plain[plain]
     # the game-specific areas name only the hospitals that play them (a split's second stay, 0-2 days after the
-    # first, is a readmission too: a splitter may be named among the readmitters, nobody else)
-    for area, who, also in (("split_admissions", "splits_admissions", None),
-                            ("one_day_low_weight_medical", "low_value_admissions", None),
-                            ("readmission_15", "readmits", "splits_admissions"), ("readmission_30", "readmits", "splits_admissions"),
-                            ("ungroupable", "sloppy_coding", None), ("short_stay_high_weight", "short_stays", None)):
-        got = set(f.loc[(f["target_area"] == area) & f["flag"], "hospital_id"])
-        assert got and got <= set(h.index[h[who] | (h[also] if also else False)]), (area, got)
+    # first, is a readmission too: a splitter may be named among the readmitters, nobody else). Principal choice:
+    # at most one other hospital-year -- the coder's four years are so far out that Benjamini-Hochberg's step-up lets
+    # a z of -3.2 through (in this world DZ001 2021, z -3.0 and q 0.14 without the plant): an FDR of 5% allows a
+    # false discovery among five, and the test says how many it tolerates rather than hiding it
+    for area, who, also, others in (("split_admissions", "splits_admissions", None, 0),
+                                    ("one_day_low_weight_medical", "low_value_admissions", None, 0),
+                                    ("readmission_15", "readmits", "splits_admissions", 0),
+                                    ("readmission_30", "readmits", "splits_admissions", 0),
+                                    ("ungroupable", "sloppy_coding", None, 0), ("short_stay_high_weight", "short_stays", None, 0),
+                                    ("principal_choice", "principal_by_payment", None, 1)):
+        flagged = f[(f["target_area"] == area) & f["flag"]]
+        allowed = set(h.index[h[who] | (h[also] if also else False)])
+        assert len(flagged) and (~flagged["hospital_id"].isin(allowed)).sum() <= others, (area, set(flagged["hospital_id"]))
         for hid in h.index[h[who]]:
             assert f.loc[(f["target_area"] == area) & (f["hospital_id"] == hid), "flag"].all(), (area, hid)
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .params import (
     LOW_VALUE_EXTRA,
+    PRINCIPAL_SWAP_SHARE,
     READMIT_PLANT_SHARE,
     READMIT_SHARE,
     SHORT_STAY_SHARE,
@@ -19,7 +20,8 @@ from .params import (
     part_streams,
 )
 
-GAMES = ("upcoding_from", "splits_admissions", "low_value_admissions", "readmits", "sloppy_coding", "short_stays")  # drg synth's columns
+GAMES = ("upcoding_from", "splits_admissions", "low_value_admissions", "readmits", "sloppy_coding", "short_stays",
+         "principal_by_payment")  # drg synth's columns
 from .world import stable_order
 
 
@@ -27,9 +29,10 @@ def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
     """Which hospitals game the payment (planted, disjoint from every other plant): two upcoders from the
     second and third data years (``upcoding_from``), two that split admissions, one that admits low-value
     short stays, one that readmits its patients within two weeks (``readmits``), one whose coding leaves many cases
-    ungroupable (``sloppy_coding``), one that discharges patients of high-weight DRGs early (``short_stays``). All
-    secondary hospitals: enough cases a year for an audit to judge them. (The last three are drawn after the first
-    five, from the rest: the first five are those of a world without them.)"""
+    ungroupable (``sloppy_coding``), one that discharges patients of high-weight DRGs early (``short_stays``), one
+    that puts the costliest diagnosis first (``principal_by_payment``). All secondary hospitals: enough cases a year
+    for an audit to judge them. (The last four are drawn after the first five, from the rest: the first five are
+    those of a world without them.)"""
     h = h.copy()
     h["upcoding_from"] = pd.Series([None] * len(h), dtype=object)
     for game in GAMES[1:]:
@@ -45,10 +48,11 @@ def plant_gaming(h: pd.DataFrame, years: list, rng) -> pd.DataFrame:
     h.loc[pick[2:4], "splits_admissions"] = True
     h.loc[pick[4:5], "low_value_admissions"] = True
     rest = np.setdiff1d(pool, pick)
-    more = rng.choice(rest, size=min(3, len(rest)), replace=False)
+    more = rng.choice(rest, size=min(4, len(rest)), replace=False)
     h.loc[more[:1], "readmits"] = True
     h.loc[more[1:2], "sloppy_coding"] = True
     h.loc[more[2:3], "short_stays"] = True
+    h.loc[more[3:4], "principal_by_payment"] = True
     return h
 
 
@@ -197,6 +201,17 @@ def _short_stays(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
     c.discharge[rows] = c.admit[rows] + short
 
 
+def _principal_by_payment(w: SimpleNamespace, c: SimpleNamespace, rng) -> None:
+    """The payment-minded coder's medical cases whose template lists a secondary diagnosis that heads costlier DRGs
+    (``w.t_swap_pos``): ``PRINCIPAL_SWAP_SHARE`` of them coded with it as the principal diagnosis (``c.swap_pos``:
+    its place in the list, swapped with the first when the lists are written; -1 elsewhere)."""
+    c.swap_pos = np.full(c.n, -1, np.int64)
+    mine = w.h["principal_by_payment"].to_numpy()[c.hosp]
+    eligible = mine & (w.t_swap_pos[c.tmpl] > 0) & ~c.error & (c.comorbid_ids[:, -1] < 0) & ~c.low_value
+    rows = np.flatnonzero(eligible & (rng.random(c.n) < PRINCIPAL_SWAP_SHARE))
+    c.swap_pos[rows] = w.t_swap_pos[c.tmpl[rows]]
+
+
 def _keep_size(w: SimpleNamespace, c: SimpleNamespace, n: int, rng) -> None:
     """Back to ``n`` cases: for each added stay (a split's second stay, a low-value admission) one ordinary case
     of a hospital that plays no game, with the same residence county and in-county status, is left out, so
@@ -271,6 +286,7 @@ def play_games(w: SimpleNamespace, c: SimpleNamespace, rng, window=None) -> None
     _low_value(w, c, rng)
     _sloppy(w, c, rng)
     _short_stays(w, c, rng)
+    _principal_by_payment(w, c, rng)
     _keep_size(w, c, n, rng)
     c.year = c.discharge.astype("datetime64[Y]").astype(np.int64) + 1970
     _patient_ids(w, c, rng, window)

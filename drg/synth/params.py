@@ -32,6 +32,7 @@ UPCODE_SHARE = 0.25  # of an upcoder's eligible cases from its onset year: an MC
 SPLIT_SHARE = 0.15  # of a splitter's eligible stays: cut into two, readmitted 0-2 days later
 LOW_VALUE_EXTRA = 0.12  # a low-value admitter's extra 1-day stays in low-weight medical DRGs, per own case
 READMIT_PLANT_SHARE = 0.10  # of a readmitter's routine discharges: the patient back 3-14 days later, same DRG
+PRINCIPAL_SWAP_SHARE = 0.6  # of a payment-minded coder's medical cases with a costlier secondary: it becomes principal
 SHORT_STAY_SHARE = 0.2  # of an early discharger's routine stays in high-weight DRGs: out after a quarter of the mean
 SLOPPY_ERROR_RATE = 0.06  # a sloppy coder's cases with an invalid principal diagnosis (not grouped), ERROR_RATE elsewhere
 READMIT_SHARE = 0.08  # natural repeat admissions: cases of a patient already seen in the county (any date)

@@ -31,9 +31,11 @@ def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(digits))
 
 
-def _dx_lists(w: SimpleNamespace, tmpl: np.ndarray, error: np.ndarray, extra: np.ndarray) -> pa.ListArray:
+def _dx_lists(w: SimpleNamespace, tmpl: np.ndarray, error: np.ndarray, extra: np.ndarray,
+              swap: np.ndarray | None = None) -> pa.ListArray:
     """Each case's diagnoses: its template's (the principal one the unknown code where ``error``), then the
-    codes ``extra[row, k] >= 0`` (ids into ``w.dx_vocab``) in k order; one ``take`` of the code strings."""
+    codes ``extra[row, k] >= 0`` (ids into ``w.dx_vocab``) in k order; one ``take`` of the code strings. ``swap``:
+    per case a place in the template's list whose code trades places with the principal (-1: none)."""
     start, lens = w.t_dx_off[tmpl], np.diff(w.t_dx_off)[tmpl]
     have = extra >= 0
     n_extra = have.sum(axis=1)
@@ -47,6 +49,10 @@ def _dx_lists(w: SimpleNamespace, tmpl: np.ndarray, error: np.ndarray, extra: np
     rows, _ = np.nonzero(have)  # row-major: a row's extras in k order
     rank = np.arange(len(rows)) - np.repeat(np.cumsum(n_extra) - n_extra, n_extra)
     ids[off[:-1][rows] + lens[rows] + rank] = extra[have]
+    if swap is not None and (swap > 0).any():
+        r = np.flatnonzero(swap > 0)
+        head, other = off[:-1][r], off[:-1][r] + swap[r]
+        ids[head], ids[other] = ids[other], ids[head].copy()
     return pa.ListArray.from_arrays(pa.array(off.astype(np.int32)), w.dx_vocab.take(pa.array(ids)))
 
 
@@ -60,7 +66,7 @@ def part_tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> 
     tmpl = c.tmpl[order]
     # planted comorbidities, then an upcoder's added MCC/CC code
     extra = np.take(c.comorbid_ids, order, axis=0)
-    dx = _dx_lists(w, tmpl, c.error[order], extra)
+    dx = _dx_lists(w, tmpl, c.error[order], extra, c.swap_pos[order])
     case_id = _numbered("S", np.arange(first_case + 1, first_case + c.n + 1), 9)
     take = pa.array(tmpl)
     position = np.empty(c.n, np.int64)
@@ -113,6 +119,7 @@ def part_tables(w: SimpleNamespace, c: SimpleNamespace, first_case: int = 0) -> 
         "split_of": split_of,
         "readmission_of": readmission_of,
         "low_value": pa.array(c.low_value[order]),
+        "principal_swapped": pa.array(c.swap_pos[order] > 0),
     })
     return table, truth_cases
 

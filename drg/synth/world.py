@@ -321,6 +321,26 @@ def prepare_world(w: SimpleNamespace, scheme) -> None:
     # upcoding: each template's principal diagnosis, as a scheme code id (-1: not a scheme code)
     scheme_index = {code: i for i, code in enumerate(w.lists.codes)}
     w.t_pdx_scheme = np.array([scheme_index.get(x[0], -1) for x in t["dx"]])
+    _principal_alternatives(w, t, prof, lens)
+
+
+def _principal_alternatives(w: SimpleNamespace, t: pd.DataFrame, prof: pd.DataFrame, lens: np.ndarray) -> None:
+    """For the principal chosen by payment: each code's weight as a principal (the mean planted cost of the DRGs of
+    the templates it heads) and, per medical template (no procedure), its secondary diagnosis of the highest such
+    weight above the principal's (``w.t_swap_pos``: its place in the list, -1 none)."""
+    cost = prof["mean_cost"].reindex(t["drg"]).to_numpy(float)
+    first = w.t_dx_ids[w.t_dx_off[:-1][lens > 0]]
+    size = len(w.dx_vocab)
+    n = np.bincount(first, minlength=size)
+    code_w = np.where(n > 0, np.bincount(first, weights=cost[lens > 0], minlength=size) / np.maximum(n, 1), np.nan)
+    medical = np.array([len(x) == 0 for x in t["px"]])
+    w.t_swap_pos = np.full(len(t), -1, np.int64)
+    for i in np.flatnonzero(medical & (lens > 1)):
+        ids = w.t_dx_ids[w.t_dx_off[i]:w.t_dx_off[i + 1]]
+        weights = code_w[ids]
+        k = int(np.nanargmax(weights[1:])) + 1 if np.isfinite(weights[1:]).any() else -1
+        if k > 0 and np.isfinite(weights[0]) and weights[k] > 1.2 * weights[0]:
+            w.t_swap_pos[i] = k
 
 
 def _departments(prof: pd.DataFrame) -> list:

@@ -202,7 +202,7 @@ REGISTRY = (
          ("主要诊断存在更高权重备选的比例", "其他诊断中有某诊断(作为主要诊断时例均权重更高)的病例比例；偏低提示按支付高低选择主要诊断(高套)"),
          ("principal with a higher-weight alternative", "share of cases with a secondary diagnosis whose cases (as "
           "principal) weigh more than the chosen principal's; low: the principal chosen by payment"),
-         direction="low"),
+         direction="low", plant="synth:principal_by_payment"),
     Area("short_stay_high_weight", _short_stay,
          ("高权重组短住院比例", "RW≥2、非死亡非转院病例中住院日不足本组均值三分之一的比例；预期值为同年同DRG地区比例"),
          ("short stays in high-weight DRGs", "RW >= 2 cases, alive and not transferred, with a stay under a third of their "
