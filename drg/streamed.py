@@ -209,17 +209,17 @@ def support_analysis(table, plan, start, control_group, grades: dict | None = No
     from evaluation.support import support_plan, support_tables
 
     by_year: dict = {}
-    level2: dict | None = None if grades is None else {}
+    level2: dict = {}  # with grades: (hospital_id, year) -> level-2+ surgeries
     codes = None if grades is None else frozenset(str(c) for c, g in grades.items() if g >= 2)
     yield Pass(SUPPORT_COLUMNS + (["px"] if grades is not None else []), functools.partial(_support_batch, level2_codes=codes),
-               functools.partial(_merge_support, by_year, level2 if level2 is not None else {}), dictionary=TEXT_CODES)
+               functools.partial(_merge_support, by_year, level2), dictionary=TEXT_CODES)
     pairs = support_plan(plan, start)
     last_year = max(by_year) if by_year else start
     first_start = int(pairs["start_year"].min()) if len(pairs) else start
     weights, base = baseline_weights_cells(by_year, first_start)
     weights_from = f"baseline {base[0]}-{base[-1]}" if base else "none"
     traj, did, summary, event = support_tables(
-        table, pairs, lambda ids, spec: support_panel_cells(by_year, weights, ids, spec, level2=level2),
+        table, pairs, lambda ids, spec: support_panel_cells(by_year, weights, ids, spec, level2=level2 if grades else None),
         last_year, weights_from, control_group=control_group)
     return {"support": traj, "support_did": did, "support_event": event, "support_summary": summary}
 

@@ -32,21 +32,19 @@ def level2_counts(batch, level2_codes: frozenset) -> dict:
 
     n = batch.num_rows
     px = batch.column("px").combine_chunks() if n else None
-    first = np.full(n, None, dtype=object)
+    hit = np.zeros(n, bool)
+    wanted = pa.array(sorted(level2_codes), pa.string())
     if n and (pa.types.is_list(px.type) or pa.types.is_large_list(px.type)):
         lengths = pc.fill_null(pc.list_value_length(px), 0).to_numpy(zero_copy_only=False)
         has = np.flatnonzero(lengths > 0)
-        starts = np.asarray(px.offsets)[:-1][has]
         values = px.values
         if pa.types.is_dictionary(values.type):
             values = values.dictionary_decode()
-        first[has] = np.asarray(values.take(pa.array(starts)).to_pylist(), dtype=object)
+        first = pc.cast(values.take(pa.array(np.asarray(px.offsets)[:-1][has])), pa.string())
+        hit[has] = pc.fill_null(pc.is_in(first, value_set=wanted), False).to_numpy(zero_copy_only=False)
     elif n:  # a delimited text column: its first code
-        import re
-
-        text = px.to_pylist()
-        first[:] = [re.split(r"[|,;]", t.strip())[0] if isinstance(t, str) and t.strip() else None for t in text]
-    hit = np.fromiter((v in level2_codes for v in first), bool, count=n)
+        first = pc.list_element(pc.split_pattern_regex(pc.utf8_trim_whitespace(pc.cast(px, pa.string())), r"[|,;]"), 0)
+        hit = pc.fill_null(pc.is_in(first, value_set=wanted), False).to_numpy(zero_copy_only=False)
     y = years(batch) if "year" in batch.column_names else np.zeros(n)
     keep = included(batch) & hit & np.isfinite(y)
     if not keep.any():
