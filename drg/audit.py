@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 
 from evaluation.audit.cases import coded_cases
-
 from evaluation.words import AREA_TEXT, FINDING_TEXT
+
 from .io import InputError
 
 # read under these canonical names (drg.contract finds them under the 病案首页 / 结算清单 names too); the patient id
