@@ -6,51 +6,27 @@ from __future__ import annotations
 
 import os
 
-import pandas as pd
-
 from .contract import load_mapping, note_year_source, read_plan
 from .io import InputError
 from .regions import load_region
-from .streamed import (
-    DRG,
-    HOSPITAL,
-    TIERED_COLUMNS,
-    evaluate_streamed,
-    region_frame,
-    region_table,
-    support_streamed,
-    tiered_streamed,
-)
+from .streamed import LINKED_COLUMNS, evaluate_streamed, support_streamed, tiered_streamed
 from .tables import (
     case_id_list,
     drg_list,
     factors,
     output_folder,
     procedure_grades,
-    read_grouped,
     risk_levels,
     supplied_weights,
     support_pairs,
     write_tables,
 )
 
-# the streamed columns plus what linking transfers by patient and dates needs (read into memory)
-LINKED_TIERED_COLUMNS = ["case_id", *TIERED_COLUMNS, "patient_id", "admit_date", "discharge_date"]
-
-
 def _written(folder, tables: dict, lang: str, stem: str) -> dict:
     """``tables`` written into the command's output folder (swapped in as a unit); returned for the caller."""
     with folder as out:
         write_tables(tables, out, lang, stem)
     return tables
-
-
-def _needs(data: pd.DataFrame, grouped: str, needed: dict, command: str) -> None:
-    from .contract import require
-
-    require(grouped, list(data.columns), needed, command)
-
-
 
 
 def evaluate_to(grouped: str, output: str, *, hospitals: str | None = None, weights: str | None = None,
@@ -118,27 +94,13 @@ def pay_to(grouped: str, output: str, budgets: dict, cfg, *, hospitals: str | No
     return tables, counts
 
 
-def region_cases(grouped: str, hospitals: str | None, extra_columns=(), *, command: str, columns: str | None = None):
-    """(raw columns, evaluation frame with level, kind, year and residence, hospitals table) of a grouped file."""
-    data = read_grouped(grouped, LINKED_TIERED_COLUMNS + list(extra_columns), load_mapping(columns))
-    _needs(data, grouped, {**HOSPITAL, **DRG}, command)
-    table = region_table(hospitals, data["hospital_id"].dropna().unique(), command)
-    return data, region_frame(data, table), table
-
-
 def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, targets: str | None = None,
                    basic_care: str | None = None, lang: str = "zh", columns: str | None = None, dask: str | None = None,
                    batch_size: int = 1_000_000) -> dict:
-    """`drg tiered-care`: county, region, hospital and targets tables (streamed, :func:`drg.streamed.tiered_streamed`,
-    unless transfers must be linked by patient and dates)."""
+    """`drg tiered-care`: county, region, hospital and targets tables, streamed (:func:`drg.streamed.tiered_streamed`:
+    one pass; two when transfers are linked by patient and dates), locally or on a Dask cluster."""
     from evaluation.common import EvaluationError
-    from evaluation.tiered_care import (
-        county_rates,
-        hospital_referrals_and_revenue,
-        load_targets,
-        region_indicators,
-        targets_table,
-    )
+    from evaluation.tiered_care import load_targets, targets_table
 
     folder = output_folder(output, [grouped, hospitals, targets, basic_care], "tiered-care")
     note_year_source(grouped, ["year"], load_mapping(columns), lang)  # said once, before the work
@@ -150,18 +112,13 @@ def tiered_care_to(grouped: str, output: str, *, hospitals: str | None = None, t
         raise InputError(f"--targets {e}") from None  # the message starts with the file's name
     basic = drg_list(basic_care, "--basic-care") if basic_care else None
     mapping = load_mapping(columns)
-    have = set(read_plan(grouped, LINKED_TIERED_COLUMNS, mapping)[1].values())
+    have = set(read_plan(grouped, LINKED_COLUMNS, mapping)[1].values())
     if "receiving_institution" in have or not {"patient_id", "admit_date", "discharge_date"} <= have:
         tables = tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size, dask)  # no patient linking: one pass
         tables["targets"] = targets_table(goals, lang)
         return _written(folder, tables, lang, "tiered_care")
-    if dask:
-        raise InputError("--dask: linking transfers by patient and dates reads the cases on this machine; run without "
-                         "--dask, or give the receiving institution (拟接收医疗机构)")
-    data, cases, table = region_cases(grouped, hospitals, command="tiered-care", columns=columns)
-    county = county_rates(cases, table, goals)
-    tables = {"county": county.iloc[0:0] if table["county"].isna().all() else county, "region": region_indicators(cases, table, None, goals, basic),
-              "hospital": hospital_referrals_and_revenue(cases, data, table, goals), "targets": targets_table(goals, lang)}
+    tables = tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size, dask, link=True)  # two passes
+    tables["targets"] = targets_table(goals, lang)
     return _written(folder, tables, lang, "tiered_care")
 
 

@@ -72,8 +72,6 @@ MESSAGES = {
         '每例的DRG：请先运行 drg group',
     '--targets {}: no such file; pass a TOML with [targets] name = value':
         '--targets {}：文件不存在; 请提供含 [targets] 名称 = 数值 的TOML文件',
-    '--dask: linking transfers by patient and dates reads the cases on this machine; run without --dask, or give the receiving institution (拟接收医疗机构)':
-        '--dask：按患者和日期关联转院需要在本机读取病例; 请去掉 --dask，或提供拟接收医疗机构列',
     '--hospital {}: none of these hospital ids is in {}':
         '--hospital {}：这些医院编码都不在 {} 中; 请核对医院编码',
     '--targets {}':

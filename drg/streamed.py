@@ -256,23 +256,64 @@ def _added(total: pd.DataFrame | None, part: pd.DataFrame, keys: list) -> pd.Dat
     return pd.concat([total, part], ignore_index=True).groupby(keys, dropna=False, sort=False).sum().reset_index()
 
 
-def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int = 1_000_000, dask: str | None = None) -> dict:
+LINKED_COLUMNS = TIERED_COLUMNS + ["patient_id", "admit_date", "discharge_date"]
+
+
+def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int = 1_000_000, dask: str | None = None,
+                    link: bool = False) -> dict:
     """`drg tiered-care` batch by batch: per batch the counts and sums of the county, region and hospital tables
-    (:mod:`evaluation.tiered_care`), added up; the basic-care list's weights from the first year's cells."""
+    (:mod:`evaluation.tiered_care`), added up; the basic-care list's weights from the first year's cells. ``link``:
+    transfers' receivers found by patient and dates (a first pass collects the transfers, the second the stays of
+    their patients beside the counts)."""
     from .region_of import run_in_region
 
     check_columns(grouped, TIERED_COLUMNS, mapping, "tiered-care")
-    return run_in_region(lambda table: tiered_analysis(table, goals, basic), grouped, mapping, batch_size, dask, hospitals,
-                         "tiered-care")
+    return run_in_region(lambda table: tiered_analysis(table, goals, basic, link), grouped, mapping, batch_size, dask,
+                         hospitals, "tiered-care")
 
 
-def tiered_analysis(table, goals, basic):
-    """One pass adding up the counts and sums per batch, then the county, region and hospital tables."""
+def _sent_of(batch, offset, table):
+    from evaluation.tiered_care.batches import transfer_stays
+
+    return transfer_stays(batch, offset, table)
+
+
+def _tiered_linked_of(batch, table, basic, patients):
+    from evaluation.tiered_care.batches import candidate_stays
+
+    return _tiered_of(batch, table, basic), candidate_stays(batch, patients)
+
+
+def _linked_stays(table):
+    """Pass 1 of linking: every type-2 transfer (row, patient, hospital, discharge, its referral cell)."""
+    sent: list = []
+    yield Pass(LINKED_COLUMNS, functools.partial(_sent_of, table=table), sent.append, offsets=True, dictionary=TEXT_CODES)
+    return pd.concat(sent, ignore_index=True) if sent else None
+
+
+def tiered_analysis(table, goals, basic, link: bool = False):
+    """One pass adding up the counts and sums per batch (two with ``link``), then the county, region and hospital
+    tables."""
     from evaluation.cells.tables import baseline_weights_cells
-    from evaluation.tiered_care import county_table, referral_table, region_table as region_indicators_table
+    from evaluation.tiered_care import county_table, linked_referral_sums, referral_table, region_table as region_indicators_table
 
     total = _TieredTotals()
-    yield Pass(TIERED_COLUMNS, functools.partial(_tiered_of, table=table, basic=basic), total.add, dictionary=TEXT_CODES)
+    if not link:
+        yield Pass(TIERED_COLUMNS, functools.partial(_tiered_of, table=table, basic=basic), total.add, dictionary=TEXT_CODES)
+    else:
+        sent = yield from _linked_stays(table)
+        patients = frozenset(sent["patient"].dropna()) if sent is not None else frozenset()
+        later: list = []
+
+        def merge(part):
+            total.add(part[0])
+            later.append(part[1])
+
+        yield Pass(LINKED_COLUMNS, functools.partial(_tiered_linked_of, table=table, basic=basic, patients=patients), merge,
+                   dictionary=TEXT_CODES)
+        if sent is not None and total.sums is not None:
+            total.sums = linked_referral_sums(total.sums, sent, pd.concat(later, ignore_index=True), table)
+        total.how = "patient_id+dates"
     weights, weights_from = None, "given"
     if basic is None:
         weights, base = baseline_weights_cells(total.first, min(total.first) + 1 if total.first else 1)

@@ -518,20 +518,39 @@ def _tiered_region(seed: int, receiving: bool = True):
     return df, hospitals
 
 
-@pytest.mark.parametrize("receiving,basic", [(True, None), (False, ["GB25"])])
-def test_streamed_tiered_care_equals_the_per_case_tables(tmp_path, receiving, basic):
+def _with_patients(df: pd.DataFrame, rng) -> pd.DataFrame:
+    """Patients with several stays in a year (some blank), admission and discharge dates (some unreadable): transfers
+    that the same patient's next admission elsewhere links, and some it does not."""
+    n = len(df)
+    admit = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    patient = pd.Series([f"P{i}" for i in rng.integers(0, n // 6, n)], dtype=object)
+    patient[rng.random(n) < 0.03] = None
+    discharge = pd.Series(admit + pd.to_timedelta(rng.integers(0, 12, n), unit="D"), dtype=object)
+    discharge[rng.random(n) < 0.02] = None
+    return df.assign(patient_id=patient.to_numpy(), admit_date=admit, discharge_date=pd.to_datetime(discharge))
+
+
+@pytest.mark.parametrize("receiving,basic,linked", [(True, None, False), (False, ["GB25"], False), (False, None, True)])
+def test_streamed_tiered_care_equals_the_per_case_tables(tmp_path, receiving, basic, linked):
+    """The streamed tiered-care tables equal the per-case reference: receivers named, not named, and found by
+    patient and dates (two passes: the transfers, then the stays of their patients)."""
     from drg.streamed import region_frame, tiered_streamed
     from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, region_indicators
 
     df, hospitals = _tiered_region(5, receiving)
+    if linked:
+        df = _with_patients(df, np.random.default_rng(5))
     src, hosp = tmp_path / "g.parquet", tmp_path / "h.csv"
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=500)
     hospitals.to_csv(hosp, index=False)
     cases = region_frame(df, hospitals)
     ref = {"county": county_rates(cases, hospitals), "region": region_indicators(cases, hospitals, None, None, basic),
            "hospital": hospital_referrals_and_revenue(cases, df, hospitals)}
-    got = tiered_streamed(str(src), None, str(hosp), None, basic, batch_size=600)
-    assert ref["hospital"]["transfer_down"].sum() > 0 or not receiving
+    got = tiered_streamed(str(src), None, str(hosp), None, basic, batch_size=600, link=linked)
+    assert ref["hospital"]["transfer_down"].sum() > 0 or not (receiving or linked)
+    if linked:  # linked and unlinked transfers both occur, across batches
+        assert (ref["hospital"]["transfer_match"] == "patient_id+dates").all()
+        assert ref["hospital"]["transfer_up"].sum() > 0 and ref["hospital"]["transfer_unknown_level"].sum() > 0
     for name in ref:
         x, y = ref[name].reset_index(drop=True), got[name].reset_index(drop=True)
         assert list(x.columns) == list(y.columns) and len(x) == len(y), name
@@ -565,23 +584,25 @@ def test_cli_support_and_tiered_care_on_a_dask_local_cluster_write_the_same_byte
             assert (tmp_path / f"{command}-local" / name).read_bytes() == (tmp_path / f"{command}-dask" / name).read_bytes(), name
 
 
-def test_dask_is_refused_with_one_line_where_the_cases_are_read_into_memory(tmp_path, capsys):
-    """Tiered care linking transfers by patient and dates (no receiving institution) reads the cases here: --dask is
-    refused in one line, before any output."""
+def test_tiered_care_linking_transfers_on_a_dask_local_cluster_writes_the_same_bytes(tmp_path):
+    """Tiered care linking transfers by patient and dates (no receiving institution) streams in two passes: locally,
+    in other batch sizes and on a Dask cluster the same tables (no command reads the cases into memory any more)."""
+    pytest.importorskip("distributed", reason="Dask is an optional extra: pip install '.[dask]'")
     from drg.cli import main
 
     df, hospitals = _tiered_region(4, receiving=False)
-    df["patient_id"] = [f"P{i % 900}" for i in range(len(df))]
-    df["admit_date"] = pd.to_datetime("2020-01-01") + pd.to_timedelta(np.arange(len(df)) % 300, unit="D")
-    df["discharge_date"] = df["admit_date"] + pd.to_timedelta(3, unit="D")
+    df = _with_patients(df, np.random.default_rng(4))
     src = tmp_path / "grouped.parquet"
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src)
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), src, row_group_size=900)
     hospitals.to_csv(tmp_path / "h.csv", index=False)
-    assert main(["tiered-care", str(src), "--hospitals", str(tmp_path / "h.csv"), "--dask", "local",
-                 "-o", str(tmp_path / "e")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("drg: error: --dask：")
-    assert not (tmp_path / "e").exists()
+    runs = {"local": [], "small": ["--batch-size", "700"], "dask": ["--dask", "local"]}
+    for name, more in runs.items():
+        assert main(["tiered-care", str(src), "--hospitals", str(tmp_path / "h.csv"), *more, "-o", str(tmp_path / name)]) == 0
+    hosp = pd.read_parquet(tmp_path / "local" / "hospital.parquet")
+    assert (hosp["transfer_match"] == "patient_id+dates").all() and hosp["transfer_down"].sum() > 0
+    for name in sorted(p.name for p in (tmp_path / "local").glob("*.parquet")):
+        a = (tmp_path / "local" / name).read_bytes()
+        assert a == (tmp_path / "dask" / name).read_bytes() == (tmp_path / "small" / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -193,6 +193,19 @@ LEVEL_RANK = {"primary": 1, "secondary": 2, "tertiary": 3}
 TRANSFER_WINDOW_DAYS = 1  # a transfer's receiving admission starts on the day of discharge or the next
 
 
+def link_stays(sent: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
+    """Each transfer's receiver by patient and dates: ``sent`` (row, patient, hospital, discharge) and ``later``
+    (patient, hospital_to, admit_to: every stay of those patients) -> (row, hospital_to) of the same patient's earliest
+    admission at another hospital from the discharge day to ``TRANSFER_WINDOW_DAYS`` after (ties: the smaller
+    hospital id). Used on a whole table and on the stays a streamed run collects."""
+    sent = sent.dropna(subset=["patient", "discharge"])
+    later = later.dropna(subset=["admit_to"])
+    m = sent[["row", "patient", "hospital", "discharge"]].merge(later[["patient", "hospital_to", "admit_to"]], on="patient")
+    gap = (m["admit_to"] - m["discharge"]).dt.days
+    m = m[(gap >= 0) & (gap <= TRANSFER_WINDOW_DAYS) & (m["hospital_to"] != m["hospital"])]
+    return m.sort_values(["row", "admit_to", "hospital_to"]).drop_duplicates("row")[["row", "hospital_to"]]
+
+
 def transfer_receivers(raw: pd.DataFrame, hospitals: pd.DataFrame, leaving: pd.Series | None = None) -> tuple[pd.Series, str]:
     """Per case, the hospital that received a type-2 transfer (医嘱转院), or missing; and how it was found.
 
@@ -223,12 +236,8 @@ def transfer_receivers(raw: pd.DataFrame, hospitals: pd.DataFrame, leaving: pd.S
         stays = pd.DataFrame({"patient": patient.iloc[mine], "hospital": raw["hospital_id"].iloc[mine].astype(str),
                               "admit": pd.to_datetime(raw["admit_date"].iloc[mine], errors="coerce"),
                               "discharge": pd.to_datetime(raw["discharge_date"].iloc[mine], errors="coerce")})
-        sent = stays.loc[stays.index.intersection(raw.index[rows])].dropna(subset=["patient", "discharge"])
-        later = stays.dropna(subset=["admit"])
-        m = sent.reset_index(names="row").merge(later[["patient", "hospital", "admit"]], on="patient", suffixes=("", "_to"))
-        gap = (m["admit_to"] - m["discharge"]).dt.days
-        m = m[(gap >= 0) & (gap <= TRANSFER_WINDOW_DAYS) & (m["hospital_to"] != m["hospital"])]
-        first = m.sort_values(["row", "admit_to", "hospital_to"]).drop_duplicates("row")
+        sent = stays.loc[stays.index.intersection(raw.index[rows])].reset_index(names="row")
+        first = link_stays(sent, stays.rename(columns={"hospital": "hospital_to", "admit": "admit_to"}))
         out[first["row"].to_numpy()] = first["hospital_to"].to_numpy()
         return out, "patient_id+dates"
     return out, "none"
@@ -277,6 +286,27 @@ def referral_sums(cases: pd.DataFrame, raw: pd.DataFrame, hospitals: pd.DataFram
         flags["broad"] = (total - parts["drug_cost"] - parts["consumables_cost"]).where(complete, 0.0)
         flags["total"] = total.where(complete, 0.0)
     return flags.groupby(key, observed=True).sum().rename_axis(["hospital_id", "year"]), how
+
+
+def linked_referral_sums(sums: pd.DataFrame, sent: pd.DataFrame, later: pd.DataFrame, hospitals: pd.DataFrame) -> pd.DataFrame:
+    """:func:`referral_sums` with transfers linked by patient and dates, from the sums of a pass that could not link
+    them (every type-2 transfer counted as of unknown level) and the transfers and stays a streamed run collected
+    (:func:`evaluation.tiered_care.batches.transfer_stays`, :func:`~evaluation.tiered_care.batches.candidate_stays`):
+    each linked transfer whose two levels are known moves from ``transfer_unknown_level`` to down or up."""
+    lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
+    rank_of = {h: LEVEL_RANK.get(lv, np.nan) for h, lv in lv_map.items()}
+    first = link_stays(sent, later)
+    sent = sent[sent["cell_hospital"].notna()].merge(first, on="row", how="left")
+    sender = sent["cell_hospital"].map(rank_of).astype(float)
+    receiver = sent["hospital_to"].astype(object).map(rank_of).astype(float)
+    known = sender.notna() & receiver.notna()
+    moved = pd.DataFrame({"hospital_id": sent["cell_hospital"], "year": sent["cell_year"],
+                          "down": known & (receiver < sender), "up": known & (receiver > sender), "known": known})
+    out = sums.copy()
+    for (h, y), g in moved[moved["known"]].groupby(["hospital_id", "year"], sort=False):
+        down, up = int(g["down"].sum()), int(g["up"].sum())
+        out.loc[(h, y), ["down", "transfer_down", "transfer_up", "transfer_unknown_level"]] += [down, down, up, -len(g)]
+    return out
 
 
 def referral_table(sums: pd.DataFrame, how: str, hospitals: pd.DataFrame, targets: dict | None = None) -> pd.DataFrame:

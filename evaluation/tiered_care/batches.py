@@ -69,14 +69,47 @@ def batch_counts(t: pa.Table, hospitals: pd.DataFrame) -> tuple[pd.DataFrame, pd
     return county, region, *_referrals(t, cb, hosp_text, year, hospitals)
 
 
+def _leaving(cb: CodedBatch, n: int) -> dict:
+    """Per case whether its leaving type is 2 (transfer), 3 (to a community or township facility), 5 (death)."""
+    if cb.lts is None:
+        return {v: np.zeros(n, dtype=bool) for v in ("2", "3", "5")}
+    lt_text = np.array([v if v is not None else "nan" for v in cb.lts] + ["nan"], dtype=object)  # as astype(str)
+    lt_idx = np.where(cb.lt >= 0, cb.lt, len(lt_text) - 1)
+    return {v: (lt_text == v)[lt_idx] for v in ("2", "3", "5")}
+
+
+def _stays(t: pa.Table, rows: np.ndarray, date: str) -> pd.DataFrame:
+    """``rows``' patient (text), hospital (as ``astype(str)`` writes it) and ``date`` (a timestamp, NaT unreadable),
+    as :func:`evaluation.tiered_care.transfer_receivers` reads them from a table."""
+    take = pa.array(rows, pa.int64())
+    return pd.DataFrame({"patient": t.column("patient_id").take(take).to_pandas().astype("string").to_numpy(),
+                         "hospital": t.column("hospital_id").take(take).to_pandas().astype(str).to_numpy(),
+                         date: pd.to_datetime(t.column(f"{date}_date").take(take).to_pandas(), errors="coerce").to_numpy()})
+
+
+def transfer_stays(t: pa.Table, offset: int, hospitals: pd.DataFrame) -> pd.DataFrame:
+    """A batch's type-2 transfers for linking by patient and dates: row (``offset`` + position), patient, hospital,
+    discharge, and the (hospital_id, year) cell their referral sums are counted in (None where none is)."""
+    cb = CodedBatch(t, levels_of(hospitals))
+    rows = np.flatnonzero(_leaving(cb, t.num_rows)["2"])
+    out = _stays(t, rows, "discharge").assign(row=offset + rows)
+    year = _years(t).to_numpy()[rows]
+    ok = ~pd.isna(year) & (cb.h[rows] >= 0)
+    out["cell_hospital"] = np.where(ok, np.asarray(cb.hosp + [None], dtype=object)[cb.h[rows]], None)
+    out["cell_year"] = np.where(ok, year, None)
+    return out
+
+
+def candidate_stays(t: pa.Table, patients: frozenset) -> pd.DataFrame:
+    """Every stay of a batch whose patient is one of the transferred ``patients`` (patient, hospital_to, admit_to)."""
+    patient = t.column("patient_id").to_pandas().astype("string")
+    rows = np.flatnonzero(patient.isin(patients).fillna(False).to_numpy(bool))
+    return _stays(t, rows, "admit").rename(columns={"hospital": "hospital_to", "admit": "admit_to"})
+
+
 def _referrals(t: pa.Table, cb: CodedBatch, hosp_text: list, year: pd.Series, hospitals: pd.DataFrame):
     n = t.num_rows
-    if cb.lts is not None:  # a missing leaving type reads "nan", as astype(str) makes it
-        lt_text = np.array([v if v is not None else "nan" for v in cb.lts] + ["nan"], dtype=object)
-        lt_idx = np.where(cb.lt >= 0, cb.lt, len(lt_text) - 1)
-        is_lt = {v: (lt_text == v)[lt_idx] for v in ("2", "3", "5")}
-    else:
-        is_lt = {v: np.zeros(n, dtype=bool) for v in ("2", "3", "5")}
+    is_lt = _leaving(cb, n)
     lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
     rank_of = {h: LEVEL_RANK.get(v, np.nan) for h, v in lv_map.items()}
     transfer = is_lt["2"]
