@@ -136,14 +136,13 @@ def _audit_headline(tables: dict, truth_path: str, lang: str = "zh") -> dict:
     with open(truth_path, encoding="utf-8") as fh:
         h = json.load(fh)["hospitals"]
     up = ", ".join(say(lang, "demo_from", id=x["hospital_id"], year=x["upcoding_from"]) for x in h if x["upcoding_from"])
-    split = ", ".join(x["hospital_id"] for x in h if x["splits_admissions"])
-    low = ", ".join(x["hospital_id"] for x in h if x["low_value_admissions"])
-    readmit = ", ".join(x["hospital_id"] for x in h if x.get("readmits"))
-    sloppy = ", ".join(x["hospital_id"] for x in h if x.get("sloppy_coding"))
-    short = ", ".join(x["hospital_id"] for x in h if x.get("short_stays"))
-    swap = ", ".join(x["hospital_id"] for x in h if x.get("principal_by_payment"))
-    planted = say(lang, "demo_planted", up=up, split=split, low=low, readmit=readmit or "-", sloppy=sloppy or "-",
-                  short=short or "-", swap=swap or "-")
+
+    def who(game: str) -> str:  # the hospitals that play a game of drg synth's (truth.json), "-" for none
+        return ", ".join(x["hospital_id"] for x in h if x.get(game)) or "-"
+
+    planted = say(lang, "demo_planted", up=up, split=who("splits_admissions"), low=who("low_value_admissions"),
+                  readmit=who("readmits"), sloppy=who("sloppy_coding"), short=who("short_stays"),
+                  swap=who("principal_by_payment"))
     return {"flagged": flagged, "planted": planted}
 
 

@@ -257,6 +257,7 @@ def _added(total: pd.DataFrame | None, part: pd.DataFrame, keys: list) -> pd.Dat
 
 
 LINKED_COLUMNS = TIERED_COLUMNS + ["patient_id", "admit_date", "discharge_date"]
+SENT_COLUMNS = ["hospital_id", "leaving_type", "year", "patient_id", "discharge_date"]  # linking's first pass
 
 
 def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int = 1_000_000, dask: str | None = None,
@@ -272,10 +273,10 @@ def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int =
                          hospitals, "tiered-care")
 
 
-def _sent_of(batch, offset, table):
+def _sent_of(batch, offset):
     from evaluation.tiered_care.batches import transfer_stays
 
-    return transfer_stays(batch, offset, table)
+    return transfer_stays(batch, offset)
 
 
 def _tiered_linked_of(batch, table, basic, patients):
@@ -284,10 +285,10 @@ def _tiered_linked_of(batch, table, basic, patients):
     return _tiered_of(batch, table, basic), candidate_stays(batch, patients)
 
 
-def _linked_stays(table):
+def _linked_stays():
     """Pass 1 of linking: every type-2 transfer (row, patient, hospital, discharge, its referral cell)."""
     sent: list = []
-    yield Pass(LINKED_COLUMNS, functools.partial(_sent_of, table=table), sent.append, offsets=True, dictionary=TEXT_CODES)
+    yield Pass(SENT_COLUMNS, _sent_of, sent.append, offsets=True, dictionary=TEXT_CODES)
     return pd.concat(sent, ignore_index=True) if sent else None
 
 
@@ -301,7 +302,7 @@ def tiered_analysis(table, goals, basic, link: bool = False):
     if not link:
         yield Pass(TIERED_COLUMNS, functools.partial(_tiered_of, table=table, basic=basic), total.add, dictionary=TEXT_CODES)
     else:
-        sent = yield from _linked_stays(table)
+        sent = yield from _linked_stays()
         patients = frozenset(sent["patient"].dropna()) if sent is not None else frozenset()
         later: list = []
 

@@ -69,12 +69,13 @@ def batch_counts(t: pa.Table, hospitals: pd.DataFrame) -> tuple[pd.DataFrame, pd
     return county, region, *_referrals(t, cb, hosp_text, year, hospitals)
 
 
-def _leaving(cb: CodedBatch, n: int) -> dict:
-    """Per case whether its leaving type is 2 (transfer), 3 (to a community or township facility), 5 (death)."""
-    if cb.lts is None:
+def _leaving(lt: np.ndarray, lts: list | None, n: int) -> dict:
+    """Per case whether its leaving type (codes ``lt`` into ``lts``, None without the column) is 2 (transfer), 3 (to a
+    community or township facility), 5 (death)."""
+    if lts is None:
         return {v: np.zeros(n, dtype=bool) for v in ("2", "3", "5")}
-    lt_text = np.array([v if v is not None else "nan" for v in cb.lts] + ["nan"], dtype=object)  # as astype(str)
-    lt_idx = np.where(cb.lt >= 0, cb.lt, len(lt_text) - 1)
+    lt_text = np.array([v if v is not None else "nan" for v in lts] + ["nan"], dtype=object)  # as astype(str)
+    lt_idx = np.where(lt >= 0, lt, len(lt_text) - 1)
     return {v: (lt_text == v)[lt_idx] for v in ("2", "3", "5")}
 
 
@@ -87,15 +88,17 @@ def _stays(t: pa.Table, rows: np.ndarray, date: str) -> pd.DataFrame:
                          date: pd.to_datetime(t.column(f"{date}_date").take(take).to_pandas(), errors="coerce").to_numpy()})
 
 
-def transfer_stays(t: pa.Table, offset: int, hospitals: pd.DataFrame) -> pd.DataFrame:
+def transfer_stays(t: pa.Table, offset: int) -> pd.DataFrame:
     """A batch's type-2 transfers for linking by patient and dates: row (``offset`` + position), patient, hospital,
     discharge, and the (hospital_id, year) cell their referral sums are counted in (None where none is)."""
-    cb = CodedBatch(t, levels_of(hospitals))
-    rows = np.flatnonzero(_leaving(cb, t.num_rows)["2"])
+    n = t.num_rows
+    lt, lts = text_codes(t.column("leaving_type")) if "leaving_type" in t.column_names else (np.full(n, -1), None)
+    rows = np.flatnonzero(_leaving(lt, lts, n)["2"])
     out = _stays(t, rows, "discharge").assign(row=offset + rows)
+    h, hosp = text_codes(t.column("hospital_id"))
     year = _years(t).to_numpy()[rows]
-    ok = ~pd.isna(year) & (cb.h[rows] >= 0)
-    out["cell_hospital"] = np.where(ok, np.asarray(cb.hosp + [None], dtype=object)[cb.h[rows]], None)
+    ok = ~pd.isna(year) & (h[rows] >= 0)
+    out["cell_hospital"] = np.where(ok, np.asarray(hosp + [None], dtype=object)[h[rows]], None)
     out["cell_year"] = np.where(ok, year, None)
     return out
 
@@ -109,7 +112,7 @@ def candidate_stays(t: pa.Table, patients: frozenset) -> pd.DataFrame:
 
 def _referrals(t: pa.Table, cb: CodedBatch, hosp_text: list, year: pd.Series, hospitals: pd.DataFrame):
     n = t.num_rows
-    is_lt = _leaving(cb, n)
+    is_lt = _leaving(cb.lt, cb.lts, n)
     lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
     rank_of = {h: LEVEL_RANK.get(v, np.nan) for h, v in lv_map.items()}
     transfer = is_lt["2"]
