@@ -284,6 +284,68 @@ def test_memory_of_the_cells_follows_the_cells_not_the_cases():
     assert big.rows == 10 * small.rows
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["A11", "B21", "C33"]), st.integers(0, 40), st.booleans()),
+                         max_size=6), max_size=8),
+       st.integers(0, 400), st.integers(0, 2**32 - 1))
+def test_drg_values_read_back_every_batch_in_order_however_often_they_spill(batches, limit, seed):
+    """The run's store (:class:`evaluation.cells.values.DrgValues`) spilled at any limit, down to every batch, gives
+    each DRG's costs and stays in the order they were added, with the same bits (float32 and float64 stays mixed)."""
+    from evaluation.cells.values import DrgValues
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DRG_SPILL_BYTES", str(limit))
+        _drg_values_in_order(DrgValues, batches, limit, np.random.default_rng(seed))
+
+
+def _drg_values_in_order(DrgValues, batches, limit, rng):
+    run, want = DrgValues(), {}
+    for parts in batches:
+        batch = DrgValues()
+        for drg, n, wide in parts:
+            cost = rng.lognormal(8, 1, n)
+            los = rng.integers(0, 30, n).astype(np.float64 if wide else np.float32)
+            if wide and n:
+                los[0] = 0.1  # not a float32
+            batch.add(drg, cost, los)
+            want.setdefault(drg, []).append((cost, los))
+        run.extend(batch)
+        assert len(batch) == 0
+    event("spilled" if run.spilled() else "held in memory")
+    assert run.names() == sorted(want)
+    for drg, parts in want.items():
+        cost, los = run.values(drg)
+        assert cost.tobytes() == np.concatenate([c for c, _ in parts]).tobytes()
+        assert los.dtype == np.float64
+        assert los.tobytes() == np.concatenate([v.astype(float) for _, v in parts]).tobytes()
+    if sum(len(c) for parts in want.values() for c, _ in parts) * 12 > limit:
+        assert run.spilled() > 0
+    run.clear()
+    assert run.names() == [] and run.spilled() == 0
+
+
+def test_evaluate_and_pay_spilling_the_costs_to_disk_write_the_same_bytes(tmp_path, monkeypatch):
+    """The weights' costs held in memory (the default limit) or spilled after every batch (a limit of one byte): the
+    same tables, byte for byte, from evaluate and from pay."""
+    from drg.cli import main
+
+    src = tmp_path / "grouped.parquet"
+    _grouped_file(src, n=5000)
+    hosp = tmp_path / "hospitals.csv"
+    HOSPITALS.to_csv(hosp, index=False)
+    for limit in ("", "1"):
+        monkeypatch.setenv("DRG_SPILL_BYTES", limit)
+        assert main(["evaluate", str(src), "--hospitals", str(hosp), "--batch-size", "700",
+                     "-o", str(tmp_path / f"e{limit}")]) == 0
+        assert main(["pay", str(src), "--hospitals", str(hosp), "--budget", "3000000", "--batch-size", "700",
+                     "-o", str(tmp_path / f"p{limit}")]) == 0
+    for kind in ("e", "p"):
+        names = sorted(p.name for p in (tmp_path / kind).glob("*.parquet"))
+        assert len(names) >= 3
+        for name in names:
+            assert (tmp_path / kind / name).read_bytes() == (tmp_path / f"{kind}1" / name).read_bytes(), name
+
+
 def _grouped_file(path, n=6000, seed=11):
     df = random_cases(np.random.default_rng(seed), n)
     df["case_id"] = [f"C{i}" for i in range(n)]

@@ -4,7 +4,8 @@ cells, not the number of cases (tables from them: :mod:`evaluation.cells.tables`
 :class:`CaseCells` keeps, per hospital x DRG x MDC x ADRG (x period) cell of the included cases, the counts and
 sums every indicator is made of (cases, deaths, valid costs and their sum, valid LOS and their sum), each
 hospital's first level and kind, and per DRG the included cases' costs and LOS (the exact quartiles of the IQR
-trimming and the trimmed means and spreads of the weights need every cost of the DRG: 12 bytes a case).
+trimming and the trimmed means and spreads of the weights need every cost of the DRG: 12 bytes a case, held in a
+fixed amount of memory and spilled to a temporary file beyond it, :mod:`evaluation.cells.values`).
 
 A batch is reduced on its Arrow columns: each text column is dictionary-encoded once, the rules of
 :func:`evaluation.common.prepare` (which case is included, which cost and LOS are usable, who died, the
@@ -31,6 +32,7 @@ from .keys import (
     month_index,
     sorted_categorical,
 )
+from .values import DrgValues
 from ..coded import included_codes, known, numbers, text_codes, years
 from ..common import (
     LEVEL_ALIASES,
@@ -139,7 +141,7 @@ class CaseCells:
         self.sums = np.empty((len(self.stats), 0))
         self._pending: list = []  # (ids, sums) of cells not yet in cell_id, in merge order (:meth:`_fold`)
         self._pending_size = 0
-        self.costs: dict = {}  # drg -> list of (cost, los) arrays of its included cases
+        self.costs = DrgValues()  # per DRG the (cost, los) of its included cases, spilled to disk past a limit
         self._levels_of = levels_of(hospitals)
 
     # -- building ---------------------------------------------------------------------------------
@@ -214,7 +216,7 @@ class CaseCells:
         ends = np.cumsum(np.bincount(gi, minlength=len(drgs)))
         for code in np.flatnonzero(np.diff(ends, prepend=0)):
             a, b = (ends[code - 1] if code else 0), ends[code]
-            self.costs.setdefault(drgs[code], []).append((cost[a:b], los[a:b]))
+            self.costs.add(drgs[code], cost[a:b], los[a:b])
         return self
 
     def _unit_codes(self, t: pa.Table, names: set) -> tuple[np.ndarray, tuple | None]:
@@ -317,8 +319,7 @@ class CaseCells:
                 mine.setdefault(k, v)
         for k, v in other.unit_first.items():
             _first_known(self.unit_first, k, v)
-        for g, chunks in other.costs.items():
-            self.costs.setdefault(g, []).extend(chunks)
+        self.costs.extend(other.costs)
         other._fold()
         if len(other.cell_id) == 0:
             return self
@@ -409,10 +410,7 @@ class CaseCells:
 
     def drg_values(self, drg: str) -> tuple[np.ndarray, np.ndarray]:
         """(cost, LOS) of the DRG's included cases in input order (NaN where not usable)."""
-        chunks = self.costs.get(drg, [])
-        if not chunks:
-            return np.empty(0), np.empty(0)
-        return (np.concatenate([c for c, _ in chunks]), np.concatenate([np.asarray(v, dtype=float) for _, v in chunks]))
+        return self.costs.values(drg)
 
 
 def _first(h, level, kind, hosp, level_names, kind_names, seen: dict) -> None:

@@ -87,7 +87,7 @@ def drg_statistics(cc: CaseCells, trim_method: str = "iqr", min_cases_trim: int 
         return _one_drg(g, *cc.drg_values(g), trim_method, min_cases_trim)
 
     with concurrent.futures.ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
-        for row, kept_m, all_m, lk_m, lall_m in pool.map(work, sorted(cc.costs)):
+        for row, kept_m, all_m, lk_m, lall_m in pool.map(work, cc.costs.names()):
             rows.append(row)
             kept_sum += kept_m[1]
             kept_n += kept_m[0]
