@@ -12,7 +12,7 @@ any MDC, ADRG or DRG:
 * body-region ids per (region list, code);
 * code conversion maps as id -> id arrays;
 * every rule as a short program of (op, a, b, c) instructions with
-  short-circuit jumps, interpreted by ``kernel.eval_program``.
+  short-circuit jumps, interpreted by ``program.eval_program``.
 """
 
 from __future__ import annotations

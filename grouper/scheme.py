@@ -24,7 +24,8 @@ def _engine_version() -> str:
     """Hash of the modules that define the compiled form: any change to them invalidates the cache."""
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("rules.py", "scheme.py", "compile.py", "cache.py", "atoms.py", "language.py", "codes.py"):
+    names = ["rules.py", "scheme.py", "compile.py", "cache.py", "language.py", "codes.py"]
+    for name in names + sorted(p.relative_to(here).as_posix() for p in here.glob("atoms/*.py")):
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 

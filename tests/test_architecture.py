@@ -118,16 +118,16 @@ def test_the_cli_only_parses_calls_and_prints():
 
 
 def test_every_atom_is_known_wherever_atoms_must_be_known():
-    """Each atom of grouper/atoms.py has its parse, text, compile, trace and synthesis there; the kernel
-    executes its opcodes; the independent naive grouper parses its words and the scheme generator
+    """Each atom of grouper/atoms/ has its parse, text, compile, trace and synthesis there; the kernel's rule
+    interpreter (grouper/program.py) executes its opcodes; the independent naive grouper parses its words and the scheme generator
     writes them. A new atom that misses one of these fails here."""
     import inspect
     import re
 
-    from grouper import atoms, kernel
+    from grouper import atoms, program
 
     opcode_names = {v: k for k, v in vars(atoms).items() if k.startswith("OP_")}
-    kernel_src = inspect.getsource(kernel.eval_program.py_func)
+    kernel_src = inspect.getsource(program.eval_program.py_func)
     naive_src = (ROOT / "tests" / "naive.py").read_text(encoding="utf-8")
     gen_src = (ROOT / "tests" / "schemegen.py").read_text(encoding="utf-8")
     assert {n for a in atoms.ATOMS for n in a.nodes} == set(atoms.BY_NODE)

@@ -1,4 +1,4 @@
-"""Every refusal of ours has its Chinese (issue 33, item 8): drg/messages_zh.py holds a Chinese template for each
+"""Every refusal of ours has its Chinese (issue 33, item 8): drg/data/messages_zh.csv holds a Chinese template for each
 English message template raised in drg/, evaluation/ and grouper/, and the command line prints it by default."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def raised_templates() -> list:
 def test_every_message_we_raise_has_its_chinese():
     missing = [f"{f}:{line}: {t!r}" for f, line, t in raised_templates()
                if t not in MESSAGES and not CJK.search(t) and "{}" != t.strip()]
-    assert not missing, "add these to drg/messages_zh.py:\n" + "\n".join(missing)
+    assert not missing, "add these to drg/data/messages_zh.csv (columns en, zh):\n" + "\n".join(missing)
 
 
 @pytest.mark.parametrize("en", sorted(MESSAGES))
