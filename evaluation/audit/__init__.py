@@ -206,6 +206,38 @@ def weight_at_stake(areas: dict, area: str) -> np.ndarray:
     return BY_NAME[area].stake(areas)
 
 
+def gradient_sums(severity, resource, stratum, unit, den, n_units: int, cap: int = 8, m: float = SMOOTHING) -> tuple:
+    """The per-unit sums :func:`gradient_slope` fits the resource gradient from (see :func:`resource_gradient`):
+    (cases, sum g, sum r, sum g^2, sum g r, sum r^2)."""
+    den = np.asarray(den, bool) & np.isfinite(resource) & (np.asarray(unit) >= 0)
+    x = np.minimum(np.asarray(severity, np.int64)[den], cap)
+    st, r, u = np.asarray(stratum, np.int64)[den], np.asarray(resource, float)[den], np.asarray(unit, np.int64)[den]
+    s_inv = np.unique(st, return_inverse=True)[1]
+    c_inv = np.unique(st * (cap + 1) + x, return_inverse=True)[1]
+    mean_s = np.bincount(s_inv, weights=r) / np.bincount(s_inv)
+    n_c = np.bincount(c_inv).astype(float)
+    mean_c = np.bincount(c_inv, weights=r) / n_c
+    return unit_gradient_sums(u, r - mean_s[s_inv], (n_c / (n_c + m))[c_inv] * (mean_c[c_inv] - mean_s[s_inv]), n_units)
+
+
+def unit_gradient_sums(u, rr, g, n_units: int) -> tuple:
+    """Per unit (cases, sum g, sum r, sum g^2, sum g r, sum r^2) of cases with unit ``u``."""
+    n = np.bincount(u, minlength=n_units).astype(float)
+    return (n, np.bincount(u, g, n_units), np.bincount(u, rr, n_units), np.bincount(u, g * g, n_units),
+            np.bincount(u, g * rr, n_units), np.bincount(u, rr * rr, n_units))
+
+
+def gradient_slope(n, sg, sr, sgg, sgr, srr) -> tuple:
+    """(slope, variance) per unit from :func:`gradient_sums` (NaN where the unit's severity does not vary)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gbar, rbar = sg / n, sr / n
+        s_gg, s_gr, s_rr = sgg - n * gbar ** 2, sgr - n * gbar * rbar, srr - n * rbar ** 2
+        beta = np.where((n >= 3) & (s_gg > 1e-12), s_gr / s_gg, np.nan)
+        resid = np.maximum(s_rr - beta * s_gr, 0) / np.maximum(n - 2, 1)
+        var = resid / s_gg
+    return beta, np.where(np.isfinite(beta), var, np.nan)
+
+
 def resource_gradient(severity, resource, stratum, unit, den, n_units: int, cap: int = 8, m: float = SMOOTHING) -> tuple:
     """Per unit: how much of the region's resource gradient over coded severity its own cases carry, and its variance.
 
@@ -218,39 +250,43 @@ def resource_gradient(severity, resource, stratum, unit, den, n_units: int, cap:
     severity costs what such severity costs in the region, as it does for patients who are simply sicker, and falls
     toward 0 as codes are added to cases that are no sicker. Returns (slope, variance) per unit (NaN where the unit's
     severity does not vary)."""
-    den = np.asarray(den, bool) & np.isfinite(resource) & (np.asarray(unit) >= 0)
-    x = np.minimum(np.asarray(severity, np.int64)[den], cap)
-    st, r, u = np.asarray(stratum, np.int64)[den], np.asarray(resource, float)[den], np.asarray(unit, np.int64)[den]
-    s_inv = np.unique(st, return_inverse=True)[1]
-    c_inv = np.unique(st * (cap + 1) + x, return_inverse=True)[1]
-    mean_s = np.bincount(s_inv, weights=r) / np.bincount(s_inv)
-    n_c = np.bincount(c_inv).astype(float)
-    mean_c = np.bincount(c_inv, weights=r) / n_c
-    rr = r - mean_s[s_inv]
-    g = (n_c / (n_c + m))[c_inv] * (mean_c[c_inv] - mean_s[s_inv])
-    n = np.bincount(u, minlength=n_units).astype(float)
-    sg, sr = np.bincount(u, g, n_units), np.bincount(u, rr, n_units)
-    sgg, sgr, srr = np.bincount(u, g * g, n_units), np.bincount(u, g * rr, n_units), np.bincount(u, rr * rr, n_units)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gbar, rbar = sg / n, sr / n
-        s_gg, s_gr, s_rr = sgg - n * gbar ** 2, sgr - n * gbar * rbar, srr - n * rbar ** 2
-        beta = np.where((n >= 3) & (s_gg > 1e-12), s_gr / s_gg, np.nan)
-        resid = np.maximum(s_rr - beta * s_gr, 0) / np.maximum(n - 2, 1)
-        var = resid / s_gg
-    return beta, np.where(np.isfinite(beta), var, np.nan)
+    return gradient_slope(*gradient_sums(severity, resource, stratum, unit, den, n_units, cap, m))
 
 
 def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_den: int = MIN_DENOMINATOR,
                    patient_known: bool = True) -> tuple[dict, dict]:
     """One row per hospital x year x target area (as column arrays), and per area the per-unit sums the
-    review list uses. ``hospital_level``: per hospital code its peer group (level)."""
-    from .. import distributions as prob
-
+    review list uses, from the per-case areas of :func:`case_areas` (the per-unit sums go to :func:`judge`).
+    ``hospital_level``: per hospital code its peer group (level)."""
     years = np.unique(year)
     y_idx = np.searchsorted(years, year)
-    n_h = len(hospital_level)
-    n_units = n_h * len(years)
+    n_units = len(hospital_level) * len(years)
     unit = np.where(np.asarray(hosp) >= 0, np.asarray(hosp, np.int64) * len(years) + y_idx, -1)  # -1: no hospital id
+    sums, gradients = {}, {}
+    for ar in REGISTRY:
+        if ar.cases is None or ar.name not in areas or (ar.patient and not patient_known):
+            continue
+        sums[ar.name] = unit_sums(unit, *areas[ar.name], n_units)
+        if ar.control and ar.control in areas:
+            sums[ar.control] = unit_sums(unit, *areas[ar.control], n_units)
+        if ar.resource and ar.resource in areas and np.isfinite(areas.get("resource", [np.nan])).any():
+            gradients[ar.name] = gradient_sums(areas[ar.resource], areas["resource"], areas["stratum"], unit,
+                                               areas[ar.name][0], n_units)
+    cmi = cmi_sums(areas["weight"], areas["mix_weight"], unit, n_units) if "weight" in areas else None
+    cols, stats_ = judge(sums, gradients, cmi, years, hospital_level, min_den=min_den)
+    stats_["unit"] = unit
+    return cols, stats_
+
+
+def judge(sums: dict, gradients: dict, cmi: tuple | None, years, hospital_level, *,
+          min_den: int = MIN_DENOMINATOR) -> tuple[dict, dict]:
+    """The flags of every hospital-year (unit ``hospital code x len(years) + year index``) and area from per-unit sums:
+    ``sums`` {area: (cases, observed, expected, variance)} (a control area's too), ``gradients`` {area: the sums of
+    :func:`gradient_sums`}, ``cmi`` the sums of :func:`cmi_sums` (None: no CMI row). Returns (rows as column arrays,
+    {"sums": per area (cases, observed, expected, final flag), "n_units"})."""
+    from .. import distributions as prob
+
+    n_units = len(hospital_level) * len(years)
     u_h, u_y = np.divmod(np.arange(n_units), len(years))
     groups = np.array([f"{hospital_level[h]}/{years[t]}" for h, t in zip(u_h, u_y)], dtype=object)  # peers in a year
     # the O/E test's peer groups: a level over all years (expected rates are per year already, and five tertiary
@@ -258,17 +294,16 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
     levels = np.asarray(hospital_level, dtype=object)[u_h]
     prev = np.where(u_y > 0, np.arange(n_units) - 1, -1)
     prev = np.where((prev >= 0) & (years[np.maximum(u_y - 1, 0)] == years[u_y] - 1), prev, -1)
-    rows, sums = [], {}
+    rows, final = [], {}
     for ar in REGISTRY:
         area = ar.name
-        if ar.cases is None or area not in areas or (ar.patient and not patient_known):
+        if area not in sums:
             continue
-        den, num, exp, var = areas[area]
-        n, o, e, v = unit_sums(unit, den, num, exp, var, n_units)
-        if ar.control and ar.control in areas:
+        n, o, e, v = sums[area]
+        if ar.control and ar.control in sums:
             # a hospital whose stays are short in every DRG is not gaming the high-weight ones: its expectation is the
             # DRGs' regional rates times its own O/E of short stays in the other DRGs (one pseudo-case each side)
-            _, oc, ec, _ = unit_sums(unit, *areas[ar.control], n_units)
+            _, oc, ec, _ = sums[ar.control]
             k = (oc + 1) / (ec + 1)
             e, v = e * k, v * k
         judged = n >= min_den
@@ -289,8 +324,8 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         row = _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, prev, "low" if low else "high")
         if ar.resource:
             row["evidence"][:] = "not_available"
-        if ar.resource and ar.resource in areas and np.isfinite(areas.get("resource", [np.nan])).any():
-            beta, var = resource_gradient(areas[ar.resource], areas["resource"], areas["stratum"], unit, den, n_units)
+        if area in gradients:
+            beta, var = gradient_slope(*gradients[area])
             zr, cr, _, _ = peer_test(beta, var, levels, judged & np.isfinite(beta), neutral=1.0, alpha=AUDIT_OUTLIER_ALPHA)
             with np.errstate(divide="ignore", invalid="ignore"):
                 row["resource_ratio"], row["resource_z"] = beta / cr, zr
@@ -299,10 +334,10 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
             # by, the flag stands in neutral words ("higher than expected: sample for review")
             row["evidence"] = np.where(np.isfinite(zr), np.where(unsupported, "unsupported", "supported"), "not_available")
             row["flag"] = flag = flag & (unsupported | ~np.isfinite(zr))
-        sums[area] = (n, o, e, flag)
+        final[area] = (n, o, e, flag)
         rows.append(row)
-    if "weight" in areas:
-        rows.append(_cmi_rows(areas, unit, n_units, groups, prev, min_den))
+    if cmi is not None:
+        rows.append(_cmi_rows(cmi, n_units, groups, prev, min_den))
     for r in rows:  # the false discovery rate within each area, over its hospital-years (Benjamini-Hochberg)
         eligible = (r["status"] == "ok") & np.isfinite(r["p_value"])
         if BY_NAME[r["target_area"][0]].direction != "low" and BY_NAME[r["target_area"][0]].cases is not None:
@@ -310,14 +345,21 @@ def hospital_flags(areas: dict, hosp, year, hospital_level: np.ndarray, *, min_d
         r["q_value"] = benjamini_hochberg(r["p_value"], eligible)
         r["flag"] = r["flag"] & (r["q_value"] <= FDR)
         area = r["target_area"][0]
-        if area in sums and len(r["flag"]) == len(sums[area][3]):  # the review list follows the final flags only
-            sums[area] = (*sums[area][:3], np.asarray(r["flag"], bool))
+        if area in final and len(r["flag"]) == len(final[area][3]):  # the review list follows the final flags only
+            final[area] = (*final[area][:3], np.asarray(r["flag"], bool))
     cols = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     keep = cols["denominator"] > 0
     cols = {k: v[keep] for k, v in cols.items()}
     cols["hospital"], cols["year_index"] = np.divmod(cols.pop("unit"), len(years))
-    cols["year"] = years[cols.pop("year_index")]
-    return cols, {"sums": sums, "unit": unit, "n_units": n_units}
+    cols["year"] = np.asarray(years)[cols.pop("year_index")]
+    return cols, {"sums": final, "n_units": n_units}
+
+
+def cmi_sums(w, e, unit, n_units: int) -> tuple:
+    """Per unit over cases with a weight and a case-mix expectation: (cases, sum w, sum e, sum w^2, sum w e, sum e^2)."""
+    m = np.isfinite(w) & np.isfinite(e) & (np.asarray(unit) >= 0)
+    n, se, sw, see, sew, sww = unit_gradient_sums(np.asarray(unit)[m], w[m], e[m], n_units)
+    return n, sw, se, sww, sew, see
 
 
 def _no_evidence(n: int) -> dict:
@@ -340,18 +382,10 @@ def _area_rows(area, n, o, e, rate, exp_rate, z, p, tau2, flag, judged, groups, 
             "status": np.where(judged, "ok", "too_few_cases").astype(object), "flag": flag, **_no_evidence(len(n))}
 
 
-def _cmi_rows(areas, unit, n_units, groups, prev, min_den) -> dict:
+def _cmi_rows(cmi: tuple, n_units, groups, prev, min_den) -> dict:
     """The within-ADRG severity index per hospital-year and its change from the previous year (Welch z, with
     the DerSimonian-Laird between-hospital variance of the change within each peer group and year)."""
-    w, e = areas["weight"], areas["mix_weight"]
-    m = np.isfinite(w) & np.isfinite(e) & (unit >= 0)
-    u = unit[m]
-    n = np.bincount(u, minlength=n_units).astype(float)
-    sw = np.bincount(u, weights=w[m], minlength=n_units)
-    se = np.bincount(u, weights=e[m], minlength=n_units)
-    sww = np.bincount(u, weights=w[m] ** 2, minlength=n_units)
-    swe = np.bincount(u, weights=w[m] * e[m], minlength=n_units)
-    see = np.bincount(u, weights=e[m] ** 2, minlength=n_units)
+    n, sw, se, sww, swe, see = cmi
     with np.errstate(divide="ignore", invalid="ignore"):
         index = np.where(se > 0, sw / se, np.nan)
         var = np.maximum(sww - 2 * index * swe + index ** 2 * see, 0) / se ** 2 * n / np.maximum(n - 1, 1)
