@@ -142,9 +142,14 @@ class AuditCases:
         d.update(part["d"])
         d["pdx"], d["sdx"] = _first_and_rest(part["dx"], self.dx)
         d["ppx"] = _first_and_rest(part["px"], self.px)[0]
-        self.case_ids.append(part["case_id"])
-        for k, v in d.items():  # compact: about 60 bytes a case (codes int32, dates int32, measures float32)
-            self.parts.setdefault(k, []).append(v.astype(COMPACT[k]) if k in COMPACT else v)
+        # compact: about 60 bytes a case (codes int32, dates int32, measures float32)
+        self.keep({k: v.astype(COMPACT[k]) if k in COMPACT else v for k, v in d.items()}, part["case_id"])
+
+    def keep(self, d: dict, case_id) -> None:
+        """Keep one batch's coded arrays (here: in memory; :class:`evaluation.audit.spilled.SpilledCases`: on disk)."""
+        self.case_ids.append(case_id)
+        for k, v in d.items():
+            self.parts.setdefault(k, []).append(v)
 
     def arrays(self) -> dict:
         out = {k: np.concatenate(v) for k, v in self.parts.items()}

@@ -98,23 +98,41 @@ def stratum_rate(num, den, stratum, year) -> np.ndarray:
     return out
 
 
-def _logit(p):
+def logit(p):
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
 
 
-def _encode(codes, y, fold, folds, prior, m=SMOOTHING):
-    """Per case: the smoothed rate of ``y`` among cases with its code in the other folds (code -1: its own
-    slot), shrunk towards ``prior`` (per case) by ``m`` pseudo-cases."""
+def code_counts(codes, y, fold, folds: int, size: int) -> tuple:
+    """Per fold and code (code -1 in the last slot, ``size - 1``): (cases, sum of ``y``), the tables of :func:`encoded`."""
     c = np.asarray(codes, np.int64)
-    c = np.where(c < 0, c.max(initial=0) + 1, c)
-    size = int(c.max(initial=0)) + 1
-    key = fold.astype(np.int64) * size + c
+    c = np.where(c < 0, size - 1, c)
+    key = np.asarray(fold, np.int64) * size + c
     n = np.bincount(key, minlength=folds * size).reshape(folds, size).astype(float)
     e = np.bincount(key, weights=y, minlength=folds * size).reshape(folds, size)
+    return n, e
+
+
+def encoded(counts: tuple, codes, fold, prior, m=SMOOTHING):
+    """Per case: the smoothed rate of ``y`` among cases with its code in the other folds (from :func:`code_counts`),
+    shrunk towards ``prior`` (per case) by ``m`` pseudo-cases."""
+    n, e = counts
+    c = np.asarray(codes, np.int64)
+    c = np.where(c < 0, n.shape[1] - 1, c)
     n_out = n.sum(axis=0)[None, :] - n
     e_out = e.sum(axis=0)[None, :] - e
     return (e_out[fold, c] + m * prior) / (n_out[fold, c] + m)
+
+
+def _encode(codes, y, fold, folds, prior, m=SMOOTHING):
+    c = np.asarray(codes, np.int64)
+    size = int(np.where(c < 0, c.max(initial=0) + 1, c).max(initial=0)) + 1
+    return encoded(code_counts(c, y, fold, folds, size), c, fold, prior, m)
+
+
+def region_prior(n_f, e_f, fold) -> np.ndarray:
+    """Per case the MCC/CC rate of the other folds' cases."""
+    return ((e_f.sum() - e_f) / np.maximum(n_f.sum() - n_f, 1))[fold]
 
 
 def capture_features(pdx, ppx, adrg, age, sex, y, fold, folds: int) -> np.ndarray:
@@ -124,24 +142,46 @@ def capture_features(pdx, ppx, adrg, age, sex, y, fold, folds: int) -> np.ndarra
     y = np.asarray(y, float)
     n_f = np.bincount(fold, minlength=folds).astype(float)
     e_f = np.bincount(fold, weights=y, minlength=folds)
-    region = ((e_f.sum() - e_f) / np.maximum(n_f.sum() - n_f, 1))[fold]
-    r_adrg = _encode(adrg, y, fold, folds, region)
+    r_adrg = _encode(adrg, y, fold, folds, region_prior(n_f, e_f, fold))
     r_pdx = _encode(pdx, y, fold, folds, r_adrg)
     r_ppx = _encode(ppx, y, fold, folds, r_adrg)
+    return feature_matrix(r_adrg, r_pdx, r_ppx, age, sex)
+
+
+def feature_matrix(r_adrg, r_pdx, r_ppx, age, sex) -> np.ndarray:
+    """The model's columns from the encoded rates, age and sex (float32)."""
     a = np.asarray(age, float)
     miss = ~np.isfinite(a)
     a = np.where(miss, 50.0, np.clip(a, 0, 100)) / 50.0 - 1.0
     s = np.asarray(sex, float)
-    cols = [_logit(r_adrg), _logit(r_pdx), _logit(r_ppx), a, a * a, a * a * a, miss, s == 2, ~np.isin(s, (1, 2))]
+    cols = [logit(r_adrg), logit(r_pdx), logit(r_ppx), a, a * a, a * a * a, miss, s == 2, ~np.isin(s, (1, 2))]
     return np.column_stack([np.asarray(c, np.float32) for c in cols])
+
+
+def sample_threshold(u: np.ndarray, sample: int) -> float:
+    """The ``sample``-th smallest of ``u`` (a fold's training cases are those at or below it; inf: all of them)."""
+    return float(np.partition(u, sample - 1)[sample - 1]) if len(u) > sample else np.inf
+
+
+def fit_fold(X, y):
+    """A fold's model: a logistic regression on its training cases, or a constant logit where they are none (0.5) or
+    all of one kind (their rate)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if len(y) == 0 or y.min() == y.max():
+        return float(logit(y.mean() if len(y) else 0.5))
+    return LogisticRegression(C=1.0, max_iter=500).fit(X, y)
+
+
+def fold_eta(model, X) -> np.ndarray:
+    """The linear predictor of :func:`fit_fold`'s model for the cases ``X``."""
+    return np.full(len(X), model) if isinstance(model, float) else model.decision_function(X)
 
 
 def capture_model(X, y, fold, folds: int, year, sample: int = 200_000, seed: int = 0) -> np.ndarray:
     """Cross-fitted P(MCC/CC) per case: the model for fold k is a logistic regression fitted on (a fixed
     sample of) the other folds' cases; then calibrated in the large within each year (a logit shift so that
     the region's expected count equals its observed count)."""
-    from sklearn.linear_model import LogisticRegression
-
     from ..risk import uniform
 
     n = len(y)
@@ -149,25 +189,18 @@ def capture_model(X, y, fold, folds: int, year, sample: int = 200_000, seed: int
     eta = np.zeros(n)
     for k in range(folds):
         train = np.flatnonzero(fold != k)
-        if len(train) > sample:
-            train = train[u[train] <= np.partition(u[train], sample - 1)[sample - 1]]
+        train = train[u[train] <= sample_threshold(u[train], sample)]
         test = fold == k
-        yt = y[train]
-        if not test.any():
-            continue
-        if len(train) == 0 or yt.min() == yt.max():
-            eta[test] = _logit(np.full(int(test.sum()), yt.mean() if len(train) else 0.5))
-            continue
-        model = LogisticRegression(C=1.0, max_iter=500).fit(X[train], yt)
-        eta[test] = model.decision_function(X[test])
+        if test.any():
+            eta[test] = fold_eta(fit_fold(X[train], y[train]), X[test])
     p = np.empty(n)
     for t in np.unique(year):
         at = year == t
-        p[at] = _calibrate(eta[at], float(y[at].sum()))
+        p[at] = calibrate(eta[at], float(y[at].sum()))
     return p
 
 
-def _calibrate(eta, observed: float) -> np.ndarray:
+def calibrate(eta, observed: float) -> np.ndarray:
     """sigmoid(eta + d) with d solving sum = observed (Newton on a monotone function)."""
     d = 0.0
     for _ in range(50):
