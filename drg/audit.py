@@ -1,17 +1,15 @@
 """`drg audit`: coding-quality and gaming surveillance over a grouped file (methods in :mod:`evaluation.audit`).
 
-One pass (:func:`evaluation.audit.cases.coded_cases`, locally or on a Dask cluster) turns the records into compact
-integer and float arrays (:class:`evaluation.audit.cases.AuditCases`:
-about 60 bytes a case plus the secondary-diagnosis codes, encoded to integers once, as the grouper does); everything
-after works on those arrays. Writes ``hospital_flags``, ``review_cases``, ``split_admissions`` and ``target_areas``."""
+One pass (locally or on a Dask cluster) turns the records into compact integer and float arrays on disk (about 60
+bytes a case plus the secondary-diagnosis codes, encoded to integers once, as the grouper does); sweeps over them in
+blocks of a fixed size do the rest (:mod:`evaluation.audit.streamed`): memory follows the batch size, not the file.
+Writes ``hospital_flags``, ``review_cases``, ``split_admissions`` and ``target_areas``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from evaluation.audit.cases import coded_cases
 from evaluation.words import AREA_TEXT, FINDING_TEXT
 
 from .io import InputError
@@ -20,7 +18,6 @@ from .io import InputError
 # (an ID-card number is best hashed before export) is hashed again on reading and never written out
 AUDIT_COLUMNS = ["case_id", "hospital_id", "year", "status", "drg", "adrg", "mdc", "dx", "px", "age_years", "sex",
                  "los_days", "leaving_type", "total_cost", "admit_date", "discharge_date", "patient_id"]
-MIN_SCORE = 0.05  # cases less likely than this to be an excess case stay off the review list
 LIKELY_SPLIT = 0.5  # the split pairs the console counts
 
 
@@ -28,10 +25,10 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
              weights: str | None = None, folds: int = 5, seed: int = 0, batch_size: int = 1_000_000,
              review_limit: int = 100_000, lang: str = "zh", columns: str | None = None, dask: str | None = None) -> dict:
     """`drg audit`: hospital_flags, review_cases, split_admissions and target_areas tables (see
-    :mod:`evaluation.audit`); the cases read in one pass (:func:`evaluation.audit.cases.coded_cases`) run by
-    :func:`drg.driver.run`, on a Dask cluster with ``dask``."""
-    from evaluation.audit import case_areas, hospital_flags, review_scores
+    :mod:`evaluation.audit`): one pass over the file (run by :func:`drg.driver.run`, on a Dask cluster with ``dask``),
+    then the sweeps of :mod:`evaluation.audit.streamed` over its coded cases on disk (memory follows the batch size)."""
     from evaluation.audit.areas import REGISTRY
+    from evaluation.audit.streamed import streamed_audit
     from evaluation.common import normalize_level
 
     from .contract import load_mapping, note_year_source, read_plan, require
@@ -52,38 +49,37 @@ def audit_to(grouped: str, output: str, *, hospitals: str | None = None, scheme_
             "audit")
     patient_col = "patient_id" if "patient_id" in have else None
     date_cols = {k: k if k in have else None for k in ("admit_date", "discharge_date")}
+    patient_known = patient_col is not None and date_cols["admit_date"] is not None and date_cols["discharge_date"] is not None
     supplied = supplied_weights(weights)
-    reader = run(coded_cases(AUDIT_COLUMNS, code_lookup(scheme_path), patient_col, date_cols), grouped, mapping, batch_size,
-                 dask)
-    if not reader.parts:
-        raise InputError(f"{grouped}: no records; audit the output of drg group")
-    if not reader.hosp.words:
-        raise InputError(f"{grouped}: no case names its hospital (hospital_id is empty); the audit judges hospitals: "
-                         "fill hospital_id (定点医疗机构代码), or map it with --columns")
-    a = reader.arrays()
-    sup = None
+    given = None
     if supplied is not None:
         s = supplied.copy()
         s.columns = [str(c).strip().lower() for c in s.columns]
         given = dict(zip(s["drg"].astype(str), pd.to_numeric(s["weight" if "weight" in s.columns else "rw"], errors="coerce")))
-        sup = np.array([given.get(wd, np.nan) for wd in reader.drg.words], float)
-    patient_known = patient_col is not None and date_cols["admit_date"] is not None and date_cols["discharge_date"] is not None
+    hospitals_of: dict = {}
+
+    def levels_of(words: list) -> np.ndarray:  # each hospital's peer group, once the file's hospitals are known
+        table = hospitals_of["table"] = hospitals_table(hospitals, words)
+        level = dict(zip(table["hospital_id"].astype(str), normalize_level(table["level"]))) if table is not None else {}
+        hospitals_of["level"] = np.array([level.get(h, "unknown") for h in words], dtype=object)
+        return hospitals_of["level"]
+
     from . import progress
 
-    progress.phase(progress.word("fit"))
-    areas = case_areas(a, reader.adrg.words, reader.hosp.words, folds=folds, seed=seed, supplied_rw=sup,
-                       dx_words=reader.dx.words)
-    table = hospitals_table(hospitals, reader.hosp.words)
-    level = {}
-    if table is not None:
-        level = dict(zip(table["hospital_id"].astype(str), normalize_level(table["level"])))
-    h_level = np.array([level.get(h, "unknown") for h in reader.hosp.words], dtype=object)
-    progress.phase(progress.word("tables"))
-    cols_, stats_ = hospital_flags(areas, a["hosp"], a["year"], h_level, patient_known=patient_known)
-    flags = _flags_frame(cols_, reader.hosp.words, h_level, table)
-    probs = review_scores(areas, stats_)
-    review = _review_table(a, areas, probs, stats_, reader, review_limit, lang)
-    split = (_split_table(a, areas, reader.hosp.words, probs.get("split_admissions")) if patient_known
+    analysis = streamed_audit(AUDIT_COLUMNS, code_lookup(scheme_path), patient_col, date_cols, levels_of=levels_of,
+                              folds=folds, seed=seed, supplied=given, patient_known=patient_known, review_limit=review_limit,
+                              on_phase=lambda key, rows: progress.phase(progress.word(key), rows), on_rows=progress.advance)
+    found, cases = run(analysis, grouped, mapping, batch_size, dask)
+    if not cases.rows:
+        raise InputError(f"{grouped}: no records; audit the output of drg group")
+    if not cases.hosp.words:
+        raise InputError(f"{grouped}: no case names its hospital (hospital_id is empty); the audit judges hospitals: "
+                         "fill hospital_id (定点医疗机构代码), or map it with --columns")
+    hosp_words, drg_words = np.asarray(cases.hosp.words, dtype=object), np.asarray(cases.drg.words, dtype=object)
+    table, h_level = hospitals_of["table"], hospitals_of["level"]
+    flags = _flags_frame(dict(found["flags"]), cases.hosp.words, h_level, table)
+    review = _review_table(found["review"], hosp_words, drg_words, lang)
+    split = (_split_table(found["split"], hosp_words) if patient_known
              else pd.DataFrame({"case_id": pd.Series(dtype=object), "first_case_id": pd.Series(dtype=object)}))
     defs = pd.DataFrame([{"target_area": ar.name, "area_name": ar.words(lang)[0], "direction": ar.direction,
                           "definition": ar.words(lang)[1],
@@ -118,73 +114,38 @@ def _findings(df: pd.DataFrame) -> np.ndarray:
                      "none")
 
 
-def _split_table(a: dict, areas: dict, hosp_words, prob) -> pd.DataFrame:
-    """Each possible split pair: the second stay, the first, the gap, whether both stays have the same principal
-    diagnosis, and the probability that the pair is a split (:func:`evaluation.audit.split_probability`; 0 at
-    hospital-years within expectation: a natural readmission), the likeliest first."""
-    split_first = areas["split_first"]
-    second = np.flatnonzero(split_first >= 0)
-    first = split_first[second]
-    ids = a["case_id"]
-    p = prob[second] if prob is not None else np.full(len(second), np.nan)
-    t = pd.DataFrame({"case_id": ids.take(pa.array(second)).to_numpy(zero_copy_only=False),
-                      "first_case_id": ids.take(pa.array(first)).to_numpy(zero_copy_only=False),
-                      "hospital_id": np.asarray(hosp_words, dtype=object)[a["hosp"][second]],
-                      "year": a["year"][second],
-                      "gap_days": (a["admit"][second] - a["discharge"][first]).astype(np.int64),
-                      "same_principal": (a["pdx"][second] == a["pdx"][first]) & (a["pdx"][second] >= 0),
-                      "probability": p})
-    return t.iloc[np.lexsort((t["case_id"].astype(str).to_numpy(), -np.nan_to_num(p)))].reset_index(drop=True)
+def _words(codes, words: np.ndarray) -> np.ndarray:
+    """Codes as their words ("" for -1: no value)."""
+    codes = np.asarray(codes, np.int64)
+    return np.where(codes >= 0, np.append(words, "")[codes], "").astype(object) if len(words) else np.full(len(codes), "", object)
 
 
-def _review_table(a, areas, probs: dict, stats_, reader, limit: int, lang: str) -> pd.DataFrame:
-    """The chart-review list: cases with at least ``MIN_SCORE`` probability of being an excess case of a
-    flagged hospital-year in a coding or admission area, ranked by the expected weight a review recovers
-    (probability x weight at stake: what a bureau's reviewers are spent on first), with the reasons in words.
-    Split admissions have their own list (``split_admissions``: both stays of each pair)."""
-    from evaluation.audit import REVIEW_AREAS, weight_at_stake
+def _split_table(split: dict, hosp_words) -> pd.DataFrame:
+    """Each possible split pair (:func:`evaluation.audit.findings.split_rows`): the second stay, the first, the gap,
+    whether both stays have the same principal diagnosis, and the probability that the pair is a split
+    (:func:`evaluation.audit.split_probability`; 0 at hospital-years within expectation: a natural readmission)."""
+    return pd.DataFrame({"case_id": split["case_id"], "first_case_id": split["first_case_id"],
+                         "hospital_id": _words(split["hosp"], hosp_words), "year": split["year"],
+                         "gap_days": split["gap_days"], "same_principal": split["same_principal"],
+                         "probability": split["probability"]})
+
+
+def _review_table(review: dict | None, hosp_words, drg_words, lang: str) -> pd.DataFrame:
+    """The chart-review list (:class:`evaluation.audit.findings.ReviewList`) with the reasons in words."""
     from evaluation.audit.areas import BY_NAME
 
     cols = ["case_id", "score", "probability", "weight_at_stake", "reason", "hospital_id", "year", "drg", "target_area"]
-    use = [ar for ar in REVIEW_AREAS if ar in probs]
-    if not use:
+    if review is None:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    prob = np.column_stack([probs[ar] for ar in use])
-    stake = np.column_stack([weight_at_stake(areas, ar) for ar in use])
-    value = prob * stake
-    k_best = value.argmax(axis=1)
-    row_all = np.arange(len(k_best))
-    best_p = prob[row_all, k_best]
-    cand = np.flatnonzero(best_p >= MIN_SCORE)
-    if not len(cand):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    score = value[cand, k_best[cand]]
-    ids = a["case_id"].take(pa.array(cand)).to_numpy(zero_copy_only=False).astype(object)
-    ids = np.where(pd.isna(ids), "", ids)
-    order = np.lexsort((ids, -score))[:limit]
-    rows = cand[order]
-    unit = stats_["unit"][rows]
-    reasons = [[] for _ in rows]
-    for k, ar in enumerate(use):
-        s = prob[rows, k]
-        at = np.flatnonzero(s >= MIN_SCORE)
-        if not len(at):
-            continue
-        r = rows[at]
-        extra = {"los": a["los"][r], "mean_los": areas["mean_los"][r]}
-        if ar == "mcc_cc_capture":
-            n, o, e, _ = stats_["sums"][ar]
-            extra["p"] = areas["p_capture"][r]
-            extra["oe"] = (o / np.where(e > 0, e, np.nan))[unit[at]]
-        for i, text in zip(at, BY_NAME[ar].reasons(lang, s[at], extra)):
-            reasons[i].append((s[i], text))
-    best_area = np.array(use, dtype=object)[k_best[rows]]
-    return pd.DataFrame({"case_id": ids[order], "score": score[order], "probability": best_p[rows],
-                         "weight_at_stake": stake[rows, k_best[rows]],
+    reasons = [[] for _ in review["case_id"]]
+    for ar, (at, s, extra) in review["why"].items():
+        for i, p, text in zip(at, s, BY_NAME[ar].reasons(lang, s, extra)):
+            reasons[i].append((p, text))
+    return pd.DataFrame({"case_id": review["case_id"], "score": review["score"], "probability": review["probability"],
+                         "weight_at_stake": review["weight_at_stake"],
                          "reason": ["；".join(t for _, t in sorted(r, key=lambda x: -x[0])) for r in reasons],
-                         "hospital_id": np.asarray(reader.hosp.words, dtype=object)[a["hosp"][rows]],
-                         "year": a["year"][rows], "drg": np.asarray(reader.drg.words, dtype=object)[a["drg"][rows]],
-                         "target_area": best_area})
+                         "hospital_id": _words(review["hosp"], hosp_words), "year": review["year"],
+                         "drg": _words(review["drg"], drg_words), "target_area": review["target_area"]})
 
 
 def audit_summary(tables: dict, output: str, lang: str = "zh") -> str:

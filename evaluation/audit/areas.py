@@ -23,6 +23,7 @@ HIGH_WEIGHT = 2.0
 LOW_WEIGHT = 0.5
 DEATH, TRANSFER, COMMUNITY = 5, 2, 3  # leaving types (离院方式) that end a stay without a routine discharge
 MIN_EXCESS_RATE = 0.02  # a flag's material excess over the expected rate (2 percentage points) unless the area says
+MIN_STAKE = 1e-9  # weight a review recovers below which it recovers none
 
 
 class AuditContext:
@@ -134,7 +135,10 @@ def _one_day(ctx: AuditContext) -> dict:
 # the weight a chart review recovers per case: a coding area's weight gain over the ADRG's cases without MCC/CC; a
 # low-value admission's whole weight (the stay should not have been paid for)
 def _gain(areas: dict) -> np.ndarray:
-    return np.nan_to_num(areas["weight_gain"])
+    # a gain within rounding of zero (an ADRG whose cases without MCC/CC are all in one DRG: its weight less their mean
+    # weight) is none: nothing to recover, off the list, however the mean was summed
+    g = np.nan_to_num(areas["weight_gain"])
+    return np.where(g > MIN_STAKE, g, 0.0)
 
 
 def _whole(areas: dict) -> np.ndarray:

@@ -72,7 +72,8 @@ def split_rows(second, first, ids_second, ids_first, hosp, year, gap, same, prob
     ids_second = np.asarray(ids_second, dtype=object)
     p = np.asarray(prob, float)
     order = np.lexsort((ids_second.astype(str), -np.nan_to_num(p)))
-    cols = {"case_id": ids_second, "first_case_id": np.asarray(ids_first, dtype=object), "hosp": hosp, "year": year,
+    cols = {"case_id": ids_second, "first_case_id": np.asarray(ids_first, dtype=object),
+            "hosp": np.asarray(hosp, np.int64), "year": year,
             "gap_days": np.asarray(gap, np.int64), "same_principal": same, "probability": p}
     return {k: np.asarray(v)[order] for k, v in cols.items()}
 
