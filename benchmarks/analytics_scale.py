@@ -141,12 +141,12 @@ def main() -> int:
             result[name].update({"cases_write_floor_seconds": round(write, 2),
                                  "ratio_to_read_plus_write": round(secs / (floor + write), 2)})
         # paper estimate for a national year: the per-row cost splits over the cores (each worker reduces its own
-        # batches, --dask); what the driver holds or spills grows with the rows
+        # batches, --dask); what the driver spills to disk grows with the rows (its memory does not)
         n = a.national_rows
         estimate = {"rows": int(n), "one_core_minutes": round(secs / rows * n / 60, 1),
                     f"{a.cores}_cores_minutes": round(secs / rows * n / a.cores / 60, 1)}
-        if name.startswith("evaluate") or name == "pay":
-            estimate["driver_cost_arrays_gb"] = round(n * 12 / 1e9, 1)  # per-DRG costs and stays: 12 bytes a case
+        if name.startswith("evaluate") or name == "pay":  # per-DRG costs and stays: 12 bytes a case, past 128 MB on disk
+            estimate["cost_values_gb_on_disk"] = round(n * 12 / 1e9, 1)
         if name == "pay":  # case points and year (10 bytes a case) on disk; the per-case file is written by the driver
             estimate["spill_gb_on_disk"] = round(n * 10 / 1e9, 1)
         result[name]["national_estimate"] = estimate

@@ -3,11 +3,13 @@ pyarrow (same run), and the planted coding games against the truth.
 
     python benchmarks/audit_scale.py --cases 1000000            # synthesizes, groups, audits
     python benchmarks/audit_scale.py --dir S                     # S/discharges.parquet, S/truth.*, S/grouped.parquet
+    python benchmarks/audit_scale.py --dir S --replicate 10,20  # memory: S's grouped file copied 10 and 20 times
 
 Targets (issue 19): planted upcoders flagged in mcc_cc_capture from their onset year (recall >= 0.9); hospital-
 years of hospitals that play no game flagged in any area <= 5%; planted split pairs found with recall >= 0.95
 and precision >= 0.9; planted upcoded cases in the top 1% of review_cases >= 5x their base rate; 10M rows:
-time and peak RSS reported.
+time and peak RSS reported. Issue 35: peak RSS follows the batch size, not the rows (``--replicate``: each copy's
+patients and cases are new ones; the audit of every copy, with its time and peak RSS, also at ``--batch-size 250000``).
 """
 
 from __future__ import annotations
@@ -48,11 +50,57 @@ def recovery(d: str, audit: str) -> dict:
             "review_enrichment": float(top["upcoded"].mean()) / base if base else float("nan"), "review_rows": len(r)}
 
 
+def replicate(src: str, dst: str, times: int) -> None:
+    """``src``'s audit columns written ``times`` times into ``dst`` batch by batch, copy k's case and patient ids
+    suffixed ``~k`` (new patients: their stays pair only with each other)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(src)
+    writer = None
+    for k in range(times):
+        for b in f.iter_batches(batch_size=1_000_000, columns=[c for c in COLUMNS if c in f.schema_arrow.names]):
+            t = pa.Table.from_batches([b])
+            for c in ("case_id", "patient_id") if k else ():
+                t = t.set_column(t.column_names.index(c), c,
+                                 pc.binary_join_element_wise(t.column(c).cast(pa.string()), pa.scalar(f"~{k}"), ""))
+            if writer is None:
+                writer = pq.ParquetWriter(dst, t.schema, compression="zstd", compression_level=1)
+            writer.write_table(t, row_group_size=t.num_rows)
+    writer.close()
+
+
+def memory(d: str, grouped: str, times: list[int]) -> dict:
+    """Time and peak RSS of the audit of the file and of its copies, at the default batch and at 250,000 rows."""
+    from synthetic_region import DRG as drg
+    from synthetic_region import run
+
+    out = {}
+    for k in [1] + times:
+        path = grouped if k == 1 else os.path.join(d, f"grouped_audit_x{k}.parquet")
+        if not os.path.exists(path):
+            replicate(grouped, path, k)
+        for batch in ("1000000", "250000"):
+            secs, peak = run(drg + ["audit", path, "-o", os.path.join(d, f"audit-x{k}-{batch}"), "--lang", "en", "-q",
+                                    "--batch-size", batch])
+            out[f"x{k} batch {batch}"] = {"seconds": round(secs, 1), "peak_rss_gb": round(peak, 2)}
+    return out
+
+
 def main() -> int:
     from synthetic_region import DRG as drg
     from synthetic_region import grouped_region, options, read_floor, run
 
+    times = []
+    if "--replicate" in sys.argv:  # the memory run
+        at = sys.argv.index("--replicate")
+        times = [int(x) for x in sys.argv[at + 1].split(",")]
+        del sys.argv[at:at + 2]
     d, grouped = grouped_region(options(__doc__.splitlines()[0]), "drg-audit-")
+    if times:
+        print(json.dumps(memory(d, grouped, times), indent=1))
+        return 0
     rows, floor = read_floor(grouped, COLUMNS)
     out = os.path.join(d, "audit")
     secs, peak = run(drg + ["audit", grouped, "-o", out, "--lang", "en"])

@@ -212,6 +212,24 @@ def calibrate(eta, observed: float) -> np.ndarray:
     return 1 / (1 + np.exp(-(eta + d)))
 
 
+def calibrate_years(parts, observed: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Per year (``active``: those with cases) the logit shift d of :func:`calibrate`, each year stopping on its own, with
+    the linear predictors read part by part: ``parts()`` gives (eta, year index) arrays, every case once."""
+    d = np.zeros(len(observed))
+    active = np.asarray(active, bool).copy()
+    for _ in range(50):
+        if not active.any():
+            break
+        f, g = -np.asarray(observed, float), np.zeros(len(observed))
+        for eta, y in parts():
+            p = 1 / (1 + np.exp(-(eta + d[y])))
+            f = f + np.bincount(y, p, len(d))
+            g = g + np.bincount(y, p * (1 - p), len(d))
+        active &= ~((g <= 0) | (np.abs(f) < 1e-9 * np.maximum(observed, 1)))
+        d = np.where(active, d - f / np.where(g > 0, g, 1), d)
+    return d
+
+
 # -- the target areas per case ------------------------------------------------------------------------------
 
 def drg_weights(drg, ok, cost, supplied=None) -> np.ndarray:

@@ -113,3 +113,24 @@ class KeyTable:
             keys = np.concatenate([self.keys, u[~found]])
             order = np.argsort(keys, kind="stable")
             self.keys, self.sums = keys[order], np.hstack([self.sums, s[:, ~found]])[:, order]
+
+    def unit_sums(self, years: int, size: int, n_units: int, mean: bool = False) -> tuple:
+        """(cases, observed, expected, variance) per unit (hospital x ``years`` + year) of a rate table keyed by
+        ((hospital + 1) x years + year) x ``size`` + stratum with columns (cases, observed[, observed squared]): each
+        case's expectation its stratum's regional rate (``mean``: mean and variance) in its year, as float32
+        (:func:`evaluation.audit.measures.binary`); the region counts the cases without a hospital too."""
+        h1, rest = np.divmod(self.keys, years * size)
+        y, s = np.divmod(rest, size)
+        den, num = self.sums[0], self.sums[1]
+        inv = np.unique(y * size + s, return_inverse=True)[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = (np.bincount(inv, num) / np.bincount(inv, den))[inv]
+            if mean:
+                second = (np.bincount(inv, self.sums[2]) / np.bincount(inv, den))[inv]
+                spread = np.maximum(second - rate ** 2, 0).astype(np.float32).astype(float)
+        r32 = rate.astype(np.float32).astype(float)
+        if not mean:
+            spread = r32 * (1 - r32)
+        at = h1 > 0
+        unit = ((h1 - 1) * years + y)[at]
+        return tuple(np.bincount(unit, x[at], n_units) for x in (den, num, den * r32, den * spread))
