@@ -276,44 +276,41 @@ def tiered_streamed(grouped, mapping, hospitals, goals, basic, batch_size: int =
 def _sent_of(batch, offset):
     from evaluation.tiered_care.batches import transfer_stays
 
-    return transfer_stays(batch, offset)
+    return transfer_stays(batch, offset), offset + batch.num_rows
 
 
-def _tiered_linked_of(batch, table, basic, patients):
+def _tiered_linked_of(batch, table, basic, bits):
     from evaluation.tiered_care.batches import candidate_stays
 
-    return _tiered_of(batch, table, basic), candidate_stays(batch, patients)
-
-
-def _linked_stays():
-    """Pass 1 of linking: every type-2 transfer (row, patient, hospital, discharge, its referral cell)."""
-    sent: list = []
-    yield Pass(SENT_COLUMNS, _sent_of, sent.append, offsets=True, dictionary=TEXT_CODES)
-    return pd.concat(sent, ignore_index=True) if sent else None
+    return _tiered_of(batch, table, basic), candidate_stays(batch, bits)
 
 
 def tiered_analysis(table, goals, basic, link: bool = False):
     """One pass adding up the counts and sums per batch (two with ``link``), then the county, region and hospital
     tables."""
     from evaluation.cells.tables import baseline_weights_cells
-    from evaluation.tiered_care import county_table, linked_referral_sums, referral_table, region_table as region_indicators_table
+    from evaluation.tiered_care import apply_moves, county_table, referral_table, region_table as region_indicators_table
+    from evaluation.tiered_care.linking import LinkSpill
 
     total = _TieredTotals()
     if not link:
         yield Pass(TIERED_COLUMNS, functools.partial(_tiered_of, table=table, basic=basic), total.add, dictionary=TEXT_CODES)
     else:
-        sent = yield from _linked_stays()
-        patients = frozenset(sent["patient"].dropna()) if sent is not None else frozenset()
-        later: list = []
+        # pass 1: every type-2 transfer (row, patient, hospital, discharge, its referral cell) to disk; pass 2: the
+        # counts, and the stays of the transferred patients to disk by patient partition (evaluation.tiered_care.linking)
+        spill = LinkSpill()
+        yield Pass(SENT_COLUMNS, _sent_of, spill.add_sent, offsets=True, dictionary=TEXT_CODES)
+        spill.plan()
 
         def merge(part):
             total.add(part[0])
-            later.append(part[1])
+            spill.add_stays(part[1])
 
-        yield Pass(LINKED_COLUMNS, functools.partial(_tiered_linked_of, table=table, basic=basic, patients=patients), merge,
+        yield Pass(LINKED_COLUMNS, functools.partial(_tiered_linked_of, table=table, basic=basic, bits=spill.bits), merge,
                    dictionary=TEXT_CODES)
-        if sent is not None and total.sums is not None:
-            total.sums = linked_referral_sums(total.sums, sent, pd.concat(later, ignore_index=True), table)
+        moves = spill.moves(table)
+        if total.sums is not None:
+            total.sums = apply_moves(total.sums, moves)
         total.how = "patient_id+dates"
     weights, weights_from = None, "given"
     if basic is None:

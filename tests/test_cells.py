@@ -592,12 +592,18 @@ def _with_patients(df: pd.DataFrame, rng) -> pd.DataFrame:
     return df.assign(patient_id=patient.to_numpy(), admit_date=admit, discharge_date=pd.to_datetime(discharge))
 
 
-@pytest.mark.parametrize("receiving,basic,linked", [(True, None, False), (False, ["GB25"], False), (False, None, True)])
-def test_streamed_tiered_care_equals_the_per_case_tables(tmp_path, receiving, basic, linked):
+@pytest.mark.parametrize("receiving,basic,linked,partition_rows", [(True, None, False, None), (False, ["GB25"], False, None),
+                                                                     (False, None, True, None), (False, None, True, 700)])
+def test_streamed_tiered_care_equals_the_per_case_tables(tmp_path, monkeypatch, receiving, basic, linked, partition_rows):
     """The streamed tiered-care tables equal the per-case reference: receivers named, not named, and found by
-    patient and dates (two passes: the transfers, then the stays of their patients)."""
+    patient and dates (two passes: the transfers, then the stays of their patients, on disk in one partition by
+    patient or, at 700 input rows a partition, in six)."""
     from drg.streamed import region_frame, tiered_streamed
     from evaluation.tiered_care import county_rates, hospital_referrals_and_revenue, region_indicators
+    from evaluation.tiered_care import linking
+
+    if partition_rows:
+        monkeypatch.setattr(linking, "PARTITION_ROWS", partition_rows)
 
     df, hospitals = _tiered_region(5, receiving)
     if linked:
@@ -695,3 +701,19 @@ def test_tiered_batch_counts_on_codes_equal_the_per_case_counts(seed):
                 np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-12, err_msg=c)
             else:
                 assert [None if pd.isna(v) else str(v) for v in got[c]] == [None if pd.isna(v) else str(v) for v in ref[c]], c
+
+
+def test_patient_bits_never_miss_a_transferred_patient():
+    """The linking's bitmap (evaluation.tiered_care.linking.PatientBits) says yes to every patient added; of others
+    it lets through about the share of bits set."""
+    from evaluation.tiered_care.linking import PatientBits, patient_hashes
+
+    rng = np.random.default_rng(8)
+    bits = PatientBits(1 << 16)
+    added = patient_hashes([f"P{i}" for i in rng.integers(0, 10**9, 3000)])
+    others = patient_hashes([f"Q{i}" for i in range(20000)])
+    bits.add(added)
+    assert bits.has(added).all()
+    share = np.unpackbits(bits.bits).mean()
+    assert 0.03 < share < 0.05 and abs(bits.has(others).mean() - share) < 0.01
+    assert (patient_hashes(["P1", "P1", None]) == patient_hashes(np.array(["P1", "P1", None], dtype=object))).all()

@@ -293,17 +293,32 @@ def linked_referral_sums(sums: pd.DataFrame, sent: pd.DataFrame, later: pd.DataF
     them (every type-2 transfer counted as of unknown level) and the transfers and stays a streamed run collected
     (:func:`evaluation.tiered_care.batches.transfer_stays`, :func:`~evaluation.tiered_care.batches.candidate_stays`):
     each linked transfer whose two levels are known moves from ``transfer_unknown_level`` to down or up."""
+    return apply_moves(sums, linked_moves(sent, later, hospitals))
+
+
+def linked_moves(sent: pd.DataFrame | None, later: pd.DataFrame | None, hospitals: pd.DataFrame) -> pd.DataFrame:
+    """Each transfer of ``sent`` linked to a receiver among ``later`` (:func:`link_stays`) with both levels known:
+    its referral cell (``hospital_id``, ``year``) and whether it went ``down`` or ``up``."""
+    cols = {"hospital_id": pd.Series(dtype=object), "year": pd.Series(dtype=object), "down": pd.Series(dtype=bool),
+            "up": pd.Series(dtype=bool)}
+    if sent is None or later is None or not len(sent):
+        return pd.DataFrame(cols)
     lv_map = dict(zip(hospitals["hospital_id"].astype(str), normalize_level(hospitals["level"])))
     rank_of = {h: LEVEL_RANK.get(lv, np.nan) for h, lv in lv_map.items()}
     first = link_stays(sent, later)
     sent = sent[sent["cell_hospital"].notna()].merge(first, on="row", how="left")
     sender = sent["cell_hospital"].map(rank_of).astype(float)
     receiver = sent["hospital_to"].astype(object).map(rank_of).astype(float)
-    known = sender.notna() & receiver.notna()
-    moved = pd.DataFrame({"hospital_id": sent["cell_hospital"], "year": sent["cell_year"],
-                          "down": known & (receiver < sender), "up": known & (receiver > sender), "known": known})
+    known = (sender.notna() & receiver.notna()).to_numpy()
+    moved = pd.DataFrame({"hospital_id": sent["cell_hospital"], "year": sent["cell_year"], "down": receiver < sender,
+                          "up": receiver > sender})
+    return moved[known].reset_index(drop=True)
+
+
+def apply_moves(sums: pd.DataFrame, moved: pd.DataFrame) -> pd.DataFrame:
+    """The referral sums with the moves of :func:`linked_moves` (each from unknown level to down or up)."""
     out = sums.copy()
-    for (h, y), g in moved[moved["known"]].groupby(["hospital_id", "year"], sort=False):
+    for (h, y), g in moved.groupby(["hospital_id", "year"], sort=False):
         down, up = int(g["down"].sum()), int(g["up"].sum())
         out.loc[(h, y), ["down", "transfer_down", "transfer_up", "transfer_unknown_level"]] += [down, down, up, -len(g)]
     return out

@@ -103,10 +103,14 @@ def transfer_stays(t: pa.Table, offset: int) -> pd.DataFrame:
     return out
 
 
-def candidate_stays(t: pa.Table, patients: frozenset) -> pd.DataFrame:
-    """Every stay of a batch whose patient is one of the transferred ``patients`` (patient, hospital_to, admit_to)."""
+def candidate_stays(t: pa.Table, bits) -> pd.DataFrame:
+    """Every stay of a batch whose patient's bit is set in ``bits`` (:class:`evaluation.tiered_care.linking.PatientBits`
+    of the transferred patients: theirs, and a few others'): patient, hospital_to, admit_to."""
+    from .linking import patient_hashes
+
     patient = t.column("patient_id").to_pandas().astype("string")
-    rows = np.flatnonzero(patient.isin(patients).fillna(False).to_numpy(bool))
+    rows = np.flatnonzero(patient.notna().to_numpy(bool))
+    rows = rows[bits.has(patient_hashes(patient.to_numpy()[rows]))]
     return _stays(t, rows, "admit").rename(columns={"hospital": "hospital_to", "admit": "admit_to"})
 
 
