@@ -324,6 +324,21 @@ def _drg_values_in_order(DrgValues, batches, limit, rng):
     assert run.names() == [] and run.spilled() == 0
 
 
+def test_the_spill_limit_bounds_every_store_of_a_run_together(monkeypatch):
+    """Support and tiered care keep one store per year: each below the limit, together above it, all spill."""
+    from evaluation.cells.values import DrgValues
+
+    monkeypatch.setenv("DRG_SPILL_BYTES", "1000")
+    years, spilled = [DrgValues() for _ in range(3)], []
+    for k, store in enumerate(years):
+        batch = DrgValues()
+        batch.add("A11", np.arange(40, dtype=float) + k, np.arange(40, dtype=np.float32))  # 480 bytes a year
+        store.extend(batch)
+        spilled.append([s.spilled() > 0 for s in years])
+    assert spilled == [[False] * 3, [False] * 3, [True] * 3]  # 960 bytes held, then 1,440: every store writes out
+    assert all(s.values("A11")[0].tolist() == (np.arange(40) + k).tolist() for k, s in enumerate(years))
+
+
 def test_evaluate_and_pay_spilling_the_costs_to_disk_write_the_same_bytes(tmp_path, monkeypatch):
     """The weights' costs held in memory (the default limit) or spilled after every batch (a limit of one byte): the
     same tables, byte for byte, from evaluate and from pay."""

@@ -67,6 +67,12 @@ def test_streamed_support_equals_the_per_case_support(tmp_path, seed, control_gr
     got = support_streamed(str(src), str(hosp), plan, 2019, control_group, None, batch_size=700,
                            grades=GRADES if grades else None)
     assert (ref["support_did"]["status"] == "ok").any()  # the comparison has numbers to compare
+    with pytest.MonkeyPatch.context() as mp:  # each year's costs spilled to disk (every store of a run, on any thread)
+        mp.setenv("DRG_SPILL_BYTES", "1")
+        spilled = support_streamed(str(src), str(hosp), plan, 2019, control_group, None, batch_size=700,
+                                   grades=GRADES if grades else None)
+    for name in got:
+        pd.testing.assert_frame_equal(got[name], spilled[name], check_exact=True)
     if grades:  # the grade table made a difference: some surgical DRG's principal procedure is of grade 1 or none
         proxy = support_streamed(str(src), str(hosp), plan, 2019, control_group, None, batch_size=700)
         assert (got["support"]["grade_source"] == "table").all()

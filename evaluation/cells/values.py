@@ -12,6 +12,8 @@ threads at once).
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 
 import numpy as np
 
@@ -26,11 +28,24 @@ def spill_bytes() -> int:
     return int(given) if given.strip().isdigit() else SPILL_BYTES
 
 
+_THREAD = threading.local()
+
+
+def _extended_here() -> "weakref.WeakSet":
+    """The stores extended on this thread (whose memory one limit bounds)."""
+    stores = getattr(_THREAD, "stores", None)
+    if stores is None:
+        stores = _THREAD.stores = weakref.WeakSet()
+    return stores
+
+
 class DrgValues:
     """Per DRG a list of parts, each ``(cost, los)`` arrays in memory or a pair of references into the spill file.
 
-    A batch's store (:meth:`add`) stays in memory; the run's store takes the batches in input order (:meth:`extend`)
-    and spills once it holds more than :func:`spill_bytes`."""
+    A batch's store (:meth:`add`) stays in memory; the run's stores take the batches in input order (:meth:`extend`)
+    and spill once they hold more than :func:`spill_bytes` together (one store per year for support's and tiered
+    care's baseline weights: the limit is the run's, not each year's). The stores counted together are those extended
+    on the same thread (a reduce on a worker thread extends its batch's stores; the driver, the run's)."""
 
     def __init__(self):
         self._parts: dict = {}  # drg -> list of parts: (cost, los) arrays, or ("spilled", cost ref, los ref)
@@ -55,8 +70,11 @@ class DrgValues:
             for p in parts:
                 self.add(drg, *other._part(p))  # another store's spilled part is read back: one file is referred to
         other.clear()
-        if self._held > spill_bytes():
-            self._write_out()
+        stores = _extended_here()
+        stores.add(self)
+        if sum(s._held for s in stores) > spill_bytes():
+            for store in list(stores):
+                store._write_out()
 
     def _write_out(self) -> None:
         """Write every DRG's parts held in memory to the file as one part (its costs, then its stays)."""
