@@ -75,7 +75,7 @@ def _run(argv) -> int:
     except OSError as e:
         from .terminal import os_error_line
 
-        return _fail(clean(os_error_line(e, getattr(args, "output", None))), 2)
+        return _fail(clean(os_error_line(e, getattr(args, "output", None), getattr(args, "lang", "zh"))), 2)
     finally:
         progress.finish()
 

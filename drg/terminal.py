@@ -8,6 +8,7 @@ kilobytes. :func:`clean` removes control and format characters and cuts long run
 from __future__ import annotations
 
 import contextlib
+import errno
 import re
 import sys
 import unicodedata
@@ -78,11 +79,12 @@ class CleanStream:
         return getattr(self._stream, name)
 
 
-def os_error_line(e: OSError, output: str | None) -> str:
-    """One line for an operating-system error: the path the user named (never our temporary's name; the output
-    when the library raising it named none, as pyarrow's "Error writing bytes" does) and what to do."""
-    import errno
+def os_error_line(e: OSError, output: str | None, lang: str = "en") -> str:
+    """One line for an operating-system error in ``lang``: the path the user named (never our temporary's name; the
+    output when the library raising it named none, as pyarrow's "Error writing bytes" does; the temporary folder
+    when a spill file failed: :class:`evaluation.spill.SpillFile`) and what to do."""
     import os
+    import tempfile
 
     from .atomic import target_of
 
@@ -91,8 +93,22 @@ def os_error_line(e: OSError, output: str | None) -> str:
     if code is None:  # pyarrow: "... Detail: [errno 28] No space left on device"
         m = re.search(r"\[errno (\d+)\]", str(e))
         code = int(m.group(1)) if m else None
+    zh = lang == "zh"
     why = os.strerror(code) if code else str(e).splitlines()[0] if str(e) else type(e).__name__
-    fix = {errno.ENOSPC: "free disk space or write elsewhere", errno.EDQUOT: "free disk space or write elsewhere",
-           errno.EACCES: "check the folder's permissions or write elsewhere", errno.EROFS: "write to a writable disk",
-           errno.EPERM: "check the folder's permissions or write elsewhere"}.get(code, "check the path and free disk space")
-    return f"drg: error: {path}: {why}; {fix}"
+    if zh:
+        why = OS_WHY_ZH.get(code, why)
+    room, access = ("请释放磁盘空间或写到其他位置", "请检查文件夹权限或写到其他位置") if zh else \
+        ("free disk space or write elsewhere", "check the folder's permissions or write elsewhere")
+    fix = {errno.ENOSPC: room, errno.EDQUOT: room, errno.EACCES: access, errno.EPERM: access,
+           errno.EROFS: "请写到可写的磁盘" if zh else "write to a writable disk"}.get(
+        code, "请检查路径并释放磁盘空间" if zh else "check the path and free disk space")
+    if e.filename and os.path.abspath(str(e.filename)) == os.path.abspath(tempfile.gettempdir()):
+        fix = ("请释放该处磁盘空间，或将环境变量 TMPDIR 设为空间充足、可写的文件夹" if zh else
+               "free disk space there, or set TMPDIR to a writable folder with room")
+    return f"drg: error: {path}{'：' if zh else ': '}{why}; {fix}"
+
+
+# the usual operating-system errors in Chinese (os.strerror gives English)
+OS_WHY_ZH = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有权限", errno.EPERM: "不允许的操作",
+             errno.EROFS: "只读文件系统", errno.ENOENT: "文件或文件夹不存在", errno.EIO: "读写出错",
+             errno.ENOTDIR: "不是文件夹", errno.EISDIR: "是文件夹", errno.ENAMETOOLONG: "文件名太长"}

@@ -2,12 +2,14 @@
 fixed amount of memory (a database spills a sort to disk the same way).
 
 The file is made on the first write in the temporary folder (``TMPDIR``) and removed by the operating system when it is
-closed or the process ends, a killed run's too. Reads use ``os.pread`` (no shared file position), so several threads may
+closed or the process ends, a killed run's too. A failure to write it names that folder (``drg: error: /tmp: ...; set
+TMPDIR ...``). Reads use ``os.pread`` (no shared file position), so several threads may
 read at once.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 
@@ -25,11 +27,14 @@ class SpillFile:
     def write(self, array: np.ndarray) -> tuple:
         """Append ``array`` (a plain NumPy array); returns (offset, dtype, shape)."""
         a = np.ascontiguousarray(array)
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix=self._prefix)
-        fd, data, done = self._file.fileno(), memoryview(a.tobytes()), 0
-        while done < len(data):
-            done += os.pwrite(fd, data[done:], self.size + done)
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix=self._prefix)
+            fd, data, done = self._file.fileno(), memoryview(a.tobytes()), 0
+            while done < len(data):
+                done += os.pwrite(fd, data[done:], self.size + done)
+        except OSError as e:  # a full or unwritable temporary folder: said of the folder (TMPDIR), not of a file
+            raise OSError(e.errno, e.strerror, tempfile.gettempdir()) from e
         ref = (self.size, a.dtype.str, a.shape)
         self.size += len(data)
         return ref
@@ -43,7 +48,7 @@ class SpillFile:
         while got < size:
             b = os.pread(self._file.fileno(), size - got, offset + got)
             if not b:
-                raise OSError("the spill file ended early")
+                raise OSError(errno.EIO, "the spill file ended early", tempfile.gettempdir())
             chunks.append(b)
             got += len(b)
         buf = chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -613,6 +613,32 @@ def test_an_os_error_on_a_temporary_names_the_target():
     assert "/data/out/grouped.parquet" in line and "free disk space" in line
 
 
+def test_an_os_error_is_said_in_the_commands_language_and_a_spill_failure_names_the_temporary_folder(tmp_path, capsys,
+                                                                                                    monkeypatch):
+    """drg evaluate's costs spilled to a temporary folder that is not there: one line naming that folder and TMPDIR (in
+    Chinese by default), no traceback, no output folder; an OS error's reason is Chinese by default too."""
+    import errno
+    import tempfile
+
+    from drg.cli import main
+    from drg.terminal import os_error_line
+
+    line = os_error_line(OSError(errno.ENOSPC, "No space left on device", "/data/out"), None, "zh")
+    assert line == "drg: error: /data/out：磁盘空间不足; 请释放磁盘空间或写到其他位置"
+    rng = np.random.default_rng(2)
+    n = 300
+    pd.DataFrame({"hospital_id": rng.choice(["H1", "H2"], n), "drg": rng.choice(["ES31", "FM19"], n), "status": "ok",
+                  "total_cost": rng.lognormal(8, 0.5, n), "los_days": rng.integers(1, 9, n)}).to_parquet(tmp_path / "g.parquet")
+    missing = tmp_path / "no-such-tmp"
+    monkeypatch.setenv("DRG_SPILL_BYTES", "1")
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    for lang, words in (("zh", "TMPDIR 设为"), ("en", "set TMPDIR")):
+        assert main(["evaluate", str(tmp_path / "g.parquet"), "-o", str(tmp_path / f"e-{lang}"), "--lang", lang]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"drg: error: {missing}") and words in err[0], err
+        assert not (tmp_path / f"e-{lang}").exists()
+
+
 @pytest.mark.slow
 def test_report_leaves_out_incomplete_sections_with_a_note(region, tmp_path, capsys):
     folder = tmp_path / "o"
