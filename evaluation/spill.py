@@ -14,6 +14,7 @@ import os
 import tempfile
 
 import numpy as np
+import pyarrow as pa
 
 
 class SpillFile:
@@ -53,6 +54,17 @@ class SpillFile:
             got += len(b)
         buf = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return np.frombuffer(buf, dtype=dtype).reshape(shape) if size else np.empty(shape, dtype)
+
+    def write_table(self, table: pa.Table) -> tuple:
+        """Append an Arrow table (as an IPC stream: text columns too); returns the reference :meth:`read_table` takes."""
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as w:
+            w.write_table(table)
+        return self.write(np.frombuffer(sink.getvalue(), np.uint8))
+
+    def read_table(self, ref: tuple) -> pa.Table:
+        """The table written as ``ref``."""
+        return pa.ipc.open_stream(pa.py_buffer(self.read(ref))).read_all()
 
     def close(self) -> None:
         """Remove the file."""

@@ -36,15 +36,13 @@ class SpilledCases(AuditCases):
         self.rows += n
         self.years.update(np.unique(d["year"]).tolist())
         self.cost_ok |= bool((np.isfinite(d["cost"]) & (d["cost"] > 0)).any())
-        sink = pa.BufferOutputStream()
-        ids = pa.record_batch([pa.array(case_id, pa.string()) if not isinstance(case_id, pa.Array) else case_id], ["id"])
-        with pa.ipc.new_stream(sink, ids.schema) as w:
-            w.write_batch(ids)
-        id_ref = self.spill.write(np.frombuffer(sink.getvalue(), np.uint8))
+        ids = pa.table([case_id if isinstance(case_id, (pa.Array, pa.ChunkedArray)) else pa.array(case_id, pa.string())],
+                       ["id"])
+        id_ref = self.spill.write_table(ids)
         self.batches.append((n, {k: self.spill.write(v) for k, v in d.items()}, id_ref))
 
     def read_ids(self, id_ref) -> pa.Array:
-        return pa.ipc.open_stream(pa.py_buffer(self.spill.read(id_ref))).read_all().column("id").combine_chunks()
+        return self.spill.read_table(id_ref).column("id").combine_chunks()
 
     def blocks(self, names, size: int = BLOCK, ids: bool = False):
         """(first case's index, {name: array}) per block of ``size`` cases in input order; ``sdx`` comes with

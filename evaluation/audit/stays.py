@@ -17,8 +17,9 @@ class Partitions:
 
     FIELDS = ("idx", "patient", "admit", "discharge", "hosp", "mdc", "ended", "pdx", "adrg", "leaving", "planned", "y", "ok")
 
-    def __init__(self, rows: int, block: int = BLOCK):
+    def __init__(self, rows: int, hospitals: int, block: int = BLOCK):
         self.k = max(1, -(-rows // block))
+        self.hospitals = hospitals
         self.file = SpillFile("drg-audit-stays-")
         self.chunks: list = [[] for _ in range(self.k)]
         self.found: list = []  # per partition its split pairs
@@ -42,14 +43,15 @@ class Partitions:
             if chunks:
                 yield {k: np.concatenate([self.file.read(c[k]) for c in chunks]) for k in self.FIELDS}
 
-    def unit_sums(self, sweeps) -> dict:
-        """Per unit (cases, observed, expected, variance) of the readmission and split areas, and the split pairs."""
+    def unit_sums(self, years: np.ndarray, slots: int) -> dict:
+        """Per unit (hospital x len(``years``) + year index) (cases, observed, expected, variance) of the readmission
+        and split areas, their strata the MDCs (``slots`` codes); the split pairs are kept for :meth:`pairs`."""
+        Y, n_units = len(years), self.hospitals * len(years)
         tables = {name: KeyTable(2) for name in ("readmission_15", "readmission_30", "split_admissions")}
-        slots = sweeps.n_mdc
         for s in self._partitions():
             readmit, split_first = patient_pairs(s["patient"], s["admit"], s["discharge"], s["hosp"], s["mdc"], s["ended"])
             mdc0 = np.maximum(s["mdc"], 0).astype(np.int64)
-            key = ((s["hosp"] + 1) * sweeps.Y + s["y"]) * slots + mdc0
+            key = ((s["hosp"] + 1) * Y + s["y"]) * slots + mdc0
             den = s["ok"] & ~s["ended"] & (s["mdc"] >= 0)
             for k, days in enumerate((15, 30)):
                 tables[f"readmission_{days}"].add(key[den], np.ones(int(den.sum())), readmit[k][den])
@@ -59,13 +61,12 @@ class Partitions:
             j = np.flatnonzero(split_first >= 0)
             i = split_first[j]
             self.found.append({"second": s["idx"][j], "first": s["idx"][i], "cell": cell[j],
-                                "unit": np.where(s["hosp"][j] >= 0, s["hosp"][j] * sweeps.Y + s["y"][j], -1),
-                                "hosp": s["hosp"][j], "year": sweeps.years[s["y"][j]],
+                                "unit": np.where(s["hosp"][j] >= 0, s["hosp"][j] * Y + s["y"][j], -1),
+                                "hosp": s["hosp"][j], "year": years[s["y"][j]],
                                 "gap": (s["admit"][j] - s["discharge"][i]).astype(np.int64),
                                 "same": (s["pdx"][j] == s["pdx"][i]) & (s["pdx"][j] >= 0)})
         self.file.close()
-        sweeps.tables.update(tables)
-        return {name: sweeps.unit_sums(name, slots) for name in tables}
+        return {name: t.unit_sums(Y, slots, n_units) for name, t in tables.items()}
 
     def pairs(self) -> dict:
         """Every possible split pair (global case indices), in the order of the second stay."""

@@ -137,7 +137,7 @@ class Sweeps:
         total = [0.0, 0]
         pairs = np.empty(0, np.int64)
         ungroupable, secondary = KeyTable(2), KeyTable(3)
-        parts = Partitions(self.c.rows, self.block) if self.patient_known else None
+        parts = Partitions(self.c.rows, self.n_h, self.block) if self.patient_known else None
         resource_any = False
         fields = ["ok", "drg", "adrg", "hosp", "year", "cost", "los", "leaving", "n_sdx", "mdc", "patient", "admit",
                   "discharge", "pdx"]
@@ -187,13 +187,11 @@ class Sweeps:
         for _, b in self.blocks(["los", "leaving", "pdx", "ppx", "mcc_cc", "cost",
                                    "n_sdx"]):
             q = self._base(b)
-            ok, w, los = q["ok"], q["w"], q["los"]
-            for name, weight in (("short_stay_high_weight", w >= HIGH_WEIGHT), ("short_stay_control", w < HIGH_WEIGHT)):
-                den = ok & weight & ~q["ended"] & np.isfinite(los)
-                short[name].add(self._cell_key(q, q["drg0"], n_drg)[den], np.ones(int(den.sum())),
-                                (los < q["mean_los"] / 3)[den])
-            day = ok & (b["adrg"] >= 0) & self.medical[q["adrg0"]] & (w < LOW_WEIGHT) & (los <= 1) & ~q["ended"]
-            one_day.add(self._cell_key(q, q["drg0"], n_drg)[ok], np.ones(int(ok.sum())), day[ok])
+            ok, w = q["ok"], q["w"]
+            for name, high in (("short_stay_high_weight", True), ("short_stay_control", False)):
+                den, num = self._short_stays(q, high)
+                short[name].add(self._cell_key(q, q["drg0"], n_drg)[den], np.ones(int(den.sum())), num[den])
+            one_day.add(self._cell_key(q, q["drg0"], n_drg)[ok], np.ones(int(ok.sum())), self._one_day(b, q)[ok])
             fw = ok & np.isfinite(w)
             weights.add(self._weight_key(b, q)[fw], np.ones(int(fw.sum())))
             den = q["den_c"]
@@ -216,6 +214,16 @@ class Sweeps:
                                                               SAMPLE) for k in range(folds)])
         self.tables["resource"] = resource
         self._weight_tables(weights)
+
+    def _short_stays(self, q: dict, high: bool) -> tuple:
+        """(cases, short stays) of ``short_stay_high_weight`` (``high``) or its control (:mod:`evaluation.audit.areas`)."""
+        w, los = q["w"], q["los"]
+        den = q["ok"] & (w >= HIGH_WEIGHT if high else w < HIGH_WEIGHT) & ~q["ended"] & np.isfinite(los)
+        return den, den & (los < q["mean_los"] / 3)
+
+    def _one_day(self, b: dict, q: dict) -> np.ndarray:
+        """The 0-1-day stays of ``one_day_low_weight_medical`` (its cases: every included one)."""
+        return q["ok"] & (b["adrg"] >= 0) & self.medical[q["adrg0"]] & (q["w"] < LOW_WEIGHT) & (q["los"] <= 1) & ~q["ended"]
 
     def _weight_key(self, b: dict, q: dict) -> np.ndarray:
         """(ADRG + 1, principal + 1, DRG, MCC/CC) of a case: the cells the weight means are made of."""
@@ -256,17 +264,17 @@ class Sweeps:
             los = q["los"]
             return np.where(ok & np.isfinite(los) & (los >= 0), np.log1p(los), np.nan)
 
-    def _gradient_cases(self, b: dict, q: dict, area: str) -> tuple:
-        """(the area's cases with a resource and a hospital, their stratum, severity cell, resource)."""
-        r = self._resource(b, q)
+    def _gradient_cases(self, b: dict, q: dict, area: str, r: np.ndarray) -> tuple:
+        """(the area's cases with a resource ``r`` and a hospital, their stratum, severity cell, resource)."""
         den = (q["den_c"] if area == "mcc_cc_capture" else q["ok"]) & np.isfinite(r) & (q["unit"] >= 0)
         sev = b["mcc_cc"] if area == "mcc_cc_capture" else b["n_sdx"]
         s = (q["adrg0"] * self.Y + q["y"])[den]
         return den, s, s * (CAP + 1) + np.minimum(np.asarray(sev, np.int64)[den], CAP), r[den]
 
     def _resource_means(self, acc: dict, b: dict, q: dict) -> None:
+        resource = self._resource(b, q)
         for area, (c_sum, c_n, s_sum, s_n) in acc.items():
-            _, s, c, r = self._gradient_cases(b, q, area)
+            _, s, c, r = self._gradient_cases(b, q, area, resource)
             c_sum += np.bincount(c, r, len(c_sum))
             c_n += np.bincount(c, minlength=len(c_n))
             s_sum += np.bincount(s, r, len(s_sum))
@@ -276,13 +284,13 @@ class Sweeps:
     def _mix_weight(self, b: dict, q: dict) -> np.ndarray:
         """Per case the CMI jump's case-mix expectation (:func:`evaluation.audit.case_areas`)."""
         ok, adrg, pdx, w = q["ok"], b["adrg"], b["pdx"].astype(np.int64), q["w"]
+        e = self.tables["e_adrg"][q["adrg0"]]
         uniq, cnt, mean = self.tables["pair"]
-        key = q["adrg0"] * (self.n_codes + 1) + np.maximum(pdx, 0)
-        at = np.minimum(np.searchsorted(uniq, key), max(len(uniq) - 1, 0))
-        found = (uniq[at] == key) if len(uniq) else np.zeros(len(key), bool)
-        use = ok & (adrg >= 0) & (pdx >= 0) & np.isfinite(w) & found
-        big = use & (np.where(found, cnt[at] if len(uniq) else 0, 0) >= 10)
-        e = np.where(big, mean[at] if len(uniq) else np.nan, self.tables["e_adrg"][q["adrg0"]])
+        if len(uniq):  # a pair of 10 cases or more: its own mean weight
+            key = q["adrg0"] * (self.n_codes + 1) + np.maximum(pdx, 0)
+            at = np.minimum(np.searchsorted(uniq, key), len(uniq) - 1)
+            big = ok & (adrg >= 0) & (pdx >= 0) & np.isfinite(w) & (uniq[at] == key) & (cnt[at] >= 10)
+            e = np.where(big, mean[at], e)
         return np.where(ok & (adrg >= 0), e, np.nan)
 
     def _features(self, b: dict, q: dict, den: np.ndarray) -> np.ndarray:
@@ -312,19 +320,19 @@ class Sweeps:
             principal.add(self._cell_key(q, q["adrg0"], self.n_adrg)[den], np.ones(int(den.sum())), alt[den])
             for acc, part in zip(cmi, cmi_sums(q["w"], self._mix_weight(b, q), q["unit"], self.n_units)):
                 acc += part
+            resource = self._resource(b, q)
             for area, acc in grad.items():
                 mean_c, n_c, mean_s = means[area]
-                at, s, c, r = self._gradient_cases(b, q, area)
+                at, s, c, r = self._gradient_cases(b, q, area, resource)
                 g = (n_c / (n_c + SMOOTHING))[c] * (mean_c[c] - mean_s[s])
                 for a, part in zip(acc, unit_gradient_sums(q["unit"][at], r - mean_s[s], g, self.n_units)):
                     a += part
             dc = q["den_c"]
             u = uniform(np.arange(seen, seen + int(dc.sum())), self.seed + 19)
             seen += int(dc.sum())
-            pick = np.flatnonzero(dc)[u <= t_max]
-            if len(pick):
-                sel = np.zeros(len(dc), bool)
-                sel[pick] = True
+            sel = dc.copy()
+            sel[dc] = u <= t_max
+            if sel.any():
                 train["X"].append(self._features(b, q, sel))
                 train["y"].append(b["mcc_cc"][sel].astype(float))
                 train["fold"].append(q["fold"][sel])
@@ -400,7 +408,7 @@ class Sweeps:
         sums = {name: self.unit_sums(name, size, mean=name == "secondary_diagnoses") for name, size in sizes.items()}
         sums["mcc_cc_capture"] = self.tables["capture_sums"]
         if self.parts is not None:
-            sums.update(self.parts.unit_sums(self))
+            sums.update(self.parts.unit_sums(self.years, self.n_mdc))
         missing = {a.name for a in REGISTRY if a.cases is not None and (self.patient_known or not a.patient)} - set(sums)
         if missing:  # a registered area this module does not sum yet: a developer's step left out, never the input's
             raise RuntimeError(f"target area(s) {sorted(missing)} have no cells in evaluation/audit/streamed.py: add them "
@@ -457,7 +465,7 @@ class Sweeps:
     def _review_scores(self, b: dict, q: dict, p_cap, use: list, q_of: dict) -> tuple:
         """Per case and review area the probability that it is an excess case (:func:`evaluation.audit.review_scores`)
         and the weight a review recovers (:func:`evaluation.audit.weight_at_stake`)."""
-        ok, w, los, unit = q["ok"], q["w"], q["los"], q["unit"]
+        ok, w, unit = q["ok"], q["w"], q["unit"]
         has_unit, u0 = unit >= 0, np.maximum(unit, 0)
         with np.errstate(invalid="ignore"):
             gain = np.maximum(np.where(ok & (b["adrg"] >= 0), w - self.tables["plain"][q["adrg0"]], np.nan), 0)
@@ -470,11 +478,7 @@ class Sweeps:
                 pc = np.clip(p_cap, 1e-6, 1 - 1e-6)
                 s = np.where(counted, qq * (1 - pc) / (qq * (1 - pc) + pc), 0.0)
             else:
-                if ar == "short_stay_high_weight":
-                    den = ok & (w >= HIGH_WEIGHT) & ~q["ended"] & np.isfinite(los)
-                    num = den & (los < q["mean_los"] / 3)
-                else:
-                    num = ok & (b["adrg"] >= 0) & self.medical[q["adrg0"]] & (w < LOW_WEIGHT) & (los <= 1) & ~q["ended"]
+                num = self._short_stays(q, True)[1] if ar == "short_stay_high_weight" else self._one_day(b, q)
                 s = np.where(num & has_unit, q_of[ar][u0], 0.0)
             prob.append(np.nan_to_num(s))
             stake.append(weight_at_stake(measures, ar))

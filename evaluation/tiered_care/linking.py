@@ -46,14 +46,6 @@ class PatientBits:
         return ((self.bits[at >> 3] >> (at & 7)) & 1).astype(bool)
 
 
-def _frame_bytes(df: pd.DataFrame) -> np.ndarray:
-    sink = pa.BufferOutputStream()
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    with pa.ipc.new_stream(sink, table.schema) as w:
-        w.write_table(table)
-    return np.frombuffer(sink.getvalue(), np.uint8)
-
-
 class LinkSpill:
     """The transfers (in arrival order) and the candidate stays (by patient partition) on disk, and the bitmap."""
 
@@ -77,10 +69,10 @@ class LinkSpill:
                 for h, y in zip(sent["cell_hospital"], sent["cell_year"])]
         h = patient_hashes(sent["patient"].to_numpy())
         self.bits.add(h)
-        self.sent.append(self.file.write(_frame_bytes(pd.DataFrame(
+        self.sent.append(self._write(pd.DataFrame(
             {"row": sent["row"].to_numpy(np.int64), "patient": sent["patient"].to_numpy(object),
              "hospital": sent["hospital"].to_numpy(object), "discharge": sent["discharge"].to_numpy(),
-             "cell": np.asarray(cell, np.int64)}))))
+             "cell": np.asarray(cell, np.int64)})))
 
     def plan(self) -> None:
         """After the first pass: the partitions (one per :data:`PARTITION_ROWS` input rows), the transfers put in them."""
@@ -93,10 +85,13 @@ class LinkSpill:
     def _partitioned(self, df: pd.DataFrame, into: list) -> None:
         p = (patient_hashes(df["patient"].to_numpy()) % np.uint64(self.parts)).astype(np.int64)
         for k in np.unique(p):
-            into[k].append(self.file.write(_frame_bytes(df[p == k])))
+            into[k].append(self._write(df[p == k]))
+
+    def _write(self, df: pd.DataFrame) -> tuple:
+        return self.file.write_table(pa.Table.from_pandas(df, preserve_index=False))
 
     def _read(self, ref) -> pd.DataFrame:
-        return pa.ipc.open_stream(pa.py_buffer(self.file.read(ref))).read_all().to_pandas()
+        return self.file.read_table(ref).to_pandas()
 
     def add_stays(self, later: pd.DataFrame) -> None:
         """A batch's candidate stays (:func:`evaluation.tiered_care.batches.candidate_stays`), to their partitions."""
